@@ -1,0 +1,21 @@
+# Third-party dependencies, all from Debian 12 packages (scripts/setup.sh).
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS filesystem system thread)
+
+# Lucene++: Debian's config sets variables only; wrap them in a target that is
+# exported with hymir (absolute paths) so consumers link it transitively.
+find_package(liblucene++ 3.0.8 REQUIRED CONFIG)
+find_package(liblucene++-contrib 3.0.8 REQUIRED CONFIG)
+find_library(LUCENEPP_LIBRARY NAMES ${liblucene++_LIBRARIES} HINTS ${liblucene++_LIBRARY_DIRS} REQUIRED)
+find_library(LUCENEPP_CONTRIB_LIBRARY NAMES ${liblucene++-contrib_LIBRARIES}
+             HINTS ${liblucene++-contrib_LIBRARY_DIRS} REQUIRED)
+add_library(hymir_lucenepp INTERFACE)
+target_link_libraries(hymir_lucenepp INTERFACE ${LUCENEPP_CONTRIB_LIBRARY} ${LUCENEPP_LIBRARY}
+                      Boost::boost Boost::filesystem Boost::system Boost::thread)
+
+find_package(simdjson CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 CONFIG REQUIRED)
+find_package(CLI11 CONFIG QUIET)
+if(NOT CLI11_FOUND)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+endif()

@@ -1,0 +1,191 @@
+// hymir index: build or update an index from a BEIR corpus.jsonl.
+#include <hymir/beir.h>
+#include <hymir/index/index_writer.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "examples/cli/commands.h"
+#include "examples/common/app.h"
+
+namespace hymir::cli {
+namespace {
+
+struct IndexFlags {
+  std::string corpus;
+  std::string index;
+  std::string analyzer;
+  int threads = 1;
+  bool skip_bad = false;
+  uint64_t commit_every = 0;
+};
+
+// Progress on stderr: a redrawn bar on a terminal, a plain line every 10 % otherwise.
+class Progress {
+ public:
+  explicit Progress(uint64_t total_bytes) : total_(total_bytes), tty_(app::StderrIsTerminal()) {}
+
+  void Update(uint64_t bytes, uint64_t docs, double seconds) {
+    const double frac = total_ ? static_cast<double>(bytes) / static_cast<double>(total_) : 1.0;
+    const double rate = seconds > 0 ? docs / seconds : 0.0;
+    if (tty_) {
+      const int width = 30, filled = static_cast<int>(frac * width);
+      std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %llu docs  %.0f docs/s", filled,
+                   "##############################", width - filled, "", frac * 100,
+                   static_cast<unsigned long long>(docs), rate);
+      std::fflush(stderr);
+    } else {
+      const int decile = static_cast<int>(frac * 10);
+      if (decile > last_decile_) {
+        last_decile_ = decile;
+        std::fprintf(stderr, "progress: %3d%%  %llu docs  %.0f docs/s\n", decile * 10,
+                     static_cast<unsigned long long>(docs), rate);
+      }
+    }
+  }
+  void Finish() {
+    if (tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  uint64_t total_;
+  bool tty_;
+  int last_decile_ = 0;
+};
+
+int RunIndex(const IndexFlags& flags) {
+  index::IndexWriterOptions options;
+  if (!flags.analyzer.empty()) {
+    auto kind = index::ParseAnalyzerKind(flags.analyzer);
+    if (!kind.ok()) return app::Fail("index", kind.status(), /*usage=*/true);
+    options.analyzer = *kind;
+  }
+  if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
+  auto reader_or = CorpusReader::Open(flags.corpus);
+  if (!reader_or.ok()) return app::Fail("index", reader_or.status());
+  auto& reader = *reader_or;
+  auto writer_or = index::IndexWriter::Open(flags.index, options);
+  if (!writer_or.ok()) return app::Fail("index", writer_or.status());
+  auto& writer = *writer_or;
+
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  Progress progress(reader->file_size());
+
+  // Workers analyse and add documents; the main thread parses. In-flight
+  // documents are bounded so memory stays flat on big corpora.
+  boost::asio::thread_pool pool(static_cast<size_t>(flags.threads));
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t in_flight = 0;
+  const size_t max_in_flight = static_cast<size_t>(flags.threads) * 64;
+  Status first_error;  // GUARDED_BY(mu)
+  std::atomic<uint64_t> added{0};
+  uint64_t skipped = 0, since_commit = 0;
+
+  auto wait_idle = [&] {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return in_flight == 0; });
+  };
+  auto failed = [&] {
+    std::lock_guard<std::mutex> lk(mu);
+    return !first_error.ok();
+  };
+
+  Status fatal;
+  Document doc;
+  while (true) {
+    auto next = reader->Next(&doc);
+    if (!next.ok()) {
+      if (flags.skip_bad && next.status().IsInvalidArgument()) {
+        std::fprintf(stderr, "hymir index: skipped %s\n", next.status().message().c_str());
+        ++skipped;
+        continue;
+      }
+      fatal = next.status();
+      break;
+    }
+    if (!*next) break;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      cv.wait(lk, [&] { return in_flight < max_in_flight; });
+      if (!first_error.ok()) break;
+      ++in_flight;
+    }
+    boost::asio::post(pool, [&, d = std::move(doc)]() {
+      Status s = writer->Upsert(d);
+      std::lock_guard<std::mutex> lk(mu);
+      if (s.ok()) {
+        added.fetch_add(1, std::memory_order_relaxed);
+      } else if (first_error.ok()) {
+        first_error = s;
+      }
+      --in_flight;
+      cv.notify_all();
+    });
+    doc = Document();
+    if ((added.load(std::memory_order_relaxed) & 1023) == 0) {
+      progress.Update(reader->bytes_read(), added.load(), elapsed());
+    }
+    if (flags.commit_every > 0 && ++since_commit >= flags.commit_every) {
+      wait_idle();
+      if (failed()) break;
+      Status c = writer->Commit();
+      if (!c.ok()) {
+        fatal = c;
+        break;
+      }
+      since_commit = 0;
+    }
+  }
+  wait_idle();
+  pool.join();
+  progress.Update(reader->bytes_read(), added.load(), elapsed());
+  progress.Finish();
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    if (fatal.ok() && !first_error.ok()) fatal = first_error;
+  }
+  if (!fatal.ok()) {
+    Status rb = writer->Rollback();
+    std::fprintf(stderr, "hymir index: error: %s\n", fatal.ToString().c_str());
+    std::fprintf(stderr, "hymir index: nothing since the last commit was kept%s\n",
+                 rb.ok() ? "" : (" (rollback failed: " + rb.ToString() + ")").c_str());
+    return app::kExitFailure;
+  }
+  Status c = writer->Commit();
+  if (!c.ok()) return app::Fail("index", c);
+  const double secs = elapsed();
+  auto live = writer->NumDocs();
+  std::printf("indexed %llu docs (%llu skipped) from %s in %.2f s, %.0f docs/s; index %s holds %llu docs\n",
+              static_cast<unsigned long long>(added.load()), static_cast<unsigned long long>(skipped),
+              flags.corpus.c_str(), secs, secs > 0 ? added.load() / secs : 0.0, flags.index.c_str(),
+              static_cast<unsigned long long>(live.value_or(0)));
+  return app::kExitOk;
+}
+
+}  // namespace
+
+void AddIndexCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<IndexFlags>();
+  CLI::App* cmd = app.add_subcommand("index", "Index a BEIR corpus.jsonl (upsert by _id) and commit");
+  cmd->add_option("--corpus", flags->corpus, "Corpus file, one JSON object per line")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--index", flags->index, "Index directory (created when absent)")->required();
+  cmd->add_option("--analyzer", flags->analyzer, "english | standard | whitespace (new index; default english)")
+      ->check(CLI::IsMember({"english", "standard", "whitespace"}));
+  cmd->add_option("--threads", flags->threads, "Indexing threads")->check(CLI::Range(1, 256));
+  cmd->add_flag("--skip-bad", flags->skip_bad, "Report malformed lines and continue (default: stop, keep nothing)");
+  cmd->add_option("--commit-every", flags->commit_every,
+                  "Commit after every N documents (default 0: one commit at the end)");
+  cmd->callback([flags, exit_code] { *exit_code = RunIndex(*flags); });
+}
+
+}  // namespace hymir::cli

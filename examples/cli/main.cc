@@ -1,0 +1,33 @@
+// hymir: index, search and evaluate from the command line.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "examples/cli/commands.h"
+#include "examples/common/app.h"
+
+namespace hymir::app {
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+}  // namespace hymir::app
+
+int main(int argc, char** argv) {
+  CLI::App app{"hymir: hybrid retrieval (BM25 on Lucene++) from the command line", "hymir"};
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
+  int exit_code = 0;
+  hymir::cli::AddIndexCommand(app, &exit_code);
+  hymir::cli::AddSearchCommand(app, &exit_code);
+  hymir::cli::AddEvalCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return hymir::app::kExitUsage;
+  }
+  return exit_code;
+}

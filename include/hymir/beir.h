@@ -1,0 +1,60 @@
+// Reading BEIR-format collections: corpus.jsonl and queries.jsonl.
+//
+// Corpus lines are JSON objects {"_id": str, "title": str, "text": str, ...};
+// "domain" becomes Document::domain; other top-level string, number or boolean
+// members become extra fields; object and array members ("metadata",
+// "vectors") are ignored here. Numeric "_id" values are accepted and kept as
+// their decimal text. Blank lines are skipped.
+//
+// Errors name "<file>:<line>" and the fault.
+//
+// Thread-safety: a CorpusReader is not thread-safe; use one per thread.
+#ifndef HYMIR_BEIR_H_
+#define HYMIR_BEIR_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hymir/document.h"
+#include "hymir/result.h"
+
+namespace hymir {
+
+class CorpusReader {
+ public:
+  // Opens `path` for streaming. NotFound / IOError when it cannot be read.
+  static Result<std::unique_ptr<CorpusReader>> Open(const std::string& path);
+
+  virtual ~CorpusReader() = default;
+
+  // Reads the next document into *doc. Returns true on success, false at end
+  // of file, or an InvalidArgument Status naming file:line for a malformed line
+  // (the reader stays usable: the next call continues with the next line).
+  virtual Result<bool> Next(Document* doc) = 0;
+
+  // 1-based number of the line last returned or rejected by Next().
+  virtual uint64_t line() const = 0;
+  // Bytes consumed so far and the file size, for progress display.
+  virtual uint64_t bytes_read() const = 0;
+  virtual uint64_t file_size() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
+// Parses one corpus line. `where` (e.g. "corpus.jsonl:12") prefixes errors.
+Result<Document> ParseCorpusLine(std::string_view line, const std::string& where);
+
+struct QueryRecord {
+  std::string id;
+  std::string text;
+  std::optional<std::string> domain;
+};
+
+// Reads a whole queries.jsonl ({"_id", "text"[, "domain"]} per line).
+Result<std::vector<QueryRecord>> ReadQueries(const std::string& path);
+
+}  // namespace hymir
+
+#endif  // HYMIR_BEIR_H_

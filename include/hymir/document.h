@@ -1,0 +1,35 @@
+// hymir::Document: the unit of indexing.
+//
+// A document has a unique string id, a title and a text (both analysed and
+// searchable), an optional domain and optional extra string fields. The domain
+// and the extra fields are stored and filterable by exact value (for example
+// `domain:med`); they are not analysed.
+//
+// Thread-safety: a plain value type.
+#ifndef HYMIR_DOCUMENT_H_
+#define HYMIR_DOCUMENT_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace hymir {
+
+struct Document {
+  std::string id;     // unique within an index; non-empty; an upsert by id replaces
+  std::string title;  // may be empty
+  std::string text;   // may be empty
+  std::optional<std::string> domain;  // filterable as field "domain"
+  // Extra stored fields, filterable by exact value. Names must not collide with
+  // the reserved names: _id, id, title, text, all, domain, vectors.
+  std::map<std::string, std::string> fields;
+
+  friend bool operator==(const Document&, const Document&) = default;
+};
+
+// True when `name` is reserved by hymir and cannot be an extra field name.
+bool IsReservedFieldName(const std::string& name);
+
+}  // namespace hymir
+
+#endif  // HYMIR_DOCUMENT_H_

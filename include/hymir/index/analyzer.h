@@ -1,0 +1,36 @@
+// Text analysis: how title, text and query strings become index terms.
+//
+//   english     StandardTokenizer (Lucene 3.0 grammar) -> possessive removal
+//               ('s) -> lower case -> Lucene's 33 English stop words (with
+//               position increments) -> Porter stemmer. Equal in behaviour to
+//               Java Lucene's EnglishAnalyzer except where Lucene++'s 3.0
+//               tokenizer differs from Java's UAX#29 one (see README).
+//   standard    StandardTokenizer -> lower case -> the same stop words.
+//   whitespace  split on whitespace only; case kept.
+//
+// The choice is recorded in the index at creation and reused at query time.
+//
+// Thread-safety: all functions are safe to call concurrently.
+#ifndef HYMIR_INDEX_ANALYZER_H_
+#define HYMIR_INDEX_ANALYZER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hymir/result.h"
+
+namespace hymir::index {
+
+enum class AnalyzerKind { kEnglish, kStandard, kWhitespace };
+
+// "english" | "standard" | "whitespace" -> kind; InvalidArgument otherwise.
+Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name);
+const char* AnalyzerName(AnalyzerKind kind);
+
+// The terms `kind` produces for `text`, in order (UTF-8).
+std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text);
+
+}  // namespace hymir::index
+
+#endif  // HYMIR_INDEX_ANALYZER_H_

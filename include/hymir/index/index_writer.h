@@ -1,0 +1,69 @@
+// IndexWriter: adds, replaces and deletes documents of an index directory and
+// makes the changes durable with Commit().
+//
+// Durability: changes become visible to searchers and survive a crash only
+// after Commit() returns OK. A crash (even SIGKILL) before that loses only the
+// uncommitted changes; the directory then reopens at the last commit.
+// Destroying a writer without Commit() discards uncommitted changes.
+//
+// One writer per index directory: Open() takes an exclusive lock on
+// <dir>/LOCK and fails with Status::Busy while another writer (in this or any
+// other process) holds it. The lock dies with its process.
+//
+// Thread-safety: Upsert() and Delete() may be called concurrently from many
+// threads (analysis runs on the calling thread). Commit() and Rollback() must
+// not race with each other; they may run while other threads upsert (those
+// changes land in this or the next commit).
+#ifndef HYMIR_INDEX_INDEX_WRITER_H_
+#define HYMIR_INDEX_INDEX_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hymir/document.h"
+#include "hymir/index/analyzer.h"
+#include "hymir/result.h"
+
+namespace hymir::index {
+
+struct IndexWriterOptions {
+  // Analyzer for a new index. For an existing index, nullopt means "use the
+  // recorded one"; a different value is an InvalidArgument error.
+  // Default: nullopt (english for a new index).
+  std::optional<AnalyzerKind> analyzer;
+  // Create the directory and an empty index when absent. Default: true.
+  bool create_if_missing = true;
+  // Memory for buffered documents before Lucene++ flushes a segment, in MiB.
+  // Default: 128.
+  double ram_buffer_mb = 128.0;
+};
+
+class IndexWriter {
+ public:
+  static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir,
+                                                   const IndexWriterOptions& options = {});
+
+  virtual ~IndexWriter() = default;
+
+  // Adds `doc`, replacing any document with the same id. InvalidArgument for an
+  // empty id or a reserved extra field name.
+  virtual Status Upsert(const Document& doc) = 0;
+  // Deletes the document with `id` (no error when absent).
+  virtual Status Delete(std::string_view id) = 0;
+  // Makes every change so far durable and visible to Searcher::Refresh().
+  virtual Status Commit() = 0;
+  // Discards changes since the last commit.
+  virtual Status Rollback() = 0;
+
+  virtual AnalyzerKind analyzer() const = 0;
+  // Documents in the index including uncommitted changes (live docs).
+  virtual Result<uint64_t> NumDocs() = 0;
+  virtual const std::string& dir() const = 0;
+};
+
+}  // namespace hymir::index
+
+#endif  // HYMIR_INDEX_INDEX_WRITER_H_

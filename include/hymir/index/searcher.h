@@ -1,0 +1,75 @@
+// Searcher: ranked BM25 retrieval over a committed index.
+//
+// A searcher reads a point-in-time view of the index (the last commit when it
+// was opened or refreshed). Refresh() moves it to the newest commit; searches
+// running during a Refresh() finish on the view they started with.
+//
+// Top-k retrieval is document-at-a-time with MaxScore pruning (per-term score
+// upper bounds), so most postings of frequent terms are skipped, not scored.
+// Filters are applied during retrieval, before top-k truncation.
+//
+// Thread-safety: all methods may be called concurrently from many threads,
+// including Refresh().
+#ifndef HYMIR_INDEX_SEARCHER_H_
+#define HYMIR_INDEX_SEARCHER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hymir/document.h"
+#include "hymir/index/analyzer.h"
+#include "hymir/index/collection_statistics.h"
+#include "hymir/index/text_query.h"
+#include "hymir/result.h"
+
+namespace hymir::index {
+
+struct Hit {
+  std::string id;      // the document's id
+  double score = 0.0;  // BM25 score (sum over fields and terms)
+  uint32_t rank = 0;   // 1-based rank in the full result list (offset + position + 1)
+};
+
+// Counters of one search, for tests and benchmarks.
+struct SearchStats {
+  uint64_t postings_scored = 0;  // (term, doc) pairs whose score was computed
+  uint64_t docs_scored = 0;      // documents fully or partly scored
+};
+
+class Searcher {
+ public:
+  // Opens the index at `dir` (read-only; never takes the writer lock).
+  // NotFound when there is no index, Corruption when its files are damaged.
+  static Result<std::unique_ptr<Searcher>> Open(const std::string& dir);
+
+  virtual ~Searcher() = default;
+
+  // Top `offset + k` by score (ties: earlier-indexed document first), then
+  // the slice [offset, offset + k). InvalidArgument for an unknown field,
+  // a non-positive weight or an unknown filter field.
+  virtual Result<std::vector<Hit>> Search(const TextQuery& query, SearchStats* stats = nullptr) const = 0;
+
+  // Same results computed by scoring every posting of every query term; the
+  // oracle the pruned path is tested against. Slow on big indexes.
+  virtual Result<std::vector<Hit>> SearchExhaustive(const TextQuery& query) const = 0;
+
+  // Moves to the newest commit. OK when there is nothing new.
+  virtual Status Refresh() = 0;
+
+  // The stored document with `id`; NotFound when absent.
+  virtual Result<Document> GetDocument(std::string_view id) const = 0;
+
+  // Statistics of the current view. The returned object keeps that view alive.
+  virtual std::shared_ptr<const CollectionStatistics> Statistics() const = 0;
+
+  // Live documents in the current view.
+  virtual uint64_t NumDocs() const = 0;
+  virtual AnalyzerKind analyzer() const = 0;
+};
+
+}  // namespace hymir::index
+
+#endif  // HYMIR_INDEX_SEARCHER_H_

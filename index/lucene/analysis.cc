@@ -1,0 +1,195 @@
+#include "index/lucene/analysis.h"
+
+#include <lucene++/PositionIncrementAttribute.h>
+#include <lucene++/TermAttribute.h>
+
+#include "index/lucene/lucene_util.h"
+
+// Lucene++ class macros need their classes inside namespace Lucene.
+namespace Lucene {
+
+// Removes a trailing possessive 's (ASCII, right single quotation mark or
+// fullwidth apostrophe), as Java Lucene's EnglishPossessiveFilter does.
+// Lucene++'s StandardFilter already strips ASCII 's from APOSTROPHE tokens;
+// this catches the other quote marks.
+class HymirPossessiveFilter : public TokenFilter {
+ public:
+  explicit HymirPossessiveFilter(const TokenStreamPtr& input) : TokenFilter(input) {
+    term_ = addAttribute<TermAttribute>();
+  }
+  LUCENE_CLASS(HymirPossessiveFilter);
+
+  bool incrementToken() override {
+    if (!input->incrementToken()) return false;
+    int32_t len = term_->termLength();
+    if (len >= 2) {
+      const wchar_t* buf = term_->termBufferArray();
+      wchar_t last = buf[len - 1];
+      wchar_t quote = buf[len - 2];
+      if ((last == L's' || last == L'S') && (quote == L'\'' || quote == 0x2019 || quote == 0xFF07)) {
+        term_->setTermLength(len - 2);
+      }
+    }
+    return true;
+  }
+
+ private:
+  TermAttributePtr term_;
+};
+
+// Java Lucene EnglishAnalyzer, as far as Lucene++ 3.0.8 allows:
+// StandardTokenizer(3.0) -> StandardFilter -> possessive -> LowerCase ->
+// StopFilter(33 English words, position increments) -> PorterStemFilter.
+class HymirEnglishAnalyzer : public Analyzer {
+ public:
+  LUCENE_CLASS(HymirEnglishAnalyzer);
+
+  TokenStreamPtr tokenStream(const String& field, const ReaderPtr& reader) override {
+    return Build(reader).back();
+  }
+
+  TokenStreamPtr reusableTokenStream(const String& field, const ReaderPtr& reader) override {
+    auto saved = boost::dynamic_pointer_cast<Streams>(getPreviousTokenStream());
+    if (!saved) {
+      saved = newLucene<Streams>();
+      auto chain = Build(reader);
+      saved->tokenizer = boost::dynamic_pointer_cast<Tokenizer>(chain.front());
+      saved->result = chain.back();
+      setPreviousTokenStream(saved);
+    } else {
+      saved->tokenizer->reset(reader);
+    }
+    return saved->result;
+  }
+
+ private:
+  class Streams : public LuceneObject {
+   public:
+    LUCENE_CLASS(Streams);
+    TokenizerPtr tokenizer;
+    TokenStreamPtr result;
+  };
+
+  static std::vector<TokenStreamPtr> Build(const ReaderPtr& reader) {
+    std::vector<TokenStreamPtr> chain;
+    chain.push_back(newLucene<StandardTokenizer>(LuceneVersion::LUCENE_30, reader));
+    chain.push_back(newLucene<StandardFilter>(chain.back()));
+    chain.push_back(newLucene<HymirPossessiveFilter>(chain.back()));
+    chain.push_back(newLucene<LowerCaseFilter>(chain.back()));
+    chain.push_back(newLucene<StopFilter>(true, chain.back(), StopAnalyzer::ENGLISH_STOP_WORDS_SET()));
+    chain.push_back(newLucene<PorterStemFilter>(chain.back()));
+    return chain;
+  }
+};
+
+// Replays pre-analysed tokens (see TokenBuffer).
+class HymirReplayStream : public TokenStream {
+ public:
+  explicit HymirReplayStream(std::vector<const hymir::index::internal::TokenBuffer*> parts)
+      : parts_(std::move(parts)) {
+    term_ = addAttribute<TermAttribute>();
+    pos_ = addAttribute<PositionIncrementAttribute>();
+  }
+  LUCENE_CLASS(HymirReplayStream);
+
+  bool incrementToken() override {
+    while (part_ < parts_.size() && token_ >= parts_[part_]->size()) {
+      ++part_;
+      token_ = 0;
+    }
+    if (part_ >= parts_.size()) return false;
+    clearAttributes();
+    const auto* buf = parts_[part_];
+    uint32_t begin = token_ == 0 ? 0 : buf->ends[token_ - 1];
+    uint32_t end = buf->ends[token_];
+    term_->setTermBuffer(buf->chars.data(), static_cast<int32_t>(begin), static_cast<int32_t>(end - begin));
+    pos_->setPositionIncrement(buf->increments[token_]);
+    ++token_;
+    return true;
+  }
+
+  void reset() override {
+    part_ = 0;
+    token_ = 0;
+  }
+
+ private:
+  std::vector<const hymir::index::internal::TokenBuffer*> parts_;
+  size_t part_ = 0;
+  size_t token_ = 0;
+  TermAttributePtr term_;
+  PositionIncrementAttributePtr pos_;
+};
+
+}  // namespace Lucene
+
+namespace hymir::index {
+
+Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name) {
+  if (name == "english") return AnalyzerKind::kEnglish;
+  if (name == "standard") return AnalyzerKind::kStandard;
+  if (name == "whitespace") return AnalyzerKind::kWhitespace;
+  return Status::InvalidArgument("unknown analyzer \"" + std::string(name) +
+                                 "\" (expected english, standard or whitespace)");
+}
+
+const char* AnalyzerName(AnalyzerKind kind) {
+  switch (kind) {
+    case AnalyzerKind::kEnglish: return "english";
+    case AnalyzerKind::kStandard: return "standard";
+    case AnalyzerKind::kWhitespace: return "whitespace";
+  }
+  return "unknown";
+}
+
+std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
+  static const Lucene::AnalyzerPtr analyzers[] = {internal::MakeAnalyzer(AnalyzerKind::kEnglish),
+                                                  internal::MakeAnalyzer(AnalyzerKind::kStandard),
+                                                  internal::MakeAnalyzer(AnalyzerKind::kWhitespace)};
+  internal::TokenBuffer buf;
+  internal::AnalyzeInto(analyzers[static_cast<int>(kind)], internal::Wide(text), &buf);
+  std::vector<std::string> out;
+  out.reserve(buf.size());
+  uint32_t begin = 0;
+  for (uint32_t end : buf.ends) {
+    out.push_back(internal::Utf8(Lucene::String(buf.chars.data() + begin, end - begin)));
+    begin = end;
+  }
+  return out;
+}
+
+namespace internal {
+
+Lucene::AnalyzerPtr MakeAnalyzer(AnalyzerKind kind) {
+  switch (kind) {
+    case AnalyzerKind::kEnglish:
+      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>();
+    case AnalyzerKind::kStandard:
+      return Lucene::newLucene<Lucene::StandardAnalyzer>(Lucene::LuceneVersion::LUCENE_30);
+    case AnalyzerKind::kWhitespace:
+      return Lucene::newLucene<Lucene::WhitespaceAnalyzer>();
+  }
+  return nullptr;
+}
+
+void AnalyzeInto(const Lucene::AnalyzerPtr& analyzer, const Lucene::String& text, TokenBuffer* out) {
+  static const Lucene::String kField = L"all";
+  Lucene::TokenStreamPtr ts = analyzer->reusableTokenStream(kField, Lucene::newLucene<Lucene::StringReader>(text));
+  auto term = ts->addAttribute<Lucene::TermAttribute>();
+  auto pos = ts->addAttribute<Lucene::PositionIncrementAttribute>();
+  ts->reset();
+  while (ts->incrementToken()) {
+    const wchar_t* b = term->termBufferArray();
+    out->chars.insert(out->chars.end(), b, b + term->termLength());
+    out->ends.push_back(static_cast<uint32_t>(out->chars.size()));
+    out->increments.push_back(pos->getPositionIncrement());
+  }
+  ts->end();
+}
+
+Lucene::TokenStreamPtr MakeReplayStream(std::vector<const TokenBuffer*> parts) {
+  return Lucene::newLucene<Lucene::HymirReplayStream>(std::move(parts));
+}
+
+}  // namespace internal
+}  // namespace hymir::index

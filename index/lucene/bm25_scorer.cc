@@ -1,0 +1,221 @@
+#include "index/lucene/bm25_scorer.h"
+
+#include <algorithm>
+#include <limits>
+#include <queue>
+
+namespace hymir::index::internal {
+namespace {
+
+constexpr int32_t kNoMoreDocs = std::numeric_limits<int32_t>::max();
+constexpr int32_t kBufferSize = 128;
+
+// Buffered cursor over one term's live postings (Lucene++ TermDocs).
+class PostingCursor {
+ public:
+  PostingCursor(const Lucene::IndexReaderPtr& reader, const Lucene::String& field, const Lucene::String& term)
+      : td_(reader->termDocs(Lucene::newLucene<Lucene::Term>(field, term))),
+        docs_(Lucene::Collection<int32_t>::newInstance(kBufferSize)),
+        freqs_(Lucene::Collection<int32_t>::newInstance(kBufferSize)) {
+    Refill();
+  }
+  ~PostingCursor() { td_->close(); }
+
+  int32_t doc() const { return doc_; }
+  int32_t freq() const { return freq_; }
+
+  void Next() {
+    if (++i_ < n_) {
+      doc_ = docs_[i_];
+      freq_ = freqs_[i_];
+    } else {
+      Refill();
+    }
+  }
+
+  // Moves to the first posting with doc >= target (target > doc()).
+  void Advance(int32_t target) {
+    while (++i_ < n_) {
+      if (docs_[i_] >= target) {
+        doc_ = docs_[i_];
+        freq_ = freqs_[i_];
+        return;
+      }
+    }
+    // Past the buffer: let Lucene's skip list jump.
+    if (!td_->skipTo(target)) {
+      doc_ = kNoMoreDocs;
+      return;
+    }
+    doc_ = td_->doc();
+    freq_ = td_->freq();
+    n_ = 0;
+    i_ = 0;
+  }
+
+ private:
+  void Refill() {
+    n_ = td_->read(docs_, freqs_);
+    i_ = 0;
+    if (n_ == 0) {
+      doc_ = kNoMoreDocs;
+    } else {
+      doc_ = docs_[0];
+      freq_ = freqs_[0];
+    }
+  }
+
+  Lucene::TermDocsPtr td_;
+  Lucene::Collection<int32_t> docs_, freqs_;
+  int32_t n_ = 0, i_ = 0;
+  int32_t doc_ = kNoMoreDocs, freq_ = 0;
+};
+
+struct TermState {
+  const ScoredTerm* term;
+  const uint32_t* lengths;
+  double k_base;   // k1 * (1 - b)
+  double k_slope;  // k1 * b / avgdl
+  double upper;    // score upper bound: weight (tf / (tf + K) < 1)
+  std::unique_ptr<PostingCursor> cursor;
+
+  double Score(int32_t doc, int32_t tf) const {
+    const double t = tf;
+    return term->weight * t / (t + k_base + k_slope * lengths[doc]);
+  }
+};
+
+std::vector<TermState> MakeStates(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
+                                  const Bm25Params& p) {
+  std::vector<TermState> states;
+  states.reserve(terms.size());
+  for (const auto& t : terms) {
+    TermState s;
+    s.term = &t;
+    s.lengths = snap.lengths(t.field);
+    s.k_base = p.k1 * (1.0 - p.b);
+    s.k_slope = t.avgdl > 0 ? p.k1 * p.b / t.avgdl : 0.0;
+    s.upper = t.weight;
+    s.cursor = std::make_unique<PostingCursor>(snap.reader(), kTextFieldsW[t.field], t.term);
+    states.push_back(std::move(s));
+  }
+  return states;
+}
+
+// "a ranks before b": higher score, then lower docid.
+inline bool Better(const ScoredDoc& a, const ScoredDoc& b) {
+  return a.score > b.score || (a.score == b.score && a.doc < b.doc);
+}
+
+struct WorseOnTop {
+  bool operator()(const ScoredDoc& a, const ScoredDoc& b) const { return Better(a, b); }
+};
+
+std::vector<ScoredDoc> Drain(std::priority_queue<ScoredDoc, std::vector<ScoredDoc>, WorseOnTop>& heap) {
+  std::vector<ScoredDoc> out(heap.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = heap.top();
+    heap.pop();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
+                                    const Bm25Params& params, const DocFilter& filter, size_t n,
+                                    SearchStats* stats) {
+  std::vector<ScoredDoc> empty;
+  if (n == 0 || terms.empty() || snap.max_doc() == 0) return empty;
+  std::vector<TermState> st = MakeStates(snap, terms, params);
+  // Ascending upper bounds; prefix[i] = sum of bounds of terms 0..i.
+  std::sort(st.begin(), st.end(), [](const TermState& a, const TermState& b) { return a.upper < b.upper; });
+  const size_t m = st.size();
+  std::vector<double> prefix(m);
+  double acc = 0;
+  for (size_t i = 0; i < m; ++i) prefix[i] = (acc += st[i].upper);
+
+  std::priority_queue<ScoredDoc, std::vector<ScoredDoc>, WorseOnTop> heap;
+  double theta = -std::numeric_limits<double>::infinity();  // score to beat once the heap is full
+  size_t first_essential = 0;  // terms [0, first_essential) cannot alone beat theta
+  uint64_t postings = 0, docs = 0;
+
+  while (first_essential < m) {
+    int32_t d = kNoMoreDocs;
+    for (size_t i = first_essential; i < m; ++i) d = std::min(d, st[i].cursor->doc());
+    if (d == kNoMoreDocs) break;
+    if (!Admits(filter, d)) {
+      for (size_t i = first_essential; i < m; ++i) {
+        if (st[i].cursor->doc() == d) st[i].cursor->Next();
+      }
+      continue;
+    }
+    double score = 0;
+    for (size_t i = first_essential; i < m; ++i) {
+      PostingCursor& c = *st[i].cursor;
+      if (c.doc() == d) {
+        score += st[i].Score(d, c.freq());
+        ++postings;
+        c.Next();
+      }
+    }
+    ++docs;
+    const bool full = heap.size() >= n;
+    bool pruned = false;
+    for (size_t i = first_essential; i-- > 0;) {
+      if (full && score + prefix[i] <= theta) {
+        pruned = true;
+        break;
+      }
+      PostingCursor& c = *st[i].cursor;
+      if (c.doc() < d) c.Advance(d);
+      if (c.doc() == d) {
+        score += st[i].Score(d, c.freq());
+        ++postings;
+      }
+    }
+    if (pruned) continue;
+    ScoredDoc cand{d, score};
+    if (!full) {
+      heap.push(cand);
+    } else if (Better(cand, heap.top())) {
+      heap.pop();
+      heap.push(cand);
+    } else {
+      continue;
+    }
+    if (heap.size() >= n) {
+      theta = heap.top().score;
+      while (first_essential < m && prefix[first_essential] <= theta) ++first_essential;
+    }
+  }
+  if (stats) {
+    stats->postings_scored += postings;
+    stats->docs_scored += docs;
+  }
+  return Drain(heap);
+}
+
+std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
+                                      const Bm25Params& params, const DocFilter& filter, size_t n) {
+  std::vector<ScoredDoc> out;
+  if (n == 0 || terms.empty() || snap.max_doc() == 0) return out;
+  std::vector<TermState> st = MakeStates(snap, terms, params);
+  std::vector<double> scores(static_cast<size_t>(snap.max_doc()), 0.0);
+  std::vector<char> hit(static_cast<size_t>(snap.max_doc()), 0);
+  for (auto& s : st) {
+    for (PostingCursor& c = *s.cursor; c.doc() != kNoMoreDocs; c.Next()) {
+      scores[c.doc()] += s.Score(c.doc(), c.freq());
+      hit[c.doc()] = 1;
+    }
+  }
+  for (int32_t d = 0; d < snap.max_doc(); ++d) {
+    if (hit[d] && Admits(filter, d)) out.push_back({d, scores[d]});
+  }
+  size_t keep = std::min(n, out.size());
+  std::partial_sort(out.begin(), out.begin() + keep, out.end(), Better);
+  out.resize(keep);
+  return out;
+}
+
+}  // namespace hymir::index::internal

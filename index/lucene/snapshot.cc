@@ -1,0 +1,93 @@
+#include "index/lucene/snapshot.h"
+
+#include "index/lucene/lucene_util.h"
+
+namespace hymir::index::internal {
+
+Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, const std::string& where) {
+  return Guard(where, [&]() -> Result<std::shared_ptr<Snapshot>> {
+    std::shared_ptr<Snapshot> s(new Snapshot());
+    s->reader_ = reader;
+    s->max_doc_ = reader->maxDoc();
+    s->num_docs_ = static_cast<uint64_t>(reader->numDocs());
+    s->has_deletions_ = reader->hasDeletions();
+    s->ids_.assign(static_cast<size_t>(s->max_doc_), std::string());
+    for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
+
+    // Walks every term of `field` with its live postings.
+    auto for_each_term = [&](const Lucene::String& field, auto&& fn) {
+      Lucene::TermEnumPtr terms = reader->terms(Lucene::newLucene<Lucene::Term>(field, L""));
+      Lucene::TermDocsPtr docs = reader->termDocs();
+      do {
+        Lucene::TermPtr t = terms->term();
+        if (!t || t->field() != field) break;
+        docs->seek(t);
+        while (docs->next()) fn(t->text(), docs->doc());
+      } while (terms->next());
+      docs->close();
+      terms->close();
+    };
+    for_each_term(kIdField, [&](const Lucene::String& text, int32_t doc) { s->ids_[doc] = Utf8(text); });
+    for (int f = 0; f < kNumTextFields; ++f) {
+      auto& lens = s->lengths_[f];
+      for_each_term(kLenFieldsW[f], [&](const Lucene::String& text, int32_t doc) {
+        lens[doc] = static_cast<uint32_t>(std::wcstoul(text.c_str(), nullptr, 10));
+      });
+      for (int32_t d = 0; d < s->max_doc_; ++d) {
+        if (lens[d] > 0) {
+          ++s->doc_count_[f];
+          s->sum_length_[f] += lens[d];
+        }
+      }
+    }
+    return s;
+  });
+}
+
+Snapshot::~Snapshot() {
+  try {
+    if (reader_) reader_->close();
+  } catch (...) {
+  }
+}
+
+uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
+  auto t = Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term);
+  if (!has_deletions_) return static_cast<uint64_t>(reader_->docFreq(t));
+  {
+    std::lock_guard<std::mutex> g(df_mu_);
+    auto it = df_cache_[field].find(term);
+    if (it != df_cache_[field].end()) return it->second;
+  }
+  // Lucene's docFreq counts deleted documents until a merge drops them;
+  // count live postings instead so that BM25 stays exact.
+  uint64_t n = 0;
+  Lucene::TermDocsPtr docs = reader_->termDocs(t);
+  while (docs->next()) ++n;
+  docs->close();
+  std::lock_guard<std::mutex> g(df_mu_);
+  df_cache_[field][term] = n;
+  return n;
+}
+
+uint64_t SnapshotStatistics::DocCount(std::string_view field) const {
+  int f = TextFieldIndex(field);
+  return f < 0 ? 0 : s_->doc_count(f);
+}
+
+uint64_t SnapshotStatistics::SumTotalTermFreq(std::string_view field) const {
+  int f = TextFieldIndex(field);
+  return f < 0 ? 0 : s_->sum_length(f);
+}
+
+uint64_t SnapshotStatistics::DocFreq(std::string_view field, std::string_view term) const {
+  int f = TextFieldIndex(field);
+  if (f < 0) return 0;
+  try {
+    return s_->DocFreq(f, Wide(term));
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace hymir::index::internal

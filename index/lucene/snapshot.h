@@ -1,0 +1,69 @@
+// Private: one point-in-time view of a Lucene++ index with what BM25 needs
+// that Lucene++ does not keep exactly: document ids and exact field lengths
+// by Lucene docid, and per-field document counts and length sums.
+#ifndef HYMIR_INDEX_LUCENE_SNAPSHOT_H_
+#define HYMIR_INDEX_LUCENE_SNAPSHOT_H_
+
+#include <lucene++/LuceneHeaders.h>
+
+#include <array>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hymir/index/collection_statistics.h"
+#include "hymir/result.h"
+#include "index/lucene/index_layout.h"
+
+namespace hymir::index::internal {
+
+class Snapshot {
+ public:
+  // Loads ids and lengths for `reader` (which the snapshot then owns and
+  // closes on destruction).
+  static Result<std::shared_ptr<Snapshot>> Load(Lucene::IndexReaderPtr reader, const std::string& where);
+  ~Snapshot();
+
+  const Lucene::IndexReaderPtr& reader() const { return reader_; }
+  int32_t max_doc() const { return max_doc_; }
+  uint64_t num_docs() const { return num_docs_; }
+  const std::string& id(int32_t doc) const { return ids_[doc]; }
+  uint32_t length(int field, int32_t doc) const { return lengths_[field][doc]; }
+  const uint32_t* lengths(int field) const { return lengths_[field].data(); }
+  uint64_t doc_count(int field) const { return doc_count_[field]; }
+  uint64_t sum_length(int field) const { return sum_length_[field]; }
+  // Live docs containing `term` in text field `field` (exact even with
+  // deletions not yet merged away; cached per snapshot).
+  uint64_t DocFreq(int field, const Lucene::String& term) const;
+
+ private:
+  Snapshot() = default;
+
+  Lucene::IndexReaderPtr reader_;
+  int32_t max_doc_ = 0;
+  uint64_t num_docs_ = 0;
+  bool has_deletions_ = false;
+  std::vector<std::string> ids_;
+  std::array<std::vector<uint32_t>, kNumTextFields> lengths_;
+  std::array<uint64_t, kNumTextFields> doc_count_{};
+  std::array<uint64_t, kNumTextFields> sum_length_{};
+  mutable std::mutex df_mu_;
+  mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
+};
+
+// CollectionStatistics of one snapshot (keeps it alive).
+class SnapshotStatistics final : public CollectionStatistics {
+ public:
+  explicit SnapshotStatistics(std::shared_ptr<const Snapshot> s) : s_(std::move(s)) {}
+  uint64_t DocCount(std::string_view field) const override;
+  uint64_t SumTotalTermFreq(std::string_view field) const override;
+  uint64_t DocFreq(std::string_view field, std::string_view term) const override;
+
+ private:
+  std::shared_ptr<const Snapshot> s_;
+};
+
+}  // namespace hymir::index::internal
+
+#endif  // HYMIR_INDEX_LUCENE_SNAPSHOT_H_

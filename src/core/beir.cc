@@ -1,0 +1,195 @@
+#include "hymir/beir.h"
+
+#include <simdjson.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace hymir {
+namespace {
+
+std::string TypeName(simdjson::dom::element_type t) {
+  using T = simdjson::dom::element_type;
+  switch (t) {
+    case T::ARRAY: return "array";
+    case T::OBJECT: return "object";
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE: return "number";
+    case T::STRING: return "string";
+    case T::BOOL: return "boolean";
+    case T::NULL_VALUE: return "null";
+  }
+  return "unknown";
+}
+
+// Scalar JSON value as text: strings verbatim, integers in decimal, doubles
+// with the shortest round-trip form, booleans as true/false.
+bool ScalarText(simdjson::dom::element el, std::string* out) {
+  using T = simdjson::dom::element_type;
+  switch (el.type()) {
+    case T::STRING: *out = std::string(el.get_string().value()); return true;
+    case T::INT64: *out = std::to_string(el.get_int64().value()); return true;
+    case T::UINT64: *out = std::to_string(el.get_uint64().value()); return true;
+    case T::DOUBLE: {
+      std::ostringstream ss;
+      ss.precision(17);
+      ss << el.get_double().value();
+      *out = ss.str();
+      return true;
+    }
+    case T::BOOL: *out = el.get_bool().value() ? "true" : "false"; return true;
+    default: return false;
+  }
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+thread_local simdjson::dom::parser tls_parser;
+
+class FileCorpusReader final : public CorpusReader {
+ public:
+  FileCorpusReader(std::string path, std::ifstream in, uint64_t size)
+      : path_(std::move(path)), in_(std::move(in)), size_(size) {}
+
+  Result<bool> Next(Document* doc) override {
+    std::string line;
+    while (std::getline(in_, line)) {
+      ++line_no_;
+      bytes_ += line.size() + 1;
+      if (IsBlank(line)) continue;
+      auto parsed = ParseCorpusLine(line, path_ + ":" + std::to_string(line_no_));
+      if (!parsed.ok()) return std::move(parsed).status();
+      *doc = std::move(parsed).value();
+      return true;
+    }
+    if (in_.bad()) return Status::IOError(path_ + ":" + std::to_string(line_no_) + ": read failed");
+    return false;
+  }
+
+  uint64_t line() const override { return line_no_; }
+  uint64_t bytes_read() const override { return bytes_ < size_ ? bytes_ : size_; }
+  uint64_t file_size() const override { return size_; }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  uint64_t size_;
+  uint64_t line_no_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+Result<simdjson::dom::object> ParseObject(std::string_view line, const std::string& where) {
+  simdjson::dom::element root;
+  auto err = tls_parser.parse(line.data(), line.size()).get(root);
+  if (err) return Status::InvalidArgument(where + ": malformed JSON: " + simdjson::error_message(err));
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) {
+    return Status::InvalidArgument(where + ": expected a JSON object, got " + TypeName(root.type()));
+  }
+  return obj;
+}
+
+Status GetId(simdjson::dom::object obj, const std::string& where, std::string* id) {
+  simdjson::dom::element el;
+  if (obj["_id"].get(el)) return Status::InvalidArgument(where + ": missing \"_id\"");
+  using T = simdjson::dom::element_type;
+  if (el.type() != T::STRING && el.type() != T::INT64 && el.type() != T::UINT64) {
+    return Status::InvalidArgument(where + ": \"_id\" must be a string, got " + TypeName(el.type()));
+  }
+  ScalarText(el, id);
+  if (id->empty()) return Status::InvalidArgument(where + ": \"_id\" is empty");
+  return Status::OK();
+}
+
+Status GetOptionalString(simdjson::dom::object obj, const char* key, const std::string& where,
+                         const std::string& id, std::string* out, bool* present) {
+  simdjson::dom::element el;
+  *present = false;
+  if (obj[key].get(el)) return Status::OK();
+  if (el.is_null()) return Status::OK();
+  std::string_view sv;
+  if (el.get_string().get(sv)) {
+    return Status::InvalidArgument(where + ": document \"" + id + "\": \"" + key + "\" must be a string, got " +
+                                   TypeName(el.type()));
+  }
+  *out = std::string(sv);
+  *present = true;
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Document> ParseCorpusLine(std::string_view line, const std::string& where) {
+  auto obj_or = ParseObject(line, where);
+  if (!obj_or.ok()) return obj_or.status();
+  simdjson::dom::object obj = obj_or.value();
+  Document doc;
+  HYMIR_RETURN_IF_ERROR(GetId(obj, where, &doc.id));
+  bool present = false;
+  HYMIR_RETURN_IF_ERROR(GetOptionalString(obj, "title", where, doc.id, &doc.title, &present));
+  HYMIR_RETURN_IF_ERROR(GetOptionalString(obj, "text", where, doc.id, &doc.text, &present));
+  std::string domain;
+  HYMIR_RETURN_IF_ERROR(GetOptionalString(obj, "domain", where, doc.id, &domain, &present));
+  if (present) doc.domain = std::move(domain);
+  for (auto field : obj) {
+    std::string key(field.key);
+    if (key == "_id" || key == "title" || key == "text" || key == "domain") continue;
+    std::string value;
+    if (!ScalarText(field.value, &value)) continue;  // objects, arrays, null: not extra fields
+    if (IsReservedFieldName(key)) {
+      return Status::InvalidArgument(where + ": document \"" + doc.id + "\": field name \"" + key +
+                                     "\" is reserved");
+    }
+    doc.fields.emplace(std::move(key), std::move(value));
+  }
+  return doc;
+}
+
+Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a .jsonl file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open for reading");
+  return std::unique_ptr<CorpusReader>(
+      new FileCorpusReader(path, std::move(in), static_cast<uint64_t>(st.st_size)));
+}
+
+Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open for reading");
+  std::vector<QueryRecord> out;
+  std::string line;
+  uint64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (IsBlank(line)) continue;
+    std::string where = path + ":" + std::to_string(line_no);
+    auto obj_or = ParseObject(line, where);
+    if (!obj_or.ok()) return obj_or.status();
+    QueryRecord q;
+    HYMIR_RETURN_IF_ERROR(GetId(obj_or.value(), where, &q.id));
+    bool present = false;
+    HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "text", where, q.id, &q.text, &present));
+    if (!present) return Status::InvalidArgument(where + ": query \"" + q.id + "\": missing \"text\"");
+    std::string domain;
+    HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "domain", where, q.id, &domain, &present));
+    if (present) q.domain = std::move(domain);
+    out.push_back(std::move(q));
+  }
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  return out;
+}
+
+}  // namespace hymir

@@ -1,0 +1,240 @@
+// Upsert / delete / commit / reopen / refresh, the writer lock, stored
+// fields, and clean errors on bad or damaged indexes.
+#include "hymir/index/index_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/index/lucene/index_fixture.h"
+
+namespace hymir::index {
+namespace {
+
+using testing::Doc;
+using testing::Ids;
+using testing::TempDir;
+
+std::vector<std::string> SearchIds(const Searcher& s, const std::string& text, size_t k = 10) {
+  TextQuery q;
+  q.text = text;
+  q.k = k;
+  auto r = s.Search(q);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? Ids(*r) : std::vector<std::string>{};
+}
+
+TEST(IndexWriterTest, UpsertReplacesDeleteRemovesAfterCommitAndRefresh) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  ASSERT_OK(w->Upsert(Doc("a", "Heart attack", "cardiac arrest in adults")));
+  ASSERT_OK(w->Upsert(Doc("b", "Lung", "pulmonary function")));
+  ASSERT_OK(w->Commit());
+
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  EXPECT_EQ(s->NumDocs(), 2u);
+  EXPECT_EQ(SearchIds(*s, "cardiac"), std::vector<std::string>{"a"});
+
+  ASSERT_OK(w->Upsert(Doc("a", "Kidney", "renal failure")));  // replaces "a"
+  ASSERT_OK(w->Delete("b"));
+  // Not committed: the searcher still sees the old view, even after Refresh.
+  ASSERT_OK(s->Refresh());
+  EXPECT_EQ(SearchIds(*s, "cardiac"), std::vector<std::string>{"a"});
+  ASSERT_OK(w->Commit());
+  // Committed but not refreshed: old view.
+  EXPECT_EQ(SearchIds(*s, "pulmonary"), std::vector<std::string>{"b"});
+  ASSERT_OK(s->Refresh());
+  EXPECT_TRUE(SearchIds(*s, "cardiac").empty());
+  EXPECT_TRUE(SearchIds(*s, "pulmonary").empty());
+  EXPECT_EQ(SearchIds(*s, "renal"), std::vector<std::string>{"a"});
+  EXPECT_EQ(s->NumDocs(), 1u);
+  auto stats = s->Statistics();
+  EXPECT_EQ(stats->DocCount("all"), 1u);
+  EXPECT_EQ(stats->DocFreq("all", "cardiac"), 0u);  // the replaced version no longer counts
+  EXPECT_TRUE(s->GetDocument("b").status().IsNotFound());
+}
+
+TEST(IndexWriterTest, UncommittedChangesAreLostOnCloseAndRollback) {
+  TempDir dir;
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+    ASSERT_OK(w->Upsert(Doc("kept", "", "alpha")));
+    ASSERT_OK(w->Commit());
+    ASSERT_OK(w->Upsert(Doc("lost1", "", "alpha beta")));
+    ASSERT_OK(w->Rollback());
+    ASSERT_OK(w->Upsert(Doc("lost2", "", "alpha gamma")));
+  }  // destroyed without Commit
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  EXPECT_EQ(SearchIds(*s, "alpha"), std::vector<std::string>{"kept"});
+  // Reopened writer continues from the last commit.
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  ASSERT_OK_AND_ASSIGN(uint64_t n, w->NumDocs());
+  EXPECT_EQ(n, 1u);
+}
+
+TEST(IndexWriterTest, StoredFieldsRoundTrip) {
+  TempDir dir;
+  Document d = Doc("x1", "A title", "Some text \xC3\xA9", "med");
+  d.fields["lang"] = "en";
+  d.fields["year"] = "1999";
+  ASSERT_OK(testing::BuildIndex(dir.path(), {d}));
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  ASSERT_OK_AND_ASSIGN(Document got, s->GetDocument("x1"));
+  EXPECT_EQ(got, d);
+  // Extra fields filter by exact value.
+  TextQuery q;
+  q.text = "text";
+  q.filters = {{"lang", {"en"}}};
+  ASSERT_OK_AND_ASSIGN(auto hits, s->Search(q));
+  EXPECT_EQ(Ids(hits), std::vector<std::string>{"x1"});
+  q.filters = {{"lang", {"de"}}};
+  ASSERT_OK_AND_ASSIGN(hits, s->Search(q));
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST(IndexWriterTest, OneWriterPerDirectory) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  auto second = IndexWriter::Open(dir.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsBusy());
+  EXPECT_NE(second.status().message().find("one writer"), std::string::npos);
+  w.reset();
+  EXPECT_OK(IndexWriter::Open(dir.path()).status());
+}
+
+TEST(IndexWriterTest, AnalyzerIsRecordedAndEnforced) {
+  TempDir dir;
+  ASSERT_OK(testing::BuildIndex(dir.path(), {Doc("1", "", "Running Dogs")}, AnalyzerKind::kStandard));
+  IndexWriterOptions opts;
+  opts.analyzer = AnalyzerKind::kEnglish;
+  auto w = IndexWriter::Open(dir.path(), opts);
+  ASSERT_FALSE(w.ok());
+  EXPECT_TRUE(w.status().IsInvalidArgument());
+  EXPECT_NE(w.status().message().find("standard"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  EXPECT_EQ(s->analyzer(), AnalyzerKind::kStandard);
+  // The recorded analyzer is used at query time: no stemming.
+  EXPECT_EQ(SearchIds(*s, "running"), std::vector<std::string>{"1"});
+  EXPECT_TRUE(SearchIds(*s, "run").empty());
+}
+
+TEST(IndexWriterTest, EmptyIdAndReservedFieldRejected) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  EXPECT_TRUE(w->Upsert(Doc("", "", "x")).IsInvalidArgument());
+  Document d = Doc("ok", "", "x");
+  d.fields["title"] = "clash";
+  Status s = w->Upsert(d);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("reserved"), std::string::npos);
+}
+
+TEST(IndexWriterTest, PaginationSlicesTheRanking) {
+  TempDir dir;
+  std::vector<Document> docs;
+  for (int i = 0; i < 20; ++i) docs.push_back(Doc("d" + std::to_string(i), "", std::string(i + 1, 'x') + " common"));
+  ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  TextQuery q;
+  q.text = "common";
+  q.k = 20;
+  ASSERT_OK_AND_ASSIGN(auto all, s->Search(q));
+  q.k = 5;
+  q.offset = 10;
+  ASSERT_OK_AND_ASSIGN(auto page, s->Search(q));
+  ASSERT_EQ(page.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(page[i].id, all[10 + i].id);
+    EXPECT_EQ(page[i].rank, 11 + i);
+  }
+}
+
+TEST(IndexWriterTest, MissingAndCorruptIndexesAreCleanErrors) {
+  TempDir dir;
+  auto none = Searcher::Open(dir.Sub("nope"));
+  ASSERT_FALSE(none.ok());
+  EXPECT_TRUE(none.status().IsNotFound());
+  IndexWriterOptions no_create;
+  no_create.create_if_missing = false;
+  EXPECT_TRUE(IndexWriter::Open(dir.Sub("nope"), no_create).status().IsNotFound());
+
+  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"), {Doc("1", "t", "some words here")}));
+  // Damaged metadata.
+  testing::WriteText(dir.Sub("idx") + "/hymir.json", "{not json");
+  auto bad_meta = Searcher::Open(dir.Sub("idx"));
+  ASSERT_FALSE(bad_meta.ok());
+  EXPECT_TRUE(bad_meta.status().IsCorruption());
+  EXPECT_NE(bad_meta.status().message().find("hymir.json"), std::string::npos);
+}
+
+TEST(IndexWriterTest, TruncatedSegmentFileIsAnErrorNotACrash) {
+  TempDir dir;
+  std::vector<Document> docs;
+  for (int i = 0; i < 200; ++i) docs.push_back(Doc(std::to_string(i), "title", "body text number " + std::to_string(i)));
+  ASSERT_OK(testing::BuildIndex(dir.path(), docs));
+  // Truncate every segment data file (not the segments_N commit point).
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/text")) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("segments", 0) == 0) continue;
+    std::filesystem::resize_file(e.path(), 3);
+  }
+  auto s = Searcher::Open(dir.path());
+  EXPECT_FALSE(s.ok());
+  if (!s.ok()) {
+    EXPECT_NE(s.status().message().find(dir.path()), std::string::npos) << s.status().ToString();
+  }
+}
+
+TEST(IndexWriterTest, ConcurrentSearchesDuringRefresh) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  ASSERT_OK(w->Upsert(Doc("0", "", "shared term")));
+  ASSERT_OK(w->Commit());
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        TextQuery q;
+        q.text = "shared";
+        auto r = s->Search(q);
+        if (!r.ok() || r->empty()) ++errors;
+      }
+    });
+  }
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_OK(w->Upsert(Doc(std::to_string(i), "", "shared term " + std::to_string(i))));
+    ASSERT_OK(w->Commit());
+    ASSERT_OK(s->Refresh());
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(s->NumDocs(), 21u);
+}
+
+TEST(IndexWriterTest, ConcurrentUpserts) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 250; ++i) {
+        EXPECT_OK(w->Upsert(Doc(std::to_string(t * 1000 + i), "", "word" + std::to_string(i % 17))));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_OK(w->Commit());
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  EXPECT_EQ(s->NumDocs(), 1000u);
+  EXPECT_EQ(s->Statistics()->SumTotalTermFreq("all"), 1000u);
+}
+
+}  // namespace
+}  // namespace hymir::index

@@ -1,0 +1,123 @@
+// Property test: MaxScore top-k equals exhaustive scoring of every posting on
+// random corpora and queries (same ids and scores within 1e-5).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tests/index/lucene/index_fixture.h"
+
+namespace hymir::index {
+namespace {
+
+using testing::TempDir;
+
+std::vector<std::string> Vocabulary(size_t n) {
+  std::vector<std::string> v;
+  for (size_t i = 0; i < n; ++i) v.push_back("w" + std::to_string(i));
+  return v;
+}
+
+// Zipf-like sampling so a few terms are very frequent (where pruning matters).
+std::string RandomText(std::mt19937& rng, const std::vector<std::string>& vocab, int len) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::string s;
+  for (int i = 0; i < len; ++i) {
+    size_t idx = static_cast<size_t>(std::pow(vocab.size(), u(rng))) - 1;
+    s += vocab[std::min(idx, vocab.size() - 1)] + " ";
+  }
+  return s;
+}
+
+void ExpectSameTopK(const std::vector<Hit>& got, const std::vector<Hit>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i].score, want[i].score, 1e-5) << what << " rank " << i;
+  }
+  // Ids must agree except among documents tied (within 1e-5) with the last
+  // score, where either choice is a correct top-k.
+  const double last = want.empty() ? 0 : want.back().score;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::abs(want[i].score - last) > 1e-5) {
+      EXPECT_EQ(got[i].id, want[i].id) << what << " rank " << i;
+    }
+  }
+}
+
+TEST(TopKTest, MaxScoreEqualsExhaustiveOnRandomCorpora) {
+  std::mt19937 rng(20261128);
+  uint64_t pruned_total = 0, exhaustive_total = 0;
+  for (int corpus = 0; corpus < 4; ++corpus) {
+    TempDir dir;
+    auto vocab = Vocabulary(corpus % 2 ? 40 : 400);
+    const int n_docs = 300 + corpus * 400;
+    std::vector<Document> docs;
+    std::uniform_int_distribution<int> len(1, 60), dom(0, 2);
+    for (int i = 0; i < n_docs; ++i) {
+      docs.push_back(testing::Doc("d" + std::to_string(i), RandomText(rng, vocab, len(rng) / 6),
+                                  RandomText(rng, vocab, len(rng)), std::string("dom") + char('a' + dom(rng))));
+    }
+    ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+    if (corpus >= 2) {
+      // Deletions and replacements: statistics must count live docs only.
+      auto w = IndexWriter::Open(dir.path());
+      ASSERT_OK(w.status());
+      for (int i = 0; i < n_docs; i += 7) ASSERT_OK((*w)->Delete("d" + std::to_string(i)));
+      for (int i = 3; i < n_docs; i += 11) {
+        ASSERT_OK((*w)->Upsert(testing::Doc("d" + std::to_string(i), "", RandomText(rng, vocab, 20))));
+      }
+      ASSERT_OK((*w)->Commit());
+    }
+    ASSERT_OK_AND_ASSIGN(auto searcher, Searcher::Open(dir.path()));
+    for (int qi = 0; qi < 60; ++qi) {
+      TextQuery q;
+      q.text = RandomText(rng, vocab, 1 + qi % 6);
+      q.k = std::vector<size_t>{1, 5, 10, 50}[qi % 4];
+      if (qi % 5 == 0) q.fields = {{"title", 2.0}, {"text", 1.0}};
+      if (qi % 3 == 0) q.filters = {{"domain", {"doma"}}};
+      if (qi % 7 == 0) q.filters = {{"domain", {"domb", "domc"}}};
+      if (qi % 4 == 1) q.offset = 3;
+      SearchStats stats;
+      ASSERT_OK_AND_ASSIGN(auto fast, searcher->Search(q, &stats));
+      ASSERT_OK_AND_ASSIGN(auto slow, searcher->SearchExhaustive(q));
+      ExpectSameTopK(fast, slow, "corpus " + std::to_string(corpus) + " query '" + q.text + "'");
+      pruned_total += stats.postings_scored;
+      auto all_stats = searcher->Statistics();
+      for (const auto& fw : q.fields) {
+        for (const auto& t : Analyze(AnalyzerKind::kWhitespace, q.text)) {
+          exhaustive_total += all_stats->DocFreq(fw.field, t);
+        }
+      }
+    }
+  }
+  // MaxScore must skip a real share of postings, not score them all.
+  EXPECT_LT(pruned_total, exhaustive_total * 3 / 4) << pruned_total << " of " << exhaustive_total;
+}
+
+TEST(TopKTest, FilterIsAppliedBeforeTruncation) {
+  TempDir dir;
+  std::vector<Document> docs;
+  // 50 strong "med" matches, then one weak "cs" match.
+  for (int i = 0; i < 50; ++i) docs.push_back(testing::Doc("m" + std::to_string(i), "", "heart heart heart", "med"));
+  docs.push_back(testing::Doc("c0", "", "heart surgery robots and many other words here", "cs"));
+  ASSERT_OK(testing::BuildIndex(dir.path(), docs));
+  ASSERT_OK_AND_ASSIGN(auto searcher, Searcher::Open(dir.path()));
+  TextQuery q;
+  q.text = "heart";
+  q.k = 1;
+  q.filters = {{"domain", {"cs"}}};
+  ASSERT_OK_AND_ASSIGN(auto hits, searcher->Search(q));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].id, "c0");
+  q.filters = {{"domain", {"med"}}};
+  q.k = 100;
+  ASSERT_OK_AND_ASSIGN(hits, searcher->Search(q));
+  EXPECT_EQ(hits.size(), 50u);
+  for (const auto& h : hits) EXPECT_EQ(h.id[0], 'm');
+  q.filters = {{"colour", {"red"}}};
+  auto bad = searcher->Search(q);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("colour"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hymir::index

@@ -1,0 +1,103 @@
+#include "hymir/beir.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testutil/testutil.h"
+
+namespace hymir {
+namespace {
+
+using testing::TempDir;
+using testing::WriteText;
+
+TEST(BeirTest, ParsesCorpusLineWithDomainAndExtras) {
+  auto doc = ParseCorpusLine(
+      R"({"_id": "d1", "title": "T", "text": "Body \u00e9", "domain": "med", "year": 1999, "ok": true, "metadata": {"a": 1}})",
+      "c.jsonl:1");
+  ASSERT_OK(doc.status());
+  EXPECT_EQ(doc->id, "d1");
+  EXPECT_EQ(doc->title, "T");
+  EXPECT_EQ(doc->text, "Body \xC3\xA9");
+  ASSERT_TRUE(doc->domain.has_value());
+  EXPECT_EQ(*doc->domain, "med");
+  EXPECT_EQ(doc->fields.at("year"), "1999");
+  EXPECT_EQ(doc->fields.at("ok"), "true");
+  EXPECT_EQ(doc->fields.count("metadata"), 0u);
+}
+
+TEST(BeirTest, NumericIdIsKeptAsText) {
+  auto doc = ParseCorpusLine(R"({"_id": 42, "text": "x"})", "c:1");
+  ASSERT_OK(doc.status());
+  EXPECT_EQ(doc->id, "42");
+}
+
+TEST(BeirTest, MalformedLinesNameThePlaceAndFault) {
+  struct Case {
+    const char* line;
+    const char* fault;
+  } cases[] = {
+      {R"({"_id": "a", "text": )", "malformed JSON"},
+      {R"(["_id"])", "expected a JSON object"},
+      {R"({"title": "no id"})", "missing \"_id\""},
+      {R"({"_id": "", "text": "x"})", "\"_id\" is empty"},
+      {R"({"_id": "a", "text": 5})", "\"text\" must be a string"},
+      {R"({"_id": "a", "text": "x", "title": ["t"]})", "\"title\" must be a string"},
+      {R"({"_id": "a", "text": "x", "_secret": "y"})", "reserved"},
+  };
+  for (const auto& c : cases) {
+    auto doc = ParseCorpusLine(c.line, "corpus.jsonl:7");
+    ASSERT_FALSE(doc.ok()) << c.line;
+    EXPECT_TRUE(doc.status().IsInvalidArgument());
+    EXPECT_NE(doc.status().message().find("corpus.jsonl:7"), std::string::npos) << doc.status().message();
+    EXPECT_NE(doc.status().message().find(c.fault), std::string::npos) << doc.status().message();
+  }
+}
+
+TEST(BeirTest, ReaderReportsLineNumbersAndContinues) {
+  TempDir tmp;
+  std::string path = tmp.Sub("c.jsonl");
+  WriteText(path, "{\"_id\":\"1\",\"text\":\"a\"}\n\n{broken\n{\"_id\":\"2\",\"text\":\"b\"}\n");
+  auto reader = CorpusReader::Open(path);
+  ASSERT_OK(reader.status());
+  Document d;
+  auto r = (*reader)->Next(&d);
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(d.id, "1");
+  r = (*reader)->Next(&d);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(path + ":3"), std::string::npos) << r.status().message();
+  r = (*reader)->Next(&d);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(d.id, "2");
+  EXPECT_EQ((*reader)->line(), 4u);
+  r = (*reader)->Next(&d);
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(*r);
+}
+
+TEST(BeirTest, MissingFileIsNotFound) {
+  auto reader = CorpusReader::Open("/nonexistent/corpus.jsonl");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_TRUE(reader.status().IsNotFound());
+  auto q = ReadQueries("/nonexistent/q.jsonl");
+  EXPECT_TRUE(q.status().IsNotFound());
+}
+
+TEST(BeirTest, ReadsQueries) {
+  TempDir tmp;
+  std::string path = tmp.Sub("q.jsonl");
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"hello\",\"domain\":\"cisi\"}\n{\"_id\":\"q2\"}\n");
+  auto q = ReadQueries(path);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(path + ":2"), std::string::npos);
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"hello\",\"domain\":\"cisi\"}\n");
+  q = ReadQueries(path);
+  ASSERT_OK(q.status());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].text, "hello");
+  EXPECT_EQ((*q)[0].domain.value_or(""), "cisi");
+}
+
+}  // namespace
+}  // namespace hymir
