@@ -84,7 +84,7 @@ int RunIndex(const IndexFlags& flags) {
   std::mutex mu;
   std::condition_variable cv;
   size_t in_flight = 0;
-  const size_t max_in_flight = static_cast<size_t>(flags.threads) * 64;
+  const size_t max_in_flight = static_cast<size_t>(flags.threads) * 2;
   Status first_error;  // GUARDED_BY(mu)
   std::atomic<uint64_t> added{0};
   uint64_t skipped = 0, since_commit = 0;
@@ -99,7 +99,38 @@ int RunIndex(const IndexFlags& flags) {
   };
 
   Status fatal;
+  // Documents travel to the workers in batches to keep synchronisation off
+  // the per-document path.
+  constexpr size_t kBatch = 128;
+  std::vector<Document> batch;
+  auto flush_batch = [&]() -> bool {
+    if (batch.empty()) return true;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      cv.wait(lk, [&] { return in_flight < max_in_flight; });
+      if (!first_error.ok()) return false;
+      ++in_flight;
+    }
+    boost::asio::post(pool, [&, docs = std::move(batch)]() {
+      Status s;
+      uint64_t n = 0;
+      for (const Document& d : docs) {
+        s = writer->Upsert(d);
+        if (!s.ok()) break;
+        ++n;
+      }
+      added.fetch_add(n, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lk(mu);
+      if (!s.ok() && first_error.ok()) first_error = s;
+      --in_flight;
+      cv.notify_all();
+    });
+    batch = std::vector<Document>();
+    batch.reserve(kBatch);
+    return true;
+  };
   Document doc;
+  uint64_t parsed = 0;
   while (true) {
     auto next = reader->Next(&doc);
     if (!next.ok()) {
@@ -112,28 +143,13 @@ int RunIndex(const IndexFlags& flags) {
       break;
     }
     if (!*next) break;
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      cv.wait(lk, [&] { return in_flight < max_in_flight; });
-      if (!first_error.ok()) break;
-      ++in_flight;
-    }
-    boost::asio::post(pool, [&, d = std::move(doc)]() {
-      Status s = writer->Upsert(d);
-      std::lock_guard<std::mutex> lk(mu);
-      if (s.ok()) {
-        added.fetch_add(1, std::memory_order_relaxed);
-      } else if (first_error.ok()) {
-        first_error = s;
-      }
-      --in_flight;
-      cv.notify_all();
-    });
+    batch.push_back(std::move(doc));
     doc = Document();
-    if ((added.load(std::memory_order_relaxed) & 1023) == 0) {
-      progress.Update(reader->bytes_read(), added.load(), elapsed());
-    }
+    ++parsed;
+    if (batch.size() >= kBatch && !flush_batch()) break;
+    if ((parsed & 1023) == 0) progress.Update(reader->bytes_read(), added.load(), elapsed());
     if (flags.commit_every > 0 && ++since_commit >= flags.commit_every) {
+      if (!flush_batch()) break;
       wait_idle();
       if (failed()) break;
       Status c = writer->Commit();
@@ -144,6 +160,7 @@ int RunIndex(const IndexFlags& flags) {
       since_commit = 0;
     }
   }
+  if (fatal.ok()) flush_batch();
   wait_idle();
   pool.join();
   progress.Update(reader->bytes_read(), added.load(), elapsed());

@@ -1,0 +1,158 @@
+// Smoke tests of the `hymir` CLI contract on the bundled sample collection:
+// exit codes, outputs, malformed input handling.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "tests/testutil/testutil.h"
+
+namespace hymir {
+namespace {
+
+using testing::TempDir;
+
+struct Ran {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `bin/hymir <args>` through the shell, capturing stdout and stderr.
+Ran Hymir(const std::string& args) {
+  TempDir tmp;
+  std::string cmd = testing::BinDir() + "/hymir " + args + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
+  int rc = std::system(cmd.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, Slurp(tmp.Sub("out")), Slurp(tmp.Sub("err"))};
+}
+
+std::string Sample(const std::string& file) { return testing::SampleDir() + "/" + file; }
+
+size_t CountLines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(CliTest, HelpAndUsageErrors) {
+  for (const char* cmd : {"", "index ", "search ", "eval "}) {
+    Ran r = Hymir(std::string(cmd) + "--help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("--"), std::string::npos) << cmd;
+  }
+  Ran unknown = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index /tmp/x --bogus");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("bogus"), std::string::npos) << unknown.err;
+  Ran missing = Hymir("index --corpus /nonexistent.jsonl --index /tmp/x");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nonexistent"), std::string::npos) << missing.err;
+  Ran no_index = Hymir("search --index /nonexistent_dir --query x");
+  EXPECT_EQ(no_index.exit_code, 2);
+  Ran no_cmd = Hymir("frobnicate");
+  EXPECT_EQ(no_cmd.exit_code, 2);
+}
+
+TEST(CliTest, IndexSearchEvalOnTheSample) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --threads 2");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  EXPECT_NE(ix.out.find("indexed 1033 docs"), std::string::npos) << ix.out;
+  EXPECT_NE(ix.out.find("docs/s"), std::string::npos);
+
+  Ran one = Hymir("search --index " + idx + " --query 'crystalline lens vertebrates' --k 3");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(CountLines(one.out), 3u) << one.out;
+  EXPECT_NE(one.out.find("   1 "), std::string::npos);
+  EXPECT_NE(one.out.find("lens"), std::string::npos);
+
+  const std::string run = tmp.Sub("run.trec");
+  Ran many = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                   Sample("qrels/test.tsv") + " --run " + run + " --k 100");
+  ASSERT_EQ(many.exit_code, 0) << many.err;
+  std::string run_text = Slurp(run);
+  EXPECT_LE(CountLines(run_text), 30u * 100u);
+  std::set<std::string> qids;
+  {
+    std::istringstream lines(run_text);
+    std::string line;
+    while (std::getline(lines, line)) qids.insert(line.substr(0, line.find(' ')));
+  }
+  EXPECT_EQ(qids.size(), 30u) << "every judged query is in the run";
+  std::istringstream first(run_text);
+  std::string qid, q0, doc, tag;
+  int rank;
+  double score;
+  first >> qid >> q0 >> doc >> rank >> score >> tag;
+  EXPECT_EQ(q0, "Q0");
+  EXPECT_EQ(rank, 1);
+  EXPECT_EQ(tag, "hymir");
+
+  Ran ev = Hymir("eval --qrels " + Sample("qrels/test.tsv") + " --run " + run);
+  ASSERT_EQ(ev.exit_code, 0) << ev.err;
+  for (const char* m : {"ndcg_cut_10", "recall_100", "recall_1000", "map", "recip_rank"}) {
+    EXPECT_NE(ev.out.find(m), std::string::npos) << m;
+  }
+  // BM25 on MED is far better than chance (Java Lucene 8.8 gets 0.665).
+  auto pos = ev.out.find("ndcg_cut_10");
+  double ndcg = std::stod(ev.out.substr(ev.out.find("all", pos) + 3));
+  EXPECT_GT(ndcg, 0.6);
+  EXPECT_LT(ndcg, 0.75);
+
+  Ran filtered = Hymir("search --index " + idx + " --query lens --filter domain:med");
+  EXPECT_EQ(filtered.exit_code, 2) << "the sample has no domain field: unknown filter field";
+  EXPECT_NE(filtered.err.find("domain"), std::string::npos);
+}
+
+TEST(CliTest, MalformedLineStopsAndKeepsNothingOfTheBatch) {
+  TempDir tmp;
+  const std::string corpus = tmp.Sub("bad.jsonl");
+  testing::WriteText(corpus,
+                     "{\"_id\":\"a\",\"title\":\"\",\"text\":\"alpha words\"}\n"
+                     "{\"_id\":\"b\",\"title\":\"\",\"text\":\"beta words\"}\n"
+                     "{\"_id\":\"c\",\"text\":\"unterminated}\n"
+                     "{\"_id\":\"d\",\"title\":\"\",\"text\":\"delta words\"}\n");
+  const std::string idx = tmp.Sub("idx");
+  // A committed document that must survive the failed run.
+  testing::WriteText(tmp.Sub("good.jsonl"), "{\"_id\":\"old\",\"title\":\"\",\"text\":\"committed words\"}\n");
+  ASSERT_EQ(Hymir("index --corpus " + tmp.Sub("good.jsonl") + " --index " + idx).exit_code, 0);
+
+  Ran bad = Hymir("index --corpus " + corpus + " --index " + idx);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(corpus + ":3"), std::string::npos) << bad.err;
+  Ran words = Hymir("search --index " + idx + " --query words --k 10");
+  ASSERT_EQ(words.exit_code, 0);
+  EXPECT_EQ(CountLines(words.out), 1u) << words.out;
+  EXPECT_NE(words.out.find("old"), std::string::npos);
+
+  Ran skip = Hymir("index --corpus " + corpus + " --index " + idx + " --skip-bad");
+  EXPECT_EQ(skip.exit_code, 0) << skip.err;
+  EXPECT_NE(skip.err.find(corpus + ":3"), std::string::npos);
+  EXPECT_NE(skip.out.find("indexed 3 docs (1 skipped)"), std::string::npos) << skip.out;
+  words = Hymir("search --index " + idx + " --query words --k 10");
+  EXPECT_EQ(CountLines(words.out), 4u) << words.out;
+}
+
+TEST(CliTest, SecondWriterIsRefused) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx).exit_code, 0);
+  // Hold the lock from a background indexing run, then try a second writer.
+  std::string bg = testing::BinDir() + "/hymir index --corpus " + Sample("corpus.jsonl") + " --index " + idx +
+                   " >/dev/null 2>&1 & sleep 0.15; " + testing::BinDir() + "/hymir index --corpus " +
+                   Sample("corpus.jsonl") + " --index " + idx + " 2>" + tmp.Sub("err") + "; echo $? >" +
+                   tmp.Sub("rc") + "; wait";
+  ASSERT_EQ(std::system(bg.c_str()), 0);
+  const std::string rc = Slurp(tmp.Sub("rc"));
+  if (rc.rfind("0", 0) == 0) GTEST_SKIP() << "the first run finished before the second started";
+  EXPECT_EQ(rc, "1\n");
+  EXPECT_NE(Slurp(tmp.Sub("err")).find("one writer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hymir
