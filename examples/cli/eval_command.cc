@@ -102,7 +102,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("eval", "Score a TREC run against qrels (trec_eval -c values)");
   cmd->footer(
       "Prints num_q, num_ret, num_rel, num_rel_ret, ndcg_cut_10, ndcg_cut_100, recall_100,\n"
-      "recall_1000, map, recip_rank (no cutoff, as trec_eval), recip_rank_cut_10 (MRR@10) and\n"
+      "recall_1000, map, recip_rank (MRR@10: cut at 10), recip_rank_nocut (trec_eval's uncut recip_rank) and\n"
       "P_10, averaged over the queries with a relevant judgement; one the run misses scores 0.\n"
       "Exit: 0 ok, 1 malformed input or no judged query, 2 usage error or missing file.");
   cmd->add_option("--qrels", flags->qrels,

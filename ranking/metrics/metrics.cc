@@ -43,8 +43,8 @@ void Accumulate(const MetricValues& v, MetricValues* sum) {
   sum->recall_100 += v.recall_100;
   sum->recall_1000 += v.recall_1000;
   sum->map += v.map;
+  sum->recip_rank_nocut += v.recip_rank_nocut;
   sum->recip_rank += v.recip_rank;
-  sum->recip_rank_cut_10 += v.recip_rank_cut_10;
   sum->p_10 += v.p_10;
 }
 
@@ -54,8 +54,8 @@ void Divide(double n, MetricValues* v) {
   v->recall_100 /= n;
   v->recall_1000 /= n;
   v->map /= n;
+  v->recip_rank_nocut /= n;
   v->recip_rank /= n;
-  v->recip_rank_cut_10 /= n;
   v->p_10 /= n;
 }
 
@@ -69,7 +69,7 @@ std::vector<std::pair<std::string_view, double>> NamedValues(const MetricValues&
       {"recall_1000", v.recall_1000},
       {"map", v.map},
       {"recip_rank", v.recip_rank},
-      {"recip_rank_cut_10", v.recip_rank_cut_10},
+      {"recip_rank_nocut", v.recip_rank_nocut},
       {"P_10", v.p_10},
   };
 }
@@ -137,8 +137,8 @@ Result<QueryEvaluation> EvaluateQuery(const Qrels::Judgements& judgements,
     ++rel_so_far;
     precision_sum += static_cast<double>(rel_so_far) / static_cast<double>(i + 1);
     if (rel_so_far == 1) {
-      v.recip_rank = 1.0 / static_cast<double>(i + 1);
-      if (i < kCut10) v.recip_rank_cut_10 = v.recip_rank;
+      v.recip_rank_nocut = 1.0 / static_cast<double>(i + 1);
+      if (i < kCut10) v.recip_rank = v.recip_rank_nocut;
     }
   }
   v.map = precision_sum / num_rel;

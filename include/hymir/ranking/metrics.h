@@ -16,13 +16,13 @@
 //                were retrieved. (m_P.c)
 //   map          sum over relevant retrieved documents of precision at their
 //                rank, / R: relevant documents not retrieved add 0. (m_map.c)
-//   recip_rank   1 / rank of the first relevant document anywhere in the
-//                ranking, 0 if none was retrieved. (m_recip_rank.c; trec_eval
-//                applies no cutoff.)
-//   recip_rank_cut_10
-//                the same, counting only the top 10 (MRR@10 as BEIR and
-//                MS MARCO report it); equals `trec_eval -M 10 -m recip_rank`.
-//                Not a trec_eval measure name.
+//   recip_rank   1 / rank of the first relevant document within the top 10,
+//                0 if none (MRR@10, as BEIR and MS MARCO report it, and as
+//                hymir's CLI contract defines it); equals
+//                `trec_eval -M 10 -m recip_rank`.
+//   recip_rank_nocut
+//                the same without the cutoff: trec_eval's own recip_rank
+//                (m_recip_rank.c). Not a trec_eval measure name.
 //
 // Which queries are averaged: every query in the qrels with at least one
 // relevant document (the "judged" queries). A judged query missing from the run
@@ -55,14 +55,14 @@ struct MetricValues {
   double recall_100 = 0.0;
   double recall_1000 = 0.0;
   double map = 0.0;
+  double recip_rank_nocut = 0.0;
   double recip_rank = 0.0;
-  double recip_rank_cut_10 = 0.0;
   double p_10 = 0.0;  // trec_eval "P_10"
 };
 
 // (trec_eval name, value) for every field of `v`, in hymir's printing order:
-// ndcg_cut_10, ndcg_cut_100, recall_100, recall_1000, map, recip_rank,
-// recip_rank_cut_10, P_10.
+// ndcg_cut_10, ndcg_cut_100, recall_100, recall_1000, map, recip_rank_nocut,
+// recip_rank, P_10.
 std::vector<std::pair<std::string_view, double>> NamedValues(const MetricValues& v);
 
 struct QueryEvaluation {

@@ -60,8 +60,8 @@ TEST(MetricsTest, GradedNdcgMapRecallAndCountsByHand) {
   EXPECT_DOUBLE_EQ(q.values.recall_1000, 0.5);
   // AP = (1/1 + 2/3) / 4: d4 and d5 are never retrieved and add 0.
   EXPECT_NEAR(q.values.map, (1.0 + 2.0 / 3.0) / 4.0, kEps);
+  EXPECT_DOUBLE_EQ(q.values.recip_rank_nocut, 1.0);
   EXPECT_DOUBLE_EQ(q.values.recip_rank, 1.0);
-  EXPECT_DOUBLE_EQ(q.values.recip_rank_cut_10, 1.0);
   EXPECT_DOUBLE_EQ(q.values.p_10, 0.2);  // P_10 divides by 10 even with 4 retrieved
   EXPECT_EQ(q.num_ret, 4u);
   EXPECT_EQ(q.num_rel, 4u);
@@ -72,14 +72,14 @@ TEST(MetricsTest, TiesBrokenByDocIdDescendingBytewise) {
   // "9" > "10" byte-wise, so among equal scores "9" ranks first and "10" second.
   Qrels::Judgements j{{"10", 1}};
   QueryEvaluation q = EvalOne(j, {{"10", 5.0}, {"9", 5.0}});
-  EXPECT_DOUBLE_EQ(q.values.recip_rank, 0.5);
+  EXPECT_DOUBLE_EQ(q.values.recip_rank_nocut, 0.5);
   EXPECT_DOUBLE_EQ(q.values.map, 0.5);
   EXPECT_NEAR(q.values.ndcg_cut_10, 1.0 / std::log2(3.0), kEps);
 
   // Three-way tie: c, b, a. The relevant "a" is third.
   Qrels::Judgements j2{{"a", 1}};
   QueryEvaluation q2 = EvalOne(j2, {{"a", 1.0}, {"b", 1.0}, {"c", 1.0}});
-  EXPECT_NEAR(q2.values.recip_rank, 1.0 / 3.0, kEps);
+  EXPECT_NEAR(q2.values.recip_rank_nocut, 1.0 / 3.0, kEps);
   EXPECT_NEAR(q2.values.ndcg_cut_10, 0.5, kEps);  // 1/log2(4) over IDCG 1
 }
 
@@ -95,7 +95,7 @@ TEST(MetricsTest, RankingIgnoresInputOrder) {
     QueryEvaluation q = EvalOne(j, docs);
     EXPECT_EQ(q.values.map, base.values.map);
     EXPECT_EQ(q.values.ndcg_cut_10, base.values.ndcg_cut_10);
-    EXPECT_EQ(q.values.recip_rank, base.values.recip_rank);
+    EXPECT_EQ(q.values.recip_rank_nocut, base.values.recip_rank_nocut);
   }
 }
 
@@ -120,7 +120,7 @@ TEST(MetricsTest, AveragePrecisionWithUnretrievedRelevant) {
   // Ranking n1, r1, x, r3: relevant at ranks 2 and 4; r2, r4 never retrieved.
   QueryEvaluation q = EvalOne(j, {{"n1", 4.0}, {"r1", 3.0}, {"x", 2.0}, {"r3", 1.0}});
   EXPECT_DOUBLE_EQ(q.values.map, (1.0 / 2 + 2.0 / 4) / 4.0);
-  EXPECT_DOUBLE_EQ(q.values.recip_rank, 0.5);
+  EXPECT_DOUBLE_EQ(q.values.recip_rank_nocut, 0.5);
 }
 
 TEST(MetricsTest, ReciprocalRankCut10IgnoresRank11) {
@@ -129,15 +129,15 @@ TEST(MetricsTest, ReciprocalRankCut10IgnoresRank11) {
   for (int i = 1; i <= 10; ++i) docs.emplace_back(Id("n", i), 100.0 - i);
   docs.emplace_back("rel", 50.0);  // rank 11
   QueryEvaluation q = EvalOne(j, docs);
-  EXPECT_DOUBLE_EQ(q.values.recip_rank_cut_10, 0.0);     // MRR@10
-  EXPECT_NEAR(q.values.recip_rank, 1.0 / 11.0, kEps);   // trec_eval recip_rank: no cutoff
+  EXPECT_DOUBLE_EQ(q.values.recip_rank, 0.0);     // MRR@10
+  EXPECT_NEAR(q.values.recip_rank_nocut, 1.0 / 11.0, kEps);   // trec_eval recip_rank_nocut: no cutoff
   EXPECT_DOUBLE_EQ(q.values.ndcg_cut_10, 0.0);
   EXPECT_DOUBLE_EQ(q.values.p_10, 0.0);
 
   docs[9].second = 10.0;  // n10 drops below rel, which is now rank 10
   QueryEvaluation q10 = EvalOne(j, docs);
-  EXPECT_DOUBLE_EQ(q10.values.recip_rank_cut_10, 0.1);
   EXPECT_DOUBLE_EQ(q10.values.recip_rank, 0.1);
+  EXPECT_DOUBLE_EQ(q10.values.recip_rank_nocut, 0.1);
 }
 
 TEST(MetricsTest, IdealDcgIsCutAtK) {
@@ -165,7 +165,7 @@ TEST(MetricsTest, NegativeGradesAreNonRelevant) {
   Qrels::Judgements j{{"neg", -1}, {"zero", 0}, {"rel", 1}};
   QueryEvaluation q = EvalOne(j, {{"neg", 3.0}, {"zero", 2.0}, {"rel", 1.0}});
   EXPECT_EQ(q.num_rel, 1u);
-  EXPECT_NEAR(q.values.recip_rank, 1.0 / 3.0, kEps);
+  EXPECT_NEAR(q.values.recip_rank_nocut, 1.0 / 3.0, kEps);
   EXPECT_DOUBLE_EQ(q.values.ndcg_cut_10, 0.5);  // 1/log2(4), IDCG 1
 }
 
@@ -217,7 +217,7 @@ TEST(EvaluateTest, AveragesOverJudgedQueriesOnly) {
   EXPECT_DOUBLE_EQ(eval.mean.ndcg_cut_10, 0.5);
   EXPECT_DOUBLE_EQ(eval.mean.map, 0.5);
   EXPECT_DOUBLE_EQ(eval.mean.recall_1000, 0.5);
-  EXPECT_DOUBLE_EQ(eval.mean.recip_rank, 0.5);
+  EXPECT_DOUBLE_EQ(eval.mean.recip_rank_nocut, 0.5);
   EXPECT_DOUBLE_EQ(eval.mean.p_10, 0.05);
   EXPECT_EQ(eval.num_ret, 2u);  // only judged queries count
   EXPECT_EQ(eval.num_rel, 2u);
@@ -247,7 +247,7 @@ TEST(EvaluateTest, NamedValuesUseTrecEvalNames) {
   v.recall_100 = 2;
   v.recall_1000 = 3;
   v.map = 4;
-  v.recip_rank = 5;
+  v.recip_rank_nocut = 5;
   v.p_10 = 6;
   auto named = NamedValues(v);
   auto get = [&](std::string_view name) {
@@ -260,7 +260,7 @@ TEST(EvaluateTest, NamedValuesUseTrecEvalNames) {
   EXPECT_EQ(get("recall_100"), 2);
   EXPECT_EQ(get("recall_1000"), 3);
   EXPECT_EQ(get("map"), 4);
-  EXPECT_EQ(get("recip_rank"), 5);
+  EXPECT_EQ(get("recip_rank_nocut"), 5);
   EXPECT_EQ(get("P_10"), 6);
   EXPECT_EQ(named.size(), 8u);
 }
@@ -372,7 +372,7 @@ TEST(RunTest, ParsesSixColumnsAndIgnoresRank) {
   Qrels qrels = MakeQrels({{"q", "d2", 1}});
   ASSERT_OK_AND_ASSIGN(ranking::Run r2, ParseRun("q Q0 d1 1 0.1 t\nq Q0 d2 2 0.9 t\n", "r"));
   ASSERT_OK_AND_ASSIGN(Evaluation eval, Evaluate(qrels, r2));
-  EXPECT_DOUBLE_EQ(eval.mean.recip_rank, 1.0);
+  EXPECT_DOUBLE_EQ(eval.mean.recip_rank_nocut, 1.0);
 }
 
 TEST(RunTest, MalformedLinesNameFileAndLine) {
@@ -469,7 +469,7 @@ TEST(EvaluateFilesTest, MatchesInMemoryEvaluation) {
   const double q2_ndcg = 1.0 / std::log2(3.0);
   EXPECT_NEAR(files.mean.ndcg_cut_10, (q1_ndcg + q2_ndcg) / 2, kEps);
   EXPECT_NEAR(files.mean.map, ((1.0 + 2.0 / 3) / 2 + 0.5) / 2, kEps);
-  EXPECT_NEAR(files.mean.recip_rank, (1.0 + 0.5) / 2, kEps);
+  EXPECT_NEAR(files.mean.recip_rank_nocut, (1.0 + 0.5) / 2, kEps);
 
   auto missing = EvaluateFiles(dir.Sub("nope"), run_path);
   ASSERT_FALSE(missing.ok());
