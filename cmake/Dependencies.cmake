@@ -19,3 +19,8 @@ find_package(CLI11 CONFIG QUIET)
 if(NOT CLI11_FOUND)
   find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 endif()
+
+# FAISS (static libfaiss.a): its config names OpenMP::OpenMP_CXX without
+# finding it, so OpenMP must come first (STACK.md §2).
+find_package(OpenMP REQUIRED)
+find_package(faiss 1.7.3 REQUIRED CONFIG)

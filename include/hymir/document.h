@@ -3,7 +3,8 @@
 // A document has a unique string id, a title and a text (both analysed and
 // searchable), an optional domain and optional extra string fields. The domain
 // and the extra fields are stored and filterable by exact value (for example
-// `domain:med`); they are not analysed.
+// `domain:med`); they are not analysed. Vectors go to the index's vector
+// fields.
 //
 // Thread-safety: a plain value type.
 #ifndef HYMIR_DOCUMENT_H_
@@ -12,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hymir {
 
@@ -23,6 +25,9 @@ struct Document {
   // Extra stored fields, filterable by exact value. Names must not collide with
   // the reserved names: _id, id, title, text, all, domain, vectors.
   std::map<std::string, std::string> fields;
+  // Vectors by vector-field name (see index/vector_field.h). A field with an
+  // embedder is filled from title + text when absent here.
+  std::map<std::string, std::vector<float>> vectors;
 
   friend bool operator==(const Document&, const Document&) = default;
 };

@@ -30,13 +30,54 @@ Result<IndexMeta> ReadMeta(const std::string& dir) {
   auto kind = ParseAnalyzerKind(j["analyzer"].get<std::string>());
   if (!kind.ok()) return kind.status().WithContext(path);
   meta.analyzer = *kind;
+  if (j.contains("vector_fields")) {
+    if (!j["vector_fields"].is_array()) return Status::Corruption(path + ": \"vector_fields\" is not an array");
+    for (const auto& f : j["vector_fields"]) {
+      VectorFieldSpec spec;
+      try {
+        spec.name = f.at("name").get<std::string>();
+        spec.dimension = f.at("dimension").get<size_t>();
+        auto metric = ParseVectorMetric(f.at("metric").get<std::string>());
+        if (!metric.ok()) return metric.status().WithContext(path);
+        spec.metric = *metric;
+        spec.index = f.at("index").get<std::string>();
+        spec.ef_construction = f.value("ef_construction", spec.ef_construction);
+        spec.ef_search = f.value("ef_search", spec.ef_search);
+        spec.nprobe = f.value("nprobe", spec.nprobe);
+        spec.embedder = f.value("embedder", std::string());
+      } catch (const nlohmann::json::exception& e) {
+        return Status::Corruption(path + ": malformed vector field: " + e.what());
+      }
+      HYMIR_RETURN_IF_ERROR(ValidateVectorFieldSpec(spec).WithContext(path));
+      if (FindVectorField(meta, spec.name)) return Status::Corruption(path + ": duplicate vector field " + spec.name);
+      meta.vector_fields.push_back(spec);
+    }
+  }
   return meta;
+}
+
+const VectorFieldSpec* FindVectorField(const IndexMeta& meta, std::string_view name) {
+  for (const auto& f : meta.vector_fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
 }
 
 Status WriteMeta(const std::string& dir, const IndexMeta& meta) {
   nlohmann::json j = {{"format", "hymir-index"},
                       {"format_version", meta.format_version},
-                      {"analyzer", AnalyzerName(meta.analyzer)}};
+                      {"analyzer", AnalyzerName(meta.analyzer)},
+                      {"vector_fields", nlohmann::json::array()}};
+  for (const auto& f : meta.vector_fields) {
+    j["vector_fields"].push_back({{"name", f.name},
+                                  {"dimension", f.dimension},
+                                  {"metric", VectorMetricName(f.metric)},
+                                  {"index", f.index},
+                                  {"ef_construction", f.ef_construction},
+                                  {"ef_search", f.ef_search},
+                                  {"nprobe", f.nprobe},
+                                  {"embedder", f.embedder}});
+  }
   return hymir::internal::WriteFileAtomic(dir + "/" + kMetaFile, j.dump(2) + "\n");
 }
 

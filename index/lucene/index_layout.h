@@ -1,7 +1,9 @@
 // Private: the on-disk layout of a hymir index directory (see README,
 // "On-disk layout") and its metadata file.
 //
-//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 1, "analyzer": "english"}
+//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 1, "analyzer": "english",
+//                       "vector_fields": [{name, dimension, metric, index, ...}]}
+//   <dir>/vectors/     vector files by commit generation (index/vector/manifest.h)
 //   <dir>/LOCK         flock()ed by the one IndexWriter
 //   <dir>/text/        Lucene++ index
 //
@@ -18,7 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "hymir/index/analyzer.h"
+#include "hymir/index/vector_field.h"
 #include "hymir/result.h"
 
 namespace hymir::index::internal {
@@ -47,7 +52,11 @@ inline int TextFieldIndex(std::string_view name) {
 struct IndexMeta {
   int format_version = kFormatVersion;
   AnalyzerKind analyzer = AnalyzerKind::kEnglish;
+  std::vector<VectorFieldSpec> vector_fields;
 };
+
+// The field named `name`, or nullptr.
+const VectorFieldSpec* FindVectorField(const IndexMeta& meta, std::string_view name);
 
 // NotFound when <dir>/hymir.json is absent; Corruption when unreadable.
 Result<IndexMeta> ReadMeta(const std::string& dir);

@@ -1,18 +1,25 @@
-// IndexWriter on Lucene++. Each document is analysed once per text field;
-// the tokens are replayed into the title, text and combined "all" fields, and
-// their exact counts are stored as _len.* terms (Lucene++ norms are lossy).
+// IndexWriter on Lucene++ and FAISS. Each document is analysed once per text
+// field; the tokens are replayed into the title, text and combined "all"
+// fields, and their exact counts are stored as _len.* terms (Lucene++ norms
+// are lossy). Vectors go to one VectorStore per vector field; Commit() writes
+// them under a new generation and names it in the Lucene++ commit.
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/NoLockFactory.h>
 #include <lucene++/SerialMergeScheduler.h>
-#include <sys/stat.h>
 
+#include <array>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <shared_mutex>
 
 #include "hymir/index/index_writer.h"
 #include "index/lucene/analysis.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/vector/field_embedder.h"
+#include "index/vector/manifest.h"
+#include "index/vector/vector_store.h"
 #include "src/core/file_util.h"
 
 namespace hymir::index {
@@ -21,12 +28,63 @@ namespace {
 using internal::Guard;
 using internal::Wide;
 
+Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::AnalyzerPtr& analyzer, bool create,
+                                        double ram_mb) {
+  auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
+                                             Lucene::NoLockFactory::getNoLockFactory());
+  auto writer = Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create,
+                                                       Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
+  // ConcurrentMergeScheduler has a known use-after-free on writer
+  // destruction (Lucene++ issue #86); serial merges avoid it.
+  writer->setMergeScheduler(Lucene::newLucene<Lucene::SerialMergeScheduler>());
+  writer->setRAMBufferSizeMB(ram_mb);
+  writer->setUseCompoundFile(false);
+  return writer;
+}
+
+// The vector generation named by the last Lucene++ commit (0: none).
+uint64_t CommittedGeneration(const std::string& dir) {
+  auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
+                                             Lucene::NoLockFactory::getNoLockFactory());
+  Lucene::MapStringString data = Lucene::IndexReader::getCommitUserData(directory);
+  directory->close();
+  if (!data.contains(internal::kGenerationKey)) return 0;
+  return std::stoull(internal::Utf8(data.get(internal::kGenerationKey)));
+}
+
+using Stores = std::map<std::string, std::unique_ptr<internal::VectorStore>>;
+
+// Loads the stores of generation `g` (empty stores when g == 0).
+Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& meta, uint64_t g) {
+  Stores stores;
+  const std::string vdir = dir + "/" + internal::kVectorsDir;
+  internal::Manifest manifest;
+  if (g > 0) {
+    auto m = internal::ReadManifest(vdir, g);
+    if (!m.ok()) return m.status();
+    manifest = std::move(m).value();
+  }
+  for (const auto& spec : meta.vector_fields) {
+    auto it = std::find_if(manifest.fields.begin(), manifest.fields.end(),
+                           [&](const internal::ManifestField& f) { return f.name == spec.name; });
+    Result<std::unique_ptr<internal::VectorStore>> s =
+        it == manifest.fields.end() ? internal::VectorStore::Create(spec)
+                                    : internal::VectorStore::Load(spec, vdir, it->raw, it->faiss);
+    if (!s.ok()) return s.status();
+    stores[spec.name] = std::move(s).value();
+  }
+  return stores;
+}
+
 class LuceneIndexWriter final : public IndexWriter {
  public:
-  LuceneIndexWriter(std::string dir, AnalyzerKind kind, std::unique_ptr<hymir::internal::FileLock> lock,
-                    Lucene::AnalyzerPtr analyzer, Lucene::IndexWriterPtr writer)
-      : dir_(std::move(dir)), kind_(kind), lock_(std::move(lock)), analyzer_(std::move(analyzer)),
-        writer_(std::move(writer)) {}
+  LuceneIndexWriter(std::string dir, internal::IndexMeta meta, IndexWriterOptions options,
+                    std::unique_ptr<hymir::internal::FileLock> lock, Lucene::AnalyzerPtr analyzer,
+                    Lucene::IndexWriterPtr writer, Stores stores,
+                    std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation)
+      : dir_(std::move(dir)), meta_(std::move(meta)), options_(std::move(options)), lock_(std::move(lock)),
+        analyzer_(std::move(analyzer)), writer_(std::move(writer)), stores_(std::move(stores)),
+        embedders_(std::move(embedders)), generation_(generation) {}
 
   ~LuceneIndexWriter() override {
     // Uncommitted changes are discarded: rollback() also closes the writer.
@@ -43,6 +101,141 @@ class LuceneIndexWriter final : public IndexWriter {
         return Status::InvalidArgument("document \"" + doc.id + "\": field name \"" + name + "\" is reserved");
       }
     }
+    // Vectors: validate and embed before touching anything.
+    std::map<std::string, std::vector<float>> computed;
+    for (const auto& [name, v] : doc.vectors) {
+      const VectorFieldSpec* spec = internal::FindVectorField(meta_, name);
+      if (!spec) {
+        return Status::InvalidArgument("document \"" + doc.id + "\": unknown vector field \"" + name + "\"" +
+                                       KnownFields());
+      }
+      if (v.size() != spec->dimension) {
+        return Status::InvalidArgument("document \"" + doc.id + "\": vector field \"" + name + "\" expects " +
+                                       std::to_string(spec->dimension) + " floats, got " + std::to_string(v.size()));
+      }
+      for (float x : v) {
+        if (!std::isfinite(x)) {
+          return Status::InvalidArgument("document \"" + doc.id + "\": vector field \"" + name + "\" holds NaN or inf");
+        }
+      }
+    }
+    for (const auto& spec : meta_.vector_fields) {
+      if (doc.vectors.count(spec.name)) continue;
+      auto e = embedders_.find(spec.name);
+      if (e == embedders_.end() || !e->second) continue;
+      std::vector<float> v(spec.dimension);
+      HYMIR_RETURN_IF_ERROR(e->second->Embed({doc.title + " " + doc.text}, v.data())
+                                .WithContext("document \"" + doc.id + "\": embedding field \"" + spec.name + "\""));
+      computed[spec.name] = std::move(v);
+    }
+
+    std::shared_lock<std::shared_mutex> commit_guard(commit_mu_);
+    std::lock_guard<std::mutex> id_guard(IdMutex(doc.id));  // same id: text and vectors in one order
+    HYMIR_RETURN_IF_ERROR(AddText(doc));
+    if (!stores_.empty()) {
+      std::lock_guard<std::mutex> g(vector_mu_);
+      for (auto& [name, store] : stores_) {
+        const std::vector<float>* v = nullptr;
+        if (auto it = doc.vectors.find(name); it != doc.vectors.end()) v = &it->second;
+        if (auto it = computed.find(name); it != computed.end()) v = &it->second;
+        if (v) {
+          HYMIR_RETURN_IF_ERROR(store->Upsert(doc.id, v->data()));
+        } else {
+          store->Delete(doc.id);  // the replaced document's vector goes too
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Delete(std::string_view id) override {
+    std::shared_lock<std::shared_mutex> commit_guard(commit_mu_);
+    std::string key(id);
+    std::lock_guard<std::mutex> id_guard(IdMutex(key));
+    HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": delete", [&]() -> Status {
+      writer_->deleteDocuments(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
+      return Status::OK();
+    }));
+    std::lock_guard<std::mutex> g(vector_mu_);
+    for (auto& [name, store] : stores_) store->Delete(key);
+    return Status::OK();
+  }
+
+  Status Commit() override {
+    std::unique_lock<std::shared_mutex> commit_guard(commit_mu_);
+    uint64_t next = generation_;
+    if (!stores_.empty()) {
+      next = generation_ + 1;
+      const std::string vdir = dir_ + "/" + internal::kVectorsDir;
+      internal::Manifest manifest;
+      manifest.generation = next;
+      for (auto& [name, store] : stores_) {
+        HYMIR_RETURN_IF_ERROR(store->CompactIfNeeded(options_.max_dead_vector_fraction));
+        HYMIR_RETURN_IF_ERROR(store->TrainIfNeeded());
+        internal::ManifestField f;
+        f.name = name;
+        HYMIR_RETURN_IF_ERROR(store->Save(vdir, next, &f.raw, &f.faiss));
+        manifest.fields.push_back(std::move(f));
+      }
+      HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
+    }
+    HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
+      Lucene::MapStringString data = Lucene::MapStringString::newInstance();
+      data.put(internal::kGenerationKey, std::to_wstring(next));
+      writer_->commit(data);
+      return Status::OK();
+    }));
+    if (next != generation_) {
+      // Lucene++ skips a commit that changes nothing; then its commit point
+      // still names the old generation and the files just written are stray.
+      uint64_t named = 0;
+      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
+        named = CommittedGeneration(dir_);
+        return Status::OK();
+      }));
+      if (named == next) generation_ = next;
+      internal::RemoveStaleGenerations(dir_ + "/" + internal::kVectorsDir, generation_);
+    }
+    return Status::OK();
+  }
+
+  Status Rollback() override {
+    std::unique_lock<std::shared_mutex> commit_guard(commit_mu_);
+    // Lucene++'s rollback() closes the writer; reopen it at the last commit.
+    HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": rollback", [&]() -> Status {
+      writer_->rollback();
+      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb);
+      return Status::OK();
+    }));
+    auto stores = LoadStores(dir_, meta_, generation_);
+    if (!stores.ok()) return stores.status();
+    std::lock_guard<std::mutex> g(vector_mu_);
+    stores_ = std::move(stores).value();
+    return Status::OK();
+  }
+
+  AnalyzerKind analyzer() const override { return meta_.analyzer; }
+
+  Result<uint64_t> NumDocs() override {
+    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> {
+      return static_cast<uint64_t>(writer_->numDocs());
+    });
+  }
+
+  const std::string& dir() const override { return dir_; }
+  const std::vector<VectorFieldSpec>& vector_fields() const override { return meta_.vector_fields; }
+
+ private:
+  std::string KnownFields() const {
+    if (meta_.vector_fields.empty()) return " (the index has no vector fields)";
+    std::string s = " (known:";
+    for (const auto& f : meta_.vector_fields) s += " " + f.name;
+    return s + ")";
+  }
+
+  std::mutex& IdMutex(const std::string& id) { return id_mu_[std::hash<std::string>()(id) % id_mu_.size()]; }
+
+  Status AddText(const Document& doc) {
     return Guard(dir_ + ": upsert \"" + doc.id + "\"", [&]() -> Status {
       thread_local internal::TokenBuffer title_tokens, text_tokens;
       title_tokens.Clear();
@@ -58,16 +251,17 @@ class LuceneIndexWriter final : public IndexWriter {
                                                  Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
       ldoc->add(Lucene::newLucene<Lucene::Field>(L"title", title, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
       ldoc->add(Lucene::newLucene<Lucene::Field>(L"text", text, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
-      const internal::TokenBuffer* parts[3][2] = {
-          {&title_tokens, nullptr}, {&text_tokens, nullptr}, {&title_tokens, &text_tokens}};
-      const size_t lens[3] = {title_tokens.size(), text_tokens.size(), title_tokens.size() + text_tokens.size()};
+      const std::array<std::vector<const internal::TokenBuffer*>, internal::kNumTextFields> parts = {
+          std::vector<const internal::TokenBuffer*>{&title_tokens},
+          std::vector<const internal::TokenBuffer*>{&text_tokens},
+          std::vector<const internal::TokenBuffer*>{&title_tokens, &text_tokens}};
       for (int f = 0; f < internal::kNumTextFields; ++f) {
-        std::vector<const internal::TokenBuffer*> p = {parts[f][0]};
-        if (parts[f][1]) p.push_back(parts[f][1]);
-        auto field = Lucene::newLucene<Lucene::Field>(internal::kTextFieldsW[f], internal::MakeReplayStream(p));
+        size_t len = 0;
+        for (const auto* p : parts[f]) len += p->size();
+        auto field = Lucene::newLucene<Lucene::Field>(internal::kTextFieldsW[f], internal::MakeReplayStream(parts[f]));
         field->setOmitNorms(true);
         ldoc->add(field);
-        ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kLenFieldsW[f], std::to_wstring(lens[f]),
+        ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kLenFieldsW[f], std::to_wstring(len),
                                                    Lucene::Field::STORE_NO,
                                                    Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
       }
@@ -83,59 +277,18 @@ class LuceneIndexWriter final : public IndexWriter {
     });
   }
 
-  Status Delete(std::string_view id) override {
-    return Guard(dir_ + ": delete", [&]() -> Status {
-      writer_->deleteDocuments(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
-      return Status::OK();
-    });
-  }
-
-  Status Commit() override {
-    return Guard(dir_ + ": commit", [&]() -> Status {
-      writer_->commit();
-      return Status::OK();
-    });
-  }
-
-  Status Rollback() override {
-    // Lucene++'s rollback() closes the writer; reopen it at the last commit.
-    return Guard(dir_ + ": rollback", [&]() -> Status {
-      writer_->rollback();
-      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false);
-      return Status::OK();
-    });
-  }
-
-  AnalyzerKind analyzer() const override { return kind_; }
-
-  Result<uint64_t> NumDocs() override {
-    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> {
-      return static_cast<uint64_t>(writer_->numDocs());
-    });
-  }
-
-  const std::string& dir() const override { return dir_; }
-
-  static Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::AnalyzerPtr& analyzer,
-                                                 bool create, double ram_mb = 128.0) {
-    auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
-                                               Lucene::NoLockFactory::getNoLockFactory());
-    auto writer = Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create,
-                                                         Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
-    // ConcurrentMergeScheduler has a known use-after-free on writer
-    // destruction (Lucene++ issue #86); serial merges avoid it.
-    writer->setMergeScheduler(Lucene::newLucene<Lucene::SerialMergeScheduler>());
-    writer->setRAMBufferSizeMB(ram_mb);
-    writer->setUseCompoundFile(false);
-    return writer;
-  }
-
- private:
-  std::string dir_;
-  AnalyzerKind kind_;
+  const std::string dir_;
+  const internal::IndexMeta meta_;
+  const IndexWriterOptions options_;
   std::unique_ptr<hymir::internal::FileLock> lock_;
   Lucene::AnalyzerPtr analyzer_;
   Lucene::IndexWriterPtr writer_;
+  std::shared_mutex commit_mu_;       // shared: upserts/deletes; exclusive: commit/rollback
+  std::array<std::mutex, 64> id_mu_;  // striped by document id
+  std::mutex vector_mu_;
+  Stores stores_;                     // GUARDED_BY(vector_mu_)
+  std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
+  uint64_t generation_;               // committed vector generation; GUARDED_BY(commit_mu_)
 };
 
 }  // namespace
@@ -150,6 +303,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   } else if (!fs::is_directory(dir, ec)) {
     return Status::InvalidArgument(dir + ": exists and is not a directory");
   }
+  for (const auto& spec : options.vector_fields) HYMIR_RETURN_IF_ERROR(ValidateVectorFieldSpec(spec));
   auto lock = hymir::internal::FileLock::Acquire(dir + "/" + internal::kLockFile);
   if (!lock.ok()) return lock.status();
 
@@ -162,6 +316,14 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     if (!options.create_if_missing) return Status::NotFound(dir + ": no hymir index (missing hymir.json)");
     internal::IndexMeta m;
     m.analyzer = options.analyzer.value_or(AnalyzerKind::kEnglish);
+    m.vector_fields = options.vector_fields;
+    for (size_t i = 0; i < m.vector_fields.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (m.vector_fields[i].name == m.vector_fields[j].name) {
+          return Status::InvalidArgument("duplicate vector field \"" + m.vector_fields[i].name + "\"");
+        }
+      }
+    }
     HYMIR_RETURN_IF_ERROR(internal::WriteMeta(dir, m));
     meta = m;
     fresh = true;
@@ -172,17 +334,38 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) +
                                    "\", not \"" + AnalyzerName(*options.analyzer) + "\"");
   }
-  const AnalyzerKind kind = meta->analyzer;
+  if (!options.vector_fields.empty() && options.vector_fields != meta->vector_fields) {
+    return Status::InvalidArgument(dir + ": the index was created with other vector fields; the schema cannot "
+                                         "change after creation");
+  }
+  std::map<std::string, std::shared_ptr<const Embedder>> embedders;
+  for (const auto& spec : meta->vector_fields) {
+    auto e = internal::LoadFieldEmbedder(dir, spec);
+    if (!e.ok()) return e.status();
+    embedders[spec.name] = std::move(e).value();
+  }
+  std::error_code mk;
+  fs::create_directories(dir + "/" + internal::kVectorsDir, mk);
+  const internal::IndexMeta m = *meta;
   return Guard(dir, [&]() -> Result<std::unique_ptr<IndexWriter>> {
-    auto analyzer = internal::MakeAnalyzer(kind);
+    auto analyzer = internal::MakeAnalyzer(m.analyzer);
     auto text_dir = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
                                               Lucene::NoLockFactory::getNoLockFactory());
     bool create = fresh || !Lucene::IndexReader::indexExists(text_dir);
     text_dir->close();
-    auto writer = LuceneIndexWriter::OpenLuceneWriter(dir, analyzer, create, options.ram_buffer_mb);
-    if (create) writer->commit();  // an empty, openable index from the start
-    return std::unique_ptr<IndexWriter>(
-        new LuceneIndexWriter(dir, kind, std::move(lock).value(), analyzer, writer));
+    auto writer = OpenLuceneWriter(dir, analyzer, create, options.ram_buffer_mb);
+    if (create) {  // an empty, openable index from the start
+      Lucene::MapStringString data = Lucene::MapStringString::newInstance();
+      data.put(internal::kGenerationKey, L"0");
+      writer->commit(data);
+    }
+    const uint64_t g = CommittedGeneration(dir);
+    auto stores = LoadStores(dir, m, g);
+    if (!stores.ok()) return stores.status();
+    internal::RemoveStaleGenerations(dir + "/" + internal::kVectorsDir, g);
+    return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
+                                                              writer, std::move(stores).value(),
+                                                              std::move(embedders), g));
   });
 }
 

@@ -12,6 +12,10 @@
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/snapshot.h"
+#include "index/vector/field_embedder.h"
+
+#include <faiss/utils/distances.h>
+#include <cmath>
 
 namespace hymir::index {
 namespace {
@@ -22,8 +26,81 @@ using internal::Wide;
 
 class LuceneSearcher final : public Searcher {
  public:
-  LuceneSearcher(std::string dir, AnalyzerKind kind, std::shared_ptr<Snapshot> snap)
-      : dir_(std::move(dir)), kind_(kind), analyzer_(internal::MakeAnalyzer(kind)), snap_(std::move(snap)) {}
+  LuceneSearcher(std::string dir, internal::IndexMeta meta, std::shared_ptr<Snapshot> snap,
+                 std::map<std::string, std::shared_ptr<const Embedder>> embedders)
+      : dir_(std::move(dir)), meta_(std::move(meta)), kind_(meta_.analyzer), analyzer_(internal::MakeAnalyzer(kind_)),
+        embedders_(std::move(embedders)), snap_(std::move(snap)) {}
+
+  Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const override {
+    std::vector<float> v = query.vector;
+    if (v.empty()) {
+      if (query.text.empty()) return Status::InvalidArgument("vector query on \"" + query.field + "\" has neither a vector nor text");
+      auto e = EmbedText(query.field, query.text);
+      if (!e.ok()) return e.status();
+      v = std::move(e).value();
+    }
+    auto lists = SearchVectorBatch(query, v);
+    if (!lists.ok()) return lists.status();
+    return std::move((*lists)[0]);
+  }
+
+  Result<std::vector<std::vector<Hit>>> SearchVectorBatch(const VectorQuery& q,
+                                                          const std::vector<float>& vectors) const override {
+    auto snap = Current();
+    const VectorFieldSpec* spec = internal::FindVectorField(meta_, q.field);
+    const internal::VectorStore* store = snap->vectors(q.field);
+    if (!spec || !store) return Status::InvalidArgument(dir_ + ": unknown vector field \"" + q.field + "\"");
+    const size_t d = spec->dimension;
+    if (vectors.empty() || vectors.size() % d != 0) {
+      return Status::InvalidArgument("vector field \"" + q.field + "\" expects " + std::to_string(d) +
+                                     " floats per query, got " + std::to_string(vectors.size()));
+    }
+    for (float x : vectors) {
+      if (!std::isfinite(x)) return Status::InvalidArgument("query vector for \"" + q.field + "\" holds NaN or inf");
+    }
+    const size_t nq = vectors.size() / d;
+    std::vector<float> qs = vectors;
+    if (spec->metric == VectorMetric::kCosine) faiss::fvec_renorm_L2(d, nq, qs.data());
+
+    std::vector<uint8_t> admitted;
+    size_t admitted_count = 0;
+    if (!q.filters.empty()) {
+      internal::DocFilter filter;
+      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": filter", [&]() -> Status { return BuildFilter(*snap, q.filters, &filter); }));
+      admitted.assign((store->slots() + 7) / 8, 0);
+      const auto& slots = snap->slots_by_doc(q.field);
+      for (int32_t doc = 0; doc < snap->max_doc(); ++doc) {
+        const int64_t slot = slots[doc];
+        if (slot < 0 || !internal::Admits(filter, doc) || !store->is_live(slot)) continue;
+        admitted[slot >> 3] |= static_cast<uint8_t>(1u << (slot & 7));
+        ++admitted_count;
+      }
+    }
+    std::vector<std::vector<internal::SlotScore>> found;
+    HYMIR_RETURN_IF_ERROR(store->Search(qs.data(), nq, q.offset + q.k, q.filters.empty() ? nullptr : &admitted,
+                                        admitted_count, q.ef_search, q.nprobe, q.exact, &found));
+    std::vector<std::vector<Hit>> out(nq);
+    for (size_t i = 0; i < nq; ++i) {
+      for (size_t r = q.offset; r < found[i].size(); ++r) {
+        out[i].push_back(Hit{store->id(found[i][r].slot), found[i][r].score, static_cast<uint32_t>(r + 1)});
+      }
+    }
+    return out;
+  }
+
+  Result<std::vector<float>> EmbedText(const std::string& field, const std::string& text) const override {
+    const VectorFieldSpec* spec = internal::FindVectorField(meta_, field);
+    if (!spec) return Status::InvalidArgument(dir_ + ": unknown vector field \"" + field + "\"");
+    auto it = embedders_.find(field);
+    if (it == embedders_.end() || !it->second) {
+      return Status::InvalidArgument(dir_ + ": vector field \"" + field + "\" has no embedder; query it with a vector");
+    }
+    std::vector<float> v(spec->dimension);
+    HYMIR_RETURN_IF_ERROR(it->second->Embed({text}, v.data()));
+    return v;
+  }
+
+  const std::vector<VectorFieldSpec>& vector_fields() const override { return meta_.vector_fields; }
 
   Result<std::vector<Hit>> Search(const TextQuery& query, SearchStats* stats) const override {
     return Run(query, /*exhaustive=*/false, stats);
@@ -39,7 +116,7 @@ class LuceneSearcher final : public Searcher {
     return Guard(dir_ + ": refresh", [&]() -> Status {
       Lucene::IndexReaderPtr newer = current->reader()->reopen();
       if (newer == current->reader()) return Status::OK();
-      auto snap = Snapshot::Load(newer, dir_);
+      auto snap = Snapshot::Load(newer, dir_, meta_, current.get());
       if (!snap.ok()) return snap.status();
       std::lock_guard<std::mutex> g(mu_);
       snap_ = std::move(snap).value();
@@ -169,8 +246,10 @@ class LuceneSearcher final : public Searcher {
   }
 
   const std::string dir_;
+  const internal::IndexMeta meta_;
   const AnalyzerKind kind_;
   Lucene::AnalyzerPtr analyzer_;
+  const std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
   std::mutex refresh_mu_;  // one Refresh() at a time
   mutable std::mutex mu_;
   std::shared_ptr<Snapshot> snap_;  // GUARDED_BY(mu_)
@@ -190,10 +269,17 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
     if (!Lucene::IndexReader::indexExists(directory)) {
       return Status::Corruption(dir + "/" + internal::kTextDir + ": no committed Lucene++ index");
     }
+    std::map<std::string, std::shared_ptr<const Embedder>> embedders;
+    for (const auto& spec : meta->vector_fields) {
+      auto e = internal::LoadFieldEmbedder(dir, spec);
+      if (!e.ok()) return e.status();
+      embedders[spec.name] = std::move(e).value();
+    }
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
-    auto snap = Snapshot::Load(reader, dir);
+    auto snap = Snapshot::Load(reader, dir, *meta, nullptr);
     if (!snap.ok()) return snap.status();
-    return std::unique_ptr<Searcher>(new LuceneSearcher(dir, meta->analyzer, std::move(snap).value()));
+    return std::unique_ptr<Searcher>(
+        new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders)));
   });
 }
 

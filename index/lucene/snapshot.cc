@@ -1,10 +1,15 @@
 #include "index/lucene/snapshot.h"
 
 #include "index/lucene/lucene_util.h"
+#include "index/vector/manifest.h"
+
+#include <algorithm>
 
 namespace hymir::index::internal {
 
-Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, const std::string& where) {
+Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, const std::string& dir,
+                                                const IndexMeta& meta, const Snapshot* previous) {
+  const std::string& where = dir;
   return Guard(where, [&]() -> Result<std::shared_ptr<Snapshot>> {
     std::shared_ptr<Snapshot> s(new Snapshot());
     s->reader_ = reader;
@@ -38,6 +43,37 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
           ++s->doc_count_[f];
           s->sum_length_[f] += lens[d];
         }
+      }
+    }
+    // Vectors of the generation this commit names.
+    Lucene::MapStringString data = reader->getCommitUserData();
+    if (data.contains(kGenerationKey)) {
+      s->vector_generation_ = std::stoull(Utf8(data.get(kGenerationKey)));
+    }
+    if (previous && previous->vector_generation_ == s->vector_generation_) {
+      s->vectors_ = previous->vectors_;
+    } else {
+      const std::string vdir = dir + "/" + kVectorsDir;
+      Manifest manifest;
+      if (s->vector_generation_ > 0) {
+        auto m = ReadManifest(vdir, s->vector_generation_);
+        if (!m.ok()) return m.status();
+        manifest = std::move(m).value();
+      }
+      for (const auto& spec : meta.vector_fields) {
+        auto it = std::find_if(manifest.fields.begin(), manifest.fields.end(),
+                               [&](const ManifestField& f) { return f.name == spec.name; });
+        auto store = it == manifest.fields.end() ? VectorStore::Create(spec)
+                                                 : VectorStore::Load(spec, vdir, it->raw, it->faiss);
+        if (!store.ok()) return store.status();
+        s->vectors_[spec.name] = std::shared_ptr<const VectorStore>(std::move(store).value());
+      }
+    }
+    for (const auto& [name, store] : s->vectors_) {
+      auto& map = s->slot_by_doc_[name];
+      map.assign(static_cast<size_t>(s->max_doc_), -1);
+      for (int32_t d = 0; d < s->max_doc_; ++d) {
+        if (!s->ids_[d].empty()) map[d] = store->SlotOf(s->ids_[d]);
       }
     }
     return s;

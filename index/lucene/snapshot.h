@@ -7,6 +7,7 @@
 #include <lucene++/LuceneHeaders.h>
 
 #include <array>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -15,14 +16,17 @@
 #include "hymir/index/collection_statistics.h"
 #include "hymir/result.h"
 #include "index/lucene/index_layout.h"
+#include "index/vector/vector_store.h"
 
 namespace hymir::index::internal {
 
 class Snapshot {
  public:
   // Loads ids and lengths for `reader` (which the snapshot then owns and
-  // closes on destruction).
-  static Result<std::shared_ptr<Snapshot>> Load(Lucene::IndexReaderPtr reader, const std::string& where);
+  // closes on destruction), and the vector stores of the generation its
+  // commit names (reused from `previous` when unchanged).
+  static Result<std::shared_ptr<Snapshot>> Load(Lucene::IndexReaderPtr reader, const std::string& dir,
+                                                const IndexMeta& meta, const Snapshot* previous);
   ~Snapshot();
 
   const Lucene::IndexReaderPtr& reader() const { return reader_; }
@@ -37,6 +41,15 @@ class Snapshot {
   // deletions not yet merged away; cached per snapshot).
   uint64_t DocFreq(int field, const Lucene::String& term) const;
 
+  // The vector store of `field`, or nullptr.
+  const VectorStore* vectors(const std::string& field) const {
+    auto it = vectors_.find(field);
+    return it == vectors_.end() ? nullptr : it->second.get();
+  }
+  // Slot of Lucene doc `doc` in `field`'s store, or -1.
+  const std::vector<int64_t>& slots_by_doc(const std::string& field) const { return slot_by_doc_.at(field); }
+  uint64_t vector_generation() const { return vector_generation_; }
+
  private:
   Snapshot() = default;
 
@@ -48,6 +61,9 @@ class Snapshot {
   std::array<std::vector<uint32_t>, kNumTextFields> lengths_;
   std::array<uint64_t, kNumTextFields> doc_count_{};
   std::array<uint64_t, kNumTextFields> sum_length_{};
+  uint64_t vector_generation_ = 0;
+  std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
+  std::map<std::string, std::vector<int64_t>> slot_by_doc_;
   mutable std::mutex df_mu_;
   mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
 };

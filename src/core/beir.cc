@@ -126,6 +126,43 @@ Status GetOptionalString(simdjson::dom::object obj, const char* key, const std::
   return Status::OK();
 }
 
+// "vectors": {"<field>": [numbers...], ...}
+Status ParseVectors(simdjson::dom::element el, const std::string& where, const std::string& id,
+                    std::map<std::string, std::vector<float>>* out) {
+  const std::string at = where + ": document \"" + id + "\": ";
+  simdjson::dom::object obj;
+  if (el.get_object().get(obj)) return Status::InvalidArgument(at + "\"vectors\" must be an object, got " + TypeName(el.type()));
+  for (auto field : obj) {
+    const std::string name(field.key);
+    simdjson::dom::array arr;
+    if (field.value.get_array().get(arr)) {
+      return Status::InvalidArgument(at + "vector \"" + name + "\" must be an array of numbers, got " +
+                                     TypeName(field.value.type()));
+    }
+    std::vector<float> v;
+    v.reserve(arr.size());
+    size_t i = 0;
+    for (auto x : arr) {
+      double d;
+      if (x.get_double().get(d)) {
+        int64_t iv;
+        uint64_t uv;
+        if (!x.get_int64().get(iv)) d = static_cast<double>(iv);
+        else if (!x.get_uint64().get(uv)) d = static_cast<double>(uv);
+        else return Status::InvalidArgument(at + "vector \"" + name + "\"[" + std::to_string(i) + "] is " + TypeName(x.type()) + ", not a number");
+      }
+      const float f = static_cast<float>(d);
+      if (!std::isfinite(f)) {
+        return Status::InvalidArgument(at + "vector \"" + name + "\"[" + std::to_string(i) + "] is not a finite float");
+      }
+      v.push_back(f);
+      ++i;
+    }
+    (*out)[name] = std::move(v);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<Document> ParseCorpusLine(std::string_view line, const std::string& where) {
@@ -140,9 +177,13 @@ Result<Document> ParseCorpusLine(std::string_view line, const std::string& where
   std::string domain;
   HYMIR_RETURN_IF_ERROR(GetOptionalString(obj, "domain", where, doc.id, &domain, &present));
   if (present) doc.domain = std::move(domain);
+  simdjson::dom::element vectors;
+  if (!obj["vectors"].get(vectors) && !vectors.is_null()) {
+    HYMIR_RETURN_IF_ERROR(ParseVectors(vectors, where, doc.id, &doc.vectors));
+  }
   for (auto field : obj) {
     std::string key(field.key);
-    if (key == "_id" || key == "title" || key == "text" || key == "domain") continue;
+    if (key == "_id" || key == "title" || key == "text" || key == "domain" || key == "vectors") continue;
     std::string value;
     if (!ScalarText(field.value, &value)) continue;  // objects, arrays, null: not extra fields
     if (IsReservedFieldName(key)) {

@@ -10,10 +10,14 @@
 // <dir>/LOCK and fails with Status::Busy while another writer (in this or any
 // other process) holds it. The lock dies with its process.
 //
-// Thread-safety: Upsert() and Delete() may be called concurrently from many
-// threads (analysis runs on the calling thread). Commit() and Rollback() must
-// not race with each other; they may run while other threads upsert (those
-// changes land in this or the next commit).
+// Text and vectors commit together: the Lucene++ commit point names the
+// vector manifest generation (see README, On-disk layout), so a crash at any
+// point leaves both at the last commit.
+//
+// Thread-safety: every method may be called from any thread. Upsert() and
+// Delete() run concurrently with each other (analysis and embedding run on
+// the calling thread); Commit() and Rollback() wait for in-flight upserts and
+// block new ones while they run.
 #ifndef HYMIR_INDEX_INDEX_WRITER_H_
 #define HYMIR_INDEX_INDEX_WRITER_H_
 
@@ -22,9 +26,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hymir/document.h"
 #include "hymir/index/analyzer.h"
+#include "hymir/index/vector_field.h"
 #include "hymir/result.h"
 
 namespace hymir::index {
@@ -39,6 +45,12 @@ struct IndexWriterOptions {
   // Memory for buffered documents before Lucene++ flushes a segment, in MiB.
   // Default: 128.
   double ram_buffer_mb = 128.0;
+  // Vector fields of a new index. For an existing index, empty means "as
+  // recorded"; anything else must equal the recorded schema. Default: none.
+  std::vector<VectorFieldSpec> vector_fields;
+  // A vector field is rebuilt without its deleted vectors at commit once
+  // they exceed this share of its stored vectors. Default: 0.3.
+  double max_dead_vector_fraction = 0.3;
 };
 
 class IndexWriter {
@@ -48,8 +60,11 @@ class IndexWriter {
 
   virtual ~IndexWriter() = default;
 
-  // Adds `doc`, replacing any document with the same id. InvalidArgument for an
-  // empty id or a reserved extra field name.
+  // Adds `doc`, replacing any document with the same id (text and vectors).
+  // InvalidArgument for an empty id, a reserved extra field name, an unknown
+  // vector field or a vector of the wrong dimension (message names the
+  // document, the field, expected and actual dimension). Vector fields with an
+  // embedder are filled from title + text when the document brings none.
   virtual Status Upsert(const Document& doc) = 0;
   // Deletes the document with `id` (no error when absent).
   virtual Status Delete(std::string_view id) = 0;
@@ -62,6 +77,7 @@ class IndexWriter {
   // Documents in the index including uncommitted changes (live docs).
   virtual Result<uint64_t> NumDocs() = 0;
   virtual const std::string& dir() const = 0;
+  virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
 };
 
 }  // namespace hymir::index

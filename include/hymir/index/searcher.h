@@ -23,6 +23,8 @@
 #include "hymir/index/analyzer.h"
 #include "hymir/index/collection_statistics.h"
 #include "hymir/index/text_query.h"
+#include "hymir/index/vector_field.h"
+#include "hymir/index/vector_query.h"
 #include "hymir/result.h"
 
 namespace hymir::index {
@@ -55,6 +57,26 @@ class Searcher {
   // Same results computed by scoring every posting of every query term; the
   // oracle the pruned path is tested against. Slow on big indexes.
   virtual Result<std::vector<Hit>> SearchExhaustive(const TextQuery& query) const = 0;
+
+  // Nearest neighbours in one vector field. Hit scores are similarities
+  // (cosine, ip: inner product; l2: negated squared distance). Deleted and
+  // filtered-out documents are never returned; a filter admitting under 5 %
+  // of the field's documents switches to exact search over the admitted ones.
+  // InvalidArgument for an unknown field, a wrong dimension, NaN, or a text
+  // query on a field without an embedder.
+  virtual Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const = 0;
+
+  // Many queries sharing `shared`'s field, k, offset and filters, in one
+  // batched FAISS call (FAISS's BLAS path; single queries are far slower on
+  // the SSE-only Debian build). `vectors` holds n * dimension floats; the
+  // result has n hit lists.
+  virtual Result<std::vector<std::vector<Hit>>> SearchVectorBatch(const VectorQuery& shared,
+                                                                  const std::vector<float>& vectors) const = 0;
+
+  // `text` embedded with `field`'s embedder (dimension floats).
+  virtual Result<std::vector<float>> EmbedText(const std::string& field, const std::string& text) const = 0;
+
+  virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
 
   // Moves to the newest commit. OK when there is nothing new.
   virtual Status Refresh() = 0;

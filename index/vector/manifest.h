@@ -1,0 +1,44 @@
+// Private: the vector manifest. One manifest per commit generation names every
+// vector file of that generation with its size and checksum:
+//   <index>/vectors/MANIFEST.g<N>.json
+// The Lucene++ commit (segments_N) names the generation in its commit user
+// data under kGenerationKey, so text and vectors change in one atomic step:
+// vector files and the manifest are written first (new names, fsynced), then
+// the Lucene commit makes generation N current. A crash before the Lucene
+// commit leaves the previous generation current; stray files are removed when
+// a writer next opens.
+#ifndef HYMIR_INDEX_VECTOR_MANIFEST_H_
+#define HYMIR_INDEX_VECTOR_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hymir/result.h"
+#include "index/vector/vector_store.h"
+
+namespace hymir::index::internal {
+
+inline constexpr const char* kVectorsDir = "vectors";
+inline constexpr const wchar_t* kGenerationKey = L"hymir.vector_generation";
+
+struct ManifestField {
+  std::string name;
+  FileInfo raw;
+  FileInfo faiss;
+};
+
+struct Manifest {
+  uint64_t generation = 0;
+  std::vector<ManifestField> fields;
+};
+
+Status WriteManifest(const std::string& vectors_dir, const Manifest& m);
+Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generation);
+// Removes vector files and manifests of generations other than `keep` and
+// `keep - 1` (readers may still be loading the previous one).
+void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep);
+
+}  // namespace hymir::index::internal
+
+#endif  // HYMIR_INDEX_VECTOR_MANIFEST_H_
