@@ -1,6 +1,12 @@
 // hymir index: build or update an index from a BEIR corpus.jsonl.
 #include <hymir/beir.h>
 #include <hymir/index/index_writer.h>
+#if __has_include(<hymir/index/lsa_embedder.h>)
+#include <hymir/index/lsa_embedder.h>
+#define HYMIR_HAVE_LSA 1
+#endif
+
+#include <filesystem>
 
 #include <atomic>
 #include <boost/asio/post.hpp>
@@ -21,6 +27,9 @@ struct IndexFlags {
   std::string corpus;
   std::string index;
   std::string analyzer;
+  std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
+  std::string embed;                       // lsa:DIM
+  std::string embed_index = "flat";
   int threads = 1;
   bool skip_bad = false;
   uint64_t commit_every = 0;
@@ -59,6 +68,56 @@ class Progress {
   int last_decile_ = 0;
 };
 
+// Trains the LSA embedder on the corpus (first pass) and stores it inside the
+// new index, returning the vector field it fills.
+Result<index::VectorFieldSpec> PrepareEmbedder(const IndexFlags& flags, index::AnalyzerKind analyzer) {
+  if (flags.embed.rfind("lsa:", 0) != 0) {
+    return Status::InvalidArgument("--embed \"" + flags.embed + "\": expected lsa:DIM");
+  }
+  index::VectorFieldSpec spec;
+  spec.name = "lsa";
+  spec.embedder = "lsa";
+  spec.metric = index::VectorMetric::kCosine;
+  spec.index = flags.embed_index;
+  try {
+    spec.dimension = std::stoul(flags.embed.substr(4));
+  } catch (...) {
+    return Status::InvalidArgument("--embed \"" + flags.embed + "\": DIM is not a number");
+  }
+  HYMIR_RETURN_IF_ERROR(index::ValidateVectorFieldSpec(spec));
+  const std::string path = flags.index + "/vectors/lsa.lsa";
+  if (std::filesystem::exists(path)) return spec;  // an existing index keeps its embedder
+  auto reader = CorpusReader::Open(flags.corpus);
+  if (!reader.ok()) return reader.status();
+  std::vector<std::string> texts;
+  Document doc;
+  while (true) {
+    auto next = (*reader)->Next(&doc);
+    if (!next.ok()) {
+      if (flags.skip_bad && next.status().IsInvalidArgument()) continue;
+      return next.status();
+    }
+    if (!*next) break;
+    texts.push_back(doc.title + " " + doc.text);
+  }
+#ifndef HYMIR_HAVE_LSA
+  return Status::NotSupported("built without the LSA embedder");
+#else
+  index::LsaOptions lsa;
+  lsa.dimension = spec.dimension;
+  lsa.analyzer = analyzer;
+  const auto start = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "hymir index: training lsa:%zu on %zu documents\n", spec.dimension, texts.size());
+  auto embedder = index::LsaEmbedder::Train(texts, lsa);
+  if (!embedder.ok()) return embedder.status();
+  std::filesystem::create_directories(flags.index + "/vectors");
+  HYMIR_RETURN_IF_ERROR((*embedder)->Save(path));
+  std::fprintf(stderr, "hymir index: trained lsa:%zu in %.1f s\n", spec.dimension,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return spec;
+#endif
+}
+
 int RunIndex(const IndexFlags& flags) {
   index::IndexWriterOptions options;
   if (!flags.analyzer.empty()) {
@@ -67,6 +126,16 @@ int RunIndex(const IndexFlags& flags) {
     options.analyzer = *kind;
   }
   if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
+  for (const std::string& spec : flags.vector_fields) {
+    auto f = index::ParseVectorFieldSpec(spec);
+    if (!f.ok()) return app::Fail("index", f.status(), /*usage=*/true);
+    options.vector_fields.push_back(*f);
+  }
+  if (!flags.embed.empty()) {
+    auto f = PrepareEmbedder(flags, options.analyzer.value_or(index::AnalyzerKind::kEnglish));
+    if (!f.ok()) return app::Fail("index", f.status(), f.status().IsInvalidArgument());
+    options.vector_fields.push_back(*f);
+  }
   auto reader_or = CorpusReader::Open(flags.corpus);
   if (!reader_or.ok()) return app::Fail("index", reader_or.status());
   auto& reader = *reader_or;
@@ -102,7 +171,11 @@ int RunIndex(const IndexFlags& flags) {
   // Documents travel to the workers in batches to keep synchronisation off
   // the per-document path.
   constexpr size_t kBatch = 128;
-  std::vector<Document> batch;
+  struct Item {
+    Document doc;
+    uint64_t line;
+  };
+  std::vector<Item> batch;
   auto flush_batch = [&]() -> bool {
     if (batch.empty()) return true;
     {
@@ -114,9 +187,12 @@ int RunIndex(const IndexFlags& flags) {
     boost::asio::post(pool, [&, docs = std::move(batch)]() {
       Status s;
       uint64_t n = 0;
-      for (const Document& d : docs) {
-        s = writer->Upsert(d);
-        if (!s.ok()) break;
+      for (const Item& item : docs) {
+        s = writer->Upsert(item.doc);
+        if (!s.ok()) {
+          s = s.WithContext(flags.corpus + ":" + std::to_string(item.line));
+          break;
+        }
         ++n;
       }
       added.fetch_add(n, std::memory_order_relaxed);
@@ -125,7 +201,7 @@ int RunIndex(const IndexFlags& flags) {
       --in_flight;
       cv.notify_all();
     });
-    batch = std::vector<Document>();
+    batch = std::vector<Item>();
     batch.reserve(kBatch);
     return true;
   };
@@ -143,7 +219,7 @@ int RunIndex(const IndexFlags& flags) {
       break;
     }
     if (!*next) break;
-    batch.push_back(std::move(doc));
+    batch.push_back({std::move(doc), reader->line()});
     doc = Document();
     ++parsed;
     if (batch.size() >= kBatch && !flush_batch()) break;
@@ -200,6 +276,12 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"english", "standard", "whitespace"}));
   cmd->add_option("--threads", flags->threads, "Indexing threads")->check(CLI::Range(1, 256));
   cmd->add_flag("--skip-bad", flags->skip_bad, "Report malformed lines and continue (default: stop, keep nothing)");
+  cmd->add_option("--vector-field", flags->vector_fields,
+                  "Declare a vector field of a new index: NAME:DIM[:METRIC[:INDEX]], METRIC ip|l2|cosine, "
+                  "INDEX flat|hnswM|FAISS factory string (repeatable)");
+  cmd->add_option("--embed", flags->embed,
+                  "Train the built-in embedder on this corpus and fill vector field \"lsa\": lsa:DIM (e.g. lsa:256)");
+  cmd->add_option("--embed-index", flags->embed_index, "ANN index of the embedded field (default flat)");
   cmd->add_option("--commit-every", flags->commit_every,
                   "Commit after every N documents (default 0: one commit at the end)");
   cmd->callback([flags, exit_code] { *exit_code = RunIndex(*flags); });

@@ -1,14 +1,16 @@
-// hymir search: one query (ranked hits printed) or a queries file (TREC run).
+// hymir search: one query (ranked hits printed) or a queries file (TREC run),
+// through BM25, vector or hybrid retrieval.
 #include <hymir/beir.h>
-#include <hymir/index/searcher.h>
+#include <hymir/engine.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
@@ -29,6 +31,16 @@ struct SearchFlags {
   double k1 = 0.9;
   double b = 0.4;
   bool json = false;
+  bool explain = false;
+  std::string retriever = "auto";
+  std::string fusion;  // "" = the index's default
+  double alpha = -1;   // convex alpha; <0 = default
+  double rrf_k = 60;
+  std::vector<double> weights;
+  std::string vector_field;
+  std::string vector_file;
+  size_t bm25_depth = 1000;
+  size_t vector_depth = 100;
 };
 
 Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out) {
@@ -66,43 +78,134 @@ Status ParseFields(const std::vector<std::string>& specs, std::vector<index::Fie
   return Status::OK();
 }
 
+// A query vector file: a JSON array, or numbers separated by whitespace/commas.
+Result<std::vector<float>> ReadVectorFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == ',' || c == '[' || c == ']'; }, ' ');
+  std::istringstream nums(text);
+  std::vector<float> v;
+  std::string tok;
+  while (nums >> tok) {
+    try {
+      size_t used = 0;
+      float f = std::stof(tok, &used);
+      if (used != tok.size()) throw std::invalid_argument(tok);
+      v.push_back(f);
+    } catch (...) {
+      return Status::InvalidArgument(path + ": \"" + tok + "\" is not a number (element " + std::to_string(v.size()) + ")");
+    }
+  }
+  if (v.empty()) return Status::InvalidArgument(path + ": no numbers");
+  return v;
+}
+
+Result<std::optional<ranking::FusionOptions>> FusionFromFlags(const SearchFlags& flags, const Engine& engine) {
+  if (flags.fusion.empty() && flags.alpha < 0 && flags.weights.empty()) return std::optional<ranking::FusionOptions>();
+  ranking::FusionOptions o = engine.default_fusion();
+  if (!flags.fusion.empty()) {
+    auto m = ranking::ParseFusionMethod(flags.fusion);
+    if (!m.ok()) return m.status();
+    o = ranking::FusionOptions();
+    o.method = *m;
+    if (o.method == ranking::FusionMethod::kConvex) o.alpha = Engine::kDefaultAlpha;
+  }
+  o.rrf_k = flags.rrf_k;
+  if (flags.alpha >= 0) o.alpha = flags.alpha;
+  if (!flags.weights.empty()) o.weights = flags.weights;
+  return std::optional<ranking::FusionOptions>(o);
+}
+
+std::string StageText(const StageResult& s) {
+  if (!s.present) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f@%u", s.score, s.rank);
+  return buf;
+}
+
+nlohmann::json StageJson(const StageResult& s) {
+  if (!s.present) return nullptr;
+  return {{"score", s.score}, {"rank", s.rank}};
+}
+
 int RunSearch(const SearchFlags& flags) {
-  if (flags.query.empty() == flags.queries.empty()) {
-    return app::Fail("search", Status::InvalidArgument("give exactly one of --query or --queries"), true);
+  if (!flags.queries.empty() && (!flags.query.empty() || !flags.vector_file.empty())) {
+    return app::Fail("search", Status::InvalidArgument("--queries cannot be combined with --query/--vector-file"), true);
+  }
+  if (flags.queries.empty() && flags.query.empty() && flags.vector_file.empty()) {
+    return app::Fail("search", Status::InvalidArgument("give --query, --vector-file or --queries"), true);
   }
   if (!flags.queries.empty() && flags.run.empty()) {
     return app::Fail("search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
   }
-  index::TextQuery base;
-  base.bm25.k1 = flags.k1;
-  base.bm25.b = flags.b;
+  HybridQuery base;
+  base.bm25.bm25.k1 = flags.k1;
+  base.bm25.bm25.b = flags.b;
   base.offset = flags.offset;
+  base.vector_field = flags.vector_field;
+  base.bm25_depth = flags.bm25_depth;
+  base.vector_depth = flags.vector_depth;
   if (Status s = ParseFilters(flags.filters, &base.filters); !s.ok()) return app::Fail("search", s, true);
-  if (Status s = ParseFields(flags.fields, &base.fields); !s.ok()) return app::Fail("search", s, true);
+  if (Status s = ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return app::Fail("search", s, true);
+  auto retriever = ParseRetriever(flags.retriever);
+  if (!retriever.ok()) return app::Fail("search", retriever.status(), true);
+  base.retriever = *retriever;
 
-  auto searcher_or = index::Searcher::Open(flags.index);
-  if (!searcher_or.ok()) return app::Fail("search", searcher_or.status());
-  const index::Searcher& searcher = **searcher_or;
+  auto engine_or = Engine::Open(flags.index);
+  if (!engine_or.ok()) return app::Fail("search", engine_or.status());
+  const Engine& engine = **engine_or;
+  auto fusion = FusionFromFlags(flags, engine);
+  if (!fusion.ok()) return app::Fail("search", fusion.status(), true);
+  base.fusion = *fusion;
 
-  if (!flags.query.empty()) {
-    base.text = flags.query;
-    base.k = flags.k ? flags.k : 10;
-    auto hits = searcher.Search(base);
+  if (flags.queries.empty()) {
+    HybridQuery q = base;
+    q.text = flags.query;
+    q.k = flags.k ? flags.k : 10;
+    if (!flags.vector_file.empty()) {
+      auto v = ReadVectorFile(flags.vector_file);
+      if (!v.ok()) return app::Fail("search", v.status(), v.status().IsNotFound());
+      q.vector = std::move(v).value();
+    }
+    auto hits = engine.Search(q);
     if (!hits.ok()) return app::Fail("search", hits.status(), hits.status().IsInvalidArgument());
+    const Retriever used = engine.ResolveRetriever(q);
     nlohmann::json out = nlohmann::json::array();
-    for (const index::Hit& h : *hits) {
-      auto doc = searcher.GetDocument(h.id);
+    for (const SearchHit& h : *hits) {
+      auto doc = engine.searcher().GetDocument(h.id);
       std::string title = doc.ok() ? doc->title : "";
       if (title.empty() && doc.ok()) title = doc->text;
       if (flags.json) {
-        out.push_back({{"rank", h.rank}, {"id", h.id}, {"score", h.score}, {"title", title}});
+        nlohmann::json j = {{"rank", h.rank}, {"id", h.id}, {"score", h.score}, {"title", title}};
+        if (flags.explain) j["stages"] = {{"bm25", StageJson(h.bm25)}, {"vector", StageJson(h.vector)}};
+        out.push_back(j);
       } else {
-        if (title.size() > 70) title = title.substr(0, 67) + "...";
-        std::printf("%4u  %9.4f  %-16s %s\n", h.rank, h.score, h.id.c_str(), title.c_str());
+        if (title.size() > 60) title = title.substr(0, 57) + "...";
+        if (flags.explain) {
+          std::printf("%4u  %9.4f  %-14s bm25=%-16s vector=%-16s %s\n", h.rank, h.score, h.id.c_str(),
+                      StageText(h.bm25).c_str(), StageText(h.vector).c_str(), title.c_str());
+        } else {
+          std::printf("%4u  %9.4f  %-16s %s\n", h.rank, h.score, h.id.c_str(), title.c_str());
+        }
       }
     }
-    if (flags.json) std::printf("%s\n", out.dump(2).c_str());
-    else if (hits->empty()) std::printf("(no hits)\n");
+    if (flags.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+    } else if (hits->empty()) {
+      std::printf("(no hits)\n");
+    }
+    if (flags.explain && !flags.json) {
+      const auto& f = q.fusion ? *q.fusion : engine.default_fusion();
+      std::fprintf(stderr, "retriever %s", RetrieverName(used));
+      if (used == Retriever::kHybrid) {
+        std::fprintf(stderr, ", fusion %s (alpha %.2f, rrf_k %.0f)%s", ranking::FusionMethodName(f.method), f.alpha,
+                     f.rrf_k, q.fusion ? "" : engine.has_tuned_fusion() ? " [tuned default]" : " [built-in default]");
+      }
+      std::fprintf(stderr, "; stage scores shown as score@rank\n");
+    }
     return app::kExitOk;
   }
 
@@ -117,23 +220,37 @@ int RunSearch(const SearchFlags& flags) {
   }
   std::ofstream run(flags.run);
   if (!run) return app::Fail("search", Status::IOError(flags.run + ": cannot open for writing"));
-  base.k = flags.k ? flags.k : 1000;
+  std::vector<HybridQuery> batch;
   size_t done = 0;
-  for (const QueryRecord& q : *queries) {
-    if (filter_by_qrels && !keep.count(q.id)) continue;
-    index::TextQuery tq = base;
-    tq.text = q.text;
-    auto hits = searcher.Search(tq);
-    if (!hits.ok()) return app::Fail("search", hits.status().WithContext("query " + q.id));
-    ranking::ScoredDocs ranked;
-    ranked.reserve(hits->size());
-    for (const index::Hit& h : *hits) ranked.push_back({h.id, h.score});
-    if (Status s = ranking::WriteRun(run, q.id, ranked, "hymir"); !s.ok()) return app::Fail("search", s);
-    ++done;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::OK();
+    auto results = engine.SearchBatch(batch);
+    if (!results.ok()) return results.status();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ranking::ScoredDocs ranked;
+      for (const SearchHit& h : (*results)[i]) ranked.push_back({h.id, h.score});
+      HYMIR_RETURN_IF_ERROR(ranking::WriteRun(run, batch[i].id, ranked, "hymir"));
+    }
+    done += batch.size();
+    batch.clear();
+    return Status::OK();
+  };
+  for (const QueryRecord& rec : *queries) {
+    if (filter_by_qrels && !keep.count(rec.id)) continue;
+    HybridQuery q = base;
+    q.id = rec.id;
+    q.text = rec.text;
+    q.k = flags.k ? flags.k : 1000;
+    batch.push_back(std::move(q));
+    if (batch.size() >= 256) {
+      if (Status s = flush(); !s.ok()) return app::Fail("search", s);
+    }
   }
+  if (Status s = flush(); !s.ok()) return app::Fail("search", s);
   run.flush();
   if (!run) return app::Fail("search", Status::IOError(flags.run + ": write failed"));
-  std::fprintf(stderr, "hymir search: wrote %zu queries to %s\n", done, flags.run.c_str());
+  std::fprintf(stderr, "hymir search: wrote %zu queries to %s (retriever %s)\n", done, flags.run.c_str(),
+               RetrieverName(engine.ResolveRetriever(base)));
   return app::kExitOk;
 }
 
@@ -150,9 +267,26 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--k", flags->k, "Hits per query (default 10 for --query, 1000 for --queries)");
   cmd->add_option("--offset", flags->offset, "Skip this many hits first (pagination)");
   cmd->add_option("--filter", flags->filters, "FIELD:VALUE exact filter, e.g. domain:med (repeatable)");
-  cmd->add_option("--field", flags->fields, "Scored field[:weight]: title, text or all (repeatable; default all)");
+  cmd->add_option("--field", flags->fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
   cmd->add_option("--k1", flags->k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--b", flags->b, "BM25 b")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--retriever", flags->retriever, "bm25 | vector | hybrid (default: hybrid when the index has a "
+                                                   "vector field, else bm25)")
+      ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
+  cmd->add_option("--fusion", flags->fusion, "rrf | wrrf | minmax | zscore | convex (default: the index's tuned "
+                                             "fusion, else convex alpha 0.8)")
+      ->check(CLI::IsMember({"rrf", "wrrf", "minmax", "zscore", "convex"}));
+  cmd->add_option("--alpha", flags->alpha, "Convex fusion: weight of BM25 in [0,1]")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--rrf-k", flags->rrf_k, "RRF constant k")->check(CLI::PositiveNumber);
+  cmd->add_option("--weights", flags->weights, "Per-retriever weights (BM25, vector) for wrrf/minmax/zscore")
+      ->expected(2);
+  cmd->add_option("--vector-field", flags->vector_field, "Vector field to search (default: the first)");
+  cmd->add_option("--vector-file", flags->vector_file,
+                  "Query by a raw vector: a file of numbers (JSON array or whitespace/comma separated)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--bm25-depth", flags->bm25_depth, "BM25 candidates fused (default 1000)");
+  cmd->add_option("--vector-depth", flags->vector_depth, "Vector candidates fused (default 100)");
+  cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank");
   cmd->add_flag("--json", flags->json, "Print hits as JSON");
   cmd->callback([flags, exit_code] { *exit_code = RunSearch(*flags); });
 }

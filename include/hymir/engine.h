@@ -1,0 +1,114 @@
+// Engine: the retrieval pipeline over one index directory. It composes the
+// modules: BM25 candidates (index), vector candidates (index, FAISS), fusion
+// (ranking), and keeps every stage's score and rank in each result.
+//
+// Thread-safety: Search() and SearchBatch() may run concurrently from many
+// threads, also with Refresh().
+#ifndef HYMIR_ENGINE_H_
+#define HYMIR_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hymir/index/searcher.h"
+#include "hymir/ranking/fusion.h"
+#include "hymir/result.h"
+
+namespace hymir {
+
+enum class Retriever {
+  kAuto,    // hybrid when the query can reach a vector field (a query vector,
+            // or a field with an embedder), BM25 otherwise
+  kBm25,
+  kVector,
+  kHybrid,
+};
+
+Result<Retriever> ParseRetriever(std::string_view name);  // auto|bm25|vector|hybrid
+const char* RetrieverName(Retriever r);
+
+struct HybridQuery {
+  std::string id;    // optional, for runs and explain
+  std::string text;  // BM25 query, and the vector query when `vector` is empty
+  // A raw query vector for `vector_field` (the multimedia case); when empty,
+  // `text` is embedded with the field's embedder.
+  std::vector<float> vector;
+  // Vector field to search; "" = the index's first vector field.
+  std::string vector_field;
+  Retriever retriever = Retriever::kAuto;
+  std::vector<index::FieldFilter> filters;
+  size_t k = 10;
+  size_t offset = 0;
+  // Candidates taken from each retriever before fusion; raised to offset + k
+  // when smaller so the fusion window always covers the page.
+  // Default: 1000 (BM25) and 100 (vector).
+  size_t bm25_depth = 1000;
+  size_t vector_depth = 100;
+  // Fusion; nullopt = the index's stored default (see `hymir tune`), else
+  // convex with alpha = kDefaultAlpha.
+  std::optional<ranking::FusionOptions> fusion;
+  // BM25 fields and parameters (text, k, offset, filters and statistics of
+  // this member are ignored; the ones above are used).
+  index::TextQuery bm25;
+};
+
+struct StageResult {
+  bool present = false;  // the document was in this retriever's candidates
+  double score = 0.0;
+  uint32_t rank = 0;     // 1-based
+};
+
+struct SearchHit {
+  std::string id;
+  double score = 0.0;  // final score (fused, or the single retriever's)
+  uint32_t rank = 0;   // 1-based, counting from the top of the full ranking
+  StageResult bm25;
+  StageResult vector;
+};
+
+class Engine {
+ public:
+  // BM25 weight of the convex fusion used when an index has no tuned default.
+  // Chosen on train splits (see README): a weak corpus-trained dense
+  // retriever must not pull BM25 down.
+  static constexpr double kDefaultAlpha = 0.8;
+
+  static Result<std::unique_ptr<Engine>> Open(const std::string& dir);
+  ~Engine();
+
+  Result<std::vector<SearchHit>> Search(const HybridQuery& query) const;
+  // Many queries; vector searches of queries sharing field and filters are
+  // batched into one FAISS call.
+  Result<std::vector<std::vector<SearchHit>>> SearchBatch(const std::vector<HybridQuery>& queries) const;
+
+  // The candidate lists before fusion (BM25 first, then vector; a list is
+  // empty when its retriever is not used), for tuning.
+  Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Candidates(
+      const std::vector<HybridQuery>& queries) const;
+
+  Status Refresh();
+  const index::Searcher& searcher() const { return *searcher_; }
+  // The fusion used when a query does not set one.
+  const ranking::FusionOptions& default_fusion() const { return default_fusion_; }
+  bool has_tuned_fusion() const { return tuned_; }
+  // The retriever `query` runs with (resolves kAuto).
+  Retriever ResolveRetriever(const HybridQuery& query) const;
+
+  // Stores `options` as the index's default fusion (<dir>/fusion.json).
+  static Status SaveDefaultFusion(const std::string& dir, const ranking::FusionOptions& options);
+
+ private:
+  Engine(std::string dir, std::unique_ptr<index::Searcher> searcher, ranking::FusionOptions fusion, bool tuned);
+
+  std::string dir_;
+  std::unique_ptr<index::Searcher> searcher_;
+  ranking::FusionOptions default_fusion_;
+  bool tuned_ = false;
+};
+
+}  // namespace hymir
+
+#endif  // HYMIR_ENGINE_H_

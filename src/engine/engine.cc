@@ -1,0 +1,217 @@
+#include "hymir/engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "src/core/file_util.h"
+
+namespace hymir {
+namespace {
+
+constexpr const char* kFusionFile = "fusion.json";
+
+std::string FilterKey(const std::string& field, const std::vector<index::FieldFilter>& filters) {
+  std::string key = field;
+  for (const auto& f : filters) {
+    key += '\x1f' + f.field;
+    for (const auto& v : f.values) key += '\x1e' + v;
+  }
+  return key;
+}
+
+std::vector<ranking::Candidate> ToCandidates(const std::vector<index::Hit>& hits) {
+  std::vector<ranking::Candidate> out;
+  out.reserve(hits.size());
+  for (const auto& h : hits) out.push_back({h.id, h.score});
+  return out;
+}
+
+nlohmann::json FusionToJson(const ranking::FusionOptions& o) {
+  return {{"method", ranking::FusionMethodName(o.method)}, {"rrf_k", o.rrf_k}, {"weights", o.weights},
+          {"alpha", o.alpha}};
+}
+
+Result<ranking::FusionOptions> FusionFromJson(const nlohmann::json& j, const std::string& path) {
+  ranking::FusionOptions o;
+  try {
+    auto m = ranking::ParseFusionMethod(j.at("method").get<std::string>());
+    if (!m.ok()) return m.status().WithContext(path);
+    o.method = *m;
+    o.rrf_k = j.value("rrf_k", o.rrf_k);
+    o.weights = j.value("weights", o.weights);
+    o.alpha = j.value("alpha", o.alpha);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(path + ": " + e.what());
+  }
+  return o;
+}
+
+}  // namespace
+
+Result<Retriever> ParseRetriever(std::string_view name) {
+  if (name == "auto") return Retriever::kAuto;
+  if (name == "bm25") return Retriever::kBm25;
+  if (name == "vector") return Retriever::kVector;
+  if (name == "hybrid") return Retriever::kHybrid;
+  return Status::InvalidArgument("unknown retriever \"" + std::string(name) + "\" (expected bm25, vector or hybrid)");
+}
+
+const char* RetrieverName(Retriever r) {
+  switch (r) {
+    case Retriever::kAuto: return "auto";
+    case Retriever::kBm25: return "bm25";
+    case Retriever::kVector: return "vector";
+    case Retriever::kHybrid: return "hybrid";
+  }
+  return "unknown";
+}
+
+Engine::Engine(std::string dir, std::unique_ptr<index::Searcher> searcher, ranking::FusionOptions fusion, bool tuned)
+    : dir_(std::move(dir)), searcher_(std::move(searcher)), default_fusion_(std::move(fusion)), tuned_(tuned) {}
+
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
+  auto searcher = index::Searcher::Open(dir);
+  if (!searcher.ok()) return searcher.status();
+  ranking::FusionOptions fusion;
+  fusion.method = ranking::FusionMethod::kConvex;
+  fusion.alpha = kDefaultAlpha;
+  bool tuned = false;
+  const std::string path = dir + "/" + kFusionFile;
+  auto text = internal::ReadFile(path);
+  if (text.ok()) {
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded()) return Status::Corruption(path + ": not JSON");
+    auto f = FusionFromJson(j, path);
+    if (!f.ok()) return f.status();
+    fusion = *f;
+    tuned = true;
+  } else if (!text.status().IsNotFound()) {
+    return text.status();
+  }
+  return std::unique_ptr<Engine>(new Engine(dir, std::move(searcher).value(), fusion, tuned));
+}
+
+Status Engine::SaveDefaultFusion(const std::string& dir, const ranking::FusionOptions& options) {
+  return internal::WriteFileAtomic(dir + "/" + kFusionFile, FusionToJson(options).dump(2) + "\n");
+}
+
+Status Engine::Refresh() { return searcher_->Refresh(); }
+
+Retriever Engine::ResolveRetriever(const HybridQuery& q) const {
+  if (q.retriever != Retriever::kAuto) return q.retriever;
+  const auto& fields = searcher_->vector_fields();
+  if (fields.empty()) return Retriever::kBm25;
+  if (!q.vector.empty()) return q.text.empty() ? Retriever::kVector : Retriever::kHybrid;
+  for (const auto& f : fields) {
+    if ((q.vector_field.empty() || f.name == q.vector_field) && !f.embedder.empty()) return Retriever::kHybrid;
+    if (q.vector_field.empty()) break;  // the default field is the first
+  }
+  return Retriever::kBm25;
+}
+
+Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candidates(
+    const std::vector<HybridQuery>& queries) const {
+  std::vector<std::vector<std::vector<ranking::Candidate>>> out(queries.size(),
+                                                              std::vector<std::vector<ranking::Candidate>>(2));
+  // Vector queries grouped by (field, filters, depth) for batched search.
+  struct Group {
+    index::VectorQuery shared;
+    std::vector<float> vectors;
+    std::vector<size_t> members;
+  };
+  std::map<std::string, Group> groups;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const HybridQuery& q = queries[i];
+    const Retriever r = ResolveRetriever(q);
+    const size_t window = q.offset + q.k;
+    if (r == Retriever::kBm25 || r == Retriever::kHybrid) {
+      index::TextQuery tq = q.bm25;
+      tq.text = q.text;
+      tq.filters = q.filters;
+      tq.offset = 0;
+      tq.k = r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window);
+      auto hits = searcher_->Search(tq);
+      if (!hits.ok()) return hits.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
+      out[i][0] = ToCandidates(*hits);
+    }
+    if (r == Retriever::kVector || r == Retriever::kHybrid) {
+      std::string field = q.vector_field;
+      if (field.empty()) {
+        if (searcher_->vector_fields().empty()) {
+          return Status::InvalidArgument(dir_ + ": the index has no vector field; use the bm25 retriever");
+        }
+        field = searcher_->vector_fields().front().name;
+      }
+      std::vector<float> v = q.vector;
+      if (v.empty()) {
+        auto e = searcher_->EmbedText(field, q.text);
+        if (!e.ok()) return e.status();
+        v = std::move(e).value();
+      }
+      const size_t depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
+      Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth)];
+      g.shared.field = field;
+      g.shared.filters = q.filters;
+      g.shared.k = depth;
+      g.vectors.insert(g.vectors.end(), v.begin(), v.end());
+      g.members.push_back(i);
+    }
+  }
+  for (auto& [key, g] : groups) {
+    auto lists = searcher_->SearchVectorBatch(g.shared, g.vectors);
+    if (!lists.ok()) return lists.status();
+    for (size_t m = 0; m < g.members.size(); ++m) out[g.members[m]][1] = ToCandidates((*lists)[m]);
+  }
+  return out;
+}
+
+Result<std::vector<std::vector<SearchHit>>> Engine::SearchBatch(const std::vector<HybridQuery>& queries) const {
+  auto cands = Candidates(queries);
+  if (!cands.ok()) return cands.status();
+  std::vector<std::vector<SearchHit>> out(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const HybridQuery& q = queries[i];
+    const Retriever r = ResolveRetriever(q);
+    auto& lists = (*cands)[i];
+    auto& hits = out[i];
+    if (r == Retriever::kHybrid) {
+      const ranking::FusionOptions& fusion = q.fusion ? *q.fusion : default_fusion_;
+      auto fused = ranking::Fuse(lists, fusion);
+      if (!fused.ok()) return fused.status();
+      for (size_t j = q.offset; j < fused->size() && j < q.offset + q.k; ++j) {
+        const ranking::FusedHit& f = (*fused)[j];
+        SearchHit h;
+        h.id = f.id;
+        h.score = f.score;
+        h.rank = static_cast<uint32_t>(j + 1);
+        h.bm25 = {f.stages[0].present, f.stages[0].score, f.stages[0].rank};
+        h.vector = {f.stages[1].present, f.stages[1].score, f.stages[1].rank};
+        hits.push_back(std::move(h));
+      }
+    } else {
+      const auto& list = r == Retriever::kBm25 ? lists[0] : lists[1];
+      for (size_t j = q.offset; j < list.size() && j < q.offset + q.k; ++j) {
+        SearchHit h;
+        h.id = list[j].id;
+        h.score = list[j].score;
+        h.rank = static_cast<uint32_t>(j + 1);
+        StageResult stage{true, list[j].score, static_cast<uint32_t>(j + 1)};
+        (r == Retriever::kBm25 ? h.bm25 : h.vector) = stage;
+        hits.push_back(std::move(h));
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<SearchHit>> Engine::Search(const HybridQuery& query) const {
+  auto all = SearchBatch({query});
+  if (!all.ok()) return all.status();
+  return std::move((*all)[0]);
+}
+
+}  // namespace hymir
