@@ -24,3 +24,9 @@ endif()
 # finding it, so OpenMP must come first (STACK.md §2).
 find_package(OpenMP REQUIRED)
 find_package(faiss 1.7.3 REQUIRED CONFIG)
+
+# OpenBLAS (BLAS + LAPACK symbols): variables only; wrap them, exported with hymir.
+find_package(OpenBLAS CONFIG REQUIRED)
+add_library(hymir_openblas INTERFACE)
+target_include_directories(hymir_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
+target_link_libraries(hymir_openblas INTERFACE ${OpenBLAS_LIBRARIES})

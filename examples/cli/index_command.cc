@@ -1,10 +1,7 @@
 // hymir index: build or update an index from a BEIR corpus.jsonl.
 #include <hymir/beir.h>
 #include <hymir/index/index_writer.h>
-#if __has_include(<hymir/index/lsa_embedder.h>)
 #include <hymir/index/lsa_embedder.h>
-#define HYMIR_HAVE_LSA 1
-#endif
 
 #include <filesystem>
 
@@ -100,9 +97,6 @@ Result<index::VectorFieldSpec> PrepareEmbedder(const IndexFlags& flags, index::A
     if (!*next) break;
     texts.push_back(doc.title + " " + doc.text);
   }
-#ifndef HYMIR_HAVE_LSA
-  return Status::NotSupported("built without the LSA embedder");
-#else
   index::LsaOptions lsa;
   lsa.dimension = spec.dimension;
   lsa.analyzer = analyzer;
@@ -115,7 +109,6 @@ Result<index::VectorFieldSpec> PrepareEmbedder(const IndexFlags& flags, index::A
   std::fprintf(stderr, "hymir index: trained lsa:%zu in %.1f s\n", spec.dimension,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return spec;
-#endif
 }
 
 int RunIndex(const IndexFlags& flags) {

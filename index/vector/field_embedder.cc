@@ -2,10 +2,7 @@
 
 #include <filesystem>
 
-#if __has_include("hymir/index/lsa_embedder.h")
 #include "hymir/index/lsa_embedder.h"
-#define HYMIR_HAVE_LSA 1
-#endif
 
 namespace hymir::index::internal {
 
@@ -20,9 +17,6 @@ Result<std::shared_ptr<const Embedder>> LoadFieldEmbedder(const std::string& ind
     return Status::Corruption("vector field \"" + spec.name + "\" declares embedder \"" + spec.embedder + "\" but " +
                               path + " is missing");
   }
-#ifndef HYMIR_HAVE_LSA
-  return Status::NotSupported(path + ": LSA embedder not built");
-#else
   auto e = LsaEmbedder::Load(path);
   if (!e.ok()) return e.status();
   if ((*e)->dimension() != spec.dimension) {
@@ -30,7 +24,6 @@ Result<std::shared_ptr<const Embedder>> LoadFieldEmbedder(const std::string& ind
                               " differs from vector field \"" + spec.name + "\" (" + std::to_string(spec.dimension) + ")");
   }
   return std::shared_ptr<const Embedder>(std::move(e).value());
-#endif
 }
 
 }  // namespace hymir::index::internal
