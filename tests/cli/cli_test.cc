@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -152,6 +153,71 @@ TEST(CliTest, SecondWriterIsRefused) {
   if (rc.rfind("0", 0) == 0) GTEST_SKIP() << "the first run finished before the second started";
   EXPECT_EQ(rc, "1\n");
   EXPECT_NE(Slurp(tmp.Sub("err")).find("one writer"), std::string::npos);
+}
+
+TEST(CliTest, VectorFieldsRawVectorQueriesAndBadVectors) {
+  TempDir tmp;
+  const std::string corpus = tmp.Sub("v.jsonl");
+  testing::WriteText(corpus,
+                     "{\"_id\":\"a\",\"title\":\"red apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0,0]}}\n"
+                     "{\"_id\":\"b\",\"title\":\"green apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[0,1,0]}}\n"
+                     "{\"_id\":\"c\",\"title\":\"red car\",\"text\":\"vehicle\",\"vectors\":{\"img\":[0,0,1]}}\n");
+  const std::string idx = tmp.Sub("idx");
+  Ran ix = Hymir("index --corpus " + corpus + " --index " + idx + " --vector-field img:3:cosine:hnsw16");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  testing::WriteText(tmp.Sub("q.vec"), "[0.1, 0.9, 0.0]");
+  Ran vec = Hymir("search --index " + idx + " --vector-file " + tmp.Sub("q.vec") + " --k 2 --explain");
+  ASSERT_EQ(vec.exit_code, 0) << vec.err;
+  EXPECT_NE(vec.out.find(" b "), std::string::npos) << vec.out;
+  EXPECT_LT(vec.out.find(" b "), vec.out.find(" a ")) << vec.out;
+  Ran hybrid = Hymir("search --index " + idx + " --query red --vector-file " + tmp.Sub("q.vec") + " --explain");
+  ASSERT_EQ(hybrid.exit_code, 0) << hybrid.err;
+  EXPECT_NE(hybrid.out.find("bm25="), std::string::npos);
+  EXPECT_NE(hybrid.out.find("vector="), std::string::npos);
+  EXPECT_NE(hybrid.err.find("retriever hybrid"), std::string::npos) << hybrid.err;
+
+  testing::WriteText(tmp.Sub("bad.vec"), "[1, 2]");
+  Ran wrong = Hymir("search --index " + idx + " --vector-file " + tmp.Sub("bad.vec"));
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("expects 3"), std::string::npos) << wrong.err;
+
+  const std::string bad = tmp.Sub("bad.jsonl");
+  testing::WriteText(bad,
+                     "{\"_id\":\"d\",\"text\":\"ok\",\"vectors\":{\"img\":[1,1,1]}}\n"
+                     "{\"_id\":\"e\",\"text\":\"x\",\"vectors\":{\"img\":[1,2]}}\n");
+  Ran r = Hymir("index --corpus " + bad + " --index " + idx);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(bad + ":2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"e\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expects 3 floats, got 2"), std::string::npos) << r.err;
+  testing::WriteText(bad, "{\"_id\":\"f\",\"text\":\"x\",\"vectors\":{\"audio\":[1,2,3]}}\n");
+  r = Hymir("index --corpus " + bad + " --index " + idx);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown vector field \"audio\""), std::string::npos) << r.err;
+  // Nothing of the failed batches was committed: still 3 documents.
+  Ran all = Hymir("search --index " + idx + " --retriever vector --vector-file " + tmp.Sub("q.vec") + " --k 10");
+  EXPECT_EQ(CountLines(all.out), 3u) << all.out;
+}
+
+TEST(CliTest, EmbedHybridAndTune) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:64");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  EXPECT_NE(ix.err.find("training lsa:64"), std::string::npos);
+  Ran s = Hymir("search --index " + idx + " --query 'lens proteins' --explain --json --k 3");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("\"stages\""), std::string::npos);
+  EXPECT_NE(s.out.find("\"vector\""), std::string::npos);
+  // Smoke test of the tuner's mechanics (the sample only has a test split;
+  // quality figures are tuned on real train splits).
+  Ran t = Hymir("tune --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+                " --method convex");
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("best: convex alpha="), std::string::npos) << t.out;
+  EXPECT_TRUE(std::filesystem::exists(idx + "/fusion.json"));
+  Ran tuned = Hymir("search --index " + idx + " --query 'lens proteins' --explain");
+  EXPECT_NE(tuned.err.find("[tuned default]"), std::string::npos) << tuned.err;
 }
 
 }  // namespace
