@@ -274,7 +274,7 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
                                                    "vector field, else bm25)")
       ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
   cmd->add_option("--fusion", flags->fusion, "rrf | wrrf | minmax | zscore | convex (default: the index's tuned "
-                                             "fusion, else convex alpha 0.8)")
+                                             "fusion, else convex alpha 0.9)")
       ->check(CLI::IsMember({"rrf", "wrrf", "minmax", "zscore", "convex"}));
   cmd->add_option("--alpha", flags->alpha, "Convex fusion: weight of BM25 in [0,1]")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--rrf-k", flags->rrf_k, "RRF constant k")->check(CLI::PositiveNumber);

@@ -74,7 +74,7 @@ class Engine {
   // BM25 weight of the convex fusion used when an index has no tuned default.
   // Chosen on train splits (see README): a weak corpus-trained dense
   // retriever must not pull BM25 down.
-  static constexpr double kDefaultAlpha = 0.8;
+  static constexpr double kDefaultAlpha = 0.9;
 
   static Result<std::unique_ptr<Engine>> Open(const std::string& dir);
   ~Engine();
