@@ -8,67 +8,39 @@ namespace hymir::index::internal {
 namespace {
 
 constexpr int32_t kNoMoreDocs = std::numeric_limits<int32_t>::max();
-constexpr int32_t kBufferSize = 128;
 
-// Buffered cursor over one term's live postings (Lucene++ TermDocs).
+// Cursor over a term's decoded postings (see Snapshot::Postings).
 class PostingCursor {
  public:
-  PostingCursor(const Lucene::IndexReaderPtr& reader, const Lucene::String& field, const Lucene::String& term)
-      : td_(reader->termDocs(Lucene::newLucene<Lucene::Term>(field, term))),
-        docs_(Lucene::Collection<int32_t>::newInstance(kBufferSize)),
-        freqs_(Lucene::Collection<int32_t>::newInstance(kBufferSize)) {
-    Refill();
+  explicit PostingCursor(std::shared_ptr<const DecodedPostings> p)
+      : p_(std::move(p)), docs_(p_->docs.data()), tfs_(p_->tfs.data()), n_(p_->docs.size()) {
+    doc_ = n_ ? docs_[0] : kNoMoreDocs;
   }
-  ~PostingCursor() { td_->close(); }
 
   int32_t doc() const { return doc_; }
-  int32_t freq() const { return freq_; }
+  uint32_t freq() const { return tfs_[i_]; }
 
-  void Next() {
-    if (++i_ < n_) {
-      doc_ = docs_[i_];
-      freq_ = freqs_[i_];
-    } else {
-      Refill();
-    }
-  }
+  void Next() { doc_ = ++i_ < n_ ? docs_[i_] : kNoMoreDocs; }
 
-  // Moves to the first posting with doc >= target (target > doc()).
+  // Moves to the first posting with doc >= target (galloping search).
   void Advance(int32_t target) {
-    while (++i_ < n_) {
-      if (docs_[i_] >= target) {
-        doc_ = docs_[i_];
-        freq_ = freqs_[i_];
-        return;
-      }
+    size_t lo = i_, step = 1;
+    while (lo + step < n_ && docs_[lo + step] < target) {
+      lo += step;
+      step <<= 1;
     }
-    // Past the buffer: let Lucene's skip list jump.
-    if (!td_->skipTo(target)) {
-      doc_ = kNoMoreDocs;
-      return;
-    }
-    doc_ = td_->doc();
-    freq_ = td_->freq();
-    n_ = 0;
-    i_ = 0;
+    const size_t hi = std::min(lo + step + 1, n_);
+    i_ = static_cast<size_t>(std::lower_bound(docs_ + lo, docs_ + hi, target) - docs_);
+    doc_ = i_ < n_ ? docs_[i_] : kNoMoreDocs;
   }
 
  private:
-  void Refill() {
-    n_ = td_->read(docs_, freqs_);
-    i_ = 0;
-    if (n_ == 0) {
-      doc_ = kNoMoreDocs;
-    } else {
-      doc_ = docs_[0];
-      freq_ = freqs_[0];
-    }
-  }
-
-  Lucene::TermDocsPtr td_;
-  Lucene::Collection<int32_t> docs_, freqs_;
-  int32_t n_ = 0, i_ = 0;
-  int32_t doc_ = kNoMoreDocs, freq_ = 0;
+  std::shared_ptr<const DecodedPostings> p_;
+  const int32_t* docs_;
+  const uint32_t* tfs_;
+  size_t n_;
+  size_t i_ = 0;
+  int32_t doc_;
 };
 
 struct TermState {
@@ -76,10 +48,10 @@ struct TermState {
   const uint32_t* lengths;
   double k_base;   // k1 * (1 - b)
   double k_slope;  // k1 * b / avgdl
-  double upper;    // score upper bound: weight (tf / (tf + K) < 1)
+  double upper;    // the largest contribution any posting of the term can make
   std::unique_ptr<PostingCursor> cursor;
 
-  double Score(int32_t doc, int32_t tf) const {
+  double Score(int32_t doc, uint32_t tf) const {
     const double t = tf;
     return term->weight * t / (t + k_base + k_slope * lengths[doc]);
   }
@@ -95,8 +67,15 @@ std::vector<TermState> MakeStates(const Snapshot& snap, const std::vector<Scored
     s.lengths = snap.lengths(t.field);
     s.k_base = p.k1 * (1.0 - p.b);
     s.k_slope = t.avgdl > 0 ? p.k1 * p.b / t.avgdl : 0.0;
-    s.upper = t.weight;
-    s.cursor = std::make_unique<PostingCursor>(snap.reader(), kTextFieldsW[t.field], t.term);
+    auto postings = snap.Postings(t.field, t.term);
+    // The score is increasing in tf and decreasing in dl: its maximum over
+    // the postings lies on the (tf, min dl) frontier.
+    s.upper = 0;
+    for (const auto& [tf, dl] : postings->frontier) {
+      s.upper = std::max(s.upper, t.weight * tf / (tf + s.k_base + s.k_slope * dl));
+    }
+    s.upper = std::nextafter(s.upper, std::numeric_limits<double>::infinity());
+    s.cursor = std::make_unique<PostingCursor>(std::move(postings));
     states.push_back(std::move(s));
   }
   return states;

@@ -106,6 +106,47 @@ uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
   return n;
 }
 
+std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
+  {
+    std::lock_guard<std::mutex> g(postings_mu_);
+    auto it = postings_[field].find(term);
+    if (it != postings_[field].end()) return it->second;
+  }
+  auto p = std::make_shared<DecodedPostings>();
+  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
+  constexpr int32_t kChunk = 256;
+  auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
+  auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
+  std::vector<uint32_t> min_dl;  // by tf
+  const uint32_t* lens = lengths(field);
+  for (int32_t n; (n = td->read(docs, freqs)) > 0;) {
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t d = docs[i];
+      const uint32_t tf = static_cast<uint32_t>(freqs[i]);
+      p->docs.push_back(d);
+      p->tfs.push_back(tf);
+      if (tf >= min_dl.size()) min_dl.resize(tf + 1, UINT32_MAX);
+      min_dl[tf] = std::min(min_dl[tf], lens[d]);
+    }
+  }
+  td->close();
+  // Keep (tf, dl) pairs not dominated by a higher tf with a shorter or equal dl.
+  uint32_t best_dl = UINT32_MAX;
+  for (size_t tf = min_dl.size(); tf-- > 1;) {
+    if (min_dl[tf] < best_dl) {
+      p->frontier.push_back({static_cast<uint32_t>(tf), min_dl[tf]});
+      best_dl = min_dl[tf];
+    }
+  }
+  std::lock_guard<std::mutex> g(postings_mu_);
+  if (cached_postings_ + p->docs.size() <= kMaxCachedPostings) {
+    auto [it, fresh] = postings_[field].emplace(term, p);
+    if (fresh) cached_postings_ += p->docs.size();
+    return it->second;
+  }
+  return p;
+}
+
 uint64_t SnapshotStatistics::DocCount(std::string_view field) const {
   int f = TextFieldIndex(field);
   return f < 0 ? 0 : s_->doc_count(f);

@@ -20,6 +20,16 @@
 
 namespace hymir::index::internal {
 
+// A term's live postings decoded into arrays, with what bounds its BM25
+// contribution for any k1, b and avgdl: for each distinct tf, the shortest
+// document having it (the Pareto frontier of (tf up, dl down); the score
+// tf / (tf + k1 (1 - b + b dl / avgdl)) is maximal on it).
+struct DecodedPostings {
+  std::vector<int32_t> docs;
+  std::vector<uint32_t> tfs;
+  std::vector<std::pair<uint32_t, uint32_t>> frontier;  // (tf, min dl with that tf)
+};
+
 class Snapshot {
  public:
   // Loads ids and lengths for `reader` (which the snapshot then owns and
@@ -40,6 +50,12 @@ class Snapshot {
   // Live docs containing `term` in text field `field` (exact even with
   // deletions not yet merged away; cached per snapshot).
   uint64_t DocFreq(int field, const Lucene::String& term) const;
+
+  // The decoded postings of `term` in text field `field`, cached per snapshot
+  // until kMaxCachedPostings postings are cached (later terms are decoded
+  // for the caller only). Thread-safe.
+  std::shared_ptr<const DecodedPostings> Postings(int field, const Lucene::String& term) const;
+  static constexpr uint64_t kMaxCachedPostings = uint64_t{64} << 20;
 
   // The vector store of `field`, or nullptr.
   const VectorStore* vectors(const std::string& field) const {
@@ -64,6 +80,9 @@ class Snapshot {
   uint64_t vector_generation_ = 0;
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
+  mutable std::mutex postings_mu_;
+  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
+  mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex df_mu_;
   mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
 };
