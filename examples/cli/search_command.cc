@@ -41,6 +41,8 @@ struct SearchFlags {
   std::string vector_file;
   size_t bm25_depth = 1000;
   size_t vector_depth = 100;
+  int ef_search = 0;
+  int nprobe = 0;
 };
 
 Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out) {
@@ -148,6 +150,8 @@ int RunSearch(const SearchFlags& flags) {
   base.vector_field = flags.vector_field;
   base.bm25_depth = flags.bm25_depth;
   base.vector_depth = flags.vector_depth;
+  base.ef_search = flags.ef_search;
+  base.nprobe = flags.nprobe;
   if (Status s = ParseFilters(flags.filters, &base.filters); !s.ok()) return app::Fail("search", s, true);
   if (Status s = ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return app::Fail("search", s, true);
   auto retriever = ParseRetriever(flags.retriever);
@@ -286,6 +290,9 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--bm25-depth", flags->bm25_depth, "BM25 candidates fused (default 1000)");
   cmd->add_option("--vector-depth", flags->vector_depth, "Vector candidates fused (default 100)");
+  cmd->add_option("--ef-search", flags->ef_search, "HNSW search breadth (default: the field's, 64)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--nprobe", flags->nprobe, "IVF lists probed (default: the field's, 16)")->check(CLI::Range(1, 100000));
   cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank");
   cmd->add_flag("--json", flags->json, "Print hits as JSON");
   cmd->callback([flags, exit_code] { *exit_code = RunSearch(*flags); });

@@ -47,6 +47,9 @@ struct HybridQuery {
   // Default: 1000 (BM25) and 100 (vector).
   size_t bm25_depth = 1000;
   size_t vector_depth = 100;
+  // HNSW search breadth / IVF lists probed; 0 = the field's default.
+  int ef_search = 0;
+  int nprobe = 0;
   // Fusion; nullopt = the index's stored default (see `hymir tune`), else
   // convex with alpha = kDefaultAlpha.
   std::optional<ranking::FusionOptions> fusion;

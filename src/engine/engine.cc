@@ -153,8 +153,11 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         v = std::move(e).value();
       }
       const size_t depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
-      Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth)];
+      Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +
+                        std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
       g.shared.field = field;
+      g.shared.ef_search = q.ef_search;
+      g.shared.nprobe = q.nprobe;
       g.shared.filters = q.filters;
       g.shared.k = depth;
       g.vectors.insert(g.vectors.end(), v.begin(), v.end());
