@@ -1,32 +1,43 @@
 #include "hymir/index/lsa_embedder.h"
 
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <random>
+#include <limits>
+#include <unordered_map>
 
+#include "index/embed/randomized_svd.h"
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
 
-// LAPACK (Fortran symbols exported by libopenblas; Debian ships no lapacke.h).
-extern "C" {
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
-             int* info);
-void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
-             const int* lwork, int* info);
-void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w, float* work,
-             const int* lwork, int* iwork, const int* liwork, int* info);
-}
-
 namespace hymir::index {
+
+struct LsaEmbedder::Model {
+  size_t dim = 0;
+  AnalyzerKind analyzer = AnalyzerKind::kEnglish;
+  std::vector<std::string> terms;  // sorted
+  std::vector<float> idf;          // by term id
+  std::vector<float> fold;         // terms x dim, row-major: V_k S_k^p
+  std::unordered_map<std::string, uint32_t> lookup;
+
+  void BuildLookup() {
+    lookup.clear();
+    lookup.reserve(terms.size());
+    for (uint32_t i = 0; i < terms.size(); ++i) lookup.emplace(terms[i], i);
+  }
+
+  // The L2-normalised fold-in of one text into v (dim floats).
+  void EmbedOne(const std::string& text, float* v) const;
+};
+
 namespace {
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'L', 'S', 'A'};
 constexpr uint32_t kVersion = 1;
+constexpr size_t kChunk = 8192;  // documents analysed per parallel batch
 
 #pragma pack(push, 1)
 struct Header {
@@ -39,326 +50,362 @@ struct Header {
   uint32_t payload_crc;
 };
 #pragma pack(pop)
+static_assert(sizeof(Header) == 40);
 
-// Sparse documents x terms matrix, row-major (CSR), with its transpose (CSC).
-struct Sparse {
-  size_t rows = 0, cols = 0;
-  std::vector<uint64_t> row_ptr;
-  std::vector<uint32_t> col;
-  std::vector<float> val;
-  std::vector<uint64_t> col_ptr;
-  std::vector<uint32_t> row;
-  std::vector<float> cval;
+int ResolveThreads(int threads) { return threads > 0 ? threads : std::max(1, omp_get_max_threads()); }
 
-  void BuildTranspose() {
-    col_ptr.assign(cols + 1, 0);
-    for (uint32_t c : col) ++col_ptr[c + 1];
-    for (size_t c = 0; c < cols; ++c) col_ptr[c + 1] += col_ptr[c];
-    row.resize(col.size());
-    cval.resize(col.size());
-    std::vector<uint64_t> next(col_ptr.begin(), col_ptr.end() - 1);
-    for (size_t r = 0; r < rows; ++r) {
-      for (uint64_t i = row_ptr[r]; i < row_ptr[r + 1]; ++i) {
-        const uint64_t at = next[col[i]]++;
-        row[at] = static_cast<uint32_t>(r);
-        cval[at] = val[i];
-      }
-    }
+// Distinct terms of a text with their counts, sorted by term.
+std::vector<std::pair<std::string, uint32_t>> TermCounts(AnalyzerKind kind, const std::string& text) {
+  std::vector<std::string> tokens = Analyze(kind, text);
+  std::sort(tokens.begin(), tokens.end());
+  std::vector<std::pair<std::string, uint32_t>> out;
+  for (size_t i = 0; i < tokens.size();) {
+    size_t j = i + 1;
+    while (j < tokens.size() && tokens[j] == tokens[i]) ++j;
+    out.emplace_back(std::move(tokens[i]), static_cast<uint32_t>(j - i));
+    i = j;
   }
-};
-
-// out (rows x l) = A (rows x cols) * in (cols x l).
-void MulA(const Sparse& a, const float* in, size_t l, float* out) {
-#pragma omp parallel for schedule(dynamic, 256)
-  for (int64_t r = 0; r < static_cast<int64_t>(a.rows); ++r) {
-    float* o = out + r * l;
-    std::fill(o, o + l, 0.0f);
-    for (uint64_t i = a.row_ptr[r]; i < a.row_ptr[r + 1]; ++i) {
-      cblas_saxpy(static_cast<int>(l), a.val[i], in + static_cast<size_t>(a.col[i]) * l, 1, o, 1);
-    }
-  }
+  return out;
 }
 
-// out (cols x l) = A^T (cols x rows) * in (rows x l).
-void MulAT(const Sparse& a, const float* in, size_t l, float* out) {
-#pragma omp parallel for schedule(dynamic, 256)
-  for (int64_t c = 0; c < static_cast<int64_t>(a.cols); ++c) {
-    float* o = out + c * l;
-    std::fill(o, o + l, 0.0f);
-    for (uint64_t i = a.col_ptr[c]; i < a.col_ptr[c + 1]; ++i) {
-      cblas_saxpy(static_cast<int>(l), a.cval[i], in + static_cast<size_t>(a.row[i]) * l, 1, o, 1);
-    }
-  }
-}
-
-// Orthonormalises the columns of row-major m x n `y` in place (LAPACK QR).
-Status Orthonormalize(std::vector<float>* y, int m, int n) {
-  // LAPACK is column-major: transpose into a column-major buffer.
-  std::vector<float> a(static_cast<size_t>(m) * n);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) a[static_cast<size_t>(j) * m + i] = (*y)[static_cast<size_t>(i) * n + j];
-  std::vector<float> tau(n);
-  int info = 0, lwork = -1;
-  float query = 0;
-  sgeqrf_(&m, &n, a.data(), &m, tau.data(), &query, &lwork, &info);
-  lwork = static_cast<int>(query);
-  std::vector<float> work(std::max(1, lwork));
-  sgeqrf_(&m, &n, a.data(), &m, tau.data(), work.data(), &lwork, &info);
-  if (info != 0) return Status::Internal("LSA: sgeqrf failed, info " + std::to_string(info));
-  lwork = -1;
-  sorgqr_(&m, &n, &n, a.data(), &m, tau.data(), &query, &lwork, &info);
-  lwork = static_cast<int>(query);
-  work.assign(std::max(1, lwork), 0.0f);
-  sorgqr_(&m, &n, &n, a.data(), &m, tau.data(), work.data(), &lwork, &info);
-  if (info != 0) return Status::Internal("LSA: sorgqr failed, info " + std::to_string(info));
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) (*y)[static_cast<size_t>(i) * n + j] = a[static_cast<size_t>(j) * m + i];
-  return Status::OK();
-}
+inline float SublinearTf(uint32_t tf) { return 1.0f + std::log(static_cast<float>(tf)); }
 
 template <typename T>
 void Put(std::string* out, const T& v) {
   out->append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+void LsaEmbedder::Model::EmbedOne(const std::string& text, float* v) const {
+  std::fill(v, v + dim, 0.0f);
+  double norm = 0;
+  std::vector<std::pair<uint32_t, float>> weights;
+  for (const auto& [term, tf] : TermCounts(analyzer, text)) {
+    auto it = lookup.find(term);
+    if (it == lookup.end()) continue;
+    const float w = SublinearTf(tf) * idf[it->second];
+    weights.emplace_back(it->second, w);
+    norm += double(w) * w;
+  }
+  if (norm <= 0) return;
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (const auto& [id, w] : weights) {
+    const float x = w * inv;
+    const float* row = fold.data() + static_cast<size_t>(id) * dim;
+    for (size_t c = 0; c < dim; ++c) v[c] += x * row[c];
+  }
+  double vn = 0;
+  for (size_t c = 0; c < dim; ++c) vn += double(v[c]) * v[c];
+  if (vn <= 0) return;
+  const float vinv = static_cast<float>(1.0 / std::sqrt(vn));
+  for (size_t c = 0; c < dim; ++c) v[c] *= vinv;
+}
+
+LsaEmbedder::LsaEmbedder(std::unique_ptr<const Model> model) : model_(std::move(model)) {}
+LsaEmbedder::~LsaEmbedder() = default;
+size_t LsaEmbedder::dimension() const { return model_->dim; }
+std::string LsaEmbedder::name() const { return "lsa:" + std::to_string(model_->dim); }
+size_t LsaEmbedder::vocabulary_size() const { return model_->terms.size(); }
+AnalyzerKind LsaEmbedder::analyzer() const { return model_->analyzer; }
+
+namespace {
+
+Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::string>& texts,
+                                                       const LsaOptions& options, LsaTrainStats* stats) {
+  using Model = LsaEmbedder::Model;
+  const auto start = std::chrono::steady_clock::now();
+  if (texts.empty()) return Status::InvalidArgument("LSA: no documents to train on");
+  if (options.dimension == 0) return Status::InvalidArgument("LSA: dimension must be > 0");
+  if (options.power_iterations < 0) return Status::InvalidArgument("LSA: power_iterations must be >= 0");
+  if (!std::isfinite(options.sigma_power)) return Status::InvalidArgument("LSA: sigma_power must be finite");
+  const size_t n = texts.size();
+  const int threads = ResolveThreads(options.threads);
+
+  // Pass 1: analyse in parallel chunks; intern distinct terms serially. Per
+  // document only (term id, count) pairs are kept, 8 bytes per pair, in one
+  // exactly sized block per chunk (no doubling of one huge vector).
+  struct PairBlock {
+    uint64_t base = 0;  // global offset of the block's first pair
+    std::vector<uint32_t> term, tf;
+  };
+  std::unordered_map<std::string, uint32_t> ids;
+  std::vector<uint32_t> df;
+  std::vector<uint64_t> doc_ptr(n + 1, 0);  // global pair offsets
+  std::vector<PairBlock> blocks;
+  blocks.reserve((n + kChunk - 1) / kChunk);
+  std::vector<std::vector<std::pair<std::string, uint32_t>>> chunk(std::min(kChunk, n));
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+    for (int64_t i = 0; i < static_cast<int64_t>(m); ++i) chunk[i] = TermCounts(options.analyzer, texts[base + i]);
+    PairBlock& block = blocks.emplace_back();
+    block.base = doc_ptr[base];
+    size_t pairs = 0;
+    for (size_t i = 0; i < m; ++i) pairs += chunk[i].size();
+    block.term.reserve(pairs);
+    block.tf.reserve(pairs);
+    for (size_t i = 0; i < m; ++i) {
+      for (auto& [term, tf] : chunk[i]) {
+        auto [it, inserted] = ids.try_emplace(std::move(term), static_cast<uint32_t>(df.size()));
+        if (inserted) df.push_back(0);
+        ++df[it->second];
+        block.term.push_back(it->second);
+        block.tf.push_back(tf);
+      }
+      doc_ptr[base + i + 1] = block.base + block.term.size();
+      chunk[i].clear();
+    }
+  }
+  chunk = {};
+
+  // Vocabulary: df >= min_df, the max_vocabulary most frequent (ties by term),
+  // then ordered by term so that ids do not depend on the input order.
+  std::vector<std::pair<uint32_t, const std::string*>> by_df;
+  for (const auto& [term, id] : ids) {
+    if (df[id] >= options.min_df) by_df.push_back({id, &term});
+  }
+  std::sort(by_df.begin(), by_df.end(), [&](const auto& a, const auto& b) {
+    return df[a.first] != df[b.first] ? df[a.first] > df[b.first] : *a.second < *b.second;
+  });
+  if (by_df.size() > options.max_vocabulary) by_df.resize(options.max_vocabulary);
+  std::sort(by_df.begin(), by_df.end(), [](const auto& a, const auto& b) { return *a.second < *b.second; });
+  if (by_df.empty()) {
+    return Status::InvalidArgument("LSA: no term occurs in at least min_df = " + std::to_string(options.min_df) +
+                                   " of the " + std::to_string(n) + " documents");
+  }
+  const size_t k = options.dimension;
+  const size_t vocab = by_df.size();
+  if (k >= std::min(n, vocab)) {
+    return Status::InvalidArgument("LSA: dimension " + std::to_string(k) + " must be below min(documents " +
+                                   std::to_string(n) + ", vocabulary " + std::to_string(vocab) + ")");
+  }
+  auto model = std::make_unique<Model>();
+  model->dim = k;
+  model->analyzer = options.analyzer;
+  constexpr uint32_t kDropped = std::numeric_limits<uint32_t>::max();
+  std::vector<uint32_t> remap(df.size(), kDropped);
+  model->terms.reserve(vocab);
+  model->idf.reserve(vocab);
+  for (const auto& [old_id, term] : by_df) {
+    remap[old_id] = static_cast<uint32_t>(model->terms.size());
+    model->terms.push_back(*term);
+    model->idf.push_back(static_cast<float>(std::log(static_cast<double>(n) / df[old_id])));
+  }
+  by_df = {};
+  ids = {};
+  df = {};
+
+  // Pass 2: the TF-IDF matrix in CSR, rows L2-normalised.
+  internal::CsrMatrix a;
+  a.rows = n;
+  a.cols = vocab;
+  a.row_ptr.assign(n + 1, 0);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t d = 0; d < static_cast<int64_t>(n); ++d) {
+    const PairBlock& block = blocks[d / kChunk];
+    uint64_t kept = 0;
+    for (uint64_t p = doc_ptr[d]; p < doc_ptr[d + 1]; ++p) kept += remap[block.term[p - block.base]] != kDropped;
+    a.row_ptr[d + 1] = kept;
+  }
+  for (size_t d = 0; d < n; ++d) a.row_ptr[d + 1] += a.row_ptr[d];
+  a.col.resize(a.row_ptr[n]);
+  a.val.resize(a.row_ptr[n]);
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t d = 0; d < static_cast<int64_t>(n); ++d) {
+    const PairBlock& block = blocks[d / kChunk];
+    uint64_t out = a.row_ptr[d];
+    double norm = 0;
+    for (uint64_t p = doc_ptr[d] - block.base; p < doc_ptr[d + 1] - block.base; ++p) {
+      const uint32_t id = remap[block.term[p]];
+      if (id == kDropped) continue;
+      const float w = SublinearTf(block.tf[p]) * model->idf[id];
+      a.col[out] = id;
+      a.val[out] = w;
+      norm += double(w) * w;
+      ++out;
+    }
+    if (norm > 0) {
+      const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+      for (uint64_t p = a.row_ptr[d]; p < out; ++p) a.val[p] *= inv;
+    }
+  }
+  doc_ptr = {};
+  blocks = {};
+  remap = {};
+  const double analysis_seconds = Since(start);
+
+  // Randomized SVD: A ~ U_k S_k V_k^T.
+  const auto svd_start = std::chrono::steady_clock::now();
+  internal::SvdOptions svd_options;
+  svd_options.rank = k;
+  svd_options.oversampling = options.oversampling;
+  svd_options.power_iterations = options.power_iterations;
+  svd_options.seed = options.seed;
+  svd_options.threads = threads;
+  HYMIR_ASSIGN_OR_RETURN(internal::TruncatedSvd svd, internal::RandomizedSvd(a, svd_options));
+  const double svd_seconds = Since(svd_start);
+  // Numerical rank: singular values below 1e-3 * sigma_1 are float round-off
+  // of the Gram matrix (its eigenvalues carry ~1e-7 * sigma_1^2 of error).
+  const float s1 = svd.singular_values[0];
+  size_t rank = 0;
+  while (rank < k && svd.singular_values[rank] > 1e-3f * s1) ++rank;
+  if (rank < k) {
+    return Status::InvalidArgument("LSA: dimension " + std::to_string(k) +
+                                   " exceeds the numerical rank of the TF-IDF matrix (" + std::to_string(rank) +
+                                   "); use a smaller dimension or more distinct documents");
+  }
+  std::vector<float> scale(k, 1.0f);
+  if (options.sigma_power != 0.0f) {
+    for (size_t c = 0; c < k; ++c) scale[c] = std::pow(svd.singular_values[c], options.sigma_power);
+  }
+  std::vector<float> fold = std::move(svd.v);
+  for (size_t t = 0; t < vocab; ++t) {
+    for (size_t c = 0; c < k; ++c) fold[t * k + c] *= scale[c];
+  }
+  model->fold = std::move(fold);
+  model->BuildLookup();
+  if (stats) {
+    stats->documents = n;
+    stats->vocabulary = vocab;
+    stats->nonzeros = a.val.size();
+    stats->analysis_seconds = analysis_seconds;
+    stats->svd_seconds = svd_seconds;
+    stats->singular_values = svd.singular_values;
+    stats->seconds = Since(start);
+  }
+  return model;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Train(const std::vector<std::string>& texts,
                                                         const LsaOptions& options, LsaTrainStats* stats) {
-  const auto start = std::chrono::steady_clock::now();
-  if (texts.empty()) return Status::InvalidArgument("LSA: no documents to train on");
-  if (options.dimension == 0) return Status::InvalidArgument("LSA: dimension must be > 0");
-  const size_t n = texts.size();
-
-  // Analyse every document once (in parallel: Analyze is thread-safe).
-  std::vector<std::vector<std::string>> docs(n);
-#pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) docs[i] = Analyze(options.analyzer, texts[i]);
-
-  // Vocabulary by document frequency.
-  std::unordered_map<std::string, uint32_t> df;
-  for (auto& d : docs) {
-    std::sort(d.begin(), d.end());
-    for (size_t i = 0; i < d.size(); ++i) {
-      if (i == 0 || d[i] != d[i - 1]) ++df[d[i]];
-    }
+  try {
+    HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, TrainModel(texts, options, stats));
+    return std::unique_ptr<LsaEmbedder>(new LsaEmbedder(std::move(model)));
+  } catch (const std::exception& e) {  // std::bad_alloc on a corpus too big for memory
+    return Status::Internal(std::string("LSA training failed: ") + e.what());
   }
-  std::vector<std::pair<uint32_t, std::string>> by_df;
-  for (auto& [t, f] : df) {
-    if (f >= options.min_df) by_df.push_back({f, t});
-  }
-  std::sort(by_df.begin(), by_df.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-  if (by_df.size() > options.max_vocabulary) by_df.resize(options.max_vocabulary);
-  std::sort(by_df.begin(), by_df.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-  if (by_df.empty()) return Status::InvalidArgument("LSA: no term occurs in at least min_df documents");
-  const size_t k = options.dimension;
-  if (k >= std::min(n, by_df.size())) {
-    return Status::InvalidArgument("LSA: dimension " + std::to_string(k) + " must be below min(documents " +
-                                   std::to_string(n) + ", vocabulary " + std::to_string(by_df.size()) + ")");
-  }
-
-  std::unique_ptr<LsaEmbedder> e(new LsaEmbedder());
-  e->dim_ = k;
-  e->analyzer_ = options.analyzer;
-  for (auto& [f, t] : by_df) {
-    e->terms_.push_back(t);
-    e->idf_.push_back(static_cast<float>(std::log(static_cast<double>(n) / f)));
-  }
-  e->BuildLookup();
-
-  // TF-IDF matrix (CSR). Docs are sorted token lists: runs are term counts.
-  Sparse a;
-  a.rows = n;
-  a.cols = e->terms_.size();
-  a.row_ptr.assign(1, 0);
-  for (const auto& d : docs) {
-    const size_t begin = a.val.size();
-    for (size_t i = 0; i < d.size();) {
-      size_t j = i;
-      while (j < d.size() && d[j] == d[i]) ++j;
-      auto it = e->lookup_.find(d[i]);
-      if (it != e->lookup_.end()) {
-        a.col.push_back(it->second);
-        a.val.push_back((1.0f + std::log(static_cast<float>(j - i))) * e->idf_[it->second]);
-      }
-      i = j;
-    }
-    double norm = 0;
-    for (size_t i = begin; i < a.val.size(); ++i) norm += double(a.val[i]) * a.val[i];
-    if (norm > 0) {
-      const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-      for (size_t i = begin; i < a.val.size(); ++i) a.val[i] *= inv;
-    }
-    a.row_ptr.push_back(a.val.size());
-  }
-  docs.clear();
-  docs.shrink_to_fit();
-  a.BuildTranspose();
-
-  // Randomized range finder in term space: Q (V x l) spans A^T's top range.
-  const size_t V = a.cols;
-  const size_t l = std::min(k + options.oversampling, std::min(n, V));
-  std::vector<float> q(V * l), z(n * l);
-  std::mt19937_64 rng(options.seed);
-  std::normal_distribution<float> gauss(0.0f, 1.0f);
-  for (auto& x : q) x = gauss(rng);
-  // OpenMP parallelises the sparse loops; keep BLAS single-threaded inside them.
-  const int blas_threads = openblas_get_num_threads();
-  openblas_set_num_threads(1);
-  Status st = Orthonormalize(&q, static_cast<int>(V), static_cast<int>(l));
-  for (int it = 0; st.ok() && it < options.power_iterations; ++it) {
-    MulA(a, q.data(), l, z.data());   // z = A q
-    MulAT(a, z.data(), l, q.data());  // q = A^T z
-    st = Orthonormalize(&q, static_cast<int>(V), static_cast<int>(l));
-  }
-  openblas_set_num_threads(blas_threads);
-  if (!st.ok()) return st;
-  MulA(a, q.data(), l, z.data());  // B = A Q (n x l)
-  // B^T B = W diag(s^2) W^T.
-  std::vector<float> btb(l * l, 0.0f);
-  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(l), static_cast<int>(n), 1.0f, z.data(),
-              static_cast<int>(l), 0.0f, btb.data(), static_cast<int>(l));
-  for (size_t i = 0; i < l; ++i)
-    for (size_t j = 0; j < i; ++j) btb[i * l + j] = btb[j * l + i];
-  std::vector<float> eig(l);
-  {
-    const int li = static_cast<int>(l);
-    int info = 0, lwork = -1, liwork = -1, iq = 0;
-    float wq = 0;
-    ssyevd_("V", "U", &li, btb.data(), &li, eig.data(), &wq, &lwork, &iq, &liwork, &info);
-    lwork = static_cast<int>(wq);
-    liwork = iq;
-    std::vector<float> work(std::max(1, lwork));
-    std::vector<int> iwork(std::max(1, liwork));
-    ssyevd_("V", "U", &li, btb.data(), &li, eig.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-    if (info != 0) return Status::Internal("LSA: ssyevd failed, info " + std::to_string(info));
-  }
-  // btb is symmetric, so column-major eigenvectors read row-major are its
-  // transpose: eigenvector j is row j. Eigenvalues ascend; take the top k.
-  std::vector<float> w(l * k);
-  for (size_t c = 0; c < k; ++c) {
-    const size_t src = l - 1 - c;
-    for (size_t r = 0; r < l; ++r) w[r * k + c] = btb[src * l + r];
-  }
-  e->basis_.assign(V * k, 0.0f);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(V), static_cast<int>(k),
-              static_cast<int>(l), 1.0f, q.data(), static_cast<int>(l), w.data(), static_cast<int>(k), 0.0f,
-              e->basis_.data(), static_cast<int>(k));
-  if (stats) {
-    stats->documents = n;
-    stats->vocabulary = V;
-    stats->nonzeros = a.val.size();
-    stats->singular_values.clear();
-    for (size_t c = 0; c < k; ++c) stats->singular_values.push_back(std::sqrt(std::max(0.0f, eig[l - 1 - c])));
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  return e;
-}
-
-void LsaEmbedder::BuildLookup() {
-  lookup_.clear();
-  lookup_.reserve(terms_.size());
-  for (uint32_t i = 0; i < terms_.size(); ++i) lookup_.emplace(terms_[i], i);
 }
 
 Status LsaEmbedder::Embed(const std::vector<std::string>& texts, float* out) const {
-  for (size_t t = 0; t < texts.size(); ++t) {
-    std::vector<std::string> tokens = Analyze(analyzer_, texts[t]);
-    std::sort(tokens.begin(), tokens.end());
-    float* v = out + t * dim_;
-    std::fill(v, v + dim_, 0.0f);
-    std::vector<std::pair<uint32_t, float>> weights;
-    double norm = 0;
-    for (size_t i = 0; i < tokens.size();) {
-      size_t j = i;
-      while (j < tokens.size() && tokens[j] == tokens[i]) ++j;
-      auto it = lookup_.find(tokens[i]);
-      if (it != lookup_.end()) {
-        const float wt = (1.0f + std::log(static_cast<float>(j - i))) * idf_[it->second];
-        weights.push_back({it->second, wt});
-        norm += double(wt) * wt;
-      }
-      i = j;
-    }
-    if (weights.empty()) continue;
-    for (const auto& [term, wt] : weights) {
-      const float x = static_cast<float>(wt / std::sqrt(norm));
-      const float* row = basis_.data() + static_cast<size_t>(term) * dim_;
-      for (size_t c = 0; c < dim_; ++c) v[c] += x * row[c];
-    }
-    double vn = 0;
-    for (size_t c = 0; c < dim_; ++c) vn += double(v[c]) * v[c];
-    if (vn > 0) {
-      const float inv = static_cast<float>(1.0 / std::sqrt(vn));
-      for (size_t c = 0; c < dim_; ++c) v[c] *= inv;
-    }
-  }
+  const Model& m = *model_;
+  const int64_t count = static_cast<int64_t>(texts.size());
+  // Parallel only for big batches outside other parallel regions: callers
+  // embedding one text per call from their own threads stay single-threaded.
+  const bool parallel = count >= 256 && !omp_in_parallel();
+#pragma omp parallel for if (parallel) schedule(dynamic, 32)
+  for (int64_t t = 0; t < count; ++t) m.EmbedOne(texts[t], out + static_cast<size_t>(t) * m.dim);
   return Status::OK();
 }
 
-Status LsaEmbedder::Save(const std::string& path) const {
-  std::string payload;
-  for (const auto& t : terms_) {
-    Put(&payload, static_cast<uint32_t>(t.size()));
-    payload += t;
+Status LsaEmbedder::Save(const std::string& path) const try {
+  const Model& m = *model_;
+  // One buffer: header space, then the payload; the header is filled last.
+  size_t term_bytes = 0;
+  for (const auto& t : m.terms) term_bytes += sizeof(uint32_t) + t.size();
+  std::string bytes(sizeof(Header), '\0');
+  bytes.reserve(sizeof(Header) + term_bytes + (m.idf.size() + m.fold.size()) * sizeof(float));
+  for (const auto& t : m.terms) {
+    Put(&bytes, static_cast<uint32_t>(t.size()));
+    bytes += t;
   }
-  payload.append(reinterpret_cast<const char*>(idf_.data()), idf_.size() * sizeof(float));
-  payload.append(reinterpret_cast<const char*>(basis_.data()), basis_.size() * sizeof(float));
+  bytes.append(reinterpret_cast<const char*>(m.idf.data()), m.idf.size() * sizeof(float));
+  bytes.append(reinterpret_cast<const char*>(m.fold.data()), m.fold.size() * sizeof(float));
   Header h;
-  std::memcpy(h.magic, kMagic, 8);
+  std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.version = kVersion;
-  h.dimension = static_cast<uint32_t>(dim_);
-  h.vocabulary = terms_.size();
-  h.analyzer = static_cast<uint32_t>(analyzer_);
-  h.payload_size = payload.size();
-  h.payload_crc = hymir::internal::Crc32(0, payload.data(), payload.size());
-  std::string bytes(reinterpret_cast<const char*>(&h), sizeof h);
-  bytes += payload;
-  return hymir::internal::WriteFileAtomic(path, bytes);
+  h.dimension = static_cast<uint32_t>(m.dim);
+  h.vocabulary = m.terms.size();
+  h.analyzer = static_cast<uint32_t>(m.analyzer);
+  h.payload_size = bytes.size() - sizeof(Header);
+  h.payload_crc = hymir::internal::Crc32(0, bytes.data() + sizeof(Header), h.payload_size);
+  std::memcpy(bytes.data(), &h, sizeof h);
+  return hymir::internal::WriteFileAtomic(path, bytes).WithContext("saving LSA model");
+} catch (const std::exception& e) {
+  return Status::Internal(path + ": saving LSA model failed: " + e.what());
 }
 
-Result<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Load(const std::string& path) {
+namespace {
+
+Result<std::unique_ptr<LsaEmbedder::Model>> LoadModel(const std::string& path) {
+  using Model = LsaEmbedder::Model;
   auto bytes = hymir::internal::ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   const std::string& b = *bytes;
   Header h;
-  if (b.size() < sizeof h) return Status::Corruption(path + ": truncated LSA header");
+  if (b.size() < sizeof h) {
+    return Status::Corruption(path + ": not an LSA model or truncated (" + std::to_string(b.size()) +
+                              " bytes, header needs " + std::to_string(sizeof h) + ")");
+  }
   std::memcpy(&h, b.data(), sizeof h);
-  if (std::memcmp(h.magic, kMagic, 8) != 0) return Status::Corruption(path + ": not an LSA model (bad magic)");
+  if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
+    return Status::Corruption(path + ": not an LSA model (bad magic)");
+  }
   if (h.version != kVersion) {
-    return Status::NotSupported(path + ": LSA format version " + std::to_string(h.version) + ", expected " +
-                                std::to_string(kVersion));
+    return Status::NotSupported(path + ": LSA model format version " + std::to_string(h.version) +
+                                ", this build reads version " + std::to_string(kVersion));
   }
-  if (h.payload_size != b.size() - sizeof h) return Status::Corruption(path + ": size does not match its header");
-  if (hymir::internal::Crc32(0, b.data() + sizeof h, h.payload_size) != h.payload_crc) {
-    return Status::Corruption(path + ": checksum mismatch");
+  const uint64_t have = b.size() - sizeof h;
+  if (h.payload_size != have) {
+    return Status::Corruption(path + ": truncated or extended LSA model (payload " + std::to_string(have) +
+                              " bytes, header says " + std::to_string(h.payload_size) + ")");
   }
-  if (h.analyzer > static_cast<uint32_t>(AnalyzerKind::kWhitespace) || h.dimension == 0) {
-    return Status::Corruption(path + ": bad analyzer or dimension");
+  if (hymir::internal::Crc32(0, b.data() + sizeof h, have) != h.payload_crc) {
+    return Status::Corruption(path + ": LSA model checksum mismatch");
   }
-  std::unique_ptr<LsaEmbedder> e(new LsaEmbedder());
-  e->dim_ = h.dimension;
-  e->analyzer_ = static_cast<AnalyzerKind>(h.analyzer);
+  if (h.analyzer > static_cast<uint32_t>(AnalyzerKind::kWhitespace)) {
+    return Status::Corruption(path + ": unknown analyzer " + std::to_string(h.analyzer));
+  }
+  // Each term takes at least 4 + 4 + 4 * dimension bytes: bound the sizes
+  // before multiplying or allocating anything.
+  if (h.dimension == 0 || h.vocabulary == 0 || h.vocabulary > have / (8 + 4 * uint64_t{h.dimension})) {
+    return Status::Corruption(path + ": implausible dimension " + std::to_string(h.dimension) + " / vocabulary " +
+                              std::to_string(h.vocabulary) + " for a " + std::to_string(have) + "-byte payload");
+  }
+  auto m = std::make_unique<Model>();
+  m->dim = h.dimension;
+  m->analyzer = static_cast<AnalyzerKind>(h.analyzer);
   const char* p = b.data() + sizeof h;
   const char* end = b.data() + b.size();
+  m->terms.reserve(h.vocabulary);
   for (uint64_t i = 0; i < h.vocabulary; ++i) {
     uint32_t len;
-    if (end - p < static_cast<ptrdiff_t>(sizeof len)) return Status::Corruption(path + ": truncated vocabulary");
+    if (static_cast<size_t>(end - p) < sizeof len) return Status::Corruption(path + ": truncated vocabulary");
     std::memcpy(&len, p, sizeof len);
     p += sizeof len;
-    if (end - p < static_cast<ptrdiff_t>(len)) return Status::Corruption(path + ": truncated vocabulary");
-    e->terms_.emplace_back(p, len);
+    if (static_cast<size_t>(end - p) < len) return Status::Corruption(path + ": truncated vocabulary");
+    m->terms.emplace_back(p, len);
     p += len;
   }
-  const size_t floats = h.vocabulary + h.vocabulary * h.dimension;
-  if (static_cast<size_t>(end - p) != floats * sizeof(float)) return Status::Corruption(path + ": wrong matrix size");
-  e->idf_.resize(h.vocabulary);
-  std::memcpy(e->idf_.data(), p, h.vocabulary * sizeof(float));
-  p += h.vocabulary * sizeof(float);
-  e->basis_.resize(h.vocabulary * h.dimension);
-  std::memcpy(e->basis_.data(), p, e->basis_.size() * sizeof(float));
-  e->BuildLookup();
-  return e;
+  const uint64_t floats = h.vocabulary * (uint64_t{1} + h.dimension);
+  if (static_cast<uint64_t>(end - p) != floats * sizeof(float)) {
+    return Status::Corruption(path + ": LSA matrix size does not match vocabulary " + std::to_string(h.vocabulary) +
+                              " x dimension " + std::to_string(h.dimension));
+  }
+  m->idf.resize(h.vocabulary);
+  std::memcpy(m->idf.data(), p, m->idf.size() * sizeof(float));
+  p += m->idf.size() * sizeof(float);
+  m->fold.resize(h.vocabulary * h.dimension);
+  std::memcpy(m->fold.data(), p, m->fold.size() * sizeof(float));
+  m->BuildLookup();
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LsaEmbedder>> LsaEmbedder::Load(const std::string& path) {
+  try {
+    HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(path));
+    return std::unique_ptr<LsaEmbedder>(new LsaEmbedder(std::move(model)));
+  } catch (const std::exception& e) {
+    return Status::Internal(path + ": loading LSA model failed: " + e.what());
+  }
 }
 
 }  // namespace hymir::index
