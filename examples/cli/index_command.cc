@@ -27,6 +27,7 @@ struct IndexFlags {
   std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
   std::string embed;                       // lsa:DIM
   std::string embed_index = "flat";
+  int embed_power_iterations = -1;  // -1: LsaOptions default
   int threads = 1;
   bool skip_bad = false;
   uint64_t commit_every = 0;
@@ -100,6 +101,7 @@ Result<index::VectorFieldSpec> PrepareEmbedder(const IndexFlags& flags, index::A
   index::LsaOptions lsa;
   lsa.dimension = spec.dimension;
   lsa.analyzer = analyzer;
+  if (flags.embed_power_iterations >= 0) lsa.power_iterations = flags.embed_power_iterations;
   const auto start = std::chrono::steady_clock::now();
   std::fprintf(stderr, "hymir index: training lsa:%zu on %zu documents\n", spec.dimension, texts.size());
   auto embedder = index::LsaEmbedder::Train(texts, lsa);
@@ -275,6 +277,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--embed", flags->embed,
                   "Train the built-in embedder on this corpus and fill vector field \"lsa\": lsa:DIM (e.g. lsa:256)");
   cmd->add_option("--embed-index", flags->embed_index, "ANN index of the embedded field (default flat)");
+  cmd->add_option("--embed-power-iterations", flags->embed_power_iterations,
+                  "Power iterations of the LSA randomized SVD (default 0: best retrieval on train splits)")
+      ->check(CLI::Range(0, 20));
   cmd->add_option("--commit-every", flags->commit_every,
                   "Commit after every N documents (default 0: one commit at the end)");
   cmd->callback([flags, exit_code] { *exit_code = RunIndex(*flags); });
