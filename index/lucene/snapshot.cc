@@ -26,7 +26,7 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       do {
         Lucene::TermPtr t = terms->term();
         if (!t || t->field() != field) break;
-        docs->seek(t);
+        docs->seek(terms);  // by enum: reuses its term info, no dictionary lookup
         while (docs->next()) fn(t->text(), docs->doc());
       } while (terms->next());
       docs->close();
