@@ -15,7 +15,9 @@ Status FromLucene(const Lucene::LuceneException& e, const std::string& where) {
       return Status::NotFound(msg);
     case T::IO:
       // Lucene++ reports truncated or garbled files as IO errors ("read past EOF").
-      if (msg.find("read past EOF") != std::string::npos) return Status::Corruption(msg);
+      if (msg.find("ead past EOF") != std::string::npos) {  // "Read past EOF" / "read past EOF"
+        return Status::Corruption(msg + " (a truncated or damaged index file)");
+      }
       return Status::IOError(msg);
     case T::LockObtainFailed:
       return Status::Busy(msg);
