@@ -184,6 +184,7 @@ TEST(IndexWriterTest, TruncatedSegmentFileIsAnErrorNotACrash) {
   auto s = Searcher::Open(dir.path());
   EXPECT_FALSE(s.ok());
   if (!s.ok()) {
+    EXPECT_TRUE(s.status().IsCorruption()) << s.status().ToString();
     EXPECT_NE(s.status().message().find(dir.path()), std::string::npos) << s.status().ToString();
   }
 }
