@@ -30,3 +30,6 @@ find_package(OpenBLAS CONFIG REQUIRED)
 add_library(hymir_openblas INTERFACE)
 target_include_directories(hymir_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
 target_link_libraries(hymir_openblas INTERFACE ${OpenBLAS_LIBRARIES})
+
+# RocksDB (the kg triple store): RocksDB::rocksdb, a static .a (STACK.md §2).
+find_package(RocksDB 7.8 CONFIG REQUIRED)

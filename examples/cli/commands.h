@@ -12,6 +12,7 @@ void AddIndexCommand(CLI::App& app, int* exit_code);
 void AddSearchCommand(CLI::App& app, int* exit_code);
 void AddEvalCommand(CLI::App& app, int* exit_code);
 void AddTuneCommand(CLI::App& app, int* exit_code);
+void AddKgCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hymir::cli
 

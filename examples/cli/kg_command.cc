@@ -1,0 +1,199 @@
+// `hymir kg load|query|neighbors|stats`: the knowledge-graph triple store from
+// the command line.
+#include <hymir/kg/loader.h>
+#include <hymir/kg/triple_store.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "examples/cli/commands.h"
+#include "examples/common/app.h"
+
+namespace hymir::cli {
+namespace {
+
+struct KgFlags {
+  std::string kg;
+  // load
+  std::string ntriples, tsv, wordnet;
+  bool skip_bad = false;
+  // query
+  std::string s, p, o;
+  size_t limit = 20;
+  // neighbors
+  std::string entity, relation;
+  int hops = 1;
+  std::string direction = "both";
+};
+
+Result<std::unique_ptr<kg::TripleStore>> OpenExisting(const std::string& dir) {
+  kg::TripleStoreOptions options;
+  options.create_if_missing = false;
+  return kg::TripleStore::Open(dir, options);
+}
+
+int RunLoad(const KgFlags& f) {
+  int sources = !f.ntriples.empty() + !f.tsv.empty() + !f.wordnet.empty();
+  if (sources != 1) {
+    return app::Fail("kg load", Status::InvalidArgument("give exactly one of --ntriples, --tsv, --wordnet"),
+                     /*usage=*/true);
+  }
+  auto store = kg::TripleStore::Open(f.kg);
+  if (!store.ok()) return app::Fail("kg load", store.status());
+  kg::LoadOptions options;
+  options.skip_bad = f.skip_bad;
+  const bool tty = app::StderrIsTerminal();
+  int last_decile = -1;
+  options.progress = [&](const kg::LoadProgress& p) {
+    int pct = p.bytes_total ? static_cast<int>(100.0 * p.bytes_read / p.bytes_total) : 100;
+    if (tty) {
+      std::fprintf(stderr, "\r%s: %3d%% (%llu lines, %llu triples)", p.file.c_str(), pct,
+                   static_cast<unsigned long long>(p.lines), static_cast<unsigned long long>(p.triples));
+      if (pct >= 100) std::fprintf(stderr, "\n");
+    } else if (pct / 10 != last_decile) {
+      last_decile = pct / 10;
+      std::fprintf(stderr, "%s: %d%% (%llu lines, %llu triples)\n", p.file.c_str(), pct,
+                   static_cast<unsigned long long>(p.lines), static_cast<unsigned long long>(p.triples));
+    }
+    if (pct >= 100) last_decile = -1;
+  };
+  Result<kg::LoadStats> stats = Status::Internal("no source");
+  std::string source;
+  if (!f.ntriples.empty()) {
+    source = f.ntriples;
+    stats = kg::LoadNTriples(**store, f.ntriples, options);
+  } else if (!f.tsv.empty()) {
+    source = f.tsv;
+    stats = kg::LoadTsv(**store, f.tsv, options);
+  } else {
+    source = f.wordnet;
+    stats = kg::LoadWordNet(**store, f.wordnet, options);
+  }
+  if (!stats.ok()) return app::Fail("kg load", stats.status());
+  for (const std::string& e : stats->errors) std::fprintf(stderr, "hymir kg load: skipped %s\n", e.c_str());
+  auto count = (*store)->Count();
+  const double secs = stats->seconds;
+  std::printf("loaded %s: %llu lines, %llu triples (%llu new), %llu bad lines", source.c_str(),
+              static_cast<unsigned long long>(stats->lines), static_cast<unsigned long long>(stats->triples),
+              static_cast<unsigned long long>(stats->added), static_cast<unsigned long long>(stats->bad_lines));
+  if (stats->entities) std::printf(", %llu synsets", static_cast<unsigned long long>(stats->entities));
+  std::printf(" in %.2f s (%.0f triples/s); %s holds %llu triples\n", secs, secs > 0 ? stats->triples / secs : 0.0,
+              f.kg.c_str(), static_cast<unsigned long long>(count.value_or(0)));
+  return app::kExitOk;
+}
+
+int RunQuery(const KgFlags& f) {
+  auto store = OpenExisting(f.kg);
+  if (!store.ok()) return app::Fail("kg query", store.status());
+  kg::TriplePattern pattern;
+  if (!f.s.empty()) pattern.subject = f.s;
+  if (!f.p.empty()) pattern.relation = f.p;
+  if (!f.o.empty()) pattern.object = f.o;
+  auto triples = (*store)->Match(pattern, f.limit);
+  if (!triples.ok()) return app::Fail("kg query", triples.status());
+  for (const kg::Triple& t : *triples) {
+    std::printf("%s\t%s\t%s\n", t.subject.c_str(), t.relation.c_str(), t.object.c_str());
+  }
+  return app::kExitOk;
+}
+
+std::string FirstAlias(const kg::TripleStore& store, const std::string& entity) {
+  auto aliases = store.Aliases(entity, 1);
+  return aliases.ok() && !aliases->empty() ? aliases->front() : std::string("-");
+}
+
+int RunNeighbors(const KgFlags& f) {
+  auto store = OpenExisting(f.kg);
+  if (!store.ok()) return app::Fail("kg neighbors", store.status());
+  const kg::TripleStore& kg = **store;
+  // NAME is an entity when it has edges, else an alias (possibly of several).
+  std::vector<std::string> starts;
+  auto direct = kg.Neighbors(f.entity, std::nullopt, kg::Direction::kBoth, 1);
+  if (!direct.ok()) return app::Fail("kg neighbors", direct.status());
+  if (!direct->empty()) {
+    starts.push_back(f.entity);
+  } else {
+    auto linked = kg.EntitiesForAlias(f.entity);
+    if (!linked.ok()) return app::Fail("kg neighbors", linked.status());
+    starts = std::move(*linked);
+  }
+  if (starts.empty()) {
+    return app::Fail("kg neighbors",
+                     Status::NotFound(f.kg + ": no entity or alias '" + f.entity + "'"));
+  }
+  kg::ExpandOptions options;
+  options.max_hops = f.hops;
+  options.max_nodes = f.limit == 0 ? 1000000 : f.limit;
+  if (!f.relation.empty()) options.relation = f.relation;
+  options.direction = f.direction == "out" ? kg::Direction::kOut
+                      : f.direction == "in" ? kg::Direction::kIn
+                                            : kg::Direction::kBoth;
+  for (const std::string& start : starts) {
+    std::printf("%s\t%s\n", start.c_str(), FirstAlias(kg, start).c_str());
+    auto reached = kg.Expand(start, options);
+    if (!reached.ok()) return app::Fail("kg neighbors", reached.status());
+    for (const kg::ReachedEntity& r : *reached) {
+      std::printf("  %d\t%s%s\t%s\t%s\n", r.hops, r.direction == kg::Direction::kIn ? "^" : "",
+                  r.relation.c_str(), r.entity.c_str(), FirstAlias(kg, r.entity).c_str());
+    }
+  }
+  return app::kExitOk;
+}
+
+int RunStats(const KgFlags& f) {
+  auto store = OpenExisting(f.kg);
+  if (!store.ok()) return app::Fail("kg stats", store.status());
+  auto stats = (*store)->Stats();
+  if (!stats.ok()) return app::Fail("kg stats", stats.status());
+  std::printf("kg            %s\nformat        %u\ntriples       %llu\nterms         %llu\n"
+              "subjects      %llu\nrelations     %llu\nalias triples %llu\n",
+              f.kg.c_str(), kg::kFormatVersion, static_cast<unsigned long long>(stats->triples),
+              static_cast<unsigned long long>(stats->terms), static_cast<unsigned long long>(stats->subjects),
+              static_cast<unsigned long long>(stats->relations),
+              static_cast<unsigned long long>(stats->alias_triples));
+  return app::kExitOk;
+}
+
+}  // namespace
+
+void AddKgCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<KgFlags>();
+  CLI::App* kg = app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats");
+  kg->require_subcommand(1);
+
+  CLI::App* load = kg->add_subcommand("load", "Load triples into a KG (created when absent); reloading adds nothing");
+  load->add_option("--kg", f->kg, "KG directory")->required();
+  load->add_option("--ntriples", f->ntriples, "N-Triples file")->check(CLI::ExistingFile);
+  load->add_option("--tsv", f->tsv, "TSV file: subject<TAB>relation<TAB>object")->check(CLI::ExistingFile);
+  load->add_option("--wordnet", f->wordnet, "WordNet database directory (e.g. /usr/share/wordnet)")
+      ->check(CLI::ExistingDirectory);
+  load->add_flag("--skip-bad", f->skip_bad, "Report malformed lines and continue (default: stop at the first)");
+  load->callback([f, exit_code] { *exit_code = RunLoad(*f); });
+
+  CLI::App* query = kg->add_subcommand("query", "Triples matching a pattern (unset positions match anything)");
+  query->add_option("--kg", f->kg, "KG directory")->required();
+  query->add_option("--s", f->s, "Subject");
+  query->add_option("--p", f->p, "Relation");
+  query->add_option("--o", f->o, "Object");
+  query->add_option("--limit", f->limit, "At most this many triples (0 = all; default 20)");
+  query->callback([f, exit_code] { *exit_code = RunQuery(*f); });
+
+  CLI::App* nb = kg->add_subcommand("neighbors", "Entities within --hops of an entity or of the entities of an alias");
+  nb->add_option("--kg", f->kg, "KG directory")->required();
+  nb->add_option("--entity", f->entity, "Entity id or alias")->required();
+  nb->add_option("--relation", f->relation, "Follow only this relation (default: all but aliases)");
+  nb->add_option("--hops", f->hops, "Maximum path length (default 1)")->check(CLI::Range(1, 10));
+  nb->add_option("--direction", f->direction, "out | in | both (default both)")
+      ->check(CLI::IsMember({"out", "in", "both"}));
+  nb->add_option("--limit", f->limit, "At most this many entities per start (0 = no cap; default 20)");
+  nb->callback([f, exit_code] { *exit_code = RunNeighbors(*f); });
+
+  CLI::App* stats = kg->add_subcommand("stats", "Counts of a KG: triples, terms, subjects, relations, aliases");
+  stats->add_option("--kg", f->kg, "KG directory")->required();
+  stats->callback([f, exit_code] { *exit_code = RunStats(*f); });
+}
+
+}  // namespace hymir::cli

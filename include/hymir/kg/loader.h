@@ -1,0 +1,89 @@
+// Bulk loaders filling a hymir::kg::TripleStore from N-Triples, TSV and
+// WordNet (Princeton WordNet 3.0 database files, Debian's wordnet-base).
+//
+// Loading is idempotent: reloading the same input adds nothing (same term
+// ids, same Count()). Triples are written in batches of options.batch_size,
+// each batch atomically; a failure in the middle keeps the batches already
+// written (reloading after a fix completes the load).
+//
+// Thread-safety: the functions may run concurrently on different stores;
+// concurrent loads into one store are safe (the store serialises writes) but
+// interleave. The progress callback runs on the calling thread only, so it
+// need not be thread-safe.
+#ifndef HYMIR_KG_LOADER_H_
+#define HYMIR_KG_LOADER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hymir/kg/triple_store.h"
+#include "hymir/result.h"
+
+namespace hymir::kg {
+
+struct LoadProgress {
+  std::string file;         // file being read
+  uint64_t bytes_read = 0;  // in `file`
+  uint64_t bytes_total = 0; // size of `file`
+  uint64_t lines = 0;       // lines read so far, over all files
+  uint64_t triples = 0;     // triples parsed so far (before duplicate removal)
+};
+
+struct LoadOptions {
+  // Report each bad line and continue. Default: false (the first bad line
+  // fails the load with InvalidArgument "file:line: fault").
+  bool skip_bad = false;
+  // Triples per atomic write. Default: 20000.
+  size_t batch_size = 20000;
+  // Called after every batch and at the end of each file; may be empty.
+  std::function<void(const LoadProgress&)> progress;
+  // At most this many bad-line messages are kept in LoadStats::errors (all are
+  // counted). Default: 100.
+  size_t max_error_messages = 100;
+};
+
+struct LoadStats {
+  uint64_t lines = 0;         // lines read (comments and blank lines included)
+  uint64_t triples = 0;       // triples parsed (aliases included)
+  uint64_t added = 0;         // of which new to the store
+  uint64_t bad_lines = 0;     // lines skipped as malformed (skip_bad)
+  uint64_t entities = 0;      // WordNet: synsets read; other formats: 0
+  double seconds = 0;         // wall time of the load
+  std::vector<std::string> errors;  // "file:line: fault", at most max_error_messages
+};
+
+// N-Triples: `<s> <p> <o> .` per line; IRIs, blank nodes (_:b1) and literals
+// ("text", "text"@en, "text"^^<type>) are kept verbatim as terms, literals
+// with their quotes, language tag or datatype; comments (#) and blank lines
+// are skipped.
+Result<LoadStats> LoadNTriples(TripleStore& store, const std::string& path,
+                               const LoadOptions& options = {});
+
+// TSV: `subject<TAB>relation<TAB>object` per line, no header; fields are
+// taken verbatim (no quoting); lines starting with '#' and blank lines are
+// skipped; a trailing '\r' is dropped.
+Result<LoadStats> LoadTsv(TripleStore& store, const std::string& path,
+                          const LoadOptions& options = {});
+
+// WordNet database files data.{noun,verb,adj,adv} in `dir` (Debian:
+// /usr/share/wordnet; NotFound when none is there). Each synset becomes the
+// entity "wn:<pos>:<offset>" (pos n, v, a, r; adjective satellites are "a")
+// with its lemmas as aliases ('_' read as space, adjective markers like
+// "(p)" dropped), and these pointers become triples between synsets:
+//   @ wn:hypernym   ~ wn:hyponym   @i wn:instance_hypernym   ~i wn:instance_hyponym
+//   #m wn:member_holonym   #p wn:part_holonym   %m wn:member_meronym
+//   %p wn:part_meronym   & wn:similar_to   + wn:derivation
+// Other pointers (antonyms, entailments, ...) are skipped.
+Result<LoadStats> LoadWordNet(TripleStore& store, const std::string& dir,
+                              const LoadOptions& options = {});
+
+// Parses one N-Triples line. Returns false with *fault set for a malformed
+// line; true with *is_triple false for a blank or comment line.
+bool ParseNTriplesLine(const std::string& line, Triple* triple, bool* is_triple, std::string* fault);
+
+}  // namespace hymir::kg
+
+#endif  // HYMIR_KG_LOADER_H_

@@ -1,0 +1,83 @@
+// Smoke tests of `hymir kg` (build/bin/hymir): load, reload, query, stats,
+// neighbors by alias, and exit code 2 for missing inputs.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "tests/testutil/testutil.h"
+
+namespace {
+
+using hymir::testing::TempDir;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+CliRun Hymir(const std::string& args) {
+  CliRun r;
+  std::string cmd = hymir::testing::BinDir() + "/hymir " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class KgCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(hymir::testing::BinDir() + "/hymir")) GTEST_SKIP() << "hymir CLI not built";
+  }
+};
+
+TEST_F(KgCliTest, LoadQueryNeighborsStats) {
+  TempDir tmp;
+  std::string tsv = tmp.Sub("g.tsv");
+  hymir::testing::WriteText(tsv, "ex:dog\tisa\tex:canine\nex:canine\tisa\tex:animal\n"
+                                 "ex:dog\thymir:alias\tDog\nex:animal\thymir:alias\tAnimal\n");
+  std::string kg = tmp.Sub("kg");
+  CliRun load = Hymir("kg load --kg " + kg + " --tsv " + tsv);
+  ASSERT_EQ(load.exit_code, 0) << load.out;
+  EXPECT_NE(load.out.find("holds 4 triples"), std::string::npos) << load.out;
+  CliRun reload = Hymir("kg load --kg " + kg + " --tsv " + tsv);
+  ASSERT_EQ(reload.exit_code, 0) << reload.out;
+  EXPECT_NE(reload.out.find("(0 new)"), std::string::npos) << reload.out;
+
+  CliRun query = Hymir("kg query --kg " + kg + " --p isa");
+  ASSERT_EQ(query.exit_code, 0) << query.out;
+  EXPECT_NE(query.out.find("ex:dog\tisa\tex:canine"), std::string::npos) << query.out;
+
+  CliRun nb = Hymir("kg neighbors --kg " + kg + " --entity dog --hops 2 --direction out");
+  ASSERT_EQ(nb.exit_code, 0) << nb.out;
+  EXPECT_NE(nb.out.find("2\tisa\tex:animal\tAnimal"), std::string::npos) << nb.out;
+
+  CliRun stats = Hymir("kg stats --kg " + kg);
+  ASSERT_EQ(stats.exit_code, 0) << stats.out;
+  EXPECT_NE(stats.out.find("triples       4"), std::string::npos) << stats.out;
+}
+
+TEST_F(KgCliTest, MissingInputsExitTwoAndBadLinesNameThePlace) {
+  TempDir tmp;
+  EXPECT_EQ(Hymir("kg stats --kg " + tmp.Sub("none")).exit_code, 2);
+  EXPECT_EQ(Hymir("kg load --kg " + tmp.Sub("kg") + " --tsv " + tmp.Sub("none.tsv")).exit_code, 2);
+  EXPECT_EQ(Hymir("kg load --kg " + tmp.Sub("kg")).exit_code, 2);  // no source
+  EXPECT_EQ(Hymir("kg --help").exit_code, 0);
+  std::string nt = tmp.Sub("bad.nt");
+  hymir::testing::WriteText(nt, "<a> <b> <c> .\n<a> <b>\n");
+  CliRun bad = Hymir("kg load --kg " + tmp.Sub("kg") + " --ntriples " + nt);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find(nt + ":2: "), std::string::npos) << bad.out;
+  CliRun skip = Hymir("kg load --kg " + tmp.Sub("kg") + " --ntriples " + nt + " --skip-bad");
+  EXPECT_EQ(skip.exit_code, 0) << skip.out;
+  EXPECT_NE(skip.out.find("1 bad lines"), std::string::npos) << skip.out;
+}
+
+}  // namespace
