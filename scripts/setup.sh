@@ -9,7 +9,7 @@ PACKAGES=(
   libfaiss-dev libopenblas-dev
   librocksdb-dev
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxgboost-dev
   libopenmpi-dev openmpi-bin
   wordnet-base
   default-jre-headless liblucene8-java

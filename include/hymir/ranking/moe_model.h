@@ -1,0 +1,149 @@
+// MoeModel: a mixture-of-experts re-ranker over (query, document) features.
+//
+//   score(q, d) = sum_{s in shared} f_s(x) + sum_{e in TopK(q)} w_e(q) f_e(x)
+//
+// x is the pair's feature vector (z-scored with statistics learned on the
+// training data), each expert f is a one-hidden-layer ReLU MLP, and the gate
+// reads only the query's features q (never a domain label): affinities
+// s_e = sigmoid(u_e(q)) from a linear or one-hidden-layer gate, TopK chosen
+// by s_e + b_e where b_e is a per-expert selection bias set by the trainer
+// from expert load (DeepSeek-V3's auxiliary-loss-free balancing: the bias
+// only steers selection, it never enters w), and the chosen experts' weights
+// normalised over the chosen: w_e = s_e / sum_{c in TopK} s_c (with top_k = 1
+// the weight is s_e itself, so the gate still learns). Shared experts are
+// always on (DeepSeekMoE). Every candidate of a query goes to the same
+// experts, so each chosen expert scores the whole list with one GEMM
+// (OpenBLAS); experts that are not chosen cost nothing.
+//
+// Special cases: routed_experts = 1, shared_experts = 0 is a single MLP;
+// top_k = routed_experts is a dense MoE.
+//
+// Files (Save/Load): a versioned binary with a CRC-32 over everything, the
+// config, the feature schema and the normalisation; Load refuses a damaged
+// file or another version with Corruption naming the path.
+//
+// Thread-safety: a const MoeModel may be used from many threads at once
+// (Score, Route, Explain allocate their own scratch space). Mutating calls
+// (parameters(), set_selection_bias(), set_normalization()) must not run
+// concurrently with anything else on the same model.
+#ifndef HYMIR_RANKING_MOE_MODEL_H_
+#define HYMIR_RANKING_MOE_MODEL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hymir/ranking/ranking_data.h"
+#include "hymir/result.h"
+
+namespace hymir::ranking {
+
+struct MoeConfig {
+  int routed_experts = 8;  // E >= 1
+  int shared_experts = 1;  // S >= 0
+  int top_k = 2;           // 1 <= K <= E
+  int expert_hidden = 32;  // hidden units per expert
+  int gate_hidden = 0;     // 0 = linear gate, else a ReLU hidden layer of this size
+
+  friend bool operator==(const MoeConfig&, const MoeConfig&) = default;
+};
+
+// Feature-wise affine normalisation: x' = (x - mean) / scale.
+struct Normalization {
+  std::vector<double> pair_mean, pair_scale;
+  std::vector<double> query_mean, query_scale;
+};
+
+// One query's routing decision.
+struct Routing {
+  std::vector<double> affinity;  // s_e for every routed expert
+  std::vector<int> chosen;       // the TopK experts, best first
+  std::vector<double> weights;   // w_e of each chosen expert
+};
+
+struct FeatureContribution {
+  std::string feature;
+  double value = 0.0;         // the raw feature value
+  double contribution = 0.0;  // gradient x normalised input: its share of the score
+};
+
+struct MoeExplanation {
+  Routing routing;
+  double score = 0.0;
+  std::vector<double> routed_scores;  // f_e(x) of each chosen expert (same order)
+  std::vector<double> shared_scores;  // f_s(x) of each shared expert
+  std::vector<FeatureContribution> top_features;  // largest |contribution| first
+};
+
+class MoeModel {
+ public:
+  // A model with small random weights (deterministic in `seed`) and identity
+  // normalisation. InvalidArgument for an inconsistent config or empty schema.
+  static Result<MoeModel> Create(const MoeConfig& config, const FeatureSchema& schema, uint64_t seed);
+  static Result<MoeModel> Load(const std::string& path);
+  Status Save(const std::string& path) const;
+
+  // One score per candidate of `group` (its labels are ignored).
+  // InvalidArgument when the group does not match the schema.
+  Result<std::vector<double>> Score(const QueryGroup& group) const;
+  // The gate's decision for a query feature vector (query_dim raw values).
+  Result<Routing> Route(std::span<const double> query_features) const;
+  // Routing, every expert's score and the `top_features` largest feature
+  // contributions for candidate `index` of `group`.
+  Result<MoeExplanation> Explain(const QueryGroup& group, size_t index, size_t top_features = 5) const;
+
+  const MoeConfig& config() const { return config_; }
+  const FeatureSchema& schema() const { return schema_; }
+  const Normalization& normalization() const { return norm_; }
+  void set_normalization(Normalization norm) { norm_ = std::move(norm); }
+  const std::vector<double>& selection_bias() const { return bias_; }
+  void set_selection_bias(std::vector<double> bias) { bias_ = std::move(bias); }
+
+  // ---- for the trainer and tests ----
+  // All trainable parameters in one flat vector. Layout: for each routed then
+  // each shared expert [W1 (hidden x pair_dim), b1 (hidden), w2 (hidden),
+  // b2 (1)], then the gate: linear [Wg (E x query_dim), bg (E)] or MLP
+  // [Wg1 (gate_hidden x query_dim), bg1, Wg2 (E x gate_hidden), bg2].
+  std::vector<double>& parameters() { return params_; }
+  const std::vector<double>& parameters() const { return params_; }
+
+  // Forward and backward over one group with a loss gradient supplied by the
+  // caller: `score_grad` = dL/dscore per candidate, `affinity_grad` = extra
+  // dL/ds_e per routed expert from gate losses (may be empty). Adds dL/dparams
+  // to `grad` (same layout as parameters()). Uses the routing of `routing`
+  // (from Route()) so that the caller's losses see the same decision.
+  struct Forward {
+    Routing routing;
+    std::vector<double> gate_logits;  // u_e
+    std::vector<double> scores;       // per candidate
+  };
+  Result<Forward> RunForward(const QueryGroup& group) const;
+  void Backward(const QueryGroup& group, const Forward& forward, std::span<const double> score_grad,
+                std::span<const double> affinity_grad, std::span<const double> logit_grad,
+                std::vector<double>& grad) const;
+
+ private:
+  MoeModel(MoeConfig config, FeatureSchema schema);
+  size_t ExpertSize() const;
+  size_t ExpertOffset(int expert) const;  // routed 0..E-1, shared E..E+S-1
+  size_t GateOffset() const;
+  void NormalizeQuery(std::span<const double> raw, std::vector<double>& out) const;
+  void NormalizePairs(const QueryGroup& group, std::vector<double>& out) const;
+  // Expert forward over n normalised rows; fills hidden (n x H) and out (n).
+  void ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
+                     std::vector<double>& out) const;
+  void GateForward(const std::vector<double>& q, std::vector<double>& hidden, std::vector<double>& logits) const;
+  Routing Select(const std::vector<double>& logits) const;
+
+  MoeConfig config_;
+  FeatureSchema schema_;
+  Normalization norm_;
+  std::vector<double> bias_;    // selection bias per routed expert
+  std::vector<double> params_;
+};
+
+}  // namespace hymir::ranking
+
+#endif  // HYMIR_RANKING_MOE_MODEL_H_

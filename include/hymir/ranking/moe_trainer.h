@@ -1,0 +1,95 @@
+// Training a MoeModel from judged candidate lists: listwise softmax or
+// LambdaRank loss, Adam with decoupled weight decay, auxiliary-loss-free load
+// balancing through the gate's selection bias, an optional batch-level
+// balance loss and an optional supervised routing loss, early stopping on a
+// validation slice of the training queries. Deterministic given the seed.
+//
+// Thread-safety: TrainMoe and BatchObjective are reentrant; the inputs must
+// not change while they run.
+#ifndef HYMIR_RANKING_MOE_TRAINER_H_
+#define HYMIR_RANKING_MOE_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "hymir/ranking/moe_model.h"
+#include "hymir/ranking/ranking_data.h"
+#include "hymir/result.h"
+
+namespace hymir::ranking {
+
+enum class RankingLoss {
+  kSoftmax,     // listwise: cross-entropy between softmax(scores) and gains 2^l - 1
+  kLambdaRank,  // pairwise logistic weighted by |delta nDCG| of swapping the pair
+};
+
+Result<RankingLoss> ParseRankingLoss(std::string_view name);  // softmax|lambdarank
+
+// The terms of the training objective over a batch of queries.
+struct ObjectiveOptions {
+  RankingLoss loss = RankingLoss::kSoftmax;
+  // Batch-level balance loss alpha * E * sum_e f_e * P_e, where f_e is the
+  // share of the batch's routed slots that went to expert e and P_e the mean
+  // normalised affinity s_e / sum s over the batch. Computed over the whole
+  // batch, never per query (per-query balancing works against specialisation).
+  double balance_loss = 0.0;
+  // Supervised routing: beta * cross-entropy(softmax(gate logits), expert of
+  // the query's domain), domain d -> routed expert d mod E; queries with
+  // domain -1 contribute nothing.
+  double routing_loss = 0.0;
+};
+
+// Mean loss over `batch` and, when `grad` is given, its gradient (resized to
+// the parameter count and overwritten). Groups without a relevant candidate
+// contribute no ranking loss.
+double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
+                      const ObjectiveOptions& options, std::vector<double>* grad);
+
+struct MoeTrainOptions {
+  MoeConfig model;
+  ObjectiveOptions objective;
+  double learning_rate = 2e-3;
+  double weight_decay = 1e-4;     // decoupled (AdamW)
+  size_t batch_queries = 32;
+  int max_epochs = 60;
+  int patience = 8;               // epochs without a better validation nDCG@10
+  double validation_fraction = 0.15;  // of the training queries, held out for early stopping
+  // Aux-loss-free balancing: after each batch the selection bias of an
+  // under-loaded expert rises by this much and of an over-loaded one falls.
+  // 0 disables it.
+  double bias_update_rate = 0.002;
+  uint64_t seed = 42;
+};
+
+struct EpochReport {
+  int epoch = 0;
+  double train_loss = 0.0;
+  double validation_ndcg = 0.0;  // mean nDCG@10 over validation queries with a relevant candidate
+  bool best = false;
+};
+
+struct TrainReport {
+  size_t train_queries = 0;
+  size_t validation_queries = 0;
+  int epochs = 0;
+  int best_epoch = 0;
+  double best_validation_ndcg = 0.0;
+  std::vector<EpochReport> history;
+};
+
+// Feature means and standard deviations over every candidate (pair
+// features) and every query (query features) of `groups`; a constant
+// feature gets scale 1.
+Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups);
+
+// Trains a model on `groups` (all must match `schema`; labels required).
+// `progress` (optional) runs after every epoch on the calling thread.
+Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                          const MoeTrainOptions& options, TrainReport* report = nullptr,
+                          const std::function<void(const EpochReport&)>& progress = {});
+
+}  // namespace hymir::ranking
+
+#endif  // HYMIR_RANKING_MOE_TRAINER_H_

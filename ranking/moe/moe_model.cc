@@ -1,0 +1,473 @@
+// MoeModel: forward, backward, routing, explain and the model file.
+#include "hymir/ranking/moe_model.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+#include "src/core/crc32.h"
+#include "src/core/file_util.h"
+
+namespace hymir::ranking {
+namespace {
+
+constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
+constexpr uint32_t kVersion = 1;
+
+double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
+
+// Little binary writer/reader for the model file.
+class Writer {
+ public:
+  void U32(uint32_t v) { Raw(&v, sizeof v); }
+  void U64(uint64_t v) { Raw(&v, sizeof v); }
+  void Str(const std::string& s) {
+    U32(static_cast<uint32_t>(s.size()));
+    Raw(s.data(), s.size());
+  }
+  void Doubles(const std::vector<double>& v) {
+    U64(v.size());
+    Raw(v.data(), v.size() * sizeof(double));
+  }
+  void Strings(const std::vector<std::string>& v) {
+    U32(static_cast<uint32_t>(v.size()));
+    for (const auto& s : v) Str(s);
+  }
+  void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  Reader(const std::string& data, size_t end) : data_(data), end_(end) {}
+  bool U32(uint32_t* v) { return Raw(v, sizeof *v); }
+  bool U64(uint64_t* v) { return Raw(v, sizeof *v); }
+  bool I32(int* v) {
+    uint32_t u;
+    if (!U32(&u)) return false;
+    *v = static_cast<int>(u);
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint32_t n;
+    if (!U32(&n) || n > end_ - pos_) return false;
+    s->assign(data_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool Doubles(std::vector<double>* v) {
+    uint64_t n;
+    if (!U64(&n) || n > (end_ - pos_) / sizeof(double)) return false;
+    v->resize(n);
+    return Raw(v->data(), n * sizeof(double));
+  }
+  bool Strings(std::vector<std::string>* v) {
+    uint32_t n;
+    if (!U32(&n) || n > end_ - pos_) return false;
+    v->resize(n);
+    for (auto& s : *v)
+      if (!Str(&s)) return false;
+    return true;
+  }
+  bool Raw(void* p, size_t n) {
+    if (n > end_ - pos_) return false;
+    std::memcpy(p, data_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool AtEnd() const { return pos_ == end_; }
+
+ private:
+  const std::string& data_;
+  size_t end_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+MoeModel::MoeModel(MoeConfig config, FeatureSchema schema)
+    : config_(config), schema_(std::move(schema)) {
+  const size_t d = schema_.pair_dim(), q = schema_.query_dim();
+  norm_.pair_mean.assign(d, 0.0);
+  norm_.pair_scale.assign(d, 1.0);
+  norm_.query_mean.assign(q, 0.0);
+  norm_.query_scale.assign(q, 1.0);
+  bias_.assign(config_.routed_experts, 0.0);
+}
+
+size_t MoeModel::ExpertSize() const {
+  const size_t h = config_.expert_hidden, d = schema_.pair_dim();
+  return h * d + h + h + 1;
+}
+size_t MoeModel::ExpertOffset(int expert) const { return static_cast<size_t>(expert) * ExpertSize(); }
+size_t MoeModel::GateOffset() const {
+  return static_cast<size_t>(config_.routed_experts + config_.shared_experts) * ExpertSize();
+}
+
+Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& schema, uint64_t seed) {
+  if (config.routed_experts < 1 || config.shared_experts < 0 || config.top_k < 1 ||
+      config.top_k > config.routed_experts || config.expert_hidden < 1 || config.gate_hidden < 0) {
+    return Status::InvalidArgument("moe config: need routed_experts >= 1, shared_experts >= 0, "
+                                   "1 <= top_k <= routed_experts, expert_hidden >= 1, gate_hidden >= 0");
+  }
+  if (schema.pair_dim() == 0) return Status::InvalidArgument("moe: the feature schema has no pair features");
+  MoeModel m(config, schema);
+  const size_t d = schema.pair_dim(), q = schema.query_dim(), h = config.expert_hidden;
+  const size_t e = config.routed_experts, g = config.gate_hidden;
+  size_t gate_size = g == 0 ? e * q + e : g * q + g + e * g + e;
+  m.params_.assign(m.GateOffset() + gate_size, 0.0);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (int x = 0; x < config.routed_experts + config.shared_experts; ++x) {
+    double* p = m.params_.data() + m.ExpertOffset(x);
+    const double s1 = std::sqrt(2.0 / static_cast<double>(d));
+    for (size_t i = 0; i < h * d; ++i) p[i] = s1 * normal(rng);
+    double* w2 = p + h * d + h;
+    const double s2 = std::sqrt(1.0 / static_cast<double>(h));
+    for (size_t i = 0; i < h; ++i) w2[i] = s2 * normal(rng);
+  }
+  double* gp = m.params_.data() + m.GateOffset();
+  const size_t gate_weights = g == 0 ? e * q : g * q;
+  for (size_t i = 0; i < gate_weights; ++i) gp[i] = 0.1 * normal(rng) / std::sqrt(std::max<size_t>(q, 1));
+  if (g > 0) {
+    double* w2 = gp + g * q + g;
+    for (size_t i = 0; i < e * g; ++i) w2[i] = 0.1 * normal(rng) / std::sqrt(static_cast<double>(g));
+  }
+  return m;
+}
+
+void MoeModel::NormalizeQuery(std::span<const double> raw, std::vector<double>& out) const {
+  out.resize(raw.size());
+  for (size_t j = 0; j < raw.size(); ++j) out[j] = (raw[j] - norm_.query_mean[j]) / norm_.query_scale[j];
+}
+
+void MoeModel::NormalizePairs(const QueryGroup& group, std::vector<double>& out) const {
+  const size_t d = schema_.pair_dim(), n = group.size();
+  out.resize(n * d);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < d; ++j)
+      out[i * d + j] = (group.pair_features[i * d + j] - norm_.pair_mean[j]) / norm_.pair_scale[j];
+}
+
+void MoeModel::ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
+                             std::vector<double>& out) const {
+  const int d = static_cast<int>(schema_.pair_dim()), h = config_.expert_hidden;
+  const double* w1 = params_.data() + ExpertOffset(expert);
+  const double* b1 = w1 + static_cast<size_t>(h) * d;
+  const double* w2 = b1 + h;
+  const double b2 = w2[h];
+  hidden.resize(n * h);
+  out.resize(n);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), h, d, 1.0, x, d, w1, d, 0.0,
+              hidden.data(), h);
+  for (size_t i = 0; i < n; ++i) {
+    double* row = hidden.data() + i * h;
+    for (int k = 0; k < h; ++k) row[k] = std::max(0.0, row[k] + b1[k]);
+  }
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, w2, 1, 0.0,
+              out.data(), 1);
+  for (size_t i = 0; i < n; ++i) out[i] += b2;
+}
+
+void MoeModel::GateForward(const std::vector<double>& q, std::vector<double>& hidden,
+                           std::vector<double>& logits) const {
+  const size_t e = config_.routed_experts, qd = schema_.query_dim(), g = config_.gate_hidden;
+  const double* p = params_.data() + GateOffset();
+  logits.assign(e, 0.0);
+  if (g == 0) {
+    for (size_t r = 0; r < e; ++r) {
+      double u = p[e * qd + r];
+      for (size_t j = 0; j < qd; ++j) u += p[r * qd + j] * q[j];
+      logits[r] = u;
+    }
+    return;
+  }
+  hidden.assign(g, 0.0);
+  const double* b1 = p + g * qd;
+  const double* w2 = b1 + g;
+  const double* b2 = w2 + e * g;
+  for (size_t k = 0; k < g; ++k) {
+    double v = b1[k];
+    for (size_t j = 0; j < qd; ++j) v += p[k * qd + j] * q[j];
+    hidden[k] = std::max(0.0, v);
+  }
+  for (size_t r = 0; r < e; ++r) {
+    double u = b2[r];
+    for (size_t k = 0; k < g; ++k) u += w2[r * g + k] * hidden[k];
+    logits[r] = u;
+  }
+}
+
+Routing MoeModel::Select(const std::vector<double>& logits) const {
+  const int e = config_.routed_experts, k = config_.top_k;
+  Routing r;
+  r.affinity.resize(e);
+  for (int i = 0; i < e; ++i) r.affinity[i] = Sigmoid(logits[i]);
+  std::vector<int> order(e);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return r.affinity[a] + bias_[a] > r.affinity[b] + bias_[b];
+  });
+  r.chosen.assign(order.begin(), order.begin() + k);
+  if (e == 1) {
+    r.weights = {1.0};
+  } else if (k == 1) {
+    r.weights = {r.affinity[r.chosen[0]]};
+  } else {
+    double z = 0;
+    for (int c : r.chosen) z += r.affinity[c];
+    for (int c : r.chosen) r.weights.push_back(r.affinity[c] / z);
+  }
+  return r;
+}
+
+Result<Routing> MoeModel::Route(std::span<const double> query_features) const {
+  if (query_features.size() != schema_.query_dim()) {
+    return Status::InvalidArgument("moe: query has " + std::to_string(query_features.size()) +
+                                   " features, the model expects " + std::to_string(schema_.query_dim()));
+  }
+  std::vector<double> q, hidden, logits;
+  NormalizeQuery(query_features, q);
+  GateForward(q, hidden, logits);
+  return Select(logits);
+}
+
+Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group) const {
+  HYMIR_RETURN_IF_ERROR(ValidateGroup(group, schema_));
+  Forward f;
+  std::vector<double> q, ghidden;
+  NormalizeQuery(group.query_features, q);
+  GateForward(q, ghidden, f.gate_logits);
+  f.routing = Select(f.gate_logits);
+  const size_t n = group.size();
+  f.scores.assign(n, 0.0);
+  if (n == 0) return f;
+  std::vector<double> x, hidden, out;
+  NormalizePairs(group, x);
+  for (int s = 0; s < config_.shared_experts; ++s) {
+    ExpertForward(config_.routed_experts + s, x.data(), n, hidden, out);
+    for (size_t i = 0; i < n; ++i) f.scores[i] += out[i];
+  }
+  for (size_t c = 0; c < f.routing.chosen.size(); ++c) {
+    ExpertForward(f.routing.chosen[c], x.data(), n, hidden, out);
+    const double w = f.routing.weights[c];
+    for (size_t i = 0; i < n; ++i) f.scores[i] += w * out[i];
+  }
+  return f;
+}
+
+Result<std::vector<double>> MoeModel::Score(const QueryGroup& group) const {
+  HYMIR_ASSIGN_OR_RETURN(Forward f, RunForward(group));
+  return std::move(f.scores);
+}
+
+void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<const double> score_grad,
+                        std::span<const double> affinity_grad, std::span<const double> logit_grad,
+                        std::vector<double>& grad) const {
+  const size_t n = group.size(), d = schema_.pair_dim();
+  const int h = config_.expert_hidden, e = config_.routed_experts;
+  grad.resize(params_.size(), 0.0);
+  std::vector<double> x, hidden, out, gy(n), dh;
+  NormalizePairs(group, x);
+
+  // Backprop through one expert with upstream gradient gy (n).
+  auto expert_backward = [&](int expert) {
+    ExpertForward(expert, x.data(), n, hidden, out);
+    const double* w1 = params_.data() + ExpertOffset(expert);
+    const double* w2 = w1 + static_cast<size_t>(h) * d + h;
+    double* gw1 = grad.data() + ExpertOffset(expert);
+    double* gb1 = gw1 + static_cast<size_t>(h) * d;
+    double* gw2 = gb1 + h;
+    double* gb2 = gw2 + h;
+    cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, gy.data(), 1, 1.0,
+                gw2, 1);
+    dh.assign(n * h, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      *gb2 += gy[i];
+      for (int k = 0; k < h; ++k) {
+        if (hidden[i * h + k] > 0) {
+          const double v = gy[i] * w2[k];
+          dh[i * h + k] = v;
+          gb1[k] += v;
+        }
+      }
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, static_cast<int>(d), static_cast<int>(n), 1.0,
+                dh.data(), h, x.data(), static_cast<int>(d), 1.0, gw1, static_cast<int>(d));
+  };
+
+  if (n > 0) {
+    for (int s = 0; s < config_.shared_experts; ++s) {
+      std::copy(score_grad.begin(), score_grad.end(), gy.begin());
+      expert_backward(e + s);
+    }
+  }
+  // dL/dw for each chosen expert, then through the weight normalisation.
+  const Routing& r = f.routing;
+  std::vector<double> dw(r.chosen.size(), 0.0);
+  if (n > 0) {
+    for (size_t c = 0; c < r.chosen.size(); ++c) {
+      for (size_t i = 0; i < n; ++i) gy[i] = r.weights[c] * score_grad[i];
+      expert_backward(r.chosen[c]);  // leaves f_e(x) in `out`
+      for (size_t i = 0; i < n; ++i) dw[c] += score_grad[i] * out[i];
+    }
+  }
+  std::vector<double> ds(e, 0.0);
+  if (!affinity_grad.empty())
+    for (int i = 0; i < e; ++i) ds[i] = affinity_grad[i];
+  if (e > 1) {
+    if (config_.top_k == 1) {
+      ds[r.chosen[0]] += dw[0];
+    } else {
+      double z = 0, wdw = 0;
+      for (size_t c = 0; c < r.chosen.size(); ++c) {
+        z += r.affinity[r.chosen[c]];
+        wdw += r.weights[c] * dw[c];
+      }
+      for (size_t c = 0; c < r.chosen.size(); ++c) ds[r.chosen[c]] += (dw[c] - wdw) / z;
+    }
+  }
+  std::vector<double> du(e);
+  for (int i = 0; i < e; ++i) {
+    du[i] = ds[i] * r.affinity[i] * (1.0 - r.affinity[i]);
+    if (!logit_grad.empty()) du[i] += logit_grad[i];
+  }
+  // Gate.
+  std::vector<double> q, ghidden, logits;
+  NormalizeQuery(group.query_features, q);
+  const size_t qd = schema_.query_dim(), g = config_.gate_hidden;
+  double* gp = grad.data() + GateOffset();
+  if (g == 0) {
+    for (int i = 0; i < e; ++i) {
+      for (size_t j = 0; j < qd; ++j) gp[i * qd + j] += du[i] * q[j];
+      gp[e * qd + i] += du[i];
+    }
+    return;
+  }
+  GateForward(q, ghidden, logits);
+  const double* p = params_.data() + GateOffset();
+  const double* w2 = p + g * qd + g;
+  double* gb1 = gp + g * qd;
+  double* gw2 = gb1 + g;
+  double* gb2 = gw2 + e * g;
+  std::vector<double> dgh(g, 0.0);
+  for (int i = 0; i < e; ++i) {
+    gb2[i] += du[i];
+    for (size_t k = 0; k < g; ++k) {
+      gw2[i * g + k] += du[i] * ghidden[k];
+      dgh[k] += du[i] * w2[i * g + k];
+    }
+  }
+  for (size_t k = 0; k < g; ++k) {
+    if (ghidden[k] <= 0) continue;
+    gb1[k] += dgh[k];
+    for (size_t j = 0; j < qd; ++j) gp[k * qd + j] += dgh[k] * q[j];
+  }
+}
+
+Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, size_t top_features) const {
+  if (index >= group.size()) return Status::InvalidArgument("moe explain: candidate index out of range");
+  HYMIR_ASSIGN_OR_RETURN(Forward f, RunForward(group));
+  MoeExplanation ex;
+  ex.routing = f.routing;
+  ex.score = f.scores[index];
+  const size_t d = schema_.pair_dim();
+  const int h = config_.expert_hidden;
+  std::vector<double> x(d), hidden, out, grad_x(d, 0.0);
+  for (size_t j = 0; j < d; ++j)
+    x[j] = (group.pair_features[index * d + j] - norm_.pair_mean[j]) / norm_.pair_scale[j];
+  auto accumulate = [&](int expert, double weight) {
+    ExpertForward(expert, x.data(), 1, hidden, out);
+    const double* w1 = params_.data() + ExpertOffset(expert);
+    const double* w2 = w1 + static_cast<size_t>(h) * d + h;
+    for (int k = 0; k < h; ++k) {
+      if (hidden[k] <= 0) continue;
+      for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2[k] * w1[k * d + j];
+    }
+    return out[0];
+  };
+  for (int s = 0; s < config_.shared_experts; ++s)
+    ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
+  for (size_t c = 0; c < f.routing.chosen.size(); ++c)
+    ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
+  std::vector<FeatureContribution> all;
+  for (size_t j = 0; j < d; ++j)
+    all.push_back({schema_.pair_features[j], group.pair_features[index * d + j], grad_x[j] * x[j]});
+  std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
+    return std::abs(a.contribution) > std::abs(b.contribution);
+  });
+  all.resize(std::min(all.size(), top_features));
+  ex.top_features = std::move(all);
+  return ex;
+}
+
+Status MoeModel::Save(const std::string& path) const {
+  Writer w;
+  w.Raw(kMagic, sizeof kMagic);
+  w.U32(kVersion);
+  w.U32(config_.routed_experts);
+  w.U32(config_.shared_experts);
+  w.U32(config_.top_k);
+  w.U32(config_.expert_hidden);
+  w.U32(config_.gate_hidden);
+  w.Strings(schema_.pair_features);
+  w.Strings(schema_.query_features);
+  w.Doubles(norm_.pair_mean);
+  w.Doubles(norm_.pair_scale);
+  w.Doubles(norm_.query_mean);
+  w.Doubles(norm_.query_scale);
+  w.Doubles(bias_);
+  w.Doubles(params_);
+  const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
+  w.U32(crc);
+  return internal::WriteFileAtomic(path, w.out());
+}
+
+Result<MoeModel> MoeModel::Load(const std::string& path) {
+  HYMIR_ASSIGN_OR_RETURN(std::string data, internal::ReadFile(path));
+  auto corrupt = [&](const std::string& why) { return Status::Corruption(path + ": " + why); };
+  if (data.size() < sizeof kMagic + 8 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return corrupt("not a hymir MoE model file (bad magic)");
+  uint32_t stored_crc;
+  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
+  if (internal::Crc32(0, data.data(), data.size() - 4) != stored_crc)
+    return corrupt("checksum mismatch (the file is damaged or truncated)");
+  Reader r(data, data.size() - 4);
+  char magic[8];
+  uint32_t version = 0;
+  r.Raw(magic, 8);
+  r.U32(&version);
+  if (version != kVersion)
+    return corrupt("model format version " + std::to_string(version) + ", this build reads " +
+                   std::to_string(kVersion));
+  MoeConfig config;
+  FeatureSchema schema;
+  Normalization norm;
+  std::vector<double> bias, params;
+  bool ok = r.I32(&config.routed_experts) && r.I32(&config.shared_experts) && r.I32(&config.top_k) &&
+            r.I32(&config.expert_hidden) && r.I32(&config.gate_hidden) && r.Strings(&schema.pair_features) &&
+            r.Strings(&schema.query_features) && r.Doubles(&norm.pair_mean) && r.Doubles(&norm.pair_scale) &&
+            r.Doubles(&norm.query_mean) && r.Doubles(&norm.query_scale) && r.Doubles(&bias) &&
+            r.Doubles(&params) && r.AtEnd();
+  if (!ok) return corrupt("truncated or malformed model body");
+  auto created = Create(config, schema, 0);
+  if (!created.ok()) return corrupt(created.status().message());
+  MoeModel m = std::move(created).value();
+  if (params.size() != m.params_.size() || bias.size() != static_cast<size_t>(config.routed_experts) ||
+      norm.pair_mean.size() != schema.pair_dim() || norm.pair_scale.size() != schema.pair_dim() ||
+      norm.query_mean.size() != schema.query_dim() || norm.query_scale.size() != schema.query_dim())
+    return corrupt("parameter sizes do not match the stored config");
+  m.params_ = std::move(params);
+  m.bias_ = std::move(bias);
+  m.norm_ = std::move(norm);
+  return m;
+}
+
+}  // namespace hymir::ranking

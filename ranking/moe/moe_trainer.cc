@@ -1,0 +1,266 @@
+// TrainMoe: objective, Adam, balancing and early stopping.
+#include "hymir/ranking/moe_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace hymir::ranking {
+namespace {
+
+bool HasRelevant(const QueryGroup& g) {
+  return std::any_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; });
+}
+
+// Listwise softmax cross-entropy; adds dL/ds to grad (scaled by `scale`).
+double SoftmaxLoss(const QueryGroup& g, const std::vector<double>& s, double scale, std::vector<double>& grad) {
+  const size_t n = s.size();
+  double total_gain = 0;
+  std::vector<double> gain(n);
+  for (size_t i = 0; i < n; ++i) total_gain += gain[i] = std::pow(2.0, g.labels[i]) - 1.0;
+  if (total_gain <= 0) return 0.0;
+  const double mx = *std::max_element(s.begin(), s.end());
+  double z = 0;
+  for (double v : s) z += std::exp(v - mx);
+  const double log_z = mx + std::log(z);
+  double loss = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double t = gain[i] / total_gain;
+    const double p = std::exp(s[i] - log_z);
+    if (t > 0) loss -= t * (s[i] - log_z);
+    grad[i] += scale * (p - t);
+  }
+  return loss;
+}
+
+// LambdaRank: sum over pairs (i more relevant than j) of
+// |delta nDCG_ij| * log(1 + exp(-(s_i - s_j))), |delta| from the current ranking.
+double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scale, std::vector<double>& grad) {
+  const size_t n = s.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s[a] > s[b]; });
+  std::vector<double> discount(n);
+  for (size_t r = 0; r < n; ++r) discount[order[r]] = 1.0 / std::log2(r + 2.0);
+  std::vector<double> ideal(g.labels.begin(), g.labels.end());
+  std::sort(ideal.rbegin(), ideal.rend());
+  double idcg = 0;
+  for (size_t r = 0; r < n; ++r) idcg += (std::pow(2.0, ideal[r]) - 1.0) / std::log2(r + 2.0);
+  if (idcg <= 0) return 0.0;
+  double loss = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (g.labels[i] <= 0) continue;
+    for (size_t j = 0; j < n; ++j) {
+      if (g.labels[j] >= g.labels[i]) continue;
+      const double delta = std::abs((std::pow(2.0, g.labels[i]) - std::pow(2.0, g.labels[j])) *
+                                    (discount[i] - discount[j])) / idcg;
+      const double diff = s[i] - s[j];
+      // log(1 + exp(-diff)), stable.
+      loss += delta * (diff > 0 ? std::log1p(std::exp(-diff)) : -diff + std::log1p(std::exp(diff)));
+      const double lambda = -delta / (1.0 + std::exp(diff));
+      grad[i] += scale * lambda;
+      grad[j] -= scale * lambda;
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
+Result<RankingLoss> ParseRankingLoss(std::string_view name) {
+  if (name == "softmax") return RankingLoss::kSoftmax;
+  if (name == "lambdarank" || name == "lambda") return RankingLoss::kLambdaRank;
+  return Status::InvalidArgument("unknown loss '" + std::string(name) + "' (softmax|lambdarank)");
+}
+
+double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
+                      const ObjectiveOptions& options, std::vector<double>* grad) {
+  if (grad) grad->assign(model.parameters().size(), 0.0);
+  if (batch.empty()) return 0.0;
+  const int e = model.config().routed_experts, k = model.config().top_k;
+  const double inv_b = 1.0 / static_cast<double>(batch.size());
+  std::vector<MoeModel::Forward> forwards;
+  forwards.reserve(batch.size());
+  for (const QueryGroup* g : batch) forwards.push_back(std::move(model.RunForward(*g)).value());
+
+  // Batch-level load shares f_e (constants of the balance loss).
+  std::vector<double> load(e, 0.0);
+  for (const auto& f : forwards)
+    for (int c : f.routing.chosen) load[c] += 1.0;
+  for (auto& l : load) l /= static_cast<double>(batch.size()) * k;
+
+  double total = 0;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const QueryGroup& g = *batch[b];
+    const auto& f = forwards[b];
+    std::vector<double> sgrad(g.size(), 0.0);
+    double loss = 0;
+    if (!g.labels.empty() && g.size() > 0) {
+      loss = options.loss == RankingLoss::kSoftmax ? SoftmaxLoss(g, f.scores, inv_b, sgrad)
+                                                   : LambdaLoss(g, f.scores, inv_b, sgrad);
+    }
+    total += loss * inv_b;
+    std::vector<double> agrad, lgrad;
+    if (options.balance_loss > 0 && e > 1) {
+      // L = alpha * E * sum_e f_e * mean_b p_be, p = s / sum s.
+      const auto& s = f.routing.affinity;
+      const double z = std::accumulate(s.begin(), s.end(), 0.0);
+      double fp = 0;
+      for (int i = 0; i < e; ++i) fp += load[i] * s[i] / z;
+      total += options.balance_loss * e * fp * inv_b;
+      agrad.assign(e, 0.0);
+      // d(sum_e f_e s_e / z)/ds_j = (f_j - fp) / z
+      for (int j = 0; j < e; ++j) agrad[j] = options.balance_loss * e * inv_b * (load[j] - fp) / z;
+    }
+    if (options.routing_loss > 0 && g.domain >= 0 && e > 1) {
+      const auto& u = f.gate_logits;
+      const int target = g.domain % e;
+      const double mx = *std::max_element(u.begin(), u.end());
+      double z = 0;
+      for (double v : u) z += std::exp(v - mx);
+      total += options.routing_loss * inv_b * (-(u[target] - mx - std::log(z)));
+      lgrad.assign(e, 0.0);
+      for (int i = 0; i < e; ++i)
+        lgrad[i] = options.routing_loss * inv_b * (std::exp(u[i] - mx) / z - (i == target ? 1.0 : 0.0));
+    }
+    if (grad) model.Backward(g, f, sgrad, agrad, lgrad, *grad);
+  }
+  return total;
+}
+
+Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups) {
+  Normalization n;
+  auto fit = [](size_t dim, auto rows, std::vector<double>& mean, std::vector<double>& scale) {
+    mean.assign(dim, 0.0);
+    scale.assign(dim, 1.0);
+    std::vector<double> sq(dim, 0.0);
+    double count = 0;
+    rows([&](const double* r) {
+      count += 1;
+      for (size_t j = 0; j < dim; ++j) {
+        mean[j] += r[j];
+        sq[j] += r[j] * r[j];
+      }
+    });
+    if (count == 0) return;
+    for (size_t j = 0; j < dim; ++j) {
+      mean[j] /= count;
+      const double var = std::max(0.0, sq[j] / count - mean[j] * mean[j]);
+      scale[j] = var > 1e-12 ? std::sqrt(var) : 1.0;
+    }
+  };
+  const size_t d = schema.pair_dim(), q = schema.query_dim();
+  fit(d, [&](auto&& visit) {
+    for (const auto& g : groups)
+      for (size_t i = 0; i < g.size(); ++i) visit(g.row(i, d));
+  }, n.pair_mean, n.pair_scale);
+  fit(q, [&](auto&& visit) {
+    for (const auto& g : groups) visit(g.query_features.data());
+  }, n.query_mean, n.query_scale);
+  return n;
+}
+
+Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                          const MoeTrainOptions& options, TrainReport* report,
+                          const std::function<void(const EpochReport&)>& progress) {
+  for (const auto& g : groups) {
+    HYMIR_RETURN_IF_ERROR(ValidateGroup(g, schema));
+    if (g.labels.size() != g.size())
+      return Status::InvalidArgument("query '" + g.query_id + "': training needs a label per candidate");
+  }
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model, MoeModel::Create(options.model, schema, options.seed));
+  model.set_normalization(FitNormalization(schema, groups));
+
+  // Queries with a relevant candidate, split into train and validation.
+  std::vector<const QueryGroup*> usable;
+  for (const auto& g : groups)
+    if (HasRelevant(g)) usable.push_back(&g);
+  if (usable.empty()) return Status::InvalidArgument("training: no query has a relevant candidate");
+  std::mt19937_64 rng(options.seed);
+  std::shuffle(usable.begin(), usable.end(), rng);
+  size_t n_valid = static_cast<size_t>(std::floor(options.validation_fraction * usable.size()));
+  if (usable.size() < 10) n_valid = 0;
+  std::vector<const QueryGroup*> valid(usable.begin(), usable.begin() + n_valid);
+  std::vector<const QueryGroup*> train(usable.begin() + n_valid, usable.end());
+  TrainReport local;
+  TrainReport& rep = report ? *report : local;
+  rep = TrainReport{};
+  rep.train_queries = train.size();
+  rep.validation_queries = valid.size();
+
+  auto validation_ndcg = [&]() {
+    const auto& set = valid.empty() ? train : valid;
+    double sum = 0;
+    for (const QueryGroup* g : set) sum += GroupNdcg(*g, model.Score(*g).value(), 10);
+    return sum / static_cast<double>(set.size());
+  };
+
+  const size_t p = model.parameters().size();
+  std::vector<double> m(p, 0.0), v(p, 0.0), grad;
+  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  long step = 0;
+  std::vector<double> best_params = model.parameters();
+  std::vector<double> best_bias = model.selection_bias();
+  double best = -1;
+  int since_best = 0;
+  const int e = options.model.routed_experts;
+  const size_t bq = std::max<size_t>(1, options.batch_queries);
+  for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
+    std::shuffle(train.begin(), train.end(), rng);
+    double epoch_loss = 0;
+    size_t batches = 0;
+    for (size_t start = 0; start < train.size(); start += bq) {
+      std::span<const QueryGroup* const> batch(train.data() + start, std::min(bq, train.size() - start));
+      epoch_loss += BatchObjective(model, batch, options.objective, &grad);
+      ++batches;
+      ++step;
+      auto& w = model.parameters();
+      const double c1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+      const double c2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+      for (size_t i = 0; i < p; ++i) {
+        m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
+        w[i] -= options.learning_rate * ((m[i] / c1) / (std::sqrt(v[i] / c2) + eps) + options.weight_decay * w[i]);
+      }
+      if (options.bias_update_rate > 0 && e > 1) {
+        std::vector<double> load(e, 0.0);
+        for (const QueryGroup* g : batch) {
+          const Routing routing = model.Route(g->query_features).value();
+          for (int c : routing.chosen) load[c] += 1.0;
+        }
+        const double mean_load = static_cast<double>(batch.size()) * options.model.top_k / e;
+        std::vector<double> bias = model.selection_bias();
+        for (int i = 0; i < e; ++i) {
+          if (load[i] < mean_load) bias[i] += options.bias_update_rate;
+          else if (load[i] > mean_load) bias[i] -= options.bias_update_rate;
+        }
+        model.set_selection_bias(std::move(bias));
+      }
+    }
+    EpochReport er;
+    er.epoch = epoch;
+    er.train_loss = batches ? epoch_loss / batches : 0.0;
+    er.validation_ndcg = validation_ndcg();
+    if (er.validation_ndcg > best) {
+      best = er.validation_ndcg;
+      best_params = model.parameters();
+      best_bias = model.selection_bias();
+      rep.best_epoch = epoch;
+      since_best = 0;
+      er.best = true;
+    } else {
+      ++since_best;
+    }
+    rep.history.push_back(er);
+    rep.epochs = epoch;
+    if (progress) progress(er);
+    if (since_best >= options.patience) break;
+  }
+  model.parameters() = std::move(best_params);
+  model.set_selection_bias(std::move(best_bias));
+  rep.best_validation_ndcg = best;
+  return model;
+}
+
+}  // namespace hymir::ranking
