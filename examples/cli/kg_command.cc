@@ -159,10 +159,15 @@ int RunStats(const KgFlags& f) {
 
 }  // namespace
 
+void AddKgEmbedCommand(CLI::App& kg, int* exit_code);  // kg_embed_command.cc
+void AddKgLinkCommand(CLI::App& kg, int* exit_code);  // kg_link_command.cc
+
 void AddKgCommand(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<KgFlags>();
   CLI::App* kg = app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats");
   kg->require_subcommand(1);
+  AddKgEmbedCommand(*kg, exit_code);  // `kg embed`, in kg_embed_command.cc
+  AddKgLinkCommand(*kg, exit_code);  // `kg link`, in kg_link_command.cc
 
   CLI::App* load = kg->add_subcommand("load", "Load triples into a KG (created when absent); reloading adds nothing");
   load->add_option("--kg", f->kg, "KG directory")->required();

@@ -2,6 +2,8 @@
 // through BM25, vector or hybrid retrieval.
 #include <hymir/beir.h>
 #include <hymir/engine.h>
+#include <hymir/knowledge.h>
+#include <hymir/reranker.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
 
@@ -43,6 +45,11 @@ struct SearchFlags {
   size_t vector_depth = 100;
   int ef_search = 0;
   int nprobe = 0;
+  std::string rerank;  // MoE model file
+  size_t rerank_depth = 100;
+  std::string kg;      // knowledge graph directory
+  bool no_expand = false;
+  int threads = 0;
 };
 
 Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out) {
@@ -164,6 +171,29 @@ int RunSearch(const SearchFlags& flags) {
   auto fusion = FusionFromFlags(flags, engine);
   if (!fusion.ok()) return app::Fail("search", fusion.status(), true);
   base.fusion = *fusion;
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty()) {
+    auto k = KnowledgeContext::Open(flags.kg, engine.searcher().analyzer());
+    if (!k.ok()) return app::Fail("search", k.status());
+    kg = std::move(k).value();
+  }
+  std::unique_ptr<Reranker> reranker;
+  if (!flags.rerank.empty()) {
+    auto r = Reranker::Open(engine, flags.rerank, kg.get());
+    if (!r.ok()) return app::Fail("search", r.status());
+    reranker = std::move(r).value();
+  }
+  RerankOptions ropts;
+  ropts.depth = flags.rerank_depth;
+  ropts.keep_features = flags.explain;
+  // KG expansion of a query (when a KG is given and expansion is on).
+  auto expand = [&](HybridQuery* q, std::vector<kg::ExpansionTerm>* added) -> Status {
+    if (!kg || flags.no_expand) return Status::OK();
+    auto terms = kg->ExpandQuery(q);
+    if (!terms.ok()) return terms.status();
+    if (added) *added = std::move(terms).value();
+    return Status::OK();
+  };
 
   if (flags.queries.empty()) {
     HybridQuery q = base;
@@ -174,7 +204,18 @@ int RunSearch(const SearchFlags& flags) {
       if (!v.ok()) return app::Fail("search", v.status(), v.status().IsNotFound());
       q.vector = std::move(v).value();
     }
-    auto hits = engine.Search(q);
+    std::vector<kg::ExpansionTerm> expansions;
+    if (Status s = expand(&q, &expansions); !s.ok()) return app::Fail("search", s);
+    RerankedResult reranked;
+    Result<std::vector<SearchHit>> hits = std::vector<SearchHit>();
+    if (reranker) {
+      auto r = reranker->Search(q, ropts);
+      if (!r.ok()) return app::Fail("search", r.status(), r.status().IsInvalidArgument());
+      reranked = std::move(r).value();
+      hits = reranked.hits;
+    } else {
+      hits = engine.Search(q);
+    }
     if (!hits.ok()) return app::Fail("search", hits.status(), hits.status().IsInvalidArgument());
     const Retriever used = engine.ResolveRetriever(q);
     nlohmann::json out = nlohmann::json::array();
@@ -184,13 +225,45 @@ int RunSearch(const SearchFlags& flags) {
       if (title.empty() && doc.ok()) title = doc->text;
       if (flags.json) {
         nlohmann::json j = {{"rank", h.rank}, {"id", h.id}, {"score", h.score}, {"title", title}};
-        if (flags.explain) j["stages"] = {{"bm25", StageJson(h.bm25)}, {"vector", StageJson(h.vector)}};
+        if (flags.explain) {
+          j["stages"] = {{"bm25", StageJson(h.bm25)}, {"vector", StageJson(h.vector)}, {"fused", StageJson(h.fused)},
+                         {"rerank", StageJson(h.rerank)}};
+          if (reranker && h.rerank.present) {
+            auto ex = reranker->Explain(reranked, h.id);
+            if (ex.ok()) {
+              nlohmann::json experts = nlohmann::json::array(), feats = nlohmann::json::array();
+              for (size_t c = 0; c < ex->routing.chosen.size(); ++c)
+                experts.push_back({{"expert", ex->routing.chosen[c]}, {"weight", ex->routing.weights[c]},
+                                   {"score", ex->routed_scores[c]}});
+              for (const auto& fc : ex->top_features)
+                feats.push_back({{"feature", fc.feature}, {"value", fc.value}, {"contribution", fc.contribution}});
+              j["moe"] = {{"experts", experts}, {"shared", ex->shared_scores}, {"top_features", feats}};
+            }
+          }
+        }
         out.push_back(j);
       } else {
         if (title.size() > 60) title = title.substr(0, 57) + "...";
         if (flags.explain) {
-          std::printf("%4u  %9.4f  %-14s bm25=%-16s vector=%-16s %s\n", h.rank, h.score, h.id.c_str(),
-                      StageText(h.bm25).c_str(), StageText(h.vector).c_str(), title.c_str());
+          std::printf("%4u  %9.4f  %-14s bm25=%-16s vector=%-16s fused=%-16s%s%s %s\n", h.rank, h.score,
+                      h.id.c_str(), StageText(h.bm25).c_str(), StageText(h.vector).c_str(),
+                      StageText(h.fused).c_str(), reranker ? " rerank=" : "",
+                      reranker ? StageText(h.rerank).c_str() : "", title.c_str());
+          if (reranker && h.rerank.present) {
+            auto ex = reranker->Explain(reranked, h.id);
+            if (ex.ok()) {
+              std::printf("      experts:");
+              for (size_t c = 0; c < ex->routing.chosen.size(); ++c)
+                std::printf(" #%d(w %.2f, score %.3f)", ex->routing.chosen[c], ex->routing.weights[c],
+                            ex->routed_scores[c]);
+              for (size_t sh = 0; sh < ex->shared_scores.size(); ++sh)
+                std::printf(" shared%zu(score %.3f)", sh, ex->shared_scores[sh]);
+              std::printf("\n      features:");
+              for (const auto& fc : ex->top_features)
+                std::printf(" %s=%.3g(%+.3f)", fc.feature.c_str(), fc.value, fc.contribution);
+              std::printf("\n");
+            }
+          }
         } else {
           std::printf("%4u  %9.4f  %-16s %s\n", h.rank, h.score, h.id.c_str(), title.c_str());
         }
@@ -209,6 +282,20 @@ int RunSearch(const SearchFlags& flags) {
                      f.rrf_k, q.fusion ? "" : engine.has_tuned_fusion() ? " [tuned default]" : " [built-in default]");
       }
       std::fprintf(stderr, "; stage scores shown as score@rank\n");
+      if (reranker) {
+        std::fprintf(stderr, "re-ranked top %zu with %s: gate chose", ropts.depth, flags.rerank.c_str());
+        for (size_t c = 0; c < reranked.routing.chosen.size(); ++c)
+          std::fprintf(stderr, " expert %d (weight %.2f)", reranked.routing.chosen[c], reranked.routing.weights[c]);
+        std::fprintf(stderr, "\n");
+      }
+      if (kg) {
+        std::fprintf(stderr, "KG expansion (%s):", flags.no_expand ? "off" : "on");
+        for (const auto& e : expansions)
+          std::fprintf(stderr, " \"%s\"x%.2f [%s %s %s]", e.text.c_str(), e.weight, e.entity.c_str(),
+                       e.relation.empty() ? "synonym" : e.relation.c_str(), e.via_entity.c_str());
+        if (expansions.empty()) std::fprintf(stderr, " none");
+        std::fprintf(stderr, "\n");
+      }
     }
     return app::kExitOk;
   }
@@ -224,15 +311,39 @@ int RunSearch(const SearchFlags& flags) {
   }
   std::ofstream run(flags.run);
   if (!run) return app::Fail("search", Status::IOError(flags.run + ": cannot open for writing"));
+  // With --rerank, the gate's routing of each query goes next to the run
+  // (RUN.routing.tsv: qid, chosen experts best first, their weights) for
+  // `hymir eval --routing-plot`.
+  std::ofstream routing;
+  if (reranker) {
+    routing.open(flags.run + ".routing.tsv");
+    if (!routing) return app::Fail("search", Status::IOError(flags.run + ".routing.tsv: cannot open for writing"));
+  }
   std::vector<HybridQuery> batch;
   size_t done = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
-    auto results = engine.SearchBatch(batch);
-    if (!results.ok()) return results.status();
+    std::vector<std::vector<SearchHit>> results;
+    if (reranker) {
+      auto r = reranker->SearchBatch(batch, ropts, flags.threads);
+      if (!r.ok()) return r.status();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        routing << batch[i].id << '\t';
+        const auto& rt = (*r)[i].routing;
+        for (size_t c = 0; c < rt.chosen.size(); ++c) routing << (c ? "," : "") << rt.chosen[c];
+        routing << '\t';
+        for (size_t c = 0; c < rt.weights.size(); ++c) routing << (c ? "," : "") << rt.weights[c];
+        routing << '\n';
+        results.push_back(std::move((*r)[i].hits));
+      }
+    } else {
+      auto r = engine.SearchBatch(batch);
+      if (!r.ok()) return r.status();
+      results = std::move(r).value();
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       ranking::ScoredDocs ranked;
-      for (const SearchHit& h : (*results)[i]) ranked.push_back({h.id, h.score});
+      for (const SearchHit& h : results[i]) ranked.push_back({h.id, h.score});
       HYMIR_RETURN_IF_ERROR(ranking::WriteRun(run, batch[i].id, ranked, "hymir"));
     }
     done += batch.size();
@@ -245,6 +356,7 @@ int RunSearch(const SearchFlags& flags) {
     q.id = rec.id;
     q.text = rec.text;
     q.k = flags.k ? flags.k : 1000;
+    if (Status st = expand(&q, nullptr); !st.ok()) return app::Fail("search", st);
     batch.push_back(std::move(q));
     if (batch.size() >= 256) {
       if (Status s = flush(); !s.ok()) return app::Fail("search", s);
@@ -293,7 +405,15 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ef-search", flags->ef_search, "HNSW search breadth (default: the field's, 64)")
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--nprobe", flags->nprobe, "IVF lists probed (default: the field's, 16)")->check(CLI::Range(1, 100000));
-  cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank");
+  cmd->add_option("--rerank", flags->rerank, "Re-rank with this MoE model (from `hymir train`)")->check(CLI::ExistingFile);
+  cmd->add_option("--rerank-depth", flags->rerank_depth, "Candidates re-ranked per query (default 100)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--kg", flags->kg, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-expand", flags->no_expand, "With --kg: no query expansion");
+  cmd->add_option("--threads", flags->threads, "Re-ranking threads for --queries (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank (and, with --rerank, the experts)");
   cmd->add_flag("--json", flags->json, "Print hits as JSON");
   cmd->callback([flags, exit_code] { *exit_code = RunSearch(*flags); });
 }

@@ -70,6 +70,11 @@ struct SearchHit {
   uint32_t rank = 0;   // 1-based, counting from the top of the full ranking
   StageResult bm25;
   StageResult vector;
+  // The retrieval result before re-ranking (fused, or the single
+  // retriever's score and rank); always present.
+  StageResult fused;
+  // The re-ranker's score and rank (present only for re-ranked hits).
+  StageResult rerank;
 };
 
 class Engine {

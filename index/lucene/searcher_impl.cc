@@ -174,11 +174,24 @@ class LuceneSearcher final : public Searcher {
       // Analyse once; count multiplicities (a repeated term scores repeatedly).
       internal::TokenBuffer tokens;
       internal::AnalyzeInto(analyzer_, Wide(q.text), &tokens);
-      std::map<Lucene::String, int> qtf;
+      std::map<Lucene::String, double> qtf;
       uint32_t begin = 0;
       for (uint32_t end : tokens.ends) {
-        ++qtf[Lucene::String(tokens.chars.data() + begin, end - begin)];
+        qtf[Lucene::String(tokens.chars.data() + begin, end - begin)] += 1.0;
         begin = end;
+      }
+      // Weighted extra terms (KG expansion): each analysed token adds `weight`.
+      for (const WeightedText& e : q.expansions) {
+        if (!(e.weight > 0) || !std::isfinite(e.weight)) {
+          return Status::InvalidArgument("expansion \"" + e.text + "\": weight must be a positive number");
+        }
+        internal::TokenBuffer et;
+        internal::AnalyzeInto(analyzer_, Wide(e.text), &et);
+        uint32_t b = 0;
+        for (uint32_t end : et.ends) {
+          qtf[Lucene::String(et.chars.data() + b, end - b)] += e.weight;
+          b = end;
+        }
       }
 
       std::vector<internal::ScoredTerm> terms;

@@ -2,6 +2,7 @@
 #include "hymir/ranking/moe_trainer.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -97,8 +98,9 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
     std::vector<double> sgrad(g.size(), 0.0);
     double loss = 0;
     if (!g.labels.empty() && g.size() > 0) {
-      loss = options.loss == RankingLoss::kSoftmax ? SoftmaxLoss(g, f.scores, inv_b, sgrad)
-                                                   : LambdaLoss(g, f.scores, inv_b, sgrad);
+      const double scale = inv_b * g.weight;
+      loss = g.weight * (options.loss == RankingLoss::kSoftmax ? SoftmaxLoss(g, f.scores, scale, sgrad)
+                                                               : LambdaLoss(g, f.scores, scale, sgrad));
     }
     total += loss * inv_b;
     std::vector<double> agrad, lgrad;
@@ -173,27 +175,61 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   model.set_normalization(FitNormalization(schema, groups));
 
   // Queries with a relevant candidate, split into train and validation.
+  // Domain balancing works on copies with adjusted weights.
+  std::vector<QueryGroup> weighted;
+  const std::vector<QueryGroup>* source = &groups;
+  if (options.balance_domains) {
+    std::map<int, size_t> per_domain;
+    size_t labelled = 0;
+    for (const auto& g : groups)
+      if (g.domain >= 0 && HasRelevant(g)) ++per_domain[g.domain], ++labelled;
+    if (per_domain.size() > 1) {
+      weighted = groups;
+      for (auto& g : weighted) {
+        if (g.domain < 0 || !per_domain.count(g.domain)) continue;
+        g.weight *= static_cast<double>(labelled) / (per_domain.size() * per_domain[g.domain]);
+      }
+      source = &weighted;
+    }
+  }
   std::vector<const QueryGroup*> usable;
-  for (const auto& g : groups)
+  for (const auto& g : *source)
     if (HasRelevant(g)) usable.push_back(&g);
   if (usable.empty()) return Status::InvalidArgument("training: no query has a relevant candidate");
   std::mt19937_64 rng(options.seed);
   std::shuffle(usable.begin(), usable.end(), rng);
-  size_t n_valid = static_cast<size_t>(std::floor(options.validation_fraction * usable.size()));
-  if (usable.size() < 10) n_valid = 0;
-  std::vector<const QueryGroup*> valid(usable.begin(), usable.begin() + n_valid);
-  std::vector<const QueryGroup*> train(usable.begin() + n_valid, usable.end());
+  // Validation: the same fraction of every domain (stratified), so small
+  // domains are represented; none when there are under 10 queries.
+  std::vector<const QueryGroup*> valid, train;
+  {
+    std::map<int, std::vector<const QueryGroup*>> by_domain;
+    for (const QueryGroup* g : usable) by_domain[g->domain].push_back(g);
+    for (auto& [d, list] : by_domain) {
+      size_t n_valid = static_cast<size_t>(std::floor(options.validation_fraction * list.size()));
+      if (usable.size() < 10) n_valid = 0;
+      valid.insert(valid.end(), list.begin(), list.begin() + n_valid);
+      train.insert(train.end(), list.begin() + n_valid, list.end());
+    }
+  }
   TrainReport local;
   TrainReport& rep = report ? *report : local;
   rep = TrainReport{};
   rep.train_queries = train.size();
   rep.validation_queries = valid.size();
 
+  // Mean nDCG@10 of the validation queries; with balance_domains the mean
+  // of per-domain means (macro), the figure the balancing aims at.
   auto validation_ndcg = [&]() {
     const auto& set = valid.empty() ? train : valid;
-    double sum = 0;
-    for (const QueryGroup* g : set) sum += GroupNdcg(*g, model.Score(*g).value(), 10);
-    return sum / static_cast<double>(set.size());
+    std::map<int, std::pair<double, size_t>> by;
+    for (const QueryGroup* g : set) {
+      auto& [sum, n] = by[options.balance_domains ? g->domain : 0];
+      sum += GroupNdcg(*g, model.Score(*g).value(), 10);
+      ++n;
+    }
+    double total = 0;
+    for (const auto& [d, v] : by) total += v.first / static_cast<double>(v.second);
+    return total / static_cast<double>(by.size());
   };
 
   const size_t p = model.parameters().size();

@@ -26,6 +26,21 @@ Status ValidateGroup(const QueryGroup& group, const FeatureSchema& schema) {
   return Status::OK();
 }
 
+size_t LabelGroup(QueryGroup& group, const Qrels& qrels) {
+  group.labels.assign(group.size(), 0.0);
+  size_t relevant = 0;
+  const Qrels::Judgements* j = qrels.Find(group.query_id);
+  if (!j) return 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    auto it = j->find(group.doc_ids[i]);
+    if (it != j->end() && it->second > 0) {
+      group.labels[i] = it->second;
+      ++relevant;
+    }
+  }
+  return relevant;
+}
+
 double GroupNdcg(const QueryGroup& group, const std::vector<double>& scores, size_t k) {
   const size_t n = std::min(group.size(), scores.size());
   if (group.labels.size() < n) return 0.0;

@@ -193,6 +193,7 @@ Result<std::vector<std::vector<SearchHit>>> Engine::SearchBatch(const std::vecto
         h.rank = static_cast<uint32_t>(j + 1);
         h.bm25 = {f.stages[0].present, f.stages[0].score, f.stages[0].rank};
         h.vector = {f.stages[1].present, f.stages[1].score, f.stages[1].rank};
+        h.fused = {true, h.score, h.rank};
         hits.push_back(std::move(h));
       }
     } else {
@@ -204,6 +205,7 @@ Result<std::vector<std::vector<SearchHit>>> Engine::SearchBatch(const std::vecto
         h.rank = static_cast<uint32_t>(j + 1);
         StageResult stage{true, list[j].score, static_cast<uint32_t>(j + 1)};
         (r == Retriever::kBm25 ? h.bm25 : h.vector) = stage;
+        h.fused = stage;
         hits.push_back(std::move(h));
       }
     }

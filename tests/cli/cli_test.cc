@@ -220,5 +220,90 @@ TEST(CliTest, EmbedHybridAndTune) {
   EXPECT_NE(tuned.err.find("[tuned default]"), std::string::npos) << tuned.err;
 }
 
+// --per-domain and --routing-plot on a hand-made run: 5 judged queries, 4 of
+// them with a domain (bio: q1, q2; fin: q3, q4).
+TEST(CliTest, EvalPerDomainAndRoutingPlot) {
+  TempDir tmp;
+  const std::string qrels = tmp.Sub("qrels.trec"), run = tmp.Sub("run.trec"), queries = tmp.Sub("queries.jsonl");
+  std::ofstream(qrels) << "q1 0 d1 1\nq2 0 d3 1\nq3 0 d5 2\nq4 0 d7 1\nq5 0 d9 1\n";
+  // ndcg_cut_10 / recall_100: q1 1/1, q2 1/log2(3)=0.6309/1, q3 1/1, q4 0/0, q5 1/1.
+  std::ofstream(run) << "q1 Q0 d1 1 3 t\nq1 Q0 d2 2 2 t\nq2 Q0 d4 1 3 t\nq2 Q0 d3 2 2 t\n"
+                        "q3 Q0 d5 1 3 t\nq4 Q0 d8 1 3 t\nq5 Q0 d9 1 3 t\n";
+  std::ofstream(queries) << R"({"_id": "q1", "text": "a", "domain": "bio"})" "\n"
+                         << R"({"_id": "q2", "text": "b", "domain": "bio"})" "\n"
+                         << R"({"_id": "q3", "text": "c", "domain": "fin"})" "\n"
+                         << R"({"_id": "q4", "text": "d", "domain": "fin"})" "\n"
+                         << R"({"_id": "q5", "text": "e"})" "\n";
+  const std::string base = "eval --qrels " + qrels + " --run " + run;
+  auto line = [](const std::string& measure, const std::string& what, const std::string& value) {
+    std::string m = measure;
+    m.resize(22, ' ');
+    return m + "\t" + what + "\t" + value + "\n";
+  };
+
+  Ran plain = Hymir(base);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  Ran pd = Hymir(base + " --per-domain --queries " + queries);
+  ASSERT_EQ(pd.exit_code, 0) << pd.err;
+  EXPECT_EQ(pd.out.rfind(plain.out, 0), 0u) << "the usual lines come first, unchanged\n" << pd.out;
+  EXPECT_EQ(pd.out.substr(plain.out.size()),
+            line("ndcg_cut_10", "domain:bio", "0.8155") + line("ndcg_cut_10", "domain:fin", "0.5000") +
+                line("ndcg_cut_10", "macro", "0.6577") + line("recall_100", "domain:bio", "1.0000") +
+                line("recall_100", "domain:fin", "0.5000") + line("recall_100", "macro", "0.7500"));
+  EXPECT_NE(pd.err.find("1 judged queries have no domain"), std::string::npos) << pd.err;
+
+  // Routing, top-1: bio -> 0, 0; fin -> 2, 1; q5 has no domain.
+  std::ofstream(run + ".routing.tsv") << "q1\t0,2\t0.7,0.3\nq2\t0,1\t0.6,0.4\nq3\t2,0\t0.8,0.2\n"
+                                         "q4\t1,2\t0.5,0.5\nq5\t1\t1\n";
+  const std::string svg = tmp.Sub("routing.svg");
+  Ran rp = Hymir(base + " --queries " + queries + " --routing-plot " + svg);
+  ASSERT_EQ(rp.exit_code, 0) << rp.err;
+  EXPECT_EQ(rp.out.rfind(plain.out, 0), 0u) << rp.out;
+  const std::string table = rp.out.substr(plain.out.size());
+  EXPECT_NE(table.find("domain  queries     e0     e1     e2\n"
+                       "bio           2  100.0    0.0    0.0\n"
+                       "fin           2    0.0   50.0   50.0\n"
+                       "all           4   50.0   25.0   25.0\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("I(domain; top-1 expert) = 1.0000 bits"), std::string::npos) << table;
+  const std::string plot = Slurp(svg);
+  size_t rects = 0;
+  for (size_t p = plot.find("<rect"); p != std::string::npos; p = plot.find("<rect", p + 1)) ++rects;
+  EXPECT_EQ(rects, 2u * 3u) << plot;
+  EXPECT_NE(plot.find(">bio</text>"), std::string::npos);
+  EXPECT_NE(plot.find(">fin</text>"), std::string::npos);
+  EXPECT_NE(plot.find("</svg>"), std::string::npos);
+
+  // Both together, and an explicit --routing file.
+  std::filesystem::copy_file(run + ".routing.tsv", tmp.Sub("other.tsv"));
+  Ran both = Hymir(base + " --per-domain --queries " + queries + " --routing-plot " + svg + " --routing " +
+                   tmp.Sub("other.tsv"));
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("\tmacro\t0.6577\n"), std::string::npos) << both.out;
+  EXPECT_NE(both.out.find("normalized 1.0000"), std::string::npos) << both.out;
+
+  // Usage errors: no --queries, no routing file.
+  Ran no_queries = Hymir(base + " --routing-plot " + svg);
+  EXPECT_EQ(no_queries.exit_code, 2);
+  EXPECT_NE(no_queries.err.find("--queries"), std::string::npos) << no_queries.err;
+  Ran no_queries_pd = Hymir(base + " --per-domain");
+  EXPECT_EQ(no_queries_pd.exit_code, 2);
+  EXPECT_NE(no_queries_pd.err.find("--queries"), std::string::npos) << no_queries_pd.err;
+  Ran absent = Hymir(base + " --queries " + queries + " --routing-plot " + svg + " --routing " + tmp.Sub("nope.tsv"));
+  EXPECT_EQ(absent.exit_code, 2);
+  EXPECT_NE(absent.err.find(tmp.Sub("nope.tsv")), std::string::npos) << absent.err;
+  std::filesystem::remove(run + ".routing.tsv");
+  Ran absent_default = Hymir(base + " --queries " + queries + " --routing-plot " + svg);
+  EXPECT_EQ(absent_default.exit_code, 2);
+  EXPECT_NE(absent_default.err.find(run + ".routing.tsv"), std::string::npos) << absent_default.err;
+
+  // A malformed routing line is bad data: exit 1, naming path:line.
+  std::ofstream(tmp.Sub("bad.tsv")) << "q1\t0\t1\nq2\t0\n";
+  Ran bad = Hymir(base + " --queries " + queries + " --routing-plot " + svg + " --routing " + tmp.Sub("bad.tsv"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(tmp.Sub("bad.tsv") + ":2:"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace hymir

@@ -27,12 +27,21 @@ struct FieldFilter {
   std::vector<std::string> values;
 };
 
+// Extra query text scored with a weight (e.g. KG expansion terms): every
+// analysed token of `text` counts `weight` times instead of once.
+struct WeightedText {
+  std::string text;
+  double weight = 1.0;  // must be > 0
+};
+
 struct TextQuery {
   // Free text; analysed with the index's analyzer. Repeated terms count
   // repeatedly (as a Lucene BooleanQuery of their TermQuerys would).
   std::string text;
   // Fields to score and their weights. Default: title and text as one field.
   std::vector<FieldWeight> fields = {{"all", 1.0}};
+  // Weighted expansion text added to `text`. Default: none.
+  std::vector<WeightedText> expansions;
   std::vector<FieldFilter> filters;
   // Hits to return, after skipping `offset`.
   size_t k = 10;

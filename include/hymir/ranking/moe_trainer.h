@@ -60,13 +60,20 @@ struct MoeTrainOptions {
   // under-loaded expert rises by this much and of an over-loaded one falls.
   // 0 disables it.
   double bias_update_rate = 0.002;
+  // Weight each query's ranking loss by N / (domains * queries of its
+  // domain) so every domain (QueryGroup::domain) counts equally, and select
+  // the epoch on the macro (per-domain mean) validation nDCG@10. A training
+  // set dominated by one domain otherwise teaches the experts that domain.
+  bool balance_domains = false;
   uint64_t seed = 42;
 };
 
 struct EpochReport {
   int epoch = 0;
   double train_loss = 0.0;
-  double validation_ndcg = 0.0;  // mean nDCG@10 over validation queries with a relevant candidate
+  // mean nDCG@10 over validation queries with a relevant candidate (per-domain
+  // mean with balance_domains)
+  double validation_ndcg = 0.0;
   bool best = false;
 };
 

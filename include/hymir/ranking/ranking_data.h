@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hymir/ranking/qrels.h"
 #include "hymir/status.h"
 
 namespace hymir::ranking {
@@ -37,6 +38,8 @@ struct QueryGroup {
   // optional supervised routing loss; -1 when unknown. Never read at
   // inference.
   int domain = -1;
+  // Training only: the weight of this query's ranking loss. Default: 1.
+  double weight = 1.0;
 
   size_t size() const { return doc_ids.size(); }
   // The pair features of candidate `i`.
@@ -46,6 +49,10 @@ struct QueryGroup {
 // OK when `group`'s sizes agree with `schema` (and labels, when present, with
 // the candidates); InvalidArgument naming the query and the mismatch otherwise.
 Status ValidateGroup(const QueryGroup& group, const FeatureSchema& schema);
+
+// Sets group.labels from `qrels` (grade, negative grades as 0; unjudged
+// candidates 0). Returns the number of relevant candidates.
+size_t LabelGroup(QueryGroup& group, const Qrels& qrels);
 
 // nDCG@k of the ordering given by `scores` (descending; ties: earlier
 // candidate first) against the group's labels, with gain 2^label - 1 and the

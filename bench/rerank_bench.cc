@@ -1,0 +1,861 @@
+// hymir-rerank-bench: learned re-rankers side by side on one collection, with
+// the same features and the same train/test split: the retrievers alone (bm25,
+// hybrid), a single MLP, dense / top-k / top-k + shared MoE models and an
+// XGBoost LambdaMART baseline (when built with XGBoost). Prints nDCG@10 per
+// query domain, macro and micro means and Recall@100 for each system, the
+// top-k + shared model's routing (domain x top-1 expert, mutual information),
+// and the cost of scoring and of feature extraction. A benchmark program, not
+// a test.
+//
+//   build/bin/hymir-rerank-bench --index DIR --queries Q.jsonl --train-qrels TRAIN.tsv --test-qrels TEST.tsv
+//       [--depth 100] [--kg DIR] [--seed 42] [--experts 8 --shared 1 --top-k 2 --hidden 32 --loss lambdarank]
+//       [--routing-svg OUT.svg] [--threads N]
+//
+// Feature groups are built once, as `hymir train` builds them: the engine's
+// top-`depth` hits per query, the corpus domains (FeatureExtractor::DomainsOf)
+// of the TRAIN queries' hits as the per-domain gate features, and the queries'
+// `domain` field as the training groups' domain labels. Every system is
+// evaluated on its own top-`depth` list (the re-rankers reorder the engine's
+// top-`depth` candidates; nothing below the depth is appended).
+#include <hymir/beir.h>
+#include <hymir/engine.h>
+#include <hymir/features.h>
+#include <hymir/knowledge.h>
+#include <hymir/ranking/metrics.h>
+#include <hymir/ranking/moe_model.h>
+#include <hymir/ranking/moe_trainer.h>
+#include <hymir/ranking/qrels.h>
+#include <hymir/ranking/ranking_data.h>
+#include <hymir/ranking/run.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifdef HYMIR_HAVE_XGBOOST
+#include "bench/xgb_lambdamart.h"
+#endif
+
+namespace {
+
+using namespace hymir;  // NOLINT(google-build-using-namespace): a benchmark program
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Flags {
+  std::string index, queries, train_qrels, test_qrels, kg, routing_svg;
+  size_t depth = 100;
+  uint64_t seed = 42;
+  int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
+  std::string loss = "lambdarank";
+  int epochs = 60, patience = 8;
+  double lr = 2e-3, weight_decay = 1e-4, validation = 0.15, bias_rate = 0.002;
+  size_t batch = 32;
+  bool balance_domains = false;
+  int xgb_rounds = 500;
+  int threads = 0;
+  int speed_reps = 3;
+};
+
+// ---------------------------------------------------------------------------
+// Data: the judged queries of one split, their hits and feature groups.
+
+struct Split {
+  std::string name;
+  std::vector<HybridQuery> queries;
+  std::vector<std::string> domains;  // the queries' `domain` field ("" = none)
+  std::vector<std::vector<SearchHit>> hits;
+  std::vector<ranking::QueryGroup> groups;
+  size_t with_relevant = 0;  // groups with a relevant candidate
+};
+
+// The queries of `records` judged in `qrels` (KG-expanded when `kg` is set).
+Result<Split> SelectQueries(const std::string& name, const std::vector<QueryRecord>& records,
+                            const ranking::Qrels& qrels, const KnowledgeContext* kg) {
+  Split s;
+  s.name = name;
+  for (const QueryRecord& r : records) {
+    if (!qrels.Find(r.id)) continue;
+    HybridQuery q;
+    q.id = r.id;
+    q.text = r.text;
+    if (kg != nullptr) {
+      auto added = kg->ExpandQuery(&q);
+      if (!added.ok()) return added.status();
+    }
+    s.queries.push_back(std::move(q));
+    s.domains.push_back(r.domain.value_or(""));
+  }
+  if (s.queries.empty()) return Status::InvalidArgument(name + " qrels judge none of the queries");
+  return s;
+}
+
+// The top `depth` hits of every query with retriever `retriever` (kAuto: the
+// engine's default), in chunks so that batches stay bounded.
+Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, const std::vector<HybridQuery>& queries,
+                                                     size_t depth, Retriever retriever) {
+  constexpr size_t kChunk = 256;
+  std::vector<std::vector<SearchHit>> out;
+  out.reserve(queries.size());
+  for (size_t start = 0; start < queries.size(); start += kChunk) {
+    std::vector<HybridQuery> chunk(queries.begin() + start,
+                                   queries.begin() + std::min(queries.size(), start + kChunk));
+    for (HybridQuery& q : chunk) {
+      q.k = depth;
+      q.retriever = retriever;
+    }
+    HYMIR_ASSIGN_OR_RETURN(auto part, engine.SearchBatch(chunk));
+    for (auto& h : part) out.push_back(std::move(h));
+  }
+  return out;
+}
+
+// Extracts and labels the groups of `split` (hits already retrieved).
+Status BuildGroups(const FeatureExtractor& extractor, const ranking::Qrels& qrels, int threads, Split& split) {
+  HYMIR_ASSIGN_OR_RETURN(split.groups, extractor.ExtractBatch(split.queries, split.hits, threads));
+  std::map<std::string, int> domain_index;
+  const auto& corpus_domains = extractor.config().domains;
+  for (size_t i = 0; i < corpus_domains.size(); ++i) domain_index[corpus_domains[i]] = static_cast<int>(i);
+  split.with_relevant = 0;
+  for (size_t i = 0; i < split.groups.size(); ++i) {
+    ranking::QueryGroup& g = split.groups[i];
+    if (ranking::LabelGroup(g, qrels) > 0) ++split.with_relevant;
+    auto it = domain_index.find(split.domains[i]);
+    g.domain = it == domain_index.end() ? -1 : it->second;
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// Systems: a score per candidate of every test group, turned into a run.
+
+struct SystemResult {
+  std::string name;
+  std::string detail;  // shape / training summary
+  ranking::Evaluation eval;
+  double train_seconds = 0.0;
+};
+
+// The candidates of `doc_ids` in the order of `scores` (descending; ties keep
+// the earlier candidate first, as GroupNdcg does), as run scores n, n-1, ...
+// so that the evaluation sees exactly this order.
+ranking::ScoredDocs Reorder(const std::vector<std::string>& doc_ids, const std::vector<double>& scores) {
+  std::vector<size_t> order(doc_ids.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  ranking::ScoredDocs out;
+  out.reserve(order.size());
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    out.emplace_back(doc_ids[order[pos]], static_cast<double>(order.size() - pos));
+  }
+  return out;
+}
+
+// A retriever's own hit order.
+ranking::Run RunFromHits(const std::vector<HybridQuery>& queries, const std::vector<std::vector<SearchHit>>& hits) {
+  ranking::Run run;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    std::vector<std::string> ids;
+    std::vector<double> scores;
+    for (const SearchHit& h : hits[i]) {
+      ids.push_back(h.id);
+      scores.push_back(-static_cast<double>(h.rank));
+    }
+    run[queries[i].id] = Reorder(ids, scores);
+  }
+  return run;
+}
+
+ranking::Run RunFromScores(const std::vector<ranking::QueryGroup>& groups,
+                           const std::vector<std::vector<double>>& scores) {
+  ranking::Run run;
+  for (size_t i = 0; i < groups.size(); ++i) run[groups[i].query_id] = Reorder(groups[i].doc_ids, scores[i]);
+  return run;
+}
+
+Result<std::vector<std::vector<double>>> ScoreAll(const ranking::MoeModel& model,
+                                                  const std::vector<ranking::QueryGroup>& groups) {
+  std::vector<std::vector<double>> out;
+  out.reserve(groups.size());
+  for (const ranking::QueryGroup& g : groups) {
+    HYMIR_ASSIGN_OR_RETURN(auto s, model.Score(g));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+struct MoeVariant {
+  std::string name;
+  ranking::MoeConfig shape;
+};
+
+std::vector<MoeVariant> MoeVariants(const Flags& f) {
+  return {
+      {"mlp", {1, 0, 1, f.hidden, f.gate_hidden}},
+      {"moe-dense", {f.experts, 0, f.experts, f.hidden, f.gate_hidden}},
+      {"moe-topk", {f.experts, 0, f.top_k, f.hidden, f.gate_hidden}},
+      {"moe-topk-shared", {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden}},
+  };
+}
+
+// The training options every MoE variant shares (the shape is set per variant).
+ranking::MoeTrainOptions BaseTrainOptions(const Flags& f, ranking::RankingLoss loss) {
+  ranking::MoeTrainOptions o;
+  o.objective.loss = loss;
+  o.learning_rate = f.lr;
+  o.weight_decay = f.weight_decay;
+  o.batch_queries = f.batch;
+  o.max_epochs = f.epochs;
+  o.patience = f.patience;
+  o.validation_fraction = f.validation;
+  o.bias_update_rate = f.bias_rate;
+  o.balance_domains = f.balance_domains;
+  o.seed = f.seed;
+  return o;
+}
+
+std::string ShapeString(const ranking::MoeConfig& c) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "E=%d S=%d K=%d H=%d", c.routed_experts, c.shared_experts, c.top_k, c.expert_hidden);
+  return buf;
+}
+
+struct TrainedMoe {
+  std::string name;
+  ranking::MoeModel model;
+  ranking::TrainReport report;
+  double seconds = 0.0;
+};
+
+Result<TrainedMoe> TrainVariant(const MoeVariant& v, const ranking::FeatureSchema& schema,
+                                const std::vector<ranking::QueryGroup>& train, ranking::MoeTrainOptions options) {
+  options.model = v.shape;
+  std::fprintf(stderr, "[%s] training %s\n", v.name.c_str(), ShapeString(v.shape).c_str());
+  ranking::TrainReport report;
+  const auto t0 = Clock::now();
+  auto model = ranking::TrainMoe(schema, train, options, &report, [&](const ranking::EpochReport& e) {
+    std::fprintf(stderr, "[%s] epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", v.name.c_str(), e.epoch, e.train_loss,
+                 e.validation_ndcg, e.best ? "  *" : "");
+  });
+  if (!model.ok()) return model.status();
+  return TrainedMoe{v.name, std::move(model).value(), std::move(report), Since(t0)};
+}
+
+#ifdef HYMIR_HAVE_XGBOOST
+// Rows of `groups` (those listed in `which`) as an XGBoost matrix: each row is
+// the pair features followed by the query's features (what the gate reads).
+bench::RankingMatrix ToMatrix(const std::vector<ranking::QueryGroup>& groups, const std::vector<size_t>& which,
+                              const ranking::FeatureSchema& schema) {
+  const size_t pd = schema.pair_dim(), qd = schema.query_dim();
+  bench::RankingMatrix m;
+  m.dim = pd + qd;
+  for (size_t gi : which) {
+    const ranking::QueryGroup& g = groups[gi];
+    if (g.size() == 0) continue;
+    m.groups.push_back(static_cast<unsigned>(g.size()));
+    for (size_t i = 0; i < g.size(); ++i) {
+      const double* row = g.row(i, pd);
+      for (size_t j = 0; j < pd; ++j) m.x.push_back(static_cast<float>(row[j]));
+      for (size_t j = 0; j < qd; ++j) m.x.push_back(static_cast<float>(g.query_features[j]));
+      m.labels.push_back(g.labels.empty() ? 0.0f : static_cast<float>(g.labels[i]));
+    }
+  }
+  return m;
+}
+
+struct LambdaMartResult {
+  std::vector<std::vector<double>> scores;  // per test group
+  std::string detail;
+  double seconds = 0.0;
+};
+
+// XGBoost rank:ndcg trained on the TRAIN groups, early-stopped on a seeded
+// `validation` share of them (never on test), scoring the test groups.
+Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSchema& schema,
+                                       const std::vector<ranking::QueryGroup>& train,
+                                       const std::vector<ranking::QueryGroup>& test) {
+  std::vector<size_t> order(train.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(f.seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.validation * train.size())));
+  if (n_valid >= train.size()) return Status::InvalidArgument("lambdamart: too few training queries to hold out");
+  std::vector<size_t> valid_idx(order.begin(), order.begin() + n_valid);
+  std::vector<size_t> train_idx(order.begin() + n_valid, order.end());
+  std::sort(valid_idx.begin(), valid_idx.end());
+  std::sort(train_idx.begin(), train_idx.end());
+
+  bench::XgbParams p;
+  p.rounds = f.xgb_rounds;
+  p.threads = f.threads;
+  p.seed = f.seed;
+  std::fprintf(stderr, "[lambdamart] training on %zu queries, early stopping on %zu (ndcg@10)\n", train_idx.size(),
+               valid_idx.size());
+  const auto t0 = Clock::now();
+  std::string error;
+  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema), ToMatrix(train, valid_idx, schema), p,
+                                           &error, [](int round, double ndcg) {
+                                             if ((round + 1) % 50 == 0) {
+                                               std::fprintf(stderr, "[lambdamart] round %4d  valid ndcg@10 %.4f\n",
+                                                            round + 1, ndcg);
+                                             }
+                                           });
+  if (!model) return Status::Internal("lambdamart: " + error);
+  LambdaMartResult out;
+  out.seconds = Since(t0);
+
+  std::vector<size_t> all(test.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const bench::RankingMatrix m = ToMatrix(test, all, schema);
+  const std::vector<float> pred = model->Predict(m.x.data(), m.rows(), m.dim);
+  if (pred.size() != m.rows()) return Status::Internal("lambdamart: predict: " + model->last_error());
+  size_t at = 0;
+  for (const ranking::QueryGroup& g : test) {
+    out.scores.emplace_back(pred.begin() + at, pred.begin() + at + g.size());
+    at += g.size();
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, best round %d of %d, valid ndcg@10 %.4f",
+                m.dim, model->best_iteration() + 1, model->rounds_trained(), model->best_score());
+  out.detail = buf;
+  return out;
+}
+#endif  // HYMIR_HAVE_XGBOOST
+
+// ---------------------------------------------------------------------------
+// Reporting.
+
+std::vector<std::string> DistinctDomains(const std::vector<std::string>& domains) {
+  std::set<std::string> s;
+  for (const auto& d : domains) {
+    if (!d.empty()) s.insert(d);
+  }
+  return {s.begin(), s.end()};
+}
+
+void PrintQualityTable(const std::vector<SystemResult>& systems, const Split& test) {
+  std::map<std::string, std::string> domain_of;
+  for (size_t i = 0; i < test.queries.size(); ++i) domain_of[test.queries[i].id] = test.domains[i];
+  const std::vector<std::string> domains = DistinctDomains(test.domains);
+
+  std::printf("%-16s", "system");
+  std::vector<int> widths;
+  for (const auto& d : domains) {
+    widths.push_back(std::max<int>(9, static_cast<int>(d.size()) + 1));
+    std::printf("%*s", widths.back(), d.c_str());
+  }
+  if (!domains.empty()) std::printf("%9s", "macro");
+  std::printf("%9s%9s  %s\n", domains.empty() ? "nDCG@10" : "micro", "R@100", "detail");
+  if (!domains.empty()) {
+    std::printf("%-16s", "(queries)");
+    for (size_t j = 0; j < domains.size(); ++j) {
+      size_t n = 0;
+      for (const auto& [qid, qe] : systems.front().eval.per_query) n += domain_of[qid] == domains[j];
+      std::printf("%*zu", widths[j], n);
+    }
+    std::printf("%9s%9zu\n", "", systems.front().eval.num_queries());
+  }
+  for (const SystemResult& s : systems) {
+    std::printf("%-16s", s.name.c_str());
+    if (!domains.empty()) {
+      std::map<std::string, std::pair<double, size_t>> sum;
+      for (const auto& [qid, qe] : s.eval.per_query) {
+        auto& [total, n] = sum[domain_of[qid]];
+        total += qe.values.ndcg_cut_10;
+        ++n;
+      }
+      double macro = 0.0;
+      size_t macro_n = 0;
+      for (size_t j = 0; j < domains.size(); ++j) {
+        const auto it = sum.find(domains[j]);
+        if (it == sum.end() || it->second.second == 0) {
+          std::printf("%*s", widths[j], "-");
+          continue;
+        }
+        const double mean = it->second.first / static_cast<double>(it->second.second);
+        macro += mean;
+        ++macro_n;
+        std::printf("%*.4f", widths[j], mean);
+      }
+      std::printf("%9.4f", macro_n ? macro / static_cast<double>(macro_n) : 0.0);
+    }
+    std::printf("%9.4f%9.4f  %s\n", s.eval.mean.ndcg_cut_10, s.eval.mean.recall_100, s.detail.c_str());
+  }
+}
+
+struct RoutingStats {
+  std::vector<std::string> domains;
+  int experts = 0;
+  std::vector<std::vector<size_t>> counts;  // domain x top-1 expert
+  double mutual_information = 0.0;          // bits
+  double domain_entropy = 0.0;              // bits, H(domain): the MI's ceiling
+  size_t queries = 0;
+};
+
+double Entropy(const std::vector<double>& p) {
+  double h = 0.0;
+  for (double x : p) {
+    if (x > 0) h -= x * std::log2(x);
+  }
+  return h;
+}
+
+Result<RoutingStats> ComputeRouting(const ranking::MoeModel& model, const Split& test) {
+  RoutingStats r;
+  r.domains = DistinctDomains(test.domains);
+  r.experts = model.config().routed_experts;
+  r.counts.assign(r.domains.size(), std::vector<size_t>(static_cast<size_t>(r.experts), 0));
+  for (size_t i = 0; i < test.groups.size(); ++i) {
+    const auto d = std::lower_bound(r.domains.begin(), r.domains.end(), test.domains[i]);
+    if (test.domains[i].empty() || d == r.domains.end() || *d != test.domains[i]) continue;
+    HYMIR_ASSIGN_OR_RETURN(ranking::Routing routing, model.Route(std::span<const double>(test.groups[i].query_features)));
+    if (routing.chosen.empty()) return Status::Internal("Route chose no expert for " + test.groups[i].query_id);
+    ++r.counts[static_cast<size_t>(d - r.domains.begin())][static_cast<size_t>(routing.chosen.front())];
+    ++r.queries;
+  }
+  if (r.queries == 0) return r;
+  const double n = static_cast<double>(r.queries);
+  std::vector<double> pd(r.domains.size(), 0.0), pe(static_cast<size_t>(r.experts), 0.0);
+  for (size_t d = 0; d < r.domains.size(); ++d) {
+    for (size_t e = 0; e < pe.size(); ++e) {
+      pd[d] += static_cast<double>(r.counts[d][e]) / n;
+      pe[e] += static_cast<double>(r.counts[d][e]) / n;
+    }
+  }
+  for (size_t d = 0; d < r.domains.size(); ++d) {
+    for (size_t e = 0; e < pe.size(); ++e) {
+      const double pj = static_cast<double>(r.counts[d][e]) / n;
+      if (pj > 0) r.mutual_information += pj * std::log2(pj / (pd[d] * pe[e]));
+    }
+  }
+  r.domain_entropy = Entropy(pd);
+  return r;
+}
+
+void PrintRouting(const RoutingStats& r, const std::string& model_name) {
+  std::printf("\nrouting of %s on the test queries: share of each domain's queries by top-1 expert\n",
+              model_name.c_str());
+  std::printf("%-12s%7s", "domain", "n");
+  for (int e = 0; e < r.experts; ++e) std::printf("%7s", ("e" + std::to_string(e)).c_str());
+  std::printf("\n");
+  std::vector<size_t> per_expert(static_cast<size_t>(r.experts), 0);
+  for (size_t d = 0; d < r.domains.size(); ++d) {
+    const size_t n = std::accumulate(r.counts[d].begin(), r.counts[d].end(), size_t{0});
+    std::printf("%-12s%7zu", r.domains[d].c_str(), n);
+    for (size_t e = 0; e < per_expert.size(); ++e) {
+      per_expert[e] += r.counts[d][e];
+      std::printf("%7.2f", n ? static_cast<double>(r.counts[d][e]) / static_cast<double>(n) : 0.0);
+    }
+    std::printf("\n");
+  }
+  std::printf("%-12s%7zu", "all", r.queries);
+  for (size_t c : per_expert) {
+    std::printf("%7.2f", r.queries ? static_cast<double>(c) / static_cast<double>(r.queries) : 0.0);
+  }
+  std::printf("\nmutual information I(domain; top-1 expert) = %.3f bits (H(domain) = %.3f bits, ratio %.2f)\n",
+              r.mutual_information, r.domain_entropy,
+              r.domain_entropy > 0 ? r.mutual_information / r.domain_entropy : 0.0);
+}
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// A heat map of the routing matrix: rows domains, columns experts, cell
+// shade = share of the domain's queries whose top-1 expert it is.
+Status WriteRoutingSvg(const RoutingStats& r, const std::string& model_name, const std::string& path) {
+  constexpr int kCellW = 56, kCellH = 30, kLeft = 130, kTop = 64;
+  const int width = kLeft + kCellW * r.experts + 20;
+  const int height = kTop + kCellH * static_cast<int>(r.domains.size()) + 40;
+  std::ofstream out(path);
+  if (!out) return Status::IOError("cannot write " + path);
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  out << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  char title[256];
+  std::snprintf(title, sizeof title, "%s: test queries by domain and top-1 expert (MI %.3f bits of H %.3f)",
+                model_name.c_str(), r.mutual_information, r.domain_entropy);
+  out << "<text x=\"10\" y=\"20\" font-size=\"14\">" << XmlEscape(title) << "</text>\n";
+  for (int e = 0; e < r.experts; ++e) {
+    out << "<text x=\"" << kLeft + e * kCellW + kCellW / 2 << "\" y=\"" << kTop - 8
+        << "\" text-anchor=\"middle\">e" << e << "</text>\n";
+  }
+  for (size_t d = 0; d < r.domains.size(); ++d) {
+    const size_t n = std::accumulate(r.counts[d].begin(), r.counts[d].end(), size_t{0});
+    const int y = kTop + static_cast<int>(d) * kCellH;
+    out << "<text x=\"" << kLeft - 8 << "\" y=\"" << y + kCellH / 2 + 4 << "\" text-anchor=\"end\">"
+        << XmlEscape(r.domains[d]) << " (" << n << ")</text>\n";
+    for (int e = 0; e < r.experts; ++e) {
+      const double share = n ? static_cast<double>(r.counts[d][static_cast<size_t>(e)]) / static_cast<double>(n) : 0.0;
+      const int shade = static_cast<int>(std::lround(255.0 * (1.0 - share)));
+      out << "<rect x=\"" << kLeft + e * kCellW << "\" y=\"" << y << "\" width=\"" << kCellW << "\" height=\""
+          << kCellH << "\" fill=\"rgb(" << shade << "," << shade << ",255)\" stroke=\"#ccc\"/>\n";
+      char label[16];
+      std::snprintf(label, sizeof label, "%.2f", share);
+      out << "<text x=\"" << kLeft + e * kCellW + kCellW / 2 << "\" y=\"" << y + kCellH / 2 + 4
+          << "\" text-anchor=\"middle\" fill=\"" << (share > 0.55 ? "white" : "black") << "\">" << label
+          << "</text>\n";
+    }
+  }
+  out << "</svg>\n";
+  out.close();
+  if (!out) return Status::IOError("cannot write " + path);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// Speed (one thread).
+
+struct Latency {
+  double p50 = 0.0, p99 = 0.0;
+  size_t n = 0;
+};
+
+Latency Percentiles(std::vector<double> v) {
+  Latency l;
+  l.n = v.size();
+  if (v.empty()) return l;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double p) {
+    const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+  };
+  l.p50 = at(0.50);
+  l.p99 = at(0.99);
+  return l;
+}
+
+// The first `n` candidates of `g` (features only).
+ranking::QueryGroup Truncate(const ranking::QueryGroup& g, size_t n, size_t pair_dim) {
+  ranking::QueryGroup t;
+  t.query_id = g.query_id;
+  t.query_features = g.query_features;
+  n = std::min(n, g.size());
+  t.doc_ids.assign(g.doc_ids.begin(), g.doc_ids.begin() + static_cast<std::ptrdiff_t>(n));
+  t.pair_features.assign(g.pair_features.begin(), g.pair_features.begin() + static_cast<std::ptrdiff_t>(n * pair_dim));
+  return t;
+}
+
+// The trained model of that shape when there is one, else a fresh one with
+// the training data's normalisation (scoring cost does not depend on weights).
+Result<const ranking::MoeModel*> SpeedModel(const ranking::MoeConfig& want, const std::vector<TrainedMoe>& trained,
+                                            const ranking::FeatureSchema& schema,
+                                            const std::vector<ranking::QueryGroup>& train, uint64_t seed,
+                                            std::optional<ranking::MoeModel>& storage, std::string* origin) {
+  for (const TrainedMoe& t : trained) {
+    if (t.model.config() == want) {
+      *origin = "trained " + t.name;
+      return &t.model;
+    }
+  }
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel m, ranking::MoeModel::Create(want, schema, seed));
+  m.set_normalization(ranking::FitNormalization(schema, train));
+  storage = std::move(m);
+  *origin = "untrained";
+  return &*storage;
+}
+
+Status ScoringSpeed(const Flags& f, const std::vector<TrainedMoe>& trained, const ranking::FeatureSchema& schema,
+                    const Split& train, const Split& test) {
+  constexpr size_t kCandidates = 100;
+  std::vector<ranking::QueryGroup> groups;
+  for (const ranking::QueryGroup& g : test.groups) {
+    if (g.size() >= kCandidates) groups.push_back(Truncate(g, kCandidates, schema.pair_dim()));
+  }
+  if (groups.empty()) {
+    std::printf("scoring: no test query has %zu candidates (--depth %zu); skipped\n", kCandidates, f.depth);
+    return Status::OK();
+  }
+  const ranking::MoeConfig sparse_cfg{8, 0, 2, f.hidden, f.gate_hidden};
+  const ranking::MoeConfig dense_cfg{8, 0, 8, f.hidden, f.gate_hidden};
+  std::optional<ranking::MoeModel> sparse_storage, dense_storage;
+  std::string sparse_origin, dense_origin;
+  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* sparse,
+                         SpeedModel(sparse_cfg, trained, schema, train.groups, f.seed, sparse_storage, &sparse_origin));
+  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* dense,
+                         SpeedModel(dense_cfg, trained, schema, train.groups, f.seed, dense_storage, &dense_origin));
+
+  std::fprintf(stderr, "speed: scoring %zu groups x %d passes\n", groups.size(), f.speed_reps);
+  for (const auto& g : groups) {  // warm-up
+    HYMIR_RETURN_IF_ERROR(sparse->Score(g).status());
+    HYMIR_RETURN_IF_ERROR(dense->Score(g).status());
+  }
+  std::vector<double> sparse_us, dense_us;
+  for (int rep = 0; rep < f.speed_reps; ++rep) {
+    for (const auto& g : groups) {  // interleaved, so both see the same machine state
+      auto t0 = Clock::now();
+      auto a = sparse->Score(g);
+      sparse_us.push_back(Since(t0) * 1e6);
+      t0 = Clock::now();
+      auto b = dense->Score(g);
+      dense_us.push_back(Since(t0) * 1e6);
+      if (!a.ok()) return a.status();
+      if (!b.ok()) return b.status();
+    }
+  }
+  const Latency ls = Percentiles(sparse_us), ld = Percentiles(dense_us);
+  std::printf("scoring %zu candidates (features given, calling thread), %zu calls each:\n", kCandidates, ls.n);
+  std::printf("  top-2-of-8 %-20s p50 %8.1f us  p99 %8.1f us  (%s)\n", ShapeString(sparse_cfg).c_str(), ls.p50, ls.p99,
+              sparse_origin.c_str());
+  std::printf("  dense-8    %-20s p50 %8.1f us  p99 %8.1f us  (%s)\n", ShapeString(dense_cfg).c_str(), ld.p50, ld.p99,
+              dense_origin.c_str());
+  std::printf("  dense / top-2 ratio: p50 %.2fx  p99 %.2fx\n", ld.p50 / ls.p50, ld.p99 / ls.p99);
+  return Status::OK();
+}
+
+Result<Latency> TimeExtraction(const FeatureExtractor& extractor, const Split& test) {
+  std::vector<double> ms;
+  ms.reserve(test.queries.size());
+  for (size_t i = 0; i < test.queries.size(); ++i) {
+    const auto t0 = Clock::now();
+    auto g = extractor.Extract(test.queries[i], test.hits[i]);
+    ms.push_back(Since(t0) * 1e3);
+    if (!g.ok()) return g.status();
+  }
+  return Percentiles(std::move(ms));
+}
+
+Status ExtractionSpeed(const Engine& engine, const FeatureExtractor& warm, const KnowledgeContext* kg,
+                       const Split& test, size_t depth) {
+  // A fresh extractor has an empty document cache: its first pass analyses
+  // every candidate document once (as a newly opened index does).
+  HYMIR_ASSIGN_OR_RETURN(auto fresh, FeatureExtractor::Create(engine, warm.config(), kg));
+  std::fprintf(stderr, "speed: feature extraction over %zu test queries\n", test.queries.size());
+  HYMIR_ASSIGN_OR_RETURN(Latency cold, TimeExtraction(*fresh, test));
+  HYMIR_ASSIGN_OR_RETURN(Latency hot, TimeExtraction(warm, test));
+  std::printf("feature extraction per query (FeatureExtractor::Extract, top-%zu hits given, 1 thread), %zu queries:\n",
+              depth, cold.n);
+  std::printf("  fresh extractor (document cache empty)  p50 %7.2f ms  p99 %7.2f ms\n", cold.p50, cold.p99);
+  std::printf("  warm extractor (documents cached)       p50 %7.2f ms  p99 %7.2f ms\n", hot.p50, hot.p99);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+
+// The 1/5/15-minute load averages (/proc/loadavg), or "?" off Linux: timings
+// on a shared machine are only as good as its idle share.
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (!(in >> one >> five >> fifteen)) return "?";
+  return one + " " + five + " " + fifteen;
+}
+
+std::string CommandLine(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789_./:=@,+-") == std::string::npos;
+    if (i) out += ' ';
+    if (plain) {
+      out += a;
+    } else {
+      out += '\'';
+      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+Status RunBench(const Flags& f, const std::string& command) {
+  HYMIR_ASSIGN_OR_RETURN(ranking::RankingLoss loss, ranking::ParseRankingLoss(f.loss));
+  if (f.top_k > f.experts) return Status::InvalidArgument("--top-k must not exceed --experts");
+  HYMIR_ASSIGN_OR_RETURN(auto engine_ptr, Engine::Open(f.index));
+  const Engine& engine = *engine_ptr;
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!f.kg.empty()) {
+    HYMIR_ASSIGN_OR_RETURN(kg, KnowledgeContext::Open(f.kg, engine.searcher().analyzer()));
+  }
+  HYMIR_ASSIGN_OR_RETURN(auto records, ReadQueries(f.queries));
+  HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
+  HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
+  HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
+  HYMIR_ASSIGN_OR_RETURN(Split test, SelectQueries("test", records, test_qrels, kg.get()));
+  size_t overlap = 0;
+  {
+    std::set<std::string> ids;
+    for (const auto& q : train.queries) ids.insert(q.id);
+    for (const auto& q : test.queries) overlap += ids.count(q.id);
+  }
+
+  // Features, once for both splits.
+  const auto t_features = Clock::now();
+  std::fprintf(stderr, "retrieving top %zu for %zu train + %zu test queries\n", f.depth, train.queries.size(),
+               test.queries.size());
+  HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
+  HYMIR_ASSIGN_OR_RETURN(test.hits, Retrieve(engine, test.queries, f.depth, Retriever::kAuto));
+  FeatureConfig config;
+  config.kg = kg != nullptr;
+  HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
+  HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
+  const ranking::FeatureSchema& schema = extractor->schema();
+  std::fprintf(stderr, "extracting features (%zu pair + %zu query)\n", schema.pair_dim(), schema.query_dim());
+  HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
+  HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, test_qrels, f.threads, test));
+  const double feature_seconds = Since(t_features);
+
+  std::printf("hymir-rerank-bench\n");
+  std::printf("command: %s\n", command.c_str());
+  std::printf("cores: %u (std::thread::hardware_concurrency); --threads %d; load average %s\n",
+              std::thread::hardware_concurrency(), f.threads, LoadAverage().c_str());
+  std::printf("retriever: %s (engine default%s)%s\n", RetrieverName(engine.ResolveRetriever(test.queries.front())),
+              engine.has_tuned_fusion() ? ", tuned fusion" : ", untuned fusion", kg ? ", KG-expanded queries" : "");
+  std::printf("train: %zu queries judged in %s (%zu with a relevant candidate in the top %zu)\n", train.groups.size(),
+              f.train_qrels.c_str(), train.with_relevant, f.depth);
+  const std::string overlap_note =
+      overlap ? " -- WARNING: " + std::to_string(overlap) + " queries are judged in both" : "";
+  std::printf("test:  %zu queries judged in %s (%zu with a relevant candidate in the top %zu)%s\n",
+              test.groups.size(), f.test_qrels.c_str(), test.with_relevant, f.depth, overlap_note.c_str());
+  std::string domain_list;
+  for (const auto& d : config.domains) domain_list += (domain_list.empty() ? "" : ",") + d;
+  std::printf("features: %zu pair + %zu query (corpus domains from the train hits: %s), built in %.1f s\n",
+              schema.pair_dim(), schema.query_dim(), domain_list.empty() ? "none" : domain_list.c_str(),
+              feature_seconds);
+  std::fflush(stdout);
+
+  // Systems.
+  std::vector<SystemResult> systems;
+  {
+    std::fprintf(stderr, "[bm25] retrieving\n");
+    HYMIR_ASSIGN_OR_RETURN(auto bm25_hits, Retrieve(engine, test.queries, f.depth, Retriever::kBm25));
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromHits(test.queries, bm25_hits)));
+    systems.push_back({"bm25", "retriever alone, its own top " + std::to_string(f.depth), std::move(eval), 0.0});
+    HYMIR_ASSIGN_OR_RETURN(auto hybrid_eval, ranking::Evaluate(test_qrels, RunFromHits(test.queries, test.hits)));
+    systems.push_back({"hybrid", "engine order (fused): the re-rankers' candidates", std::move(hybrid_eval), 0.0});
+  }
+  std::vector<TrainedMoe> trained;
+  const ranking::MoeTrainOptions base = BaseTrainOptions(f, loss);
+  for (const MoeVariant& v : MoeVariants(f)) {
+    HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, train.groups, base));
+    HYMIR_ASSIGN_OR_RETURN(auto scores, ScoreAll(t.model, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, scores)));
+    char detail[200];
+    std::snprintf(detail, sizeof detail, "%s, %zu params, epoch %d/%d, valid %.4f, %.1f s",
+                  ShapeString(v.shape).c_str(), t.model.parameters().size(), t.report.best_epoch, t.report.epochs,
+                  t.report.best_validation_ndcg, t.seconds);
+    systems.push_back({v.name, detail, std::move(eval), t.seconds});
+    trained.push_back(std::move(t));
+  }
+#ifdef HYMIR_HAVE_XGBOOST
+  {
+    HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, schema, train.groups, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, lm.scores)));
+    char secs[32];
+    std::snprintf(secs, sizeof secs, ", %.1f s", lm.seconds);
+    systems.push_back({"lambdamart", lm.detail + secs, std::move(eval), lm.seconds});
+  }
+#else
+  std::fprintf(stderr, "[lambdamart] skipped: built without XGBoost\n");
+#endif
+
+  std::printf("\nnDCG@10 on the test queries (trec_eval semantics, judged queries with a relevant document);\n"
+              "each system evaluated on its own top-%zu list only: the re-rankers reorder the hybrid top-%zu,\n"
+              "nothing below the depth is appended, so their R@100 is the hybrid candidates' recall.\n"
+              "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s.\n"
+              "macro = mean over query domains, micro = mean over queries.\n\n",
+              f.depth, f.depth, f.loss.c_str(), f.lr, f.batch, f.epochs, f.patience, 100 * f.validation,
+              f.balance_domains ? ", domain-balanced" : "");
+#ifndef HYMIR_HAVE_XGBOOST
+  std::printf("(lambdamart: not built, XGBoost was not found)\n");
+#endif
+  PrintQualityTable(systems, test);
+
+  const TrainedMoe& routed = trained.back();  // moe-topk-shared
+  if (!DistinctDomains(test.domains).empty()) {
+    HYMIR_ASSIGN_OR_RETURN(RoutingStats r, ComputeRouting(routed.model, test));
+    PrintRouting(r, routed.name + " (" + ShapeString(routed.model.config()) + ")");
+    if (!f.routing_svg.empty()) {
+      HYMIR_RETURN_IF_ERROR(WriteRoutingSvg(r, routed.name, f.routing_svg));
+      std::printf("routing heat map written to %s\n", f.routing_svg.c_str());
+    }
+  } else {
+    std::printf("\nrouting: the test queries have no `domain` field; no routing matrix%s\n",
+                f.routing_svg.empty() ? "" : " (and no SVG)");
+  }
+  std::fflush(stdout);
+
+  std::printf("\nspeed (1 thread; load average %s before)\n", LoadAverage().c_str());
+  HYMIR_RETURN_IF_ERROR(ScoringSpeed(f, trained, schema, train, test));
+  HYMIR_RETURN_IF_ERROR(ExtractionSpeed(engine, *extractor, kg.get(), test, f.depth));
+  std::printf("load average after: %s\n", LoadAverage().c_str());
+  return Status::OK();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hymir-rerank-bench: bm25, hybrid, MLP, MoE variants and LambdaMART on the same features and splits"};
+  Flags f;
+  app.add_option("--index", f.index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--queries", f.queries, "BEIR queries.jsonl (its `domain` field groups the results)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--train-qrels", f.train_qrels, "Training judgements")->required()->check(CLI::ExistingFile);
+  app.add_option("--test-qrels", f.test_qrels, "Test judgements")->required()->check(CLI::ExistingFile);
+  app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
+      ->check(CLI::Range(size_t{1}, size_t{10000}));
+  app.add_option("--kg", f.kg, "Knowledge graph directory: KG features and query expansion")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--seed", f.seed, "Random seed (default 42)");
+  app.add_option("--experts", f.experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
+  app.add_option("--shared", f.shared, "Shared experts S of moe-topk-shared (default 1)")->check(CLI::Range(0, 64));
+  app.add_option("--top-k", f.top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--hidden", f.hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
+  app.add_option("--gate-hidden", f.gate_hidden, "Gate hidden units; 0 = linear (default)")->check(CLI::Range(0, 4096));
+  app.add_option("--loss", f.loss, "softmax | lambdarank (default lambdarank)")
+      ->check(CLI::IsMember({"softmax", "lambdarank"}));
+  app.add_option("--epochs", f.epochs, "Maximum MoE epochs (default 60)")->check(CLI::Range(1, 100000));
+  app.add_option("--patience", f.patience, "MoE early-stopping patience (default 8)")->check(CLI::Range(1, 100000));
+  app.add_option("--lr", f.lr, "Adam learning rate (default 0.002)")->check(CLI::PositiveNumber);
+  app.add_option("--weight-decay", f.weight_decay, "Decoupled weight decay (default 1e-4)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", f.batch, "Queries per batch (default 32)")->check(CLI::Range(size_t{1}, size_t{1000000}));
+  app.add_option("--validation", f.validation,
+                 "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.15)")
+      ->check(CLI::Range(0.01, 0.9));
+  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--balance-domains", f.balance_domains, "Domain-balanced MoE training (see hymir train)");
+  app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
+  app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--routing-svg", f.routing_svg, "Write the routing heat map (domain x top-1 expert) as SVG");
+  app.add_option("--threads", f.threads, "Feature-extraction and XGBoost threads (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  CLI11_PARSE(app, argc, argv);
+
+  const auto t0 = Clock::now();
+  if (Status s = RunBench(f, CommandLine(argc, argv)); !s.ok()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "hymir-rerank-bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("\ntotal %.1f s\n", Since(t0));
+  return 0;
+}

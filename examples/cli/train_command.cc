@@ -1,0 +1,179 @@
+// hymir train: train the MoE re-ranker on judged training queries.
+#include <hymir/beir.h>
+#include <hymir/engine.h>
+#include <hymir/features.h>
+#include <hymir/knowledge.h>
+#include <hymir/ranking/moe_trainer.h>
+#include <hymir/ranking/qrels.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "examples/cli/commands.h"
+#include "examples/common/app.h"
+
+namespace hymir::cli {
+namespace {
+
+struct TrainFlags {
+  std::string index, queries, qrels, model, kg;
+  int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
+  std::string loss = "softmax";
+  int epochs = 60, patience = 8;
+  double lr = 2e-3, weight_decay = 1e-4, validation = 0.15;
+  size_t batch = 32, depth = 100;
+  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
+  int emb_dims = 16;
+  bool no_domains = false, no_expand = false, balance_domains = false;
+  uint64_t seed = 42;
+  int threads = 0;
+};
+
+int RunTrain(const TrainFlags& f) {
+  auto loss = ranking::ParseRankingLoss(f.loss);
+  if (!loss.ok()) return app::Fail("train", loss.status(), true);
+  auto engine_or = Engine::Open(f.index);
+  if (!engine_or.ok()) return app::Fail("train", engine_or.status());
+  const Engine& engine = **engine_or;
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!f.kg.empty()) {
+    auto k = KnowledgeContext::Open(f.kg, engine.searcher().analyzer());
+    if (!k.ok()) return app::Fail("train", k.status());
+    kg = std::move(k).value();
+  }
+  auto queries = ReadQueries(f.queries);
+  if (!queries.ok()) return app::Fail("train", queries.status());
+  auto qrels = ranking::Qrels::Read(f.qrels);
+  if (!qrels.ok()) return app::Fail("train", qrels.status());
+
+  std::vector<HybridQuery> batch;
+  std::vector<std::string> query_domains;
+  for (const QueryRecord& r : *queries) {
+    if (!qrels->Find(r.id)) continue;  // train only on judged queries
+    HybridQuery q;
+    q.id = r.id;
+    q.text = r.text;
+    if (kg && !f.no_expand) {
+      auto added = kg->ExpandQuery(&q);
+      if (!added.ok()) return app::Fail("train", added.status());
+    }
+    batch.push_back(std::move(q));
+    query_domains.push_back(r.domain.value_or(""));
+  }
+  if (batch.empty()) return app::Fail("train", Status::InvalidArgument(f.qrels + ": judges none of the queries in " + f.queries));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "hymir train: retrieving top %zu for %zu judged queries\n", f.depth, batch.size());
+
+  // The domain list comes from the corpus (documents retrieved for the
+  // training queries); it names the per-domain gate features.
+  FeatureConfig config;
+  config.query_embedding_dims = f.emb_dims;
+  config.kg = kg != nullptr;
+  std::vector<std::vector<SearchHit>> hits;
+  {
+    std::vector<std::vector<SearchHit>> probe;
+    for (size_t start = 0; start < batch.size(); start += 256) {
+      std::vector<HybridQuery> chunk(batch.begin() + start, batch.begin() + std::min(batch.size(), start + 256));
+      for (auto& q : chunk) q.k = f.depth;
+      auto part = engine.SearchBatch(chunk);
+      if (!part.ok()) return app::Fail("train", part.status());
+      for (auto& h : *part) probe.push_back(std::move(h));
+    }
+    hits = std::move(probe);
+  }
+  if (!f.no_domains) {
+    auto domains = FeatureExtractor::DomainsOf(engine, hits);
+    if (!domains.ok()) return app::Fail("train", domains.status());
+    config.domains = std::move(domains).value();
+  }
+  auto extractor = FeatureExtractor::Create(engine, config, kg.get());
+  if (!extractor.ok()) return app::Fail("train", extractor.status());
+  auto groups = (*extractor)->ExtractBatch(batch, hits, f.threads);
+  if (!groups.ok()) return app::Fail("train", groups.status());
+  std::map<std::string, int> domain_index;
+  for (size_t i = 0; i < config.domains.size(); ++i) domain_index[config.domains[i]] = static_cast<int>(i);
+  size_t with_relevant = 0;
+  for (size_t i = 0; i < groups->size(); ++i) {
+    auto& g = (*groups)[i];
+    if (ranking::LabelGroup(g, *qrels) > 0) ++with_relevant;
+    auto it = domain_index.find(query_domains[i]);
+    g.domain = it == domain_index.end() ? -1 : it->second;
+  }
+  const double feature_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr,
+               "hymir train: %zu queries (%zu with a relevant candidate in the top %zu), %zu pair + %zu query "
+               "features, %.1f s\n",
+               groups->size(), with_relevant, f.depth, (*extractor)->schema().pair_dim(),
+               (*extractor)->schema().query_dim(), feature_seconds);
+
+  ranking::MoeTrainOptions o;
+  o.model = {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden};
+  o.objective.loss = *loss;
+  o.objective.balance_loss = f.balance_loss;
+  o.objective.routing_loss = f.routing_loss;
+  o.learning_rate = f.lr;
+  o.weight_decay = f.weight_decay;
+  o.batch_queries = f.batch;
+  o.max_epochs = f.epochs;
+  o.patience = f.patience;
+  o.validation_fraction = f.validation;
+  o.bias_update_rate = f.bias_rate;
+  o.seed = f.seed;
+  o.balance_domains = f.balance_domains;
+  ranking::TrainReport report;
+  auto model = ranking::TrainMoe((*extractor)->schema(), *groups, o, &report, [](const ranking::EpochReport& e) {
+    std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
+                 e.best ? "  *" : "");
+  });
+  if (!model.ok()) return app::Fail("train", model.status(), model.status().IsInvalidArgument());
+  if (Status s = model->Save(f.model); !s.ok()) return app::Fail("train", s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("model %s: E=%d S=%d top-%d hidden %d, best epoch %d of %d, validation nDCG@10 %.4f "
+              "(%zu train / %zu validation queries), %.1f s\n",
+              f.model.c_str(), f.experts, f.shared, f.top_k, f.hidden, report.best_epoch, report.epochs,
+              report.best_validation_ndcg, report.train_queries, report.validation_queries, seconds);
+  return app::kExitOk;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app, int* exit_code) {
+  auto f = std::make_shared<TrainFlags>();
+  CLI::App* cmd = app.add_subcommand("train", "Train the MoE re-ranker from judged training queries");
+  cmd->add_option("--index", f->index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--queries", f->queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--qrels", f->qrels, "Training judgements (BEIR tsv or TREC qrels)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", f->model, "Output model file")->required();
+  cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")->check(CLI::ExistingDirectory);
+  cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion");
+  cmd->add_option("--experts", f->experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
+  cmd->add_option("--shared", f->shared, "Shared experts S (default 1)")->check(CLI::Range(0, 64));
+  cmd->add_option("--top-k", f->top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
+  cmd->add_option("--hidden", f->hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
+  cmd->add_option("--gate-hidden", f->gate_hidden, "Gate hidden units; 0 = linear gate (default)")->check(CLI::Range(0, 4096));
+  cmd->add_option("--loss", f->loss, "softmax | lambdarank (default softmax)")->check(CLI::IsMember({"softmax", "lambdarank"}));
+  cmd->add_option("--epochs", f->epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--patience", f->patience, "Early-stopping patience in epochs (default 8)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--lr", f->lr, "Adam learning rate (default 0.002)")->check(CLI::PositiveNumber);
+  cmd->add_option("--weight-decay", f->weight_decay, "Decoupled weight decay (default 1e-4)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", f->batch, "Queries per batch (default 32)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--validation", f->validation, "Share of training queries held out for early stopping (default 0.15)")
+      ->check(CLI::Range(0.0, 0.9));
+  cmd->add_option("--depth", f->depth, "Candidates per query (default 100, the re-rank depth)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--routing-loss", f->routing_loss, "Supervised routing loss weight from query domains (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bias-rate", f->bias_rate, "Selection-bias update per batch; 0 = off (default 0.002)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_flag("--balance-domains", f->balance_domains,
+                "Weight queries so every domain (queries' `domain` field) counts equally; select on macro nDCG");
+  cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");
+  cmd->add_option("--seed", f->seed, "Random seed (default 42)");
+  cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->callback([f, exit_code] { *exit_code = RunTrain(*f); });
+}
+
+}  // namespace hymir::cli

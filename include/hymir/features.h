@@ -1,0 +1,97 @@
+// FeatureExtractor: the (query, document) and query features a learned
+// re-ranker reads, built by the engine from a query's retrieved candidates.
+//
+// Pair features (per candidate): exact BM25 of title, text and both (from the
+// stored document re-analysed with the index's analyzer and the index's
+// collection statistics, so they equal the retriever's scores), BM25 relative
+// to the list's best, dense cosine (LSA) and its gap to the best, each
+// retriever's reciprocal rank, the fused score and reciprocal rank, query-term
+// coverage (plain, IDF-weighted, title), the densest window covering the
+// matched query terms, adjacent query-bigram matches, document and title
+// length, and, when a knowledge graph is attached, the KG features.
+//
+// Query features (the gate's input, never a domain label): analysed length,
+// IDF mean/max/min/spread, the share of terms unknown to the collection, the
+// first components of the query embedding, and per corpus domain (values of
+// the documents' `domain` field named in the config) the share of the top-20
+// candidates from that domain and that domain's best BM25 relative to the
+// list's best -- a retrieval-based estimate of which domain's term
+// statistics the query matches.
+//
+// The feature list is named by a FeatureConfig and recorded as a
+// ranking::FeatureSchema in every model; an extractor can be rebuilt from a
+// model's schema (ConfigFromSchema), which fails when the schema names
+// features this build does not know.
+//
+// Thread-safety: Extract() may run concurrently from many threads (an
+// internal cache of analysed documents is guarded by a mutex).
+#ifndef HYMIR_FEATURES_H_
+#define HYMIR_FEATURES_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hymir/engine.h"
+#include "hymir/ranking/ranking_data.h"
+#include "hymir/result.h"
+
+namespace hymir {
+
+class KnowledgeContext;  // hymir/knowledge.h
+
+struct FeatureConfig {
+  // Leading query-embedding components fed to the gate (0 = none; clipped to
+  // the vector field's dimension). Default: 16.
+  int query_embedding_dims = 16;
+  // Corpus domains for the per-domain gate features; empty = none.
+  std::vector<std::string> domains;
+  // Add the KG features (needs a KnowledgeContext at extraction).
+  bool kg = false;
+};
+
+class FeatureExtractor {
+ public:
+  // `engine` (and `kg`, when config.kg) must outlive the extractor.
+  // InvalidArgument when config.kg is set without a KnowledgeContext.
+  static Result<std::unique_ptr<FeatureExtractor>> Create(const Engine& engine, FeatureConfig config,
+                                                          const KnowledgeContext* kg = nullptr);
+  // The config that produces `schema`; InvalidArgument naming the first
+  // feature this build cannot compute.
+  static Result<FeatureConfig> ConfigFromSchema(const ranking::FeatureSchema& schema);
+
+  ~FeatureExtractor();
+  const ranking::FeatureSchema& schema() const;
+  const FeatureConfig& config() const;
+
+  // Features of `hits` (a result of engine.Search for `query`, in rank order).
+  // Labels are left empty. NotFound when a hit's document vanished.
+  Result<ranking::QueryGroup> Extract(const HybridQuery& query, const std::vector<SearchHit>& hits) const;
+
+  // Extract() for many queries on `threads` threads (0 = hardware concurrency).
+  Result<std::vector<ranking::QueryGroup>> ExtractBatch(const std::vector<HybridQuery>& queries,
+                                                        const std::vector<std::vector<SearchHit>>& hits,
+                                                        int threads = 0) const;
+
+  // Distinct `domain` values of the documents in `hits` lists (sorted), to
+  // fill FeatureConfig::domains when training.
+  static Result<std::vector<std::string>> DomainsOf(const Engine& engine,
+                                                    const std::vector<std::vector<SearchHit>>& hits);
+
+ private:
+  struct Impl;
+  explicit FeatureExtractor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Retrieves the top `depth` hits of every query (engine.SearchBatch, in
+// chunks) and extracts their features: one group per query, unlabelled.
+// `hits_out` (optional) receives the hit lists.
+Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine, const FeatureExtractor& features,
+                                                            const std::vector<HybridQuery>& queries, size_t depth,
+                                                            int threads = 0,
+                                                            std::vector<std::vector<SearchHit>>* hits_out = nullptr);
+
+}  // namespace hymir
+
+#endif  // HYMIR_FEATURES_H_

@@ -1,0 +1,72 @@
+// hymir::kg::ExpandQuery: extra query terms from the knowledge graph. The
+// query is linked with an EntityLinker; each linked entity contributes its
+// other aliases (synonyms) and the aliases of its neighbours along a few
+// relations (WordNet hypernyms, similar adjectives). The caller analyses the
+// returned surface texts with its own analyzer and adds them to the query
+// with the given weights.
+//
+// Bounded: at most |mentions| * (1 + |relations| * max_neighbors_per_relation)
+// entities are visited, each contributing at most max_aliases_per_entity
+// terms, and at most max_terms terms are returned. Deterministic for a given
+// store: terms are ordered by weight (descending), then by discovery order
+// (mentions left to right, synonyms before neighbours, relations in the order
+// given, neighbours and aliases in store key order).
+//
+// Thread-safety: ExpandQuery may be called concurrently (the store and the
+// linker both allow concurrent reads).
+#ifndef HYMIR_KG_QUERY_EXPANSION_H_
+#define HYMIR_KG_QUERY_EXPANSION_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hymir/kg/entity_linker.h"
+#include "hymir/kg/triple_store.h"
+#include "hymir/result.h"
+
+namespace hymir::kg {
+
+struct ExpansionTerm {
+  std::string text;        // the alias as stored (surface text, not analysed)
+  double weight = 0;       // synonym_weight or neighbor_weight
+  std::string entity;      // the linked entity of the query mention it came from
+  std::string via_entity;  // the entity whose alias `text` is (== entity for synonyms)
+  std::string relation;    // "" for a synonym, else the relation entity -> via_entity
+
+  friend bool operator==(const ExpansionTerm&, const ExpansionTerm&) = default;
+};
+
+struct ExpansionOptions {
+  // Weight of another alias of a linked entity. Default: 0.3.
+  double synonym_weight = 0.3;
+  // Weight of an alias of a neighbour of a linked entity. Default: 0.1.
+  double neighbor_weight = 0.1;
+  // Relations followed from each linked entity (outgoing edges: entity is the
+  // subject). Default: WordNet's hypernym and similar-to pointers.
+  std::vector<std::string> relations = {"wn:hypernym", "wn:similar_to"};
+  // Neighbours taken per (linked entity, relation). Default: 3.
+  size_t max_neighbors_per_relation = 3;
+  // Aliases taken per contributing entity (after skipping). Default: 3.
+  size_t max_aliases_per_entity = 3;
+  // Terms returned at most. Default: 10.
+  size_t max_terms = 10;
+  // Skip aliases whose tokens (linker tokenizer) occur as a contiguous run in
+  // the query: they add nothing the query does not already say. Default: true.
+  bool skip_query_aliases = true;
+};
+
+// Links `query_text` (only each mention's chosen entity is expanded) and
+// returns at most options.max_terms terms. An alias whose token sequence
+// equals that of a term already taken is skipped, as are (with
+// options.skip_query_aliases) aliases occurring in the query and aliases that
+// tokenize to nothing. InvalidArgument for a negative or non-finite weight;
+// store errors are passed on.
+Result<std::vector<ExpansionTerm>> ExpandQuery(const TripleStore& store, const EntityLinker& linker,
+                                               std::string_view query_text,
+                                               const ExpansionOptions& options = {});
+
+}  // namespace hymir::kg
+
+#endif  // HYMIR_KG_QUERY_EXPANSION_H_

@@ -1,0 +1,496 @@
+// FeatureExtractor: pair and query features from retrieved candidates.
+#include "hymir/features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <list>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hymir/index/analyzer.h"
+#include "hymir/index/bm25.h"
+#include "hymir/knowledge.h"
+
+namespace hymir {
+namespace {
+
+// Pair features that do not depend on the config, in schema order.
+const std::vector<std::string>& BasePairFeatures() {
+  static const std::vector<std::string> names = {
+      "bm25_all", "bm25_title", "bm25_text", "bm25_all_rel", "bm25_rrank", "bm25_present",
+      "dense_sim", "dense_gap", "dense_rrank", "fused_score", "fused_rrank",
+      "coverage", "idf_coverage", "title_coverage", "window_density", "bigram_match",
+      "log_doc_len", "log_title_len", "bm25_k12_b75", "bm25_k20_b30", "prf_dense", "prf_lex"};
+  return names;
+}
+const std::vector<std::string>& BaseQueryFeatures() {
+  static const std::vector<std::string> names = {"q_len", "q_idf_mean", "q_idf_max", "q_idf_min",
+                                                 "q_idf_std", "q_oov", "q_top_bm25", "q_bm25_gap"};
+  return names;
+}
+constexpr const char* kEmbPrefix = "q_emb_";
+constexpr const char* kDomainSharePrefix = "q_domain_share:";
+constexpr const char* kDomainBestPrefix = "q_domain_best:";
+constexpr size_t kDomainTop = 20;
+constexpr size_t kPrfDocs = 10;   // feedback documents
+constexpr size_t kPrfTerms = 30;  // feedback terms
+
+struct AnalysedDoc {
+  std::vector<std::string> title, text;
+  std::string domain;
+  std::vector<float> embedding;  // empty when the index has no embedder
+  std::vector<std::string> entities;  // linked KG entities (only with a KG)
+};
+
+double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.empty() || a.size() != b.size()) return 0.0;
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+// Smallest token span of `tokens` containing every distinct term of `terms`
+// that occurs in it; returns matched / span (1 for one matched term, 0 for none).
+double WindowDensity(const std::vector<std::string>& tokens, const std::vector<std::string>& terms) {
+  std::unordered_map<std::string, int> index;
+  for (const auto& t : terms) index.emplace(t, static_cast<int>(index.size()));
+  std::vector<bool> present(index.size(), false);
+  for (const auto& t : tokens) {
+    auto it = index.find(t);
+    if (it != index.end()) present[it->second] = true;
+  }
+  const int matched = static_cast<int>(std::count(present.begin(), present.end(), true));
+  if (matched <= 1) return matched;
+  std::vector<int> count(index.size(), 0);
+  int have = 0;
+  size_t best = tokens.size() + 1, left = 0;
+  for (size_t right = 0; right < tokens.size(); ++right) {
+    auto it = index.find(tokens[right]);
+    if (it == index.end()) continue;
+    if (count[it->second]++ == 0) ++have;
+    while (have == matched) {
+      best = std::min(best, right - left + 1);
+      auto lt = index.find(tokens[left]);
+      if (lt != index.end() && --count[lt->second] == 0) --have;
+      ++left;
+    }
+  }
+  return static_cast<double>(matched) / static_cast<double>(best);
+}
+
+}  // namespace
+
+struct FeatureExtractor::Impl {
+  const Engine* engine = nullptr;
+  const KnowledgeContext* kg = nullptr;
+  FeatureConfig config;
+  ranking::FeatureSchema schema;
+  std::string vector_field;  // "" when no field has an embedder
+  int emb_dims = 0;
+
+  mutable std::mutex cache_mu;
+  mutable std::list<std::string> lru;
+  mutable std::unordered_map<std::string, std::pair<std::shared_ptr<const AnalysedDoc>,
+                                                    std::list<std::string>::iterator>> cache;
+  static constexpr size_t kCacheDocs = 50000;
+
+  Result<std::shared_ptr<const AnalysedDoc>> Doc(const std::string& id) const {
+    {
+      std::lock_guard<std::mutex> g(cache_mu);
+      auto it = cache.find(id);
+      if (it != cache.end()) {
+        lru.splice(lru.begin(), lru, it->second.second);
+        return it->second.first;
+      }
+    }
+    const index::Searcher& s = engine->searcher();
+    HYMIR_ASSIGN_OR_RETURN(Document doc, s.GetDocument(id));
+    auto a = std::make_shared<AnalysedDoc>();
+    a->title = index::Analyze(s.analyzer(), doc.title);
+    a->text = index::Analyze(s.analyzer(), doc.text);
+    a->domain = doc.domain.value_or("");
+    if (!vector_field.empty()) {
+      auto e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
+      if (e.ok()) a->embedding = std::move(e).value();
+    }
+    if (kg) {
+      // Entities linked at index time (`hymir index --kg`), else linked now.
+      auto f = doc.fields.find(kKgEntitiesField);
+      if (f != doc.fields.end()) {
+        size_t b = 0;
+        while (b < f->second.size()) {
+          size_t e = f->second.find(' ', b);
+          if (e == std::string::npos) e = f->second.size();
+          if (e > b) a->entities.push_back(f->second.substr(b, e - b));
+          b = e + 1;
+        }
+      } else {
+        a->entities = kg->LinkEntities(doc.title + "\n" + doc.text);
+      }
+    }
+    std::lock_guard<std::mutex> g(cache_mu);
+    auto it = cache.find(id);
+    if (it != cache.end()) return it->second.first;
+    lru.push_front(id);
+    cache.emplace(id, std::make_pair(a, lru.begin()));
+    if (cache.size() > kCacheDocs) {
+      cache.erase(lru.back());
+      lru.pop_back();
+    }
+    return std::shared_ptr<const AnalysedDoc>(a);
+  }
+};
+
+FeatureExtractor::FeatureExtractor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FeatureExtractor::~FeatureExtractor() = default;
+const ranking::FeatureSchema& FeatureExtractor::schema() const { return impl_->schema; }
+const FeatureConfig& FeatureExtractor::config() const { return impl_->config; }
+
+Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine& engine, FeatureConfig config,
+                                                                   const KnowledgeContext* kg) {
+  if (config.kg && kg == nullptr)
+    return Status::InvalidArgument("features: the KG features need a knowledge graph (--kg DIR)");
+  auto impl = std::make_unique<Impl>();
+  impl->engine = &engine;
+  impl->kg = config.kg ? kg : nullptr;
+  for (const auto& f : engine.searcher().vector_fields()) {
+    if (!f.embedder.empty()) {
+      impl->vector_field = f.name;
+      impl->emb_dims = std::min(std::max(config.query_embedding_dims, 0), static_cast<int>(f.dimension));
+      break;
+    }
+  }
+  if (impl->vector_field.empty() && config.query_embedding_dims > 0) config.query_embedding_dims = 0;
+  else config.query_embedding_dims = impl->emb_dims;
+  impl->schema.pair_features = BasePairFeatures();
+  if (config.kg) {
+    for (const auto& n : KnowledgeContext::PairFeatureNames()) impl->schema.pair_features.push_back(n);
+  }
+  impl->schema.query_features = BaseQueryFeatures();
+  if (config.kg) {
+    for (const auto& n : KnowledgeContext::QueryFeatureNames()) impl->schema.query_features.push_back(n);
+  }
+  for (int i = 0; i < impl->emb_dims; ++i) impl->schema.query_features.push_back(kEmbPrefix + std::to_string(i));
+  for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainSharePrefix + d);
+  for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainBestPrefix + d);
+  impl->config = std::move(config);
+  return std::unique_ptr<FeatureExtractor>(new FeatureExtractor(std::move(impl)));
+}
+
+Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureSchema& schema) {
+  FeatureConfig c;
+  c.query_embedding_dims = 0;
+  std::set<std::string> pair_known(BasePairFeatures().begin(), BasePairFeatures().end());
+  std::set<std::string> query_known(BaseQueryFeatures().begin(), BaseQueryFeatures().end());
+  std::set<std::string> kg_pair(KnowledgeContext::PairFeatureNames().begin(), KnowledgeContext::PairFeatureNames().end());
+  std::set<std::string> kg_query(KnowledgeContext::QueryFeatureNames().begin(),
+                                 KnowledgeContext::QueryFeatureNames().end());
+  for (const auto& n : schema.pair_features) {
+    if (kg_pair.count(n)) c.kg = true;
+    else if (!pair_known.count(n)) return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
+  }
+  for (const auto& n : schema.query_features) {
+    if (query_known.count(n)) continue;
+    if (kg_query.count(n)) c.kg = true;
+    else if (n.rfind(kEmbPrefix, 0) == 0) ++c.query_embedding_dims;
+    else if (n.rfind(kDomainSharePrefix, 0) == 0) c.domains.push_back(n.substr(std::string(kDomainSharePrefix).size()));
+    else if (n.rfind(kDomainBestPrefix, 0) == 0) continue;
+    else return Status::InvalidArgument("model needs unknown query feature \"" + n + "\"");
+  }
+  return c;
+}
+
+Result<std::vector<std::string>> FeatureExtractor::DomainsOf(const Engine& engine,
+                                                             const std::vector<std::vector<SearchHit>>& hits) {
+  std::set<std::string> domains;
+  std::unordered_set<std::string> seen;
+  for (const auto& list : hits) {
+    for (const auto& h : list) {
+      if (!seen.insert(h.id).second) continue;
+      HYMIR_ASSIGN_OR_RETURN(Document d, engine.searcher().GetDocument(h.id));
+      if (d.domain) domains.insert(*d.domain);
+    }
+  }
+  return std::vector<std::string>(domains.begin(), domains.end());
+}
+
+Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
+                                                      const std::vector<SearchHit>& hits) const {
+  const Impl& m = *impl_;
+  const index::Searcher& s = m.engine->searcher();
+  auto stats = s.Statistics();
+  const index::Bm25Params bm25 = query.bm25.bm25;
+  ranking::QueryGroup g;
+  g.query_id = query.id;
+  const std::vector<std::string> terms = index::Analyze(s.analyzer(), query.text);
+  std::vector<std::string> unique = terms;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+
+  // Per-field idf of each distinct term.
+  const char* fields[3] = {"all", "title", "text"};
+  std::map<std::string, std::array<double, 3>> idf;
+  std::vector<double> idf_all;
+  size_t oov = 0;
+  for (const auto& t : unique) {
+    std::array<double, 3> v{};
+    for (int f = 0; f < 3; ++f) v[f] = index::Bm25Idf(stats->DocCount(fields[f]), stats->DocFreq(fields[f], t));
+    idf[t] = v;
+    idf_all.push_back(v[0]);
+    if (stats->DocFreq("all", t) == 0) ++oov;
+  }
+  double avgdl[3];
+  for (int f = 0; f < 3; ++f) avgdl[f] = stats->AverageFieldLength(fields[f]);
+  std::vector<float> qvec;
+  if (!m.vector_field.empty()) {
+    if (!query.vector.empty() && (query.vector_field.empty() || query.vector_field == m.vector_field)) {
+      qvec = query.vector;
+    } else {
+      auto e = s.EmbedText(m.vector_field, query.text);
+      if (e.ok()) qvec = std::move(e).value();
+    }
+  }
+
+  const size_t n = hits.size();
+  const size_t d = m.schema.pair_dim();
+  g.doc_ids.reserve(n);
+  g.pair_features.assign(n * d, 0.0);
+  std::vector<std::shared_ptr<const AnalysedDoc>> docs(n);
+  std::vector<double> bm25_all(n), dense(n);
+  for (size_t i = 0; i < n; ++i) {
+    g.doc_ids.push_back(hits[i].id);
+    HYMIR_ASSIGN_OR_RETURN(docs[i], m.Doc(hits[i].id));
+  }
+  const double total_idf = std::accumulate(idf_all.begin(), idf_all.end(), 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    const AnalysedDoc& a = *docs[i];
+    double* row = g.pair_features.data() + i * d;
+    std::unordered_map<std::string, std::array<uint32_t, 2>> tf;  // title, text
+    for (const auto& t : a.title) if (idf.count(t)) tf[t][0]++;
+    for (const auto& t : a.text) if (idf.count(t)) tf[t][1]++;
+    const double len[3] = {static_cast<double>(a.title.size() + a.text.size()), static_cast<double>(a.title.size()),
+                           static_cast<double>(a.text.size())};
+    double score[3] = {0, 0, 0};
+    double variant[2] = {0, 0};
+    static const index::Bm25Params kVariants[2] = {{1.2, 0.75}, {2.0, 0.3}};
+    size_t matched = 0, title_matched = 0;
+    double idf_matched = 0;
+    for (const auto& t : terms) {  // repeated query terms count repeatedly, as in retrieval
+      auto it = tf.find(t);
+      if (it == tf.end()) continue;
+      const double f[3] = {static_cast<double>(it->second[0] + it->second[1]), static_cast<double>(it->second[0]),
+                           static_cast<double>(it->second[1])};
+      for (int k = 0; k < 3; ++k)
+        if (f[k] > 0) score[k] += idf[t][k] * index::Bm25Tf(f[k], len[k], avgdl[k], bm25);
+      for (int v = 0; v < 2; ++v) variant[v] += idf[t][0] * index::Bm25Tf(f[0], len[0], avgdl[0], kVariants[v]);
+    }
+    for (const auto& t : unique) {
+      auto it = tf.find(t);
+      if (it == tf.end()) continue;
+      ++matched;
+      idf_matched += idf[t][0];
+      if (it->second[0] > 0) ++title_matched;
+    }
+    std::vector<std::string> all_tokens = a.title;
+    all_tokens.insert(all_tokens.end(), a.text.begin(), a.text.end());
+    size_t bigrams = 0, bigram_hits = 0;
+    if (terms.size() >= 2) {
+      std::unordered_set<std::string> doc_bigrams;
+      for (size_t k = 0; k + 1 < all_tokens.size(); ++k) doc_bigrams.insert(all_tokens[k] + '\x1f' + all_tokens[k + 1]);
+      for (size_t k = 0; k + 1 < terms.size(); ++k) {
+        ++bigrams;
+        if (doc_bigrams.count(terms[k] + '\x1f' + terms[k + 1])) ++bigram_hits;
+      }
+    }
+    bm25_all[i] = score[0];
+    dense[i] = !a.embedding.empty() && !qvec.empty() ? Cosine(qvec, a.embedding)
+               : hits[i].vector.present              ? hits[i].vector.score
+                                                     : 0.0;
+    const double u = static_cast<double>(std::max<size_t>(unique.size(), 1));
+    row[0] = score[0];
+    row[1] = score[1];
+    row[2] = score[2];
+    row[4] = hits[i].bm25.present ? 1.0 / hits[i].bm25.rank : 0.0;
+    row[5] = hits[i].bm25.present ? 1.0 : 0.0;
+    row[6] = dense[i];
+    row[8] = hits[i].vector.present ? 1.0 / hits[i].vector.rank : 0.0;
+    row[9] = hits[i].fused.present ? hits[i].fused.score : hits[i].score;
+    row[10] = 1.0 / static_cast<double>(hits[i].fused.present ? hits[i].fused.rank : hits[i].rank);
+    row[11] = matched / u;
+    row[12] = total_idf > 0 ? idf_matched / total_idf : 0.0;
+    row[13] = title_matched / u;
+    row[14] = WindowDensity(all_tokens, unique);
+    row[15] = bigrams ? static_cast<double>(bigram_hits) / bigrams : 0.0;
+    row[16] = std::log1p(len[0]);
+    row[17] = std::log1p(len[1]);
+    row[18] = variant[0];
+    row[19] = variant[1];
+  }
+  // Pseudo-relevance feedback from the top candidates (retrieval order):
+  // cosine to the centroid of their embeddings, and a match score against
+  // the terms that characterise them (RM3-like, query terms excluded).
+  {
+    const size_t top = std::min<size_t>(n, kPrfDocs);
+    std::vector<double> centroid;
+    for (size_t i = 0; i < top; ++i) {
+      const auto& e = docs[i]->embedding;
+      if (e.empty()) continue;
+      if (centroid.empty()) centroid.assign(e.size(), 0.0);
+      if (e.size() != centroid.size()) continue;
+      double norm = 0;
+      for (float x : e) norm += static_cast<double>(x) * x;
+      norm = norm > 0 ? std::sqrt(norm) : 1.0;
+      for (size_t k = 0; k < e.size(); ++k) centroid[k] += e[k] / norm;
+    }
+    std::unordered_map<std::string, double> fb;
+    for (size_t i = 0; i < top; ++i) {
+      const AnalysedDoc& a = *docs[i];
+      const double len = static_cast<double>(a.title.size() + a.text.size());
+      if (len == 0) continue;
+      std::unordered_map<std::string, int> tf;
+      for (const auto& t : a.title) ++tf[t];
+      for (const auto& t : a.text) ++tf[t];
+      for (const auto& [t, c] : tf)
+        if (!idf.count(t)) fb[t] += c / len;
+    }
+    std::vector<std::pair<double, std::string>> ranked_terms;
+    ranked_terms.reserve(fb.size());
+    const uint64_t ndocs = stats->DocCount("all");
+    for (const auto& [t, w] : fb) {
+      const uint64_t df = stats->DocFreq("all", t);
+      if (df < 2) continue;  // terms of one document say nothing about the topic
+      ranked_terms.push_back({w * index::Bm25Idf(ndocs, df), t});
+    }
+    const size_t keep = std::min<size_t>(ranked_terms.size(), kPrfTerms);
+    std::partial_sort(ranked_terms.begin(), ranked_terms.begin() + keep, ranked_terms.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::unordered_map<std::string, double> weights;
+    for (size_t k = 0; k < keep; ++k) weights[ranked_terms[k].second] = ranked_terms[k].first;
+    std::vector<double> lex(n, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      const AnalysedDoc& a = *docs[i];
+      std::unordered_map<std::string, int> tf;
+      for (const auto& t : a.title) if (weights.count(t)) ++tf[t];
+      for (const auto& t : a.text) if (weights.count(t)) ++tf[t];
+      const double len = static_cast<double>(a.title.size() + a.text.size());
+      for (const auto& [t, c] : tf) lex[i] += weights[t] * index::Bm25Tf(c, len, avgdl[0], bm25);
+    }
+    const double best_lex = n ? *std::max_element(lex.begin(), lex.end()) : 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      double* row = g.pair_features.data() + i * d;
+      double cos = 0;
+      if (!centroid.empty() && docs[i]->embedding.size() == centroid.size()) {
+        double ab = 0, aa = 0, bb = 0;
+        for (size_t k = 0; k < centroid.size(); ++k) {
+          ab += centroid[k] * docs[i]->embedding[k];
+          aa += centroid[k] * centroid[k];
+          bb += static_cast<double>(docs[i]->embedding[k]) * docs[i]->embedding[k];
+        }
+        cos = aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+      }
+      row[20] = cos;
+      row[21] = best_lex > 0 ? lex[i] / best_lex : 0.0;
+    }
+  }
+  const double best_bm25 = n ? *std::max_element(bm25_all.begin(), bm25_all.end()) : 0.0;
+  const double best_dense = n ? *std::max_element(dense.begin(), dense.end()) : 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    double* row = g.pair_features.data() + i * d;
+    row[3] = best_bm25 > 0 ? bm25_all[i] / best_bm25 : 0.0;
+    row[7] = dense[i] - best_dense;
+  }
+
+  // Query features.
+  g.query_features.reserve(m.schema.query_dim());
+  const double nt = static_cast<double>(idf_all.size());
+  double mean = nt ? total_idf / nt : 0.0, var = 0;
+  for (double v : idf_all) var += (v - mean) * (v - mean);
+  std::vector<double> sorted_bm25 = bm25_all;
+  std::sort(sorted_bm25.rbegin(), sorted_bm25.rend());
+  const double tenth = sorted_bm25.size() >= 10 ? sorted_bm25[9] : (sorted_bm25.empty() ? 0.0 : sorted_bm25.back());
+  g.query_features = {static_cast<double>(terms.size()),
+                      mean,
+                      nt ? *std::max_element(idf_all.begin(), idf_all.end()) : 0.0,
+                      nt ? *std::min_element(idf_all.begin(), idf_all.end()) : 0.0,
+                      nt ? std::sqrt(var / nt) : 0.0,
+                      unique.empty() ? 0.0 : static_cast<double>(oov) / unique.size(),
+                      best_bm25,
+                      best_bm25 > 0 ? (best_bm25 - tenth) / best_bm25 : 0.0};
+  if (m.kg) {
+    std::vector<std::vector<std::string>> doc_entities(n);
+    for (size_t i = 0; i < n; ++i) doc_entities[i] = docs[i]->entities;
+    HYMIR_ASSIGN_OR_RETURN(auto kgf, m.kg->Features(query.text, doc_entities));
+    for (double v : kgf.query) g.query_features.push_back(v);
+    const size_t base = BasePairFeatures().size(), kd = KnowledgeContext::PairFeatureNames().size();
+    for (size_t i = 0; i < n; ++i)
+      for (size_t k = 0; k < kd; ++k) g.pair_features[i * d + base + k] = kgf.pair[i * kd + k];
+  }
+  for (int i = 0; i < m.emb_dims; ++i) g.query_features.push_back(i < static_cast<int>(qvec.size()) ? qvec[i] : 0.0);
+  if (!m.config.domains.empty()) {
+    std::map<std::string, double> share, best;
+    const size_t top = std::min(n, kDomainTop);
+    for (size_t i = 0; i < top; ++i) share[docs[i]->domain] += 1.0 / static_cast<double>(top);
+    for (size_t i = 0; i < n; ++i) best[docs[i]->domain] = std::max(best[docs[i]->domain], bm25_all[i]);
+    for (const auto& dm : m.config.domains) g.query_features.push_back(share.count(dm) ? share[dm] : 0.0);
+    for (const auto& dm : m.config.domains)
+      g.query_features.push_back(best_bm25 > 0 && best.count(dm) ? best[dm] / best_bm25 : 0.0);
+  }
+  return g;
+}
+
+}  // namespace hymir
+
+#include "src/engine/parallel.h"
+
+namespace hymir {
+
+Result<std::vector<ranking::QueryGroup>> FeatureExtractor::ExtractBatch(
+    const std::vector<HybridQuery>& queries, const std::vector<std::vector<SearchHit>>& hits, int threads) const {
+  if (queries.size() != hits.size())
+    return Status::InvalidArgument("features: " + std::to_string(queries.size()) + " queries but " +
+                                   std::to_string(hits.size()) + " hit lists");
+  std::vector<ranking::QueryGroup> out(queries.size());
+  HYMIR_RETURN_IF_ERROR(internal::ParallelFor(queries.size(), threads, [&](size_t i) -> Status {
+    auto g = Extract(queries[i], hits[i]);
+    if (!g.ok()) return g.status();
+    out[i] = std::move(g).value();
+    return Status::OK();
+  }));
+  return out;
+}
+
+}  // namespace hymir
+
+namespace hymir {
+
+Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine, const FeatureExtractor& features,
+                                                            const std::vector<HybridQuery>& queries, size_t depth,
+                                                            int threads,
+                                                            std::vector<std::vector<SearchHit>>* hits_out) {
+  std::vector<std::vector<SearchHit>> hits;
+  hits.reserve(queries.size());
+  constexpr size_t kChunk = 256;
+  for (size_t start = 0; start < queries.size(); start += kChunk) {
+    std::vector<HybridQuery> chunk(queries.begin() + start,
+                                   queries.begin() + std::min(queries.size(), start + kChunk));
+    for (auto& q : chunk) {
+      q.offset = 0;
+      q.k = depth;
+    }
+    HYMIR_ASSIGN_OR_RETURN(auto part, engine.SearchBatch(chunk));
+    for (auto& h : part) hits.push_back(std::move(h));
+  }
+  HYMIR_ASSIGN_OR_RETURN(auto groups, features.ExtractBatch(queries, hits, threads));
+  if (hits_out) *hits_out = std::move(hits);
+  return groups;
+}
+
+}  // namespace hymir

@@ -1,0 +1,180 @@
+// Features and the MoE re-ranking stage on the bundled sample (MED): the
+// features agree with the retriever's own scores, a trained model re-orders
+// exactly the top `depth` candidates and keeps every stage's score, and a
+// model that needs what the engine cannot give is refused.
+#include "hymir/reranker.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "hymir/beir.h"
+#include "hymir/features.h"
+#include "hymir/ranking/moe_trainer.h"
+#include "hymir/ranking/qrels.h"
+#include "tests/index/lucene/index_fixture.h"
+
+namespace hymir {
+namespace {
+
+using testing::TempDir;
+
+const std::string kSample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
+
+Status BuildSample(const std::string& dir) {
+  HYMIR_ASSIGN_OR_RETURN(auto reader, CorpusReader::Open(kSample + "/corpus.jsonl"));
+  std::vector<Document> docs;
+  Document d;
+  while (true) {
+    HYMIR_ASSIGN_OR_RETURN(bool more, reader->Next(&d));
+    if (!more) break;
+    d.domain = docs.size() % 2 ? "odd" : "even";  // a domain field for the per-domain gate features
+    docs.push_back(d);
+  }
+  return testing::BuildIndex(dir, docs);
+}
+
+class RerankerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    ASSERT_OK(BuildSample(dir_->path()));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static TempDir* dir_;
+};
+TempDir* RerankerTest::dir_ = nullptr;
+
+std::vector<HybridQuery> SampleQueries() {
+  std::vector<HybridQuery> out;
+  auto records = ReadQueries(kSample + "/queries.jsonl");
+  EXPECT_TRUE(records.ok());
+  if (!records.ok()) return out;
+  for (const auto& r : *records) {
+    HybridQuery q;
+    q.id = r.id;
+    q.text = r.text;
+    out.push_back(q);
+  }
+  return out;
+}
+
+TEST_F(RerankerTest, Bm25FeaturesEqualTheRetrieverScores) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, {}));
+  const auto& names = fx->schema().pair_features;
+  const size_t col = std::find(names.begin(), names.end(), "bm25_all") - names.begin();
+  const size_t cov = std::find(names.begin(), names.end(), "coverage") - names.begin();
+  ASSERT_LT(col, names.size());
+  auto queries = SampleQueries();
+  queries.resize(5);
+  std::vector<std::vector<SearchHit>> hits;
+  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, queries, 50, 2, &hits));
+  ASSERT_EQ(groups.size(), 5u);
+  for (size_t q = 0; q < groups.size(); ++q) {
+    const auto& g = groups[q];
+    ASSERT_OK(ranking::ValidateGroup(g, fx->schema()));
+    ASSERT_EQ(g.size(), hits[q].size());
+    for (size_t i = 0; i < g.size(); ++i) {
+      ASSERT_TRUE(hits[q][i].bm25.present);
+      EXPECT_NEAR(g.row(i, names.size())[col], hits[q][i].bm25.score, 1e-6 * (1 + hits[q][i].bm25.score))
+          << "query " << g.query_id << " doc " << g.doc_ids[i];
+      EXPECT_GT(g.row(i, names.size())[cov], 0.0);  // every BM25 hit matches a query term
+      EXPECT_LE(g.row(i, names.size())[cov], 1.0);
+    }
+  }
+}
+
+TEST_F(RerankerTest, SchemaRoundTripsThroughTheConfig) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  FeatureConfig c;
+  c.domains = {"even", "odd"};
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
+  ASSERT_OK_AND_ASSIGN(FeatureConfig back, FeatureExtractor::ConfigFromSchema(fx->schema()));
+  EXPECT_EQ(back.domains, c.domains);
+  EXPECT_FALSE(back.kg);
+  ASSERT_OK_AND_ASSIGN(auto fx2, FeatureExtractor::Create(*engine, back));
+  EXPECT_EQ(fx2->schema(), fx->schema());
+  ranking::FeatureSchema odd = fx->schema();
+  odd.pair_features.push_back("made_up_feature");
+  auto bad = FeatureExtractor::ConfigFromSchema(odd);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("made_up_feature"), std::string::npos);
+  // KG features without a knowledge graph.
+  c.kg = true;
+  EXPECT_TRUE(FeatureExtractor::Create(*engine, c).status().IsInvalidArgument());
+}
+
+TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  FeatureConfig c;
+  c.domains = {"even", "odd"};
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
+  auto queries = SampleQueries();
+  ASSERT_OK_AND_ASSIGN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
+  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, queries, 30, 2));
+  for (auto& g : groups) ranking::LabelGroup(g, qrels);
+  ranking::MoeTrainOptions o;
+  o.model = {.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 8};
+  o.max_epochs = 5;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel model, ranking::TrainMoe(fx->schema(), groups, o));
+  TempDir out;
+  ASSERT_OK(model.Save(out.Sub("model.moe")));
+  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Open(*engine, out.Sub("model.moe")));
+
+  HybridQuery q = queries[0];
+  q.k = 40;
+  RerankOptions ro;
+  ro.depth = 30;
+  ro.keep_features = true;
+  ASSERT_OK_AND_ASSIGN(auto plain, engine->Search(q));
+  ASSERT_OK_AND_ASSIGN(RerankedResult r, reranker->Search(q, ro));
+  ASSERT_EQ(r.hits.size(), plain.size());
+  std::set<std::string> head_plain, head_reranked;
+  for (size_t i = 0; i < 30; ++i) {
+    head_plain.insert(plain[i].id);
+    head_reranked.insert(r.hits[i].id);
+    EXPECT_TRUE(r.hits[i].rerank.present);
+    EXPECT_EQ(r.hits[i].rank, i + 1);
+    EXPECT_TRUE(r.hits[i].bm25.present);
+    EXPECT_TRUE(r.hits[i].fused.present);
+    if (i > 0) EXPECT_GE(r.hits[i - 1].score, r.hits[i].score);
+  }
+  EXPECT_EQ(head_plain, head_reranked);  // the same candidates, re-ordered
+  for (size_t i = 30; i < 40; ++i) {
+    EXPECT_EQ(r.hits[i].id, plain[i].id);  // below the depth: retrieval order
+    EXPECT_FALSE(r.hits[i].rerank.present);
+    EXPECT_LT(r.hits[i].score, r.hits[29].score);
+  }
+  ASSERT_EQ(r.routing.chosen.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto ex, reranker->Explain(r, r.hits[0].id));
+  EXPECT_NEAR(ex.score, r.hits[0].score, 1e-9);
+  // Pagination re-ranks the same window and slices it.
+  q.offset = 5;
+  q.k = 5;
+  ASSERT_OK_AND_ASSIGN(RerankedResult page, reranker->Search(q, ro));
+  ASSERT_EQ(page.hits.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(page.hits[i].id, r.hits[5 + i].id);
+  // Batch equals single.
+  ASSERT_OK_AND_ASSIGN(auto batch, reranker->SearchBatch({queries[0], queries[1]}, ro, 2));
+  q.offset = 0;
+  q.k = 10;
+  ASSERT_OK_AND_ASSIGN(RerankedResult single, reranker->Search(q, ro));
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(batch[0].hits[i].id, single.hits[i].id);
+}
+
+TEST_F(RerankerTest, ModelsNeedingOtherFeaturesAreRefused) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  ranking::FeatureSchema s;
+  s.pair_features = {"bm25_all", "kg_matched"};
+  s.query_features = {"q_len"};
+  ASSERT_OK_AND_ASSIGN(auto model, ranking::MoeModel::Create({}, s, 1));
+  auto r = Reranker::Create(*engine, model);  // KG features, no KG
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  TempDir out;
+  EXPECT_TRUE(Reranker::Open(*engine, out.Sub("absent.moe")).status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace hymir
