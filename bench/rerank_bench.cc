@@ -63,7 +63,7 @@ struct Flags {
   int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
   std::string loss = "lambdarank";
   int epochs = 60, patience = 8;
-  double lr = 2e-3, weight_decay = 1e-4, validation = 0.15, bias_rate = 0.002;
+  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15, bias_rate = 0.0;
   size_t batch = 32;
   bool balance_domains = false;
   int xgb_rounds = 500;
@@ -832,14 +832,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"softmax", "lambdarank"}));
   app.add_option("--epochs", f.epochs, "Maximum MoE epochs (default 60)")->check(CLI::Range(1, 100000));
   app.add_option("--patience", f.patience, "MoE early-stopping patience (default 8)")->check(CLI::Range(1, 100000));
-  app.add_option("--lr", f.lr, "Adam learning rate (default 0.002)")->check(CLI::PositiveNumber);
-  app.add_option("--weight-decay", f.weight_decay, "Decoupled weight decay (default 1e-4)")
+  app.add_option("--lr", f.lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
+  app.add_option("--weight-decay", f.weight_decay, "Decoupled weight decay (default 1e-3)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", f.batch, "Queries per batch (default 32)")->check(CLI::Range(size_t{1}, size_t{1000000}));
   app.add_option("--validation", f.validation,
                  "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.15)")
       ->check(CLI::Range(0.01, 0.9));
-  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
+  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--balance-domains", f.balance_domains, "Domain-balanced MoE training (see hymir train)");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));

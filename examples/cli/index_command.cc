@@ -2,6 +2,7 @@
 #include <hymir/beir.h>
 #include <hymir/index/index_writer.h>
 #include <hymir/index/lsa_embedder.h>
+#include <hymir/knowledge.h>
 
 #include <filesystem>
 
@@ -26,6 +27,7 @@ struct IndexFlags {
   std::string analyzer;
   std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
   std::string embed;                       // lsa:DIM
+  std::string kg;                          // link documents against this KG
   std::string embed_index = "flat";
   int embed_power_iterations = -1;  // -1: LsaOptions default
   int threads = 1;
@@ -131,6 +133,14 @@ int RunIndex(const IndexFlags& flags) {
     if (!f.ok()) return app::Fail("index", f.status(), f.status().IsInvalidArgument());
     options.vector_fields.push_back(*f);
   }
+  // Entity linking at index time: the linked entity ids go to the
+  // document's kg_entities field, where the KG re-ranking features read them.
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty()) {
+    auto k = KnowledgeContext::Open(flags.kg, options.analyzer.value_or(index::AnalyzerKind::kEnglish));
+    if (!k.ok()) return app::Fail("index", k.status());
+    kg = std::move(k).value();
+  }
   auto reader_or = CorpusReader::Open(flags.corpus);
   if (!reader_or.ok()) return app::Fail("index", reader_or.status());
   auto& reader = *reader_or;
@@ -183,7 +193,15 @@ int RunIndex(const IndexFlags& flags) {
       Status s;
       uint64_t n = 0;
       for (const Item& item : docs) {
-        s = writer->Upsert(item.doc);
+        if (kg) {
+          Document linked = item.doc;
+          std::string ids;
+          for (const auto& e : kg->LinkEntities(linked.title + "\n" + linked.text)) ids += (ids.empty() ? "" : " ") + e;
+          linked.fields[kKgEntitiesField] = std::move(ids);
+          s = writer->Upsert(linked);
+        } else {
+          s = writer->Upsert(item.doc);
+        }
         if (!s.ok()) {
           s = s.WithContext(flags.corpus + ":" + std::to_string(item.line));
           break;
@@ -276,6 +294,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
                   "INDEX flat|hnswM|FAISS factory string (repeatable)");
   cmd->add_option("--embed", flags->embed,
                   "Train the built-in embedder on this corpus and fill vector field \"lsa\": lsa:DIM (e.g. lsa:256)");
+  cmd->add_option("--kg", flags->kg, "Link documents against this knowledge graph (entity ids stored in field "
+                                     "kg_entities, read by the KG re-ranking features)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--embed-index", flags->embed_index, "ANN index of the embedded field (default flat)");
   cmd->add_option("--embed-power-iterations", flags->embed_power_iterations,
                   "Power iterations of the LSA randomized SVD (default 0: best retrieval on train splits)")

@@ -49,6 +49,7 @@ struct SearchFlags {
   size_t rerank_depth = 100;
   std::string kg;      // knowledge graph directory
   bool no_expand = false;
+  kg::ExpansionOptions kg_expansion;  // --kg-* flags; defaults are the library's
   int threads = 0;
 };
 
@@ -173,7 +174,13 @@ int RunSearch(const SearchFlags& flags) {
   base.fusion = *fusion;
   std::unique_ptr<KnowledgeContext> kg;
   if (!flags.kg.empty()) {
-    auto k = KnowledgeContext::Open(flags.kg, engine.searcher().analyzer());
+    KnowledgeOptions kopts;
+    kopts.expansion = flags.kg_expansion;
+    // "none" names no relation; a neighbour weight of 0 follows none (the
+    // searcher rejects expansion terms of weight 0).
+    std::erase(kopts.expansion.relations, std::string("none"));
+    if (kopts.expansion.neighbor_weight == 0) kopts.expansion.relations.clear();
+    auto k = KnowledgeContext::Open(flags.kg, engine.searcher().analyzer(), kopts);
     if (!k.ok()) return app::Fail("search", k.status());
     kg = std::move(k).value();
   }
@@ -408,9 +415,29 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--rerank", flags->rerank, "Re-rank with this MoE model (from `hymir train`)")->check(CLI::ExistingFile);
   cmd->add_option("--rerank-depth", flags->rerank_depth, "Candidates re-ranked per query (default 100)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--kg", flags->kg, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
-      ->check(CLI::ExistingDirectory);
+  CLI::Option* kg_opt =
+      cmd->add_option("--kg", flags->kg, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+          ->check(CLI::ExistingDirectory);
   cmd->add_flag("--no-expand", flags->no_expand, "With --kg: no query expansion");
+  cmd->add_option("--kg-synonym-weight", flags->kg_expansion.synonym_weight,
+                  "With --kg: weight of another alias of a linked query entity")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->needs(kg_opt);
+  cmd->add_option("--kg-neighbor-weight", flags->kg_expansion.neighbor_weight,
+                  "With --kg: weight of an alias of a neighbour along --kg-relations (0: follow no relation)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->needs(kg_opt);
+  cmd->add_option("--kg-relations", flags->kg_expansion.relations,
+                  "With --kg: relations followed for neighbours, comma-separated (none: no relation)")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->needs(kg_opt);
+  cmd->add_option("--kg-max-terms", flags->kg_expansion.max_terms, "With --kg: expansion terms per query at most")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str()
+      ->needs(kg_opt);
   cmd->add_option("--threads", flags->threads, "Re-ranking threads for --queries (default: all cores)")
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank (and, with --rerank, the experts)");

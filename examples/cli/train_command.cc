@@ -19,11 +19,11 @@ namespace {
 struct TrainFlags {
   std::string index, queries, qrels, model, kg;
   int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
-  std::string loss = "softmax";
+  std::string loss = "lambdarank";
   int epochs = 60, patience = 8;
-  double lr = 2e-3, weight_decay = 1e-4, validation = 0.15;
+  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15;
   size_t batch = 32, depth = 100;
-  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
+  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.0;
   int emb_dims = 16;
   bool no_domains = false, no_expand = false, balance_domains = false;
   uint64_t seed = 42;
@@ -152,11 +152,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--top-k", f->top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
   cmd->add_option("--hidden", f->hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
   cmd->add_option("--gate-hidden", f->gate_hidden, "Gate hidden units; 0 = linear gate (default)")->check(CLI::Range(0, 4096));
-  cmd->add_option("--loss", f->loss, "softmax | lambdarank (default softmax)")->check(CLI::IsMember({"softmax", "lambdarank"}));
+  cmd->add_option("--loss", f->loss, "lambdarank | softmax (default lambdarank)")->check(CLI::IsMember({"softmax", "lambdarank"}));
   cmd->add_option("--epochs", f->epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
   cmd->add_option("--patience", f->patience, "Early-stopping patience in epochs (default 8)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--lr", f->lr, "Adam learning rate (default 0.002)")->check(CLI::PositiveNumber);
-  cmd->add_option("--weight-decay", f->weight_decay, "Decoupled weight decay (default 1e-4)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", f->lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
+  cmd->add_option("--weight-decay", f->weight_decay, "Decoupled weight decay (default 0.001)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", f->batch, "Queries per batch (default 32)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--validation", f->validation, "Share of training queries held out for early stopping (default 0.15)")
       ->check(CLI::Range(0.0, 0.9));
@@ -164,7 +164,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--routing-loss", f->routing_loss, "Supervised routing loss weight from query domains (default 0)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--bias-rate", f->bias_rate, "Selection-bias update per batch; 0 = off (default 0.002)")
+  cmd->add_option("--bias-rate", f->bias_rate, "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096));

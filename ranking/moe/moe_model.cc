@@ -131,7 +131,14 @@ Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& 
     for (size_t i = 0; i < h * d; ++i) p[i] = s1 * normal(rng);
     double* w2 = p + h * d + h;
     const double s2 = std::sqrt(1.0 / static_cast<double>(h));
-    for (size_t i = 0; i < h; ++i) w2[i] = s2 * normal(rng);
+    // With shared experts, routed experts start with a zero output layer:
+    // the model starts as its shared MLP and the routed experts learn
+    // per-query-type corrections on top of it.
+    const bool zero = config.shared_experts > 0 && x < config.routed_experts;
+    for (size_t i = 0; i < h; ++i) {
+      const double v = s2 * normal(rng);  // drawn either way: same stream for every config
+      w2[i] = zero ? 0.0 : v;
+    }
   }
   double* gp = m.params_.data() + m.GateOffset();
   const size_t gate_weights = g == 0 ? e * q : g * q;

@@ -54,6 +54,10 @@ void CheckGradient(const MoeConfig& config, const ObjectiveOptions& objective) {
   const FeatureSchema schema = Schema(5, 4);
   std::mt19937_64 rng(7);
   auto model = MoeModel::Create(config, schema, 11).value();
+  // Random values in every block (Create zeroes the routed experts' output
+  // layer when there are shared experts, which would hide W1's gradient).
+  std::normal_distribution<double> nd(0.0, 0.5);
+  for (double& p : model.parameters()) p = nd(rng);
   // Non-trivial normalisation and selection bias, as after training.
   Normalization norm;
   norm.pair_mean = {0.1, -0.2, 0.3, 0.0, 0.5};
@@ -270,6 +274,27 @@ TEST(MoeTrainerTest, GatedExpertsSpecialiseByDomainAndBeatASingleMlp) {
   int agree = 0;
   for (const auto& [expert, c] : purest) agree += c;
   EXPECT_GT(agree, static_cast<int>(test.size() * 0.85));
+}
+
+TEST(MoeTrainerTest, SelectionBiasBalancesExpertLoad) {
+  const FeatureSchema schema = Schema(3, 2);
+  auto train = TwoDomainTask(400, 4), test = TwoDomainTask(200, 5);
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 4, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
+  o.max_epochs = 30;
+  o.patience = 30;
+  o.bias_update_rate = 0.02;
+  auto model = TrainMoe(schema, train, o).value();
+  std::vector<int> load(4, 0);
+  for (const auto& g : test) load[model.Route(g.query_features)->chosen[0]]++;
+  // Two domains, four experts: the bias spreads queries over the experts
+  // instead of leaving two of them idle.
+  int used = 0;
+  for (int l : load) used += l > static_cast<int>(test.size() / 10);
+  EXPECT_GE(used, 3) << load[0] << " " << load[1] << " " << load[2] << " " << load[3];
+  EXPECT_LE(*std::max_element(load.begin(), load.end()), static_cast<int>(test.size() * 0.5));
+  const auto& bias = model.selection_bias();
+  EXPECT_TRUE(std::any_of(bias.begin(), bias.end(), [](double b) { return b != 0.0; }));
 }
 
 TEST(MoeTrainerTest, DeterministicGivenTheSeed) {
