@@ -65,7 +65,7 @@ struct Flags {
   int epochs = 60, patience = 8;
   double lr = 1e-3, weight_decay = 1e-3, validation = 0.15, bias_rate = 0.0;
   size_t batch = 32;
-  bool balance_domains = false;
+  bool balance_domains = true;
   int xgb_rounds = 500;
   int threads = 0;
   int speed_reps = 3;
@@ -841,7 +841,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.01, 0.9));
   app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0)")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("--balance-domains", f.balance_domains, "Domain-balanced MoE training (see hymir train)");
+  app.add_flag("--balance-domains,!--no-balance-domains", f.balance_domains, "Domain-balanced MoE training (default on; see hymir train)");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
   app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")
       ->check(CLI::Range(1, 1000));

@@ -64,8 +64,8 @@ base=$(measure bm25)
 echo "train nDCG@10 deltas against plain BM25 (mixed: 1000 queries, macro over 5 domains; scifact: 809 queries)"
 printf "%-5s %-5s %-26s %-3s | %7s %7s %8s | %7s %7s %7s %7s %7s | %8s\n" syn nbr relations max "mixed" macro "d.macro" \
   "d.cacm" "d.cisi" "d.cran" "d.med" "d.scif" "d.scifact"
-printf "%-5s %-5s %-26s %-3s | %7s %7s %8s | %7s %7s %7s %7s %7s | %8s\n" - - "(plain BM25)" - $(echo "$base" |
-  awk '{printf "%.4f %.4f", $1, $2}') - - - - - - "$(echo "$base" | awk '{printf "%.4f", $8}')"
+echo "$base" | awk '{printf "%-5s %-5s %-26s %-3s | %7.4f %7.4f %8s | %7s %7s %7s %7s %7s | %8.4f\n",
+  "-", "-", "(plain BM25)", "-", $1, $2, "-", "-", "-", "-", "-", "-", $8}'
 : >"$work/sweep.tsv"
 for s in $syn_grid; do
   for n in $nb_grid; do

@@ -295,7 +295,9 @@ int RunSearch(const SearchFlags& flags) {
           std::fprintf(stderr, " expert %d (weight %.2f)", reranked.routing.chosen[c], reranked.routing.weights[c]);
         std::fprintf(stderr, "\n");
       }
-      if (kg) {
+      if (!kg) {
+        std::fprintf(stderr, "warning: no knowledge graph configured (--kg DIR): no KG expansion\n");
+      } else {
         std::fprintf(stderr, "KG expansion (%s):", flags.no_expand ? "off" : "on");
         for (const auto& e : expansions)
           std::fprintf(stderr, " \"%s\"x%.2f [%s %s %s]", e.text.c_str(), e.weight, e.entity.c_str(),

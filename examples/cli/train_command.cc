@@ -25,7 +25,7 @@ struct TrainFlags {
   size_t batch = 32, depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.0;
   int emb_dims = 16;
-  bool no_domains = false, no_expand = false, balance_domains = false;
+  bool no_domains = false, no_expand = false, no_balance_domains = false;
   uint64_t seed = 42;
   int threads = 0;
 };
@@ -42,6 +42,7 @@ int RunTrain(const TrainFlags& f) {
     if (!k.ok()) return app::Fail("train", k.status());
     kg = std::move(k).value();
   }
+  if (!kg) std::fprintf(stderr, "warning: no knowledge graph configured (--kg DIR): training without KG features\n");
   auto queries = ReadQueries(f.queries);
   if (!queries.ok()) return app::Fail("train", queries.status());
   auto qrels = ranking::Qrels::Read(f.qrels);
@@ -120,7 +121,7 @@ int RunTrain(const TrainFlags& f) {
   o.validation_fraction = f.validation;
   o.bias_update_rate = f.bias_rate;
   o.seed = f.seed;
-  o.balance_domains = f.balance_domains;
+  o.balance_domains = !f.no_balance_domains;
   ranking::TrainReport report;
   auto model = ranking::TrainMoe((*extractor)->schema(), *groups, o, &report, [](const ranking::EpochReport& e) {
     std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
@@ -168,8 +169,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096));
-  cmd->add_flag("--balance-domains", f->balance_domains,
-                "Weight queries so every domain (queries' `domain` field) counts equally; select on macro nDCG");
+  cmd->add_flag("--no-balance-domains", f->no_balance_domains,
+                "Plain query weights (default: every domain of the queries' `domain` field counts equally, and epochs are selected on macro nDCG)");
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");
   cmd->add_option("--seed", f->seed, "Random seed (default 42)");
   cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));

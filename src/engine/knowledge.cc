@@ -47,8 +47,13 @@ Result<std::vector<kg::ExpansionTerm>> KnowledgeContext::Expand(std::string_view
 
 Result<std::vector<kg::ExpansionTerm>> KnowledgeContext::ExpandQuery(HybridQuery* query) const {
   HYMIR_ASSIGN_OR_RETURN(std::vector<kg::ExpansionTerm> terms, Expand(query->text));
-  for (const auto& t : terms) query->bm25.expansions.push_back({t.text, t.weight});
-  return terms;
+  std::vector<kg::ExpansionTerm> used;
+  for (auto& t : terms) {
+    if (!(t.weight > 0)) continue;  // a zero weight adds nothing (and BM25 refuses it)
+    query->bm25.expansions.push_back({t.text, t.weight});
+    used.push_back(std::move(t));
+  }
+  return used;
 }
 
 const std::vector<std::string>& KnowledgeContext::PairFeatureNames() {

@@ -68,7 +68,9 @@ struct MoeTrainOptions {
   // domain) so every domain (QueryGroup::domain) counts equally, and select
   // the epoch on the macro (per-domain mean) validation nDCG@10. A training
   // set dominated by one domain otherwise teaches the experts that domain.
-  bool balance_domains = false;
+  // No effect when fewer than two domains are labelled. Default: true (best
+  // in two-fold cross-validation on mixed's train split, scripts/select_moe.sh).
+  bool balance_domains = true;
   uint64_t seed = 42;
 };
 

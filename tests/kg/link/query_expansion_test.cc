@@ -43,6 +43,17 @@ class QueryExpansionTest : public ::testing::Test {
     linker_ = std::move(linker).value();
   }
 
+  // Synonyms and hypernym/similar-to neighbours (the defaults follow no
+  // relation): the options the mechanics below are checked with.
+  static ExpansionOptions WithNeighbors() {
+    ExpansionOptions o;
+    o.synonym_weight = 0.3;
+    o.neighbor_weight = 0.1;
+    o.relations = {"wn:hypernym", "wn:similar_to"};
+    o.max_terms = 10;
+    return o;
+  }
+
   std::vector<ExpansionTerm> Expand(std::string_view q, const ExpansionOptions& o = {}) {
     auto r = ExpandQuery(*store_, *linker_, q, o);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -54,8 +65,16 @@ class QueryExpansionTest : public ::testing::Test {
   std::unique_ptr<EntityLinker> linker_;
 };
 
-TEST_F(QueryExpansionTest, SynonymsThenHypernymsWithWeights) {
+TEST_F(QueryExpansionTest, DefaultsAddSynonymsOnly) {
   auto terms = Expand("my dog");
+  ASSERT_EQ(terms.size(), 2u);
+  EXPECT_EQ(terms[0], (ExpansionTerm{"domestic dog", 0.2, "e:dog", "e:dog", ""}));
+  EXPECT_EQ(terms[1], (ExpansionTerm{"Canis familiaris", 0.2, "e:dog", "e:dog", ""}));
+  EXPECT_EQ(ExpansionOptions().max_terms, 5u);
+}
+
+TEST_F(QueryExpansionTest, SynonymsThenHypernymsWithWeights) {
+  auto terms = Expand("my dog", WithNeighbors());
   ASSERT_EQ(terms.size(), 4u);
   EXPECT_EQ(terms[0], (ExpansionTerm{"domestic dog", 0.3, "e:dog", "e:dog", ""}));
   EXPECT_EQ(terms[1], (ExpansionTerm{"Canis familiaris", 0.3, "e:dog", "e:dog", ""}));
@@ -68,6 +87,7 @@ TEST_F(QueryExpansionTest, OptionsChangeWeightsRelationsAndSkips) {
   o.synonym_weight = 0.5;
   o.neighbor_weight = 0.25;
   o.relations = {"wn:part_meronym", "wn:hypernym"};
+  o.max_terms = 10;
   o.skip_query_aliases = false;
   auto terms = Expand("dog", o);
   ASSERT_EQ(terms.size(), 6u);
@@ -79,7 +99,7 @@ TEST_F(QueryExpansionTest, OptionsChangeWeightsRelationsAndSkips) {
   EXPECT_EQ(terms[4].text, "canine");
 
   // A neighbour weight above the synonym weight sorts neighbours first.
-  ExpansionOptions flip;
+  ExpansionOptions flip = WithNeighbors();
   flip.synonym_weight = 0.1;
   flip.neighbor_weight = 0.9;
   auto flipped = Expand("dog", flip);
@@ -90,16 +110,16 @@ TEST_F(QueryExpansionTest, OptionsChangeWeightsRelationsAndSkips) {
 
 TEST_F(QueryExpansionTest, QueryAliasesAndDuplicatesAreSkipped) {
   // Both "dog" and "domestic dog" occur in the query; canine's aliases stay.
-  auto terms = Expand("domestic dog or dog");
+  auto terms = Expand("domestic dog or dog", WithNeighbors());
   std::vector<std::string> texts;
   for (const auto& t : terms) texts.push_back(t.text);
   EXPECT_EQ(texts, (std::vector<std::string>{"Canis familiaris", "canine", "canid"}));
   // The same entity twice contributes once.
-  EXPECT_EQ(Expand("dog dog dog").size(), 4u);
+  EXPECT_EQ(Expand("dog dog dog", WithNeighbors()).size(), 4u);
 }
 
 TEST_F(QueryExpansionTest, Bounded) {
-  ExpansionOptions o;
+  ExpansionOptions o = WithNeighbors();
   o.max_terms = 100;
   auto hub = Expand("hub thing", o);
   // 3 hypernyms (max_neighbors_per_relation) * 3 aliases (max_aliases_per_entity).
@@ -114,7 +134,7 @@ TEST_F(QueryExpansionTest, Bounded) {
   o.max_neighbors_per_relation = 0;
   EXPECT_TRUE(Expand("hub thing", o).empty());
 
-  ExpansionOptions small;
+  ExpansionOptions small = WithNeighbors();
   small.max_terms = 3;
   auto terms = Expand("dog and cat and hub thing", small);
   ASSERT_EQ(terms.size(), 3u);
@@ -131,12 +151,12 @@ TEST_F(QueryExpansionTest, Bounded) {
 }
 
 TEST_F(QueryExpansionTest, DeterministicAcrossCallsAndLinkers) {
-  const auto first = Expand("dog and cat and hub thing");
+  const auto first = Expand("dog and cat and hub thing", WithNeighbors());
   EXPECT_EQ(first.size(), 10u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(Expand("dog and cat and hub thing"), first);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Expand("dog and cat and hub thing", WithNeighbors()), first);
   auto again = EntityLinker::Build(*store_, {});
   ASSERT_TRUE(again.ok());
-  auto other = ExpandQuery(*store_, **again, "dog and cat and hub thing", {});
+  auto other = ExpandQuery(*store_, **again, "dog and cat and hub thing", WithNeighbors());
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(*other, first);
 }
