@@ -26,6 +26,7 @@
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/ranking_data.h>
+#include <hymir/ranking/routing_report.h>
 #include <hymir/ranking/run.h>
 
 #include <CLI/CLI.hpp>
@@ -63,7 +64,7 @@ struct Flags {
   int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
   std::string loss = "lambdarank";
   int epochs = 60, patience = 8;
-  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15, bias_rate = 0.0;
+  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15, bias_rate = 0.002;
   size_t batch = 32;
   bool balance_domains = true;
   int xgb_rounds = 500;
@@ -397,138 +398,18 @@ void PrintQualityTable(const std::vector<SystemResult>& systems, const Split& te
   }
 }
 
-struct RoutingStats {
-  std::vector<std::string> domains;
-  int experts = 0;
-  std::vector<std::vector<size_t>> counts;  // domain x top-1 expert
-  double mutual_information = 0.0;          // bits
-  double domain_entropy = 0.0;              // bits, H(domain): the MI's ceiling
-  size_t queries = 0;
-};
-
-double Entropy(const std::vector<double>& p) {
-  double h = 0.0;
-  for (double x : p) {
-    if (x > 0) h -= x * std::log2(x);
-  }
-  return h;
-}
-
-Result<RoutingStats> ComputeRouting(const ranking::MoeModel& model, const Split& test) {
-  RoutingStats r;
-  r.domains = DistinctDomains(test.domains);
-  r.experts = model.config().routed_experts;
-  r.counts.assign(r.domains.size(), std::vector<size_t>(static_cast<size_t>(r.experts), 0));
+// The routing of `model` on the test queries as the library's routing
+// report (the same matrix, MI and SVG as `hymir eval --routing-plot`).
+Result<ranking::RoutingMatrix> ComputeRouting(const ranking::MoeModel& model, const Split& test) {
+  std::vector<ranking::QueryRouting> routings;
+  std::map<std::string, std::string> domain_of;
   for (size_t i = 0; i < test.groups.size(); ++i) {
-    const auto d = std::lower_bound(r.domains.begin(), r.domains.end(), test.domains[i]);
-    if (test.domains[i].empty() || d == r.domains.end() || *d != test.domains[i]) continue;
-    HYMIR_ASSIGN_OR_RETURN(ranking::Routing routing, model.Route(std::span<const double>(test.groups[i].query_features)));
-    if (routing.chosen.empty()) return Status::Internal("Route chose no expert for " + test.groups[i].query_id);
-    ++r.counts[static_cast<size_t>(d - r.domains.begin())][static_cast<size_t>(routing.chosen.front())];
-    ++r.queries;
+    HYMIR_ASSIGN_OR_RETURN(ranking::Routing r, model.Route(std::span<const double>(test.groups[i].query_features)));
+    routings.push_back({test.groups[i].query_id, r.chosen, r.weights});
+    if (!test.domains[i].empty()) domain_of[test.groups[i].query_id] = test.domains[i];
   }
-  if (r.queries == 0) return r;
-  const double n = static_cast<double>(r.queries);
-  std::vector<double> pd(r.domains.size(), 0.0), pe(static_cast<size_t>(r.experts), 0.0);
-  for (size_t d = 0; d < r.domains.size(); ++d) {
-    for (size_t e = 0; e < pe.size(); ++e) {
-      pd[d] += static_cast<double>(r.counts[d][e]) / n;
-      pe[e] += static_cast<double>(r.counts[d][e]) / n;
-    }
-  }
-  for (size_t d = 0; d < r.domains.size(); ++d) {
-    for (size_t e = 0; e < pe.size(); ++e) {
-      const double pj = static_cast<double>(r.counts[d][e]) / n;
-      if (pj > 0) r.mutual_information += pj * std::log2(pj / (pd[d] * pe[e]));
-    }
-  }
-  r.domain_entropy = Entropy(pd);
-  return r;
+  return ranking::BuildRoutingMatrix(routings, domain_of, model.config().routed_experts);
 }
-
-void PrintRouting(const RoutingStats& r, const std::string& model_name) {
-  std::printf("\nrouting of %s on the test queries: share of each domain's queries by top-1 expert\n",
-              model_name.c_str());
-  std::printf("%-12s%7s", "domain", "n");
-  for (int e = 0; e < r.experts; ++e) std::printf("%7s", ("e" + std::to_string(e)).c_str());
-  std::printf("\n");
-  std::vector<size_t> per_expert(static_cast<size_t>(r.experts), 0);
-  for (size_t d = 0; d < r.domains.size(); ++d) {
-    const size_t n = std::accumulate(r.counts[d].begin(), r.counts[d].end(), size_t{0});
-    std::printf("%-12s%7zu", r.domains[d].c_str(), n);
-    for (size_t e = 0; e < per_expert.size(); ++e) {
-      per_expert[e] += r.counts[d][e];
-      std::printf("%7.2f", n ? static_cast<double>(r.counts[d][e]) / static_cast<double>(n) : 0.0);
-    }
-    std::printf("\n");
-  }
-  std::printf("%-12s%7zu", "all", r.queries);
-  for (size_t c : per_expert) {
-    std::printf("%7.2f", r.queries ? static_cast<double>(c) / static_cast<double>(r.queries) : 0.0);
-  }
-  std::printf("\nmutual information I(domain; top-1 expert) = %.3f bits (H(domain) = %.3f bits, ratio %.2f)\n",
-              r.mutual_information, r.domain_entropy,
-              r.domain_entropy > 0 ? r.mutual_information / r.domain_entropy : 0.0);
-}
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A heat map of the routing matrix: rows domains, columns experts, cell
-// shade = share of the domain's queries whose top-1 expert it is.
-Status WriteRoutingSvg(const RoutingStats& r, const std::string& model_name, const std::string& path) {
-  constexpr int kCellW = 56, kCellH = 30, kLeft = 130, kTop = 64;
-  const int width = kLeft + kCellW * r.experts + 20;
-  const int height = kTop + kCellH * static_cast<int>(r.domains.size()) + 40;
-  std::ofstream out(path);
-  if (!out) return Status::IOError("cannot write " + path);
-  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-      << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  out << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  char title[256];
-  std::snprintf(title, sizeof title, "%s: test queries by domain and top-1 expert (MI %.3f bits of H %.3f)",
-                model_name.c_str(), r.mutual_information, r.domain_entropy);
-  out << "<text x=\"10\" y=\"20\" font-size=\"14\">" << XmlEscape(title) << "</text>\n";
-  for (int e = 0; e < r.experts; ++e) {
-    out << "<text x=\"" << kLeft + e * kCellW + kCellW / 2 << "\" y=\"" << kTop - 8
-        << "\" text-anchor=\"middle\">e" << e << "</text>\n";
-  }
-  for (size_t d = 0; d < r.domains.size(); ++d) {
-    const size_t n = std::accumulate(r.counts[d].begin(), r.counts[d].end(), size_t{0});
-    const int y = kTop + static_cast<int>(d) * kCellH;
-    out << "<text x=\"" << kLeft - 8 << "\" y=\"" << y + kCellH / 2 + 4 << "\" text-anchor=\"end\">"
-        << XmlEscape(r.domains[d]) << " (" << n << ")</text>\n";
-    for (int e = 0; e < r.experts; ++e) {
-      const double share = n ? static_cast<double>(r.counts[d][static_cast<size_t>(e)]) / static_cast<double>(n) : 0.0;
-      const int shade = static_cast<int>(std::lround(255.0 * (1.0 - share)));
-      out << "<rect x=\"" << kLeft + e * kCellW << "\" y=\"" << y << "\" width=\"" << kCellW << "\" height=\""
-          << kCellH << "\" fill=\"rgb(" << shade << "," << shade << ",255)\" stroke=\"#ccc\"/>\n";
-      char label[16];
-      std::snprintf(label, sizeof label, "%.2f", share);
-      out << "<text x=\"" << kLeft + e * kCellW + kCellW / 2 << "\" y=\"" << y + kCellH / 2 + 4
-          << "\" text-anchor=\"middle\" fill=\"" << (share > 0.55 ? "white" : "black") << "\">" << label
-          << "</text>\n";
-    }
-  }
-  out << "</svg>\n";
-  out.close();
-  if (!out) return Status::IOError("cannot write " + path);
-  return Status::OK();
-}
-
-// ---------------------------------------------------------------------------
-// Speed (one thread).
 
 struct Latency {
   double p50 = 0.0, p99 = 0.0;
@@ -788,10 +669,13 @@ Status RunBench(const Flags& f, const std::string& command) {
 
   const TrainedMoe& routed = trained.back();  // moe-topk-shared
   if (!DistinctDomains(test.domains).empty()) {
-    HYMIR_ASSIGN_OR_RETURN(RoutingStats r, ComputeRouting(routed.model, test));
-    PrintRouting(r, routed.name + " (" + ShapeString(routed.model.config()) + ")");
+    HYMIR_ASSIGN_OR_RETURN(ranking::RoutingMatrix r, ComputeRouting(routed.model, test));
+    std::printf("\nrouting of %s (%s) on the test queries\n%s", routed.name.c_str(),
+                ShapeString(routed.model.config()).c_str(), ranking::RoutingMatrixText(r).c_str());
     if (!f.routing_svg.empty()) {
-      HYMIR_RETURN_IF_ERROR(WriteRoutingSvg(r, routed.name, f.routing_svg));
+      std::ofstream out(f.routing_svg);
+      out << ranking::RoutingMatrixSvg(r, "mixture-of-experts routing: " + routed.name);
+      if (!out) return Status::IOError(f.routing_svg + ": cannot write");
       std::printf("routing heat map written to %s\n", f.routing_svg.c_str());
     }
   } else {
@@ -839,7 +723,7 @@ int main(int argc, char** argv) {
   app.add_option("--validation", f.validation,
                  "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.15)")
       ->check(CLI::Range(0.01, 0.9));
-  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0)")
+  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--balance-domains,!--no-balance-domains", f.balance_domains, "Domain-balanced MoE training (default on; see hymir train)");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));

@@ -23,7 +23,7 @@ struct TrainFlags {
   int epochs = 60, patience = 8;
   double lr = 1e-3, weight_decay = 1e-3, validation = 0.15;
   size_t batch = 32, depth = 100;
-  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.0;
+  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
   int emb_dims = 16;
   bool no_domains = false, no_expand = false, no_balance_domains = false;
   uint64_t seed = 42;
@@ -165,7 +165,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--routing-loss", f->routing_loss, "Supervised routing loss weight from query domains (default 0)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--bias-rate", f->bias_rate, "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0)")
+  cmd->add_option("--bias-rate", f->bias_rate, "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096));

@@ -7,29 +7,15 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/testutil/cli_util.h"
 #include "tests/testutil/testutil.h"
 
 namespace {
 
 using hymir::testing::TempDir;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliRun Hymir(const std::string& args) {
-  CliRun r;
-  std::string cmd = hymir::testing::BinDir() + "/hymir " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using hymir::testing::CliRun;
+using hymir::testing::Hymir;
 
 class KgCliTest : public ::testing::Test {
  protected:
