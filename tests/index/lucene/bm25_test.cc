@@ -85,6 +85,35 @@ TEST_F(Bm25Test, RepeatedQueryTermCountsTwice) {
   EXPECT_NEAR(b[0].score, 2 * a[0].score, 1e-12);
 }
 
+TEST_F(Bm25Test, WeightedExpansionsAddTheirWeightedScore) {
+  auto score_of = [&](const TextQuery& q, const std::string& id) {
+    auto hits = searcher_->Search(q);
+    EXPECT_TRUE(hits.ok());
+    for (const auto& h : *hits)
+      if (h.id == id) return h.score;
+    return 0.0;
+  };
+  TextQuery apple, banana, expanded;
+  apple.text = "apple";
+  banana.text = "banana";
+  expanded.text = "apple";
+  expanded.expansions = {{"banana", 0.25}};
+  // d1 has both terms: apple's score plus a quarter of banana's.
+  EXPECT_NEAR(score_of(expanded, "d1"), score_of(apple, "d1") + 0.25 * score_of(banana, "d1"), 1e-12);
+  // d2 is reached through the expansion alone, at a quarter of its banana score.
+  EXPECT_NEAR(score_of(expanded, "d2"), 0.25 * score_of(banana, "d2"), 1e-12);
+  // The pruned path agrees with scoring every posting.
+  ASSERT_OK_AND_ASSIGN(auto pruned, searcher_->Search(expanded));
+  ASSERT_OK_AND_ASSIGN(auto all, searcher_->SearchExhaustive(expanded));
+  ASSERT_EQ(pruned.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(pruned[i].id, all[i].id);
+    EXPECT_NEAR(pruned[i].score, all[i].score, 1e-9);
+  }
+  expanded.expansions = {{"banana", 0.0}};
+  EXPECT_TRUE(searcher_->Search(expanded).status().IsInvalidArgument());
+}
+
 // A collection-statistics override changes the scores exactly as the formula
 // says: the hook a sharded deployment uses for global statistics.
 class DoubledStats final : public CollectionStatistics {
