@@ -26,6 +26,13 @@ CONFIGS=(
   "lambdarank-nobias-balanced|--loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
   "softmax-balanced|--loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
   "lambdarank-bias-slow-balanced|--loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0.002"
+  # Model shapes, with the training defaults chosen above.
+  "shape-e4-k2|--experts 4 --top-k 2"
+  "shape-e16-k2|--experts 16 --top-k 2"
+  "shape-e8-k4|--top-k 4"
+  "shape-e8-k2-s2|--shared 2"
+  "shape-hidden64|--hidden 64"
+  "shape-gate-mlp16|--gate-hidden 16"
 )
 printf "%-34s %8s %8s %8s\n" config fold0 fold1 mean
 for c in "${CONFIGS[@]}"; do

@@ -152,6 +152,18 @@ class LuceneSearcher final : public Searcher {
     });
   }
 
+  Result<std::vector<float>> GetVector(const std::string& field, std::string_view id) const override {
+    auto snap = Current();
+    const internal::VectorStore* store = snap->vectors(field);
+    if (store == nullptr) return Status::InvalidArgument(dir_ + ": unknown vector field \"" + field + "\"");
+    const int64_t slot = store->SlotOf(std::string(id));
+    if (slot < 0 || !store->is_live(slot)) {
+      return Status::NotFound(dir_ + ": document \"" + std::string(id) + "\" has no vector in field \"" + field + "\"");
+    }
+    const float* v = store->vector(slot);
+    return std::vector<float>(v, v + store->spec().dimension);
+  }
+
   std::shared_ptr<const CollectionStatistics> Statistics() const override {
     return std::make_shared<internal::SnapshotStatistics>(Current());
   }

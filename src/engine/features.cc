@@ -118,7 +118,9 @@ struct FeatureExtractor::Impl {
     a->text = index::Analyze(s.analyzer(), doc.text);
     a->domain = doc.domain.value_or("");
     if (!vector_field.empty()) {
-      auto e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
+      // The indexed vector; re-embedding is the fallback (and costs an analysis).
+      auto e = s.GetVector(vector_field, id);
+      if (!e.ok()) e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
       if (e.ok()) a->embedding = std::move(e).value();
     }
     if (kg) {

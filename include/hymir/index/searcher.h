@@ -73,6 +73,11 @@ class Searcher {
   virtual Result<std::vector<std::vector<Hit>>> SearchVectorBatch(const VectorQuery& shared,
                                                                   const std::vector<float>& vectors) const = 0;
 
+  // The stored vector of document `id` in vector field `field` (as indexed:
+  // given in the corpus or computed by the field's embedder). InvalidArgument
+  // for an unknown field, NotFound when the document has no live vector there.
+  virtual Result<std::vector<float>> GetVector(const std::string& field, std::string_view id) const = 0;
+
   // `text` embedded with `field`'s embedder (dimension floats).
   virtual Result<std::vector<float>> EmbedText(const std::string& field, const std::string& text) const = 0;
 

@@ -2,6 +2,8 @@
 // index kind, filters, persistence, corruption and crash consistency.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -172,6 +174,16 @@ TEST_P(VectorKindTest, UpsertAndDeleteAreVisibleAfterCommit) {
     EXPECT_NEAR(after[0].score, 1.0, 1e-4);
     for (const auto& h : after) EXPECT_NE(h.id, top) << "deleted document returned";
   }
+  // GetVector returns the stored vector, and nothing for a deleted document.
+  auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+    return a.size() == b.size() && aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+  };
+  ASSERT_OK_AND_ASSIGN(auto stored, s->GetVector("emb", "v1234"));
+  EXPECT_NEAR(cosine(stored, target), 1.0, 1e-6);  // as given (cosine fields may store it normalised)
+  EXPECT_TRUE(s->GetVector("emb", top).status().IsNotFound());
+  EXPECT_TRUE(s->GetVector("nope", "v1234").status().IsInvalidArgument());
   // Deleting many triggers compaction; results stay right.
   for (int i = 0; i < 1000; ++i) ASSERT_OK(w->Delete("v" + std::to_string(i)));
   ASSERT_OK(w->Commit());
@@ -180,6 +192,8 @@ TEST_P(VectorKindTest, UpsertAndDeleteAreVisibleAfterCommit) {
   ASSERT_OK_AND_ASSIGN(auto rest, s->SearchVector(q));
   for (const auto& h : rest) EXPECT_GE(std::stoi(h.id.substr(1)), 1000) << h.id;
   EXPECT_EQ(rest[0].id, "v1234");
+  ASSERT_OK_AND_ASSIGN(auto after_compaction, s->GetVector("emb", "v1234"));  // slots moved
+  EXPECT_NEAR(cosine(after_compaction, target), 1.0, 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, VectorKindTest, ::testing::Values("flat", "hnsw16", "IVF16,Flat"),
