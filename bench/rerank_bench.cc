@@ -487,15 +487,20 @@ Status ScoringSpeed(const Flags& f, const std::vector<TrainedMoe>& trained, cons
   }
   std::vector<double> sparse_us, dense_us;
   for (int rep = 0; rep < f.speed_reps; ++rep) {
-    for (const auto& g : groups) {  // interleaved, so both see the same machine state
-      auto t0 = Clock::now();
-      auto a = sparse->Score(g);
-      sparse_us.push_back(Since(t0) * 1e6);
-      t0 = Clock::now();
-      auto b = dense->Score(g);
-      dense_us.push_back(Since(t0) * 1e6);
-      if (!a.ok()) return a.status();
-      if (!b.ok()) return b.status();
+    // Interleaved, so both see the same machine state, and alternating which
+    // goes first: the first call after the previous pair's buffers are freed
+    // pays the allocator's page faults, which would otherwise land on one side.
+    for (size_t i = 0; i < groups.size(); ++i) {
+      const auto& g = groups[i];
+      auto time = [&](const ranking::MoeModel* m, std::vector<double>& out) -> Status {
+        const auto t0 = Clock::now();
+        auto r = m->Score(g);
+        out.push_back(Since(t0) * 1e6);
+        return r.status();
+      };
+      const bool sparse_first = (i + static_cast<size_t>(rep)) % 2 == 0;
+      HYMIR_RETURN_IF_ERROR(sparse_first ? time(sparse, sparse_us) : time(dense, dense_us));
+      HYMIR_RETURN_IF_ERROR(sparse_first ? time(dense, dense_us) : time(sparse, sparse_us));
     }
   }
   const Latency ls = Percentiles(sparse_us), ld = Percentiles(dense_us);
