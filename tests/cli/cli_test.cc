@@ -220,6 +220,63 @@ TEST(CliTest, EmbedHybridAndTune) {
   EXPECT_NE(tuned.err.find("[tuned default]"), std::string::npos) << tuned.err;
 }
 
+// The re-ranking contract: train -> model file -> search --rerank (single
+// query with explain, and a TREC run with its routing file) -> eval; bad
+// model files and missing inputs are clear errors.
+TEST(CliTest, TrainAndRerank) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), model = tmp.Sub("moe.model");
+  Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  // Mechanics only (the sample has one split; quality is measured on real train/test splits).
+  Ran tr = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                 Sample("qrels/test.tsv") + " --model " + model + " --experts 4 --top-k 2 --epochs 3 --depth 50");
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_NE(tr.err.find("epoch   1"), std::string::npos) << tr.err;
+  EXPECT_NE(tr.out.find("E=4 S=1 top-2"), std::string::npos) << tr.out;
+  ASSERT_TRUE(std::filesystem::exists(model));
+
+  Ran one = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --rerank " + model + " --explain");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("rerank="), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("experts: #"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("features: "), std::string::npos) << one.out;
+  EXPECT_NE(one.err.find("gate chose expert"), std::string::npos) << one.err;
+  Ran js = Hymir("search --index " + idx + " --query 'lens proteins' --k 2 --rerank " + model + " --explain --json");
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  EXPECT_NE(js.out.find("\"moe\""), std::string::npos) << js.out;
+  EXPECT_NE(js.out.find("\"rerank\""), std::string::npos) << js.out;
+
+  const std::string run = tmp.Sub("moe.trec");
+  Ran batch = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                    Sample("qrels/test.tsv") + " --run " + run + " --rerank " + model + " --rerank-depth 50");
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(CountLines(Slurp(run + ".routing.tsv")), 30u);  // one routing line per judged query
+  Ran ev = Hymir("eval --qrels " + Sample("qrels/test.tsv") + " --run " + run);
+  ASSERT_EQ(ev.exit_code, 0) << ev.err;
+  EXPECT_NE(ev.out.find("ndcg_cut_10"), std::string::npos);
+
+  // A damaged model: exit 1 naming the file; a missing one: exit 2.
+  std::string bytes = Slurp(model);
+  bytes[bytes.size() / 2] ^= 0x10;
+  std::ofstream(tmp.Sub("bad.model"), std::ios::binary) << bytes;
+  Ran bad = Hymir("search --index " + idx + " --query x --rerank " + tmp.Sub("bad.model"));
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("bad.model"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("Corruption"), std::string::npos) << bad.err;
+  EXPECT_EQ(Hymir("search --index " + idx + " --query x --rerank " + tmp.Sub("absent.model")).exit_code, 2);
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  tmp.Sub("absent.tsv") + " --model " + tmp.Sub("m2"))
+                .exit_code,
+            2);
+  // A model trained on an index with a vector field needs one: a BM25-only index is refused.
+  const std::string plain = tmp.Sub("plain");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + plain).exit_code, 0);
+  Ran mismatch = Hymir("search --index " + plain + " --query x --rerank " + model);
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_NE(mismatch.err.find("features"), std::string::npos) << mismatch.err;
+}
+
 // --per-domain and --routing-plot on a hand-made run: 5 judged queries, 4 of
 // them with a domain (bio: q1, q2; fin: q3, q4).
 TEST(CliTest, EvalPerDomainAndRoutingPlot) {
