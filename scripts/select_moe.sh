@@ -33,6 +33,8 @@ CONFIGS=(
   "shape-e8-k2-s2|--shared 2"
   "shape-hidden64|--hidden 64"
   "shape-gate-mlp16|--gate-hidden 16"
+  # Features: experts also see the query features.
+  "pair-query-features|--pair-query-features"
 )
 printf "%-34s %8s %8s %8s\n" config fold0 fold1 mean
 for c in "${CONFIGS[@]}"; do

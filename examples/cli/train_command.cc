@@ -25,7 +25,7 @@ struct TrainFlags {
   size_t batch = 32, depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
   int emb_dims = 16;
-  bool no_domains = false, no_expand = false, no_balance_domains = false;
+  bool no_domains = false, no_expand = false, no_balance_domains = false, pair_query_features = false;
   uint64_t seed = 42;
   int threads = 0;
 };
@@ -71,6 +71,7 @@ int RunTrain(const TrainFlags& f) {
   FeatureConfig config;
   config.query_embedding_dims = f.emb_dims;
   config.kg = kg != nullptr;
+  config.pair_query_features = f.pair_query_features;
   std::vector<std::vector<SearchHit>> hits;
   {
     std::vector<std::vector<SearchHit>> probe;
@@ -171,6 +172,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("--no-balance-domains", f->no_balance_domains,
                 "Plain query weights (default: every domain of the queries' `domain` field counts equally, and epochs are selected on macro nDCG)");
+  cmd->add_flag("--pair-query-features", f->pair_query_features,
+                "Experts also see the query features (copied into every pair row), not only the gate");
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");
   cmd->add_option("--seed", f->seed, "Random seed (default 42)");
   cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));

@@ -48,6 +48,10 @@ struct FeatureConfig {
   std::vector<std::string> domains;
   // Add the KG features (needs a KnowledgeContext at extraction).
   bool kg = false;
+  // Also copy the query features (all but the embedding components) into
+  // every pair row as "x_<name>", so the experts see them too, not only the
+  // gate. Default: false.
+  bool pair_query_features = false;
 };
 
 class FeatureExtractor {

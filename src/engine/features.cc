@@ -35,6 +35,7 @@ const std::vector<std::string>& BaseQueryFeatures() {
 constexpr const char* kEmbPrefix = "q_emb_";
 constexpr const char* kDomainSharePrefix = "q_domain_share:";
 constexpr const char* kDomainBestPrefix = "q_domain_best:";
+constexpr const char* kCopyPrefix = "x_";  // a query feature copied into the pair rows
 constexpr size_t kDomainTop = 20;
 constexpr size_t kPrfDocs = 10;   // feedback documents
 constexpr size_t kPrfTerms = 30;  // feedback terms
@@ -95,6 +96,7 @@ struct FeatureExtractor::Impl {
   ranking::FeatureSchema schema;
   std::string vector_field;  // "" when no field has an embedder
   int emb_dims = 0;
+  std::vector<std::pair<size_t, size_t>> copy_cols;  // (pair column, query feature) copies
 
   mutable std::mutex cache_mu;
   mutable std::list<std::string> lru;
@@ -183,6 +185,14 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   for (int i = 0; i < impl->emb_dims; ++i) impl->schema.query_features.push_back(kEmbPrefix + std::to_string(i));
   for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainSharePrefix + d);
   for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainBestPrefix + d);
+  if (config.pair_query_features) {
+    for (size_t q = 0; q < impl->schema.query_features.size(); ++q) {
+      const std::string& name = impl->schema.query_features[q];
+      if (name.rfind(kEmbPrefix, 0) == 0) continue;
+      impl->copy_cols.push_back({impl->schema.pair_features.size(), q});
+      impl->schema.pair_features.push_back(kCopyPrefix + name);
+    }
+  }
   impl->config = std::move(config);
   return std::unique_ptr<FeatureExtractor>(new FeatureExtractor(std::move(impl)));
 }
@@ -196,7 +206,8 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
   std::set<std::string> kg_query(KnowledgeContext::QueryFeatureNames().begin(),
                                  KnowledgeContext::QueryFeatureNames().end());
   for (const auto& n : schema.pair_features) {
-    if (kg_pair.count(n)) c.kg = true;
+    if (n.rfind(kCopyPrefix, 0) == 0) c.pair_query_features = true;
+    else if (kg_pair.count(n)) c.kg = true;
     else if (!pair_known.count(n)) return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
   }
   for (const auto& n : schema.query_features) {
@@ -445,6 +456,8 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
     for (const auto& dm : m.config.domains)
       g.query_features.push_back(best_bm25 > 0 && best.count(dm) ? best[dm] / best_bm25 : 0.0);
   }
+  for (const auto& [col, q] : m.copy_cols)
+    for (size_t i = 0; i < n; ++i) g.pair_features[i * d + col] = g.query_features[q];
   return g;
 }
 

@@ -100,6 +100,22 @@ TEST_F(RerankerTest, SchemaRoundTripsThroughTheConfig) {
   auto bad = FeatureExtractor::ConfigFromSchema(odd);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("made_up_feature"), std::string::npos);
+  // Query features copied into the pair rows: named x_<query feature>, equal to it in every row.
+  c.pair_query_features = true;
+  ASSERT_OK_AND_ASSIGN(auto fx3, FeatureExtractor::Create(*engine, c));
+  ASSERT_OK_AND_ASSIGN(FeatureConfig back3, FeatureExtractor::ConfigFromSchema(fx3->schema()));
+  EXPECT_TRUE(back3.pair_query_features);
+  const auto& pn = fx3->schema().pair_features;
+  const size_t xcol = std::find(pn.begin(), pn.end(), "x_q_len") - pn.begin();
+  ASSERT_LT(xcol, pn.size());
+  const auto& qn = fx3->schema().query_features;
+  const size_t qcol = std::find(qn.begin(), qn.end(), "q_len") - qn.begin();
+  auto queries = SampleQueries();
+  queries.resize(2);
+  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx3, queries, 10, 1));
+  for (const auto& g : groups)
+    for (size_t i = 0; i < g.size(); ++i) EXPECT_EQ(g.row(i, pn.size())[xcol], g.query_features[qcol]);
+  c.pair_query_features = false;
   // KG features without a knowledge graph.
   c.kg = true;
   EXPECT_TRUE(FeatureExtractor::Create(*engine, c).status().IsInvalidArgument());
