@@ -64,7 +64,7 @@ struct Flags {
   int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
   std::string loss = "lambdarank";
   int epochs = 60, patience = 8;
-  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15, bias_rate = 0.002;
+  double lr = 1e-3, weight_decay = 1e-3, validation = 0.3, bias_rate = 0.002;
   size_t batch = 32;
   bool balance_domains = true;
   int xgb_rounds = 500;
@@ -726,7 +726,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", f.batch, "Queries per batch (default 32)")->check(CLI::Range(size_t{1}, size_t{1000000}));
   app.add_option("--validation", f.validation,
-                 "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.15)")
+                 "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.3)")
       ->check(CLI::Range(0.01, 0.9));
   app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
       ->check(CLI::NonNegativeNumber);

@@ -5,6 +5,8 @@
 # configuration. The test split is never read.
 #   scripts/select_moe.sh INDEX [DATA_DIR] [WORK_DIR] -- extra configs are in CONFIGS below
 # INDEX: mixed indexed with --embed lsa:256. SELECT_ONLY=REGEX runs only matching configs.
+# Every row but validation-30 pins the validation share at 0.15, the value used
+# when the rows were run (the default became 0.3 after the last round).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 index=$1
@@ -15,26 +17,29 @@ hymir=$here/build/bin/hymir
 awk -F'\t' 'NR==1 {print > "'"$work"'/fold0.tsv"; print > "'"$work"'/fold1.tsv"; next}
   !($1 in f) {f[$1] = n++ % 2} {print > ("'"$work"'/fold" f[$1] ".tsv")}' "$data/qrels/train.tsv"
 CONFIGS=(
-  "softmax|--no-balance-domains --loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
-  "softmax-nobias|--no-balance-domains --loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
-  "lambdarank|--no-balance-domains --loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
-  "lambdarank-nobias|--no-balance-domains --loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
-  "lambdarank-nobias-slow|--no-balance-domains --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0"
-  "lambdarank-bias-slow|--no-balance-domains --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0.002"
-  "softmax-nobias-slow|--no-balance-domains --loss softmax --lr 0.001 --weight-decay 0.001 --bias-rate 0"
-  "lambdarank-nobias-slow-balanced|--loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0"
-  "lambdarank-nobias-balanced|--loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
-  "softmax-balanced|--loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
-  "lambdarank-bias-slow-balanced|--loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0.002"
+  "softmax|--validation 0.15 --no-balance-domains --loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
+  "softmax-nobias|--validation 0.15 --no-balance-domains --loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
+  "lambdarank|--validation 0.15 --no-balance-domains --loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
+  "lambdarank-nobias|--validation 0.15 --no-balance-domains --loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
+  "lambdarank-nobias-slow|--validation 0.15 --no-balance-domains --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0"
+  "lambdarank-bias-slow|--validation 0.15 --no-balance-domains --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0.002"
+  "softmax-nobias-slow|--validation 0.15 --no-balance-domains --loss softmax --lr 0.001 --weight-decay 0.001 --bias-rate 0"
+  "lambdarank-nobias-slow-balanced|--validation 0.15 --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0"
+  "lambdarank-nobias-balanced|--validation 0.15 --loss lambdarank --lr 0.002 --weight-decay 0.0001 --bias-rate 0"
+  "softmax-balanced|--validation 0.15 --loss softmax --lr 0.002 --weight-decay 0.0001 --bias-rate 0.002"
+  "lambdarank-bias-slow-balanced|--validation 0.15 --loss lambdarank --lr 0.001 --weight-decay 0.001 --bias-rate 0.002"
   # Model shapes, with the training defaults chosen above.
-  "shape-e4-k2|--experts 4 --top-k 2"
-  "shape-e16-k2|--experts 16 --top-k 2"
-  "shape-e8-k4|--top-k 4"
-  "shape-e8-k2-s2|--shared 2"
-  "shape-hidden64|--hidden 64"
-  "shape-gate-mlp16|--gate-hidden 16"
+  "shape-e4-k2|--validation 0.15 --experts 4 --top-k 2"
+  "shape-e16-k2|--validation 0.15 --experts 16 --top-k 2"
+  "shape-e8-k4|--validation 0.15 --top-k 4"
+  "shape-e8-k2-s2|--validation 0.15 --shared 2"
+  "shape-hidden64|--validation 0.15 --hidden 64"
+  "shape-gate-mlp16|--validation 0.15 --gate-hidden 16"
   # Features: experts also see the query features.
-  "pair-query-features|--pair-query-features"
+  "pair-query-features|--validation 0.15 --pair-query-features"
+  # Early stopping: a larger validation slice, more patience.
+  "validation-30|--validation 0.3"
+  "patience-20|--validation 0.15 --patience 20"
 )
 printf "%-34s %8s %8s %8s\n" config fold0 fold1 mean
 for c in "${CONFIGS[@]}"; do

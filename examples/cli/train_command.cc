@@ -21,7 +21,7 @@ struct TrainFlags {
   int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
   std::string loss = "lambdarank";
   int epochs = 60, patience = 8;
-  double lr = 1e-3, weight_decay = 1e-3, validation = 0.15;
+  double lr = 1e-3, weight_decay = 1e-3, validation = 0.3;
   size_t batch = 32, depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
   int emb_dims = 16;
@@ -160,7 +160,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--lr", f->lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
   cmd->add_option("--weight-decay", f->weight_decay, "Decoupled weight decay (default 0.001)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", f->batch, "Queries per batch (default 32)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--validation", f->validation, "Share of training queries held out for early stopping (default 0.15)")
+  cmd->add_option("--validation", f->validation, "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--depth", f->depth, "Candidates per query (default 100, the re-rank depth)")->check(CLI::Range(1, 10000));
   cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")->check(CLI::NonNegativeNumber);

@@ -57,7 +57,9 @@ struct MoeTrainOptions {
   size_t batch_queries = 32;
   int max_epochs = 60;
   int patience = 8;               // epochs without a better validation nDCG@10
-  double validation_fraction = 0.15;  // of the training queries, held out for early stopping
+  // Share of the training queries held out (stratified by domain) for early
+  // stopping. Default 0.3 (two-fold CV on mixed train: 0.4840 vs 0.4814 at 0.15).
+  double validation_fraction = 0.3;
   // Aux-loss-free balancing: after each batch the selection bias of an
   // under-loaded expert rises by this much and of an over-loaded one falls.
   // 0 disables it. Default 0.002: with domain balancing it had the best
