@@ -164,7 +164,7 @@ void AddKgLinkCommand(CLI::App& kg, int* exit_code);  // kg_link_command.cc
 
 void AddKgCommand(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<KgFlags>();
-  CLI::App* kg = app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats");
+  CLI::App* kg = app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats, link, embed");
   kg->require_subcommand(1);
   AddKgEmbedCommand(*kg, exit_code);  // `kg embed`, in kg_embed_command.cc
   AddKgLinkCommand(*kg, exit_code);  // `kg link`, in kg_link_command.cc
