@@ -106,38 +106,17 @@ Result<Split> SelectQueries(const std::string& name, const std::vector<QueryReco
 }
 
 // The top `depth` hits of every query with retriever `retriever` (kAuto: the
-// engine's default), in chunks so that batches stay bounded.
-Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, const std::vector<HybridQuery>& queries,
+// engine's default).
+Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, std::vector<HybridQuery> queries,
                                                      size_t depth, Retriever retriever) {
-  constexpr size_t kChunk = 256;
-  std::vector<std::vector<SearchHit>> out;
-  out.reserve(queries.size());
-  for (size_t start = 0; start < queries.size(); start += kChunk) {
-    std::vector<HybridQuery> chunk(queries.begin() + start,
-                                   queries.begin() + std::min(queries.size(), start + kChunk));
-    for (HybridQuery& q : chunk) {
-      q.k = depth;
-      q.retriever = retriever;
-    }
-    HYMIR_ASSIGN_OR_RETURN(auto part, engine.SearchBatch(chunk));
-    for (auto& h : part) out.push_back(std::move(h));
-  }
-  return out;
+  for (HybridQuery& q : queries) q.retriever = retriever;
+  return RetrieveCandidates(engine, queries, depth);
 }
 
 // Extracts and labels the groups of `split` (hits already retrieved).
 Status BuildGroups(const FeatureExtractor& extractor, const ranking::Qrels& qrels, int threads, Split& split) {
   HYMIR_ASSIGN_OR_RETURN(split.groups, extractor.ExtractBatch(split.queries, split.hits, threads));
-  std::map<std::string, int> domain_index;
-  const auto& corpus_domains = extractor.config().domains;
-  for (size_t i = 0; i < corpus_domains.size(); ++i) domain_index[corpus_domains[i]] = static_cast<int>(i);
-  split.with_relevant = 0;
-  for (size_t i = 0; i < split.groups.size(); ++i) {
-    ranking::QueryGroup& g = split.groups[i];
-    if (ranking::LabelGroup(g, qrels) > 0) ++split.with_relevant;
-    auto it = domain_index.find(split.domains[i]);
-    g.domain = it == domain_index.end() ? -1 : it->second;
-  }
+  split.with_relevant = LabelForTraining(split.groups, qrels, split.domains, extractor.config().domains);
   return Status::OK();
 }
 

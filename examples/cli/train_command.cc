@@ -72,36 +72,18 @@ int RunTrain(const TrainFlags& f) {
   config.query_embedding_dims = f.emb_dims;
   config.kg = kg != nullptr;
   config.pair_query_features = f.pair_query_features;
-  std::vector<std::vector<SearchHit>> hits;
-  {
-    std::vector<std::vector<SearchHit>> probe;
-    for (size_t start = 0; start < batch.size(); start += 256) {
-      std::vector<HybridQuery> chunk(batch.begin() + start, batch.begin() + std::min(batch.size(), start + 256));
-      for (auto& q : chunk) q.k = f.depth;
-      auto part = engine.SearchBatch(chunk);
-      if (!part.ok()) return app::Fail("train", part.status());
-      for (auto& h : *part) probe.push_back(std::move(h));
-    }
-    hits = std::move(probe);
-  }
+  auto hits = RetrieveCandidates(engine, batch, f.depth);
+  if (!hits.ok()) return app::Fail("train", hits.status());
   if (!f.no_domains) {
-    auto domains = FeatureExtractor::DomainsOf(engine, hits);
+    auto domains = FeatureExtractor::DomainsOf(engine, *hits);
     if (!domains.ok()) return app::Fail("train", domains.status());
     config.domains = std::move(domains).value();
   }
   auto extractor = FeatureExtractor::Create(engine, config, kg.get());
   if (!extractor.ok()) return app::Fail("train", extractor.status());
-  auto groups = (*extractor)->ExtractBatch(batch, hits, f.threads);
+  auto groups = (*extractor)->ExtractBatch(batch, *hits, f.threads);
   if (!groups.ok()) return app::Fail("train", groups.status());
-  std::map<std::string, int> domain_index;
-  for (size_t i = 0; i < config.domains.size(); ++i) domain_index[config.domains[i]] = static_cast<int>(i);
-  size_t with_relevant = 0;
-  for (size_t i = 0; i < groups->size(); ++i) {
-    auto& g = (*groups)[i];
-    if (ranking::LabelGroup(g, *qrels) > 0) ++with_relevant;
-    auto it = domain_index.find(query_domains[i]);
-    g.domain = it == domain_index.end() ? -1 : it->second;
-  }
+  const size_t with_relevant = LabelForTraining(*groups, *qrels, query_domains, config.domains);
   const double feature_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr,
                "hymir train: %zu queries (%zu with a relevant candidate in the top %zu), %zu pair + %zu query "

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "hymir/engine.h"
+#include "hymir/ranking/qrels.h"
 #include "hymir/ranking/ranking_data.h"
 #include "hymir/result.h"
 
@@ -88,13 +89,26 @@ class FeatureExtractor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Retrieves the top `depth` hits of every query (engine.SearchBatch, in
-// chunks) and extracts their features: one group per query, unlabelled.
-// `hits_out` (optional) receives the hit lists.
+// The top `depth` hits of every query (engine.SearchBatch in bounded chunks;
+// each query's retriever, fusion and filters are kept, its offset and k are
+// replaced by 0 and `depth`).
+Result<std::vector<std::vector<SearchHit>>> RetrieveCandidates(const Engine& engine,
+                                                               const std::vector<HybridQuery>& queries, size_t depth);
+
+// RetrieveCandidates, then the features of the hits: one group per query,
+// unlabelled. `hits_out` (optional) receives the hit lists.
 Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine, const FeatureExtractor& features,
                                                             const std::vector<HybridQuery>& queries, size_t depth,
                                                             int threads = 0,
                                                             std::vector<std::vector<SearchHit>>* hits_out = nullptr);
+
+// Prepares extracted groups for training: labels from `qrels`
+// (ranking::LabelGroup) and each group's domain index, query_domains[i]
+// (the query's `domain`, "" when none) looked up in `corpus_domains` (the
+// extractor's FeatureConfig::domains; -1 when absent). Returns the number
+// of groups with a relevant candidate.
+size_t LabelForTraining(std::vector<ranking::QueryGroup>& groups, const ranking::Qrels& qrels,
+                        const std::vector<std::string>& query_domains, const std::vector<std::string>& corpus_domains);
 
 }  // namespace hymir
 

@@ -14,6 +14,7 @@
 #include "hymir/index/analyzer.h"
 #include "hymir/index/bm25.h"
 #include "hymir/knowledge.h"
+#include "src/engine/parallel.h"
 
 namespace hymir {
 namespace {
@@ -47,7 +48,10 @@ struct AnalysedDoc {
   std::vector<std::string> entities;  // linked KG entities (only with a KG)
 };
 
-double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
+// Cosine of two vectors of float or double; 0 when empty, of different
+// sizes, or one is zero.
+template <typename A, typename B>
+double Cosine(const A& a, const B& b) {
   if (a.empty() || a.size() != b.size()) return 0.0;
   double ab = 0, aa = 0, bb = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -399,17 +403,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
     const double best_lex = n ? *std::max_element(lex.begin(), lex.end()) : 0.0;
     for (size_t i = 0; i < n; ++i) {
       double* row = g.pair_features.data() + i * d;
-      double cos = 0;
-      if (!centroid.empty() && docs[i]->embedding.size() == centroid.size()) {
-        double ab = 0, aa = 0, bb = 0;
-        for (size_t k = 0; k < centroid.size(); ++k) {
-          ab += centroid[k] * docs[i]->embedding[k];
-          aa += centroid[k] * centroid[k];
-          bb += static_cast<double>(docs[i]->embedding[k]) * docs[i]->embedding[k];
-        }
-        cos = aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
-      }
-      row[20] = cos;
+      row[20] = Cosine(centroid, docs[i]->embedding);
       row[21] = best_lex > 0 ? lex[i] / best_lex : 0.0;
     }
   }
@@ -461,12 +455,6 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
   return g;
 }
 
-}  // namespace hymir
-
-#include "src/engine/parallel.h"
-
-namespace hymir {
-
 Result<std::vector<ranking::QueryGroup>> FeatureExtractor::ExtractBatch(
     const std::vector<HybridQuery>& queries, const std::vector<std::vector<SearchHit>>& hits, int threads) const {
   if (queries.size() != hits.size())
@@ -482,14 +470,8 @@ Result<std::vector<ranking::QueryGroup>> FeatureExtractor::ExtractBatch(
   return out;
 }
 
-}  // namespace hymir
-
-namespace hymir {
-
-Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine, const FeatureExtractor& features,
-                                                            const std::vector<HybridQuery>& queries, size_t depth,
-                                                            int threads,
-                                                            std::vector<std::vector<SearchHit>>* hits_out) {
+Result<std::vector<std::vector<SearchHit>>> RetrieveCandidates(const Engine& engine,
+                                                               const std::vector<HybridQuery>& queries, size_t depth) {
   std::vector<std::vector<SearchHit>> hits;
   hits.reserve(queries.size());
   constexpr size_t kChunk = 256;
@@ -503,9 +485,30 @@ Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine
     HYMIR_ASSIGN_OR_RETURN(auto part, engine.SearchBatch(chunk));
     for (auto& h : part) hits.push_back(std::move(h));
   }
+  return hits;
+}
+
+Result<std::vector<ranking::QueryGroup>> RetrieveAndExtract(const Engine& engine, const FeatureExtractor& features,
+                                                            const std::vector<HybridQuery>& queries, size_t depth,
+                                                            int threads,
+                                                            std::vector<std::vector<SearchHit>>* hits_out) {
+  HYMIR_ASSIGN_OR_RETURN(auto hits, RetrieveCandidates(engine, queries, depth));
   HYMIR_ASSIGN_OR_RETURN(auto groups, features.ExtractBatch(queries, hits, threads));
   if (hits_out) *hits_out = std::move(hits);
   return groups;
+}
+
+size_t LabelForTraining(std::vector<ranking::QueryGroup>& groups, const ranking::Qrels& qrels,
+                        const std::vector<std::string>& query_domains, const std::vector<std::string>& corpus_domains) {
+  std::map<std::string, int> index;
+  for (size_t i = 0; i < corpus_domains.size(); ++i) index[corpus_domains[i]] = static_cast<int>(i);
+  size_t with_relevant = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (ranking::LabelGroup(groups[i], qrels) > 0) ++with_relevant;
+    auto it = i < query_domains.size() ? index.find(query_domains[i]) : index.end();
+    groups[i].domain = it == index.end() ? -1 : it->second;
+  }
+  return with_relevant;
 }
 
 }  // namespace hymir

@@ -154,7 +154,9 @@ TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
     EXPECT_EQ(r.hits[i].rank, i + 1);
     EXPECT_TRUE(r.hits[i].bm25.present);
     EXPECT_TRUE(r.hits[i].fused.present);
-    if (i > 0) EXPECT_GE(r.hits[i - 1].score, r.hits[i].score);
+    if (i > 0) {
+      EXPECT_GE(r.hits[i - 1].score, r.hits[i].score);
+    }
   }
   EXPECT_EQ(head_plain, head_reranked);  // the same candidates, re-ordered
   for (size_t i = 30; i < 40; ++i) {
