@@ -70,7 +70,15 @@ struct Flags {
   int xgb_rounds = 500;
   int threads = 0;
   int speed_reps = 3;
+  // Cross-validation on the train split only (model selection): 0 = off.
+  int cv_folds = 0;
+  int cv_seeds = 1;
+  std::vector<std::string> systems;  // learned systems to run; empty = all
 };
+
+bool Wanted(const Flags& f, const std::string& name) {
+  return f.systems.empty() || std::find(f.systems.begin(), f.systems.end(), name) != f.systems.end();
+}
 
 // ---------------------------------------------------------------------------
 // Data: the judged queries of one split, their hits and feature groups.
@@ -520,6 +528,113 @@ Status ExtractionSpeed(const Engine& engine, const FeatureExtractor& warm, const
 }
 
 // ---------------------------------------------------------------------------
+// Cross-validation on the train split (model selection; the test split is
+// never read): the judged train queries, in query-file order, go to fold
+// i mod K; every learned system is trained on the other folds with each seed
+// and scored on the held-out fold.
+
+struct CvScores {
+  std::vector<double> macro, micro;  // one per (fold, seed)
+};
+
+// Macro (mean over the query domains) and micro nDCG@10 of `run` over the
+// queries of `domain_of` that have a relevant judgement.
+Result<std::pair<double, double>> FoldNdcg(const ranking::Qrels& qrels, const ranking::Run& run,
+                                           const std::map<std::string, std::string>& domain_of) {
+  HYMIR_ASSIGN_OR_RETURN(ranking::Evaluation eval, ranking::Evaluate(qrels, run));
+  std::map<std::string, std::pair<double, size_t>> by_domain;
+  double sum = 0.0;
+  size_t n = 0;
+  for (const auto& [qid, domain] : domain_of) {
+    const auto it = eval.per_query.find(qid);
+    if (it == eval.per_query.end()) continue;
+    auto& [total, count] = by_domain[domain];
+    total += it->second.values.ndcg_cut_10;
+    ++count;
+    sum += it->second.values.ndcg_cut_10;
+    ++n;
+  }
+  if (n == 0) return Status::InvalidArgument("cross-validation: a fold has no judged query");
+  double macro = 0.0;
+  for (const auto& [d, v] : by_domain) macro += v.first / static_cast<double>(v.second);
+  return std::make_pair(macro / static_cast<double>(by_domain.size()), sum / static_cast<double>(n));
+}
+
+std::pair<double, double> MeanStd(const std::vector<double>& v) {
+  if (v.empty()) return {0.0, 0.0};
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double var = 0.0;
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
+}
+
+Status RunCrossValidation(const Flags& f, ranking::RankingLoss loss, const ranking::FeatureSchema& schema,
+                          const ranking::Qrels& qrels, const Split& train) {
+  const size_t k = static_cast<size_t>(f.cv_folds);
+  std::vector<std::string> order;
+  std::map<std::string, CvScores> scores;
+  std::vector<std::vector<double>> fold_macro;  // [fold][system index]
+  auto record = [&](const std::string& name, const ranking::Run& run,
+                    const std::map<std::string, std::string>& domain_of) -> Status {
+    HYMIR_ASSIGN_OR_RETURN(auto ndcg, FoldNdcg(qrels, run, domain_of));
+    if (!scores.count(name)) order.push_back(name);
+    scores[name].macro.push_back(ndcg.first);
+    scores[name].micro.push_back(ndcg.second);
+    return Status::OK();
+  };
+  for (size_t fold = 0; fold < k; ++fold) {
+    std::vector<ranking::QueryGroup> fit, held;
+    std::vector<HybridQuery> held_queries;
+    std::vector<std::vector<SearchHit>> held_hits;
+    std::map<std::string, std::string> domain_of;
+    for (size_t i = 0; i < train.groups.size(); ++i) {
+      if (i % k == fold) {
+        held.push_back(train.groups[i]);
+        held_queries.push_back(train.queries[i]);
+        held_hits.push_back(train.hits[i]);
+        domain_of[train.queries[i].id] = train.domains[i];
+      } else {
+        fit.push_back(train.groups[i]);
+      }
+    }
+    std::fprintf(stderr, "[cv] fold %zu of %zu: train on %zu queries, score %zu\n", fold + 1, k, fit.size(),
+                 held.size());
+    HYMIR_RETURN_IF_ERROR(record("hybrid", RunFromHits(held_queries, held_hits), domain_of));
+    for (int s = 0; s < f.cv_seeds; ++s) {
+      Flags fs = f;
+      fs.seed = f.seed + static_cast<uint64_t>(s);
+      const ranking::MoeTrainOptions base = BaseTrainOptions(fs, loss);
+      for (const MoeVariant& v : MoeVariants(fs)) {
+        if (!Wanted(f, v.name)) continue;
+        HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, base));
+        HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(t.model, held));
+        HYMIR_RETURN_IF_ERROR(record(v.name, RunFromScores(held, sc), domain_of));
+      }
+#ifdef HYMIR_HAVE_XGBOOST
+      if (Wanted(f, "lambdamart")) {
+        HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(fs, schema, fit, held));
+        HYMIR_RETURN_IF_ERROR(record("lambdamart", RunFromScores(held, lm.scores), domain_of));
+      }
+#endif
+    }
+  }
+  std::printf("\n%zu-fold cross-validation on %s only (folds: judged train queries in query-file order, i mod %zu),\n"
+              "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
+              "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
+              "validation %.0f%%%s, bias rate %g.\n\n",
+              k, f.train_qrels.c_str(), k, f.cv_seeds, static_cast<unsigned long long>(f.seed),
+              k * static_cast<size_t>(f.cv_seeds), f.loss.c_str(), f.lr, f.weight_decay, f.batch, f.epochs,
+              f.patience, 100 * f.validation, f.balance_domains ? ", domain-balanced" : "", f.bias_rate);
+  std::printf("%-16s %9s %8s %9s %8s\n", "system", "macro", "+-", "micro", "+-");
+  for (const std::string& name : order) {
+    const auto [ma, ms] = MeanStd(scores[name].macro);
+    const auto [mi, mis] = MeanStd(scores[name].micro);
+    std::printf("%-16s %9.4f %8.4f %9.4f %8.4f\n", name.c_str(), ma, ms, mi, mis);
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
 
 // The 1/5/15-minute load averages (/proc/loadavg), or "?" off Linux: timings
 // on a shared machine are only as good as its idle share.
@@ -559,6 +674,25 @@ Status RunBench(const Flags& f, const std::string& command) {
   }
   HYMIR_ASSIGN_OR_RETURN(auto records, ReadQueries(f.queries));
   HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
+  if (f.cv_folds > 0) {
+    HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
+    const auto t_features = Clock::now();
+    HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
+    FeatureConfig config;
+    config.kg = kg != nullptr;
+    HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
+    HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
+    HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
+    if (train.groups.size() < static_cast<size_t>(f.cv_folds))
+      return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
+    std::printf("hymir-rerank-bench (cross-validation)\ncommand: %s\n", command.c_str());
+    std::printf("train: %zu queries (%zu with a relevant candidate in the top %zu); features %zu pair + %zu query, "
+                "built in %.1f s\n",
+                train.groups.size(), train.with_relevant, f.depth, extractor->schema().pair_dim(),
+                extractor->schema().query_dim(), Since(t_features));
+    return RunCrossValidation(f, loss, extractor->schema(), train_qrels, train);
+  }
+  if (f.test_qrels.empty()) return Status::InvalidArgument("--test-qrels is required (unless --cv-folds)");
   HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
   HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
   HYMIR_ASSIGN_OR_RETURN(Split test, SelectQueries("test", records, test_qrels, kg.get()));
@@ -617,6 +751,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   std::vector<TrainedMoe> trained;
   const ranking::MoeTrainOptions base = BaseTrainOptions(f, loss);
   for (const MoeVariant& v : MoeVariants(f)) {
+    if (!Wanted(f, v.name)) continue;
     HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, train.groups, base));
     HYMIR_ASSIGN_OR_RETURN(auto scores, ScoreAll(t.model, test.groups));
     HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, scores)));
@@ -628,7 +763,7 @@ Status RunBench(const Flags& f, const std::string& command) {
     trained.push_back(std::move(t));
   }
 #ifdef HYMIR_HAVE_XGBOOST
-  {
+  if (Wanted(f, "lambdamart")) {
     HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, schema, train.groups, test.groups));
     HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, lm.scores)));
     char secs[32];
@@ -651,8 +786,10 @@ Status RunBench(const Flags& f, const std::string& command) {
 #endif
   PrintQualityTable(systems, test);
 
-  const TrainedMoe& routed = trained.back();  // moe-topk-shared
-  if (!DistinctDomains(test.domains).empty()) {
+  const TrainedMoe* routed_ptr = trained.empty() ? nullptr : &trained.back();  // moe-topk-shared when run
+  if (routed_ptr == nullptr) {
+    std::printf("\nrouting: no MoE was run (--systems)\n");
+  } else if (const TrainedMoe& routed = *routed_ptr; !DistinctDomains(test.domains).empty()) {
     HYMIR_ASSIGN_OR_RETURN(ranking::RoutingMatrix r, ComputeRouting(routed.model, test));
     std::printf("\nrouting of %s (%s) on the test queries\n%s", routed.name.c_str(),
                 ShapeString(routed.model.config()).c_str(), ranking::RoutingMatrixText(r).c_str());
@@ -685,7 +822,17 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--train-qrels", f.train_qrels, "Training judgements")->required()->check(CLI::ExistingFile);
-  app.add_option("--test-qrels", f.test_qrels, "Test judgements")->required()->check(CLI::ExistingFile);
+  app.add_option("--test-qrels", f.test_qrels, "Test judgements (required unless --cv-folds)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--cv-folds", f.cv_folds,
+                 "Model selection: K-fold cross-validation on the train judgements only (the test split is not "
+                 "read); prints mean nDCG@10 per system")
+      ->check(CLI::Range(2, 100));
+  app.add_option("--cv-seeds", f.cv_seeds, "Seeds per fold in --cv-folds mode (default 1)")->check(CLI::Range(1, 100));
+  app.add_option("--systems", f.systems,
+                 "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart (default all)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--kg", f.kg, "Knowledge graph directory: KG features and query expansion")
