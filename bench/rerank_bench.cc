@@ -67,6 +67,12 @@ struct Flags {
   double lr = 1e-3, weight_decay = 1e-3, validation = 0.3, bias_rate = 0.002;
   size_t batch = 32;
   bool balance_domains = true;
+  // Defaults as the library's (ranking::MoeConfig, ranking::MoeTrainOptions).
+  bool log_inputs = ranking::MoeConfig{}.log_inputs, list_inputs = ranking::MoeConfig{}.list_inputs;
+  bool refit = ranking::MoeTrainOptions{}.refit, pair_query_features = false;
+  int dense_warmup = ranking::MoeTrainOptions{}.dense_warmup_epochs;
+  double balance_power = ranking::MoeTrainOptions{}.domain_balance_power;
+  double ema = ranking::MoeTrainOptions{}.ema_decay, noise = ranking::MoeTrainOptions{}.input_noise;
   int xgb_rounds = 500;
   int threads = 0;
   int speed_reps = 3;
@@ -192,12 +198,17 @@ struct MoeVariant {
 };
 
 std::vector<MoeVariant> MoeVariants(const Flags& f) {
-  return {
+  std::vector<MoeVariant> v = {
       {"mlp", {1, 0, 1, f.hidden, f.gate_hidden}},
       {"moe-dense", {f.experts, 0, f.experts, f.hidden, f.gate_hidden}},
       {"moe-topk", {f.experts, 0, f.top_k, f.hidden, f.gate_hidden}},
       {"moe-topk-shared", {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden}},
   };
+  for (MoeVariant& x : v) {
+    x.shape.log_inputs = f.log_inputs;
+    x.shape.list_inputs = f.list_inputs;
+  }
+  return v;
 }
 
 // The training options every MoE variant shares (the shape is set per variant).
@@ -212,6 +223,11 @@ ranking::MoeTrainOptions BaseTrainOptions(const Flags& f, ranking::RankingLoss l
   o.validation_fraction = f.validation;
   o.bias_update_rate = f.bias_rate;
   o.balance_domains = f.balance_domains;
+  o.dense_warmup_epochs = f.dense_warmup;
+  o.domain_balance_power = f.balance_power;
+  o.ema_decay = f.ema;
+  o.input_noise = f.noise;
+  o.refit = f.refit;
   o.seed = f.seed;
   return o;
 }
@@ -303,6 +319,22 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
                                              }
                                            });
   if (!model) return Status::Internal("lambdamart: " + error);
+  std::string refit_note;
+  if (f.refit) {
+    // As the MoE's --refit: every train query, for the chosen round count.
+    std::vector<size_t> all_idx(train.size());
+    std::iota(all_idx.begin(), all_idx.end(), size_t{0});
+    const bench::RankingMatrix all = ToMatrix(train, all_idx, schema);
+    bench::XgbParams refit = p;
+    refit.rounds = model->best_iteration() + 1;
+    refit.early_stopping = 0;
+    refit.use_all_rounds = true;
+    std::fprintf(stderr, "[lambdamart] refit on %zu queries for %d rounds\n", train.size(), refit.rounds);
+    auto refitted = bench::XgbLambdaMart::Train(all, all, refit, &error);
+    if (!refitted) return Status::Internal("lambdamart refit: " + error);
+    refit_note = ", refit on " + std::to_string(train.size()) + " queries";
+    model = std::move(refitted);
+  }
   LambdaMartResult out;
   out.seconds = Since(t0);
 
@@ -317,9 +349,13 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
     at += g.size();
   }
   char buf[160];
-  std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, best round %d of %d, valid ndcg@10 %.4f",
-                m.dim, model->best_iteration() + 1, model->rounds_trained(), model->best_score());
-  out.detail = buf;
+  if (f.refit) {
+    std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, %d rounds", m.dim, model->rounds_trained());
+  } else {
+    std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, best round %d of %d, valid ndcg@10 %.4f", m.dim,
+                  model->best_iteration() + 1, model->rounds_trained(), model->best_score());
+  }
+  out.detail = buf + refit_note;
   return out;
 }
 #endif  // HYMIR_HAVE_XGBOOST
@@ -631,6 +667,14 @@ Status RunCrossValidation(const Flags& f, ranking::RankingLoss loss, const ranki
     const auto [mi, mis] = MeanStd(scores[name].micro);
     std::printf("%-16s %9.4f %8.4f %9.4f %8.4f\n", name.c_str(), ma, ms, mi, mis);
   }
+  // Every run's macro value (fold-major, then seed), for paired comparisons
+  // between configurations run on the same folds and seeds.
+  std::printf("\nmacro per run (fold-major, seeds within a fold):\n");
+  for (const std::string& name : order) {
+    std::printf("%-16s", name.c_str());
+    for (double v : scores[name].macro) std::printf(" %.4f", v);
+    std::printf("\n");
+  }
   return Status::OK();
 }
 
@@ -680,6 +724,7 @@ Status RunBench(const Flags& f, const std::string& command) {
     HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
     FeatureConfig config;
     config.kg = kg != nullptr;
+    config.pair_query_features = f.pair_query_features;
     HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
     HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
     HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
@@ -711,6 +756,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   HYMIR_ASSIGN_OR_RETURN(test.hits, Retrieve(engine, test.queries, f.depth, Retriever::kAuto));
   FeatureConfig config;
   config.kg = kg != nullptr;
+  config.pair_query_features = f.pair_query_features;
   HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
   HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
   const ranking::FeatureSchema& schema = extractor->schema();
@@ -857,6 +903,20 @@ int main(int argc, char** argv) {
   app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--balance-domains,!--no-balance-domains", f.balance_domains, "Domain-balanced MoE training (default on; see hymir train)");
+  app.add_flag("--log-inputs,!--no-log-inputs", f.log_inputs, "MoE inputs through sign(x) log(1+|x|) first (default on)");
+  app.add_flag("--list-inputs,!--no-list-inputs", f.list_inputs, "Experts also read list-standardised pair features (default on)");
+  app.add_option("--dense-warmup", f.dense_warmup, "Epochs of dense routing before top-k (default 0)")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--balance-power", f.balance_power,
+                 "Domain balancing: a domain weighs n_d^power (0 = domains equal; 1 = queries equal; default 0.2)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--ema", f.ema, "Weight averaging: EMA decay per batch step (default 0 = off)")
+      ->check(CLI::Range(0.0, 0.9999));
+  app.add_flag("--pair-query-features,!--no-pair-query-features", f.pair_query_features,
+               "Experts also see the query features (as hymir train --pair-query-features)");
+  app.add_option("--input-noise", f.noise, "Training noise on normalised pair features (default 0)")
+      ->check(CLI::Range(0.0, 10.0));
+  app.add_flag("--refit,!--no-refit", f.refit, "Retrain on train + validation for the chosen epochs/rounds, MoE and LambdaMART (default on)");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
   app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")
       ->check(CLI::Range(1, 1000));

@@ -203,7 +203,7 @@ std::unique_ptr<XgbLambdaMart> XgbLambdaMart::Train(
       break;
     }
   }
-  model->best_iteration_ = best;
+  model->best_iteration_ = params.use_all_rounds ? round - 1 : best;
   model->best_score_ = best_score;
   model->rounds_trained_ = round;
   return model;

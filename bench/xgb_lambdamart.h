@@ -46,6 +46,9 @@ struct XgbParams {
   std::string objective = "rank:ndcg";
   std::string eval_metric = "ndcg@10";  // drives early stopping
   std::string tree_method = "hist";     // XGBoost tree_method
+  // Predict with every boosted round, not the best validation round (a
+  // refit on all the training data for a round count chosen beforehand).
+  bool use_all_rounds = false;
 };
 
 class XgbLambdaMart {

@@ -26,6 +26,12 @@ struct TrainFlags {
   double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
   int emb_dims = 16;
   bool no_domains = false, no_expand = false, no_balance_domains = false, pair_query_features = false;
+  // Defaults from ranking::MoeConfig / MoeTrainOptions.
+  bool log_inputs = ranking::MoeConfig{}.log_inputs, list_inputs = ranking::MoeConfig{}.list_inputs;
+  bool refit = ranking::MoeTrainOptions{}.refit;
+  int dense_warmup = ranking::MoeTrainOptions{}.dense_warmup_epochs;
+  double balance_power = ranking::MoeTrainOptions{}.domain_balance_power;
+  double ema = ranking::MoeTrainOptions{}.ema_decay, noise = ranking::MoeTrainOptions{}.input_noise;
   uint64_t seed = 42;
   int threads = 0;
 };
@@ -92,7 +98,7 @@ int RunTrain(const TrainFlags& f) {
                (*extractor)->schema().query_dim(), feature_seconds);
 
   ranking::MoeTrainOptions o;
-  o.model = {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden};
+  o.model = {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden, f.log_inputs, f.list_inputs};
   o.objective.loss = *loss;
   o.objective.balance_loss = f.balance_loss;
   o.objective.routing_loss = f.routing_loss;
@@ -105,6 +111,11 @@ int RunTrain(const TrainFlags& f) {
   o.bias_update_rate = f.bias_rate;
   o.seed = f.seed;
   o.balance_domains = !f.no_balance_domains;
+  o.domain_balance_power = f.balance_power;
+  o.dense_warmup_epochs = f.dense_warmup;
+  o.refit = f.refit;
+  o.ema_decay = f.ema;
+  o.input_noise = f.noise;
   ranking::TrainReport report;
   auto model = ranking::TrainMoe((*extractor)->schema(), *groups, o, &report, [](const ranking::EpochReport& e) {
     std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
@@ -113,10 +124,12 @@ int RunTrain(const TrainFlags& f) {
   if (!model.ok()) return app::Fail("train", model.status(), model.status().IsInvalidArgument());
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("train", s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string refit =
+      report.refit_queries ? ", refit on " + std::to_string(report.refit_queries) + " queries" : std::string();
   std::printf("model %s: E=%d S=%d top-%d hidden %d, best epoch %d of %d, validation nDCG@10 %.4f "
-              "(%zu train / %zu validation queries), %.1f s\n",
+              "(%zu train / %zu validation queries)%s, %.1f s\n",
               f.model.c_str(), f.experts, f.shared, f.top_k, f.hidden, report.best_epoch, report.epochs,
-              report.best_validation_ndcg, report.train_queries, report.validation_queries, seconds);
+              report.best_validation_ndcg, report.train_queries, report.validation_queries, refit.c_str(), seconds);
   return app::kExitOk;
 }
 
@@ -154,6 +167,23 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 4096));
   cmd->add_flag("--no-balance-domains", f->no_balance_domains,
                 "Plain query weights (default: every domain of the queries' `domain` field counts equally, and epochs are selected on macro nDCG)");
+  cmd->add_option("--balance-power", f->balance_power,
+                  "Domain balancing strength: a domain weighs n_d^power (0 = every domain equal; 1 = every query "
+                  "equal; default 0.2)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--log-inputs,!--no-log-inputs", f->log_inputs,
+                "Features through sign(x) log(1+|x|) before normalisation (default on)");
+  cmd->add_flag("--list-inputs,!--no-list-inputs", f->list_inputs,
+                "Experts also read each pair feature standardised within its candidate list (default on)");
+  cmd->add_option("--dense-warmup", f->dense_warmup, "Epochs routed to every expert before top-k routing")
+      ->check(CLI::Range(0, 100000));
+  cmd->add_flag("--refit,!--no-refit", f->refit,
+                "After early stopping, retrain on train + validation queries for the chosen number of epochs "
+                "(default on)");
+  cmd->add_option("--ema", f->ema, "Keep an exponential moving average of the weights (decay per step; default 0 = off)")
+      ->check(CLI::Range(0.0, 0.9999));
+  cmd->add_option("--input-noise", f->noise, "Gaussian noise on normalised pair features while training (default 0)")
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("--pair-query-features", f->pair_query_features,
                 "Experts also see the query features (copied into every pair row), not only the gate");
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");

@@ -16,7 +16,8 @@ namespace hymir::ranking {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
-constexpr uint32_t kVersion = 1;
+// Version 2 added the input-transform flags; version 1 files load with both off.
+constexpr uint32_t kVersion = 2;
 
 double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
 
@@ -92,6 +93,8 @@ class Reader {
 
 }  // namespace
 
+double SignedLog1p(double x) { return x < 0 ? -std::log1p(-x) : std::log1p(x); }
+
 MoeModel::MoeModel(MoeConfig config, FeatureSchema schema)
     : config_(config), schema_(std::move(schema)) {
   const size_t d = schema_.pair_dim(), q = schema_.query_dim();
@@ -102,8 +105,10 @@ MoeModel::MoeModel(MoeConfig config, FeatureSchema schema)
   bias_.assign(config_.routed_experts, 0.0);
 }
 
+size_t MoeModel::input_dim() const { return schema_.pair_dim() * (config_.list_inputs ? 2 : 1); }
+
 size_t MoeModel::ExpertSize() const {
-  const size_t h = config_.expert_hidden, d = schema_.pair_dim();
+  const size_t h = config_.expert_hidden, d = input_dim();
   return h * d + h + h + 1;
 }
 size_t MoeModel::ExpertOffset(int expert) const { return static_cast<size_t>(expert) * ExpertSize(); }
@@ -119,7 +124,7 @@ Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& 
   }
   if (schema.pair_dim() == 0) return Status::InvalidArgument("moe: the feature schema has no pair features");
   MoeModel m(config, schema);
-  const size_t d = schema.pair_dim(), q = schema.query_dim(), h = config.expert_hidden;
+  const size_t d = m.input_dim(), q = schema.query_dim(), h = config.expert_hidden;
   const size_t e = config.routed_experts, g = config.gate_hidden;
   size_t gate_size = g == 0 ? e * q + e : g * q + g + e * g + e;
   m.params_.assign(m.GateOffset() + gate_size, 0.0);
@@ -152,20 +157,40 @@ Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& 
 
 void MoeModel::NormalizeQuery(std::span<const double> raw, std::vector<double>& out) const {
   out.resize(raw.size());
-  for (size_t j = 0; j < raw.size(); ++j) out[j] = (raw[j] - norm_.query_mean[j]) / norm_.query_scale[j];
+  const bool log = config_.log_inputs;
+  for (size_t j = 0; j < raw.size(); ++j)
+    out[j] = ((log ? SignedLog1p(raw[j]) : raw[j]) - norm_.query_mean[j]) / norm_.query_scale[j];
 }
 
 void MoeModel::NormalizePairs(const QueryGroup& group, std::vector<double>& out) const {
-  const size_t d = schema_.pair_dim(), n = group.size();
-  out.resize(n * d);
+  const size_t d = schema_.pair_dim(), n = group.size(), width = input_dim();
+  const bool log = config_.log_inputs;
+  out.resize(n * width);
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < d; ++j)
-      out[i * d + j] = (group.pair_features[i * d + j] - norm_.pair_mean[j]) / norm_.pair_scale[j];
+    for (size_t j = 0; j < d; ++j) {
+      const double v = group.pair_features[i * d + j];
+      out[i * width + j] = ((log ? SignedLog1p(v) : v) - norm_.pair_mean[j]) / norm_.pair_scale[j];
+    }
+  if (!config_.list_inputs || n == 0) return;
+  // Standardised within the list: invariant to the global affine map, so it
+  // is computed from the normalised column.
+  for (size_t j = 0; j < d; ++j) {
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double v = out[i * width + j];
+      sum += v;
+      sq += v * v;
+    }
+    const double mean = sum / static_cast<double>(n);
+    const double var = std::max(0.0, sq / static_cast<double>(n) - mean * mean);
+    const double inv = var > 1e-12 ? 1.0 / std::sqrt(var) : 0.0;
+    for (size_t i = 0; i < n; ++i) out[i * width + d + j] = (out[i * width + j] - mean) * inv;
+  }
 }
 
 void MoeModel::ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
                              std::vector<double>& out) const {
-  const int d = static_cast<int>(schema_.pair_dim()), h = config_.expert_hidden;
+  const int d = static_cast<int>(input_dim()), h = config_.expert_hidden;
   const double* w1 = params_.data() + ExpertOffset(expert);
   const double* b1 = w1 + static_cast<size_t>(h) * d;
   const double* w2 = b1 + h;
@@ -278,7 +303,7 @@ Result<std::vector<double>> MoeModel::Score(const QueryGroup& group) const {
 void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<const double> score_grad,
                         std::span<const double> affinity_grad, std::span<const double> logit_grad,
                         std::vector<double>& grad) const {
-  const size_t n = group.size(), d = schema_.pair_dim();
+  const size_t n = group.size(), d = input_dim();
   const int h = config_.expert_hidden, e = config_.routed_experts;
   grad.resize(params_.size(), 0.0);
   std::vector<double> x, hidden, out, gy(n), dh;
@@ -385,11 +410,12 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   MoeExplanation ex;
   ex.routing = f.routing;
   ex.score = f.scores[index];
-  const size_t d = schema_.pair_dim();
+  const size_t pd = schema_.pair_dim(), d = input_dim();
   const int h = config_.expert_hidden;
-  std::vector<double> x(d), hidden, out, grad_x(d, 0.0);
-  for (size_t j = 0; j < d; ++j)
-    x[j] = (group.pair_features[index * d + j] - norm_.pair_mean[j]) / norm_.pair_scale[j];
+  std::vector<double> all_x, hidden, out, grad_x(d, 0.0);
+  NormalizePairs(group, all_x);
+  const std::vector<double> x(all_x.begin() + static_cast<std::ptrdiff_t>(index * d),
+                              all_x.begin() + static_cast<std::ptrdiff_t>((index + 1) * d));
   auto accumulate = [&](int expert, double weight) {
     ExpertForward(expert, x.data(), 1, hidden, out);
     const double* w1 = params_.data() + ExpertOffset(expert);
@@ -405,8 +431,11 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   for (size_t c = 0; c < f.routing.chosen.size(); ++c)
     ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
   std::vector<FeatureContribution> all;
-  for (size_t j = 0; j < d; ++j)
-    all.push_back({schema_.pair_features[j], group.pair_features[index * d + j], grad_x[j] * x[j]});
+  for (size_t j = 0; j < d; ++j) {
+    const size_t f = j % pd;
+    all.push_back({j < pd ? schema_.pair_features[f] : schema_.pair_features[f] + "@list",
+                   group.pair_features[index * pd + f], grad_x[j] * x[j]});
+  }
   std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
     return std::abs(a.contribution) > std::abs(b.contribution);
   });
@@ -424,6 +453,7 @@ Status MoeModel::Save(const std::string& path) const {
   w.U32(config_.top_k);
   w.U32(config_.expert_hidden);
   w.U32(config_.gate_hidden);
+  w.U32((config_.log_inputs ? 1u : 0u) | (config_.list_inputs ? 2u : 0u));
   w.Strings(schema_.pair_features);
   w.Strings(schema_.query_features);
   w.Doubles(norm_.pair_mean);
@@ -451,15 +481,21 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   uint32_t version = 0;
   r.Raw(magic, 8);
   r.U32(&version);
-  if (version != kVersion)
-    return corrupt("model format version " + std::to_string(version) + ", this build reads " +
+  if (version != 1 && version != kVersion)
+    return corrupt("model format version " + std::to_string(version) + ", this build reads 1 to " +
                    std::to_string(kVersion));
   MoeConfig config;
   FeatureSchema schema;
   Normalization norm;
   std::vector<double> bias, params;
   bool ok = r.I32(&config.routed_experts) && r.I32(&config.shared_experts) && r.I32(&config.top_k) &&
-            r.I32(&config.expert_hidden) && r.I32(&config.gate_hidden) && r.Strings(&schema.pair_features) &&
+            r.I32(&config.expert_hidden) && r.I32(&config.gate_hidden);
+  uint32_t flags = 0;
+  if (ok && version >= 2) ok = r.U32(&flags);
+  if (flags > 3) return corrupt("unknown input-transform flags " + std::to_string(flags));
+  config.log_inputs = (flags & 1u) != 0;
+  config.list_inputs = (flags & 2u) != 0;
+  ok = ok && r.Strings(&schema.pair_features) &&
             r.Strings(&schema.query_features) && r.Doubles(&norm.pair_mean) && r.Doubles(&norm.pair_scale) &&
             r.Doubles(&norm.query_mean) && r.Doubles(&norm.query_scale) && r.Doubles(&bias) &&
             r.Doubles(&params) && r.AtEnd();

@@ -67,6 +67,35 @@ double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scal
   return loss;
 }
 
+// Copies of `batch` whose pair features carry Gaussian noise of standard
+// deviation `sigma` in the model's normalised input space (after the log
+// transform when the model uses it), mapped back to raw values.
+std::span<const QueryGroup* const> AddInputNoise(const MoeModel& model, std::span<const QueryGroup* const> batch,
+                                                 double sigma, std::mt19937_64& rng, std::vector<QueryGroup>& copies,
+                                                 std::vector<const QueryGroup*>& ptrs) {
+  const size_t d = model.schema().pair_dim();
+  const bool log = model.config().log_inputs;
+  const auto& scale = model.normalization().pair_scale;
+  std::normal_distribution<double> nd(0.0, sigma);
+  copies.assign(batch.size(), QueryGroup{});
+  ptrs.clear();
+  for (size_t b = 0; b < batch.size(); ++b) {
+    copies[b] = *batch[b];
+    auto& x = copies[b].pair_features;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double step = nd(rng) * scale[i % d];
+      if (!log) {
+        x[i] += step;
+      } else {
+        const double y = SignedLog1p(x[i]) + step;  // back through the inverse of the signed log
+        x[i] = y < 0 ? -std::expm1(-y) : std::expm1(y);
+      }
+    }
+    ptrs.push_back(&copies[b]);
+  }
+  return {ptrs.data(), ptrs.size()};
+}
+
 }  // namespace
 
 Result<RankingLoss> ParseRankingLoss(std::string_view name) {
@@ -131,9 +160,10 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
   return total;
 }
 
-Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups) {
+Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                               bool log_inputs) {
   Normalization n;
-  auto fit = [](size_t dim, auto rows, std::vector<double>& mean, std::vector<double>& scale) {
+  auto fit = [log_inputs](size_t dim, auto rows, std::vector<double>& mean, std::vector<double>& scale) {
     mean.assign(dim, 0.0);
     scale.assign(dim, 1.0);
     std::vector<double> sq(dim, 0.0);
@@ -141,8 +171,9 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
     rows([&](const double* r) {
       count += 1;
       for (size_t j = 0; j < dim; ++j) {
-        mean[j] += r[j];
-        sq[j] += r[j] * r[j];
+        const double v = log_inputs ? SignedLog1p(r[j]) : r[j];
+        mean[j] += v;
+        sq[j] += v * v;
       }
     });
     if (count == 0) return;
@@ -172,7 +203,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
       return Status::InvalidArgument("query '" + g.query_id + "': training needs a label per candidate");
   }
   HYMIR_ASSIGN_OR_RETURN(MoeModel model, MoeModel::Create(options.model, schema, options.seed));
-  model.set_normalization(FitNormalization(schema, groups));
+  model.set_normalization(FitNormalization(schema, groups, options.model.log_inputs));
 
   // Queries with a relevant candidate, split into train and validation.
   // Domain balancing works on copies with adjusted weights.
@@ -184,10 +215,16 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     for (const auto& g : groups)
       if (g.domain >= 0 && HasRelevant(g)) ++per_domain[g.domain], ++labelled;
     if (per_domain.size() > 1) {
+      // Domain d's queries weigh c * n_d^(power - 1) each, so the domain's
+      // total is proportional to n_d^power; c keeps the mean weight at 1.
+      const double power = std::clamp(options.domain_balance_power, 0.0, 1.0);
+      double z = 0;
+      for (const auto& [d, n] : per_domain) z += std::pow(static_cast<double>(n), power);
       weighted = groups;
       for (auto& g : weighted) {
         if (g.domain < 0 || !per_domain.count(g.domain)) continue;
-        g.weight *= static_cast<double>(labelled) / (per_domain.size() * per_domain[g.domain]);
+        g.weight *= static_cast<double>(labelled) / z *
+                    std::pow(static_cast<double>(per_domain[g.domain]), power - 1.0);
       }
       source = &weighted;
     }
@@ -232,66 +269,110 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     return total / static_cast<double>(by.size());
   };
 
-  const size_t p = model.parameters().size();
-  std::vector<double> m(p, 0.0), v(p, 0.0), grad;
-  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  long step = 0;
-  std::vector<double> best_params = model.parameters();
-  std::vector<double> best_bias = model.selection_bias();
-  double best = -1;
-  int since_best = 0;
   const int e = options.model.routed_experts;
   const size_t bq = std::max<size_t>(1, options.batch_queries);
-  for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
-    std::shuffle(train.begin(), train.end(), rng);
+  const int warmup = options.model.top_k < e ? std::max(0, options.dense_warmup_epochs) : 0;
+  // One pass over `set` in shuffled batches, Adam state in `adam`; returns
+  // the mean batch loss. During the dense warm-up every expert is routed.
+  struct Adam {
+    std::vector<double> m, v;
+    std::vector<double> ema;  // exponential moving average of the weights
+    long step = 0;
+  };
+  const double ema_decay = std::clamp(options.ema_decay, 0.0, 0.9999);
+  std::vector<double> grad;
+  std::vector<QueryGroup> noisy;
+  std::vector<const QueryGroup*> noisy_ptrs;
+  auto run_epoch = [&](MoeModel& net, std::vector<const QueryGroup*>& set, Adam& adam, std::mt19937_64& gen,
+                       int epoch) {
+    const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+    const size_t p = net.parameters().size();
+    if (adam.m.size() != p) adam.m.assign(p, 0.0), adam.v.assign(p, 0.0), adam.ema = net.parameters();
+    net.set_top_k(epoch <= warmup ? e : options.model.top_k);
+    std::shuffle(set.begin(), set.end(), gen);
     double epoch_loss = 0;
     size_t batches = 0;
-    for (size_t start = 0; start < train.size(); start += bq) {
-      std::span<const QueryGroup* const> batch(train.data() + start, std::min(bq, train.size() - start));
-      epoch_loss += BatchObjective(model, batch, options.objective, &grad);
+    for (size_t start = 0; start < set.size(); start += bq) {
+      std::span<const QueryGroup* const> batch(set.data() + start, std::min(bq, set.size() - start));
+      if (options.input_noise > 0) batch = AddInputNoise(net, batch, options.input_noise, gen, noisy, noisy_ptrs);
+      epoch_loss += BatchObjective(net, batch, options.objective, &grad);
       ++batches;
-      ++step;
-      auto& w = model.parameters();
-      const double c1 = 1.0 - std::pow(beta1, static_cast<double>(step));
-      const double c2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+      ++adam.step;
+      auto& w = net.parameters();
+      const double c1 = 1.0 - std::pow(beta1, static_cast<double>(adam.step));
+      const double c2 = 1.0 - std::pow(beta2, static_cast<double>(adam.step));
       for (size_t i = 0; i < p; ++i) {
-        m[i] = beta1 * m[i] + (1 - beta1) * grad[i];
-        v[i] = beta2 * v[i] + (1 - beta2) * grad[i] * grad[i];
-        w[i] -= options.learning_rate * ((m[i] / c1) / (std::sqrt(v[i] / c2) + eps) + options.weight_decay * w[i]);
+        adam.m[i] = beta1 * adam.m[i] + (1 - beta1) * grad[i];
+        adam.v[i] = beta2 * adam.v[i] + (1 - beta2) * grad[i] * grad[i];
+        w[i] -= options.learning_rate *
+                ((adam.m[i] / c1) / (std::sqrt(adam.v[i] / c2) + eps) + options.weight_decay * w[i]);
       }
-      if (options.bias_update_rate > 0 && e > 1) {
+      if (ema_decay > 0) {
+        // Warm-up of the average (as in TensorFlow's moving averages): the
+        // effective decay is min(decay, (1 + t) / (10 + t)).
+        const double d = std::min(ema_decay, (1.0 + adam.step) / (10.0 + adam.step));
+        for (size_t i = 0; i < p; ++i) adam.ema[i] = d * adam.ema[i] + (1 - d) * w[i];
+      }
+      if (options.bias_update_rate > 0 && e > 1 && epoch > warmup) {
         std::vector<double> load(e, 0.0);
         for (const QueryGroup* g : batch) {
-          const Routing routing = model.Route(g->query_features).value();
+          const Routing routing = net.Route(g->query_features).value();
           for (int c : routing.chosen) load[c] += 1.0;
         }
         const double mean_load = static_cast<double>(batch.size()) * options.model.top_k / e;
-        std::vector<double> bias = model.selection_bias();
+        std::vector<double> bias = net.selection_bias();
         for (int i = 0; i < e; ++i) {
           if (load[i] < mean_load) bias[i] += options.bias_update_rate;
           else if (load[i] > mean_load) bias[i] -= options.bias_update_rate;
         }
-        model.set_selection_bias(std::move(bias));
+        net.set_selection_bias(std::move(bias));
       }
     }
+    net.set_top_k(options.model.top_k);
+    return batches ? epoch_loss / static_cast<double>(batches) : 0.0;
+  };
+
+  Adam adam;
+  std::vector<double> best_params = model.parameters();
+  std::vector<double> best_bias = model.selection_bias();
+  double best = -1;
+  int since_best = 0;
+  for (int epoch = 1; epoch <= options.max_epochs + warmup; ++epoch) {
     EpochReport er;
     er.epoch = epoch;
-    er.train_loss = batches ? epoch_loss / batches : 0.0;
+    er.train_loss = run_epoch(model, train, adam, rng, epoch);
+    if (ema_decay > 0) std::swap(model.parameters(), adam.ema);  // judge (and keep) the averaged weights
     er.validation_ndcg = validation_ndcg();
-    if (er.validation_ndcg > best) {
+    if (epoch > warmup && er.validation_ndcg > best) {
       best = er.validation_ndcg;
       best_params = model.parameters();
       best_bias = model.selection_bias();
       rep.best_epoch = epoch;
       since_best = 0;
       er.best = true;
-    } else {
+    } else if (epoch > warmup) {
       ++since_best;
     }
+    if (ema_decay > 0) std::swap(model.parameters(), adam.ema);
     rep.history.push_back(er);
     rep.epochs = epoch;
     if (progress) progress(er);
     if (since_best >= options.patience) break;
+  }
+  if (options.refit && !valid.empty()) {
+    // The same schedule from scratch on every usable query, for the number
+    // of epochs early stopping chose.
+    HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, MoeModel::Create(options.model, schema, options.seed));
+    fresh.set_normalization(model.normalization());
+    std::vector<const QueryGroup*> all = train;
+    all.insert(all.end(), valid.begin(), valid.end());
+    std::mt19937_64 refit_rng(options.seed + 1);
+    Adam refit_adam;
+    for (int epoch = 1; epoch <= rep.best_epoch; ++epoch) run_epoch(fresh, all, refit_adam, refit_rng, epoch);
+    if (ema_decay > 0) fresh.parameters() = refit_adam.ema;
+    rep.refit_queries = all.size();
+    rep.best_validation_ndcg = best;
+    return fresh;
   }
   model.parameters() = std::move(best_params);
   model.set_selection_bias(std::move(best_bias));

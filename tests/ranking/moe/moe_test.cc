@@ -41,7 +41,7 @@ QueryGroup RandomGroup(const FeatureSchema& s, size_t n, std::mt19937_64& rng, i
 // Names the parameter block of flat index `i` (for failure messages).
 std::string BlockOf(const MoeModel& m, size_t i) {
   const auto& c = m.config();
-  const size_t d = m.schema().pair_dim(), h = c.expert_hidden;
+  const size_t d = m.input_dim(), h = c.expert_hidden;
   const size_t expert = h * d + 2 * h + 1;
   const size_t experts = static_cast<size_t>(c.routed_experts + c.shared_experts);
   if (i >= experts * expert) return "gate[" + std::to_string(i - experts * expert) + "]";
@@ -107,6 +107,47 @@ TEST(MoeGradientTest, LambdaRankWithBalanceAndRoutingLossMlpGate) {
 TEST(MoeGradientTest, TopOneRoutingStillTrainsTheGate) {
   CheckGradient({.routed_experts = 3, .shared_experts = 0, .top_k = 1, .expert_hidden = 4, .gate_hidden = 0},
                 {.loss = RankingLoss::kSoftmax, .balance_loss = 0.1});
+}
+
+TEST(MoeGradientTest, LogAndListInputs) {
+  // Pair features with negative values (the signed log) and a list-wise
+  // standardisation that couples every candidate's input.
+  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 5, .gate_hidden = 0,
+                 .log_inputs = true, .list_inputs = true},
+                {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
+}
+
+TEST(MoeModelTest, InputTransforms) {
+  const FeatureSchema schema = Schema(2, 1);
+  EXPECT_DOUBLE_EQ(SignedLog1p(0.0), 0.0);
+  EXPECT_DOUBLE_EQ(SignedLog1p(std::exp(1.0) - 1.0), 1.0);
+  EXPECT_DOUBLE_EQ(SignedLog1p(-(std::exp(2.0) - 1.0)), -2.0);
+  // List inputs double the experts' input width and add "@list" names to
+  // the explanation.
+  auto plain = MoeModel::Create({.routed_experts = 2, .top_k = 1, .list_inputs = false}, schema, 1).value();
+  auto listed = MoeModel::Create({.routed_experts = 2, .top_k = 1, .list_inputs = true}, schema, 1).value();
+  EXPECT_EQ(plain.input_dim(), 2u);
+  EXPECT_EQ(listed.input_dim(), 4u);
+  EXPECT_GT(listed.parameters().size(), plain.parameters().size());
+  QueryGroup g;
+  g.query_id = "q";
+  g.query_features = {0.3};
+  g.doc_ids = {"a", "b", "c"};
+  g.pair_features = {1, 5, 2, 5, 3, 5};  // feature 1 is constant within the list
+  auto ex = listed.Explain(g, 0, 4).value();
+  bool saw_list = false;
+  for (const auto& c : ex.top_features) saw_list |= c.feature.find("@list") != std::string::npos;
+  EXPECT_TRUE(saw_list);
+  // A list-constant feature carries no list-wise signal: its "@list" input is
+  // 0, so moving the whole list's value leaves the list-only part unchanged.
+  QueryGroup shifted = g;
+  for (size_t i = 0; i < 3; ++i) shifted.pair_features[i * 2 + 1] = 9;
+  auto only_list = MoeModel::Create({.routed_experts = 1, .shared_experts = 0, .top_k = 1, .expert_hidden = 3,
+                                     .list_inputs = true}, schema, 2).value();
+  // Zero the weights on the global inputs: the score depends on list inputs only.
+  auto& w = only_list.parameters();
+  for (size_t k = 0; k < 3; ++k) w[k * 4 + 0] = w[k * 4 + 1] = 0.0;
+  EXPECT_EQ(only_list.Score(g).value(), only_list.Score(shifted).value());
 }
 
 TEST(MoeModelTest, RoutingChoosesTopKAndNormalisesWeights) {
@@ -179,7 +220,9 @@ class TempFile {
 TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   const FeatureSchema schema = Schema(4, 3);
   std::mt19937_64 rng(8);
-  auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .gate_hidden = 5}, schema, 4)
+  auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .gate_hidden = 5,
+                                 .log_inputs = true, .list_inputs = true},
+                                schema, 4)
                    .value();
   model.set_selection_bias({0.1, -0.2, 0.05});
   QueryGroup g = RandomGroup(schema, 6, rng, -1);
@@ -225,12 +268,17 @@ std::vector<QueryGroup> TwoDomainTask(size_t queries, uint64_t seed) {
   for (size_t q = 0; q < queries; ++q) {
     QueryGroup g;
     const int domain = static_cast<int>(q % 2);
-    g.query_id = "q" + std::to_string(q);
+    // Ids built by appending: GCC 12 warns falsely (-Wrestrict) on an
+    // inlined "literal" + std::string.
+    g.query_id = "q";
+    g.query_id += std::to_string(q);
     g.domain = domain;
     g.query_features = {(domain ? 1.0 : -1.0) + 0.3 * nd(rng), nd(rng)};
     for (int i = 0; i < 20; ++i) {
       const double a = nd(rng), b = nd(rng), c = nd(rng);
-      g.doc_ids.push_back("d" + std::to_string(i));
+      std::string id = "d";
+      id += std::to_string(i);
+      g.doc_ids.push_back(std::move(id));
       g.pair_features.insert(g.pair_features.end(), {a, b, c});
       // Domain 0 rewards a, domain 1 penalises it and rewards b.
       const double rel = domain == 0 ? a : b - a;
@@ -310,6 +358,58 @@ TEST(MoeTrainerTest, DeterministicGivenTheSeed) {
   o.seed = 43;
   auto c = TrainMoe(schema, train, o).value();
   EXPECT_NE(a.parameters(), c.parameters());
+}
+
+TEST(MoeTrainerTest, RefitTrainsOnEveryQueryForTheChosenEpochs) {
+  const FeatureSchema schema = Schema(3, 2);
+  auto train = TwoDomainTask(200, 3), test = TwoDomainTask(200, 4);
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
+  o.max_epochs = 15;
+  o.learning_rate = 5e-3;
+  o.validation_fraction = 0.25;
+  TrainReport plain_report, refit_report;
+  o.refit = false;
+  auto plain = TrainMoe(schema, train, o, &plain_report).value();
+  o.refit = true;
+  auto refit = TrainMoe(schema, train, o, &refit_report).value();
+  auto again = TrainMoe(schema, train, o).value();
+  EXPECT_EQ(plain_report.refit_queries, 0u);
+  EXPECT_EQ(refit_report.refit_queries, refit_report.train_queries + refit_report.validation_queries);
+  EXPECT_EQ(refit_report.best_epoch, plain_report.best_epoch);  // selection is unchanged
+  EXPECT_NE(refit.parameters(), plain.parameters());
+  EXPECT_EQ(refit.parameters(), again.parameters());  // still deterministic
+  // The refit model is a trained ranker, as good as the early-stopped one.
+  auto untrained = MoeModel::Create(o.model, schema, o.seed).value();
+  untrained.set_normalization(plain.normalization());
+  const double refit_ndcg = MeanNdcg(refit, test), plain_ndcg = MeanNdcg(plain, test);
+  EXPECT_GT(refit_ndcg, MeanNdcg(untrained, test) + 0.1);
+  EXPECT_GT(refit_ndcg, plain_ndcg - 0.03) << "refit " << refit_ndcg << " plain " << plain_ndcg;
+}
+
+TEST(MoeTrainerTest, DenseWarmupRoutesEveryExpertFirst) {
+  const FeatureSchema schema = Schema(3, 2);
+  auto train = TwoDomainTask(60, 3);
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 4, .shared_experts = 0, .top_k = 1, .expert_hidden = 4};
+  o.max_epochs = 3;
+  o.patience = 100;
+  o.dense_warmup_epochs = 2;
+  TrainReport report;
+  auto model = TrainMoe(schema, train, o, &report).value();
+  // Warm-up epochs come on top of max_epochs and are never selected.
+  EXPECT_EQ(report.epochs, 5);
+  EXPECT_GT(report.best_epoch, 2);
+  for (const auto& e : report.history) EXPECT_EQ(e.best && e.epoch <= 2, false);
+  EXPECT_EQ(model.config().top_k, 1);  // the returned model routes top-k
+  // Dense warm-up trains every routed expert: none is left at its start.
+  auto fresh = MoeModel::Create(o.model, schema, o.seed).value();
+  const size_t expert = model.input_dim() * 4 + 2 * 4 + 1;
+  for (int x = 0; x < 4; ++x) {
+    const auto b = model.parameters().begin() + static_cast<std::ptrdiff_t>(x * expert);
+    const auto fb = fresh.parameters().begin() + static_cast<std::ptrdiff_t>(x * expert);
+    EXPECT_FALSE(std::equal(b, b + static_cast<std::ptrdiff_t>(expert), fb)) << "expert " << x;
+  }
 }
 
 TEST(MoeTrainerTest, RejectsUnlabelledOrHopelessData) {
