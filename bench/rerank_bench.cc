@@ -10,6 +10,8 @@
 //   build/bin/hymir-rerank-bench --index DIR --queries Q.jsonl --train-qrels TRAIN.tsv --test-qrels TEST.tsv
 //       [--depth 100] [--kg DIR] [--seed 42] [--experts 8 --shared 1 --top-k 2 --hidden 32 --loss lambdarank]
 //       [--routing-svg OUT.svg] [--threads N]
+//   build/bin/hymir-rerank-bench --index DIR --queries Q.jsonl --train-qrels TRAIN.tsv --cv-folds 3 [--cv-seeds 3]
+//       [--systems moe-topk-shared,lambdamart] [training flags]     # model selection on TRAIN only
 //
 // Feature groups are built once, as `hymir train` builds them: the engine's
 // top-`depth` hits per query, the corpus domains (FeatureExtractor::DomainsOf)
@@ -74,6 +76,7 @@ struct Flags {
   double balance_power = ranking::MoeTrainOptions{}.domain_balance_power;
   double ema = ranking::MoeTrainOptions{}.ema_decay, noise = ranking::MoeTrainOptions{}.input_noise;
   int xgb_rounds = 500;
+  bool xgb_pair_only = false;
   int threads = 0;
   int speed_reps = 3;
   // Cross-validation on the train split only (model selection): 0 = off.
@@ -263,8 +266,8 @@ Result<TrainedMoe> TrainVariant(const MoeVariant& v, const ranking::FeatureSchem
 // Rows of `groups` (those listed in `which`) as an XGBoost matrix: each row is
 // the pair features followed by the query's features (what the gate reads).
 bench::RankingMatrix ToMatrix(const std::vector<ranking::QueryGroup>& groups, const std::vector<size_t>& which,
-                              const ranking::FeatureSchema& schema) {
-  const size_t pd = schema.pair_dim(), qd = schema.query_dim();
+                              const ranking::FeatureSchema& schema, bool pair_only) {
+  const size_t pd = schema.pair_dim(), qd = pair_only ? 0 : schema.query_dim();
   bench::RankingMatrix m;
   m.dim = pd + qd;
   for (size_t gi : which) {
@@ -311,7 +314,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
                valid_idx.size());
   const auto t0 = Clock::now();
   std::string error;
-  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema), ToMatrix(train, valid_idx, schema), p,
+  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema, f.xgb_pair_only), ToMatrix(train, valid_idx, schema, f.xgb_pair_only), p,
                                            &error, [](int round, double ndcg) {
                                              if ((round + 1) % 50 == 0) {
                                                std::fprintf(stderr, "[lambdamart] round %4d  valid ndcg@10 %.4f\n",
@@ -324,7 +327,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
     // As the MoE's --refit: every train query, for the chosen round count.
     std::vector<size_t> all_idx(train.size());
     std::iota(all_idx.begin(), all_idx.end(), size_t{0});
-    const bench::RankingMatrix all = ToMatrix(train, all_idx, schema);
+    const bench::RankingMatrix all = ToMatrix(train, all_idx, schema, f.xgb_pair_only);
     bench::XgbParams refit = p;
     refit.rounds = model->best_iteration() + 1;
     refit.early_stopping = 0;
@@ -340,7 +343,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
 
   std::vector<size_t> all(test.size());
   std::iota(all.begin(), all.end(), size_t{0});
-  const bench::RankingMatrix m = ToMatrix(test, all, schema);
+  const bench::RankingMatrix m = ToMatrix(test, all, schema, f.xgb_pair_only);
   const std::vector<float> pred = model->Predict(m.x.data(), m.rows(), m.dim);
   if (pred.size() != m.rows()) return Status::Internal("lambdamart: predict: " + model->last_error());
   size_t at = 0;
@@ -917,6 +920,7 @@ int main(int argc, char** argv) {
   app.add_option("--input-noise", f.noise, "Training noise on normalised pair features (default 0)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_flag("--refit,!--no-refit", f.refit, "Retrain on train + validation for the chosen epochs/rounds, MoE and LambdaMART (default on)");
+  app.add_flag("--xgb-pair-only", f.xgb_pair_only, "LambdaMART reads the pair features only, not the query features");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
   app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")
       ->check(CLI::Range(1, 1000));
