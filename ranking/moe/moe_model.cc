@@ -437,9 +437,9 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
     ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
   std::vector<FeatureContribution> all;
   for (size_t j = 0; j < d; ++j) {
-    const size_t f = j % pd;
-    all.push_back({j < pd ? schema_.pair_features[f] : schema_.pair_features[f] + "@list",
-                   group.pair_features[index * pd + f], grad_x[j] * x[j]});
+    const size_t col = j % pd;  // list inputs follow the pair features, in the same order
+    all.push_back({j < pd ? schema_.pair_features[col] : schema_.pair_features[col] + "@list",
+                   group.pair_features[index * pd + col], grad_x[j] * x[j]});
   }
   std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
     return std::abs(a.contribution) > std::abs(b.contribution);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -255,6 +256,57 @@ TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << "hello";
   EXPECT_TRUE(MoeModel::Load(f.path()).status().IsCorruption());
   EXPECT_TRUE(MoeModel::Load(f.path() + ".absent").status().IsNotFound());
+}
+
+// Bitwise CRC-32 (zlib polynomial), the model file's checksum.
+uint32_t Crc32(const std::string& bytes) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char c : bytes) {
+    crc ^= c;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(MoeModelTest, LoadsVersionOneFilesWithoutInputTransforms) {
+  // A version-1 file is a version-2 file without the flags word after the
+  // config (magic 8 bytes, version 4, five config words 20).
+  const FeatureSchema schema = Schema(3, 2);
+  std::mt19937_64 rng(6);
+  auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4,
+                                 .log_inputs = false, .list_inputs = false},
+                                schema, 5)
+                   .value();
+  TempFile f;
+  ASSERT_TRUE(model.Save(f.path()).ok());
+  std::string bytes;
+  {
+    std::ifstream in(f.path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string v1 = bytes.substr(0, bytes.size() - 4);
+  const uint32_t one = 1;
+  v1.replace(8, 4, reinterpret_cast<const char*>(&one), 4);
+  v1.erase(32, 4);
+  const uint32_t crc = Crc32(v1);
+  v1.append(reinterpret_cast<const char*>(&crc), 4);
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << v1;
+  auto loaded = MoeModel::Load(f.path());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_FALSE(loaded->config().log_inputs);
+  EXPECT_FALSE(loaded->config().list_inputs);
+  QueryGroup g = RandomGroup(schema, 5, rng, -1);
+  EXPECT_EQ(loaded->Score(g).value(), model.Score(g).value());
+  // A future version is refused by name.
+  std::string v9 = bytes;
+  const uint32_t nine = 9;
+  v9.replace(8, 4, reinterpret_cast<const char*>(&nine), 4);
+  const uint32_t crc9 = Crc32(v9.substr(0, v9.size() - 4));
+  v9.replace(v9.size() - 4, 4, reinterpret_cast<const char*>(&crc9), 4);
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << v9;
+  auto future = MoeModel::Load(f.path());
+  ASSERT_FALSE(future.ok());
+  EXPECT_NE(future.status().message().find("version 9"), std::string::npos);
 }
 
 // Two domains whose relevance depends on different features; the query
