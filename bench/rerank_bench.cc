@@ -314,7 +314,8 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
                valid_idx.size());
   const auto t0 = Clock::now();
   std::string error;
-  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema, f.xgb_pair_only), ToMatrix(train, valid_idx, schema, f.xgb_pair_only), p,
+  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema, f.xgb_pair_only),
+                                           ToMatrix(train, valid_idx, schema, f.xgb_pair_only), p,
                                            &error, [](int round, double ndcg) {
                                              if ((round + 1) % 50 == 0) {
                                                std::fprintf(stderr, "[lambdamart] round %4d  valid ndcg@10 %.4f\n",
@@ -826,10 +827,10 @@ Status RunBench(const Flags& f, const std::string& command) {
   std::printf("\nnDCG@10 on the test queries (trec_eval semantics, judged queries with a relevant document);\n"
               "each system evaluated on its own top-%zu list only: the re-rankers reorder the hybrid top-%zu,\n"
               "nothing below the depth is appended, so their R@100 is the hybrid candidates' recall.\n"
-              "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s.\n"
+              "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s%s.\n"
               "macro = mean over query domains, micro = mean over queries.\n\n",
               f.depth, f.depth, f.loss.c_str(), f.lr, f.batch, f.epochs, f.patience, 100 * f.validation,
-              f.balance_domains ? ", domain-balanced" : "");
+              f.balance_domains ? ", domain-balanced" : "", f.refit ? ", then refit on all train queries" : "");
 #ifndef HYMIR_HAVE_XGBOOST
   std::printf("(lambdamart: not built, XGBoost was not found)\n");
 #endif
