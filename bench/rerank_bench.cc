@@ -48,6 +48,8 @@
 #include <thread>
 #include <vector>
 
+#include "examples/common/moe_flags.h"
+
 #ifdef HYMIR_HAVE_XGBOOST
 #include "bench/xgb_lambdamart.h"
 #endif
@@ -62,19 +64,10 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 struct Flags {
   std::string index, queries, train_qrels, test_qrels, kg, routing_svg;
   size_t depth = 100;
-  uint64_t seed = 42;
-  int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
-  std::string loss = "lambdarank";
-  int epochs = 60, patience = 8;
-  double lr = 1e-3, weight_decay = 1e-3, validation = 0.3, bias_rate = 0.002;
-  size_t batch = 32;
-  bool balance_domains = true;
-  // Defaults as the library's (ranking::MoeConfig, ranking::MoeTrainOptions).
-  bool log_inputs = ranking::MoeConfig{}.log_inputs, list_inputs = ranking::MoeConfig{}.list_inputs;
-  bool refit = ranking::MoeTrainOptions{}.refit, pair_query_features = false;
-  int dense_warmup = ranking::MoeTrainOptions{}.dense_warmup_epochs;
-  double balance_power = ranking::MoeTrainOptions{}.domain_balance_power;
-  double ema = ranking::MoeTrainOptions{}.ema_decay, noise = ranking::MoeTrainOptions{}.input_noise;
+  // The MoE shape and training, as `hymir train` takes them; its seed and
+  // validation share also drive LambdaMART, and --refit applies to both.
+  app::MoeTrainFlags moe;
+  bool pair_query_features = false;
   int xgb_rounds = 500;
   bool xgb_pair_only = false;
   int threads = 0;
@@ -128,6 +121,18 @@ Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, std::
                                                      size_t depth, Retriever retriever) {
   for (HybridQuery& q : queries) q.retriever = retriever;
   return RetrieveCandidates(engine, queries, depth);
+}
+
+// The extractor `hymir train` would build: KG features when a KG is given,
+// the corpus domains of the TRAIN queries' hits as per-domain gate features.
+Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, const Flags& f,
+                                                          const KnowledgeContext* kg,
+                                                          const std::vector<std::vector<SearchHit>>& train_hits) {
+  FeatureConfig config;
+  config.kg = kg != nullptr;
+  config.pair_query_features = f.pair_query_features;
+  HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
+  return FeatureExtractor::Create(engine, config, kg);
 }
 
 // Extracts and labels the groups of `split` (hits already retrieved).
@@ -200,39 +205,24 @@ struct MoeVariant {
   ranking::MoeConfig shape;
 };
 
-std::vector<MoeVariant> MoeVariants(const Flags& f) {
-  std::vector<MoeVariant> v = {
-      {"mlp", {1, 0, 1, f.hidden, f.gate_hidden}},
-      {"moe-dense", {f.experts, 0, f.experts, f.hidden, f.gate_hidden}},
-      {"moe-topk", {f.experts, 0, f.top_k, f.hidden, f.gate_hidden}},
-      {"moe-topk-shared", {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden}},
-  };
-  for (MoeVariant& x : v) {
-    x.shape.log_inputs = f.log_inputs;
-    x.shape.list_inputs = f.list_inputs;
-  }
-  return v;
+// `m` with another number of experts and routing (hidden sizes and input
+// transforms kept).
+ranking::MoeConfig Reshape(ranking::MoeConfig m, int experts, int shared, int top_k) {
+  m.routed_experts = experts;
+  m.shared_experts = shared;
+  m.top_k = top_k;
+  return m;
 }
 
-// The training options every MoE variant shares (the shape is set per variant).
-ranking::MoeTrainOptions BaseTrainOptions(const Flags& f, ranking::RankingLoss loss) {
-  ranking::MoeTrainOptions o;
-  o.objective.loss = loss;
-  o.learning_rate = f.lr;
-  o.weight_decay = f.weight_decay;
-  o.batch_queries = f.batch;
-  o.max_epochs = f.epochs;
-  o.patience = f.patience;
-  o.validation_fraction = f.validation;
-  o.bias_update_rate = f.bias_rate;
-  o.balance_domains = f.balance_domains;
-  o.dense_warmup_epochs = f.dense_warmup;
-  o.domain_balance_power = f.balance_power;
-  o.ema_decay = f.ema;
-  o.input_noise = f.noise;
-  o.refit = f.refit;
-  o.seed = f.seed;
-  return o;
+// The baselines' shapes derived from the configured model `m` (the last
+// one is `m` itself).
+std::vector<MoeVariant> MoeVariants(const ranking::MoeConfig& m) {
+  return {
+      {"mlp", Reshape(m, 1, 0, 1)},
+      {"moe-dense", Reshape(m, m.routed_experts, 0, m.routed_experts)},
+      {"moe-topk", Reshape(m, m.routed_experts, 0, m.top_k)},
+      {"moe-topk-shared", m},
+  };
 }
 
 std::string ShapeString(const ranking::MoeConfig& c) {
@@ -292,14 +282,14 @@ struct LambdaMartResult {
 
 // XGBoost rank:ndcg trained on the TRAIN groups, early-stopped on a seeded
 // `validation` share of them (never on test), scoring the test groups.
-Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSchema& schema,
+Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const ranking::FeatureSchema& schema,
                                        const std::vector<ranking::QueryGroup>& train,
                                        const std::vector<ranking::QueryGroup>& test) {
   std::vector<size_t> order(train.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::mt19937_64 rng(f.seed);
+  std::mt19937_64 rng(seed);
   std::shuffle(order.begin(), order.end(), rng);
-  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.validation * train.size())));
+  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.moe.options.validation_fraction * train.size())));
   if (n_valid >= train.size()) return Status::InvalidArgument("lambdamart: too few training queries to hold out");
   std::vector<size_t> valid_idx(order.begin(), order.begin() + n_valid);
   std::vector<size_t> train_idx(order.begin() + n_valid, order.end());
@@ -309,7 +299,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
   bench::XgbParams p;
   p.rounds = f.xgb_rounds;
   p.threads = f.threads;
-  p.seed = f.seed;
+  p.seed = seed;
   std::fprintf(stderr, "[lambdamart] training on %zu queries, early stopping on %zu (ndcg@10)\n", train_idx.size(),
                valid_idx.size());
   const auto t0 = Clock::now();
@@ -324,7 +314,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
                                            });
   if (!model) return Status::Internal("lambdamart: " + error);
   std::string refit_note;
-  if (f.refit) {
+  if (f.moe.options.refit) {
     // As the MoE's --refit: every train query, for the chosen round count.
     std::vector<size_t> all_idx(train.size());
     std::iota(all_idx.begin(), all_idx.end(), size_t{0});
@@ -353,7 +343,7 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, const ranking::FeatureSch
     at += g.size();
   }
   char buf[160];
-  if (f.refit) {
+  if (f.moe.options.refit) {
     std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, %d rounds", m.dim, model->rounds_trained());
   } else {
     std::snprintf(buf, sizeof buf, "rank:ndcg, %zu features, best round %d of %d, valid ndcg@10 %.4f", m.dim,
@@ -498,14 +488,14 @@ Status ScoringSpeed(const Flags& f, const std::vector<TrainedMoe>& trained, cons
     std::printf("scoring: no test query has %zu candidates (--depth %zu); skipped\n", kCandidates, f.depth);
     return Status::OK();
   }
-  const ranking::MoeConfig sparse_cfg{8, 0, 2, f.hidden, f.gate_hidden};
-  const ranking::MoeConfig dense_cfg{8, 0, 8, f.hidden, f.gate_hidden};
+  const ranking::MoeConfig sparse_cfg = Reshape(f.moe.options.model, 8, 0, 2);
+  const ranking::MoeConfig dense_cfg = Reshape(f.moe.options.model, 8, 0, 8);
   std::optional<ranking::MoeModel> sparse_storage, dense_storage;
   std::string sparse_origin, dense_origin;
   HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* sparse,
-                         SpeedModel(sparse_cfg, trained, schema, train.groups, f.seed, sparse_storage, &sparse_origin));
+                         SpeedModel(sparse_cfg, trained, schema, train.groups, f.moe.options.seed, sparse_storage, &sparse_origin));
   HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* dense,
-                         SpeedModel(dense_cfg, trained, schema, train.groups, f.seed, dense_storage, &dense_origin));
+                         SpeedModel(dense_cfg, trained, schema, train.groups, f.moe.options.seed, dense_storage, &dense_origin));
 
   std::fprintf(stderr, "speed: scoring %zu groups x %d passes\n", groups.size(), f.speed_reps);
   for (const auto& g : groups) {  // warm-up
@@ -608,8 +598,8 @@ std::pair<double, double> MeanStd(const std::vector<double>& v) {
   return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
-Status RunCrossValidation(const Flags& f, ranking::RankingLoss loss, const ranking::FeatureSchema& schema,
-                          const ranking::Qrels& qrels, const Split& train) {
+Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options,
+                          const ranking::FeatureSchema& schema, const ranking::Qrels& qrels, const Split& train) {
   const size_t k = static_cast<size_t>(f.cv_folds);
   std::vector<std::string> order;
   std::map<std::string, CvScores> scores;
@@ -641,18 +631,17 @@ Status RunCrossValidation(const Flags& f, ranking::RankingLoss loss, const ranki
                  held.size());
     HYMIR_RETURN_IF_ERROR(record("hybrid", RunFromHits(held_queries, held_hits), domain_of));
     for (int s = 0; s < f.cv_seeds; ++s) {
-      Flags fs = f;
-      fs.seed = f.seed + static_cast<uint64_t>(s);
-      const ranking::MoeTrainOptions base = BaseTrainOptions(fs, loss);
-      for (const MoeVariant& v : MoeVariants(fs)) {
+      ranking::MoeTrainOptions seeded = options;
+      seeded.seed = options.seed + static_cast<uint64_t>(s);
+      for (const MoeVariant& v : MoeVariants(options.model)) {
         if (!Wanted(f, v.name)) continue;
-        HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, base));
+        HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, seeded));
         HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(t.model, held));
         HYMIR_RETURN_IF_ERROR(record(v.name, RunFromScores(held, sc), domain_of));
       }
 #ifdef HYMIR_HAVE_XGBOOST
       if (Wanted(f, "lambdamart")) {
-        HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(fs, schema, fit, held));
+        HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, seeded.seed, schema, fit, held));
         HYMIR_RETURN_IF_ERROR(record("lambdamart", RunFromScores(held, lm.scores), domain_of));
       }
 #endif
@@ -662,9 +651,10 @@ Status RunCrossValidation(const Flags& f, ranking::RankingLoss loss, const ranki
               "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
               "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
               "validation %.0f%%%s, bias rate %g.\n\n",
-              k, f.train_qrels.c_str(), k, f.cv_seeds, static_cast<unsigned long long>(f.seed),
-              k * static_cast<size_t>(f.cv_seeds), f.loss.c_str(), f.lr, f.weight_decay, f.batch, f.epochs,
-              f.patience, 100 * f.validation, f.balance_domains ? ", domain-balanced" : "", f.bias_rate);
+              k, f.train_qrels.c_str(), k, f.cv_seeds, static_cast<unsigned long long>(options.seed),
+              k * static_cast<size_t>(f.cv_seeds), f.moe.loss.c_str(), options.learning_rate, options.weight_decay,
+              options.batch_queries, options.max_epochs, options.patience, 100 * options.validation_fraction,
+              options.balance_domains ? ", domain-balanced" : "", options.bias_update_rate);
   std::printf("%-16s %9s %8s %9s %8s\n", "system", "macro", "+-", "micro", "+-");
   for (const std::string& name : order) {
     const auto [ma, ms] = MeanStd(scores[name].macro);
@@ -712,8 +702,7 @@ std::string CommandLine(int argc, char** argv) {
 }
 
 Status RunBench(const Flags& f, const std::string& command) {
-  HYMIR_ASSIGN_OR_RETURN(ranking::RankingLoss loss, ranking::ParseRankingLoss(f.loss));
-  if (f.top_k > f.experts) return Status::InvalidArgument("--top-k must not exceed --experts");
+  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeTrainOptions options, f.moe.Resolve());
   HYMIR_ASSIGN_OR_RETURN(auto engine_ptr, Engine::Open(f.index));
   const Engine& engine = *engine_ptr;
   std::unique_ptr<KnowledgeContext> kg;
@@ -726,11 +715,7 @@ Status RunBench(const Flags& f, const std::string& command) {
     HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
     const auto t_features = Clock::now();
     HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
-    FeatureConfig config;
-    config.kg = kg != nullptr;
-    config.pair_query_features = f.pair_query_features;
-    HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
-    HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
+    HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg.get(), train.hits));
     HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
     if (train.groups.size() < static_cast<size_t>(f.cv_folds))
       return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
@@ -739,7 +724,7 @@ Status RunBench(const Flags& f, const std::string& command) {
                 "built in %.1f s\n",
                 train.groups.size(), train.with_relevant, f.depth, extractor->schema().pair_dim(),
                 extractor->schema().query_dim(), Since(t_features));
-    return RunCrossValidation(f, loss, extractor->schema(), train_qrels, train);
+    return RunCrossValidation(f, options, extractor->schema(), train_qrels, train);
   }
   if (f.test_qrels.empty()) return Status::InvalidArgument("--test-qrels is required (unless --cv-folds)");
   HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
@@ -758,11 +743,7 @@ Status RunBench(const Flags& f, const std::string& command) {
                test.queries.size());
   HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
   HYMIR_ASSIGN_OR_RETURN(test.hits, Retrieve(engine, test.queries, f.depth, Retriever::kAuto));
-  FeatureConfig config;
-  config.kg = kg != nullptr;
-  config.pair_query_features = f.pair_query_features;
-  HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train.hits));
-  HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(engine, config, kg.get()));
+  HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg.get(), train.hits));
   const ranking::FeatureSchema& schema = extractor->schema();
   std::fprintf(stderr, "extracting features (%zu pair + %zu query)\n", schema.pair_dim(), schema.query_dim());
   HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
@@ -782,7 +763,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   std::printf("test:  %zu queries judged in %s (%zu with a relevant candidate in the top %zu)%s\n",
               test.groups.size(), f.test_qrels.c_str(), test.with_relevant, f.depth, overlap_note.c_str());
   std::string domain_list;
-  for (const auto& d : config.domains) domain_list += (domain_list.empty() ? "" : ",") + d;
+  for (const auto& d : extractor->config().domains) domain_list += (domain_list.empty() ? "" : ",") + d;
   std::printf("features: %zu pair + %zu query (corpus domains from the train hits: %s), built in %.1f s\n",
               schema.pair_dim(), schema.query_dim(), domain_list.empty() ? "none" : domain_list.c_str(),
               feature_seconds);
@@ -799,10 +780,9 @@ Status RunBench(const Flags& f, const std::string& command) {
     systems.push_back({"hybrid", "engine order (fused): the re-rankers' candidates", std::move(hybrid_eval), 0.0});
   }
   std::vector<TrainedMoe> trained;
-  const ranking::MoeTrainOptions base = BaseTrainOptions(f, loss);
-  for (const MoeVariant& v : MoeVariants(f)) {
+  for (const MoeVariant& v : MoeVariants(options.model)) {
     if (!Wanted(f, v.name)) continue;
-    HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, train.groups, base));
+    HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, train.groups, options));
     HYMIR_ASSIGN_OR_RETURN(auto scores, ScoreAll(t.model, test.groups));
     HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, scores)));
     char detail[200];
@@ -814,7 +794,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   }
 #ifdef HYMIR_HAVE_XGBOOST
   if (Wanted(f, "lambdamart")) {
-    HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, schema, train.groups, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, options.seed, schema, train.groups, test.groups));
     HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, lm.scores)));
     char secs[32];
     std::snprintf(secs, sizeof secs, ", %.1f s", lm.seconds);
@@ -829,8 +809,9 @@ Status RunBench(const Flags& f, const std::string& command) {
               "nothing below the depth is appended, so their R@100 is the hybrid candidates' recall.\n"
               "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s%s.\n"
               "macro = mean over query domains, micro = mean over queries.\n\n",
-              f.depth, f.depth, f.loss.c_str(), f.lr, f.batch, f.epochs, f.patience, 100 * f.validation,
-              f.balance_domains ? ", domain-balanced" : "", f.refit ? ", then refit on all train queries" : "");
+              f.depth, f.depth, f.moe.loss.c_str(), options.learning_rate, options.batch_queries, options.max_epochs,
+              options.patience, 100 * options.validation_fraction, options.balance_domains ? ", domain-balanced" : "",
+              options.refit ? ", then refit on all train queries" : "");
 #ifndef HYMIR_HAVE_XGBOOST
   std::printf("(lambdamart: not built, XGBoost was not found)\n");
 #endif
@@ -887,40 +868,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--kg", f.kg, "Knowledge graph directory: KG features and query expansion")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--seed", f.seed, "Random seed (default 42)");
-  app.add_option("--experts", f.experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
-  app.add_option("--shared", f.shared, "Shared experts S of moe-topk-shared (default 1)")->check(CLI::Range(0, 64));
-  app.add_option("--top-k", f.top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
-  app.add_option("--hidden", f.hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
-  app.add_option("--gate-hidden", f.gate_hidden, "Gate hidden units; 0 = linear (default)")->check(CLI::Range(0, 4096));
-  app.add_option("--loss", f.loss, "softmax | lambdarank (default lambdarank)")
-      ->check(CLI::IsMember({"softmax", "lambdarank"}));
-  app.add_option("--epochs", f.epochs, "Maximum MoE epochs (default 60)")->check(CLI::Range(1, 100000));
-  app.add_option("--patience", f.patience, "MoE early-stopping patience (default 8)")->check(CLI::Range(1, 100000));
-  app.add_option("--lr", f.lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
-  app.add_option("--weight-decay", f.weight_decay, "Decoupled weight decay (default 1e-3)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--batch", f.batch, "Queries per batch (default 32)")->check(CLI::Range(size_t{1}, size_t{1000000}));
-  app.add_option("--validation", f.validation,
+  app::AddMoeTrainFlags(app, f.moe);
+  app.add_option("--validation", f.moe.options.validation_fraction,
                  "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.3)")
       ->check(CLI::Range(0.01, 0.9));
-  app.add_option("--bias-rate", f.bias_rate, "Selection-bias update per batch (default 0.002)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_flag("--balance-domains,!--no-balance-domains", f.balance_domains, "Domain-balanced MoE training (default on; see hymir train)");
-  app.add_flag("--log-inputs,!--no-log-inputs", f.log_inputs, "MoE inputs through sign(x) log(1+|x|) first (default on)");
-  app.add_flag("--list-inputs,!--no-list-inputs", f.list_inputs, "Experts also read list-standardised pair features (default on)");
-  app.add_option("--dense-warmup", f.dense_warmup, "Epochs of dense routing before top-k (default 0)")
-      ->check(CLI::Range(0, 100000));
-  app.add_option("--balance-power", f.balance_power,
-                 "Domain balancing: a domain weighs n_d^power (0 = domains equal; 1 = queries equal; default 0.2)")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--ema", f.ema, "Weight averaging: EMA decay per batch step (default 0 = off)")
-      ->check(CLI::Range(0.0, 0.9999));
   app.add_flag("--pair-query-features,!--no-pair-query-features", f.pair_query_features,
                "Experts also see the query features (as hymir train --pair-query-features)");
-  app.add_option("--input-noise", f.noise, "Training noise on normalised pair features (default 0)")
-      ->check(CLI::Range(0.0, 10.0));
-  app.add_flag("--refit,!--no-refit", f.refit, "Retrain on train + validation for the chosen epochs/rounds, MoE and LambdaMART (default on)");
   app.add_flag("--xgb-pair-only", f.xgb_pair_only, "LambdaMART reads the pair features only, not the query features");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
   app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")

@@ -12,33 +12,24 @@
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
+#include "examples/common/moe_flags.h"
 
 namespace hymir::cli {
 namespace {
 
 struct TrainFlags {
   std::string index, queries, qrels, model, kg;
-  int experts = 8, shared = 1, top_k = 2, hidden = 32, gate_hidden = 0;
-  std::string loss = "lambdarank";
-  int epochs = 60, patience = 8;
-  double lr = 1e-3, weight_decay = 1e-3, validation = 0.3;
-  size_t batch = 32, depth = 100;
-  double balance_loss = 0.0, routing_loss = 0.0, bias_rate = 0.002;
+  app::MoeTrainFlags moe;  // shape and training (shared with hymir-rerank-bench)
+  size_t depth = 100;
+  double balance_loss = 0.0, routing_loss = 0.0;
   int emb_dims = 16;
-  bool no_domains = false, no_expand = false, no_balance_domains = false, pair_query_features = false;
-  // Defaults from ranking::MoeConfig / MoeTrainOptions.
-  bool log_inputs = ranking::MoeConfig{}.log_inputs, list_inputs = ranking::MoeConfig{}.list_inputs;
-  bool refit = ranking::MoeTrainOptions{}.refit;
-  int dense_warmup = ranking::MoeTrainOptions{}.dense_warmup_epochs;
-  double balance_power = ranking::MoeTrainOptions{}.domain_balance_power;
-  double ema = ranking::MoeTrainOptions{}.ema_decay, noise = ranking::MoeTrainOptions{}.input_noise;
-  uint64_t seed = 42;
+  bool no_domains = false, no_expand = false, pair_query_features = false;
   int threads = 0;
 };
 
 int RunTrain(const TrainFlags& f) {
-  auto loss = ranking::ParseRankingLoss(f.loss);
-  if (!loss.ok()) return app::Fail("train", loss.status(), true);
+  auto options = f.moe.Resolve();
+  if (!options.ok()) return app::Fail("train", options.status(), true);
   auto engine_or = Engine::Open(f.index);
   if (!engine_or.ok()) return app::Fail("train", engine_or.status());
   const Engine& engine = **engine_or;
@@ -97,25 +88,9 @@ int RunTrain(const TrainFlags& f) {
                groups->size(), with_relevant, f.depth, (*extractor)->schema().pair_dim(),
                (*extractor)->schema().query_dim(), feature_seconds);
 
-  ranking::MoeTrainOptions o;
-  o.model = {f.experts, f.shared, f.top_k, f.hidden, f.gate_hidden, f.log_inputs, f.list_inputs};
-  o.objective.loss = *loss;
+  ranking::MoeTrainOptions o = *options;
   o.objective.balance_loss = f.balance_loss;
   o.objective.routing_loss = f.routing_loss;
-  o.learning_rate = f.lr;
-  o.weight_decay = f.weight_decay;
-  o.batch_queries = f.batch;
-  o.max_epochs = f.epochs;
-  o.patience = f.patience;
-  o.validation_fraction = f.validation;
-  o.bias_update_rate = f.bias_rate;
-  o.seed = f.seed;
-  o.balance_domains = !f.no_balance_domains;
-  o.domain_balance_power = f.balance_power;
-  o.dense_warmup_epochs = f.dense_warmup;
-  o.refit = f.refit;
-  o.ema_decay = f.ema;
-  o.input_noise = f.noise;
   ranking::TrainReport report;
   auto model = ranking::TrainMoe((*extractor)->schema(), *groups, o, &report, [](const ranking::EpochReport& e) {
     std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
@@ -128,7 +103,8 @@ int RunTrain(const TrainFlags& f) {
       report.refit_queries ? ", refit on " + std::to_string(report.refit_queries) + " queries" : std::string();
   std::printf("model %s: E=%d S=%d top-%d hidden %d, best epoch %d of %d, validation nDCG@10 %.4f "
               "(%zu train / %zu validation queries)%s, %.1f s\n",
-              f.model.c_str(), f.experts, f.shared, f.top_k, f.hidden, report.best_epoch, report.epochs,
+              f.model.c_str(), o.model.routed_experts, o.model.shared_experts, o.model.top_k, o.model.expert_hidden,
+              report.best_epoch, report.epochs,
               report.best_validation_ndcg, report.train_queries, report.validation_queries, refit.c_str(), seconds);
   return app::kExitOk;
 }
@@ -144,50 +120,18 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", f->model, "Output model file")->required();
   cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")->check(CLI::ExistingDirectory);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion");
-  cmd->add_option("--experts", f->experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
-  cmd->add_option("--shared", f->shared, "Shared experts S (default 1)")->check(CLI::Range(0, 64));
-  cmd->add_option("--top-k", f->top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
-  cmd->add_option("--hidden", f->hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
-  cmd->add_option("--gate-hidden", f->gate_hidden, "Gate hidden units; 0 = linear gate (default)")->check(CLI::Range(0, 4096));
-  cmd->add_option("--loss", f->loss, "lambdarank | softmax (default lambdarank)")->check(CLI::IsMember({"softmax", "lambdarank"}));
-  cmd->add_option("--epochs", f->epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--patience", f->patience, "Early-stopping patience in epochs (default 8)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--lr", f->lr, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
-  cmd->add_option("--weight-decay", f->weight_decay, "Decoupled weight decay (default 0.001)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch", f->batch, "Queries per batch (default 32)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--validation", f->validation, "Share of training queries held out for early stopping (default 0.3)")
+  app::AddMoeTrainFlags(*cmd, f->moe);
+  cmd->add_option("--validation", f->moe.options.validation_fraction, "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9));
   cmd->add_option("--depth", f->depth, "Candidates per query (default 100, the re-rank depth)")->check(CLI::Range(1, 10000));
   cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--routing-loss", f->routing_loss, "Supervised routing loss weight from query domains (default 0)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--bias-rate", f->bias_rate, "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
-      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096));
-  cmd->add_flag("--no-balance-domains", f->no_balance_domains,
-                "Plain query weights (default: every domain of the queries' `domain` field counts equally, and epochs are selected on macro nDCG)");
-  cmd->add_option("--balance-power", f->balance_power,
-                  "Domain balancing strength: a domain weighs n_d^power (0 = every domain equal; 1 = every query "
-                  "equal; default 0.2)")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_flag("--log-inputs,!--no-log-inputs", f->log_inputs,
-                "Features through sign(x) log(1+|x|) before normalisation (default on)");
-  cmd->add_flag("--list-inputs,!--no-list-inputs", f->list_inputs,
-                "Experts also read each pair feature standardised within its candidate list (default on)");
-  cmd->add_option("--dense-warmup", f->dense_warmup, "Epochs routed to every expert before top-k routing")
-      ->check(CLI::Range(0, 100000));
-  cmd->add_flag("--refit,!--no-refit", f->refit,
-                "After early stopping, retrain on train + validation queries for the chosen number of epochs "
-                "(default on)");
-  cmd->add_option("--ema", f->ema, "Keep an exponential moving average of the weights (decay per step; default 0 = off)")
-      ->check(CLI::Range(0.0, 0.9999));
-  cmd->add_option("--input-noise", f->noise, "Gaussian noise on normalised pair features while training (default 0)")
-      ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("--pair-query-features", f->pair_query_features,
                 "Experts also see the query features (copied into every pair row), not only the gate");
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");
-  cmd->add_option("--seed", f->seed, "Random seed (default 42)");
   cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->callback([f, exit_code] { *exit_code = RunTrain(*f); });
 }

@@ -1,0 +1,82 @@
+// The MoE training flags that `hymir train` and hymir-rerank-bench share,
+// bound straight to a ranking::MoeTrainOptions, so the library's defaults are
+// the flags' defaults and both programs map every flag the same way. Each
+// program adds its own flags beside these (--validation, whose range and
+// meaning differ; train's extra loss terms; the bench's baselines).
+//
+// Thread-safety: flag parsing, on one thread.
+#ifndef HYMIR_EXAMPLES_COMMON_MOE_FLAGS_H_
+#define HYMIR_EXAMPLES_COMMON_MOE_FLAGS_H_
+
+#include <hymir/ranking/moe_trainer.h>
+#include <hymir/result.h>
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace hymir::app {
+
+struct MoeTrainFlags {
+  ranking::MoeTrainOptions options;
+  std::string loss = "lambdarank";  // resolved into options.objective.loss by Resolve()
+
+  // The options with the loss resolved; InvalidArgument for an unknown loss
+  // or --top-k above --experts.
+  Result<ranking::MoeTrainOptions> Resolve() const {
+    ranking::MoeTrainOptions o = options;
+    HYMIR_ASSIGN_OR_RETURN(o.objective.loss, ranking::ParseRankingLoss(loss));
+    if (o.model.top_k > o.model.routed_experts) return Status::InvalidArgument("--top-k must not exceed --experts");
+    return o;
+  }
+};
+
+inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
+  ranking::MoeTrainOptions& o = f.options;
+  ranking::MoeConfig& m = o.model;
+  app.add_option("--experts", m.routed_experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
+  app.add_option("--shared", m.shared_experts, "Shared experts S (default 1)")->check(CLI::Range(0, 64));
+  app.add_option("--top-k", m.top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--hidden", m.expert_hidden, "Hidden units per expert (default 32)")->check(CLI::Range(1, 4096));
+  app.add_option("--gate-hidden", m.gate_hidden, "Gate hidden units; 0 = linear gate (default)")
+      ->check(CLI::Range(0, 4096));
+  app.add_flag("--log-inputs,!--no-log-inputs", m.log_inputs,
+               "Features through sign(x) log(1+|x|) before normalisation (default on)");
+  app.add_flag("--list-inputs,!--no-list-inputs", m.list_inputs,
+               "Experts also read each pair feature standardised within its candidate list (default on)");
+  app.add_option("--loss", f.loss, "lambdarank | softmax (default lambdarank)")
+      ->check(CLI::IsMember({"softmax", "lambdarank"}));
+  app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
+  app.add_option("--patience", o.patience, "Early-stopping patience in epochs (default 8)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--lr", o.learning_rate, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
+  app.add_option("--weight-decay", o.weight_decay, "Decoupled weight decay (default 0.001)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", o.batch_queries, "Queries per batch (default 32)")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  app.add_option("--bias-rate", o.bias_update_rate,
+                 "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--balance-domains,!--no-balance-domains", o.balance_domains,
+               "Domain-balanced query weights (default on: every domain of the queries' `domain` field counts, "
+               "and epochs are selected on macro nDCG); --no-balance-domains for plain weights");
+  app.add_option("--balance-power", o.domain_balance_power,
+                 "Domain balancing strength: a domain weighs n_d^power (0 = every domain equal; 1 = every query "
+                 "equal; default 0.2)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--dense-warmup", o.dense_warmup_epochs, "Epochs routed to every expert before top-k (default 0)")
+      ->check(CLI::Range(0, 100000));
+  app.add_flag("--refit,!--no-refit", o.refit,
+               "After early stopping, retrain on train + validation queries for the chosen number of epochs "
+               "(default on)");
+  app.add_option("--ema", o.ema_decay,
+                 "Keep an exponential moving average of the weights (decay per step; default 0 = off)")
+      ->check(CLI::Range(0.0, 0.9999));
+  app.add_option("--input-noise", o.input_noise,
+                 "Gaussian noise on normalised pair features while training (default 0)")
+      ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--seed", o.seed, "Random seed (default 42)");
+}
+
+}  // namespace hymir::app
+
+#endif  // HYMIR_EXAMPLES_COMMON_MOE_FLAGS_H_
