@@ -218,6 +218,11 @@ class TempFile {
   std::filesystem::path path_;
 };
 
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   const FeatureSchema schema = Schema(4, 3);
   std::mt19937_64 rng(8);
@@ -237,11 +242,7 @@ TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   EXPECT_EQ(loaded->Score(g).value(), model.Score(g).value());
 
   // Flip one byte in the middle: checksum mismatch, Corruption naming the file.
-  std::string bytes;
-  {
-    std::ifstream in(f.path(), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = ReadBytes(f.path());
   std::string damaged = bytes;
   damaged[damaged.size() / 2] ^= 0x40;
   std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << damaged;
@@ -279,11 +280,7 @@ TEST(MoeModelTest, LoadsVersionOneFilesWithoutInputTransforms) {
                    .value();
   TempFile f;
   ASSERT_TRUE(model.Save(f.path()).ok());
-  std::string bytes;
-  {
-    std::ifstream in(f.path(), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = ReadBytes(f.path());
   std::string v1 = bytes.substr(0, bytes.size() - 4);
   const uint32_t one = 1;
   v1.replace(8, 4, reinterpret_cast<const char*>(&one), 4);
