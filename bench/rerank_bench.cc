@@ -75,6 +75,7 @@ struct Flags {
   // Cross-validation on the train split only (model selection): 0 = off.
   int cv_folds = 0;
   int cv_seeds = 1;
+  bool cv_ensemble = false;
   std::vector<std::string> systems;  // learned systems to run; empty = all
 };
 
@@ -471,7 +472,7 @@ Result<const ranking::MoeModel*> SpeedModel(const ranking::MoeConfig& want, cons
     }
   }
   HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel m, ranking::MoeModel::Create(want, schema, seed));
-  m.set_normalization(ranking::FitNormalization(schema, train));
+  m.set_normalization(ranking::FitNormalization(schema, train, want.log_inputs, want.ple_bins));
   storage = std::move(m);
   *origin = "untrained";
   return &*storage;
@@ -565,12 +566,18 @@ Status ExtractionSpeed(const Engine& engine, const FeatureExtractor& warm, const
 
 struct CvScores {
   std::vector<double> macro, micro;  // one per (fold, seed)
+  std::map<std::string, std::vector<double>> domain;  // per query domain, one per (fold, seed)
+};
+
+struct FoldResult {
+  double macro = 0.0, micro = 0.0;
+  std::map<std::string, double> domain;  // mean nDCG@10 per query domain
 };
 
 // Macro (mean over the query domains) and micro nDCG@10 of `run` over the
 // queries of `domain_of` that have a relevant judgement.
-Result<std::pair<double, double>> FoldNdcg(const ranking::Qrels& qrels, const ranking::Run& run,
-                                           const std::map<std::string, std::string>& domain_of) {
+Result<FoldResult> FoldNdcg(const ranking::Qrels& qrels, const ranking::Run& run,
+                            const std::map<std::string, std::string>& domain_of) {
   HYMIR_ASSIGN_OR_RETURN(ranking::Evaluation eval, ranking::Evaluate(qrels, run));
   std::map<std::string, std::pair<double, size_t>> by_domain;
   double sum = 0.0;
@@ -585,9 +592,11 @@ Result<std::pair<double, double>> FoldNdcg(const ranking::Qrels& qrels, const ra
     ++n;
   }
   if (n == 0) return Status::InvalidArgument("cross-validation: a fold has no judged query");
-  double macro = 0.0;
-  for (const auto& [d, v] : by_domain) macro += v.first / static_cast<double>(v.second);
-  return std::make_pair(macro / static_cast<double>(by_domain.size()), sum / static_cast<double>(n));
+  FoldResult r;
+  for (const auto& [d, v] : by_domain) r.macro += r.domain[d] = v.first / static_cast<double>(v.second);
+  r.macro /= static_cast<double>(by_domain.size());
+  r.micro = sum / static_cast<double>(n);
+  return r;
 }
 
 std::pair<double, double> MeanStd(const std::vector<double>& v) {
@@ -608,8 +617,9 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
                     const std::map<std::string, std::string>& domain_of) -> Status {
     HYMIR_ASSIGN_OR_RETURN(auto ndcg, FoldNdcg(qrels, run, domain_of));
     if (!scores.count(name)) order.push_back(name);
-    scores[name].macro.push_back(ndcg.first);
-    scores[name].micro.push_back(ndcg.second);
+    scores[name].macro.push_back(ndcg.macro);
+    scores[name].micro.push_back(ndcg.micro);
+    for (const auto& [d, v] : ndcg.domain) scores[name].domain[d].push_back(v);
     return Status::OK();
   };
   for (size_t fold = 0; fold < k; ++fold) {
@@ -630,6 +640,9 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     std::fprintf(stderr, "[cv] fold %zu of %zu: train on %zu queries, score %zu\n", fold + 1, k, fit.size(),
                  held.size());
     HYMIR_RETURN_IF_ERROR(record("hybrid", RunFromHits(held_queries, held_hits), domain_of));
+    // --cv-ensemble: per variant, the sum over seeds of each list's
+    // standardised scores (an equal-weight ensemble of the seeds' models).
+    std::map<std::string, std::vector<std::vector<double>>> ensemble;
     for (int s = 0; s < f.cv_seeds; ++s) {
       ranking::MoeTrainOptions seeded = options;
       seeded.seed = options.seed + static_cast<uint64_t>(s);
@@ -638,6 +651,15 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
         HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, seeded));
         HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(t.model, held));
         HYMIR_RETURN_IF_ERROR(record(v.name, RunFromScores(held, sc), domain_of));
+        if (f.cv_ensemble) {
+          auto& sum = ensemble[v.name];
+          sum.resize(sc.size());
+          for (size_t q = 0; q < sc.size(); ++q) {
+            const auto [mean, sd] = MeanStd(sc[q]);
+            sum[q].resize(sc[q].size(), 0.0);
+            for (size_t i = 0; i < sc[q].size(); ++i) sum[q][i] += sd > 0 ? (sc[q][i] - mean) / sd : 0.0;
+          }
+        }
       }
 #ifdef HYMIR_HAVE_XGBOOST
       if (Wanted(f, "lambdamart")) {
@@ -646,6 +668,8 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
       }
 #endif
     }
+    for (const auto& [name, sum] : ensemble)
+      HYMIR_RETURN_IF_ERROR(record(name + "+ens", RunFromScores(held, sum), domain_of));
   }
   std::printf("\n%zu-fold cross-validation on %s only (folds: judged train queries in query-file order, i mod %zu),\n"
               "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
@@ -660,6 +684,20 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     const auto [ma, ms] = MeanStd(scores[name].macro);
     const auto [mi, mis] = MeanStd(scores[name].micro);
     std::printf("%-16s %9.4f %8.4f %9.4f %8.4f\n", name.c_str(), ma, ms, mi, mis);
+  }
+  // Per query domain (mean over runs), when there is more than one.
+  std::set<std::string> domains;
+  for (const auto& [name, sc] : scores)
+    for (const auto& [d, v] : sc.domain) domains.insert(d);
+  if (domains.size() > 1) {
+    std::printf("\nper domain (mean nDCG@10 over runs):\n%-16s", "system");
+    for (const auto& d : domains) std::printf(" %10s", d.substr(0, 10).c_str());
+    std::printf("\n");
+    for (const std::string& name : order) {
+      std::printf("%-16s", name.c_str());
+      for (const auto& d : domains) std::printf(" %10.4f", MeanStd(scores[name].domain[d]).first);
+      std::printf("\n");
+    }
   }
   // Every run's macro value (fold-major, then seed), for paired comparisons
   // between configurations run on the same folds and seeds.
@@ -860,6 +898,8 @@ int main(int argc, char** argv) {
                  "read); prints mean nDCG@10 per system")
       ->check(CLI::Range(2, 100));
   app.add_option("--cv-seeds", f.cv_seeds, "Seeds per fold in --cv-folds mode (default 1)")->check(CLI::Range(1, 100));
+  app.add_flag("--cv-ensemble", f.cv_ensemble,
+               "Also score, per fold, each MoE variant's seeds as one ensemble (mean of list-standardised scores)");
   app.add_option("--systems", f.systems,
                  "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart (default all)")
       ->delimiter(',')

@@ -43,6 +43,9 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
                "Features through sign(x) log(1+|x|) before normalisation (default on)");
   app.add_flag("--list-inputs,!--no-list-inputs", m.list_inputs,
                "Experts also read each pair feature standardised within its candidate list (default on)");
+  app.add_option("--ple-bins", m.ple_bins,
+                 "Piecewise-linear encoding of each pair feature over this many quantile bins; 0 = off (default 0)")
+      ->check(CLI::Range(0, 64));
   app.add_option("--loss", f.loss, "lambdarank | softmax (default lambdarank)")
       ->check(CLI::IsMember({"softmax", "lambdarank"}));
   app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
@@ -56,6 +59,8 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_option("--bias-rate", o.bias_update_rate,
                  "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--weighted-load,!--no-weighted-load", o.weighted_load,
+               "Selection-bias balancing counts each query's weight (after domain balancing) as its load (default off)");
   app.add_flag("--balance-domains,!--no-balance-domains", o.balance_domains,
                "Domain-balanced query weights (default on: every domain of the queries' `domain` field counts, "
                "and epochs are selected on macro nDCG); --no-balance-domains for plain weights");

@@ -16,8 +16,21 @@ namespace hymir::ranking {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
-// Version 2 added the input-transform flags; version 1 files load with both off.
-constexpr uint32_t kVersion = 2;
+// Version 2 added the input-transform flags; version 1 files load with both
+// off. Version 3 added ple_bins and the bin edges; older files load with 0.
+constexpr uint32_t kVersion = 3;
+constexpr int kMaxPleBins = 64;
+
+// Default edges for `bins` PLE bins of every one of `dim` features: even
+// steps over [-2, 2] in the normalised space.
+std::vector<double> DefaultEdges(size_t dim, int bins) {
+  std::vector<double> edges;
+  if (bins <= 0) return edges;
+  edges.reserve(dim * (bins + 1));
+  for (size_t j = 0; j < dim; ++j)
+    for (int t = 0; t <= bins; ++t) edges.push_back(-2.0 + 4.0 * t / bins);
+  return edges;
+}
 
 double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
 
@@ -105,10 +118,23 @@ MoeModel::MoeModel(MoeConfig config, FeatureSchema schema)
   norm_.pair_scale.assign(d, 1.0);
   norm_.query_mean.assign(q, 0.0);
   norm_.query_scale.assign(q, 1.0);
+  norm_.pair_edges = DefaultEdges(d, config_.ple_bins);
   bias_.assign(config_.routed_experts, 0.0);
 }
 
-size_t MoeModel::input_dim() const { return schema_.pair_dim() * (config_.list_inputs ? 2 : 1); }
+size_t MoeModel::input_dim() const {
+  const size_t d = schema_.pair_dim();
+  return d * static_cast<size_t>(std::max(1, config_.ple_bins)) + (config_.list_inputs ? d : 0);
+}
+
+void MoeModel::set_normalization(Normalization norm) {
+  const size_t d = schema_.pair_dim();
+  const int bins = config_.ple_bins;
+  if (bins > 0 && norm.pair_edges.size() != d * static_cast<size_t>(bins + 1))
+    norm.pair_edges = DefaultEdges(d, bins);
+  if (bins == 0) norm.pair_edges.clear();
+  norm_ = std::move(norm);
+}
 
 size_t MoeModel::ExpertSize() const {
   const size_t h = config_.expert_hidden, d = input_dim();
@@ -121,9 +147,11 @@ size_t MoeModel::GateOffset() const {
 
 Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& schema, uint64_t seed) {
   if (config.routed_experts < 1 || config.shared_experts < 0 || config.top_k < 1 ||
-      config.top_k > config.routed_experts || config.expert_hidden < 1 || config.gate_hidden < 0) {
+      config.top_k > config.routed_experts || config.expert_hidden < 1 || config.gate_hidden < 0 ||
+      config.ple_bins < 0 || config.ple_bins > kMaxPleBins) {
     return Status::InvalidArgument("moe config: need routed_experts >= 1, shared_experts >= 0, "
-                                   "1 <= top_k <= routed_experts, expert_hidden >= 1, gate_hidden >= 0");
+                                   "1 <= top_k <= routed_experts, expert_hidden >= 1, gate_hidden >= 0, "
+                                   "0 <= ple_bins <= " + std::to_string(kMaxPleBins));
   }
   if (schema.pair_dim() == 0) return Status::InvalidArgument("moe: the feature schema has no pair features");
   MoeModel m(config, schema);
@@ -168,13 +196,46 @@ void MoeModel::NormalizeQuery(std::span<const double> raw, std::vector<double>& 
 void MoeModel::NormalizePairs(const QueryGroup& group, std::vector<double>& out) const {
   const size_t d = schema_.pair_dim(), n = group.size(), width = input_dim();
   const bool log = config_.log_inputs;
+  const size_t bins = static_cast<size_t>(config_.ple_bins);
+  const size_t base = d * std::max<size_t>(1, bins);  // width of the global block
   out.resize(n * width);
+  // The globally normalised values: straight into the output without PLE,
+  // else into a scratch matrix that the encoding reads.
+  std::vector<double> scratch;
+  double* z = out.data();
+  size_t zstride = width;
+  if (bins > 0) {
+    scratch.resize(n * d);
+    z = scratch.data();
+    zstride = d;
+  }
   std::vector<double> inv_scale(d);
   for (size_t j = 0; j < d; ++j) inv_scale[j] = 1.0 / norm_.pair_scale[j];
   for (size_t i = 0; i < n; ++i) {
     const double* raw = group.pair_features.data() + i * d;
-    double* row = out.data() + i * width;
+    double* row = z + i * zstride;
     for (size_t j = 0; j < d; ++j) row[j] = ((log ? SignedLog1p(raw[j]) : raw[j]) - norm_.pair_mean[j]) * inv_scale[j];
+  }
+  if (bins > 0) {
+    for (size_t i = 0; i < n; ++i) {
+      double* row = out.data() + i * width;
+      for (size_t j = 0; j < d; ++j) {
+        const double v = z[i * d + j];
+        const double* e = norm_.pair_edges.data() + j * (bins + 1);
+        for (size_t t = 0; t < bins; ++t) {
+          const double lo = e[t], hi = e[t + 1];
+          double c;
+          if (hi - lo <= 1e-12) {
+            c = v >= hi ? 1.0 : 0.0;  // a point mass: a step
+          } else {
+            c = (v - lo) / (hi - lo);
+            if (t > 0) c = std::max(c, 0.0);         // the first bin is open below
+            if (t + 1 < bins) c = std::min(c, 1.0);  // the last bin is open above
+          }
+          row[j * bins + t] = c;
+        }
+      }
+    }
   }
   if (!config_.list_inputs || n == 0) return;
   // Standardised within the list: invariant to the global affine map, so it
@@ -182,14 +243,14 @@ void MoeModel::NormalizePairs(const QueryGroup& group, std::vector<double>& out)
   for (size_t j = 0; j < d; ++j) {
     double sum = 0, sq = 0;
     for (size_t i = 0; i < n; ++i) {
-      const double v = out[i * width + j];
+      const double v = z[i * zstride + j];
       sum += v;
       sq += v * v;
     }
     const double mean = sum / static_cast<double>(n);
     const double var = std::max(0.0, sq / static_cast<double>(n) - mean * mean);
     const double inv = var > 1e-12 ? 1.0 / std::sqrt(var) : 0.0;
-    for (size_t i = 0; i < n; ++i) out[i * width + d + j] = (out[i * width + j] - mean) * inv;
+    for (size_t i = 0; i < n; ++i) out[i * width + base + j] = (z[i * zstride + j] - mean) * inv;
   }
 }
 
@@ -435,11 +496,18 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
     ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
   for (size_t c = 0; c < f.routing.chosen.size(); ++c)
     ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
+  // One contribution per pair feature (its PLE components summed) and per
+  // list input, which follow the global block in feature order.
+  const size_t bins = static_cast<size_t>(std::max(1, config_.ple_bins)), base = pd * bins;
   std::vector<FeatureContribution> all;
-  for (size_t j = 0; j < d; ++j) {
-    const size_t col = j % pd;  // list inputs follow the pair features, in the same order
-    all.push_back({j < pd ? schema_.pair_features[col] : schema_.pair_features[col] + "@list",
-                   group.pair_features[index * pd + col], grad_x[j] * x[j]});
+  for (size_t col = 0; col < pd; ++col) {
+    double c = 0;
+    for (size_t t = 0; t < bins; ++t) c += grad_x[col * bins + t] * x[col * bins + t];
+    all.push_back({schema_.pair_features[col], group.pair_features[index * pd + col], c});
+  }
+  for (size_t j = base; j < d; ++j) {
+    const size_t col = j - base;
+    all.push_back({schema_.pair_features[col] + "@list", group.pair_features[index * pd + col], grad_x[j] * x[j]});
   }
   std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
     return std::abs(a.contribution) > std::abs(b.contribution);
@@ -459,12 +527,14 @@ Status MoeModel::Save(const std::string& path) const {
   w.U32(config_.expert_hidden);
   w.U32(config_.gate_hidden);
   w.U32((config_.log_inputs ? 1u : 0u) | (config_.list_inputs ? 2u : 0u));
+  w.U32(static_cast<uint32_t>(config_.ple_bins));
   w.Strings(schema_.pair_features);
   w.Strings(schema_.query_features);
   w.Doubles(norm_.pair_mean);
   w.Doubles(norm_.pair_scale);
   w.Doubles(norm_.query_mean);
   w.Doubles(norm_.query_scale);
+  w.Doubles(norm_.pair_edges);
   w.Doubles(bias_);
   w.Doubles(params_);
   const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
@@ -486,7 +556,7 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   uint32_t version = 0;
   r.Raw(magic, 8);
   r.U32(&version);
-  if (version != 1 && version != kVersion)
+  if (version < 1 || version > kVersion)
     return corrupt("model format version " + std::to_string(version) + ", this build reads 1 to " +
                    std::to_string(kVersion));
   MoeConfig config;
@@ -500,18 +570,26 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   if (flags > 3) return corrupt("unknown input-transform flags " + std::to_string(flags));
   config.log_inputs = (flags & 1u) != 0;
   config.list_inputs = (flags & 2u) != 0;
+  if (ok && version >= 3) ok = r.I32(&config.ple_bins);
   ok = ok && r.Strings(&schema.pair_features) &&
             r.Strings(&schema.query_features) && r.Doubles(&norm.pair_mean) && r.Doubles(&norm.pair_scale) &&
-            r.Doubles(&norm.query_mean) && r.Doubles(&norm.query_scale) && r.Doubles(&bias) &&
-            r.Doubles(&params) && r.AtEnd();
+            r.Doubles(&norm.query_mean) && r.Doubles(&norm.query_scale);
+  if (ok && version >= 3) ok = r.Doubles(&norm.pair_edges);
+  ok = ok && r.Doubles(&bias) && r.Doubles(&params) && r.AtEnd();
   if (!ok) return corrupt("truncated or malformed model body");
   auto created = Create(config, schema, 0);
   if (!created.ok()) return corrupt(created.status().message());
   MoeModel m = std::move(created).value();
   if (params.size() != m.params_.size() || bias.size() != static_cast<size_t>(config.routed_experts) ||
       norm.pair_mean.size() != schema.pair_dim() || norm.pair_scale.size() != schema.pair_dim() ||
-      norm.query_mean.size() != schema.query_dim() || norm.query_scale.size() != schema.query_dim())
+      norm.query_mean.size() != schema.query_dim() || norm.query_scale.size() != schema.query_dim() ||
+      norm.pair_edges.size() != (config.ple_bins > 0 ? schema.pair_dim() * (config.ple_bins + 1) : 0))
     return corrupt("parameter sizes do not match the stored config");
+  auto positive = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
+  };
+  if (!positive(norm.pair_scale) || !positive(norm.query_scale))
+    return corrupt("a normalisation scale is not positive");
   m.params_ = std::move(params);
   m.bias_ = std::move(bias);
   m.norm_ = std::move(norm);

@@ -161,7 +161,7 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
 }
 
 Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
-                               bool log_inputs) {
+                               bool log_inputs, int ple_bins) {
   Normalization n;
   auto fit = [log_inputs](size_t dim, auto rows, std::vector<double>& mean, std::vector<double>& scale) {
     mean.assign(dim, 0.0);
@@ -191,6 +191,27 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
   fit(q, [&](auto&& visit) {
     for (const auto& g : groups) visit(g.query_features.data());
   }, n.query_mean, n.query_scale);
+  if (ple_bins > 0) {
+    // Bin edges at the 0, 1/B, ..., 1 quantiles of each normalised column.
+    const size_t bins = static_cast<size_t>(ple_bins);
+    n.pair_edges.assign(d * (bins + 1), 0.0);
+    std::vector<double> column;
+    for (size_t j = 0; j < d; ++j) {
+      column.clear();
+      for (const auto& g : groups)
+        for (size_t i = 0; i < g.size(); ++i) {
+          const double r = g.row(i, d)[j];
+          column.push_back(((log_inputs ? SignedLog1p(r) : r) - n.pair_mean[j]) / n.pair_scale[j]);
+        }
+      double* e = n.pair_edges.data() + j * (bins + 1);
+      if (column.empty()) {
+        for (size_t t = 0; t <= bins; ++t) e[t] = -2.0 + 4.0 * static_cast<double>(t) / static_cast<double>(bins);
+        continue;
+      }
+      std::sort(column.begin(), column.end());
+      for (size_t t = 0; t <= bins; ++t) e[t] = column[t * (column.size() - 1) / bins];
+    }
+  }
   return n;
 }
 
@@ -203,7 +224,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
       return Status::InvalidArgument("query '" + g.query_id + "': training needs a label per candidate");
   }
   HYMIR_ASSIGN_OR_RETURN(MoeModel model, MoeModel::Create(options.model, schema, options.seed));
-  model.set_normalization(FitNormalization(schema, groups, options.model.log_inputs));
+  model.set_normalization(FitNormalization(schema, groups, options.model.log_inputs, options.model.ple_bins));
 
   // Queries with a relevant candidate, split into train and validation.
   // Domain balancing works on copies with adjusted weights.
@@ -315,11 +336,14 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
       }
       if (options.bias_update_rate > 0 && e > 1 && epoch > warmup) {
         std::vector<double> load(e, 0.0);
+        double total = 0;
         for (const QueryGroup* g : batch) {
+          const double w = options.weighted_load ? g->weight : 1.0;
           const Routing routing = net.Route(g->query_features).value();
-          for (int c : routing.chosen) load[c] += 1.0;
+          for (int c : routing.chosen) load[c] += w;
+          total += w;
         }
-        const double mean_load = static_cast<double>(batch.size()) * options.model.top_k / e;
+        const double mean_load = total * options.model.top_k / e;
         std::vector<double> bias = net.selection_bias();
         for (int i = 0; i < e; ++i) {
           if (load[i] < mean_load) bias[i] += options.bias_update_rate;

@@ -3,8 +3,9 @@
 //   score(q, d) = sum_{s in shared} f_s(x) + sum_{e in TopK(q)} w_e(q) f_e(x)
 //
 // x is the pair's feature vector (optionally log-transformed, z-scored with
-// statistics learned on the training data, optionally with a copy
-// standardised within the candidate list), each expert f is a
+// statistics learned on the training data, optionally piecewise-linear
+// encoded over quantile bins, optionally with a copy standardised within
+// the candidate list), each expert f is a
 // one-hidden-layer ReLU MLP, and the gate
 // reads only the query's features q (never a domain label): affinities
 // s_e = sigmoid(u_e(q)) from a linear or one-hidden-layer gate, TopK chosen
@@ -60,6 +61,14 @@ struct MoeConfig {
   // query-relative view that a global normalisation cannot give; doubles the
   // expert input width.
   bool list_inputs = true;
+  // ple_bins: 0 = the experts read each globally normalised pair feature as
+  // one number; B > 0 = as a piecewise-linear encoding over B quantile bins
+  // learned on the training data (Gorishniy et al. 2022, "On Embeddings for
+  // Numerical Features in Tabular Deep Learning"): component t is 0 below
+  // bin t, 1 above it and linear inside it (the first bin is open below, the
+  // last open above), so an MLP gets the thresholds a tree would split on.
+  // Multiplies the width of that block by B; list inputs stay one number.
+  int ple_bins = 0;
 
   friend bool operator==(const MoeConfig&, const MoeConfig&) = default;
 };
@@ -69,6 +78,10 @@ struct MoeConfig {
 struct Normalization {
   std::vector<double> pair_mean, pair_scale;
   std::vector<double> query_mean, query_scale;
+  // With MoeConfig::ple_bins = B > 0: for every pair feature, B + 1
+  // non-decreasing bin edges in the normalised space (pair_dim x (B + 1),
+  // row-major); empty otherwise.
+  std::vector<double> pair_edges;
 };
 
 // The log_inputs transform: sign(x) log(1 + |x|).
@@ -115,9 +128,12 @@ class MoeModel {
   const MoeConfig& config() const { return config_; }
   const FeatureSchema& schema() const { return schema_; }
   const Normalization& normalization() const { return norm_; }
-  // Width of an expert's input: pair_dim, doubled with list_inputs.
+  // Width of an expert's input: pair_dim x max(1, ple_bins), plus pair_dim
+  // with list_inputs.
   size_t input_dim() const;
-  void set_normalization(Normalization norm) { norm_ = std::move(norm); }
+  // Replaces the normalisation; with ple_bins > 0 and edges of the wrong
+  // size, the edges default to B + 1 even steps over [-2, 2].
+  void set_normalization(Normalization norm);
   const std::vector<double>& selection_bias() const { return bias_; }
   void set_selection_bias(std::vector<double> bias) { bias_ = std::move(bias); }
 

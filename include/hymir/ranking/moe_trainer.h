@@ -66,6 +66,11 @@ struct MoeTrainOptions {
   // two-fold cross-validated macro nDCG@10 on mixed's train split
   // (scripts/select_moe.sh); without domain balancing it was worse than off.
   double bias_update_rate = 0.002;
+  // Expert load for the balancing above: false = each query counts 1; true
+  // = each query counts its weight (QueryGroup::weight after domain
+  // balancing), so a large, down-weighted domain may settle in fewer
+  // experts instead of being spread over all of them.
+  bool weighted_load = false;
   // Weight each query's ranking loss by N / (domains * queries of its
   // domain) so every domain (QueryGroup::domain) counts equally, and select
   // the epoch on the macro (per-domain mean) validation nDCG@10. A training
@@ -124,9 +129,11 @@ struct TrainReport {
 // Feature means and standard deviations over every candidate (pair
 // features) and every query (query features) of `groups`, of the
 // log-transformed values when `log_inputs` (MoeConfig::log_inputs); a
-// constant feature gets scale 1.
+// constant feature gets scale 1. With `ple_bins` = B > 0, also each pair
+// feature's B + 1 bin edges: the 0, 1/B, ..., 1 quantiles of its normalised
+// values over every candidate (MoeConfig::ple_bins).
 Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
-                               bool log_inputs = false);
+                               bool log_inputs = false, int ple_bins = 0);
 
 // Trains a model on `groups` (all must match `schema`; labels required).
 // `progress` (optional) runs after every epoch on the calling thread.

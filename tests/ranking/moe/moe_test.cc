@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 
 #include "hymir/ranking/moe_model.h"
@@ -118,6 +119,102 @@ TEST(MoeGradientTest, LogAndListInputs) {
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
 }
 
+TEST(MoeGradientTest, PiecewiseLinearInputs) {
+  // Quantile-bin encoding (default edges over [-2, 2]; the random features
+  // fall in every bin and beyond both ends) plus log and list inputs.
+  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0,
+                 .log_inputs = true, .list_inputs = true, .ple_bins = 3},
+                {.loss = RankingLoss::kLambdaRank});
+}
+
+// A one-expert model whose score is the expert input `column` (a single
+// hidden unit reading only that input, shifted clear of the ReLU).
+MoeModel InputProbe(const MoeConfig& base, const FeatureSchema& schema, size_t column) {
+  MoeConfig c = base;
+  c.routed_experts = 1;
+  c.shared_experts = 0;
+  c.top_k = 1;
+  c.expert_hidden = 1;
+  auto m = MoeModel::Create(c, schema, 3).value();
+  auto& p = m.parameters();
+  const size_t d = m.input_dim();
+  for (size_t j = 0; j < d; ++j) p[j] = j == column ? 1.0 : 0.0;
+  p[d] = 100.0;       // b1
+  p[d + 1] = 1.0;     // w2
+  p[d + 2] = -100.0;  // b2
+  return m;
+}
+
+TEST(MoeModelTest, PiecewiseLinearEncoding) {
+  const FeatureSchema schema = Schema(1, 1);
+  const MoeConfig config{.log_inputs = false, .list_inputs = false, .ple_bins = 4};
+  Normalization norm;
+  norm.pair_mean = {0.0};
+  norm.pair_scale = {1.0};
+  norm.query_mean = {0.0};
+  norm.query_scale = {1.0};
+  norm.pair_edges = {0, 1, 1, 2, 3};  // bin 1 is a point mass at 1: a step
+  auto component = [&](size_t t, double v) {
+    MoeModel m = InputProbe(config, schema, t);
+    m.set_normalization(norm);
+    EXPECT_EQ(m.input_dim(), 4u);
+    QueryGroup g;
+    g.query_id = "q";
+    g.query_features = {0.0};
+    g.doc_ids = {"a"};
+    g.pair_features = {v};
+    return m.Score(g).value()[0];
+  };
+  // The first bin is open below, the last open above, the rest clamp to [0, 1].
+  EXPECT_NEAR(component(0, -1.5), -1.5, 1e-9);
+  EXPECT_NEAR(component(0, 0.25), 0.25, 1e-9);
+  EXPECT_NEAR(component(0, 7.0), 1.0, 1e-9);
+  EXPECT_NEAR(component(1, 0.99), 0.0, 1e-9);
+  EXPECT_NEAR(component(1, 1.0), 1.0, 1e-9);
+  EXPECT_NEAR(component(2, 1.5), 0.5, 1e-9);
+  EXPECT_NEAR(component(2, -3.0), 0.0, 1e-9);
+  EXPECT_NEAR(component(2, 9.0), 1.0, 1e-9);
+  EXPECT_NEAR(component(3, 2.5), 0.5, 1e-9);
+  EXPECT_NEAR(component(3, 5.0), 3.0, 1e-9);
+  EXPECT_NEAR(component(3, 0.5), 0.0, 1e-9);
+  // Edges of the wrong size fall back to even steps over [-2, 2].
+  MoeModel m = InputProbe(config, schema, 0);
+  Normalization wrong = norm;
+  wrong.pair_edges = {0, 1};
+  m.set_normalization(wrong);
+  EXPECT_EQ(m.normalization().pair_edges, (std::vector<double>{-2, -1, 0, 1, 2}));
+  // Out-of-range bin counts are refused.
+  EXPECT_FALSE(MoeModel::Create({.ple_bins = -1}, schema, 1).ok());
+  EXPECT_FALSE(MoeModel::Create({.ple_bins = 65}, schema, 1).ok());
+}
+
+TEST(MoeModelTest, FitNormalizationPlacesBinEdgesAtQuantiles) {
+  const FeatureSchema schema = Schema(2, 1);
+  std::vector<QueryGroup> groups(2);
+  for (int q = 0; q < 2; ++q) {
+    groups[q].query_id = "q";
+    groups[q].query_id += std::to_string(q);
+    groups[q].query_features = {1.0 * q};
+  }
+  // Feature 0 takes 0..100 across both lists; feature 1 is 0 on 81 of them.
+  for (int v = 0; v <= 100; ++v) {
+    QueryGroup& g = groups[v % 2];
+    g.doc_ids.push_back("d");
+    g.doc_ids.back() += std::to_string(v);
+    g.pair_features.insert(g.pair_features.end(), {1.0 * v, v < 81 ? 0.0 : 1.0});
+    g.labels.push_back(0);
+  }
+  const Normalization n = FitNormalization(schema, groups, false, 4);
+  ASSERT_EQ(n.pair_edges.size(), 10u);
+  for (int t = 0; t <= 4; ++t)
+    EXPECT_NEAR(n.pair_edges[t], (25.0 * t - n.pair_mean[0]) / n.pair_scale[0], 1e-9) << "edge " << t;
+  // Ties give repeated edges (steps), still in order.
+  for (int t = 0; t < 4; ++t) EXPECT_LE(n.pair_edges[5 + t], n.pair_edges[5 + t + 1]);
+  EXPECT_EQ(n.pair_edges[5], n.pair_edges[8]);
+  EXPECT_LT(n.pair_edges[8], n.pair_edges[9]);
+  EXPECT_TRUE(FitNormalization(schema, groups, false, 0).pair_edges.empty());
+}
+
 TEST(MoeModelTest, InputTransforms) {
   const FeatureSchema schema = Schema(2, 1);
   EXPECT_DOUBLE_EQ(SignedLog1p(0.0), 0.0);
@@ -191,6 +288,16 @@ TEST(MoeModelTest, ExplainAddsUpToTheScore) {
     EXPECT_GE(std::abs(ex.top_features[0].contribution), std::abs(ex.top_features[1].contribution));
   }
   EXPECT_FALSE(model.Explain(g, g.size()).ok());
+  // With PLE inputs a feature's bins are summed into one contribution: every
+  // name appears once, plain or "@list".
+  auto ple = MoeModel::Create({.routed_experts = 4, .shared_experts = 1, .top_k = 2, .ple_bins = 5}, schema, 9).value();
+  auto ex = ple.Explain(g, 1, 100).value();
+  EXPECT_EQ(ex.top_features.size(), 8u);
+  std::set<std::string> names;
+  for (const auto& c : ex.top_features) names.insert(c.feature);
+  EXPECT_EQ(names.size(), 8u);
+  EXPECT_EQ(names.count("p3"), 1u);
+  EXPECT_EQ(names.count("p3@list"), 1u);
 }
 
 TEST(MoeModelTest, RejectsGroupsThatDoNotMatchTheSchema) {
@@ -227,11 +334,12 @@ TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   const FeatureSchema schema = Schema(4, 3);
   std::mt19937_64 rng(8);
   auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .gate_hidden = 5,
-                                 .log_inputs = true, .list_inputs = true},
+                                 .log_inputs = true, .list_inputs = true, .ple_bins = 3},
                                 schema, 4)
                    .value();
   model.set_selection_bias({0.1, -0.2, 0.05});
   QueryGroup g = RandomGroup(schema, 6, rng, -1);
+  model.set_normalization(FitNormalization(schema, {g, RandomGroup(schema, 6, rng, -1)}, true, 3));
   TempFile f;
   ASSERT_TRUE(model.Save(f.path()).ok());
   auto loaded = MoeModel::Load(f.path());
@@ -239,6 +347,7 @@ TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   EXPECT_EQ(loaded->config(), model.config());
   EXPECT_EQ(loaded->schema(), model.schema());
   EXPECT_EQ(loaded->selection_bias(), model.selection_bias());
+  EXPECT_EQ(loaded->normalization().pair_edges, model.normalization().pair_edges);
   EXPECT_EQ(loaded->Score(g).value(), model.Score(g).value());
 
   // Flip one byte in the middle: checksum mismatch, Corruption naming the file.
@@ -269,9 +378,28 @@ uint32_t Crc32(const std::string& bytes) {
   return ~crc;
 }
 
-TEST(MoeModelTest, LoadsVersionOneFilesWithoutInputTransforms) {
-  // A version-1 file is a version-2 file without the flags word after the
-  // config (magic 8 bytes, version 4, five config words 20).
+// Rewrites a current (version 3) file of a model without PLE bins into an
+// older version: version 2 lacks the ple_bins word after the flags and the
+// (empty) edge vector after the query scales; version 1 also lacks the flags.
+std::string Downgrade(const std::string& bytes, const FeatureSchema& schema, uint32_t version) {
+  std::string out = bytes.substr(0, bytes.size() - 4);
+  // magic 8, version 4, five config words 20, flags 4, ple_bins 4.
+  size_t edges = 40;
+  for (const auto* names : {&schema.pair_features, &schema.query_features}) {
+    edges += 4;
+    for (const auto& n : *names) edges += 4 + n.size();
+  }
+  edges += 4 * 8 + 16 * schema.pair_dim() + 16 * schema.query_dim();
+  out.erase(edges, 8);
+  out.erase(36, 4);
+  if (version == 1) out.erase(32, 4);
+  out.replace(8, 4, reinterpret_cast<const char*>(&version), 4);
+  const uint32_t crc = Crc32(out);
+  out.append(reinterpret_cast<const char*>(&crc), 4);
+  return out;
+}
+
+TEST(MoeModelTest, LoadsOlderVersions) {
   const FeatureSchema schema = Schema(3, 2);
   std::mt19937_64 rng(6);
   auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4,
@@ -281,19 +409,27 @@ TEST(MoeModelTest, LoadsVersionOneFilesWithoutInputTransforms) {
   TempFile f;
   ASSERT_TRUE(model.Save(f.path()).ok());
   const std::string bytes = ReadBytes(f.path());
-  std::string v1 = bytes.substr(0, bytes.size() - 4);
-  const uint32_t one = 1;
-  v1.replace(8, 4, reinterpret_cast<const char*>(&one), 4);
-  v1.erase(32, 4);
-  const uint32_t crc = Crc32(v1);
-  v1.append(reinterpret_cast<const char*>(&crc), 4);
-  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << v1;
+  QueryGroup g = RandomGroup(schema, 5, rng, -1);
+  // Version 1: no input transforms.
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << Downgrade(bytes, schema, 1);
   auto loaded = MoeModel::Load(f.path());
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_FALSE(loaded->config().log_inputs);
   EXPECT_FALSE(loaded->config().list_inputs);
-  QueryGroup g = RandomGroup(schema, 5, rng, -1);
   EXPECT_EQ(loaded->Score(g).value(), model.Score(g).value());
+  // Version 2: the transform flags, no PLE bins.
+  auto listed = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4,
+                                  .log_inputs = true, .list_inputs = true},
+                                 schema, 6)
+                    .value();
+  ASSERT_TRUE(listed.Save(f.path()).ok());
+  const std::string v2_bytes = Downgrade(ReadBytes(f.path()), schema, 2);
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << v2_bytes;
+  auto v2 = MoeModel::Load(f.path());
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->config(), listed.config());
+  EXPECT_EQ(v2->config().ple_bins, 0);
+  EXPECT_EQ(v2->Score(g).value(), listed.Score(g).value());
   // A future version is refused by name.
   std::string v9 = bytes;
   const uint32_t nine = 9;
@@ -392,6 +528,43 @@ TEST(MoeTrainerTest, SelectionBiasBalancesExpertLoad) {
   EXPECT_LE(*std::max_element(load.begin(), load.end()), static_cast<int>(test.size() * 0.5));
   const auto& bias = model.selection_bias();
   EXPECT_TRUE(std::any_of(bias.begin(), bias.end(), [](double b) { return b != 0.0; }));
+}
+
+// TwoDomainTask with three of every four domain-1 queries dropped: domain 0
+// has 80 % of the queries.
+std::vector<QueryGroup> LopsidedTask(size_t queries, uint64_t seed) {
+  std::vector<QueryGroup> out;
+  int ones = 0;
+  for (auto& g : TwoDomainTask(queries, seed))
+    if (g.domain == 0 || ones++ % 4 == 0) out.push_back(std::move(g));
+  return out;
+}
+
+TEST(MoeTrainerTest, WeightedLoadLetsADownweightedDomainKeepItsExpert) {
+  // Two experts, top-1, every domain weighing the same in total. Counting
+  // queries, the bias must split the queries 50/50, so the large domain is
+  // spread over both experts; counting weights, each domain is half the
+  // load and can keep an expert to itself.
+  const FeatureSchema schema = Schema(3, 2);
+  auto train = LopsidedTask(500, 6), test = LopsidedTask(300, 7);
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
+  o.max_epochs = 30;
+  o.patience = 30;
+  o.learning_rate = 5e-3;
+  o.bias_update_rate = 0.02;
+  o.domain_balance_power = 0.0;
+  auto majority_share = [&](bool weighted) {
+    o.weighted_load = weighted;
+    auto model = TrainMoe(schema, train, o).value();
+    int n = 0, on[2] = {0, 0};
+    for (const auto& g : test)
+      if (g.domain == 0) ++n, ++on[model.Route(g.query_features)->chosen[0]];
+    return static_cast<double>(std::max(on[0], on[1])) / n;
+  };
+  const double by_count = majority_share(false), by_weight = majority_share(true);
+  EXPECT_GT(by_weight, 0.9) << "counting weights";
+  EXPECT_LT(by_count, 0.8) << "counting queries";
 }
 
 TEST(MoeTrainerTest, DeterministicGivenTheSeed) {
