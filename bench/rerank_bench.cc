@@ -70,6 +70,7 @@ struct Flags {
   bool pair_query_features = false;
   int xgb_rounds = 500;
   bool xgb_pair_only = false;
+  bool xgb_importance = false;
   int threads = 0;
   int speed_reps = 3;
   // Cross-validation on the train split only (model selection): 0 = off.
@@ -332,6 +333,20 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const rank
   }
   LambdaMartResult out;
   out.seconds = Since(t0);
+  if (f.xgb_importance) {
+    // Pair features, then (unless --xgb-pair-only) query features: ToMatrix's columns.
+    std::vector<std::string> names = schema.pair_features;
+    if (!f.xgb_pair_only) names.insert(names.end(), schema.query_features.begin(), schema.query_features.end());
+    const std::vector<double> gain = model->FeatureGain();
+    const double total = std::accumulate(gain.begin(), gain.end(), 0.0);
+    std::vector<size_t> cols(gain.size());
+    std::iota(cols.begin(), cols.end(), size_t{0});
+    std::stable_sort(cols.begin(), cols.end(), [&](size_t a, size_t b) { return gain[a] > gain[b]; });
+    std::fprintf(stderr, "[lambdamart] share of total split gain:");
+    for (size_t i = 0; i < std::min<size_t>(15, cols.size()) && total > 0; ++i)
+      std::fprintf(stderr, " %s %.3f", cols[i] < names.size() ? names[cols[i]].c_str() : "?", gain[cols[i]] / total);
+    std::fprintf(stderr, "\n");
+  }
 
   std::vector<size_t> all(test.size());
   std::iota(all.begin(), all.end(), size_t{0});
@@ -914,6 +929,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.01, 0.9));
   app.add_flag("--pair-query-features,!--no-pair-query-features", f.pair_query_features,
                "Experts also see the query features (as hymir train --pair-query-features)");
+  app.add_flag("--xgb-importance", f.xgb_importance,
+               "Print LambdaMART's 15 features with the largest share of total split gain (stderr)");
   app.add_flag("--xgb-pair-only", f.xgb_pair_only, "LambdaMART reads the pair features only, not the query features");
   app.add_option("--xgb-rounds", f.xgb_rounds, "Maximum LambdaMART rounds (default 500)")->check(CLI::Range(1, 100000));
   app.add_option("--speed-reps", f.speed_reps, "Passes over the test queries when timing scoring (default 3)")

@@ -256,4 +256,24 @@ XgbLambdaMart::~XgbLambdaMart() {
   if (booster_ != nullptr) XGBoosterFree(booster_);
 }
 
+std::vector<double> XgbLambdaMart::FeatureGain() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  bst_ulong n = 0, dims = 0;
+  const char** names = nullptr;
+  const bst_ulong* shape = nullptr;
+  const float* scores = nullptr;
+  if (XGBoosterFeatureScore(booster_, R"({"importance_type": "total_gain"})", &n, &names, &dims, &shape,
+                            &scores) != 0)
+    return {};
+  // Unnamed features come back as "f<column>"; unused columns are absent.
+  std::vector<double> gain(dim_, 0.0);
+  for (bst_ulong i = 0; i < n; ++i) {
+    const std::string name = names[i];
+    if (name.size() < 2 || name[0] != 'f') continue;
+    const size_t col = std::stoul(name.substr(1));
+    if (col < dim_) gain[col] = scores[i];
+  }
+  return gain;
+}
+
 }  // namespace hymir::bench

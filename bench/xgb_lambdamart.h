@@ -75,6 +75,9 @@ class XgbLambdaMart {
   size_t dim() const { return dim_; }
   // Message of the last failed Predict, empty if none.
   std::string last_error() const;
+  // Total split gain per feature column (0 for columns no tree splits on);
+  // empty on failure.
+  std::vector<double> FeatureGain() const;
 
   XgbLambdaMart(const XgbLambdaMart&) = delete;
   XgbLambdaMart& operator=(const XgbLambdaMart&) = delete;

@@ -46,6 +46,11 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_option("--ple-bins", m.ple_bins,
                  "Piecewise-linear encoding of each pair feature over this many quantile bins; 0 = off (default 0)")
       ->check(CLI::Range(0, 64));
+  app.add_flag("--linear-skip,!--no-linear-skip", m.linear_skip,
+               "Every expert adds a linear term over its inputs to its MLP output (default off)");
+  app.add_flag("--list-context,!--no-list-context", m.list_context,
+               "Latent cross with the candidate list: each expert's output weights are modulated by the list's mean "
+               "hidden activation (default off)");
   app.add_option("--loss", f.loss, "lambdarank | softmax (default lambdarank)")
       ->check(CLI::IsMember({"softmax", "lambdarank"}));
   app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));

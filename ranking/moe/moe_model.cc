@@ -17,7 +17,8 @@ namespace {
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // Version 2 added the input-transform flags; version 1 files load with both
-// off. Version 3 added ple_bins and the bin edges; older files load with 0.
+// off. Version 3 added ple_bins, the bin edges and the linear_skip and
+// list_context flags; older files load without them.
 constexpr uint32_t kVersion = 3;
 constexpr int kMaxPleBins = 64;
 
@@ -138,7 +139,7 @@ void MoeModel::set_normalization(Normalization norm) {
 
 size_t MoeModel::ExpertSize() const {
   const size_t h = config_.expert_hidden, d = input_dim();
-  return h * d + h + h + 1;
+  return h * d + h + h + 1 + (config_.linear_skip ? d : 0) + (config_.list_context ? h * h : 0);
 }
 size_t MoeModel::ExpertOffset(int expert) const { return static_cast<size_t>(expert) * ExpertSize(); }
 size_t MoeModel::GateOffset() const {
@@ -269,9 +270,35 @@ void MoeModel::ExpertForward(int expert, const double* x, size_t n, std::vector<
     double* row = hidden.data() + i * h;
     for (int k = 0; k < h; ++k) row[k] = std::max(0.0, row[k] + b1[k]);
   }
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, w2, 1, 0.0,
+  const double* w2use = w2;
+  std::vector<double> mean, gain, w2eff;
+  if (config_.list_context) {
+    OutputWeights(expert, hidden, n, mean, gain, w2eff);
+    w2use = w2eff.data();
+  }
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, w2use, 1, 0.0,
               out.data(), 1);
   for (size_t i = 0; i < n; ++i) out[i] += b2;
+  if (config_.linear_skip)
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), d, 1.0, x, d, w2 + h + 1, 1, 1.0, out.data(), 1);
+}
+
+void MoeModel::OutputWeights(int expert, const std::vector<double>& hidden, size_t n, std::vector<double>& mean,
+                             std::vector<double>& gain, std::vector<double>& w2eff) const {
+  const size_t d = input_dim(), h = static_cast<size_t>(config_.expert_hidden);
+  const double* w2 = params_.data() + ExpertOffset(expert) + h * d + h;
+  w2eff.assign(w2, w2 + h);
+  mean.assign(h, 0.0);
+  gain.assign(h, 1.0);
+  if (!config_.list_context || n == 0) return;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < h; ++k) mean[k] += hidden[i * h + k];
+  for (double& v : mean) v /= static_cast<double>(n);
+  const double* u = w2 + h + 1 + (config_.linear_skip ? d : 0);
+  for (size_t k = 0; k < h; ++k) {
+    for (size_t l = 0; l < h; ++l) gain[k] += u[k * h + l] * mean[l];
+    w2eff[k] *= gain[k];
+  }
 }
 
 void MoeModel::GateForward(const std::vector<double>& q, std::vector<double>& hidden,
@@ -372,7 +399,7 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
   const size_t n = group.size(), d = input_dim();
   const int h = config_.expert_hidden, e = config_.routed_experts;
   grad.resize(params_.size(), 0.0);
-  std::vector<double> x, hidden, out, gy(n), dh;
+  std::vector<double> x, hidden, out, gy(n), dh, mean, gain, w2eff, hty(h), ctx(h);
   NormalizePairs(group, x);
 
   // Backprop through one expert with upstream gradient gy (n).
@@ -384,14 +411,34 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
     double* gb1 = gw1 + static_cast<size_t>(h) * d;
     double* gw2 = gb1 + h;
     double* gb2 = gw2 + h;
-    cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, gy.data(), 1, 1.0,
-                gw2, 1);
+    // hty = H^T gy: dL/dw2eff.
+    cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, gy.data(), 1, 0.0,
+                hty.data(), 1);
+    OutputWeights(expert, hidden, n, mean, gain, w2eff);
+    for (int k = 0; k < h; ++k) gw2[k] += hty[k] * gain[k];
+    std::fill(ctx.begin(), ctx.end(), 0.0);
+    if (config_.list_context) {
+      // w2eff = w2 * g, g = 1 + U m, m = mean_i h_i: dL/dg_k = w2_k r_k.
+      const double* u = w2 + h + 1 + (config_.linear_skip ? d : 0);
+      double* gu = gb2 + 1 + (config_.linear_skip ? d : 0);
+      for (int k = 0; k < h; ++k) {
+        const double dg = w2[k] * hty[k];
+        for (int l = 0; l < h; ++l) {
+          gu[k * h + l] += dg * mean[l];
+          ctx[l] += u[k * h + l] * dg;  // dL/dm_l
+        }
+      }
+      for (double& c : ctx) c /= static_cast<double>(n);  // every h_i adds 1/n to m
+    }
+    if (config_.linear_skip)
+      cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), static_cast<int>(d), 1.0, x.data(),
+                  static_cast<int>(d), gy.data(), 1, 1.0, gb2 + 1, 1);
     dh.assign(n * h, 0.0);
     for (size_t i = 0; i < n; ++i) {
       *gb2 += gy[i];
       for (int k = 0; k < h; ++k) {
         if (hidden[i * h + k] > 0) {
-          const double v = gy[i] * w2[k];
+          const double v = gy[i] * w2eff[k] + ctx[k];
           dh[i * h + k] = v;
           gb1[k] += v;
         }
@@ -478,19 +525,25 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   ex.score = f.scores[index];
   const size_t pd = schema_.pair_dim(), d = input_dim();
   const int h = config_.expert_hidden;
-  std::vector<double> all_x, hidden, out, grad_x(d, 0.0);
-  NormalizePairs(group, all_x);
-  const std::vector<double> x(all_x.begin() + static_cast<std::ptrdiff_t>(index * d),
-                              all_x.begin() + static_cast<std::ptrdiff_t>((index + 1) * d));
+  const size_t n = group.size();
+  std::vector<double> x, hidden, out, mean, gain, w2eff, grad_x(d, 0.0);
+  NormalizePairs(group, x);
+  const double* xi = x.data() + index * d;
+  // Gradient of each expert's output for candidate `index` with respect to
+  // its inputs (the list context, a mean over the whole list, held fixed).
   auto accumulate = [&](int expert, double weight) {
-    ExpertForward(expert, x.data(), 1, hidden, out);
+    ExpertForward(expert, x.data(), n, hidden, out);  // the whole list: the list context needs it
+    OutputWeights(expert, hidden, n, mean, gain, w2eff);
     const double* w1 = params_.data() + ExpertOffset(expert);
     const double* w2 = w1 + static_cast<size_t>(h) * d + h;
+    const double* hi = hidden.data() + index * h;
     for (int k = 0; k < h; ++k) {
-      if (hidden[k] <= 0) continue;
-      for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2[k] * w1[k * d + j];
+      if (hi[k] <= 0) continue;
+      for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2eff[k] * w1[k * d + j];
     }
-    return out[0];
+    if (config_.linear_skip)
+      for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2[h + 1 + j];
+    return out[index];
   };
   for (int s = 0; s < config_.shared_experts; ++s)
     ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
@@ -502,12 +555,12 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   std::vector<FeatureContribution> all;
   for (size_t col = 0; col < pd; ++col) {
     double c = 0;
-    for (size_t t = 0; t < bins; ++t) c += grad_x[col * bins + t] * x[col * bins + t];
+    for (size_t t = 0; t < bins; ++t) c += grad_x[col * bins + t] * xi[col * bins + t];
     all.push_back({schema_.pair_features[col], group.pair_features[index * pd + col], c});
   }
   for (size_t j = base; j < d; ++j) {
     const size_t col = j - base;
-    all.push_back({schema_.pair_features[col] + "@list", group.pair_features[index * pd + col], grad_x[j] * x[j]});
+    all.push_back({schema_.pair_features[col] + "@list", group.pair_features[index * pd + col], grad_x[j] * xi[j]});
   }
   std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
     return std::abs(a.contribution) > std::abs(b.contribution);
@@ -526,7 +579,8 @@ Status MoeModel::Save(const std::string& path) const {
   w.U32(config_.top_k);
   w.U32(config_.expert_hidden);
   w.U32(config_.gate_hidden);
-  w.U32((config_.log_inputs ? 1u : 0u) | (config_.list_inputs ? 2u : 0u));
+  w.U32((config_.log_inputs ? 1u : 0u) | (config_.list_inputs ? 2u : 0u) | (config_.linear_skip ? 4u : 0u) |
+        (config_.list_context ? 8u : 0u));
   w.U32(static_cast<uint32_t>(config_.ple_bins));
   w.Strings(schema_.pair_features);
   w.Strings(schema_.query_features);
@@ -567,9 +621,11 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
             r.I32(&config.expert_hidden) && r.I32(&config.gate_hidden);
   uint32_t flags = 0;
   if (ok && version >= 2) ok = r.U32(&flags);
-  if (flags > 3) return corrupt("unknown input-transform flags " + std::to_string(flags));
+  if (flags > (version >= 3 ? 15u : 3u)) return corrupt("unknown model flags " + std::to_string(flags));
   config.log_inputs = (flags & 1u) != 0;
   config.list_inputs = (flags & 2u) != 0;
+  config.linear_skip = (flags & 4u) != 0;
+  config.list_context = (flags & 8u) != 0;
   if (ok && version >= 3) ok = r.I32(&config.ple_bins);
   ok = ok && r.Strings(&schema.pair_features) &&
             r.Strings(&schema.query_features) && r.Doubles(&norm.pair_mean) && r.Doubles(&norm.pair_scale) &&

@@ -2,6 +2,7 @@
 //
 //   score(q, d) = sum_{s in shared} f_s(x) + sum_{e in TopK(q)} w_e(q) f_e(x)
 //
+// (with MoeConfig::linear_skip each f also has a linear term v . x)
 // x is the pair's feature vector (optionally log-transformed, z-scored with
 // statistics learned on the training data, optionally piecewise-linear
 // encoded over quantile bins, optionally with a copy standardised within
@@ -69,6 +70,15 @@ struct MoeConfig {
   // last open above), so an MLP gets the thresholds a tree would split on.
   // Multiplies the width of that block by B; list inputs stay one number.
   int ple_bins = 0;
+  // linear_skip: every expert adds a linear term over its inputs, v . x, to
+  // its MLP output (a wide-and-deep expert; v starts at 0), so linear
+  // effects need not be learnt through the ReLU layer.
+  bool linear_skip = false;
+  // list_context: a latent cross with the candidate list. Each expert's
+  // output layer is modulated by the mean hidden activation m over the list:
+  // f(x_i) = (w2 * (1 + U m)) . h_i + b2, U (hidden x hidden) starting at 0,
+  // so how much a hidden unit counts depends on the rest of the list.
+  bool list_context = false;
 
   friend bool operator==(const MoeConfig&, const MoeConfig&) = default;
 };
@@ -143,7 +153,8 @@ class MoeModel {
   void set_top_k(int k) { config_.top_k = k; }
   // All trainable parameters in one flat vector. Layout: for each routed then
   // each shared expert [W1 (hidden x input_dim), b1 (hidden), w2 (hidden),
-  // b2 (1)], then the gate: linear [Wg (E x query_dim), bg (E)] or MLP
+  // b2 (1), with linear_skip v (input_dim), with list_context U (hidden x
+  // hidden)], then the gate: linear [Wg (E x query_dim), bg (E)] or MLP
   // [Wg1 (gate_hidden x query_dim), bg1, Wg2 (E x gate_hidden), bg2].
   std::vector<double>& parameters() { return params_; }
   const std::vector<double>& parameters() const { return params_; }
@@ -174,6 +185,11 @@ class MoeModel {
   // Expert forward over n normalised rows; fills hidden (n x H) and out (n).
   void ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
                      std::vector<double>& out) const;
+  // list_context: the mean hidden row m (H) of n rows, the modulation
+  // g = 1 + U m (H) and the output-layer weights w2 * g (H) of `expert`;
+  // without it m = 0, g = 1 and w2 itself.
+  void OutputWeights(int expert, const std::vector<double>& hidden, size_t n, std::vector<double>& mean,
+                     std::vector<double>& gain, std::vector<double>& w2eff) const;
   void GateForward(const std::vector<double>& q, std::vector<double>& hidden, std::vector<double>& logits) const;
   Routing Select(const std::vector<double>& logits) const;
 

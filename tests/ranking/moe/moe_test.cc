@@ -44,11 +44,17 @@ QueryGroup RandomGroup(const FeatureSchema& s, size_t n, std::mt19937_64& rng, i
 std::string BlockOf(const MoeModel& m, size_t i) {
   const auto& c = m.config();
   const size_t d = m.input_dim(), h = c.expert_hidden;
-  const size_t expert = h * d + 2 * h + 1;
+  const size_t skip = c.linear_skip ? d : 0;
+  const size_t expert = h * d + 2 * h + 1 + skip + (c.list_context ? h * h : 0);
   const size_t experts = static_cast<size_t>(c.routed_experts + c.shared_experts);
   if (i >= experts * expert) return "gate[" + std::to_string(i - experts * expert) + "]";
   const size_t x = i / expert, r = i % expert;
-  const char* part = r < h * d ? "W1" : r < h * d + h ? "b1" : r < h * d + 2 * h ? "w2" : "b2";
+  const char* part = r < h * d           ? "W1"
+                     : r < h * d + h       ? "b1"
+                     : r < h * d + 2 * h   ? "w2"
+                     : r == h * d + 2 * h  ? "b2"
+                     : r <= h * d + 2 * h + skip ? "v"
+                                           : "U";
   return (x < static_cast<size_t>(c.routed_experts) ? "routed" : "shared") + std::to_string(x) + "." + part;
 }
 
@@ -117,6 +123,53 @@ TEST(MoeGradientTest, LogAndListInputs) {
   CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 5, .gate_hidden = 0,
                  .log_inputs = true, .list_inputs = true},
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
+}
+
+TEST(MoeGradientTest, LinearSkip) {
+  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 3,
+                 .log_inputs = true, .list_inputs = true, .ple_bins = 2, .linear_skip = true},
+                {.loss = RankingLoss::kSoftmax, .balance_loss = 0.1});
+}
+
+TEST(MoeGradientTest, ListContext) {
+  // The latent cross couples every candidate's hidden layer through the list mean.
+  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0,
+                 .log_inputs = true, .list_inputs = false, .linear_skip = true, .list_context = true},
+                {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.1});
+  CheckGradient({.routed_experts = 2, .shared_experts = 0, .top_k = 1, .expert_hidden = 5, .gate_hidden = 2,
+                 .log_inputs = false, .list_inputs = true, .ple_bins = 2, .list_context = true},
+                {.loss = RankingLoss::kSoftmax});
+}
+
+TEST(MoeModelTest, ListContextMakesAScoreDependOnTheRestOfTheList) {
+  const FeatureSchema schema = Schema(3, 1);
+  std::mt19937_64 rng(9);
+  const MoeConfig base{.routed_experts = 1, .shared_experts = 0, .top_k = 1, .expert_hidden = 4,
+                       .log_inputs = false, .list_inputs = false};
+  MoeConfig with = base;
+  with.list_context = true;
+  auto plain = MoeModel::Create(base, schema, 3).value();
+  auto ctx = MoeModel::Create(with, schema, 3).value();
+  QueryGroup g = RandomGroup(schema, 6, rng, -1);
+  QueryGroup changed = g;
+  for (size_t j = 0; j < 3; ++j) changed.pair_features[5 * 3 + j] += 2.0;  // only the last candidate moves
+  // With U = 0 (as Create leaves it): the same scores as without the context.
+  const size_t expert = 4 * 3 + 2 * 4 + 1, u = 4 * 4;  // W1 b1 w2 b2, then U; the gate follows
+  auto& p = ctx.parameters();
+  ASSERT_EQ(p.size(), plain.parameters().size() + u);
+  for (size_t i = 0; i < plain.parameters().size(); ++i) p[i < expert ? i : i + u] = plain.parameters()[i];
+  for (size_t i = expert; i < expert + u; ++i) EXPECT_EQ(p[i], 0.0);
+  EXPECT_EQ(ctx.Score(g).value(), plain.Score(g).value());
+  // Without context the first candidate's score ignores the others; with a
+  // non-zero U it follows the list.
+  EXPECT_EQ(plain.Score(g).value()[0], plain.Score(changed).value()[0]);
+  std::normal_distribution<double> nd(0.0, 0.5);
+  for (size_t i = expert; i < expert + u; ++i) p[i] = nd(rng);
+  EXPECT_NE(ctx.Score(g).value()[0], ctx.Score(changed).value()[0]);
+  // Explain still adds up.
+  auto ex = ctx.Explain(g, 2, 3).value();
+  EXPECT_NEAR(ex.score, ctx.Score(g).value()[2], 1e-12);
+  EXPECT_NEAR(ex.routing.weights[0] * ex.routed_scores[0], ex.score, 1e-9);
 }
 
 TEST(MoeGradientTest, PiecewiseLinearInputs) {
@@ -334,7 +387,8 @@ TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   const FeatureSchema schema = Schema(4, 3);
   std::mt19937_64 rng(8);
   auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .gate_hidden = 5,
-                                 .log_inputs = true, .list_inputs = true, .ple_bins = 3},
+                                 .log_inputs = true, .list_inputs = true, .ple_bins = 3, .linear_skip = true,
+                                 .list_context = true},
                                 schema, 4)
                    .value();
   model.set_selection_bias({0.1, -0.2, 0.05});
