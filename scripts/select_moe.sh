@@ -20,6 +20,7 @@ bench=$here/build/bin/hymir-rerank-bench
 old="--no-log-inputs --no-list-inputs --no-refit --balance-power 0"   # session-2 defaults
 ll="--log-inputs --list-inputs --no-refit --balance-power 0"
 llr="--log-inputs --list-inputs --refit --balance-power 0"
+def="--log-inputs --list-inputs --refit --balance-power 0.2 --ple-bins 0 --no-weighted-load --no-linear-skip --no-list-context"
 CONFIGS=(
   "session-2 defaults|$old"
   "+ log inputs|--log-inputs --no-list-inputs --no-refit --balance-power 0"
@@ -42,6 +43,18 @@ CONFIGS=(
   "refit, balance power 0.5|$llr --balance-power 0.5"
   "refit, power 0.2, batch 8|$llr --balance-power 0.2 --batch 8"
   "refit, power 0.2, input noise 0.3|$llr --balance-power 0.2 --input-noise 0.3"
+  # Session 4, from the defaults ($def): input encodings and expert shapes.
+  "PLE 4 bins|$def --ple-bins 4"
+  "PLE 8 bins|$def --ple-bins 8"
+  "PLE 16 bins|$def --ple-bins 16"
+  "weighted load|$def --weighted-load"
+  "weighted load, PLE 8|$def --weighted-load --ple-bins 8"
+  "weighted load, balance power 0|$def --weighted-load --balance-power 0"
+  "linear skip|$def --linear-skip"
+  "linear skip, PLE 8|$def --linear-skip --ple-bins 8"
+  "list context|$def --list-context"
+  "list context, PLE 8|$def --list-context --ple-bins 8"
+  "seed ensemble (+ens row)|$def --cv-ensemble"
 )
 printf "%-40s %8s %8s  %s\n" config macro micro "hybrid macro/micro"
 for c in "${CONFIGS[@]}"; do

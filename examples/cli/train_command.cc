@@ -101,10 +101,14 @@ int RunTrain(const TrainFlags& f) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string refit =
       report.refit_queries ? ", refit on " + std::to_string(report.refit_queries) + " queries" : std::string();
-  std::printf("model %s: E=%d S=%d top-%d hidden %d, best epoch %d of %d, validation nDCG@10 %.4f "
+  std::string shape;  // the optional model parts, when used
+  if (o.model.ple_bins > 0) shape += ", PLE " + std::to_string(o.model.ple_bins) + " bins";
+  if (o.model.linear_skip) shape += ", linear skip";
+  if (o.model.list_context) shape += ", list context";
+  std::printf("model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
               "(%zu train / %zu validation queries)%s, %.1f s\n",
               f.model.c_str(), o.model.routed_experts, o.model.shared_experts, o.model.top_k, o.model.expert_hidden,
-              report.best_epoch, report.epochs,
+              shape.c_str(), report.best_epoch, report.epochs,
               report.best_validation_ndcg, report.train_queries, report.validation_queries, refit.c_str(), seconds);
   return app::kExitOk;
 }

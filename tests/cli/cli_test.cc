@@ -256,6 +256,22 @@ TEST(CliTest, TrainAndRerank) {
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
   EXPECT_NE(ev.out.find("ndcg_cut_10"), std::string::npos);
 
+  // The optional model shapes train, load and explain through the CLI too.
+  const std::string shaped = tmp.Sub("shaped.model");
+  Ran tr2 = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + shaped +
+                  " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 4 --linear-skip --list-context --weighted-load");
+  ASSERT_EQ(tr2.exit_code, 0) << tr2.err;
+  EXPECT_NE(tr2.out.find("E=3 S=1 top-1 hidden 32, PLE 4 bins, linear skip, list context"), std::string::npos)
+      << tr2.out;
+  Ran ex2 = Hymir("search --index " + idx + " --query 'lens proteins' --k 2 --rerank " + shaped + " --explain");
+  ASSERT_EQ(ex2.exit_code, 0) << ex2.err;
+  EXPECT_NE(ex2.out.find("features: "), std::string::npos) << ex2.out;
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + shaped + " --ple-bins 65")
+                .exit_code,
+            2);
+
   // A damaged model: exit 1 naming the file; a missing one: exit 2.
   std::string bytes = Slurp(model);
   bytes[bytes.size() / 2] ^= 0x10;
