@@ -69,15 +69,19 @@ struct MoeConfig {
   // bin t, 1 above it and linear inside it (the first bin is open below, the
   // last open above), so an MLP gets the thresholds a tree would split on.
   // Multiplies the width of that block by B; list inputs stay one number.
+  // Off by default: three-fold cross-validated macro nDCG@10 on mixed's
+  // train split 0.4895 / 0.4926 / 0.4909 with 4 / 8 / 16 bins vs 0.4906.
   int ple_bins = 0;
   // linear_skip: every expert adds a linear term over its inputs, v . x, to
   // its MLP output (a wide-and-deep expert; v starts at 0), so linear
-  // effects need not be learnt through the ReLU layer.
+  // effects need not be learnt through the ReLU layer. Off by default
+  // (cross-validation as above: 0.4928 vs 0.4906, inside the noise).
   bool linear_skip = false;
   // list_context: a latent cross with the candidate list. Each expert's
   // output layer is modulated by the mean hidden activation m over the list:
   // f(x_i) = (w2 * (1 + U m)) . h_i + b2, U (hidden x hidden) starting at 0,
   // so how much a hidden unit counts depends on the rest of the list.
+  // Off by default (cross-validation as above: 0.4842 vs 0.4906).
   bool list_context = false;
 
   friend bool operator==(const MoeConfig&, const MoeConfig&) = default;
