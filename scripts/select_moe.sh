@@ -55,6 +55,9 @@ CONFIGS=(
   "list context|$def --list-context"
   "list context, PLE 8|$def --list-context --ple-bins 8"
   "seed ensemble (+ens row)|$def --cv-ensemble"
+  "E = 4|$def --experts 4"
+  "E = 16|$def --experts 16"
+  "S = 2|$def --shared 2"
 )
 printf "%-40s %8s %8s  %s\n" config macro micro "hybrid macro/micro"
 for c in "${CONFIGS[@]}"; do

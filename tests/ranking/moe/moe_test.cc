@@ -563,14 +563,21 @@ TEST(MoeTrainerTest, GatedExpertsSpecialiseByDomainAndBeatASingleMlp) {
   EXPECT_GT(agree, static_cast<int>(test.size() * 0.85));
 }
 
-TEST(MoeTrainerTest, SelectionBiasBalancesExpertLoad) {
-  const FeatureSchema schema = Schema(3, 2);
-  auto train = TwoDomainTask(400, 4), test = TwoDomainTask(200, 5);
+// Top-1 routing over `experts` experts plus a shared one, 30 epochs without
+// early stopping, a fast selection-bias step: the load-balancing tests.
+MoeTrainOptions BalancingOptions(int experts) {
   MoeTrainOptions o;
-  o.model = {.routed_experts = 4, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
+  o.model = {.routed_experts = experts, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
   o.max_epochs = 30;
   o.patience = 30;
   o.bias_update_rate = 0.02;
+  return o;
+}
+
+TEST(MoeTrainerTest, SelectionBiasBalancesExpertLoad) {
+  const FeatureSchema schema = Schema(3, 2);
+  auto train = TwoDomainTask(400, 4), test = TwoDomainTask(200, 5);
+  const MoeTrainOptions o = BalancingOptions(4);
   auto model = TrainMoe(schema, train, o).value();
   std::vector<int> load(4, 0);
   for (const auto& g : test) load[model.Route(g.query_features)->chosen[0]]++;
@@ -601,12 +608,8 @@ TEST(MoeTrainerTest, WeightedLoadLetsADownweightedDomainKeepItsExpert) {
   // load and can keep an expert to itself.
   const FeatureSchema schema = Schema(3, 2);
   auto train = LopsidedTask(500, 6), test = LopsidedTask(300, 7);
-  MoeTrainOptions o;
-  o.model = {.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
-  o.max_epochs = 30;
-  o.patience = 30;
+  MoeTrainOptions o = BalancingOptions(2);
   o.learning_rate = 5e-3;
-  o.bias_update_rate = 0.02;
   o.domain_balance_power = 0.0;
   auto majority_share = [&](bool weighted) {
     o.weighted_load = weighted;
