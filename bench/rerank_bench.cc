@@ -77,6 +77,7 @@ struct Flags {
   int cv_folds = 0;
   int cv_seeds = 1;
   bool cv_ensemble = false;
+  std::vector<std::string> keep_pair_features;  // ablation: only these pair features (CV mode)
   std::vector<std::string> systems;  // learned systems to run; empty = all
 };
 
@@ -622,6 +623,27 @@ std::pair<double, double> MeanStd(const std::vector<double>& v) {
   return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
+// Drops every pair feature not named in `keep` from `schema` and from the
+// rows of `split` (a feature ablation); InvalidArgument for an unknown name.
+Status KeepPairFeatures(const std::vector<std::string>& keep, ranking::FeatureSchema& schema, Split& split) {
+  std::vector<size_t> cols;
+  for (const std::string& name : keep) {
+    const auto it = std::find(schema.pair_features.begin(), schema.pair_features.end(), name);
+    if (it == schema.pair_features.end()) return Status::InvalidArgument("--keep-pair-features: no feature " + name);
+    cols.push_back(static_cast<size_t>(it - schema.pair_features.begin()));
+  }
+  const size_t d = schema.pair_dim();
+  for (ranking::QueryGroup& g : split.groups) {
+    std::vector<double> kept;
+    kept.reserve(g.size() * cols.size());
+    for (size_t i = 0; i < g.size(); ++i)
+      for (size_t c : cols) kept.push_back(g.pair_features[i * d + c]);
+    g.pair_features = std::move(kept);
+  }
+  schema.pair_features = keep;
+  return Status::OK();
+}
+
 Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options,
                           const ranking::FeatureSchema& schema, const ranking::Qrels& qrels, const Split& train) {
   const size_t k = static_cast<size_t>(f.cv_folds);
@@ -777,7 +799,9 @@ Status RunBench(const Flags& f, const std::string& command) {
                 "built in %.1f s\n",
                 train.groups.size(), train.with_relevant, f.depth, extractor->schema().pair_dim(),
                 extractor->schema().query_dim(), Since(t_features));
-    return RunCrossValidation(f, options, extractor->schema(), train_qrels, train);
+    ranking::FeatureSchema schema = extractor->schema();
+    if (!f.keep_pair_features.empty()) HYMIR_RETURN_IF_ERROR(KeepPairFeatures(f.keep_pair_features, schema, train));
+    return RunCrossValidation(f, options, schema, train_qrels, train);
   }
   if (f.test_qrels.empty()) return Status::InvalidArgument("--test-qrels is required (unless --cv-folds)");
   HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
@@ -913,6 +937,9 @@ int main(int argc, char** argv) {
                  "read); prints mean nDCG@10 per system")
       ->check(CLI::Range(2, 100));
   app.add_option("--cv-seeds", f.cv_seeds, "Seeds per fold in --cv-folds mode (default 1)")->check(CLI::Range(1, 100));
+  app.add_option("--keep-pair-features", f.keep_pair_features,
+                 "Cross-validation ablation: keep only these pair features (comma-separated names)")
+      ->delimiter(',');
   app.add_flag("--cv-ensemble", f.cv_ensemble,
                "Also score, per fold, each MoE variant's seeds as one ensemble (mean of list-standardised scores)");
   app.add_option("--systems", f.systems,
