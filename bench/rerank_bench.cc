@@ -68,6 +68,7 @@ struct Flags {
   // validation share also drive LambdaMART, and --refit applies to both.
   app::MoeTrainFlags moe;
   bool pair_query_features = false;
+  bool sentence_features = false;
   int xgb_rounds = 500;
   bool xgb_pair_only = false;
   bool xgb_importance = false;
@@ -134,6 +135,7 @@ Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, 
   FeatureConfig config;
   config.kg = kg != nullptr;
   config.pair_query_features = f.pair_query_features;
+  config.sentence_features = f.sentence_features;
   HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
   return FeatureExtractor::Create(engine, config, kg);
 }
@@ -954,6 +956,8 @@ int main(int argc, char** argv) {
   app.add_option("--validation", f.moe.options.validation_fraction,
                  "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.3)")
       ->check(CLI::Range(0.01, 0.9));
+  app.add_flag("--sentence-features,!--no-sentence-features", f.sentence_features,
+               "Best-sentence coverage and dense features (as hymir train --sentence-features)");
   app.add_flag("--pair-query-features,!--no-pair-query-features", f.pair_query_features,
                "Experts also see the query features (as hymir train --pair-query-features)");
   app.add_flag("--xgb-importance", f.xgb_importance,

@@ -58,6 +58,7 @@ CONFIGS=(
   "E = 4|$def --experts 4"
   "E = 16|$def --experts 16"
   "S = 2|$def --shared 2"
+  "sentence features|$def --sentence-features"
 )
 printf "%-40s %8s %8s  %s\n" config macro micro "hybrid macro/micro"
 for c in "${CONFIGS[@]}"; do

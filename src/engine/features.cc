@@ -2,6 +2,7 @@
 #include "hymir/features.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <list>
 #include <map>
@@ -28,6 +29,10 @@ const std::vector<std::string>& BasePairFeatures() {
       "log_doc_len", "log_title_len", "bm25_k12_b75", "bm25_k20_b30", "prf_dense", "prf_lex"};
   return names;
 }
+const std::vector<std::string>& SentencePairFeatures() {
+  static const std::vector<std::string> names = {"sent_idf_coverage", "sent_dense"};
+  return names;
+}
 const std::vector<std::string>& BaseQueryFeatures() {
   static const std::vector<std::string> names = {"q_len", "q_idf_mean", "q_idf_max", "q_idf_min",
                                                  "q_idf_std", "q_oov", "q_top_bm25", "q_bm25_gap"};
@@ -43,6 +48,8 @@ constexpr size_t kPrfTerms = 30;  // feedback terms
 
 struct AnalysedDoc {
   std::vector<std::string> title, text;
+  std::vector<std::vector<std::string>> sentences;   // analysed, with FeatureConfig::sentence_features
+  std::vector<std::vector<float>> sentence_vectors;  // embedded, the same (when the index has an embedder)
   std::string domain;
   std::vector<float> embedding;  // empty when the index has no embedder
   std::vector<std::string> entities;  // linked KG entities (only with a KG)
@@ -91,6 +98,29 @@ double WindowDensity(const std::vector<std::string>& tokens, const std::vector<s
   return static_cast<double>(matched) / static_cast<double>(best);
 }
 
+// The sentences of `text`: cut after '.', '!' or '?' followed by whitespace
+// (or the end) and at line breaks; blank pieces are dropped.
+std::vector<std::string_view> SplitSentences(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  auto emit = [&](size_t end) {
+    std::string_view s = text.substr(start, end - start);
+    if (s.find_first_not_of(" \t\r\n") != std::string_view::npos) out.push_back(s);
+    start = end;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      emit(i + 1);
+    } else if ((c == '.' || c == '!' || c == '?') &&
+               (i + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 1])))) {
+      emit(i + 1);
+    }
+  }
+  if (start < text.size()) emit(text.size());
+  return out;
+}
+
 }  // namespace
 
 struct FeatureExtractor::Impl {
@@ -101,6 +131,7 @@ struct FeatureExtractor::Impl {
   std::string vector_field;  // "" when no field has an embedder
   int emb_dims = 0;
   std::vector<std::pair<size_t, size_t>> copy_cols;  // (pair column, query feature) copies
+  size_t sentence_col = 0;  // first sentence-feature column (with config.sentence_features)
 
   mutable std::mutex cache_mu;
   mutable std::list<std::string> lru;
@@ -123,6 +154,14 @@ struct FeatureExtractor::Impl {
     a->title = index::Analyze(s.analyzer(), doc.title);
     a->text = index::Analyze(s.analyzer(), doc.text);
     a->domain = doc.domain.value_or("");
+    if (config.sentence_features) {
+      for (std::string_view sentence : SplitSentences(doc.text)) {
+        a->sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
+        if (vector_field.empty()) continue;
+        auto e = s.EmbedText(vector_field, std::string(sentence));
+        a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+      }
+    }
     if (!vector_field.empty()) {
       // The indexed vector; re-embedding is the fallback (and costs an analysis).
       auto e = s.GetVector(vector_field, id);
@@ -182,6 +221,10 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   if (config.kg) {
     for (const auto& n : KnowledgeContext::PairFeatureNames()) impl->schema.pair_features.push_back(n);
   }
+  if (config.sentence_features) {
+    impl->sentence_col = impl->schema.pair_features.size();
+    for (const auto& n : SentencePairFeatures()) impl->schema.pair_features.push_back(n);
+  }
   impl->schema.query_features = BaseQueryFeatures();
   if (config.kg) {
     for (const auto& n : KnowledgeContext::QueryFeatureNames()) impl->schema.query_features.push_back(n);
@@ -206,11 +249,13 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
   c.query_embedding_dims = 0;
   std::set<std::string> pair_known(BasePairFeatures().begin(), BasePairFeatures().end());
   std::set<std::string> query_known(BaseQueryFeatures().begin(), BaseQueryFeatures().end());
+  std::set<std::string> sentence(SentencePairFeatures().begin(), SentencePairFeatures().end());
   std::set<std::string> kg_pair(KnowledgeContext::PairFeatureNames().begin(), KnowledgeContext::PairFeatureNames().end());
   std::set<std::string> kg_query(KnowledgeContext::QueryFeatureNames().begin(),
                                  KnowledgeContext::QueryFeatureNames().end());
   for (const auto& n : schema.pair_features) {
     if (n.rfind(kCopyPrefix, 0) == 0) c.pair_query_features = true;
+    else if (sentence.count(n)) c.sentence_features = true;
     else if (kg_pair.count(n)) c.kg = true;
     else if (!pair_known.count(n)) return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
   }
@@ -449,6 +494,22 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
     for (const auto& dm : m.config.domains) g.query_features.push_back(share.count(dm) ? share[dm] : 0.0);
     for (const auto& dm : m.config.domains)
       g.query_features.push_back(best_bm25 > 0 && best.count(dm) ? best[dm] / best_bm25 : 0.0);
+  }
+  if (m.config.sentence_features) {
+    for (size_t i = 0; i < n; ++i) {
+      const AnalysedDoc& a = *docs[i];
+      double best_cover = 0.0, best_cos = 0.0;
+      for (const auto& sentence : a.sentences) {
+        const std::unordered_set<std::string_view> present(sentence.begin(), sentence.end());
+        double cover = 0.0;
+        for (const auto& t : unique)
+          if (present.count(t)) cover += idf[t][0];
+        best_cover = std::max(best_cover, total_idf > 0 ? cover / total_idf : 0.0);
+      }
+      for (const auto& v : a.sentence_vectors) best_cos = std::max(best_cos, Cosine(qvec, v));
+      g.pair_features[i * d + m.sentence_col] = best_cover;
+      g.pair_features[i * d + m.sentence_col + 1] = best_cos;
+    }
   }
   for (const auto& [col, q] : m.copy_cols)
     for (size_t i = 0; i < n; ++i) g.pair_features[i * d + col] = g.query_features[q];

@@ -6,10 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+#include <map>
 #include <set>
 
 #include "hymir/beir.h"
 #include "hymir/features.h"
+#include "hymir/index/index_writer.h"
+#include "hymir/index/lsa_embedder.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/ranking/qrels.h"
 #include "tests/index/lucene/index_fixture.h"
@@ -119,6 +124,77 @@ TEST_F(RerankerTest, SchemaRoundTripsThroughTheConfig) {
   // KG features without a knowledge graph.
   c.kg = true;
   EXPECT_TRUE(FeatureExtractor::Create(*engine, c).status().IsInvalidArgument());
+}
+
+// Sentence features on a hand-made index with an LSA embedder: "sa" holds
+// both query terms in one sentence, "sb" in two; both contain both terms.
+TEST(SentenceFeaturesTest, BestSentenceCoverageAndCosine) {
+  TempDir dir;
+  index::IndexWriterOptions o;
+  index::VectorFieldSpec spec;
+  spec.name = "emb";
+  spec.dimension = 4;
+  spec.embedder = "lsa";
+  o.vector_fields = {spec};
+  std::vector<Document> docs = {testing::Doc("sa", "", "Insulin lowers glucose in mice. Weather was cold."),
+                                testing::Doc("sb", "", "Insulin was measured! Later, glucose rose.\nNo effect.")};
+  for (int i = 0; i < 12; ++i)
+    docs.push_back(testing::Doc("f" + std::to_string(i), "", i % 2 ? "cold weather report" : "mice and rats"));
+  {
+    // The embedder is trained on the corpus first, as `hymir index --embed` does.
+    std::vector<std::string> texts;
+    for (const auto& d : docs) texts.push_back(d.title + " " + d.text);
+    index::LsaOptions lsa;
+    lsa.dimension = spec.dimension;
+    ASSERT_OK_AND_ASSIGN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
+    std::filesystem::create_directories(dir.path() + "/vectors");
+    ASSERT_OK(embedder->Save(dir.path() + "/vectors/emb.lsa"));
+    ASSERT_OK_AND_ASSIGN(auto w, index::IndexWriter::Open(dir.path(), o));
+    for (const auto& d : docs) ASSERT_OK(w->Upsert(d));
+    ASSERT_OK(w->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));
+  FeatureConfig c;
+  c.sentence_features = true;
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
+  const auto& names = fx->schema().pair_features;
+  const size_t cover = std::find(names.begin(), names.end(), "sent_idf_coverage") - names.begin();
+  const size_t cosine = std::find(names.begin(), names.end(), "sent_dense") - names.begin();
+  const size_t whole = std::find(names.begin(), names.end(), "coverage") - names.begin();
+  ASSERT_LT(cover, names.size());
+  ASSERT_LT(cosine, names.size());
+  ASSERT_OK_AND_ASSIGN(FeatureConfig back, FeatureExtractor::ConfigFromSchema(fx->schema()));
+  EXPECT_TRUE(back.sentence_features);
+
+  HybridQuery q;
+  q.id = "q";
+  q.text = "insulin glucose";
+  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, {q}, 10, 1));
+  ASSERT_EQ(groups.size(), 1u);
+  const auto& g = groups[0];
+  std::map<std::string, const double*> row;
+  for (size_t i = 0; i < g.size(); ++i) row[g.doc_ids[i]] = g.row(i, names.size());
+  ASSERT_TRUE(row.count("sa") && row.count("sb"));
+  EXPECT_DOUBLE_EQ(row["sa"][whole], 1.0);  // both documents hold both terms...
+  EXPECT_DOUBLE_EQ(row["sb"][whole], 1.0);
+  EXPECT_NEAR(row["sa"][cover], 1.0, 1e-12);  // ...but only sa in one sentence
+  EXPECT_GT(row["sb"][cover], 0.0);
+  EXPECT_LT(row["sb"][cover], 1.0);
+  // sent_dense is the best cosine between the query and a sentence, each embedded alone.
+  const index::Searcher& s = engine->searcher();
+  ASSERT_OK_AND_ASSIGN(auto qv, s.EmbedText("emb", q.text));
+  double best = 0;
+  for (const char* sentence : {"Insulin lowers glucose in mice.", "Weather was cold."}) {
+    ASSERT_OK_AND_ASSIGN(auto v, s.EmbedText("emb", sentence));
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t k = 0; k < v.size(); ++k) ab += qv[k] * v[k], aa += qv[k] * qv[k], bb += v[k] * v[k];
+    if (aa > 0 && bb > 0) best = std::max(best, ab / std::sqrt(aa * bb));
+  }
+  EXPECT_NEAR(row["sa"][cosine], best, 1e-6);
+  // Off by default: no sentence columns.
+  ASSERT_OK_AND_ASSIGN(auto plain, FeatureExtractor::Create(*engine, {}));
+  const auto& pn = plain->schema().pair_features;
+  EXPECT_EQ(std::find(pn.begin(), pn.end(), "sent_idf_coverage"), pn.end());
 }
 
 TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
