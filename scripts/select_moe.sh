@@ -59,6 +59,8 @@ CONFIGS=(
   "E = 16|$def --experts 16"
   "S = 2|$def --shared 2"
   "sentence features|$def --sentence-features"
+  "LambdaRank at cutoff 10|$def --lambda-cutoff 10"
+  "LambdaRank at cutoff 20|$def --lambda-cutoff 20"
 )
 printf "%-40s %8s %8s  %s\n" config macro micro "hybrid macro/micro"
 for c in "${CONFIGS[@]}"; do

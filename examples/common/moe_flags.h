@@ -53,6 +53,9 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
                "hidden activation (default off)");
   app.add_option("--loss", f.loss, "lambdarank | softmax (default lambdarank)")
       ->check(CLI::IsMember({"softmax", "lambdarank"}));
+  app.add_option("--lambda-cutoff", o.objective.lambda_cutoff,
+                 "LambdaRank measures |delta nDCG| at this cutoff; 0 = the whole list (default 0)")
+      ->check(CLI::Range(0, 100000));
   app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
   app.add_option("--patience", o.patience, "Early-stopping patience in epochs (default 8)")
       ->check(CLI::Range(1, 100000));

@@ -37,17 +37,19 @@ double SoftmaxLoss(const QueryGroup& g, const std::vector<double>& s, double sca
 
 // LambdaRank: sum over pairs (i more relevant than j) of
 // |delta nDCG_ij| * log(1 + exp(-(s_i - s_j))), |delta| from the current ranking.
-double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scale, std::vector<double>& grad) {
+double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scale, size_t cutoff,
+                  std::vector<double>& grad) {
   const size_t n = s.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return s[a] > s[b]; });
   std::vector<double> discount(n);
-  for (size_t r = 0; r < n; ++r) discount[order[r]] = 1.0 / std::log2(r + 2.0);
+  const size_t depth = cutoff > 0 ? std::min(cutoff, n) : n;
+  for (size_t r = 0; r < n; ++r) discount[order[r]] = r < depth ? 1.0 / std::log2(r + 2.0) : 0.0;
   std::vector<double> ideal(g.labels.begin(), g.labels.end());
   std::sort(ideal.rbegin(), ideal.rend());
   double idcg = 0;
-  for (size_t r = 0; r < n; ++r) idcg += (std::pow(2.0, ideal[r]) - 1.0) / std::log2(r + 2.0);
+  for (size_t r = 0; r < depth; ++r) idcg += (std::pow(2.0, ideal[r]) - 1.0) / std::log2(r + 2.0);
   if (idcg <= 0) return 0.0;
   double loss = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -56,6 +58,7 @@ double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scal
       if (g.labels[j] >= g.labels[i]) continue;
       const double delta = std::abs((std::pow(2.0, g.labels[i]) - std::pow(2.0, g.labels[j])) *
                                     (discount[i] - discount[j])) / idcg;
+      if (delta == 0) continue;  // both below the cutoff
       const double diff = s[i] - s[j];
       // log(1 + exp(-diff)), stable.
       loss += delta * (diff > 0 ? std::log1p(std::exp(-diff)) : -diff + std::log1p(std::exp(diff)));
@@ -128,8 +131,9 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
     double loss = 0;
     if (!g.labels.empty() && g.size() > 0) {
       const double scale = inv_b * g.weight;
+      const size_t cutoff = static_cast<size_t>(std::max(0, options.lambda_cutoff));
       loss = g.weight * (options.loss == RankingLoss::kSoftmax ? SoftmaxLoss(g, f.scores, scale, sgrad)
-                                                               : LambdaLoss(g, f.scores, scale, sgrad));
+                                                               : LambdaLoss(g, f.scores, scale, cutoff, sgrad));
     }
     total += loss * inv_b;
     std::vector<double> agrad, lgrad;

@@ -125,6 +125,32 @@ TEST(MoeGradientTest, LogAndListInputs) {
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
 }
 
+TEST(MoeGradientTest, LambdaRankAtACutoff) {
+  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0},
+                {.loss = RankingLoss::kLambdaRank, .lambda_cutoff = 3});
+}
+
+TEST(MoeTrainerTest, LambdaCutoffDropsPairsBelowIt) {
+  const FeatureSchema schema = Schema(4, 2);
+  std::mt19937_64 rng(12);
+  auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1}, schema, 3).value();
+  std::normal_distribution<double> nd(0.0, 0.5);
+  for (double& p : model.parameters()) p = nd(rng);
+  std::vector<QueryGroup> groups;
+  for (int i = 0; i < 3; ++i) groups.push_back(RandomGroup(schema, 9, rng, -1));
+  std::vector<const QueryGroup*> batch;
+  for (const auto& g : groups) batch.push_back(&g);
+  auto gradient = [&](int cutoff) {
+    std::vector<double> grad;
+    BatchObjective(model, batch, {.loss = RankingLoss::kLambdaRank, .lambda_cutoff = cutoff}, &grad);
+    return grad;
+  };
+  // A cutoff at or past the list length is the whole list; a short one is not.
+  EXPECT_EQ(gradient(0), gradient(9));
+  EXPECT_EQ(gradient(0), gradient(50));
+  EXPECT_NE(gradient(0), gradient(2));
+}
+
 TEST(MoeGradientTest, LinearSkip) {
   CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 3,
                  .log_inputs = true, .list_inputs = true, .ple_bins = 2, .linear_skip = true},
