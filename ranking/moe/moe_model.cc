@@ -531,19 +531,22 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   const double* xi = x.data() + index * d;
   // Gradient of each expert's output for candidate `index` with respect to
   // its inputs (the list context, a mean over the whole list, held fixed).
+  // Only the list context needs every row through the expert; otherwise the
+  // candidate's own row is enough.
+  const bool whole = config_.list_context;
   auto accumulate = [&](int expert, double weight) {
-    ExpertForward(expert, x.data(), n, hidden, out);  // the whole list: the list context needs it
-    OutputWeights(expert, hidden, n, mean, gain, w2eff);
+    ExpertForward(expert, whole ? x.data() : xi, whole ? n : 1, hidden, out);
+    OutputWeights(expert, hidden, whole ? n : 1, mean, gain, w2eff);
     const double* w1 = params_.data() + ExpertOffset(expert);
     const double* w2 = w1 + static_cast<size_t>(h) * d + h;
-    const double* hi = hidden.data() + index * h;
+    const double* hi = hidden.data() + (whole ? index : 0) * h;
     for (int k = 0; k < h; ++k) {
       if (hi[k] <= 0) continue;
       for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2eff[k] * w1[k * d + j];
     }
     if (config_.linear_skip)
       for (size_t j = 0; j < d; ++j) grad_x[j] += weight * w2[h + 1 + j];
-    return out[index];
+    return out[whole ? index : 0];
   };
   for (int s = 0; s < config_.shared_experts; ++s)
     ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
