@@ -418,7 +418,7 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
     for (int k = 0; k < h; ++k) gw2[k] += hty[k] * gain[k];
     std::fill(ctx.begin(), ctx.end(), 0.0);
     if (config_.list_context) {
-      // w2eff = w2 * g, g = 1 + U m, m = mean_i h_i: dL/dg_k = w2_k r_k.
+      // w2eff = w2 * g, g = 1 + U m, m = mean_i h_i: dL/dg_k = w2_k hty_k.
       const double* u = w2 + h + 1 + (config_.linear_skip ? d : 0);
       double* gu = gb2 + 1 + (config_.linear_skip ? d : 0);
       for (int k = 0; k < h; ++k) {
