@@ -364,7 +364,7 @@ Result<Routing> MoeModel::Route(std::span<const double> query_features) const {
   return Select(logits);
 }
 
-Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group) const {
+Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group, bool keep_activations) const {
   HYMIR_RETURN_IF_ERROR(ValidateGroup(group, schema_));
   Forward f;
   std::vector<double> q, ghidden;
@@ -376,15 +376,27 @@ Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group) const {
   if (n == 0) return f;
   std::vector<double> x, hidden, out;
   NormalizePairs(group, x);
+  const size_t evaluated = static_cast<size_t>(config_.shared_experts) + f.routing.chosen.size();
+  if (keep_activations) f.hidden.resize(evaluated), f.outputs.resize(evaluated);
+  size_t slot = 0;
+  // Expert `expert` into slot `slot` of the kept activations, or scratch.
+  auto run = [&](int expert) -> const std::vector<double>& {
+    std::vector<double>& h = keep_activations ? f.hidden[slot] : hidden;
+    std::vector<double>& o = keep_activations ? f.outputs[slot] : out;
+    ++slot;
+    ExpertForward(expert, x.data(), n, h, o);
+    return o;
+  };
   for (int s = 0; s < config_.shared_experts; ++s) {
-    ExpertForward(config_.routed_experts + s, x.data(), n, hidden, out);
-    for (size_t i = 0; i < n; ++i) f.scores[i] += out[i];
+    const std::vector<double>& o = run(config_.routed_experts + s);
+    for (size_t i = 0; i < n; ++i) f.scores[i] += o[i];
   }
   for (size_t c = 0; c < f.routing.chosen.size(); ++c) {
-    ExpertForward(f.routing.chosen[c], x.data(), n, hidden, out);
+    const std::vector<double>& o = run(f.routing.chosen[c]);
     const double w = f.routing.weights[c];
-    for (size_t i = 0; i < n; ++i) f.scores[i] += w * out[i];
+    for (size_t i = 0; i < n; ++i) f.scores[i] += w * o[i];
   }
+  if (keep_activations) f.inputs = std::move(x);
   return f;
 }
 
@@ -399,12 +411,24 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
   const size_t n = group.size(), d = input_dim();
   const int h = config_.expert_hidden, e = config_.routed_experts;
   grad.resize(params_.size(), 0.0);
-  std::vector<double> x, hidden, out, gy(n), dh, mean, gain, w2eff, hty(h), ctx(h);
-  NormalizePairs(group, x);
+  std::vector<double> own_x, own_hidden, own_out, gy(n), dh, mean, gain, w2eff, hty(h), ctx(h);
+  // The forward pass's activations when it kept them, else recomputed.
+  const bool kept = f.inputs.size() == n * d && f.hidden.size() == config_.shared_experts + f.routing.chosen.size();
+  if (!kept) NormalizePairs(group, own_x);
+  const std::vector<double>& x = kept ? f.inputs : own_x;
+  const std::vector<double>* hidden_ptr = &own_hidden;
+  const std::vector<double>* out_ptr = &own_out;
 
-  // Backprop through one expert with upstream gradient gy (n).
-  auto expert_backward = [&](int expert) {
-    ExpertForward(expert, x.data(), n, hidden, out);
+  // Backprop through one expert (evaluated in slot `slot` of the forward
+  // pass) with upstream gradient gy (n).
+  auto expert_backward = [&](int expert, size_t slot) {
+    if (kept) {
+      hidden_ptr = &f.hidden[slot];
+      out_ptr = &f.outputs[slot];
+    } else {
+      ExpertForward(expert, x.data(), n, own_hidden, own_out);
+    }
+    const std::vector<double>& hidden = *hidden_ptr;
     const double* w1 = params_.data() + ExpertOffset(expert);
     const double* w2 = w1 + static_cast<size_t>(h) * d + h;
     double* gw1 = grad.data() + ExpertOffset(expert);
@@ -451,7 +475,7 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
   if (n > 0) {
     for (int s = 0; s < config_.shared_experts; ++s) {
       std::copy(score_grad.begin(), score_grad.end(), gy.begin());
-      expert_backward(e + s);
+      expert_backward(e + s, static_cast<size_t>(s));
     }
   }
   // dL/dw for each chosen expert, then through the weight normalisation.
@@ -460,8 +484,8 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
   if (n > 0) {
     for (size_t c = 0; c < r.chosen.size(); ++c) {
       for (size_t i = 0; i < n; ++i) gy[i] = r.weights[c] * score_grad[i];
-      expert_backward(r.chosen[c]);  // leaves f_e(x) in `out`
-      for (size_t i = 0; i < n; ++i) dw[c] += score_grad[i] * out[i];
+      expert_backward(r.chosen[c], static_cast<size_t>(config_.shared_experts) + c);  // points out_ptr at f_e(x)
+      for (size_t i = 0; i < n; ++i) dw[c] += score_grad[i] * (*out_ptr)[i];
     }
   }
   std::vector<double> ds(e, 0.0);

@@ -115,7 +115,8 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
   const double inv_b = 1.0 / static_cast<double>(batch.size());
   std::vector<MoeModel::Forward> forwards;
   forwards.reserve(batch.size());
-  for (const QueryGroup* g : batch) forwards.push_back(std::move(model.RunForward(*g)).value());
+  // Activations kept for the backward pass when there is one.
+  for (const QueryGroup* g : batch) forwards.push_back(std::move(model.RunForward(*g, grad != nullptr)).value());
 
   // Batch-level load shares f_e (constants of the balance loss).
   std::vector<double> load(e, 0.0);

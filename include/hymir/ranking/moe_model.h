@@ -172,8 +172,14 @@ class MoeModel {
     Routing routing;
     std::vector<double> gate_logits;  // u_e
     std::vector<double> scores;       // per candidate
+    // With keep_activations (for Backward, which then does not recompute
+    // them): the experts' inputs (n x input_dim) and, per evaluated expert
+    // (shared ones first, then the chosen in order), its hidden layer
+    // (n x hidden) and output (n).
+    std::vector<double> inputs;
+    std::vector<std::vector<double>> hidden, outputs;
   };
-  Result<Forward> RunForward(const QueryGroup& group) const;
+  Result<Forward> RunForward(const QueryGroup& group, bool keep_activations = false) const;
   void Backward(const QueryGroup& group, const Forward& forward, std::span<const double> score_grad,
                 std::span<const double> affinity_grad, std::span<const double> logit_grad,
                 std::vector<double>& grad) const;

@@ -125,6 +125,29 @@ TEST(MoeGradientTest, LogAndListInputs) {
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
 }
 
+TEST(MoeGradientTest, BackwardWithOrWithoutKeptActivationsAgrees) {
+  const FeatureSchema schema = Schema(5, 3);
+  std::mt19937_64 rng(21);
+  auto model = MoeModel::Create({.routed_experts = 4, .shared_experts = 2, .top_k = 2, .expert_hidden = 6,
+                                 .ple_bins = 3, .linear_skip = true, .list_context = true},
+                                schema, 2)
+                   .value();
+  std::normal_distribution<double> nd(0.0, 0.5);
+  for (double& p : model.parameters()) p = nd(rng);
+  const QueryGroup g = RandomGroup(schema, 8, rng, -1);
+  std::vector<double> score_grad(g.size());
+  for (double& v : score_grad) v = nd(rng);
+  const auto kept = model.RunForward(g, true).value();
+  const auto bare = model.RunForward(g).value();
+  EXPECT_EQ(kept.scores, bare.scores);
+  EXPECT_TRUE(bare.inputs.empty());
+  EXPECT_EQ(kept.hidden.size(), 4u);  // two shared + two chosen
+  std::vector<double> a, b;
+  model.Backward(g, kept, score_grad, {}, {}, a);
+  model.Backward(g, bare, score_grad, {}, {}, b);
+  EXPECT_EQ(a, b);
+}
+
 TEST(MoeGradientTest, LambdaRankAtACutoff) {
   CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0},
                 {.loss = RankingLoss::kLambdaRank, .lambda_cutoff = 3});
