@@ -30,6 +30,13 @@ kg::TokenizeFn MakeTokenizer(const std::string& name) {
   return [kind](std::string_view text) { return index::Analyze(kind, text); };
 }
 
+// Names the tokenizer for the linker cache, as KnowledgeContext does for analyzers.
+std::string TokenizerId(const std::string& name) {
+  if (name == "simple") return "simple";
+  return std::string("analyzer:") +
+         index::AnalyzerName(name == "english" ? index::AnalyzerKind::kEnglish : index::AnalyzerKind::kStandard);
+}
+
 int RunLink(const KgLinkFlags& f) {
   kg::TripleStoreOptions store_options;
   store_options.create_if_missing = false;
@@ -37,11 +44,14 @@ int RunLink(const KgLinkFlags& f) {
   if (!store.ok()) return app::Fail("kg link", store.status());
   kg::LinkerOptions options;
   options.max_candidates = f.max_candidates;
-  auto linker = kg::EntityLinker::Build(**store, MakeTokenizer(f.analyzer), options);
+  const std::string tokenizer_id = TokenizerId(f.analyzer);
+  auto linker = kg::EntityLinker::BuildCached(**store, MakeTokenizer(f.analyzer), tokenizer_id,
+                                              kg::LinkerCachePath(f.kg, tokenizer_id), options);
   if (!linker.ok()) return app::Fail("kg link", linker.status(), linker.status().IsInvalidArgument());
   const kg::LinkerStats& st = (*linker)->stats();
-  std::fprintf(stderr, "linker: %zu aliases (%zu skipped), %zu entities, %zu trie nodes, built in %.2f s\n",
-               st.indexed_aliases, st.skipped_aliases, st.entities, st.trie_nodes, st.build_seconds);
+  std::fprintf(stderr, "linker: %zu aliases (%zu skipped), %zu entities, %zu trie nodes, %s in %.2f s\n",
+               st.indexed_aliases, st.skipped_aliases, st.entities, st.trie_nodes,
+               st.from_cache ? "loaded from its cache" : "built", st.build_seconds);
 
   auto mentions = (*linker)->Link(f.text);
   std::printf("%zu mention%s\n", mentions.size(), mentions.size() == 1 ? "" : "s");

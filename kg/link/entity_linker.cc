@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -16,6 +17,10 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+
+#include "src/core/binary_io.h"
+#include "src/core/crc32.h"
+#include "src/core/file_util.h"
 
 namespace hymir::kg {
 namespace {
@@ -49,6 +54,11 @@ class TrieLinker final : public EntityLinker {
       : tokenize_(std::move(tokenize)), options_(std::move(options)) {}
 
   Status Init(const TripleStore& store);
+  // The cache file of this linker for a store at (generation, count) with
+  // tokenizer `tokenizer_id`, and its inverse: false, leaving the linker
+  // unusable, unless `data` is such a file for exactly these keys and options.
+  std::string Serialize(uint64_t generation, uint64_t count, const std::string& tokenizer_id) const;
+  bool Deserialize(std::string_view data, uint64_t generation, uint64_t count, const std::string& tokenizer_id);
 
   std::vector<EntityMention> Link(std::string_view text) const override {
     std::vector<std::string> tokens = tokenize_(text);
@@ -65,6 +75,7 @@ class TrieLinker final : public EntityLinker {
 
   const LinkerStats& stats() const override { return stats_; }
   const LinkerOptions& options() const override { return options_; }
+  void set_build_seconds(double s) { stats_.build_seconds = s; }
 
  private:
   uint32_t TokenId(std::string_view token) const {
@@ -219,6 +230,110 @@ Status TrieLinker::Init(const TripleStore& store) {
   return Status::OK();
 }
 
+constexpr char kCacheMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'L', 'N', 'K'};
+constexpr uint32_t kCacheVersion = 1;
+
+// The options that shape the trie and the priors (not build_threads).
+void WriteOptions(internal::BinaryWriter& w, const LinkerOptions& o) {
+  w.U64(o.max_alias_tokens);
+  w.U64(o.min_single_token_chars);
+  w.Strings(o.single_token_stop_words);
+  w.U64(o.max_candidates);
+  w.U64(o.degree_cap);
+}
+
+std::string TrieLinker::Serialize(uint64_t generation, uint64_t count, const std::string& tokenizer_id) const {
+  internal::BinaryWriter w;
+  w.Raw(kCacheMagic, sizeof kCacheMagic);
+  w.U32(kCacheVersion);
+  w.U64(generation);
+  w.U64(count);
+  w.Str(tokenizer_id);
+  WriteOptions(w, options_);
+  std::vector<std::string> tokens(token_ids_.size());
+  for (const auto& [token, id] : token_ids_) tokens[id] = token;
+  w.Strings(tokens);
+  std::vector<uint64_t> edge_keys;
+  std::vector<uint32_t> edge_children;
+  edge_keys.reserve(edges_.size());
+  edge_children.reserve(edges_.size());
+  for (const auto& [key, child] : edges_) {
+    edge_keys.push_back(key);
+    edge_children.push_back(child);
+  }
+  w.Pods(edge_keys);
+  w.Pods(edge_children);
+  w.Pods(terminal_of_);
+  w.Pods(terminals_);
+  w.Pods(candidates_);
+  w.Strings(entities_);
+  w.Pods(priors_);
+  const std::vector<uint64_t> stats = {stats_.alias_triples, stats_.indexed_aliases, stats_.skipped_aliases,
+                                       stats_.entities,      stats_.tokens,          stats_.trie_nodes};
+  w.Pods(stats);
+  w.U32(internal::Crc32(0, w.out().data(), w.out().size()));
+  return std::move(w.out());
+}
+
+bool TrieLinker::Deserialize(std::string_view data, uint64_t generation, uint64_t count,
+                             const std::string& tokenizer_id) {
+  if (data.size() < sizeof kCacheMagic + 4 || std::memcmp(data.data(), kCacheMagic, sizeof kCacheMagic) != 0)
+    return false;
+  uint32_t stored_crc;
+  std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
+  if (internal::Crc32(0, data.data(), data.size() - 4) != stored_crc) return false;
+  internal::BinaryReader r(data.substr(sizeof kCacheMagic, data.size() - sizeof kCacheMagic - 4));
+  uint32_t version = 0;
+  uint64_t stored_generation = 0, stored_count = 0;
+  std::string stored_tokenizer;
+  if (!r.U32(&version) || version != kCacheVersion || !r.U64(&stored_generation) || !r.U64(&stored_count) ||
+      !r.Str(&stored_tokenizer))
+    return false;
+  if (stored_generation != generation || stored_count != count || stored_tokenizer != tokenizer_id) return false;
+  // The options block must match byte for byte.
+  internal::BinaryWriter want;
+  WriteOptions(want, options_);
+  std::string have(want.out().size(), '\0');
+  if (!r.Raw(have.data(), have.size()) || have != want.out()) return false;
+  std::vector<std::string> tokens;
+  std::vector<uint64_t> edge_keys, stats;
+  std::vector<uint32_t> edge_children;
+  if (!r.Strings(&tokens) || !r.Pods(&edge_keys) || !r.Pods(&edge_children) || !r.Pods(&terminal_of_) ||
+      !r.Pods(&terminals_) || !r.Pods(&candidates_) || !r.Strings(&entities_) || !r.Pods(&priors_) ||
+      !r.Pods(&stats) || !r.AtEnd())
+    return false;
+  // Every index in range, so a file that passes cannot make Link() read
+  // out of bounds.
+  const size_t nodes = terminal_of_.size();
+  if (edge_keys.size() != edge_children.size() || priors_.size() != entities_.size() || stats.size() != 6)
+    return false;
+  for (size_t i = 0; i < edge_keys.size(); ++i)
+    if ((edge_keys[i] >> 32) >= nodes || (edge_keys[i] & 0xffffffffu) >= tokens.size() || edge_children[i] == 0 ||
+        edge_children[i] >= nodes)
+      return false;
+  for (uint32_t t : terminal_of_)
+    if (t != kNoTerminal && t >= terminals_.size()) return false;
+  for (const Terminal& t : terminals_)
+    if (t.count == 0 || static_cast<uint64_t>(t.begin) + t.count > candidates_.size()) return false;
+  for (uint32_t e : candidates_)
+    if (e >= entities_.size()) return false;
+  token_ids_.clear();
+  for (size_t i = 0; i < tokens.size(); ++i) token_ids_.emplace(std::move(tokens[i]), static_cast<uint32_t>(i));
+  edges_.clear();
+  edges_.reserve(edge_keys.size());
+  for (size_t i = 0; i < edge_keys.size(); ++i) edges_.emplace(edge_keys[i], edge_children[i]);
+  entity_ids_.clear();
+  for (size_t i = 0; i < entities_.size(); ++i) entity_ids_.emplace(entities_[i], static_cast<uint32_t>(i));
+  stats_.alias_triples = stats[0];
+  stats_.indexed_aliases = stats[1];
+  stats_.skipped_aliases = stats[2];
+  stats_.entities = stats[3];
+  stats_.tokens = stats[4];
+  stats_.trie_nodes = stats[5];
+  stats_.from_cache = true;
+  return true;
+}
+
 std::vector<EntityMention> TrieLinker::Link(std::span<const std::string> tokens) const {
   std::vector<EntityMention> mentions;
   std::vector<uint32_t> ids(tokens.size());
@@ -292,6 +407,36 @@ Result<std::unique_ptr<EntityLinker>> EntityLinker::Build(const TripleStore& sto
   auto linker = std::make_unique<TrieLinker>(std::move(tokenize), options);
   HYMIR_RETURN_IF_ERROR(linker->Init(store));
   return std::unique_ptr<EntityLinker>(std::move(linker));
+}
+
+std::string LinkerCachePath(const std::string& kg_dir, std::string_view tokenizer_id) {
+  std::string name(tokenizer_id);
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
+  return kg_dir + "/linker-" + name + ".cache";
+}
+
+Result<std::unique_ptr<EntityLinker>> EntityLinker::BuildCached(const TripleStore& store, TokenizeFn tokenize,
+                                                                const std::string& tokenizer_id,
+                                                                const std::string& cache_path,
+                                                                const LinkerOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!tokenize) tokenize = SimpleTokenize;
+  const uint64_t generation = store.Generation();
+  HYMIR_ASSIGN_OR_RETURN(const uint64_t count, store.Count());
+  auto data = internal::ReadFile(cache_path);
+  if (data.ok() && options.max_alias_tokens > 0 && options.max_candidates > 0) {
+    auto linker = std::make_unique<TrieLinker>(tokenize, options);
+    if (linker->Deserialize(*data, generation, count, tokenizer_id)) {
+      linker->set_build_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      return std::unique_ptr<EntityLinker>(std::move(linker));
+    }
+  }
+  // No usable cache: build, and keep the result for the next open.
+  HYMIR_ASSIGN_OR_RETURN(auto built, Build(store, std::move(tokenize), options));
+  const auto& trie = static_cast<const TrieLinker&>(*built);
+  (void)internal::WriteFileAtomic(cache_path, trie.Serialize(generation, count, tokenizer_id));
+  return built;
 }
 
 }  // namespace hymir::kg

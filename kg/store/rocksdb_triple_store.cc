@@ -100,6 +100,7 @@ class RocksTripleStore final : public TripleStore {
   Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias,
                                                     size_t limit) const override;
   Result<TripleStoreStats> Stats() const override;
+  uint64_t Generation() const override { return db_->GetLatestSequenceNumber(); }
 
  private:
   Result<uint64_t> ReadCounter(const char* key) const;

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 
+#include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
 
@@ -34,76 +35,6 @@ std::vector<double> DefaultEdges(size_t dim, int bins) {
 }
 
 double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
-
-// Little binary writer/reader for the model file.
-class Writer {
- public:
-  void U32(uint32_t v) { Raw(&v, sizeof v); }
-  void U64(uint64_t v) { Raw(&v, sizeof v); }
-  void Str(const std::string& s) {
-    U32(static_cast<uint32_t>(s.size()));
-    Raw(s.data(), s.size());
-  }
-  void Doubles(const std::vector<double>& v) {
-    U64(v.size());
-    Raw(v.data(), v.size() * sizeof(double));
-  }
-  void Strings(const std::vector<std::string>& v) {
-    U32(static_cast<uint32_t>(v.size()));
-    for (const auto& s : v) Str(s);
-  }
-  void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
-  std::string& out() { return out_; }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  Reader(const std::string& data, size_t end) : data_(data), end_(end) {}
-  bool U32(uint32_t* v) { return Raw(v, sizeof *v); }
-  bool U64(uint64_t* v) { return Raw(v, sizeof *v); }
-  bool I32(int* v) {
-    uint32_t u;
-    if (!U32(&u)) return false;
-    *v = static_cast<int>(u);
-    return true;
-  }
-  bool Str(std::string* s) {
-    uint32_t n;
-    if (!U32(&n) || n > end_ - pos_) return false;
-    s->assign(data_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool Doubles(std::vector<double>* v) {
-    uint64_t n;
-    if (!U64(&n) || n > (end_ - pos_) / sizeof(double)) return false;
-    v->resize(n);
-    return Raw(v->data(), n * sizeof(double));
-  }
-  bool Strings(std::vector<std::string>* v) {
-    uint32_t n;
-    if (!U32(&n) || n > end_ - pos_) return false;
-    v->resize(n);
-    for (auto& s : *v)
-      if (!Str(&s)) return false;
-    return true;
-  }
-  bool Raw(void* p, size_t n) {
-    if (n > end_ - pos_) return false;
-    std::memcpy(p, data_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool AtEnd() const { return pos_ == end_; }
-
- private:
-  const std::string& data_;
-  size_t end_;
-  size_t pos_ = 0;
-};
 
 }  // namespace
 
@@ -598,7 +529,7 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
 }
 
 Status MoeModel::Save(const std::string& path) const {
-  Writer w;
+  internal::BinaryWriter w;
   w.Raw(kMagic, sizeof kMagic);
   w.U32(kVersion);
   w.U32(config_.routed_experts);
@@ -611,13 +542,13 @@ Status MoeModel::Save(const std::string& path) const {
   w.U32(static_cast<uint32_t>(config_.ple_bins));
   w.Strings(schema_.pair_features);
   w.Strings(schema_.query_features);
-  w.Doubles(norm_.pair_mean);
-  w.Doubles(norm_.pair_scale);
-  w.Doubles(norm_.query_mean);
-  w.Doubles(norm_.query_scale);
-  w.Doubles(norm_.pair_edges);
-  w.Doubles(bias_);
-  w.Doubles(params_);
+  w.Pods(norm_.pair_mean);
+  w.Pods(norm_.pair_scale);
+  w.Pods(norm_.query_mean);
+  w.Pods(norm_.query_scale);
+  w.Pods(norm_.pair_edges);
+  w.Pods(bias_);
+  w.Pods(params_);
   const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
   w.U32(crc);
   return internal::WriteFileAtomic(path, w.out());
@@ -632,7 +563,7 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   std::memcpy(&stored_crc, data.data() + data.size() - 4, 4);
   if (internal::Crc32(0, data.data(), data.size() - 4) != stored_crc)
     return corrupt("checksum mismatch (the file is damaged or truncated)");
-  Reader r(data, data.size() - 4);
+  internal::BinaryReader r(std::string_view(data).substr(0, data.size() - 4));
   char magic[8];
   uint32_t version = 0;
   r.Raw(magic, 8);
@@ -655,10 +586,10 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   config.list_context = (flags & 8u) != 0;
   if (ok && version >= 3) ok = r.I32(&config.ple_bins);
   ok = ok && r.Strings(&schema.pair_features) &&
-            r.Strings(&schema.query_features) && r.Doubles(&norm.pair_mean) && r.Doubles(&norm.pair_scale) &&
-            r.Doubles(&norm.query_mean) && r.Doubles(&norm.query_scale);
-  if (ok && version >= 3) ok = r.Doubles(&norm.pair_edges);
-  ok = ok && r.Doubles(&bias) && r.Doubles(&params) && r.AtEnd();
+            r.Strings(&schema.query_features) && r.Pods(&norm.pair_mean) && r.Pods(&norm.pair_scale) &&
+            r.Pods(&norm.query_mean) && r.Pods(&norm.query_scale);
+  if (ok && version >= 3) ok = r.Pods(&norm.pair_edges);
+  ok = ok && r.Pods(&bias) && r.Pods(&params) && r.AtEnd();
   if (!ok) return corrupt("truncated or malformed model body");
   auto created = Create(config, schema, 0);
   if (!created.ok()) return corrupt(created.status().message());

@@ -20,8 +20,12 @@ Result<std::unique_ptr<KnowledgeContext>> KnowledgeContext::Open(const std::stri
   auto store = kg::TripleStore::Open(kg_dir, so);
   if (!store.ok()) return store.status().WithContext("knowledge graph");
   k->store_ = std::move(store).value();
-  auto linker = kg::EntityLinker::Build(
-      *k->store_, [analyzer](std::string_view text) { return index::Analyze(analyzer, text); }, options.linker);
+  // The linker (seconds to build on WordNet) comes from its cache file beside
+  // the store while the store is unchanged.
+  const std::string tokenizer_id = std::string("analyzer:") + index::AnalyzerName(analyzer);
+  auto linker = kg::EntityLinker::BuildCached(
+      *k->store_, [analyzer](std::string_view text) { return index::Analyze(analyzer, text); }, tokenizer_id,
+      kg::LinkerCachePath(kg_dir, tokenizer_id), options.linker);
   if (!linker.ok()) return linker.status().WithContext(kg_dir + ": entity linker");
   k->linker_ = std::move(linker).value();
   auto emb = kg::KgEmbeddings::Load(kg_dir);

@@ -106,8 +106,14 @@ struct LinkerStats {
   size_t entities = 0;         // entities with at least one indexed alias
   size_t tokens = 0;           // distinct alias tokens
   size_t trie_nodes = 0;       // root included
-  double build_seconds = 0;    // wall time of Build()
+  double build_seconds = 0;    // wall time of Build() (or of loading the cache)
+  bool from_cache = false;     // loaded by BuildCached from its cache file
 };
+
+// Where hymir keeps the linker cache of the KG in `kg_dir` for a tokenizer:
+// <kg_dir>/linker-<tokenizer_id, with characters other than letters, digits,
+// '-' and '_' replaced by '-'>.cache.
+std::string LinkerCachePath(const std::string& kg_dir, std::string_view tokenizer_id);
 
 class EntityLinker {
  public:
@@ -117,6 +123,20 @@ class EntityLinker {
   // result; `store` may be closed afterwards.
   static Result<std::unique_ptr<EntityLinker>> Build(const TripleStore& store, TokenizeFn tokenize,
                                                      const LinkerOptions& options = {});
+  // Build() through a cache file. When `cache_path` holds a linker built
+  // from this store at its current Generation() and Count(), with the same
+  // `tokenizer_id` and options, it is loaded instead (a fraction of a second
+  // on WordNet instead of seconds; stats().from_cache tells). Otherwise the
+  // linker is built and written to `cache_path` (temp file + rename); a
+  // failed write is ignored, as is a damaged or stale cache file, which is
+  // rebuilt: the cache only saves time. `tokenizer_id` must identify the
+  // tokenizer (e.g. the analyzer kind): another tokenizer under the same id
+  // would load a trie of other tokens. Safe to call from several threads or
+  // processes at once: a reader sees the old file or the new one, whole.
+  static Result<std::unique_ptr<EntityLinker>> BuildCached(const TripleStore& store, TokenizeFn tokenize,
+                                                           const std::string& tokenizer_id,
+                                                           const std::string& cache_path,
+                                                           const LinkerOptions& options = {});
 
   virtual ~EntityLinker() = default;
   EntityLinker(const EntityLinker&) = delete;

@@ -168,6 +168,11 @@ class TripleStore {
   // Counters plus two full scans; for `hymir kg stats`, not for hot paths.
   virtual Result<TripleStoreStats> Stats() const = 0;
 
+  // A number that grows with every write to the store (RocksDB's latest
+  // sequence number, kept across reopening): derived data cached beside the
+  // store (EntityLinker::BuildCached) is current while it is unchanged.
+  virtual uint64_t Generation() const = 0;
+
  protected:
   TripleStore() = default;
 };

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -253,6 +254,68 @@ TEST_F(EntityLinkerTest, ConcurrentLinksAgree) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0);
+}
+
+// BuildCached: the second open loads what the first built, and any change to
+// the store, the tokenizer id, the options or the file's bytes rebuilds.
+TEST_F(EntityLinkerTest, CacheIsReusedUntilTheStoreChanges) {
+  const std::string cache = LinkerCachePath(tmp_.Sub("kg"), "simple");
+  const std::string text = "New York City bank: hot dog and the who, domestic dog, memory bank";
+  auto build = [&](const std::string& id = "simple", const LinkerOptions& options = {}) {
+    auto linker = EntityLinker::BuildCached(*store_, {}, id, cache, options);
+    EXPECT_TRUE(linker.ok()) << linker.status().ToString();
+    return std::move(linker).value();
+  };
+  const auto fresh = BuildOrDie();
+  const auto expected = fresh->Link(text);
+  ASSERT_FALSE(expected.empty());
+
+  auto first = build();
+  EXPECT_FALSE(first->stats().from_cache);
+  EXPECT_TRUE(std::filesystem::exists(cache));
+  auto second = build();
+  EXPECT_TRUE(second->stats().from_cache);
+  EXPECT_EQ(second->Link(text), expected);
+  EXPECT_EQ(second->Prior("e:dog"), fresh->Prior("e:dog"));
+  EXPECT_EQ(second->stats().trie_nodes, fresh->stats().trie_nodes);
+  EXPECT_EQ(second->stats().entities, fresh->stats().entities);
+
+  // Another tokenizer id or other options: rebuilt (and the cache now holds those).
+  EXPECT_FALSE(build("analyzer:english")->stats().from_cache);
+  EXPECT_FALSE(build("simple")->stats().from_cache);
+  LinkerOptions one;
+  one.max_candidates = 1;
+  EXPECT_FALSE(build("simple", one)->stats().from_cache);
+  EXPECT_TRUE(build("simple", one)->stats().from_cache);
+
+  // A damaged file is rebuilt, not an error.
+  std::string bytes;
+  {
+    std::ifstream in(cache, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x20;
+  std::ofstream(cache, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_FALSE(build()->stats().from_cache);
+  std::ofstream(cache, std::ios::binary | std::ios::trunc) << "not a cache";
+  EXPECT_FALSE(build()->stats().from_cache);
+  EXPECT_TRUE(build()->stats().from_cache);
+
+  // Reopening the store keeps the cache; a write makes it stale.
+  store_.reset();
+  ASSERT_OK_AND_ASSIGN(store_, TripleStore::Open(tmp_.Sub("kg")));
+  EXPECT_TRUE(build()->stats().from_cache);
+  ASSERT_OK(store_->AddAlias("e:cat", "house cat"));
+  auto after = build();
+  EXPECT_FALSE(after->stats().from_cache);
+  const auto cat = after->Link("a house cat");
+  ASSERT_EQ(cat.size(), 1u);
+  EXPECT_EQ(cat[0].entity, "e:cat");
+  EXPECT_TRUE(build()->stats().from_cache);
+  // An unwritable cache path only costs the rebuild.
+  auto nowhere = EntityLinker::BuildCached(*store_, {}, "simple", tmp_.Sub("absent-dir/linker.cache"));
+  ASSERT_TRUE(nowhere.ok()) << nowhere.status().ToString();
+  EXPECT_FALSE((*nowhere)->stats().from_cache);
 }
 
 // WordNet (Debian wordnet-base): "dog" is ambiguous (7 noun synsets + a verb).
