@@ -132,7 +132,8 @@ class EntityLinker {
   // rebuilt: the cache only saves time. `tokenizer_id` must identify the
   // tokenizer (e.g. the analyzer kind): another tokenizer under the same id
   // would load a trie of other tokens. Safe to call from several threads or
-  // processes at once: a reader sees the old file or the new one, whole.
+  // processes at once: the file is checksummed, so one caught half-written
+  // by a concurrent writer is rejected and rebuilt like a stale one.
   static Result<std::unique_ptr<EntityLinker>> BuildCached(const TripleStore& store, TokenizeFn tokenize,
                                                            const std::string& tokenizer_id,
                                                            const std::string& cache_path,
