@@ -33,6 +33,9 @@ struct MoeTrainFlags {
 inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   ranking::MoeTrainOptions& o = f.options;
   ranking::MoeConfig& m = o.model;
+  // A flag given twice takes its last value, so scripts can append
+  // overrides to a base set of flags (scripts/select_moe.sh does).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--experts", m.routed_experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
   app.add_option("--shared", m.shared_experts, "Shared experts S (default 1)")->check(CLI::Range(0, 64));
   app.add_option("--top-k", m.top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
@@ -88,6 +91,7 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
                  "Gaussian noise on normalised pair features while training (default 0)")
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--seed", o.seed, "Random seed (default 42)");
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
 }
 
 }  // namespace hymir::app

@@ -260,7 +260,8 @@ TEST(CliTest, TrainAndRerank) {
   const std::string shaped = tmp.Sub("shaped.model");
   Ran tr2 = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                   Sample("qrels/test.tsv") + " --model " + shaped +
-                  " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 4 --linear-skip --list-context --weighted-load");
+                  " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 2 --linear-skip --list-context --weighted-load"
+                  " --ple-bins 4");  // a repeated flag: the last value wins
   ASSERT_EQ(tr2.exit_code, 0) << tr2.err;
   EXPECT_NE(tr2.out.find("E=3 S=1 top-1 hidden 32, PLE 4 bins, linear skip, list context"), std::string::npos)
       << tr2.out;
