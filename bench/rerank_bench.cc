@@ -67,8 +67,7 @@ struct Flags {
   // The MoE shape and training, as `hymir train` takes them; its seed and
   // validation share also drive LambdaMART, and --refit applies to both.
   app::MoeTrainFlags moe;
-  bool pair_query_features = false;
-  bool sentence_features = false;
+  FeatureConfig features;  // --sentence-features, --pair-query-features (as hymir train)
   int xgb_rounds = 500;
   bool xgb_pair_only = false;
   bool xgb_importance = false;
@@ -132,10 +131,8 @@ Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, std::
 Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, const Flags& f,
                                                           const KnowledgeContext* kg,
                                                           const std::vector<std::vector<SearchHit>>& train_hits) {
-  FeatureConfig config;
+  FeatureConfig config = f.features;
   config.kg = kg != nullptr;
-  config.pair_query_features = f.pair_query_features;
-  config.sentence_features = f.sentence_features;
   HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
   return FeatureExtractor::Create(engine, config, kg);
 }
@@ -956,10 +953,7 @@ int main(int argc, char** argv) {
   app.add_option("--validation", f.moe.options.validation_fraction,
                  "Share of the train queries held out for early stopping, MoE and LambdaMART (default 0.3)")
       ->check(CLI::Range(0.01, 0.9));
-  app.add_flag("--sentence-features,!--no-sentence-features", f.sentence_features,
-               "Best-sentence coverage and dense features (as hymir train --sentence-features)");
-  app.add_flag("--pair-query-features,!--no-pair-query-features", f.pair_query_features,
-               "Experts also see the query features (as hymir train --pair-query-features)");
+  app::AddFeatureFlags(app, f.features);
   app.add_flag("--xgb-importance", f.xgb_importance,
                "Print LambdaMART's 15 features with the largest share of total split gain (stderr)");
   app.add_flag("--xgb-pair-only", f.xgb_pair_only, "LambdaMART reads the pair features only, not the query features");

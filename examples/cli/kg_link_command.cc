@@ -1,6 +1,7 @@
 // `hymir kg link`: entity mentions of a text in a KG, and with --expand the
 // query expansion terms ExpandQuery would add.
 #include <hymir/index/analyzer.h>
+#include <hymir/knowledge.h>
 #include <hymir/kg/entity_linker.h>
 #include <hymir/kg/query_expansion.h>
 #include <hymir/kg/triple_store.h>
@@ -24,17 +25,20 @@ struct KgLinkFlags {
   size_t max_terms = 10;
 };
 
+index::AnalyzerKind AnalyzerOf(const std::string& name) {
+  return name == "english" ? index::AnalyzerKind::kEnglish : index::AnalyzerKind::kStandard;
+}
+
 kg::TokenizeFn MakeTokenizer(const std::string& name) {
   if (name == "simple") return kg::SimpleTokenize;
-  index::AnalyzerKind kind = name == "english" ? index::AnalyzerKind::kEnglish : index::AnalyzerKind::kStandard;
+  const index::AnalyzerKind kind = AnalyzerOf(name);
   return [kind](std::string_view text) { return index::Analyze(kind, text); };
 }
 
-// Names the tokenizer for the linker cache, as KnowledgeContext does for analyzers.
+// The linker cache's tokenizer id: an analyzer's is KnowledgeContext's, so
+// `hymir kg link --analyzer english` and `hymir search --kg` share one cache.
 std::string TokenizerId(const std::string& name) {
-  if (name == "simple") return "simple";
-  return std::string("analyzer:") +
-         index::AnalyzerName(name == "english" ? index::AnalyzerKind::kEnglish : index::AnalyzerKind::kStandard);
+  return name == "simple" ? "simple" : KnowledgeContext::LinkerTokenizerId(AnalyzerOf(name));
 }
 
 int RunLink(const KgLinkFlags& f) {

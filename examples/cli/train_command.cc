@@ -23,7 +23,8 @@ struct TrainFlags {
   size_t depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0;
   int emb_dims = 16;
-  bool no_domains = false, no_expand = false, pair_query_features = false, sentence_features = false;
+  FeatureConfig features;  // --sentence-features, --pair-query-features (shared with the bench)
+  bool no_domains = false, no_expand = false;
   int threads = 0;
 };
 
@@ -65,11 +66,9 @@ int RunTrain(const TrainFlags& f) {
 
   // The domain list comes from the corpus (documents retrieved for the
   // training queries); it names the per-domain gate features.
-  FeatureConfig config;
+  FeatureConfig config = f.features;
   config.query_embedding_dims = f.emb_dims;
   config.kg = kg != nullptr;
-  config.pair_query_features = f.pair_query_features;
-  config.sentence_features = f.sentence_features;
   auto hits = RetrieveCandidates(engine, batch, f.depth);
   if (!hits.ok()) return app::Fail("train", hits.status());
   if (!f.no_domains) {
@@ -134,10 +133,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--embedding-dims", f->emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096));
-  cmd->add_flag("--sentence-features,!--no-sentence-features", f->sentence_features,
-                "Best-sentence features: idf-weighted query coverage and cosine to the query (default off)");
-  cmd->add_flag("--pair-query-features", f->pair_query_features,
-                "Experts also see the query features (copied into every pair row), not only the gate");
+  app::AddFeatureFlags(*cmd, f->features);
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features");
   cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->callback([f, exit_code] { *exit_code = RunTrain(*f); });

@@ -1,4 +1,5 @@
-// The MoE training flags that `hymir train` and hymir-rerank-bench share,
+// The MoE training flags that `hymir train` and hymir-rerank-bench share
+// (and, in AddFeatureFlags, the feature-set flags),
 // bound straight to a ranking::MoeTrainOptions, so the library's defaults are
 // the flags' defaults and both programs map every flag the same way. Each
 // program adds its own flags beside these (--validation, whose range and
@@ -8,6 +9,7 @@
 #ifndef HYMIR_EXAMPLES_COMMON_MOE_FLAGS_H_
 #define HYMIR_EXAMPLES_COMMON_MOE_FLAGS_H_
 
+#include <hymir/features.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/result.h>
 
@@ -92,6 +94,16 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
       ->check(CLI::Range(0.0, 10.0));
   app.add_option("--seed", o.seed, "Random seed (default 42)");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
+}
+
+// The feature-set flags a re-ranker is trained with, bound to a
+// FeatureConfig; the program fills its other fields (KG, domains, embedding
+// components) from its own inputs.
+inline void AddFeatureFlags(CLI::App& app, FeatureConfig& c) {
+  app.add_flag("--sentence-features,!--no-sentence-features", c.sentence_features,
+               "Best-sentence features: idf-weighted query coverage and cosine to the query (default off)");
+  app.add_flag("--pair-query-features,!--no-pair-query-features", c.pair_query_features,
+               "Experts also see the query features (copied into every pair row), not only the gate (default off)");
 }
 
 }  // namespace hymir::app

@@ -46,6 +46,10 @@ class KnowledgeContext {
   static Result<std::unique_ptr<KnowledgeContext>> Open(const std::string& kg_dir, index::AnalyzerKind analyzer,
                                                         const KnowledgeOptions& options = {});
   ~KnowledgeContext();
+  // The tokenizer id under which Open caches the entity linker for
+  // `analyzer` (kg::EntityLinker::BuildCached); `hymir kg link` uses the same
+  // id, so both share one cache file.
+  static std::string LinkerTokenizerId(index::AnalyzerKind analyzer);
 
   const kg::TripleStore& store() const { return *store_; }
   const kg::EntityLinker& linker() const { return *linker_; }

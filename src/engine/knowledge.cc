@@ -9,6 +9,10 @@ namespace hymir {
 
 KnowledgeContext::~KnowledgeContext() = default;
 
+std::string KnowledgeContext::LinkerTokenizerId(index::AnalyzerKind analyzer) {
+  return std::string("analyzer:") + index::AnalyzerName(analyzer);
+}
+
 Result<std::unique_ptr<KnowledgeContext>> KnowledgeContext::Open(const std::string& kg_dir,
                                                                  index::AnalyzerKind analyzer,
                                                                  const KnowledgeOptions& options) {
@@ -22,7 +26,7 @@ Result<std::unique_ptr<KnowledgeContext>> KnowledgeContext::Open(const std::stri
   k->store_ = std::move(store).value();
   // The linker (seconds to build on WordNet) comes from its cache file beside
   // the store while the store is unchanged.
-  const std::string tokenizer_id = std::string("analyzer:") + index::AnalyzerName(analyzer);
+  const std::string tokenizer_id = LinkerTokenizerId(analyzer);
   auto linker = kg::EntityLinker::BuildCached(
       *k->store_, [analyzer](std::string_view text) { return index::Analyze(analyzer, text); }, tokenizer_id,
       kg::LinkerCachePath(kg_dir, tokenizer_id), options.linker);
