@@ -33,3 +33,10 @@ target_link_libraries(hymir_openblas INTERFACE ${OpenBLAS_LIBRARIES})
 
 # RocksDB (the kg triple store): RocksDB::rocksdb, a static .a (STACK.md §2).
 find_package(RocksDB 7.8 CONFIG REQUIRED)
+
+# cpp-httplib (the example HTTP service and its tests): pkg-config only; its
+# flags enable the OpenSSL/zlib/brotli parts the Debian .so was built with.
+if(HYMIR_BUILD_EXAMPLES)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
+endif()

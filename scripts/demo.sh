@@ -5,7 +5,8 @@
 # sample's 30 judged queries with BM25 alone and with hybrid retrieval, load
 # WordNet into the knowledge graph and show KG query expansion, then train the
 # MoE re-ranker on half of the judged queries and run the other half through
-# the whole pipeline (retrieve, fuse, re-rank; experts and features explained).
+# the whole pipeline (retrieve, fuse, re-rank; experts and features explained),
+# and ask the HTTP service one question.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 hymir=$here/build/bin/hymir
@@ -40,6 +41,7 @@ if [ -d /usr/share/wordnet ]; then
   echo "== hymir kg load --wordnet /usr/share/wordnet (the knowledge graph, RocksDB)"
   rm -rf "$work/kg"
   "$hymir" kg load --kg "$work/kg" --wordnet /usr/share/wordnet 2>/dev/null
+  kg_flag=" --kg $work/kg"
   q="cancer of the blood cells"
   echo
   echo "== hymir search --kg --explain --query \"$q\" (WordNet expansion, shown on stderr)"
@@ -70,5 +72,26 @@ for r in hybrid moe; do
   "$hymir" eval --qrels "$work/heldout.tsv" --run "$work/heldout.$r.trec" |
     awk '$2=="all" && ($1=="ndcg_cut_10" || $1=="recall_100" || $1=="map") {printf "%s %s  ", $1, $3} END {print ""}'
 done
+
+# The HTTP service: started on a free port, asked one question over a plain
+# socket (bash's /dev/tcp), stopped with SIGTERM.
+echo
+echo "== hymir serve (HTTP + web page), one request: GET /api/search?q=lens+proteins&k=2"
+"$hymir" serve --index "$index" --rerank "$work/moe.model" --port 0 --quiet >"$work/serve.out" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+cat "$work/serve.out"
+port=$(sed -n 's/.*:\([0-9][0-9]*\)\/$/\1/p' "$work/serve.out")
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /api/search?q=lens+proteins&k=2 HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+# The reply: status line, then the JSON body (its first 600 characters).
+IFS= read -r status <&3
+echo "${status%$'\r'}"
+while IFS= read -r header <&3 && [ -n "${header%$'\r'}" ]; do :; done
+cut -c1-600 <&3
+exec 3<&-
+kill -TERM "$serve_pid" && wait "$serve_pid"
+echo
 echo
 echo "index, knowledge graph, model and runs kept in $work"
+echo "browse them: $hymir serve --index $index --rerank $work/moe.model${kg_flag:-} and open http://127.0.0.1:8080/"

@@ -16,6 +16,8 @@
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
+#include "examples/common/filters.h"
+#include "examples/common/hit_json.h"
 
 namespace hymir::cli {
 namespace {
@@ -52,23 +54,6 @@ struct SearchFlags {
   kg::ExpansionOptions kg_expansion;  // --kg-* flags; defaults are the library's
   int threads = 0;
 };
-
-Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out) {
-  for (const std::string& spec : specs) {
-    auto colon = spec.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return Status::InvalidArgument("--filter \"" + spec + "\": expected FIELD:VALUE");
-    }
-    std::string field = spec.substr(0, colon), value = spec.substr(colon + 1);
-    auto it = std::find_if(out->begin(), out->end(), [&](const index::FieldFilter& f) { return f.field == field; });
-    if (it == out->end()) {
-      out->push_back({field, {value}});
-    } else {
-      it->values.push_back(value);  // same field twice: either value admits
-    }
-  }
-  return Status::OK();
-}
 
 Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out) {
   if (specs.empty()) return Status::OK();
@@ -136,11 +121,6 @@ std::string StageText(const StageResult& s) {
   return buf;
 }
 
-nlohmann::json StageJson(const StageResult& s) {
-  if (!s.present) return nullptr;
-  return {{"score", s.score}, {"rank", s.rank}};
-}
-
 int RunSearch(const SearchFlags& flags) {
   if (!flags.queries.empty() && (!flags.query.empty() || !flags.vector_file.empty())) {
     return app::Fail("search", Status::InvalidArgument("--queries cannot be combined with --query/--vector-file"), true);
@@ -160,7 +140,7 @@ int RunSearch(const SearchFlags& flags) {
   base.vector_depth = flags.vector_depth;
   base.ef_search = flags.ef_search;
   base.nprobe = flags.nprobe;
-  if (Status s = ParseFilters(flags.filters, &base.filters); !s.ok()) return app::Fail("search", s, true);
+  if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return app::Fail("search", s, true);
   if (Status s = ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return app::Fail("search", s, true);
   auto retriever = ParseRetriever(flags.retriever);
   if (!retriever.ok()) return app::Fail("search", retriever.status(), true);
@@ -233,19 +213,10 @@ int RunSearch(const SearchFlags& flags) {
       if (flags.json) {
         nlohmann::json j = {{"rank", h.rank}, {"id", h.id}, {"score", h.score}, {"title", title}};
         if (flags.explain) {
-          j["stages"] = {{"bm25", StageJson(h.bm25)}, {"vector", StageJson(h.vector)}, {"fused", StageJson(h.fused)},
-                         {"rerank", StageJson(h.rerank)}};
+          j["stages"] = app::StagesJson(h);
           if (reranker && h.rerank.present) {
             auto ex = reranker->Explain(reranked, h.id);
-            if (ex.ok()) {
-              nlohmann::json experts = nlohmann::json::array(), feats = nlohmann::json::array();
-              for (size_t c = 0; c < ex->routing.chosen.size(); ++c)
-                experts.push_back({{"expert", ex->routing.chosen[c]}, {"weight", ex->routing.weights[c]},
-                                   {"score", ex->routed_scores[c]}});
-              for (const auto& fc : ex->top_features)
-                feats.push_back({{"feature", fc.feature}, {"value", fc.value}, {"contribution", fc.contribution}});
-              j["moe"] = {{"experts", experts}, {"shared", ex->shared_scores}, {"top_features", feats}};
-            }
+            if (ex.ok()) j["moe"] = app::ExplanationJson(*ex);
           }
         }
         out.push_back(j);

@@ -1,12 +1,17 @@
 // Smoke tests of the `hymir` CLI contract on the bundled sample collection:
 // exit codes, outputs, malformed input handling.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "tests/testutil/testutil.h"
 
@@ -28,13 +33,16 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs `bin/hymir <args>` through the shell, capturing stdout and stderr.
-Ran Hymir(const std::string& args) {
+// Runs `command` through the shell, capturing stdout and stderr.
+Ran Shell(const std::string& command) {
   TempDir tmp;
-  std::string cmd = testing::BinDir() + "/hymir " + args + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
+  std::string cmd = command + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
   int rc = std::system(cmd.c_str());
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, Slurp(tmp.Sub("out")), Slurp(tmp.Sub("err"))};
 }
+
+// Runs `bin/hymir <args>` through the shell, capturing stdout and stderr.
+Ran Hymir(const std::string& args) { return Shell(testing::BinDir() + "/hymir " + args); }
 
 std::string Sample(const std::string& file) { return testing::SampleDir() + "/" + file; }
 
@@ -292,6 +300,97 @@ TEST(CliTest, TrainAndRerank) {
   Ran mismatch = Hymir("search --index " + plain + " --query x --rerank " + model);
   EXPECT_EQ(mismatch.exit_code, 1);
   EXPECT_NE(mismatch.err.find("features"), std::string::npos) << mismatch.err;
+}
+
+// `hymir serve` as a process: it prints its address, answers over HTTP with
+// the re-ranker, stops cleanly on SIGTERM, and refuses a taken port.
+struct Server {
+  pid_t pid = -1;
+  int port = 0;
+  std::string first_line;
+  Server() = default;
+  Server(Server&& o) noexcept : pid(std::exchange(o.pid, -1)), port(o.port), first_line(std::move(o.first_line)) {}
+  ~Server() {  // a test that failed half-way leaves no server behind
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+Server StartServe(const std::string& args, const std::string& err_file) {
+  Server s;
+  int out[2];
+  if (::pipe(out) != 0) return s;
+  s.pid = ::fork();
+  if (s.pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    std::string cmd = "exec " + testing::BinDir() + "/hymir serve " + args + " 2>" + err_file;
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  char c;
+  while (::read(out[0], &c, 1) == 1 && c != '\n') s.first_line += c;
+  ::close(out[0]);
+  auto at = s.first_line.rfind(':');
+  if (at != std::string::npos) s.port = std::atoi(s.first_line.c_str() + at + 1);
+  return s;
+}
+
+int StopServe(Server& s) {
+  ::kill(s.pid, SIGTERM);
+  int status = 0;
+  ::waitpid(std::exchange(s.pid, -1), &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), model = tmp.Sub("moe.model");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32").exit_code, 0);
+  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + model + " --experts 4 --epochs 2 --depth 30")
+                .exit_code,
+            0);
+  Server s = StartServe("--index " + idx + " --rerank " + model + " --port 0", tmp.Sub("serve.err"));
+  ASSERT_GT(s.pid, 0);
+  ASSERT_GT(s.port, 0) << s.first_line << Slurp(tmp.Sub("serve.err"));
+  EXPECT_NE(s.first_line.find("1033 documents, MoE re-ranking"), std::string::npos) << s.first_line;
+  {
+    httplib::Client client("127.0.0.1", s.port);
+    auto res = client.Get("/api/search?q=lens%20proteins&k=3");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    auto body = nlohmann::json::parse(res->body);
+    EXPECT_EQ(body["reranked"], true);
+    EXPECT_EQ(body["retriever"], "hybrid");
+    EXPECT_EQ(body["hits"].size(), 3u);
+    auto page = client.Get("/");
+    ASSERT_TRUE(page);
+    EXPECT_NE(page->body.find("<form"), std::string::npos);
+  }
+  // The same port again: refused, naming it.
+  // (Under `timeout`: a server that wrongly shares the port would never return.)
+  Ran taken = Shell("timeout 30 " + testing::BinDir() + "/hymir serve --index " + idx + " --port " +
+                    std::to_string(s.port));
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find(std::to_string(s.port)), std::string::npos) << taken.err;
+
+  EXPECT_EQ(StopServe(s), 0);
+  const std::string log = Slurp(tmp.Sub("serve.err"));
+  EXPECT_NE(log.find("GET /api/search?q=lens%20proteins&k=3 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("hymir serve: stopped"), std::string::npos) << log;
+
+  // Bad inputs fail before listening.
+  EXPECT_EQ(Hymir("serve --index " + tmp.Sub("absent")).exit_code, 2);
+  std::string bytes = Slurp(model);
+  bytes[bytes.size() / 2] ^= 0x10;
+  std::ofstream(tmp.Sub("bad.model"), std::ios::binary) << bytes;
+  Ran bad = Hymir("serve --index " + idx + " --port 0 --rerank " + tmp.Sub("bad.model"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bad.model"), std::string::npos) << bad.err;
 }
 
 // --per-domain and --routing-plot on a hand-made run: 5 judged queries, 4 of

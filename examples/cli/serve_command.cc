@@ -1,0 +1,146 @@
+// hymir serve: the search pipeline over HTTP, with a search page
+// (examples/serve/search_service.h lists the routes).
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <hymir/engine.h>
+#include <hymir/knowledge.h>
+#include <hymir/reranker.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "examples/cli/commands.h"
+#include "examples/common/app.h"
+#include "examples/serve/search_service.h"
+
+namespace hymir::cli {
+namespace {
+
+int g_stop_pipe[2] = {-1, -1};
+
+void OnStopSignal(int) {
+  const char byte = 1;
+  [[maybe_unused]] ssize_t n = ::write(g_stop_pipe[1], &byte, 1);
+}
+
+struct ServeFlags {
+  std::string index;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string rerank;
+  std::string kg;
+  size_t rerank_depth = 100;
+  size_t max_k = 1000;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int RunServe(const ServeFlags& flags) {
+  auto engine_or = Engine::Open(flags.index);
+  if (!engine_or.ok()) return app::Fail("serve", engine_or.status());
+  const Engine& engine = **engine_or;
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty()) {
+    auto k = KnowledgeContext::Open(flags.kg, engine.searcher().analyzer());
+    if (!k.ok()) return app::Fail("serve", k.status());
+    kg = std::move(k).value();
+  }
+  std::unique_ptr<Reranker> reranker;
+  if (!flags.rerank.empty()) {
+    auto r = Reranker::Open(engine, flags.rerank, kg.get());
+    if (!r.ok()) return app::Fail("serve", r.status());
+    reranker = std::move(r).value();
+  }
+  serve::ServiceOptions options;
+  options.rerank_depth = flags.rerank_depth;
+  options.max_k = flags.max_k;
+  serve::SearchService service(engine, reranker.get(), kg.get(), options);
+
+  httplib::Server server;
+  const size_t threads = flags.threads > 0 ? flags.threads : std::max(2u, std::thread::hardware_concurrency());
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
+  // second server on a taken port would start and share its connections.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  if (!flags.quiet) {
+    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.target.c_str(), res.status);
+    });
+  }
+  service.Mount(server);
+  const int port = flags.port == 0 ? server.bind_to_any_port(flags.host) : flags.port;
+  if (flags.port != 0 && !server.bind_to_port(flags.host, flags.port)) {
+    return app::Fail("serve", Status::IOError("cannot listen on " + flags.host + ":" + std::to_string(flags.port) +
+                                              " (in use, or not an address of this machine)"));
+  }
+  if (port < 0) return app::Fail("serve", Status::IOError("cannot listen on " + flags.host + " (any port)"));
+  std::printf("hymir serve: %llu documents%s%s; listening on http://%s:%d/\n",
+              static_cast<unsigned long long>(engine.searcher().NumDocs()), reranker ? ", MoE re-ranking" : "",
+              kg ? ", KG expansion" : "", flags.host.c_str(), port);
+  std::fflush(stdout);
+
+  // SIGINT/SIGTERM stop the server: the handler (which may run on any
+  // thread, including the libraries' own) only writes to a pipe; a waiter
+  // thread reads it and calls stop().
+  if (::pipe(g_stop_pipe) != 0) return app::Fail("serve", Status::IOError("cannot create the stop pipe"));
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    char byte = 0;
+    while (::read(g_stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    // A signal before the accept loop started must not be lost.
+    while (!done && !server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server.stop();
+  });
+  const bool clean = server.listen_after_bind();
+  done = true;
+  OnStopSignal(0);  // wakes the waiter when the server ended on its own
+  waiter.join();
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (!clean) return app::Fail("serve", Status::IOError("the server stopped on an error"));
+  std::fprintf(stderr, "hymir serve: stopped\n");
+  return app::kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve an index over HTTP: a search page on / and a JSON API");
+  cmd->add_option("--index", flags->index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", flags->port, "Port (0: any free port, printed at start)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--rerank", flags->rerank, "Re-rank with this MoE model (from `hymir train`)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--rerank-depth", flags->rerank_depth, "Candidates re-ranked per query")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--kg", flags->kg, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--max-k", flags->max_k, "Largest offset + k a request may ask for")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Request threads (default: the cores, at least 2)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_flag("--quiet", flags->quiet, "Do not log requests to stderr");
+  cmd->callback([flags, exit_code] { *exit_code = RunServe(*flags); });
+}
+
+}  // namespace hymir::cli

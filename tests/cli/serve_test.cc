@@ -1,0 +1,294 @@
+// The HTTP search service (examples/serve) over real HTTP on loopback: its
+// answers equal the library's, bad parameters are named, concurrent
+// requests agree, and re-ranking keeps every stage.
+#include "examples/serve/search_service.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "hymir/features.h"
+#include "hymir/ranking/moe_model.h"
+#include "tests/index/lucene/index_fixture.h"
+
+namespace hymir {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+std::vector<Document> Corpus() {
+  std::vector<Document> docs;
+  for (int i = 0; i < 40; ++i) {
+    std::string text = i % 2 ? "apple pie recipe with cinnamon" : "apple tart and more words about baking bread";
+    if (i % 5 == 0) text += " pear";
+    docs.push_back(testing::Doc("d" + std::to_string(i), "title " + std::to_string(i), text, i % 3 ? "x" : "y"));
+  }
+  // Long text for the snippet, with multi-byte characters near the cut.
+  std::string long_text;
+  for (int i = 0; i < 120; ++i) long_text += "plum\xC3\xA9t\xC3\xA9 ";
+  docs.push_back(testing::Doc("long", "", long_text, "x"));
+  return docs;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(testing::BuildIndex(dir_.path(), Corpus()));
+    ASSERT_OK_AND_ASSIGN(engine_, Engine::Open(dir_.path()));
+  }
+  void TearDown() override { Stop(); }
+
+  // Starts a server for a service over the engine (and `reranker`).
+  void Start(const Reranker* reranker = nullptr) {
+    serve::ServiceOptions o;
+    o.max_k = 50;
+    service_ = std::make_unique<serve::SearchService>(*engine_, reranker, nullptr, o);
+    server_ = std::make_unique<httplib::Server>();
+    server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+    service_->Mount(*server_);
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  void Stop() {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  struct Got {
+    int status = 0;
+    json body;
+    std::string content_type;
+  };
+  Got Get(const std::string& target) const {
+    httplib::Client client("127.0.0.1", port_);
+    auto res = client.Get(target.c_str());
+    if (!res) return {};
+    Got g{res->status, json(), res->get_header_value("Content-Type")};
+    if (g.content_type.rfind("application/json", 0) == 0) g.body = json::parse(res->body);
+    else g.body = res->body;
+    return g;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<serve::SearchService> service_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// The hits of the engine for `text` with k/offset, as (id, rank, score).
+std::vector<std::tuple<std::string, uint32_t, double>> EngineHits(const Engine& e, const std::string& text, size_t k,
+                                                                   size_t offset = 0,
+                                                                   std::vector<index::FieldFilter> filters = {}) {
+  HybridQuery q;
+  q.text = text;
+  q.k = k;
+  q.offset = offset;
+  q.filters = std::move(filters);
+  auto hits = e.Search(q);
+  EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+  std::vector<std::tuple<std::string, uint32_t, double>> out;
+  if (hits.ok())
+    for (const auto& h : *hits) out.emplace_back(h.id, h.rank, h.score);
+  return out;
+}
+
+std::vector<std::tuple<std::string, uint32_t, double>> ServedHits(const json& body) {
+  std::vector<std::tuple<std::string, uint32_t, double>> out;
+  for (const auto& h : body["hits"]) out.emplace_back(h["id"], h["rank"], h["score"]);
+  return out;
+}
+
+TEST_F(ServeTest, SearchAnswersWhatTheEngineAnswers) {
+  Start();
+  Got g = Get("/api/search?q=pear%20apple&k=5");
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(ServedHits(g.body), EngineHits(*engine_, "pear apple", 5));
+  EXPECT_EQ(g.body["retriever"], "bm25");
+  EXPECT_EQ(g.body["reranked"], false);
+  EXPECT_FALSE(g.body.contains("routing"));
+  ASSERT_EQ(g.body["hits"].size(), 5u);
+  for (const auto& h : g.body["hits"]) {
+    EXPECT_TRUE(h["stages"]["bm25"].is_object()) << h;
+    EXPECT_TRUE(h["stages"]["rerank"].is_null()) << h;
+    EXPECT_EQ(h["title"], "title " + h["id"].get<std::string>().substr(1));
+    EXPECT_NE(h["snippet"].get<std::string>().find("pear"), std::string::npos) << h;
+  }
+  // Pages come out of the same ranking.
+  Got page = Get("/api/search?q=pear%20apple&k=4&offset=3");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(ServedHits(page.body), EngineHits(*engine_, "pear apple", 4, 3));
+  EXPECT_EQ(std::get<1>(ServedHits(page.body).front()), 4u);
+}
+
+TEST_F(ServeTest, FiltersRestrictAndRepeatAsEitherValue) {
+  Start();
+  Got g = Get("/api/search?q=apple&k=50&filter=domain:y");
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(ServedHits(g.body), EngineHits(*engine_, "apple", 50, 0, {{"domain", {"y"}}}));
+  EXPECT_EQ(g.body["hits"].size(), 14u);  // i % 3 == 0 for i < 40
+  for (const auto& h : g.body["hits"]) EXPECT_EQ(h["domain"], "y");
+  Got both = Get("/api/search?q=apple&k=50&filter=domain:y&filter=domain:x");
+  ASSERT_EQ(both.status, 200);
+  EXPECT_EQ(both.body["hits"].size(), 40u);
+}
+
+TEST_F(ServeTest, BadRequestsAreNamedInJson) {
+  Start();
+  struct Case {
+    std::string target;
+    int status;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {"/api/search", 400, "parameter q"},
+      {"/api/search?q=%20%20", 400, "parameter q"},
+      {"/api/search?q=apple&k=0", 400, "k=0"},
+      {"/api/search?q=apple&k=abc", 400, "k=\"abc\""},
+      {"/api/search?q=apple&k=-3", 400, "k=\"-3\""},
+      {"/api/search?q=apple&k=51", 400, "[1, 50]"},
+      {"/api/search?q=apple&k=10&offset=45", 400, "exceeds"},
+      {"/api/search?q=apple&k=1&k=2", 400, "more than once"},
+      {"/api/search?q=apple&retriever=bogus", 400, "retriever"},
+      {"/api/search?q=apple&filter=nocolon", 400, "FIELD:VALUE"},
+      {"/api/search?q=apple&filter=bogus:x", 400, "bogus"},
+      {"/api/search?q=apple&rerank=1", 400, "--rerank"},
+      {"/api/search?q=apple&expand=1", 400, "--kg"},
+      {"/api/search?q=apple&explain=maybe", 400, "explain"},
+      {"/api/doc", 400, "parameter id"},
+      {"/api/doc?id=nope", 404, "nope"},
+      {"/no/such/path", 404, "/no/such/path"},
+  };
+  for (const Case& c : cases) {
+    Got g = Get(c.target);
+    EXPECT_EQ(g.status, c.status) << c.target << " " << g.body;
+    ASSERT_TRUE(g.body.is_object() && g.body.contains("error")) << c.target << " " << g.body;
+    EXPECT_NE(g.body["error"].get<std::string>().find(c.mentions), std::string::npos) << c.target << " " << g.body;
+  }
+  httplib::Client client("127.0.0.1", port_);
+  auto post = client.Post("/api/search?q=apple", "", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_NE(post->body.find("GET"), std::string::npos) << post->body;
+}
+
+TEST_F(ServeTest, DocumentsInfoAndThePage) {
+  Start();
+  Got d = Get("/api/doc?id=d3");
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(d.body["title"], "title 3");
+  EXPECT_EQ(d.body["text"], "apple pie recipe with cinnamon");
+  EXPECT_EQ(d.body["domain"], "y");
+
+  Got info = Get("/api/info");
+  ASSERT_EQ(info.status, 200);
+  EXPECT_EQ(info.body["documents"], engine_->searcher().NumDocs());
+  EXPECT_EQ(info.body["documents"], 41u);
+  EXPECT_TRUE(info.body["reranker"].is_null());
+  EXPECT_EQ(info.body["limits"]["max_k"], 50u);
+
+  Got page = Get("/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type.rfind("text/html", 0), 0u) << page.content_type;
+  const std::string html = page.body.get<std::string>();
+  EXPECT_NE(html.find("<form"), std::string::npos);
+  EXPECT_NE(html.find("/api/search?"), std::string::npos);
+  EXPECT_NE(html.find("/api/doc?id="), std::string::npos);
+}
+
+TEST_F(ServeTest, SnippetsAreShortenedOnCharacterBoundaries) {
+  Start();
+  Got g = Get("/api/search?q=plum%C3%A9t%C3%A9&k=1");
+  ASSERT_EQ(g.status, 200) << g.body;  // the reply parsed, so it is valid UTF-8
+  ASSERT_EQ(g.body["hits"].size(), 1u);
+  ASSERT_OK_AND_ASSIGN(Document doc, engine_->searcher().GetDocument("long"));
+  const std::string snippet = g.body["hits"][0]["snippet"];
+  const std::string ellipsis = "\xE2\x80\xA6";
+  ASSERT_GT(snippet.size(), ellipsis.size());
+  EXPECT_EQ(snippet.substr(snippet.size() - ellipsis.size()), ellipsis);
+  const std::string head = snippet.substr(0, snippet.size() - ellipsis.size());
+  EXPECT_LE(head.size(), serve::ServiceOptions().snippet_chars);
+  EXPECT_EQ(doc.text.compare(0, head.size(), head), 0);
+  EXPECT_LT(head.size(), doc.text.size());
+}
+
+TEST_F(ServeTest, ConcurrentRequestsGetTheSerialAnswers) {
+  Start();
+  const std::vector<std::string> targets = {"/api/search?q=apple&k=7", "/api/search?q=pear&k=3",
+                                            "/api/search?q=cinnamon%20bread&k=10", "/api/search?q=apple&k=5&offset=5",
+                                            "/api/doc?id=d7"};
+  std::vector<json> expected;
+  for (const auto& t : targets) {
+    Got g = Get(t);
+    ASSERT_EQ(g.status, 200) << t;
+    if (g.body.contains("took_ms")) g.body.erase("took_ms");
+    expected.push_back(g.body);
+  }
+  std::atomic<int> mismatches{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 25; ++i) {
+        const size_t t = (c + i) % targets.size();
+        Got g = Get(targets[t]);
+        if (g.status != 200) {
+          ++failures;
+          continue;
+        }
+        if (g.body.contains("took_ms")) g.body.erase("took_ms");
+        if (g.body != expected[t]) ++mismatches;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST_F(ServeTest, RerankingKeepsEveryStageAndExplains) {
+  ASSERT_OK_AND_ASSIGN(auto features, FeatureExtractor::Create(*engine_, {}));
+  ranking::MoeConfig config;  // E=8, top-2, S=1, with random weights
+  ASSERT_OK_AND_ASSIGN(auto model, ranking::MoeModel::Create(config, features->schema(), 7));
+  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Create(*engine_, model));
+  Start(reranker.get());
+
+  Got g = Get("/api/search?q=apple%20pear&k=6&explain=1");
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(g.body["reranked"], true);
+  EXPECT_EQ(g.body["routing"]["experts"].size(), static_cast<size_t>(config.top_k));
+  HybridQuery q;
+  q.text = "apple pear";
+  q.k = 6;
+  ASSERT_OK_AND_ASSIGN(auto direct, reranker->Search(q));
+  ASSERT_EQ(g.body["hits"].size(), direct.hits.size());
+  double previous = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < direct.hits.size(); ++i) {
+    const json& h = g.body["hits"][i];
+    EXPECT_EQ(h["id"], direct.hits[i].id);
+    ASSERT_TRUE(h["stages"]["rerank"].is_object()) << h;
+    EXPECT_EQ(h["stages"]["rerank"]["rank"], i + 1);
+    const double score = h["stages"]["rerank"]["score"];
+    EXPECT_LE(score, previous);
+    previous = score;
+    EXPECT_TRUE(h["stages"]["fused"].is_object());
+    ASSERT_TRUE(h.contains("moe")) << h;
+    EXPECT_EQ(h["moe"]["experts"].size(), static_cast<size_t>(config.top_k));
+    EXPECT_EQ(h["moe"]["shared"].size(), static_cast<size_t>(config.shared_experts));
+    EXPECT_FALSE(h["moe"]["top_features"].empty());
+  }
+  // rerank=0 answers with the retrieval ranking; the info names the model.
+  Got plain = Get("/api/search?q=apple%20pear&k=6&rerank=0");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(ServedHits(plain.body), EngineHits(*engine_, "apple pear", 6));
+  Got info = Get("/api/info");
+  EXPECT_EQ(info.body["reranker"]["routed_experts"], config.routed_experts);
+}
+
+}  // namespace
+}  // namespace hymir
