@@ -40,3 +40,9 @@ if(HYMIR_BUILD_EXAMPLES)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
 endif()
+
+# Open MPI (hymir_dist, hymir-mpi and their tests). The CXX component: the C API
+# used from C++ (hymir_dist defines OMPI_SKIP_MPICXX, so no C++ bindings).
+if(HYMIR_WITH_MPI)
+  find_package(MPI REQUIRED COMPONENTS CXX)
+endif()

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -391,6 +392,58 @@ TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
   Ran bad = Hymir("serve --index " + idx + " --port 0 --rerank " + tmp.Sub("bad.model"));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("bad.model"), std::string::npos) << bad.err;
+}
+
+// hymir-mpi under mpirun: a 2-shard index of the sample answers the judged
+// queries with the single index's BM25 ranking, scores included.
+TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
+#ifndef HYMIR_MPIEXEC
+  GTEST_SKIP() << "built without MPI (HYMIR_WITH_MPI=OFF)";
+#else
+  TempDir tmp;
+  const std::string mpirun =
+      std::string(HYMIR_MPIEXEC) + " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none";
+  const std::string mpi = mpirun + " -np 2 " + testing::BinDir() + "/hymir-mpi ";
+  Ran ix = Shell(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded"));
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  EXPECT_NE(ix.out.find("indexed 1033 docs into 2 shards"), std::string::npos) << ix.out;
+  EXPECT_NE(ix.out.find("live documents 1033"), std::string::npos) << ix.out;
+  Ran sr = Shell(mpi + "search --index " + tmp.Sub("sharded") + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                 Sample("qrels/test.tsv") + " --run " + tmp.Sub("mpi.trec") + " --k 50");
+  ASSERT_EQ(sr.exit_code, 0) << sr.err;
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single")).exit_code, 0);
+  ASSERT_EQ(Hymir("search --index " + tmp.Sub("single") + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --run " + tmp.Sub("single.trec") + " --k 50")
+                .exit_code,
+            0);
+  // (qid, doc) -> score of each run.
+  auto scores = [](const std::string& text) {
+    std::map<std::pair<std::string, std::string>, double> m;
+    std::istringstream lines(text);
+    std::string qid, q0, doc, tag;
+    int rank;
+    double score;
+    while (lines >> qid >> q0 >> doc >> rank >> score >> tag) m[{qid, doc}] = score;
+    return m;
+  };
+  const auto sharded = scores(Slurp(tmp.Sub("mpi.trec"))), single = scores(Slurp(tmp.Sub("single.trec")));
+  EXPECT_GT(single.size(), 30u * 40u);
+  ASSERT_EQ(sharded.size(), single.size());
+  size_t differ = 0;
+  for (const auto& [key, score] : single) {
+    auto it = sharded.find(key);
+    if (it == sharded.end() || std::abs(it->second - score) > 1e-9) ++differ;
+  }
+  EXPECT_EQ(differ, 0u);
+  // Bad input: the same error, from rank 0 only, and the same exit code.
+  Ran wrong = Shell(mpi + "search --index " + tmp.Sub("single") + " --query lens");
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("not a sharded index"), std::string::npos) << wrong.err;
+  Ran three = Shell(mpirun + " -np 3 " + testing::BinDir() + "/hymir-mpi search --index " + tmp.Sub("sharded") +
+                    " --query lens");
+  EXPECT_EQ(three.exit_code, 1) << three.err;
+  EXPECT_NE(three.err.find("run it with 2 ranks"), std::string::npos) << three.err;
+#endif
 }
 
 // --per-domain and --routing-plot on a hand-made run: 5 judged queries, 4 of

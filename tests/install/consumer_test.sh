@@ -10,3 +10,6 @@ cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 cmake -S "$src_dir" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" -j2 >/dev/null
 "$work/build/consumer" "$work/index"
+if [ -x "$work/build/dist_consumer" ]; then
+  "$work/build/dist_consumer" "$work/sharded"
+fi

@@ -1,0 +1,259 @@
+// hymir-mpi: sharded indexing and BM25 search with global statistics, one
+// MPI rank per shard. Run under mpirun:
+//
+//   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR
+//   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
+//   mpirun -np N build/bin/hymir-mpi search --index DIR --queries q.jsonl --run out.trec
+//
+// Only rank 0 prints; every rank exits with the same code (0 ok, 1 failure,
+// 2 usage or missing input).
+#include <hymir/beir.h>
+#include <hymir/dist/cluster.h>
+#include <hymir/dist/sharded_searcher.h>
+#include <hymir/dist/sharded_writer.h>
+#include <hymir/ranking/qrels.h>
+#include <hymir/ranking/run.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "examples/common/app.h"
+#include "examples/common/filters.h"
+
+namespace hymir {
+namespace app {
+bool StderrIsTerminal() { return false; }
+}  // namespace app
+
+namespace {
+
+struct IndexFlags {
+  std::string corpus, index, analyzer;
+  uint64_t commit_every = 0;
+  bool skip_bad = false;
+};
+
+struct SearchFlags {
+  std::string index, query, queries, run, qrels;
+  size_t k = 0, offset = 0;
+  std::vector<std::string> filters, fields;
+  double k1 = 0.9, b = 0.4;
+};
+
+// The exit code every rank returns for an agreed status (printed by the root).
+int Finish(const dist::Cluster& cluster, const char* cmd, const Status& agreed, bool usage = false) {
+  if (agreed.ok()) return app::kExitOk;
+  if (cluster.is_root()) return app::Fail(cmd, agreed, usage);
+  return usage || agreed.IsNotFound() ? app::kExitUsage : app::kExitFailure;
+}
+
+int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
+  const auto start = std::chrono::steady_clock::now();
+  dist::ShardedWriterOptions options;
+  if (!flags.analyzer.empty()) {
+    auto kind = index::ParseAnalyzerKind(flags.analyzer);
+    if (!kind.ok()) return Finish(cluster, "index", kind.status(), true);
+    options.analyzer = *kind;
+  }
+  // Every rank reads the corpus; rank r adds the lines i with i % size == r
+  // and the writer sends each document to the rank owning its shard.
+  auto reader = CorpusReader::Open(flags.corpus);
+  if (Status s = cluster.Agree(reader.status()); !s.ok()) return Finish(cluster, "index", s);
+  auto writer = dist::ShardedWriter::Open(cluster, flags.index, options);
+  if (!writer.ok()) return Finish(cluster, "index", writer.status());
+  uint64_t line_docs = 0, skipped = 0;
+  Status local;
+  Document doc;
+  while (local.ok()) {
+    auto next = (*reader)->Next(&doc);
+    if (!next.ok()) {
+      if (flags.skip_bad && next.status().IsInvalidArgument()) {
+        if (cluster.is_root()) std::fprintf(stderr, "hymir-mpi index: skipped %s\n", next.status().message().c_str());
+        ++skipped;
+        continue;
+      }
+      local = next.status();  // every rank parses every line, so all stop here
+      break;
+    }
+    if (!*next) break;
+    if (line_docs++ % cluster.size() == static_cast<uint64_t>(cluster.rank())) {
+      local = (*writer)->Upsert(doc);
+      if (!local.ok()) local = local.WithContext(flags.corpus + ":" + std::to_string((*reader)->line()));
+    }
+    if (flags.commit_every && line_docs % flags.commit_every == 0) {
+      if (Status s = cluster.Agree(local); !s.ok()) return Finish(cluster, "index", s);
+      if (Status s = (*writer)->Commit(); !s.ok()) return Finish(cluster, "index", s);
+    }
+  }
+  // A failure anywhere: nothing since the last commit is kept.
+  if (Status s = cluster.Agree(local); !s.ok()) return Finish(cluster, "index", s);
+  if (Status s = (*writer)->Commit(); !s.ok()) return Finish(cluster, "index", s);
+  auto per_shard = (*writer)->ShardSizes();
+  if (!per_shard.ok()) return Finish(cluster, "index", per_shard.status());
+  uint64_t total = 0;
+  for (uint64_t n : *per_shard) total += n;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (cluster.is_root()) {
+    std::printf("indexed %llu docs%s into %d shards in %.2f s (%.0f docs/s); live documents %llu:",
+                static_cast<unsigned long long>(line_docs),
+                skipped ? (" (" + std::to_string(skipped) + " skipped)").c_str() : "", cluster.size(), seconds,
+                seconds > 0 ? line_docs / seconds : 0.0, static_cast<unsigned long long>(total));
+    for (int r = 0; r < cluster.size(); ++r)
+      std::printf(" shard %d %llu%s", r, static_cast<unsigned long long>((*per_shard)[r]),
+                  r + 1 < cluster.size() ? "," : "\n");
+  }
+  return app::kExitOk;
+}
+
+Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out) {
+  if (specs.empty()) return Status::OK();
+  out->clear();
+  for (const std::string& spec : specs) {
+    auto colon = spec.find(':');
+    index::FieldWeight fw{spec.substr(0, colon), 1.0};
+    if (colon != std::string::npos) {
+      try {
+        fw.weight = std::stod(spec.substr(colon + 1));
+      } catch (...) {
+        return Status::InvalidArgument("--field \"" + spec + "\": weight is not a number");
+      }
+    }
+    out->push_back(fw);
+  }
+  return Status::OK();
+}
+
+int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
+  if (flags.query.empty() == flags.queries.empty())
+    return Finish(cluster, "search", Status::InvalidArgument("give one of --query and --queries"), true);
+  if (!flags.queries.empty() && flags.run.empty())
+    return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
+  index::TextQuery base;
+  base.bm25.k1 = flags.k1;
+  base.bm25.b = flags.b;
+  base.offset = flags.offset;
+  if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return Finish(cluster, "search", s, true);
+  if (Status s = ParseFields(flags.fields, &base.fields); !s.ok()) return Finish(cluster, "search", s, true);
+  auto searcher = dist::ShardedSearcher::Open(cluster, flags.index);
+  if (!searcher.ok()) return Finish(cluster, "search", searcher.status());
+
+  if (!flags.query.empty()) {
+    index::TextQuery q = base;
+    q.text = flags.query;
+    q.k = flags.k ? flags.k : 10;
+    auto hits = (*searcher)->SearchBatch({q});
+    if (!hits.ok()) return Finish(cluster, "search", hits.status(), hits.status().IsInvalidArgument());
+    if (cluster.is_root()) {
+      for (const auto& h : (*hits)[0]) std::printf("%4u  %9.4f  %-16s shard %d\n", h.rank, h.score, h.id.c_str(), h.shard);
+      if ((*hits)[0].empty()) std::printf("(no hits)\n");
+    }
+    return app::kExitOk;
+  }
+
+  auto queries = ReadQueries(flags.queries);
+  if (Status s = cluster.Agree(queries.status()); !s.ok()) return Finish(cluster, "search", s);
+  std::set<std::string> keep;
+  if (!flags.qrels.empty()) {
+    auto qrels = ranking::Qrels::Read(flags.qrels);
+    if (Status s = cluster.Agree(qrels.status()); !s.ok()) return Finish(cluster, "search", s);
+    for (const auto& [qid, judged] : qrels->queries()) keep.insert(qid);
+  }
+  std::ofstream run;
+  Status opened;
+  if (cluster.is_root()) {
+    run.open(flags.run);
+    if (!run) opened = Status::IOError(flags.run + ": cannot open for writing");
+  }
+  if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<index::TextQuery> batch;
+  std::vector<std::string> ids;
+  size_t done = 0;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::OK();
+    HYMIR_ASSIGN_OR_RETURN(auto hits, (*searcher)->SearchBatch(batch));
+    Status written;
+    if (cluster.is_root()) {
+      for (size_t i = 0; i < batch.size() && written.ok(); ++i) {
+        ranking::ScoredDocs ranked;
+        for (const auto& h : hits[i]) ranked.push_back({h.id, h.score});
+        written = ranking::WriteRun(run, ids[i], ranked, "hymir-mpi");
+      }
+    }
+    HYMIR_RETURN_IF_ERROR(cluster.Agree(written));
+    done += batch.size();
+    batch.clear();
+    ids.clear();
+    return Status::OK();
+  };
+  for (const QueryRecord& rec : *queries) {
+    if (!keep.empty() && !keep.count(rec.id)) continue;
+    index::TextQuery q = base;
+    q.text = rec.text;
+    q.k = flags.k ? flags.k : 1000;
+    batch.push_back(std::move(q));
+    ids.push_back(rec.id);
+    if (batch.size() >= 256)
+      if (Status s = flush(); !s.ok()) return Finish(cluster, "search", s);
+  }
+  if (Status s = flush(); !s.ok()) return Finish(cluster, "search", s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (cluster.is_root()) {
+    run.flush();
+    if (!run) return app::Fail("search", Status::IOError(flags.run + ": write failed"));
+    std::fprintf(stderr, "hymir-mpi search: wrote %zu queries to %s (%d shards, %.2f s, %.0f queries/s)\n", done,
+                 flags.run.c_str(), cluster.size(), seconds, seconds > 0 ? done / seconds : 0.0);
+  }
+  return app::kExitOk;
+}
+
+}  // namespace
+}  // namespace hymir
+
+int main(int argc, char** argv) {
+  using namespace hymir;
+  auto cluster_or = dist::Cluster::Init(&argc, &argv);
+  if (!cluster_or.ok()) return app::Fail("mpi", cluster_or.status());
+  const dist::Cluster& cluster = **cluster_or;
+
+  CLI::App cli{"hymir-mpi: sharded index and BM25 search over MPI (run under mpirun, one rank per shard)",
+               "hymir-mpi"};
+  cli.require_subcommand(1);
+  int exit_code = 0;
+  IndexFlags ix;
+  CLI::App* index_cmd = cli.add_subcommand("index", "Index a BEIR corpus into a sharded index (one shard per rank)");
+  index_cmd->add_option("--corpus", ix.corpus, "corpus.jsonl")->required()->check(CLI::ExistingFile);
+  index_cmd->add_option("--index", ix.index, "Sharded index directory")->required();
+  index_cmd->add_option("--analyzer", ix.analyzer, "english | standard | whitespace (new index; default english)");
+  index_cmd->add_option("--commit-every", ix.commit_every, "Commit every N corpus lines (default: once at the end)");
+  index_cmd->add_flag("--skip-bad", ix.skip_bad, "Report malformed lines and continue");
+  index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
+  SearchFlags sf;
+  CLI::App* search_cmd = cli.add_subcommand("search", "BM25 search of a sharded index with global statistics");
+  search_cmd->add_option("--index", sf.index, "Sharded index directory")->required()->check(CLI::ExistingDirectory);
+  search_cmd->add_option("--query", sf.query, "Query text; prints ranked hits");
+  search_cmd->add_option("--queries", sf.queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
+  search_cmd->add_option("--run", sf.run, "TREC run output");
+  search_cmd->add_option("--qrels", sf.qrels, "Only run queries judged in this qrels file")->check(CLI::ExistingFile);
+  search_cmd->add_option("--k", sf.k, "Hits per query (default 10 for --query, 1000 for --queries)");
+  search_cmd->add_option("--offset", sf.offset, "Skip this many hits first");
+  search_cmd->add_option("--filter", sf.filters, "FIELD:VALUE exact filter (repeatable)");
+  search_cmd->add_option("--field", sf.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
+  search_cmd->add_option("--k1", sf.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
+  search_cmd->add_option("--b", sf.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
+  search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Every rank parses the same arguments; only the root prints.
+    if (cluster.is_root()) {
+      const int code = cli.exit(e);
+      return e.get_exit_code() == 0 ? code : app::kExitUsage;
+    }
+    return e.get_exit_code() == 0 ? 0 : app::kExitUsage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,343 @@
+// hymir_dist under mpirun (ctest runs it with 2 and 3 ranks): sharded
+// indexing routes every change to its owner, sharded BM25 with global
+// statistics equals one index of all documents, and an error on one rank is
+// the same error on every rank. Every rank runs every test; the collective
+// calls must stay in step, so tests use EXPECT where a failure must not skip
+// a collective.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "hymir/dist/cluster.h"
+#include "hymir/dist/global_statistics.h"
+#include "hymir/dist/sharded_searcher.h"
+#include "hymir/dist/sharded_writer.h"
+#include "hymir/dist/sharding.h"
+#include "hymir/index/index_writer.h"
+#include "hymir/index/searcher.h"
+#include "tests/testutil/testutil.h"
+
+namespace hymir::dist {
+namespace {
+
+const Cluster* g_cluster = nullptr;
+
+// A directory every rank sees: created by the root, its path broadcast.
+class SharedDir {
+ public:
+  SharedDir() {
+    std::string path;
+    if (g_cluster->is_root()) {
+      path = (std::filesystem::temp_directory_path() / ("hymir_dist_" + std::to_string(::getpid()) + "_" +
+                                                         std::to_string(counter_++)))
+                 .string();
+      std::filesystem::remove_all(path);
+      std::filesystem::create_directories(path);
+    }
+    EXPECT_TRUE(g_cluster->Broadcast(path).ok());
+    path_ = path;
+  }
+  ~SharedDir() {
+    g_cluster->Barrier();
+    if (g_cluster->is_root()) std::filesystem::remove_all(path_);
+  }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+// A reproducible corpus: Zipf-like words, a unique token per document.
+std::vector<Document> Corpus(size_t n) {
+  std::mt19937 rng(7);
+  std::vector<std::string> vocab;
+  for (int i = 0; i < 300; ++i) vocab.push_back("w" + std::to_string(i));
+  std::vector<double> weights;
+  for (int i = 0; i < 300; ++i) weights.push_back(1.0 / (i + 1));
+  std::discrete_distribution<int> word(weights.begin(), weights.end());
+  std::uniform_int_distribution<int> len(5, 60);
+  std::vector<Document> docs;
+  for (size_t i = 0; i < n; ++i) {
+    Document d;
+    d.id = "d" + std::to_string(i);
+    for (int k = 0; k < 3; ++k) d.title += vocab[word(rng)] + " ";
+    const int l = len(rng);
+    for (int k = 0; k < l; ++k) d.text += vocab[word(rng)] + " ";
+    d.text += "uniq" + std::to_string(i);
+    d.domain = std::string(1, static_cast<char>('a' + i % 3));
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+std::vector<index::TextQuery> Queries() {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> w(0, 120), len(1, 4), kind(0, 4);
+  std::vector<index::TextQuery> out;
+  for (int i = 0; i < 40; ++i) {
+    index::TextQuery q;
+    const int l = len(rng);
+    for (int k = 0; k < l; ++k) q.text += "w" + std::to_string(w(rng)) + " ";
+    q.k = 10;
+    switch (kind(rng)) {
+      case 1: q.fields = {{"title", 2.0}, {"text", 1.0}}; break;
+      case 2: q.filters = {{"domain", {"b"}}}; break;
+      case 3: q.offset = 5; break;
+      case 4: q.expansions = {{"w3 w4", 0.3}}; break;
+      default: break;
+    }
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+// Builds the sharded index (rank r feeds documents i % size == r, so most
+// changes travel to their owner) and, on the root, one index of everything.
+void Build(const SharedDir& dir, const std::vector<Document>& docs) {
+  auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"));
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  for (size_t i = g_cluster->rank(); i < docs.size(); i += g_cluster->size()) {
+    EXPECT_OK((*writer)->Upsert(docs[i]));
+  }
+  EXPECT_OK((*writer)->Commit());
+  auto n = (*writer)->NumDocs();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, docs.size());
+  if (g_cluster->is_root()) {
+    auto single = index::IndexWriter::Open(dir.Sub("single"));
+    ASSERT_TRUE(single.ok());
+    for (const auto& d : docs) {
+      EXPECT_OK((*single)->Upsert(d));
+    }
+    EXPECT_OK((*single)->Commit());
+  }
+  g_cluster->Barrier();
+}
+
+TEST(ShardingTest, ShardOfIsStableAndSpreadsIds) {
+  // The placement is an on-disk contract: FNV-1a 64 of the id, modulo shards.
+  EXPECT_EQ(ShardOf("doc1", 7), 4);
+  EXPECT_EQ(ShardOf("d42", 7), 3);
+  EXPECT_EQ(ShardOf("d42", 2), 1);
+  EXPECT_EQ(ShardOf("anything", 1), 0);
+  std::vector<int> count(4, 0);
+  for (int i = 0; i < 10000; ++i) ++count[ShardOf("doc-" + std::to_string(i), 4)];
+  for (int c : count) {
+    EXPECT_GT(c, 2200);
+    EXPECT_LT(c, 2800);
+  }
+}
+
+TEST(ClusterTest, CollectivesMoveBytesAndAgreeOnErrors) {
+  const int rank = g_cluster->rank(), size = g_cluster->size();
+  std::vector<std::string> out;
+  for (int r = 0; r < size; ++r) out.push_back(std::to_string(rank) + "->" + std::to_string(r));
+  auto in = g_cluster->Exchange(out);
+  ASSERT_TRUE(in.ok());
+  for (int r = 0; r < size; ++r) EXPECT_EQ((*in)[r], std::to_string(r) + "->" + std::to_string(rank));
+  auto gathered = g_cluster->Gather(std::string(rank + 1, 'x'));
+  ASSERT_TRUE(gathered.ok());
+  if (g_cluster->is_root()) {
+    ASSERT_EQ(gathered->size(), static_cast<size_t>(size));
+    for (int r = 0; r < size; ++r) EXPECT_EQ((*gathered)[r], std::string(r + 1, 'x'));
+  } else {
+    EXPECT_TRUE(gathered->empty());
+  }
+  std::vector<uint64_t> v = {static_cast<uint64_t>(rank), 1};
+  EXPECT_OK(g_cluster->SumInPlace(v));
+  EXPECT_EQ(v[0], static_cast<uint64_t>(size * (size - 1) / 2));
+  EXPECT_EQ(v[1], static_cast<uint64_t>(size));
+  std::vector<uint64_t> uneven(rank == 0 ? 2 : 3, 0);
+  if (size > 1) {
+    EXPECT_TRUE(g_cluster->SumInPlace(uneven).IsInvalidArgument());
+  }
+
+  // Only the last rank fails: every rank gets its error, named.
+  Status local = rank == size - 1 ? Status::NotFound("shard file gone") : Status::OK();
+  Status agreed = g_cluster->Agree(local);
+  EXPECT_TRUE(agreed.IsNotFound()) << agreed.ToString();
+  EXPECT_EQ(agreed.message(), "rank " + std::to_string(size - 1) + ": shard file gone");
+  EXPECT_OK(g_cluster->Agree(Status::OK()));
+}
+
+TEST(ShardedSearchTest, GlobalStatisticsGiveTheSingleIndexRanking) {
+  SharedDir dir;
+  const auto docs = Corpus(400);
+  Build(dir, docs);
+  auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
+  ASSERT_TRUE(searcher.ok()) << searcher.status().ToString();
+  auto n = (*searcher)->NumDocs();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 400u);
+  // Every shard holds exactly the documents placed on it.
+  EXPECT_GT((*searcher)->local().NumDocs(), 0u);
+  for (const auto& d : docs) {
+    const bool here = (*searcher)->local().GetDocument(d.id).ok();
+    EXPECT_EQ(here, ShardOf(d.id, g_cluster->size()) == g_cluster->rank()) << d.id;
+  }
+
+  const auto queries = Queries();
+  auto global = (*searcher)->Statistics(queries);
+  ASSERT_TRUE(global.ok());
+  auto results = (*searcher)->SearchBatch(queries);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  if (!g_cluster->is_root()) {
+    EXPECT_TRUE(results->empty());
+    return;
+  }
+  auto single = index::Searcher::Open(dir.Sub("single"));
+  ASSERT_TRUE(single.ok());
+  // The summed statistics are the single index's.
+  auto all = (*single)->Statistics();
+  for (auto f : GlobalStatistics::Fields()) {
+    EXPECT_EQ(global->DocCount(f), all->DocCount(f)) << f;
+    EXPECT_EQ(global->SumTotalTermFreq(f), all->SumTotalTermFreq(f)) << f;
+    EXPECT_EQ(global->DocFreq(f, "w7"), all->DocFreq(f, "w7")) << f;
+  }
+  size_t compared = 0;
+  for (size_t qi = 0; qi < queries.size(); ++qi) {
+    auto expected = (*single)->Search(queries[qi]);
+    ASSERT_TRUE(expected.ok());
+    const auto& got = (*results)[qi];
+    index::TextQuery whole = queries[qi];  // the ranking from the top, one past the page
+    whole.k = whole.offset + whole.k + 1;
+    whole.offset = 0;
+    auto prefix = (*single)->Search(whole);
+    ASSERT_TRUE(prefix.ok());
+    ASSERT_EQ(got.size(), expected->size()) << queries[qi].text;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_NEAR(got[i].score, (*expected)[i].score, 1e-9 * std::max(1.0, std::abs(got[i].score)))
+          << queries[qi].text << " at " << i;
+      EXPECT_EQ(got[i].rank, (*expected)[i].rank);
+      // Ids agree wherever no other document has the same score (also
+      // across the page's edges).
+      size_t same = 0;
+      for (const auto& h : *prefix) same += std::abs(h.score - got[i].score) < 1e-9;
+      const bool tied = same > 1;
+      if (!tied) {
+        EXPECT_EQ(got[i].id, (*expected)[i].id) << queries[qi].text << " at " << i;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 200u);
+  EXPECT_EQ(global->misses(), 0u);
+  // Without the global statistics a shard scores differently: the sums matter.
+  if (g_cluster->size() > 1) {
+    index::TextQuery q;
+    q.text = "w1 w2 w30";
+    q.k = 5;
+    auto local_hits = (*searcher)->local().Search(q);
+    auto one = (*single)->Search(q);
+    ASSERT_TRUE(local_hits.ok() && one.ok());
+    std::map<std::string, double> single_scores;
+    index::TextQuery everything;
+    everything.text = q.text;
+    everything.k = 400;
+    auto every_hit = (*single)->Search(everything);
+    ASSERT_TRUE(every_hit.ok());
+    for (const auto& h : *every_hit) single_scores[h.id] = h.score;
+    bool differs = false;
+    for (const auto& h : *local_hits) differs |= std::abs(single_scores[h.id] - h.score) > 1e-6;
+    EXPECT_TRUE(differs);
+  }
+}
+
+TEST(ShardedSearchTest, UpsertsAndDeletesReachTheirOwners) {
+  SharedDir dir;
+  const auto docs = Corpus(120);
+  Build(dir, docs);
+  {
+    auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"));
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    if (g_cluster->is_root()) {  // one rank changes documents other shards own
+      Document d = docs[5];
+      d.text = "zebra stripes";
+      EXPECT_OK((*writer)->Upsert(d));
+      EXPECT_OK((*writer)->Delete("d7"));
+      Document added;
+      added.id = "new";
+      added.text = "zebra crossing";
+      EXPECT_OK((*writer)->Upsert(added));
+    }
+    EXPECT_OK((*writer)->Commit());
+    auto n = (*writer)->NumDocs();
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 120u);  // one deleted, one added
+  }
+  auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
+  ASSERT_TRUE(searcher.ok());
+  std::vector<index::TextQuery> qs(3);
+  qs[0].text = "zebra";
+  qs[1].text = "uniq5";
+  qs[2].text = "uniq7";
+  auto r = (*searcher)->SearchBatch(qs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  if (g_cluster->is_root()) {
+    std::set<std::string> zebra;
+    for (const auto& h : (*r)[0]) zebra.insert(h.id);
+    EXPECT_EQ(zebra, (std::set<std::string>{"d5", "new"}));
+    EXPECT_TRUE((*r)[1].empty());  // d5's old text is gone
+    EXPECT_TRUE((*r)[2].empty());  // d7 is deleted
+  }
+}
+
+TEST(ShardedSearchTest, ErrorsAreTheSameOnEveryRank) {
+  SharedDir dir;
+  Build(dir, Corpus(30));
+  // No layout file.
+  auto none = ShardedSearcher::Open(*g_cluster, dir.Sub("single"));
+  EXPECT_TRUE(none.status().IsNotFound()) << none.status().ToString();
+  EXPECT_NE(none.status().message().find("not a sharded index"), std::string::npos);
+  // An unknown filter field fails the batch on every rank.
+  auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
+  ASSERT_TRUE(searcher.ok());
+  std::vector<index::TextQuery> bad(1);
+  bad[0].text = "w1";
+  bad[0].filters = {{"bogus", {"x"}}};
+  auto r = (*searcher)->SearchBatch(bad);
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("bogus"), std::string::npos);
+  // A writer on a plain index, and a layout for another job size.
+  auto plain = ShardedWriter::Open(*g_cluster, dir.Sub("single"));
+  EXPECT_TRUE(plain.status().IsInvalidArgument()) << plain.status().ToString();
+  EXPECT_NE(plain.status().message().find("unsharded"), std::string::npos);
+  if (g_cluster->is_root()) {
+    EXPECT_OK(WriteShardLayout(dir.Sub("other"), {g_cluster->size() + 1}));
+  }
+  g_cluster->Barrier();
+  auto other = ShardedSearcher::Open(*g_cluster, dir.Sub("other"));
+  EXPECT_TRUE(other.status().IsInvalidArgument()) << other.status().ToString();
+  auto other_writer = ShardedWriter::Open(*g_cluster, dir.Sub("other"));
+  EXPECT_TRUE(other_writer.status().IsInvalidArgument());
+  EXPECT_NE(other_writer.status().message().find("resharding"), std::string::npos);
+  // A damaged layout names its file.
+  if (g_cluster->is_root()) {
+    testing::WriteText(dir.Sub("sharded") + "/shards.json", "{\"format\": 1, \"shards\"");
+  }
+  g_cluster->Barrier();
+  auto damaged = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
+  EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find("shards.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hymir::dist
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto cluster = hymir::dist::Cluster::Init(&argc, &argv);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
+    return 1;
+  }
+  hymir::dist::g_cluster = cluster->get();
+  const int failed = RUN_ALL_TESTS() != 0;
+  // Every rank exits with the job's verdict.
+  std::vector<uint64_t> verdict = {static_cast<uint64_t>(failed)};
+  if (!(*cluster)->MaxInPlace(verdict).ok()) return 1;
+  return verdict[0] ? 1 : 0;
+}
