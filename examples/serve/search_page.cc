@@ -67,13 +67,24 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
 const fmt = (x) => (typeof x === "number" ? x.toFixed(4) : "-");
 const stage = (s) => (s ? fmt(s.score) + " @" + s.rank : "-");
 
+// Query words marked in a snippet: whole words and their plurals, and any
+// longer form of words of four letters or more ("lens" marks "lenses");
+// common words never.
+const STOP = new Set(("a an and are as at be but by for from has have in into is it its not of on or " +
+                      "that the their then there these they this to was were what when which who will with").split(" "));
 function highlight(text, query) {
-  const words = query.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 2);
-  let html = esc(text);
-  if (!words.length) return html;
-  const re = new RegExp("\\b(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") +
-                        ")[\\p{L}\\p{N}]*", "giu");
-  return html.replace(re, "<mark>$&</mark>");
+  const words = query.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1 && !STOP.has(w));
+  if (!words.length) return esc(text);
+  const pattern = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") +
+                                   (w.length >= 4 ? "[\\p{L}\\p{N}]*" : "s?")).join("|");
+  const re = new RegExp("(?<![\\p{L}\\p{N}])(?:" + pattern + ")(?![\\p{L}\\p{N}])", "giu");
+  // Matched on the raw text, escaped piece by piece (never inside an entity).
+  let html = "", last = 0;
+  for (const m of String(text).matchAll(re)) {
+    html += esc(text.slice(last, m.index)) + "<mark>" + esc(m[0]) + "</mark>";
+    last = m.index + m[0].length;
+  }
+  return html + esc(text.slice(last));
 }
 
 async function getJson(url) {
