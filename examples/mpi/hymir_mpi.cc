@@ -1,16 +1,26 @@
 // hymir-mpi: sharded indexing and BM25 search with global statistics, one
-// MPI rank per shard. Run under mpirun:
+// MPI rank per shard, and data-parallel MoE training. Run under mpirun:
 //
 //   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --queries q.jsonl --run out.trec
+//   mpirun -np N build/bin/hymir-mpi train  --index IDX --queries q.jsonl --qrels train.tsv --model M
 //
+// `train` is data-parallel training of the MoE re-ranker on an ordinary
+// (unsharded) index every rank can read: the ranks extract the features of
+// their share of the queries, exchange them, and train together (one
+// all-reduce of the gradient per batch); the model equals `hymir train`'s up
+// to the order of floating-point additions.
 // Only rank 0 prints; every rank exits with the same code (0 ok, 1 failure,
 // 2 usage or missing input).
 #include <hymir/beir.h>
 #include <hymir/dist/cluster.h>
+#include <hymir/dist/data_parallel.h>
 #include <hymir/dist/sharded_searcher.h>
 #include <hymir/dist/sharded_writer.h>
+#include <hymir/engine.h>
+#include <hymir/features.h>
+#include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
 
@@ -22,6 +32,7 @@
 
 #include "examples/common/app.h"
 #include "examples/common/filters.h"
+#include "examples/common/moe_flags.h"
 
 namespace hymir {
 namespace app {
@@ -210,6 +221,93 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   return app::kExitOk;
 }
 
+struct TrainFlags {
+  std::string index, queries, qrels, model;
+  app::MoeTrainFlags moe;
+  FeatureConfig features;
+  size_t depth = 100;
+  int emb_dims = 16;
+  bool no_domains = false;
+  int threads = 0;
+};
+
+int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto options = f.moe.Resolve();
+  if (!options.ok()) return Finish(cluster, "train", options.status(), true);
+  auto engine = Engine::Open(f.index);
+  if (Status s = cluster.Agree(engine.status()); !s.ok()) return Finish(cluster, "train", s);
+  auto queries = ReadQueries(f.queries);
+  if (Status s = cluster.Agree(queries.status()); !s.ok()) return Finish(cluster, "train", s);
+  auto qrels = ranking::Qrels::Read(f.qrels);
+  if (Status s = cluster.Agree(qrels.status()); !s.ok()) return Finish(cluster, "train", s);
+  // This rank's share of the judged queries: every size-th, from its rank on.
+  std::vector<HybridQuery> mine;
+  std::vector<std::string> mine_domains;
+  size_t judged = 0;
+  for (const QueryRecord& r : *queries) {
+    if (!qrels->Find(r.id)) continue;
+    if (judged++ % cluster.size() != static_cast<size_t>(cluster.rank())) continue;
+    HybridQuery q;
+    q.id = r.id;
+    q.text = r.text;
+    mine.push_back(std::move(q));
+    mine_domains.push_back(r.domain.value_or(""));
+  }
+  if (judged == 0)
+    return Finish(cluster, "train", Status::InvalidArgument(f.qrels + ": judges none of the queries in " + f.queries));
+  FeatureConfig config = f.features;
+  config.query_embedding_dims = f.emb_dims;
+  auto hits = RetrieveCandidates(**engine, mine, f.depth);
+  if (Status s = cluster.Agree(hits.status()); !s.ok()) return Finish(cluster, "train", s);
+  if (!f.no_domains) {
+    // The corpus domains of every rank's candidates, united.
+    auto domains = FeatureExtractor::DomainsOf(**engine, *hits);
+    if (Status s = cluster.Agree(domains.status()); !s.ok()) return Finish(cluster, "train", s);
+    std::string joined;
+    for (const auto& d : *domains) joined += d + '\n';
+    auto all = cluster.AllGather(joined);
+    if (!all.ok()) return Finish(cluster, "train", all.status());
+    std::set<std::string> united;
+    for (const auto& part : *all) {
+      size_t b = 0;
+      for (size_t e; (e = part.find('\n', b)) != std::string::npos; b = e + 1) united.insert(part.substr(b, e - b));
+    }
+    config.domains.assign(united.begin(), united.end());
+  }
+  auto extractor = FeatureExtractor::Create(**engine, config);
+  if (Status s = cluster.Agree(extractor.status()); !s.ok()) return Finish(cluster, "train", s);
+  auto groups = (*extractor)->ExtractBatch(mine, *hits, f.threads);
+  if (Status s = cluster.Agree(groups.status()); !s.ok()) return Finish(cluster, "train", s);
+  LabelForTraining(*groups, *qrels, mine_domains, config.domains);
+  auto all_groups = dist::AllGatherGroups(cluster, *groups);
+  if (!all_groups.ok()) return Finish(cluster, "train", all_groups.status());
+  const double feature_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (cluster.is_root())
+    std::fprintf(stderr, "hymir-mpi train: %zu queries, features on %d ranks in %.1f s\n", all_groups->size(),
+                 cluster.size(), feature_seconds);
+
+  ranking::MoeTrainOptions o = *options;
+  o.parallel = dist::DataParallelTraining(cluster);
+  ranking::TrainReport report;
+  auto model = ranking::TrainMoe((*extractor)->schema(), *all_groups, o, &report, [&](const ranking::EpochReport& e) {
+    if (cluster.is_root())
+      std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
+                   e.best ? "  *" : "");
+  });
+  if (Status s = cluster.Agree(model.status()); !s.ok()) return Finish(cluster, "train", s);
+  Status saved = cluster.is_root() ? model->Save(f.model) : Status::OK();
+  if (Status s = cluster.Agree(saved); !s.ok()) return Finish(cluster, "train", s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (cluster.is_root())
+    std::printf("model %s: E=%d S=%d top-%d, best epoch %d of %d, validation nDCG@10 %.4f (%zu train / %zu "
+                "validation queries), %d ranks, %.1f s (features %.1f s)\n",
+                f.model.c_str(), o.model.routed_experts, o.model.shared_experts, o.model.top_k, report.best_epoch,
+                report.epochs, report.best_validation_ndcg, report.train_queries, report.validation_queries,
+                cluster.size(), seconds, feature_seconds);
+  return app::kExitOk;
+}
+
 }  // namespace
 }  // namespace hymir
 
@@ -245,6 +343,25 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--k1", sf.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   search_cmd->add_option("--b", sf.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
   search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
+  TrainFlags tf;
+  CLI::App* train_cmd =
+      cli.add_subcommand("train", "Data-parallel MoE training on an (unsharded) index, as hymir train");
+  train_cmd->add_option("--index", tf.index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  train_cmd->add_option("--queries", tf.queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("--qrels", tf.qrels, "Training judgements")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("--model", tf.model, "Output model file")->required();
+  app::AddMoeTrainFlags(*train_cmd, tf.moe);
+  train_cmd->add_option("--validation", tf.moe.options.validation_fraction,
+                        "Share of training queries held out for early stopping (default 0.3)")
+      ->check(CLI::Range(0.0, 0.9));
+  train_cmd->add_option("--depth", tf.depth, "Candidates per query (default 100)")->check(CLI::Range(1, 10000));
+  train_cmd->add_option("--embedding-dims", tf.emb_dims, "Query-embedding components fed to the gate (default 16)")
+      ->check(CLI::Range(0, 4096));
+  app::AddFeatureFlags(*train_cmd, tf.features);
+  train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features");
+  train_cmd->add_option("--threads", tf.threads, "Feature threads per rank (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  train_cmd->callback([&] { exit_code = RunTrain(cluster, tf); });
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -108,24 +108,29 @@ Result<RankingLoss> ParseRankingLoss(std::string_view name) {
 }
 
 double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
-                      const ObjectiveOptions& options, std::vector<double>* grad) {
+                      const ObjectiveOptions& options, std::vector<double>* grad, std::pair<int, int> part) {
   if (grad) grad->assign(model.parameters().size(), 0.0);
   if (batch.empty()) return 0.0;
   const int e = model.config().routed_experts, k = model.config().top_k;
+  const size_t workers = static_cast<size_t>(std::max(1, part.second)), worker = static_cast<size_t>(part.first);
   const double inv_b = 1.0 / static_cast<double>(batch.size());
-  std::vector<MoeModel::Forward> forwards;
-  forwards.reserve(batch.size());
-  // Activations kept for the backward pass when there is one.
-  for (const QueryGroup* g : batch) forwards.push_back(std::move(model.RunForward(*g, grad != nullptr)).value());
+  std::vector<MoeModel::Forward> forwards(batch.size());
+  // This part's positions; activations kept for the backward pass when there is one.
+  for (size_t b = worker; b < batch.size(); b += workers)
+    forwards[b] = std::move(model.RunForward(*batch[b], grad != nullptr)).value();
 
-  // Batch-level load shares f_e (constants of the balance loss).
+  // Batch-level load shares f_e (constants of the balance loss), over the
+  // whole batch: other parts' queries are only routed.
   std::vector<double> load(e, 0.0);
-  for (const auto& f : forwards)
-    for (int c : f.routing.chosen) load[c] += 1.0;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const std::vector<int>& chosen = b % workers == worker ? forwards[b].routing.chosen
+                                                            : model.Route(batch[b]->query_features).value().chosen;
+    for (int c : chosen) load[c] += 1.0;
+  }
   for (auto& l : load) l /= static_cast<double>(batch.size()) * k;
 
   double total = 0;
-  for (size_t b = 0; b < batch.size(); ++b) {
+  for (size_t b = worker; b < batch.size(); b += workers) {
     const QueryGroup& g = *batch[b];
     const auto& f = forwards[b];
     std::vector<double> sgrad(g.size(), 0.0);
@@ -228,6 +233,10 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     if (g.labels.size() != g.size())
       return Status::InvalidArgument("query '" + g.query_id + "': training needs a label per candidate");
   }
+  const DataParallel& dp = options.parallel;
+  if (dp.workers < 1 || dp.worker < 0 || dp.worker >= dp.workers || (dp.workers > 1 && !dp.all_reduce))
+    return Status::InvalidArgument("training: data-parallel worker " + std::to_string(dp.worker) + " of " +
+                                   std::to_string(dp.workers) + (dp.all_reduce ? "" : " without an all-reduce"));
   HYMIR_ASSIGN_OR_RETURN(MoeModel model, MoeModel::Create(options.model, schema, options.seed));
   model.set_normalization(FitNormalization(schema, groups, options.model.log_inputs, options.model.ple_bins));
 
@@ -321,7 +330,19 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     for (size_t start = 0; start < set.size(); start += bq) {
       std::span<const QueryGroup* const> batch(set.data() + start, std::min(bq, set.size() - start));
       if (options.input_noise > 0) batch = AddInputNoise(net, batch, options.input_noise, gen, noisy, noisy_ptrs);
-      epoch_loss += BatchObjective(net, batch, options.objective, &grad);
+      const DataParallel& dp = options.parallel;
+      if (dp.workers > 1) {
+        // This worker's share, then the sums over all workers (the loss rides
+        // as the last element).
+        double part = BatchObjective(net, batch, options.objective, &grad, {dp.worker, dp.workers});
+        grad.push_back(part);
+        if (Status s = dp.all_reduce(grad); !s.ok()) return Result<double>(s);
+        if (grad.size() != p + 1) return Result<double>(Status::Internal("data-parallel all-reduce changed the size"));
+        epoch_loss += grad.back();
+        grad.pop_back();
+      } else {
+        epoch_loss += BatchObjective(net, batch, options.objective, &grad);
+      }
       ++batches;
       ++adam.step;
       auto& w = net.parameters();
@@ -358,7 +379,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
       }
     }
     net.set_top_k(options.model.top_k);
-    return batches ? epoch_loss / static_cast<double>(batches) : 0.0;
+    return Result<double>(batches ? epoch_loss / static_cast<double>(batches) : 0.0);
   };
 
   Adam adam;
@@ -369,7 +390,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   for (int epoch = 1; epoch <= options.max_epochs + warmup; ++epoch) {
     EpochReport er;
     er.epoch = epoch;
-    er.train_loss = run_epoch(model, train, adam, rng, epoch);
+    HYMIR_ASSIGN_OR_RETURN(er.train_loss, run_epoch(model, train, adam, rng, epoch));
     if (ema_decay > 0) std::swap(model.parameters(), adam.ema);  // judge (and keep) the averaged weights
     er.validation_ndcg = validation_ndcg();
     if (epoch > warmup && er.validation_ndcg > best) {
@@ -397,7 +418,9 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     all.insert(all.end(), valid.begin(), valid.end());
     std::mt19937_64 refit_rng(options.seed + 1);
     Adam refit_adam;
-    for (int epoch = 1; epoch <= rep.best_epoch; ++epoch) run_epoch(fresh, all, refit_adam, refit_rng, epoch);
+    for (int epoch = 1; epoch <= rep.best_epoch; ++epoch) {
+      HYMIR_RETURN_IF_ERROR(run_epoch(fresh, all, refit_adam, refit_rng, epoch).status());
+    }
     if (ema_decay > 0) fresh.parameters() = refit_adam.ema;
     rep.refit_queries = all.size();
     rep.best_validation_ndcg = best;

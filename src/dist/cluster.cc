@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 namespace hymir::dist {
 namespace {
@@ -88,25 +89,33 @@ Status Cluster::Agree(const Status& local) const {
 }
 
 namespace {
-Status Reduce(std::vector<uint64_t>& values, MPI_Op op) {
-  // Lengths first, so a mismatch is an error rather than a hang or overrun.
-  uint64_t n = values.size(), lo = 0, hi = 0;
+// InvalidArgument on every rank unless every rank passes the same `n`.
+Status SameLength(uint64_t n) {
+  uint64_t lo = 0, hi = 0;
   int rc = MPI_Allreduce(&n, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
   if (rc == MPI_SUCCESS) rc = MPI_Allreduce(&n, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS) return MpiError("allreduce", rc);
   if (lo != hi)
     return Status::InvalidArgument("ranks reduce vectors of different lengths (" + std::to_string(lo) + " to " +
                                    std::to_string(hi) + ")");
-  if (n == 0) return Status::OK();
-  HYMIR_ASSIGN_OR_RETURN(int count, Count(n));
-  rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), count, MPI_UINT64_T, op, MPI_COMM_WORLD);
+  return Status::OK();
+}
+
+template <typename T>
+Status Reduce(std::vector<T>& values, MPI_Datatype type, MPI_Op op) {
+  // Lengths first, so a mismatch is an error rather than a hang or overrun.
+  HYMIR_RETURN_IF_ERROR(SameLength(values.size()));
+  if (values.empty()) return Status::OK();
+  HYMIR_ASSIGN_OR_RETURN(int count, Count(values.size()));
+  int rc = MPI_Allreduce(MPI_IN_PLACE, values.data(), count, type, op, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS) return MpiError("allreduce", rc);
   return Status::OK();
 }
 }  // namespace
 
-Status Cluster::SumInPlace(std::vector<uint64_t>& values) const { return Reduce(values, MPI_SUM); }
-Status Cluster::MaxInPlace(std::vector<uint64_t>& values) const { return Reduce(values, MPI_MAX); }
+Status Cluster::SumInPlace(std::vector<uint64_t>& values) const { return Reduce(values, MPI_UINT64_T, MPI_SUM); }
+Status Cluster::SumInPlace(std::vector<double>& values) const { return Reduce(values, MPI_DOUBLE, MPI_SUM); }
+Status Cluster::MaxInPlace(std::vector<uint64_t>& values) const { return Reduce(values, MPI_UINT64_T, MPI_MAX); }
 
 Status Cluster::Broadcast(std::string& bytes) const {
   uint64_t n = bytes.size();
@@ -139,6 +148,32 @@ Result<std::vector<std::string>> Cluster::Gather(const std::string& bytes) const
   std::vector<std::string> out;
   if (rank_ == 0)
     for (int r = 0; r < size_; ++r) out.push_back(all.substr(offsets[r], counts[r]));
+  return out;
+}
+
+Result<std::vector<std::string>> Cluster::AllGather(const std::string& bytes) const {
+  HYMIR_ASSIGN_OR_RETURN(auto parts, Gather(bytes));
+  // The root sends every part, length-prefixed, in one broadcast.
+  std::string packed;
+  if (rank_ == 0) {
+    for (const auto& p : parts) {
+      const uint64_t n = p.size();
+      packed.append(reinterpret_cast<const char*>(&n), sizeof n);
+      packed += p;
+    }
+  }
+  HYMIR_RETURN_IF_ERROR(Broadcast(packed));
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at + sizeof(uint64_t) <= packed.size()) {
+    uint64_t n = 0;
+    std::memcpy(&n, packed.data() + at, sizeof n);
+    at += sizeof n;
+    if (n > packed.size() - at) return Status::Internal("all-gather: damaged message");
+    out.push_back(packed.substr(at, n));
+    at += n;
+  }
+  if (static_cast<int>(out.size()) != size_) return Status::Internal("all-gather: damaged message");
   return out;
 }
 

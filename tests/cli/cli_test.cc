@@ -446,6 +446,57 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
 #endif
 }
 
+// hymir-mpi train: data-parallel training on 2 ranks gives hymir train's
+// model (the re-ranked runs agree to 1e-6).
+TEST(CliTest, MpiTrainEqualsHymirTrain) {
+#ifndef HYMIR_MPIEXEC
+  GTEST_SKIP() << "built without MPI (HYMIR_WITH_MPI=OFF)";
+#else
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32").exit_code, 0);
+  const std::string common = " --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                             Sample("qrels/test.tsv") + " --experts 4 --epochs 4 --patience 100 --depth 50";
+  Ran one = Hymir("train" + common + " --model " + tmp.Sub("one.model"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  Ran two = Shell(std::string(HYMIR_MPIEXEC) +
+                  " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np 2 " +
+                  testing::BinDir() + "/hymir-mpi train" + common + " --model " + tmp.Sub("two.model"));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(two.out.find("2 ranks"), std::string::npos) << two.out;
+  EXPECT_NE(two.err.find("epoch   4"), std::string::npos) << two.err;
+  std::map<std::string, std::vector<std::pair<std::string, double>>> runs[2];
+  const char* names[2] = {"one", "two"};
+  for (int m = 0; m < 2; ++m) {
+    const std::string run = tmp.Sub(std::string(names[m]) + ".trec");
+    Ran r = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --run " + run + " --k 50 --rerank-depth 50 --rerank " +
+                  tmp.Sub(std::string(names[m]) + ".model"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::istringstream lines(Slurp(run));
+    std::string qid, q0, doc, tag;
+    int rank;
+    double score;
+    while (lines >> qid >> q0 >> doc >> rank >> score >> tag) runs[m][qid].push_back({doc, score});
+  }
+  ASSERT_EQ(runs[0].size(), 30u);
+  ASSERT_EQ(runs[1].size(), runs[0].size());
+  for (const auto& [qid, hits] : runs[0]) {
+    const auto& other = runs[1][qid];
+    ASSERT_EQ(other.size(), hits.size()) << qid;
+    for (size_t i = 0; i < hits.size(); ++i) {
+      EXPECT_NEAR(other[i].second, hits[i].second, 1e-6) << qid << " " << i;
+      // Documents agree wherever the score is not tied with a neighbour's.
+      const bool apart_below = i + 1 == hits.size() || hits[i].second - hits[i + 1].second > 1e-6;
+      const bool apart_above = i == 0 || hits[i - 1].second - hits[i].second > 1e-6;
+      if (apart_below && apart_above) {
+        EXPECT_EQ(other[i].first, hits[i].first) << qid << " " << i;
+      }
+    }
+  }
+#endif
+}
+
 // --per-domain and --routing-plot on a hand-made run: 5 judged queries, 4 of
 // them with a domain (bio: q1, q2; fin: q3, q4).
 TEST(CliTest, EvalPerDomainAndRoutingPlot) {

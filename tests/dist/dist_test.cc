@@ -11,12 +11,14 @@
 #include <set>
 
 #include "hymir/dist/cluster.h"
+#include "hymir/dist/data_parallel.h"
 #include "hymir/dist/global_statistics.h"
 #include "hymir/dist/sharded_searcher.h"
 #include "hymir/dist/sharded_writer.h"
 #include "hymir/dist/sharding.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/searcher.h"
+#include "hymir/ranking/moe_trainer.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir::dist {
@@ -322,6 +324,96 @@ TEST(ShardedSearchTest, ErrorsAreTheSameOnEveryRank) {
   auto damaged = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
   EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
   EXPECT_NE(damaged.status().message().find("shards.json"), std::string::npos);
+}
+
+// Judged candidate lists where relevance follows the features (two query
+// domains that weigh them differently), for training.
+std::vector<ranking::QueryGroup> Groups(ranking::FeatureSchema* schema) {
+  schema->pair_features = {"f0", "f1", "f2", "f3"};
+  schema->query_features = {"q0", "q1"};
+  std::mt19937 rng(5);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<ranking::QueryGroup> groups;
+  for (int q = 0; q < 48; ++q) {
+    ranking::QueryGroup g;
+    g.query_id = "q" + std::to_string(q);
+    g.domain = q % 2;
+    g.query_features = {static_cast<double>(g.domain), normal(rng)};
+    for (int i = 0; i < 20; ++i) {
+      g.doc_ids.push_back("d" + std::to_string(i));
+      double x[4];
+      for (double& v : x) v = normal(rng);
+      g.pair_features.insert(g.pair_features.end(), x, x + 4);
+      const double signal = g.domain ? x[0] - x[1] : x[2] + x[3];
+      g.labels.push_back(signal > 1.0 ? 2.0 : signal > 0.3 ? 1.0 : 0.0);
+    }
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+TEST(DataParallelTest, GroupsTravelBackIntoTheirOrder) {
+  ranking::FeatureSchema schema;
+  const auto all = Groups(&schema);
+  std::vector<ranking::QueryGroup> mine;
+  for (size_t i = g_cluster->rank(); i < all.size(); i += g_cluster->size()) mine.push_back(all[i]);
+  auto back = AllGatherGroups(*g_cluster, mine);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ((*back)[i].query_id, all[i].query_id);
+    EXPECT_EQ((*back)[i].pair_features, all[i].pair_features);
+    EXPECT_EQ((*back)[i].query_features, all[i].query_features);
+    EXPECT_EQ((*back)[i].labels, all[i].labels);
+    EXPECT_EQ((*back)[i].domain, all[i].domain);
+    EXPECT_EQ((*back)[i].doc_ids, all[i].doc_ids);
+  }
+}
+
+TEST(DataParallelTest, TrainingOnAllRanksEqualsOneProcess) {
+  ranking::FeatureSchema schema;
+  const auto groups = Groups(&schema);
+  ranking::MoeTrainOptions o;
+  o.model.routed_experts = 4;
+  o.model.top_k = 2;
+  o.model.expert_hidden = 8;
+  o.max_epochs = 6;
+  o.patience = 100;
+  o.batch_queries = 8;
+  o.objective.balance_loss = 0.01;  // its batch-level load must be the whole batch's on every rank
+  ranking::TrainReport alone_report, together_report;
+  auto alone = ranking::TrainMoe(schema, groups, o, &alone_report);  // this process by itself
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  o.parallel = DataParallelTraining(*g_cluster);
+  auto together = ranking::TrainMoe(schema, groups, o, &together_report);
+  ASSERT_TRUE(together.ok()) << together.status().ToString();
+  ASSERT_EQ(together->parameters().size(), alone->parameters().size());
+  double worst = 0;
+  for (size_t i = 0; i < alone->parameters().size(); ++i)
+    worst = std::max(worst, std::abs(together->parameters()[i] - alone->parameters()[i]));
+  EXPECT_LT(worst, 1e-9);
+  EXPECT_EQ(together_report.best_epoch, alone_report.best_epoch);
+  ASSERT_EQ(together_report.history.size(), alone_report.history.size());
+  for (size_t e = 0; e < alone_report.history.size(); ++e)
+    EXPECT_NEAR(together_report.history[e].train_loss, alone_report.history[e].train_loss, 1e-9);
+  // Training moved the weights (the comparison is not of two untouched models).
+  auto fresh = ranking::MoeModel::Create(o.model, schema, o.seed);
+  ASSERT_TRUE(fresh.ok());
+  double moved = 0;
+  for (size_t i = 0; i < fresh->parameters().size(); ++i)
+    moved = std::max(moved, std::abs(fresh->parameters()[i] - together->parameters()[i]));
+  EXPECT_GT(moved, 1e-3);
+  // Every rank holds the same model.
+  std::vector<double> sum = together->parameters();
+  ASSERT_OK(g_cluster->SumInPlace(sum));
+  for (size_t i = 0; i < sum.size(); ++i)
+    EXPECT_NEAR(sum[i], g_cluster->size() * together->parameters()[i], 1e-12 * std::max(1.0, std::abs(sum[i])));
+  // A worker without an all-reduce is refused.
+  ranking::MoeTrainOptions broken = o;
+  broken.parallel.all_reduce = nullptr;
+  if (g_cluster->size() > 1) {
+    EXPECT_TRUE(ranking::TrainMoe(schema, groups, broken).status().IsInvalidArgument());
+  }
 }
 
 }  // namespace

@@ -42,12 +42,16 @@ class Cluster {
   // Element-wise sum of `values` over the ranks, in place (same length on
   // every rank; InvalidArgument on every rank otherwise).
   Status SumInPlace(std::vector<uint64_t>& values) const;
+  // Element-wise sum of doubles, in place; same contract.
+  Status SumInPlace(std::vector<double>& values) const;
   // Element-wise maximum, in place; same contract as SumInPlace.
   Status MaxInPlace(std::vector<uint64_t>& values) const;
   // `bytes` of the root, on every rank.
   Status Broadcast(std::string& bytes) const;
   // Every rank's `bytes`, on the root (in rank order); empty elsewhere.
   Result<std::vector<std::string>> Gather(const std::string& bytes) const;
+  // Every rank's `bytes`, on every rank (in rank order).
+  Result<std::vector<std::string>> AllGather(const std::string& bytes) const;
   // Every rank sends outgoing[r] to rank r and gets what each rank sent it
   // (incoming[r] from rank r). `outgoing` has size() entries.
   Result<std::vector<std::string>> Exchange(const std::vector<std::string>& outgoing) const;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -48,11 +49,30 @@ struct ObjectiveOptions {
   int lambda_cutoff = 0;
 };
 
+// Data-parallel training: `workers` processes (e.g. MPI ranks, see
+// hymir::dist::DataParallelTraining) train on the same groups with the same
+// options and seed. In every batch, worker w computes the loss and gradient
+// of the batch positions b with b % workers == w, and `all_reduce` sums them
+// over the workers in place (every worker calls it once per batch, with its
+// partial sums: the gradient, then the loss as the last element). Every
+// worker then takes the same step, so all end with the same model, equal to
+// one process's up to the order of floating-point additions. Default: one
+// worker (no all_reduce needed).
+struct DataParallel {
+  int workers = 1;
+  int worker = 0;
+  std::function<Status(std::vector<double>& values)> all_reduce;
+};
+
 // Mean loss over `batch` and, when `grad` is given, its gradient (resized to
 // the parameter count and overwritten). Groups without a relevant candidate
-// contribute no ranking loss.
+// contribute no ranking loss. With `part` = {w, n}, only the batch positions
+// b % n == w contribute (their share of the batch's mean; the shares of all
+// w sum to the whole); the batch-level load of the balance loss is still
+// counted over the whole batch.
 double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
-                      const ObjectiveOptions& options, std::vector<double>* grad);
+                      const ObjectiveOptions& options, std::vector<double>* grad,
+                      std::pair<int, int> part = {0, 1});
 
 struct MoeTrainOptions {
   MoeConfig model;
@@ -111,6 +131,8 @@ struct MoeTrainOptions {
   // Default on (cross-validation on mixed's train split: 0.4877 vs 0.4855).
   bool refit = true;
   uint64_t seed = 42;
+  // Training split over several processes (see DataParallel). Default: one.
+  DataParallel parallel;
 };
 
 struct EpochReport {
