@@ -55,24 +55,6 @@ struct SearchFlags {
   int threads = 0;
 };
 
-Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out) {
-  if (specs.empty()) return Status::OK();
-  out->clear();
-  for (const std::string& spec : specs) {
-    auto colon = spec.find(':');
-    index::FieldWeight fw{spec.substr(0, colon), 1.0};
-    if (colon != std::string::npos) {
-      try {
-        fw.weight = std::stod(spec.substr(colon + 1));
-      } catch (...) {
-        return Status::InvalidArgument("--field \"" + spec + "\": weight is not a number");
-      }
-    }
-    out->push_back(fw);
-  }
-  return Status::OK();
-}
-
 // A query vector file: a JSON array, or numbers separated by whitespace/commas.
 Result<std::vector<float>> ReadVectorFile(const std::string& path) {
   std::ifstream in(path);
@@ -141,7 +123,7 @@ int RunSearch(const SearchFlags& flags) {
   base.ef_search = flags.ef_search;
   base.nprobe = flags.nprobe;
   if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return app::Fail("search", s, true);
-  if (Status s = ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return app::Fail("search", s, true);
+  if (Status s = app::ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return app::Fail("search", s, true);
   auto retriever = ParseRetriever(flags.retriever);
   if (!retriever.ok()) return app::Fail("search", retriever.status(), true);
   base.retriever = *retriever;

@@ -1,5 +1,6 @@
-// Parsing of FIELD:VALUE filter specs, shared by `hymir search --filter` and
-// the HTTP service's `filter` parameter.
+// Parsing of the BM25 query specs the example programs share: FIELD:VALUE
+// filters (`hymir search --filter`, `hymir-mpi search --filter`, the HTTP
+// service's `filter` parameter) and FIELD[:WEIGHT] fields (`--field`).
 #ifndef HYMIR_EXAMPLES_COMMON_FILTERS_H_
 #define HYMIR_EXAMPLES_COMMON_FILTERS_H_
 
@@ -29,6 +30,27 @@ inline Status ParseFilters(const std::vector<std::string>& specs, std::vector<in
     } else {
       it->values.push_back(value);
     }
+  }
+  return Status::OK();
+}
+
+// Replaces `out` with the "FIELD[:WEIGHT]" specs of `specs` (weight 1 when
+// absent); leaves it alone when `specs` is empty. InvalidArgument naming the
+// spec when a weight is not a number.
+inline Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out) {
+  if (specs.empty()) return Status::OK();
+  out->clear();
+  for (const std::string& spec : specs) {
+    auto colon = spec.find(':');
+    index::FieldWeight fw{spec.substr(0, colon), 1.0};
+    if (colon != std::string::npos) {
+      try {
+        fw.weight = std::stod(spec.substr(colon + 1));
+      } catch (...) {
+        return Status::InvalidArgument("--field \"" + spec + "\": weight is not a number");
+      }
+    }
+    out->push_back(fw);
   }
   return Status::OK();
 }

@@ -119,24 +119,6 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
   return app::kExitOk;
 }
 
-Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out) {
-  if (specs.empty()) return Status::OK();
-  out->clear();
-  for (const std::string& spec : specs) {
-    auto colon = spec.find(':');
-    index::FieldWeight fw{spec.substr(0, colon), 1.0};
-    if (colon != std::string::npos) {
-      try {
-        fw.weight = std::stod(spec.substr(colon + 1));
-      } catch (...) {
-        return Status::InvalidArgument("--field \"" + spec + "\": weight is not a number");
-      }
-    }
-    out->push_back(fw);
-  }
-  return Status::OK();
-}
-
 int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   if (flags.query.empty() == flags.queries.empty())
     return Finish(cluster, "search", Status::InvalidArgument("give one of --query and --queries"), true);
@@ -147,7 +129,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   base.bm25.b = flags.b;
   base.offset = flags.offset;
   if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return Finish(cluster, "search", s, true);
-  if (Status s = ParseFields(flags.fields, &base.fields); !s.ok()) return Finish(cluster, "search", s, true);
+  if (Status s = app::ParseFields(flags.fields, &base.fields); !s.ok()) return Finish(cluster, "search", s, true);
   auto searcher = dist::ShardedSearcher::Open(cluster, flags.index);
   if (!searcher.ok()) return Finish(cluster, "search", searcher.status());
 
