@@ -17,6 +17,7 @@
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
+#include "examples/common/embed.h"
 
 namespace hymir::cli {
 namespace {
@@ -71,47 +72,11 @@ class Progress {
 // Trains the LSA embedder on the corpus (first pass) and stores it inside the
 // new index, returning the vector field it fills.
 Result<index::VectorFieldSpec> PrepareEmbedder(const IndexFlags& flags, index::AnalyzerKind analyzer) {
-  if (flags.embed.rfind("lsa:", 0) != 0) {
-    return Status::InvalidArgument("--embed \"" + flags.embed + "\": expected lsa:DIM");
-  }
-  index::VectorFieldSpec spec;
-  spec.name = "lsa";
-  spec.embedder = "lsa";
-  spec.metric = index::VectorMetric::kCosine;
-  spec.index = flags.embed_index;
-  try {
-    spec.dimension = std::stoul(flags.embed.substr(4));
-  } catch (...) {
-    return Status::InvalidArgument("--embed \"" + flags.embed + "\": DIM is not a number");
-  }
-  HYMIR_RETURN_IF_ERROR(index::ValidateVectorFieldSpec(spec));
+  const app::EmbedFlags f{flags.embed, flags.embed_index, flags.embed_power_iterations, flags.skip_bad};
+  HYMIR_ASSIGN_OR_RETURN(index::VectorFieldSpec spec, app::LsaFieldSpec(f));
   const std::string path = flags.index + "/vectors/lsa.lsa";
   if (std::filesystem::exists(path)) return spec;  // an existing index keeps its embedder
-  auto reader = CorpusReader::Open(flags.corpus);
-  if (!reader.ok()) return reader.status();
-  std::vector<std::string> texts;
-  Document doc;
-  while (true) {
-    auto next = (*reader)->Next(&doc);
-    if (!next.ok()) {
-      if (flags.skip_bad && next.status().IsInvalidArgument()) continue;
-      return next.status();
-    }
-    if (!*next) break;
-    texts.push_back(doc.title + " " + doc.text);
-  }
-  index::LsaOptions lsa;
-  lsa.dimension = spec.dimension;
-  lsa.analyzer = analyzer;
-  if (flags.embed_power_iterations >= 0) lsa.power_iterations = flags.embed_power_iterations;
-  const auto start = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "hymir index: training lsa:%zu on %zu documents\n", spec.dimension, texts.size());
-  auto embedder = index::LsaEmbedder::Train(texts, lsa);
-  if (!embedder.ok()) return embedder.status();
-  std::filesystem::create_directories(flags.index + "/vectors");
-  HYMIR_RETURN_IF_ERROR((*embedder)->Save(path));
-  std::fprintf(stderr, "hymir index: trained lsa:%zu in %.1f s\n", spec.dimension,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  HYMIR_RETURN_IF_ERROR(app::TrainLsa(flags.corpus, f, spec, analyzer, path, "hymir index"));
   return spec;
 }
 

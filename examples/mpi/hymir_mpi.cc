@@ -1,5 +1,6 @@
-// hymir-mpi: sharded indexing and BM25 search with global statistics, one
-// MPI rank per shard, and data-parallel MoE training. Run under mpirun:
+// hymir-mpi: sharded indexing and search (BM25 with global statistics,
+// vector, hybrid), one MPI rank per shard, and data-parallel MoE training.
+// Run under mpirun:
 //
 //   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
@@ -27,10 +28,12 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "examples/common/app.h"
+#include "examples/common/embed.h"
 #include "examples/common/filters.h"
 #include "examples/common/moe_flags.h"
 
@@ -45,6 +48,8 @@ struct IndexFlags {
   std::string corpus, index, analyzer;
   uint64_t commit_every = 0;
   bool skip_bad = false;
+  std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
+  app::EmbedFlags embed;
 };
 
 struct SearchFlags {
@@ -52,6 +57,9 @@ struct SearchFlags {
   size_t k = 0, offset = 0;
   std::vector<std::string> filters, fields;
   double k1 = 0.9, b = 0.4;
+  std::string retriever = "auto";
+  double alpha = -1;  // convex fusion's BM25 weight; < 0: the index's default
+  size_t bm25_depth = 1000, vector_depth = 100;
 };
 
 // The exit code every rank returns for an agreed status (printed by the root).
@@ -68,6 +76,35 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     auto kind = index::ParseAnalyzerKind(flags.analyzer);
     if (!kind.ok()) return Finish(cluster, "index", kind.status(), true);
     options.analyzer = *kind;
+  }
+  for (const std::string& spec : flags.vector_fields) {
+    auto f = index::ParseVectorFieldSpec(spec);
+    if (!f.ok()) return Finish(cluster, "index", f.status(), true);
+    options.vector_fields.push_back(*f);
+  }
+  if (!flags.embed.embed.empty()) {
+    // One LSA model for every shard, trained by rank 0 on the whole corpus
+    // (as `hymir index --embed` trains it), so that query and document
+    // vectors of all shards live in one space.
+    app::EmbedFlags embed = flags.embed;
+    embed.skip_bad = flags.skip_bad;
+    auto spec = app::LsaFieldSpec(embed);
+    if (!spec.ok()) return Finish(cluster, "index", spec.status(), true);
+    options.vector_fields.push_back(*spec);
+    const std::string model = (std::filesystem::path(flags.index) / "lsa.lsa").string();
+    Status trained;
+    if (cluster.is_root() && !std::filesystem::exists(model))
+      trained = app::TrainLsa(flags.corpus, embed, *spec, options.analyzer.value_or(index::AnalyzerKind::kEnglish),
+                              model, "hymir-mpi index");
+    if (Status s = cluster.Agree(trained); !s.ok()) return Finish(cluster, "index", s);
+    const std::string mine = dist::ShardDir(flags.index, cluster.rank()) + "/vectors/lsa.lsa";
+    std::error_code ec;
+    if (!std::filesystem::exists(mine)) {
+      std::filesystem::create_directories(std::filesystem::path(mine).parent_path(), ec);
+      if (!ec) std::filesystem::copy_file(model, mine, ec);
+    }
+    Status copied = ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK();
+    if (Status s = cluster.Agree(copied); !s.ok()) return Finish(cluster, "index", s);
   }
   // Every rank reads the corpus; rank r adds the lines i with i % size == r
   // and the writer sends each document to the rank owning its shard.
@@ -124,24 +161,41 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     return Finish(cluster, "search", Status::InvalidArgument("give one of --query and --queries"), true);
   if (!flags.queries.empty() && flags.run.empty())
     return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
-  index::TextQuery base;
-  base.bm25.k1 = flags.k1;
-  base.bm25.b = flags.b;
+  HybridQuery base;
+  base.bm25.bm25.k1 = flags.k1;
+  base.bm25.bm25.b = flags.b;
   base.offset = flags.offset;
+  base.bm25_depth = flags.bm25_depth;
+  base.vector_depth = flags.vector_depth;
   if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return Finish(cluster, "search", s, true);
-  if (Status s = app::ParseFields(flags.fields, &base.fields); !s.ok()) return Finish(cluster, "search", s, true);
+  if (Status s = app::ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return Finish(cluster, "search", s, true);
+  auto retriever = ParseRetriever(flags.retriever);
+  if (!retriever.ok()) return Finish(cluster, "search", retriever.status(), true);
+  base.retriever = *retriever;
   auto searcher = dist::ShardedSearcher::Open(cluster, flags.index);
   if (!searcher.ok()) return Finish(cluster, "search", searcher.status());
+  if (flags.alpha >= 0) {
+    ranking::FusionOptions fusion;  // convex, as the built-in default
+    fusion.alpha = flags.alpha;
+    base.fusion = fusion;
+  }
 
   if (!flags.query.empty()) {
-    index::TextQuery q = base;
+    HybridQuery q = base;
     q.text = flags.query;
     q.k = flags.k ? flags.k : 10;
     auto hits = (*searcher)->SearchBatch({q});
     if (!hits.ok()) return Finish(cluster, "search", hits.status(), hits.status().IsInvalidArgument());
     if (cluster.is_root()) {
-      for (const auto& h : (*hits)[0]) std::printf("%4u  %9.4f  %-16s shard %d\n", h.rank, h.score, h.id.c_str(), h.shard);
+      auto stage = [](const StageResult& st) {
+        return st.present ? std::to_string(st.score).substr(0, 8) + "@" + std::to_string(st.rank) : std::string("-");
+      };
+      for (const auto& h : (*hits)[0])
+        std::printf("%4u  %9.4f  %-16s bm25=%-16s vector=%s\n", h.rank, h.score, h.id.c_str(), stage(h.bm25).c_str(),
+                    stage(h.vector).c_str());
       if ((*hits)[0].empty()) std::printf("(no hits)\n");
+      std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName((*searcher)->local().ResolveRetriever(q)),
+                   cluster.size());
     }
     return app::kExitOk;
   }
@@ -162,7 +216,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   }
   if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
   const auto start = std::chrono::steady_clock::now();
-  std::vector<index::TextQuery> batch;
+  std::vector<HybridQuery> batch;
   std::vector<std::string> ids;
   size_t done = 0;
   auto flush = [&]() -> Status {
@@ -184,7 +238,8 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   };
   for (const QueryRecord& rec : *queries) {
     if (!keep.empty() && !keep.count(rec.id)) continue;
-    index::TextQuery q = base;
+    HybridQuery q = base;
+    q.id = rec.id;
     q.text = rec.text;
     q.k = flags.k ? flags.k : 1000;
     batch.push_back(std::move(q));
@@ -299,7 +354,7 @@ int main(int argc, char** argv) {
   if (!cluster_or.ok()) return app::Fail("mpi", cluster_or.status());
   const dist::Cluster& cluster = **cluster_or;
 
-  CLI::App cli{"hymir-mpi: sharded index and BM25 search over MPI (run under mpirun, one rank per shard)",
+  CLI::App cli{"hymir-mpi: sharded index and search, data-parallel training (run under mpirun, one rank per shard)",
                "hymir-mpi"};
   cli.require_subcommand(1);
   int exit_code = 0;
@@ -310,9 +365,13 @@ int main(int argc, char** argv) {
   index_cmd->add_option("--analyzer", ix.analyzer, "english | standard | whitespace (new index; default english)");
   index_cmd->add_option("--commit-every", ix.commit_every, "Commit every N corpus lines (default: once at the end)");
   index_cmd->add_flag("--skip-bad", ix.skip_bad, "Report malformed lines and continue");
+  index_cmd->add_option("--vector-field", ix.vector_fields,
+                        "NAME:DIM[:METRIC[:INDEX]] vector field of a new index, filled from corpus \"vectors\"");
+  index_cmd->add_option("--embed", ix.embed.embed, "lsa:DIM: one LSA model, trained on the whole corpus, for every shard");
+  index_cmd->add_option("--embed-index", ix.embed.embed_index, "ANN index of the embedded field (default flat)");
   index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
   SearchFlags sf;
-  CLI::App* search_cmd = cli.add_subcommand("search", "BM25 search of a sharded index with global statistics");
+  CLI::App* search_cmd = cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
   search_cmd->add_option("--index", sf.index, "Sharded index directory")->required()->check(CLI::ExistingDirectory);
   search_cmd->add_option("--query", sf.query, "Query text; prints ranked hits");
   search_cmd->add_option("--queries", sf.queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
@@ -324,6 +383,12 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--field", sf.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
   search_cmd->add_option("--k1", sf.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   search_cmd->add_option("--b", sf.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
+  search_cmd->add_option("--retriever", sf.retriever, "bm25 | vector | hybrid (default: hybrid with a vector field)")
+      ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
+  search_cmd->add_option("--alpha", sf.alpha, "Convex fusion: weight of BM25 (default: the index's, 0.9)")
+      ->check(CLI::Range(0.0, 1.0));
+  search_cmd->add_option("--bm25-depth", sf.bm25_depth, "BM25 candidates fused (default 1000)");
+  search_cmd->add_option("--vector-depth", sf.vector_depth, "Vector candidates fused (default 100)");
   search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
   TrainFlags tf;
   CLI::App* train_cmd =

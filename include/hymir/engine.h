@@ -53,8 +53,9 @@ struct HybridQuery {
   // Fusion; nullopt = the index's stored default (see `hymir tune`), else
   // convex with alpha = kDefaultAlpha.
   std::optional<ranking::FusionOptions> fusion;
-  // BM25 fields and parameters (text, k, offset, filters and statistics of
-  // this member are ignored; the ones above are used).
+  // BM25 fields, parameters, weighted expansions and, for shards, the
+  // collection statistics to score with (nullptr = the index's own); its
+  // text, k, offset and filters are ignored (the ones above are used).
   index::TextQuery bm25;
 };
 
@@ -97,6 +98,12 @@ class Engine {
   Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Candidates(
       const std::vector<HybridQuery>& queries) const;
 
+  // The hits of `query` from its candidate lists (BM25, vector; as
+  // Candidates() gives them, or merged from the shards of a sharded index):
+  // fused when the query is hybrid, then the page [offset, offset + k) with
+  // every stage kept. This is how Search() ends.
+  Result<std::vector<SearchHit>> HitsFromCandidates(const HybridQuery& query,
+                                                    const std::vector<std::vector<ranking::Candidate>>& lists) const;
   Status Refresh();
   const index::Searcher& searcher() const { return *searcher_; }
   // The fusion used when a query does not set one.

@@ -1,4 +1,5 @@
-// ShardedSearcher: global BM25 statistics by one all-reduce, local top-k, merge on the root.
+// ShardedSearcher: global BM25 statistics by one all-reduce, every shard's
+// candidate lists to the root, merged and fused there as Engine does.
 #include "hymir/dist/sharded_searcher.h"
 
 #include <algorithm>
@@ -8,8 +9,41 @@
 #include "src/core/binary_io.h"
 
 namespace hymir::dist {
+namespace {
 
-ShardedSearcher::ShardedSearcher(const Cluster& cluster, ShardLayout layout, std::unique_ptr<index::Searcher> local)
+// A fingerprint of the shard's vector fields (every shard must agree).
+uint64_t FieldsFingerprint(const std::vector<index::VectorFieldSpec>& fields) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+  };
+  for (const auto& f : fields) {
+    mix(f.name);
+    mix(std::to_string(f.dimension));
+    mix(index::VectorMetricName(f.metric));
+    mix(f.embedder);
+  }
+  return h;
+}
+
+// The candidates of rank `r`'s message for one query: BM25 list, then vector list.
+bool ReadLists(internal::BinaryReader& r, int shard, std::vector<std::vector<std::pair<ranking::Candidate, int>>>& lists) {
+  for (auto& list : lists) {
+    uint32_t n = 0;
+    if (!r.U32(&n)) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      ranking::Candidate c;
+      if (!r.Str(&c.id) || !r.Raw(&c.score, sizeof c.score)) return false;
+      list.push_back({std::move(c), shard});
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ShardedSearcher::ShardedSearcher(const Cluster& cluster, ShardLayout layout, std::unique_ptr<Engine> local)
     : cluster_(cluster), layout_(layout), local_(std::move(local)) {}
 
 ShardedSearcher::~ShardedSearcher() = default;
@@ -21,22 +55,29 @@ Result<std::unique_ptr<ShardedSearcher>> ShardedSearcher::Open(const Cluster& cl
     s = Status::InvalidArgument(dir + " has " + std::to_string(layout->shards) + " shards; run it with " +
                                 std::to_string(layout->shards) + " ranks, not " + std::to_string(cluster.size()));
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
-  auto local = index::Searcher::Open(ShardDir(dir, cluster.rank()));
+  const std::string shard_dir = ShardDir(dir, cluster.rank());
+  auto local = Engine::Open(shard_dir);
   s = local.status();
-  if (s.ok() && (*local)->analyzer() != layout->analyzer)
-    s = Status::Corruption(ShardDir(dir, cluster.rank()) + ": analyzer " + index::AnalyzerName((*local)->analyzer()) +
+  if (s.ok() && (*local)->searcher().analyzer() != layout->analyzer)
+    s = Status::Corruption(shard_dir + ": analyzer " + index::AnalyzerName((*local)->searcher().analyzer()) +
                            " differs from the layout's " + index::AnalyzerName(layout->analyzer));
+  HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
+  const uint64_t mine = FieldsFingerprint((*local)->searcher().vector_fields());
+  std::vector<uint64_t> check = {mine, ~mine};
+  HYMIR_RETURN_IF_ERROR(cluster.MaxInPlace(check));
+  if (check[0] != mine || check[1] != ~mine)
+    s = Status::Corruption(shard_dir + ": its vector fields differ from another shard's");
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
   return std::unique_ptr<ShardedSearcher>(new ShardedSearcher(cluster, *layout, std::move(local).value()));
 }
 
-Result<GlobalStatistics> ShardedSearcher::Statistics(const std::vector<index::TextQuery>& queries) {
+Result<GlobalStatistics> ShardedSearcher::Statistics(const std::vector<HybridQuery>& queries) {
   // Every rank analyses the same texts with the same analyzer, so the term
-  // lists agree; a checksum of the list guards that assumption.
+  // lists agree; a fingerprint of the list guards that assumption.
   std::set<std::string> unique;
   for (const auto& q : queries) {
     for (auto& t : index::Analyze(layout_.analyzer, q.text)) unique.insert(std::move(t));
-    for (const auto& e : q.expansions)
+    for (const auto& e : q.bm25.expansions)
       for (auto& t : index::Analyze(layout_.analyzer, e.text)) unique.insert(std::move(t));
   }
   std::vector<std::string> terms(unique.begin(), unique.end());
@@ -48,67 +89,63 @@ Result<GlobalStatistics> ShardedSearcher::Statistics(const std::vector<index::Te
   std::vector<uint64_t> check = {h, ~h};
   HYMIR_RETURN_IF_ERROR(cluster_.MaxInPlace(check));
   if (check[0] != h || check[1] != ~h)
-    return Status::Internal("ranks analysed the queries into different terms");  // same on every rank
-  auto stats = local_->Statistics();
+    return Status::Internal("ranks analysed the queries into different terms");  // the same on every rank
+  auto stats = local_->searcher().Statistics();
   std::vector<uint64_t> values = GlobalStatistics::ToVector(*stats, terms);
   HYMIR_RETURN_IF_ERROR(cluster_.SumInPlace(values));
   return GlobalStatistics::FromVector(terms, values);
 }
 
-Result<std::vector<std::vector<ShardHit>>> ShardedSearcher::SearchBatch(const std::vector<index::TextQuery>& queries) {
+Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const std::vector<HybridQuery>& queries) {
   HYMIR_ASSIGN_OR_RETURN(GlobalStatistics global, Statistics(queries));
-  // Local top offset + k of every query, scored with the global statistics.
+  std::vector<HybridQuery> local = queries;
+  for (auto& q : local) q.bm25.statistics = &global;
+  // This shard's candidate lists, each to the depth Engine uses.
+  auto lists = local_->Candidates(local);
+  HYMIR_RETURN_IF_ERROR(cluster_.Agree(lists.status()));
   internal::BinaryWriter w;
-  Status s;
-  for (const auto& query : queries) {
-    index::TextQuery q = query;
-    q.k = query.offset + query.k;
-    q.offset = 0;
-    q.statistics = &global;
-    auto hits = local_->Search(q);
-    if (!hits.ok()) {
-      s = hits.status();
-      break;
-    }
-    w.U32(static_cast<uint32_t>(hits->size()));
-    for (const auto& h : *hits) {
-      w.Str(h.id);
-      w.Raw(&h.score, sizeof h.score);
+  for (const auto& query_lists : *lists) {
+    for (const auto& list : query_lists) {
+      w.U32(static_cast<uint32_t>(list.size()));
+      for (const auto& c : list) {
+        w.Str(c.id);
+        w.Raw(&c.score, sizeof c.score);
+      }
     }
   }
-  HYMIR_RETURN_IF_ERROR(cluster_.Agree(s));
   HYMIR_ASSIGN_OR_RETURN(auto parts, cluster_.Gather(w.out()));
-  std::vector<std::vector<ShardHit>> out(cluster_.is_root() ? queries.size() : 0);
+  std::vector<std::vector<SearchHit>> out(cluster_.is_root() ? queries.size() : 0);
   if (!cluster_.is_root()) return out;
   std::vector<internal::BinaryReader> readers;
   for (const auto& p : parts) readers.emplace_back(p);
   for (size_t qi = 0; qi < queries.size(); ++qi) {
-    std::vector<ShardHit> all;
-    for (int r = 0; r < static_cast<int>(readers.size()); ++r) {
-      uint32_t n = 0;
-      if (!readers[r].U32(&n)) return Status::Internal("damaged hit list from rank " + std::to_string(r));
-      for (uint32_t i = 0; i < n; ++i) {
-        ShardHit h;
-        h.shard = r;
-        if (!readers[r].Str(&h.id) || !readers[r].Raw(&h.score, sizeof h.score))
-          return Status::Internal("damaged hit list from rank " + std::to_string(r));
-        all.push_back(std::move(h));
-      }
+    // Each list merged over the shards: by score, equal scores in shard
+    // order (then the shard's own order), cut at the length one index's
+    // list would have.
+    std::vector<std::vector<std::pair<ranking::Candidate, int>>> merged(2);
+    for (int r = 0; r < static_cast<int>(readers.size()); ++r)
+      if (!ReadLists(readers[r], r, merged)) return Status::Internal("damaged candidate lists from rank " + std::to_string(r));
+    std::vector<std::vector<ranking::Candidate>> global_lists(2);
+    for (size_t l = 0; l < 2; ++l) {
+      auto& m = merged[l];
+      std::stable_sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.first.score > b.first.score; });
+      for (auto& c : m) global_lists[l].push_back(std::move(c.first));
     }
-    // Stable: equal scores keep shard order, then the shard's own order.
-    std::stable_sort(all.begin(), all.end(), [](const ShardHit& a, const ShardHit& b) { return a.score > b.score; });
-    const size_t begin = std::min(all.size(), queries[qi].offset);
-    const size_t end = std::min(all.size(), queries[qi].offset + queries[qi].k);
-    for (size_t i = begin; i < end; ++i) {
-      all[i].rank = static_cast<uint32_t>(i + 1);
-      out[qi].push_back(std::move(all[i]));
-    }
+    // One index would have returned at most the depth each shard was asked for.
+    const HybridQuery& q = local[qi];
+    const size_t window = q.offset + q.k;
+    const Retriever r = local_->ResolveRetriever(q);
+    const size_t bm25_depth = r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window);
+    const size_t vector_depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
+    if (global_lists[0].size() > bm25_depth) global_lists[0].resize(bm25_depth);
+    if (global_lists[1].size() > vector_depth) global_lists[1].resize(vector_depth);
+    HYMIR_ASSIGN_OR_RETURN(out[qi], local_->HitsFromCandidates(q, global_lists));
   }
   return out;
 }
 
 Result<uint64_t> ShardedSearcher::NumDocs() {
-  std::vector<uint64_t> v = {local_->NumDocs()};
+  std::vector<uint64_t> v = {local_->searcher().NumDocs()};
   HYMIR_RETURN_IF_ERROR(cluster_.SumInPlace(v));
   return v[0];
 }

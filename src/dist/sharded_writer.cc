@@ -22,6 +22,11 @@ void Encode(internal::BinaryWriter& w, const Document& d) {
     w.Str(k);
     w.Str(v);
   }
+  w.U32(static_cast<uint32_t>(d.vectors.size()));
+  for (const auto& [k, v] : d.vectors) {
+    w.Str(k);
+    w.Pods(v);
+  }
 }
 
 // Applies the changes another rank queued for this shard, in their order.
@@ -52,6 +57,13 @@ Status Apply(std::string_view bytes, int from, index::IndexWriter& writer) {
       if (!r.Str(&k) || !r.Str(&v)) return damaged();
       d.fields.emplace(std::move(k), std::move(v));
     }
+    if (!r.U32(&n)) return damaged();
+    for (uint32_t i = 0; i < n; ++i) {
+      std::string k;
+      std::vector<float> v;
+      if (!r.Str(&k) || !r.Pods(&v)) return damaged();
+      d.vectors.emplace(std::move(k), std::move(v));
+    }
     HYMIR_RETURN_IF_ERROR(writer.Upsert(d));
   }
   return Status::OK();
@@ -63,6 +75,11 @@ ShardedWriter::ShardedWriter(const Cluster& cluster, ShardLayout layout, std::un
     : cluster_(cluster), layout_(layout), local_(std::move(local)), outgoing_(cluster.size()) {}
 
 ShardedWriter::~ShardedWriter() = default;
+
+Status ShardedWriter::Remember(Status s) {
+  if (!s.ok() && failed_.ok()) failed_ = s;
+  return s;
+}
 
 Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const Cluster& cluster, const std::string& dir,
                                                            const ShardedWriterOptions& options) {
@@ -102,20 +119,16 @@ Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const Cluster& cluste
   index::IndexWriterOptions o;
   o.analyzer = layout.analyzer;
   o.ram_buffer_mb = options.ram_buffer_mb;
+  o.vector_fields = options.vector_fields;
   auto local = index::IndexWriter::Open(ShardDir(dir, cluster.rank()), o);
   HYMIR_RETURN_IF_ERROR(cluster.Agree(local.status()));
-  if (!(*local)->vector_fields().empty())
-    s = Status::NotSupported(ShardDir(dir, cluster.rank()) + ": vector fields in a sharded index");
-  HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
   return std::unique_ptr<ShardedWriter>(new ShardedWriter(cluster, layout, std::move(local).value()));
 }
 
 Status ShardedWriter::Upsert(const Document& doc) {
   if (doc.id.empty()) return Status::InvalidArgument("document with an empty id");
-  if (!doc.vectors.empty())
-    return Status::NotSupported("document \"" + doc.id + "\" has vectors; sharded indexes hold text only");
   const int owner = ShardOf(doc.id, layout_.shards);
-  if (owner == cluster_.rank()) return local_->Upsert(doc);
+  if (owner == cluster_.rank()) return Remember(local_->Upsert(doc));
   internal::BinaryWriter w;
   Encode(w, doc);
   outgoing_[owner] += w.out();
@@ -125,7 +138,7 @@ Status ShardedWriter::Upsert(const Document& doc) {
 
 Status ShardedWriter::Delete(std::string_view id) {
   const int owner = ShardOf(id, layout_.shards);
-  if (owner == cluster_.rank()) return local_->Delete(id);
+  if (owner == cluster_.rank()) return Remember(local_->Delete(id));
   internal::BinaryWriter w;
   w.U32(kDelete);
   w.Str(id);
@@ -138,7 +151,8 @@ Status ShardedWriter::Commit() {
   auto incoming = cluster_.Exchange(outgoing_);
   for (auto& q : outgoing_) std::string().swap(q);
   queued_ = 0;
-  Status s = incoming.status();
+  Status s = failed_.ok() ? incoming.status() : failed_;
+  failed_ = Status::OK();
   for (int r = 0; s.ok() && r < cluster_.size(); ++r) s = Apply((*incoming)[r], r, *local_);
   // Commit only when every rank could apply its changes.
   s = cluster_.Agree(s);

@@ -172,43 +172,49 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
   return out;
 }
 
+Result<std::vector<SearchHit>> Engine::HitsFromCandidates(
+    const HybridQuery& q, const std::vector<std::vector<ranking::Candidate>>& lists) const {
+  if (lists.size() != 2) return Status::InvalidArgument("candidate lists: expected 2 (BM25, vector), got " +
+                                                        std::to_string(lists.size()));
+  const Retriever r = ResolveRetriever(q);
+  std::vector<SearchHit> hits;
+  if (r == Retriever::kHybrid) {
+    const ranking::FusionOptions& fusion = q.fusion ? *q.fusion : default_fusion_;
+    auto fused = ranking::Fuse(lists, fusion);
+    if (!fused.ok()) return fused.status();
+    for (size_t j = q.offset; j < fused->size() && j < q.offset + q.k; ++j) {
+      const ranking::FusedHit& f = (*fused)[j];
+      SearchHit h;
+      h.id = f.id;
+      h.score = f.score;
+      h.rank = static_cast<uint32_t>(j + 1);
+      h.bm25 = {f.stages[0].present, f.stages[0].score, f.stages[0].rank};
+      h.vector = {f.stages[1].present, f.stages[1].score, f.stages[1].rank};
+      h.fused = {true, h.score, h.rank};
+      hits.push_back(std::move(h));
+    }
+  } else {
+    const auto& list = r == Retriever::kBm25 ? lists[0] : lists[1];
+    for (size_t j = q.offset; j < list.size() && j < q.offset + q.k; ++j) {
+      SearchHit h;
+      h.id = list[j].id;
+      h.score = list[j].score;
+      h.rank = static_cast<uint32_t>(j + 1);
+      StageResult stage{true, list[j].score, static_cast<uint32_t>(j + 1)};
+      (r == Retriever::kBm25 ? h.bm25 : h.vector) = stage;
+      h.fused = stage;
+      hits.push_back(std::move(h));
+    }
+  }
+  return hits;
+}
+
 Result<std::vector<std::vector<SearchHit>>> Engine::SearchBatch(const std::vector<HybridQuery>& queries) const {
   auto cands = Candidates(queries);
   if (!cands.ok()) return cands.status();
   std::vector<std::vector<SearchHit>> out(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) {
-    const HybridQuery& q = queries[i];
-    const Retriever r = ResolveRetriever(q);
-    auto& lists = (*cands)[i];
-    auto& hits = out[i];
-    if (r == Retriever::kHybrid) {
-      const ranking::FusionOptions& fusion = q.fusion ? *q.fusion : default_fusion_;
-      auto fused = ranking::Fuse(lists, fusion);
-      if (!fused.ok()) return fused.status();
-      for (size_t j = q.offset; j < fused->size() && j < q.offset + q.k; ++j) {
-        const ranking::FusedHit& f = (*fused)[j];
-        SearchHit h;
-        h.id = f.id;
-        h.score = f.score;
-        h.rank = static_cast<uint32_t>(j + 1);
-        h.bm25 = {f.stages[0].present, f.stages[0].score, f.stages[0].rank};
-        h.vector = {f.stages[1].present, f.stages[1].score, f.stages[1].rank};
-        h.fused = {true, h.score, h.rank};
-        hits.push_back(std::move(h));
-      }
-    } else {
-      const auto& list = r == Retriever::kBm25 ? lists[0] : lists[1];
-      for (size_t j = q.offset; j < list.size() && j < q.offset + q.k; ++j) {
-        SearchHit h;
-        h.id = list[j].id;
-        h.score = list[j].score;
-        h.rank = static_cast<uint32_t>(j + 1);
-        StageResult stage{true, list[j].score, static_cast<uint32_t>(j + 1)};
-        (r == Retriever::kBm25 ? h.bm25 : h.vector) = stage;
-        h.fused = stage;
-        hits.push_back(std::move(h));
-      }
-    }
+    HYMIR_ASSIGN_OR_RETURN(out[i], HitsFromCandidates(queries[i], (*cands)[i]));
   }
   return out;
 }

@@ -394,8 +394,9 @@ TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
   EXPECT_NE(bad.err.find("bad.model"), std::string::npos) << bad.err;
 }
 
-// hymir-mpi under mpirun: a 2-shard index of the sample answers the judged
-// queries with the single index's BM25 ranking, scores included.
+// hymir-mpi under mpirun: a 2-shard index of the sample (with one LSA model
+// for both shards) answers the judged queries as one index does, BM25 and
+// hybrid, scores included.
 TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
 #ifndef HYMIR_MPIEXEC
   GTEST_SKIP() << "built without MPI (HYMIR_WITH_MPI=OFF)";
@@ -404,19 +405,15 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
   const std::string mpirun =
       std::string(HYMIR_MPIEXEC) + " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none";
   const std::string mpi = mpirun + " -np 2 " + testing::BinDir() + "/hymir-mpi ";
-  Ran ix = Shell(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded"));
+  Ran ix = Shell(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded") +
+                 " --embed lsa:32");
   ASSERT_EQ(ix.exit_code, 0) << ix.err;
   EXPECT_NE(ix.out.find("indexed 1033 docs into 2 shards"), std::string::npos) << ix.out;
   EXPECT_NE(ix.out.find("live documents 1033"), std::string::npos) << ix.out;
-  Ran sr = Shell(mpi + "search --index " + tmp.Sub("sharded") + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                 Sample("qrels/test.tsv") + " --run " + tmp.Sub("mpi.trec") + " --k 50");
-  ASSERT_EQ(sr.exit_code, 0) << sr.err;
-  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single")).exit_code, 0);
-  ASSERT_EQ(Hymir("search --index " + tmp.Sub("single") + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                  Sample("qrels/test.tsv") + " --run " + tmp.Sub("single.trec") + " --k 50")
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single") + " --embed lsa:32")
                 .exit_code,
             0);
-  // (qid, doc) -> score of each run.
+  // (qid, doc) -> score of a run.
   auto scores = [](const std::string& text) {
     std::map<std::pair<std::string, std::string>, double> m;
     std::istringstream lines(text);
@@ -426,15 +423,25 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
     while (lines >> qid >> q0 >> doc >> rank >> score >> tag) m[{qid, doc}] = score;
     return m;
   };
-  const auto sharded = scores(Slurp(tmp.Sub("mpi.trec"))), single = scores(Slurp(tmp.Sub("single.trec")));
-  EXPECT_GT(single.size(), 30u * 40u);
-  ASSERT_EQ(sharded.size(), single.size());
-  size_t differ = 0;
-  for (const auto& [key, score] : single) {
-    auto it = sharded.find(key);
-    if (it == sharded.end() || std::abs(it->second - score) > 1e-9) ++differ;
+  // BM25 with global statistics: the single index's scores; hybrid (the
+  // default with the shared LSA model): the same up to the embedder's
+  // floating-point rounding.
+  for (const auto& [retriever, tolerance] : {std::pair<std::string, double>{"bm25", 1e-9}, {"hybrid", 1e-5}}) {
+    const std::string args = " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+                             " --k 50 --retriever " + retriever + " --run ";
+    Ran sr = Shell(mpi + "search --index " + tmp.Sub("sharded") + args + tmp.Sub("mpi.trec"));
+    ASSERT_EQ(sr.exit_code, 0) << sr.err;
+    ASSERT_EQ(Hymir("search --index " + tmp.Sub("single") + args + tmp.Sub("single.trec")).exit_code, 0);
+    const auto sharded = scores(Slurp(tmp.Sub("mpi.trec"))), single = scores(Slurp(tmp.Sub("single.trec")));
+    EXPECT_GT(single.size(), 30u * 40u) << retriever;
+    ASSERT_EQ(sharded.size(), single.size()) << retriever;
+    size_t differ = 0;
+    for (const auto& [key, score] : single) {
+      auto it = sharded.find(key);
+      if (it == sharded.end() || std::abs(it->second - score) > tolerance) ++differ;
+    }
+    EXPECT_EQ(differ, 0u) << retriever;
   }
-  EXPECT_EQ(differ, 0u);
   // Bad input: the same error, from rank 0 only, and the same exit code.
   Ran wrong = Shell(mpi + "search --index " + tmp.Sub("single") + " --query lens");
   EXPECT_EQ(wrong.exit_code, 2) << wrong.err;

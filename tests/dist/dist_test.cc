@@ -16,6 +16,7 @@
 #include "hymir/dist/sharded_searcher.h"
 #include "hymir/dist/sharded_writer.h"
 #include "hymir/dist/sharding.h"
+#include "hymir/engine.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/searcher.h"
 #include "hymir/ranking/moe_trainer.h"
@@ -70,25 +71,40 @@ std::vector<Document> Corpus(size_t n) {
     for (int k = 0; k < l; ++k) d.text += vocab[word(rng)] + " ";
     d.text += "uniq" + std::to_string(i);
     d.domain = std::string(1, static_cast<char>('a' + i % 3));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (int k = 0; k < 8; ++k) d.vectors["img"].push_back(normal(rng));
     docs.push_back(std::move(d));
   }
   return docs;
 }
 
-std::vector<index::TextQuery> Queries() {
+// BM25, vector and hybrid queries (with a raw query vector), with fields,
+// filters, paging and weighted expansions.
+std::vector<HybridQuery> Queries() {
   std::mt19937 rng(11);
-  std::uniform_int_distribution<int> w(0, 120), len(1, 4), kind(0, 4);
-  std::vector<index::TextQuery> out;
-  for (int i = 0; i < 40; ++i) {
-    index::TextQuery q;
+  std::uniform_int_distribution<int> w(0, 120), len(1, 4), kind(0, 4), retriever(0, 2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<HybridQuery> out;
+  for (int i = 0; i < 60; ++i) {
+    HybridQuery q;
     const int l = len(rng);
     for (int k = 0; k < l; ++k) q.text += "w" + std::to_string(w(rng)) + " ";
     q.k = 10;
+    q.bm25_depth = 50;
+    q.vector_depth = 30;
+    q.vector_field = "img";
+    switch (retriever(rng)) {
+      case 0: q.retriever = Retriever::kBm25; break;
+      case 1: q.retriever = Retriever::kVector; break;
+      default: q.retriever = Retriever::kHybrid; break;
+    }
+    if (q.retriever != Retriever::kBm25)
+      for (int k = 0; k < 8; ++k) q.vector.push_back(normal(rng));
     switch (kind(rng)) {
-      case 1: q.fields = {{"title", 2.0}, {"text", 1.0}}; break;
+      case 1: q.bm25.fields = {{"title", 2.0}, {"text", 1.0}}; break;
       case 2: q.filters = {{"domain", {"b"}}}; break;
       case 3: q.offset = 5; break;
-      case 4: q.expansions = {{"w3 w4", 0.3}}; break;
+      case 4: q.bm25.expansions = {{"w3 w4", 0.3}}; break;
       default: break;
     }
     out.push_back(std::move(q));
@@ -96,10 +112,19 @@ std::vector<index::TextQuery> Queries() {
   return out;
 }
 
+index::VectorFieldSpec ImageField() {
+  index::VectorFieldSpec f;
+  f.name = "img";
+  f.dimension = 8;
+  return f;
+}
+
 // Builds the sharded index (rank r feeds documents i % size == r, so most
 // changes travel to their owner) and, on the root, one index of everything.
 void Build(const SharedDir& dir, const std::vector<Document>& docs) {
-  auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"));
+  ShardedWriterOptions options;
+  options.vector_fields = {ImageField()};
+  auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"), options);
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   for (size_t i = g_cluster->rank(); i < docs.size(); i += g_cluster->size()) {
     EXPECT_OK((*writer)->Upsert(docs[i]));
@@ -109,7 +134,9 @@ void Build(const SharedDir& dir, const std::vector<Document>& docs) {
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, docs.size());
   if (g_cluster->is_root()) {
-    auto single = index::IndexWriter::Open(dir.Sub("single"));
+    index::IndexWriterOptions single_options;
+    single_options.vector_fields = {ImageField()};
+    auto single = index::IndexWriter::Open(dir.Sub("single"), single_options);
     ASSERT_TRUE(single.ok());
     for (const auto& d : docs) {
       EXPECT_OK((*single)->Upsert(d));
@@ -175,9 +202,10 @@ TEST(ShardedSearchTest, GlobalStatisticsGiveTheSingleIndexRanking) {
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 400u);
   // Every shard holds exactly the documents placed on it.
-  EXPECT_GT((*searcher)->local().NumDocs(), 0u);
+  const index::Searcher& shard = (*searcher)->local().searcher();
+  EXPECT_GT(shard.NumDocs(), 0u);
   for (const auto& d : docs) {
-    const bool here = (*searcher)->local().GetDocument(d.id).ok();
+    const bool here = shard.GetDocument(d.id).ok();
     EXPECT_EQ(here, ShardOf(d.id, g_cluster->size()) == g_cluster->rank()) << d.id;
   }
 
@@ -190,57 +218,65 @@ TEST(ShardedSearchTest, GlobalStatisticsGiveTheSingleIndexRanking) {
     EXPECT_TRUE(results->empty());
     return;
   }
-  auto single = index::Searcher::Open(dir.Sub("single"));
+  auto single = Engine::Open(dir.Sub("single"));
   ASSERT_TRUE(single.ok());
   // The summed statistics are the single index's.
-  auto all = (*single)->Statistics();
+  auto all = (*single)->searcher().Statistics();
   for (auto f : GlobalStatistics::Fields()) {
     EXPECT_EQ(global->DocCount(f), all->DocCount(f)) << f;
     EXPECT_EQ(global->SumTotalTermFreq(f), all->SumTotalTermFreq(f)) << f;
     EXPECT_EQ(global->DocFreq(f, "w7"), all->DocFreq(f, "w7")) << f;
   }
   size_t compared = 0;
+  std::map<Retriever, size_t> kinds;
   for (size_t qi = 0; qi < queries.size(); ++qi) {
-    auto expected = (*single)->Search(queries[qi]);
-    ASSERT_TRUE(expected.ok());
-    const auto& got = (*results)[qi];
-    index::TextQuery whole = queries[qi];  // the ranking from the top, one past the page
-    whole.k = whole.offset + whole.k + 1;
+    const HybridQuery& q = queries[qi];
+    const std::string what = std::string(RetrieverName(q.retriever)) + " \"" + q.text + "\"";
+    auto expected = (*single)->Search(q);
+    ASSERT_TRUE(expected.ok()) << what;
+    HybridQuery whole = q;  // the ranking from the top, one past the page
+    whole.k = q.offset + q.k + 1;
     whole.offset = 0;
     auto prefix = (*single)->Search(whole);
     ASSERT_TRUE(prefix.ok());
-    ASSERT_EQ(got.size(), expected->size()) << queries[qi].text;
+    const auto& got = (*results)[qi];
+    ASSERT_EQ(got.size(), expected->size()) << what;
+    ++kinds[q.retriever];
     for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_NEAR(got[i].score, (*expected)[i].score, 1e-9 * std::max(1.0, std::abs(got[i].score)))
-          << queries[qi].text << " at " << i;
-      EXPECT_EQ(got[i].rank, (*expected)[i].rank);
-      // Ids agree wherever no other document has the same score (also
-      // across the page's edges).
+      const SearchHit& e = (*expected)[i];
+      EXPECT_NEAR(got[i].score, e.score, 1e-9 * std::max(1.0, std::abs(e.score))) << what << " at " << i;
+      EXPECT_EQ(got[i].rank, e.rank);
+      // Ids and stages agree wherever no other document has the same score
+      // (also across the page's edges).
       size_t same = 0;
       for (const auto& h : *prefix) same += std::abs(h.score - got[i].score) < 1e-9;
-      const bool tied = same > 1;
-      if (!tied) {
-        EXPECT_EQ(got[i].id, (*expected)[i].id) << queries[qi].text << " at " << i;
-        ++compared;
-      }
+      if (same > 1) continue;
+      EXPECT_EQ(got[i].id, e.id) << what << " at " << i;
+      EXPECT_EQ(got[i].bm25.present, e.bm25.present) << what << " at " << i;
+      EXPECT_EQ(got[i].bm25.rank, e.bm25.rank) << what << " at " << i;
+      EXPECT_EQ(got[i].vector.present, e.vector.present) << what << " at " << i;
+      EXPECT_EQ(got[i].vector.rank, e.vector.rank) << what << " at " << i;
+      EXPECT_NEAR(got[i].vector.score, e.vector.score, 1e-6) << what << " at " << i;
+      ++compared;
     }
   }
-  EXPECT_GT(compared, 200u);
+  EXPECT_GT(compared, 300u);
+  EXPECT_GT(kinds[Retriever::kBm25], 5u);
+  EXPECT_GT(kinds[Retriever::kVector], 5u);
+  EXPECT_GT(kinds[Retriever::kHybrid], 5u);
   EXPECT_EQ(global->misses(), 0u);
   // Without the global statistics a shard scores differently: the sums matter.
   if (g_cluster->size() > 1) {
     index::TextQuery q;
     q.text = "w1 w2 w30";
     q.k = 5;
-    auto local_hits = (*searcher)->local().Search(q);
-    auto one = (*single)->Search(q);
-    ASSERT_TRUE(local_hits.ok() && one.ok());
-    std::map<std::string, double> single_scores;
-    index::TextQuery everything;
-    everything.text = q.text;
+    auto local_hits = shard.Search(q);
+    ASSERT_TRUE(local_hits.ok());
+    index::TextQuery everything = q;
     everything.k = 400;
-    auto every_hit = (*single)->Search(everything);
+    auto every_hit = (*single)->searcher().Search(everything);
     ASSERT_TRUE(every_hit.ok());
+    std::map<std::string, double> single_scores;
     for (const auto& h : *every_hit) single_scores[h.id] = h.score;
     bool differs = false;
     for (const auto& h : *local_hits) differs |= std::abs(single_scores[h.id] - h.score) > 1e-6;
@@ -272,10 +308,11 @@ TEST(ShardedSearchTest, UpsertsAndDeletesReachTheirOwners) {
   }
   auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
   ASSERT_TRUE(searcher.ok());
-  std::vector<index::TextQuery> qs(3);
+  std::vector<HybridQuery> qs(3);
   qs[0].text = "zebra";
   qs[1].text = "uniq5";
   qs[2].text = "uniq7";
+  for (auto& q : qs) q.retriever = Retriever::kBm25;
   auto r = (*searcher)->SearchBatch(qs);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   if (g_cluster->is_root()) {
@@ -297,12 +334,38 @@ TEST(ShardedSearchTest, ErrorsAreTheSameOnEveryRank) {
   // An unknown filter field fails the batch on every rank.
   auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
   ASSERT_TRUE(searcher.ok());
-  std::vector<index::TextQuery> bad(1);
+  std::vector<HybridQuery> bad(1);
   bad[0].text = "w1";
+  bad[0].retriever = Retriever::kBm25;
   bad[0].filters = {{"bogus", {"x"}}};
   auto r = (*searcher)->SearchBatch(bad);
   EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("bogus"), std::string::npos);
+  // A document with a wrong vector dimension, sent by the root to its owner:
+  // the commit fails on every rank, naming it, and no shard keeps the batch.
+  {
+    auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"));
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    if (g_cluster->is_root()) {
+      for (int i = 0; i < 8; ++i) {
+        Document good;
+        good.id = "fresh" + std::to_string(i);
+        good.text = "w1";
+        EXPECT_OK((*writer)->Upsert(good));
+      }
+      Document wrong;
+      wrong.id = "wrong-dim";
+      wrong.text = "w1";
+      wrong.vectors["img"] = {1.0f, 2.0f, 3.0f};
+      (void)(*writer)->Upsert(wrong);  // fails here when the root owns it, else at its owner in Commit()
+    }
+    Status commit = (*writer)->Commit();
+    EXPECT_FALSE(commit.ok());
+    EXPECT_NE(commit.message().find("wrong-dim"), std::string::npos) << commit.ToString();
+    auto n = (*writer)->NumDocs();
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 30u);
+  }
   // A writer on a plain index, and a layout for another job size.
   auto plain = ShardedWriter::Open(*g_cluster, dir.Sub("single"));
   EXPECT_TRUE(plain.status().IsInvalidArgument()) << plain.status().ToString();

@@ -1,9 +1,11 @@
 // ShardedWriter: builds and updates a sharded index with one MPI rank per
-// shard. Every rank may feed any documents: Upsert() and Delete() keep a
-// change for this rank's shard and queue the others for their owners;
-// Commit() (collective) sends the queues to their ranks, applies them and
-// commits every shard, and fails on every rank when it fails on one (the
-// shards that did commit keep their commit; a rank that failed rolls back).
+// shard. Every rank may feed any documents: Upsert() and Delete() apply a
+// change to this rank's shard and queue the others for their owners;
+// Commit() (collective) sends the queues to their ranks and applies them,
+// then commits every shard. A change that failed (at once, on its own shard,
+// or at its owner during the exchange) fails that Commit() on every rank,
+// and every shard then drops the whole batch since the last commit. Only a
+// failure of the final commit step itself can leave some shards committed.
 //
 // Typical use, every rank reading the same corpus file: rank r upserts the
 // lines i with i % size == r (each line is parsed once in the job) and all
@@ -31,6 +33,11 @@ struct ShardedWriterOptions {
   // recorded one, anything else must equal it. Default: nullopt (english).
   std::optional<index::AnalyzerKind> analyzer;
   double ram_buffer_mb = 128.0;  // per shard
+  // Vector fields of a new sharded index (every shard gets them); for an
+  // existing one, empty means "as recorded". A field with the built-in
+  // embedder needs its model in every shard before Open() (see
+  // hymir-mpi index --embed). Default: none.
+  std::vector<index::VectorFieldSpec> vector_fields;
 };
 
 class ShardedWriter {
@@ -38,13 +45,15 @@ class ShardedWriter {
   // Collective. Opens (or creates) the sharded index at `dir` with one shard
   // per rank. InvalidArgument on every rank when an existing index has
   // another shard count than the job's size (resharding is not supported)
-  // or another analyzer. Vector fields are not supported in sharded indexes.
+  // or another analyzer.
   static Result<std::unique_ptr<ShardedWriter>> Open(const Cluster& cluster, const std::string& dir,
                                                      const ShardedWriterOptions& options = {});
   ~ShardedWriter();
 
-  // Local: the change goes to this rank's shard or to its owner's queue.
-  // InvalidArgument for an empty id or a document carrying vectors.
+  // Local: the change goes to this rank's shard (its error returned at once,
+  // and the next Commit() fails) or to its owner's queue.
+  // InvalidArgument for an empty id; a document's vectors are checked by
+  // the owning shard (a wrong dimension fails the Commit() on every rank).
   Status Upsert(const Document& doc);
   Status Delete(std::string_view id);
   // Collective: exchange, apply and commit (see above).
@@ -63,7 +72,9 @@ class ShardedWriter {
   const Cluster& cluster_;
   ShardLayout layout_;
   std::unique_ptr<index::IndexWriter> local_;
+  Status Remember(Status s);  // a failed local change fails the next Commit()
   std::vector<std::string> outgoing_;  // per rank: serialised changes
+  Status failed_;
   uint64_t queued_ = 0;
 };
 
