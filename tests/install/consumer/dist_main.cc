@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   }
   auto searcher = hymir::dist::ShardedSearcher::Open(**cluster, argv[1]);
   if (!searcher.ok()) return std::fprintf(stderr, "%s\n", searcher.status().ToString().c_str()), 1;
-  hymir::index::TextQuery q;
+  hymir::HybridQuery q;
   q.text = "vectors";
   auto hits = (*searcher)->SearchBatch({q});
   if (!hits.ok() || hits->size() != 1 || (*hits)[0].size() != 1 || (*hits)[0][0].id != "a") return 1;
