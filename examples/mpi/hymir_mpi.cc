@@ -82,6 +82,11 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     if (!f.ok()) return Finish(cluster, "index", f.status(), true);
     options.vector_fields.push_back(*f);
   }
+  // A plain index is refused before anything is written into it.
+  Status plain = std::filesystem::exists(std::filesystem::path(flags.index) / "hymir.json")
+                     ? Status::InvalidArgument(flags.index + " is a single (unsharded) hymir index")
+                     : Status::OK();
+  if (Status s = cluster.Agree(plain); !s.ok()) return Finish(cluster, "index", s);
   if (!flags.embed.embed.empty()) {
     // One LSA model for every shard, trained by rank 0 on the whole corpus
     // (as `hymir index --embed` trains it), so that query and document
