@@ -61,6 +61,9 @@ CONFIGS=(
   "sentence features|$def --sentence-features"
   "LambdaRank at cutoff 10|$def --lambda-cutoff 10"
   "LambdaRank at cutoff 20|$def --lambda-cutoff 20"
+  "re-rank depth 30|$def --depth 30"
+  "re-rank depth 50|$def --depth 50"
+  "re-rank depth 200|$def --depth 200"
 )
 printf "%-40s %8s %8s  %s\n" config macro micro "hybrid macro/micro"
 for c in "${CONFIGS[@]}"; do
