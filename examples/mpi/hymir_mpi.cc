@@ -21,6 +21,7 @@
 #include <hymir/dist/sharded_writer.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
+#include <hymir/knowledge.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
@@ -31,6 +32,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "examples/common/app.h"
 #include "examples/common/embed.h"
@@ -60,7 +62,47 @@ struct SearchFlags {
   std::string retriever = "auto";
   double alpha = -1;  // convex fusion's BM25 weight; < 0: the index's default
   size_t bm25_depth = 1000, vector_depth = 100;
+  std::string kg;  // knowledge graph for query expansion (read by rank 0)
+  bool no_expand = false;
 };
+
+// KG expansion of a batch: rank 0 expands every query (the KG is a RocksDB
+// directory one process opens) and sends the expansion terms to the others,
+// so that every rank searches the same queries.
+Status ShareExpansions(const dist::Cluster& cluster, const KnowledgeContext* kg, std::vector<HybridQuery>& batch) {
+  std::string packed;
+  Status s;
+  if (cluster.is_root()) {
+    std::ostringstream out;
+    out.precision(17);
+    for (HybridQuery& q : batch) {
+      auto added = kg->ExpandQuery(&q);
+      if (!added.ok()) {
+        s = added.status().WithContext("query " + q.id);
+        break;
+      }
+      out << q.bm25.expansions.size() << '\n';
+      for (const auto& e : q.bm25.expansions) out << e.weight << ' ' << e.text.size() << ' ' << e.text << '\n';
+    }
+    packed = out.str();
+  }
+  HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
+  HYMIR_RETURN_IF_ERROR(cluster.Broadcast(packed));
+  if (cluster.is_root()) return Status::OK();
+  std::istringstream in(packed);
+  for (HybridQuery& q : batch) {
+    size_t n = 0;
+    if (!(in >> n)) return Status::Internal("damaged expansion message");
+    q.bm25.expansions.resize(n);
+    for (auto& e : q.bm25.expansions) {
+      size_t len = 0;
+      if (!(in >> e.weight >> len) || in.get() != ' ') return Status::Internal("damaged expansion message");
+      e.text.resize(len);
+      if (!in.read(e.text.data(), static_cast<std::streamsize>(len))) return Status::Internal("damaged expansion message");
+    }
+  }
+  return Status::OK();
+}
 
 // The exit code every rank returns for an agreed status (printed by the root).
 int Finish(const dist::Cluster& cluster, const char* cmd, const Status& agreed, bool usage = false) {
@@ -184,12 +226,27 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     fusion.alpha = flags.alpha;
     base.fusion = fusion;
   }
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty() && !flags.no_expand) {
+    Status opened;
+    if (cluster.is_root()) {
+      auto k = KnowledgeContext::Open(flags.kg, (*searcher)->layout().analyzer);
+      if (k.ok()) kg = std::move(k).value();
+      opened = k.status();
+    }
+    if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
+  }
+  auto expand = [&](std::vector<HybridQuery>& batch) {
+    return flags.kg.empty() || flags.no_expand ? Status::OK() : ShareExpansions(cluster, kg.get(), batch);
+  };
 
   if (!flags.query.empty()) {
-    HybridQuery q = base;
-    q.text = flags.query;
-    q.k = flags.k ? flags.k : 10;
-    auto hits = (*searcher)->SearchBatch({q});
+    std::vector<HybridQuery> one(1, base);
+    one[0].text = flags.query;
+    one[0].k = flags.k ? flags.k : 10;
+    if (Status s = expand(one); !s.ok()) return Finish(cluster, "search", s);
+    const HybridQuery& q = one[0];
+    auto hits = (*searcher)->SearchBatch(one);
     if (!hits.ok()) return Finish(cluster, "search", hits.status(), hits.status().IsInvalidArgument());
     if (cluster.is_root()) {
       auto stage = [](const StageResult& st) {
@@ -226,6 +283,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   size_t done = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
+    HYMIR_RETURN_IF_ERROR(expand(batch));
     HYMIR_ASSIGN_OR_RETURN(auto hits, (*searcher)->SearchBatch(batch));
     Status written;
     if (cluster.is_root()) {
@@ -394,6 +452,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   search_cmd->add_option("--bm25-depth", sf.bm25_depth, "BM25 candidates fused (default 1000)");
   search_cmd->add_option("--vector-depth", sf.vector_depth, "Vector candidates fused (default 100)");
+  search_cmd->add_option("--kg", sf.kg, "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
+      ->check(CLI::ExistingDirectory);
+  search_cmd->add_flag("--no-expand", sf.no_expand, "With --kg: no query expansion");
   search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
   TrainFlags tf;
   CLI::App* train_cmd =

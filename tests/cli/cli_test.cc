@@ -442,6 +442,31 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
     }
     EXPECT_EQ(differ, 0u) << retriever;
   }
+  // KG expansion (rank 0 expands, every rank searches the expanded queries):
+  // the single index's BM25 scores with the same KG, and not the unexpanded ones.
+  testing::WriteText(tmp.Sub("kg.tsv"),
+                     "ex:heart\thymir:alias\theart\nex:heart\thymir:alias\tcardiac\n"
+                     "ex:lens\thymir:alias\tlens\nex:lens\thymir:alias\tcrystalline\n"
+                     "ex:cancer\thymir:alias\tcancer\nex:cancer\thymir:alias\tneoplasm\n");
+  ASSERT_EQ(Hymir("kg load --kg " + tmp.Sub("kg") + " --tsv " + tmp.Sub("kg.tsv")).exit_code, 0);
+  const std::string kg_args = " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+                              " --k 50 --retriever bm25 --kg " + tmp.Sub("kg") + " --run ";
+  Ran kg_sharded = Shell(mpi + "search --index " + tmp.Sub("sharded") + kg_args + tmp.Sub("mpi_kg.trec"));
+  ASSERT_EQ(kg_sharded.exit_code, 0) << kg_sharded.err;
+  ASSERT_EQ(Hymir("search --index " + tmp.Sub("single") + kg_args + tmp.Sub("single_kg.trec")).exit_code, 0);
+  const auto expanded = scores(Slurp(tmp.Sub("mpi_kg.trec"))), expected = scores(Slurp(tmp.Sub("single_kg.trec")));
+  ASSERT_EQ(expanded.size(), expected.size());
+  size_t kg_differ = 0;
+  for (const auto& [key, score] : expected) {
+    auto it = expanded.find(key);
+    if (it == expanded.end() || std::abs(it->second - score) > 1e-9) ++kg_differ;
+  }
+  EXPECT_EQ(kg_differ, 0u);
+  Ran plain_bm25 = Shell(mpi + "search --index " + tmp.Sub("sharded") + kg_args + tmp.Sub("mpi_plain.trec") +
+                         " --no-expand");
+  ASSERT_EQ(plain_bm25.exit_code, 0) << plain_bm25.err;
+  EXPECT_NE(scores(Slurp(tmp.Sub("mpi_plain.trec"))), expanded) << "the KG added no term to any judged query";
+
   // Bad input: the same error, from rank 0 only, and the same exit code.
   Ran wrong = Shell(mpi + "search --index " + tmp.Sub("single") + " --query lens");
   EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
