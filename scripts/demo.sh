@@ -6,7 +6,8 @@
 # WordNet into the knowledge graph and show KG query expansion, then train the
 # MoE re-ranker on half of the judged queries and run the other half through
 # the whole pipeline (retrieve, fuse, re-rank; experts and features explained),
-# and ask the HTTP service one question.
+# search the collection split over two MPI ranks, and ask the HTTP service
+# one question.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 hymir=$here/build/bin/hymir
@@ -72,6 +73,20 @@ for r in hybrid moe; do
   "$hymir" eval --qrels "$work/heldout.tsv" --run "$work/heldout.$r.trec" |
     awk '$2=="all" && ($1=="ndcg_cut_10" || $1=="recall_100" || $1=="map") {printf "%s %s  ", $1, $3} END {print ""}'
 done
+
+# Sharded: the same collection in two shards (two MPI ranks), BM25 with
+# global statistics and hybrid with one shared LSA model.
+if command -v mpirun >/dev/null && [ -x "$here/build/bin/hymir-mpi" ]; then
+  mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np 2)
+  q="crystalline lens in vertebrates"
+  echo
+  echo "== hymir-mpi: the sample in 2 shards (mpirun -np 2), hybrid, \"$q\"; then one index, for comparison"
+  rm -rf "$work/sharded"
+  "${mpirun[@]}" "$here/build/bin/hymir-mpi" index --corpus "$sample/corpus.jsonl" --index "$work/sharded" \
+    --embed lsa:128 2>/dev/null
+  "${mpirun[@]}" "$here/build/bin/hymir-mpi" search --index "$work/sharded" --query "$q" --k 3 2>/dev/null
+  "$hymir" search --index "$index" --query "$q" --k 3
+fi
 
 # The HTTP service: started on a free port, asked one question over a plain
 # socket (bash's /dev/tcp), stopped with SIGTERM.
