@@ -22,6 +22,7 @@
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
+#include <hymir/reranker.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
@@ -64,6 +65,8 @@ struct SearchFlags {
   size_t bm25_depth = 1000, vector_depth = 100;
   std::string kg;  // knowledge graph for query expansion (read by rank 0)
   bool no_expand = false;
+  std::string rerank;  // MoE model, applied on rank 0
+  size_t rerank_depth = 100;
 };
 
 // KG expansion of a batch: rank 0 expands every query (the KG is a RocksDB
@@ -227,7 +230,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     base.fusion = fusion;
   }
   std::unique_ptr<KnowledgeContext> kg;
-  if (!flags.kg.empty() && !flags.no_expand) {
+  if (!flags.kg.empty()) {
     Status opened;
     if (cluster.is_root()) {
       auto k = KnowledgeContext::Open(flags.kg, (*searcher)->layout().analyzer);
@@ -239,6 +242,26 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   auto expand = [&](std::vector<HybridQuery>& batch) {
     return flags.kg.empty() || flags.no_expand ? Status::OK() : ShareExpansions(cluster, kg.get(), batch);
   };
+  // The re-ranker lives on rank 0, over its shard's engine.
+  std::unique_ptr<Reranker> reranker;
+  if (!flags.rerank.empty()) {
+    Status opened;
+    if (cluster.is_root()) {
+      auto r = Reranker::Open((*searcher)->local(), flags.rerank, kg.get());
+      if (r.ok()) reranker = std::move(r).value();
+      opened = r.status();
+    }
+    if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
+  }
+  RerankOptions rerank_options;
+  rerank_options.depth = flags.rerank_depth;
+  auto search = [&](const std::vector<HybridQuery>& batch) -> Result<std::vector<std::vector<SearchHit>>> {
+    if (flags.rerank.empty()) return (*searcher)->SearchBatch(batch);
+    HYMIR_ASSIGN_OR_RETURN(auto results, (*searcher)->SearchAndRerank(batch, reranker.get(), rerank_options));
+    std::vector<std::vector<SearchHit>> hits;
+    for (auto& r : results) hits.push_back(std::move(r.hits));
+    return hits;
+  };
 
   if (!flags.query.empty()) {
     std::vector<HybridQuery> one(1, base);
@@ -246,15 +269,16 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     one[0].k = flags.k ? flags.k : 10;
     if (Status s = expand(one); !s.ok()) return Finish(cluster, "search", s);
     const HybridQuery& q = one[0];
-    auto hits = (*searcher)->SearchBatch(one);
+    auto hits = search(one);
     if (!hits.ok()) return Finish(cluster, "search", hits.status(), hits.status().IsInvalidArgument());
     if (cluster.is_root()) {
       auto stage = [](const StageResult& st) {
         return st.present ? std::to_string(st.score).substr(0, 8) + "@" + std::to_string(st.rank) : std::string("-");
       };
       for (const auto& h : (*hits)[0])
-        std::printf("%4u  %9.4f  %-16s bm25=%-16s vector=%s\n", h.rank, h.score, h.id.c_str(), stage(h.bm25).c_str(),
-                    stage(h.vector).c_str());
+        std::printf("%4u  %9.4f  %-16s bm25=%-16s vector=%-16s%s%s\n", h.rank, h.score, h.id.c_str(),
+                    stage(h.bm25).c_str(), stage(h.vector).c_str(), reranker ? " rerank=" : "",
+                    reranker ? stage(h.rerank).c_str() : "");
       if ((*hits)[0].empty()) std::printf("(no hits)\n");
       std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName((*searcher)->local().ResolveRetriever(q)),
                    cluster.size());
@@ -284,7 +308,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
     HYMIR_RETURN_IF_ERROR(expand(batch));
-    HYMIR_ASSIGN_OR_RETURN(auto hits, (*searcher)->SearchBatch(batch));
+    HYMIR_ASSIGN_OR_RETURN(auto hits, search(batch));
     Status written;
     if (cluster.is_root()) {
       for (size_t i = 0; i < batch.size() && written.ok(); ++i) {
@@ -455,6 +479,11 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--kg", sf.kg, "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
       ->check(CLI::ExistingDirectory);
   search_cmd->add_flag("--no-expand", sf.no_expand, "With --kg: no query expansion");
+  search_cmd->add_option("--rerank", sf.rerank, "Re-rank with this MoE model on rank 0 (documents and statistics "
+                                                "gathered from the shards)")
+      ->check(CLI::ExistingFile);
+  search_cmd->add_option("--rerank-depth", sf.rerank_depth, "Candidates re-ranked per query (default 100)")
+      ->check(CLI::Range(1, 100000));
   search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
   TrainFlags tf;
   CLI::App* train_cmd =

@@ -28,11 +28,14 @@
 #ifndef HYMIR_FEATURES_H_
 #define HYMIR_FEATURES_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "hymir/document.h"
 #include "hymir/engine.h"
+#include "hymir/index/collection_statistics.h"
 #include "hymir/ranking/qrels.h"
 #include "hymir/ranking/ranking_data.h"
 #include "hymir/result.h"
@@ -64,6 +67,20 @@ struct FeatureConfig {
   bool sentence_features = false;
 };
 
+// Where Extract() reads documents and collection statistics when they are
+// not the engine's own: a sharded index (hymir::dist) gathers the candidates'
+// documents from their shards and sums the statistics over the shards. An
+// empty member falls back to the engine. Documents from here are not cached.
+struct ExtractSources {
+  // Used for every BM25 idf and average length, and the feedback terms'
+  // document frequencies.
+  const index::CollectionStatistics* statistics = nullptr;
+  // The stored document with `id` (NotFound when absent).
+  std::function<Result<Document>(const std::string& id)> document;
+  // Its vector in the extractor's vector field (NotFound: re-embedded).
+  std::function<Result<std::vector<float>>(const std::string& id)> vector;
+};
+
 class FeatureExtractor {
  public:
   // `engine` (and `kg`, when config.kg) must outlive the extractor.
@@ -80,7 +97,9 @@ class FeatureExtractor {
 
   // Features of `hits` (a result of engine.Search for `query`, in rank order).
   // Labels are left empty. NotFound when a hit's document vanished.
-  Result<ranking::QueryGroup> Extract(const HybridQuery& query, const std::vector<SearchHit>& hits) const;
+  // `sources` (optional) supplies documents and statistics from elsewhere.
+  Result<ranking::QueryGroup> Extract(const HybridQuery& query, const std::vector<SearchHit>& hits,
+                                      const ExtractSources* sources = nullptr) const;
 
   // Extract() for many queries on `threads` threads (0 = hardware concurrency).
   Result<std::vector<ranking::QueryGroup>> ExtractBatch(const std::vector<HybridQuery>& queries,

@@ -56,14 +56,18 @@ class Reranker {
   // document id `doc_id` in `result` (which must have keep_features).
   Result<ranking::MoeExplanation> Explain(const RerankedResult& result, const std::string& doc_id) const;
 
+  // Re-ranks `hits`, the retrieval result of `query` from its top (offset 0,
+  // at least max(depth, offset + k) hits, as Search() retrieves them), and
+  // returns the page [offset, offset + k). `sources` (optional) supplies the
+  // documents and statistics when they are not the engine's (hymir::dist).
+  Result<RerankedResult> Rerank(const HybridQuery& query, std::vector<SearchHit> hits, const RerankOptions& options,
+                                const ExtractSources* sources = nullptr) const;
+
   const ranking::MoeModel& model() const { return model_; }
   const FeatureExtractor& features() const { return *features_; }
 
  private:
   Reranker(const Engine& engine, ranking::MoeModel model, std::unique_ptr<FeatureExtractor> features);
-  Result<RerankedResult> Finish(const HybridQuery& query, std::vector<SearchHit> hits,
-                                const RerankOptions& options) const;
-
   const Engine& engine_;
   ranking::MoeModel model_;
   std::unique_ptr<FeatureExtractor> features_;

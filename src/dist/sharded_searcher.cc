@@ -3,10 +3,14 @@
 #include "hymir/dist/sharded_searcher.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <set>
 
+#include "hymir/features.h"
 #include "hymir/index/analyzer.h"
 #include "src/core/binary_io.h"
+#include "src/dist/document_codec.h"
 
 namespace hymir::dist {
 namespace {
@@ -40,6 +44,28 @@ bool ReadLists(internal::BinaryReader& r, int shard, std::vector<std::vector<std
   }
   return true;
 }
+
+// Statistics that only note which terms are looked up (every term looks
+// present, so that no lookup is skipped): a dry run of feature extraction
+// with these lists the terms whose global statistics it needs.
+class RecordingStatistics : public index::CollectionStatistics {
+ public:
+  uint64_t DocCount(std::string_view) const override { return 1000000; }
+  uint64_t SumTotalTermFreq(std::string_view) const override { return 1000000; }
+  uint64_t DocFreq(std::string_view, std::string_view term) const override {
+    std::lock_guard<std::mutex> g(mu_);
+    terms_.emplace(term);
+    return 2;
+  }
+  std::set<std::string> Take() {
+    std::lock_guard<std::mutex> g(mu_);
+    return std::move(terms_);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::set<std::string> terms_;
+};
 
 }  // namespace
 
@@ -140,6 +166,111 @@ Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const s
     if (global_lists[0].size() > bm25_depth) global_lists[0].resize(bm25_depth);
     if (global_lists[1].size() > vector_depth) global_lists[1].resize(vector_depth);
     HYMIR_ASSIGN_OR_RETURN(out[qi], local_->HitsFromCandidates(q, global_lists));
+  }
+  return out;
+}
+
+Result<std::vector<RerankedResult>> ShardedSearcher::SearchAndRerank(const std::vector<HybridQuery>& queries,
+                                                                     const Reranker* reranker,
+                                                                     const RerankOptions& options) {
+  HYMIR_RETURN_IF_ERROR(cluster_.Agree(cluster_.is_root() && reranker == nullptr
+                                           ? Status::InvalidArgument("sharded re-ranking needs a re-ranker on rank 0")
+                                           : Status::OK()));
+  // Retrieval from the top, deep enough for the re-ranker and the page.
+  std::vector<HybridQuery> wide = queries;
+  for (auto& q : wide) {
+    q.k = std::max(options.depth, q.offset + q.k);
+    q.offset = 0;
+  }
+  HYMIR_ASSIGN_OR_RETURN(auto hits, SearchBatch(wide));
+
+  // The root names the candidates to re-rank; each rank sends the ones it holds.
+  std::string wanted;
+  if (cluster_.is_root()) {
+    std::set<std::string> ids;
+    for (const auto& list : hits)
+      for (size_t i = 0; i < list.size() && i < options.depth; ++i) ids.insert(list[i].id);
+    internal::BinaryWriter w;
+    w.Strings(std::vector<std::string>(ids.begin(), ids.end()));
+    wanted = std::move(w.out());
+  }
+  HYMIR_RETURN_IF_ERROR(cluster_.Broadcast(wanted));
+  std::vector<std::string> ids;
+  internal::BinaryReader ids_reader(wanted);
+  if (!ids_reader.Strings(&ids)) return Status::Internal("damaged candidate list from rank 0");
+  internal::BinaryWriter docs_out;
+  Status s;
+  for (const auto& id : ids) {
+    if (ShardOf(id, layout_.shards) != cluster_.rank()) continue;
+    auto doc = local_->searcher().GetDocument(id);
+    if (!doc.ok()) {
+      s = doc.status();
+      break;
+    }
+    for (const auto& f : local_->searcher().vector_fields()) {
+      auto v = local_->searcher().GetVector(f.name, id);
+      if (v.ok()) doc->vectors[f.name] = std::move(v).value();
+    }
+    codec::EncodeDocument(docs_out, *doc);
+  }
+  HYMIR_RETURN_IF_ERROR(cluster_.Agree(s));
+  HYMIR_ASSIGN_OR_RETURN(auto parts, cluster_.Gather(docs_out.out()));
+  std::map<std::string, Document> documents;
+  for (size_t r = 0; r < parts.size(); ++r) {
+    internal::BinaryReader reader(parts[r]);
+    while (!reader.AtEnd()) {
+      Document d;
+      if (!codec::DecodeDocument(reader, &d)) return Status::Internal("damaged documents from rank " + std::to_string(r));
+      std::string id = d.id;
+      documents.emplace(std::move(id), std::move(d));
+    }
+  }
+  ExtractSources sources;
+  sources.document = [&documents](const std::string& id) -> Result<Document> {
+    auto it = documents.find(id);
+    if (it == documents.end()) return Status::NotFound("sharded re-ranking: no document \"" + id + "\"");
+    return it->second;
+  };
+  sources.vector = [&documents, this](const std::string& id) -> Result<std::vector<float>> {
+    auto it = documents.find(id);
+    const auto& fields = local_->searcher().vector_fields();
+    for (const auto& f : fields)
+      if (it != documents.end() && !f.embedder.empty() && it->second.vectors.count(f.name))
+        return it->second.vectors.at(f.name);
+    return Status::NotFound("no vector for \"" + id + "\"");
+  };
+
+  // A dry run of the features on the root lists every term whose statistics
+  // they read; the shards sum those.
+  std::string terms_bytes;
+  if (cluster_.is_root()) {
+    RecordingStatistics recorder;
+    sources.statistics = &recorder;
+    for (size_t qi = 0; qi < queries.size() && s.ok(); ++qi) {
+      std::vector<SearchHit> head(hits[qi].begin(), hits[qi].begin() + std::min(options.depth, hits[qi].size()));
+      s = reranker->features().Extract(wide[qi], head, &sources).status();
+    }
+    const std::set<std::string> terms = recorder.Take();
+    internal::BinaryWriter w;
+    w.Strings(std::vector<std::string>(terms.begin(), terms.end()));
+    terms_bytes = std::move(w.out());
+  }
+  HYMIR_RETURN_IF_ERROR(cluster_.Agree(s));
+  HYMIR_RETURN_IF_ERROR(cluster_.Broadcast(terms_bytes));
+  std::vector<std::string> terms;
+  internal::BinaryReader terms_reader(terms_bytes);
+  if (!terms_reader.Strings(&terms)) return Status::Internal("damaged term list from rank 0");
+  auto stats = local_->searcher().Statistics();
+  std::vector<uint64_t> values = GlobalStatistics::ToVector(*stats, terms);
+  HYMIR_RETURN_IF_ERROR(cluster_.SumInPlace(values));
+
+  std::vector<RerankedResult> out;
+  if (!cluster_.is_root()) return out;
+  const GlobalStatistics global = GlobalStatistics::FromVector(terms, values);
+  sources.statistics = &global;
+  for (size_t qi = 0; qi < queries.size(); ++qi) {
+    HYMIR_ASSIGN_OR_RETURN(RerankedResult r, reranker->Rerank(queries[qi], std::move(hits[qi]), options, &sources));
+    out.push_back(std::move(r));
   }
   return out;
 }

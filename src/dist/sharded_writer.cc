@@ -4,30 +4,12 @@
 #include <filesystem>
 
 #include "src/core/binary_io.h"
+#include "src/dist/document_codec.h"
 
 namespace hymir::dist {
 namespace {
 
 constexpr uint32_t kUpsert = 1, kDelete = 2;
-
-void Encode(internal::BinaryWriter& w, const Document& d) {
-  w.U32(kUpsert);
-  w.Str(d.id);
-  w.Str(d.title);
-  w.Str(d.text);
-  w.U32(d.domain ? 1 : 0);
-  if (d.domain) w.Str(*d.domain);
-  w.U32(static_cast<uint32_t>(d.fields.size()));
-  for (const auto& [k, v] : d.fields) {
-    w.Str(k);
-    w.Str(v);
-  }
-  w.U32(static_cast<uint32_t>(d.vectors.size()));
-  for (const auto& [k, v] : d.vectors) {
-    w.Str(k);
-    w.Pods(v);
-  }
-}
 
 // Applies the changes another rank queued for this shard, in their order.
 Status Apply(std::string_view bytes, int from, index::IndexWriter& writer) {
@@ -44,26 +26,7 @@ Status Apply(std::string_view bytes, int from, index::IndexWriter& writer) {
     }
     if (kind != kUpsert) return damaged();
     Document d;
-    uint32_t has_domain = 0, n = 0;
-    if (!r.Str(&d.id) || !r.Str(&d.title) || !r.Str(&d.text) || !r.U32(&has_domain)) return damaged();
-    if (has_domain) {
-      std::string domain;
-      if (!r.Str(&domain)) return damaged();
-      d.domain = std::move(domain);
-    }
-    if (!r.U32(&n)) return damaged();
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string k, v;
-      if (!r.Str(&k) || !r.Str(&v)) return damaged();
-      d.fields.emplace(std::move(k), std::move(v));
-    }
-    if (!r.U32(&n)) return damaged();
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string k;
-      std::vector<float> v;
-      if (!r.Str(&k) || !r.Pods(&v)) return damaged();
-      d.vectors.emplace(std::move(k), std::move(v));
-    }
+    if (!codec::DecodeDocument(r, &d)) return damaged();
     HYMIR_RETURN_IF_ERROR(writer.Upsert(d));
   }
   return Status::OK();
@@ -130,7 +93,8 @@ Status ShardedWriter::Upsert(const Document& doc) {
   const int owner = ShardOf(doc.id, layout_.shards);
   if (owner == cluster_.rank()) return Remember(local_->Upsert(doc));
   internal::BinaryWriter w;
-  Encode(w, doc);
+  w.U32(kUpsert);
+  codec::EncodeDocument(w, doc);
   outgoing_[owner] += w.out();
   ++queued_;
   return Status::OK();

@@ -139,8 +139,12 @@ struct FeatureExtractor::Impl {
                                                     std::list<std::string>::iterator>> cache;
   static constexpr size_t kCacheDocs = 50000;
 
-  Result<std::shared_ptr<const AnalysedDoc>> Doc(const std::string& id) const {
-    {
+  // The analysed document `id`: from the engine (cached), or from
+  // `sources` when it supplies documents (not cached: they are not the
+  // engine's).
+  Result<std::shared_ptr<const AnalysedDoc>> Doc(const std::string& id, const ExtractSources* sources) const {
+    const bool own = sources == nullptr || !sources->document;
+    if (own) {
       std::lock_guard<std::mutex> g(cache_mu);
       auto it = cache.find(id);
       if (it != cache.end()) {
@@ -149,7 +153,7 @@ struct FeatureExtractor::Impl {
       }
     }
     const index::Searcher& s = engine->searcher();
-    HYMIR_ASSIGN_OR_RETURN(Document doc, s.GetDocument(id));
+    HYMIR_ASSIGN_OR_RETURN(Document doc, own ? s.GetDocument(id) : sources->document(id));
     auto a = std::make_shared<AnalysedDoc>();
     a->title = index::Analyze(s.analyzer(), doc.title);
     a->text = index::Analyze(s.analyzer(), doc.text);
@@ -164,7 +168,7 @@ struct FeatureExtractor::Impl {
     }
     if (!vector_field.empty()) {
       // The indexed vector; re-embedding is the fallback (and costs an analysis).
-      auto e = s.GetVector(vector_field, id);
+      auto e = own || !sources->vector ? s.GetVector(vector_field, id) : sources->vector(id);
       if (!e.ok()) e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
       if (e.ok()) a->embedding = std::move(e).value();
     }
@@ -183,6 +187,7 @@ struct FeatureExtractor::Impl {
         a->entities = kg->LinkEntities(doc.title + "\n" + doc.text);
       }
     }
+    if (!own) return std::shared_ptr<const AnalysedDoc>(a);
     std::lock_guard<std::mutex> g(cache_mu);
     auto it = cache.find(id);
     if (it != cache.end()) return it->second.first;
@@ -284,11 +289,13 @@ Result<std::vector<std::string>> FeatureExtractor::DomainsOf(const Engine& engin
   return std::vector<std::string>(domains.begin(), domains.end());
 }
 
-Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
-                                                      const std::vector<SearchHit>& hits) const {
+Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, const std::vector<SearchHit>& hits,
+                                                      const ExtractSources* sources) const {
   const Impl& m = *impl_;
   const index::Searcher& s = m.engine->searcher();
-  auto stats = s.Statistics();
+  auto own_stats = s.Statistics();
+  const index::CollectionStatistics* stats =
+      sources && sources->statistics ? sources->statistics : own_stats.get();
   const index::Bm25Params bm25 = query.bm25.bm25;
   ranking::QueryGroup g;
   g.query_id = query.id;
@@ -329,7 +336,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query,
   std::vector<double> bm25_all(n), dense(n);
   for (size_t i = 0; i < n; ++i) {
     g.doc_ids.push_back(hits[i].id);
-    HYMIR_ASSIGN_OR_RETURN(docs[i], m.Doc(hits[i].id));
+    HYMIR_ASSIGN_OR_RETURN(docs[i], m.Doc(hits[i].id, sources));
   }
   const double total_idf = std::accumulate(idf_all.begin(), idf_all.end(), 0.0);
   for (size_t i = 0; i < n; ++i) {

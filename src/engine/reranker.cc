@@ -43,12 +43,12 @@ HybridQuery Widen(const HybridQuery& q, size_t depth) {
 }
 }  // namespace
 
-Result<RerankedResult> Reranker::Finish(const HybridQuery& query, std::vector<SearchHit> hits,
-                                        const RerankOptions& options) const {
+Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<SearchHit> hits,
+                                        const RerankOptions& options, const ExtractSources* sources) const {
   RerankedResult r;
   const size_t depth = std::min(options.depth, hits.size());
   std::vector<SearchHit> head(hits.begin(), hits.begin() + depth);
-  HYMIR_ASSIGN_OR_RETURN(ranking::QueryGroup group, features_->Extract(query, head));
+  HYMIR_ASSIGN_OR_RETURN(ranking::QueryGroup group, features_->Extract(query, head, sources));
   HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel::Forward f, model_.RunForward(group));
   std::vector<size_t> order(depth);
   std::iota(order.begin(), order.end(), 0);
@@ -80,7 +80,7 @@ Result<RerankedResult> Reranker::Finish(const HybridQuery& query, std::vector<Se
 
 Result<RerankedResult> Reranker::Search(const HybridQuery& query, const RerankOptions& options) const {
   HYMIR_ASSIGN_OR_RETURN(std::vector<SearchHit> hits, engine_.Search(Widen(query, options.depth)));
-  return Finish(query, std::move(hits), options);
+  return Rerank(query, std::move(hits), options);
 }
 
 Result<std::vector<RerankedResult>> Reranker::SearchBatch(const std::vector<HybridQuery>& queries,
@@ -91,7 +91,7 @@ Result<std::vector<RerankedResult>> Reranker::SearchBatch(const std::vector<Hybr
   HYMIR_ASSIGN_OR_RETURN(auto all, engine_.SearchBatch(wide));
   std::vector<RerankedResult> out(queries.size());
   HYMIR_RETURN_IF_ERROR(internal::ParallelFor(queries.size(), threads, [&](size_t i) -> Status {
-    auto r = Finish(queries[i], std::move(all[i]), options);
+    auto r = Rerank(queries[i], std::move(all[i]), options);
     if (!r.ok()) return r.status().WithContext(queries[i].id.empty() ? "query" : "query " + queries[i].id);
     out[i] = std::move(r).value();
     return Status::OK();

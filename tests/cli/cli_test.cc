@@ -442,6 +442,29 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
     }
     EXPECT_EQ(differ, 0u) << retriever;
   }
+  // MoE re-ranking on rank 0 with the shards' documents and summed
+  // statistics: one index's re-ranked scores (to the LSA model's rounding).
+  ASSERT_EQ(Hymir("train --index " + tmp.Sub("single") + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + tmp.Sub("moe.model") + " --experts 4 --epochs 3 --depth 50")
+                .exit_code,
+            0);
+  const std::string rerank_args = " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+                                  " --k 50 --rerank-depth 50 --rerank " + tmp.Sub("moe.model") + " --run ";
+  Ran rr = Shell(mpi + "search --index " + tmp.Sub("sharded") + rerank_args + tmp.Sub("mpi_rr.trec"));
+  ASSERT_EQ(rr.exit_code, 0) << rr.err;
+  ASSERT_EQ(Hymir("search --index " + tmp.Sub("single") + rerank_args + tmp.Sub("single_rr.trec")).exit_code, 0);
+  {
+    const auto sharded = scores(Slurp(tmp.Sub("mpi_rr.trec"))), single = scores(Slurp(tmp.Sub("single_rr.trec")));
+    ASSERT_EQ(sharded.size(), single.size());
+    size_t differ = 0;
+    for (const auto& [key, score] : single) {
+      auto it = sharded.find(key);
+      if (it == sharded.end() || std::abs(it->second - score) > 1e-4) ++differ;
+    }
+    EXPECT_EQ(differ, 0u);
+    EXPECT_NE(sharded, scores(Slurp(tmp.Sub("mpi.trec")))) << "re-ranking changed no score";
+  }
+
   // KG expansion (rank 0 expands, every rank searches the expanded queries):
   // the single index's BM25 scores with the same KG, and not the unexpanded ones.
   testing::WriteText(tmp.Sub("kg.tsv"),

@@ -25,6 +25,7 @@
 #include "hymir/dist/global_statistics.h"
 #include "hymir/dist/sharding.h"
 #include "hymir/engine.h"
+#include "hymir/reranker.h"
 #include "hymir/result.h"
 
 namespace hymir::dist {
@@ -44,6 +45,17 @@ class ShardedSearcher {
   // statistics; fusion defaults to shard 0's default. An error on any rank
   // (e.g. an unknown filter field) is returned on every rank.
   Result<std::vector<std::vector<SearchHit>>> SearchBatch(const std::vector<HybridQuery>& queries);
+
+  // Collective: SearchBatch, then MoE re-ranking on the root with
+  // `reranker` (required on the root, ignored elsewhere; open it on local(),
+  // whose vector fields every shard shares). The ranks send the root the
+  // documents of its top `options.depth` candidates that they hold, and the
+  // statistics of every term the features look up are summed over the
+  // shards (one extra all-reduce), so the features, and so the re-ranked
+  // order, are one index's. On the root: one result per query; elsewhere:
+  // none.
+  Result<std::vector<RerankedResult>> SearchAndRerank(const std::vector<HybridQuery>& queries,
+                                                      const Reranker* reranker, const RerankOptions& options = {});
 
   // Collective: the global statistics of the analysed terms of `queries`.
   Result<GlobalStatistics> Statistics(const std::vector<HybridQuery>& queries);
