@@ -18,6 +18,7 @@
 #include "examples/common/app.h"
 #include "examples/common/filters.h"
 #include "examples/common/hit_json.h"
+#include "examples/common/query_vectors.h"
 
 namespace hymir::cli {
 namespace {
@@ -317,6 +318,7 @@ int RunSearch(const SearchFlags& flags) {
     HybridQuery q = base;
     q.id = rec.id;
     q.text = rec.text;
+    app::SetQueryVector(rec, flags.vector_field, engine, &q);
     q.k = flags.k ? flags.k : 1000;
     if (Status st = expand(&q, nullptr); !st.ok()) return app::Fail("search", st);
     batch.push_back(std::move(q));

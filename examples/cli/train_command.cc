@@ -13,6 +13,7 @@
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
 #include "examples/common/moe_flags.h"
+#include "examples/common/query_vectors.h"
 
 namespace hymir::cli {
 namespace {
@@ -53,6 +54,7 @@ int RunTrain(const TrainFlags& f) {
     HybridQuery q;
     q.id = r.id;
     q.text = r.text;
+    app::SetQueryVector(r, "", engine, &q);
     if (kg && !f.no_expand) {
       auto added = kg->ExpandQuery(&q);
       if (!added.ok()) return app::Fail("train", added.status());

@@ -39,6 +39,7 @@
 #include "examples/common/embed.h"
 #include "examples/common/filters.h"
 #include "examples/common/moe_flags.h"
+#include "examples/common/query_vectors.h"
 
 namespace hymir {
 namespace app {
@@ -328,6 +329,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     HybridQuery q = base;
     q.id = rec.id;
     q.text = rec.text;
+    app::SetQueryVector(rec, "", (*searcher)->local(), &q);
     q.k = flags.k ? flags.k : 1000;
     batch.push_back(std::move(q));
     ids.push_back(rec.id);
@@ -375,6 +377,7 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
     HybridQuery q;
     q.id = r.id;
     q.text = r.text;
+    app::SetQueryVector(r, "", **engine, &q);
     mine.push_back(std::move(q));
     mine_domains.push_back(r.domain.value_or(""));
   }

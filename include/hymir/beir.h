@@ -13,6 +13,7 @@
 #define HYMIR_BEIR_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,9 +51,14 @@ struct QueryRecord {
   std::string id;
   std::string text;
   std::optional<std::string> domain;
+  // Query vectors by vector-field name, from "vectors": {"<field>": [...]}
+  // (for fields without an embedder: images, or text embedded elsewhere).
+  std::map<std::string, std::vector<float>> vectors;
 };
 
-// Reads a whole queries.jsonl ({"_id", "text"[, "domain"]} per line).
+// Reads a whole queries.jsonl ({"_id", "text"[, "domain"][, "vectors"]} per
+// line). A malformed vector is an error naming file:line, the query and the
+// element.
 Result<std::vector<QueryRecord>> ReadQueries(const std::string& path);
 
 }  // namespace hymir

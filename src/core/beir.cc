@@ -128,8 +128,8 @@ Status GetOptionalString(simdjson::dom::object obj, const char* key, const std::
 
 // "vectors": {"<field>": [numbers...], ...}
 Status ParseVectors(simdjson::dom::element el, const std::string& where, const std::string& id,
-                    std::map<std::string, std::vector<float>>* out) {
-  const std::string at = where + ": document \"" + id + "\": ";
+                    std::map<std::string, std::vector<float>>* out, const char* what = "document") {
+  const std::string at = where + ": " + what + " \"" + id + "\": ";
   simdjson::dom::object obj;
   if (el.get_object().get(obj)) return Status::InvalidArgument(at + "\"vectors\" must be an object, got " + TypeName(el.type()));
   for (auto field : obj) {
@@ -227,6 +227,10 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
     std::string domain;
     HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "domain", where, q.id, &domain, &present));
     if (present) q.domain = std::move(domain);
+    simdjson::dom::element vectors;
+    if (!obj_or.value()["vectors"].get(vectors) && !vectors.is_null()) {
+      HYMIR_RETURN_IF_ERROR(ParseVectors(vectors, where, q.id, &q.vectors, "query"));
+    }
     out.push_back(std::move(q));
   }
   if (in.bad()) return Status::IOError(path + ": read failed");

@@ -208,6 +208,37 @@ TEST(CliTest, VectorFieldsRawVectorQueriesAndBadVectors) {
   EXPECT_EQ(CountLines(all.out), 3u) << all.out;
 }
 
+// Query vectors in the queries file reach vector and hybrid retrieval.
+TEST(CliTest, QueryVectorsFromTheQueriesFile) {
+  TempDir tmp;
+  testing::WriteText(tmp.Sub("corpus.jsonl"),
+                     "{\"_id\":\"a\",\"title\":\"\",\"text\":\"red apple\",\"vectors\":{\"img\":[1,0]}}\n"
+                     "{\"_id\":\"b\",\"title\":\"\",\"text\":\"green pear\",\"vectors\":{\"img\":[0,1]}}\n"
+                     "{\"_id\":\"c\",\"title\":\"\",\"text\":\"yellow plum\",\"vectors\":{\"img\":[0.6,0.8]}}\n");
+  testing::WriteText(tmp.Sub("queries.jsonl"),
+                     "{\"_id\":\"q1\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0.1]}}\n"
+                     "{\"_id\":\"q2\",\"text\":\"fruit\",\"vectors\":{\"img\":[0.1,1]}}\n");
+  const std::string idx = tmp.Sub("idx");
+  ASSERT_EQ(Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + idx + " --vector-field img:2").exit_code, 0);
+  Ran r = Hymir("search --index " + idx + " --queries " + tmp.Sub("queries.jsonl") + " --run " + tmp.Sub("run") +
+                " --retriever vector --k 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::string> top;
+  std::istringstream lines(Slurp(tmp.Sub("run")));
+  std::string qid, q0, doc, tag;
+  int rank;
+  double score;
+  while (lines >> qid >> q0 >> doc >> rank >> score >> tag)
+    if (rank == 1) top[qid] = doc;
+  EXPECT_EQ(top["q1"], "a");
+  EXPECT_EQ(top["q2"], "b");
+  // Without a vector, a text query on a field with no embedder cannot use it.
+  testing::WriteText(tmp.Sub("text.jsonl"), "{\"_id\":\"q1\",\"text\":\"fruit\"}\n");
+  Ran none = Hymir("search --index " + idx + " --queries " + tmp.Sub("text.jsonl") + " --run " + tmp.Sub("run2") +
+                   " --retriever vector");
+  EXPECT_NE(none.exit_code, 0);
+}
+
 TEST(CliTest, EmbedHybridAndTune) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx");

@@ -97,6 +97,17 @@ TEST(BeirTest, ReadsQueries) {
   ASSERT_EQ(q->size(), 1u);
   EXPECT_EQ((*q)[0].text, "hello");
   EXPECT_EQ((*q)[0].domain.value_or(""), "cisi");
+  EXPECT_TRUE((*q)[0].vectors.empty());
+  // Query vectors, and a bad one named by line, query and element.
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"\",\"vectors\":{\"img\":[0.5, 1, -2]}}\n");
+  q = ReadQueries(path);
+  ASSERT_OK(q.status());
+  EXPECT_EQ((*q)[0].vectors.at("img"), (std::vector<float>{0.5f, 1.0f, -2.0f}));
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q9\",\"text\":\"b\",\"vectors\":{\"img\":[1, \"x\"]}}\n");
+  q = ReadQueries(path);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(path + ":2: query \"q9\": vector \"img\"[1]"), std::string::npos)
+      << q.status().ToString();
 }
 
 }  // namespace
