@@ -304,7 +304,6 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
   const auto start = std::chrono::steady_clock::now();
   std::vector<HybridQuery> batch;
-  std::vector<std::string> ids;
   size_t done = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
@@ -315,13 +314,12 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
       for (size_t i = 0; i < batch.size() && written.ok(); ++i) {
         ranking::ScoredDocs ranked;
         for (const auto& h : hits[i]) ranked.push_back({h.id, h.score});
-        written = ranking::WriteRun(run, ids[i], ranked, "hymir-mpi");
+        written = ranking::WriteRun(run, batch[i].id, ranked, "hymir-mpi");
       }
     }
     HYMIR_RETURN_IF_ERROR(cluster.Agree(written));
     done += batch.size();
     batch.clear();
-    ids.clear();
     return Status::OK();
   };
   for (const QueryRecord& rec : *queries) {
@@ -332,7 +330,6 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     app::SetQueryVector(rec, "", (*searcher)->local(), &q);
     q.k = flags.k ? flags.k : 1000;
     batch.push_back(std::move(q));
-    ids.push_back(rec.id);
     if (batch.size() >= 256)
       if (Status s = flush(); !s.ok()) return Finish(cluster, "search", s);
   }

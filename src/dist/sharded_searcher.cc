@@ -11,22 +11,19 @@
 #include "hymir/index/analyzer.h"
 #include "src/core/binary_io.h"
 #include "src/dist/document_codec.h"
+#include "src/dist/fingerprint.h"
 
 namespace hymir::dist {
 namespace {
 
 // A fingerprint of the shard's vector fields (every shard must agree).
 uint64_t FieldsFingerprint(const std::vector<index::VectorFieldSpec>& fields) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xFF) * 1099511628211ULL;
-  };
+  uint64_t h = fingerprint::kFnvOffset;
   for (const auto& f : fields) {
-    mix(f.name);
-    mix(std::to_string(f.dimension));
-    mix(index::VectorMetricName(f.metric));
-    mix(f.embedder);
+    h = fingerprint::AddPart(h, f.name);
+    h = fingerprint::AddPart(h, std::to_string(f.dimension));
+    h = fingerprint::AddPart(h, index::VectorMetricName(f.metric));
+    h = fingerprint::AddPart(h, f.embedder);
   }
   return h;
 }
@@ -88,11 +85,9 @@ Result<std::unique_ptr<ShardedSearcher>> ShardedSearcher::Open(const Cluster& cl
     s = Status::Corruption(shard_dir + ": analyzer " + index::AnalyzerName((*local)->searcher().analyzer()) +
                            " differs from the layout's " + index::AnalyzerName(layout->analyzer));
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
-  const uint64_t mine = FieldsFingerprint((*local)->searcher().vector_fields());
-  std::vector<uint64_t> check = {mine, ~mine};
-  HYMIR_RETURN_IF_ERROR(cluster.MaxInPlace(check));
-  if (check[0] != mine || check[1] != ~mine)
-    s = Status::Corruption(shard_dir + ": its vector fields differ from another shard's");
+  HYMIR_ASSIGN_OR_RETURN(bool same,
+                         fingerprint::SameOnEveryRank(cluster, FieldsFingerprint((*local)->searcher().vector_fields())));
+  if (!same) s = Status::Corruption(shard_dir + ": its vector fields differ from another shard's");
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
   return std::unique_ptr<ShardedSearcher>(new ShardedSearcher(cluster, *layout, std::move(local).value()));
 }
@@ -107,17 +102,15 @@ Result<GlobalStatistics> ShardedSearcher::Statistics(const std::vector<HybridQue
       for (auto& t : index::Analyze(layout_.analyzer, e.text)) unique.insert(std::move(t));
   }
   std::vector<std::string> terms(unique.begin(), unique.end());
-  uint64_t h = 1469598103934665603ULL;
-  for (const auto& t : terms) {
-    for (unsigned char c : t) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xFF) * 1099511628211ULL;
-  }
-  std::vector<uint64_t> check = {h, ~h};
-  HYMIR_RETURN_IF_ERROR(cluster_.MaxInPlace(check));
-  if (check[0] != h || check[1] != ~h)
-    return Status::Internal("ranks analysed the queries into different terms");  // the same on every rank
-  auto stats = local_->searcher().Statistics();
-  std::vector<uint64_t> values = GlobalStatistics::ToVector(*stats, terms);
+  uint64_t h = fingerprint::kFnvOffset;
+  for (const auto& t : terms) h = fingerprint::AddPart(h, t);
+  HYMIR_ASSIGN_OR_RETURN(bool same, fingerprint::SameOnEveryRank(cluster_, h));
+  if (!same) return Status::Internal("ranks analysed the queries into different terms");  // the same on every rank
+  return SumStatistics(terms);
+}
+
+Result<GlobalStatistics> ShardedSearcher::SumStatistics(const std::vector<std::string>& terms) {
+  std::vector<uint64_t> values = GlobalStatistics::ToVector(*local_->searcher().Statistics(), terms);
   HYMIR_RETURN_IF_ERROR(cluster_.SumInPlace(values));
   return GlobalStatistics::FromVector(terms, values);
 }
@@ -260,13 +253,10 @@ Result<std::vector<RerankedResult>> ShardedSearcher::SearchAndRerank(const std::
   std::vector<std::string> terms;
   internal::BinaryReader terms_reader(terms_bytes);
   if (!terms_reader.Strings(&terms)) return Status::Internal("damaged term list from rank 0");
-  auto stats = local_->searcher().Statistics();
-  std::vector<uint64_t> values = GlobalStatistics::ToVector(*stats, terms);
-  HYMIR_RETURN_IF_ERROR(cluster_.SumInPlace(values));
+  HYMIR_ASSIGN_OR_RETURN(const GlobalStatistics global, SumStatistics(terms));
 
   std::vector<RerankedResult> out;
   if (!cluster_.is_root()) return out;
-  const GlobalStatistics global = GlobalStatistics::FromVector(terms, values);
   sources.statistics = &global;
   for (size_t qi = 0; qi < queries.size(); ++qi) {
     HYMIR_ASSIGN_OR_RETURN(RerankedResult r, reranker->Rerank(queries[qi], std::move(hits[qi]), options, &sources));

@@ -6,15 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "src/core/file_util.h"
+#include "src/dist/fingerprint.h"
 
 namespace hymir::dist {
 
 int ShardOf(std::string_view id, int shards) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
-  for (unsigned char c : id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
+  const uint64_t h = fingerprint::Fnv1a(id);
   return shards <= 1 ? 0 : static_cast<int>(h % static_cast<uint64_t>(shards));
 }
 

@@ -70,6 +70,9 @@ class ShardedSearcher {
 
  private:
   ShardedSearcher(const Cluster& cluster, ShardLayout layout, std::unique_ptr<Engine> local);
+  // Collective: the statistics of `terms` (the same list on every rank)
+  // summed over the shards.
+  Result<GlobalStatistics> SumStatistics(const std::vector<std::string>& terms);
   const Cluster& cluster_;
   ShardLayout layout_;
   std::unique_ptr<Engine> local_;
