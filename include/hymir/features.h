@@ -77,8 +77,9 @@ struct ExtractSources {
   const index::CollectionStatistics* statistics = nullptr;
   // The stored document with `id` (NotFound when absent).
   std::function<Result<Document>(const std::string& id)> document;
-  // Its vector in the extractor's vector field (NotFound: re-embedded).
-  std::function<Result<std::vector<float>>(const std::string& id)> vector;
+  // Document `id`'s vector in vector field `field` (the extractor's; NotFound:
+  // re-embedded).
+  std::function<Result<std::vector<float>>(const std::string& field, const std::string& id)> vector;
 };
 
 class FeatureExtractor {

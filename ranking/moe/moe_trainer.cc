@@ -330,7 +330,6 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     for (size_t start = 0; start < set.size(); start += bq) {
       std::span<const QueryGroup* const> batch(set.data() + start, std::min(bq, set.size() - start));
       if (options.input_noise > 0) batch = AddInputNoise(net, batch, options.input_noise, gen, noisy, noisy_ptrs);
-      const DataParallel& dp = options.parallel;
       if (dp.workers > 1) {
         // This worker's share, then the sums over all workers (the loss rides
         // as the last element).

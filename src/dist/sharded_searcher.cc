@@ -224,13 +224,13 @@ Result<std::vector<RerankedResult>> ShardedSearcher::SearchAndRerank(const std::
     if (it == documents.end()) return Status::NotFound("sharded re-ranking: no document \"" + id + "\"");
     return it->second;
   };
-  sources.vector = [&documents, this](const std::string& id) -> Result<std::vector<float>> {
+  sources.vector = [&documents](const std::string& field, const std::string& id) -> Result<std::vector<float>> {
     auto it = documents.find(id);
-    const auto& fields = local_->searcher().vector_fields();
-    for (const auto& f : fields)
-      if (it != documents.end() && !f.embedder.empty() && it->second.vectors.count(f.name))
-        return it->second.vectors.at(f.name);
-    return Status::NotFound("no vector for \"" + id + "\"");
+    if (it != documents.end()) {
+      auto v = it->second.vectors.find(field);
+      if (v != it->second.vectors.end()) return v->second;
+    }
+    return Status::NotFound("no vector \"" + field + "\" for \"" + id + "\"");
   };
 
   // A dry run of the features on the root lists every term whose statistics

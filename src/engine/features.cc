@@ -168,7 +168,7 @@ struct FeatureExtractor::Impl {
     }
     if (!vector_field.empty()) {
       // The indexed vector; re-embedding is the fallback (and costs an analysis).
-      auto e = own || !sources->vector ? s.GetVector(vector_field, id) : sources->vector(id);
+      auto e = own || !sources->vector ? s.GetVector(vector_field, id) : sources->vector(vector_field, id);
       if (!e.ok()) e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
       if (e.ok()) a->embedding = std::move(e).value();
     }
