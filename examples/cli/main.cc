@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   hymir::cli::AddTuneCommand(app, &exit_code);
   hymir::cli::AddKgCommand(app, &exit_code);
   hymir::cli::AddTrainCommand(app, &exit_code);
+  hymir::cli::AddPretrainCommand(app, &exit_code);
   hymir::cli::AddServeCommand(app, &exit_code);
   try {
     app.parse(argc, argv);

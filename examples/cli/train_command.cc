@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
@@ -19,7 +20,7 @@ namespace hymir::cli {
 namespace {
 
 struct TrainFlags {
-  std::string index, queries, qrels, model, kg;
+  std::string index, queries, qrels, model, kg, init;
   app::MoeTrainFlags moe;  // shape and training (shared with hymir-rerank-bench)
   size_t depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0;
@@ -71,9 +72,23 @@ int RunTrain(const TrainFlags& f) {
   FeatureConfig config = f.features;
   config.query_embedding_dims = f.emb_dims;
   config.kg = kg != nullptr;
+  // Fine-tuning: the features (and the model's shape) are the initial model's.
+  std::optional<ranking::MoeModel> init;
+  if (!f.init.empty()) {
+    auto m = ranking::MoeModel::Load(f.init);
+    if (!m.ok()) return app::Fail("train", m.status());
+    auto c = FeatureExtractor::ConfigFromSchema(m->schema());
+    if (!c.ok()) return app::Fail("train", Status::InvalidArgument(f.init + ": " + c.status().message()));
+    if (c->kg && !kg)
+      return app::Fail("train", Status::InvalidArgument(f.init + " was pre-trained with KG features: give --kg DIR"));
+    if (!c->kg && kg)
+      std::fprintf(stderr, "warning: %s has no KG features: the KG only expands the queries\n", f.init.c_str());
+    config = *c;
+    init = std::move(m).value();
+  }
   auto hits = RetrieveCandidates(engine, batch, f.depth);
   if (!hits.ok()) return app::Fail("train", hits.status());
-  if (!f.no_domains) {
+  if (!f.no_domains && !init) {
     auto domains = FeatureExtractor::DomainsOf(engine, *hits);
     if (!domains.ok()) return app::Fail("train", domains.status());
     config.domains = std::move(domains).value();
@@ -93,6 +108,10 @@ int RunTrain(const TrainFlags& f) {
   ranking::MoeTrainOptions o = *options;
   o.objective.balance_loss = f.balance_loss;
   o.objective.routing_loss = f.routing_loss;
+  if (init) {
+    o.init = &*init;
+    o.model = init->config();
+  }
   ranking::TrainReport report;
   auto model = ranking::TrainMoe((*extractor)->schema(), *groups, o, &report, [](const ranking::EpochReport& e) {
     std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
@@ -126,6 +145,10 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--model", f->model, "Output model file")->required();
   cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")->check(CLI::ExistingDirectory);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion");
+  cmd->add_option("--init", f->init,
+                  "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "
+                  "training starts from its weights")
+      ->check(CLI::ExistingFile);
   app::AddMoeTrainFlags(*cmd, f->moe);
   cmd->add_option("--validation", f->moe.options.validation_fraction, "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9));

@@ -169,6 +169,16 @@ class LuceneSearcher final : public Searcher {
   }
 
   uint64_t NumDocs() const override { return Current()->num_docs(); }
+  Result<std::vector<std::string>> DocumentIds() const override {
+    auto snap = Current();
+    return Guard(dir_ + ": document ids", [&]() -> Result<std::vector<std::string>> {
+      std::vector<std::string> ids;
+      ids.reserve(snap->num_docs());
+      for (int32_t d = 0; d < snap->max_doc(); ++d)
+        if (!snap->reader()->isDeleted(d)) ids.push_back(snap->id(d));
+      return ids;
+    });
+  }
   AnalyzerKind analyzer() const override { return kind_; }
 
  private:

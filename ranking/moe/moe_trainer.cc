@@ -237,8 +237,21 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   if (dp.workers < 1 || dp.worker < 0 || dp.worker >= dp.workers || (dp.workers > 1 && !dp.all_reduce))
     return Status::InvalidArgument("training: data-parallel worker " + std::to_string(dp.worker) + " of " +
                                    std::to_string(dp.workers) + (dp.all_reduce ? "" : " without an all-reduce"));
-  HYMIR_ASSIGN_OR_RETURN(MoeModel model, MoeModel::Create(options.model, schema, options.seed));
-  model.set_normalization(FitNormalization(schema, groups, options.model.log_inputs, options.model.ple_bins));
+  if (options.init != nullptr && !(options.init->schema() == schema))
+    return Status::InvalidArgument("fine-tuning: the training features (" + std::to_string(schema.pair_dim()) +
+                                   " pair, " + std::to_string(schema.query_dim()) +
+                                   " query) are not the initial model's (" +
+                                   std::to_string(options.init->schema().pair_dim()) + " pair, " +
+                                   std::to_string(options.init->schema().query_dim()) + " query)");
+  const MoeConfig config = options.init ? options.init->config() : options.model;
+  // A model to start from: the initial one, or a fresh one normalised on `groups`.
+  auto start = [&]() -> Result<MoeModel> {
+    if (options.init) return *options.init;
+    HYMIR_ASSIGN_OR_RETURN(MoeModel m, MoeModel::Create(config, schema, options.seed));
+    m.set_normalization(FitNormalization(schema, groups, config.log_inputs, config.ple_bins));
+    return m;
+  };
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model, start());
 
   // Queries with a relevant candidate, split into train and validation.
   // Domain balancing works on copies with adjusted weights.
@@ -304,9 +317,9 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     return total / static_cast<double>(by.size());
   };
 
-  const int e = options.model.routed_experts;
+  const int e = config.routed_experts;
   const size_t bq = std::max<size_t>(1, options.batch_queries);
-  const int warmup = options.model.top_k < e ? std::max(0, options.dense_warmup_epochs) : 0;
+  const int warmup = config.top_k < e ? std::max(0, options.dense_warmup_epochs) : 0;
   // One pass over `set` in shuffled batches, Adam state in `adam`; returns
   // the mean batch loss. During the dense warm-up every expert is routed.
   struct Adam {
@@ -323,7 +336,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     const size_t p = net.parameters().size();
     if (adam.m.size() != p) adam.m.assign(p, 0.0), adam.v.assign(p, 0.0), adam.ema = net.parameters();
-    net.set_top_k(epoch <= warmup ? e : options.model.top_k);
+    net.set_top_k(epoch <= warmup ? e : config.top_k);
     std::shuffle(set.begin(), set.end(), gen);
     double epoch_loss = 0;
     size_t batches = 0;
@@ -368,7 +381,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
           for (int c : routing.chosen) load[c] += w;
           total += w;
         }
-        const double mean_load = total * options.model.top_k / e;
+        const double mean_load = total * config.top_k / e;
         std::vector<double> bias = net.selection_bias();
         for (int i = 0; i < e; ++i) {
           if (load[i] < mean_load) bias[i] += options.bias_update_rate;
@@ -377,7 +390,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
         net.set_selection_bias(std::move(bias));
       }
     }
-    net.set_top_k(options.model.top_k);
+    net.set_top_k(config.top_k);
     return Result<double>(batches ? epoch_loss / static_cast<double>(batches) : 0.0);
   };
 
@@ -411,7 +424,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   if (options.refit && !valid.empty()) {
     // The same schedule from scratch on every usable query, for the number
     // of epochs early stopping chose.
-    HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, MoeModel::Create(options.model, schema, options.seed));
+    HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, start());
     fresh.set_normalization(model.normalization());
     std::vector<const QueryGroup*> all = train;
     all.insert(all.end(), valid.begin(), valid.end());

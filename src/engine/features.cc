@@ -16,6 +16,7 @@
 #include "hymir/index/bm25.h"
 #include "hymir/knowledge.h"
 #include "src/engine/parallel.h"
+#include "src/engine/sentences.h"
 
 namespace hymir {
 namespace {
@@ -98,29 +99,6 @@ double WindowDensity(const std::vector<std::string>& tokens, const std::vector<s
   return static_cast<double>(matched) / static_cast<double>(best);
 }
 
-// The sentences of `text`: cut after '.', '!' or '?' followed by whitespace
-// (or the end) and at line breaks; blank pieces are dropped.
-std::vector<std::string_view> SplitSentences(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  auto emit = [&](size_t end) {
-    std::string_view s = text.substr(start, end - start);
-    if (s.find_first_not_of(" \t\r\n") != std::string_view::npos) out.push_back(s);
-    start = end;
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') {
-      emit(i + 1);
-    } else if ((c == '.' || c == '!' || c == '?') &&
-               (i + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 1])))) {
-      emit(i + 1);
-    }
-  }
-  if (start < text.size()) emit(text.size());
-  return out;
-}
-
 }  // namespace
 
 struct FeatureExtractor::Impl {
@@ -159,7 +137,7 @@ struct FeatureExtractor::Impl {
     a->text = index::Analyze(s.analyzer(), doc.text);
     a->domain = doc.domain.value_or("");
     if (config.sentence_features) {
-      for (std::string_view sentence : SplitSentences(doc.text)) {
+      for (std::string_view sentence : internal::SplitSentences(doc.text)) {
         a->sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
         if (vector_field.empty()) continue;
         auto e = s.EmbedText(vector_field, std::string(sentence));

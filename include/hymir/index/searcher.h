@@ -94,6 +94,8 @@ class Searcher {
 
   // Live documents in the current view.
   virtual uint64_t NumDocs() const = 0;
+  // The ids of the live documents of the current view, in index order.
+  virtual Result<std::vector<std::string>> DocumentIds() const = 0;
   virtual AnalyzerKind analyzer() const = 0;
 };
 

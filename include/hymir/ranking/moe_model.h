@@ -145,6 +145,10 @@ class MoeModel {
   // Width of an expert's input: pair_dim x max(1, ple_bins), plus pair_dim
   // with list_inputs.
   size_t input_dim() const;
+  // Parameters of one expert, routed or shared: the block size of the
+  // parameters() layout below (expert x starts at x * expert_parameters(),
+  // routed 0..E-1 then shared E..E+S-1).
+  size_t expert_parameters() const { return ExpertSize(); }
   // Replaces the normalisation; with ple_bins > 0 and edges of the wrong
   // size, the edges default to B + 1 even steps over [-2, 2].
   void set_normalization(Normalization norm);

@@ -133,6 +133,12 @@ struct MoeTrainOptions {
   uint64_t seed = 42;
   // Training split over several processes (see DataParallel). Default: one.
   DataParallel parallel;
+  // Fine-tuning: start from this model (weights, normalisation, selection
+  // bias) instead of a random one with a normalisation fitted on `groups`.
+  // Its config replaces `model`; its schema must equal the groups' schema.
+  // The refit starts from it too. Borrowed: must outlive TrainMoe. Default:
+  // nullptr (train from scratch).
+  const MoeModel* init = nullptr;
 };
 
 struct EpochReport {

@@ -1,0 +1,161 @@
+// Pre-training the MoE re-ranker without judgements.
+//
+// Pseudo-queries are made from the index's own documents, each with its
+// source document as the one relevant document (labels 1 / 0):
+//   - title:   the document's title (documents whose text adds at least
+//              kMinRestTerms analysed terms beyond it);
+//   - ict:     inverse cloze: one sentence of the text, taken *out* of its
+//              document. The training copy of the index holds the document
+//              without that sentence (text, vectors and statistics), so
+//              neither retrieval nor features see the removed span and the
+//              model cannot learn exact matching;
+//   - terms:   a few of the document's high tf-idf words (a keyword query).
+// Candidates come from the same hybrid retriever as at search time (over the
+// training copy when ict is used), features from the same FeatureExtractor.
+//
+// Training is either joint (one TrainMoe on every pseudo-query) or by
+// sub-distribution: the corpus is clustered (FAISS k-means on the documents'
+// vectors) into as many clusters as routed experts, expert e is first trained
+// alone on cluster e's pseudo-queries, the shared experts alone on all of
+// them, then gate, shared and routed experts together on all of them (the
+// gate pulled towards each query's cluster by a routing loss).
+//
+// The feature set defaults to inputs that mean the same on every corpus: no
+// query-embedding components (one corpus's LSA axes mean nothing in
+// another's) and no corpus domain names; see README "Pre-training".
+//
+// Everything is deterministic given PretrainOptions::seed and the index.
+//
+// Thread-safety: GeneratePseudoQueries and Pretrain are reentrant; the
+// engine must not be refreshed while they run.
+#ifndef HYMIR_PRETRAIN_H_
+#define HYMIR_PRETRAIN_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hymir/engine.h"
+#include "hymir/features.h"
+#include "hymir/ranking/moe_model.h"
+#include "hymir/ranking/moe_trainer.h"
+#include "hymir/result.h"
+
+namespace hymir {
+
+class KnowledgeContext;  // hymir/knowledge.h
+
+enum class PseudoQueryKind { kTitle, kInverseCloze, kTerms };
+Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name);  // title|ict|terms
+const char* PseudoQueryKindName(PseudoQueryKind kind);
+
+struct PseudoQuery {
+  std::string id;      // "pq:<kind>:<n>"
+  std::string text;
+  std::string doc_id;  // the source document, the one relevant document
+  PseudoQueryKind kind = PseudoQueryKind::kInverseCloze;
+  // ict only: the source document's text without the query sentence (what
+  // the training copy of the index holds for it).
+  std::optional<std::string> rest_text;
+};
+
+struct GeneratorOptions {
+  // Generators used; the queries are shared equally among those that apply
+  // to the corpus (a generator that runs out of eligible documents leaves its
+  // share to the others). Default: all three.
+  std::vector<PseudoQueryKind> kinds = {PseudoQueryKind::kInverseCloze, PseudoQueryKind::kTitle,
+                                        PseudoQueryKind::kTerms};
+  size_t queries = 2000;  // pseudo-queries in all. Default: 2000.
+  // ict: a sentence qualifies with [min, max] analysed terms, and leaves at
+  // least kMinRestTerms analysed terms in its document.
+  size_t ict_min_terms = 4;
+  size_t ict_max_terms = 40;
+  // terms: words per query, uniform in [min, max].
+  size_t terms_min = 2;
+  size_t terms_max = 5;
+  uint64_t seed = 42;
+};
+
+// Analysed terms a document must keep besides its query (title, ict).
+inline constexpr size_t kMinRestTerms = 5;
+
+// Pseudo-queries from the live documents of `engine`'s index (each document
+// is the source of at most one query per kind). InvalidArgument when no
+// generator applies to any document.
+Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, const GeneratorOptions& options);
+
+struct PretrainOptions {
+  GeneratorOptions generate;
+  size_t depth = 100;  // candidates per pseudo-query (the re-rank depth)
+  // Feature set; its `domains` are filled from the corpus when
+  // domain_features. Default: query_embedding_dims = 0 (corpus-independent).
+  FeatureConfig features = [] {
+    FeatureConfig c;
+    c.query_embedding_dims = 0;
+    return c;
+  }();
+  bool domain_features = false;
+  // Model shape and training; balance_domains is ignored (pseudo-queries
+  // have no domain).
+  ranking::MoeTrainOptions train;
+  // Expert pre-training by sub-distribution (see above) instead of joint
+  // training. Needs a vector field. Default: set from the measurements in
+  // README "Pre-training".
+  bool cluster_experts = false;
+  // The routing loss of the joint stage after the per-expert stage
+  // (ObjectiveOptions::routing_loss, towards the query's cluster).
+  double cluster_routing_loss = 0.1;
+  // Share of the pseudo-queries held out of training to compare the model
+  // with the hybrid ranking (PretrainReport::checks). Default: 0.15.
+  double check_fraction = 0.15;
+  // Where the training copy of the index is built (ict only); "" = a fresh
+  // directory under the system temp dir. Removed afterwards unless
+  // keep_work_dir.
+  std::string work_dir;
+  bool keep_work_dir = false;
+  int threads = 0;  // feature threads (0 = hardware concurrency)
+  // Called on the calling thread at each stage: a line of progress.
+  std::function<void(const std::string& line)> progress;
+  // Expert-parallel stage: trains routed expert e only when
+  // expert_filter(e) (others keep their initial weights) and then calls
+  // expert_gather(parameters, trained) so the caller can collect every
+  // expert's block from where it was trained (hymir::dist). Default: all
+  // experts here, no gather.
+  std::function<bool(int expert)> expert_filter;
+  std::function<Status(std::vector<double>& parameters)> expert_gather;
+};
+
+// Held-out pseudo-queries of one kind: nDCG@10 of the hybrid order and of the
+// pre-trained model (one relevant document each).
+struct PretrainCheck {
+  PseudoQueryKind kind = PseudoQueryKind::kInverseCloze;
+  size_t queries = 0;
+  double hybrid_ndcg = 0.0;
+  double model_ndcg = 0.0;
+};
+
+struct PretrainReport {
+  size_t documents = 0;
+  std::vector<std::pair<PseudoQueryKind, size_t>> generated;  // per kind
+  size_t with_source = 0;  // queries whose source is among the candidates
+  size_t train_queries = 0, check_queries = 0;
+  double generate_seconds = 0, copy_seconds = 0, feature_seconds = 0, train_seconds = 0;
+  double queries_per_second = 0;  // pseudo-queries generated, retrieved and featurised per second
+  std::vector<size_t> cluster_sizes;  // documents per cluster (cluster_experts)
+  ranking::TrainReport joint;
+  std::vector<PretrainCheck> checks;
+};
+
+// Pre-trains a MoE re-ranker on `engine`'s index (whose directory is
+// `index_dir`). `kg` (optional) adds KG expansion and features, as `hymir
+// train --kg`. The returned model re-ranks that index (hymir search --rerank)
+// and is the starting point of fine-tuning (MoeTrainOptions::init).
+Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& index_dir, const PretrainOptions& options,
+                                   const KnowledgeContext* kg = nullptr, PretrainReport* report = nullptr);
+
+}  // namespace hymir
+
+#endif  // HYMIR_PRETRAIN_H_

@@ -1,0 +1,505 @@
+// Pre-training without judgements: pseudo-queries, the training copy of the
+// index, joint or per-cluster expert training, and the held-out check.
+#include "hymir/pretrain.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <set>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hymir/index/analyzer.h"
+#include "hymir/index/bm25.h"
+#include "hymir/index/index_writer.h"
+#include "hymir/index/kmeans.h"
+#include "hymir/knowledge.h"
+#include "src/engine/sentences.h"
+
+namespace hymir {
+namespace {
+
+namespace fs = std::filesystem;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+std::string_view Trim(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// Words of `text` for the terms generator: maximal runs of ASCII letters and
+// digits and of non-ASCII bytes (UTF-8 letters stay whole).
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      cur.push_back(static_cast<char>(c < 0x80 ? std::tolower(c) : c));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+class Generator {
+ public:
+  Generator(const Engine& engine, const GeneratorOptions& o) : engine_(engine), o_(o) {
+    stats_ = engine.searcher().Statistics();
+  }
+
+  // A query of `kind` from `doc`, or nullopt when the document does not qualify.
+  std::optional<PseudoQuery> Make(PseudoQueryKind kind, const Document& doc, std::mt19937_64& rng) {
+    switch (kind) {
+      case PseudoQueryKind::kTitle: return Title(doc);
+      case PseudoQueryKind::kInverseCloze: return InverseCloze(doc, rng);
+      case PseudoQueryKind::kTerms: return Terms(doc, rng);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  size_t Count(std::string_view text) const { return index::Analyze(engine_.searcher().analyzer(), text).size(); }
+
+  std::optional<PseudoQuery> Title(const Document& doc) const {
+    const std::string_view title = Trim(doc.title);
+    if (title.empty() || Count(title) == 0 || Count(doc.text) < kMinRestTerms) return std::nullopt;
+    PseudoQuery q;
+    q.text = std::string(title);
+    return q;
+  }
+
+  std::optional<PseudoQuery> InverseCloze(const Document& doc, std::mt19937_64& rng) const {
+    const std::vector<std::string_view> sentences = internal::SplitSentences(doc.text);
+    if (sentences.size() < 2) return std::nullopt;
+    std::vector<size_t> counts(sentences.size());
+    size_t total = 0;
+    for (size_t i = 0; i < sentences.size(); ++i) total += counts[i] = Count(sentences[i]);
+    std::vector<size_t> eligible;
+    for (size_t i = 0; i < sentences.size(); ++i)
+      if (counts[i] >= o_.ict_min_terms && counts[i] <= o_.ict_max_terms && total - counts[i] >= kMinRestTerms)
+        eligible.push_back(i);
+    if (eligible.empty()) return std::nullopt;
+    const size_t pick = eligible[std::uniform_int_distribution<size_t>(0, eligible.size() - 1)(rng)];
+    // The sentence views are consecutive pieces of doc.text.
+    const std::string_view s = sentences[pick];
+    const size_t begin = static_cast<size_t>(s.data() - doc.text.data());
+    std::string rest = std::string(Trim(std::string_view(doc.text).substr(0, begin)));
+    const std::string_view after = Trim(std::string_view(doc.text).substr(begin + s.size()));
+    if (!rest.empty() && !after.empty()) rest += ' ';
+    rest += after;
+    PseudoQuery q;
+    q.text = std::string(Trim(s));
+    q.rest_text = std::move(rest);
+    return q;
+  }
+
+  std::optional<PseudoQuery> Terms(const Document& doc, std::mt19937_64& rng) {
+    // Each distinct word analysed alone: its term (stop words have none).
+    std::unordered_map<std::string, std::pair<std::string, double>> by_term;  // term -> (surface, tf)
+    for (const std::string& w : Words(doc.title + " " + doc.text)) {
+      auto it = analysed_.find(w);
+      if (it == analysed_.end()) {
+        auto t = index::Analyze(engine_.searcher().analyzer(), w);
+        it = analysed_.emplace(w, t.size() == 1 ? t[0] : std::string()).first;
+      }
+      if (it->second.empty()) continue;
+      auto& entry = by_term[it->second];
+      if (entry.first.empty()) entry.first = w;
+      entry.second += 1.0;
+    }
+    if (by_term.size() < std::max(kMinRestTerms, o_.terms_max)) return std::nullopt;
+    const uint64_t n = stats_->DocCount("all");
+    // Weighted sampling without replacement (Efraimidis-Spirakis keys u^(1/w)),
+    // weight tf x idf; in term order first so the draw does not depend on
+    // hash order.
+    std::vector<std::pair<std::string, std::pair<std::string, double>>> terms(by_term.begin(), by_term.end());
+    std::sort(terms.begin(), terms.end());
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<std::pair<double, size_t>> keys;
+    for (size_t i = 0; i < terms.size(); ++i) {
+      const double w = terms[i].second.second * index::Bm25Idf(n, stats_->DocFreq("all", terms[i].first));
+      const double r = std::max(u(rng), 1e-300);
+      keys.push_back({w > 0 ? std::log(r) / w : -1e300, i});
+    }
+    const size_t k = std::uniform_int_distribution<size_t>(o_.terms_min, std::max(o_.terms_min, o_.terms_max))(rng);
+    std::partial_sort(keys.begin(), keys.begin() + std::min(k, keys.size()), keys.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    PseudoQuery q;
+    for (size_t i = 0; i < std::min(k, keys.size()); ++i) {
+      if (!q.text.empty()) q.text += ' ';
+      q.text += terms[keys[i].second].second.first;
+    }
+    return q;
+  }
+
+  const Engine& engine_;
+  const GeneratorOptions& o_;
+  std::shared_ptr<const index::CollectionStatistics> stats_;
+  std::unordered_map<std::string, std::string> analysed_;  // word -> its term ("" = none)
+};
+
+// nDCG@10 of the retrieval order of `g` (one relevant candidate at most).
+double RetrievalNdcg(const ranking::QueryGroup& g) {
+  std::vector<double> scores(g.size());
+  for (size_t i = 0; i < g.size(); ++i) scores[i] = -static_cast<double>(i);
+  return ranking::GroupNdcg(g, scores, 10);
+}
+
+// Copies the committed index at `from` to `to` (a new directory), without
+// the writer lock.
+Status CopyIndex(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return Status::IOError(to + ": " + ec.message());
+  for (const auto& entry : fs::directory_iterator(from, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "LOCK" || name == "write.lock") continue;
+    fs::copy(entry.path(), fs::path(to) / name, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    if (ec) return Status::IOError("pretrain: copying " + entry.path().string() + " to " + to + ": " + ec.message());
+  }
+  if (ec) return Status::IOError(from + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name) {
+  if (name == "title") return PseudoQueryKind::kTitle;
+  if (name == "ict" || name == "inverse-cloze") return PseudoQueryKind::kInverseCloze;
+  if (name == "terms") return PseudoQueryKind::kTerms;
+  return Status::InvalidArgument("unknown pseudo-query generator '" + std::string(name) + "' (title|ict|terms)");
+}
+
+const char* PseudoQueryKindName(PseudoQueryKind kind) {
+  switch (kind) {
+    case PseudoQueryKind::kTitle: return "title";
+    case PseudoQueryKind::kInverseCloze: return "ict";
+    case PseudoQueryKind::kTerms: return "terms";
+  }
+  return "?";
+}
+
+Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, const GeneratorOptions& options) {
+  if (options.kinds.empty()) return Status::InvalidArgument("pretrain: no pseudo-query generator chosen");
+  if (options.terms_min == 0 || options.terms_min > options.terms_max)
+    return Status::InvalidArgument("pretrain: terms per query must satisfy 1 <= min <= max");
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, engine.searcher().DocumentIds());
+  Generator gen(engine, options);
+  // One shuffled walk over the documents per generator; round robin so the
+  // generators share the queries equally until one runs out.
+  struct Walk {
+    PseudoQueryKind kind;
+    std::vector<size_t> order;
+    size_t next = 0;
+    size_t made = 0;
+    std::mt19937_64 rng;
+  };
+  std::vector<Walk> walks;
+  std::set<PseudoQueryKind> seen;
+  for (PseudoQueryKind k : options.kinds) {
+    if (!seen.insert(k).second) continue;
+    Walk w{k, std::vector<size_t>(ids.size()), 0, 0, std::mt19937_64(options.seed * 1000003ULL + static_cast<uint64_t>(k) + 1)};
+    std::iota(w.order.begin(), w.order.end(), 0);
+    std::shuffle(w.order.begin(), w.order.end(), w.rng);
+    walks.push_back(std::move(w));
+  }
+  std::vector<PseudoQuery> out;
+  bool progress = true;
+  while (out.size() < options.queries && progress) {
+    progress = false;
+    for (Walk& w : walks) {
+      if (out.size() >= options.queries) break;
+      while (w.next < w.order.size()) {
+        const std::string& id = ids[w.order[w.next++]];
+        HYMIR_ASSIGN_OR_RETURN(Document doc, engine.searcher().GetDocument(id));
+        auto q = gen.Make(w.kind, doc, w.rng);
+        if (!q) continue;
+        q->kind = w.kind;
+        q->doc_id = id;
+        q->id = std::string("pq:") + PseudoQueryKindName(w.kind) + ":" + std::to_string(w.made++);
+        out.push_back(std::move(*q));
+        progress = true;
+        break;
+      }
+    }
+  }
+  if (out.empty())
+    return Status::InvalidArgument("pretrain: no document of the index qualifies for the chosen generators");
+  return out;
+}
+
+Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& index_dir, const PretrainOptions& options,
+                                   const KnowledgeContext* kg, PretrainReport* report) {
+  PretrainReport local;
+  PretrainReport& rep = report ? *report : local;
+  rep = PretrainReport{};
+  auto say = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  const auto t_all = std::chrono::steady_clock::now();
+  auto t = t_all;
+  HYMIR_ASSIGN_OR_RETURN(std::vector<PseudoQuery> pqs, GeneratePseudoQueries(engine, options.generate));
+  rep.documents = engine.searcher().NumDocs();
+  {
+    std::map<PseudoQueryKind, size_t> per;
+    for (const auto& q : pqs) ++per[q.kind];
+    for (const auto& [k, n] : per) rep.generated.push_back({k, n});
+  }
+  rep.generate_seconds = Seconds(t);
+  {
+    std::string line = "pretrain: " + std::to_string(pqs.size()) + " pseudo-queries from " +
+                       std::to_string(rep.documents) + " documents (";
+    for (size_t i = 0; i < rep.generated.size(); ++i)
+      line += (i ? ", " : "") + std::to_string(rep.generated[i].second) + " " + PseudoQueryKindName(rep.generated[i].first);
+    say(line + ")");
+  }
+
+  // The training copy: ict sources without their sentence.
+  t = std::chrono::steady_clock::now();
+  struct Cleanup {  // declared before the engine on the copy, so it outlives it
+    std::string dir;
+    bool keep = false;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!dir.empty() && !keep) fs::remove_all(dir, ec);
+    }
+  } cleanup;
+  std::unique_ptr<Engine> copy_engine;
+  std::string work;
+  const bool any_ict = std::any_of(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); });
+  if (any_ict) {
+    if (options.work_dir.empty()) {
+      std::mt19937_64 r(std::random_device{}());
+      work = (fs::temp_directory_path() / ("hymir-pretrain-" + std::to_string(r()))).string();
+    } else {
+      work = options.work_dir;
+      std::error_code ec;
+      if (fs::exists(work, ec) && !fs::is_empty(work, ec))
+        return Status::InvalidArgument("pretrain: work directory " + work + " exists and is not empty");
+    }
+    cleanup.dir = work;
+    cleanup.keep = options.keep_work_dir;
+    HYMIR_RETURN_IF_ERROR(CopyIndex(index_dir, work));
+    index::IndexWriterOptions wo;
+    wo.create_if_missing = false;
+    HYMIR_ASSIGN_OR_RETURN(auto writer, index::IndexWriter::Open(work, wo));
+    const auto& fields = engine.searcher().vector_fields();
+    for (const PseudoQuery& q : pqs) {
+      if (!q.rest_text) continue;
+      HYMIR_ASSIGN_OR_RETURN(Document doc, engine.searcher().GetDocument(q.doc_id));
+      doc.text = *q.rest_text;
+      for (const auto& f : fields) {  // vectors the index cannot recompute stay as they were
+        if (!f.embedder.empty()) continue;
+        auto v = engine.searcher().GetVector(f.name, q.doc_id);
+        if (v.ok()) doc.vectors[f.name] = std::move(v).value();
+      }
+      HYMIR_RETURN_IF_ERROR(writer->Upsert(doc));
+    }
+    HYMIR_RETURN_IF_ERROR(writer->Commit());
+    writer.reset();
+    HYMIR_ASSIGN_OR_RETURN(copy_engine, Engine::Open(work));
+    rep.copy_seconds = Seconds(t);
+    say("pretrain: training copy of the index with " +
+        std::to_string(std::count_if(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); })) +
+        " sentences taken out, " + std::to_string(rep.copy_seconds).substr(0, 4) + " s");
+  }
+  const Engine& train_engine = copy_engine ? *copy_engine : engine;
+
+  // Candidates and features.
+  t = std::chrono::steady_clock::now();
+  std::vector<HybridQuery> queries;
+  queries.reserve(pqs.size());
+  for (const PseudoQuery& p : pqs) {
+    HybridQuery q;
+    q.id = p.id;
+    q.text = p.text;
+    if (kg) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
+    queries.push_back(std::move(q));
+  }
+  HYMIR_ASSIGN_OR_RETURN(auto hits, RetrieveCandidates(train_engine, queries, options.depth));
+  FeatureConfig config = options.features;
+  config.kg = kg != nullptr;
+  config.domains.clear();
+  if (options.domain_features) {
+    HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(train_engine, hits));
+  }
+  HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(train_engine, config, kg));
+  HYMIR_ASSIGN_OR_RETURN(auto groups, extractor->ExtractBatch(queries, hits, options.threads));
+  for (size_t i = 0; i < groups.size(); ++i) {
+    auto& g = groups[i];
+    g.labels.assign(g.size(), 0.0);
+    for (size_t j = 0; j < g.size(); ++j)
+      if (g.doc_ids[j] == pqs[i].doc_id) g.labels[j] = 1.0, ++rep.with_source;
+  }
+  rep.feature_seconds = Seconds(t);
+  rep.queries_per_second = static_cast<double>(pqs.size()) / std::max(1e-9, Seconds(t_all));
+  say("pretrain: candidates and features of " + std::to_string(pqs.size()) + " pseudo-queries (" +
+      std::to_string(rep.with_source) + " with their source in the top " + std::to_string(options.depth) + "), " +
+      std::to_string(static_cast<int>(rep.queries_per_second)) + " queries/s");
+
+  // Clusters of the source documents.
+  const ranking::FeatureSchema& schema = extractor->schema();
+  ranking::MoeTrainOptions topt = options.train;
+  topt.balance_domains = false;
+  topt.init = nullptr;
+  const ranking::MoeConfig& cfg = topt.model;
+  if (options.cluster_experts) {
+    // The first field with an embedder (the text embedding), else the first field.
+    std::string field;
+    for (const auto& f : engine.searcher().vector_fields())
+      if (!f.embedder.empty()) {
+        field = f.name;
+        break;
+      }
+    if (field.empty() && !engine.searcher().vector_fields().empty()) field = engine.searcher().vector_fields()[0].name;
+    if (field.empty())
+      return Status::InvalidArgument("pretrain: expert pre-training by cluster needs a vector field (index with --embed)");
+    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, engine.searcher().DocumentIds());
+    std::vector<float> vectors;
+    std::vector<std::string> clustered;
+    size_t dim = 0;
+    for (const auto& id : ids) {
+      auto v = engine.searcher().GetVector(field, id);
+      if (!v.ok()) continue;
+      dim = v->size();
+      vectors.insert(vectors.end(), v->begin(), v->end());
+      clustered.push_back(id);
+    }
+    index::KMeansOptions ko;
+    ko.clusters = cfg.routed_experts;
+    ko.seed = topt.seed;
+    HYMIR_ASSIGN_OR_RETURN(auto km, index::KMeans(vectors, dim, ko));
+    rep.cluster_sizes = km.sizes;
+    std::unordered_map<std::string, int> cluster_of;
+    for (size_t i = 0; i < clustered.size(); ++i) cluster_of[clustered[i]] = km.assignment[i];
+    for (size_t i = 0; i < groups.size(); ++i) {
+      auto it = cluster_of.find(pqs[i].doc_id);
+      groups[i].domain = it == cluster_of.end() ? -1 : it->second;
+    }
+  }
+
+  // Held-out check queries: the same share of every kind.
+  std::vector<ranking::QueryGroup> train_groups, check_groups;
+  std::vector<PseudoQueryKind> check_kinds;
+  {
+    std::map<PseudoQueryKind, std::vector<size_t>> by_kind;
+    for (size_t i = 0; i < pqs.size(); ++i) by_kind[pqs[i].kind].push_back(i);
+    std::mt19937_64 rng(topt.seed + 7);
+    std::vector<bool> is_check(pqs.size(), false);
+    for (auto& [k, list] : by_kind) {
+      std::shuffle(list.begin(), list.end(), rng);
+      const size_t n = list.size() >= 20 ? static_cast<size_t>(options.check_fraction * list.size()) : 0;
+      for (size_t j = 0; j < n; ++j) is_check[list[j]] = true;
+    }
+    for (size_t i = 0; i < pqs.size(); ++i) {
+      if (is_check[i]) {
+        check_groups.push_back(std::move(groups[i]));
+        check_kinds.push_back(pqs[i].kind);
+      } else {
+        train_groups.push_back(std::move(groups[i]));
+      }
+    }
+  }
+  rep.train_queries = train_groups.size();
+  rep.check_queries = check_groups.size();
+
+  t = std::chrono::steady_clock::now();
+  auto epoch_line = [&](const char* stage) {
+    return [&, stage](const ranking::EpochReport& e) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "pretrain %s: epoch %3d  loss %.5f  valid nDCG@10 %.4f%s", stage, e.epoch,
+                    e.train_loss, e.validation_ndcg, e.best ? "  *" : "");
+      say(buf);
+    };
+  };
+  std::optional<ranking::MoeModel> model;
+  if (!options.cluster_experts) {
+    HYMIR_ASSIGN_OR_RETURN(model, ranking::TrainMoe(schema, train_groups, topt, &rep.joint, epoch_line("joint")));
+  } else {
+    // Stage 1: every expert alone, routed expert e on cluster e, shared experts on everything.
+    HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel full, ranking::MoeModel::Create(cfg, schema, topt.seed));
+    full.set_normalization(ranking::FitNormalization(schema, train_groups, cfg.log_inputs, cfg.ple_bins));
+    ranking::MoeConfig single = cfg;
+    single.routed_experts = 1;
+    single.shared_experts = 0;
+    single.top_k = 1;
+    single.gate_hidden = 0;
+    const size_t block = full.expert_parameters();
+    const int experts = cfg.routed_experts + cfg.shared_experts;
+    for (int x = 0; x < experts; ++x) {
+      if (options.expert_filter && !options.expert_filter(x)) continue;
+      std::vector<ranking::QueryGroup> subset;
+      for (const auto& g : train_groups)
+        if (x >= cfg.routed_experts || g.domain == x) subset.push_back(g);
+      for (auto& g : subset) g.domain = -1;
+      size_t usable = 0;
+      for (const auto& g : subset)
+        if (std::any_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; })) ++usable;
+      if (usable < 10) {
+        say("pretrain: expert " + std::to_string(x) + " has " + std::to_string(usable) +
+            " usable pseudo-queries; it starts the joint stage untrained");
+        continue;
+      }
+      HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel one, ranking::MoeModel::Create(single, schema, topt.seed + 1 + x));
+      one.set_normalization(full.normalization());
+      ranking::MoeTrainOptions o = topt;
+      o.init = &one;
+      o.bias_update_rate = 0;
+      o.objective.routing_loss = 0;
+      o.objective.balance_loss = 0;
+      o.parallel = {};
+      ranking::TrainReport r;
+      HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel trained, ranking::TrainMoe(schema, subset, o, &r));
+      std::copy(trained.parameters().begin(), trained.parameters().begin() + block,
+                full.parameters().begin() + static_cast<size_t>(x) * block);
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "pretrain: %s expert %d on %zu pseudo-queries: best epoch %d, valid nDCG@10 %.4f",
+                    x < cfg.routed_experts ? "routed" : "shared", x, subset.size(), r.best_epoch,
+                    r.best_validation_ndcg);
+      say(buf);
+    }
+    if (options.expert_gather) HYMIR_RETURN_IF_ERROR(options.expert_gather(full.parameters()));
+    // Stage 2: everything together, the gate pulled towards the clusters.
+    ranking::MoeTrainOptions o = topt;
+    o.init = &full;
+    o.objective.routing_loss = options.cluster_routing_loss;
+    HYMIR_ASSIGN_OR_RETURN(model, ranking::TrainMoe(schema, train_groups, o, &rep.joint, epoch_line("joint")));
+  }
+  rep.train_seconds = Seconds(t);
+
+  // The check: model vs hybrid order on held-out pseudo-queries, per kind.
+  std::map<PseudoQueryKind, PretrainCheck> checks;
+  for (size_t i = 0; i < check_groups.size(); ++i) {
+    PretrainCheck& c = checks[check_kinds[i]];
+    c.kind = check_kinds[i];
+    ++c.queries;
+    c.hybrid_ndcg += RetrievalNdcg(check_groups[i]);
+    HYMIR_ASSIGN_OR_RETURN(auto s, model->Score(check_groups[i]));
+    c.model_ndcg += ranking::GroupNdcg(check_groups[i], s, 10);
+  }
+  for (auto& [k, c] : checks) {
+    c.hybrid_ndcg /= static_cast<double>(c.queries);
+    c.model_ndcg /= static_cast<double>(c.queries);
+    rep.checks.push_back(c);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "pretrain: held-out %s pseudo-queries (%zu): nDCG@10 hybrid %.4f, model %.4f",
+                  PseudoQueryKindName(k), c.queries, c.hybrid_ndcg, c.model_ndcg);
+    say(buf);
+  }
+  return std::move(*model);
+}
+
+}  // namespace hymir
