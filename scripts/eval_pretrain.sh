@@ -4,8 +4,12 @@
 # corpus and `hymir search --rerank` with the pre-trained model; nDCG@10 on
 # the test split, and the mean difference.
 #   scripts/eval_pretrain.sh [SPLIT] [-- PRETRAIN FLAGS...]
-# SPLIT: test (default: cranfield cisi med cacm scifact, test qrels) or
-# select (scifact's TRAIN qrels only: the split settings are chosen on).
+# SPLIT: test (default: cranfield cisi med cacm scifact, their test qrels) or
+# select: the queries of mixed's TRAIN split, each collection's own (ids
+# without the "name:" prefix; for scifact its train split). Settings are
+# chosen on `select`; `test` reports. The classic collections' test qrels
+# include the select queries (mixed splits them in halves), so the README
+# also reports the other half (mixed's test queries) alone: SPLIT=heldout.
 # COLLECTIONS="a b" overrides the list; WORK=DIR keeps indexes between runs
 # (default /tmp/hymir-pretrain-eval); TAG names the runs.
 set -euo pipefail
@@ -16,8 +20,19 @@ hymir=$here/build/bin/hymir
 split=${1:-test}; shift || true
 [ "${1:-}" = "--" ] && shift
 tag=${TAG:-pt}
-if [ "$split" = select ]; then cols=${COLLECTIONS:-scifact}; qsplit=train; else cols=${COLLECTIONS:-cranfield cisi med cacm scifact}; qsplit=test; fi
-mkdir -p "$work"
+cols=${COLLECTIONS:-cranfield cisi med cacm scifact}
+mkdir -p "$work/qrels"
+qrels_of() {  # collection -> the qrels file of this split
+  case $split in
+    test) echo "$data/$1/qrels/test.tsv" ;;
+    select|heldout)
+      local part=train; [ "$split" = heldout ] && part=test
+      local f=$work/qrels/$1.$part.tsv
+      { printf 'query-id\tcorpus-id\tscore\n'; grep "^$1:" "$data/mixed/qrels/$part.tsv" | sed "s/^$1://; s/\t$1:/\t/"; } >"$f"
+      echo "$f" ;;
+    *) echo "unknown split $split" >&2; exit 2 ;;
+  esac
+}
 ndcg() { "$hymir" eval --qrels "$2" --run "$1" | awk '$1=="ndcg_cut_10" && $2=="all"{print $3}'; }
 printf "%-10s %8s %8s %8s   %s\n" collection hybrid pretrain delta "held-out pseudo-queries (hybrid -> model)"
 sum=0; n=0
@@ -30,7 +45,7 @@ for c in $cols; do
     "$hymir" index --corpus "$d/corpus.jsonl" --index "$idx" --embed lsa:256 --threads 2 >/dev/null 2>&1
     touch "$idx/.indexed"
   fi
-  q=$d/qrels/$qsplit.tsv
+  q=$(qrels_of "$c")
   "$hymir" search --index "$idx" --queries "$d/queries.jsonl" --qrels "$q" --k 100 --run "$work/$c.hybrid.trec" >/dev/null 2>&1
   "$hymir" pretrain --index "$idx" --model "$work/$c.$tag.moe" "$@" >"$work/$c.$tag.log" 2>"$work/$c.$tag.err"
   "$hymir" search --index "$idx" --queries "$d/queries.jsonl" --qrels "$q" --k 100 --rerank "$work/$c.$tag.moe" \

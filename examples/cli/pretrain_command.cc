@@ -52,10 +52,10 @@ int RunPretrain(PretrainFlags& f) {
   const auto& c = model->config();
   const double seconds = report.generate_seconds + report.copy_seconds + report.feature_seconds + report.train_seconds;
   std::printf("model %s: E=%d S=%d top-%d hidden %d, %s pre-training on %zu pseudo-queries (%zu held out), "
-              "best epoch %d, %.1f pseudo-queries/s, %.1f s\n",
+              "best epoch %d, retrieval prior %.1f, %.1f pseudo-queries/s, %.1f s\n",
               f.model.c_str(), c.routed_experts, c.shared_experts, c.top_k, c.expert_hidden,
               o.cluster_experts ? "per-cluster expert" : "joint", report.train_queries, report.check_queries,
-              report.joint.best_epoch, report.queries_per_second, seconds);
+              report.joint.best_epoch, report.prior_weight, report.queries_per_second, seconds);
   for (const auto& k : report.checks)
     std::printf("held-out %-5s %4zu queries  nDCG@10 hybrid %.4f  model %.4f\n", PseudoQueryKindName(k.kind),
                 k.queries, k.hybrid_ndcg, k.model_ndcg);
@@ -96,6 +96,8 @@ void AddPretrainCommand(CLI::App& app, int* exit_code) {
   app::AddFeatureFlags(*cmd, o.features);
   cmd->add_option("--check", o.check_fraction, "Share of pseudo-queries held out to compare with hybrid (default 0.15)")
       ->check(CLI::Range(0.0, 0.5));
+  cmd->add_flag("--retrieval-prior,!--no-retrieval-prior", o.retrieval_prior,
+                "Blend the model with the retrieval order, the weight chosen on held-out pseudo-queries (default on)");
   cmd->add_option("--work-dir", f->work_dir, "Where the training copy of the index is built (default: a temp dir)");
   cmd->add_flag("--keep-work-dir", o.keep_work_dir, "Keep the training copy of the index");
   cmd->add_option("--threads", o.threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));

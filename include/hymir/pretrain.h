@@ -111,6 +111,12 @@ struct PretrainOptions {
   // Share of the pseudo-queries held out of training to compare the model
   // with the hybrid ranking (PretrainReport::checks). Default: 0.15.
   double check_fraction = 0.15;
+  // The safety blend (MoeModel::set_retrieval_prior on fused_rrank): its
+  // weight mu in {0, 0.1, ..., 1} is chosen on the held-out pseudo-queries to
+  // maximise the smallest gain over hybrid among the generators (then the
+  // mean), so a model that hurts one kind of query leans on the retrieval
+  // order. Default: true.
+  bool retrieval_prior = true;
   // Where the training copy of the index is built (ict only); "" = a fresh
   // directory under the system temp dir. Removed afterwards unless
   // keep_work_dir.
@@ -146,7 +152,8 @@ struct PretrainReport {
   double queries_per_second = 0;  // pseudo-queries generated, retrieved and featurised per second
   std::vector<size_t> cluster_sizes;  // documents per cluster (cluster_experts)
   ranking::TrainReport joint;
-  std::vector<PretrainCheck> checks;
+  double prior_weight = 0.0;  // the chosen retrieval-prior weight mu
+  std::vector<PretrainCheck> checks;  // with the chosen prior
 };
 
 // Pre-trains a MoE re-ranker on `engine`'s index (whose directory is

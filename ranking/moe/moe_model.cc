@@ -20,7 +20,7 @@ constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // Version 2 added the input-transform flags; version 1 files load with both
 // off. Version 3 added ple_bins, the bin edges and the linear_skip and
 // list_context flags; older files load without them.
-constexpr uint32_t kVersion = 3;
+constexpr uint32_t kVersion = 4;  // 4: retrieval prior
 constexpr int kMaxPleBins = 64;
 
 // Default edges for `bins` PLE bins of every one of `dim` features: even
@@ -333,7 +333,44 @@ Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group, bool kee
 
 Result<std::vector<double>> MoeModel::Score(const QueryGroup& group) const {
   HYMIR_ASSIGN_OR_RETURN(Forward f, RunForward(group));
+  ApplyRetrievalPrior(group, f.scores);
   return std::move(f.scores);
+}
+
+void MoeModel::ApplyRetrievalPrior(const QueryGroup& group, std::vector<double>& scores) const {
+  if (prior_mu_ <= 0 || group.size() == 0 || scores.size() != group.size()) return;
+  const size_t n = group.size(), d = schema_.pair_dim();
+  std::vector<double> prior(n);
+  for (size_t i = 0; i < n; ++i) prior[i] = std::log(std::max(group.row(i, d)[prior_col_], 1e-12));
+  // Standardised within the list; a constant list contributes 0.
+  auto standardise = [n](std::vector<double>& v) {
+    double mean = 0, sq = 0;
+    for (double x : v) mean += x;
+    mean /= static_cast<double>(n);
+    for (double x : v) sq += (x - mean) * (x - mean);
+    const double sd = std::sqrt(sq / static_cast<double>(n));
+    for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
+  };
+  standardise(scores);
+  standardise(prior);
+  for (size_t i = 0; i < n; ++i) scores[i] = (1.0 - prior_mu_) * scores[i] + prior_mu_ * prior[i];
+}
+
+Status MoeModel::set_retrieval_prior(const std::string& feature, double mu) {
+  if (!(mu >= 0.0 && mu <= 1.0)) return Status::InvalidArgument("retrieval prior weight must be in [0, 1]");
+  if (mu == 0.0) {
+    prior_feature_.clear();
+    prior_col_ = 0;
+    prior_mu_ = 0.0;
+    return Status::OK();
+  }
+  auto it = std::find(schema_.pair_features.begin(), schema_.pair_features.end(), feature);
+  if (it == schema_.pair_features.end())
+    return Status::InvalidArgument("retrieval prior: the model has no pair feature \"" + feature + "\"");
+  prior_feature_ = feature;
+  prior_col_ = static_cast<size_t>(it - schema_.pair_features.begin());
+  prior_mu_ = mu;
+  return Status::OK();
 }
 
 void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<const double> score_grad,
@@ -549,6 +586,8 @@ Status MoeModel::Save(const std::string& path) const {
   w.Pods(norm_.pair_edges);
   w.Pods(bias_);
   w.Pods(params_);
+  w.Strings(std::vector<std::string>{prior_feature_});
+  w.Pods(std::vector<double>{prior_mu_});
   const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
   w.U32(crc);
   return internal::WriteFileAtomic(path, w.out());
@@ -589,7 +628,11 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
             r.Strings(&schema.query_features) && r.Pods(&norm.pair_mean) && r.Pods(&norm.pair_scale) &&
             r.Pods(&norm.query_mean) && r.Pods(&norm.query_scale);
   if (ok && version >= 3) ok = r.Pods(&norm.pair_edges);
-  ok = ok && r.Pods(&bias) && r.Pods(&params) && r.AtEnd();
+  ok = ok && r.Pods(&bias) && r.Pods(&params);
+  std::vector<std::string> prior_feature{""};
+  std::vector<double> prior_mu{0.0};
+  if (ok && version >= 4) ok = r.Strings(&prior_feature) && r.Pods(&prior_mu);
+  ok = ok && r.AtEnd() && prior_feature.size() == 1 && prior_mu.size() == 1;
   if (!ok) return corrupt("truncated or malformed model body");
   auto created = Create(config, schema, 0);
   if (!created.ok()) return corrupt(created.status().message());
@@ -607,6 +650,7 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   m.params_ = std::move(params);
   m.bias_ = std::move(bias);
   m.norm_ = std::move(norm);
+  if (Status s = m.set_retrieval_prior(prior_feature[0], prior_mu[0]); !s.ok()) return corrupt(s.message());
   return m;
 }
 

@@ -246,7 +246,11 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   const MoeConfig config = options.init ? options.init->config() : options.model;
   // A model to start from: the initial one, or a fresh one normalised on `groups`.
   auto start = [&]() -> Result<MoeModel> {
-    if (options.init) return *options.init;
+    if (options.init) {
+      MoeModel m = *options.init;
+      HYMIR_RETURN_IF_ERROR(m.set_retrieval_prior("", 0.0));  // judgements take over from the prior
+      return m;
+    }
     HYMIR_ASSIGN_OR_RETURN(MoeModel m, MoeModel::Create(config, schema, options.seed));
     m.set_normalization(FitNormalization(schema, groups, config.log_inputs, config.ple_bins));
     return m;

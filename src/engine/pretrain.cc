@@ -17,7 +17,9 @@
 #include "hymir/index/bm25.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/kmeans.h"
+#include "hymir/index/lsa_embedder.h"
 #include "hymir/knowledge.h"
+#include "src/engine/parallel.h"
 #include "src/engine/sentences.h"
 
 namespace hymir {
@@ -158,20 +160,56 @@ double RetrievalNdcg(const ranking::QueryGroup& g) {
   return ranking::GroupNdcg(g, scores, 10);
 }
 
-// Copies the committed index at `from` to `to` (a new directory), without
-// the writer lock.
-Status CopyIndex(const std::string& from, const std::string& to) {
+// Builds at `to` (a new directory) the training index: every live document
+// of `engine`'s index at `from`, with `rest` replacing the text of the ict
+// sources, under the same analyzer, vector fields and default fusion. The
+// LSA embedders are retrained on these texts: a model fitted with the
+// removed sentences would carry their co-occurrences into the documents'
+// vectors. Vectors of fields without an embedder are kept.
+Status BuildTrainingIndex(const Engine& engine, const std::string& from, const std::string& to,
+                          const std::unordered_map<std::string, std::string>& rest, int threads) {
+  const index::Searcher& s = engine.searcher();
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, s.DocumentIds());
+  std::vector<Document> docs(ids.size());
+  HYMIR_RETURN_IF_ERROR(internal::ParallelFor(ids.size(), threads, [&](size_t i) -> Status {
+    HYMIR_ASSIGN_OR_RETURN(docs[i], s.GetDocument(ids[i]));
+    auto it = rest.find(ids[i]);
+    if (it != rest.end()) docs[i].text = it->second;
+    for (const auto& f : s.vector_fields()) {
+      if (!f.embedder.empty()) continue;
+      auto v = s.GetVector(f.name, ids[i]);
+      if (v.ok()) docs[i].vectors[f.name] = std::move(v).value();
+    }
+    return Status::OK();
+  }));
   std::error_code ec;
-  fs::create_directories(to, ec);
+  fs::create_directories(fs::path(to) / "vectors", ec);
   if (ec) return Status::IOError(to + ": " + ec.message());
-  for (const auto& entry : fs::directory_iterator(from, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "LOCK" || name == "write.lock") continue;
-    fs::copy(entry.path(), fs::path(to) / name, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-    if (ec) return Status::IOError("pretrain: copying " + entry.path().string() + " to " + to + ": " + ec.message());
+  std::vector<std::string> texts;
+  texts.reserve(docs.size());
+  for (const auto& d : docs) texts.push_back(d.title + " " + d.text);
+  for (const auto& f : s.vector_fields()) {
+    if (f.embedder.empty()) continue;
+    if (f.embedder != "lsa")
+      return Status::InvalidArgument("pretrain: cannot retrain embedder \"" + f.embedder + "\" of field " + f.name);
+    index::LsaOptions lsa;
+    lsa.dimension = f.dimension;
+    lsa.analyzer = s.analyzer();
+    HYMIR_ASSIGN_OR_RETURN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
+    HYMIR_RETURN_IF_ERROR(embedder->Save(to + "/vectors/" + f.name + "." + f.embedder));
   }
-  if (ec) return Status::IOError(from + ": " + ec.message());
-  return Status::OK();
+  if (fs::exists(fs::path(from) / "fusion.json")) {
+    fs::copy_file(fs::path(from) / "fusion.json", fs::path(to) / "fusion.json", ec);
+    if (ec) return Status::IOError(to + "/fusion.json: " + ec.message());
+  }
+  index::IndexWriterOptions wo;
+  wo.analyzer = s.analyzer();
+  wo.vector_fields = s.vector_fields();
+  HYMIR_ASSIGN_OR_RETURN(auto writer, index::IndexWriter::Open(to, wo));
+  // In index order, one thread: ties in retrieval go to the earlier document,
+  // so the order must not depend on scheduling.
+  for (const Document& d : docs) HYMIR_RETURN_IF_ERROR(writer->Upsert(d));
+  return writer->Commit();
 }
 
 }  // namespace
@@ -292,24 +330,10 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     }
     cleanup.dir = work;
     cleanup.keep = options.keep_work_dir;
-    HYMIR_RETURN_IF_ERROR(CopyIndex(index_dir, work));
-    index::IndexWriterOptions wo;
-    wo.create_if_missing = false;
-    HYMIR_ASSIGN_OR_RETURN(auto writer, index::IndexWriter::Open(work, wo));
-    const auto& fields = engine.searcher().vector_fields();
-    for (const PseudoQuery& q : pqs) {
-      if (!q.rest_text) continue;
-      HYMIR_ASSIGN_OR_RETURN(Document doc, engine.searcher().GetDocument(q.doc_id));
-      doc.text = *q.rest_text;
-      for (const auto& f : fields) {  // vectors the index cannot recompute stay as they were
-        if (!f.embedder.empty()) continue;
-        auto v = engine.searcher().GetVector(f.name, q.doc_id);
-        if (v.ok()) doc.vectors[f.name] = std::move(v).value();
-      }
-      HYMIR_RETURN_IF_ERROR(writer->Upsert(doc));
-    }
-    HYMIR_RETURN_IF_ERROR(writer->Commit());
-    writer.reset();
+    std::unordered_map<std::string, std::string> rest;
+    for (const PseudoQuery& q : pqs)
+      if (q.rest_text) rest[q.doc_id] = *q.rest_text;
+    HYMIR_RETURN_IF_ERROR(BuildTrainingIndex(engine, index_dir, work, rest, options.threads));
     HYMIR_ASSIGN_OR_RETURN(copy_engine, Engine::Open(work));
     rep.copy_seconds = Seconds(t);
     say("pretrain: training copy of the index with " +
@@ -481,18 +505,50 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   rep.train_seconds = Seconds(t);
 
   // The check: model vs hybrid order on held-out pseudo-queries, per kind.
-  std::map<PseudoQueryKind, PretrainCheck> checks;
-  for (size_t i = 0; i < check_groups.size(); ++i) {
-    PretrainCheck& c = checks[check_kinds[i]];
-    c.kind = check_kinds[i];
-    ++c.queries;
-    c.hybrid_ndcg += RetrievalNdcg(check_groups[i]);
-    HYMIR_ASSIGN_OR_RETURN(auto s, model->Score(check_groups[i]));
-    c.model_ndcg += ranking::GroupNdcg(check_groups[i], s, 10);
+  auto check = [&]() -> Result<std::map<PseudoQueryKind, PretrainCheck>> {
+    std::map<PseudoQueryKind, PretrainCheck> checks;
+    for (size_t i = 0; i < check_groups.size(); ++i) {
+      PretrainCheck& c = checks[check_kinds[i]];
+      c.kind = check_kinds[i];
+      ++c.queries;
+      c.hybrid_ndcg += RetrievalNdcg(check_groups[i]);
+      HYMIR_ASSIGN_OR_RETURN(auto s, model->Score(check_groups[i]));
+      c.model_ndcg += ranking::GroupNdcg(check_groups[i], s, 10);
+    }
+    for (auto& [k, c] : checks) {
+      c.hybrid_ndcg /= static_cast<double>(c.queries);
+      c.model_ndcg /= static_cast<double>(c.queries);
+    }
+    return checks;
+  };
+  const auto& names = schema.pair_features;
+  if (options.retrieval_prior && !check_groups.empty() &&
+      std::find(names.begin(), names.end(), "fused_rrank") != names.end()) {
+    double best_mu = 0, best_worst = -1e9, best_mean = -1e9;
+    for (int step = 0; step <= 10; ++step) {
+      const double mu = step / 10.0;
+      HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", mu));
+      HYMIR_ASSIGN_OR_RETURN(auto checks, check());
+      double worst = 1e9, mean = 0;
+      for (const auto& [k, c] : checks) {
+        worst = std::min(worst, c.model_ndcg - c.hybrid_ndcg);
+        mean += (c.model_ndcg - c.hybrid_ndcg) / static_cast<double>(checks.size());
+      }
+      if (worst > best_worst + 1e-9 || (std::abs(worst - best_worst) <= 1e-9 && mean > best_mean + 1e-9)) {
+        best_mu = mu;
+        best_worst = worst;
+        best_mean = mean;
+      }
+    }
+    HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", best_mu));
+    rep.prior_weight = best_mu;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (smallest held-out gain over hybrid %+.4f)",
+                  best_mu, best_worst);
+    say(buf);
   }
+  HYMIR_ASSIGN_OR_RETURN(auto checks, check());
   for (auto& [k, c] : checks) {
-    c.hybrid_ndcg /= static_cast<double>(c.queries);
-    c.model_ndcg /= static_cast<double>(c.queries);
     rep.checks.push_back(c);
     char buf[160];
     std::snprintf(buf, sizeof buf, "pretrain: held-out %s pseudo-queries (%zu): nDCG@10 hybrid %.4f, model %.4f",

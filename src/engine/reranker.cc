@@ -50,6 +50,7 @@ Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<Se
   std::vector<SearchHit> head(hits.begin(), hits.begin() + depth);
   HYMIR_ASSIGN_OR_RETURN(ranking::QueryGroup group, features_->Extract(query, head, sources));
   HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel::Forward f, model_.RunForward(group));
+  model_.ApplyRetrievalPrior(group, f.scores);
   std::vector<size_t> order(depth);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return f.scores[a] > f.scores[b]; });

@@ -378,6 +378,40 @@ int StopServe(Server& s) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// hymir pretrain (no judgements), then hymir train --init (fine-tuning),
+// then search --rerank with both; bad generator names are usage errors.
+TEST(CliTest, PretrainThenFineTune) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), pre = tmp.Sub("pre.moe"), tuned = tmp.Sub("tuned.moe");
+  Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  Ran pt = Hymir("pretrain --index " + idx + " --model " + pre +
+                 " --queries 150 --experts 2 --top-k 1 --hidden 8 --epochs 3 --depth 30 --seed 3");
+  ASSERT_EQ(pt.exit_code, 0) << pt.err;
+  EXPECT_NE(pt.err.find("pseudo-queries from 1033 documents"), std::string::npos) << pt.err;
+  EXPECT_NE(pt.err.find("sentences taken out"), std::string::npos) << pt.err;
+  EXPECT_NE(pt.out.find("held-out ict"), std::string::npos) << pt.out;
+  EXPECT_NE(pt.out.find("held-out terms"), std::string::npos) << pt.out;
+  EXPECT_EQ(pt.out.find("held-out title"), std::string::npos) << pt.out;  // MED has no titles
+  EXPECT_NE(pt.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << pt.out;
+  Ran one = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --rerank " + pre);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  // Fine-tuning keeps the pre-trained shape, whatever the shape flags say.
+  Ran ft = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                 Sample("qrels/test.tsv") + " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30");
+  ASSERT_EQ(ft.exit_code, 0) << ft.err;
+  EXPECT_NE(ft.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << ft.out;
+  const std::string run = tmp.Sub("tuned.trec");
+  Ran batch = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                    Sample("qrels/test.tsv") + " --run " + run + " --rerank " + tuned + " --rerank-depth 30");
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(Hymir("pretrain --index " + idx + " --model " + pre + " --generators ict,bogus").exit_code, 2);
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + tuned + " --init " + tmp.Sub("absent.moe"))
+                .exit_code,
+            2);
+}
+
 TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx"), model = tmp.Sub("moe.model");

@@ -152,6 +152,19 @@ class MoeModel {
   // Replaces the normalisation; with ple_bins > 0 and edges of the wrong
   // size, the edges default to B + 1 even steps over [-2, 2].
   void set_normalization(Normalization norm);
+  // Retrieval prior, a safety blend set by pre-training (hymir/pretrain.h):
+  // with weight mu in (0, 1], Score() returns per candidate
+  // (1 - mu) z(model score) + mu z(log x), z standardising within the
+  // candidate list and x the pair feature `feature` (fused_rrank: 1 / the
+  // retrieval rank), so mu = 1 keeps the retrieval order. Training
+  // (RunForward) never applies it. InvalidArgument for a feature not in the
+  // schema or mu outside [0, 1]. Default: mu = 0 (off). Saved with the model.
+  Status set_retrieval_prior(const std::string& feature, double mu);
+  // Applies the prior to `scores` (RunForward's scores of `group`); no-op
+  // when it is off. Score() does this itself.
+  void ApplyRetrievalPrior(const QueryGroup& group, std::vector<double>& scores) const;
+  const std::string& prior_feature() const { return prior_feature_; }
+  double prior_weight() const { return prior_mu_; }
   const std::vector<double>& selection_bias() const { return bias_; }
   void set_selection_bias(std::vector<double> bias) { bias_ = std::move(bias); }
 
@@ -211,6 +224,9 @@ class MoeModel {
   FeatureSchema schema_;
   Normalization norm_;
   std::vector<double> bias_;    // selection bias per routed expert
+  std::string prior_feature_;   // retrieval prior (set_retrieval_prior)
+  size_t prior_col_ = 0;
+  double prior_mu_ = 0.0;
   std::vector<double> params_;
 };
 

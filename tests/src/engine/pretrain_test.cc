@@ -349,5 +349,58 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
   EXPECT_TRUE(ranking::TrainMoe(schema, groups, o).status().IsInvalidArgument());
 }
 
+// The retrieval prior: mu = 1 gives the retrieval order, 0 the model's, it
+// survives a save and load, fine-tuning drops it, and bad settings are refused.
+TEST(RetrievalPriorTest, BlendsWithTheRetrievalOrder) {
+  ranking::FeatureSchema schema{{"fused_rrank", "x"}, {"q"}};
+  ranking::QueryGroup g;
+  g.query_id = "q";
+  g.query_features = {1.0};
+  for (int i = 0; i < 6; ++i) {
+    g.doc_ids.push_back(std::to_string(i));
+    g.pair_features.push_back(1.0 / (i + 1));       // retrieval rank i + 1
+    g.pair_features.push_back(std::sin(3.0 * i));   // something for the model to read
+  }
+  ranking::MoeConfig c;
+  c.routed_experts = 2;
+  c.top_k = 1;
+  ASSERT_OK_AND_ASSIGN(auto m, ranking::MoeModel::Create(c, schema, 11));
+  ASSERT_OK_AND_ASSIGN(auto raw, m.Score(g));
+  ASSERT_OK(m.set_retrieval_prior("fused_rrank", 1.0));
+  ASSERT_OK_AND_ASSIGN(auto prior_only, m.Score(g));
+  for (size_t i = 1; i < prior_only.size(); ++i) EXPECT_GT(prior_only[i - 1], prior_only[i]);
+  ASSERT_OK(m.set_retrieval_prior("fused_rrank", 0.3));
+  ASSERT_OK_AND_ASSIGN(auto blend, m.Score(g));
+  // (1 - mu) z(raw) + mu z(log rrank), by hand.
+  auto z = [](std::vector<double> v) {
+    double mean = 0, sq = 0;
+    for (double x : v) mean += x / v.size();
+    for (double x : v) sq += (x - mean) * (x - mean) / v.size();
+    for (double& x : v) x = (x - mean) / std::sqrt(sq);
+    return v;
+  };
+  std::vector<double> logs;
+  for (int i = 0; i < 6; ++i) logs.push_back(std::log(1.0 / (i + 1)));
+  const auto zr = z(raw), zp = z(logs);
+  for (size_t i = 0; i < blend.size(); ++i) EXPECT_NEAR(blend[i], 0.7 * zr[i] + 0.3 * zp[i], 1e-9);
+  TempDir dir;
+  ASSERT_OK(m.Save(dir.Sub("m")));
+  ASSERT_OK_AND_ASSIGN(auto back, ranking::MoeModel::Load(dir.Sub("m")));
+  EXPECT_EQ(back.prior_feature(), "fused_rrank");
+  EXPECT_DOUBLE_EQ(back.prior_weight(), 0.3);
+  ASSERT_OK_AND_ASSIGN(auto again, back.Score(g));
+  EXPECT_EQ(again, blend);
+  EXPECT_TRUE(m.set_retrieval_prior("absent", 0.5).IsInvalidArgument());
+  EXPECT_TRUE(m.set_retrieval_prior("fused_rrank", 1.5).IsInvalidArgument());
+  // Fine-tuning from it starts without the prior.
+  g.labels = {0, 0, 1, 0, 0, 0};
+  std::vector<ranking::QueryGroup> groups(12, g);
+  ranking::MoeTrainOptions o;
+  o.init = &back;
+  o.max_epochs = 1;
+  ASSERT_OK_AND_ASSIGN(auto tuned, ranking::TrainMoe(schema, groups, o));
+  EXPECT_EQ(tuned.prior_weight(), 0.0);
+}
+
 }  // namespace
 }  // namespace hymir
