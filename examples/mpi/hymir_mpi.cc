@@ -6,22 +6,27 @@
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --queries q.jsonl --run out.trec
 //   mpirun -np N build/bin/hymir-mpi train  --index IDX --queries q.jsonl --qrels train.tsv --model M
+//   mpirun -np N build/bin/hymir-mpi pretrain --index IDX --model M
 //
 // `train` is data-parallel training of the MoE re-ranker on an ordinary
 // (unsharded) index every rank can read: the ranks extract the features of
 // their share of the queries, exchange them, and train together (one
 // all-reduce of the gradient per batch); the model equals `hymir train`'s up
-// to the order of floating-point additions.
+// to the order of floating-point additions. `pretrain` is `hymir pretrain`
+// with the features split over the ranks, the per-expert stage
+// expert-parallel and the joint stage data-parallel.
 // Only rank 0 prints; every rank exits with the same code (0 ok, 1 failure,
 // 2 usage or missing input).
 #include <hymir/beir.h>
 #include <hymir/dist/cluster.h>
 #include <hymir/dist/data_parallel.h>
+#include <hymir/dist/expert_parallel.h>
 #include <hymir/dist/sharded_searcher.h>
 #include <hymir/dist/sharded_writer.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
+#include <hymir/pretrain.h>
 #include <hymir/reranker.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
@@ -39,6 +44,7 @@
 #include "examples/common/embed.h"
 #include "examples/common/filters.h"
 #include "examples/common/moe_flags.h"
+#include "examples/common/pretrain_flags.h"
 #include "examples/common/query_vectors.h"
 
 namespace hymir {
@@ -432,6 +438,28 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
   return app::kExitOk;
 }
 
+// Pre-training: the same pseudo-queries on every rank, features split and
+// exchanged, experts placed on ranks, the joint stage data-parallel
+// (hymir/dist/expert_parallel.h). The KG is not supported here.
+int RunPretrain(const dist::Cluster& cluster, const app::PretrainFlags& f) {
+  auto o = f.Resolve();
+  if (!o.ok()) return Finish(cluster, "pretrain", o.status(), true);
+  auto engine = Engine::Open(f.index);
+  if (Status s = cluster.Agree(engine.status()); !s.ok()) return Finish(cluster, "pretrain", s);
+  dist::ExpertParallelPretraining(cluster, &*o);
+  if (cluster.is_root()) o->progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  PretrainReport report;
+  auto model = Pretrain(**engine, f.index, *o, nullptr, &report);
+  if (Status s = cluster.Agree(model.status()); !s.ok()) return Finish(cluster, "pretrain", s);
+  Status saved = cluster.is_root() ? model->Save(f.model) : Status::OK();
+  if (Status s = cluster.Agree(saved); !s.ok()) return Finish(cluster, "pretrain", s);
+  if (cluster.is_root()) {
+    app::PrintPretrainSummary(f.model, *model, report);
+    std::printf("%d ranks\n", cluster.size());
+  }
+  return app::kExitOk;
+}
+
 }  // namespace
 }  // namespace hymir
 
@@ -504,6 +532,11 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--threads", tf.threads, "Feature threads per rank (default: all cores)")
       ->check(CLI::Range(0, 1024));
   train_cmd->callback([&] { exit_code = RunTrain(cluster, tf); });
+  app::PretrainFlags pf;
+  CLI::App* pretrain_cmd = cli.add_subcommand(
+      "pretrain", "MoE pre-training on pseudo-queries, as hymir pretrain: experts on ranks, joint stage data-parallel");
+  app::AddPretrainFlags(*pretrain_cmd, pf);
+  pretrain_cmd->callback([&] { exit_code = RunPretrain(cluster, pf); });
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -195,6 +195,10 @@ Status BuildTrainingIndex(const Engine& engine, const std::string& from, const s
     index::LsaOptions lsa;
     lsa.dimension = f.dimension;
     lsa.analyzer = s.analyzer();
+    // One thread: the model then does not depend on the machine's (or an MPI
+    // rank's) thread count (LsaOptions::seed), so every rank of hymir-mpi
+    // pretrain trains on the same vectors.
+    lsa.threads = 1;
     HYMIR_ASSIGN_OR_RETURN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
     HYMIR_RETURN_IF_ERROR(embedder->Save(to + "/vectors/" + f.name + "." + f.embedder));
   }
@@ -344,9 +348,17 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
 
   // Candidates and features.
   t = std::chrono::steady_clock::now();
+  const size_t parts = static_cast<size_t>(std::max(1, options.part.second));
+  const size_t part = static_cast<size_t>(std::max(0, options.part.first));
+  if (part >= parts || (parts > 1 && !options.gather_groups))
+    return Status::InvalidArgument("pretrain: feature part " + std::to_string(part) + " of " + std::to_string(parts) +
+                                   (options.gather_groups ? "" : " without a gather"));
   std::vector<HybridQuery> queries;
-  queries.reserve(pqs.size());
-  for (const PseudoQuery& p : pqs) {
+  std::vector<size_t> mine;  // indices into pqs of this part's queries
+  for (size_t i = part; i < pqs.size(); i += parts) mine.push_back(i);
+  queries.reserve(mine.size());
+  for (size_t i : mine) {
+    const PseudoQuery& p = pqs[i];
     HybridQuery q;
     q.id = p.id;
     q.text = p.text;
@@ -357,17 +369,27 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   FeatureConfig config = options.features;
   config.kg = kg != nullptr;
   config.domains.clear();
+  if (options.domain_features && parts > 1)
+    return Status::InvalidArgument("pretrain: domain features are not supported with distributed features");
   if (options.domain_features) {
     HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(train_engine, hits));
   }
   HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(train_engine, config, kg));
   HYMIR_ASSIGN_OR_RETURN(auto groups, extractor->ExtractBatch(queries, hits, options.threads));
-  for (size_t i = 0; i < groups.size(); ++i) {
-    auto& g = groups[i];
+  for (size_t k = 0; k < groups.size(); ++k) {
+    auto& g = groups[k];
     g.labels.assign(g.size(), 0.0);
     for (size_t j = 0; j < g.size(); ++j)
-      if (g.doc_ids[j] == pqs[i].doc_id) g.labels[j] = 1.0, ++rep.with_source;
+      if (g.doc_ids[j] == pqs[mine[k]].doc_id) g.labels[j] = 1.0;
   }
+  if (parts > 1) {
+    HYMIR_ASSIGN_OR_RETURN(groups, options.gather_groups(groups));
+    if (groups.size() != pqs.size())
+      return Status::Internal("pretrain: gathered " + std::to_string(groups.size()) + " groups for " +
+                              std::to_string(pqs.size()) + " pseudo-queries");
+  }
+  for (const auto& g : groups)
+    for (double l : g.labels) rep.with_source += l > 0;
   rep.feature_seconds = Seconds(t);
   rep.queries_per_second = static_cast<double>(pqs.size()) / std::max(1e-9, Seconds(t_all));
   say("pretrain: candidates and features of " + std::to_string(pqs.size()) + " pseudo-queries (" +
@@ -380,7 +402,12 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   topt.balance_domains = false;
   topt.init = nullptr;
   const ranking::MoeConfig& cfg = topt.model;
-  if (options.cluster_experts) {
+  bool clustered = options.cluster_experts;
+  if (clustered && engine.searcher().vector_fields().empty()) {
+    say("pretrain: the index has no vector field to cluster: joint pre-training");
+    clustered = false;
+  }
+  if (clustered) {
     // The first field with an embedder (the text embedding), else the first field.
     std::string field;
     for (const auto& f : engine.searcher().vector_fields())
@@ -389,8 +416,6 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
         break;
       }
     if (field.empty() && !engine.searcher().vector_fields().empty()) field = engine.searcher().vector_fields()[0].name;
-    if (field.empty())
-      return Status::InvalidArgument("pretrain: expert pre-training by cluster needs a vector field (index with --embed)");
     HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, engine.searcher().DocumentIds());
     std::vector<float> vectors;
     std::vector<std::string> clustered;
@@ -450,7 +475,7 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     };
   };
   std::optional<ranking::MoeModel> model;
-  if (!options.cluster_experts) {
+  if (!clustered) {
     HYMIR_ASSIGN_OR_RETURN(model, ranking::TrainMoe(schema, train_groups, topt, &rep.joint, epoch_line("joint")));
   } else {
     // Stage 1: every expert alone, routed expert e on cluster e, shared experts on everything.
@@ -495,7 +520,7 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
                     r.best_validation_ndcg);
       say(buf);
     }
-    if (options.expert_gather) HYMIR_RETURN_IF_ERROR(options.expert_gather(full.parameters()));
+    if (options.expert_gather) HYMIR_RETURN_IF_ERROR(options.expert_gather(full.parameters(), block));
     // Stage 2: everything together, the gate pulled towards the clusters.
     ranking::MoeTrainOptions o = topt;
     o.init = &full;

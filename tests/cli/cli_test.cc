@@ -14,6 +14,7 @@
 #include <sstream>
 #include <utility>
 
+#include "hymir/ranking/moe_model.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir {
@@ -410,6 +411,41 @@ TEST(CliTest, PretrainThenFineTune) {
                   Sample("qrels/test.tsv") + " --model " + tuned + " --init " + tmp.Sub("absent.moe"))
                 .exit_code,
             2);
+}
+
+// hymir-mpi pretrain on 2 and 3 ranks (features split, experts on ranks,
+// joint stage data-parallel) gives hymir pretrain's model.
+TEST(CliTest, MpiPretrainEqualsHymirPretrain) {
+#ifndef HYMIR_MPIEXEC
+  GTEST_SKIP() << "built without MPI (HYMIR_WITH_MPI=OFF)";
+#else
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32").exit_code, 0);
+  const std::string common = " --index " + idx +
+                             " --queries 120 --experts 3 --top-k 1 --hidden 8 --epochs 3 --patience 100 --depth 30";
+  Ran one = Hymir("pretrain" + common + " --model " + tmp.Sub("one.moe"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("per-cluster expert pre-training"), std::string::npos) << one.out;
+  ASSERT_OK_AND_ASSIGN(auto alone, ranking::MoeModel::Load(tmp.Sub("one.moe")));
+  for (int ranks : {2, 3}) {
+    const std::string out = tmp.Sub("ranks" + std::to_string(ranks) + ".moe");
+    Ran many = Shell(std::string(HYMIR_MPIEXEC) +
+                     " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np " +
+                     std::to_string(ranks) + " " + testing::BinDir() + "/hymir-mpi pretrain" + common + " --model " +
+                     out);
+    ASSERT_EQ(many.exit_code, 0) << many.err;
+    EXPECT_NE(many.out.find(std::to_string(ranks) + " ranks"), std::string::npos) << many.out;
+    ASSERT_OK_AND_ASSIGN(auto together, ranking::MoeModel::Load(out));
+    ASSERT_EQ(together.parameters().size(), alone.parameters().size());
+    double worst = 0;
+    for (size_t i = 0; i < alone.parameters().size(); ++i)
+      worst = std::max(worst, std::abs(together.parameters()[i] - alone.parameters()[i]));
+    EXPECT_LT(worst, 1e-6) << ranks << " ranks";
+    EXPECT_EQ(together.prior_weight(), alone.prior_weight());
+    EXPECT_EQ(together.schema(), alone.schema());
+  }
+#endif
 }
 
 TEST(CliTest, ServeAnswersAndStopsOnSigterm) {

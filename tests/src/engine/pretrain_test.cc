@@ -175,6 +175,7 @@ class PretrainTest : public ::testing::Test {
     o.train.max_epochs = 4;
     o.train.patience = 4;
     o.threads = 2;
+    o.cluster_experts = false;
     return o;
   }
   static TempDir* dir_;
@@ -259,7 +260,7 @@ TEST_F(PretrainTest, ClusterExpertsAndExpertParallelHooks) {
     std::vector<double> captured;
     PretrainOptions p = o;
     p.expert_filter = [parity](int x) { return x % 2 == parity; };
-    p.expert_gather = [&captured](std::vector<double>& params) {
+    p.expert_gather = [&captured](std::vector<double>& params, size_t) {
       captured = params;
       return Status::Internal("stop after stage one");
     };
@@ -271,7 +272,7 @@ TEST_F(PretrainTest, ClusterExpertsAndExpertParallelHooks) {
   const size_t block = whole.expert_parameters();
   PretrainOptions merged = o;
   merged.expert_filter = [](int) { return false; };  // nothing trained here...
-  merged.expert_gather = [&](std::vector<double>& params) {  // ...every block gathered
+  merged.expert_gather = [&](std::vector<double>& params, size_t) {  // ...every block gathered
     for (int x = 0; x < experts; ++x) {
       const auto& from = x % 2 == 0 ? even : odd;
       std::copy(from.begin() + x * block, from.begin() + (x + 1) * block, params.begin() + x * block);
@@ -283,19 +284,29 @@ TEST_F(PretrainTest, ClusterExpertsAndExpertParallelHooks) {
   // A failed gather fails the pre-training.
   EXPECT_FALSE(Pretrain(*engine, dir_->path(), [&] {
                  PretrainOptions f = o;
-                 f.expert_gather = [](std::vector<double>&) { return Status::IOError("lost a rank"); };
+                 f.expert_gather = [](std::vector<double>&, size_t) { return Status::IOError("lost a rank"); };
                  return f;
                }()).ok());
 }
 
-TEST_F(PretrainTest, ClusterExpertsNeedAVectorField) {
+TEST_F(PretrainTest, WithoutVectorsPretrainingIsJoint) {
   TempDir dir;
   ASSERT_OK(testing::BuildIndex(dir.path(), SampleDocs(200)));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));
   PretrainOptions o = Small();
   o.cluster_experts = true;
   o.generate.kinds = {PseudoQueryKind::kTerms};
-  EXPECT_TRUE(Pretrain(*engine, dir.path(), o).status().IsInvalidArgument());
+  PretrainReport report;
+  ASSERT_OK(Pretrain(*engine, dir.path(), o, nullptr, &report).status());
+  EXPECT_TRUE(report.cluster_sizes.empty());
+  o.cluster_experts = false;
+  ASSERT_OK_AND_ASSIGN(auto joint, Pretrain(*engine, dir.path(), o));
+  ASSERT_OK_AND_ASSIGN(auto again, Pretrain(*engine, dir.path(), [&] {
+                         PretrainOptions c = o;
+                         c.cluster_experts = true;
+                         return c;
+                       }()));
+  EXPECT_EQ(joint.parameters(), again.parameters());
 }
 
 // Fine-tuning starts from the given model: its weights, normalisation and
