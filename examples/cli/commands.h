@@ -15,6 +15,7 @@ void AddTuneCommand(CLI::App& app, int* exit_code);
 void AddKgCommand(CLI::App& app, int* exit_code);
 void AddTrainCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
+void AddCheckCommand(CLI::App& app, int* exit_code);
 
 }  // namespace hymir::cli
 
