@@ -97,6 +97,11 @@ class LuceneIndexWriter final : public IndexWriter {
 
   Status Upsert(const Document& doc) override {
     if (doc.id.empty()) return Status::InvalidArgument(dir_ + ": document with an empty id");
+    if (doc.id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument(dir_ + ": document id of " + std::to_string(doc.id.size()) +
+                                     " bytes, longer than the limit of " + std::to_string(kMaxIdBytes) + " (\"" +
+                                     doc.id.substr(0, 40) + "...\")");
+    }
     for (const auto& [name, value] : doc.fields) {
       if (IsReservedFieldName(name)) {
         return Status::InvalidArgument("document \"" + doc.id + "\": field name \"" + name + "\" is reserved");

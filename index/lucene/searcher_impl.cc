@@ -34,8 +34,15 @@ class LuceneSearcher final : public Searcher {
 
   Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const override {
     std::vector<float> v = query.vector;
+    const VectorFieldSpec* spec = internal::FindVectorField(meta_, query.field);
+    if (spec && !v.empty() && v.size() != spec->dimension) {
+      return Status::InvalidArgument("vector field \"" + query.field + "\" expects " + std::to_string(spec->dimension) +
+                                     " floats, got " + std::to_string(v.size()));
+    }
     if (v.empty()) {
       if (query.text.empty()) return Status::InvalidArgument("vector query on \"" + query.field + "\" has neither a vector nor text");
+      // No term after analysis: nothing to match (see HybridQuery::text).
+      if (spec && Analyze(kind_, query.text).empty()) return std::vector<Hit>();
       auto e = EmbedText(query.field, query.text);
       if (!e.ok()) return e.status();
       v = std::move(e).value();
