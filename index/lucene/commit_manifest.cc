@@ -118,7 +118,10 @@ Result<CommitManifest> Parse(const std::string& path, const std::string& text) {
     std::istringstream ls(line);
     std::string kw, hex, name;
     uint64_t size = 0;
-    if (!(ls >> kw >> size >> hex) || kw != "file" || hex.size() != 8) return bad("malformed line " + std::to_string(n));
+    if (!(ls >> kw >> size >> hex) || kw != "file" || hex.size() != 8 ||
+        hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return bad("malformed line " + std::to_string(n));
+    }
     std::getline(ls, name);
     if (name.size() < 2 || name[0] != ' ' || name.find("..") != std::string::npos || name[1] == '/') {
       return bad("malformed file name on line " + std::to_string(n));

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "hymir/index/check_index.h"
+#include "src/core/crc32.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -244,6 +245,18 @@ TEST(CorruptionTest, ManifestRecordsEveryCommitAndCheckPassesOnIntactIndex) {
   { ASSERT_OK(IndexWriter::Open(tmp.path()).status()); }
   EXPECT_OK(CheckIndex(tmp.path()).status());
   EXPECT_EQ(Slurp(tmp.Sub("MANIFEST")), manifest);
+  // A manifest with a good checksum but a malformed line is Corruption naming it, not an exception.
+  std::string body = manifest.substr(0, manifest.rfind("crc32 "));
+  const size_t at = body.find("file ");
+  body.replace(body.find(' ', body.find(' ', at) + 1) + 1, 8, "zzzzzzzz");
+  char crc[16];
+  std::snprintf(crc, sizeof crc, "%08x", hymir::internal::Crc32(0, body.data(), body.size()));
+  Spit(tmp.Sub("MANIFEST"), body + "crc32 " + crc + "\n");
+  auto crafted = Searcher::Open(tmp.path());
+  ASSERT_FALSE(crafted.ok());
+  EXPECT_TRUE(crafted.status().IsCorruption()) << crafted.status().ToString();
+  EXPECT_NE(crafted.status().ToString().find("MANIFEST: malformed line 3"), std::string::npos)
+      << crafted.status().ToString();
 }
 
 TEST(CorruptionTest, WriterRefusesADamagedIndex) {
@@ -258,6 +271,27 @@ TEST(CorruptionTest, WriterRefusesADamagedIndex) {
   auto w = IndexWriter::Open(tmp.path());
   ASSERT_FALSE(w.ok()) << "a writer must not record damage as a good commit";
   EXPECT_NE(w.status().ToString().find(".fdt"), std::string::npos) << w.status().ToString();
+}
+
+TEST(CorruptionTest, RefreshVerifiesTheNewCommit) {
+  TempDir tmp;
+  ASSERT_OK(BuildSmallIndex(tmp.path()));
+  ASSERT_OK_AND_ASSIGN(auto searcher, Searcher::Open(tmp.path()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(tmp.path()));
+    Document d = Doc("new", "lens", "retina");
+    d.vectors["emb"] = {1, 1, 1, 1};
+    ASSERT_OK(w->Upsert(d));
+    ASSERT_OK(w->Commit());
+  }
+  std::string meta = Slurp(tmp.Sub("hymir.json"));
+  meta[meta.size() / 2] ^= 0x01;
+  Spit(tmp.Sub("hymir.json"), meta);
+  Status s = searcher->Refresh();
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("hymir.json"), std::string::npos) << s.ToString();
+  EXPECT_EQ(searcher->NumDocs(), 59u) << "the searcher keeps its last good view";
 }
 
 }  // namespace
