@@ -211,6 +211,8 @@ int RunIndex(const IndexFlags& flags) {
         fatal = c;
         break;
       }
+      // Durable from here on: a crash keeps at least these documents.
+      std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added.load()));
       since_commit = 0;
     }
   }
@@ -232,6 +234,7 @@ int RunIndex(const IndexFlags& flags) {
   }
   Status c = writer->Commit();
   if (!c.ok()) return app::Fail("index", c);
+  std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added.load()));
   const double secs = elapsed();
   auto live = writer->NumDocs();
   std::printf("indexed %llu docs (%llu skipped) from %s in %.2f s, %.0f docs/s; index %s holds %llu docs\n",

@@ -32,6 +32,7 @@ struct KgFlags {
 Result<std::unique_ptr<kg::TripleStore>> OpenExisting(const std::string& dir) {
   kg::TripleStoreOptions options;
   options.create_if_missing = false;
+  options.read_only = true;  // query, neighbors, stats: beside a running writer or service
   return kg::TripleStore::Open(dir, options);
 }
 
@@ -100,9 +101,10 @@ int RunQuery(const KgFlags& f) {
   return app::kExitOk;
 }
 
-std::string FirstAlias(const kg::TripleStore& store, const std::string& entity) {
-  auto aliases = store.Aliases(entity, 1);
-  return aliases.ok() && !aliases->empty() ? aliases->front() : std::string("-");
+// "-" when the entity has no alias; a read error is an error, not "no alias".
+Result<std::string> FirstAlias(const kg::TripleStore& store, const std::string& entity) {
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> aliases, store.Aliases(entity, 1));
+  return aliases.empty() ? std::string("-") : aliases.front();
 }
 
 int RunNeighbors(const KgFlags& f) {
@@ -132,12 +134,16 @@ int RunNeighbors(const KgFlags& f) {
                       : f.direction == "in" ? kg::Direction::kIn
                                             : kg::Direction::kBoth;
   for (const std::string& start : starts) {
-    std::printf("%s\t%s\n", start.c_str(), FirstAlias(kg, start).c_str());
+    auto alias = FirstAlias(kg, start);
+    if (!alias.ok()) return app::Fail("kg neighbors", alias.status());
+    std::printf("%s\t%s\n", start.c_str(), alias->c_str());
     auto reached = kg.Expand(start, options);
     if (!reached.ok()) return app::Fail("kg neighbors", reached.status());
     for (const kg::ReachedEntity& r : *reached) {
+      auto other = FirstAlias(kg, r.entity);
+      if (!other.ok()) return app::Fail("kg neighbors", other.status());
       std::printf("  %d\t%s%s\t%s\t%s\n", r.hops, r.direction == kg::Direction::kIn ? "^" : "",
-                  r.relation.c_str(), r.entity.c_str(), FirstAlias(kg, r.entity).c_str());
+                  r.relation.c_str(), r.entity.c_str(), other->c_str());
     }
   }
   return app::kExitOk;

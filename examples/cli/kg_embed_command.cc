@@ -33,6 +33,7 @@ struct EmbedFlags {
 int RunEmbed(const EmbedFlags& f) {
   kg::TripleStoreOptions store_options;
   store_options.create_if_missing = false;
+  store_options.read_only = true;  // training reads the triples; transe.bin is a file beside them
   auto store = kg::TripleStore::Open(f.kg, store_options);
   if (!store.ok()) return app::Fail("kg embed", store.status());
 

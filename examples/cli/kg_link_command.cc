@@ -44,6 +44,7 @@ std::string TokenizerId(const std::string& name) {
 int RunLink(const KgLinkFlags& f) {
   kg::TripleStoreOptions store_options;
   store_options.create_if_missing = false;
+  store_options.read_only = true;
   auto store = kg::TripleStore::Open(f.kg, store_options);
   if (!store.ok()) return app::Fail("kg link", store.status());
   kg::LinkerOptions options;

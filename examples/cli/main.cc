@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   hymir::cli::AddTrainCommand(app, &exit_code);
   hymir::cli::AddPretrainCommand(app, &exit_code);
   hymir::cli::AddServeCommand(app, &exit_code);
+  hymir::cli::AddCheckCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -16,6 +16,7 @@
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
+#include "examples/serve/http_server.h"
 #include "examples/serve/search_service.h"
 
 namespace hymir::cli {
@@ -38,6 +39,7 @@ struct ServeFlags {
   size_t max_k = 1000;
   int threads = 0;
   bool quiet = false;
+  serve::ServerOptions http;
 };
 
 int RunServe(const ServeFlags& flags) {
@@ -62,14 +64,16 @@ int RunServe(const ServeFlags& flags) {
   serve::SearchService service(engine, reranker.get(), kg.get(), options);
 
   httplib::Server server;
-  const size_t threads = flags.threads > 0 ? flags.threads : std::max(2u, std::thread::hardware_concurrency());
+  serve::ServerOptions http = flags.http;
+  if (flags.threads > 0) http.min_threads = static_cast<size_t>(flags.threads);
+  http.max_threads = std::max(http.max_threads, http.min_threads);
+  serve::ConfigureServer(server, http);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
   // second server on a taken port would start and share its connections.
   server.set_socket_options([](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Small JSON replies must not wait for Nagle + delayed ACK: without this a
   // keep-alive search took ~47 ms instead of ~3.4 (hymir-serve-bench).
   server.set_tcp_nodelay(true);
@@ -140,8 +144,30 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-k", flags->max_k, "Largest offset + k a request may ask for")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Request threads (default: the cores, at least 2)")
+  cmd->add_option("--threads", flags->threads, "Request threads kept when idle (default 4; more start, one per "
+                                               "open connection, up to --max-threads)")
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--max-threads", flags->http.max_threads,
+                  "Most request threads at once (one per open connection; later connections queue)")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--read-timeout", flags->http.read_timeout_s, "Seconds a read on a connection may wait")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--write-timeout", flags->http.write_timeout_s, "Seconds a write on a connection may wait")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-timeout", flags->http.keep_alive_timeout_s,
+                  "Seconds an idle keep-alive connection stays open")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-max", flags->http.keep_alive_max_requests,
+                  "Requests served on one keep-alive connection before it is closed")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-body", flags->http.max_payload_bytes, "Largest request body in bytes (larger: 413)")
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
   cmd->add_flag("--quiet", flags->quiet, "Do not log requests to stderr");
   cmd->callback([flags, exit_code] { *exit_code = RunServe(*flags); });
 }

@@ -238,7 +238,13 @@ void SearchService::Mount(httplib::Server& server) const {
   server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string what;
-    if (req.method != "GET" && req.method != "HEAD") {
+    if (res.status == 414) {
+      what = "request line too long (at most 8192 bytes)";
+    } else if (res.status == 413) {
+      what = "request body too large";
+    } else if (res.status == 400) {
+      what = "malformed request";  // httplib could not parse the request line or headers
+    } else if (res.status == 404 && req.method != "GET" && req.method != "HEAD") {
       res.status = 405;
       what = "method " + req.method + " is not allowed (this service answers GET)";
     } else {

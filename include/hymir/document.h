@@ -10,6 +10,7 @@
 #ifndef HYMIR_DOCUMENT_H_
 #define HYMIR_DOCUMENT_H_
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,8 +18,15 @@
 
 namespace hymir {
 
+// Longest document id, in bytes. Longer ids are refused (InvalidArgument):
+// Lucene++ silently drops terms of 16,384 characters or more, so such a
+// document would read back with an empty id and could never be replaced.
+inline constexpr size_t kMaxIdBytes = 4096;
+
 struct Document {
-  std::string id;     // unique within an index; non-empty; an upsert by id replaces
+  // Unique within an index; non-empty, at most kMaxIdBytes bytes; an upsert by
+  // id replaces.
+  std::string id;
   std::string title;  // may be empty
   std::string text;   // may be empty
   std::optional<std::string> domain;  // filterable as field "domain"

@@ -32,9 +32,14 @@ const char* RetrieverName(Retriever r);
 
 struct HybridQuery {
   std::string id;    // optional, for runs and explain
-  std::string text;  // BM25 query, and the vector query when `vector` is empty
+  // BM25 query, and the vector query when `vector` is empty. A text with no
+  // term after analysis (empty, or stop words only) and no `vector` matches
+  // nothing: the answer is no hits (not a constant-score list from embedding
+  // an empty text).
+  std::string text;
   // A raw query vector for `vector_field` (the multimedia case); when empty,
-  // `text` is embedded with the field's embedder.
+  // `text` is embedded with the field's embedder. Must hold exactly the
+  // field's dimension of floats (InvalidArgument naming the query otherwise).
   std::vector<float> vector;
   // Vector field to search; "" = the index's first vector field.
   std::string vector_field;

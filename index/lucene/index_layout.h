@@ -40,6 +40,9 @@ inline constexpr std::array<const char*, kNumTextFields> kTextFieldNames = {"tit
 inline constexpr std::array<const wchar_t*, kNumTextFields> kTextFieldsW = {L"title", L"text", L"all"};
 inline constexpr std::array<const wchar_t*, kNumTextFields> kLenFieldsW = {L"_len.title", L"_len.text", L"_len.all"};
 inline constexpr const char* kFilterPrefix = "f.";
+// Bound on a stored field length (tokens) read back from disk: Lucene 3.0
+// positions are int32, so no longer field can have been indexed.
+inline constexpr uint64_t kMaxFieldLength = uint64_t{1} << 31;
 
 // Index of a text field name, or -1.
 inline int TextFieldIndex(std::string_view name) {

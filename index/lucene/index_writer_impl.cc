@@ -15,6 +15,7 @@
 
 #include "hymir/index/index_writer.h"
 #include "index/lucene/analysis.h"
+#include "index/lucene/commit_manifest.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/vector/field_embedder.h"
@@ -96,6 +97,11 @@ class LuceneIndexWriter final : public IndexWriter {
 
   Status Upsert(const Document& doc) override {
     if (doc.id.empty()) return Status::InvalidArgument(dir_ + ": document with an empty id");
+    if (doc.id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument(dir_ + ": document id of " + std::to_string(doc.id.size()) +
+                                     " bytes, longer than the limit of " + std::to_string(kMaxIdBytes) + " (\"" +
+                                     doc.id.substr(0, 40) + "...\")");
+    }
     for (const auto& [name, value] : doc.fields) {
       if (IsReservedFieldName(name)) {
         return Status::InvalidArgument("document \"" + doc.id + "\": field name \"" + name + "\" is reserved");
@@ -196,7 +202,10 @@ class LuceneIndexWriter final : public IndexWriter {
       if (named == next) generation_ = next;
       internal::RemoveStaleGenerations(dir_ + "/" + internal::kVectorsDir, generation_);
     }
-    return Status::OK();
+    // The commit is durable now; the manifest makes it verifiable (a crash
+    // before this line leaves a commit that opens unverified until the next
+    // writer records it).
+    return internal::WriteCommitManifest(dir_);
   }
 
   Status Rollback() override {
@@ -330,6 +339,12 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   } else if (!meta.ok()) {
     return meta.status();
   }
+  // Never build on (and then checksum as good) a damaged index.
+  internal::VerifyStats verify;
+  if (!fresh) {
+    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, &verify));
+    HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir));
+  }
   if (options.analyzer && *options.analyzer != meta->analyzer) {
     return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) +
                                    "\", not \"" + AnalyzerName(*options.analyzer) + "\"");
@@ -363,6 +378,9 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     auto stores = LoadStores(dir, m, g);
     if (!stores.ok()) return stores.status();
     internal::RemoveStaleGenerations(dir + "/" + internal::kVectorsDir, g);
+    // A new index, one written before manifests, or a crash between the last
+    // commit and its manifest: record the last commit now.
+    if (create || !verify.verified) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
                                                               writer, std::move(stores).value(),
                                                               std::move(embedders), g));

@@ -11,6 +11,7 @@
 #include "index/lucene/bm25_scorer.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/commit_manifest.h"
 #include "index/lucene/snapshot.h"
 #include "index/vector/field_embedder.h"
 
@@ -33,8 +34,15 @@ class LuceneSearcher final : public Searcher {
 
   Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const override {
     std::vector<float> v = query.vector;
+    const VectorFieldSpec* spec = internal::FindVectorField(meta_, query.field);
+    if (spec && !v.empty() && v.size() != spec->dimension) {
+      return Status::InvalidArgument("vector field \"" + query.field + "\" expects " + std::to_string(spec->dimension) +
+                                     " floats, got " + std::to_string(v.size()));
+    }
     if (v.empty()) {
       if (query.text.empty()) return Status::InvalidArgument("vector query on \"" + query.field + "\" has neither a vector nor text");
+      // No term after analysis: nothing to match (see HybridQuery::text).
+      if (spec && Analyze(kind_, query.text).empty()) return std::vector<Hit>();
       auto e = EmbedText(query.field, query.text);
       if (!e.ok()) return e.status();
       v = std::move(e).value();
@@ -113,6 +121,8 @@ class LuceneSearcher final : public Searcher {
   Status Refresh() override {
     std::lock_guard<std::mutex> refresh_guard(refresh_mu_);
     auto current = Current();
+    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen));
+    HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir_));
     return Guard(dir_ + ": refresh", [&]() -> Status {
       Lucene::IndexReaderPtr newer = current->reader()->reopen();
       if (newer == current->reader()) return Status::OK();
@@ -296,6 +306,10 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Status::NotFound(dir + ": no index directory");
+  // Lucene++ 3.0 files carry no checksums: verify the commit against hymir's
+  // manifest, and the term dictionary headers against their sizes, before
+  // Lucene++ reads (and allocates by) a byte of them.
+  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen));
   auto meta = internal::ReadMeta(dir);
   if (!meta.ok()) return meta.status();
   return Guard(dir, [&]() -> Result<std::unique_ptr<Searcher>> {
@@ -304,6 +318,7 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
     if (!Lucene::IndexReader::indexExists(directory)) {
       return Status::Corruption(dir + "/" + internal::kTextDir + ": no committed Lucene++ index");
     }
+    HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir));
     std::map<std::string, std::shared_ptr<const Embedder>> embedders;
     for (const auto& spec : meta->vector_fields) {
       auto e = internal::LoadFieldEmbedder(dir, spec);

@@ -1,9 +1,12 @@
 #include "index/lucene/snapshot.h"
 
+#include <lucene++/SegmentReader.h>
+
 #include "index/lucene/lucene_util.h"
 #include "index/vector/manifest.h"
 
 #include <algorithm>
+#include <map>
 
 namespace hymir::index::internal {
 
@@ -19,25 +22,77 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->ids_.assign(static_cast<size_t>(s->max_doc_), std::string());
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
 
-    // Walks every term of `field` with its live postings.
-    auto for_each_term = [&](const Lucene::String& field, auto&& fn) {
-      Lucene::TermEnumPtr terms = reader->terms(Lucene::newLucene<Lucene::Term>(field, L""));
-      Lucene::TermDocsPtr docs = reader->termDocs();
-      do {
-        Lucene::TermPtr t = terms->term();
-        if (!t || t->field() != field) break;
-        docs->seek(terms);  // by enum: reuses its term info, no dictionary lookup
-        while (docs->next()) fn(t->text(), docs->doc());
-      } while (terms->next());
-      docs->close();
-      terms->close();
+    // Walks every term of `field` with its live postings, segment by
+    // segment, so that a doc id or length out of bounds (a damaged .tis/.frq:
+    // Lucene 3.0 files carry no checksums) names its segment's files instead
+    // of indexing past an array.
+    Lucene::Collection<Lucene::IndexReaderPtr> subs = reader->getSequentialSubReaders();
+    std::vector<Lucene::IndexReaderPtr> segments;
+    if (subs) {
+      for (auto it = subs.begin(); it != subs.end(); ++it) segments.push_back(*it);
+    } else {
+      segments.push_back(reader);
+    }
+    auto segment_files = [&](const Lucene::IndexReaderPtr& r) {
+      auto sr = boost::dynamic_pointer_cast<Lucene::SegmentReader>(r);
+      const std::string name = sr ? Utf8(sr->getSegmentName()) : std::string("?");
+      return dir + "/" + kTextDir + "/" + name + ".tis or " + name + ".frq";
     };
-    for_each_term(kIdField, [&](const Lucene::String& text, int32_t doc) { s->ids_[doc] = Utf8(text); });
+    auto for_each_term = [&](const Lucene::String& field, auto&& fn) -> Status {
+      int32_t base = 0;
+      for (const auto& r : segments) {
+        const int32_t seg_max = r->maxDoc();
+        if (seg_max < 0 || static_cast<int64_t>(base) + seg_max > s->max_doc_) {
+          return Status::Corruption(segment_files(r) + ": segment size " + std::to_string(seg_max) +
+                                    " does not fit the index's " + std::to_string(s->max_doc_) + " documents");
+        }
+        Lucene::TermEnumPtr terms = r->terms(Lucene::newLucene<Lucene::Term>(field, L""));
+        Lucene::TermDocsPtr docs = r->termDocs();
+        Status st;
+        do {
+          Lucene::TermPtr t = terms->term();
+          if (!t || t->field() != field) break;
+          docs->seek(terms);  // by enum: reuses its term info, no dictionary lookup
+          while (st.ok() && docs->next()) {
+            const int32_t d = docs->doc();
+            if (d < 0 || d >= seg_max) {
+              st = Status::Corruption(segment_files(r) + ": doc id " + std::to_string(d) + " of field \"" +
+                                      Utf8(field) + "\" outside [0, " + std::to_string(seg_max) +
+                                      ") (a damaged index file)");
+            } else {
+              st = fn(t->text(), base + d);
+            }
+          }
+        } while (st.ok() && terms->next());
+        docs->close();
+        terms->close();
+        if (!st.ok()) return st;
+        base += seg_max;
+      }
+      return Status::OK();
+    };
+    HYMIR_RETURN_IF_ERROR(for_each_term(kIdField, [&](const Lucene::String& text, int32_t doc) {
+      s->ids_[doc] = Utf8(text);
+      return Status::OK();
+    }));
     for (int f = 0; f < kNumTextFields; ++f) {
       auto& lens = s->lengths_[f];
-      for_each_term(kLenFieldsW[f], [&](const Lucene::String& text, int32_t doc) {
-        lens[doc] = static_cast<uint32_t>(std::wcstoul(text.c_str(), nullptr, 10));
-      });
+      HYMIR_RETURN_IF_ERROR(for_each_term(kLenFieldsW[f], [&](const Lucene::String& text, int32_t doc) -> Status {
+        // A length is a decimal token count written by hymir; anything else is damage.
+        uint64_t v = 0;
+        bool good = !text.empty() && text.size() <= 10;
+        for (wchar_t c : text) {
+          if (c < L'0' || c > L'9') good = false;
+          v = v * 10 + static_cast<uint64_t>(c - L'0');
+        }
+        if (!good || v > kMaxFieldLength) {
+          return Status::Corruption(dir + "/" + kTextDir + ": field " + Utf8(kLenFieldsW[f]) + " of doc " +
+                                    std::to_string(doc) + " holds \"" + Utf8(text) +
+                                    "\", not a token count (a damaged .tis file)");
+        }
+        lens[doc] = static_cast<uint32_t>(v);
+        return Status::OK();
+      }));
       for (int32_t d = 0; d < s->max_doc_; ++d) {
         if (lens[d] > 0) {
           ++s->doc_count_[f];
@@ -48,7 +103,12 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     // Vectors of the generation this commit names.
     Lucene::MapStringString data = reader->getCommitUserData();
     if (data.contains(kGenerationKey)) {
-      s->vector_generation_ = std::stoull(Utf8(data.get(kGenerationKey)));
+      const std::string g = Utf8(data.get(kGenerationKey));
+      if (g.empty() || g.size() > 19 || g.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::Corruption(dir + "/" + kTextDir + ": commit names vector generation \"" + g +
+                                  "\" (a damaged segments_N file)");
+      }
+      s->vector_generation_ = std::stoull(g);
     }
     if (previous && previous->vector_generation_ == s->vector_generation_) {
       s->vectors_ = previous->vectors_;
@@ -117,14 +177,28 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
   constexpr int32_t kChunk = 256;
   auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
   auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
-  std::vector<uint32_t> min_dl;  // by tf
+  std::vector<uint32_t> min_dl;  // by tf, for tf < kDenseTf
+  std::map<uint32_t, uint32_t> min_dl_high;  // by tf, for rare high tfs
+  constexpr uint32_t kDenseTf = 1u << 16;
   const uint32_t* lens = lengths(field);
   for (int32_t n; (n = td->read(docs, freqs)) > 0;) {
     for (int32_t i = 0; i < n; ++i) {
       const int32_t d = docs[i];
       const uint32_t tf = static_cast<uint32_t>(freqs[i]);
+      // Never trust a doc id or a frequency read from disk (damaged .frq/.tis).
+      if (d < 0 || d >= max_doc_ || freqs[i] <= 0 || tf > std::max<uint32_t>(lens[d], 1)) {
+        td->close();
+        boost::throw_exception(Lucene::CorruptIndexException(
+            L"postings of \"" + term + L"\" in field " + kTextFieldsW[field] + L": doc " + std::to_wstring(d) +
+            L" with tf " + std::to_wstring(freqs[i]) + L" outside the index (a damaged .frq or .tis file)"));
+      }
       p->docs.push_back(d);
       p->tfs.push_back(tf);
+      if (tf >= kDenseTf) {
+        auto [it, fresh] = min_dl_high.emplace(tf, lens[d]);
+        if (!fresh) it->second = std::min(it->second, lens[d]);
+        continue;
+      }
       if (tf >= min_dl.size()) min_dl.resize(tf + 1, UINT32_MAX);
       min_dl[tf] = std::min(min_dl[tf], lens[d]);
     }
@@ -132,6 +206,12 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
   td->close();
   // Keep (tf, dl) pairs not dominated by a higher tf with a shorter or equal dl.
   uint32_t best_dl = UINT32_MAX;
+  for (auto it = min_dl_high.rbegin(); it != min_dl_high.rend(); ++it) {
+    if (it->second < best_dl) {
+      p->frontier.push_back({it->first, it->second});
+      best_dl = it->second;
+    }
+  }
   for (size_t tf = min_dl.size(); tf-- > 1;) {
     if (min_dl[tf] < best_dl) {
       p->frontier.push_back({static_cast<uint32_t>(tf), min_dl[tf]});

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hymir/kg/loader.h"
@@ -86,6 +87,63 @@ bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
 std::string Column(size_t pos) { return "column " + std::to_string(pos + 1); }
 
+// Position of the first byte that is not well-formed UTF-8 (RFC 3629: no
+// overlongs, surrogates or code points above U+10FFFF) or is NUL; npos if none.
+size_t FirstBadByte(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    else return i;
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = cp << 6 | (p[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return i;
+    }
+    i += len;
+  }
+  return std::string::npos;
+}
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Checks the escape starting at line[j] == '\\' (N-Triples: ECHAR in
+// literals, UCHAR \uXXXX / \UXXXXXXXX in literals and IRIs); *len = its length.
+bool CheckEscape(const std::string& line, size_t j, bool in_literal, size_t* len, std::string* fault) {
+  const char e = j + 1 < line.size() ? line[j + 1] : '\0';
+  if (e == 'u' || e == 'U') {
+    const size_t digits = e == 'u' ? 4 : 8;
+    for (size_t k = 0; k < digits; ++k) {
+      if (j + 2 + k >= line.size() || !IsHex(line[j + 2 + k])) {
+        *fault = std::string("invalid \\") + e + " escape at " + Column(j) + " (expects " + std::to_string(digits) +
+                 " hex digits)";
+        return false;
+      }
+    }
+    *len = 2 + digits;
+    return true;
+  }
+  if (in_literal && e != '\0' && std::string_view("tbnrf\"'\\").find(e) != std::string_view::npos) {
+    *len = 2;
+    return true;
+  }
+  *fault = "invalid escape at " + Column(j) + (in_literal ? "" : " (an IRI allows only \\u and \\U)");
+  return false;
+}
+
 // Reads one N-Triples term starting at line[*pos]; advances *pos past it.
 bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool allow_bnode,
               std::string* term, std::string* fault) {
@@ -100,6 +158,12 @@ bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool all
       if (IsSpace(line[j]) || line[j] == '<' || line[j] == '"') {
         *fault = "invalid character in IRI at " + Column(j);
         return false;
+      }
+      if (line[j] == '\\') {
+        size_t len = 0;
+        if (!CheckEscape(line, j, /*in_literal=*/false, &len, fault)) return false;
+        j += len;
+        continue;
       }
       ++j;
     }
@@ -139,7 +203,12 @@ bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool all
     }
     size_t j = i + 1;
     while (j < line.size() && line[j] != '"') {
-      if (line[j] == '\\') ++j;  // skip the escaped character
+      if (line[j] == '\\') {
+        size_t len = 0;
+        if (!CheckEscape(line, j, /*in_literal=*/true, &len, fault)) return false;
+        j += len;
+        continue;
+      }
       ++j;
     }
     if (j >= line.size()) {
@@ -220,6 +289,10 @@ Result<LoadStats> Timed(const std::function<Status(LoadStats*)>& body) {
 
 bool ParseNTriplesLine(const std::string& line, Triple* triple, bool* is_triple, std::string* fault) {
   *is_triple = false;
+  if (const size_t bad = FirstBadByte(line); bad != std::string::npos) {
+    *fault = (line[bad] == '\0' ? "NUL byte at " : "invalid UTF-8 at ") + Column(bad);
+    return false;
+  }
   size_t pos = 0;
   SkipSpace(line, &pos);
   if (pos >= line.size() || line[pos] == '#') return true;

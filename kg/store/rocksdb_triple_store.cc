@@ -50,6 +50,13 @@ using internal::FromRocks;
 
 enum Ordering { kSpo = 0, kPos = 1, kOsp = 2 };
 
+// Discards RocksDB's informational log (read-only opens create no files).
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
 // One edge seen from a node: (relation id, other node id, direction).
 struct EdgeIds {
   uint64_t relation;
@@ -76,6 +83,11 @@ class RocksTripleStore final : public TripleStore {
   RocksTripleStore(std::string dir, bool sync) : dir_(std::move(dir)) { write_options_.sync = sync; }
 
   ~RocksTripleStore() override {
+    if (db_ && !read_only_) {
+      // Leave everything in SST files: read-only opens then replay no WAL.
+      rocksdb::FlushOptions fo;
+      db_->Flush(fo, handles_).PermitUncheckedError();
+    }
     if (db_) {
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
       db_->Close().PermitUncheckedError();
@@ -120,7 +132,12 @@ class RocksTripleStore final : public TripleStore {
   Status VisitEdges(uint64_t node, uint64_t relation, Direction direction, uint64_t skip_relation,
                     const std::function<bool(const EdgeIds&)>& fn) const;
 
+  Status CheckWritable() const {
+    return read_only_ ? Status::NotSupported(dir_ + ": knowledge graph opened read-only") : Status::OK();
+  }
+
   const std::string dir_;
+  bool read_only_ = false;
   rocksdb::WriteOptions write_options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -147,8 +164,9 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   std::error_code ec;
   bool exists = fs::exists(dir_, ec);
   bool create = false;
+  read_only_ = options.read_only;
   if (!exists) {
-    if (!options.create_if_missing) {
+    if (!options.create_if_missing || options.read_only) {
       return Status::NotFound(dir_ + ": no knowledge graph here (directory does not exist)");
     }
     fs::create_directories(dir_, ec);
@@ -157,7 +175,7 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   } else if (!fs::is_directory(dir_, ec)) {
     return Status::InvalidArgument(dir_ + ": not a directory");
   } else if (!fs::exists(fs::path(dir_) / "CURRENT", ec)) {
-    if (fs::is_empty(dir_, ec) && options.create_if_missing) {
+    if (fs::is_empty(dir_, ec) && options.create_if_missing && !options.read_only) {
       create = true;
     } else if (fs::is_empty(dir_, ec)) {
       return Status::NotFound(dir_ + ": no knowledge graph here (empty directory)");
@@ -198,6 +216,13 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
   db_options.max_background_jobs = 2;
+  // Damage is reported, never skipped: checks on open and on every read
+  // (ReadOptions::verify_checksums is on by default).
+  db_options.paranoid_checks = true;
+  if (options.read_only) {
+    // A read-only open writes nothing: no info LOG (and no LOG.old.* per open).
+    db_options.info_log = std::make_shared<NullLogger>();
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kAllCfs) {
     bool is_order = std::string_view(name) == internal::kCfSpo ||
@@ -206,7 +231,9 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
     descriptors.emplace_back(name, is_order ? ordered : plain);
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
+  rocksdb::Status s = options.read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &raw)
+                          : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, dir_);
   db_.reset(raw);
   cf_default_ = handles_[0];
@@ -303,6 +330,7 @@ std::string AliasKey(const std::string& normalized, uint64_t entity) {
 
 Status RocksTripleStore::AddBatch(std::span<const Triple> triples, size_t* added_out) {
   if (added_out) *added_out = 0;
+  HYMIR_RETURN_IF_ERROR(CheckWritable());
   for (const Triple& t : triples) {
     HYMIR_RETURN_IF_ERROR(CheckTerms(t));
     if (t.relation == kAliasRelation && NormalizeAlias(t.object).empty()) {
@@ -354,6 +382,7 @@ Status RocksTripleStore::AddBatch(std::span<const Triple> triples, size_t* added
 }
 
 Status RocksTripleStore::Delete(const Triple& t) {
+  HYMIR_RETURN_IF_ERROR(CheckWritable());
   HYMIR_RETURN_IF_ERROR(CheckTerms(t));
   std::lock_guard<std::mutex> lock(write_mu_);
   HYMIR_ASSIGN_OR_RETURN(uint64_t s, LookupId(t.subject));

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -87,6 +88,8 @@ class FileCorpusReader final : public CorpusReader {
   uint64_t bytes_ = 0;
 };
 
+Status CheckUniqueKeys(simdjson::dom::element el, const std::string& where, int depth = 0);
+
 Result<simdjson::dom::object> ParseObject(std::string_view line, const std::string& where) {
   simdjson::dom::element root;
   auto err = tls_parser.parse(line.data(), line.size()).get(root);
@@ -95,6 +98,7 @@ Result<simdjson::dom::object> ParseObject(std::string_view line, const std::stri
   if (root.get_object().get(obj)) {
     return Status::InvalidArgument(where + ": expected a JSON object, got " + TypeName(root.type()));
   }
+  HYMIR_RETURN_IF_ERROR(CheckUniqueKeys(root, where));
   return obj;
 }
 
@@ -107,6 +111,36 @@ Status GetId(simdjson::dom::object obj, const std::string& where, std::string* i
   }
   ScalarText(el, id);
   if (id->empty()) return Status::InvalidArgument(where + ": \"_id\" is empty");
+  if (id->size() > kMaxIdBytes) {
+    return Status::InvalidArgument(where + ": \"_id\" is " + std::to_string(id->size()) +
+                                   " bytes, longer than the limit of " + std::to_string(kMaxIdBytes));
+  }
+  return Status::OK();
+}
+
+// A JSON object naming one key twice is refused (simdjson would quietly give
+// the first), in it and in every object nested inside it.
+Status CheckUniqueKeys(simdjson::dom::element el, const std::string& where, int depth) {
+  using T = simdjson::dom::element_type;
+  if (depth > 64) return Status::OK();  // simdjson bounds the depth anyway
+  simdjson::dom::object obj;
+  simdjson::dom::array arr;
+  if (!el.get_object().get(obj)) {
+    std::vector<std::string_view> keys;
+    for (auto field : obj) keys.push_back(field.key);
+    if (keys.size() > 1) {
+      std::sort(keys.begin(), keys.end());
+      auto dup = std::adjacent_find(keys.begin(), keys.end());
+      if (dup != keys.end()) {
+        return Status::InvalidArgument(where + ": key \"" + std::string(*dup) + "\" appears more than once");
+      }
+    }
+    for (auto field : obj) HYMIR_RETURN_IF_ERROR(CheckUniqueKeys(field.value, where, depth + 1));
+  } else if (!el.get_array().get(arr)) {
+    for (auto x : arr) {
+      if (x.type() == T::OBJECT || x.type() == T::ARRAY) HYMIR_RETURN_IF_ERROR(CheckUniqueKeys(x, where, depth + 1));
+    }
+  }
   return Status::OK();
 }
 
@@ -211,6 +245,7 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open for reading");
   std::vector<QueryRecord> out;
+  std::map<std::string, uint64_t> seen;  // query id -> line
   std::string line;
   uint64_t line_no = 0;
   while (std::getline(in, line)) {
@@ -221,6 +256,10 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
     if (!obj_or.ok()) return obj_or.status();
     QueryRecord q;
     HYMIR_RETURN_IF_ERROR(GetId(obj_or.value(), where, &q.id));
+    if (auto [it, fresh] = seen.emplace(q.id, line_no); !fresh) {
+      return Status::InvalidArgument(where + ": query id \"" + q.id + "\" repeats line " +
+                                     std::to_string(it->second));
+    }
     bool present = false;
     HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "text", where, q.id, &q.text, &present));
     if (!present) return Status::InvalidArgument(where + ": query \"" + q.id + "\": missing \"text\"");

@@ -37,7 +37,9 @@ class BinaryWriter {
     U64(v.size());
     Raw(v.data(), v.size() * sizeof(T));
   }
-  void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void Raw(const void* p, size_t n) {
+    if (n > 0) out_.append(static_cast<const char*>(p), n);  // p may be null when n == 0
+  }
   std::string& out() { return out_; }
 
  private:
@@ -80,6 +82,7 @@ class BinaryReader {
   }
   bool Raw(void* p, size_t n) {
     if (n > left()) return false;
+    if (n == 0) return true;  // p may be null (an empty vector's data()); memcpy must not see it
     std::memcpy(p, data_.data() + pos_, n);
     pos_ += n;
     return true;

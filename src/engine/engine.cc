@@ -146,11 +146,23 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         }
         field = searcher_->vector_fields().front().name;
       }
+      const std::string what = q.id.empty() ? std::string("query") : "query \"" + q.id + "\"";
+      size_t dimension = 0;
+      for (const auto& f : searcher_->vector_fields()) {
+        if (f.name == field) dimension = f.dimension;
+      }
       std::vector<float> v = q.vector;
       if (v.empty()) {
+        // Nothing to embed: no vector candidates (embedding an empty text
+        // would rank every document with one constant score).
+        if (index::Analyze(searcher_->analyzer(), q.text).empty()) continue;
         auto e = searcher_->EmbedText(field, q.text);
         if (!e.ok()) return e.status();
         v = std::move(e).value();
+      } else if (dimension != 0 && v.size() != dimension) {
+        // Checked per query: a batch only checks that its total is a multiple.
+        return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " +
+                                       std::to_string(dimension) + " floats, got " + std::to_string(v.size()));
       }
       const size_t depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
       Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +

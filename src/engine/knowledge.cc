@@ -21,6 +21,7 @@ Result<std::unique_ptr<KnowledgeContext>> KnowledgeContext::Open(const std::stri
   k->options_ = options;
   kg::TripleStoreOptions so;
   so.create_if_missing = false;
+  so.read_only = true;  // many readers (search, serve) beside one writer (kg load)
   auto store = kg::TripleStore::Open(kg_dir, so);
   if (!store.ok()) return store.status().WithContext("knowledge graph");
   k->store_ = std::move(store).value();

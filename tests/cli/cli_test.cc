@@ -717,5 +717,73 @@ TEST(CliTest, EvalPerDomainAndRoutingPlot) {
   EXPECT_NE(bad.err.find(tmp.Sub("bad.tsv") + ":2:"), std::string::npos) << bad.err;
 }
 
+
+// Issue 16: hymir index reports each commit; hymir check verifies every byte
+// and names a damaged file (exit 1); per-query vector dimensions; over-long
+// ids refused naming file:line; empty and stop-word-only queries give no hits.
+TEST(CliTest, Issue16CommitsCheckAndBadInput) {
+  TempDir tmp;
+  const std::string corpus = tmp.Sub("v.jsonl");
+  testing::WriteText(corpus,
+                     "{\"_id\":\"a\",\"title\":\"red apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0,0]}}\n"
+                     "{\"_id\":\"b\",\"title\":\"green apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[0,1,0]}}\n"
+                     "{\"_id\":\"c\",\"title\":\"red car\",\"text\":\"vehicle\",\"vectors\":{\"img\":[0,0,1]}}\n");
+  const std::string idx = tmp.Sub("idx");
+  Ran ix = Hymir("index --corpus " + corpus + " --index " + idx + " --vector-field img:3 --commit-every 2");
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  EXPECT_NE(ix.err.find("committed 2 documents"), std::string::npos) << ix.err;
+  EXPECT_NE(ix.err.find("committed 3 documents"), std::string::npos) << ix.err;
+
+  Ran ok = Hymir("check --index " + idx);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("is intact"), std::string::npos) << ok.out;
+
+  // Query vectors: 6 floats on a 3-d field; a queries file with a 2- and a 4-float vector.
+  testing::WriteText(tmp.Sub("q.vec"), "[1, 0, 0, 0, 1, 0]");
+  Ran twice = Hymir("search --index " + idx + " --vector-file " + tmp.Sub("q.vec"));
+  EXPECT_EQ(twice.exit_code, 2) << twice.out;
+  EXPECT_NE(twice.err.find("expects 3 floats, got 6"), std::string::npos) << twice.err;
+  testing::WriteText(tmp.Sub("q.jsonl"), "{\"_id\":\"q1\",\"text\":\"x\",\"vectors\":{\"img\":[1,0]}}\n"
+                                         "{\"_id\":\"q2\",\"text\":\"y\",\"vectors\":{\"img\":[1,0,0,0]}}\n");
+  Ran mixed = Hymir("search --index " + idx + " --queries " + tmp.Sub("q.jsonl") + " --run " + tmp.Sub("run") +
+                    " --retriever vector");
+  EXPECT_NE(mixed.exit_code, 0);
+  EXPECT_NE(mixed.err.find("query \"q1\": vector field \"img\" expects 3 floats, got 2"), std::string::npos)
+      << mixed.err;
+
+  // An id over the limit: refused naming file:line, nothing indexed.
+  testing::WriteText(tmp.Sub("long.jsonl"), "{\"_id\":\"" + std::string(20000, 'x') + "\",\"text\":\"t\"}\n");
+  Ran longid = Hymir("index --corpus " + tmp.Sub("long.jsonl") + " --index " + idx);
+  EXPECT_EQ(longid.exit_code, 1);
+  EXPECT_NE(longid.err.find(tmp.Sub("long.jsonl") + ":1: \"_id\" is 20000 bytes"), std::string::npos) << longid.err;
+
+  // Damage: a flipped byte in the stored fields is exit 1 naming the file.
+  std::string fdt;
+  for (const auto& e : std::filesystem::directory_iterator(idx + "/text")) {
+    if (e.path().extension() == ".fdt") fdt = e.path().string();
+  }
+  ASSERT_FALSE(fdt.empty());
+  std::string bytes = Slurp(fdt);
+  bytes[bytes.size() / 2] ^= 0x20;
+  std::ofstream(fdt, std::ios::binary | std::ios::trunc) << bytes;
+  Ran bad = Hymir("check --index " + idx);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(std::filesystem::path(fdt).filename().string()), std::string::npos) << bad.err;
+  Ran search = Hymir("search --index " + idx + " --query apple");
+  EXPECT_EQ(search.exit_code, 1);
+  EXPECT_NE(search.err.find(std::filesystem::path(fdt).filename().string()), std::string::npos) << search.err;
+
+  // Empty and stop-word-only queries on an index with an embedder: no hits.
+  const std::string lsa = tmp.Sub("lsa");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + lsa + " --embed lsa:16").exit_code, 0);
+  Ran none = Hymir("search --index " + lsa + " --json --query 'the of and'");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(nlohmann::json::parse(none.out).size(), 0u) << none.out;
+  testing::WriteText(tmp.Sub("empty.jsonl"), "{\"_id\":\"e\",\"text\":\"\"}\n{\"_id\":\"s\",\"text\":\"to be or not\"}\n");
+  Ran empty = Hymir("search --index " + lsa + " --queries " + tmp.Sub("empty.jsonl") + " --run " + tmp.Sub("erun"));
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(Slurp(tmp.Sub("erun")), "");
+}
+
 }  // namespace
 }  // namespace hymir

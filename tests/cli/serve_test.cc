@@ -3,6 +3,11 @@
 // requests agree, and re-ranking keeps every stage.
 #include "examples/serve/search_service.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -11,6 +16,7 @@
 
 #include "hymir/features.h"
 #include "hymir/ranking/moe_model.h"
+#include "examples/serve/http_server.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir {
@@ -41,13 +47,18 @@ class ServeTest : public ::testing::Test {
   }
   void TearDown() override { Stop(); }
 
-  // Starts a server for a service over the engine (and `reranker`).
-  void Start(const Reranker* reranker = nullptr) {
+  // Starts a server for a service over the engine (and `reranker`); with
+  // `http`, configured as `hymir serve` configures it.
+  void Start(const Reranker* reranker = nullptr, const serve::ServerOptions* http = nullptr) {
     serve::ServiceOptions o;
     o.max_k = 50;
     service_ = std::make_unique<serve::SearchService>(*engine_, reranker, nullptr, o);
     server_ = std::make_unique<httplib::Server>();
-    server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+    if (http) {
+      serve::ConfigureServer(*server_, *http);
+    } else {
+      server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+    }
     service_->Mount(*server_);
     port_ = server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
@@ -288,6 +299,86 @@ TEST_F(ServeTest, RerankingKeepsEveryStageAndExplains) {
   EXPECT_EQ(ServedHits(plain.body), EngineHits(*engine_, "apple pear", 6));
   Got info = Get("/api/info");
   EXPECT_EQ(info.body["reranker"]["routed_experts"], config.routed_experts);
+}
+
+
+// A raw TCP connection to the server (for what httplib's client cannot send).
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `bytes` and returns the status line of the answer ("" if none).
+std::string RawStatusLine(int port, const std::string& bytes) {
+  int fd = Connect(port);
+  if (fd < 0) return "";
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  timeval tv{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string got;
+  char buf[512];
+  while (got.find("\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return got.substr(0, got.find("\r\n"));
+}
+
+// Issue 16: idle keep-alive and slow-loris connections each hold a worker
+// for as long as the read timeout; with the elastic pool they cannot starve
+// the service (before: 4 workers, so 40 idle connections blocked every
+// request until their timeouts). The client gives up long before the
+// server's 30 s read timeout would free a worker.
+TEST_F(ServeTest, Issue16IdleAndSlowConnectionsDoNotStarveRequests) {
+  serve::ServerOptions http;
+  http.read_timeout_s = 30;
+  http.keep_alive_timeout_s = 30;
+  http.min_threads = 2;
+  Start(nullptr, &http);
+  std::vector<int> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(Connect(port_));
+  for (int i = 0; i < 2; ++i) {  // slow loris: a request that never ends
+    int fd = Connect(port_);
+    const std::string part = "GET /api/info HTTP/1.1\r\nHost: x\r\n";
+    ASSERT_EQ(::send(fd, part.data(), part.size(), MSG_NOSIGNAL), static_cast<ssize_t>(part.size()));
+    idle.push_back(fd);
+  }
+  httplib::Client client("127.0.0.1", port_);
+  client.set_connection_timeout(10, 0);
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/api/search?q=apple");
+  ASSERT_TRUE(res) << "no answer while idle connections are open: " << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  for (int fd : idle) ::close(fd);
+}
+
+// Issue 16: oversized and malformed requests get 414 / 400 (before: the
+// error handler turned them into "405 method  is not allowed").
+TEST_F(ServeTest, Issue16OversizedAndMalformedRequestsAreRefused) {
+  serve::ServerOptions http;
+  Start(nullptr, &http);
+  const std::string huge = "GET /api/search?q=" + std::string(100 << 10, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(RawStatusLine(port_, huge).substr(0, 12), "HTTP/1.1 414") << RawStatusLine(port_, huge);
+  const std::string garbage = "\x01\x02 garbage garbage\r\n\r\n";
+  EXPECT_EQ(RawStatusLine(port_, garbage).substr(0, 12), "HTTP/1.1 400") << RawStatusLine(port_, garbage);
+  // And the service still answers.
+  Got g = Get("/api/search?q=apple");
+  EXPECT_EQ(g.status, 200);
 }
 
 }  // namespace

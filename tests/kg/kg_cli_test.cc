@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "tests/testutil/cli_util.h"
@@ -64,6 +65,51 @@ TEST_F(KgCliTest, MissingInputsExitTwoAndBadLinesNameThePlace) {
   CliRun skip = Hymir("kg load --kg " + tmp.Sub("kg") + " --ntriples " + nt + " --skip-bad");
   EXPECT_EQ(skip.exit_code, 0) << skip.out;
   EXPECT_NE(skip.out.find("1 bad lines"), std::string::npos) << skip.out;
+}
+
+// Issue 16: read commands open the KG read-only (no new WAL or LOG.old.*
+// per open; they work beside a writer), and a damaged SST is exit 1, never
+// aliases printed as "-".
+TEST_F(KgCliTest, ReadsCreateNoFilesAndDamageIsExitOne) {
+  TempDir tmp;
+  std::string tsv;
+  for (int i = 0; i < 3000; ++i) {
+    tsv += "ex:e" + std::to_string(i) + "\tisa\tex:e" + std::to_string((i + 1) % 3000) + "\n";
+    tsv += "ex:e" + std::to_string(i) + "\thymir:alias\tname" + std::to_string(i) + "\n";
+  }
+  hymir::testing::WriteText(tmp.Sub("g.tsv"), tsv);
+  const std::string kg = tmp.Sub("kg");
+  ASSERT_EQ(Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv")).exit_code, 0);
+  auto files = [&] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(kg)) n += e.is_regular_file();
+    return n;
+  };
+  const size_t before = files();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Hymir("kg stats --kg " + kg).exit_code, 0);
+    CliRun nb = Hymir("kg neighbors --kg " + kg + " --entity ex:e7");
+    ASSERT_EQ(nb.exit_code, 0) << nb.out;
+    EXPECT_NE(nb.out.find("ex:e8\tname8"), std::string::npos) << nb.out;
+  }
+  EXPECT_EQ(files(), before);
+
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kg)) {
+    if (e.path().extension() != ".sst") continue;
+    std::string b;
+    {
+      std::ifstream in(e.path(), std::ios::binary);
+      b.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    for (size_t i = 100; i + 100 < b.size(); i += 256) b[i] = static_cast<char>(b[i] ^ 0x5a);  // every block
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << b;
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  CliRun bad = Hymir("kg neighbors --kg " + kg + " --entity ex:e7 --hops 3");
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("Corruption"), std::string::npos) << bad.out;
 }
 
 }  // namespace

@@ -81,7 +81,10 @@ Result<LoadStats> LoadWordNet(TripleStore& store, const std::string& dir,
                               const LoadOptions& options = {});
 
 // Parses one N-Triples line. Returns false with *fault set for a malformed
-// line; true with *is_triple false for a blank or comment line.
+// line (including a NUL byte, invalid UTF-8, or an escape N-Triples does not
+// define: literals allow \t \b \n \r \f \" \' \\ \uXXXX \UXXXXXXXX, IRIs
+// only the last two); true with *is_triple false for a blank or comment line.
+// Terms are kept as written (escapes are not decoded).
 bool ParseNTriplesLine(const std::string& line, Triple* triple, bool* is_triple, std::string* fault);
 
 }  // namespace hymir::kg

@@ -99,6 +99,12 @@ struct TripleStoreOptions {
   bool sync = false;
   // RocksDB block cache shared by all orderings, in bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64u << 20;
+  // Open read-only (RocksDB OpenForReadOnly): takes no lock, so any number of
+  // read-only opens, in any processes, may read a KG while one writer holds
+  // it; creates no file (no WAL, no info LOG); sees the KG as it was at open
+  // (changes a writer makes later need a new open). Add/AddBatch/Delete
+  // return NotSupported. Implies create_if_missing = false. Default: false.
+  bool read_only = false;
 };
 
 struct TripleStoreStats {

@@ -58,6 +58,35 @@ TEST(NTriplesTest, ParsesIrisLiteralsAndBlankNodes) {
   }
 }
 
+// Issue 16: NUL bytes, invalid UTF-8 and undefined escapes are refused
+// naming the column (before: all three were loaded as they were).
+TEST(NTriplesTest, Issue16RefusesNulInvalidUtf8AndBadEscapes) {
+  Triple t;
+  bool is_triple = false;
+  std::string fault;
+  const std::string nul = std::string("<s> <p> \"a") + '\0' + "b\" .";
+  struct Case {
+    std::string line;
+    std::string fault;
+  };
+  for (const Case& c : {Case{nul, "NUL byte at column 11"}, Case{"<s> <p> \"caf\xC3\" .", "invalid UTF-8 at column 13"},
+                        Case{"<s> <p> \"\xC0\xAF\" .", "invalid UTF-8 at column 10"},
+                        Case{"<s> <p> \"\xED\xA0\x80\" .", "invalid UTF-8"},
+                        Case{"<s> <p> \"a\\qb\" .", "invalid escape at column 11"},
+                        Case{"<s> <p> \"\\u12G4\" .", "invalid \\u escape at column 10"},
+                        Case{"<s> <p> \"\\U0001F60\" .", "invalid \\U escape"},
+                        Case{"<s\\n> <p> <o> .", "invalid escape at column 3 (an IRI allows only"}}) {
+    fault.clear();
+    EXPECT_FALSE(ParseNTriplesLine(c.line, &t, &is_triple, &fault)) << c.line;
+    EXPECT_NE(fault.find(c.fault), std::string::npos) << c.line << ": " << fault;
+  }
+  for (const char* good : {"<s> <p> \"caf\xC3\xA9 \\t\\\"\\\\ \\u00e9 \\U0001F600\" .", "<s\\u00e9> <p> <o> .",
+                           "<s> <p> \"\xF0\x9F\x98\x80\"@en ."}) {
+    fault.clear();
+    EXPECT_TRUE(ParseNTriplesLine(good, &t, &is_triple, &fault)) << good << ": " << fault;
+  }
+}
+
 TEST(LoaderTest, MalformedNTriplesAreFatalOrSkippedWithFileAndLine) {
   TempDir tmp;
   std::string path = tmp.Sub("g.nt");

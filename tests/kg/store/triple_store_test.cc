@@ -422,3 +422,85 @@ TEST(TripleStoreCrashTest, SigkilledWriterNeverLeavesATripleInOneOrderingOnly) {
 
 }  // namespace
 }  // namespace hymir::kg
+
+namespace hymir::kg {
+namespace {
+
+size_t FileCount(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+// Issue 16: one writer and any number of read-only opens share a KG; a
+// read-only open creates no file (before: every open was read-write, so a
+// second one failed with Busy, and each left a new WAL and LOG.old.*).
+TEST(TripleStoreReadOnlyTest, ReadOnlyOpensBesideAWriterCreateNoFiles) {
+  TempDir dir;
+  auto writer = OpenOrDie(dir.path());
+  ASSERT_NE(writer, nullptr);
+  ASSERT_OK(writer->Add({"ex:dog", "isa", "ex:canine"}));
+  ASSERT_OK(writer->AddAlias("ex:dog", "Dog"));
+  TripleStoreOptions ro;
+  ro.read_only = true;
+  const size_t files = FileCount(dir.path());
+  for (int i = 0; i < 10; ++i) {
+    auto reader = OpenOrDie(dir.path(), ro);
+    ASSERT_NE(reader, nullptr);
+    ASSERT_OK_AND_ASSIGN(uint64_t n, reader->Count());
+    EXPECT_EQ(n, 2u);
+    ASSERT_OK_AND_ASSIGN(auto aliases, reader->Aliases("ex:dog", 5));
+    EXPECT_EQ(aliases, std::vector<std::string>{"Dog"});
+    EXPECT_TRUE(reader->Add({"a", "b", "c"}).code() == Status::Code::kNotSupported);
+    EXPECT_TRUE(reader->Delete({"ex:dog", "isa", "ex:canine"}).code() == Status::Code::kNotSupported);
+  }
+  EXPECT_EQ(FileCount(dir.path()), files);
+  // The writer keeps writing while readers are open.
+  auto reader = OpenOrDie(dir.path(), ro);
+  ASSERT_OK(writer->Add({"ex:cat", "isa", "ex:feline"}));
+  writer.reset();
+  // A read-only open never creates a KG.
+  EXPECT_TRUE(TripleStore::Open(dir.Sub("absent"), ro).status().IsNotFound());
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("absent")));
+}
+
+// A damaged SST is an error on read, never an empty answer.
+TEST(TripleStoreReadOnlyTest, DamagedSstIsAnErrorNotAnEmptyAnswer) {
+  TempDir dir;
+  {
+    auto w = OpenOrDie(dir.path());
+    ASSERT_NE(w, nullptr);
+    std::vector<Triple> ts;
+    for (int i = 0; i < 2000; ++i) {
+      ts.push_back({"ex:e" + std::to_string(i), "rel" + std::to_string(i % 7), "ex:e" + std::to_string(i * 13 % 2000)});
+      ts.push_back({"ex:e" + std::to_string(i), std::string(kAliasRelation), "alias number " + std::to_string(i)});
+    }
+    ASSERT_OK(w->AddBatch(ts));
+  }  // closing flushes everything to SST files
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().extension() != ".sst") continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = std::filesystem::file_size(e.path());
+    for (uint64_t at = 100; at + 100 < size; at += 256) {  // a byte in every block
+      f.seekp(static_cast<std::streamoff>(at));
+      f.put('\x5a');
+    }
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  TripleStoreOptions ro;
+  ro.read_only = true;
+  auto r = TripleStore::Open(dir.path(), ro);
+  if (!r.ok()) {
+    EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+    return;
+  }
+  bool failed = false;
+  failed |= !(*r)->Match(TriplePattern{}, 0).ok();
+  for (int i = 0; i < 2000 && !failed; i += 97) failed |= !(*r)->Aliases("ex:e" + std::to_string(i), 1).ok();
+  EXPECT_TRUE(failed) << "every read of a damaged KG succeeded";
+}
+
+}  // namespace
+}  // namespace hymir::kg

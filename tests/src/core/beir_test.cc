@@ -112,3 +112,43 @@ TEST(BeirTest, ReadsQueries) {
 
 }  // namespace
 }  // namespace hymir
+
+namespace hymir {
+namespace {
+
+// Issue 16: over-long ids, repeated JSON keys and repeated query ids are
+// refused naming file:line (before: an id of 16,384+ characters was indexed
+// and read back as "", the first of two keys won, both queries ran).
+TEST(BeirTest, Issue16BadInputIsRefusedNamingThePlace) {
+  const std::string long_id(kMaxIdBytes + 1, 'x');
+  auto doc = ParseCorpusLine("{\"_id\": \"" + long_id + "\", \"text\": \"t\"}", "c.jsonl:7");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_TRUE(doc.status().IsInvalidArgument());
+  EXPECT_NE(doc.status().message().find("c.jsonl:7: \"_id\" is 4097 bytes"), std::string::npos)
+      << doc.status().ToString();
+  ASSERT_OK(ParseCorpusLine("{\"_id\": \"" + std::string(kMaxIdBytes, 'x') + "\"}", "c:1").status());
+
+  for (const char* line : {R"({"_id": "a", "text": "one", "text": "two"})", R"({"_id": "a", "_id": "b"})",
+                           R"({"_id": "a", "vectors": {"v": [1], "v": [2]}})",
+                           R"({"_id": "a", "meta": [{"k": 1, "k": 2}]})"}) {
+    auto d = ParseCorpusLine(line, "c.jsonl:3");
+    ASSERT_FALSE(d.ok()) << line;
+    EXPECT_NE(d.status().message().find("c.jsonl:3: key \""), std::string::npos) << d.status().ToString();
+    EXPECT_NE(d.status().message().find("appears more than once"), std::string::npos) << d.status().ToString();
+  }
+
+  TempDir tmp;
+  const std::string path = tmp.Sub("q.jsonl");
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q2\",\"text\":\"b\"}\n\n{\"_id\":\"q1\",\"text\":\"c\"}\n");
+  auto q = ReadQueries(path);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(path + ":4: query id \"q1\" repeats line 1"), std::string::npos)
+      << q.status().ToString();
+  WriteText(path, "{\"_id\":\"q1\",\"text\":\"a\",\"text\":\"b\"}\n");
+  q = ReadQueries(path);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(path + ":1: key \"text\""), std::string::npos) << q.status().ToString();
+}
+
+}  // namespace
+}  // namespace hymir

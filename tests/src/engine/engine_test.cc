@@ -112,3 +112,39 @@ TEST(EngineTest, BatchEqualsSingleQueries) {
 
 }  // namespace
 }  // namespace hymir
+
+namespace hymir {
+namespace {
+
+// Issue 16: query vector dimensions are checked per query (before, a batch
+// of a 2- and a 4-float vector on a 3-d field passed the total % 3 check).
+TEST(EngineTest, Issue16QueryVectorDimensionIsCheckedPerQuery) {
+  TempDir dir;
+  ASSERT_OK(BuildHybrid(dir.path()));
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));
+  HybridQuery a, b;
+  a.id = "short";
+  a.vector = {1.0f, 0.0f};
+  b.id = "long";
+  b.vector = {1.0f, 0.0f, 0.0f, 0.0f};
+  auto batch = engine->SearchBatch({a, b});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_TRUE(batch.status().IsInvalidArgument());
+  EXPECT_NE(batch.status().message().find("query \"short\": vector field \"img\" expects 3 floats, got 2"),
+            std::string::npos)
+      << batch.status().ToString();
+  HybridQuery twice;  // two vectors' worth in one query
+  twice.vector = {1, 0, 0, 1, 0, 0};
+  auto single = engine->Search(twice);
+  ASSERT_FALSE(single.ok());
+  EXPECT_NE(single.status().message().find("expects 3 floats, got 6"), std::string::npos) << single.status().ToString();
+  index::VectorQuery vq;
+  vq.field = "img";
+  vq.vector = {1, 0, 0, 1, 0, 0};
+  auto direct = engine->searcher().SearchVector(vq);
+  ASSERT_FALSE(direct.ok());
+  EXPECT_TRUE(direct.status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace hymir

@@ -1,0 +1,36 @@
+// CheckIndex: verify every byte of a committed index, as Lucene's CheckIndex
+// does, and name the damaged file.
+//
+// Lucene++ 3.0 files carry no checksums; hymir records the size and CRC-32 of
+// every file of each commit in <index>/MANIFEST (README, "On-disk layout").
+// CheckIndex re-reads every file listed there, then opens the index and reads
+// every stored document, so damage anywhere is reported as Corruption naming
+// the file (never a crash or a quiet success).
+//
+// Thread-safety: a free function; it only reads the index and may run while a
+// writer or searchers have it open (a commit racing the check is retried).
+#ifndef HYMIR_INDEX_CHECK_INDEX_H_
+#define HYMIR_INDEX_CHECK_INDEX_H_
+
+#include <cstdint>
+#include <string>
+
+#include "hymir/result.h"
+
+namespace hymir::index {
+
+struct CheckIndexReport {
+  uint64_t files = 0;      // files listed in the manifest and verified
+  uint64_t bytes = 0;      // bytes checksummed
+  uint64_t documents = 0;  // live documents read back
+};
+
+// OK only when every file matches the manifest of the last commit and every
+// document reads back. Corruption (naming the file) otherwise, including a
+// missing manifest or one older than the last commit (a crash between a
+// commit and its manifest; opening an IndexWriter records it).
+Result<CheckIndexReport> CheckIndex(const std::string& dir);
+
+}  // namespace hymir::index
+
+#endif  // HYMIR_INDEX_CHECK_INDEX_H_

@@ -1,0 +1,43 @@
+#include "hymir/index/check_index.h"
+
+#include <lucene++/LuceneHeaders.h>
+#include <lucene++/NoLockFactory.h>
+
+#include "hymir/index/searcher.h"
+#include "index/lucene/commit_manifest.h"
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+
+namespace hymir::index {
+
+Result<CheckIndexReport> CheckIndex(const std::string& dir) {
+  internal::VerifyStats stats;
+  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kFull, &stats));
+  CheckIndexReport report;
+  report.files = stats.files;
+  report.bytes = stats.bytes_checksummed;
+  // Structure: the searcher bounds every id, length and doc id it loads.
+  auto searcher = Searcher::Open(dir);
+  if (!searcher.ok()) return searcher.status();
+  HYMIR_RETURN_IF_ERROR(internal::Guard(dir + "/" + internal::kTextDir, [&]() -> Status {
+    auto directory = Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir),
+                                               Lucene::NoLockFactory::getNoLockFactory());
+    Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
+    const int32_t max_doc = reader->maxDoc();
+    for (int32_t d = 0; d < max_doc; ++d) {
+      if (reader->isDeleted(d)) continue;
+      Lucene::DocumentPtr doc = reader->document(d);
+      if (doc->get(internal::kIdField).empty()) {
+        reader->close();
+        return Status::Corruption(dir + "/" + internal::kTextDir + ": document " + std::to_string(d) +
+                                  " has no stored _id (a damaged .fdt/.fdx file)");
+      }
+      ++report.documents;
+    }
+    reader->close();
+    return Status::OK();
+  }));
+  return report;
+}
+
+}  // namespace hymir::index

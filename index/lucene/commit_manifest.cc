@@ -1,0 +1,331 @@
+#include "index/lucene/commit_manifest.h"
+
+#include <lucene++/LuceneHeaders.h>
+#include <lucene++/NoLockFactory.h>
+#include <lucene++/SegmentInfos.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+#include "index/vector/manifest.h"
+#include "src/core/crc32.h"
+#include "src/core/file_util.h"
+
+namespace hymir::index::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Entry {
+  uint64_t size = 0;
+  uint32_t crc = 0;
+};
+
+struct CommitManifest {
+  std::string segments;                // segments_N
+  std::map<std::string, Entry> files;  // name relative to the index dir
+};
+
+constexpr const char* kMagic = "hymir-commit-manifest";
+
+std::string Hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
+// CRC-32 of a whole file, streamed; also returns the bytes read.
+Status FileCrc(const std::string& path, uint32_t* crc, uint64_t* size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open for checksum");
+  std::vector<char> buf(1 << 20);
+  uint32_t c = 0;
+  uint64_t n = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<size_t>(in.gcount());
+    c = hymir::internal::Crc32(c, buf.data(), got);
+    n += got;
+  }
+  if (in.bad()) return Status::IOError(path + ": read failed");
+  *crc = c;
+  *size = n;
+  return Status::OK();
+}
+
+// The generation of "segments_<base 36>", or -1.
+int64_t SegmentsGeneration(const std::string& name) {
+  static const std::string kPrefix = "segments_";
+  if (name.rfind(kPrefix, 0) != 0 || name.size() == kPrefix.size() || name.size() > kPrefix.size() + 12) return -1;
+  int64_t g = 0;
+  for (size_t i = kPrefix.size(); i < name.size(); ++i) {
+    const char c = name[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    g = g * 36 + d;
+  }
+  return g;
+}
+
+// The largest segments_N generation in <dir>/text (as Lucene++ looks for it), or -1.
+int64_t LastSegmentsOnDisk(const std::string& text_dir) {
+  int64_t best = -1;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(text_dir, ec)) {
+    best = std::max(best, SegmentsGeneration(e.path().filename().string()));
+  }
+  return best;
+}
+
+std::string Serialize(const CommitManifest& m) {
+  std::string body = std::string(kMagic) + " " + std::to_string(kCommitManifestVersion) + "\n";
+  body += "segments " + m.segments + "\n";
+  for (const auto& [name, e] : m.files) {
+    body += "file " + std::to_string(e.size) + " " + Hex(e.crc) + " " + name + "\n";
+  }
+  return body + "crc32 " + Hex(hymir::internal::Crc32(0, body.data(), body.size())) + "\n";
+}
+
+Result<CommitManifest> Parse(const std::string& path, const std::string& text) {
+  auto bad = [&](const std::string& why) { return Status::Corruption(path + ": " + why + " (a damaged manifest)"); };
+  const size_t tail = text.rfind("crc32 ");
+  if (tail == std::string::npos || (tail > 0 && text[tail - 1] != '\n')) return bad("no checksum line");
+  {
+    const std::string line = text.substr(tail + 6);
+    if (line.size() != 9 || line[8] != '\n') return bad("malformed checksum line");
+    if (line.substr(0, 8) != Hex(hymir::internal::Crc32(0, text.data(), tail))) return bad("checksum mismatch");
+  }
+  std::istringstream in(text.substr(0, tail));
+  std::string line;
+  if (!std::getline(in, line) || line != std::string(kMagic) + " " + std::to_string(kCommitManifestVersion)) {
+    return bad("not a hymir commit manifest of version " + std::to_string(kCommitManifestVersion));
+  }
+  CommitManifest m;
+  if (!std::getline(in, line) || line.rfind("segments ", 0) != 0 || SegmentsGeneration(line.substr(9)) < 0) {
+    return bad("no segments line");
+  }
+  m.segments = line.substr(9);
+  int n = 2;
+  while (std::getline(in, line)) {
+    ++n;
+    std::istringstream ls(line);
+    std::string kw, hex, name;
+    uint64_t size = 0;
+    if (!(ls >> kw >> size >> hex) || kw != "file" || hex.size() != 8 ||
+        hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return bad("malformed line " + std::to_string(n));
+    }
+    std::getline(ls, name);
+    if (name.size() < 2 || name[0] != ' ' || name.find("..") != std::string::npos || name[1] == '/') {
+      return bad("malformed file name on line " + std::to_string(n));
+    }
+    Entry e;
+    e.size = size;
+    e.crc = static_cast<uint32_t>(std::stoul(hex, nullptr, 16));
+    m.files[name.substr(1)] = e;
+  }
+  return m;
+}
+
+Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel level, VerifyStats* stats) {
+  *stats = VerifyStats();
+  const std::string path = dir + "/" + kCommitManifestFile;
+  auto m = Parse(path, text);
+  if (!m.ok()) return m.status();
+  const std::string text_dir = dir + "/" + kTextDir;
+  const int64_t on_disk = LastSegmentsOnDisk(text_dir);
+  const int64_t listed = SegmentsGeneration(m->segments);
+  if (on_disk < listed) {
+    return Status::Corruption(text_dir + "/" + m->segments + ": the last commit, listed in " + path +
+                              ", is missing");
+  }
+  if (on_disk > listed) {
+    if (level == VerifyLevel::kFull) {
+      return Status::Corruption(path + ": describes " + m->segments +
+                                ", not the last commit (a crash between commit and manifest write; opening an "
+                                "IndexWriter records it)");
+    }
+    return Status::OK();  // unverified: see the header
+  }
+  for (const auto& [name, e] : m->files) {
+    const std::string p = dir + "/" + name;
+    std::error_code ec;
+    const uint64_t size = fs::file_size(p, ec);
+    if (ec) return Status::Corruption(p + ": listed in " + path + " but missing or unreadable");
+    ++stats->files;
+    if (size != e.size) {
+      return Status::Corruption(p + ": " + std::to_string(size) + " bytes, the commit wrote " +
+                                std::to_string(e.size) + " (a truncated or damaged file)");
+    }
+    if (level == VerifyLevel::kFull || size <= kChecksumOnOpenBytes) {
+      uint32_t crc = 0;
+      uint64_t read = 0;
+      HYMIR_RETURN_IF_ERROR(FileCrc(p, &crc, &read));
+      stats->bytes_checksummed += read;
+      if (crc != e.crc || read != e.size) {
+        return Status::Corruption(p + ": checksum mismatch (crc32 " + Hex(crc) + ", the commit wrote " + Hex(e.crc) +
+                                  "): a damaged file");
+      }
+    }
+  }
+  stats->verified = true;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status WriteCommitManifest(const std::string& dir) {
+  CommitManifest m;
+  std::vector<std::string> text_files;
+  std::string generation;
+  HYMIR_RETURN_IF_ERROR(Guard(dir + "/" + kTextDir, [&]() -> Status {
+    auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + kTextDir), Lucene::NoLockFactory::getNoLockFactory());
+    Lucene::Collection<Lucene::IndexCommitPtr> commits = Lucene::IndexReader::listCommits(directory);
+    Lucene::IndexCommitPtr last;
+    for (auto it = commits.begin(); it != commits.end(); ++it) {
+      if (!last || (*it)->getGeneration() > last->getGeneration()) last = *it;
+    }
+    if (!last) return Status::Corruption(dir + "/" + kTextDir + ": no commit to record");
+    m.segments = Utf8(last->getSegmentsFileName());
+    Lucene::HashSet<Lucene::String> names = last->getFileNames();
+    for (auto it = names.begin(); it != names.end(); ++it) text_files.push_back(Utf8(*it));
+    Lucene::MapStringString data = last->getUserData();
+    if (data.contains(kGenerationKey)) generation = Utf8(data.get(kGenerationKey));
+    directory->close();
+    return Status::OK();
+  }));
+  std::vector<std::string> names = {kMetaFile};
+  for (const auto& f : text_files) names.push_back(std::string(kTextDir) + "/" + f);
+  std::error_code ec;
+  if (fs::exists(dir + "/" + kTextDir + "/segments.gen", ec)) names.push_back(std::string(kTextDir) + "/segments.gen");
+  const std::string vdir = dir + "/" + kVectorsDir;
+  if (!generation.empty() && generation != "0") {
+    uint64_t g = 0;
+    try {
+      g = std::stoull(generation);
+    } catch (...) {
+      return Status::Corruption(dir + "/" + kTextDir + ": commit names vector generation \"" + generation + "\"");
+    }
+    auto vm = ReadManifest(vdir, g);
+    if (!vm.ok()) return vm.status();
+    names.push_back(std::string(kVectorsDir) + "/MANIFEST.g" + std::to_string(g) + ".json");
+    for (const auto& f : vm->fields) {
+      names.push_back(std::string(kVectorsDir) + "/" + f.raw.name);
+      names.push_back(std::string(kVectorsDir) + "/" + f.faiss.name);
+    }
+  }
+  for (const auto& e : fs::directory_iterator(vdir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".lsa") == 0) names.push_back(std::string(kVectorsDir) + "/" + n);
+  }
+  // Segment files never change once written: reuse their checksums.
+  CommitManifest previous;
+  if (auto text = hymir::internal::ReadFile(dir + "/" + kCommitManifestFile); text.ok()) {
+    if (auto p = Parse(dir + "/" + kCommitManifestFile, *text); p.ok()) previous = std::move(p).value();
+  }
+  for (const auto& name : names) {
+    const std::string p = dir + "/" + name;
+    const bool write_once = name.rfind(std::string(kTextDir) + "/", 0) == 0 && name != "text/segments.gen" &&
+                            name != std::string(kTextDir) + "/" + m.segments;
+    const uint64_t size = fs::file_size(p, ec);
+    if (ec) return Status::IOError(p + ": cannot stat a file of the commit: " + ec.message());
+    auto it = previous.files.find(name);
+    if (write_once && it != previous.files.end() && it->second.size == size) {
+      m.files[name] = it->second;
+      continue;
+    }
+    Entry e;
+    HYMIR_RETURN_IF_ERROR(FileCrc(p, &e.crc, &e.size));
+    m.files[name] = e;
+  }
+  return hymir::internal::WriteFileAtomic(dir + "/" + kCommitManifestFile, Serialize(m));
+}
+
+Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats) {
+  VerifyStats local;
+  if (!stats) stats = &local;
+  *stats = VerifyStats();
+  const std::string path = dir + "/" + kCommitManifestFile;
+  // A writer may commit (deleting the previous commit's files) and replace
+  // the manifest while we verify: a failure is retried when the manifest or
+  // the last commit on disk has changed meanwhile.
+  auto text = hymir::internal::ReadFile(path);
+  if (!text.ok()) {
+    if (!text.status().IsNotFound()) return text.status();
+    if (level == VerifyLevel::kFull) {
+      return Status::Corruption(path + ": missing (deleted, or an index written before manifests; opening an "
+                                       "IndexWriter writes one)");
+    }
+    return Status::OK();  // unverified
+  }
+  std::string current = std::move(text).value();
+  int64_t segments = LastSegmentsOnDisk(dir + "/" + kTextDir);
+  for (int attempt = 0;; ++attempt) {
+    Status s = VerifyOnce(dir, current, level, stats);
+    if (s.ok() || attempt == 3) return s;
+    auto again = hymir::internal::ReadFile(path);
+    const int64_t now = LastSegmentsOnDisk(dir + "/" + kTextDir);
+    if (!again.ok() || (*again == current && now == segments)) return s;
+    current = std::move(again).value();
+    segments = now;
+  }
+}
+
+Status CheckTermDictionaryHeaders(const std::string& dir) {
+  const std::string text_dir = dir + "/" + kTextDir;
+  // Only the files of the last commit: a crashed writer may have left a
+  // half-written segment that no commit names.
+  std::vector<std::string> files;
+  HYMIR_RETURN_IF_ERROR(Guard(text_dir, [&]() -> Status {
+    auto directory = Lucene::FSDirectory::open(Wide(text_dir), Lucene::NoLockFactory::getNoLockFactory());
+    auto infos = Lucene::newLucene<Lucene::SegmentInfos>();
+    infos->read(directory);
+    Lucene::HashSet<Lucene::String> names = infos->files(directory, false);
+    for (auto it = names.begin(); it != names.end(); ++it) files.push_back(Utf8(*it));
+    directory->close();
+    return Status::OK();
+  }));
+  std::error_code ec;
+  for (const std::string& name : files) {
+    const bool tis = name.size() > 4 && name.compare(name.size() - 4, 4, ".tis") == 0;
+    const bool tii = name.size() > 4 && name.compare(name.size() - 4, 4, ".tii") == 0;
+    if (!tis && !tii) continue;
+    const std::string p = text_dir + "/" + name;
+    std::ifstream in(p, std::ios::binary);
+    unsigned char h[24] = {};
+    in.read(reinterpret_cast<char*>(h), sizeof h);
+    const uint64_t size = fs::file_size(p, ec);
+    auto be32 = [&](int at) {
+      return static_cast<int32_t>(uint32_t{h[at]} << 24 | uint32_t{h[at + 1]} << 16 | uint32_t{h[at + 2]} << 8 |
+                                  uint32_t{h[at + 3]});
+    };
+    if (in.gcount() != static_cast<std::streamsize>(sizeof h) || ec) {
+      return Status::Corruption(p + ": shorter than a term dictionary header (a truncated file)");
+    }
+    // Lucene 3.0 TermInfosWriter: int32 format (-4), int64 term count,
+    // int32 index interval, int32 skip interval, int32 max skip levels.
+    const int32_t format = be32(0);
+    const uint64_t count = uint64_t(uint32_t(be32(4))) << 32 | uint32_t(be32(8));
+    const int32_t index_interval = be32(12), skip_interval = be32(16), skip_levels = be32(20);
+    if (format != -4) {
+      return Status::Corruption(p + ": term dictionary format " + std::to_string(format) +
+                                ", expected -4 (Lucene 3.0): a damaged file");
+    }
+    if (count > size || index_interval <= 0 || skip_interval <= 0 || skip_levels <= 0 || skip_levels > 64) {
+      return Status::Corruption(p + ": term dictionary header claims " + std::to_string(count) + " terms in " +
+                                std::to_string(size) + " bytes (index interval " + std::to_string(index_interval) +
+                                ", skip interval " + std::to_string(skip_interval) + ", skip levels " +
+                                std::to_string(skip_levels) + "): a damaged file");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace hymir::index::internal

@@ -1,0 +1,66 @@
+// Private: the commit manifest, hymir's checksums for the files Lucene++ 3.0
+// does not checksum. At every IndexWriter commit, <index>/MANIFEST is
+// replaced atomically (temp file + fsync + rename + directory fsync) by a
+// list of every file the commit consists of, relative to the index
+// directory, with its size and CRC-32 (zlib):
+//
+//   hymir-commit-manifest 1
+//   segments segments_<N>            the Lucene++ commit it describes
+//   file <size> <crc32 hex> <name>   one per file: hymir.json, text/<every
+//                                    file of the commit and segments.gen>,
+//                                    vectors/<the generation's files, its
+//                                    MANIFEST.g<N>.json and the .lsa models>
+//   crc32 <hex>                      CRC-32 of every byte above this line
+//
+// Readers verify it before they open Lucene++ (sizes of every file,
+// checksums of files up to kChecksumOnOpenBytes); `hymir check` verifies
+// every byte. A last commit newer than the manifest (a crash between the
+// Lucene++ commit and the manifest write, or a writer committing while a
+// reader opens) or an index without a manifest (written before manifests
+// existed) opens unverified; the next IndexWriter::Open records it.
+//
+// Thread-safety: free functions, safe to call concurrently; the writer is the
+// only caller of WriteCommitManifest (it holds the index lock).
+#ifndef HYMIR_INDEX_LUCENE_COMMIT_MANIFEST_H_
+#define HYMIR_INDEX_LUCENE_COMMIT_MANIFEST_H_
+
+#include <cstdint>
+#include <string>
+
+#include "hymir/result.h"
+
+namespace hymir::index::internal {
+
+inline constexpr const char* kCommitManifestFile = "MANIFEST";
+inline constexpr int kCommitManifestVersion = 1;
+// Files up to this size are checksummed on every open and refresh; larger
+// ones only have their size checked (Default: 4 MiB; about 1 ms of CRC).
+inline constexpr uint64_t kChecksumOnOpenBytes = uint64_t{4} << 20;
+
+// Records the last Lucene++ commit of <dir>/text (and the vector generation
+// it names) in <dir>/MANIFEST. Checksums of unchanged segment files are taken
+// from the previous manifest (segment files are write-once).
+Status WriteCommitManifest(const std::string& dir);
+
+enum class VerifyLevel {
+  kOpen,  // sizes of all files, checksums of small ones; no manifest = unverified
+  kFull,  // every byte; a missing or stale manifest is an error
+};
+
+struct VerifyStats {
+  bool verified = false;  // a manifest covered the last commit
+  uint64_t files = 0;     // files whose size was checked
+  uint64_t bytes_checksummed = 0;
+};
+
+// Verifies <dir> against its MANIFEST. Corruption names the damaged file.
+Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats = nullptr);
+
+// Checks the headers of the term dictionaries (.tis, .tii) in <dir>/text
+// against their file sizes, before Lucene++ allocates what they claim (a
+// flipped .tii header makes Lucene++ allocate until the process is killed).
+Status CheckTermDictionaryHeaders(const std::string& dir);
+
+}  // namespace hymir::index::internal
+
+#endif  // HYMIR_INDEX_LUCENE_COMMIT_MANIFEST_H_
