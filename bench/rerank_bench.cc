@@ -63,6 +63,11 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 struct Flags {
   std::string index, queries, train_qrels, test_qrels, kg, routing_svg;
+  // A pre-trained model (hymir pretrain): the features are its own, and the
+  // systems "pretrained" (the model as it is) and "moe-finetuned" (trained
+  // from it, MoeTrainOptions::init) join the others.
+  std::string init;
+  std::optional<ranking::MoeModel> init_model;
   size_t depth = 100;
   // The MoE shape and training, as `hymir train` takes them; its seed and
   // validation share also drive LambdaMART, and --refit applies to both.
@@ -133,6 +138,11 @@ Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, 
                                                           const std::vector<std::vector<SearchHit>>& train_hits) {
   FeatureConfig config = f.features;
   config.kg = kg != nullptr;
+  if (f.init_model) {
+    HYMIR_ASSIGN_OR_RETURN(config, FeatureExtractor::ConfigFromSchema(f.init_model->schema()));
+    if (config.kg && !kg) return Status::InvalidArgument(f.init + " has KG features: give --kg DIR");
+    return FeatureExtractor::Create(engine, config, kg);
+  }
   HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
   return FeatureExtractor::Create(engine, config, kg);
 }
@@ -868,6 +878,24 @@ Status RunBench(const Flags& f, const std::string& command) {
     systems.push_back({v.name, detail, std::move(eval), t.seconds});
     trained.push_back(std::move(t));
   }
+  if (f.init_model) {
+    HYMIR_ASSIGN_OR_RETURN(auto pre_scores, ScoreAll(*f.init_model, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(auto pre_eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, pre_scores)));
+    char pre_detail[160];
+    std::snprintf(pre_detail, sizeof pre_detail, "%s pre-trained, no judgements, retrieval prior %.1f",
+                  ShapeString(f.init_model->config()).c_str(), f.init_model->prior_weight());
+    systems.push_back({"pretrained", pre_detail, std::move(pre_eval), 0.0});
+    ranking::MoeTrainOptions o = options;
+    o.init = &*f.init_model;
+    HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant({"moe-finetuned", f.init_model->config()}, schema,
+                                                      train.groups, o));
+    HYMIR_ASSIGN_OR_RETURN(auto scores, ScoreAll(t.model, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, scores)));
+    char detail[200];
+    std::snprintf(detail, sizeof detail, "fine-tuned from %s, epoch %d/%d, valid %.4f, %.1f s", f.init.c_str(),
+                  t.report.best_epoch, t.report.epochs, t.report.best_validation_ndcg, t.seconds);
+    systems.push_back({"moe-finetuned", detail, std::move(eval), t.seconds});
+  }
 #ifdef HYMIR_HAVE_XGBOOST
   if (Wanted(f, "lambdamart")) {
     HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, options.seed, schema, train.groups, test.groups));
@@ -947,6 +975,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
+  app.add_option("--init", f.init,
+                 "A pre-trained model (hymir pretrain): its features are used, and it is scored as it is "
+                 "(\"pretrained\") and fine-tuned (\"moe-finetuned\") beside the other systems")
+      ->check(CLI::ExistingFile);
   app.add_option("--kg", f.kg, "Knowledge graph directory: KG features and query expansion")
       ->check(CLI::ExistingDirectory);
   app::AddMoeTrainFlags(app, f.moe);
@@ -966,6 +998,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   const auto t0 = Clock::now();
+  if (!f.init.empty()) {
+    auto m = ranking::MoeModel::Load(f.init);
+    if (!m.ok()) {
+      std::fprintf(stderr, "hymir-rerank-bench: %s\n", m.status().ToString().c_str());
+      return 1;
+    }
+    f.init_model = std::move(m).value();
+  }
   if (Status s = RunBench(f, CommandLine(argc, argv)); !s.ok()) {
     std::fflush(stdout);
     std::fprintf(stderr, "hymir-rerank-bench: %s\n", s.ToString().c_str());

@@ -486,6 +486,15 @@ uint32_t Crc32(const std::string& bytes) {
 // (empty) edge vector after the query scales; version 1 also lacks the flags.
 std::string Downgrade(const std::string& bytes, const FeatureSchema& schema, uint32_t version) {
   std::string out = bytes.substr(0, bytes.size() - 4);
+  // Version 4's trailer with the retrieval prior off: Strings{""} (4 + 4)
+  // and Pods{0.0} (8 + 8).
+  out.erase(out.size() - 24);
+  if (version == 3) {
+    out.replace(8, 4, reinterpret_cast<const char*>(&version), 4);
+    const uint32_t crc = Crc32(out);
+    out.append(reinterpret_cast<const char*>(&crc), 4);
+    return out;
+  }
   // magic 8, version 4, five config words 20, flags 4, ple_bins 4.
   size_t edges = 40;
   for (const auto* names : {&schema.pair_features, &schema.query_features}) {
@@ -533,6 +542,14 @@ TEST(MoeModelTest, LoadsOlderVersions) {
   EXPECT_EQ(v2->config(), listed.config());
   EXPECT_EQ(v2->config().ple_bins, 0);
   EXPECT_EQ(v2->Score(g).value(), listed.Score(g).value());
+  // Version 3: no retrieval prior.
+  ASSERT_TRUE(listed.Save(f.path()).ok());
+  const std::string v3_bytes = Downgrade(ReadBytes(f.path()), schema, 3);
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << v3_bytes;
+  auto v3 = MoeModel::Load(f.path());
+  ASSERT_TRUE(v3.ok()) << v3.status().ToString();
+  EXPECT_EQ(v3->prior_weight(), 0.0);
+  EXPECT_EQ(v3->Score(g).value(), listed.Score(g).value());
   // A future version is refused by name.
   std::string v9 = bytes;
   const uint32_t nine = 9;

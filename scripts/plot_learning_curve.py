@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Draws the learning curve (scripts/learning_curve.sh) as an SVG: mixed test
+macro and pooled nDCG@10 against the number of training queries, from
+scratch and from the pre-trained model (mean of the seeds, each seed a dot),
+with hybrid as a dashed line.
+  plot_learning_curve.py TSV HYBRID_MACRO HYBRID_POOLED OUT.svg"""
+import collections
+import sys
+
+tsv, hm, hp, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+rows = [l.rstrip("\n").split("\t") for l in open(tsv)][1:]
+vals = collections.defaultdict(list)  # (system, metric, n) -> values
+for seed, n, system, macro, pooled in rows:
+    vals[(system, "macro", int(n))].append(float(macro))
+    vals[(system, "pooled", int(n))].append(float(pooled))
+sizes = sorted({int(r[1]) for r in rows})
+W, H, M = 420, 300, 50
+panels = [("macro", hm), ("pooled", hp)]
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H}" font-family="sans-serif" font-size="11">',
+       f'<rect width="{2 * W}" height="{H}" fill="white"/>']
+colors = {"scratch": "#d62728", "pretrained": "#1f77b4"}
+labels = {"scratch": "trained from scratch", "pretrained": "pre-trained, then fine-tuned"}
+xpos = {n: i for i, n in enumerate(sizes)}
+for p, (metric, hyb) in enumerate(panels):
+    ox = p * W
+    ys = [v for k, vs in vals.items() if k[1] == metric for v in vs] + [hyb]
+    lo, hi = min(ys) - 0.005, max(ys) + 0.005
+    X = lambda n: ox + M + xpos[n] * (W - 2 * M) / max(1, len(sizes) - 1)
+    Y = lambda v: H - M + (v - lo) / (hi - lo) * (2 * M - H)
+    svg.append(f'<text x="{ox + W / 2}" y="20" text-anchor="middle" font-size="13">mixed test, {metric} nDCG@10</text>')
+    svg.append(f'<line x1="{ox + M}" y1="{H - M}" x2="{ox + W - M}" y2="{H - M}" stroke="black"/>')
+    svg.append(f'<line x1="{ox + M}" y1="{M}" x2="{ox + M}" y2="{H - M}" stroke="black"/>')
+    for n in sizes:
+        svg.append(f'<text x="{X(n)}" y="{H - M + 15}" text-anchor="middle">{n}</text>')
+    for t in range(5):
+        v = lo + t * (hi - lo) / 4
+        svg.append(f'<text x="{ox + M - 4}" y="{Y(v) + 4}" text-anchor="end">{v:.3f}</text>')
+    svg.append(f'<text x="{ox + W / 2}" y="{H - 12}" text-anchor="middle">judged training queries</text>')
+    svg.append(f'<line x1="{ox + M}" y1="{Y(hyb)}" x2="{ox + W - M}" y2="{Y(hyb)}" stroke="gray" stroke-dasharray="4,3"/>')
+    svg.append(f'<text x="{ox + W - M}" y="{Y(hyb) - 4}" text-anchor="end" fill="gray">hybrid</text>')
+    for system, color in colors.items():
+        pts = []
+        for n in sizes:
+            v = vals.get((system, metric, n))
+            if not v:
+                continue
+            for x in v:
+                svg.append(f'<circle cx="{X(n)}" cy="{Y(x)}" r="2" fill="{color}" opacity="0.5"/>')
+            pts.append(f"{X(n)},{Y(sum(v) / len(v))}")
+        svg.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="{color}" stroke-width="2"/>')
+    for i, (system, color) in enumerate(colors.items()):
+        svg.append(f'<rect x="{ox + M + 8}" y="{M + i * 15}" width="10" height="3" fill="{color}"/>')
+        svg.append(f'<text x="{ox + M + 22}" y="{M + i * 15 + 5}">{labels[system]}</text>')
+svg.append("</svg>")
+open(out, "w").write("\n".join(svg) + "\n")
