@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}
 work=${WORK:-/tmp/hymir-pretrain-eval}
-bin=$here/build/bin
+bin=${HYMIR_BIN:-$here/build/bin}
 mpirun="mpirun --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none"
 printf "%-8s %-28s %8s %14s  %s\n" corpus program seconds "pseudo-q/s" "stages (generate, training index, features, train)"
 for c in scifact mixed; do

@@ -9,7 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}/mixed
 work=${WORK:-/tmp/hymir-pretrain-eval}
-hymir=$here/build/bin/hymir
+hymir=${HYMIR_BIN:-$here/build/bin}/hymir
 [ "${1:-}" = "--" ] && shift
 idx=$work/mixed
 mkdir -p "$work"

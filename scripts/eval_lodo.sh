@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}/mixed
 work=${WORK:-/tmp/hymir-pretrain-eval}
-hymir=$here/build/bin/hymir
+hymir=${HYMIR_BIN:-$here/build/bin}/hymir
 idx=$work/mixed
 q=$data/qrels/test.tsv
 dom() {  # run domain -> nDCG@10 of the domain's test queries

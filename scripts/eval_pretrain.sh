@@ -11,12 +11,13 @@
 # include the select queries (mixed splits them in halves), so the README
 # also reports the other half (mixed's test queries) alone: SPLIT=heldout.
 # COLLECTIONS="a b" overrides the list; WORK=DIR keeps indexes between runs
-# (default /tmp/hymir-pretrain-eval); TAG names the runs.
+# (default /tmp/hymir-pretrain-eval); TAG names the runs; HYMIR_BIN=DIR runs the
+# binaries of another build (default build/bin; the other eval scripts too).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}
 work=${WORK:-/tmp/hymir-pretrain-eval}
-hymir=$here/build/bin/hymir
+hymir=${HYMIR_BIN:-$here/build/bin}/hymir
 split=${1:-test}; shift || true
 [ "${1:-}" = "--" ] && shift
 tag=${TAG:-pt}

@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}
 work=${WORK:-/tmp/hymir-pretrain-eval}
-hymir=$here/build/bin/hymir
+hymir=${HYMIR_BIN:-$here/build/bin}/hymir
 cols="cranfield cisi med cacm scifact"
 models=("$@")
 [ ${#models[@]} -eq 0 ] && models=("$work/mixed.pre.moe" "$work/scifact.final.moe" "$work/cranfield.final.moe")

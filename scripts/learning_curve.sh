@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}/mixed
 work=${WORK:-/tmp/hymir-pretrain-eval}
-hymir=$here/build/bin/hymir
+hymir=${HYMIR_BIN:-$here/build/bin}/hymir
 idx=$work/mixed
 SIZES=${SIZES:-0 50 100 250 500 1000}
 SEEDS=${SEEDS:-1 2 3}

@@ -3,6 +3,7 @@
 #include <hymir/beir.h>
 #include <hymir/engine.h>
 #include <hymir/knowledge.h>
+#include <hymir/ranking/moe_model.h>
 #include <hymir/reranker.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
@@ -50,6 +51,7 @@ struct SearchFlags {
   int nprobe = 0;
   std::string rerank;  // MoE model file
   size_t rerank_depth = 100;
+  double rerank_prior = -1;  // < 0: the model's own retrieval-prior weight
   std::string kg;      // knowledge graph directory
   bool no_expand = false;
   kg::ExpansionOptions kg_expansion;  // --kg-* flags; defaults are the library's
@@ -152,6 +154,14 @@ int RunSearch(const SearchFlags& flags) {
     auto r = Reranker::Open(engine, flags.rerank, kg.get());
     if (!r.ok()) return app::Fail("search", r.status());
     reranker = std::move(r).value();
+    if (flags.rerank_prior >= 0) {  // the same model with another retrieval-prior weight
+      ranking::MoeModel model = reranker->model();
+      if (Status s = model.set_retrieval_prior("fused_rrank", flags.rerank_prior); !s.ok())
+        return app::Fail("search", Status::InvalidArgument("--rerank-prior: " + s.message()), true);
+      auto again = Reranker::Create(engine, std::move(model), kg.get());
+      if (!again.ok()) return app::Fail("search", again.status());
+      reranker = std::move(again).value();
+    }
   }
   RerankOptions ropts;
   ropts.depth = flags.rerank_depth;
@@ -370,6 +380,10 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--nprobe", flags->nprobe, "IVF lists probed (default: the field's, 16)")->check(CLI::Range(1, 100000));
   cmd->add_option("--rerank", flags->rerank, "Re-rank with this MoE model (from `hymir train`)")->check(CLI::ExistingFile);
+  cmd->add_option("--rerank-prior", flags->rerank_prior,
+                  "Weight of the retrieval order blended into the re-ranker's scores, 0 (model only) to 1 (retrieval "
+                  "order); default: the model's own (hymir pretrain chooses it)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--rerank-depth", flags->rerank_depth, "Candidates re-ranked per query (default 100)")
       ->check(CLI::Range(1, 100000));
   CLI::Option* kg_opt =

@@ -116,10 +116,15 @@ struct PretrainOptions {
   double check_fraction = 0.15;
   // The safety blend (MoeModel::set_retrieval_prior on fused_rrank): its
   // weight mu in {0, 0.1, ..., 1} is chosen on the held-out pseudo-queries to
-  // maximise the smallest gain over hybrid among the generators (then the
-  // mean), so a model that hurts one kind of query leans on the retrieval
-  // order. Default: true.
+  // maximise, over the generators, the smallest lower confidence bound
+  // (mean - prior_confidence standard errors) of the per-query nDCG@10 gain
+  // over the retrieval order (then the mean gain). At mu = 1 every gain is 0,
+  // so a model that does not clearly help every kind of query ends at or
+  // near the retrieval order. Default: true.
   bool retrieval_prior = true;
+  // z of that bound; 0 = the plain smallest mean gain. Default: 1 (one
+  // standard error; see README "Pre-training" for both).
+  double prior_confidence = 1.0;
   // Where the training copy of the index is built (ict only); "" = a fresh
   // directory under the system temp dir. Removed afterwards unless
   // keep_work_dir.

@@ -246,11 +246,7 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   const MoeConfig config = options.init ? options.init->config() : options.model;
   // A model to start from: the initial one, or a fresh one normalised on `groups`.
   auto start = [&]() -> Result<MoeModel> {
-    if (options.init) {
-      MoeModel m = *options.init;
-      HYMIR_RETURN_IF_ERROR(m.set_retrieval_prior("", 0.0));  // judgements take over from the prior
-      return m;
-    }
+    if (options.init) return *options.init;  // its retrieval prior included: validation sees what search will
     HYMIR_ASSIGN_OR_RETURN(MoeModel m, MoeModel::Create(config, schema, options.seed));
     m.set_normalization(FitNormalization(schema, groups, config.log_inputs, config.ple_bins));
     return m;
@@ -403,6 +399,9 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   std::vector<double> best_bias = model.selection_bias();
   double best = -1;
   int since_best = 0;
+  // Fine-tuning: the initial model is epoch 0, so training that never beats
+  // it on the validation queries returns it unchanged.
+  if (options.init != nullptr && !valid.empty()) best = validation_ndcg();
   for (int epoch = 1; epoch <= options.max_epochs + warmup; ++epoch) {
     EpochReport er;
     er.epoch = epoch;
@@ -424,6 +423,12 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
     rep.epochs = epoch;
     if (progress) progress(er);
     if (since_best >= options.patience) break;
+  }
+  if (options.init != nullptr && rep.best_epoch == 0) {
+    rep.best_validation_ndcg = best;
+    model.parameters() = std::move(best_params);  // the initial weights, never replaced
+    model.set_selection_bias(std::move(best_bias));
+    return model;
   }
   if (options.refit && !valid.empty()) {
     // The same schedule from scratch on every usable query, for the number

@@ -134,10 +134,12 @@ struct MoeTrainOptions {
   // Training split over several processes (see DataParallel). Default: one.
   DataParallel parallel;
   // Fine-tuning: start from this model (weights, normalisation, selection
-  // bias) instead of a random one with a normalisation fitted on `groups`.
-  // Its config replaces `model`; its schema must equal the groups' schema.
-  // The refit starts from it too. Borrowed: must outlive TrainMoe. Default:
-  // nullptr (train from scratch).
+  // bias and retrieval prior, which validation and the result keep) instead
+  // of a random one with a normalisation fitted on `groups`. Its config
+  // replaces `model`; its schema must equal the groups' schema. It counts as
+  // epoch 0: when no epoch beats it on the validation queries, it is
+  // returned unchanged (TrainReport::best_epoch 0). The refit starts from it
+  // too. Borrowed: must outlive TrainMoe. Default: nullptr (from scratch).
   const MoeModel* init = nullptr;
 };
 

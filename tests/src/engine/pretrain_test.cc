@@ -352,8 +352,26 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
   // other features is refused.
   o.learning_rate = 1e-2;
   o.max_epochs = 3;
+  o.validation_fraction = 0;  // no held-out slice: the first epoch is taken
   ASSERT_OK_AND_ASSIGN(auto moved, ranking::TrainMoe(schema, groups, o));
   EXPECT_NE(moved.parameters(), init.parameters());
+  // A model no epoch beats on validation (this one ranks every query
+  // perfectly) comes back unchanged, as epoch 0.
+  ranking::MoeTrainOptions scratch;
+  scratch.model = c;
+  scratch.max_epochs = 30;
+  scratch.learning_rate = 1e-2;
+  ranking::TrainReport first;
+  ASSERT_OK_AND_ASSIGN(auto good, ranking::TrainMoe(schema, groups, scratch, &first));
+  ASSERT_DOUBLE_EQ(first.best_validation_ndcg, 1.0);
+  ranking::MoeTrainOptions wild;
+  wild.init = &good;
+  wild.learning_rate = 50;  // steps that wreck the ranking
+  wild.max_epochs = 3;
+  ranking::TrainReport report;
+  ASSERT_OK_AND_ASSIGN(auto kept, ranking::TrainMoe(schema, groups, wild, &report));
+  EXPECT_EQ(report.best_epoch, 0);
+  EXPECT_EQ(kept.parameters(), good.parameters());
   ranking::FeatureSchema other{{"a", "c"}, {"q"}};
   ASSERT_OK_AND_ASSIGN(auto foreign, ranking::MoeModel::Create(c, other, 5));
   o.init = &foreign;
@@ -361,7 +379,7 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
 }
 
 // The retrieval prior: mu = 1 gives the retrieval order, 0 the model's, it
-// survives a save and load, fine-tuning drops it, and bad settings are refused.
+// survives a save and load and fine-tuning, and bad settings are refused.
 TEST(RetrievalPriorTest, BlendsWithTheRetrievalOrder) {
   ranking::FeatureSchema schema{{"fused_rrank", "x"}, {"q"}};
   ranking::QueryGroup g;
@@ -403,14 +421,14 @@ TEST(RetrievalPriorTest, BlendsWithTheRetrievalOrder) {
   EXPECT_EQ(again, blend);
   EXPECT_TRUE(m.set_retrieval_prior("absent", 0.5).IsInvalidArgument());
   EXPECT_TRUE(m.set_retrieval_prior("fused_rrank", 1.5).IsInvalidArgument());
-  // Fine-tuning from it starts without the prior.
+  // Fine-tuning keeps the prior.
   g.labels = {0, 0, 1, 0, 0, 0};
   std::vector<ranking::QueryGroup> groups(12, g);
   ranking::MoeTrainOptions o;
   o.init = &back;
   o.max_epochs = 1;
   ASSERT_OK_AND_ASSIGN(auto tuned, ranking::TrainMoe(schema, groups, o));
-  EXPECT_EQ(tuned.prior_weight(), 0.0);
+  EXPECT_DOUBLE_EQ(tuned.prior_weight(), 0.3);
 }
 
 }  // namespace
