@@ -15,6 +15,7 @@
 
 #include "hymir/index/collection_statistics.h"
 #include "hymir/result.h"
+#include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/vector/vector_store.h"
 
@@ -65,6 +66,9 @@ class Snapshot {
   // Slot of Lucene doc `doc` in `field`'s store, or -1.
   const std::vector<int64_t>& slots_by_doc(const std::string& field) const { return slot_by_doc_.at(field); }
   uint64_t vector_generation() const { return vector_generation_; }
+  // The forward index of this commit, or nullptr (an index written before
+  // forward indexes existed).
+  const ForwardIndex* forward() const { return forward_.get(); }
 
  private:
   Snapshot() = default;
@@ -80,6 +84,7 @@ class Snapshot {
   uint64_t vector_generation_ = 0;
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
+  std::shared_ptr<const ForwardIndex> forward_;
   mutable std::mutex postings_mu_;
   mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -131,29 +132,72 @@ struct FeatureExtractor::Impl {
       }
     }
     const index::Searcher& s = engine->searcher();
-    HYMIR_ASSIGN_OR_RETURN(Document doc, own ? s.GetDocument(id) : sources->document(id));
     auto a = std::make_shared<AnalysedDoc>();
-    a->title = index::Analyze(s.analyzer(), doc.title);
-    a->text = index::Analyze(s.analyzer(), doc.text);
-    a->domain = doc.domain.value_or("");
-    if (config.sentence_features) {
-      for (std::string_view sentence : internal::SplitSentences(doc.text)) {
-        a->sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
-        if (vector_field.empty()) continue;
-        auto e = s.EmbedText(vector_field, std::string(sentence));
-        a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+    // The stored document, fetched only when something needs its raw text.
+    std::optional<Document> stored;
+    auto stored_doc = [&]() -> Result<const Document*> {
+      if (!stored) {
+        HYMIR_ASSIGN_OR_RETURN(Document doc, own ? s.GetDocument(id) : sources->document(id));
+        stored = std::move(doc);
+      }
+      return &*stored;
+    };
+    std::optional<index::AnalysedDocument> fwd;
+    if (own && config.use_forward_index) {
+      auto f = s.GetAnalysed(id);
+      if (f.ok()) fwd = std::move(f).value();
+      else if (!f.status().IsNotFound()) return f.status();
+    }
+    std::string domain;
+    const std::map<std::string, std::string>* fields = nullptr;
+    if (fwd) {
+      a->title = std::move(fwd->title);
+      a->text = std::move(fwd->text);
+      domain = fwd->domain.value_or("");
+      fields = &fwd->fields;
+      if (config.sentence_features) {
+        uint32_t begin = 0;
+        for (uint32_t end : fwd->sentence_ends) {
+          a->sentences.emplace_back(a->text.begin() + begin, a->text.begin() + end);
+          begin = end;
+        }
+        if (!vector_field.empty()) {  // sentence vectors embed raw sentences
+          HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+          for (std::string_view sentence : internal::SplitSentences(doc->text)) {
+            auto e = s.EmbedText(vector_field, std::string(sentence));
+            a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+          }
+        }
+      }
+    } else {
+      HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+      a->title = index::Analyze(s.analyzer(), doc->title);
+      a->text = index::Analyze(s.analyzer(), doc->text);
+      domain = doc->domain.value_or("");
+      fields = &doc->fields;
+      if (config.sentence_features) {
+        for (std::string_view sentence : internal::SplitSentences(doc->text)) {
+          a->sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
+          if (vector_field.empty()) continue;
+          auto e = s.EmbedText(vector_field, std::string(sentence));
+          a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+        }
       }
     }
+    a->domain = domain;
     if (!vector_field.empty()) {
       // The indexed vector; re-embedding is the fallback (and costs an analysis).
       auto e = own || !sources->vector ? s.GetVector(vector_field, id) : sources->vector(vector_field, id);
-      if (!e.ok()) e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
+      if (!e.ok()) {
+        HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+        e = s.EmbedText(vector_field, doc->title + "\n" + doc->text);
+      }
       if (e.ok()) a->embedding = std::move(e).value();
     }
     if (kg) {
       // Entities linked at index time (`hymir index --kg`), else linked now.
-      auto f = doc.fields.find(kKgEntitiesField);
-      if (f != doc.fields.end()) {
+      auto f = fields->find(kKgEntitiesField);
+      if (f != fields->end()) {
         size_t b = 0;
         while (b < f->second.size()) {
           size_t e = f->second.find(' ', b);
@@ -162,7 +206,8 @@ struct FeatureExtractor::Impl {
           b = e + 1;
         }
       } else {
-        a->entities = kg->LinkEntities(doc.title + "\n" + doc.text);
+        HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+        a->entities = kg->LinkEntities(doc->title + "\n" + doc->text);
       }
     }
     if (!own) return std::shared_ptr<const AnalysedDoc>(a);
