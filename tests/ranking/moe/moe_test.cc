@@ -481,11 +481,14 @@ uint32_t Crc32(const std::string& bytes) {
   return ~crc;
 }
 
-// Rewrites a current (version 3) file of a model without PLE bins into an
-// older version: version 2 lacks the ple_bins word after the flags and the
-// (empty) edge vector after the query scales; version 1 also lacks the flags.
+// Rewrites a current (version 4) file of a model without PLE bins and
+// without a retrieval prior into an older version: version 3 lacks the
+// prior (an empty name and 0.0: 8 + 16 bytes before the crc); version 2 also
+// lacks the ple_bins word after the flags and the (empty) edge vector after
+// the query scales; version 1 also lacks the flags.
 std::string Downgrade(const std::string& bytes, const FeatureSchema& schema, uint32_t version) {
-  std::string out = bytes.substr(0, bytes.size() - 4);
+  constexpr size_t kPrior = 8 + 16;
+  std::string out = bytes.substr(0, bytes.size() - 4 - kPrior);
   // magic 8, version 4, five config words 20, flags 4, ple_bins 4.
   size_t edges = 40;
   for (const auto* names : {&schema.pair_features, &schema.query_features}) {

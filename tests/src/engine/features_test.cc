@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -123,6 +124,49 @@ TEST(FeaturesTest, Issue13ForwardIndexFeaturesEqualStoredTextFeaturesOnMixed) {
   ASSERT_OK(BuildCorpus(mixed + "/corpus.jsonl", tmp.path(), 0));
   ExpectSameFeatures(tmp.path(), mixed + "/queries.jsonl", 300,
                      FullConfig({"cacm", "cisi", "cranfield", "med", "scifact"}));
+}
+
+// Coverage, window density, bigram match and lengths by hand, on both paths.
+// Query "blood cell"; document "a": title [cell growth], text [blood test
+// show mani cell count] ("the" is a stop word): both terms matched, "cell"
+// in the title, the smallest window holding both is cell(0) growth(1)
+// blood(2) -> 2/3, and "blood cell" is never adjacent.
+TEST(FeaturesTest, HandComputedLexicalAndProximityFeatures) {
+  TempDir tmp;
+  ASSERT_OK(testing::BuildIndex(tmp.path(), {testing::Doc("a", "Cell growth", "The blood test showed many cell counts."),
+                                             testing::Doc("b", "Blood cell", "Blood cell blood."),
+                                             testing::Doc("c", "other", "nothing relevant here")}));
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
+  for (bool forward : {true, false}) {
+    SCOPED_TRACE(forward ? "forward index" : "stored text");
+    FeatureConfig c;
+    c.use_forward_index = forward;
+    ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
+    HybridQuery q;
+    q.text = "blood cell";
+    ASSERT_OK_AND_ASSIGN(auto hits, engine->Search(q));
+    ASSERT_OK_AND_ASSIGN(auto g, fx->Extract(q, hits));
+    const auto& names = fx->schema().pair_features;
+    auto value = [&](const std::string& doc, const std::string& name) {
+      const size_t row = std::find(g.doc_ids.begin(), g.doc_ids.end(), doc) - g.doc_ids.begin();
+      const size_t col = std::find(names.begin(), names.end(), name) - names.begin();
+      EXPECT_LT(row, g.doc_ids.size()) << doc;
+      EXPECT_LT(col, names.size()) << name;
+      return g.pair_features[row * names.size() + col];
+    };
+    EXPECT_DOUBLE_EQ(value("a", "coverage"), 1.0);
+    EXPECT_DOUBLE_EQ(value("a", "title_coverage"), 0.5);
+    EXPECT_DOUBLE_EQ(value("a", "window_density"), 2.0 / 3.0);
+    EXPECT_DOUBLE_EQ(value("a", "bigram_match"), 0.0);
+    EXPECT_DOUBLE_EQ(value("a", "log_doc_len"), std::log1p(8.0));
+    EXPECT_DOUBLE_EQ(value("a", "log_title_len"), std::log1p(2.0));
+    // "b": [blood cell] + [blood cell blood]: adjacent, window 2 -> 1.
+    EXPECT_DOUBLE_EQ(value("b", "coverage"), 1.0);
+    EXPECT_DOUBLE_EQ(value("b", "title_coverage"), 1.0);
+    EXPECT_DOUBLE_EQ(value("b", "window_density"), 1.0);
+    EXPECT_DOUBLE_EQ(value("b", "bigram_match"), 1.0);
+    EXPECT_DOUBLE_EQ(value("b", "log_doc_len"), std::log1p(5.0));
+  }
 }
 
 // The stored-text path (indexes written before forward indexes take it)
