@@ -177,6 +177,19 @@ uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
   return n;
 }
 
+uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
+  std::string key(term);
+  {
+    std::lock_guard<std::mutex> g(df_mu_);
+    auto it = df_utf8_cache_[field].find(key);
+    if (it != df_utf8_cache_[field].end()) return it->second;
+  }
+  const uint64_t n = DocFreq(field, Wide(term));
+  std::lock_guard<std::mutex> g(df_mu_);
+  df_utf8_cache_[field].emplace(std::move(key), n);
+  return n;
+}
+
 std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(postings_mu_);
@@ -252,7 +265,7 @@ uint64_t SnapshotStatistics::DocFreq(std::string_view field, std::string_view te
   int f = TextFieldIndex(field);
   if (f < 0) return 0;
   try {
-    return s_->DocFreq(f, Wide(term));
+    return s_->DocFreqUtf8(f, term);
   } catch (...) {
     return 0;
   }

@@ -51,6 +51,10 @@ class Snapshot {
   // Live docs containing `term` in text field `field` (exact even with
   // deletions not yet merged away; cached per snapshot).
   uint64_t DocFreq(int field, const Lucene::String& term) const;
+  // The same for a UTF-8 term, cached under its UTF-8 spelling too, so that a
+  // repeated term costs one hash lookup and no conversion (the re-ranking
+  // features ask for about a thousand feedback terms per query).
+  uint64_t DocFreqUtf8(int field, std::string_view term) const;
 
   // The decoded postings of `term` in text field `field`, cached per snapshot
   // until kMaxCachedPostings postings are cached (later terms are decoded
@@ -90,6 +94,7 @@ class Snapshot {
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex df_mu_;
   mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
+  mutable std::unordered_map<std::string, uint64_t> df_utf8_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
 };
 
 // CollectionStatistics of one snapshot (keeps it alive).

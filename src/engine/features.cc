@@ -9,6 +9,7 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <queue>
 #include <set>
 #include <shared_mutex>
 #include <tuple>
@@ -535,10 +536,25 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     std::vector<std::tuple<double, const std::string*, uint32_t>> ranked_terms;
     ranked_terms.reserve(fb.size());
     const uint64_t ndocs = stats->DocCount("all");
-    for (const auto& [id, f] : fb) {
+    // Terms by feedback weight, highest first; a term's idf is at most that
+    // of df = 2 (idf falls with df), so once w * idf(2) is below the
+    // kPrfTerms-th best weight found, no later term can enter the top and
+    // their document frequencies are never looked up. The top is exact.
+    std::vector<std::pair<double, uint32_t>> by_w;
+    by_w.reserve(fb.size());
+    for (const auto& [id, f] : fb) by_w.push_back({f.w, id});
+    std::sort(by_w.begin(), by_w.end(), std::greater<>());
+    const double idf_cap = index::Bm25Idf(ndocs, 2);
+    std::priority_queue<double, std::vector<double>, std::greater<>> best;  // the kPrfTerms largest weights
+    for (const auto& [w, id] : by_w) {
+      if (best.size() == kPrfTerms && w * idf_cap < best.top()) break;
+      const Fb& f = fb[id];
       const uint64_t df = stats->DocFreq("all", *f.term);
       if (df < 2) continue;  // terms of one document say nothing about the topic
-      ranked_terms.push_back({f.w * index::Bm25Idf(ndocs, df), f.term, id});
+      const double weight = f.w * index::Bm25Idf(ndocs, df);
+      ranked_terms.push_back({weight, f.term, id});
+      best.push(weight);
+      if (best.size() > kPrfTerms) best.pop();
     }
     const size_t keep = std::min<size_t>(ranked_terms.size(), kPrfTerms);
     std::partial_sort(ranked_terms.begin(), ranked_terms.begin() + keep, ranked_terms.end(),
