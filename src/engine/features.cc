@@ -540,6 +540,10 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     // of df = 2 (idf falls with df), so once w * idf(2) is below the
     // kPrfTerms-th best weight found, no later term can enter the top and
     // their document frequencies are never looked up. The top is exact.
+    // Statistics from `sources` are asked for every term: hymir::dist
+    // records the terms a dry run looks up (with made-up frequencies, under
+    // which the pruning would stop elsewhere) and gathers only those.
+    const bool prune = sources == nullptr || sources->statistics == nullptr;
     std::vector<std::pair<double, uint32_t>> by_w;
     by_w.reserve(fb.size());
     for (const auto& [id, f] : fb) by_w.push_back({f.w, id});
@@ -547,7 +551,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     const double idf_cap = index::Bm25Idf(ndocs, 2);
     std::priority_queue<double, std::vector<double>, std::greater<>> best;  // the kPrfTerms largest weights
     for (const auto& [w, id] : by_w) {
-      if (best.size() == kPrfTerms && w * idf_cap < best.top()) break;
+      if (prune && best.size() == kPrfTerms && w * idf_cap < best.top()) break;
       const Fb& f = fb[id];
       const uint64_t df = stats->DocFreq("all", *f.term);
       if (df < 2) continue;  // terms of one document say nothing about the topic
