@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include "hymir/beir.h"
 #include "hymir/index/index_writer.h"
@@ -167,6 +169,63 @@ TEST(FeaturesTest, HandComputedLexicalAndProximityFeatures) {
     EXPECT_DOUBLE_EQ(value("b", "bigram_match"), 1.0);
     EXPECT_DOUBLE_EQ(value("b", "log_doc_len"), std::log1p(5.0));
   }
+}
+
+// An index whose commit has no forward index (as written before issue 13:
+// the generation's manifest without a "forward" entry, no commit manifest)
+// opens, answers GetAnalysed with NotFound, and its features come from the
+// stored text, equal to those of the index with a forward index.
+TEST(FeaturesTest, Issue13IndexWithoutForwardIndexFallsBackToStoredText) {
+  TempDir tmp;
+  const std::string sample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
+  ASSERT_OK(BuildCorpus(sample + "/corpus.jsonl", tmp.Sub("with"), 0));
+  std::filesystem::copy(tmp.Sub("with"), tmp.Sub("without"), std::filesystem::copy_options::recursive);
+  std::filesystem::remove(tmp.Sub("without/MANIFEST"));
+  std::filesystem::remove(tmp.Sub("without/LOCK"));
+  int edited = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.Sub("without/vectors"))) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("MANIFEST.g", 0) != 0) continue;
+    std::ifstream in(e.path());
+    std::string json((std::istreambuf_iterator<char>(in)), {});
+    in.close();
+    json = std::regex_replace(json, std::regex(R"re("forward": \{[^}]*\},?)re"), "");
+    std::ofstream(e.path(), std::ios::trunc) << json;
+    ++edited;
+  }
+  ASSERT_GT(edited, 0);
+  ASSERT_OK_AND_ASSIGN(auto with, Engine::Open(tmp.Sub("with")));
+  ASSERT_OK_AND_ASSIGN(auto without, Engine::Open(tmp.Sub("without")));
+  EXPECT_TRUE(with->searcher().HasForwardIndex());
+  EXPECT_FALSE(without->searcher().HasForwardIndex());
+  ASSERT_OK_AND_ASSIGN(auto ids, without->searcher().DocumentIds());
+  ASSERT_FALSE(ids.empty());
+  EXPECT_TRUE(without->searcher().GetAnalysed(ids[0]).status().IsNotFound());
+  ASSERT_OK_AND_ASSIGN(auto records, ReadQueries(sample + "/queries.jsonl"));
+  FeatureConfig c = FullConfig({"even", "odd"});
+  ASSERT_OK_AND_ASSIGN(auto fa, FeatureExtractor::Create(*with, c));
+  ASSERT_OK_AND_ASSIGN(auto fb, FeatureExtractor::Create(*without, c));
+  for (size_t i = 0; i < std::min<size_t>(records.size(), 10); ++i) {
+    HybridQuery q;
+    q.id = records[i].id;
+    q.text = records[i].text;
+    ASSERT_OK_AND_ASSIGN(auto hits, with->Search(q));
+    ASSERT_OK_AND_ASSIGN(auto a, fa->Extract(q, hits));
+    ASSERT_OK_AND_ASSIGN(auto b, fb->Extract(q, hits));
+    ASSERT_EQ(a.pair_features.size(), b.pair_features.size());
+    for (size_t k = 0; k < a.pair_features.size(); ++k) ASSERT_NEAR(a.pair_features[k], b.pair_features[k], 1e-9);
+    for (size_t k = 0; k < a.query_features.size(); ++k) ASSERT_NEAR(a.query_features[k], b.query_features[k], 1e-9);
+  }
+  // A writer on the old index writes a forward index from its next commit on.
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, index::IndexWriter::Open(tmp.Sub("without")));
+    ASSERT_OK(w->Upsert(testing::Doc("new", "new title", "new text.")));
+    ASSERT_OK(w->Commit());
+  }
+  ASSERT_OK(without->Refresh());
+  EXPECT_TRUE(without->searcher().HasForwardIndex());
+  EXPECT_OK(without->searcher().GetAnalysed("new").status());
+  EXPECT_TRUE(without->searcher().GetAnalysed(ids[0]).status().IsNotFound());  // still stored-text only
 }
 
 // The stored-text path (indexes written before forward indexes take it)
