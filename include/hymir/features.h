@@ -2,7 +2,8 @@
 // re-ranker reads, built by the engine from a query's retrieved candidates.
 //
 // Pair features (per candidate): exact BM25 of title, text and both (from the
-// stored document re-analysed with the index's analyzer and the index's
+// document's terms as analysed at index time -- the forward index, or its
+// stored text re-analysed for indexes written before -- and the index's
 // collection statistics, so they equal the retriever's scores), BM25 relative
 // to the list's best, dense cosine (LSA) and its gap to the best, each
 // retriever's reciprocal rank, the fused score and reciprocal rank, query-term
@@ -65,6 +66,13 @@ struct FeatureConfig {
   // default: in cross-validation on the train splits it lowered the MoE
   // (mixed macro nDCG@10 0.4824 vs 0.4906; scifact 0.6893 vs 0.6904).
   bool sentence_features = false;
+  // Read each candidate's analysed title and text, sentence boundaries,
+  // domain and KG entities from the index's forward index
+  // (Searcher::GetAnalysed) instead of re-analysing its stored text; the
+  // features are the same either way (a test checks it). Documents the
+  // forward index lacks (indexes written before it) take the stored-text
+  // path. Not part of the schema. Default: true.
+  bool use_forward_index = true;
 };
 
 // Where Extract() reads documents and collection statistics when they are

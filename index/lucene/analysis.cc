@@ -1,5 +1,8 @@
 #include "index/lucene/analysis.h"
 
+#include <algorithm>
+
+#include <lucene++/OffsetAttribute.h>
 #include <lucene++/PositionIncrementAttribute.h>
 #include <lucene++/TermAttribute.h>
 
@@ -177,12 +180,14 @@ void AnalyzeInto(const Lucene::AnalyzerPtr& analyzer, const Lucene::String& text
   Lucene::TokenStreamPtr ts = analyzer->reusableTokenStream(kField, Lucene::newLucene<Lucene::StringReader>(text));
   auto term = ts->addAttribute<Lucene::TermAttribute>();
   auto pos = ts->addAttribute<Lucene::PositionIncrementAttribute>();
+  auto offset = ts->addAttribute<Lucene::OffsetAttribute>();
   ts->reset();
   while (ts->incrementToken()) {
     const wchar_t* b = term->termBufferArray();
     out->chars.insert(out->chars.end(), b, b + term->termLength());
     out->ends.push_back(static_cast<uint32_t>(out->chars.size()));
     out->increments.push_back(pos->getPositionIncrement());
+    out->starts.push_back(static_cast<uint32_t>(std::max<int32_t>(offset->startOffset(), 0)));
   }
   ts->end();
 }

@@ -1,8 +1,9 @@
 // IndexWriter on Lucene++ and FAISS. Each document is analysed once per text
 // field; the tokens are replayed into the title, text and combined "all"
 // fields, and their exact counts are stored as _len.* terms (Lucene++ norms
-// are lossy). Vectors go to one VectorStore per vector field; Commit() writes
-// them under a new generation and names it in the Lucene++ commit.
+// are lossy); the same tokens go to the forward index. Vectors go to one
+// VectorStore per vector field; Commit() writes them and the forward index
+// under a new generation and names it in the Lucene++ commit.
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/NoLockFactory.h>
 #include <lucene++/SerialMergeScheduler.h>
@@ -16,6 +17,7 @@
 #include "hymir/index/index_writer.h"
 #include "index/lucene/analysis.h"
 #include "index/lucene/commit_manifest.h"
+#include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/vector/field_embedder.h"
@@ -55,8 +57,10 @@ uint64_t CommittedGeneration(const std::string& dir) {
 
 using Stores = std::map<std::string, std::unique_ptr<internal::VectorStore>>;
 
-// Loads the stores of generation `g` (empty stores when g == 0).
-Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& meta, uint64_t g) {
+// Loads the stores of generation `g` (empty stores when g == 0), and its
+// forward index into *forward (empty when g == 0 or the generation has none).
+Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& meta, uint64_t g,
+                          std::unique_ptr<internal::ForwardIndex>* forward) {
   Stores stores;
   const std::string vdir = dir + "/" + internal::kVectorsDir;
   internal::Manifest manifest;
@@ -74,6 +78,13 @@ Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& met
     if (!s.ok()) return s.status();
     stores[spec.name] = std::move(s).value();
   }
+  if (manifest.forward.name.empty()) {
+    *forward = std::make_unique<internal::ForwardIndex>();
+  } else {
+    auto f = internal::ForwardIndex::Load(vdir, manifest.forward);
+    if (!f.ok()) return f.status();
+    *forward = std::move(f).value();
+  }
   return stores;
 }
 
@@ -81,11 +92,11 @@ class LuceneIndexWriter final : public IndexWriter {
  public:
   LuceneIndexWriter(std::string dir, internal::IndexMeta meta, IndexWriterOptions options,
                     std::unique_ptr<hymir::internal::FileLock> lock, Lucene::AnalyzerPtr analyzer,
-                    Lucene::IndexWriterPtr writer, Stores stores,
+                    Lucene::IndexWriterPtr writer, Stores stores, std::unique_ptr<internal::ForwardIndex> forward,
                     std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation)
       : dir_(std::move(dir)), meta_(std::move(meta)), options_(std::move(options)), lock_(std::move(lock)),
         analyzer_(std::move(analyzer)), writer_(std::move(writer)), stores_(std::move(stores)),
-        embedders_(std::move(embedders)), generation_(generation) {}
+        forward_(std::move(forward)), embedders_(std::move(embedders)), generation_(generation) {}
 
   ~LuceneIndexWriter() override {
     // Uncommitted changes are discarded: rollback() also closes the writer.
@@ -162,6 +173,10 @@ class LuceneIndexWriter final : public IndexWriter {
       writer_->deleteDocuments(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
       return Status::OK();
     }));
+    {
+      std::lock_guard<std::mutex> g(forward_mu_);
+      forward_->Delete(key);
+    }
     std::lock_guard<std::mutex> g(vector_mu_);
     for (auto& [name, store] : stores_) store->Delete(key);
     return Status::OK();
@@ -169,9 +184,10 @@ class LuceneIndexWriter final : public IndexWriter {
 
   Status Commit() override {
     std::unique_lock<std::shared_mutex> commit_guard(commit_mu_);
-    uint64_t next = generation_;
-    if (!stores_.empty()) {
-      next = generation_ + 1;
+    // Every commit writes a generation: the forward index is part of it
+    // even when the index has no vector field.
+    const uint64_t next = generation_ + 1;
+    {
       const std::string vdir = dir_ + "/" + internal::kVectorsDir;
       internal::Manifest manifest;
       manifest.generation = next;
@@ -183,6 +199,7 @@ class LuceneIndexWriter final : public IndexWriter {
         HYMIR_RETURN_IF_ERROR(store->Save(vdir, next, &f.raw, &f.faiss));
         manifest.fields.push_back(std::move(f));
       }
+      HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &manifest.forward));
       HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
     }
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
@@ -216,10 +233,13 @@ class LuceneIndexWriter final : public IndexWriter {
       writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb);
       return Status::OK();
     }));
-    auto stores = LoadStores(dir_, meta_, generation_);
+    std::unique_ptr<internal::ForwardIndex> forward;
+    auto stores = LoadStores(dir_, meta_, generation_, &forward);
     if (!stores.ok()) return stores.status();
     std::lock_guard<std::mutex> g(vector_mu_);
     stores_ = std::move(stores).value();
+    std::lock_guard<std::mutex> f(forward_mu_);
+    forward_ = std::move(forward);
     return Status::OK();
   }
 
@@ -282,6 +302,9 @@ class LuceneIndexWriter final : public IndexWriter {
       if (doc.domain) add_filter("domain", *doc.domain);
       for (const auto& [name, value] : doc.fields) add_filter(name, value);
       writer_->updateDocument(Lucene::newLucene<Lucene::Term>(internal::kIdField, id), ldoc);
+      const std::vector<uint32_t> sentence_ends = internal::SentenceEnds(text, text_tokens.starts);
+      std::lock_guard<std::mutex> g(forward_mu_);
+      forward_->Put(doc, title_tokens, text_tokens, sentence_ends);
       return Status::OK();
     });
   }
@@ -296,6 +319,8 @@ class LuceneIndexWriter final : public IndexWriter {
   std::array<std::mutex, 64> id_mu_;  // striped by document id
   std::mutex vector_mu_;
   Stores stores_;                     // GUARDED_BY(vector_mu_)
+  std::mutex forward_mu_;
+  std::unique_ptr<internal::ForwardIndex> forward_;  // GUARDED_BY(forward_mu_)
   std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
   uint64_t generation_;               // committed vector generation; GUARDED_BY(commit_mu_)
 };
@@ -375,7 +400,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
       writer->commit(data);
     }
     const uint64_t g = CommittedGeneration(dir);
-    auto stores = LoadStores(dir, m, g);
+    std::unique_ptr<internal::ForwardIndex> forward;
+    auto stores = LoadStores(dir, m, g, &forward);
     if (!stores.ok()) return stores.status();
     internal::RemoveStaleGenerations(dir + "/" + internal::kVectorsDir, g);
     // A new index, one written before manifests, or a crash between the last
@@ -383,7 +409,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     if (create || !verify.verified) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
                                                               writer, std::move(stores).value(),
-                                                              std::move(embedders), g));
+                                                              std::move(forward), std::move(embedders), g));
   });
 }
 

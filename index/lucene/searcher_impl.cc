@@ -162,6 +162,17 @@ class LuceneSearcher final : public Searcher {
     });
   }
 
+  Result<AnalysedDocument> GetAnalysed(std::string_view id) const override {
+    auto snap = Current();
+    const internal::ForwardIndex* f = snap->forward();
+    if (f == nullptr) return Status::NotFound(dir_ + ": no forward index (written before it existed)");
+    auto a = f->Get(id);
+    if (!a.ok()) return a.status().WithContext(dir_);
+    return a;
+  }
+
+  bool HasForwardIndex() const override { return Current()->forward() != nullptr; }
+
   Result<std::vector<float>> GetVector(const std::string& field, std::string_view id) const override {
     auto snap = Current();
     const internal::VectorStore* store = snap->vectors(field);

@@ -112,6 +112,7 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     }
     if (previous && previous->vector_generation_ == s->vector_generation_) {
       s->vectors_ = previous->vectors_;
+      s->forward_ = previous->forward_;
     } else {
       const std::string vdir = dir + "/" + kVectorsDir;
       Manifest manifest;
@@ -127,6 +128,11 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
                                                  : VectorStore::Load(spec, vdir, it->raw, it->faiss);
         if (!store.ok()) return store.status();
         s->vectors_[spec.name] = std::shared_ptr<const VectorStore>(std::move(store).value());
+      }
+      if (!manifest.forward.name.empty()) {
+        auto f = ForwardIndex::Load(vdir, manifest.forward);
+        if (!f.ok()) return f.status();
+        s->forward_ = std::shared_ptr<const ForwardIndex>(std::move(f).value());
       }
     }
     for (const auto& [name, store] : s->vectors_) {
@@ -148,21 +154,39 @@ Snapshot::~Snapshot() {
 }
 
 uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
-  auto t = Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term);
-  if (!has_deletions_) return static_cast<uint64_t>(reader_->docFreq(t));
+  // Cached per snapshot in both cases: re-ranking features ask for the
+  // document frequency of every feedback term of every query (issue 13).
   {
     std::lock_guard<std::mutex> g(df_mu_);
     auto it = df_cache_[field].find(term);
     if (it != df_cache_[field].end()) return it->second;
   }
-  // Lucene's docFreq counts deleted documents until a merge drops them;
-  // count live postings instead so that BM25 stays exact.
+  auto t = Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term);
   uint64_t n = 0;
-  Lucene::TermDocsPtr docs = reader_->termDocs(t);
-  while (docs->next()) ++n;
-  docs->close();
+  if (!has_deletions_) {
+    n = static_cast<uint64_t>(reader_->docFreq(t));
+  } else {
+    // Lucene's docFreq counts deleted documents until a merge drops them;
+    // count live postings instead so that BM25 stays exact.
+    Lucene::TermDocsPtr docs = reader_->termDocs(t);
+    while (docs->next()) ++n;
+    docs->close();
+  }
   std::lock_guard<std::mutex> g(df_mu_);
   df_cache_[field][term] = n;
+  return n;
+}
+
+uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
+  std::string key(term);
+  {
+    std::lock_guard<std::mutex> g(df_mu_);
+    auto it = df_utf8_cache_[field].find(key);
+    if (it != df_utf8_cache_[field].end()) return it->second;
+  }
+  const uint64_t n = DocFreq(field, Wide(term));
+  std::lock_guard<std::mutex> g(df_mu_);
+  df_utf8_cache_[field].emplace(std::move(key), n);
   return n;
 }
 
@@ -241,7 +265,7 @@ uint64_t SnapshotStatistics::DocFreq(std::string_view field, std::string_view te
   int f = TextFieldIndex(field);
   if (f < 0) return 0;
   try {
-    return s_->DocFreq(f, Wide(term));
+    return s_->DocFreqUtf8(f, term);
   } catch (...) {
     return 0;
   }

@@ -15,6 +15,7 @@
 
 #include "hymir/index/collection_statistics.h"
 #include "hymir/result.h"
+#include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/vector/vector_store.h"
 
@@ -50,6 +51,10 @@ class Snapshot {
   // Live docs containing `term` in text field `field` (exact even with
   // deletions not yet merged away; cached per snapshot).
   uint64_t DocFreq(int field, const Lucene::String& term) const;
+  // The same for a UTF-8 term, cached under its UTF-8 spelling too, so that a
+  // repeated term costs one hash lookup and no conversion (the re-ranking
+  // features ask for about a thousand feedback terms per query).
+  uint64_t DocFreqUtf8(int field, std::string_view term) const;
 
   // The decoded postings of `term` in text field `field`, cached per snapshot
   // until kMaxCachedPostings postings are cached (later terms are decoded
@@ -65,6 +70,9 @@ class Snapshot {
   // Slot of Lucene doc `doc` in `field`'s store, or -1.
   const std::vector<int64_t>& slots_by_doc(const std::string& field) const { return slot_by_doc_.at(field); }
   uint64_t vector_generation() const { return vector_generation_; }
+  // The forward index of this commit, or nullptr (an index written before
+  // forward indexes existed).
+  const ForwardIndex* forward() const { return forward_.get(); }
 
  private:
   Snapshot() = default;
@@ -80,11 +88,13 @@ class Snapshot {
   uint64_t vector_generation_ = 0;
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
+  std::shared_ptr<const ForwardIndex> forward_;
   mutable std::mutex postings_mu_;
   mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex df_mu_;
   mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
+  mutable std::unordered_map<std::string, uint64_t> df_utf8_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
 };
 
 // CollectionStatistics of one snapshot (keeps it alive).

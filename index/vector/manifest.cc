@@ -28,6 +28,7 @@ Status WriteManifest(const std::string& vectors_dir, const Manifest& m) {
   nlohmann::json fields = nlohmann::json::array();
   for (const auto& f : m.fields) fields.push_back({{"name", f.name}, {"raw", ToJson(f.raw)}, {"faiss", ToJson(f.faiss)}});
   nlohmann::json j = {{"format", "hymir-vector-manifest"}, {"generation", m.generation}, {"fields", fields}};
+  if (!m.forward.name.empty()) j["forward"] = ToJson(m.forward);
   return hymir::internal::WriteFileAtomic(vectors_dir + "/" + ManifestName(m.generation), j.dump(2) + "\n");
 }
 
@@ -54,11 +55,14 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
     mf.name = f["name"].get<std::string>();
     m.fields.push_back(std::move(mf));
   }
+  if (j.contains("forward") && !FromJson(j["forward"], &m.forward)) {
+    return Status::Corruption(path + ": malformed forward entry");
+  }
   return m;
 }
 
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep) {
-  static const std::regex kGen(R"(.*\.g([0-9]+)\.(vec|faiss|json)(\.tmp)?$)");
+  static const std::regex kGen(R"(.*\.g([0-9]+)\.(vec|faiss|json|fwd)(\.tmp)?$)");
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(vectors_dir, ec)) {
     const std::string name = e.path().filename().string();

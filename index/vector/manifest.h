@@ -31,11 +31,14 @@ struct ManifestField {
 struct Manifest {
   uint64_t generation = 0;
   std::vector<ManifestField> fields;
+  // The forward index of the generation (index/lucene/forward_index.h);
+  // empty name: none (generations written before it existed).
+  FileInfo forward;
 };
 
 Status WriteManifest(const std::string& vectors_dir, const Manifest& m);
 Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generation);
-// Removes vector files and manifests of generations other than `keep` and
+// Removes vector and forward-index files and manifests of generations other than `keep` and
 // `keep - 1` (readers may still be loading the previous one).
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep);
 

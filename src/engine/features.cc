@@ -8,7 +8,11 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
+#include <queue>
 #include <set>
+#include <shared_mutex>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -49,7 +53,8 @@ constexpr size_t kPrfTerms = 30;  // feedback terms
 
 struct AnalysedDoc {
   std::vector<std::string> title, text;
-  std::vector<std::vector<std::string>> sentences;   // analysed, with FeatureConfig::sentence_features
+  std::vector<uint32_t> ids;  // title then text terms as ids of the extractor's dictionary
+  std::vector<std::vector<uint32_t>> sentences;      // analysed (ids), with FeatureConfig::sentence_features
   std::vector<std::vector<float>> sentence_vectors;  // embedded, the same (when the index has an embedder)
   std::string domain;
   std::vector<float> embedding;  // empty when the index has no embedder
@@ -70,34 +75,49 @@ double Cosine(const A& a, const B& b) {
   return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
-// Smallest token span of `tokens` containing every distinct term of `terms`
-// that occurs in it; returns matched / span (1 for one matched term, 0 for none).
-double WindowDensity(const std::vector<std::string>& tokens, const std::vector<std::string>& terms) {
-  std::unordered_map<std::string, int> index;
-  for (const auto& t : terms) index.emplace(t, static_cast<int>(index.size()));
-  std::vector<bool> present(index.size(), false);
-  for (const auto& t : tokens) {
-    auto it = index.find(t);
-    if (it != index.end()) present[it->second] = true;
-  }
-  const int matched = static_cast<int>(std::count(present.begin(), present.end(), true));
+// Smallest token span containing every distinct query term that occurs in
+// the document, from `occ` (the positions of query-term tokens with their
+// query slot, in order; `matched` distinct slots among them); returns
+// matched / span (1 for one matched term, 0 for none).
+double WindowDensity(const std::vector<std::pair<uint32_t, int>>& occ, int matched, size_t slots) {
   if (matched <= 1) return matched;
-  std::vector<int> count(index.size(), 0);
+  std::vector<int> count(slots, 0);
   int have = 0;
-  size_t best = tokens.size() + 1, left = 0;
-  for (size_t right = 0; right < tokens.size(); ++right) {
-    auto it = index.find(tokens[right]);
-    if (it == index.end()) continue;
-    if (count[it->second]++ == 0) ++have;
+  size_t best = SIZE_MAX, left = 0;
+  for (size_t right = 0; right < occ.size(); ++right) {
+    if (count[occ[right].second]++ == 0) ++have;
     while (have == matched) {
-      best = std::min(best, right - left + 1);
-      auto lt = index.find(tokens[left]);
-      if (lt != index.end() && --count[lt->second] == 0) --have;
+      best = std::min<size_t>(best, occ[right].first - occ[left].first + 1);
+      if (--count[occ[left].second] == 0) --have;
       ++left;
     }
   }
   return static_cast<double>(matched) / static_cast<double>(best);
 }
+
+constexpr uint32_t kNoTerm = UINT32_MAX;
+
+// A per-thread table from term id to a small value (a query slot), all -1
+// outside the ids set through it; Clear() resets only those.
+class SlotTable {
+ public:
+  void Reserve(size_t n) {
+    if (slot_.size() < n) slot_.resize(n, -1);
+  }
+  void Set(uint32_t id, int v) {
+    if (slot_[id] < 0) touched_.push_back(id);
+    slot_[id] = v;
+  }
+  int operator[](uint32_t id) const { return slot_[id]; }
+  void Clear() {
+    for (uint32_t id : touched_) slot_[id] = -1;
+    touched_.clear();
+  }
+
+ private:
+  std::vector<int> slot_;
+  std::vector<uint32_t> touched_;
+};
 
 }  // namespace
 
@@ -110,6 +130,15 @@ struct FeatureExtractor::Impl {
   int emb_dims = 0;
   std::vector<std::pair<size_t, size_t>> copy_cols;  // (pair column, query feature) copies
   size_t sentence_col = 0;  // first sentence-feature column (with config.sentence_features)
+
+  // Term dictionary of the cached documents: features compare term ids,
+  // never strings. Grows with the vocabulary of the documents seen.
+  mutable std::shared_mutex dict_mu;
+  mutable std::unordered_map<std::string, uint32_t> dict;  // GUARDED_BY(dict_mu)
+
+  void Intern(const std::vector<std::string>& terms, std::vector<uint32_t>* out) const {  // holds dict_mu
+    for (const auto& t : terms) out->push_back(dict.emplace(t, static_cast<uint32_t>(dict.size())).first->second);
+  }
 
   mutable std::mutex cache_mu;
   mutable std::list<std::string> lru;
@@ -131,29 +160,80 @@ struct FeatureExtractor::Impl {
       }
     }
     const index::Searcher& s = engine->searcher();
-    HYMIR_ASSIGN_OR_RETURN(Document doc, own ? s.GetDocument(id) : sources->document(id));
     auto a = std::make_shared<AnalysedDoc>();
-    a->title = index::Analyze(s.analyzer(), doc.title);
-    a->text = index::Analyze(s.analyzer(), doc.text);
-    a->domain = doc.domain.value_or("");
-    if (config.sentence_features) {
-      for (std::string_view sentence : internal::SplitSentences(doc.text)) {
-        a->sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
-        if (vector_field.empty()) continue;
-        auto e = s.EmbedText(vector_field, std::string(sentence));
-        a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+    // The stored document, fetched only when something needs its raw text.
+    std::optional<Document> stored;
+    auto stored_doc = [&]() -> Result<const Document*> {
+      if (!stored) {
+        HYMIR_ASSIGN_OR_RETURN(Document doc, own ? s.GetDocument(id) : sources->document(id));
+        stored = std::move(doc);
       }
+      return &*stored;
+    };
+    std::optional<index::AnalysedDocument> fwd;
+    if (own && config.use_forward_index) {
+      auto f = s.GetAnalysed(id);
+      if (f.ok()) fwd = std::move(f).value();
+      else if (!f.status().IsNotFound()) return f.status();
+    }
+    std::string domain;
+    const std::map<std::string, std::string>* fields = nullptr;
+    std::vector<std::vector<std::string>> sentences;
+    if (fwd) {
+      a->title = std::move(fwd->title);
+      a->text = std::move(fwd->text);
+      domain = fwd->domain.value_or("");
+      fields = &fwd->fields;
+      if (config.sentence_features) {
+        uint32_t begin = 0;
+        for (uint32_t end : fwd->sentence_ends) {
+          sentences.emplace_back(a->text.begin() + begin, a->text.begin() + end);
+          begin = end;
+        }
+        if (!vector_field.empty()) {  // sentence vectors embed raw sentences
+          HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+          for (std::string_view sentence : internal::SplitSentences(doc->text)) {
+            auto e = s.EmbedText(vector_field, std::string(sentence));
+            a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+          }
+        }
+      }
+    } else {
+      HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+      a->title = index::Analyze(s.analyzer(), doc->title);
+      a->text = index::Analyze(s.analyzer(), doc->text);
+      domain = doc->domain.value_or("");
+      fields = &doc->fields;
+      if (config.sentence_features) {
+        for (std::string_view sentence : internal::SplitSentences(doc->text)) {
+          sentences.push_back(index::Analyze(s.analyzer(), std::string(sentence)));
+          if (vector_field.empty()) continue;
+          auto e = s.EmbedText(vector_field, std::string(sentence));
+          a->sentence_vectors.push_back(e.ok() ? std::move(e).value() : std::vector<float>{});
+        }
+      }
+    }
+    a->domain = domain;
+    {
+      std::unique_lock<std::shared_mutex> g(dict_mu);
+      a->ids.reserve(a->title.size() + a->text.size());
+      Intern(a->title, &a->ids);
+      Intern(a->text, &a->ids);
+      for (const auto& sentence : sentences) Intern(sentence, &a->sentences.emplace_back());
     }
     if (!vector_field.empty()) {
       // The indexed vector; re-embedding is the fallback (and costs an analysis).
       auto e = own || !sources->vector ? s.GetVector(vector_field, id) : sources->vector(vector_field, id);
-      if (!e.ok()) e = s.EmbedText(vector_field, doc.title + "\n" + doc.text);
+      if (!e.ok()) {
+        HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+        e = s.EmbedText(vector_field, doc->title + "\n" + doc->text);
+      }
       if (e.ok()) a->embedding = std::move(e).value();
     }
     if (kg) {
       // Entities linked at index time (`hymir index --kg`), else linked now.
-      auto f = doc.fields.find(kKgEntitiesField);
-      if (f != doc.fields.end()) {
+      auto f = fields->find(kKgEntitiesField);
+      if (f != fields->end()) {
         size_t b = 0;
         while (b < f->second.size()) {
           size_t e = f->second.find(' ', b);
@@ -162,7 +242,8 @@ struct FeatureExtractor::Impl {
           b = e + 1;
         }
       } else {
-        a->entities = kg->LinkEntities(doc.title + "\n" + doc.text);
+        HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
+        a->entities = kg->LinkEntities(doc->title + "\n" + doc->text);
       }
     }
     if (!own) return std::shared_ptr<const AnalysedDoc>(a);
@@ -282,18 +363,21 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
 
-  // Per-field idf of each distinct term.
+  // Per-field idf of each distinct term; slot k is unique[k].
   const char* fields[3] = {"all", "title", "text"};
-  std::map<std::string, std::array<double, 3>> idf;
+  const size_t q = unique.size();
+  std::vector<std::array<double, 3>> idf(q);
   std::vector<double> idf_all;
   size_t oov = 0;
-  for (const auto& t : unique) {
-    std::array<double, 3> v{};
-    for (int f = 0; f < 3; ++f) v[f] = index::Bm25Idf(stats->DocCount(fields[f]), stats->DocFreq(fields[f], t));
-    idf[t] = v;
-    idf_all.push_back(v[0]);
-    if (stats->DocFreq("all", t) == 0) ++oov;
+  for (size_t k = 0; k < q; ++k) {
+    for (int f = 0; f < 3; ++f)
+      idf[k][f] = index::Bm25Idf(stats->DocCount(fields[f]), stats->DocFreq(fields[f], unique[k]));
+    idf_all.push_back(idf[k][0]);
+    if (stats->DocFreq("all", unique[k]) == 0) ++oov;
   }
+  std::vector<int> term_slot(terms.size());  // the slot of each query term, in query order
+  for (size_t j = 0; j < terms.size(); ++j)
+    term_slot[j] = static_cast<int>(std::lower_bound(unique.begin(), unique.end(), terms[j]) - unique.begin());
   double avgdl[3];
   for (int f = 0; f < 3; ++f) avgdl[f] = stats->AverageFieldLength(fields[f]);
   std::vector<float> qvec;
@@ -316,13 +400,46 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     g.doc_ids.push_back(hits[i].id);
     HYMIR_ASSIGN_OR_RETURN(docs[i], m.Doc(hits[i].id, sources));
   }
+  // Query terms as dictionary ids (every candidate's terms are in the
+  // dictionary by now), and a per-thread id -> slot table.
+  thread_local SlotTable slot_of;
+  thread_local SlotTable weight_of;
+  struct ClearTables {
+    ~ClearTables() {
+      slot_of.Clear();
+      weight_of.Clear();
+    }
+  } clear_tables;
+  {
+    std::shared_lock<std::shared_mutex> lock(m.dict_mu);
+    slot_of.Reserve(m.dict.size());
+    weight_of.Reserve(m.dict.size());
+    for (size_t k = 0; k < q; ++k) {
+      auto it = m.dict.find(unique[k]);
+      if (it != m.dict.end()) slot_of.Set(it->second, static_cast<int>(k));
+    }
+  }
   const double total_idf = std::accumulate(idf_all.begin(), idf_all.end(), 0.0);
+  std::vector<std::array<uint32_t, 2>> tf(q);  // title, text
+  std::vector<std::pair<uint32_t, int>> occ;   // (position, slot) of query-term tokens
+  std::vector<uint8_t> doc_bigram(q * q);      // (slot, slot) adjacent in the document
   for (size_t i = 0; i < n; ++i) {
     const AnalysedDoc& a = *docs[i];
     double* row = g.pair_features.data() + i * d;
-    std::unordered_map<std::string, std::array<uint32_t, 2>> tf;  // title, text
-    for (const auto& t : a.title) if (idf.count(t)) tf[t][0]++;
-    for (const auto& t : a.text) if (idf.count(t)) tf[t][1]++;
+    std::fill(tf.begin(), tf.end(), std::array<uint32_t, 2>{0, 0});
+    std::fill(doc_bigram.begin(), doc_bigram.end(), 0);
+    occ.clear();
+    const size_t title_len = a.title.size();
+    int prev = -1;
+    for (size_t p = 0; p < a.ids.size(); ++p) {  // title then text, as one token sequence
+      const int k = slot_of[a.ids[p]];
+      if (k >= 0) {
+        tf[k][p < title_len ? 0 : 1]++;
+        occ.push_back({static_cast<uint32_t>(p), k});
+        if (prev >= 0) doc_bigram[static_cast<size_t>(prev) * q + k] = 1;
+      }
+      prev = k;
+    }
     const double len[3] = {static_cast<double>(a.title.size() + a.text.size()), static_cast<double>(a.title.size()),
                            static_cast<double>(a.text.size())};
     double score[3] = {0, 0, 0};
@@ -330,31 +447,26 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     static const index::Bm25Params kVariants[2] = {{1.2, 0.75}, {2.0, 0.3}};
     size_t matched = 0, title_matched = 0;
     double idf_matched = 0;
-    for (const auto& t : terms) {  // repeated query terms count repeatedly, as in retrieval
-      auto it = tf.find(t);
-      if (it == tf.end()) continue;
-      const double f[3] = {static_cast<double>(it->second[0] + it->second[1]), static_cast<double>(it->second[0]),
-                           static_cast<double>(it->second[1])};
-      for (int k = 0; k < 3; ++k)
-        if (f[k] > 0) score[k] += idf[t][k] * index::Bm25Tf(f[k], len[k], avgdl[k], bm25);
-      for (int v = 0; v < 2; ++v) variant[v] += idf[t][0] * index::Bm25Tf(f[0], len[0], avgdl[0], kVariants[v]);
+    for (size_t j = 0; j < terms.size(); ++j) {  // repeated query terms count repeatedly, as in retrieval
+      const size_t k = static_cast<size_t>(term_slot[j]);
+      if (tf[k][0] + tf[k][1] == 0) continue;
+      const double f[3] = {static_cast<double>(tf[k][0] + tf[k][1]), static_cast<double>(tf[k][0]),
+                           static_cast<double>(tf[k][1])};
+      for (int x = 0; x < 3; ++x)
+        if (f[x] > 0) score[x] += idf[k][x] * index::Bm25Tf(f[x], len[x], avgdl[x], bm25);
+      for (int v = 0; v < 2; ++v) variant[v] += idf[k][0] * index::Bm25Tf(f[0], len[0], avgdl[0], kVariants[v]);
     }
-    for (const auto& t : unique) {
-      auto it = tf.find(t);
-      if (it == tf.end()) continue;
+    for (size_t k = 0; k < q; ++k) {
+      if (tf[k][0] + tf[k][1] == 0) continue;
       ++matched;
-      idf_matched += idf[t][0];
-      if (it->second[0] > 0) ++title_matched;
+      idf_matched += idf[k][0];
+      if (tf[k][0] > 0) ++title_matched;
     }
-    std::vector<std::string> all_tokens = a.title;
-    all_tokens.insert(all_tokens.end(), a.text.begin(), a.text.end());
     size_t bigrams = 0, bigram_hits = 0;
     if (terms.size() >= 2) {
-      std::unordered_set<std::string> doc_bigrams;
-      for (size_t k = 0; k + 1 < all_tokens.size(); ++k) doc_bigrams.insert(all_tokens[k] + '\x1f' + all_tokens[k + 1]);
-      for (size_t k = 0; k + 1 < terms.size(); ++k) {
+      for (size_t j = 0; j + 1 < terms.size(); ++j) {
         ++bigrams;
-        if (doc_bigrams.count(terms[k] + '\x1f' + terms[k + 1])) ++bigram_hits;
+        if (doc_bigram[static_cast<size_t>(term_slot[j]) * q + term_slot[j + 1]]) ++bigram_hits;
       }
     }
     bm25_all[i] = score[0];
@@ -374,7 +486,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     row[11] = matched / u;
     row[12] = total_idf > 0 ? idf_matched / total_idf : 0.0;
     row[13] = title_matched / u;
-    row[14] = WindowDensity(all_tokens, unique);
+    row[14] = WindowDensity(occ, static_cast<int>(matched), q);
     row[15] = bigrams ? static_cast<double>(bigram_hits) / bigrams : 0.0;
     row[16] = std::log1p(len[0]);
     row[17] = std::log1p(len[1]);
@@ -397,38 +509,80 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
       norm = norm > 0 ? std::sqrt(norm) : 1.0;
       for (size_t k = 0; k < e.size(); ++k) centroid[k] += e[k] / norm;
     }
-    std::unordered_map<std::string, double> fb;
+    // Feedback weight of each non-query term, with its string (owned by
+    // the document that holds it; `docs` keeps them alive).
+    struct Fb {
+      double w = 0;
+      const std::string* term = nullptr;
+    };
+    std::unordered_map<uint32_t, Fb> fb;
+    std::unordered_map<uint32_t, std::pair<int, const std::string*>> doc_tf;
     for (size_t i = 0; i < top; ++i) {
       const AnalysedDoc& a = *docs[i];
       const double len = static_cast<double>(a.title.size() + a.text.size());
       if (len == 0) continue;
-      std::unordered_map<std::string, int> tf;
-      for (const auto& t : a.title) ++tf[t];
-      for (const auto& t : a.text) ++tf[t];
-      for (const auto& [t, c] : tf)
-        if (!idf.count(t)) fb[t] += c / len;
+      doc_tf.clear();
+      for (size_t p = 0; p < a.ids.size(); ++p) {
+        auto& e = doc_tf[a.ids[p]];
+        if (e.first++ == 0) e.second = p < a.title.size() ? &a.title[p] : &a.text[p - a.title.size()];
+      }
+      for (const auto& [id, e] : doc_tf) {
+        if (slot_of[id] >= 0) continue;
+        Fb& f = fb[id];
+        f.w += e.first / len;
+        f.term = e.second;
+      }
     }
-    std::vector<std::pair<double, std::string>> ranked_terms;
+    std::vector<std::tuple<double, const std::string*, uint32_t>> ranked_terms;
     ranked_terms.reserve(fb.size());
     const uint64_t ndocs = stats->DocCount("all");
-    for (const auto& [t, w] : fb) {
-      const uint64_t df = stats->DocFreq("all", t);
+    // Terms by feedback weight, highest first; a term's idf is at most that
+    // of df = 2 (idf falls with df), so once w * idf(2) is below the
+    // kPrfTerms-th best weight found, no later term can enter the top and
+    // their document frequencies are never looked up. The top is exact.
+    // Statistics from `sources` are asked for every term: hymir::dist
+    // records the terms a dry run looks up (with made-up frequencies, under
+    // which the pruning would stop elsewhere) and gathers only those.
+    const bool prune = sources == nullptr || sources->statistics == nullptr;
+    std::vector<std::pair<double, uint32_t>> by_w;
+    by_w.reserve(fb.size());
+    for (const auto& [id, f] : fb) by_w.push_back({f.w, id});
+    std::sort(by_w.begin(), by_w.end(), std::greater<>());
+    const double idf_cap = index::Bm25Idf(ndocs, 2);
+    std::priority_queue<double, std::vector<double>, std::greater<>> best;  // the kPrfTerms largest weights
+    for (const auto& [w, id] : by_w) {
+      if (prune && best.size() == kPrfTerms && w * idf_cap < best.top()) break;
+      const Fb& f = fb[id];
+      const uint64_t df = stats->DocFreq("all", *f.term);
       if (df < 2) continue;  // terms of one document say nothing about the topic
-      ranked_terms.push_back({w * index::Bm25Idf(ndocs, df), t});
+      const double weight = f.w * index::Bm25Idf(ndocs, df);
+      ranked_terms.push_back({weight, f.term, id});
+      best.push(weight);
+      if (best.size() > kPrfTerms) best.pop();
     }
     const size_t keep = std::min<size_t>(ranked_terms.size(), kPrfTerms);
     std::partial_sort(ranked_terms.begin(), ranked_terms.begin() + keep, ranked_terms.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    std::unordered_map<std::string, double> weights;
-    for (size_t k = 0; k < keep; ++k) weights[ranked_terms[k].second] = ranked_terms[k].first;
+                      [](const auto& a, const auto& b) {
+                        return std::get<0>(a) > std::get<0>(b) ||
+                               (std::get<0>(a) == std::get<0>(b) && *std::get<1>(a) < *std::get<1>(b));
+                      });
+    std::vector<double> weights(keep);
+    for (size_t k = 0; k < keep; ++k) {
+      weights[k] = std::get<0>(ranked_terms[k]);
+      weight_of.Set(std::get<2>(ranked_terms[k]), static_cast<int>(k));
+    }
     std::vector<double> lex(n, 0.0);
+    std::vector<int> wtf(keep);
     for (size_t i = 0; i < n; ++i) {
       const AnalysedDoc& a = *docs[i];
-      std::unordered_map<std::string, int> tf;
-      for (const auto& t : a.title) if (weights.count(t)) ++tf[t];
-      for (const auto& t : a.text) if (weights.count(t)) ++tf[t];
+      std::fill(wtf.begin(), wtf.end(), 0);
+      for (uint32_t id : a.ids) {
+        const int k = weight_of[id];
+        if (k >= 0) ++wtf[k];
+      }
       const double len = static_cast<double>(a.title.size() + a.text.size());
-      for (const auto& [t, c] : tf) lex[i] += weights[t] * index::Bm25Tf(c, len, avgdl[0], bm25);
+      for (size_t k = 0; k < keep; ++k)
+        if (wtf[k] > 0) lex[i] += weights[k] * index::Bm25Tf(wtf[k], len, avgdl[0], bm25);
     }
     const double best_lex = n ? *std::max_element(lex.begin(), lex.end()) : 0.0;
     for (size_t i = 0; i < n; ++i) {
@@ -484,11 +638,16 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     for (size_t i = 0; i < n; ++i) {
       const AnalysedDoc& a = *docs[i];
       double best_cover = 0.0, best_cos = 0.0;
+      std::vector<uint8_t> present(q);
       for (const auto& sentence : a.sentences) {
-        const std::unordered_set<std::string_view> present(sentence.begin(), sentence.end());
+        std::fill(present.begin(), present.end(), 0);
+        for (uint32_t id : sentence) {
+          const int k = slot_of[id];
+          if (k >= 0) present[k] = 1;
+        }
         double cover = 0.0;
-        for (const auto& t : unique)
-          if (present.count(t)) cover += idf[t][0];
+        for (size_t k = 0; k < q; ++k)
+          if (present[k]) cover += idf[k][0];
         best_cover = std::max(best_cover, total_idf > 0 ? cover / total_idf : 0.0);
       }
       for (const auto& v : a.sentence_vectors) best_cos = std::max(best_cos, Cosine(qvec, v));

@@ -10,9 +10,11 @@
 // <dir>/LOCK and fails with Status::Busy while another writer (in this or any
 // other process) holds it. The lock dies with its process.
 //
-// Text and vectors commit together: the Lucene++ commit point names the
-// vector manifest generation (see README, On-disk layout), so a crash at any
-// point leaves both at the last commit.
+// Text, vectors and the forward index (each document's analysed terms, read
+// back by Searcher::GetAnalysed) commit together: the Lucene++ commit point
+// names the generation of the vector files and the forward index (see README,
+// On-disk layout), so a crash at any point leaves all three at the last
+// commit. Every commit writes a new generation.
 //
 // Thread-safety: every method may be called from any thread. Upsert() and
 // Delete() run concurrently with each other (analysis and embedding run on

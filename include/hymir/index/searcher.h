@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hymir/document.h"
+#include "hymir/index/analysed_document.h"
 #include "hymir/index/analyzer.h"
 #include "hymir/index/collection_statistics.h"
 #include "hymir/index/text_query.h"
@@ -88,6 +89,15 @@ class Searcher {
 
   // The stored document with `id`; NotFound when absent.
   virtual Result<Document> GetDocument(std::string_view id) const = 0;
+
+  // Document `id` as analysed at index time, from the forward index of the
+  // current view (no stored text is read or re-analysed). NotFound when the
+  // document is absent, and for documents indexed before forward indexes
+  // existed (then GetDocument and Analyze give the same terms).
+  virtual Result<AnalysedDocument> GetAnalysed(std::string_view id) const = 0;
+  // Whether the current view has a forward index (it may still lack
+  // documents written before it existed).
+  virtual bool HasForwardIndex() const = 0;
 
   // Statistics of the current view. The returned object keeps that view alive.
   virtual std::shared_ptr<const CollectionStatistics> Statistics() const = 0;

@@ -1,5 +1,5 @@
 // Damage never crashes or lies (issue 16): every file of a small index with a
-// vector field is truncated, zeroed, flipped at head, middle and tail, or
+// vector field (and its forward index, issue 13) is truncated, zeroed, flipped at head, middle and tail, or
 // deleted; opening and searching it must then either fail with an error
 // naming the file, or give exactly the undamaged answers. Plus the issue's
 // recipes on an index without a manifest (the structural bounds alone), the
@@ -79,6 +79,13 @@ Result<std::string> Answers(const std::string& dir) {
     auto d = (*s)->GetDocument("doc" + std::to_string(i));
     if (!d.ok()) return d.status();
     out << d->id << "|" << d->title << "|" << d->text << "\n";
+    // The forward index (issue 13) is read too, so its damage is seen.
+    auto a = (*s)->GetAnalysed("doc" + std::to_string(i));
+    if (!a.ok()) return a.status();
+    for (const auto& t : a->title) out << t << " ";
+    for (const auto& t : a->text) out << t << " ";
+    for (uint32_t e : a->sentence_ends) out << e << " ";
+    out << a->domain.value_or("-") << "\n";
   }
   return out.str();
 }
