@@ -73,8 +73,10 @@ inline void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
                "Blend the model with the retrieval order, the weight chosen on held-out pseudo-queries (default on)");
   cmd.add_option("--prior-confidence", o.prior_confidence,
                  "Standard errors subtracted from each held-out gain when choosing the retrieval-prior weight "
-                 "(default 1; 0 = mean gains)")
+                 "(default 0: mean gains)")
       ->check(CLI::Range(0.0, 10.0));
+  cmd.add_option("--prior-floor", o.prior_floor, "Smallest retrieval-prior weight considered (default 0.2)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--work-dir", f.work_dir, "Where the training copy of the index is built (default: a temp dir)");
   cmd.add_flag("--keep-work-dir", o.keep_work_dir, "Keep the training copy of the index");
   cmd.add_option("--threads", o.threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));

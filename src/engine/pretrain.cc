@@ -556,7 +556,8 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     std::vector<double> hybrid(check_groups.size());
     for (size_t i = 0; i < check_groups.size(); ++i) hybrid[i] = RetrievalNdcg(check_groups[i]);
     double best_mu = 0, best_worst = -1e9, best_mean = -1e9;
-    for (int step = 0; step <= 10; ++step) {
+    const int first = static_cast<int>(std::ceil(std::clamp(options.prior_floor, 0.0, 1.0) * 10.0 - 1e-9));
+    for (int step = first; step <= 10; ++step) {
       const double mu = step / 10.0;
       HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", mu));
       std::map<PseudoQueryKind, std::vector<double>> gains;
