@@ -3,7 +3,8 @@
 # built-in LSA embedder, run example queries through the hybrid pipeline
 # (BM25 + vectors, fused; each stage's score@rank shown), evaluate the
 # sample's 30 judged queries with BM25 alone and with hybrid retrieval, load
-# WordNet into the knowledge graph and show KG query expansion, then train the
+# WordNet into the knowledge graph and show KG query expansion, pre-train the
+# re-ranker without judgements, then fine-tune the
 # MoE re-ranker on half of the judged queries and run the other half through
 # the whole pipeline (retrieve, fuse, re-rank; experts and features explained),
 # search the collection split over two MPI ranks, and ask the HTTP service
@@ -55,20 +56,25 @@ fi
 awk -F'\t' 'NR==1 || $1 % 2 == 1' "$sample/qrels/test.tsv" >"$work/train.tsv"
 awk -F'\t' 'NR==1 || $1 % 2 == 0' "$sample/qrels/test.tsv" >"$work/heldout.tsv"
 echo
-echo "== hymir train (MoE: 8 routed experts, top-2, 1 shared) on 15 of the judged queries"
+echo "== hymir pretrain: no judgements, 600 pseudo-queries made from the sample's own documents"
+"$hymir" pretrain --index "$index" --model "$work/pre.model" --queries 600 2>/dev/null
+echo
+echo "== hymir train --init (fine-tune the pre-trained model) on 15 of the judged queries"
 "$hymir" train --index "$index" --queries "$sample/queries.jsonl" --qrels "$work/train.tsv" \
-  --model "$work/moe.model" --validation 0.2 2>/dev/null
+  --model "$work/moe.model" --validation 0.2 --init "$work/pre.model" 2>/dev/null
 q=$(awk -F'"' '/"_id": "2"/ {print $8; exit}' "$sample/queries.jsonl")
 echo
 echo "== hymir search --rerank --explain (held-out query 2: \"${q:0:60}...\")"
 "$hymir" search --index "$index" --query "$q" --k 3 --rerank "$work/moe.model" --explain
 echo
-echo "== held-out queries: hybrid vs hybrid + MoE re-ranking"
+echo "== held-out queries: hybrid vs hybrid + pre-trained MoE (no judgements) vs + fine-tuned MoE"
 "$hymir" search --index "$index" --queries "$sample/queries.jsonl" --qrels "$work/heldout.tsv" \
   --run "$work/heldout.hybrid.trec" --k 1000 2>/dev/null
 "$hymir" search --index "$index" --queries "$sample/queries.jsonl" --qrels "$work/heldout.tsv" \
+  --run "$work/heldout.pre.trec" --k 1000 --rerank "$work/pre.model" 2>/dev/null
+"$hymir" search --index "$index" --queries "$sample/queries.jsonl" --qrels "$work/heldout.tsv" \
   --run "$work/heldout.moe.trec" --k 1000 --rerank "$work/moe.model" 2>/dev/null
-for r in hybrid moe; do
+for r in hybrid pre moe; do
   printf "%-7s " "$r"
   "$hymir" eval --qrels "$work/heldout.tsv" --run "$work/heldout.$r.trec" |
     awk '$2=="all" && ($1=="ndcg_cut_10" || $1=="recall_100" || $1=="map") {printf "%s %s  ", $1, $3} END {print ""}'

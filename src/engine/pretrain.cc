@@ -309,7 +309,7 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     say(line + ")");
   }
 
-  // The training copy: ict sources without their sentence.
+  // The training index: ict sources without their sentence (BuildTrainingIndex).
   t = std::chrono::steady_clock::now();
   struct Cleanup {  // declared before the engine on the copy, so it outlives it
     std::string dir;
