@@ -2,9 +2,11 @@
 #ifndef HYMIR_TESTS_INDEX_LUCENE_INDEX_FIXTURE_H_
 #define HYMIR_TESTS_INDEX_LUCENE_INDEX_FIXTURE_H_
 
+#include <filesystem>
 #include <vector>
 
 #include "hymir/index/index_writer.h"
+#include "hymir/index/lsa_embedder.h"
 #include "hymir/index/searcher.h"
 #include "tests/testutil/testutil.h"
 
@@ -27,6 +29,26 @@ inline Status BuildIndex(const std::string& dir, const std::vector<Document>& do
   if (!w.ok()) return w.status();
   for (const auto& d : docs) HYMIR_RETURN_IF_ERROR((*w)->Upsert(d));
   return (*w)->Commit();
+}
+
+// Declares in `options` an LSA vector field `name` of `dim` dimensions for a
+// new index at `dir` and saves its embedder, trained on `docs`' title + text,
+// where the index expects it (as `hymir index --embed lsa:DIM` does).
+inline Status AddLsaField(const std::string& dir, const std::vector<Document>& docs, size_t dim,
+                          index::IndexWriterOptions* options, const std::string& name = "emb") {
+  index::VectorFieldSpec spec;
+  spec.name = name;
+  spec.dimension = dim;
+  spec.embedder = "lsa";
+  options->vector_fields.push_back(spec);
+  std::vector<std::string> texts;
+  for (const auto& d : docs) texts.push_back(d.title + " " + d.text);
+  index::LsaOptions lsa;
+  lsa.dimension = dim;
+  auto embedder = index::LsaEmbedder::Train(texts, lsa);
+  if (!embedder.ok()) return embedder.status();
+  std::filesystem::create_directories(dir + "/vectors");
+  return (*embedder)->Save(dir + "/vectors/" + name + ".lsa");
 }
 
 inline std::vector<std::string> Ids(const std::vector<index::Hit>& hits) {

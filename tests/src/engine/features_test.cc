@@ -37,20 +37,7 @@ Status BuildCorpus(const std::string& corpus, const std::string& dir, int lsa_di
     docs.push_back(d);
   }
   index::IndexWriterOptions o;
-  if (lsa_dims > 0) {
-    index::VectorFieldSpec spec;
-    spec.name = "emb";
-    spec.dimension = lsa_dims;
-    spec.embedder = "lsa";
-    o.vector_fields = {spec};
-    std::vector<std::string> texts;
-    for (const auto& x : docs) texts.push_back(x.title + " " + x.text);
-    index::LsaOptions lsa;
-    lsa.dimension = spec.dimension;
-    HYMIR_ASSIGN_OR_RETURN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
-    std::filesystem::create_directories(dir + "/vectors");
-    HYMIR_RETURN_IF_ERROR(embedder->Save(dir + "/vectors/emb.lsa"));
-  }
+  if (lsa_dims > 0) HYMIR_RETURN_IF_ERROR(testing::AddLsaField(dir, docs, lsa_dims, &o));
   HYMIR_ASSIGN_OR_RETURN(auto w, index::IndexWriter::Open(dir, o));
   for (size_t i = 0; i < docs.size(); ++i) {
     HYMIR_RETURN_IF_ERROR(w->Upsert(docs[i]));

@@ -29,18 +29,7 @@ const std::string kSample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
 // index --embed lsa:dim`).
 Status BuildWithLsa(const std::string& dir, const std::vector<Document>& docs, int dim) {
   index::IndexWriterOptions o;
-  index::VectorFieldSpec spec;
-  spec.name = "emb";
-  spec.dimension = dim;
-  spec.embedder = "lsa";
-  o.vector_fields = {spec};
-  std::vector<std::string> texts;
-  for (const auto& d : docs) texts.push_back(d.title + " " + d.text);
-  index::LsaOptions lsa;
-  lsa.dimension = dim;
-  HYMIR_ASSIGN_OR_RETURN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
-  std::filesystem::create_directories(dir + "/vectors");
-  HYMIR_RETURN_IF_ERROR(embedder->Save(dir + "/vectors/emb.lsa"));
+  HYMIR_RETURN_IF_ERROR(testing::AddLsaField(dir, docs, dim, &o));
   HYMIR_ASSIGN_OR_RETURN(auto w, index::IndexWriter::Open(dir, o));
   for (const auto& d : docs) HYMIR_RETURN_IF_ERROR(w->Upsert(d));
   return w->Commit();
