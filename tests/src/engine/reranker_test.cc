@@ -131,24 +131,13 @@ TEST_F(RerankerTest, SchemaRoundTripsThroughTheConfig) {
 TEST(SentenceFeaturesTest, BestSentenceCoverageAndCosine) {
   TempDir dir;
   index::IndexWriterOptions o;
-  index::VectorFieldSpec spec;
-  spec.name = "emb";
-  spec.dimension = 4;
-  spec.embedder = "lsa";
-  o.vector_fields = {spec};
   std::vector<Document> docs = {testing::Doc("sa", "", "Insulin lowers glucose in mice. Weather was cold."),
                                 testing::Doc("sb", "", "Insulin was measured! Later, glucose rose.\nNo effect.")};
   for (int i = 0; i < 12; ++i)
     docs.push_back(testing::Doc("f" + std::to_string(i), "", i % 2 ? "cold weather report" : "mice and rats"));
   {
     // The embedder is trained on the corpus first, as `hymir index --embed` does.
-    std::vector<std::string> texts;
-    for (const auto& d : docs) texts.push_back(d.title + " " + d.text);
-    index::LsaOptions lsa;
-    lsa.dimension = spec.dimension;
-    ASSERT_OK_AND_ASSIGN(auto embedder, index::LsaEmbedder::Train(texts, lsa));
-    std::filesystem::create_directories(dir.path() + "/vectors");
-    ASSERT_OK(embedder->Save(dir.path() + "/vectors/emb.lsa"));
+    ASSERT_OK(testing::AddLsaField(dir.path(), docs, 4, &o));
     ASSERT_OK_AND_ASSIGN(auto w, index::IndexWriter::Open(dir.path(), o));
     for (const auto& d : docs) ASSERT_OK(w->Upsert(d));
     ASSERT_OK(w->Commit());
