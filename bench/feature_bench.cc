@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/percentile.h"
+
 namespace {
 
 using namespace hymir;
@@ -37,12 +39,8 @@ Latency Percentiles(std::vector<double> v) {
   Latency l;
   if (v.empty()) return l;
   std::sort(v.begin(), v.end());
-  auto at = [&](double p) {
-    const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
-  l.p50 = at(0.50);
-  l.p99 = at(0.99);
+  l.p50 = bench::NearestRankPercentile(v, 0.50);
+  l.p99 = bench::NearestRankPercentile(v, 0.99);
   for (double x : v) l.mean += x / static_cast<double>(v.size());
   return l;
 }

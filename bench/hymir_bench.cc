@@ -38,6 +38,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "bench/percentile.h"
 #include "bench/synthetic_corpus.h"
 
 #ifndef HYMIR_BENCH_VERSION
@@ -517,11 +518,9 @@ Result<Timing> TimedSearch(const Searcher& searcher, const std::vector<TextQuery
   return timing;
 }
 
-// Nearest-rank percentile (as the Java baseline), in ms.
+// Nearest-rank percentile (as the Java baseline), in ms; NaN for no values.
 double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return NAN;
-  const long idx = static_cast<long>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
-  return sorted[static_cast<size_t>(std::clamp<long>(idx, 0, static_cast<long>(sorted.size()) - 1))];
+  return sorted.empty() ? NAN : bench::NearestRankPercentile(sorted, q);
 }
 
 Status MeasureSearch(const Searcher& searcher, const QuerySet& qs, const Options& o) {
