@@ -340,9 +340,8 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     HYMIR_RETURN_IF_ERROR(BuildTrainingIndex(engine, index_dir, work, rest, options.threads));
     HYMIR_ASSIGN_OR_RETURN(copy_engine, Engine::Open(work));
     rep.copy_seconds = Seconds(t);
-    say("pretrain: training copy of the index with " +
-        std::to_string(std::count_if(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); })) +
-        " sentences taken out, " + std::to_string(rep.copy_seconds).substr(0, 4) + " s");
+    say("pretrain: training copy of the index with " + std::to_string(rest.size()) + " sentences taken out, " +
+        std::to_string(rep.copy_seconds).substr(0, 4) + " s");
   }
   const Engine& train_engine = copy_engine ? *copy_engine : engine;
 
@@ -553,8 +552,14 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
     // the smallest lower confidence bound (mean - z standard errors) over
     // the kinds. At mu = 1 every gain is 0, so a model whose gains are not
     // clearly positive on every kind ends near the retrieval order.
+    // The network's scores do not depend on mu: computed once, blended per mu.
     std::vector<double> hybrid(check_groups.size());
-    for (size_t i = 0; i < check_groups.size(); ++i) hybrid[i] = RetrievalNdcg(check_groups[i]);
+    std::vector<std::vector<double>> raw(check_groups.size());
+    for (size_t i = 0; i < check_groups.size(); ++i) {
+      hybrid[i] = RetrievalNdcg(check_groups[i]);
+      HYMIR_ASSIGN_OR_RETURN(auto f, model->RunForward(check_groups[i]));
+      raw[i] = std::move(f.scores);
+    }
     double best_mu = 0, best_worst = -1e9, best_mean = -1e9;
     const int first = static_cast<int>(std::ceil(std::clamp(options.prior_floor, 0.0, 1.0) * 10.0 - 1e-9));
     for (int step = first; step <= 10; ++step) {
@@ -562,7 +567,8 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
       HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", mu));
       std::map<PseudoQueryKind, std::vector<double>> gains;
       for (size_t i = 0; i < check_groups.size(); ++i) {
-        HYMIR_ASSIGN_OR_RETURN(auto sc, model->Score(check_groups[i]));
+        std::vector<double> sc = raw[i];
+        model->ApplyRetrievalPrior(check_groups[i], sc);
         gains[check_kinds[i]].push_back(ranking::GroupNdcg(check_groups[i], sc, 10) - hybrid[i]);
       }
       double worst = 1e9, mean = 0;
