@@ -48,6 +48,14 @@ Ran Hymir(const std::string& args) { return Shell(testing::BinDir() + "/hymir " 
 
 std::string Sample(const std::string& file) { return testing::SampleDir() + "/" + file; }
 
+// Three documents with a 3-d vector each in field "img" (a, b, c on the axes).
+void WriteImageCorpus(const std::string& path) {
+  testing::WriteText(path,
+                     "{\"_id\":\"a\",\"title\":\"red apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0,0]}}\n"
+                     "{\"_id\":\"b\",\"title\":\"green apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[0,1,0]}}\n"
+                     "{\"_id\":\"c\",\"title\":\"red car\",\"text\":\"vehicle\",\"vectors\":{\"img\":[0,0,1]}}\n");
+}
+
 size_t CountLines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(CliTest, HelpAndUsageErrors) {
@@ -168,10 +176,7 @@ TEST(CliTest, SecondWriterIsRefused) {
 TEST(CliTest, VectorFieldsRawVectorQueriesAndBadVectors) {
   TempDir tmp;
   const std::string corpus = tmp.Sub("v.jsonl");
-  testing::WriteText(corpus,
-                     "{\"_id\":\"a\",\"title\":\"red apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0,0]}}\n"
-                     "{\"_id\":\"b\",\"title\":\"green apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[0,1,0]}}\n"
-                     "{\"_id\":\"c\",\"title\":\"red car\",\"text\":\"vehicle\",\"vectors\":{\"img\":[0,0,1]}}\n");
+  WriteImageCorpus(corpus);
   const std::string idx = tmp.Sub("idx");
   Ran ix = Hymir("index --corpus " + corpus + " --index " + idx + " --vector-field img:3:cosine:hnsw16");
   ASSERT_EQ(ix.exit_code, 0) << ix.err;
@@ -724,10 +729,7 @@ TEST(CliTest, EvalPerDomainAndRoutingPlot) {
 TEST(CliTest, Issue16CommitsCheckAndBadInput) {
   TempDir tmp;
   const std::string corpus = tmp.Sub("v.jsonl");
-  testing::WriteText(corpus,
-                     "{\"_id\":\"a\",\"title\":\"red apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0,0]}}\n"
-                     "{\"_id\":\"b\",\"title\":\"green apple\",\"text\":\"fruit\",\"vectors\":{\"img\":[0,1,0]}}\n"
-                     "{\"_id\":\"c\",\"title\":\"red car\",\"text\":\"vehicle\",\"vectors\":{\"img\":[0,0,1]}}\n");
+  WriteImageCorpus(corpus);
   const std::string idx = tmp.Sub("idx");
   Ran ix = Hymir("index --corpus " + corpus + " --index " + idx + " --vector-field img:3 --commit-every 2");
   ASSERT_EQ(ix.exit_code, 0) << ix.err;
