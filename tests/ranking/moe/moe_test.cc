@@ -511,6 +511,47 @@ std::string Downgrade(const std::string& bytes, const FeatureSchema& schema, uin
   return out;
 }
 
+// A retrieval prior that cannot hold (a weight outside [0, 1], a feature
+// the schema lacks) is Corruption naming the file, even under a valid CRC.
+TEST(MoeModelTest, DamagedRetrievalPriorIsCorruption) {
+  FeatureSchema schema = Schema(3, 2);
+  auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4}, schema, 5)
+                   .value();
+  ASSERT_TRUE(model.set_retrieval_prior(schema.pair_features[0], 0.5).ok());
+  TempFile f;
+  ASSERT_TRUE(model.Save(f.path()).ok());
+  const std::string bytes = ReadBytes(f.path());
+  auto rewrite = [&](std::string body) {  // body without the CRC; a valid CRC appended
+    const uint32_t crc = Crc32(body);
+    body.append(reinterpret_cast<const char*>(&crc), 4);
+    std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << body;
+  };
+  // The trailer: Strings{feature} then Pods{mu}, mu the last 8 bytes before the CRC.
+  std::string body = bytes.substr(0, bytes.size() - 4);
+  const double bad_mu = 1.5;
+  body.replace(body.size() - 8, 8, reinterpret_cast<const char*>(&bad_mu), 8);
+  rewrite(body);
+  auto loaded = MoeModel::Load(f.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(loaded.status().IsCorruption()) << loaded.status().ToString();
+  EXPECT_NE(loaded.status().message().find(f.path()), std::string::npos);
+  // A feature name the schema lacks (same length, so the layout holds).
+  body = bytes.substr(0, bytes.size() - 4);
+  const std::string& name = schema.pair_features[0];
+  const size_t at = body.rfind(name);
+  ASSERT_NE(at, std::string::npos);
+  body.replace(at, name.size(), std::string(name.size(), 'z'));
+  rewrite(body);
+  loaded = MoeModel::Load(f.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(loaded.status().IsCorruption()) << loaded.status().ToString();
+  // Untouched, it loads with its prior.
+  std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << bytes;
+  auto good = MoeModel::Load(f.path());
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_DOUBLE_EQ(good->prior_weight(), 0.5);
+}
+
 TEST(MoeModelTest, LoadsOlderVersions) {
   const FeatureSchema schema = Schema(3, 2);
   std::mt19937_64 rng(6);
