@@ -141,6 +141,12 @@ struct MoeTrainOptions {
   // returned unchanged (TrainReport::best_epoch 0). The refit starts from it
   // too. Borrowed: must outlive TrainMoe. Default: nullptr (from scratch).
   const MoeModel* init = nullptr;
+  // With init: the returned weights are (1 - a) init + a fine-tuned
+  // (MoeModel::Interpolate, WiSE-FT), a = finetune_alpha in [0, 1]. Judged
+  // queries move the model only part of the way from the pre-trained one, so
+  // what pre-training learnt about domains the judgements do not cover
+  // survives. 1 = plain fine-tuning.
+  double finetune_alpha = 1.0;
 };
 
 struct EpochReport {
