@@ -780,12 +780,13 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
       }
     }
   }
-  if (f.cv_by_domain) std::printf("\nleave-one-domain-out folds: each domain's train queries scored by models trained on the others'\n");
-  std::printf("\n%zu-fold cross-validation on %s only (folds: judged train queries in query-file order, i mod %zu),\n"
+  const std::string folds = f.cv_by_domain ? "leave one domain out: each domain's queries scored by models trained on the others'"
+                                           : "judged train queries in query-file order, i mod " + std::to_string(k);
+  std::printf("\n%zu-fold cross-validation on %s only (folds: %s),\n"
               "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
               "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
               "validation %.0f%%%s, bias rate %g.\n\n",
-              k, f.train_qrels.c_str(), k, f.cv_seeds, static_cast<unsigned long long>(options.seed),
+              k, f.train_qrels.c_str(), folds.c_str(), f.cv_seeds, static_cast<unsigned long long>(options.seed),
               k * static_cast<size_t>(f.cv_seeds), f.moe.loss.c_str(), options.learning_rate, options.weight_decay,
               options.batch_queries, options.max_epochs, options.patience, 100 * options.validation_fraction,
               options.balance_domains ? ", domain-balanced" : "", options.bias_update_rate);

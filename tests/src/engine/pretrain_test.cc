@@ -394,6 +394,7 @@ TEST(FineTuneTest, InterpolatesBetweenTheInitialAndTheFineTunedWeights) {
   o.learning_rate = 1e-2;
   o.max_epochs = 4;
   o.validation_fraction = 0;
+  o.finetune_alpha = 1.0;  // plain fine-tuning
   ASSERT_OK_AND_ASSIGN(auto full, ranking::TrainMoe(schema, groups, o));
   ASSERT_NE(full.parameters(), init.parameters());
   o.finetune_alpha = 0.25;
