@@ -96,6 +96,8 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
                  "With --init: keep (1 - a) of the initial weights and a of the fine-tuned ones (WiSE-FT; "
                  "1 = plain fine-tuning; default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--finetune-routed-only", o.finetune_routed_only,
+               "With --init: train only the routed experts; the gate, shared experts and routing stay as they are");
   app.add_option("--seed", o.seed, "Random seed (default 42)");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
 }

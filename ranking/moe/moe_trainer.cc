@@ -321,6 +321,7 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
   };
 
   const int e = config.routed_experts;
+  const bool routed_only = options.init != nullptr && options.finetune_routed_only;
   const size_t bq = std::max<size_t>(1, options.batch_queries);
   const int warmup = config.top_k < e ? std::max(0, options.dense_warmup_epochs) : 0;
   // One pass over `set` in shuffled batches, Adam state in `adam`; returns
@@ -338,6 +339,9 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
                        int epoch) {
     const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
     const size_t p = net.parameters().size();
+    // Routed-only fine-tuning: the routed experts come first in the layout,
+    // so only parameters [0, trainable) move.
+    const size_t trainable = routed_only ? static_cast<size_t>(e) * net.expert_parameters() : p;
     if (adam.m.size() != p) adam.m.assign(p, 0.0), adam.v.assign(p, 0.0), adam.ema = net.parameters();
     net.set_top_k(epoch <= warmup ? e : config.top_k);
     std::shuffle(set.begin(), set.end(), gen);
@@ -363,7 +367,7 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
       auto& w = net.parameters();
       const double c1 = 1.0 - std::pow(beta1, static_cast<double>(adam.step));
       const double c2 = 1.0 - std::pow(beta2, static_cast<double>(adam.step));
-      for (size_t i = 0; i < p; ++i) {
+      for (size_t i = 0; i < trainable; ++i) {
         adam.m[i] = beta1 * adam.m[i] + (1 - beta1) * grad[i];
         adam.v[i] = beta2 * adam.v[i] + (1 - beta2) * grad[i] * grad[i];
         w[i] -= options.learning_rate *
@@ -375,7 +379,7 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
         const double d = std::min(ema_decay, (1.0 + adam.step) / (10.0 + adam.step));
         for (size_t i = 0; i < p; ++i) adam.ema[i] = d * adam.ema[i] + (1 - d) * w[i];
       }
-      if (options.bias_update_rate > 0 && e > 1 && epoch > warmup) {
+      if (options.bias_update_rate > 0 && e > 1 && epoch > warmup && !routed_only) {
         std::vector<double> load(e, 0.0);
         double total = 0;
         for (const QueryGroup* g : batch) {

@@ -400,6 +400,10 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   ranking::MoeTrainOptions topt = options.train;
   topt.balance_domains = false;
   topt.init = nullptr;
+  // The stages below start from a model (MoeTrainOptions::init) to train it
+  // further, not to fine-tune it: no interpolation back, everything learns.
+  topt.finetune_alpha = 1.0;
+  topt.finetune_routed_only = false;
   const ranking::MoeConfig& cfg = topt.model;
   bool clustered = options.cluster_experts;
   if (clustered && engine.searcher().vector_fields().empty()) {

@@ -151,6 +151,11 @@ struct MoeTrainOptions {
   // against 0.4555 / 0.4724 for plain fine-tuning) among the weights that
   // left no domain below hybrid when it was left out.
   double finetune_alpha = 0.5;
+  // With init: only the routed experts learn; the gate, the shared experts
+  // and the selection bias keep their pre-trained values, so a query is
+  // routed as before fine-tuning and a query whose experts no judged query
+  // reached is scored as before.
+  bool finetune_routed_only = false;
 };
 
 struct EpochReport {

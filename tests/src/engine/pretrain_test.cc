@@ -223,6 +223,13 @@ TEST_F(PretrainTest, DeterministicAndTheWorkDirIsRemoved) {
   EXPECT_FALSE(std::filesystem::exists(o.work_dir));
   ASSERT_OK_AND_ASSIGN(auto b, Pretrain(*engine, dir_->path(), o));
   EXPECT_EQ(a.parameters(), b.parameters());
+  // The fine-tuning settings do not reach pre-training's own stages (which
+  // start from a model too): the same model with any of them.
+  PretrainOptions tuned = o;
+  tuned.train.finetune_alpha = 0.3;
+  tuned.train.finetune_routed_only = true;
+  ASSERT_OK_AND_ASSIGN(auto c, Pretrain(*engine, dir_->path(), tuned));
+  EXPECT_EQ(a.parameters(), c.parameters());
   // An occupied work dir is refused, and its contents kept.
   std::filesystem::create_directories(o.work_dir);
   { std::ofstream(o.work_dir + "/mine") << "x"; }
