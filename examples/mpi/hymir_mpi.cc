@@ -2,7 +2,7 @@
 // vector, hybrid), one MPI rank per shard, and data-parallel MoE training.
 // Run under mpirun:
 //
-//   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR
+//   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR [--kg KG]
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --queries q.jsonl --run out.trec
 //   mpirun -np N build/bin/hymir-mpi train  --index IDX --queries q.jsonl --qrels train.tsv --model M
@@ -60,6 +60,7 @@ struct IndexFlags {
   bool skip_bad = false;
   std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
   app::EmbedFlags embed;
+  std::string kg;  // link documents against this KG (as hymir index --kg)
 };
 
 struct SearchFlags {
@@ -158,6 +159,22 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     Status copied = ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK();
     if (Status s = cluster.Agree(copied); !s.ok()) return Finish(cluster, "index", s);
   }
+  // Entity linking at index time, as `hymir index --kg`: every rank opens
+  // the KG read-only, rank 0 first (it writes the linker's cache file, which
+  // the others then read).
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty()) {
+    const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+    for (bool root_turn : {true, false}) {
+      Status opened;
+      if (cluster.is_root() == root_turn) {
+        auto k = KnowledgeContext::Open(flags.kg, analyzer);
+        if (k.ok()) kg = std::move(k).value();
+        opened = k.status();
+      }
+      if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "index", s);
+    }
+  }
   // Every rank reads the corpus; rank r adds the lines i with i % size == r
   // and the writer sends each document to the rank owning its shard.
   auto reader = CorpusReader::Open(flags.corpus);
@@ -180,6 +197,7 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     }
     if (!*next) break;
     if (line_docs++ % cluster.size() == static_cast<uint64_t>(cluster.rank())) {
+      if (kg) kg->LinkDocument(&doc);
       local = (*writer)->Upsert(doc);
       if (!local.ok()) local = local.WithContext(flags.corpus + ":" + std::to_string((*reader)->line()));
     }
@@ -461,6 +479,9 @@ int main(int argc, char** argv) {
                         "NAME:DIM[:METRIC[:INDEX]] vector field of a new index, filled from corpus \"vectors\"");
   index_cmd->add_option("--embed", ix.embed.embed, "lsa:DIM: one LSA model, trained on the whole corpus, for every shard");
   index_cmd->add_option("--embed-index", ix.embed.embed_index, "ANN index of the embedded field (default flat)");
+  index_cmd->add_option("--kg", ix.kg, "Link documents against this knowledge graph (entity ids stored in field "
+                                      "kg_entities, as hymir index --kg)")
+      ->check(CLI::ExistingDirectory);
   index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
   SearchFlags sf;
   CLI::App* search_cmd = cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
