@@ -70,6 +70,10 @@ struct Flags {
   // from it, MoeTrainOptions::init) join the others.
   std::string init;
   std::optional<ranking::MoeModel> init_model;
+  // With init: also score the fine-tuned model interpolated back towards the
+  // pre-trained one at each of these weights ("finetune-a" systems, no
+  // retraining: MoeModel::Interpolate), for choosing --finetune-alpha.
+  std::vector<double> alpha_grid;
   size_t depth = 100;
   // The MoE shape and training, as `hymir train` takes them; its seed and
   // validation share also drive LambdaMART, and --refit applies to both.
@@ -84,6 +88,9 @@ struct Flags {
   int cv_folds = 0;
   int cv_seeds = 1;
   bool cv_ensemble = false;
+  // Folds are the train split's query domains (leave one domain out): each
+  // fold trains on the other domains' queries and scores the left-out one.
+  bool cv_by_domain = false;
   std::vector<std::string> keep_pair_features;  // ablation: only these pair features (CV mode)
   std::vector<std::string> systems;  // learned systems to run; empty = all
 };
@@ -651,9 +658,58 @@ Status KeepPairFeatures(const std::vector<std::string>& keep, ranking::FeatureSc
   return Status::OK();
 }
 
+// The systems a pre-trained model adds: itself ("pretrained"), fine-tuned
+// on `fit` as `hymir train --init` does ("moe-finetuned", at the configured
+// --finetune-alpha) and the same fine-tuning at each --alpha-grid weight.
+struct InitSystem {
+  std::string name;
+  std::vector<std::vector<double>> scores;  // per group of `score_on`
+};
+Result<std::vector<InitSystem>> InitSystems(const Flags& f, const ranking::MoeTrainOptions& options,
+                                            const ranking::FeatureSchema& schema,
+                                            const std::vector<ranking::QueryGroup>& fit,
+                                            const std::vector<ranking::QueryGroup>& score_on,
+                                            std::optional<TrainedMoe>* finetuned = nullptr) {
+  std::vector<InitSystem> out;
+  const ranking::MoeModel& pre = *f.init_model;
+  HYMIR_ASSIGN_OR_RETURN(auto pre_scores, ScoreAll(pre, score_on));
+  out.push_back({"pretrained", std::move(pre_scores)});
+  ranking::MoeTrainOptions o = options;
+  o.init = &pre;
+  o.finetune_alpha = 1.0;  // interpolated below, once per weight
+  HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant({"moe-finetuned", pre.config()}, schema, fit, o));
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel chosen, ranking::MoeModel::Interpolate(pre, t.model, options.finetune_alpha));
+  HYMIR_ASSIGN_OR_RETURN(auto ft_scores, ScoreAll(chosen, score_on));
+  out.push_back({"moe-finetuned", std::move(ft_scores)});
+  for (double a : f.alpha_grid) {
+    HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel m, ranking::MoeModel::Interpolate(pre, t.model, a));
+    HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(m, score_on));
+    char name[32];
+    std::snprintf(name, sizeof name, "finetune-%.2f", a);
+    out.push_back({name, std::move(sc)});
+  }
+  if (finetuned) {
+    t.model = std::move(chosen);
+    *finetuned = std::move(t);
+  }
+  return out;
+}
+
 Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options,
                           const ranking::FeatureSchema& schema, const ranking::Qrels& qrels, const Split& train) {
-  const size_t k = static_cast<size_t>(f.cv_folds);
+  // Fold of each train query: i mod k, or its domain's index with --cv-by-domain.
+  std::vector<std::string> fold_domains;
+  std::vector<size_t> fold_of(train.groups.size());
+  if (f.cv_by_domain) {
+    fold_domains = DistinctDomains(train.domains);
+    if (fold_domains.size() < 2) return Status::InvalidArgument("--cv-by-domain: the train queries have < 2 domains");
+    for (size_t i = 0; i < fold_of.size(); ++i)
+      fold_of[i] = static_cast<size_t>(std::find(fold_domains.begin(), fold_domains.end(), train.domains[i]) -
+                                       fold_domains.begin());
+  } else {
+    for (size_t i = 0; i < fold_of.size(); ++i) fold_of[i] = i % static_cast<size_t>(f.cv_folds);
+  }
+  const size_t k = f.cv_by_domain ? fold_domains.size() : static_cast<size_t>(f.cv_folds);
   std::vector<std::string> order;
   std::map<std::string, CvScores> scores;
   std::vector<std::vector<double>> fold_macro;  // [fold][system index]
@@ -672,7 +728,7 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     std::vector<std::vector<SearchHit>> held_hits;
     std::map<std::string, std::string> domain_of;
     for (size_t i = 0; i < train.groups.size(); ++i) {
-      if (i % k == fold) {
+      if (fold_of[i] == fold) {
         held.push_back(train.groups[i]);
         held_queries.push_back(train.queries[i]);
         held_hits.push_back(train.hits[i]);
@@ -714,12 +770,24 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     }
     for (const auto& [name, sum] : ensemble)
       HYMIR_RETURN_IF_ERROR(record(name + "+ens", RunFromScores(held, sum), domain_of));
+    if (f.init_model && Wanted(f, "moe-finetuned")) {
+      for (int s = 0; s < f.cv_seeds; ++s) {
+        ranking::MoeTrainOptions seeded = options;
+        seeded.seed = options.seed + static_cast<uint64_t>(s);
+        HYMIR_ASSIGN_OR_RETURN(auto systems, InitSystems(f, seeded, schema, fit, held));
+        for (const InitSystem& sys : systems)
+          if (sys.name != "pretrained" || s == 0)
+            HYMIR_RETURN_IF_ERROR(record(sys.name, RunFromScores(held, sys.scores), domain_of));
+      }
+    }
   }
-  std::printf("\n%zu-fold cross-validation on %s only (folds: judged train queries in query-file order, i mod %zu),\n"
+  const std::string folds = f.cv_by_domain ? "leave one domain out: each domain's queries scored by models trained on the others'"
+                                           : "judged train queries in query-file order, i mod " + std::to_string(k);
+  std::printf("\n%zu-fold cross-validation on %s only (folds: %s),\n"
               "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
               "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
               "validation %.0f%%%s, bias rate %g.\n\n",
-              k, f.train_qrels.c_str(), k, f.cv_seeds, static_cast<unsigned long long>(options.seed),
+              k, f.train_qrels.c_str(), folds.c_str(), f.cv_seeds, static_cast<unsigned long long>(options.seed),
               k * static_cast<size_t>(f.cv_seeds), f.moe.loss.c_str(), options.learning_rate, options.weight_decay,
               options.batch_queries, options.max_epochs, options.patience, 100 * options.validation_fraction,
               options.balance_domains ? ", domain-balanced" : "", options.bias_update_rate);
@@ -793,7 +861,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   const KnowledgeContext* kg = pipeline->kg();
   HYMIR_ASSIGN_OR_RETURN(auto records, ReadQueries(f.queries));
   HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
-  if (f.cv_folds > 0) {
+  if (f.cv_folds > 0 || f.cv_by_domain) {
     HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg));
     const auto t_features = Clock::now();
     HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
@@ -876,23 +944,24 @@ Status RunBench(const Flags& f, const std::string& command) {
     systems.push_back({v.name, detail, std::move(eval), t.seconds});
     trained.push_back(std::move(t));
   }
-  if (f.init_model) {
-    HYMIR_ASSIGN_OR_RETURN(auto pre_scores, ScoreAll(*f.init_model, test.groups));
-    HYMIR_ASSIGN_OR_RETURN(auto pre_eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, pre_scores)));
-    char pre_detail[160];
-    std::snprintf(pre_detail, sizeof pre_detail, "%s pre-trained, no judgements, retrieval prior %.1f",
-                  ShapeString(f.init_model->config()).c_str(), f.init_model->prior_weight());
-    systems.push_back({"pretrained", pre_detail, std::move(pre_eval), 0.0});
-    ranking::MoeTrainOptions o = options;
-    o.init = &*f.init_model;
-    HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant({"moe-finetuned", f.init_model->config()}, schema,
-                                                      train.groups, o));
-    HYMIR_ASSIGN_OR_RETURN(auto scores, ScoreAll(t.model, test.groups));
-    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, scores)));
-    char detail[200];
-    std::snprintf(detail, sizeof detail, "fine-tuned from %s, epoch %d/%d, valid %.4f, %.1f s", f.init.c_str(),
-                  t.report.best_epoch, t.report.epochs, t.report.best_validation_ndcg, t.seconds);
-    systems.push_back({"moe-finetuned", detail, std::move(eval), t.seconds});
+  if (f.init_model && Wanted(f, "moe-finetuned")) {
+    std::optional<TrainedMoe> ft;
+    HYMIR_ASSIGN_OR_RETURN(auto init_systems, InitSystems(f, options, schema, train.groups, test.groups, &ft));
+    const TrainedMoe& t = *ft;
+    for (InitSystem& sys : init_systems) {
+      HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, sys.scores)));
+      char detail[200];
+      if (sys.name == "pretrained")
+        std::snprintf(detail, sizeof detail, "%s pre-trained, no judgements, retrieval prior %.1f",
+                      ShapeString(f.init_model->config()).c_str(), f.init_model->prior_weight());
+      else if (sys.name == "moe-finetuned")
+        std::snprintf(detail, sizeof detail, "fine-tuned from %s, alpha %.2f, epoch %d/%d, valid %.4f, %.1f s",
+                      f.init.c_str(), options.finetune_alpha, t.report.best_epoch, t.report.epochs,
+                      t.report.best_validation_ndcg, t.seconds);
+      else
+        std::snprintf(detail, sizeof detail, "the same fine-tuning, interpolated");
+      systems.push_back({sys.name, detail, std::move(eval), sys.name == "moe-finetuned" ? t.seconds : 0.0});
+    }
   }
 #ifdef HYMIR_HAVE_XGBOOST
   if (Wanted(f, "lambdamart")) {
@@ -961,6 +1030,14 @@ int main(int argc, char** argv) {
                  "Model selection: K-fold cross-validation on the train judgements only (the test split is not "
                  "read); prints mean nDCG@10 per system")
       ->check(CLI::Range(2, 100));
+  app.add_flag("--cv-by-domain", f.cv_by_domain,
+               "Model selection: leave-one-domain-out folds over the train judgements (each domain scored by "
+               "models trained on the others)");
+  app.add_option("--alpha-grid", f.alpha_grid,
+                 "With --init: also score the fine-tuned model interpolated towards the pre-trained one at these "
+                 "weights (comma-separated, each in [0, 1])")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--cv-seeds", f.cv_seeds, "Seeds per fold in --cv-folds mode (default 1)")->check(CLI::Range(1, 100));
   app.add_option("--keep-pair-features", f.keep_pair_features,
                  "Cross-validation ablation: keep only these pair features (comma-separated names)")
@@ -968,9 +1045,10 @@ int main(int argc, char** argv) {
   app.add_flag("--cv-ensemble", f.cv_ensemble,
                "Also score, per fold, each MoE variant's seeds as one ensemble (mean of list-standardised scores)");
   app.add_option("--systems", f.systems,
-                 "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart (default all)")
+                 "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart, and with --init "
+                 "moe-finetuned (with pretrained and the --alpha-grid systems) (default all)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart"}));
+      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "moe-finetuned"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--init", f.init,

@@ -125,6 +125,11 @@ int RunTrain(const TrainFlags& f) {
   if (o.model.ple_bins > 0) shape += ", PLE " + std::to_string(o.model.ple_bins) + " bins";
   if (o.model.linear_skip) shape += ", linear skip";
   if (o.model.list_context) shape += ", list context";
+  if (init && report.best_epoch > 0 && o.finetune_alpha < 1.0) {
+    char wise[96];
+    std::snprintf(wise, sizeof wise, ", weights %.2f of the way from the initial model", o.finetune_alpha);
+    shape += wise;
+  }
   std::printf("model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
               "(%zu train / %zu validation queries)%s, %.1f s\n",
               f.model.c_str(), o.model.routed_experts, o.model.shared_experts, o.model.top_k, o.model.expert_hidden,

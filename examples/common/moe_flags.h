@@ -92,6 +92,10 @@ inline void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_option("--input-noise", o.input_noise,
                  "Gaussian noise on normalised pair features while training (default 0)")
       ->check(CLI::Range(0.0, 10.0));
+  app.add_option("--finetune-alpha", o.finetune_alpha,
+                 "With --init: keep (1 - a) of the initial weights and a of the fine-tuned ones (WiSE-FT; "
+                 "1 = plain fine-tuning; default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", o.seed, "Random seed (default 42)");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
 }

@@ -356,6 +356,25 @@ void MoeModel::ApplyRetrievalPrior(const QueryGroup& group, std::vector<double>&
   for (size_t i = 0; i < n; ++i) scores[i] = (1.0 - prior_mu_) * scores[i] + prior_mu_ * prior[i];
 }
 
+Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to, double alpha) {
+  if (!(alpha >= 0.0 && alpha <= 1.0)) return Status::InvalidArgument("interpolation weight must be in [0, 1]");
+  auto same_norm = [](const Normalization& a, const Normalization& b) {
+    return a.pair_mean == b.pair_mean && a.pair_scale == b.pair_scale && a.query_mean == b.query_mean &&
+           a.query_scale == b.query_scale && a.pair_edges == b.pair_edges;
+  };
+  MoeConfig a = from.config_, b = to.config_;
+  a.top_k = b.top_k = 0;  // the trainer's warm-up may leave either routing wider; the weights are the same shape
+  if (!(a == b) || !(from.schema_ == to.schema_) || from.params_.size() != to.params_.size() ||
+      !same_norm(from.norm_, to.norm_))
+    return Status::InvalidArgument(
+        "interpolation: the models are not of one lineage (config, features and normalisation must be equal, "
+        "as after fine-tuning one from the other)");
+  MoeModel out = to;
+  for (size_t i = 0; i < out.params_.size(); ++i)
+    out.params_[i] = (1.0 - alpha) * from.params_[i] + alpha * to.params_[i];
+  return out;
+}
+
 Status MoeModel::set_retrieval_prior(const std::string& feature, double mu) {
   if (!(mu >= 0.0 && mu <= 1.0)) return Status::InvalidArgument("retrieval prior weight must be in [0, 1]");
   if (mu == 0.0) {

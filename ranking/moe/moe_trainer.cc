@@ -225,7 +225,10 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
   return n;
 }
 
-Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+namespace {
+
+// TrainMoe before the fine-tuning interpolation.
+Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
                           const MoeTrainOptions& options, TrainReport* report,
                           const std::function<void(const EpochReport&)>& progress) {
   for (const auto& g : groups) {
@@ -451,6 +454,18 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   model.set_selection_bias(std::move(best_bias));
   rep.best_validation_ndcg = best;
   return model;
+}
+
+}  // namespace
+
+Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                          const MoeTrainOptions& options, TrainReport* report,
+                          const std::function<void(const EpochReport&)>& progress) {
+  if (!(options.finetune_alpha >= 0.0 && options.finetune_alpha <= 1.0))
+    return Status::InvalidArgument("fine-tuning: the interpolation weight must be in [0, 1]");
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model, TrainMoeWeights(schema, groups, options, report, progress));
+  if (options.init == nullptr || options.finetune_alpha == 1.0) return model;
+  return MoeModel::Interpolate(*options.init, model, options.finetune_alpha);
 }
 
 }  // namespace hymir::ranking

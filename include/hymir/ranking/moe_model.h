@@ -128,6 +128,14 @@ class MoeModel {
   // normalisation. InvalidArgument for an inconsistent config or empty schema.
   static Result<MoeModel> Create(const MoeConfig& config, const FeatureSchema& schema, uint64_t seed);
   static Result<MoeModel> Load(const std::string& path);
+  // Weight-space interpolation of two models of one lineage (WiSE-FT,
+  // Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"):
+  // parameters (1 - alpha) from + alpha to; normalisation, selection bias and
+  // retrieval prior of `to`. `to` must have been trained from `from`
+  // (MoeTrainOptions::init): same config, schema and normalisation, so the
+  // weights live in one input space; InvalidArgument otherwise, or for alpha
+  // outside [0, 1]. alpha = 1 returns `to`, alpha = 0 `from`'s weights.
+  static Result<MoeModel> Interpolate(const MoeModel& from, const MoeModel& to, double alpha);
   Status Save(const std::string& path) const;
 
   // One score per candidate of `group` (its labels are ignored).

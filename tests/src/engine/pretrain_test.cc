@@ -367,6 +367,65 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
   EXPECT_TRUE(ranking::TrainMoe(schema, groups, o).status().IsInvalidArgument());
 }
 
+// WiSE-FT: fine-tuning with finetune_alpha a returns (1 - a) init + a the
+// plainly fine-tuned weights, and models of two lineages do not interpolate.
+TEST(FineTuneTest, InterpolatesBetweenTheInitialAndTheFineTunedWeights) {
+  ranking::FeatureSchema schema{{"a", "b"}, {"q"}};
+  std::vector<ranking::QueryGroup> groups;
+  for (int q = 0; q < 30; ++q) {
+    ranking::QueryGroup g;
+    g.query_id = std::to_string(q);
+    g.query_features = {static_cast<double>(q % 2)};
+    for (int i = 0; i < 4; ++i) {
+      g.doc_ids.push_back(std::to_string(i));
+      g.pair_features.push_back(i == q % 4 ? 1.5 : 0.2 * i);
+      g.pair_features.push_back(static_cast<double>(3 - i));
+      g.labels.push_back(i == q % 4 ? 1.0 : 0.0);
+    }
+    groups.push_back(g);
+  }
+  ranking::MoeConfig c;
+  c.routed_experts = 2;
+  c.top_k = 1;
+  c.expert_hidden = 4;
+  ASSERT_OK_AND_ASSIGN(auto init, ranking::MoeModel::Create(c, schema, 3));
+  ranking::MoeTrainOptions o;
+  o.init = &init;
+  o.learning_rate = 1e-2;
+  o.max_epochs = 4;
+  o.validation_fraction = 0;
+  o.finetune_alpha = 1.0;  // plain fine-tuning
+  ASSERT_OK_AND_ASSIGN(auto full, ranking::TrainMoe(schema, groups, o));
+  ASSERT_NE(full.parameters(), init.parameters());
+  o.finetune_alpha = 0.25;
+  ASSERT_OK_AND_ASSIGN(auto quarter, ranking::TrainMoe(schema, groups, o));
+  ASSERT_EQ(quarter.parameters().size(), init.parameters().size());
+  for (size_t i = 0; i < init.parameters().size(); ++i)
+    EXPECT_NEAR(quarter.parameters()[i], 0.75 * init.parameters()[i] + 0.25 * full.parameters()[i], 1e-12);
+  EXPECT_EQ(quarter.selection_bias(), full.selection_bias());
+  o.finetune_alpha = 0;
+  ASSERT_OK_AND_ASSIGN(auto none, ranking::TrainMoe(schema, groups, o));
+  EXPECT_EQ(none.parameters(), init.parameters());
+  o.finetune_alpha = 1.5;
+  EXPECT_TRUE(ranking::TrainMoe(schema, groups, o).status().IsInvalidArgument());
+  // Interpolate directly: its ends, and other lineages refused.
+  ASSERT_OK_AND_ASSIGN(auto one, ranking::MoeModel::Interpolate(init, full, 1.0));
+  EXPECT_EQ(one.parameters(), full.parameters());
+  ASSERT_OK_AND_ASSIGN(auto stranger, ranking::MoeModel::Create(c, schema, 4));
+  ranking::Normalization other_norm;
+  other_norm.pair_mean = {1, 1};
+  other_norm.pair_scale = {2, 2};
+  other_norm.query_mean = {0};
+  other_norm.query_scale = {1};
+  stranger.set_normalization(other_norm);
+  EXPECT_TRUE(ranking::MoeModel::Interpolate(init, stranger, 0.5).status().IsInvalidArgument());
+  ranking::MoeConfig wider = c;
+  wider.expert_hidden = 5;
+  ASSERT_OK_AND_ASSIGN(auto other_shape, ranking::MoeModel::Create(wider, schema, 3));
+  EXPECT_TRUE(ranking::MoeModel::Interpolate(init, other_shape, 0.5).status().IsInvalidArgument());
+  EXPECT_TRUE(ranking::MoeModel::Interpolate(init, full, -0.1).status().IsInvalidArgument());
+}
+
 // The retrieval prior: mu = 1 gives the retrieval order, 0 the model's, it
 // survives a save and load and fine-tuning, and bad settings are refused.
 TEST(RetrievalPriorTest, BlendsWithTheRetrievalOrder) {
