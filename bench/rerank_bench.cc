@@ -23,6 +23,7 @@
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 #include <hymir/ranking/metrics.h>
 #include <hymir/ranking/moe_model.h>
 #include <hymir/ranking/moe_trainer.h>
@@ -852,19 +853,19 @@ std::string CommandLine(int argc, char** argv) {
 
 Status RunBench(const Flags& f, const std::string& command) {
   HYMIR_ASSIGN_OR_RETURN(const ranking::MoeTrainOptions options, f.moe.Resolve());
-  HYMIR_ASSIGN_OR_RETURN(auto engine_ptr, Engine::Open(f.index));
-  const Engine& engine = *engine_ptr;
-  std::unique_ptr<KnowledgeContext> kg;
-  if (!f.kg.empty()) {
-    HYMIR_ASSIGN_OR_RETURN(kg, KnowledgeContext::Open(f.kg, engine.searcher().analyzer()));
-  }
+  PipelineOptions popts;
+  popts.index_dir = f.index;
+  popts.kg_dir = f.kg;
+  HYMIR_ASSIGN_OR_RETURN(auto pipeline, Pipeline::Open(popts));
+  const Engine& engine = pipeline->engine();
+  const KnowledgeContext* kg = pipeline->kg();
   HYMIR_ASSIGN_OR_RETURN(auto records, ReadQueries(f.queries));
   HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
   if (f.cv_folds > 0 || f.cv_by_domain) {
-    HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
+    HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg));
     const auto t_features = Clock::now();
     HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
-    HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg.get(), train.hits));
+    HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg, train.hits));
     HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
     if (train.groups.size() < static_cast<size_t>(f.cv_folds))
       return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
@@ -879,8 +880,8 @@ Status RunBench(const Flags& f, const std::string& command) {
   }
   if (f.test_qrels.empty()) return Status::InvalidArgument("--test-qrels is required (unless --cv-folds)");
   HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
-  HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg.get()));
-  HYMIR_ASSIGN_OR_RETURN(Split test, SelectQueries("test", records, test_qrels, kg.get()));
+  HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg));
+  HYMIR_ASSIGN_OR_RETURN(Split test, SelectQueries("test", records, test_qrels, kg));
   size_t overlap = 0;
   {
     std::set<std::string> ids;
@@ -894,7 +895,7 @@ Status RunBench(const Flags& f, const std::string& command) {
                test.queries.size());
   HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
   HYMIR_ASSIGN_OR_RETURN(test.hits, Retrieve(engine, test.queries, f.depth, Retriever::kAuto));
-  HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg.get(), train.hits));
+  HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg, train.hits));
   const ranking::FeatureSchema& schema = extractor->schema();
   std::fprintf(stderr, "extracting features (%zu pair + %zu query)\n", schema.pair_dim(), schema.query_dim());
   HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
@@ -1008,7 +1009,7 @@ Status RunBench(const Flags& f, const std::string& command) {
 
   std::printf("\nspeed (1 thread; load average %s before)\n", LoadAverage().c_str());
   HYMIR_RETURN_IF_ERROR(ScoringSpeed(f, trained, schema, train, test));
-  HYMIR_RETURN_IF_ERROR(ExtractionSpeed(engine, *extractor, kg.get(), test, f.depth));
+  HYMIR_RETURN_IF_ERROR(ExtractionSpeed(engine, *extractor, kg, test, f.depth));
   std::printf("load average after: %s\n", LoadAverage().c_str());
   return Status::OK();
 }

@@ -1,19 +1,12 @@
 // hymir index: build or update an index from a BEIR corpus.jsonl.
 #include <hymir/beir.h>
 #include <hymir/index/index_writer.h>
-#include <hymir/index/lsa_embedder.h>
+#include <hymir/ingest.h>
 #include <hymir/knowledge.h>
 
-#include <filesystem>
-
-#include <atomic>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
-#include <thread>
+#include <filesystem>
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
@@ -98,148 +91,51 @@ int RunIndex(const IndexFlags& flags) {
     if (!f.ok()) return app::Fail("index", f.status(), f.status().IsInvalidArgument());
     options.vector_fields.push_back(*f);
   }
-  // Entity linking at index time: the linked entity ids go to the
-  // document's kg_entities field, where the KG re-ranking features read them.
+  // Entity linking at index time (IngestOptions::kg): the linked entity ids
+  // go to the document's kg_entities field, where the KG features read them.
   std::unique_ptr<KnowledgeContext> kg;
   if (!flags.kg.empty()) {
     auto k = KnowledgeContext::Open(flags.kg, options.analyzer.value_or(index::AnalyzerKind::kEnglish));
     if (!k.ok()) return app::Fail("index", k.status());
     kg = std::move(k).value();
   }
-  auto reader_or = CorpusReader::Open(flags.corpus);
-  if (!reader_or.ok()) return app::Fail("index", reader_or.status());
-  auto& reader = *reader_or;
+  // The corpus is checked before the writer creates anything (IngestCorpus
+  // opens it again).
+  auto corpus = CorpusReader::Open(flags.corpus);
+  if (!corpus.ok()) return app::Fail("index", corpus.status());
   auto writer_or = index::IndexWriter::Open(flags.index, options);
   if (!writer_or.ok()) return app::Fail("index", writer_or.status());
   auto& writer = *writer_or;
-
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  Progress progress(reader->file_size());
-
-  // Workers analyse and add documents; the main thread parses. In-flight
-  // documents are bounded so memory stays flat on big corpora.
-  boost::asio::thread_pool pool(static_cast<size_t>(flags.threads));
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0;
-  const size_t max_in_flight = static_cast<size_t>(flags.threads) * 2;
-  Status first_error;  // GUARDED_BY(mu)
-  std::atomic<uint64_t> added{0};
-  uint64_t skipped = 0, since_commit = 0;
-
-  auto wait_idle = [&] {
-    std::unique_lock<std::mutex> lk(mu);
-    cv.wait(lk, [&] { return in_flight == 0; });
+  Progress progress((*corpus)->file_size());
+  IngestOptions ingest;
+  ingest.threads = flags.threads;
+  ingest.commit_every = flags.commit_every;
+  ingest.skip_bad = flags.skip_bad;
+  ingest.kg = kg.get();
+  ingest.on_progress = [&](const IngestProgress& p) { progress.Update(p.bytes_read, p.added, p.seconds); };
+  ingest.on_skip = [](const Status& s) { std::fprintf(stderr, "hymir index: skipped %s\n", s.message().c_str()); };
+  ingest.on_commit = [](uint64_t added) {
+    std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added));
   };
-  auto failed = [&] {
-    std::lock_guard<std::mutex> lk(mu);
-    return !first_error.ok();
-  };
-
-  Status fatal;
-  // Documents travel to the workers in batches to keep synchronisation off
-  // the per-document path.
-  constexpr size_t kBatch = 128;
-  struct Item {
-    Document doc;
-    uint64_t line;
-  };
-  std::vector<Item> batch;
-  auto flush_batch = [&]() -> bool {
-    if (batch.empty()) return true;
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      cv.wait(lk, [&] { return in_flight < max_in_flight; });
-      if (!first_error.ok()) return false;
-      ++in_flight;
-    }
-    boost::asio::post(pool, [&, docs = std::move(batch)]() {
-      Status s;
-      uint64_t n = 0;
-      for (const Item& item : docs) {
-        if (kg) {
-          Document linked = item.doc;
-          std::string ids;
-          for (const auto& e : kg->LinkEntities(linked.title + "\n" + linked.text)) ids += (ids.empty() ? "" : " ") + e;
-          linked.fields[kKgEntitiesField] = std::move(ids);
-          s = writer->Upsert(linked);
-        } else {
-          s = writer->Upsert(item.doc);
-        }
-        if (!s.ok()) {
-          s = s.WithContext(flags.corpus + ":" + std::to_string(item.line));
-          break;
-        }
-        ++n;
-      }
-      added.fetch_add(n, std::memory_order_relaxed);
-      std::lock_guard<std::mutex> lk(mu);
-      if (!s.ok() && first_error.ok()) first_error = s;
-      --in_flight;
-      cv.notify_all();
-    });
-    batch = std::vector<Item>();
-    batch.reserve(kBatch);
-    return true;
-  };
-  Document doc;
-  uint64_t parsed = 0;
-  while (true) {
-    auto next = reader->Next(&doc);
-    if (!next.ok()) {
-      if (flags.skip_bad && next.status().IsInvalidArgument()) {
-        std::fprintf(stderr, "hymir index: skipped %s\n", next.status().message().c_str());
-        ++skipped;
-        continue;
-      }
-      fatal = next.status();
-      break;
-    }
-    if (!*next) break;
-    batch.push_back({std::move(doc), reader->line()});
-    doc = Document();
-    ++parsed;
-    if (batch.size() >= kBatch && !flush_batch()) break;
-    if ((parsed & 1023) == 0) progress.Update(reader->bytes_read(), added.load(), elapsed());
-    if (flags.commit_every > 0 && ++since_commit >= flags.commit_every) {
-      if (!flush_batch()) break;
-      wait_idle();
-      if (failed()) break;
-      Status c = writer->Commit();
-      if (!c.ok()) {
-        fatal = c;
-        break;
-      }
-      // Durable from here on: a crash keeps at least these documents.
-      std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added.load()));
-      since_commit = 0;
-    }
-  }
-  if (fatal.ok()) flush_batch();
-  wait_idle();
-  pool.join();
-  progress.Update(reader->bytes_read(), added.load(), elapsed());
+  auto report = IngestCorpus(flags.corpus, *writer, ingest);
   progress.Finish();
-  {
-    std::lock_guard<std::mutex> lk(mu);
-    if (fatal.ok() && !first_error.ok()) fatal = first_error;
-  }
-  if (!fatal.ok()) {
+  if (!report.ok()) {
     Status rb = writer->Rollback();
-    std::fprintf(stderr, "hymir index: error: %s\n", fatal.ToString().c_str());
+    std::fprintf(stderr, "hymir index: error: %s\n", report.status().ToString().c_str());
     std::fprintf(stderr, "hymir index: nothing since the last commit was kept%s\n",
                  rb.ok() ? "" : (" (rollback failed: " + rb.ToString() + ")").c_str());
     return app::kExitFailure;
   }
   Status c = writer->Commit();
   if (!c.ok()) return app::Fail("index", c);
-  std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added.load()));
-  const double secs = elapsed();
+  const uint64_t added = report->added;
+  std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto live = writer->NumDocs();
   std::printf("indexed %llu docs (%llu skipped) from %s in %.2f s, %.0f docs/s; index %s holds %llu docs\n",
-              static_cast<unsigned long long>(added.load()), static_cast<unsigned long long>(skipped),
-              flags.corpus.c_str(), secs, secs > 0 ? added.load() / secs : 0.0, flags.index.c_str(),
+              static_cast<unsigned long long>(added), static_cast<unsigned long long>(report->skipped),
+              flags.corpus.c_str(), secs, secs > 0 ? added / secs : 0.0, flags.index.c_str(),
               static_cast<unsigned long long>(live.value_or(0)));
   return app::kExitOk;
 }

@@ -4,9 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <hymir/engine.h>
-#include <hymir/knowledge.h>
-#include <hymir/reranker.h>
+#include <hymir/pipeline.h>
 
 #include <atomic>
 #include <cerrno>
@@ -30,12 +28,9 @@ void OnStopSignal(int) {
 }
 
 struct ServeFlags {
-  std::string index;
+  PipelineOptions pipeline;  // --index, --kg, --rerank, --rerank-depth
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string rerank;
-  std::string kg;
-  size_t rerank_depth = 100;
   size_t max_k = 1000;
   int threads = 0;
   bool quiet = false;
@@ -43,25 +38,12 @@ struct ServeFlags {
 };
 
 int RunServe(const ServeFlags& flags) {
-  auto engine_or = Engine::Open(flags.index);
-  if (!engine_or.ok()) return app::Fail("serve", engine_or.status());
-  const Engine& engine = **engine_or;
-  std::unique_ptr<KnowledgeContext> kg;
-  if (!flags.kg.empty()) {
-    auto k = KnowledgeContext::Open(flags.kg, engine.searcher().analyzer());
-    if (!k.ok()) return app::Fail("serve", k.status());
-    kg = std::move(k).value();
-  }
-  std::unique_ptr<Reranker> reranker;
-  if (!flags.rerank.empty()) {
-    auto r = Reranker::Open(engine, flags.rerank, kg.get());
-    if (!r.ok()) return app::Fail("serve", r.status());
-    reranker = std::move(r).value();
-  }
+  auto pipeline_or = Pipeline::Open(flags.pipeline);
+  if (!pipeline_or.ok()) return app::Fail("serve", pipeline_or.status());
+  const Pipeline& pipeline = **pipeline_or;
   serve::ServiceOptions options;
-  options.rerank_depth = flags.rerank_depth;
   options.max_k = flags.max_k;
-  serve::SearchService service(engine, reranker.get(), kg.get(), options);
+  serve::SearchService service(pipeline, options);
 
   httplib::Server server;
   serve::ServerOptions http = flags.http;
@@ -90,8 +72,8 @@ int RunServe(const ServeFlags& flags) {
   }
   if (port < 0) return app::Fail("serve", Status::IOError("cannot listen on " + flags.host + " (any port)"));
   std::printf("hymir serve: %llu documents%s%s; listening on http://%s:%d/\n",
-              static_cast<unsigned long long>(engine.searcher().NumDocs()), reranker ? ", MoE re-ranking" : "",
-              kg ? ", KG expansion" : "", flags.host.c_str(), port);
+              static_cast<unsigned long long>(pipeline.engine().searcher().NumDocs()),
+              pipeline.reranker() ? ", MoE re-ranking" : "", pipeline.kg() ? ", KG expansion" : "", flags.host.c_str(), port);
   std::fflush(stdout);
 
   // SIGINT/SIGTERM stop the server: the handler (which may run on any
@@ -129,17 +111,17 @@ int RunServe(const ServeFlags& flags) {
 void AddServeCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve an index over HTTP: a search page on / and a JSON API");
-  cmd->add_option("--index", flags->index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--index", flags->pipeline.index_dir, "Index directory")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->port, "Port (0: any free port, printed at start)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cmd->add_option("--rerank", flags->rerank, "Re-rank with this MoE model (from `hymir train`)")
+  cmd->add_option("--rerank", flags->pipeline.rerank_model, "Re-rank with this MoE model (from `hymir train`)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--rerank-depth", flags->rerank_depth, "Candidates re-ranked per query")
+  cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--kg", flags->kg, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+  cmd->add_option("--kg", flags->pipeline.kg_dir, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-k", flags->max_k, "Largest offset + k a request may ask for")
       ->check(CLI::Range(1, 100000))

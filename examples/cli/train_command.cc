@@ -3,6 +3,7 @@
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 
@@ -33,15 +34,13 @@ struct TrainFlags {
 int RunTrain(const TrainFlags& f) {
   auto options = f.moe.Resolve();
   if (!options.ok()) return app::Fail("train", options.status(), true);
-  auto engine_or = Engine::Open(f.index);
-  if (!engine_or.ok()) return app::Fail("train", engine_or.status());
-  const Engine& engine = **engine_or;
-  std::unique_ptr<KnowledgeContext> kg;
-  if (!f.kg.empty()) {
-    auto k = KnowledgeContext::Open(f.kg, engine.searcher().analyzer());
-    if (!k.ok()) return app::Fail("train", k.status());
-    kg = std::move(k).value();
-  }
+  PipelineOptions popts;
+  popts.index_dir = f.index;
+  popts.kg_dir = f.kg;
+  auto pipeline = Pipeline::Open(popts);
+  if (!pipeline.ok()) return app::Fail("train", pipeline.status());
+  const Engine& engine = (*pipeline)->engine();
+  const KnowledgeContext* kg = (*pipeline)->kg();
   if (!kg) std::fprintf(stderr, "warning: no knowledge graph configured (--kg DIR): training without KG features\n");
   auto queries = ReadQueries(f.queries);
   if (!queries.ok()) return app::Fail("train", queries.status());
@@ -93,7 +92,7 @@ int RunTrain(const TrainFlags& f) {
     if (!domains.ok()) return app::Fail("train", domains.status());
     config.domains = std::move(domains).value();
   }
-  auto extractor = FeatureExtractor::Create(engine, config, kg.get());
+  auto extractor = FeatureExtractor::Create(engine, config, kg);
   if (!extractor.ok()) return app::Fail("train", extractor.status());
   auto groups = (*extractor)->ExtractBatch(batch, *hits, f.threads);
   if (!groups.ok()) return app::Fail("train", groups.status());

@@ -4,15 +4,12 @@
 #ifndef HYMIR_EXAMPLES_COMMON_EMBED_H_
 #define HYMIR_EXAMPLES_COMMON_EMBED_H_
 
-#include <hymir/beir.h>
 #include <hymir/index/lsa_embedder.h>
 #include <hymir/index/vector_field.h>
+#include <hymir/ingest.h>
 
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <string>
-#include <vector>
 
 namespace hymir::app {
 
@@ -41,37 +38,17 @@ inline Result<index::VectorFieldSpec> LsaFieldSpec(const EmbedFlags& f) {
   return spec;
 }
 
-// Trains the LSA model of `spec` on every document of `corpus` (title and
-// text, in file order) and saves it at `path` (directories created).
+// Trains the LSA model of `spec` on every document of `corpus`
+// (hymir::TrainLsaOnCorpus) and saves it at `path`; progress lines go to
+// stderr prefixed with `program`.
 inline Status TrainLsa(const std::string& corpus, const EmbedFlags& f, const index::VectorFieldSpec& spec,
                        index::AnalyzerKind analyzer, const std::string& path, const char* program) {
-  auto reader = CorpusReader::Open(corpus);
-  if (!reader.ok()) return reader.status();
-  std::vector<std::string> texts;
-  Document doc;
-  while (true) {
-    auto next = (*reader)->Next(&doc);
-    if (!next.ok()) {
-      if (f.skip_bad && next.status().IsInvalidArgument()) continue;
-      return next.status();
-    }
-    if (!*next) break;
-    texts.push_back(doc.title + " " + doc.text);
-  }
   index::LsaOptions lsa;
   lsa.dimension = spec.dimension;
   lsa.analyzer = analyzer;
   if (f.power_iterations >= 0) lsa.power_iterations = f.power_iterations;
-  const auto start = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "%s: training lsa:%zu on %zu documents\n", program, spec.dimension, texts.size());
-  auto embedder = index::LsaEmbedder::Train(texts, lsa);
-  if (!embedder.ok()) return embedder.status();
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  HYMIR_RETURN_IF_ERROR((*embedder)->Save(path));
-  std::fprintf(stderr, "%s: trained lsa:%zu in %.1f s\n", program, spec.dimension,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return Status::OK();
+  return TrainLsaOnCorpus(corpus, lsa, path, f.skip_bad,
+                          [program](const std::string& line) { std::fprintf(stderr, "%s: %s\n", program, line.c_str()); });
 }
 
 }  // namespace hymir::app

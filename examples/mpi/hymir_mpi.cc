@@ -2,7 +2,7 @@
 // vector, hybrid), one MPI rank per shard, and data-parallel MoE training.
 // Run under mpirun:
 //
-//   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR
+//   mpirun -np N build/bin/hymir-mpi index  --corpus corpus.jsonl --index DIR [--kg KG]
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --query "text"
 //   mpirun -np N build/bin/hymir-mpi search --index DIR --queries q.jsonl --run out.trec
 //   mpirun -np N build/bin/hymir-mpi train  --index IDX --queries q.jsonl --qrels train.tsv --model M
@@ -26,6 +26,7 @@
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 #include <hymir/pretrain.h>
 #include <hymir/reranker.h>
 #include <hymir/ranking/moe_trainer.h>
@@ -42,7 +43,6 @@
 
 #include "examples/common/app.h"
 #include "examples/common/embed.h"
-#include "examples/common/filters.h"
 #include "examples/common/moe_flags.h"
 #include "examples/common/pretrain_flags.h"
 #include "examples/common/query_vectors.h"
@@ -60,33 +60,29 @@ struct IndexFlags {
   bool skip_bad = false;
   std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
   app::EmbedFlags embed;
+  std::string kg;  // link documents against this KG (as hymir index --kg)
 };
 
 struct SearchFlags {
-  std::string index, query, queries, run, qrels;
-  size_t k = 0, offset = 0;
-  std::vector<std::string> filters, fields;
-  double k1 = 0.9, b = 0.4;
-  std::string retriever = "auto";
-  double alpha = -1;  // convex fusion's BM25 weight; < 0: the index's default
-  size_t bm25_depth = 1000, vector_depth = 100;
-  std::string kg;  // knowledge graph for query expansion (read by rank 0)
+  std::string query, queries, run, qrels;
+  size_t k = 0;            // 0: 10 for --query, 1000 for --queries
+  QuerySpec spec;          // the query flags (--alpha: convex fusion)
+  PipelineOptions pipeline;  // --kg and --rerank, opened on rank 0 over its shard
+  std::string index;
   bool no_expand = false;
-  std::string rerank;  // MoE model, applied on rank 0
-  size_t rerank_depth = 100;
 };
 
 // KG expansion of a batch: rank 0 expands every query (the KG is a RocksDB
 // directory one process opens) and sends the expansion terms to the others,
 // so that every rank searches the same queries.
-Status ShareExpansions(const dist::Cluster& cluster, const KnowledgeContext* kg, std::vector<HybridQuery>& batch) {
+Status ShareExpansions(const dist::Cluster& cluster, const Pipeline* pipeline, std::vector<HybridQuery>& batch) {
   std::string packed;
   Status s;
   if (cluster.is_root()) {
     std::ostringstream out;
     out.precision(17);
     for (HybridQuery& q : batch) {
-      auto added = kg->ExpandQuery(&q);
+      auto added = pipeline->Expand(&q);
       if (!added.ok()) {
         s = added.status().WithContext("query " + q.id);
         break;
@@ -163,6 +159,22 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     Status copied = ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK();
     if (Status s = cluster.Agree(copied); !s.ok()) return Finish(cluster, "index", s);
   }
+  // Entity linking at index time, as `hymir index --kg`: every rank opens
+  // the KG read-only, rank 0 first (it writes the linker's cache file, which
+  // the others then read).
+  std::unique_ptr<KnowledgeContext> kg;
+  if (!flags.kg.empty()) {
+    const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+    for (bool root_turn : {true, false}) {
+      Status opened;
+      if (cluster.is_root() == root_turn) {
+        auto k = KnowledgeContext::Open(flags.kg, analyzer);
+        if (k.ok()) kg = std::move(k).value();
+        opened = k.status();
+      }
+      if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "index", s);
+    }
+  }
   // Every rank reads the corpus; rank r adds the lines i with i % size == r
   // and the writer sends each document to the rank owning its shard.
   auto reader = CorpusReader::Open(flags.corpus);
@@ -185,6 +197,7 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     }
     if (!*next) break;
     if (line_docs++ % cluster.size() == static_cast<uint64_t>(cluster.rank())) {
+      if (kg) kg->LinkDocument(&doc);
       local = (*writer)->Upsert(doc);
       if (!local.ok()) local = local.WithContext(flags.corpus + ":" + std::to_string((*reader)->line()));
     }
@@ -218,53 +231,35 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     return Finish(cluster, "search", Status::InvalidArgument("give one of --query and --queries"), true);
   if (!flags.queries.empty() && flags.run.empty())
     return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
-  HybridQuery base;
-  base.bm25.bm25.k1 = flags.k1;
-  base.bm25.bm25.b = flags.b;
-  base.offset = flags.offset;
-  base.bm25_depth = flags.bm25_depth;
-  base.vector_depth = flags.vector_depth;
-  if (Status s = app::ParseFilters(flags.filters, &base.filters); !s.ok()) return Finish(cluster, "search", s, true);
-  if (Status s = app::ParseFields(flags.fields, &base.bm25.fields); !s.ok()) return Finish(cluster, "search", s, true);
-  auto retriever = ParseRetriever(flags.retriever);
-  if (!retriever.ok()) return Finish(cluster, "search", retriever.status(), true);
-  base.retriever = *retriever;
+  if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return Finish(cluster, "search", s, true);
   auto searcher = dist::ShardedSearcher::Open(cluster, flags.index);
   if (!searcher.ok()) return Finish(cluster, "search", searcher.status());
-  if (flags.alpha >= 0) {
-    ranking::FusionOptions fusion;  // convex, as the built-in default
-    fusion.alpha = flags.alpha;
-    base.fusion = fusion;
-  }
-  std::unique_ptr<KnowledgeContext> kg;
-  if (!flags.kg.empty()) {
+  QuerySpec spec = flags.spec;
+  if (spec.alpha >= 0) spec.fusion = "convex";  // --alpha: convex fusion with that weight
+  auto base_or = BuildQuery(spec, (*searcher)->local());
+  if (!base_or.ok()) return Finish(cluster, "search", base_or.status(), true);
+  const HybridQuery& base = *base_or;
+  // The KG and the re-ranker live on rank 0, over its shard's engine.
+  std::unique_ptr<Pipeline> pipeline;
+  if (!flags.pipeline.kg_dir.empty() || !flags.pipeline.rerank_model.empty()) {
     Status opened;
     if (cluster.is_root()) {
-      auto k = KnowledgeContext::Open(flags.kg, (*searcher)->layout().analyzer);
-      if (k.ok()) kg = std::move(k).value();
-      opened = k.status();
+      auto p = Pipeline::Open((*searcher)->local(), flags.pipeline);
+      if (p.ok()) pipeline = std::move(p).value();
+      opened = p.status();
     }
     if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
   }
   auto expand = [&](std::vector<HybridQuery>& batch) {
-    return flags.kg.empty() || flags.no_expand ? Status::OK() : ShareExpansions(cluster, kg.get(), batch);
+    return flags.pipeline.kg_dir.empty() || flags.no_expand ? Status::OK()
+                                                            : ShareExpansions(cluster, pipeline.get(), batch);
   };
-  // The re-ranker lives on rank 0, over its shard's engine.
-  std::unique_ptr<Reranker> reranker;
-  if (!flags.rerank.empty()) {
-    Status opened;
-    if (cluster.is_root()) {
-      auto r = Reranker::Open((*searcher)->local(), flags.rerank, kg.get());
-      if (r.ok()) reranker = std::move(r).value();
-      opened = r.status();
-    }
-    if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
-  }
+  const Reranker* reranker = pipeline ? pipeline->reranker() : nullptr;
   RerankOptions rerank_options;
-  rerank_options.depth = flags.rerank_depth;
+  rerank_options.depth = flags.pipeline.rerank_depth;
   auto search = [&](const std::vector<HybridQuery>& batch) -> Result<std::vector<std::vector<SearchHit>>> {
-    if (flags.rerank.empty()) return (*searcher)->SearchBatch(batch);
-    HYMIR_ASSIGN_OR_RETURN(auto results, (*searcher)->SearchAndRerank(batch, reranker.get(), rerank_options));
+    if (flags.pipeline.rerank_model.empty()) return (*searcher)->SearchBatch(batch);
+    HYMIR_ASSIGN_OR_RETURN(auto results, (*searcher)->SearchAndRerank(batch, reranker, rerank_options));
     std::vector<std::vector<SearchHit>> hits;
     for (auto& r : results) hits.push_back(std::move(r.hits));
     return hits;
@@ -484,6 +479,9 @@ int main(int argc, char** argv) {
                         "NAME:DIM[:METRIC[:INDEX]] vector field of a new index, filled from corpus \"vectors\"");
   index_cmd->add_option("--embed", ix.embed.embed, "lsa:DIM: one LSA model, trained on the whole corpus, for every shard");
   index_cmd->add_option("--embed-index", ix.embed.embed_index, "ANN index of the embedded field (default flat)");
+  index_cmd->add_option("--kg", ix.kg, "Link documents against this knowledge graph (entity ids stored in field "
+                                      "kg_entities, as hymir index --kg)")
+      ->check(CLI::ExistingDirectory);
   index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
   SearchFlags sf;
   CLI::App* search_cmd = cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
@@ -493,24 +491,24 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--run", sf.run, "TREC run output");
   search_cmd->add_option("--qrels", sf.qrels, "Only run queries judged in this qrels file")->check(CLI::ExistingFile);
   search_cmd->add_option("--k", sf.k, "Hits per query (default 10 for --query, 1000 for --queries)");
-  search_cmd->add_option("--offset", sf.offset, "Skip this many hits first");
-  search_cmd->add_option("--filter", sf.filters, "FIELD:VALUE exact filter (repeatable)");
-  search_cmd->add_option("--field", sf.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
-  search_cmd->add_option("--k1", sf.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
-  search_cmd->add_option("--b", sf.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
-  search_cmd->add_option("--retriever", sf.retriever, "bm25 | vector | hybrid (default: hybrid with a vector field)")
+  search_cmd->add_option("--offset", sf.spec.offset, "Skip this many hits first");
+  search_cmd->add_option("--filter", sf.spec.filters, "FIELD:VALUE exact filter (repeatable)");
+  search_cmd->add_option("--field", sf.spec.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
+  search_cmd->add_option("--k1", sf.spec.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
+  search_cmd->add_option("--b", sf.spec.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
+  search_cmd->add_option("--retriever", sf.spec.retriever, "bm25 | vector | hybrid (default: hybrid with a vector field)")
       ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
-  search_cmd->add_option("--alpha", sf.alpha, "Convex fusion: weight of BM25 (default: the index's, 0.9)")
+  search_cmd->add_option("--alpha", sf.spec.alpha, "Convex fusion: weight of BM25 (default: the index's, 0.9)")
       ->check(CLI::Range(0.0, 1.0));
-  search_cmd->add_option("--bm25-depth", sf.bm25_depth, "BM25 candidates fused (default 1000)");
-  search_cmd->add_option("--vector-depth", sf.vector_depth, "Vector candidates fused (default 100)");
-  search_cmd->add_option("--kg", sf.kg, "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
+  search_cmd->add_option("--bm25-depth", sf.spec.bm25_depth, "BM25 candidates fused (default 1000)");
+  search_cmd->add_option("--vector-depth", sf.spec.vector_depth, "Vector candidates fused (default 100)");
+  search_cmd->add_option("--kg", sf.pipeline.kg_dir, "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
       ->check(CLI::ExistingDirectory);
   search_cmd->add_flag("--no-expand", sf.no_expand, "With --kg: no query expansion");
-  search_cmd->add_option("--rerank", sf.rerank, "Re-rank with this MoE model on rank 0 (documents and statistics "
+  search_cmd->add_option("--rerank", sf.pipeline.rerank_model, "Re-rank with this MoE model on rank 0 (documents and statistics "
                                                 "gathered from the shards)")
       ->check(CLI::ExistingFile);
-  search_cmd->add_option("--rerank-depth", sf.rerank_depth, "Candidates re-ranked per query (default 100)")
+  search_cmd->add_option("--rerank-depth", sf.pipeline.rerank_depth, "Candidates re-ranked per query (default 100)")
       ->check(CLI::Range(1, 100000));
   search_cmd->callback([&] { exit_code = RunSearch(cluster, sf); });
   TrainFlags tf;

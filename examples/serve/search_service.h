@@ -18,19 +18,25 @@
 // Errors are JSON {"error": "..."}: 400 for a bad parameter (naming it), 404
 // for an unknown document or path, 500 for a failure inside the pipeline.
 //
+// Every search goes through hymir::Pipeline (parameters read by
+// hymir::ParseQueryParams, the query built by hymir::BuildQuery); the service
+// adds only the HTTP replies.
+//
 // Thread-safety: after Mount(), the server may run handlers concurrently on
-// its thread pool; the service only reads the engine, re-ranker and KG, whose
-// search methods allow concurrent calls. The engine, re-ranker and KG must
+// its thread pool; the service only reads the pipeline, whose search methods
+// allow concurrent calls. The pipeline (or the engine, re-ranker and KG) must
 // outlive the server.
 #ifndef HYMIR_EXAMPLES_SERVE_SEARCH_SERVICE_H_
 #define HYMIR_EXAMPLES_SERVE_SEARCH_SERVICE_H_
 
 #include <hymir/engine.h>
 #include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 #include <hymir/reranker.h>
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace httplib {
@@ -42,7 +48,8 @@ namespace hymir::serve {
 struct ServiceOptions {
   size_t default_k = 10;
   size_t max_k = 1000;              // largest k (and offset + k) a request may ask for
-  size_t rerank_depth = 100;        // candidates the re-ranker scores per query
+  size_t rerank_depth = 100;        // candidates the re-ranker scores per query (parts constructor only;
+                                    // a pipeline's own depth applies otherwise)
   size_t snippet_chars = 280;       // length of a hit's text snippet
 };
 
@@ -55,7 +62,10 @@ struct Reply {
 
 class SearchService {
  public:
-  // `reranker` and `kg` may be null (no re-ranking, no KG expansion).
+  // Serves `pipeline` (borrowed).
+  explicit SearchService(const Pipeline& pipeline, ServiceOptions options = {});
+  // Serves a pipeline over these parts (borrowed); `reranker` and `kg` may be
+  // null (no re-ranking, no KG expansion).
   SearchService(const Engine& engine, const Reranker* reranker, const KnowledgeContext* kg,
                 ServiceOptions options = {});
 
@@ -70,9 +80,8 @@ class SearchService {
   void Mount(httplib::Server& server) const;
 
  private:
-  const Engine& engine_;
-  const Reranker* reranker_;
-  const KnowledgeContext* kg_;
+  std::unique_ptr<Pipeline> own_;  // the parts constructor's
+  const Pipeline& pipeline_;
   ServiceOptions options_;
 };
 

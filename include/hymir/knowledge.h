@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hymir/document.h"
 #include "hymir/engine.h"
 #include "hymir/index/analyzer.h"
 #include "hymir/kg/entity_linker.h"
@@ -30,8 +31,16 @@
 
 namespace hymir {
 
-// Document field holding the entities linked at index time, space-separated.
+// Document field holding the entities linked at index time. Its value is
+// owned here: written by KnowledgeContext::LinkDocument (JoinEntities), read
+// by the KG features (SplitEntities).
 inline constexpr const char* kKgEntitiesField = "kg_entities";
+
+// The kKgEntitiesField value of `entities`: the ids joined by single spaces
+// (entity ids hold no whitespace).
+std::string JoinEntities(const std::vector<std::string>& entities);
+// The entity ids of a kKgEntitiesField value (empty parts skipped).
+std::vector<std::string> SplitEntities(std::string_view value);
 
 struct KnowledgeOptions {
   kg::LinkerOptions linker;
@@ -58,6 +67,9 @@ class KnowledgeContext {
 
   // Linked entities of `text`, in text order (duplicates removed).
   std::vector<std::string> LinkEntities(std::string_view text) const;
+  // Links `doc`'s title and text and stores the entities in its
+  // kKgEntitiesField (what `hymir index --kg` does to every document).
+  void LinkDocument(Document* doc) const;
   // Expansion terms for a query (weights from KnowledgeOptions::expansion).
   Result<std::vector<kg::ExpansionTerm>> Expand(std::string_view query_text) const;
 

@@ -234,13 +234,7 @@ struct FeatureExtractor::Impl {
       // Entities linked at index time (`hymir index --kg`), else linked now.
       auto f = fields->find(kKgEntitiesField);
       if (f != fields->end()) {
-        size_t b = 0;
-        while (b < f->second.size()) {
-          size_t e = f->second.find(' ', b);
-          if (e == std::string::npos) e = f->second.size();
-          if (e > b) a->entities.push_back(f->second.substr(b, e - b));
-          b = e + 1;
-        }
+        a->entities = SplitEntities(f->second);
       } else {
         HYMIR_ASSIGN_OR_RETURN(const Document* doc, stored_doc());
         a->entities = kg->LinkEntities(doc->title + "\n" + doc->text);

@@ -50,6 +50,28 @@ std::vector<std::string> KnowledgeContext::LinkEntities(std::string_view text) c
   return out;
 }
 
+void KnowledgeContext::LinkDocument(Document* doc) const {
+  doc->fields[kKgEntitiesField] = JoinEntities(LinkEntities(doc->title + "\n" + doc->text));
+}
+
+std::string JoinEntities(const std::vector<std::string>& entities) {
+  std::string ids;
+  for (const auto& e : entities) ids += (ids.empty() ? "" : " ") + e;
+  return ids;
+}
+
+std::vector<std::string> SplitEntities(std::string_view value) {
+  std::vector<std::string> out;
+  size_t b = 0;
+  while (b < value.size()) {
+    size_t e = value.find(' ', b);
+    if (e == std::string_view::npos) e = value.size();
+    if (e > b) out.emplace_back(value.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
 Result<std::vector<kg::ExpansionTerm>> KnowledgeContext::Expand(std::string_view query_text) const {
   return kg::ExpandQuery(*store_, *linker_, query_text, options_.expansion);
 }

@@ -1,0 +1,80 @@
+// Ingest: a BEIR corpus into an index, as `hymir index` runs it. The calling
+// thread parses; `threads` workers analyse, embed (the writer's embedders),
+// link entities (a KnowledgeContext, into the kg_entities field) and upsert,
+// in batches, with at most 2 * threads batches in flight so that memory stays
+// flat on big corpora.
+//
+// Thread-safety: IngestCorpus() may run beside other writers' work only as
+// IndexWriter allows (one writer per directory); its callbacks are called on
+// the calling thread, one at a time, so they need not be thread-safe.
+#ifndef HYMIR_INGEST_H_
+#define HYMIR_INGEST_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "hymir/document.h"
+#include "hymir/index/index_writer.h"
+#include "hymir/index/lsa_embedder.h"
+#include "hymir/knowledge.h"
+#include "hymir/result.h"
+
+namespace hymir {
+
+struct IngestProgress {
+  uint64_t bytes_read = 0;   // of the corpus file
+  uint64_t total_bytes = 0;  // the corpus file's size
+  uint64_t added = 0;        // documents upserted so far
+  uint64_t skipped = 0;      // malformed lines skipped (skip_bad)
+  double seconds = 0;        // since IngestCorpus() started
+};
+
+struct IngestOptions {
+  // Workers that link, analyse, embed and upsert; >= 1. Default: 1.
+  int threads = 1;
+  // Documents handed to a worker at a time. Default: 128.
+  size_t batch_size = 128;
+  // Commit after every this many parsed documents; 0 = no commit inside
+  // IngestCorpus (the caller commits). Default: 0.
+  uint64_t commit_every = 0;
+  // Skip a malformed corpus line (reported through on_skip) instead of
+  // stopping. Default: false.
+  bool skip_bad = false;
+  // Link each document's title and text against this KG and store the
+  // entity ids in kKgEntitiesField (KnowledgeContext::LinkDocument);
+  // nullptr = no linking. Borrowed; must outlive the call. Default: nullptr.
+  const KnowledgeContext* kg = nullptr;
+  // Called every 1024 parsed documents and once at the end.
+  std::function<void(const IngestProgress&)> on_progress;
+  // Called for each skipped line, with its error (naming file and line).
+  std::function<void(const Status&)> on_skip;
+  // Called after each commit made for commit_every, with the documents added.
+  std::function<void(uint64_t added)> on_commit;
+};
+
+struct IngestReport {
+  uint64_t added = 0;    // documents upserted
+  uint64_t skipped = 0;  // malformed lines skipped
+  double seconds = 0;
+};
+
+// Reads `corpus` (one JSON document per line, see beir.h) and upserts every
+// document through `writer`. Stops at the first error and returns it: a
+// malformed line (unless skip_bad), an upsert failure (naming corpus:line) or
+// a failed commit. It never commits at the end and never rolls back: on OK
+// the caller's Commit() makes the rest durable; on an error, Rollback()
+// keeps the last commit.
+Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter& writer,
+                                  const IngestOptions& options = {});
+
+// Trains the built-in LSA embedder on every document of `corpus` (title and
+// text, in file order; malformed lines skipped when `skip_bad`) and saves it
+// at `path` (directories created). `log` (optional) receives a line when
+// training starts and one when it ends.
+Status TrainLsaOnCorpus(const std::string& corpus, const index::LsaOptions& lsa, const std::string& path,
+                        bool skip_bad = false, const std::function<void(const std::string&)>& log = {});
+
+}  // namespace hymir
+
+#endif  // HYMIR_INGEST_H_

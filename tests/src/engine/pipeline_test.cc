@@ -1,0 +1,350 @@
+// Pipeline (issue 15): one object runs expand -> retrieve -> fuse -> re-rank
+// -> fetch, and gives what the parts give when called one after another (the
+// sequence the front ends wrote out before); a parameter set becomes a query
+// in one place (BuildQuery, ParseQueryParams).
+#include "hymir/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "hymir/beir.h"
+#include "hymir/features.h"
+#include "hymir/ranking/moe_trainer.h"
+#include "hymir/ranking/qrels.h"
+#include "tests/index/lucene/index_fixture.h"
+
+namespace hymir {
+namespace {
+
+using testing::TempDir;
+
+const std::string kSample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
+
+std::vector<HybridQuery> SampleQueries(size_t n) {
+  std::vector<HybridQuery> out;
+  auto records = ReadQueries(kSample + "/queries.jsonl");
+  EXPECT_TRUE(records.ok());
+  if (!records.ok()) return out;
+  for (const auto& r : *records) {
+    if (out.size() == n) break;
+    HybridQuery q;
+    q.id = r.id;
+    q.text = r.text;
+    q.k = 20;
+    out.push_back(q);
+  }
+  return out;
+}
+
+void ExpectSameHits(const std::vector<SearchHit>& want, const std::vector<PipelineHit>& got) {
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(want[i].id, got[i].hit.id) << i;
+    EXPECT_EQ(want[i].rank, got[i].hit.rank) << i;
+    EXPECT_NEAR(want[i].score, got[i].hit.score, 1e-12) << i;
+    EXPECT_EQ(want[i].fused.present, got[i].hit.fused.present) << i;
+    EXPECT_NEAR(want[i].fused.score, got[i].hit.fused.score, 1e-12) << i;
+    EXPECT_EQ(want[i].rerank.present, got[i].hit.rerank.present) << i;
+    EXPECT_NEAR(want[i].rerank.score, got[i].hit.rerank.score, 1e-12) << i;
+  }
+}
+
+// The bundled sample (MED) indexed, and a small MoE model trained on it.
+class PipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto reader = CorpusReader::Open(kSample + "/corpus.jsonl");
+    ASSERT_TRUE(reader.ok());
+    std::vector<Document> docs;
+    Document d;
+    while (true) {
+      auto more = (*reader)->Next(&d);
+      ASSERT_TRUE(more.ok());
+      if (!*more) break;
+      docs.push_back(d);
+    }
+    ASSERT_OK(testing::BuildIndex(dir_->Sub("index"), docs));
+    ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->Sub("index")));
+    ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, {}));
+    ASSERT_OK_AND_ASSIGN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
+    ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, SampleQueries(30), 30, 2));
+    for (auto& g : groups) ranking::LabelGroup(g, qrels);
+    ranking::MoeTrainOptions o;
+    o.model = {.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 8};
+    o.max_epochs = 3;
+    ASSERT_OK_AND_ASSIGN(ranking::MoeModel model, ranking::TrainMoe(fx->schema(), groups, o));
+    ASSERT_OK(model.Save(dir_->Sub("model.moe")));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static PipelineOptions Options(bool rerank) {
+    PipelineOptions o;
+    o.index_dir = dir_->Sub("index");
+    if (rerank) o.rerank_model = dir_->Sub("model.moe");
+    o.rerank_depth = 15;
+    o.threads = 2;
+    return o;
+  }
+  static TempDir* dir_;
+};
+TempDir* PipelineTest::dir_ = nullptr;
+
+TEST_F(PipelineTest, EqualsTheEngineAndRerankerCalledInTurn) {
+  ASSERT_OK_AND_ASSIGN(auto pipeline, Pipeline::Open(Options(true)));
+  ASSERT_NE(pipeline->reranker(), nullptr);
+  EXPECT_EQ(pipeline->kg(), nullptr);
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->Sub("index")));
+  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Open(*engine, dir_->Sub("model.moe")));
+  RerankOptions ro;
+  ro.depth = 15;
+  ro.keep_features = true;
+  const auto queries = SampleQueries(6);
+  StageOptions stages;
+  stages.explain = true;
+  stages.snippet_chars = 40;
+  for (const HybridQuery& q : queries) {
+    ASSERT_OK_AND_ASSIGN(RerankedResult want, reranker->Search(q, ro));
+    ASSERT_OK_AND_ASSIGN(PipelineResult got, pipeline->Search(q, stages));
+    EXPECT_TRUE(got.reranked);
+    EXPECT_FALSE(got.expanded);
+    EXPECT_EQ(got.retriever, Retriever::kBm25);  // no vector field
+    EXPECT_EQ(got.routing.chosen, want.routing.chosen);
+    ExpectSameHits(want.hits, got.hits);
+    for (const PipelineHit& h : got.hits) {
+      // The page's documents come with the hits.
+      ASSERT_TRUE(h.document.has_value()) << h.hit.id;
+      ASSERT_OK_AND_ASSIGN(Document stored, engine->searcher().GetDocument(h.hit.id));
+      EXPECT_EQ(h.document->title, stored.title);
+      EXPECT_EQ(h.document->text, stored.text);
+      EXPECT_EQ(h.snippet, Snippet(stored.text, 40));
+      EXPECT_LE(h.snippet.size(), 40u + 3);  // + the ellipsis
+      // The explanation of each re-ranked hit scores it as the ranking did.
+      EXPECT_EQ(h.moe.has_value(), h.hit.rerank.present) << h.hit.id;
+      if (h.moe) EXPECT_NEAR(h.moe->score, h.hit.rerank.score, 1e-9) << h.hit.id;
+    }
+  }
+  // Re-ranking switched off: the engine's hits.
+  stages.rerank = false;
+  ASSERT_OK_AND_ASSIGN(auto plain, engine->Search(queries[0]));
+  ASSERT_OK_AND_ASSIGN(PipelineResult got, pipeline->Search(queries[0], stages));
+  EXPECT_FALSE(got.reranked);
+  ExpectSameHits(plain, got.hits);
+  for (const PipelineHit& h : got.hits) EXPECT_FALSE(h.moe.has_value());
+}
+
+TEST_F(PipelineTest, BatchEqualsSingleAndSkipsDocumentsWhenAskedTo) {
+  for (bool rerank : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(auto pipeline, Pipeline::Open(Options(rerank)));
+    const auto queries = SampleQueries(8);
+    StageOptions run;
+    run.fetch_documents = false;
+    ASSERT_OK_AND_ASSIGN(auto batch, pipeline->SearchBatch(queries, run));
+    ASSERT_EQ(batch.size(), queries.size());
+    for (size_t i = 0; i < queries.size(); ++i) {
+      ASSERT_OK_AND_ASSIGN(PipelineResult one, pipeline->Search(queries[i]));
+      EXPECT_EQ(batch[i].query.id, queries[i].id);
+      EXPECT_EQ(batch[i].reranked, rerank);
+      std::vector<SearchHit> want;
+      for (const auto& h : one.hits) want.push_back(h.hit);
+      ExpectSameHits(want, batch[i].hits);
+      for (const auto& h : batch[i].hits) EXPECT_FALSE(h.document.has_value());
+    }
+  }
+}
+
+TEST_F(PipelineTest, FromPartsServesTheCallersParts) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->Sub("index")));
+  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Open(*engine, dir_->Sub("model.moe")));
+  PipelineOptions o;
+  o.rerank_depth = 15;
+  auto parts = Pipeline::FromParts(*engine, nullptr, reranker.get(), o);
+  EXPECT_EQ(&parts->engine(), engine.get());
+  EXPECT_EQ(parts->reranker(), reranker.get());
+  ASSERT_OK_AND_ASSIGN(auto opened, Pipeline::Open(Options(true)));
+  const HybridQuery q = SampleQueries(1)[0];
+  ASSERT_OK_AND_ASSIGN(auto a, parts->Search(q));
+  ASSERT_OK_AND_ASSIGN(auto b, opened->Search(q));
+  std::vector<SearchHit> want;
+  for (const auto& h : b.hits) want.push_back(h.hit);
+  ExpectSameHits(want, a.hits);
+}
+
+TEST_F(PipelineTest, OpenAndStageErrorsAreValues) {
+  PipelineOptions o = Options(false);
+  o.index_dir = dir_->Sub("absent");
+  EXPECT_FALSE(Pipeline::Open(o).ok());
+  o = Options(false);
+  o.rerank_model = dir_->Sub("absent.moe");
+  EXPECT_TRUE(Pipeline::Open(o).status().IsNotFound());
+  o = Options(false);
+  o.kg_dir = dir_->Sub("no-kg");
+  EXPECT_FALSE(Pipeline::Open(o).ok());
+  o = Options(true);
+  o.rerank_prior = 1.5;  // outside [0, 1]
+  auto bad_prior = Pipeline::Open(o);
+  ASSERT_FALSE(bad_prior.ok());
+  EXPECT_TRUE(bad_prior.status().IsInvalidArgument());
+  EXPECT_NE(bad_prior.status().message().find("rerank prior"), std::string::npos);
+  // A prior of 1 keeps the retrieval order in the re-ranked head.
+  o.rerank_prior = 1.0;
+  ASSERT_OK_AND_ASSIGN(auto retrieval_order, Pipeline::Open(o));
+  ASSERT_OK_AND_ASSIGN(auto r, retrieval_order->Search(SampleQueries(1)[0]));
+  for (const auto& h : r.hits) EXPECT_EQ(h.hit.rank, h.hit.fused.rank) << h.hit.id;
+
+  // Stages the pipeline lacks.
+  ASSERT_OK_AND_ASSIGN(auto plain, Pipeline::Open(Options(false)));
+  StageOptions s;
+  s.expand = true;
+  EXPECT_TRUE(plain->Search(SampleQueries(1)[0], s).status().IsInvalidArgument());
+  s = {};
+  s.rerank = true;
+  EXPECT_TRUE(plain->SearchBatch(SampleQueries(2), s).status().IsInvalidArgument());
+}
+
+// A tiny KG ("dog" also called "canine") over a three-document index.
+TEST(PipelineKgTest, ExpansionRunsInsideThePipeline) {
+  TempDir dir;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, kg::TripleStore::Open(dir.Sub("kg")));
+    ASSERT_OK(store->AddAlias("e:dog", "dog"));
+    ASSERT_OK(store->AddAlias("e:dog", "canine"));
+  }
+  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"), {testing::Doc("a", "", "a canine story"),
+                                                 testing::Doc("b", "", "dogs everywhere"),
+                                                 testing::Doc("c", "", "nothing here")}));
+  PipelineOptions o;
+  o.index_dir = dir.Sub("idx");
+  o.kg_dir = dir.Sub("kg");
+  ASSERT_OK_AND_ASSIGN(auto pipeline, Pipeline::Open(o));
+  ASSERT_NE(pipeline->kg(), nullptr);
+  ASSERT_OK_AND_ASSIGN(HybridQuery q, pipeline->MakeQuery({.text = "dogs"}));
+  ASSERT_OK_AND_ASSIGN(PipelineResult r, pipeline->Search(q));
+  EXPECT_TRUE(r.expanded);
+  ASSERT_EQ(r.expansions.size(), 1u);
+  EXPECT_EQ(r.expansions[0].text, "canine");
+  EXPECT_EQ(r.query.bm25.expansions.size(), 1u);  // the query as run
+  std::vector<std::string> ids;
+  for (const auto& h : r.hits) ids.push_back(h.hit.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"b", "a"}));
+  ASSERT_TRUE(r.hits[1].document.has_value());
+  EXPECT_EQ(r.hits[1].document->text, "a canine story");
+  // Expansion off: only the literal match; the batch expands as Search does.
+  StageOptions off;
+  off.expand = false;
+  ASSERT_OK_AND_ASSIGN(PipelineResult literal, pipeline->Search(q, off));
+  ASSERT_EQ(literal.hits.size(), 1u);
+  EXPECT_FALSE(literal.expanded);
+  ASSERT_OK_AND_ASSIGN(auto batch, pipeline->SearchBatch({q, q}));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[1].hits.size(), 2u);
+  EXPECT_EQ(batch[1].expansions.size(), 1u);
+  // Expand() alone, as hymir-mpi's rank 0 uses it.
+  HybridQuery again = q;
+  ASSERT_OK_AND_ASSIGN(auto terms, pipeline->Expand(&again));
+  EXPECT_EQ(terms.size(), 1u);
+}
+
+TEST(BuildQueryTest, OnePlaceForEveryFrontEndsParameters) {
+  TempDir dir;
+  ASSERT_OK(testing::BuildIndex(dir.path(), {testing::Doc("a", "", "apple")}));
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));
+  QuerySpec spec;
+  spec.id = "q1";
+  spec.text = "apple pie";
+  spec.k = 7;
+  spec.offset = 3;
+  spec.k1 = 1.2;
+  spec.filters = {"domain:med", "lang:en", "domain:bio"};
+  spec.fields = {"title:2", "text"};
+  spec.retriever = "bm25";
+  ASSERT_OK_AND_ASSIGN(HybridQuery q, BuildQuery(spec, *engine));
+  EXPECT_EQ(q.id, "q1");
+  EXPECT_EQ(q.k, 7u);
+  EXPECT_EQ(q.offset, 3u);
+  EXPECT_EQ(q.bm25.bm25.k1, 1.2);
+  EXPECT_EQ(q.retriever, Retriever::kBm25);
+  ASSERT_EQ(q.filters.size(), 2u);  // the same field twice admits either value
+  EXPECT_EQ(q.filters[0].values, (std::vector<std::string>{"med", "bio"}));
+  ASSERT_EQ(q.bm25.fields.size(), 2u);
+  EXPECT_EQ(q.bm25.fields[0].weight, 2.0);
+  EXPECT_EQ(q.bm25.fields[1].weight, 1.0);
+  EXPECT_FALSE(q.fusion.has_value());  // the index's default
+
+  // Fusion: alpha alone changes the default; a method starts from its own defaults.
+  spec.alpha = 0.3;
+  ASSERT_OK_AND_ASSIGN(q, BuildQuery(spec, *engine));
+  ASSERT_TRUE(q.fusion.has_value());
+  EXPECT_EQ(q.fusion->method, engine->default_fusion().method);
+  EXPECT_EQ(q.fusion->alpha, 0.3);
+  spec.alpha = -1;
+  spec.fusion = "convex";
+  ASSERT_OK_AND_ASSIGN(q, BuildQuery(spec, *engine));
+  EXPECT_EQ(q.fusion->alpha, Engine::kDefaultAlpha);
+  spec.fusion = "rrf";
+  spec.rrf_k = 10;
+  ASSERT_OK_AND_ASSIGN(q, BuildQuery(spec, *engine));
+  EXPECT_EQ(q.fusion->method, ranking::FusionMethod::kRrf);
+  EXPECT_EQ(q.fusion->rrf_k, 10);
+
+  // Bad parameters are named.
+  QuerySpec bad;
+  bad.filters = {"nocolon"};
+  auto r = BuildQuery(bad, *engine);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("\"nocolon\": expected FIELD:VALUE"), std::string::npos);
+  bad = {};
+  bad.fields = {"title:heavy"};
+  EXPECT_NE(BuildQuery(bad, *engine).status().message().find("title:heavy"), std::string::npos);
+  bad = {};
+  bad.retriever = "sparse";
+  EXPECT_TRUE(BuildQuery(bad, *engine).status().IsInvalidArgument());
+  bad = {};
+  bad.fusion = "borda";
+  EXPECT_TRUE(BuildQuery(bad, *engine).status().IsInvalidArgument());
+}
+
+TEST(ParseQueryParamsTest, ReadsAndNamesParameters) {
+  QuerySpec spec;
+  StageOptions stages;
+  ASSERT_OK(ParseQueryParams({{"q", "apple"}, {"k", "5"}, {"offset", "2"}, {"filter", "domain:x"},
+                              {"filter", "domain:y"}, {"retriever", "bm25"}, {"rerank", "0"}, {"explain", ""}},
+                             {10, 50}, &spec, &stages));
+  EXPECT_EQ(spec.text, "apple");
+  EXPECT_EQ(spec.k, 5u);
+  EXPECT_EQ(spec.offset, 2u);
+  EXPECT_EQ(spec.filters, (std::vector<std::string>{"domain:x", "domain:y"}));
+  EXPECT_EQ(spec.retriever, "bm25");
+  EXPECT_EQ(stages.rerank, std::optional<bool>(false));
+  EXPECT_FALSE(stages.expand.has_value());  // absent: the pipeline decides
+  EXPECT_TRUE(stages.explain);
+
+  spec = {};
+  ASSERT_OK(ParseQueryParams({{"q", "x"}}, {7, 50}, &spec, &stages));
+  EXPECT_EQ(spec.k, 7u);  // the default k
+
+  struct Case {
+    QueryParams params;
+    std::string mentions;
+  };
+  const std::vector<Case> cases = {
+      {{}, "parameter q"},
+      {{{"q", "  "}}, "parameter q"},
+      {{{"q", "a"}, {"k", "0"}}, "k=0 is outside [1, 50]"},
+      {{{"q", "a"}, {"k", "-3"}}, "k=\"-3\""},
+      {{{"q", "a"}, {"k", "10"}, {"offset", "45"}}, "exceeds"},
+      {{{"q", "a"}, {"k", "1"}, {"k", "2"}}, "more than once"},
+      {{{"q", "a"}, {"retriever", "bogus"}}, "parameter retriever"},
+      {{{"q", "a"}, {"filter", "nocolon"}}, "parameter filter \"nocolon\""},
+      {{{"q", "a"}, {"explain", "maybe"}}, "explain=\"maybe\""},
+  };
+  for (const Case& c : cases) {
+    QuerySpec s;
+    StageOptions st;
+    Status status = ParseQueryParams(c.params, {10, 50}, &s, &st);
+    EXPECT_TRUE(status.IsInvalidArgument()) << c.mentions;
+    EXPECT_NE(status.message().find(c.mentions), std::string::npos) << status.message();
+  }
+}
+
+}  // namespace
+}  // namespace hymir
