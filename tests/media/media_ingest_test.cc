@@ -1,0 +1,215 @@
+// Media ingest on a synthetic collection written as PNG files, searched
+// through the Engine: query by example over several vector fields, by
+// caption, filters, bad files reported and skipped, nothing committed half.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "hymir/engine.h"
+#include "hymir/index/searcher.h"
+#include "hymir/media/media_collection.h"
+#include "hymir/media/media_describer.h"
+#include "hymir/media/media_ingest.h"
+#include "tests/testutil/testutil.h"
+
+namespace hymir::media {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Stripes of `colour` on white: vertical stripes (edges at 0/180 degrees)
+// or horizontal ones (90/270), `period` pixels apart.
+Image Stripes(uint8_t r, uint8_t g, uint8_t b, bool vertical, int period) {
+  Image img = SolidImage(64, 64, 255, 255, 255);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x)
+      if (((vertical ? x : y) / period) % 2 == 0) {
+        uint8_t* p = img.pixel(x, y);
+        p[0] = r;
+        p[1] = g;
+        p[2] = b;
+      }
+  return img;
+}
+
+void WritePng(const std::string& path, const Image& img) {
+  fs::create_directories(fs::path(path).parent_path());
+  auto png = EncodePng(img);
+  ASSERT_TRUE(png.ok());
+  testing::WriteText(path, std::string(png->begin(), png->end()));
+}
+
+// red/: red vertical stripes; blue/: blue horizontal stripes; captions in .txt
+// (Tux Paint layout), one broken PNG, one SVG, one _mirror variant.
+void WriteCollection(const std::string& root) {
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    WritePng(root + "/red/warm/r" + n + ".png", Stripes(220, 10 + 10 * i, 0, true, 4 + i));
+    testing::WriteText(root + "/red/warm/r" + n + ".txt", "A red striped flag number " + n + ".\nfr.utf8=Un drapeau\n");
+    WritePng(root + "/blue/b" + n + ".png", Stripes(0, 10 + 10 * i, 230, false, 4 + i));
+    testing::WriteText(root + "/blue/b" + n + ".txt", "A blue wave " + n + ".\n");
+  }
+  WritePng(root + "/blue/b0_mirror.png", Stripes(0, 10, 230, false, 4));
+  testing::WriteText(root + "/red/broken.png", "not a png at all");
+  testing::WriteText(root + "/blue/shape.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+  WritePng(root + "/blue/shape_twin.png", Stripes(0, 0, 200, false, 5));  // a stem of its own
+}
+
+TEST(MediaCollectionTest, ScansTheStampLayout) {
+  testing::TempDir tmp;
+  WriteCollection(tmp.path());
+  ASSERT_OK_AND_ASSIGN(MediaCollection c, ScanMediaDirectory(tmp.path()));
+  std::vector<std::string> ids;
+  for (const auto& item : c.items) ids.push_back(item.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"blue/b0", "blue/b1", "blue/b2", "blue/shape", "blue/shape_twin",
+                                           "red/broken", "red/warm/r0", "red/warm/r1", "red/warm/r2"}));
+  ASSERT_EQ(c.skipped.size(), 1u);
+  EXPECT_NE(c.skipped[0].path.find("b0_mirror.png"), std::string::npos);
+  const MediaItem& r0 = c.items[6];
+  EXPECT_EQ(r0.caption, "A red striped flag number 0.");
+  EXPECT_EQ(r0.category, "red");
+  EXPECT_EQ(r0.subcategory, "red/warm");
+  EXPECT_EQ(c.items[4].caption, "shape twin");  // no .txt: from the file name
+  EXPECT_TRUE(ScanMediaDirectory(tmp.Sub("absent")).status().IsNotFound());
+}
+
+class MediaIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteCollection(tmp_.Sub("media"));
+    auto c = ScanMediaDirectory(tmp_.Sub("media"));
+    ASSERT_TRUE(c.ok());
+    collection_ = *c;
+    options_.threads = 2;
+    options_.descriptors.vocabulary.words = 4;
+    options_.progress = [this](size_t done, size_t total) {
+      EXPECT_EQ(done, ++progress_calls_);
+      EXPECT_EQ(total, collection_.items.size());
+    };
+  }
+  testing::TempDir tmp_;
+  MediaCollection collection_;
+  IngestOptions options_;
+  size_t progress_calls_ = 0;
+};
+
+TEST_F(MediaIngestTest, IndexesGoodImagesReportsBadOnesAndSearches) {
+  const std::string dir = tmp_.Sub("idx");
+  ASSERT_OK_AND_ASSIGN(IngestReport report, IngestMedia(collection_, dir, options_));
+  EXPECT_EQ(progress_calls_, collection_.items.size());
+  EXPECT_EQ(report.indexed, 7u);
+  ASSERT_EQ(report.failed.size(), 2u);
+  EXPECT_NE(report.failed[0].path.find("shape.svg"), std::string::npos);
+  EXPECT_NE(report.failed[0].reason.find("SVG"), std::string::npos);
+  EXPECT_NE(report.failed[1].path.find("broken.png"), std::string::npos);
+  EXPECT_GT(report.local_descriptors, 0u);
+
+  ASSERT_OK_AND_ASSIGN(MediaDescriber describer, MediaDescriber::Load(dir));
+  EXPECT_EQ(describer.vocabulary().words(), 4u);
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir));
+  ASSERT_OK_AND_ASSIGN(Document doc, engine->searcher().GetDocument("red/warm/r1"));
+  EXPECT_EQ(doc.title, "A red striped flag number 1.");
+  EXPECT_EQ(doc.domain, "red");
+  EXPECT_EQ(doc.fields["subcategory"], "red/warm");
+
+  // Query by example: the stored vectors equal a fresh description of the file.
+  ASSERT_OK_AND_ASSIGN(Image r1, ReadImage(tmp_.Sub("media/red/warm/r1.png")));
+  ASSERT_OK_AND_ASSIGN(auto vectors, describer.Describe(r1));
+  ASSERT_OK_AND_ASSIGN(std::vector<float> stored, engine->searcher().GetVector(kColourField, "red/warm/r1"));
+  EXPECT_EQ(stored, vectors[kColourField]);
+
+  HybridQuery q;
+  q.vector_field = kColourField;
+  q.vector = vectors[kColourField];
+  q.more_vectors = {{kTextureField, vectors[kTextureField]}};
+  q.k = 3;
+  EXPECT_EQ(engine->ResolveRetriever(q), Retriever::kVector);
+  ASSERT_OK_AND_ASSIGN(std::vector<SearchHit> hits, engine->Search(q));
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].id, "red/warm/r1");
+  for (const auto& h : hits) {
+    EXPECT_EQ(h.id.rfind("red/", 0), 0u) << h.id;
+    ASSERT_EQ(h.more_vectors.size(), 1u);
+    EXPECT_TRUE(h.vector.present);
+  }
+  // RRF over three lists (BM25 empty): rank 1 in both vector lists.
+  EXPECT_EQ(hits[0].vector.rank, 1u);
+  EXPECT_EQ(hits[0].more_vectors[0].rank, 1u);
+  EXPECT_NEAR(hits[0].score, 2.0 / 61.0, 1e-12);
+  EXPECT_NEAR(hits[0].vector.score, 1.0, 1e-5);  // unit Hellinger vector against itself
+
+  // Caption text and image together, with a filter on the category.
+  q.text = "blue wave";
+  q.filters = {{"domain", {"blue"}}};
+  EXPECT_EQ(engine->ResolveRetriever(q), Retriever::kHybrid);
+  ASSERT_OK_AND_ASSIGN(hits, engine->Search(q));
+  ASSERT_FALSE(hits.empty());
+  for (const auto& h : hits) EXPECT_EQ(h.id.rfind("blue/", 0), 0u) << h.id;
+  EXPECT_TRUE(hits[0].bm25.present);
+
+  // Text only reaches the captions.
+  HybridQuery text;
+  text.text = "striped flag";
+  ASSERT_OK_AND_ASSIGN(hits, engine->Search(text));
+  ASSERT_EQ(hits.size(), 3u);
+  for (const auto& h : hits) EXPECT_EQ(h.id.rfind("red/", 0), 0u) << h.id;
+
+  // A clause of the wrong dimension or field names the query.
+  q.more_vectors = {{kTextureField, {1.0f}}};
+  q.id = "q7";
+  Status wrong = engine->Search(q).status();
+  EXPECT_TRUE(wrong.IsInvalidArgument());
+  EXPECT_NE(wrong.message().find("q7"), std::string::npos) << wrong.ToString();
+  q.more_vectors = {{"sound", {1.0f}}};
+  EXPECT_TRUE(engine->Search(q).status().IsInvalidArgument());
+
+  // A second ingest into the same directory is refused.
+  EXPECT_EQ(IngestMedia(collection_, dir, options_).status().code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(MediaIngestTest, OneAndTwoThreadsBuildTheSameIndex) {
+  options_.progress = nullptr;
+  options_.threads = 1;
+  ASSERT_OK(IngestMedia(collection_, tmp_.Sub("one"), options_).status());
+  options_.threads = 2;
+  ASSERT_OK(IngestMedia(collection_, tmp_.Sub("two"), options_).status());
+  ASSERT_OK_AND_ASSIGN(MediaDescriber a, MediaDescriber::Load(tmp_.Sub("one")));
+  ASSERT_OK_AND_ASSIGN(MediaDescriber b, MediaDescriber::Load(tmp_.Sub("two")));
+  EXPECT_EQ(a.vocabulary().word_vectors(), b.vocabulary().word_vectors());
+  ASSERT_OK_AND_ASSIGN(auto s1, index::Searcher::Open(tmp_.Sub("one")));
+  ASSERT_OK_AND_ASSIGN(auto s2, index::Searcher::Open(tmp_.Sub("two")));
+  for (const char* id : {"blue/b2", "red/warm/r0"}) {
+    ASSERT_OK_AND_ASSIGN(auto v1, s1->GetVector(kTextureField, id));
+    ASSERT_OK_AND_ASSIGN(auto v2, s2->GetVector(kTextureField, id));
+    EXPECT_EQ(v1, v2) << id;
+  }
+}
+
+TEST_F(MediaIngestTest, NothingDecodableLeavesNoIndex) {
+  MediaCollection bad;
+  for (const auto& item : collection_.items)
+    if (item.path.find("broken") != std::string::npos || item.path.find(".svg") != std::string::npos)
+      bad.items.push_back(item);
+  ASSERT_EQ(bad.items.size(), 2u);
+  options_.progress = nullptr;
+  EXPECT_TRUE(IngestMedia(bad, tmp_.Sub("none"), options_).status().IsInvalidArgument());
+  EXPECT_TRUE(index::Searcher::Open(tmp_.Sub("none")).status().IsNotFound());
+  // Bad options are refused before any work.
+  options_.descriptors.patches.cell = 0;
+  EXPECT_TRUE(IngestMedia(collection_, tmp_.Sub("opts"), options_).status().IsInvalidArgument());
+  EXPECT_FALSE(fs::exists(tmp_.Sub("opts")));
+}
+
+TEST(MediaDescriberTest, LoadRefusesDamagedFiles) {
+  testing::TempDir tmp;
+  EXPECT_TRUE(MediaDescriber::Load(tmp.path()).status().IsNotFound());
+  testing::WriteText(tmp.Sub(kMediaFile), "{\"format\": 99}");
+  Status s = MediaDescriber::Load(tmp.path()).status();
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find(kMediaFile), std::string::npos);
+  testing::WriteText(tmp.Sub(kMediaFile), "{]");
+  EXPECT_TRUE(MediaDescriber::Load(tmp.path()).status().IsCorruption());
+}
+
+}  // namespace
+}  // namespace hymir::media
