@@ -1,0 +1,406 @@
+// hymir-media: a multimedia retrieval pipeline on hymir. Ingests a tree of
+// images (Tux Paint stamps: /usr/share/tuxpaint/stamps) into an index with a
+// caption (BM25), a category and one vector field per image descriptor, then
+// searches it by example image, by text, or both fused, through the same
+// Engine as the text pipeline, and evaluates query by example with the
+// categories as judgements.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <hymir/engine.h>
+#include <hymir/media/media_collection.h>
+#include <hymir/media/media_describer.h>
+#include <hymir/media/media_ingest.h>
+#include <hymir/ranking/metrics.h>
+#include <hymir/ranking/qrels.h>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "examples/common/app.h"
+#include "examples/common/filters.h"
+
+namespace hymir::app {
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+}  // namespace hymir::app
+
+namespace hymir::media_cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kName = "media";
+
+int Fail(const Status& s, bool usage = false) {
+  std::fprintf(stderr, "hymir-media: error: %s\n", s.ToString().c_str());
+  if (usage || s.IsNotFound()) return app::kExitUsage;
+  return app::kExitFailure;
+}
+
+// ---------------------------------------------------------------- ingest
+
+struct IngestFlags {
+  std::string dir, index;
+  int threads = 1;
+  int words = 256;
+  int colour_bins = 4;
+  bool quiet = false;
+};
+
+int RunIngest(const IngestFlags& f) {
+  auto collection = media::ScanMediaDirectory(f.dir);
+  if (!collection.ok()) return Fail(collection.status());
+  for (const auto& s : collection->skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
+  media::IngestOptions o;
+  o.threads = f.threads;
+  o.descriptors.vocabulary.words = f.words;
+  o.descriptors.colour.bins_per_channel = f.colour_bins;
+  const auto start = Clock::now();
+  const bool tty = app::StderrIsTerminal();
+  if (!f.quiet) {
+    o.progress = [&](size_t done, size_t total) {
+      if (done != total && done % (tty ? 10 : 100) != 0) return;
+      const double s = std::chrono::duration<double>(Clock::now() - start).count();
+      std::fprintf(stderr, "%sdescribed %zu/%zu images (%.1f images/s)%s", tty ? "\r" : "", done, total,
+                   s > 0 ? done / s : 0.0, tty && done != total ? "" : "\n");
+    };
+  }
+  std::fprintf(stderr, "ingest: %zu images in %s, %d thread(s)\n", collection->items.size(), f.dir.c_str(), f.threads);
+  auto report = media::IngestMedia(*collection, f.index, o);
+  if (!report.ok()) return Fail(report.status(), report.status().code() == Status::Code::kAlreadyExists);
+  for (const auto& s : report->failed) std::fprintf(stderr, "bad file, skipped: %s: %s\n", s.path.c_str(), s.reason.c_str());
+  std::printf("indexed %zu images into %s in %.2f s (%.1f images/s); %zu bad files skipped, %zu variants left out\n",
+              report->indexed, f.index.c_str(), report->seconds, report->indexed / report->seconds,
+              report->failed.size(), collection->skipped.size());
+  std::printf("stages: decode+describe %.2f s, vocabulary (%zu patches, %d words) %.2f s, encode+index+commit %.2f s\n",
+              report->decode_seconds, report->local_descriptors, f.words, report->vocabulary_seconds,
+              report->index_seconds);
+  return app::kExitOk;
+}
+
+// ---------------------------------------------------------------- search
+
+struct SearchFlags {
+  std::string index;
+  std::string image;  // a query image file
+  std::string like;   // a document id: query by its stored vectors ("more like this")
+  std::string text;
+  std::vector<std::string> fields = {media::kColourField, media::kTextureField};
+  std::vector<std::string> filters;
+  size_t k = 10;
+  std::string fusion = "minmax";  // the best measured on the stamps (README)
+  std::vector<double> weights;
+  bool json = false;
+};
+
+// The query vectors by field: from a file described as at ingest, or a
+// document's stored vectors.
+Result<std::map<std::string, std::vector<float>>> QueryVectors(const Engine& engine, const std::string& index,
+                                                               const SearchFlags& f) {
+  std::map<std::string, std::vector<float>> out;
+  if (!f.image.empty()) {
+    HYMIR_ASSIGN_OR_RETURN(media::MediaDescriber describer, media::MediaDescriber::Load(index));
+    HYMIR_ASSIGN_OR_RETURN(media::Image image, media::ReadImage(f.image));
+    HYMIR_ASSIGN_OR_RETURN(out, describer.Describe(image));
+  } else if (!f.like.empty()) {
+    for (const auto& field : f.fields) {
+      auto v = engine.searcher().GetVector(field, f.like);
+      if (!v.ok()) return v.status().WithContext("--like " + f.like);
+      out[field] = std::move(v).value();
+    }
+  }
+  return out;
+}
+
+// A query over `fields` of `vectors` (first field as the primary vector
+// list, the others as more lists), plus `text` for BM25.
+HybridQuery MakeQuery(const std::map<std::string, std::vector<float>>& vectors, const std::vector<std::string>& fields,
+                      const std::string& text) {
+  HybridQuery q;
+  q.text = text;
+  bool first = true;
+  for (const auto& field : fields) {
+    auto it = vectors.find(field);
+    if (it == vectors.end()) continue;
+    if (first) {
+      q.vector_field = field;
+      q.vector = it->second;
+      first = false;
+    } else {
+      q.more_vectors.push_back({field, it->second});
+    }
+  }
+  return q;
+}
+
+std::string StageText(const StageResult& s) {
+  if (!s.present) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f@%u", s.score, s.rank);
+  return buf;
+}
+
+nlohmann::json StageJson(const StageResult& s) {
+  if (!s.present) return nullptr;
+  return {{"score", s.score}, {"rank", s.rank}};
+}
+
+int RunSearch(const SearchFlags& f) {
+  if (f.image.empty() && f.like.empty() && f.text.empty())
+    return Fail(Status::InvalidArgument("give --image FILE, --like ID and/or --text \"...\""), true);
+  if (!f.image.empty() && !f.like.empty())
+    return Fail(Status::InvalidArgument("--image and --like are two ways of giving the query image; give one"), true);
+  for (const auto& field : f.fields)
+    if (field != media::kColourField && field != media::kTextureField)
+      return Fail(Status::InvalidArgument("--fields: unknown descriptor \"" + field + "\" (colour, texture)"), true);
+  auto engine = Engine::Open(f.index);
+  if (!engine.ok()) return Fail(engine.status());
+  auto vectors = QueryVectors(**engine, f.index, f);
+  if (!vectors.ok()) return Fail(vectors.status(), vectors.status().IsNotFound());
+  if (!vectors->empty() && f.fields.empty()) return Fail(Status::InvalidArgument("--fields: none"), true);
+  HybridQuery q = MakeQuery(*vectors, f.fields, f.text);
+  q.k = f.k;
+  q.vector_depth = std::max<size_t>(q.vector_depth, f.k);
+  if (Status s = app::ParseFilters(f.filters, &q.filters); !s.ok()) return Fail(s, true);
+  auto method = ranking::ParseFusionMethod(f.fusion);
+  if (!method.ok()) return Fail(method.status(), true);
+  ranking::FusionOptions fusion;
+  fusion.method = *method;
+  fusion.weights = f.weights;
+  // Fused whenever there are two lists or more (BM25 + image lists, or
+  // several image lists).
+  if ((!q.text.empty() && !q.vector.empty()) || !q.more_vectors.empty()) q.fusion = fusion;
+  if (q.fusion && q.fusion->method == ranking::FusionMethod::kConvex && 2 + q.more_vectors.size() > 2)
+    return Fail(Status::InvalidArgument("--fusion convex takes two lists; this query has " +
+                                        std::to_string(2 + q.more_vectors.size())), true);
+  if (!vectors->empty() && q.text.empty()) q.retriever = Retriever::kVector;
+  if (vectors->empty()) q.retriever = Retriever::kBm25;
+  auto hits = (*engine)->Search(q);
+  if (!hits.ok()) return Fail(hits.status(), hits.status().IsInvalidArgument());
+  // Stage names: bm25, then one per vector list.
+  std::vector<std::string> lists;
+  if (!q.vector.empty()) lists.push_back(q.vector_field);
+  for (const auto& c : q.more_vectors) lists.push_back(c.field);
+  nlohmann::json out = nlohmann::json::array();
+  for (const SearchHit& h : *hits) {
+    auto doc = (*engine)->searcher().GetDocument(h.id);
+    if (!doc.ok()) return Fail(doc.status());
+    std::vector<StageResult> stages;
+    if (!q.vector.empty()) stages.push_back(h.vector);
+    for (const auto& s : h.more_vectors) stages.push_back(s);
+    if (f.json) {
+      nlohmann::json st = {{"bm25", StageJson(h.bm25)}, {"fused", StageJson(h.fused)}};
+      for (size_t i = 0; i < lists.size(); ++i) st[lists[i]] = StageJson(stages[i]);
+      out.push_back({{"id", h.id},
+                     {"rank", h.rank},
+                     {"score", h.score},
+                     {"caption", doc->title},
+                     {"category", doc->domain.value_or("")},
+                     {"path", doc->fields["path"]},
+                     {"stages", st}});
+    } else {
+      std::printf("%2u  %-40s %.5f  [%s] %s\n", h.rank, h.id.c_str(), h.score, doc->domain.value_or("").c_str(),
+                  doc->title.c_str());
+      std::printf("    bm25 %s", StageText(h.bm25).c_str());
+      for (size_t i = 0; i < lists.size(); ++i) std::printf("  %s %s", lists[i].c_str(), StageText(stages[i]).c_str());
+      std::printf("\n");
+    }
+  }
+  if (f.json) std::printf("%s\n", out.dump(2).c_str());
+  return app::kExitOk;
+}
+
+// ---------------------------------------------------------------- eval
+
+struct EvalFlags {
+  std::string index;
+  size_t queries = 0;  // 0 = every document
+  uint64_t seed = 42;
+  std::vector<double> both_weights;  // wrrf weights (bm25, colour, texture) for "text+image"
+  std::vector<std::string> fusions = {"rrf", "minmax"};
+  bool json = false;
+};
+
+int RunEval(const EvalFlags& f) {
+  auto engine = Engine::Open(f.index);
+  if (!engine.ok()) return Fail(engine.status());
+  const index::Searcher& searcher = (*engine)->searcher();
+  auto ids = searcher.DocumentIds();
+  if (!ids.ok()) return Fail(ids.status());
+  struct Doc {
+    std::string id, category, caption;
+    std::map<std::string, std::vector<float>> vectors;
+  };
+  std::vector<Doc> docs;
+  std::map<std::string, std::vector<std::string>> by_category;
+  for (const auto& id : *ids) {
+    auto d = searcher.GetDocument(id);
+    if (!d.ok()) return Fail(d.status());
+    Doc doc{id, d->domain.value_or(""), d->title, {}};
+    for (const char* field : {media::kColourField, media::kTextureField}) {
+      auto v = searcher.GetVector(field, id);
+      if (!v.ok()) return Fail(v.status());
+      doc.vectors[field] = std::move(v).value();
+    }
+    by_category[doc.category].push_back(id);
+    docs.push_back(std::move(doc));
+  }
+  // Query documents: all, or an even sample.
+  std::vector<size_t> chosen(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) chosen[i] = i;
+  std::mt19937_64 rng(f.seed);
+  if (f.queries > 0 && f.queries < docs.size()) {
+    std::shuffle(chosen.begin(), chosen.end(), rng);
+    chosen.resize(f.queries);
+    std::sort(chosen.begin(), chosen.end());
+  }
+  ranking::Qrels qrels;
+  for (size_t i : chosen)
+    for (const auto& other : by_category[docs[i].category])
+      if (other != docs[i].id) qrels.Set(docs[i].id, other, 1);
+  const size_t depth = docs.size();
+  struct RunSpec {
+    std::string name;
+    std::vector<std::string> fields;
+    bool text;
+    std::optional<ranking::FusionOptions> fusion;
+  };
+  std::vector<RunSpec> specs = {
+      {"colour", {media::kColourField}, false, std::nullopt},
+      {"texture", {media::kTextureField}, false, std::nullopt},
+      {"caption text (bm25)", {}, true, std::nullopt},
+  };
+  for (const std::string& name : f.fusions) {
+    auto method = ranking::ParseFusionMethod(name);
+    if (!method.ok()) return Fail(method.status(), true);
+    if (*method == ranking::FusionMethod::kConvex)
+      return Fail(Status::InvalidArgument("--fusions: convex takes two lists; these runs fuse three"), true);
+    ranking::FusionOptions o;
+    o.method = *method;
+    specs.push_back({"colour+texture (" + name + ")", {media::kColourField, media::kTextureField}, false, o});
+    specs.push_back({"text+colour+texture (" + name + ")", {media::kColourField, media::kTextureField}, true, o});
+  }
+  if (!f.both_weights.empty()) {
+    ranking::FusionOptions w;
+    w.method = ranking::FusionMethod::kWeightedRrf;
+    w.weights = f.both_weights;
+    std::string name = "text+colour+texture (wrrf";
+    for (double x : f.both_weights) name += " " + nlohmann::json(x).dump();
+    specs.push_back({name + ")", {media::kColourField, media::kTextureField}, true, w});
+  }
+  std::vector<std::pair<std::string, ranking::Evaluation>> results;
+  // Random ranking of the other documents.
+  {
+    ranking::Run run;
+    for (size_t i : chosen) {
+      std::vector<std::string> others;
+      for (const auto& d : docs)
+        if (d.id != docs[i].id) others.push_back(d.id);
+      std::shuffle(others.begin(), others.end(), rng);
+      auto& list = run[docs[i].id];
+      for (size_t r = 0; r < others.size(); ++r) list.push_back({others[r], static_cast<double>(others.size() - r)});
+    }
+    auto e = ranking::Evaluate(qrels, run);
+    if (!e.ok()) return Fail(e.status());
+    results.push_back({"random", std::move(e).value()});
+  }
+  for (const RunSpec& spec : specs) {
+    std::vector<HybridQuery> queries;
+    for (size_t i : chosen) {
+      HybridQuery q = MakeQuery(docs[i].vectors, spec.fields, spec.text ? docs[i].caption : "");
+      q.id = docs[i].id;
+      q.k = depth;
+      q.bm25_depth = depth;
+      q.vector_depth = depth;
+      q.fusion = spec.fusion;
+      q.retriever = spec.fields.empty() ? Retriever::kBm25 : spec.text ? Retriever::kHybrid : Retriever::kVector;
+      queries.push_back(std::move(q));
+    }
+    auto hits = (*engine)->SearchBatch(queries);
+    if (!hits.ok()) return Fail(hits.status());
+    ranking::Run run;
+    for (size_t j = 0; j < queries.size(); ++j) {
+      auto& list = run[queries[j].id];
+      // Ranks as scores (the query document itself left out), so equal
+      // fused scores keep the engine's order.
+      double score = static_cast<double>(depth);
+      for (const SearchHit& h : (*hits)[j])
+        if (h.id != queries[j].id) list.push_back({h.id, score--});
+    }
+    auto e = ranking::Evaluate(qrels, run);
+    if (!e.ok()) return Fail(e.status());
+    results.push_back({spec.name, std::move(e).value()});
+  }
+  if (f.json) {
+    nlohmann::json j = {{"queries", chosen.size()}, {"documents", docs.size()}, {"categories", by_category.size()}};
+    for (const auto& [name, e] : results) j["runs"][name] = {{"P_10", e.mean.p_10}, {"map", e.mean.map}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("query by example: %zu queries over %zu documents in %zu categories (relevant = same category)\n",
+                chosen.size(), docs.size(), by_category.size());
+    std::printf("%-36s %8s %8s\n", "run", "P@10", "mAP");
+    for (const auto& [name, e] : results) std::printf("%-36s %8.4f %8.4f\n", name.c_str(), e.mean.p_10, e.mean.map);
+  }
+  return app::kExitOk;
+}
+
+}  // namespace
+}  // namespace hymir::media_cli
+
+int main(int argc, char** argv) {
+  using namespace hymir::media_cli;
+  CLI::App app{"hymir-media: image retrieval on hymir (ingest, search by image/text/both, evaluate)", "hymir-media"};
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
+  int exit_code = 0;
+
+  IngestFlags ingest;
+  auto* in = app.add_subcommand("ingest", "Describe every image under DIR and build a new index at INDEX (one commit)");
+  in->add_option("dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps)")->required()->check(CLI::ExistingDirectory);
+  in->add_option("index", ingest.index, "New index directory")->required();
+  in->add_option("--threads", ingest.threads, "Decode/describe threads")->check(CLI::Range(1, 256));
+  in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")->check(CLI::Range(1, 4096));
+  in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")->check(CLI::Range(1, 16));
+  in->add_flag("--quiet", ingest.quiet, "No progress lines");
+  in->callback([&] { exit_code = RunIngest(ingest); });
+
+  SearchFlags search;
+  auto* se = app.add_subcommand("search", "Query by example image (--image/--like), by caption text (--text), or both");
+  se->add_option("--index", search.index, "Media index")->required();
+  se->add_option("--image", search.image, "Query image file");
+  se->add_option("--like", search.like, "Query by the stored image of a document (more like this)");
+  se->add_option("--text", search.text, "Query text (BM25 over the captions)");
+  se->add_option("--fields", search.fields, "Descriptors to search (colour, texture)")->delimiter(',');
+  se->add_option("--filter", search.filters, "FIELD:VALUE filter (domain = category, subcategory), repeatable");
+  se->add_option("--k", search.k, "Hits")->check(CLI::Range(1, 100000));
+  se->add_option("--fusion", search.fusion, "rrf|wrrf|minmax|zscore (lists: bm25, then each field)");
+  se->add_option("--weights", search.weights, "Per-list weights for wrrf/minmax/zscore (bm25 first)");
+  se->add_flag("--json", search.json, "JSON output");
+  se->callback([&] { exit_code = RunSearch(search); });
+
+  EvalFlags eval;
+  auto* ev = app.add_subcommand("eval", "Query by example over the index: P@10 and mAP per descriptor, fused, text, both, random");
+  ev->add_option("--index", eval.index, "Media index")->required();
+  ev->add_option("--queries", eval.queries, "Query documents sampled (0 = every document)");
+  ev->add_option("--seed", eval.seed, "Sample and random-ranking seed");
+  ev->add_option("--both-weights", eval.both_weights, "Also run text+image as wrrf with these 3 weights (bm25 colour texture)")
+      ->expected(3);
+  ev->add_option("--fusions", eval.fusions, "Fusion methods of the fused runs (rrf, wrrf, minmax, zscore)")
+      ->delimiter(',');
+  ev->add_flag("--json", eval.json, "JSON output");
+  ev->callback([&] { exit_code = RunEval(eval); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return hymir::app::kExitUsage;
+  }
+  return exit_code;
+}
