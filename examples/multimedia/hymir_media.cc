@@ -6,6 +6,8 @@
 // categories as judgements.
 #include <unistd.h>
 
+#include <httplib.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -22,6 +24,8 @@
 
 #include "examples/common/app.h"
 #include "examples/common/filters.h"
+#include "examples/multimedia/media_server.h"
+#include "examples/serve/http_server.h"
 
 namespace hymir::app {
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
@@ -346,6 +350,30 @@ int RunEval(const EvalFlags& f) {
   return app::kExitOk;
 }
 
+// ---------------------------------------------------------------- serve
+
+struct ServeFlags {
+  std::string index;
+  std::string host = "127.0.0.1";
+  int port = 8090;
+};
+
+int RunServe(const ServeFlags& f) {
+  auto engine = Engine::Open(f.index);
+  if (!engine.ok()) return Fail(engine.status());
+  httplib::Server server;
+  serve::ConfigureServer(server, serve::ServerOptions{});
+  MountMediaRoutes(**engine, server);
+  const int port = f.port == 0 ? server.bind_to_any_port(f.host) : f.port;
+  if (f.port != 0 && !server.bind_to_port(f.host, f.port))
+    return Fail(Status::IOError("cannot listen on " + f.host + ":" + std::to_string(f.port)));
+  if (port < 0) return Fail(Status::IOError("cannot listen on " + f.host));
+  std::printf("hymir-media serve: %llu images; listening on http://%s:%d/\n",
+              static_cast<unsigned long long>((*engine)->searcher().NumDocs()), f.host.c_str(), port);
+  std::fflush(stdout);
+  return server.listen_after_bind() ? app::kExitOk : app::kExitFailure;
+}
+
 }  // namespace
 }  // namespace hymir::media_cli
 
@@ -391,6 +419,13 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   ev->add_flag("--json", eval.json, "JSON output");
   ev->callback([&] { exit_code = RunEval(eval); });
+
+  ServeFlags serve;
+  auto* sv = app.add_subcommand("serve", "Search page with thumbnails and \"more like this\" over HTTP");
+  sv->add_option("--index", serve.index, "Media index")->required();
+  sv->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
+  sv->add_option("--port", serve.port, "Port (0: any free port, printed at start)")->capture_default_str();
+  sv->callback([&] { exit_code = RunServe(serve); });
 
   try {
     app.parse(argc, argv);

@@ -2,8 +2,16 @@
 // by scripts/make_media_fixture.sh from the installed Debian package; skipped
 // when tuxpaint-stamps-default is absent): ingest with a bad file, search by
 // image, by stored image, by text and both, filters, eval, exit codes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -128,6 +136,88 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   EXPECT_EQ(Media("search --index " + index + " --image " + tmp_.Sub("stamps/food/rotten.png")).exit_code, 1);
   EXPECT_EQ(Media("search --index " + tmp_.Sub("absent") + " --text x").exit_code, 2);
   EXPECT_EQ(Media("ingest " + tmp_.Sub("absent") + " " + tmp_.Sub("idx2")).exit_code, 2);
+}
+
+// `hymir-media serve` on port 0, its stdout in a file; stopped (SIGTERM) and
+// reaped by the destructor.
+class Server {
+ public:
+  Server(const std::string& index, const std::string& out) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::execl((testing::BinDir() + "/hymir-media").c_str(), "hymir-media", "serve", "--index", index.c_str(), "--port",
+              "0", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::smatch m;
+      const std::string text = Slurp(out);
+      if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~Server() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(MediaCliTest, SearchPageShowsThumbnailsInHeadlessChromium) {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) GTEST_SKIP() << "chromium absent";
+  const std::string index = tmp_.Sub("idx");
+  ASSERT_EQ(Media("ingest " + tmp_.Sub("stamps") + " " + index + " --words 8 --quiet").exit_code, 0);
+  Server server(index, tmp_.Sub("serve.out"));
+  ASSERT_NE(server.port(), 0) << Slurp(tmp_.Sub("serve.out"));
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+
+  httplib::Client client("127.0.0.1", server.port());
+  auto thumb = client.Get("/thumb?id=vehicles/auto/sedan");
+  ASSERT_TRUE(thumb);
+  EXPECT_EQ(thumb->status, 200);
+  EXPECT_EQ(thumb->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(thumb->body.substr(1, 3), "PNG");
+  auto missing = client.Get("/thumb?id=no/such");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto bad = client.Get("/api/search");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+
+  // The page as "more like this" on the sedan leaves it: rendered by the
+  // page's script, read back from the DOM.
+  Ran dom = Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                  "--virtual-time-budget=10000 --dump-dom '" + base + "/?like=vehicles/auto/sedan'");
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  std::vector<std::string> ids;
+  const std::regex hit("<li class=\"hit\" data-id=\"([^\"]+)\">(.*?)</li>");
+  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), hit); it != std::sregex_iterator(); ++it) {
+    ids.push_back((*it)[1]);
+    const std::string body = (*it)[2];
+    EXPECT_NE(body.find("<img src=\"/thumb?id="), std::string::npos) << body;
+    EXPECT_NE(body.find("more like this"), std::string::npos) << body;
+  }
+  ASSERT_EQ(ids.size(), 12u) << dom.out;
+  EXPECT_EQ(ids[0], "vehicles/auto/sedan");
+  EXPECT_NE(dom.out.find("more like: vehicles/auto/sedan"), std::string::npos);
+
+  // Text and a filter from the URL.
+  Ran text = Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                   "--virtual-time-budget=10000 --dump-dom '" + base + "/?q=frog&filter=domain:animals'");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  std::smatch first;
+  ASSERT_TRUE(std::regex_search(text.out, first, hit)) << text.out;
+  EXPECT_EQ(first[1].str().rfind("animals/amphibians/frog", 0), 0u);
 }
 
 }  // namespace
