@@ -13,12 +13,16 @@
 #include <chrono>
 #include <cstdio>
 #include <hymir/engine.h>
+#include <hymir/features.h>
+#include <hymir/ranking/moe_trainer.h>
+#include <hymir/ranking/routing_report.h>
 #include <hymir/media/media_collection.h>
 #include <hymir/media/media_describer.h>
 #include <hymir/media/media_ingest.h>
 #include <hymir/ranking/metrics.h>
 #include <hymir/ranking/qrels.h>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -350,6 +354,185 @@ int RunEval(const EvalFlags& f) {
   return app::kExitOk;
 }
 
+// ---------------------------------------------------------------- moe
+
+struct MoeFlags {
+  std::string index;
+  size_t depth = 100;
+  int experts = 4;
+  int top_k = 1;
+  int epochs = 40;
+  uint64_t seed = 42;
+  std::string routing_svg;
+};
+
+// nDCG@10 (binary gains) and AP of a ranking of `ids` with `relevant` of them
+// relevant out of `total_relevant`.
+std::pair<double, double> NdcgAp(const std::vector<std::string>& ids, const std::set<std::string>& relevant,
+                                 size_t total_relevant) {
+  double dcg = 0, idcg = 0, ap = 0;
+  size_t hits = 0;
+  for (size_t r = 0; r < ids.size(); ++r) {
+    if (!relevant.count(ids[r])) continue;
+    ++hits;
+    ap += static_cast<double>(hits) / static_cast<double>(r + 1);
+    if (r < 10) dcg += 1.0 / std::log2(r + 2.0);
+  }
+  for (size_t r = 0; r < std::min<size_t>(10, total_relevant); ++r) idcg += 1.0 / std::log2(r + 2.0);
+  return {idcg > 0 ? dcg / idcg : 0.0, total_relevant ? ap / total_relevant : 0.0};
+}
+
+// The MoE re-ranker trained on media queries: image (colour + texture), text
+// (caption) and both, relevant = same category; train on the queries of half
+// the documents, compare with the fused retrieval order on the other half,
+// and report the gate's routing by query kind.
+int RunMoe(const MoeFlags& f) {
+  auto engine_or = Engine::Open(f.index);
+  if (!engine_or.ok()) return Fail(engine_or.status());
+  const Engine& engine = **engine_or;
+  const index::Searcher& searcher = engine.searcher();
+  auto ids = searcher.DocumentIds();
+  if (!ids.ok()) return Fail(ids.status());
+  std::map<std::string, std::string> category;
+  std::map<std::string, std::vector<std::string>> members;
+  std::vector<HybridQuery> queries;
+  std::vector<std::string> kinds;   // per query
+  std::vector<std::string> owner;   // per query: its document
+  ranking::FusionOptions minmax;
+  minmax.method = ranking::FusionMethod::kMinMax;
+  for (const auto& id : *ids) {
+    auto doc = searcher.GetDocument(id);
+    if (!doc.ok()) return Fail(doc.status());
+    category[id] = doc->domain.value_or("");
+    members[category[id]].push_back(id);
+    auto colour = searcher.GetVector(media::kColourField, id);
+    auto texture = searcher.GetVector(media::kTextureField, id);
+    if (!colour.ok()) return Fail(colour.status());
+    if (!texture.ok()) return Fail(texture.status());
+    for (const char* kind : {"image", "text", "both"}) {
+      HybridQuery q;
+      q.id = std::string(kind) + ":" + id;
+      const bool image = std::string(kind) != "text", text = std::string(kind) != "image";
+      if (text) q.text = doc->title;
+      if (image) {
+        q.vector_field = media::kColourField;
+        q.vector = *colour;
+        q.more_vectors = {{media::kTextureField, *texture}};
+        q.fusion = minmax;
+      }
+      q.retriever = !image ? Retriever::kBm25 : text ? Retriever::kHybrid : Retriever::kVector;
+      q.vector_depth = f.depth + 1;
+      q.bm25_depth = f.depth + 1;
+      queries.push_back(std::move(q));
+      kinds.push_back(kind);
+      owner.push_back(id);
+    }
+  }
+  std::fprintf(stderr, "moe: retrieving %zu queries (depth %zu)\n", queries.size(), f.depth);
+  auto hits = RetrieveCandidates(engine, queries, f.depth + 1);
+  if (!hits.ok()) return Fail(hits.status());
+  for (size_t i = 0; i < queries.size(); ++i) {  // the query's own document is not a result
+    auto& list = (*hits)[i];
+    list.erase(std::remove_if(list.begin(), list.end(), [&](const SearchHit& h) { return h.id == owner[i]; }),
+               list.end());
+    if (list.size() > f.depth) list.resize(f.depth);
+  }
+  FeatureConfig config;
+  config.query_embedding_dims = 0;
+  config.vector_field_features = true;
+  auto extractor = FeatureExtractor::Create(engine, config);
+  if (!extractor.ok()) return Fail(extractor.status());
+  auto groups = (*extractor)->ExtractBatch(queries, *hits);
+  if (!groups.ok()) return Fail(groups.status());
+  ranking::Qrels qrels;
+  for (size_t i = 0; i < queries.size(); ++i)
+    for (const auto& other : members[category[owner[i]]])
+      if (other != owner[i]) qrels.Set(queries[i].id, other, 1);
+  // Split by document (all three kinds of a document on one side): every
+  // other document in id order.
+  std::map<std::string, bool> train_doc;
+  for (size_t j = 0; j < ids->size(); ++j) train_doc[(*ids)[j]] = j % 2 == 0;
+  std::vector<ranking::QueryGroup> train, test;
+  std::vector<size_t> test_query;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    ranking::QueryGroup& g = (*groups)[i];
+    ranking::LabelGroup(g, qrels);
+    if (train_doc[owner[i]]) {
+      train.push_back(g);
+    } else {
+      test.push_back(g);
+      test_query.push_back(i);
+    }
+  }
+  ranking::MoeTrainOptions o;
+  o.model.routed_experts = f.experts;
+  o.model.top_k = f.top_k;
+  o.max_epochs = f.epochs;
+  o.seed = f.seed;
+  o.balance_domains = false;
+  ranking::TrainReport report;
+  std::fprintf(stderr, "moe: training on %zu queries, %zu pair and %zu query features\n", train.size(),
+               (*extractor)->schema().pair_dim(), (*extractor)->schema().query_dim());
+  auto model = ranking::TrainMoe((*extractor)->schema(), train, o, &report);
+  if (!model.ok()) return Fail(model.status());
+  // Test: fused retrieval order vs the MoE's order, per kind.
+  struct Sums {
+    double n = 0, ndcg_h = 0, ap_h = 0, ndcg_m = 0, ap_m = 0;
+  };
+  std::map<std::string, Sums> by_kind;
+  std::vector<ranking::QueryRouting> routings;
+  std::map<std::string, std::string> kind_of;
+  for (size_t t = 0; t < test.size(); ++t) {
+    const ranking::QueryGroup& g = test[t];
+    const size_t i = test_query[t];
+    auto scores = model->Score(g);
+    if (!scores.ok()) return Fail(scores.status());
+    std::vector<size_t> order(g.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return (*scores)[a] > (*scores)[b]; });
+    std::vector<std::string> moe_ids;
+    for (size_t k : order) moe_ids.push_back(g.doc_ids[k]);
+    std::set<std::string> relevant;
+    for (const auto& other : members[category[owner[i]]])
+      if (other != owner[i]) relevant.insert(other);
+    auto [nh, ah] = NdcgAp(g.doc_ids, relevant, relevant.size());
+    auto [nm, am] = NdcgAp(moe_ids, relevant, relevant.size());
+    for (const std::string& key : {kinds[i], std::string("all")}) {
+      Sums& s = by_kind[key];
+      s.n += 1;
+      s.ndcg_h += nh;
+      s.ap_h += ah;
+      s.ndcg_m += nm;
+      s.ap_m += am;
+    }
+    auto routing = model->Route(g.query_features);
+    if (!routing.ok()) return Fail(routing.status());
+    routings.push_back({g.query_id, routing->chosen, routing->weights});
+    kind_of[g.query_id] = kinds[i];
+  }
+  std::printf("MoE re-ranker on media queries (%d experts, top-%d, 1 shared; %zu train / %zu test queries, "
+              "depth %zu; best epoch %d)\n",
+              f.experts, f.top_k, train.size(), test.size(), f.depth, report.best_epoch);
+  std::printf("%-8s %6s %14s %14s %14s %14s\n", "kind", "n", "hybrid nDCG@10", "MoE nDCG@10", "hybrid AP@100",
+              "MoE AP@100");
+  for (const char* kind : {"image", "text", "both", "all"}) {
+    const Sums& s = by_kind[kind];
+    if (s.n == 0) continue;
+    std::printf("%-8s %6.0f %14.4f %14.4f %14.4f %14.4f\n", kind, s.n, s.ndcg_h / s.n, s.ndcg_m / s.n, s.ap_h / s.n,
+                s.ap_m / s.n);
+  }
+  const ranking::RoutingMatrix matrix = ranking::BuildRoutingMatrix(routings, kind_of, f.experts);
+  std::printf("routing (top-1 expert) by query kind:\n%s", ranking::RoutingMatrixText(matrix).c_str());
+  if (!f.routing_svg.empty()) {
+    std::FILE* out = std::fopen(f.routing_svg.c_str(), "w");
+    if (out == nullptr) return Fail(Status::IOError(f.routing_svg + ": cannot write"));
+    const std::string svg = ranking::RoutingMatrixSvg(matrix, "hymir-media: top-1 expert by query kind");
+    std::fwrite(svg.data(), 1, svg.size(), out);
+    std::fclose(out);
+  }
+  return app::kExitOk;
+}
+
 // ---------------------------------------------------------------- serve
 
 struct ServeFlags {
@@ -419,6 +602,18 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   ev->add_flag("--json", eval.json, "JSON output");
   ev->callback([&] { exit_code = RunEval(eval); });
+
+  MoeFlags moe;
+  auto* mo = app.add_subcommand("moe", "Train the MoE re-ranker on media queries (image, text, both) and compare with "
+                                       "hybrid on held-out documents; routing by query kind");
+  mo->add_option("--index", moe.index, "Media index")->required();
+  mo->add_option("--depth", moe.depth, "Candidates re-ranked per query")->check(CLI::Range(2, 10000));
+  mo->add_option("--experts", moe.experts, "Routed experts")->check(CLI::Range(1, 64));
+  mo->add_option("--top-k", moe.top_k, "Experts per query")->check(CLI::Range(1, 64));
+  mo->add_option("--epochs", moe.epochs, "Most training epochs")->check(CLI::Range(1, 1000));
+  mo->add_option("--seed", moe.seed, "Training seed");
+  mo->add_option("--routing-plot", moe.routing_svg, "Write the routing matrix as an SVG heat map");
+  mo->callback([&] { exit_code = RunMoe(moe); });
 
   ServeFlags serve;
   auto* sv = app.add_subcommand("serve", "Search page with thumbnails and \"more like this\" over HTTP");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "hymir/engine.h"
+#include "hymir/features.h"
 #include "hymir/index/searcher.h"
 #include "hymir/media/media_collection.h"
 #include "hymir/media/media_describer.h"
@@ -198,6 +199,72 @@ TEST_F(MediaIngestTest, NothingDecodableLeavesNoIndex) {
   options_.descriptors.patches.cell = 0;
   EXPECT_TRUE(IngestMedia(collection_, tmp_.Sub("opts"), options_).status().IsInvalidArgument());
   EXPECT_FALSE(fs::exists(tmp_.Sub("opts")));
+}
+
+TEST_F(MediaIngestTest, ReRankerFeaturesOfEveryVectorField) {
+  const std::string dir = tmp_.Sub("idx");
+  options_.progress = nullptr;
+  ASSERT_OK(IngestMedia(collection_, dir, options_).status());
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir));
+  FeatureConfig config;
+  config.vector_field_features = true;
+  ASSERT_OK_AND_ASSIGN(auto extractor, FeatureExtractor::Create(*engine, config));
+  const auto& schema = extractor->schema();
+  auto column = [](const std::vector<std::string>& names, const std::string& name) {
+    auto it = std::find(names.begin(), names.end(), name);
+    EXPECT_NE(it, names.end()) << name;
+    return static_cast<size_t>(it - names.begin());
+  };
+  const size_t sim_c = column(schema.pair_features, "vf_sim:colour");
+  const size_t rank_c = column(schema.pair_features, "vf_rrank:colour");
+  const size_t sim_t = column(schema.pair_features, "vf_sim:texture");
+  const size_t rank_t = column(schema.pair_features, "vf_rrank:texture");
+  const size_t has_text = column(schema.query_features, "q_has_text");
+  const size_t q_colour = column(schema.query_features, "q_vf:colour");
+  const size_t q_texture = column(schema.query_features, "q_vf:texture");
+  ASSERT_OK_AND_ASSIGN(FeatureConfig back, FeatureExtractor::ConfigFromSchema(schema));
+  EXPECT_TRUE(back.vector_field_features);
+
+  // Image query: colour as the primary list, texture as a more_vectors clause.
+  ASSERT_OK_AND_ASSIGN(auto colour, engine->searcher().GetVector(kColourField, "blue/b1"));
+  ASSERT_OK_AND_ASSIGN(auto texture, engine->searcher().GetVector(kTextureField, "blue/b1"));
+  HybridQuery q;
+  q.vector_field = kColourField;
+  q.vector = colour;
+  q.more_vectors = {{kTextureField, texture}};
+  q.k = 7;
+  ASSERT_OK_AND_ASSIGN(auto hits, engine->Search(q));
+  ASSERT_OK_AND_ASSIGN(ranking::QueryGroup g, extractor->Extract(q, hits));
+  EXPECT_EQ(g.query_features[has_text], 0.0);
+  EXPECT_EQ(g.query_features[q_colour], 1.0);
+  EXPECT_EQ(g.query_features[q_texture], 1.0);
+  const size_t d = schema.pair_dim();
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const double* row = g.row(i, d);
+    // The similarity is the inner product the vector search scored with.
+    ASSERT_OK_AND_ASSIGN(auto v, engine->searcher().GetVector(kColourField, hits[i].id));
+    double dot = 0;
+    for (size_t k = 0; k < v.size(); ++k) dot += static_cast<double>(v[k]) * colour[k];
+    EXPECT_NEAR(row[sim_c], dot, 1e-6) << hits[i].id;
+    if (hits[i].vector.present) {
+      EXPECT_NEAR(row[sim_c], hits[i].vector.score, 1e-5);
+    }
+    EXPECT_DOUBLE_EQ(row[rank_c], hits[i].vector.present ? 1.0 / hits[i].vector.rank : 0.0);
+    EXPECT_DOUBLE_EQ(row[rank_t], hits[i].more_vectors[0].present ? 1.0 / hits[i].more_vectors[0].rank : 0.0);
+  }
+  EXPECT_EQ(hits[0].id, "blue/b1");
+  EXPECT_NEAR(g.row(0, d)[sim_t], 1.0, 1e-5);  // a unit vector against itself
+
+  // Text query: no vector, so no vector-field similarity or rank.
+  HybridQuery text;
+  text.text = "blue wave";
+  ASSERT_OK_AND_ASSIGN(hits, engine->Search(text));
+  ASSERT_FALSE(hits.empty());
+  ASSERT_OK_AND_ASSIGN(g, extractor->Extract(text, hits));
+  EXPECT_EQ(g.query_features[has_text], 1.0);
+  EXPECT_EQ(g.query_features[q_colour], 0.0);
+  for (size_t i = 0; i < hits.size(); ++i)
+    for (size_t c : {sim_c, rank_c, sim_t, rank_t}) EXPECT_EQ(g.row(i, d)[c], 0.0);
 }
 
 TEST(MediaDescriberTest, LoadRefusesDamagedFiles) {
