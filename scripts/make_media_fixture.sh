@@ -4,6 +4,7 @@
 # PER_CATEGORY PNG stamps (file-name order, variants left out) of each of
 # three categories, with their caption .txt files, in the stamps' layout.
 # Media are never committed; tests and demos make the fixture with this.
+# (awk, not head: head would end the pipe early, which pipefail reports.)
 #   scripts/make_media_fixture.sh DEST [PER_CATEGORY=4] [SRC=/usr/share/tuxpaint/stamps]
 set -euo pipefail
 dest=${1:?usage: make_media_fixture.sh DEST [PER_CATEGORY] [SRC]}
@@ -14,7 +15,7 @@ if [ ! -d "$src" ]; then
   exit 2
 fi
 for category in animals food vehicles; do
-  find "$src/$category" -name '*.png' ! -name '*_mirror.png' ! -name '*_flip.png' | LC_ALL=C sort | head -n "$per" |
+  find "$src/$category" -name '*.png' ! -name '*_mirror.png' ! -name '*_flip.png' | LC_ALL=C sort | awk -v n="$per" 'NR <= n' |
     while read -r png; do
       rel=${png#"$src"/}
       mkdir -p "$dest/$(dirname "$rel")"

@@ -128,6 +128,13 @@ TEST_F(MediaCliTest, IngestSearchEval) {
     EXPECT_LE(e["runs"][run]["P_10"].get<double>(), 1.0);
   }
 
+  // The MoE on media queries: trains, compares with hybrid, routes by kind.
+  Ran moe = Media("moe --index " + index + " --experts 2 --epochs 3 --depth 10 --routing-plot " + tmp_.Sub("r.svg"));
+  ASSERT_EQ(moe.exit_code, 0) << moe.err;
+  for (const char* want : {"hybrid nDCG@10", "MoE nDCG@10", "image", "text", "both", "I(domain; top-1 expert)"})
+    EXPECT_NE(moe.out.find(want), std::string::npos) << want << "\n" << moe.out;
+  EXPECT_NE(Slurp(tmp_.Sub("r.svg")).find("<svg"), std::string::npos);
+
   // Errors: a second ingest into the index, no query, unknown document or field.
   EXPECT_EQ(Media("ingest " + tmp_.Sub("stamps") + " " + index).exit_code, 2);
   EXPECT_EQ(Media("search --index " + index).exit_code, 2);
