@@ -60,4 +60,10 @@ if(HYMIR_WITH_MEDIA)
   target_include_directories(hymir_opencv SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR})
   target_link_libraries(hymir_opencv INTERFACE ${OPENCV_IMGCODECS_LIBRARY} ${OPENCV_IMGPROC_LIBRARY}
                         ${OPENCV_CORE_LIBRARY})
+  # libsndfile (sound decoding: WAV, FLAC, Ogg/Vorbis), wrapped the same way.
+  find_path(SNDFILE_INCLUDE_DIR sndfile.h REQUIRED)
+  find_library(SNDFILE_LIBRARY sndfile REQUIRED)
+  add_library(hymir_sndfile INTERFACE)
+  target_include_directories(hymir_sndfile SYSTEM INTERFACE ${SNDFILE_INCLUDE_DIR})
+  target_link_libraries(hymir_sndfile INTERFACE ${SNDFILE_LIBRARY})
 endif()

@@ -2,7 +2,8 @@
 # Copies a small slice of the Tux Paint stamps (Debian package
 # tuxpaint-stamps-default) into DEST as a media test fixture: the first
 # PER_CATEGORY PNG stamps (file-name order, variants left out) of each of
-# three categories, with their caption .txt files, in the stamps' layout.
+# three categories, with their caption .txt files and sound effects (.ogg), in
+# the stamps' layout.
 # Media are never committed; tests and demos make the fixture with this.
 # (awk, not head: head would end the pipe early, which pipefail reports.)
 #   scripts/make_media_fixture.sh DEST [PER_CATEGORY=4] [SRC=/usr/share/tuxpaint/stamps]
@@ -21,5 +22,6 @@ for category in animals food vehicles; do
       mkdir -p "$dest/$(dirname "$rel")"
       cp "$png" "$dest/$rel"
       if [ -f "${png%.png}.txt" ]; then cp "${png%.png}.txt" "$dest/${rel%.png}.txt"; fi
+      if [ -f "${png%.png}.ogg" ]; then cp "${png%.png}.ogg" "$dest/${rel%.png}.ogg"; fi
     done
 done

@@ -54,6 +54,7 @@ struct IngestFlags {
   int threads = 1;
   int words = 256;
   int colour_bins = 4;
+  bool sound = true;
   bool quiet = false;
 };
 
@@ -65,6 +66,7 @@ int RunIngest(const IngestFlags& f) {
   o.threads = f.threads;
   o.descriptors.vocabulary.words = f.words;
   o.descriptors.colour.bins_per_channel = f.colour_bins;
+  o.descriptors.sound = f.sound;
   const auto start = Clock::now();
   const bool tty = app::StderrIsTerminal();
   if (!f.quiet) {
@@ -79,8 +81,9 @@ int RunIngest(const IngestFlags& f) {
   auto report = media::IngestMedia(*collection, f.index, o);
   if (!report.ok()) return Fail(report.status(), report.status().code() == Status::Code::kAlreadyExists);
   for (const auto& s : report->failed) std::fprintf(stderr, "bad file, skipped: %s: %s\n", s.path.c_str(), s.reason.c_str());
-  std::printf("indexed %zu images into %s in %.2f s (%.1f images/s); %zu bad files skipped, %zu variants left out\n",
-              report->indexed, f.index.c_str(), report->seconds, report->indexed / report->seconds,
+  std::printf("indexed %zu images (%zu with a sound) into %s in %.2f s (%.1f images/s); %zu bad files skipped, "
+              "%zu variants left out\n",
+              report->indexed, report->sounds, f.index.c_str(), report->seconds, report->indexed / report->seconds,
               report->failed.size(), collection->skipped.size());
   std::printf("stages: decode+describe %.2f s, vocabulary (%zu patches, %d words) %.2f s, encode+index+commit %.2f s\n",
               report->decode_seconds, report->local_descriptors, f.words, report->vocabulary_seconds,
@@ -94,6 +97,7 @@ struct SearchFlags {
   std::string index;
   std::string image;  // a query image file
   std::string like;   // a document id: query by its stored vectors ("more like this")
+  std::string sound;  // a query sound file
   std::string text;
   std::vector<std::string> fields = {media::kColourField, media::kTextureField};
   std::vector<std::string> filters;
@@ -108,10 +112,16 @@ struct SearchFlags {
 Result<std::map<std::string, std::vector<float>>> QueryVectors(const Engine& engine, const std::string& index,
                                                                const SearchFlags& f) {
   std::map<std::string, std::vector<float>> out;
+  if (!f.sound.empty()) {
+    HYMIR_ASSIGN_OR_RETURN(media::MediaDescriber describer, media::MediaDescriber::Load(index));
+    HYMIR_ASSIGN_OR_RETURN(media::Audio audio, media::ReadAudio(f.sound));
+    HYMIR_ASSIGN_OR_RETURN(out[media::kSoundField], describer.DescribeSound(audio));
+  }
   if (!f.image.empty()) {
     HYMIR_ASSIGN_OR_RETURN(media::MediaDescriber describer, media::MediaDescriber::Load(index));
     HYMIR_ASSIGN_OR_RETURN(media::Image image, media::ReadImage(f.image));
-    HYMIR_ASSIGN_OR_RETURN(out, describer.Describe(image));
+    HYMIR_ASSIGN_OR_RETURN(auto vectors, describer.Describe(image));
+    for (auto& [field, v] : vectors) out[field] = std::move(v);
   } else if (!f.like.empty()) {
     for (const auto& field : f.fields) {
       auto v = engine.searcher().GetVector(field, f.like);
@@ -156,19 +166,24 @@ nlohmann::json StageJson(const StageResult& s) {
 }
 
 int RunSearch(const SearchFlags& f) {
-  if (f.image.empty() && f.like.empty() && f.text.empty())
-    return Fail(Status::InvalidArgument("give --image FILE, --like ID and/or --text \"...\""), true);
+  if (f.image.empty() && f.like.empty() && f.text.empty() && f.sound.empty())
+    return Fail(Status::InvalidArgument("give --image FILE, --like ID, --sound FILE and/or --text \"...\""), true);
   if (!f.image.empty() && !f.like.empty())
     return Fail(Status::InvalidArgument("--image and --like are two ways of giving the query image; give one"), true);
   for (const auto& field : f.fields)
-    if (field != media::kColourField && field != media::kTextureField)
-      return Fail(Status::InvalidArgument("--fields: unknown descriptor \"" + field + "\" (colour, texture)"), true);
+    if (field != media::kColourField && field != media::kTextureField && field != media::kSoundField)
+      return Fail(Status::InvalidArgument("--fields: unknown descriptor \"" + field + "\" (colour, texture, sound)"),
+                  true);
   auto engine = Engine::Open(f.index);
   if (!engine.ok()) return Fail(engine.status());
   auto vectors = QueryVectors(**engine, f.index, f);
   if (!vectors.ok()) return Fail(vectors.status(), vectors.status().IsNotFound());
   if (!vectors->empty() && f.fields.empty()) return Fail(Status::InvalidArgument("--fields: none"), true);
-  HybridQuery q = MakeQuery(*vectors, f.fields, f.text);
+  // A query sound searches the sound field besides the image fields.
+  std::vector<std::string> fields = f.fields;
+  if (vectors->count(media::kSoundField) && std::find(fields.begin(), fields.end(), media::kSoundField) == fields.end())
+    fields.push_back(media::kSoundField);
+  HybridQuery q = MakeQuery(*vectors, fields, f.text);
   q.k = f.k;
   q.vector_depth = std::max<size_t>(q.vector_depth, f.k);
   if (Status s = app::ParseFilters(f.filters, &q.filters); !s.ok()) return Fail(s, true);
@@ -341,15 +356,92 @@ int RunEval(const EvalFlags& f) {
     if (!e.ok()) return Fail(e.status());
     results.push_back({spec.name, std::move(e).value()});
   }
+  // Query by sound: the documents with a sound, among themselves (the image
+  // lists restricted to them by the has_sound filter).
+  std::vector<std::pair<std::string, ranking::Evaluation>> sound_results;
+  std::vector<size_t> with_sound;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    auto v = searcher.GetVector(media::kSoundField, docs[i].id);
+    if (v.ok()) {
+      docs[i].vectors[media::kSoundField] = std::move(v).value();
+      with_sound.push_back(i);
+    } else if (!v.status().IsNotFound() && !v.status().IsInvalidArgument()) {
+      return Fail(v.status());
+    }
+  }
+  std::map<std::string, size_t> sound_categories;
+  if (with_sound.size() >= 2) {
+    ranking::Qrels sound_qrels;
+    std::map<std::string, std::vector<std::string>> sound_members;
+    for (size_t i : with_sound) sound_members[docs[i].category].push_back(docs[i].id);
+    for (const auto& [c, m] : sound_members) sound_categories[c] = m.size();
+    for (size_t i : with_sound)
+      for (const auto& other : sound_members[docs[i].category])
+        if (other != docs[i].id) sound_qrels.Set(docs[i].id, other, 1);
+    ranking::Run random_run;
+    for (size_t i : with_sound) {
+      std::vector<std::string> others;
+      for (size_t j : with_sound)
+        if (j != i) others.push_back(docs[j].id);
+      std::shuffle(others.begin(), others.end(), rng);
+      auto& list = random_run[docs[i].id];
+      for (size_t r = 0; r < others.size(); ++r) list.push_back({others[r], static_cast<double>(others.size() - r)});
+    }
+    auto e = ranking::Evaluate(sound_qrels, random_run);
+    if (!e.ok()) return Fail(e.status());
+    sound_results.push_back({"random", std::move(e).value()});
+    ranking::FusionOptions minmax;
+    minmax.method = ranking::FusionMethod::kMinMax;
+    const std::vector<RunSpec> sound_specs = {
+        {"sound", {media::kSoundField}, false, std::nullopt},
+        {"colour+texture (minmax)", {media::kColourField, media::kTextureField}, false, minmax},
+        {"sound+colour+texture (minmax)", {media::kSoundField, media::kColourField, media::kTextureField}, false, minmax},
+    };
+    for (const RunSpec& spec : sound_specs) {
+      std::vector<HybridQuery> queries;
+      for (size_t i : with_sound) {
+        HybridQuery q = MakeQuery(docs[i].vectors, spec.fields, "");
+        q.id = docs[i].id;
+        q.k = with_sound.size();
+        q.vector_depth = with_sound.size();
+        q.fusion = spec.fusion;
+        q.retriever = Retriever::kVector;
+        q.filters = {{"has_sound", {"yes"}}};
+        queries.push_back(std::move(q));
+      }
+      auto hits = (*engine)->SearchBatch(queries);
+      if (!hits.ok()) return Fail(hits.status());
+      ranking::Run run;
+      for (size_t j = 0; j < queries.size(); ++j) {
+        auto& list = run[queries[j].id];
+        double score = static_cast<double>(depth);
+        for (const SearchHit& h : (*hits)[j])
+          if (h.id != queries[j].id) list.push_back({h.id, score--});
+      }
+      auto ev = ranking::Evaluate(sound_qrels, run);
+      if (!ev.ok()) return Fail(ev.status());
+      sound_results.push_back({spec.name, std::move(ev).value()});
+    }
+  }
   if (f.json) {
     nlohmann::json j = {{"queries", chosen.size()}, {"documents", docs.size()}, {"categories", by_category.size()}};
     for (const auto& [name, e] : results) j["runs"][name] = {{"P_10", e.mean.p_10}, {"map", e.mean.map}};
+    j["sound_queries"] = with_sound.size();
+    for (const auto& [name, e] : sound_results) j["sound_runs"][name] = {{"P_10", e.mean.p_10}, {"map", e.mean.map}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("query by example: %zu queries over %zu documents in %zu categories (relevant = same category)\n",
                 chosen.size(), docs.size(), by_category.size());
     std::printf("%-36s %8s %8s\n", "run", "P@10", "mAP");
     for (const auto& [name, e] : results) std::printf("%-36s %8.4f %8.4f\n", name.c_str(), e.mean.p_10, e.mean.map);
+    if (!sound_results.empty()) {
+      std::printf("\nquery by sound: the %zu documents with a sound, among themselves, in %zu categories:",
+                  with_sound.size(), sound_categories.size());
+      for (const auto& [c, n] : sound_categories) std::printf(" %s %zu", c.c_str(), n);
+      std::printf("\n%-36s %8s %8s\n", "run", "P@10", "mAP");
+      for (const auto& [name, e] : sound_results)
+        std::printf("%-36s %8.4f %8.4f\n", name.c_str(), e.mean.p_10, e.mean.map);
+    }
   }
   return app::kExitOk;
 }
@@ -574,6 +666,7 @@ int main(int argc, char** argv) {
   in->add_option("--threads", ingest.threads, "Decode/describe threads")->check(CLI::Range(1, 256));
   in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")->check(CLI::Range(1, 4096));
   in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")->check(CLI::Range(1, 16));
+  in->add_flag("!--no-sound", ingest.sound, "Do not index the images' sounds");
   in->add_flag("--quiet", ingest.quiet, "No progress lines");
   in->callback([&] { exit_code = RunIngest(ingest); });
 
@@ -582,6 +675,7 @@ int main(int argc, char** argv) {
   se->add_option("--index", search.index, "Media index")->required();
   se->add_option("--image", search.image, "Query image file");
   se->add_option("--like", search.like, "Query by the stored image of a document (more like this)");
+  se->add_option("--sound", search.sound, "Query sound file (searches field sound; with an image, fused)");
   se->add_option("--text", search.text, "Query text (BM25 over the captions)");
   se->add_option("--fields", search.fields, "Descriptors to search (colour, texture)")->delimiter(',');
   se->add_option("--filter", search.filters, "FIELD:VALUE filter (domain = category, subcategory), repeatable");

@@ -75,6 +75,14 @@ Result<MediaCollection> ScanMediaDirectory(const std::string& dir) {
     fs::path txt = path;
     txt.replace_extension(".txt");
     item.caption = Caption(txt, stem);
+    for (const char* ext : {".ogg", ".wav", ".flac"}) {
+      fs::path sound = path;
+      sound.replace_extension(ext);
+      if (fs::is_regular_file(sound, ec)) {
+        item.sound = sound.string();
+        break;
+      }
+    }
     item.subcategory = folder;
     item.category = folder.empty() ? "uncategorised" : folder.substr(0, folder.find('/'));
     out.items.push_back(std::move(item));

@@ -20,7 +20,17 @@ std::vector<index::VectorFieldSpec> MediaDescriber::FieldSpecs() const {
   texture.name = kTextureField;
   texture.dimension = vocabulary_.words();
   texture.metric = index::VectorMetric::kInnerProduct;
-  return {colour, texture};
+  if (!options_.sound) return {colour, texture};
+  index::VectorFieldSpec sound;
+  sound.name = kSoundField;
+  sound.dimension = SoundSpectrumDimension(options_.spectrum);
+  sound.metric = index::VectorMetric::kInnerProduct;
+  return {colour, texture, sound};
+}
+
+Result<std::vector<float>> MediaDescriber::DescribeSound(const Audio& audio) const {
+  if (!options_.sound) return Status::NotSupported("this media index has no sound field");
+  return SoundSpectrum(audio, options_.spectrum);
 }
 
 Result<std::map<std::string, std::vector<float>>> MediaDescriber::Describe(const Image& image) const {
@@ -47,6 +57,9 @@ Status MediaDescriber::Save(const std::string& dir) const {
         {"iterations", o.vocabulary.iterations},
         {"seed", o.vocabulary.seed},
         {"vectors", vocabulary_.word_vectors()}}}};
+  if (o.sound)
+    j["sound"] = {{"frame", o.spectrum.frame},   {"hop", o.spectrum.hop},       {"bands", o.spectrum.bands},
+                  {"min_hz", o.spectrum.min_hz}, {"max_hz", o.spectrum.max_hz}, {"silence", o.spectrum.silence}};
   return internal::WriteFileAtomic(dir + "/" + kMediaFile, j.dump() + "\n");
 }
 
@@ -71,6 +84,16 @@ Result<MediaDescriber> MediaDescriber::Load(const std::string& dir) {
     o.patches.cell = p.at("cell").get<int>();
     o.patches.orientation_bins = p.at("orientation_bins").get<int>();
     o.patches.min_mean_magnitude = p.at("min_mean_magnitude").get<float>();
+    o.sound = j.contains("sound");
+    if (o.sound) {
+      const auto& snd = j.at("sound");
+      o.spectrum.frame = snd.at("frame").get<int>();
+      o.spectrum.hop = snd.at("hop").get<int>();
+      o.spectrum.bands = snd.at("bands").get<int>();
+      o.spectrum.min_hz = snd.at("min_hz").get<double>();
+      o.spectrum.max_hz = snd.at("max_hz").get<double>();
+      o.spectrum.silence = snd.at("silence").get<double>();
+    }
     const auto& v = j.at("vocabulary");
     o.vocabulary.words = v.at("words").get<int>();
     o.vocabulary.iterations = v.at("iterations").get<int>();

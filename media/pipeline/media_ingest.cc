@@ -1,6 +1,7 @@
 #include "hymir/media/media_ingest.h"
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -43,6 +44,8 @@ struct Decoded {
   std::string error;
   std::vector<float> colour;
   LocalDescriptors patches;
+  std::vector<float> sound;  // empty: none
+  std::string sound_error;
 };
 
 }  // namespace
@@ -59,6 +62,11 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
     const Image probe = SolidImage(16, 16, 0, 0, 0);
     HYMIR_RETURN_IF_ERROR(ColourHistogram(probe, d.colour).status().WithContext("ingest"));
     HYMIR_RETURN_IF_ERROR(GradientPatches(probe, d.patches).status().WithContext("ingest"));
+    if (d.sound) {
+      Audio tone{16000, std::vector<float>(16000)};
+      for (size_t i = 0; i < tone.samples.size(); ++i) tone.samples[i] = static_cast<float>(0.5 * std::sin(0.4 * i));
+      HYMIR_RETURN_IF_ERROR(SoundSpectrum(tone, d.spectrum).status().WithContext("ingest"));
+    }
   }
 
   // Pass 1: decode, colour histogram, gradient patches.
@@ -82,6 +90,12 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
     } else {
       out.error = image.status().ToString();
     }
+    if (out.ok && d.sound && !collection.items[i].sound.empty()) {
+      auto audio = ReadAudio(collection.items[i].sound);
+      auto spectrum = audio.ok() ? SoundSpectrum(*audio, d.spectrum) : Result<std::vector<float>>(audio.status());
+      if (spectrum.ok()) out.sound = std::move(spectrum).value();
+      else out.sound_error = spectrum.status().ToString();
+    }
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mu);
       options.progress(++done, n);
@@ -99,6 +113,8 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
       continue;
     }
     ++good;
+    if (!decoded[i].sound_error.empty()) report.failed.push_back({collection.items[i].sound, decoded[i].sound_error});
+    if (!decoded[i].sound.empty()) ++report.sounds;
     pooled.values.insert(pooled.values.end(), decoded[i].patches.values.begin(), decoded[i].patches.values.end());
   }
   if (good == 0) return Status::InvalidArgument("ingest: no image of " + std::to_string(n) + " could be decoded");
@@ -126,6 +142,11 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
     doc.fields["subcategory"] = item.subcategory;
     doc.fields["path"] = item.path;
     doc.vectors[kColourField] = std::move(decoded[i].colour);
+    if (!decoded[i].sound.empty()) {
+      doc.vectors[kSoundField] = std::move(decoded[i].sound);
+      doc.fields["sound"] = item.sound;
+      doc.fields["has_sound"] = "yes";
+    }
     HYMIR_ASSIGN_OR_RETURN(doc.vectors[kTextureField], describer.vocabulary().Encode(decoded[i].patches));
     return writer->Upsert(doc).WithContext(item.path);
   }));

@@ -4,9 +4,11 @@
 
 #include <cmath>
 
+#include "hymir/media/audio.h"
 #include "hymir/media/colour_histogram.h"
 #include "hymir/media/gradient_patches.h"
 #include "hymir/media/image.h"
+#include "hymir/media/sound_spectrum.h"
 #include "hymir/media/visual_vocabulary.h"
 #include "tests/testutil/testutil.h"
 
@@ -210,6 +212,71 @@ TEST(VisualVocabularyTest, KMeansFindsTheTwoKindsOfEdges) {
   const auto a = Expect(0, {1, 1, 1, 1}), b = Expect(2, {1, 1, 1, 1});
   EXPECT_NE(vocabulary.Nearest(a.data()), vocabulary.Nearest(b.data()));
   EXPECT_TRUE(VisualVocabulary::Train(samples, {.words = 101}).status().IsInvalidArgument());
+}
+
+// `seconds` of a sine at `hz` (amplitude 0.5), sampled at `rate`.
+Audio Sine(double hz, double seconds, int rate = 16000) {
+  Audio a;
+  a.sample_rate = rate;
+  a.samples.resize(static_cast<size_t>(seconds * rate));
+  for (size_t i = 0; i < a.samples.size(); ++i) a.samples[i] = static_cast<float>(0.5 * std::sin(2 * M_PI * hz * i / rate));
+  return a;
+}
+
+TEST(AudioTest, WavRoundTripAndBadFiles) {
+  testing::TempDir tmp;
+  Audio a = Sine(440, 0.1);
+  ASSERT_OK(WriteWav(tmp.Sub("a.wav"), a));
+  ASSERT_OK_AND_ASSIGN(Audio back, ReadAudio(tmp.Sub("a.wav")));
+  EXPECT_EQ(back.sample_rate, 16000);
+  ASSERT_EQ(back.samples.size(), a.samples.size());
+  for (size_t i = 0; i < a.samples.size(); ++i) EXPECT_NEAR(back.samples[i], a.samples[i], 1.0 / 32768 + 1e-6);
+  EXPECT_TRUE(ReadAudio(tmp.Sub("absent.ogg")).status().IsNotFound());
+  testing::WriteText(tmp.Sub("bad.ogg"), "OggS but not really");
+  Status bad = ReadAudio(tmp.Sub("bad.ogg")).status();
+  EXPECT_TRUE(bad.IsCorruption()) << bad.ToString();
+  EXPECT_NE(bad.message().find("bad.ogg"), std::string::npos);
+  EXPECT_TRUE(WriteWav(tmp.Sub("z.wav"), Audio{}).IsInvalidArgument());
+}
+
+TEST(SoundSpectrumTest, TonesLandInTheirBands) {
+  // 24 bands from 50 Hz to 8 kHz (r = 160^(1/24)): 1 kHz is in band
+  // floor(24 ln(20) / ln(160)) = 14 ([966, 1192) Hz), 3 kHz in band
+  // floor(24 ln(60) / ln(160)) = 19 ([2779, 3434) Hz). A steady tone: share 1
+  // in its band in every frame, standard deviation 0.
+  ASSERT_OK_AND_ASSIGN(std::vector<float> d, SoundSpectrum(Sine(1000, 1.0)));
+  ASSERT_EQ(d.size(), 48u);
+  EXPECT_NEAR(d[14], 1.0, 0.01);
+  for (size_t j = 24; j < 48; ++j) EXPECT_NEAR(d[j], 0.0, 0.01) << j;
+  ASSERT_OK_AND_ASSIGN(std::vector<float> d3, SoundSpectrum(Sine(3000, 1.0)));
+  EXPECT_NEAR(d3[19], 1.0, 0.01);
+  // Half 1 kHz, half 3 kHz: mean share 0.5 and standard deviation 0.5 in
+  // both bands, so 0.5 each after normalisation.
+  Audio both = Sine(1000, 1.0);
+  Audio second = Sine(3000, 1.0);
+  both.samples.insert(both.samples.end(), second.samples.begin(), second.samples.end());
+  ASSERT_OK_AND_ASSIGN(std::vector<float> mix, SoundSpectrum(both));
+  for (size_t j : {14u, 19u, 24u + 14u, 24u + 19u}) EXPECT_NEAR(mix[j], 0.5, 0.02) << j;
+  // The sample rate moves the bins, not the bands: the same tone at 44.1 kHz.
+  ASSERT_OK_AND_ASSIGN(std::vector<float> d44, SoundSpectrum(Sine(1000, 1.0, 44100)));
+  EXPECT_NEAR(d44[14], 1.0, 0.01);
+}
+
+TEST(SoundSpectrumTest, SilenceAndBadOptions) {
+  Audio quiet;
+  quiet.sample_rate = 16000;
+  quiet.samples.assign(16000, 0.0f);
+  EXPECT_TRUE(SoundSpectrum(quiet).status().IsInvalidArgument());
+  EXPECT_TRUE(SoundSpectrum(Sine(1000, 0.01)).status().IsInvalidArgument());  // shorter than a frame
+  // Silent frames are skipped: a tone after silence is still a pure tone.
+  Audio late = quiet;
+  Audio tone = Sine(1000, 0.5);
+  late.samples.insert(late.samples.end(), tone.samples.begin(), tone.samples.end());
+  ASSERT_OK_AND_ASSIGN(std::vector<float> d, SoundSpectrum(late));
+  EXPECT_NEAR(d[14], 1.0, 0.01);
+  EXPECT_TRUE(SoundSpectrum(tone, {.frame = 1000}).status().IsInvalidArgument());  // not a power of two
+  EXPECT_TRUE(SoundSpectrum(tone, {.bands = 1}).status().IsInvalidArgument());
+  EXPECT_TRUE(SoundSpectrum(Audio{}).status().IsInvalidArgument());
 }
 
 }  // namespace

@@ -54,6 +54,14 @@ void WriteCollection(const std::string& root) {
   testing::WriteText(root + "/red/broken.png", "not a png at all");
   testing::WriteText(root + "/blue/shape.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
   WritePng(root + "/blue/shape_twin.png", Stripes(0, 0, 200, false, 5));  // a stem of its own
+  // Sounds: r0 hums at 1 kHz, b0 whistles at 3 kHz, r1's sound is broken.
+  for (auto [path, hz] : {std::pair<std::string, double>{root + "/red/warm/r0.wav", 1000.0}, {root + "/blue/b0.wav", 3000.0}}) {
+    Audio a;
+    a.sample_rate = 16000;
+    for (int i = 0; i < 8000; ++i) a.samples.push_back(static_cast<float>(0.5 * std::sin(2 * M_PI * hz * i / 16000)));
+    ASSERT_TRUE(WriteWav(path, a).ok());
+  }
+  testing::WriteText(root + "/red/warm/r1.ogg", "not a sound");
 }
 
 TEST(MediaCollectionTest, ScansTheStampLayout) {
@@ -71,6 +79,9 @@ TEST(MediaCollectionTest, ScansTheStampLayout) {
   EXPECT_EQ(r0.category, "red");
   EXPECT_EQ(r0.subcategory, "red/warm");
   EXPECT_EQ(c.items[4].caption, "shape twin");  // no .txt: from the file name
+  EXPECT_NE(r0.sound.find("r0.wav"), std::string::npos);
+  EXPECT_NE(c.items[7].sound.find("r1.ogg"), std::string::npos);
+  EXPECT_EQ(c.items[8].sound, "");
   EXPECT_TRUE(ScanMediaDirectory(tmp.Sub("absent")).status().IsNotFound());
 }
 
@@ -99,10 +110,12 @@ TEST_F(MediaIngestTest, IndexesGoodImagesReportsBadOnesAndSearches) {
   ASSERT_OK_AND_ASSIGN(IngestReport report, IngestMedia(collection_, dir, options_));
   EXPECT_EQ(progress_calls_, collection_.items.size());
   EXPECT_EQ(report.indexed, 7u);
-  ASSERT_EQ(report.failed.size(), 2u);
+  EXPECT_EQ(report.sounds, 2u);
+  ASSERT_EQ(report.failed.size(), 3u);  // in collection order
   EXPECT_NE(report.failed[0].path.find("shape.svg"), std::string::npos);
   EXPECT_NE(report.failed[0].reason.find("SVG"), std::string::npos);
   EXPECT_NE(report.failed[1].path.find("broken.png"), std::string::npos);
+  EXPECT_NE(report.failed[2].path.find("r1.ogg"), std::string::npos);  // r1 indexed without its sound
   EXPECT_GT(report.local_descriptors, 0u);
 
   ASSERT_OK_AND_ASSIGN(MediaDescriber describer, MediaDescriber::Load(dir));
@@ -163,6 +176,20 @@ TEST_F(MediaIngestTest, IndexesGoodImagesReportsBadOnesAndSearches) {
   EXPECT_NE(wrong.message().find("q7"), std::string::npos) << wrong.ToString();
   q.more_vectors = {{"sound", {1.0f}}};
   EXPECT_TRUE(engine->Search(q).status().IsInvalidArgument());
+
+  // Query by sound: the hum finds r0; documents without a sound have none.
+  HybridQuery by_sound;
+  by_sound.vector_field = kSoundField;
+  ASSERT_OK_AND_ASSIGN(Audio hum, ReadAudio(tmp_.Sub("media/red/warm/r0.wav")));
+  ASSERT_OK_AND_ASSIGN(by_sound.vector, describer.DescribeSound(hum));
+  ASSERT_OK_AND_ASSIGN(hits, engine->Search(by_sound));
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].id, "red/warm/r0");
+  EXPECT_NEAR(hits[0].score, 1.0, 1e-5);
+  EXPECT_EQ(hits[1].id, "blue/b0");
+  EXPECT_TRUE(engine->searcher().GetVector(kSoundField, "red/warm/r1").status().IsNotFound());
+  ASSERT_OK_AND_ASSIGN(Document with_sound, engine->searcher().GetDocument("blue/b0"));
+  EXPECT_EQ(with_sound.fields["has_sound"], "yes");
 
   // A second ingest into the same directory is refused.
   EXPECT_EQ(IngestMedia(collection_, dir, options_).status().code(), Status::Code::kAlreadyExists);

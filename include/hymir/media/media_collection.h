@@ -3,6 +3,7 @@
 // (/usr/share/tuxpaint/stamps, Debian package tuxpaint-stamps-default):
 //   DIR/<category>/<sub>/.../<name>.png   the image (or .svg, .jpg, ...)
 //   DIR/<category>/<sub>/.../<name>.txt   first line: the English caption
+//   DIR/<category>/<sub>/.../<name>.ogg   the stamp's sound effect (optional)
 // but any tree of images works (caption from the file name then).
 //
 // One item per image stem in a folder: when a stem has several formats, a
@@ -28,6 +29,10 @@ struct MediaItem {
   std::string caption;      // .txt first line, else the stem with '_' as ' '
   std::string category;     // first folder below DIR ("animals"); "uncategorised" for files in DIR
   std::string subcategory;  // every folder below DIR ("animals/birds")
+  // A sound of the same stem in the same folder (.ogg, .wav or .flac, in that
+  // order; Tux Paint's sound effects), or "". "<name>_desc.ogg" (a spoken
+  // caption) is not the stamp's sound.
+  std::string sound;
 };
 
 struct SkippedFile {

@@ -4,9 +4,11 @@
 // visual vocabulary is learnt on the patches of every decoded image (FAISS
 // k-means), each image encoded with it, and every document upserted:
 //   id = item id, title = caption (BM25-searchable), domain = category,
-//   fields {subcategory, path}, vectors {colour, texture}.
-// Files that fail (unreadable, undecodable, SVG, no opaque pixel) are
-// reported and skipped. The index is committed once, at the end: a failure
+//   fields {subcategory, path, and sound + has_sound = "yes" with a sound},
+//   vectors {colour, texture, and sound when the item has a sound}.
+// Files that fail (unreadable, undecodable, SVG, no opaque pixel; a silent or
+// undecodable sound) are reported and skipped; an image whose sound fails is
+// indexed without it. The index is committed once, at the end: a failure
 // or a crash before that leaves no index behind (nothing committed half).
 //
 // Thread-safety: IngestMedia may run concurrently for different directories;
@@ -38,6 +40,7 @@ struct IngestReport {
   size_t indexed = 0;
   std::vector<SkippedFile> failed;  // files reported and skipped
   size_t local_descriptors = 0;     // gradient patches pooled for the vocabulary
+  size_t sounds = 0;                // indexed documents with a sound vector
   double decode_seconds = 0;        // decode + colour + patches (wall)
   double vocabulary_seconds = 0;    // k-means
   double index_seconds = 0;         // encode + upsert + commit
