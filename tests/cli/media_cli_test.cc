@@ -95,6 +95,15 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   ASSERT_EQ(like.exit_code, 0) << like.err;
   EXPECT_EQ(Ids(like.out), Ids(img.out));
 
+  // Query by sound (the fixture's one stamp with a sound effect).
+  EXPECT_NE(in.out.find("(1 with a sound)"), std::string::npos) << in.out;
+  Ran sound = Media("search --index " + index + " --sound " + tmp_.Sub("stamps/animals/amphibians/frog.ogg") + " --json");
+  ASSERT_EQ(sound.exit_code, 0) << sound.err;
+  auto by_sound = nlohmann::json::parse(sound.out);
+  ASSERT_EQ(by_sound.size(), 1u);
+  EXPECT_EQ(by_sound[0]["id"], "animals/amphibians/frog");
+  EXPECT_NEAR(by_sound[0]["stages"]["sound"]["score"].get<double>(), 1.0, 1e-5);
+
   // Text only: BM25 over the captions.
   Ran text = Media("search --index " + index + " --text \"cherry\" --json");
   ASSERT_EQ(text.exit_code, 0) << text.err;
