@@ -52,8 +52,9 @@ struct HybridQuery {
   // Vector field to search; "" = the index's first vector field.
   std::string vector_field;
   // More vector lists (lists 2, 3, ... of the fusion, in this order),
-  // searched whenever the retriever is vector or hybrid, each to
-  // vector_depth. With any, auto resolves to vector (no text) or hybrid, and
+  // searched whenever the retriever is vector or hybrid; every vector list
+  // is then searched to vector_depth (also under the vector retriever, whose
+  // lists are fused). With any, auto resolves to vector (no text) or hybrid, and
   // a query without `fusion` is fused by RRF (k 60): the stored default may
   // be convex, which takes two lists only. `vector` may then be empty with
   // no text to embed: the first vector list is simply empty.

@@ -141,7 +141,10 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
     }
     if (r == Retriever::kVector || r == Retriever::kHybrid) {
       const std::string what = q.id.empty() ? std::string("query") : "query \"" + q.id + "\"";
-      const size_t depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
+      // A single vector list is the answer (window deep); lists to fuse go
+      // to vector_depth.
+      const bool single = r == Retriever::kVector && q.more_vectors.empty();
+      const size_t depth = single ? window : std::max(q.vector_depth, window);
       for (size_t c = 0; c < q.more_vectors.size(); ++c) {
         const VectorClause& clause = q.more_vectors[c];
         const index::VectorFieldSpec* spec = nullptr;

@@ -152,6 +152,19 @@ TEST_F(MediaIngestTest, IndexesGoodImagesReportsBadOnesAndSearches) {
   EXPECT_NEAR(hits[0].score, 2.0 / 61.0, 1e-12);
   EXPECT_NEAR(hits[0].vector.score, 1.0, 1e-5);  // unit Hellinger vector against itself
 
+  // Lists to fuse are searched to vector_depth, not to the page size.
+  HybridQuery narrow = q;
+  narrow.k = 2;
+  narrow.vector_depth = 5;
+  ASSERT_OK_AND_ASSIGN(auto lists, engine->Candidates({narrow}));
+  ASSERT_EQ(lists[0].size(), 3u);  // BM25, colour, texture
+  EXPECT_TRUE(lists[0][0].empty());
+  EXPECT_EQ(lists[0][1].size(), 5u);
+  EXPECT_EQ(lists[0][2].size(), 5u);
+  narrow.more_vectors.clear();  // a single vector list is the answer: page-deep
+  ASSERT_OK_AND_ASSIGN(lists, engine->Candidates({narrow}));
+  EXPECT_EQ(lists[0][1].size(), 2u);
+
   // Caption text and image together, with a filter on the category.
   q.text = "blue wave";
   q.filters = {{"domain", {"blue"}}};
