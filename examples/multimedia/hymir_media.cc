@@ -252,6 +252,8 @@ int RunEval(const EvalFlags& f) {
   const index::Searcher& searcher = (*engine)->searcher();
   auto ids = searcher.DocumentIds();
   if (!ids.ok()) return Fail(ids.status());
+  // Index order depends on how many threads ingested; runs must not.
+  std::sort(ids->begin(), ids->end());
   struct Doc {
     std::string id, category, caption;
     std::map<std::string, std::vector<float>> vectors;
@@ -485,6 +487,8 @@ int RunMoe(const MoeFlags& f) {
   const index::Searcher& searcher = engine.searcher();
   auto ids = searcher.DocumentIds();
   if (!ids.ok()) return Fail(ids.status());
+  // Index order depends on how many threads ingested; runs must not.
+  std::sort(ids->begin(), ids->end());
   std::map<std::string, std::string> category;
   std::map<std::string, std::vector<std::string>> members;
   std::vector<HybridQuery> queries;
