@@ -46,3 +46,24 @@ endif()
 if(HYMIR_WITH_MPI)
   find_package(MPI REQUIRED COMPONENTS CXX)
 endif()
+
+# OpenCV (hymir_media: image decoding and filters). Only the core, imgproc and
+# imgcodecs modules are installed (scripts/setup.sh), and Debian's OpenCV CMake
+# config ships with libopencv-dev (every module), so wrap the three libraries in
+# a target exported with hymir (absolute paths), as for Lucene++.
+if(HYMIR_WITH_MEDIA)
+  find_path(OPENCV_INCLUDE_DIR opencv2/imgcodecs.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  find_library(OPENCV_CORE_LIBRARY opencv_core REQUIRED)
+  find_library(OPENCV_IMGPROC_LIBRARY opencv_imgproc REQUIRED)
+  find_library(OPENCV_IMGCODECS_LIBRARY opencv_imgcodecs REQUIRED)
+  add_library(hymir_opencv INTERFACE)
+  target_include_directories(hymir_opencv SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR})
+  target_link_libraries(hymir_opencv INTERFACE ${OPENCV_IMGCODECS_LIBRARY} ${OPENCV_IMGPROC_LIBRARY}
+                        ${OPENCV_CORE_LIBRARY})
+  # libsndfile (sound decoding: WAV, FLAC, Ogg/Vorbis), wrapped the same way.
+  find_path(SNDFILE_INCLUDE_DIR sndfile.h REQUIRED)
+  find_library(SNDFILE_LIBRARY sndfile REQUIRED)
+  add_library(hymir_sndfile INTERFACE)
+  target_include_directories(hymir_sndfile SYSTEM INTERFACE ${SNDFILE_INCLUDE_DIR})
+  target_link_libraries(hymir_sndfile INTERFACE ${SNDFILE_LIBRARY})
+endif()

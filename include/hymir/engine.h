@@ -30,6 +30,14 @@ enum class Retriever {
 Result<Retriever> ParseRetriever(std::string_view name);  // auto|bm25|vector|hybrid
 const char* RetrieverName(Retriever r);
 
+// One more vector list for a query: nearest neighbours of `vector` in
+// `field` (a raw vector of the field's dimension), fused with the query's
+// other lists. A media query by example searches each descriptor's field.
+struct VectorClause {
+  std::string field;
+  std::vector<float> vector;
+};
+
 struct HybridQuery {
   std::string id;    // optional, for runs and explain
   // BM25 query, and the vector query when `vector` is empty. A text with no
@@ -43,6 +51,14 @@ struct HybridQuery {
   std::vector<float> vector;
   // Vector field to search; "" = the index's first vector field.
   std::string vector_field;
+  // More vector lists (lists 2, 3, ... of the fusion, in this order),
+  // searched whenever the retriever is vector or hybrid; every vector list
+  // is then searched to vector_depth (also under the vector retriever, whose
+  // lists are fused). With any, auto resolves to vector (no text) or hybrid, and
+  // a query without `fusion` is fused by RRF (k 60): the stored default may
+  // be convex, which takes two lists only. `vector` may then be empty with
+  // no text to embed: the first vector list is simply empty.
+  std::vector<VectorClause> more_vectors;
   Retriever retriever = Retriever::kAuto;
   std::vector<index::FieldFilter> filters;
   size_t k = 10;
@@ -81,6 +97,8 @@ struct SearchHit {
   StageResult fused;
   // The re-ranker's score and rank (present only for re-ranked hits).
   StageResult rerank;
+  // One per HybridQuery::more_vectors clause, in its order.
+  std::vector<StageResult> more_vectors;
 };
 
 class Engine {
@@ -98,12 +116,13 @@ class Engine {
   // batched into one FAISS call.
   Result<std::vector<std::vector<SearchHit>>> SearchBatch(const std::vector<HybridQuery>& queries) const;
 
-  // The candidate lists before fusion (BM25 first, then vector; a list is
-  // empty when its retriever is not used), for tuning.
+  // The candidate lists before fusion (BM25 first, then vector, then one per
+  // more_vectors clause; a list is empty when its retriever is not used), for
+  // tuning.
   Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Candidates(
       const std::vector<HybridQuery>& queries) const;
 
-  // The hits of `query` from its candidate lists (BM25, vector; as
+  // The hits of `query` from its candidate lists (BM25, vector, more vectors; as
   // Candidates() gives them, or merged from the shards of a sharded index):
   // fused when the query is hybrid, then the page [offset, offset + k) with
   // every stage kept. This is how Search() ends.

@@ -9,7 +9,8 @@
 // retriever's reciprocal rank, the fused score and reciprocal rank, query-term
 // coverage (plain, IDF-weighted, title), the densest window covering the
 // matched query terms, adjacent query-bigram matches, document and title
-// length, and, when a knowledge graph is attached, the KG features.
+// length, when a knowledge graph is attached, the KG features, and with
+// FeatureConfig::vector_field_features each vector field's similarity and rank.
 //
 // Query features (the gate's input, never a domain label): analysed length,
 // IDF mean/max/min/spread, the share of terms unknown to the collection, the
@@ -73,6 +74,17 @@ struct FeatureConfig {
   // forward index lacks (indexes written before it) take the stored-text
   // path. Not part of the schema. Default: true.
   bool use_forward_index = true;
+  // Features of every vector field of the index (multimedia: one field per
+  // descriptor). Per field F, pair features "vf_sim:F" (the similarity of
+  // the query's vector for F to the candidate's stored vector, in F's metric:
+  // inner product, cosine, or negated squared L2; 0 when either is missing)
+  // and "vf_rrank:F" (1 / the candidate's rank in F's list, 0 when absent);
+  // query features "q_has_text" (1 when the query has a term after analysis)
+  // and "q_vf:F" (1 when the query has a vector for F), so that the gate can
+  // tell image, text and combined queries apart. The query's vector for F is
+  // HybridQuery::vector (for its vector_field) or a more_vectors clause.
+  // Default: false.
+  bool vector_field_features = false;
 };
 
 // Where Extract() reads documents and collection statistics when they are

@@ -116,6 +116,12 @@ Result<GlobalStatistics> ShardedSearcher::SumStatistics(const std::vector<std::s
 }
 
 Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const std::vector<HybridQuery>& queries) {
+  // The shards exchange two lists per query (BM25, vector).
+  Status lists_supported;
+  for (const auto& q : queries)
+    if (!q.more_vectors.empty())
+      lists_supported = Status::NotSupported("sharded search: more_vectors (more than one vector list per query)");
+  HYMIR_RETURN_IF_ERROR(cluster_.Agree(lists_supported));
   HYMIR_ASSIGN_OR_RETURN(GlobalStatistics global, Statistics(queries));
   std::vector<HybridQuery> local = queries;
   for (auto& q : local) q.bm25.statistics = &global;

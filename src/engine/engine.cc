@@ -105,7 +105,7 @@ Retriever Engine::ResolveRetriever(const HybridQuery& q) const {
   if (q.retriever != Retriever::kAuto) return q.retriever;
   const auto& fields = searcher_->vector_fields();
   if (fields.empty()) return Retriever::kBm25;
-  if (!q.vector.empty()) return q.text.empty() ? Retriever::kVector : Retriever::kHybrid;
+  if (!q.vector.empty() || !q.more_vectors.empty()) return q.text.empty() ? Retriever::kVector : Retriever::kHybrid;
   for (const auto& f : fields) {
     if ((q.vector_field.empty() || f.name == q.vector_field) && !f.embedder.empty()) return Retriever::kHybrid;
     if (q.vector_field.empty()) break;  // the default field is the first
@@ -115,13 +115,14 @@ Retriever Engine::ResolveRetriever(const HybridQuery& q) const {
 
 Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candidates(
     const std::vector<HybridQuery>& queries) const {
-  std::vector<std::vector<std::vector<ranking::Candidate>>> out(queries.size(),
-                                                              std::vector<std::vector<ranking::Candidate>>(2));
+  std::vector<std::vector<std::vector<ranking::Candidate>>> out(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) out[i].resize(2 + queries[i].more_vectors.size());
   // Vector queries grouped by (field, filters, depth) for batched search.
   struct Group {
     index::VectorQuery shared;
     std::vector<float> vectors;
     std::vector<size_t> members;
+    std::vector<size_t> slots;  // the list each member's hits go to
   };
   std::map<std::string, Group> groups;
   for (size_t i = 0; i < queries.size(); ++i) {
@@ -139,6 +140,35 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
       out[i][0] = ToCandidates(*hits);
     }
     if (r == Retriever::kVector || r == Retriever::kHybrid) {
+      const std::string what = q.id.empty() ? std::string("query") : "query \"" + q.id + "\"";
+      // A single vector list is the answer (window deep); lists to fuse go
+      // to vector_depth.
+      const bool single = r == Retriever::kVector && q.more_vectors.empty();
+      const size_t depth = single ? window : std::max(q.vector_depth, window);
+      for (size_t c = 0; c < q.more_vectors.size(); ++c) {
+        const VectorClause& clause = q.more_vectors[c];
+        const index::VectorFieldSpec* spec = nullptr;
+        for (const auto& f : searcher_->vector_fields())
+          if (f.name == clause.field) spec = &f;
+        if (spec == nullptr)
+          return Status::InvalidArgument(what + ": unknown vector field \"" + clause.field + "\"");
+        if (clause.vector.size() != spec->dimension)
+          return Status::InvalidArgument(what + ": vector field \"" + clause.field + "\" expects " +
+                                         std::to_string(spec->dimension) + " floats, got " +
+                                         std::to_string(clause.vector.size()));
+        Group& g = groups[FilterKey(clause.field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +
+                          std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
+        g.shared.field = clause.field;
+        g.shared.ef_search = q.ef_search;
+        g.shared.nprobe = q.nprobe;
+        g.shared.filters = q.filters;
+        g.shared.k = depth;
+        g.vectors.insert(g.vectors.end(), clause.vector.begin(), clause.vector.end());
+        g.members.push_back(i);
+        g.slots.push_back(2 + c);
+      }
+      // With more lists, the first vector list may be absent (no vector, no text).
+      if (!q.more_vectors.empty() && q.vector.empty() && q.text.empty()) continue;
       std::string field = q.vector_field;
       if (field.empty()) {
         if (searcher_->vector_fields().empty()) {
@@ -146,7 +176,6 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         }
         field = searcher_->vector_fields().front().name;
       }
-      const std::string what = q.id.empty() ? std::string("query") : "query \"" + q.id + "\"";
       size_t dimension = 0;
       for (const auto& f : searcher_->vector_fields()) {
         if (f.name == field) dimension = f.dimension;
@@ -164,7 +193,6 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " +
                                        std::to_string(dimension) + " floats, got " + std::to_string(v.size()));
       }
-      const size_t depth = r == Retriever::kVector ? window : std::max(q.vector_depth, window);
       Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +
                         std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
       g.shared.field = field;
@@ -174,24 +202,31 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
       g.shared.k = depth;
       g.vectors.insert(g.vectors.end(), v.begin(), v.end());
       g.members.push_back(i);
+      g.slots.push_back(1);
     }
   }
   for (auto& [key, g] : groups) {
     auto lists = searcher_->SearchVectorBatch(g.shared, g.vectors);
     if (!lists.ok()) return lists.status();
-    for (size_t m = 0; m < g.members.size(); ++m) out[g.members[m]][1] = ToCandidates((*lists)[m]);
+    for (size_t m = 0; m < g.members.size(); ++m) out[g.members[m]][g.slots[m]] = ToCandidates((*lists)[m]);
   }
   return out;
 }
 
 Result<std::vector<SearchHit>> Engine::HitsFromCandidates(
     const HybridQuery& q, const std::vector<std::vector<ranking::Candidate>>& lists) const {
-  if (lists.size() != 2) return Status::InvalidArgument("candidate lists: expected 2 (BM25, vector), got " +
-                                                        std::to_string(lists.size()));
+  if (lists.size() != 2 + q.more_vectors.size())
+    return Status::InvalidArgument("candidate lists: expected " + std::to_string(2 + q.more_vectors.size()) +
+                                   " (BM25, vector, one per more_vectors clause), got " +
+                                   std::to_string(lists.size()));
   const Retriever r = ResolveRetriever(q);
   std::vector<SearchHit> hits;
-  if (r == Retriever::kHybrid) {
-    const ranking::FusionOptions& fusion = q.fusion ? *q.fusion : default_fusion_;
+  if (r == Retriever::kHybrid || (r == Retriever::kVector && !q.more_vectors.empty())) {
+    ranking::FusionOptions fusion = q.fusion ? *q.fusion : default_fusion_;
+    if (!q.fusion && !q.more_vectors.empty()) {
+      fusion = ranking::FusionOptions{};
+      fusion.method = ranking::FusionMethod::kRrf;
+    }
     auto fused = ranking::Fuse(lists, fusion);
     if (!fused.ok()) return fused.status();
     for (size_t j = q.offset; j < fused->size() && j < q.offset + q.k; ++j) {
@@ -202,6 +237,8 @@ Result<std::vector<SearchHit>> Engine::HitsFromCandidates(
       h.rank = static_cast<uint32_t>(j + 1);
       h.bm25 = {f.stages[0].present, f.stages[0].score, f.stages[0].rank};
       h.vector = {f.stages[1].present, f.stages[1].score, f.stages[1].rank};
+      for (size_t c = 2; c < f.stages.size(); ++c)
+        h.more_vectors.push_back({f.stages[c].present, f.stages[c].score, f.stages[c].rank});
       h.fused = {true, h.score, h.rank};
       hits.push_back(std::move(h));
     }
@@ -215,6 +252,7 @@ Result<std::vector<SearchHit>> Engine::HitsFromCandidates(
       StageResult stage{true, list[j].score, static_cast<uint32_t>(j + 1)};
       (r == Retriever::kBm25 ? h.bm25 : h.vector) = stage;
       h.fused = stage;
+      h.more_vectors.resize(q.more_vectors.size());
       hits.push_back(std::move(h));
     }
   }

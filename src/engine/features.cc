@@ -47,6 +47,10 @@ constexpr const char* kEmbPrefix = "q_emb_";
 constexpr const char* kDomainSharePrefix = "q_domain_share:";
 constexpr const char* kDomainBestPrefix = "q_domain_best:";
 constexpr const char* kCopyPrefix = "x_";  // a query feature copied into the pair rows
+constexpr const char* kFieldSimPrefix = "vf_sim:";      // FeatureConfig::vector_field_features
+constexpr const char* kFieldRankPrefix = "vf_rrank:";
+constexpr const char* kQueryFieldPrefix = "q_vf:";
+constexpr const char* kQueryHasText = "q_has_text";
 constexpr size_t kDomainTop = 20;
 constexpr size_t kPrfDocs = 10;   // feedback documents
 constexpr size_t kPrfTerms = 30;  // feedback terms
@@ -128,6 +132,11 @@ struct FeatureExtractor::Impl {
   ranking::FeatureSchema schema;
   std::string vector_field;  // "" when no field has an embedder
   int emb_dims = 0;
+  // FeatureConfig::vector_field_features: the fields, their first pair
+  // column (sim, rrank per field) and first query column (has_text, then one
+  // per field).
+  std::vector<index::VectorFieldSpec> vf_fields;
+  size_t vf_col = 0, vf_qcol = 0;
   std::vector<std::pair<size_t, size_t>> copy_cols;  // (pair column, query feature) copies
   size_t sentence_col = 0;  // first sentence-feature column (with config.sentence_features)
 
@@ -283,6 +292,14 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
     impl->sentence_col = impl->schema.pair_features.size();
     for (const auto& n : SentencePairFeatures()) impl->schema.pair_features.push_back(n);
   }
+  if (config.vector_field_features) {
+    impl->vf_fields = engine.searcher().vector_fields();
+    impl->vf_col = impl->schema.pair_features.size();
+    for (const auto& f : impl->vf_fields) {
+      impl->schema.pair_features.push_back(kFieldSimPrefix + f.name);
+      impl->schema.pair_features.push_back(kFieldRankPrefix + f.name);
+    }
+  }
   impl->schema.query_features = BaseQueryFeatures();
   if (config.kg) {
     for (const auto& n : KnowledgeContext::QueryFeatureNames()) impl->schema.query_features.push_back(n);
@@ -290,6 +307,11 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   for (int i = 0; i < impl->emb_dims; ++i) impl->schema.query_features.push_back(kEmbPrefix + std::to_string(i));
   for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainSharePrefix + d);
   for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainBestPrefix + d);
+  if (config.vector_field_features) {
+    impl->vf_qcol = impl->schema.query_features.size();
+    impl->schema.query_features.push_back(kQueryHasText);
+    for (const auto& f : impl->vf_fields) impl->schema.query_features.push_back(kQueryFieldPrefix + f.name);
+  }
   if (config.pair_query_features) {
     for (size_t q = 0; q < impl->schema.query_features.size(); ++q) {
       const std::string& name = impl->schema.query_features[q];
@@ -315,6 +337,7 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
     if (n.rfind(kCopyPrefix, 0) == 0) c.pair_query_features = true;
     else if (sentence.count(n)) c.sentence_features = true;
     else if (kg_pair.count(n)) c.kg = true;
+    else if (n.rfind(kFieldSimPrefix, 0) == 0 || n.rfind(kFieldRankPrefix, 0) == 0) c.vector_field_features = true;
     else if (!pair_known.count(n)) return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
   }
   for (const auto& n : schema.query_features) {
@@ -323,6 +346,7 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
     else if (n.rfind(kEmbPrefix, 0) == 0) ++c.query_embedding_dims;
     else if (n.rfind(kDomainSharePrefix, 0) == 0) c.domains.push_back(n.substr(std::string(kDomainSharePrefix).size()));
     else if (n.rfind(kDomainBestPrefix, 0) == 0) continue;
+    else if (n == kQueryHasText || n.rfind(kQueryFieldPrefix, 0) == 0) c.vector_field_features = true;
     else return Status::InvalidArgument("model needs unknown query feature \"" + n + "\"");
   }
   return c;
@@ -647,6 +671,47 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
       for (const auto& v : a.sentence_vectors) best_cos = std::max(best_cos, Cosine(qvec, v));
       g.pair_features[i * d + m.sentence_col] = best_cover;
       g.pair_features[i * d + m.sentence_col + 1] = best_cos;
+    }
+  }
+  if (m.config.vector_field_features) {
+    g.query_features.push_back(terms.empty() ? 0.0 : 1.0);
+    const std::string primary =
+        !query.vector_field.empty() ? query.vector_field : (m.vf_fields.empty() ? "" : m.vf_fields.front().name);
+    for (size_t fi = 0; fi < m.vf_fields.size(); ++fi) {
+      const index::VectorFieldSpec& field = m.vf_fields[fi];
+      // The query's vector for this field and the stage that ranked it.
+      const std::vector<float>* qv = nullptr;
+      int clause = -1;  // -1: HybridQuery::vector's stage
+      if (field.name == primary) {
+        if (!query.vector.empty()) qv = &query.vector;
+        else if (field.name == m.vector_field && !qvec.empty()) qv = &qvec;
+      }
+      for (size_t c = 0; c < query.more_vectors.size() && qv == nullptr; ++c) {
+        if (query.more_vectors[c].field == field.name) {
+          qv = &query.more_vectors[c].vector;
+          clause = static_cast<int>(c);
+        }
+      }
+      g.query_features.push_back(qv != nullptr ? 1.0 : 0.0);
+      const size_t col = m.vf_col + 2 * fi;
+      for (size_t i = 0; i < n && qv != nullptr; ++i) {
+        const StageResult* stage = nullptr;
+        if (clause < 0 && field.name == primary) stage = &hits[i].vector;
+        else if (clause >= 0 && static_cast<size_t>(clause) < hits[i].more_vectors.size())
+          stage = &hits[i].more_vectors[clause];
+        g.pair_features[i * d + col + 1] = stage && stage->present ? 1.0 / stage->rank : 0.0;
+        auto v = sources && sources->vector ? sources->vector(field.name, hits[i].id) : s.GetVector(field.name, hits[i].id);
+        if (!v.ok() || v->size() != qv->size()) continue;  // no stored vector: similarity 0
+        double sim = 0;
+        if (field.metric == index::VectorMetric::kCosine) {
+          sim = Cosine(*qv, *v);
+        } else if (field.metric == index::VectorMetric::kL2) {
+          for (size_t k = 0; k < v->size(); ++k) sim -= ((*qv)[k] - (*v)[k]) * static_cast<double>((*qv)[k] - (*v)[k]);
+        } else {
+          for (size_t k = 0; k < v->size(); ++k) sim += static_cast<double>((*qv)[k]) * (*v)[k];
+        }
+        g.pair_features[i * d + col] = sim;
+      }
     }
   }
   for (const auto& [col, q] : m.copy_cols)
