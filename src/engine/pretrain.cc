@@ -166,10 +166,19 @@ double RetrievalNdcg(const ranking::QueryGroup& g) {
 // LSA embedders are retrained on these texts: a model fitted with the
 // removed sentences would carry their co-occurrences into the documents'
 // vectors. Vectors of fields without an embedder are kept.
+// The live documents' ids in id order: index order depends on how many
+// threads indexed the corpus, and pre-training must not (the documents it
+// samples, the k-means input order, the training index's order).
+Result<std::vector<std::string>> SortedDocumentIds(const index::Searcher& searcher) {
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, searcher.DocumentIds());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Status BuildTrainingIndex(const Engine& engine, const std::string& from, const std::string& to,
                           const std::unordered_map<std::string, std::string>& rest, int threads) {
   const index::Searcher& s = engine.searcher();
-  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, s.DocumentIds());
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, SortedDocumentIds(s));
   std::vector<Document> docs(ids.size());
   HYMIR_RETURN_IF_ERROR(internal::ParallelFor(ids.size(), threads, [&](size_t i) -> Status {
     HYMIR_ASSIGN_OR_RETURN(docs[i], s.GetDocument(ids[i]));
@@ -238,7 +247,7 @@ Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, con
   if (options.kinds.empty()) return Status::InvalidArgument("pretrain: no pseudo-query generator chosen");
   if (options.terms_min == 0 || options.terms_min > options.terms_max)
     return Status::InvalidArgument("pretrain: terms per query must satisfy 1 <= min <= max");
-  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, engine.searcher().DocumentIds());
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, SortedDocumentIds(engine.searcher()));
   Generator gen(engine, options);
   // One shuffled walk over the documents per generator; round robin so the
   // generators share the queries equally until one runs out.
@@ -419,7 +428,7 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
         break;
       }
     if (field.empty() && !engine.searcher().vector_fields().empty()) field = engine.searcher().vector_fields()[0].name;
-    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, engine.searcher().DocumentIds());
+    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, SortedDocumentIds(engine.searcher()));
     std::vector<float> vectors;
     std::vector<std::string> clustered;
     size_t dim = 0;

@@ -140,6 +140,18 @@ TEST(PseudoQueryTest, DeterministicInTheSeedAndShared) {
   }
   EXPECT_LT(same_as_c, a.size() / 2);
   EXPECT_EQ(ict, 45u);  // an equal share each (MED has no titles: the title generator is not asked)
+  // The same documents indexed in the reverse order (as another thread
+  // count may order them) give the same pseudo-queries.
+  TempDir reversed;
+  ASSERT_OK(testing::BuildIndex(reversed.path(), std::vector<Document>(docs.rbegin(), docs.rend())));
+  ASSERT_OK_AND_ASSIGN(auto engine_r, Engine::Open(reversed.path()));
+  o.seed = GeneratorOptions{}.seed;
+  ASSERT_OK_AND_ASSIGN(auto r, GeneratePseudoQueries(*engine_r, o));
+  ASSERT_EQ(r.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(r[i].text, a[i].text);
+    EXPECT_EQ(r[i].doc_id, a[i].doc_id);
+  }
   // MED has no titles: asked for titles only, there is nothing to make.
   o.kinds = {PseudoQueryKind::kTitle};
   EXPECT_TRUE(GeneratePseudoQueries(*engine, o).status().IsInvalidArgument());
