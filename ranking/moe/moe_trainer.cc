@@ -229,8 +229,8 @@ namespace {
 
 // TrainMoe before the fine-tuning interpolation.
 Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
-                          const MoeTrainOptions& options, TrainReport* report,
-                          const std::function<void(const EpochReport&)>& progress) {
+                                 const MoeTrainOptions& options, TrainReport* report,
+                                 const std::function<void(const EpochReport&)>& progress) {
   for (const auto& g : groups) {
     HYMIR_RETURN_IF_ERROR(ValidateGroup(g, schema));
     if (g.labels.size() != g.size())

@@ -160,12 +160,6 @@ double RetrievalNdcg(const ranking::QueryGroup& g) {
   return ranking::GroupNdcg(g, scores, 10);
 }
 
-// Builds at `to` (a new directory) the training index: every live document
-// of `engine`'s index at `from`, with `rest` replacing the text of the ict
-// sources, under the same analyzer, vector fields and default fusion. The
-// LSA embedders are retrained on these texts: a model fitted with the
-// removed sentences would carry their co-occurrences into the documents'
-// vectors. Vectors of fields without an embedder are kept.
 // The live documents' ids in id order: index order depends on how many
 // threads indexed the corpus, and pre-training must not (the documents it
 // samples, the k-means input order, the training index's order).
@@ -175,6 +169,12 @@ Result<std::vector<std::string>> SortedDocumentIds(const index::Searcher& search
   return ids;
 }
 
+// Builds at `to` (a new directory) the training index: every live document
+// of `engine`'s index at `from`, with `rest` replacing the text of the ict
+// sources, under the same analyzer, vector fields and default fusion. The
+// LSA embedders are retrained on these texts: a model fitted with the
+// removed sentences would carry their co-occurrences into the documents'
+// vectors. Vectors of fields without an embedder are kept.
 Status BuildTrainingIndex(const Engine& engine, const std::string& from, const std::string& to,
                           const std::unordered_map<std::string, std::string>& rest, int threads) {
   const index::Searcher& s = engine.searcher();
