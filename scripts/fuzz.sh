@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# libFuzzer runs of hymir's file readers (tests/fuzz/): BEIR corpus and
+# queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines. Each
+# target and the sources it reads are compiled with clang and
+# -fsanitize=fuzzer,address,undefined (so the readers themselves are
+# instrumented, not only the harness), seeded from the bundled sample, then
+# run for SECONDS each (default 60). A crash, sanitizer report or leak stops
+# the run and leaves the input in $WORK/crash-*.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: corpus judgements model ntriples
+# Needs clang (Debian: apt-get install clang) and the project's packages
+# (scripts/setup.sh); does not need a build of the project.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-60}; [ $# -gt 0 ] && shift
+targets=${*:-corpus judgements model ntriples}
+work=${WORK:-/tmp/hymir-fuzz}
+cxx=${CXX_FUZZ:-clang++}
+command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
+mkdir -p "$work"
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
+core=("$here"/src/core/{status,document,beir,crc32,file_util}.cc)
+ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,ranking_data}.cc)
+build() {  # name sources... -- libs...
+  local name=$1; shift
+  local srcs=() libs=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do srcs+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && libs=("$@")
+  echo "fuzz.sh: building $name" >&2
+  "$cxx" "${flags[@]}" "${srcs[@]}" -o "$work/$name" "${libs[@]}"
+}
+seed() {  # name -> a seed corpus directory
+  local d=$work/seed-$1; rm -rf "$d"; mkdir -p "$d"
+  case $1 in
+    corpus) head -c 4000 "$here/data/sample/corpus.jsonl" >"$d/corpus"; head -c 2000 "$here/data/sample/queries.jsonl" >"$d/queries" ;;
+    judgements) head -c 2000 "$here/data/sample/qrels/test.tsv" >"$d/qrels"
+                printf 'q1 Q0 d1 1 3.5 run\nq1 Q0 d2 2 2.5 run\n' >"$d/run" ;;
+    model) HYMIR_FUZZ_SEED_DIR=$d "$work/model_fuzz" -runs=0 >/dev/null 2>&1 ;;  # a real model, written by the target
+    ntriples) printf '<http://a> <http://b> "c\\u00e9"@en .\n# comment\n_:x <http://p> <http://o> .\n' >"$d/nt" ;;
+  esac
+  echo "$d"
+}
+for t in $targets; do
+  case $t in
+    corpus) build corpus_fuzz "$here/tests/fuzz/corpus_fuzz.cc" "${core[@]}" -- -lsimdjson -lz ;;
+    judgements) build judgements_fuzz "$here/tests/fuzz/judgements_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
+    model) build model_fuzz "$here/tests/fuzz/model_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
+    ntriples) build ntriples_fuzz "$here/tests/fuzz/ntriples_fuzz.cc" "$here/kg/load/loader.cc" "$here/kg/store/rocksdb_status.cc" \
+                "$here/kg/store/rocksdb_triple_store.cc" "${core[@]}" -- -lrocksdb -lsimdjson -lz ;;
+    *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
+  esac
+  s=$(seed "$t")
+  mkdir -p "$work/corpus-$t"
+  echo "fuzz.sh: running $t for ${secs}s" >&2
+  (cd "$work" && "./${t}_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 \
+     "$work/corpus-$t" "$s" 2>&1 | grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" || true)
+  if ls "$work"/crash-* "$work"/leak-* "$work"/oom-* "$work"/timeout-* >/dev/null 2>&1; then
+    echo "fuzz.sh: $t found a failing input (see $work)" >&2; exit 1
+  fi
+done
+echo "fuzz.sh: no crash, sanitizer report, leak, OOM or timeout in: $targets"

@@ -1,0 +1,65 @@
+// libFuzzer target: MoE model files. The input is a model file without its
+// CRC-32 trailer; the harness appends the right one, so the fuzzer reaches
+// the parser behind the checksum. A damaged file must be refused
+// (Corruption naming the path), never crash or allocate without bound; a
+// file that loads must score a group of its schema.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "hymir/ranking/moe_model.h"
+#include "src/core/crc32.h"
+#include "tests/fuzz/fuzz_util.h"
+
+namespace {
+
+// With HYMIR_FUZZ_SEED_DIR set: writes a real model (PLE bins, list inputs,
+// a retrieval prior), minus its trailer, into that directory as a seed.
+void WriteSeed(const char* dir) {
+  hymir::ranking::FeatureSchema schema{{"fused_rrank", "bm25", "dense"}, {"qlen", "idf"}};
+  hymir::ranking::MoeConfig c;
+  c.routed_experts = 3;
+  c.shared_experts = 1;
+  c.top_k = 2;
+  c.expert_hidden = 4;
+  c.ple_bins = 2;
+  auto m = hymir::ranking::MoeModel::Create(c, schema, 1);
+  if (!m.ok() || !m->set_retrieval_prior("fused_rrank", 0.3).ok()) __builtin_trap();
+  const std::string path = std::string(dir) + "/model.full";
+  if (!m->Save(path).ok()) __builtin_trap();
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(std::string(dir) + "/model", std::ios::binary) << bytes.substr(0, bytes.size() - 4);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("HYMIR_FUZZ_SEED_DIR")) WriteSeed(dir);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  const uint32_t crc = hymir::internal::Crc32(0, bytes.data(), bytes.size());
+  bytes.append(reinterpret_cast<const char*>(&crc), 4);
+  const std::string path =
+      hymir::fuzz::WriteInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "moe");
+  auto model = hymir::ranking::MoeModel::Load(path);
+  if (!model.ok()) return 0;
+  // Loaded: it must score a well-formed group of its own schema.
+  const auto& schema = model->schema();
+  hymir::ranking::QueryGroup g;
+  g.query_id = "q";
+  g.query_features.assign(schema.query_dim(), 0.5);
+  for (int i = 0; i < 3; ++i) {
+    g.doc_ids.push_back(std::to_string(i));
+    for (size_t f = 0; f < schema.pair_dim(); ++f) g.pair_features.push_back(1.0 / (i + 1));
+  }
+  (void)model->Score(g);
+  return 0;
+}
