@@ -6,6 +6,7 @@
 
 #include "examples/cli/commands.h"
 #include "examples/common/app.h"
+#include "examples/common/cli_main.h"
 
 namespace hymir::app {
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
@@ -25,15 +26,5 @@ int main(int argc, char** argv) {
   hymir::cli::AddPretrainCommand(app, &exit_code);
   hymir::cli::AddServeCommand(app, &exit_code);
   hymir::cli::AddCheckCommand(app, &exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return hymir::app::kExitUsage;
-  }
-  return exit_code;
+  return hymir::app::ParseAndRun(app, argc, argv, exit_code);
 }

@@ -27,6 +27,7 @@
 #include <set>
 
 #include "examples/common/app.h"
+#include "examples/common/cli_main.h"
 #include "hymir/pipeline.h"
 #include "examples/multimedia/media_server.h"
 #include "examples/serve/http_server.h"
@@ -246,6 +247,36 @@ struct EvalFlags {
   bool json = false;
 };
 
+// The ranked lists of `hits` as a run, each query's own document left out,
+// ranks as scores (from `depth` down) so that equal fused scores keep the
+// engine's order.
+ranking::Run RunWithoutSelf(const std::vector<HybridQuery>& queries,
+                            const std::vector<std::vector<SearchHit>>& hits, size_t depth) {
+  ranking::Run run;
+  for (size_t j = 0; j < queries.size(); ++j) {
+    auto& list = run[queries[j].id];
+    double score = static_cast<double>(depth);
+    for (const SearchHit& h : hits[j])
+      if (h.id != queries[j].id) list.push_back({h.id, score--});
+  }
+  return run;
+}
+
+// For each of `queries` (ids), the other ids of `pool` in a random order.
+ranking::Run RandomRun(const std::vector<std::string>& queries, const std::vector<std::string>& pool,
+                       std::mt19937_64& rng) {
+  ranking::Run run;
+  for (const std::string& q : queries) {
+    std::vector<std::string> others;
+    for (const std::string& id : pool)
+      if (id != q) others.push_back(id);
+    std::shuffle(others.begin(), others.end(), rng);
+    auto& list = run[q];
+    for (size_t r = 0; r < others.size(); ++r) list.push_back({others[r], static_cast<double>(others.size() - r)});
+  }
+  return run;
+}
+
 int RunEval(const EvalFlags& f) {
   auto engine = Engine::Open(f.index);
   if (!engine.ok()) return Fail(engine.status());
@@ -318,16 +349,9 @@ int RunEval(const EvalFlags& f) {
   std::vector<std::pair<std::string, ranking::Evaluation>> results;
   // Random ranking of the other documents.
   {
-    ranking::Run run;
-    for (size_t i : chosen) {
-      std::vector<std::string> others;
-      for (const auto& d : docs)
-        if (d.id != docs[i].id) others.push_back(d.id);
-      std::shuffle(others.begin(), others.end(), rng);
-      auto& list = run[docs[i].id];
-      for (size_t r = 0; r < others.size(); ++r) list.push_back({others[r], static_cast<double>(others.size() - r)});
-    }
-    auto e = ranking::Evaluate(qrels, run);
+    std::vector<std::string> query_ids;
+    for (size_t i : chosen) query_ids.push_back(docs[i].id);
+    auto e = ranking::Evaluate(qrels, RandomRun(query_ids, *ids, rng));
     if (!e.ok()) return Fail(e.status());
     results.push_back({"random", std::move(e).value()});
   }
@@ -345,16 +369,7 @@ int RunEval(const EvalFlags& f) {
     }
     auto hits = (*engine)->SearchBatch(queries);
     if (!hits.ok()) return Fail(hits.status());
-    ranking::Run run;
-    for (size_t j = 0; j < queries.size(); ++j) {
-      auto& list = run[queries[j].id];
-      // Ranks as scores (the query document itself left out), so equal
-      // fused scores keep the engine's order.
-      double score = static_cast<double>(depth);
-      for (const SearchHit& h : (*hits)[j])
-        if (h.id != queries[j].id) list.push_back({h.id, score--});
-    }
-    auto e = ranking::Evaluate(qrels, run);
+    auto e = ranking::Evaluate(qrels, RunWithoutSelf(queries, *hits, depth));
     if (!e.ok()) return Fail(e.status());
     results.push_back({spec.name, std::move(e).value()});
   }
@@ -380,16 +395,9 @@ int RunEval(const EvalFlags& f) {
     for (size_t i : with_sound)
       for (const auto& other : sound_members[docs[i].category])
         if (other != docs[i].id) sound_qrels.Set(docs[i].id, other, 1);
-    ranking::Run random_run;
-    for (size_t i : with_sound) {
-      std::vector<std::string> others;
-      for (size_t j : with_sound)
-        if (j != i) others.push_back(docs[j].id);
-      std::shuffle(others.begin(), others.end(), rng);
-      auto& list = random_run[docs[i].id];
-      for (size_t r = 0; r < others.size(); ++r) list.push_back({others[r], static_cast<double>(others.size() - r)});
-    }
-    auto e = ranking::Evaluate(sound_qrels, random_run);
+    std::vector<std::string> sound_ids;
+    for (size_t i : with_sound) sound_ids.push_back(docs[i].id);
+    auto e = ranking::Evaluate(sound_qrels, RandomRun(sound_ids, sound_ids, rng));
     if (!e.ok()) return Fail(e.status());
     sound_results.push_back({"random", std::move(e).value()});
     ranking::FusionOptions minmax;
@@ -413,14 +421,7 @@ int RunEval(const EvalFlags& f) {
       }
       auto hits = (*engine)->SearchBatch(queries);
       if (!hits.ok()) return Fail(hits.status());
-      ranking::Run run;
-      for (size_t j = 0; j < queries.size(); ++j) {
-        auto& list = run[queries[j].id];
-        double score = static_cast<double>(depth);
-        for (const SearchHit& h : (*hits)[j])
-          if (h.id != queries[j].id) list.push_back({h.id, score--});
-      }
-      auto ev = ranking::Evaluate(sound_qrels, run);
+      auto ev = ranking::Evaluate(sound_qrels, RunWithoutSelf(queries, *hits, depth));
       if (!ev.ok()) return Fail(ev.status());
       sound_results.push_back({spec.name, std::move(ev).value()});
     }
@@ -720,15 +721,5 @@ int main(int argc, char** argv) {
   sv->add_option("--port", serve.port, "Port (0: any free port, printed at start)")->capture_default_str();
   sv->callback([&] { exit_code = RunServe(serve); });
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return hymir::app::kExitUsage;
-  }
-  return exit_code;
+  return hymir::app::ParseAndRun(app, argc, argv, exit_code);
 }

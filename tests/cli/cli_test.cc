@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "hymir/ranking/moe_model.h"
+#include "tests/testutil/cli_util.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir {
@@ -22,26 +23,9 @@ namespace {
 
 using testing::TempDir;
 
-struct Ran {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs `command` through the shell, capturing stdout and stderr.
-Ran Shell(const std::string& command) {
-  TempDir tmp;
-  std::string cmd = command + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
-  int rc = std::system(cmd.c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, Slurp(tmp.Sub("out")), Slurp(tmp.Sub("err"))};
-}
+using testing::Ran;
+using testing::Shell;
+using testing::Slurp;
 
 // Runs `bin/hymir <args>` through the shell, capturing stdout and stderr.
 Ran Hymir(const std::string& args) { return Shell(testing::BinDir() + "/hymir " + args); }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/testutil/cli_util.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir {
@@ -27,25 +28,9 @@ using testing::TempDir;
 
 constexpr const char* kStamps = "/usr/share/tuxpaint/stamps";
 
-struct Ran {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Ran Shell(const std::string& command) {
-  TempDir tmp;
-  std::string cmd = command + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
-  int rc = std::system(cmd.c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, Slurp(tmp.Sub("out")), Slurp(tmp.Sub("err"))};
-}
+using testing::Ran;
+using testing::Shell;
+using testing::Slurp;
 
 Ran Media(const std::string& args) { return Shell(testing::BinDir() + "/hymir-media " + args); }
 

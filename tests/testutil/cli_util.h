@@ -1,4 +1,5 @@
-// Runs the built `hymir` CLI for tests: exit code and combined stdout+stderr.
+// Runs the built programs for tests: `hymir` with stdout+stderr combined
+// (Hymir), or any shell command with them apart (Shell).
 #ifndef HYMIR_TESTS_TESTUTIL_CLI_UTIL_H_
 #define HYMIR_TESTS_TESTUTIL_CLI_UTIL_H_
 
@@ -6,6 +7,9 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/testutil/testutil.h"
@@ -29,6 +33,28 @@ inline CliRun Hymir(const std::string& args) {
   int status = ::pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// A command's exit code and its stdout and stderr, kept apart.
+struct Ran {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs `command` through the shell, capturing stdout and stderr.
+inline Ran Shell(const std::string& command) {
+  TempDir tmp;
+  std::string cmd = command + " >" + tmp.Sub("out") + " 2>" + tmp.Sub("err");
+  int rc = std::system(cmd.c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, Slurp(tmp.Sub("out")), Slurp(tmp.Sub("err"))};
 }
 
 }  // namespace hymir::testing

@@ -319,8 +319,9 @@ TEST_F(PretrainTest, WithoutVectorsPretrainingIsJoint) {
 
 // Fine-tuning starts from the given model: its weights, normalisation and
 // shape, whatever MoeTrainOptions::model says.
-TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
-  ranking::FeatureSchema schema{{"a", "b"}, {"q"}};
+// 40 judged queries of five candidates over features {"a", "b"} (query
+// feature {"q"}): the relevant candidate is the one whose "a" stands out.
+std::vector<ranking::QueryGroup> MarkedCandidateGroups() {
   std::vector<ranking::QueryGroup> groups;
   for (int q = 0; q < 40; ++q) {
     ranking::QueryGroup g;
@@ -334,6 +335,12 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
     }
     groups.push_back(g);
   }
+  return groups;
+}
+
+TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
+  ranking::FeatureSchema schema{{"a", "b"}, {"q"}};
+  const std::vector<ranking::QueryGroup> groups = MarkedCandidateGroups();
   ranking::MoeConfig c;
   c.routed_experts = 3;
   c.top_k = 1;
@@ -390,19 +397,7 @@ TEST(FineTuneTest, TrainingStartsFromTheInitialModel) {
 // plainly fine-tuned weights, and models of two lineages do not interpolate.
 TEST(FineTuneTest, InterpolatesBetweenTheInitialAndTheFineTunedWeights) {
   ranking::FeatureSchema schema{{"a", "b"}, {"q"}};
-  std::vector<ranking::QueryGroup> groups;
-  for (int q = 0; q < 30; ++q) {
-    ranking::QueryGroup g;
-    g.query_id = std::to_string(q);
-    g.query_features = {static_cast<double>(q % 2)};
-    for (int i = 0; i < 4; ++i) {
-      g.doc_ids.push_back(std::to_string(i));
-      g.pair_features.push_back(i == q % 4 ? 1.5 : 0.2 * i);
-      g.pair_features.push_back(static_cast<double>(3 - i));
-      g.labels.push_back(i == q % 4 ? 1.0 : 0.0);
-    }
-    groups.push_back(g);
-  }
+  const std::vector<ranking::QueryGroup> groups = MarkedCandidateGroups();
   ranking::MoeConfig c;
   c.routed_experts = 2;
   c.top_k = 1;
