@@ -75,6 +75,12 @@ inline void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
                  "Standard errors subtracted from each held-out gain when choosing the retrieval-prior weight "
                  "(default 0: mean gains)")
       ->check(CLI::Range(0.0, 10.0));
+  cmd.add_option("--prior-objective", o.prior_objective,
+                 "What the retrieval-prior weight maximises on held-out pseudo-queries: worst (the worst "
+                 "generator's gain) or mean (the mean over generators) (default mean)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, PriorObjective>{{"worst", PriorObjective::kWorstKind}, {"mean", PriorObjective::kMeanKind}},
+          CLI::ignore_case));
   cmd.add_option("--prior-floor", o.prior_floor, "Smallest retrieval-prior weight considered (default 0.2)")
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--work-dir", f.work_dir, "Where the training copy of the index is built (default: a temp dir)");

@@ -227,6 +227,17 @@ Status BuildTrainingIndex(const Engine& engine, const std::string& from, const s
 
 }  // namespace
 
+double PriorObjectiveValue(const PriorTrial& trial, PriorObjective objective, double confidence) {
+  if (trial.kinds.empty()) return 0.0;
+  double worst = 1e300, mean = 0;
+  for (const auto& k : trial.kinds) {
+    const double bound = k.mean_gain - confidence * k.standard_error;
+    worst = std::min(worst, bound);
+    mean += bound / static_cast<double>(trial.kinds.size());
+  }
+  return objective == PriorObjective::kMeanKind ? mean : worst;
+}
+
 Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name) {
   if (name == "title") return PseudoQueryKind::kTitle;
   if (name == "ict" || name == "inverse-cloze") return PseudoQueryKind::kInverseCloze;
@@ -573,7 +584,7 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
       HYMIR_ASSIGN_OR_RETURN(auto f, model->RunForward(check_groups[i]));
       raw[i] = std::move(f.scores);
     }
-    double best_mu = 0, best_worst = -1e9, best_mean = -1e9;
+    double best_mu = 0, best_objective = -1e9, best_mean = -1e9;
     const int first = static_cast<int>(std::ceil(std::clamp(options.prior_floor, 0.0, 1.0) * 10.0 - 1e-9));
     for (int step = first; step <= 10; ++step) {
       const double mu = step / 10.0;
@@ -584,27 +595,38 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
         model->ApplyRetrievalPrior(check_groups[i], sc);
         gains[check_kinds[i]].push_back(ranking::GroupNdcg(check_groups[i], sc, 10) - hybrid[i]);
       }
-      double worst = 1e9, mean = 0;
+      PriorTrial trial;
+      trial.weight = mu;
       for (const auto& [k, g] : gains) {
         const double n = static_cast<double>(g.size());
         double m = 0, sq = 0;
         for (double x : g) m += x / n;
         for (double x : g) sq += (x - m) * (x - m);
-        const double se = n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0;
-        worst = std::min(worst, m - options.prior_confidence * se);
-        mean += m / static_cast<double>(gains.size());
+        trial.kinds.push_back({k, m, n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0});
       }
-      if (worst > best_worst + 1e-12 || (std::abs(worst - best_worst) <= 1e-12 && mean > best_mean + 1e-12)) {
+      const double objective = PriorObjectiveValue(trial, options.prior_objective, options.prior_confidence);
+      double mean = 0;
+      std::string line = "pretrain: prior " + std::to_string(step / 10) + "." + std::to_string(step % 10) + ":";
+      for (const auto& kg : trial.kinds) {
+        mean += kg.mean_gain / static_cast<double>(trial.kinds.size());
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " %s %+.4f", PseudoQueryKindName(kg.kind), kg.mean_gain);
+        line += buf;
+      }
+      say(line);
+      rep.prior_trials.push_back(std::move(trial));
+      if (objective > best_objective + 1e-12 || (std::abs(objective - best_objective) <= 1e-12 && mean > best_mean + 1e-12)) {
         best_mu = mu;
-        best_worst = worst;
+        best_objective = objective;
         best_mean = mean;
       }
     }
     HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", best_mu));
     rep.prior_weight = best_mu;
     char buf[160];
-    std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (smallest lower bound of a held-out kind's gain over hybrid %+.4f)",
-                  best_mu, best_worst);
+    std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (%s held-out gain over hybrid %+.4f)", best_mu,
+                  options.prior_objective == PriorObjective::kMeanKind ? "mean over generators of the" : "the worst generator's",
+                  best_objective);
     say(buf);
   }
   HYMIR_ASSIGN_OR_RETURN(auto checks, check());

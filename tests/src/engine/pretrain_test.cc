@@ -226,6 +226,53 @@ TEST_F(PretrainTest, TrainingCopyHidesTheSentenceAndTheModelReranksTheIndex) {
   EXPECT_TRUE(r.hits[0].rerank.present);
 }
 
+// The retrieval-prior weight: the worst generator or the mean over them.
+TEST(RetrievalPriorTest, ObjectiveIsTheWorstOrTheMeanBound) {
+  PriorTrial t;
+  t.weight = 0.2;
+  t.kinds = {{PseudoQueryKind::kTitle, 0.05, 0.01}, {PseudoQueryKind::kInverseCloze, 0.03, 0.02},
+             {PseudoQueryKind::kTerms, -0.02, 0.01}};
+  EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kWorstKind, 0.0), -0.02, 1e-12);
+  EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kMeanKind, 0.0), 0.02, 1e-12);
+  // One standard error off each: (0.04, 0.01, -0.03).
+  EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kWorstKind, 1.0), -0.03, 1e-12);
+  EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kMeanKind, 1.0), 0.02 / 3.0, 1e-12);
+  EXPECT_EQ(PriorObjectiveValue(PriorTrial{}, PriorObjective::kMeanKind, 0.0), 0.0);
+}
+
+// Pretrain reports every weight it tried and keeps the one its objective
+// prefers; the objective changes only the weight, not the network.
+TEST_F(PretrainTest, PriorWeightMaximisesTheChosenObjective) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  std::vector<ranking::MoeModel> models;
+  const PriorObjective objectives[2] = {PriorObjective::kWorstKind, PriorObjective::kMeanKind};
+  for (int i = 0; i < 2; ++i) {
+    PretrainOptions o = Small();
+    o.prior_objective = objectives[i];
+    PretrainReport report;
+    ASSERT_OK_AND_ASSIGN(auto model, Pretrain(*engine, dir_->path(), o, nullptr, &report));
+    models.push_back(std::move(model));
+    ASSERT_EQ(report.prior_trials.size(), 9u);  // 0.2, 0.3, ..., 1
+    EXPECT_NEAR(report.prior_trials.front().weight, 0.2, 1e-12);
+    EXPECT_NEAR(report.prior_trials.back().weight, 1.0, 1e-12);
+    for (const auto& k : report.prior_trials.back().kinds) EXPECT_NEAR(k.mean_gain, 0.0, 1e-12);  // the retrieval order
+    double best = -1e9;
+    for (const auto& t : report.prior_trials) {
+      ASSERT_EQ(t.kinds.size(), 2u);
+      best = std::max(best, PriorObjectiveValue(t, objectives[i], o.prior_confidence));
+    }
+    bool found = false;
+    for (const auto& t : report.prior_trials)
+      if (std::abs(t.weight - report.prior_weight) < 1e-12) {
+        found = true;
+        EXPECT_NEAR(PriorObjectiveValue(t, objectives[i], o.prior_confidence), best, 1e-12);
+      }
+    EXPECT_TRUE(found);
+    EXPECT_DOUBLE_EQ(models[i].prior_weight(), report.prior_weight);
+  }
+  EXPECT_EQ(models[0].parameters(), models[1].parameters());
+}
+
 TEST_F(PretrainTest, DeterministicAndTheWorkDirIsRemoved) {
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
   TempDir work;
