@@ -7,6 +7,8 @@
 # and the pre-trained model alone. Writes $WORK/learning_curve.tsv and
 # docs/learning_curve.svg.
 #   scripts/learning_curve.sh        (WORK as scripts/eval_finetune.sh; its mixed index is reused)
+# SYSTEMS="pretrained" re-runs only that system; KEEP_FROM=TSV (an earlier
+# learning_curve.tsv) then supplies the other system's rows unchanged.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}/mixed
@@ -27,7 +29,15 @@ score() {  # run -> "macro pooled"
 }
 search() { "$hymir" search --index "$idx" --queries "$data/queries.jsonl" --qrels "$q" --k 100 --run "$1" "${@:2}" >/dev/null 2>&1; }
 out=$work/learning_curve.tsv
+SYSTEMS=${SYSTEMS:-scratch pretrained}
+keep_from=${KEEP_FROM:-}
+[ -n "$keep_from" ] && keep_from=$(cp "$keep_from" "$work/lc.keep.tsv" && echo "$work/lc.keep.tsv")
 printf "seed\tqueries\tsystem\tmacro\tpooled\n" >"$out"
+kept() {  # seed n system -> the row of KEEP_FROM for a system not re-run (true if printed)
+  [ -n "$keep_from" ] || return 1
+  case " $SYSTEMS " in *" $3 "*) return 1 ;; esac
+  awk -F'\t' -v s="$1" -v n="$2" -v y="$3" '$1==s && $2==n && $3==y' "$keep_from" | grep . >>"$out"
+}
 search "$work/lc.hybrid.trec"
 read -r hm hp < <(score "$work/lc.hybrid.trec")
 for seed in $SEEDS; do
@@ -52,6 +62,8 @@ with open(dst, "w") as f:
     f.writelines(l + "\n" for l in lines[1:] if l.split("\t")[0] in keep)
 PY
     for sys in scratch pretrained; do
+      kept "$seed" "$n" "$sys" && continue
+      case " $SYSTEMS " in *" $sys "*) ;; *) continue ;; esac
       init=""; [ "$sys" = pretrained ] && init="--init $work/lc.pre.$seed.moe"
       # shellcheck disable=SC2086
       "$hymir" train --index "$idx" --queries "$data/queries.jsonl" --qrels "$sub" --model "$work/lc.$sys.$seed.$n.moe" \
