@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/embed.h"
+#include "commands.h"
+#include "common/app.h"
+#include "common/embed.h"
 
 namespace hymir::cli {
 namespace {
