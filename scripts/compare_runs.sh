@@ -171,8 +171,8 @@ if [[ -x $old/hymir-mpi && -x $new/hymir-mpi ]] && command -v mpirun >/dev/null;
         --kg "$work/kg" --commit-every 300 >"$work/index-$b.out" 2>&1
     fi
   done
-  if [[ $(sed 's/ in [0-9.]* s ([0-9]* docs\/s)//' "$work/index-old.out") == \
-        $(sed 's/ in [0-9.]* s ([0-9]* docs\/s)//' "$work/index-new.out") ]]; then
+  counts() { grep '^indexed' "$1" | sed 's/ in [0-9.]* s ([0-9]* docs\/s)//'; }
+  if [[ -n $(counts "$work/index-new.out") && $(counts "$work/index-old.out") == $(counts "$work/index-new.out") ]]; then
     say "hymir-mpi index --kg (old vs new build): same documents per shard ($(sed 's/.*live/live/' "$work/index-new.out"))"
   else
     say "hymir-mpi index --kg (old vs new build): DIFFERENT report"

@@ -1,6 +1,5 @@
 #include "common/embed.h"
 
-#include <hymir/index/lsa_embedder.h>
 #include <hymir/ingest.h>
 
 #include <cstdio>
@@ -23,13 +22,17 @@ Result<index::VectorFieldSpec> LsaFieldSpec(const EmbedFlags& f) {
   return spec;
 }
 
-Status TrainLsa(const std::string& corpus, const EmbedFlags& f, const index::VectorFieldSpec& spec,
-                index::AnalyzerKind analyzer, const std::string& path, const char* program) {
+index::LsaOptions LsaOptionsFor(const EmbedFlags& f, const index::VectorFieldSpec& spec, index::AnalyzerKind analyzer) {
   index::LsaOptions lsa;
   lsa.dimension = spec.dimension;
   lsa.analyzer = analyzer;
   if (f.power_iterations >= 0) lsa.power_iterations = f.power_iterations;
-  return TrainLsaOnCorpus(corpus, lsa, path, f.skip_bad,
+  return lsa;
+}
+
+Status TrainLsa(const std::string& corpus, const EmbedFlags& f, const index::VectorFieldSpec& spec,
+                index::AnalyzerKind analyzer, const std::string& path, const char* program) {
+  return TrainLsaOnCorpus(corpus, LsaOptionsFor(f, spec, analyzer), path, f.skip_bad,
                           [program](const std::string& line) { std::fprintf(stderr, "%s: %s\n", program, line.c_str()); });
 }
 

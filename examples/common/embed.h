@@ -5,6 +5,7 @@
 #define HYMIR_EXAMPLES_COMMON_EMBED_H_
 
 #include <hymir/index/analyzer.h>
+#include <hymir/index/lsa_embedder.h>
 #include <hymir/index/vector_field.h>
 #include <hymir/result.h>
 
@@ -22,6 +23,9 @@ struct EmbedFlags {
 // The vector field "lsa" that `embed` ("lsa:DIM") describes; InvalidArgument
 // naming the flag otherwise.
 Result<index::VectorFieldSpec> LsaFieldSpec(const EmbedFlags& f);
+
+// The LSA options of `spec` and the flags.
+index::LsaOptions LsaOptionsFor(const EmbedFlags& f, const index::VectorFieldSpec& spec, index::AnalyzerKind analyzer);
 
 // Trains the LSA model of `spec` on every document of `corpus`
 // (hymir::TrainLsaOnCorpus) and saves it at `path`; progress lines go to

@@ -132,45 +132,24 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
                      ? Status::InvalidArgument(flags.index + " is a single (unsharded) hymir index")
                      : Status::OK();
   if (Status s = cluster.Agree(plain); !s.ok()) return Finish(cluster, "index", s);
-  if (!flags.embed.embed.empty()) {
-    // One LSA model for every shard, trained by rank 0 on the whole corpus
-    // (as `hymir index --embed` trains it), so that query and document
-    // vectors of all shards live in one space.
-    app::EmbedFlags embed = flags.embed;
-    embed.skip_bad = flags.skip_bad;
-    auto spec = app::LsaFieldSpec(embed);
+  const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+  if (!flags.embed.embed.empty()) {  // one LSA model, trained on the whole corpus, for every shard
+    auto spec = app::LsaFieldSpec(flags.embed);
     if (!spec.ok()) return Finish(cluster, "index", spec.status(), true);
     options.vector_fields.push_back(*spec);
-    const std::string model = (std::filesystem::path(flags.index) / "lsa.lsa").string();
-    Status trained;
-    if (cluster.is_root() && !std::filesystem::exists(model))
-      trained = app::TrainLsa(flags.corpus, embed, *spec, options.analyzer.value_or(index::AnalyzerKind::kEnglish),
-                              model, "hymir-mpi index");
-    if (Status s = cluster.Agree(trained); !s.ok()) return Finish(cluster, "index", s);
-    const std::string mine = dist::ShardDir(flags.index, cluster.rank()) + "/vectors/lsa.lsa";
-    std::error_code ec;
-    if (!std::filesystem::exists(mine)) {
-      std::filesystem::create_directories(std::filesystem::path(mine).parent_path(), ec);
-      if (!ec) std::filesystem::copy_file(model, mine, ec);
-    }
-    Status copied = ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK();
-    if (Status s = cluster.Agree(copied); !s.ok()) return Finish(cluster, "index", s);
+    auto log = [&](const std::string& line) {
+      if (cluster.is_root()) std::fprintf(stderr, "hymir-mpi index: %s\n", line.c_str());
+    };
+    Status s = dist::ShareLsaEmbedder(cluster, flags.index, flags.corpus, app::LsaOptionsFor(flags.embed, *spec, analyzer),
+                                      flags.skip_bad, log);
+    if (!s.ok()) return Finish(cluster, "index", s);
   }
-  // Entity linking at index time, as `hymir index --kg`: every rank opens
-  // the KG read-only, rank 0 first (it writes the linker's cache file, which
-  // the others then read).
+  // Entity linking at index time, as `hymir index --kg`.
   std::unique_ptr<KnowledgeContext> kg;
   if (!flags.kg.empty()) {
-    const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
-    for (bool root_turn : {true, false}) {
-      Status opened;
-      if (cluster.is_root() == root_turn) {
-        auto k = KnowledgeContext::Open(flags.kg, analyzer);
-        if (k.ok()) kg = std::move(k).value();
-        opened = k.status();
-      }
-      if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "index", s);
-    }
+    auto k = dist::OpenKnowledgeOnEveryRank(cluster, flags.kg, analyzer);
+    if (!k.ok()) return Finish(cluster, "index", k.status());
+    kg = std::move(k).value();
   }
   // Every rank reads the corpus and takes its share (dist::IngestCorpus);
   // the writer sends each document to the rank owning its shard.

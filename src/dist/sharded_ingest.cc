@@ -1,6 +1,10 @@
 // Sharded ingest: IngestCorpus with a sink whose commits are collective.
 #include "hymir/dist/sharded_ingest.h"
 
+#include <filesystem>
+
+#include "hymir/dist/sharding.h"
+
 namespace hymir::dist {
 namespace {
 
@@ -39,6 +43,38 @@ Result<IngestReport> IngestCorpus(const Cluster& cluster, const std::string& cor
   if (!sink.agreed().ok()) return sink.agreed();
   HYMIR_RETURN_IF_ERROR(cluster.Agree(report.status()));
   return report;
+}
+
+Status ShareLsaEmbedder(const Cluster& cluster, const std::string& dir, const std::string& corpus,
+                        const index::LsaOptions& lsa, bool skip_bad, const std::function<void(const std::string&)>& log) {
+  const std::string model = (std::filesystem::path(dir) / "lsa.lsa").string();
+  Status trained;
+  if (cluster.is_root() && !std::filesystem::exists(model))
+    trained = TrainLsaOnCorpus(corpus, lsa, model, skip_bad, log);
+  HYMIR_RETURN_IF_ERROR(cluster.Agree(trained));
+  const std::string mine = ShardDir(dir, cluster.rank()) + "/vectors/lsa.lsa";
+  std::error_code ec;
+  if (!std::filesystem::exists(mine)) {
+    std::filesystem::create_directories(std::filesystem::path(mine).parent_path(), ec);
+    if (!ec) std::filesystem::copy_file(model, mine, ec);
+  }
+  return cluster.Agree(ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK());
+}
+
+Result<std::unique_ptr<KnowledgeContext>> OpenKnowledgeOnEveryRank(const Cluster& cluster, const std::string& kg_dir,
+                                                                   index::AnalyzerKind analyzer,
+                                                                   const KnowledgeOptions& options) {
+  std::unique_ptr<KnowledgeContext> kg;
+  for (bool root_turn : {true, false}) {
+    Status opened;
+    if (cluster.is_root() == root_turn) {
+      auto k = KnowledgeContext::Open(kg_dir, analyzer, options);
+      if (k.ok()) kg = std::move(k).value();
+      opened = k.status();
+    }
+    HYMIR_RETURN_IF_ERROR(cluster.Agree(opened));
+  }
+  return kg;
 }
 
 }  // namespace hymir::dist

@@ -10,11 +10,16 @@
 #ifndef HYMIR_DIST_SHARDED_INGEST_H_
 #define HYMIR_DIST_SHARDED_INGEST_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "hymir/dist/cluster.h"
 #include "hymir/dist/sharded_writer.h"
+#include "hymir/index/analyzer.h"
+#include "hymir/index/lsa_embedder.h"
 #include "hymir/ingest.h"
+#include "hymir/knowledge.h"
 #include "hymir/result.h"
 
 namespace hymir::dist {
@@ -31,6 +36,24 @@ namespace hymir::dist {
 // corpus's.
 Result<IngestReport> IngestCorpus(const Cluster& cluster, const std::string& corpus, ShardedWriter& writer,
                                   IngestOptions options = {});
+
+// Collective. The built-in LSA embedder of a sharded index: one model for
+// every shard, so that query and document vectors of all shards live in one
+// space. Rank 0 trains it on the whole corpus (TrainLsaOnCorpus, `log` as
+// there) into <dir>/lsa.lsa unless that exists; then every rank copies it to
+// <its shard>/vectors/lsa.lsa unless that exists, where ShardedWriter::Open
+// finds it for a vector field with embedder "lsa". Returns the same status on
+// every rank.
+Status ShareLsaEmbedder(const Cluster& cluster, const std::string& dir, const std::string& corpus,
+                        const index::LsaOptions& lsa, bool skip_bad = false,
+                        const std::function<void(const std::string&)>& log = {});
+
+// Collective. The KnowledgeContext of `kg_dir` on every rank (for entity
+// linking at index time), opened by rank 0 first: it writes the linker's
+// cache file, which the other ranks then read. The same status on every rank.
+Result<std::unique_ptr<KnowledgeContext>> OpenKnowledgeOnEveryRank(const Cluster& cluster, const std::string& kg_dir,
+                                                                   index::AnalyzerKind analyzer,
+                                                                   const KnowledgeOptions& options = {});
 
 }  // namespace hymir::dist
 
