@@ -173,7 +173,7 @@ if [[ -x $old/hymir-mpi && -x $new/hymir-mpi ]] && command -v mpirun >/dev/null;
   done
   counts() { grep '^indexed' "$1" | sed 's/ in [0-9.]* s ([0-9]* docs\/s)//'; }
   if [[ -n $(counts "$work/index-new.out") && $(counts "$work/index-old.out") == $(counts "$work/index-new.out") ]]; then
-    say "hymir-mpi index --kg (old vs new build): same documents per shard ($(sed 's/.*live/live/' "$work/index-new.out"))"
+    say "hymir-mpi index --kg (old vs new build): same documents per shard ($(counts "$work/index-new.out" | sed 's/.*live/live/'))"
   else
     say "hymir-mpi index --kg (old vs new build): DIFFERENT report"
     cat "$work/index-old.out" "$work/index-new.out" >&2
