@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/percentile.h"
+#include "percentile.h"
 
 namespace {
 

@@ -38,8 +38,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "bench/percentile.h"
-#include "bench/synthetic_corpus.h"
+#include "percentile.h"
+#include "synthetic_corpus.h"
 
 #ifndef HYMIR_BENCH_VERSION
 #define HYMIR_BENCH_VERSION "unknown"

@@ -16,8 +16,10 @@
 //       [--batch 20000] [--queries 1000] [--dim 64] [--epochs 20]
 //       [--holdout 0.01] [--threads 1] [--no-embed] [--work DIR]
 //
-// Links RocksDB directly only for the baseline; includes kg/store/layout.h so
-// the baseline writes exactly the store's key format.
+// Links RocksDB directly only for the baseline, which writes the store's key
+// format as the README documents it ("On-disk layout", knowledge graph) and
+// is then opened through the public TripleStore to check that it holds the
+// same triples (so the two contenders write the same keys).
 #include <hymir/kg/kg_embeddings.h>
 #include <hymir/kg/loader.h>
 #include <hymir/kg/triple_store.h>
@@ -38,8 +40,6 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include "kg/store/layout.h"
 
 namespace {
 
@@ -71,6 +71,23 @@ std::vector<Triple> Generate(size_t n_triples, uint64_t seed) {
   return out;
 }
 
+// The triple store's documented key format (README, "On-disk layout"):
+// column families, counters and 8-byte big-endian ids; a 24-byte key per
+// triple ordering.
+namespace layout {
+constexpr const char* kFormatKey = "hymir:kg:format";
+constexpr const char* kCountKey = "hymir:kg:count";
+constexpr const char* kNextIdKey = "hymir:kg:next_id";
+constexpr const char* kCfs[] = {"default", "term2id", "id2term", "spo", "pos", "osp", "alias"};
+constexpr size_t kIdBytes = 8;
+std::string EncodeId(uint64_t id) {
+  std::string s(kIdBytes, '\0');
+  for (int i = 7; i >= 0; --i, id >>= 8) s[i] = static_cast<char>(id & 0xff);
+  return s;
+}
+std::string EncodeKey(uint64_t a, uint64_t b, uint64_t c) { return EncodeId(a) + EncodeId(b) + EncodeId(c); }
+}  // namespace layout
+
 // The baseline: the store's keys written with plain WriteBatch puts, ids from
 // an in-memory map (no dictionary reads, no existence checks).
 struct PlainLoad {
@@ -79,7 +96,7 @@ struct PlainLoad {
 };
 
 hymir::Result<PlainLoad> PlainRocksLoad(const std::string& dir, const std::vector<Triple>& triples, size_t batch_size) {
-  namespace in = hymir::kg::internal;
+  namespace in = layout;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(64u << 20);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -92,12 +109,16 @@ hymir::Result<PlainLoad> PlainRocksLoad(const std::string& dir, const std::vecto
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {"default", plain},  {in::kCfTerm2Id, plain}, {in::kCfId2Term, plain}, {in::kCfSpo, ordered},
-      {in::kCfPos, ordered}, {in::kCfOsp, ordered},  {in::kCfAlias, plain}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : in::kCfs) {
+    const std::string_view n(name);
+    cfs.emplace_back(name, n == "spo" || n == "pos" || n == "osp" ? ordered : plain);
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> h;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, cfs, &h, &raw);
+  if (!s.ok()) return hymir::Status::IOError(dir + ": " + s.ToString());
+  s = raw->Put(rocksdb::WriteOptions(), h[0], in::kFormatKey, std::to_string(hymir::kg::kFormatVersion));
   if (!s.ok()) return hymir::Status::IOError(dir + ": " + s.ToString());
   PlainLoad out;
   const auto start = Clock::now();
@@ -245,6 +266,15 @@ int main(int argc, char** argv) {
     }
     auto plain = PlainRocksLoad(kg_plain, *input, batch);
     if (!plain.ok()) return Fail("plain RocksDB load", plain.status());
+    {  // the baseline wrote the store's format: TripleStore reads its triples back
+      auto check = hymir::kg::TripleStore::Open(kg_plain);
+      if (!check.ok()) return Fail("open the plain RocksDB store as a TripleStore", check.status());
+      auto count = (*check)->Count();
+      auto first = input->empty() ? hymir::Result<bool>(true) : (*check)->Exists(input->front());
+      if (!count.ok() || *count != input->size() || !first.ok() || !*first)
+        return Fail("plain RocksDB store", hymir::Status::Internal("does not read back as the same triples: the "
+                                                                  "baseline's key format differs from the store's"));
+    }
     const double n = static_cast<double>(input->size());
     const double hymir_total = hymir_write + hymir_close, plain_total = plain->write_seconds + plain->close_seconds;
     std::printf("hymir-kg load %s addbatch triples=%zu (aliases %zu) seconds=%.2f (+close %.2f) triples_per_s=%.0f\n",

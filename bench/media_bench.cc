@@ -20,7 +20,7 @@
 #include <filesystem>
 #include <random>
 
-#include "bench/percentile.h"
+#include "percentile.h"
 
 namespace {
 

@@ -49,11 +49,11 @@
 #include <thread>
 #include <vector>
 
-#include "bench/percentile.h"
-#include "examples/common/moe_flags.h"
+#include "percentile.h"
+#include "common/moe_flags.h"
 
 #ifdef HYMIR_HAVE_XGBOOST
-#include "bench/xgb_lambdamart.h"
+#include "xgb_lambdamart.h"
 #endif
 
 namespace {

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "examples/serve/search_service.h"
+#include "serve/search_service.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "bench/synthetic_corpus.h"
+#include "synthetic_corpus.h"
 
 #include <hymir/index/analyzer.h>
 

@@ -1,4 +1,4 @@
-#include "bench/xgb_lambdamart.h"
+#include "xgb_lambdamart.h"
 
 #include <xgboost/c_api.h>
 

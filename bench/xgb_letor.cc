@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "bench/xgb_lambdamart.h"
+#include "xgb_lambdamart.h"
 
 namespace {
 

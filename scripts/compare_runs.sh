@@ -159,5 +159,38 @@ if [[ -x $old/hymir-mpi && -x $new/hymir-mpi ]] && command -v mpirun >/dev/null;
       fail=1
     fi
   done
+  # `hymir-mpi index` (now the library's dist::IngestCorpus) writes the same
+  # shards: with entity linking and periodic commits, the new search binary
+  # answers alike over the old and the new build's sharded index, and every
+  # shard holds the same number of documents.
+  for b in old new; do
+    if [[ ! -d $work/sharded-kg-$b ]]; then
+      bin=$old
+      [[ $b == new ]] && bin=$new
+      "${mpi[@]}" "$bin/hymir-mpi" index --corpus "$sample/corpus.jsonl" --index "$work/sharded-kg-$b" --embed lsa:32 \
+        --kg "$work/kg" --commit-every 300 >"$work/index-$b.out" 2>&1
+    fi
+  done
+  counts() { grep '^indexed' "$1" | sed 's/ in [0-9.]* s ([0-9]* docs\/s)//'; }
+  if [[ -n $(counts "$work/index-new.out") && $(counts "$work/index-old.out") == $(counts "$work/index-new.out") ]]; then
+    say "hymir-mpi index --kg (old vs new build): same documents per shard ($(counts "$work/index-new.out" | sed 's/.*live/live/'))"
+  else
+    say "hymir-mpi index --kg (old vs new build): DIFFERENT report"
+    cat "$work/index-old.out" "$work/index-new.out" >&2
+    fail=1
+  fi
+  for v in "" "--retriever bm25" "--kg $work/kg --rerank $work/mkg.moe"; do
+    for b in old new; do
+      # shellcheck disable=SC2086
+      "${mpi[@]}" "$new/hymir-mpi" search --index "$work/sharded-kg-$b" --queries "$sample/queries.jsonl" \
+        --run "$work/$b.trec" $v >/dev/null 2>&1
+    done
+    if out=$(compare_runs "$work/old.trec" "$work/new.trec"); then
+      say "hymir-mpi index --kg (old vs new build), search ${v:-(defaults)}: equal ($out)"
+    else
+      say "hymir-mpi index --kg (old vs new build), search ${v:-(defaults)}: DIFFERENT: $out"
+      fail=1
+    fi
+  done
 fi
 exit $fail

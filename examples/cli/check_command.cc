@@ -3,8 +3,8 @@
 
 #include <cstdio>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
+#include "commands.h"
+#include "common/app.h"
 
 namespace hymir::cli {
 namespace {

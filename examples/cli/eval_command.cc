@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
+#include "commands.h"
+#include "common/app.h"
 
 namespace hymir::cli {
 namespace {

@@ -3,14 +3,15 @@
 #include <hymir/index/index_writer.h>
 #include <hymir/ingest.h>
 #include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/embed.h"
+#include "commands.h"
+#include "common/app.h"
+#include "common/embed.h"
 
 namespace hymir::cli {
 namespace {
@@ -129,6 +130,12 @@ int RunIndex(const IndexFlags& flags) {
   }
   Status c = writer->Commit();
   if (!c.ok()) return app::Fail("index", c);
+  if (!flags.kg.empty()) {  // Pipeline::Open(index) then opens the KG the documents were linked against
+    auto recorded = RecordedPipelineOptions(flags.index);
+    if (recorded.ok()) recorded->kg_dir = flags.kg;
+    Status r = recorded.ok() ? RecordPipelineOptions(flags.index, *recorded) : recorded.status();
+    if (!r.ok()) return app::Fail("index", r);
+  }
   const uint64_t added = report->added;
   std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "examples/common/app.h"
+#include "common/app.h"
 
 namespace hymir::cli {
 namespace {

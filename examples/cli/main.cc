@@ -1,16 +1,10 @@
 // hymir: index, search and evaluate from the command line.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/cli_main.h"
-
-namespace hymir::app {
-bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
-}  // namespace hymir::app
+#include "commands.h"
+#include "common/app.h"
+#include "common/cli_main.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"hymir: hybrid retrieval (BM25 on Lucene++) from the command line", "hymir"};

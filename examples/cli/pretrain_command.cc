@@ -1,14 +1,13 @@
 // hymir pretrain: pre-train the MoE re-ranker on the index's own documents,
 // no judgements needed (hymir/pretrain.h).
-#include <hymir/engine.h>
-#include <hymir/knowledge.h>
+#include <hymir/pipeline.h>
 #include <hymir/pretrain.h>
 
 #include <cstdio>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/pretrain_flags.h"
+#include "commands.h"
+#include "common/app.h"
+#include "common/pretrain_flags.h"
 
 namespace hymir::cli {
 namespace {
@@ -16,17 +15,11 @@ namespace {
 int RunPretrain(const app::PretrainFlags& f) {
   auto o = f.Resolve();
   if (!o.ok()) return app::Fail("pretrain", o.status(), true);
-  auto engine = Engine::Open(f.index);
-  if (!engine.ok()) return app::Fail("pretrain", engine.status());
-  std::unique_ptr<KnowledgeContext> kg;
-  if (!f.kg.empty()) {
-    auto k = KnowledgeContext::Open(f.kg, (*engine)->searcher().analyzer());
-    if (!k.ok()) return app::Fail("pretrain", k.status());
-    kg = std::move(k).value();
-  }
+  auto pipeline = Pipeline::Open(f.pipeline_options());
+  if (!pipeline.ok()) return app::Fail("pretrain", pipeline.status());
   o->progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   PretrainReport report;
-  auto model = Pretrain(**engine, f.index, *o, kg.get(), &report);
+  auto model = Pretrain((*pipeline)->engine(), f.index, *o, (*pipeline)->kg(), &report);
   if (!model.ok()) return app::Fail("pretrain", model.status());
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("pretrain", s);
   app::PrintPretrainSummary(f.model, *model, report);

@@ -12,10 +12,10 @@
 #include <set>
 #include <sstream>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/hit_json.h"
-#include "examples/common/query_vectors.h"
+#include "commands.h"
+#include "common/app.h"
+#include "common/hit_json.h"
+#include "common/query_vectors.h"
 
 namespace hymir::cli {
 namespace {

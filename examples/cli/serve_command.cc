@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/serve/http_server.h"
-#include "examples/serve/search_service.h"
+#include "commands.h"
+#include "common/app.h"
+#include "serve/http_server.h"
+#include "serve/search_service.h"
 
 namespace hymir::cli {
 namespace {

@@ -12,10 +12,10 @@
 #include <map>
 #include <optional>
 
-#include "examples/cli/commands.h"
-#include "examples/common/app.h"
-#include "examples/common/moe_flags.h"
-#include "examples/common/query_vectors.h"
+#include "commands.h"
+#include "common/app.h"
+#include "common/moe_flags.h"
+#include "common/query_vectors.h"
 
 namespace hymir::cli {
 namespace {

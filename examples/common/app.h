@@ -1,11 +1,9 @@
-// Shared helpers of the example programs: exit codes and error printing.
+// Shared helpers of the example programs (library hymir_app): exit codes and
+// error printing.
 #ifndef HYMIR_EXAMPLES_COMMON_APP_H_
 #define HYMIR_EXAMPLES_COMMON_APP_H_
 
 #include <hymir/status.h>
-
-#include <cstdio>
-#include <string>
 
 namespace hymir::app {
 
@@ -16,11 +14,7 @@ inline constexpr int kExitUsage = 2;    // bad flags, missing files
 // Prints "hymir <cmd>: <status>" to stderr and returns the exit code for it:
 // kExitUsage for NotFound (a missing input file) and InvalidArgument that the
 // caller marks as usage, kExitFailure otherwise.
-inline int Fail(const char* cmd, const Status& s, bool usage = false) {
-  std::fprintf(stderr, "hymir %s: error: %s\n", cmd, s.ToString().c_str());
-  if (usage || s.IsNotFound()) return kExitUsage;
-  return kExitFailure;
-}
+int Fail(const char* cmd, const Status& s, bool usage = false);
 
 // True when stderr is a terminal (progress bars vs plain progress lines).
 bool StderrIsTerminal();

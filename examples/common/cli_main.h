@@ -6,25 +6,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "examples/common/app.h"
-
 namespace hymir::app {
 
 // Parses `argc`/`argv` into `app`; help exits 0, a parse error prints it and
 // gives kExitUsage, otherwise `exit_code` as the subcommand's callback left it.
-inline int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
-  return exit_code;
-}
+int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code);
 
 }  // namespace hymir::app
 

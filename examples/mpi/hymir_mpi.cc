@@ -21,6 +21,7 @@
 #include <hymir/dist/cluster.h>
 #include <hymir/dist/data_parallel.h>
 #include <hymir/dist/expert_parallel.h>
+#include <hymir/dist/sharded_ingest.h>
 #include <hymir/dist/sharded_searcher.h>
 #include <hymir/dist/sharded_writer.h>
 #include <hymir/engine.h>
@@ -41,17 +42,13 @@
 #include <set>
 #include <sstream>
 
-#include "examples/common/app.h"
-#include "examples/common/embed.h"
-#include "examples/common/moe_flags.h"
-#include "examples/common/pretrain_flags.h"
-#include "examples/common/query_vectors.h"
+#include "common/app.h"
+#include "common/embed.h"
+#include "common/moe_flags.h"
+#include "common/pretrain_flags.h"
+#include "common/query_vectors.h"
 
 namespace hymir {
-namespace app {
-bool StderrIsTerminal() { return false; }
-}  // namespace app
-
 namespace {
 
 struct IndexFlags {
@@ -135,80 +132,40 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
                      ? Status::InvalidArgument(flags.index + " is a single (unsharded) hymir index")
                      : Status::OK();
   if (Status s = cluster.Agree(plain); !s.ok()) return Finish(cluster, "index", s);
-  if (!flags.embed.embed.empty()) {
-    // One LSA model for every shard, trained by rank 0 on the whole corpus
-    // (as `hymir index --embed` trains it), so that query and document
-    // vectors of all shards live in one space.
-    app::EmbedFlags embed = flags.embed;
-    embed.skip_bad = flags.skip_bad;
-    auto spec = app::LsaFieldSpec(embed);
+  const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+  if (!flags.embed.embed.empty()) {  // one LSA model, trained on the whole corpus, for every shard
+    auto spec = app::LsaFieldSpec(flags.embed);
     if (!spec.ok()) return Finish(cluster, "index", spec.status(), true);
     options.vector_fields.push_back(*spec);
-    const std::string model = (std::filesystem::path(flags.index) / "lsa.lsa").string();
-    Status trained;
-    if (cluster.is_root() && !std::filesystem::exists(model))
-      trained = app::TrainLsa(flags.corpus, embed, *spec, options.analyzer.value_or(index::AnalyzerKind::kEnglish),
-                              model, "hymir-mpi index");
-    if (Status s = cluster.Agree(trained); !s.ok()) return Finish(cluster, "index", s);
-    const std::string mine = dist::ShardDir(flags.index, cluster.rank()) + "/vectors/lsa.lsa";
-    std::error_code ec;
-    if (!std::filesystem::exists(mine)) {
-      std::filesystem::create_directories(std::filesystem::path(mine).parent_path(), ec);
-      if (!ec) std::filesystem::copy_file(model, mine, ec);
-    }
-    Status copied = ec ? Status::IOError(mine + ": " + ec.message()) : Status::OK();
-    if (Status s = cluster.Agree(copied); !s.ok()) return Finish(cluster, "index", s);
+    auto log = [&](const std::string& line) {
+      if (cluster.is_root()) std::fprintf(stderr, "hymir-mpi index: %s\n", line.c_str());
+    };
+    Status s = dist::ShareLsaEmbedder(cluster, flags.index, flags.corpus, app::LsaOptionsFor(flags.embed, *spec, analyzer),
+                                      flags.skip_bad, log);
+    if (!s.ok()) return Finish(cluster, "index", s);
   }
-  // Entity linking at index time, as `hymir index --kg`: every rank opens
-  // the KG read-only, rank 0 first (it writes the linker's cache file, which
-  // the others then read).
+  // Entity linking at index time, as `hymir index --kg`.
   std::unique_ptr<KnowledgeContext> kg;
   if (!flags.kg.empty()) {
-    const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
-    for (bool root_turn : {true, false}) {
-      Status opened;
-      if (cluster.is_root() == root_turn) {
-        auto k = KnowledgeContext::Open(flags.kg, analyzer);
-        if (k.ok()) kg = std::move(k).value();
-        opened = k.status();
-      }
-      if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "index", s);
-    }
+    auto k = dist::OpenKnowledgeOnEveryRank(cluster, flags.kg, analyzer);
+    if (!k.ok()) return Finish(cluster, "index", k.status());
+    kg = std::move(k).value();
   }
-  // Every rank reads the corpus; rank r adds the lines i with i % size == r
-  // and the writer sends each document to the rank owning its shard.
-  auto reader = CorpusReader::Open(flags.corpus);
-  if (Status s = cluster.Agree(reader.status()); !s.ok()) return Finish(cluster, "index", s);
+  // Every rank reads the corpus and takes its share (dist::IngestCorpus);
+  // the writer sends each document to the rank owning its shard.
   auto writer = dist::ShardedWriter::Open(cluster, flags.index, options);
   if (!writer.ok()) return Finish(cluster, "index", writer.status());
-  uint64_t line_docs = 0, skipped = 0;
-  Status local;
-  Document doc;
-  while (local.ok()) {
-    auto next = (*reader)->Next(&doc);
-    if (!next.ok()) {
-      if (flags.skip_bad && next.status().IsInvalidArgument()) {
-        if (cluster.is_root()) std::fprintf(stderr, "hymir-mpi index: skipped %s\n", next.status().message().c_str());
-        ++skipped;
-        continue;
-      }
-      local = next.status();  // every rank parses every line, so all stop here
-      break;
-    }
-    if (!*next) break;
-    if (line_docs++ % cluster.size() == static_cast<uint64_t>(cluster.rank())) {
-      if (kg) kg->LinkDocument(&doc);
-      local = (*writer)->Upsert(doc);
-      if (!local.ok()) local = local.WithContext(flags.corpus + ":" + std::to_string((*reader)->line()));
-    }
-    if (flags.commit_every && line_docs % flags.commit_every == 0) {
-      if (Status s = cluster.Agree(local); !s.ok()) return Finish(cluster, "index", s);
-      if (Status s = (*writer)->Commit(); !s.ok()) return Finish(cluster, "index", s);
-    }
-  }
+  IngestOptions ingest;
+  ingest.commit_every = flags.commit_every;
+  ingest.skip_bad = flags.skip_bad;
+  ingest.kg = kg.get();
+  if (cluster.is_root())
+    ingest.on_skip = [](const Status& s) { std::fprintf(stderr, "hymir-mpi index: skipped %s\n", s.message().c_str()); };
+  auto report = dist::IngestCorpus(cluster, flags.corpus, **writer, ingest);
   // A failure anywhere: nothing since the last commit is kept.
-  if (Status s = cluster.Agree(local); !s.ok()) return Finish(cluster, "index", s);
+  if (!report.ok()) return Finish(cluster, "index", report.status());
   if (Status s = (*writer)->Commit(); !s.ok()) return Finish(cluster, "index", s);
+  const uint64_t line_docs = report->parsed, skipped = report->skipped;
   auto per_shard = (*writer)->ShardSizes();
   if (!per_shard.ok()) return Finish(cluster, "index", per_shard.status());
   uint64_t total = 0;
@@ -359,8 +316,11 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
   auto options = f.moe.Resolve();
   if (!options.ok()) return Finish(cluster, "train", options.status(), true);
-  auto engine = Engine::Open(f.index);
-  if (Status s = cluster.Agree(engine.status()); !s.ok()) return Finish(cluster, "train", s);
+  PipelineOptions popts;  // every rank opens the index (no KG: hymir-mpi train has no --kg)
+  popts.index_dir = f.index;
+  auto pipeline = Pipeline::Open(popts);
+  if (Status s = cluster.Agree(pipeline.status()); !s.ok()) return Finish(cluster, "train", s);
+  const Engine& engine = (*pipeline)->engine();
   auto queries = ReadQueries(f.queries);
   if (Status s = cluster.Agree(queries.status()); !s.ok()) return Finish(cluster, "train", s);
   auto qrels = ranking::Qrels::Read(f.qrels);
@@ -375,7 +335,7 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
     HybridQuery q;
     q.id = r.id;
     q.text = r.text;
-    app::SetQueryVector(r, "", **engine, &q);
+    app::SetQueryVector(r, "", engine, &q);
     mine.push_back(std::move(q));
     mine_domains.push_back(r.domain.value_or(""));
   }
@@ -383,11 +343,11 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
     return Finish(cluster, "train", Status::InvalidArgument(f.qrels + ": judges none of the queries in " + f.queries));
   FeatureConfig config = f.features;
   config.query_embedding_dims = f.emb_dims;
-  auto hits = RetrieveCandidates(**engine, mine, f.depth);
+  auto hits = RetrieveCandidates(engine, mine, f.depth);
   if (Status s = cluster.Agree(hits.status()); !s.ok()) return Finish(cluster, "train", s);
   if (!f.no_domains) {
     // The corpus domains of every rank's candidates, united.
-    auto domains = FeatureExtractor::DomainsOf(**engine, *hits);
+    auto domains = FeatureExtractor::DomainsOf(engine, *hits);
     if (Status s = cluster.Agree(domains.status()); !s.ok()) return Finish(cluster, "train", s);
     std::string joined;
     for (const auto& d : *domains) joined += d + '\n';
@@ -400,7 +360,7 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
     }
     config.domains.assign(united.begin(), united.end());
   }
-  auto extractor = FeatureExtractor::Create(**engine, config);
+  auto extractor = FeatureExtractor::Create(engine, config);
   if (Status s = cluster.Agree(extractor.status()); !s.ok()) return Finish(cluster, "train", s);
   auto groups = (*extractor)->ExtractBatch(mine, *hits, f.threads);
   if (Status s = cluster.Agree(groups.status()); !s.ok()) return Finish(cluster, "train", s);
@@ -439,12 +399,14 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
 int RunPretrain(const dist::Cluster& cluster, const app::PretrainFlags& f) {
   auto o = f.Resolve();
   if (!o.ok()) return Finish(cluster, "pretrain", o.status(), true);
-  auto engine = Engine::Open(f.index);
-  if (Status s = cluster.Agree(engine.status()); !s.ok()) return Finish(cluster, "pretrain", s);
+  if (!f.kg.empty())
+    return Finish(cluster, "pretrain", Status::InvalidArgument("--kg: hymir-mpi pretrain has no KG features"), true);
+  auto pipeline = Pipeline::Open(f.pipeline_options());  // --kg is refused above
+  if (Status s = cluster.Agree(pipeline.status()); !s.ok()) return Finish(cluster, "pretrain", s);
   dist::ExpertParallelPretraining(cluster, &*o);
   if (cluster.is_root()) o->progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   PretrainReport report;
-  auto model = Pretrain(**engine, f.index, *o, nullptr, &report);
+  auto model = Pretrain((*pipeline)->engine(), f.index, *o, nullptr, &report);
   if (Status s = cluster.Agree(model.status()); !s.ok()) return Finish(cluster, "pretrain", s);
   Status saved = cluster.is_root() ? model->Save(f.model) : Status::OK();
   if (Status s = cluster.Agree(saved); !s.ok()) return Finish(cluster, "pretrain", s);

@@ -4,7 +4,6 @@
 // searches it by example image, by text, or both fused, through the same
 // Engine as the text pipeline, and evaluates query by example with the
 // categories as judgements.
-#include <unistd.h>
 
 #include <httplib.h>
 
@@ -26,15 +25,11 @@
 #include <random>
 #include <set>
 
-#include "examples/common/app.h"
-#include "examples/common/cli_main.h"
+#include "common/app.h"
+#include "common/cli_main.h"
 #include "hymir/pipeline.h"
-#include "examples/multimedia/media_server.h"
-#include "examples/serve/http_server.h"
-
-namespace hymir::app {
-bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
-}  // namespace hymir::app
+#include "media_server.h"
+#include "serve/http_server.h"
 
 namespace hymir::media_cli {
 namespace {

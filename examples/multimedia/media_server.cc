@@ -1,4 +1,4 @@
-#include "examples/multimedia/media_server.h"
+#include "media_server.h"
 
 #include <httplib.h>
 

@@ -1,4 +1,4 @@
-#include "examples/serve/http_server.h"
+#include "serve/http_server.h"
 
 #include <chrono>
 #include <thread>

@@ -1,5 +1,5 @@
 // The HTML of the search page (see search_page.h).
-#include "examples/serve/search_page.h"
+#include "serve/search_page.h"
 
 namespace hymir::serve {
 

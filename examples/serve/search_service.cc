@@ -1,5 +1,5 @@
 // SearchService: request parsing, the pipeline call and the JSON replies.
-#include "examples/serve/search_service.h"
+#include "serve/search_service.h"
 
 #include <httplib.h>
 
@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "examples/common/hit_json.h"
-#include "examples/serve/search_page.h"
+#include "common/hit_json.h"
+#include "serve/search_page.h"
 
 namespace hymir::serve {
 namespace {

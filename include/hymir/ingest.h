@@ -1,12 +1,15 @@
-// Ingest: a BEIR corpus into an index, as `hymir index` runs it. The calling
-// thread parses; `threads` workers analyse, embed (the writer's embedders),
-// link entities (a KnowledgeContext, into the kg_entities field) and upsert,
-// in batches, with at most 2 * threads batches in flight so that memory stays
-// flat on big corpora.
+// Ingest: a BEIR corpus into an index, as `hymir index` and `hymir-mpi
+// index` run it. The calling thread parses; `threads` workers analyse, embed
+// (the writer's embedders), link entities (a KnowledgeContext, into the
+// kg_entities field) and upsert, in batches, with at most 2 * threads batches
+// in flight so that memory stays flat on big corpora. The documents go to an
+// IngestSink: an index::IndexWriter, or a sharded writer (hymir::dist's
+// IngestCorpus, one share of the corpus per process).
 //
 // Thread-safety: IngestCorpus() may run beside other writers' work only as
-// IndexWriter allows (one writer per directory); its callbacks are called on
-// the calling thread, one at a time, so they need not be thread-safe.
+// the sink allows (IndexWriter: one writer per directory); its callbacks are
+// called on the calling thread, one at a time, so they need not be
+// thread-safe.
 #ifndef HYMIR_INGEST_H_
 #define HYMIR_INGEST_H_
 
@@ -35,9 +38,16 @@ struct IngestOptions {
   int threads = 1;
   // Documents handed to a worker at a time. Default: 128.
   size_t batch_size = 128;
-  // Commit after every this many parsed documents; 0 = no commit inside
-  // IngestCorpus (the caller commits). Default: 0.
+  // Commit after every this many parsed documents (every part's, see
+  // part_count); 0 = no commit inside IngestCorpus (the caller commits).
+  // Default: 0.
   uint64_t commit_every = 0;
+  // Upsert only the parsed documents i (0-based, malformed lines skipped not
+  // counted) with i % part_count == part: the share of one of part_count
+  // processes that read the same corpus (dist::IngestCorpus). Documents of
+  // other parts are neither linked nor upserted. Default: 0 of 1 (all).
+  uint64_t part = 0;
+  uint64_t part_count = 1;
   // Skip a malformed corpus line (reported through on_skip) instead of
   // stopping. Default: false.
   bool skip_bad = false;
@@ -54,9 +64,23 @@ struct IngestOptions {
 };
 
 struct IngestReport {
-  uint64_t added = 0;    // documents upserted
+  uint64_t added = 0;    // documents upserted (this part's)
   uint64_t skipped = 0;  // malformed lines skipped
   double seconds = 0;
+  uint64_t parsed = 0;   // documents read (every part's)
+};
+
+// Where IngestCorpus puts documents.
+class IngestSink {
+ public:
+  virtual ~IngestSink() = default;
+  // Called from the worker threads, concurrently when IngestOptions::threads
+  // > 1 (then it must be thread-safe); documents of one worker arrive in
+  // corpus order.
+  virtual Status Upsert(const Document& doc) = 0;
+  // Called on the calling thread, with no Upsert running, every
+  // commit_every documents.
+  virtual Status Commit() = 0;
 };
 
 // Reads `corpus` (one JSON document per line, see beir.h) and upserts every
@@ -67,6 +91,8 @@ struct IngestReport {
 // keeps the last commit.
 Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter& writer,
                                   const IngestOptions& options = {});
+// The same into any sink (the sink's Commit() for commit_every).
+Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& sink, const IngestOptions& options = {});
 
 // Trains the built-in LSA embedder on every document of `corpus` (title and
 // text, in file order; malformed lines skipped when `skip_bad`) and saves it

@@ -10,6 +10,9 @@
 // in one place: QuerySpec -> BuildQuery() (and ParseQueryParams() for
 // name=value parameters, as an HTTP query string gives them).
 //
+// A pipeline opens from one options struct, or from an index directory alone
+// with the configuration recorded in it (RecordPipelineOptions).
+//
 // Thread-safety: immutable after Open(); Search(), SearchBatch(), Expand()
 // and the accessors may run concurrently from many threads (the engine,
 // knowledge graph and re-ranker all allow concurrent searches).
@@ -169,8 +172,21 @@ Status ParseQueryParams(const QueryParams& params, const ParamLimits& limits, Qu
 // boundary) and marked with an ellipsis when shortened.
 std::string Snippet(const std::string& text, size_t limit);
 
+// An index's recorded pipeline, <index_dir>/pipeline.json: what to open
+// with the index when only its directory is given (Pipeline::Open(dir)).
+// Records kg_dir, rerank_model (both made absolute), rerank_prior and
+// rerank_depth of `options`; its other fields are not recorded. `hymir index
+// --kg DIR` records the KG it linked the documents against.
+Status RecordPipelineOptions(const std::string& index_dir, const PipelineOptions& options);
+// The options <index_dir> records, with index_dir set; the defaults (index
+// alone) when it records none. Corruption naming the file when it is damaged.
+Result<PipelineOptions> RecordedPipelineOptions(const std::string& index_dir);
+
 class Pipeline {
  public:
+  // Opens the pipeline `index_dir` records (RecordedPipelineOptions): the
+  // index, and the KG and re-ranker recorded with it.
+  static Result<std::unique_ptr<Pipeline>> Open(const std::string& index_dir);
   // Opens the index, then the KG and the re-ranker when `options` names
   // them. The statuses of Engine::Open, KnowledgeContext::Open and
   // Reranker::Open (NotFound for a missing directory or file, Corruption for

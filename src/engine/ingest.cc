@@ -94,12 +94,30 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
+class WriterSink : public IngestSink {
+ public:
+  explicit WriterSink(index::IndexWriter& writer) : writer_(writer) {}
+  Status Upsert(const Document& doc) override { return writer_.Upsert(doc); }
+  Status Commit() override { return writer_.Commit(); }
+
+ private:
+  index::IndexWriter& writer_;
+};
+
 }  // namespace
 
 Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter& writer,
                                   const IngestOptions& options) {
+  WriterSink sink(writer);
+  return IngestCorpus(corpus, sink, options);
+}
+
+Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& writer, const IngestOptions& options) {
   if (options.threads < 1) return Status::InvalidArgument("ingest: threads must be >= 1");
   if (options.batch_size < 1) return Status::InvalidArgument("ingest: batch_size must be >= 1");
+  if (options.part_count < 1 || options.part >= options.part_count)
+    return Status::InvalidArgument("ingest: part " + std::to_string(options.part) + " of " +
+                                   std::to_string(options.part_count) + " is out of range");
   HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(corpus));
   const auto start = Clock::now();
   std::atomic<uint64_t> added{0};
@@ -153,10 +171,10 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter&
       break;
     }
     if (!*next) break;
-    batch.push_back({std::move(doc), reader->line()});
+    const bool mine = parsed++ % options.part_count == options.part;
+    if (mine) batch.push_back({std::move(doc), reader->line()});
     doc = Document();
-    ++parsed;
-    if (batch.size() >= options.batch_size && !flush()) break;
+    if (mine && batch.size() >= options.batch_size && !flush()) break;
     if ((parsed & 1023) == 0) progress();
     if (options.commit_every > 0 && ++since_commit >= options.commit_every) {
       if (!flush()) break;
@@ -177,7 +195,7 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter&
   progress();
   if (fatal.ok()) fatal = workers.first_error();
   if (!fatal.ok()) return fatal;
-  return IngestReport{added.load(), skipped, Since(start)};
+  return IngestReport{added.load(), skipped, Since(start), parsed};
 }
 
 Status TrainLsaOnCorpus(const std::string& corpus, const index::LsaOptions& lsa, const std::string& path,

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <utility>
+
+#include "src/core/file_util.h"
 
 namespace hymir {
 
@@ -179,6 +183,57 @@ struct Pipeline::Plan {
 };
 
 Pipeline::~Pipeline() = default;
+
+// ---- the recorded pipeline of an index ----
+
+namespace {
+
+constexpr const char* kPipelineFile = "pipeline.json";
+constexpr int kPipelineFormat = 1;
+
+std::string Absolute(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+}  // namespace
+
+Status RecordPipelineOptions(const std::string& index_dir, const PipelineOptions& options) {
+  nlohmann::json j = {{"format", kPipelineFormat}, {"rerank_depth", options.rerank_depth}};
+  if (!options.kg_dir.empty()) j["kg_dir"] = Absolute(options.kg_dir);
+  if (!options.rerank_model.empty()) j["rerank_model"] = Absolute(options.rerank_model);
+  if (options.rerank_prior) j["rerank_prior"] = *options.rerank_prior;
+  return internal::WriteFileAtomic(index_dir + "/" + kPipelineFile, j.dump(2) + "\n");
+}
+
+Result<PipelineOptions> RecordedPipelineOptions(const std::string& index_dir) {
+  PipelineOptions o;
+  o.index_dir = index_dir;
+  const std::string path = index_dir + "/" + kPipelineFile;
+  if (!std::filesystem::exists(path)) return o;
+  HYMIR_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(path));
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    const int format = j.at("format").get<int>();
+    if (format != kPipelineFormat)
+      return Status::Corruption(path + ": format " + std::to_string(format) + ", this build reads " +
+                                std::to_string(kPipelineFormat));
+    o.kg_dir = j.value("kg_dir", std::string());
+    o.rerank_model = j.value("rerank_model", std::string());
+    if (j.contains("rerank_prior")) o.rerank_prior = j.at("rerank_prior").get<double>();
+    o.rerank_depth = j.value("rerank_depth", o.rerank_depth);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(path + ": " + e.what());
+  }
+  return o;
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Open(const std::string& index_dir) {
+  HYMIR_ASSIGN_OR_RETURN(PipelineOptions options, RecordedPipelineOptions(index_dir));
+  return Open(options);
+}
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Open(const PipelineOptions& options) {
   HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Open(options.index_dir));

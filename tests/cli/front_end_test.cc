@@ -1,16 +1,19 @@
 // The front ends on the library's pipelines (issue 15): `hymir-mpi index --kg`
 // links entities as `hymir index --kg` does (both through
 // KnowledgeContext::LinkDocument), so every document of a 2-shard index
-// carries the kg_entities a single index gives it.
+// carries the kg_entities a single index gives it; and `hymir index --kg`
+// records the KG, so that Pipeline::Open(index) opens it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "hymir/beir.h"
 #include "hymir/engine.h"
 #include "hymir/knowledge.h"
+#include "hymir/pipeline.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir {
@@ -69,6 +72,12 @@ TEST(FrontEndTest, MpiIndexLinksEntitiesAsHymirIndex) {
   }
   EXPECT_EQ(docs, 1033u);
   EXPECT_GT(linked, 100u) << "the KG linked almost nothing";
+
+  // The single index records its KG: the index directory alone opens both.
+  ASSERT_OK_AND_ASSIGN(auto pipeline, Pipeline::Open(tmp.Sub("single")));
+  ASSERT_NE(pipeline->kg(), nullptr);
+  EXPECT_EQ(std::filesystem::path(pipeline->kg()->dir()), std::filesystem::absolute(tmp.Sub("kg")).lexically_normal());
+  EXPECT_EQ(pipeline->reranker(), nullptr);
 #endif
 }
 

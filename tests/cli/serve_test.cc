@@ -1,7 +1,7 @@
 // The HTTP search service (examples/serve) over real HTTP on loopback: its
 // answers equal the library's, bad parameters are named, concurrent
 // requests agree, and re-ranking keeps every stage.
-#include "examples/serve/search_service.h"
+#include "serve/search_service.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 
 #include "hymir/features.h"
 #include "hymir/ranking/moe_model.h"
-#include "examples/serve/http_server.h"
+#include "serve/http_server.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir {

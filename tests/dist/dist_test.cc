@@ -13,6 +13,7 @@
 #include "hymir/dist/cluster.h"
 #include "hymir/dist/data_parallel.h"
 #include "hymir/dist/global_statistics.h"
+#include "hymir/dist/sharded_ingest.h"
 #include "hymir/dist/sharded_searcher.h"
 #include "hymir/dist/sharded_writer.h"
 #include "hymir/dist/sharding.h"
@@ -387,6 +388,87 @@ TEST(ShardedSearchTest, ErrorsAreTheSameOnEveryRank) {
   auto damaged = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
   EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
   EXPECT_NE(damaged.status().message().find("shards.json"), std::string::npos);
+}
+
+// dist::IngestCorpus (hymir-mpi index): every rank reads the whole corpus
+// file and takes its share. The shards hold what upserting document i on rank
+// i % size and committing every 20 documents holds (searches equal to the
+// last digit, ties in the same order), and a malformed line stops every rank
+// naming it, or is skipped.
+TEST(ShardedIngestTest, ACorpusFileFillsTheShardsAsDirectUpserts) {
+  SharedDir dir;
+  auto docs = Corpus(90);
+  for (auto& d : docs) d.vectors.clear();
+  std::string corpus;
+  for (const auto& d : docs)
+    corpus += "{\"_id\": \"" + d.id + "\", \"title\": \"" + d.title + "\", \"text\": \"" + d.text +
+              "\", \"domain\": \"" + *d.domain + "\"}\n";
+  if (g_cluster->is_root()) testing::WriteText(dir.Sub("c.jsonl"), corpus);
+  g_cluster->Barrier();
+  {
+    auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("ingested"));
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    IngestOptions o;
+    o.commit_every = 20;
+    o.threads = 4;  // ignored: one worker per rank
+    auto report = IngestCorpus(*g_cluster, dir.Sub("c.jsonl"), **writer, o);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->parsed, docs.size());
+    EXPECT_EQ(report->added, (docs.size() + g_cluster->size() - 1 - g_cluster->rank()) / g_cluster->size());
+    EXPECT_OK((*writer)->Commit());
+    auto direct = ShardedWriter::Open(*g_cluster, dir.Sub("direct"));
+    ASSERT_TRUE(direct.ok());
+    for (size_t i = 0; i < docs.size(); ++i) {  // hymir-mpi index's loop before dist::IngestCorpus
+      if (i % g_cluster->size() == static_cast<size_t>(g_cluster->rank())) {
+        EXPECT_OK((*direct)->Upsert(docs[i]));
+      }
+      if ((i + 1) % 20 == 0) {
+        EXPECT_OK((*direct)->Commit());
+      }
+    }
+    EXPECT_OK((*direct)->Commit());
+    auto a = (*writer)->ShardSizes(), b = (*direct)->ShardSizes();
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(*a, *b);
+  }
+  auto a = ShardedSearcher::Open(*g_cluster, dir.Sub("ingested"));
+  auto b = ShardedSearcher::Open(*g_cluster, dir.Sub("direct"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<HybridQuery> qs;
+  for (const auto& q : Queries())
+    if (q.retriever == Retriever::kBm25) qs.push_back(q);
+  auto ra = (*a)->SearchBatch(qs);
+  auto rb = (*b)->SearchBatch(qs);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  if (g_cluster->is_root()) {
+    for (size_t i = 0; i < qs.size(); ++i) {
+      ASSERT_EQ((*ra)[i].size(), (*rb)[i].size()) << i;
+      for (size_t j = 0; j < (*ra)[i].size(); ++j) {
+        EXPECT_EQ((*ra)[i][j].id, (*rb)[i][j].id);
+        EXPECT_EQ((*ra)[i][j].score, (*rb)[i][j].score);
+      }
+    }
+  }
+  // A malformed line 5: every rank stops with it; skip_bad skips it.
+  corpus.insert(corpus.find(docs[4].id) - 9, "{\"_id\": \"bad\", \"text\": \n");
+  if (g_cluster->is_root()) testing::WriteText(dir.Sub("bad.jsonl"), corpus);
+  g_cluster->Barrier();
+  auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("bad"));
+  ASSERT_TRUE(writer.ok());
+  auto failed = IngestCorpus(*g_cluster, dir.Sub("bad.jsonl"), **writer);
+  EXPECT_TRUE(failed.status().IsInvalidArgument()) << failed.status().ToString();
+  EXPECT_NE(failed.status().message().find("bad.jsonl:5"), std::string::npos) << failed.status().ToString();
+  IngestOptions skip;
+  skip.skip_bad = true;
+  skip.commit_every = 7;
+  auto skipped = IngestCorpus(*g_cluster, dir.Sub("bad.jsonl"), **writer, skip);
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_EQ(skipped->skipped, 1u);
+  EXPECT_EQ(skipped->parsed, docs.size());
+  EXPECT_OK((*writer)->Commit());
+  auto n = (*writer)->NumDocs();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, docs.size());
 }
 
 // Judged candidate lists where relevance follows the features (two query

@@ -2,13 +2,15 @@
 // Threads and periodic commits index exactly the corpus (searches equal an
 // index written document by document), malformed lines stop the run naming
 // file:line or are skipped on request, entity linking fills kg_entities in
-// the representation the KG features read back, and the LSA embedder trains
-// from a corpus file.
+// the representation the KG features read back, the LSA embedder trains
+// from a corpus file, and parts (one process's share, as hymir-mpi index
+// takes it) split the corpus into a sink of the caller's.
 #include "hymir/ingest.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <mutex>
 
 #include "hymir/beir.h"
 #include "hymir/engine.h"
@@ -134,6 +136,53 @@ TEST(IngestTest, LinkedEntitiesRoundTripThroughTheField) {
   EXPECT_TRUE(SplitEntities("").empty());
   EXPECT_EQ(SplitEntities(" x  y "), (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(JoinEntities({"x", "y"}), "x y");
+}
+
+// A sink that keeps what it is given.
+class CollectingSink : public IngestSink {
+ public:
+  Status Upsert(const Document& doc) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.push_back(doc.id);
+    return Status::OK();
+  }
+  Status Commit() override {
+    commits.push_back(ids.size());
+    return Status::OK();
+  }
+  std::mutex mu_;
+  std::vector<std::string> ids;
+  std::vector<size_t> commits;  // documents held at each commit
+};
+
+TEST(IngestTest, PartsSplitTheCorpusAndCommitTogether) {
+  const std::vector<Document> docs = SampleDocs();
+  const uint64_t parts = 3;
+  for (uint64_t part = 0; part < parts; ++part) {
+    CollectingSink sink;
+    IngestOptions o;
+    o.part = part;
+    o.part_count = parts;
+    o.commit_every = 100;  // counts every part's documents
+    o.batch_size = 7;
+    ASSERT_OK_AND_ASSIGN(IngestReport report, IngestCorpus(kSample + "/corpus.jsonl", sink, o));
+    EXPECT_EQ(report.parsed, docs.size());
+    std::vector<std::string> want;
+    for (size_t i = part; i < docs.size(); i += parts) want.push_back(docs[i].id);
+    EXPECT_EQ(sink.ids, want);  // one worker: corpus order
+    EXPECT_EQ(report.added, want.size());
+    ASSERT_EQ(sink.commits.size(), docs.size() / 100);
+    for (size_t c = 0; c < sink.commits.size(); ++c)  // this part's documents among the first (c + 1) * 100
+      EXPECT_EQ(sink.commits[c], ((c + 1) * 100 + parts - 1 - part) / parts) << part << " " << c;
+  }
+  CollectingSink sink;
+  IngestOptions o;
+  o.part = 3;
+  o.part_count = 3;
+  EXPECT_TRUE(IngestCorpus(kSample + "/corpus.jsonl", sink, o).status().IsInvalidArgument());
+  o.part = 0;
+  o.part_count = 0;
+  EXPECT_TRUE(IngestCorpus(kSample + "/corpus.jsonl", sink, o).status().IsInvalidArgument());
 }
 
 TEST(IngestTest, TrainsTheLsaEmbedderFromACorpusFile) {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "hymir/beir.h"
 #include "hymir/features.h"
 #include "hymir/ranking/moe_trainer.h"
@@ -241,6 +243,52 @@ TEST(PipelineKgTest, ExpansionRunsInsideThePipeline) {
   HybridQuery again = q;
   ASSERT_OK_AND_ASSIGN(auto terms, pipeline->Expand(&again));
   EXPECT_EQ(terms.size(), 1u);
+}
+
+// Pipeline::Open(dir): the KG and re-ranker an index records open with it.
+TEST_F(PipelineTest, OpensFromTheIndexDirectoryAlone) {
+  TempDir dir;
+  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"), {testing::Doc("a", "", "a canine story")}));
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, kg::TripleStore::Open(dir.Sub("kg")));
+    ASSERT_OK(store->AddAlias("e:dog", "canine"));
+  }
+  // Nothing recorded: the index alone.
+  ASSERT_OK_AND_ASSIGN(auto bare, Pipeline::Open(dir.Sub("idx")));
+  EXPECT_EQ(bare->kg(), nullptr);
+  EXPECT_EQ(bare->reranker(), nullptr);
+  PipelineOptions o = Options(true);
+  o.index_dir = dir_->Sub("index");
+  o.kg_dir = dir.Sub("kg");
+  o.rerank_prior = 0.25;
+  o.threads = 3;  // not recorded
+  ASSERT_OK(RecordPipelineOptions(dir_->Sub("index"), o));
+  ASSERT_OK_AND_ASSIGN(PipelineOptions back, RecordedPipelineOptions(dir_->Sub("index")));
+  EXPECT_EQ(back.index_dir, dir_->Sub("index"));
+  EXPECT_EQ(back.kg_dir, std::filesystem::absolute(dir.Sub("kg")).lexically_normal().string());
+  EXPECT_EQ(back.rerank_model, std::filesystem::absolute(dir_->Sub("model.moe")).lexically_normal().string());
+  EXPECT_EQ(back.rerank_prior, std::optional<double>(0.25));
+  EXPECT_EQ(back.rerank_depth, 15u);
+  EXPECT_EQ(back.threads, 0);
+  ASSERT_OK_AND_ASSIGN(auto recorded, Pipeline::Open(dir_->Sub("index")));
+  ASSERT_OK_AND_ASSIGN(auto given, Pipeline::Open(o));
+  ASSERT_NE(recorded->kg(), nullptr);
+  ASSERT_NE(recorded->reranker(), nullptr);
+  for (const HybridQuery& q : SampleQueries(3)) {
+    ASSERT_OK_AND_ASSIGN(PipelineResult a, recorded->Search(q));
+    ASSERT_OK_AND_ASSIGN(PipelineResult b, given->Search(q));
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (size_t i = 0; i < a.hits.size(); ++i) {
+      EXPECT_EQ(a.hits[i].hit.id, b.hits[i].hit.id);
+      EXPECT_EQ(a.hits[i].hit.score, b.hits[i].hit.score);
+    }
+  }
+  // A damaged record names its file.
+  testing::WriteText(dir_->Sub("index") + "/pipeline.json", "{\"format\": 1, \"kg_dir\": 3}");
+  auto damaged = Pipeline::Open(dir_->Sub("index"));
+  EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find("pipeline.json"), std::string::npos);
+  std::filesystem::remove(dir_->Sub("index") + "/pipeline.json");
 }
 
 TEST(BuildQueryTest, OnePlaceForEveryFrontEndsParameters) {

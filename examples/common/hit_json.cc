@@ -1,0 +1,35 @@
+#include "common/hit_json.h"
+
+namespace hymir::app {
+
+nlohmann::json StageJson(const StageResult& s) {
+  if (!s.present) return nullptr;
+  return {{"score", s.score}, {"rank", s.rank}};
+}
+
+nlohmann::json StagesJson(const SearchHit& h) {
+  return {{"bm25", StageJson(h.bm25)},
+          {"vector", StageJson(h.vector)},
+          {"fused", StageJson(h.fused)},
+          {"rerank", StageJson(h.rerank)}};
+}
+
+nlohmann::json ExplanationJson(const ranking::MoeExplanation& ex) {
+  nlohmann::json experts = nlohmann::json::array(), feats = nlohmann::json::array();
+  for (size_t c = 0; c < ex.routing.chosen.size(); ++c)
+    experts.push_back(
+        {{"expert", ex.routing.chosen[c]}, {"weight", ex.routing.weights[c]}, {"score", ex.routed_scores[c]}});
+  for (const auto& fc : ex.top_features)
+    feats.push_back({{"feature", fc.feature}, {"value", fc.value}, {"contribution", fc.contribution}});
+  return {{"experts", experts}, {"shared", ex.shared_scores}, {"top_features", feats}};
+}
+
+nlohmann::json ExpansionJson(const kg::ExpansionTerm& e) {
+  return {{"text", e.text},
+          {"weight", e.weight},
+          {"entity", e.entity},
+          {"relation", e.relation.empty() ? "synonym" : e.relation},
+          {"via", e.via_entity}};
+}
+
+}  // namespace hymir::app
