@@ -1,6 +1,7 @@
 #include "common/pretrain_flags.h"
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace hymir::app {
