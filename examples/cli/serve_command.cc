@@ -153,6 +153,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "Seconds a request (line, headers, body) may take to arrive from its first byte")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  cmd->add_option("--max-active", flags->http.max_active_requests,
+                  "Requests searched at once; the rest wait in arrival order (0: the number of cores)")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
   cmd->add_option("--max-connections", flags->http.max_connections,
                   "Open connections served at once; more get 503 and are closed")
       ->check(CLI::Range(1, 1000000))

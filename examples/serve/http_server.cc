@@ -238,7 +238,33 @@ void ElasticTaskQueue::shutdown() {
   exited_.wait(lock, [&] { return threads_ == 0 && refusers_ == 0; });
 }
 
-HttpServer::HttpServer(const ServerOptions& options) : options_(options) {
+void FifoGate::Acquire() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (running_ < slots_ && queue_.empty()) {
+    ++running_;
+    return;
+  }
+  Waiter w;
+  queue_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.go; });  // the releaser handed its slot over
+}
+
+void FifoGate::Release() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.empty()) {
+    --running_;
+    return;
+  }
+  Waiter* w = queue_.front();
+  queue_.pop_front();
+  w->go = true;
+  w->cv.notify_one();
+}
+
+HttpServer::HttpServer(const ServerOptions& options)
+    : options_(options),
+      gate_(options.max_active_requests ? options.max_active_requests
+                                        : std::max(1u, std::thread::hardware_concurrency())) {
   set_read_timeout(options.read_timeout_s, 0);
   set_write_timeout(options.write_timeout_s, 0);
   set_keep_alive_timeout(options.keep_alive_timeout_s);
@@ -303,7 +329,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
     if (!ready || svr_sock_ == INVALID_SOCKET) break;
     strm.BeginRequest();
     bool connection_closed = false;
-    bool parsed = false, keep = false;
+    bool parsed = false, keep = false, admitted = false;
     ret = process_request(strm, /*close_connection=*/left == 1, connection_closed, [&](httplib::Request& req) {
       // Called once the request line and headers parsed (not for a 400 or
       // 414 from cpp-httplib, after which the stream's position is unknown).
@@ -315,7 +341,11 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
       // So a connection is kept only after a request without a body.
       keep = (req.method == "GET" || req.method == "HEAD") && !req.has_header("Transfer-Encoding") &&
              std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) == 0;
+      // Read: wait for a slot to run the handler (released once answered).
+      gate_.Acquire();
+      admitted = true;
     });
+    if (admitted) gate_.Release();
     if (!parsed && !strm.wrote() && (strm.timed_out() || strm.too_big())) {
       // cpp-httplib gives up without an answer while in the request line
       // (in the headers it answers 400 itself).

@@ -20,6 +20,13 @@
 //    connection, which 1,000 idle connections turn into a busy CPU).
 //  - Beyond max_connections open connections, a new one gets 503 with
 //    `Connection: close` at once and is closed (0.11.4 queues it forever).
+//  - At most max_active_requests requests run their handler at once; the
+//    others wait in arrival order (a request is admitted once it has been
+//    read, so slow clients never hold a slot). One thread per connection
+//    otherwise lets hundreds of CPU-bound searches share 2 cores in whatever
+//    order the scheduler picks: under wrk -c 256 with re-ranking some waited
+//    over 2 s while others finished; in arrival order every request waits
+//    about as long as the queue ahead of it.
 //
 // What cpp-httplib answers by itself: 414 for a request line over 8,192
 // bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the library was
@@ -35,6 +42,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -68,6 +76,9 @@ struct ServerOptions {
   // wait for a worker). Default: 4 and 2048.
   size_t min_threads = 4;
   size_t max_threads = 2048;
+  // Requests whose handlers run at once; the rest wait in arrival order.
+  // 0 = the number of cores. Default: 0.
+  size_t max_active_requests = 0;
   // Largest request body, in bytes (the API is GET only); larger: 413.
   // Default: 64 KiB.
   size_t max_payload_bytes = 64 << 10;
@@ -110,6 +121,24 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
   bool shutdown_ = false;  // GUARDED_BY(mu_)
 };
 
+// A semaphore that admits its waiters in arrival order. Thread-safe.
+class FifoGate {
+ public:
+  explicit FifoGate(size_t slots) : slots_(std::max<size_t>(1, slots)) {}
+  void Acquire();
+  void Release();
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    bool go = false;
+  };
+  const size_t slots_;
+  std::mutex mu_;
+  size_t running_ = 0;          // GUARDED_BY(mu_)
+  std::deque<Waiter*> queue_;   // GUARDED_BY(mu_)
+};
+
 // cpp-httplib's Server with hymir's connection handling (above) and options.
 class HttpServer final : public httplib::Server {
  public:
@@ -128,6 +157,7 @@ class HttpServer final : public httplib::Server {
   void RefuseConnection(socket_t sock) const;
 
   const ServerOptions options_;
+  FifoGate gate_;
 };
 
 }  // namespace hymir::serve
