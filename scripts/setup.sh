@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libxgboost-dev
   libopenmpi-dev openmpi-bin
   wordnet-base
+  wrk python3
   default-jre-headless liblucene8-java
   libopencv-imgproc-dev libopencv-imgcodecs-dev tuxpaint-stamps-default chromium libsndfile1-dev
 )

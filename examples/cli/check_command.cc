@@ -16,6 +16,13 @@ int RunCheck(const std::string& dir) {
     std::fprintf(stderr, "hymir check: error: %s\n", report.status().ToString().c_str());
     return app::kExitFailure;
   }
+  if (report->unrecorded_commit) {
+    std::fprintf(stderr,
+                 "hymir check: note: the last commit is newer than MANIFEST (a writer was killed between its commit "
+                 "and the manifest write); its %llu files the manifest does not cover had the structural checks "
+                 "only; the next writer (e.g. hymir index) records it\n",
+                 static_cast<unsigned long long>(report->unrecorded_files));
+  }
   std::printf("index %s is intact: %llu files, %llu bytes checksummed, %llu documents read\n", dir.c_str(),
               static_cast<unsigned long long>(report->files), static_cast<unsigned long long>(report->bytes),
               static_cast<unsigned long long>(report->documents));

@@ -20,6 +20,7 @@ struct KgFlags {
   // load
   std::string ntriples, tsv, wordnet;
   bool skip_bad = false;
+  size_t batch_size = 20000;
   // query
   std::string s, p, o;
   size_t limit = 20;
@@ -46,8 +47,10 @@ int RunLoad(const KgFlags& f) {
   if (!store.ok()) return app::Fail("kg load", store.status());
   kg::LoadOptions options;
   options.skip_bad = f.skip_bad;
+  options.batch_size = f.batch_size;
   const bool tty = app::StderrIsTerminal();
   int last_decile = -1;
+  uint64_t committed_lines = 0;
   options.progress = [&](const kg::LoadProgress& p) {
     int pct = p.bytes_total ? static_cast<int>(100.0 * p.bytes_read / p.bytes_total) : 100;
     if (tty) {
@@ -60,6 +63,12 @@ int RunLoad(const KgFlags& f) {
                    static_cast<unsigned long long>(p.lines), static_cast<unsigned long long>(p.triples));
     }
     if (pct >= 100) last_decile = -1;
+    // What survives a crash from here on (LoadOptions::progress): every line read so far.
+    if (p.lines != committed_lines) {
+      committed_lines = p.lines;
+      std::fprintf(stderr, "hymir kg load: committed %llu lines (%llu triples)\n",
+                   static_cast<unsigned long long>(p.lines), static_cast<unsigned long long>(p.triples));
+    }
   };
   Result<kg::LoadStats> stats = Status::Internal("no source");
   std::string source;
@@ -182,6 +191,10 @@ void AddKgCommand(CLI::App& app, int* exit_code) {
   load->add_option("--wordnet", f->wordnet, "WordNet database directory (e.g. /usr/share/wordnet)")
       ->check(CLI::ExistingDirectory);
   load->add_flag("--skip-bad", f->skip_bad, "Report malformed lines and continue (default: stop at the first)");
+  load->add_option("--batch-size", f->batch_size,
+                   "Triples per atomic write; each write is reported on stderr as \"hymir kg load: committed N "
+                   "lines\" (default 20000)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   load->callback([f, exit_code] { *exit_code = RunLoad(*f); });
 
   CLI::App* query = kg->add_subcommand("query", "Triples matching a pattern (unset positions match anything)");

@@ -2,6 +2,7 @@
 // (examples/serve/search_service.h lists the routes).
 #include <httplib.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <hymir/pipeline.h>
@@ -45,11 +46,22 @@ int RunServe(const ServeFlags& flags) {
   options.max_k = flags.max_k;
   serve::SearchService service(pipeline, options);
 
-  httplib::Server server;
   serve::ServerOptions http = flags.http;
   if (flags.threads > 0) http.min_threads = static_cast<size_t>(flags.threads);
   http.max_threads = std::max(http.max_threads, http.min_threads);
-  serve::ConfigureServer(server, http);
+  // Each open connection is a descriptor: the soft limit (often 1,024) must
+  // not refuse connections below --max-connections, so raise it to the hard one.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
+      files.rlim_cur < http.max_connections + 64) {
+    std::fprintf(stderr, "hymir serve: warning: %llu open files allowed (ulimit -n), fewer than --max-connections %zu + 64\n",
+                 static_cast<unsigned long long>(files.rlim_cur), http.max_connections);
+  }
+  serve::HttpServer server(http);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
   // second server on a taken port would start and share its connections.
   server.set_socket_options([](socket_t sock) {
@@ -65,8 +77,8 @@ int RunServe(const ServeFlags& flags) {
     });
   }
   service.Mount(server);
-  const int port = flags.port == 0 ? server.bind_to_any_port(flags.host) : flags.port;
-  if (flags.port != 0 && !server.bind_to_port(flags.host, flags.port)) {
+  const int port = server.Bind(flags.host, flags.port);
+  if (port < 0 && flags.port != 0) {
     return app::Fail("serve", Status::IOError("cannot listen on " + flags.host + ":" + std::to_string(flags.port) +
                                               " (in use, or not an address of this machine)"));
   }
@@ -130,11 +142,24 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                                                "open connection, up to --max-threads)")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--max-threads", flags->http.max_threads,
-                  "Most request threads at once (one per open connection; later connections queue)")
+                  "Most request threads at once (one per open connection; connections beyond, up to "
+                  "--max-connections, wait for one)")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   cmd->add_option("--read-timeout", flags->http.read_timeout_s, "Seconds a read on a connection may wait")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", flags->http.request_timeout_s,
+                  "Seconds a request (line, headers, body) may take to arrive from its first byte")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--max-active", flags->http.max_active_requests,
+                  "Requests searched at once; the rest wait in arrival order (0: the number of cores)")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", flags->http.max_connections,
+                  "Open connections served at once; more get 503 and are closed")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--write-timeout", flags->http.write_timeout_s, "Seconds a write on a connection may wait")
       ->check(CLI::Range(1, 3600))

@@ -636,12 +636,10 @@ struct ServeFlags {
 int RunServe(const ServeFlags& f) {
   auto engine = Engine::Open(f.index);
   if (!engine.ok()) return Fail(engine.status());
-  httplib::Server server;
-  serve::ConfigureServer(server, serve::ServerOptions{});
+  serve::HttpServer server;
   MountMediaRoutes(**engine, server);
-  const int port = f.port == 0 ? server.bind_to_any_port(f.host) : f.port;
-  if (f.port != 0 && !server.bind_to_port(f.host, f.port))
-    return Fail(Status::IOError("cannot listen on " + f.host + ":" + std::to_string(f.port)));
+  const int port = server.Bind(f.host, f.port);
+  if (port < 0 && f.port != 0) return Fail(Status::IOError("cannot listen on " + f.host + ":" + std::to_string(f.port)));
   if (port < 0) return Fail(Status::IOError("cannot listen on " + f.host));
   std::printf("hymir-media serve: %llu images; listening on http://%s:%d/\n",
               static_cast<unsigned long long>((*engine)->searcher().NumDocs()), f.host.c_str(), port);

@@ -1,75 +1,164 @@
-// How `hymir serve` runs cpp-httplib so that slow or idle clients cannot stop
-// the service: timeouts, a keep-alive cap, a payload cap, and a worker pool
-// that grows with the open connections (cpp-httplib gives each connection a
-// worker for its whole life, so a fixed pool of N is taken by N idle
-// keep-alive or slow-loris connections and every other request waits).
+// How `hymir serve` runs cpp-httplib so that slow, idle, pipelining or too
+// many clients cannot stop the service: timeouts (per read, per request and
+// per idle keep-alive wait), a keep-alive cap, a request-size cap, a cap on
+// open connections, a listen backlog that holds a burst of connects, and a
+// worker pool that grows with the open connections (cpp-httplib gives each
+// connection a worker for its whole life, so a fixed pool of N is taken by N
+// idle keep-alive or slow-loris connections and every other request waits).
 //
-// What cpp-httplib 0.11.4 (Debian 12) answers by itself: 414 for a request
-// line over 8,192 bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the
-// library was built), 400 for a malformed request line or headers, 413 for a
-// body over ServerOptions::max_payload_bytes. SearchService's error handler
-// keeps those statuses and gives them a JSON body.
+// HttpServer replaces cpp-httplib 0.11.4's connection loop (its
+// process_and_close_socket), keeping its request parsing and routing:
+//  - One read buffer per connection, not per request: 0.11.4 reads a
+//    pipelined request's bytes into the previous request's buffer and drops
+//    them, then waits for the keep-alive timeout. Here pipelined requests are
+//    answered in order.
+//  - A request must arrive whole within request_timeout_s of its first byte
+//    and within max_request_bytes (a slow-loris client trickling a byte a
+//    second is cut off; 0.11.4 reads a request line or header of any length
+//    into memory before judging it).
+//  - The idle keep-alive wait sleeps in poll() (0.11.4 wakes every ~11 ms per
+//    connection, which 1,000 idle connections turn into a busy CPU).
+//  - Beyond max_connections open connections, a new one gets 503 with
+//    `Connection: close` at once and is closed (0.11.4 queues it forever).
+//  - At most max_active_requests requests run their handler at once; the
+//    others wait in arrival order (a request is admitted once it has been
+//    read, so slow clients never hold a slot). One thread per connection
+//    otherwise lets hundreds of CPU-bound searches share 2 cores in whatever
+//    order the scheduler picks: under wrk -c 256 with re-ranking some waited
+//    over 2 s while others finished; in arrival order every request waits
+//    about as long as the queue ahead of it.
 //
-// Thread-safety: ConfigureServer before listen; ElasticTaskQueue is
-// thread-safe (cpp-httplib calls it from its accept thread).
+// What cpp-httplib answers by itself: 414 for a request line over 8,192
+// bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the library was
+// built), 400 for a malformed request line or headers, 413 for a body over
+// ServerOptions::max_payload_bytes. SearchService's error handler keeps those
+// statuses and gives them a JSON body.
+//
+// Thread-safety: construct and Bind before listen_after_bind(); stop() may be
+// called from any thread. ElasticTaskQueue is thread-safe (cpp-httplib calls
+// it from its accept thread).
 #ifndef HYMIR_EXAMPLES_SERVE_HTTP_SERVER_H_
 #define HYMIR_EXAMPLES_SERVE_HTTP_SERVER_H_
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 
 namespace hymir::serve {
 
 struct ServerOptions {
-  // Longest wait for each read / write on a connection, in seconds (a
-  // per-operation timeout: a client trickling bytes keeps its worker, which
-  // is why the pool grows). Default: 5 / 5.
+  // Longest wait for each read / write on a connection, in seconds. Default:
+  // 5 / 5.
   int read_timeout_s = 5;
   int write_timeout_s = 5;
-  // An idle keep-alive connection is closed after this many seconds.
-  // Default: 2.
+  // A request (line, headers and body) must arrive whole within this many
+  // seconds of its first byte; otherwise the connection gets 400 (while in
+  // the headers) or is closed. Default: 10.
+  int request_timeout_s = 10;
+  // An idle keep-alive connection (also a new one that sends nothing) is
+  // closed after this many seconds. Default: 2.
   int keep_alive_timeout_s = 2;
   // Requests served on one keep-alive connection before it is closed.
   // Default: 100.
   size_t keep_alive_max_requests = 100;
+  // Open connections served at once; a connection beyond them gets 503 with
+  // `Connection: close` and is closed. Default: 2048.
+  size_t max_connections = 2048;
   // Workers kept when idle, and the most that run at once (one per open
-  // connection up to this; later connections queue). Default: 4 and 2048.
+  // connection up to this; connections beyond it, up to max_connections,
+  // wait for a worker). Default: 4 and 2048.
   size_t min_threads = 4;
   size_t max_threads = 2048;
+  // Requests whose handlers run at once; the rest wait in arrival order.
+  // 0 = the number of cores. Default: 0.
+  size_t max_active_requests = 0;
   // Largest request body, in bytes (the API is GET only); larger: 413.
   // Default: 64 KiB.
   size_t max_payload_bytes = 64 << 10;
+  // Largest request line plus headers, in bytes (the request line alone is
+  // capped at 8,192 by cpp-httplib: 414); larger: 400 and the connection is
+  // closed. Default: 64 KiB.
+  size_t max_header_bytes = 64 << 10;
+  // Pending connections the kernel holds before accept (listen(2) backlog;
+  // cpp-httplib 0.11.4 uses 5, which drops the SYNs of a burst of connects).
+  // Default: 1024.
+  int listen_backlog = 1024;
 };
 
 // A TaskQueue that starts a worker whenever a task arrives and none is idle,
-// up to max_threads; workers above min_threads exit after 10 s idle.
+// up to max_threads; workers above min_threads exit after 10 s idle. Beyond
+// max_tasks tasks queued or running, a task is run on a short-lived refusal
+// thread with HttpServer::refusing() true (at most 64 of those at once; more
+// are run the same way on a later refusal thread).
 class ElasticTaskQueue final : public httplib::TaskQueue {
  public:
-  ElasticTaskQueue(size_t min_threads, size_t max_threads);
+  ElasticTaskQueue(size_t min_threads, size_t max_threads, size_t max_tasks);
   ~ElasticTaskQueue() override;
   void enqueue(std::function<void()> fn) override;
   void shutdown() override;
 
  private:
   void Work();
+  void Refuse();
 
-  const size_t min_threads_, max_threads_;
+  const size_t min_threads_, max_threads_, max_tasks_;
   std::mutex mu_;
   std::condition_variable cv_;       // tasks or shutdown
   std::condition_variable exited_;   // a worker ended
-  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
-  size_t threads_ = 0;                       // GUARDED_BY(mu_)
-  size_t idle_ = 0;                          // GUARDED_BY(mu_)
-  bool shutdown_ = false;                    // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> tasks_;   // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> refused_; // GUARDED_BY(mu_)
+  size_t threads_ = 0;                        // GUARDED_BY(mu_)
+  size_t idle_ = 0;                           // GUARDED_BY(mu_)
+  size_t active_ = 0;      // tasks queued or running; GUARDED_BY(mu_)
+  size_t refusers_ = 0;    // refusal threads; GUARDED_BY(mu_)
+  bool shutdown_ = false;  // GUARDED_BY(mu_)
 };
 
-// Applies `options` to `server` (timeouts, caps and the ElasticTaskQueue).
-void ConfigureServer(httplib::Server& server, const ServerOptions& options);
+// A semaphore that admits its waiters in arrival order. Thread-safe.
+class FifoGate {
+ public:
+  explicit FifoGate(size_t slots) : slots_(std::max<size_t>(1, slots)) {}
+  void Acquire();
+  void Release();
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    bool go = false;
+  };
+  const size_t slots_;
+  std::mutex mu_;
+  size_t running_ = 0;          // GUARDED_BY(mu_)
+  std::deque<Waiter*> queue_;   // GUARDED_BY(mu_)
+};
+
+// cpp-httplib's Server with hymir's connection handling (above) and options.
+class HttpServer final : public httplib::Server {
+ public:
+  explicit HttpServer(const ServerOptions& options = {});
+
+  // Binds `host`:`port` (0: any free port) with options().listen_backlog.
+  // Returns the port, or -1 when it cannot.
+  int Bind(const std::string& host, int port);
+
+  const ServerOptions& options() const { return options_; }
+  // True on a thread that is refusing a connection (ElasticTaskQueue).
+  static bool refusing();
+
+ private:
+  bool process_and_close_socket(socket_t sock) override;
+  void RefuseConnection(socket_t sock) const;
+
+  const ServerOptions options_;
+  FifoGate gate_;
+};
 
 }  // namespace hymir::serve
 

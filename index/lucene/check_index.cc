@@ -16,6 +16,8 @@ Result<CheckIndexReport> CheckIndex(const std::string& dir) {
   CheckIndexReport report;
   report.files = stats.files;
   report.bytes = stats.bytes_checksummed;
+  report.unrecorded_commit = stats.unrecorded;
+  report.unrecorded_files = stats.unrecorded_files;
   // Structure: the searcher bounds every id, length and doc id it loads.
   auto searcher = Searcher::Open(dir);
   if (!searcher.ok()) return searcher.status();

@@ -17,7 +17,9 @@
 // every byte. A last commit newer than the manifest (a crash between the
 // Lucene++ commit and the manifest write, or a writer committing while a
 // reader opens) or an index without a manifest (written before manifests
-// existed) opens unverified; the next IndexWriter::Open records it.
+// existed) opens unverified; the next IndexWriter::Open records it. `hymir
+// check` then checksums the files the manifest still covers and names the
+// commit as unrecorded (it is durable: not damage).
 //
 // Thread-safety: free functions, safe to call concurrently; the writer is the
 // only caller of WriteCommitManifest (it holds the index lock).
@@ -44,11 +46,15 @@ Status WriteCommitManifest(const std::string& dir);
 
 enum class VerifyLevel {
   kOpen,  // sizes of all files, checksums of small ones; no manifest = unverified
-  kFull,  // every byte; a missing or stale manifest is an error
+  kFull,  // every byte; a missing manifest is an error; one a commit behind
+          // (a crash between commit and manifest write): every byte it still
+          // covers, the rest reported as unrecorded
 };
 
 struct VerifyStats {
   bool verified = false;  // a manifest covered the last commit
+  bool unrecorded = false;         // kFull: the last commit is newer than the manifest
+  uint64_t unrecorded_files = 0;   // its files the manifest does not cover (not checksummed)
   uint64_t files = 0;     // files whose size was checked
   uint64_t bytes_checksummed = 0;
 };

@@ -4,6 +4,7 @@
 #include "serve/search_service.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,9 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "hymir/features.h"
@@ -53,14 +57,16 @@ class ServeTest : public ::testing::Test {
     serve::ServiceOptions o;
     o.max_k = 50;
     service_ = std::make_unique<serve::SearchService>(*engine_, reranker, nullptr, o);
-    server_ = std::make_unique<httplib::Server>();
     if (http) {
-      serve::ConfigureServer(*server_, *http);
+      auto s = std::make_unique<serve::HttpServer>(*http);
+      port_ = s->Bind("127.0.0.1", 0);
+      server_ = std::move(s);
     } else {
+      server_ = std::make_unique<httplib::Server>();
       server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
+      port_ = server_->bind_to_any_port("127.0.0.1");
     }
     service_->Mount(*server_);
-    port_ = server_->bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -379,6 +385,210 @@ TEST_F(ServeTest, Issue16OversizedAndMalformedRequestsAreRefused) {
   // And the service still answers.
   Got g = Get("/api/search?q=apple");
   EXPECT_EQ(g.status, 200);
+}
+
+// Reads HTTP responses from `fd` until `want` whole ones (by Content-Length)
+// arrived, the peer closed, or `timeout_ms` passed. Sets *closed when the
+// peer closed the connection.
+struct RawResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+std::vector<RawResponse> ReadResponses(int fd, size_t want, int timeout_ms, bool* closed) {
+  std::vector<RawResponse> out;
+  std::string buf;
+  *closed = false;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (out.size() < want || want == 0) {
+    // Parse what is complete.
+    const size_t head_end = buf.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      RawResponse r;
+      std::istringstream head(buf.substr(0, head_end));
+      std::string line;
+      std::getline(head, line);
+      if (line.size() >= 12) r.status = std::atoi(line.c_str() + 9);
+      while (std::getline(head, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+      }
+      const size_t len = std::strtoull(r.headers["content-length"].c_str(), nullptr, 10);
+      if (buf.size() >= head_end + 4 + len) {
+        r.body = buf.substr(head_end + 4, len);
+        buf.erase(0, head_end + 4 + len);
+        out.push_back(std::move(r));
+        continue;
+      }
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char chunk[4096];
+    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+      *closed = true;
+      break;
+    }
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool SendAll(int fd, const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Issue 16: pipelined requests (several sent before the first answer) are
+// answered in order on the connection, at once (before: cpp-httplib 0.11.4
+// answered the first, dropped the rest it had read, and the connection hung
+// until the keep-alive timeout). A pipelined request with `Connection:
+// close` is answered and then the connection is closed.
+TEST_F(ServeTest, Issue16PipelinedRequestsAreAnsweredInOrder) {
+  serve::ServerOptions http;
+  http.keep_alive_timeout_s = 30;
+  Start(nullptr, &http);
+  const int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  std::string batch;
+  const std::vector<std::string> targets = {"/api/search?q=apple&k=3", "/api/doc?id=d7", "/api/search?q=pear&k=2",
+                                            "/api/info", "/api/doc?id=nope", "/api/search?q=apple&k=abc"};
+  for (const std::string& t : targets) batch += "GET " + t + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(SendAll(fd, batch));
+  bool closed = false;
+  auto got = ReadResponses(fd, targets.size(), 3000, &closed);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(got.size(), targets.size()) << "closed " << closed << " after " << ms << " ms";
+  EXPECT_LT(ms, 2000) << "pipelined answers must not wait for a timeout";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Got alone = Get(targets[i]);  // the same request on its own connection
+    EXPECT_EQ(got[i].status, alone.status) << targets[i];
+    const json body = json::parse(got[i].body);
+    if (body.contains("hits")) {
+      EXPECT_EQ(body["hits"], alone.body["hits"]) << targets[i];
+    } else {
+      EXPECT_EQ(body, alone.body) << targets[i];
+    }
+  }
+  // Each answer is the answer to its own request.
+  EXPECT_EQ(json::parse(got[0].body)["query"], "apple");
+  EXPECT_EQ(json::parse(got[1].body)["id"], "d7");
+  EXPECT_EQ(json::parse(got[2].body)["query"], "pear");
+  EXPECT_EQ(got[4].status, 404);
+  EXPECT_EQ(got[5].status, 400);
+  // Still open: two more, the second asking to close.
+  ASSERT_TRUE(SendAll(fd, "GET /api/doc?id=d1 HTTP/1.1\r\nHost: x\r\n\r\nGET /api/doc?id=d2 HTTP/1.1\r\nHost: x\r\n"
+                          "Connection: close\r\n\r\nGET /api/doc?id=d3 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  got = ReadResponses(fd, 0, 3000, &closed);
+  ASSERT_EQ(got.size(), 2u) << "nothing after the request that asked to close";
+  EXPECT_EQ(json::parse(got[0].body)["id"], "d1");
+  EXPECT_EQ(json::parse(got[1].body)["id"], "d2");
+  EXPECT_EQ(got[1].headers["connection"], "close");
+  EXPECT_TRUE(closed) << "the connection is closed after Connection: close";
+  ::close(fd);
+}
+
+// Issue 16: beyond max_connections open connections a new one gets 503 with
+// `Connection: close` at once (before: it queued behind the others for as
+// long as they stayed open), and is served again once one closes.
+TEST_F(ServeTest, Issue16ConnectionsBeyondTheCapAreRefusedAtOnce) {
+  serve::ServerOptions http;
+  http.max_connections = 3;
+  http.keep_alive_timeout_s = 30;
+  http.read_timeout_s = 30;
+  Start(nullptr, &http);
+  std::vector<int> open;
+  for (int i = 0; i < 3; ++i) open.push_back(Connect(port_));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted and counted
+  for (int round = 0; round < 3; ++round) {
+    const int fd = Connect(port_);
+    ASSERT_GE(fd, 0);
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(SendAll(fd, "GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"));
+    bool closed = false;
+    auto got = ReadResponses(fd, 1, 5000, &closed);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].status, 503);
+    EXPECT_EQ(got[0].headers["connection"], "close");
+    EXPECT_NE(json::parse(got[0].body)["error"].get<std::string>().find("too many open connections"), std::string::npos);
+    EXPECT_LT(ms, 1000);
+    ReadResponses(fd, 1, 2000, &closed);
+    EXPECT_TRUE(closed) << "a refused connection is closed";
+    ::close(fd);
+  }
+  // The open ones still work, and a slot freed is a slot for a new client.
+  ASSERT_TRUE(SendAll(open[0], "GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bool closed = false;
+  auto got = ReadResponses(open[0], 1, 5000, &closed);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].status, 200);
+  ::close(open[2]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Got g = Get("/api/search?q=apple");
+  EXPECT_EQ(g.status, 200);
+  for (int fd : open) ::close(fd);
+}
+
+// Issue 16: a request must arrive whole within request_timeout_s of its
+// first byte: a slow-loris client trickling bytes (each read well within the
+// read timeout) is answered 408 (400 when cut off inside the headers, as
+// cpp-httplib answers) and the connection closed, and a request over
+// max_header_bytes gets 400 without being read to its end.
+TEST_F(ServeTest, Issue16SlowAndHugeRequestsAreCutOff) {
+  serve::ServerOptions http;
+  http.request_timeout_s = 1;
+  http.read_timeout_s = 30;
+  http.max_header_bytes = 16 << 10;
+  Start(nullptr, &http);
+  const int fd = Connect(port_);
+  ASSERT_GE(fd, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string part = "GET /api/info HTTP/1.1\r\nHost: x\r\n";
+  bool closed = false;
+  std::vector<RawResponse> got;
+  for (size_t i = 0; i < part.size() && !closed && got.empty(); ++i) {
+    if (!SendAll(fd, part.substr(i, 1))) break;
+    got = ReadResponses(fd, 1, 150, &closed);
+  }
+  if (got.empty() && !closed) got = ReadResponses(fd, 1, 3000, &closed);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(got.size(), 1u) << "closed " << closed << " after " << ms << " ms";
+  EXPECT_EQ(got[0].status, 408) << "cut off in the request line";
+  EXPECT_LT(ms, 3000);
+  ReadResponses(fd, 1, 2000, &closed);
+  EXPECT_TRUE(closed);
+  ::close(fd);
+  // Headers beyond max_header_bytes: 400, and the connection is closed.
+  const int fd2 = Connect(port_);
+  std::string big = "GET /api/info HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 400; ++i) big += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'a') + "\r\n";
+  big += "\r\n";
+  SendAll(fd2, big);
+  got = ReadResponses(fd2, 1, 5000, &closed);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].status, 400);
+  ::close(fd2);
+  // A body over max_payload_bytes: 413.
+  const int fd3 = Connect(port_);
+  SendAll(fd3, "POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + std::string(1000, 'b'));
+  got = ReadResponses(fd3, 1, 5000, &closed);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].status, 413);
+  ::close(fd3);
+  EXPECT_EQ(Get("/api/search?q=apple").status, 200);
 }
 
 }  // namespace

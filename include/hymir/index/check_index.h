@@ -23,12 +23,18 @@ struct CheckIndexReport {
   uint64_t files = 0;      // files listed in the manifest and verified
   uint64_t bytes = 0;      // bytes checksummed
   uint64_t documents = 0;  // live documents read back
+  // The last commit is newer than the manifest: a writer was killed between
+  // its commit and the manifest write. The commit is durable; its files the
+  // manifest does not cover (`unrecorded_files`) had the structural checks
+  // only. Opening an IndexWriter records it.
+  bool unrecorded_commit = false;
+  uint64_t unrecorded_files = 0;
 };
 
-// OK only when every file matches the manifest of the last commit and every
-// document reads back. Corruption (naming the file) otherwise, including a
-// missing manifest or one older than the last commit (a crash between a
-// commit and its manifest; opening an IndexWriter records it).
+// OK when every file the manifest covers matches it and every document reads
+// back (including the state a crash between a commit and its manifest
+// leaves: see unrecorded_commit). Corruption (naming the file) otherwise,
+// including a missing manifest.
 Result<CheckIndexReport> CheckIndex(const std::string& dir);
 
 }  // namespace hymir::index

@@ -38,7 +38,9 @@ struct LoadOptions {
   bool skip_bad = false;
   // Triples per atomic write. Default: 20000.
   size_t batch_size = 20000;
-  // Called after every batch and at the end of each file; may be empty.
+  // Called after every batch and at the end of each file; may be empty. When
+  // it is called, the triples of every line read so far (LoadProgress::lines)
+  // are in the store: a crash after it loses none of them.
   std::function<void(const LoadProgress&)> progress;
   // At most this many bad-line messages are kept in LoadStats::errors (all are
   // counted). Default: 100.

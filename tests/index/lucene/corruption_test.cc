@@ -301,5 +301,50 @@ TEST(CorruptionTest, RefreshVerifiesTheNewCommit) {
   EXPECT_EQ(searcher->NumDocs(), 59u) << "the searcher keeps its last good view";
 }
 
+// Found by the looping kill -9 test (tests/cli/kill9_test.cc): a writer
+// killed between its Lucene++ commit and the manifest write leaves a durable
+// commit newer than MANIFEST. `hymir check` called that Corruption; now it
+// checksums what the manifest still covers, reports the commit as unrecorded,
+// and still names a damaged file it covers.
+TEST(CorruptionTest, Issue16CommitNewerThanTheManifestIsUnrecordedNotDamage) {
+  TempDir tmp;
+  ASSERT_OK(BuildSmallIndex(tmp.path()));
+  const std::string before = Slurp(tmp.Sub("MANIFEST"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(tmp.path()));
+    Document d = Doc("new", "lens", "retina");
+    d.vectors["emb"] = {1, 1, 1, 1};
+    ASSERT_OK(w->Upsert(d));
+    ASSERT_OK(w->Commit());
+  }
+  Spit(tmp.Sub("MANIFEST"), before);  // as if killed before the manifest write
+  ASSERT_OK_AND_ASSIGN(auto report, CheckIndex(tmp.path()));
+  EXPECT_TRUE(report.unrecorded_commit);
+  EXPECT_GT(report.unrecorded_files, 0u);
+  EXPECT_GT(report.bytes, 0u) << "the shared segment files are still checksummed";
+  EXPECT_EQ(report.documents, 60u);
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(tmp.path()));
+  EXPECT_OK(s->GetDocument("new").status());
+  // A damaged file the old manifest covers is still named.
+  std::string victim;
+  for (const auto& e : std::filesystem::directory_iterator(tmp.Sub("text"))) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".fdt" && before.find("text/" + n) != std::string::npos) victim = n;
+  }
+  ASSERT_FALSE(victim.empty());
+  std::string bytes = Slurp(tmp.Sub("text/" + victim));
+  bytes[bytes.size() / 2] ^= 0x01;
+  Spit(tmp.Sub("text/" + victim), bytes);
+  auto damaged = CheckIndex(tmp.path());
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_NE(damaged.status().ToString().find(victim), std::string::npos) << damaged.status().ToString();
+  // A writer records the commit (on an undamaged copy: restore the byte).
+  bytes[bytes.size() / 2] ^= 0x01;
+  Spit(tmp.Sub("text/" + victim), bytes);
+  { ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(tmp.path())); }
+  ASSERT_OK_AND_ASSIGN(report, CheckIndex(tmp.path()));
+  EXPECT_FALSE(report.unrecorded_commit);
+}
+
 }  // namespace
 }  // namespace hymir::index
