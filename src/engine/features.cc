@@ -2,22 +2,16 @@
 #include "hymir/features.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <list>
 #include <map>
 #include <mutex>
-#include <numeric>
 #include <optional>
-#include <queue>
 #include <set>
 #include <shared_mutex>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "hymir/index/analyzer.h"
-#include "hymir/index/bm25.h"
 #include "hymir/knowledge.h"
 #include "src/engine/features/dense.h"
 #include "src/engine/features/domain.h"
@@ -365,36 +359,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
   ctx.stats = sources && sources->statistics ? sources->statistics : own_stats.get();
   ctx.bm25 = query.bm25.bm25;
   ctx.vector_field = &m.vector_field;
-  ctx.terms = index::Analyze(s.analyzer(), query.text);
-  ctx.unique = ctx.terms;
-  std::sort(ctx.unique.begin(), ctx.unique.end());
-  ctx.unique.erase(std::unique(ctx.unique.begin(), ctx.unique.end()), ctx.unique.end());
-
-  // Per-field idf of each distinct term; slot k is unique[k].
-  const char* fields[3] = {"all", "title", "text"};
-  const size_t q = ctx.unique.size();
-  ctx.idf.resize(q);
-  ctx.idf_all.reserve(q);
-  for (size_t k = 0; k < q; ++k) {
-    for (int f = 0; f < 3; ++f)
-      ctx.idf[k][f] = index::Bm25Idf(ctx.stats->DocCount(fields[f]), ctx.stats->DocFreq(fields[f], ctx.unique[k]));
-    ctx.idf_all.push_back(ctx.idf[k][0]);
-    if (ctx.stats->DocFreq("all", ctx.unique[k]) == 0) ++ctx.oov;
-  }
-  ctx.total_idf = std::accumulate(ctx.idf_all.begin(), ctx.idf_all.end(), 0.0);
-  ctx.term_slot.resize(ctx.terms.size());
-  for (size_t j = 0; j < ctx.terms.size(); ++j)
-    ctx.term_slot[j] = static_cast<int>(std::lower_bound(ctx.unique.begin(), ctx.unique.end(), ctx.terms[j]) -
-                                        ctx.unique.begin());
-  for (int f = 0; f < 3; ++f) ctx.avgdl[f] = ctx.stats->AverageFieldLength(fields[f]);
-  if (!m.vector_field.empty()) {
-    if (!query.vector.empty() && (query.vector_field.empty() || query.vector_field == m.vector_field)) {
-      ctx.qvec = query.vector;
-    } else {
-      auto e = s.EmbedText(m.vector_field, query.text);
-      if (e.ok()) ctx.qvec = std::move(e).value();
-    }
-  }
+  internal::AnalyseQuery(&ctx);
 
   const size_t n = hits.size();
   ctx.docs.resize(n);
@@ -411,7 +376,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
     std::shared_lock<std::shared_mutex> lock(m.dict_mu);
     ctx.dict_size = m.dict.size();
     slot_of.Reserve(ctx.dict_size);
-    for (size_t k = 0; k < q; ++k) {
+    for (size_t k = 0; k < ctx.slots(); ++k) {
       auto it = m.dict.find(ctx.unique[k]);
       if (it != m.dict.end()) slot_of.Set(it->second, static_cast<int>(k));
     }

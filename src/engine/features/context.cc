@@ -1,9 +1,48 @@
-// FillQueryMatches: the query-term matches every lexical family reads.
+// The QueryContext every feature family reads: the analysed query
+// (AnalyseQuery) and its terms' matches in the candidates (FillQueryMatches).
 #include <algorithm>
+#include <numeric>
+
+#include "hymir/index/analyzer.h"
 
 #include "src/engine/features/family.h"
 
 namespace hymir::internal {
+
+void AnalyseQuery(QueryContext* ctx) {
+  const index::Searcher& s = *ctx->searcher;
+  const HybridQuery& query = *ctx->query;
+  ctx->terms = index::Analyze(s.analyzer(), query.text);
+  ctx->unique = ctx->terms;
+  std::sort(ctx->unique.begin(), ctx->unique.end());
+  ctx->unique.erase(std::unique(ctx->unique.begin(), ctx->unique.end()), ctx->unique.end());
+  // Per-field idf of each distinct term; slot k is unique[k].
+  const char* fields[3] = {"all", "title", "text"};
+  const size_t q = ctx->unique.size();
+  ctx->idf.resize(q);
+  ctx->idf_all.reserve(q);
+  for (size_t k = 0; k < q; ++k) {
+    for (int f = 0; f < 3; ++f)
+      ctx->idf[k][f] = index::Bm25Idf(ctx->stats->DocCount(fields[f]), ctx->stats->DocFreq(fields[f], ctx->unique[k]));
+    ctx->idf_all.push_back(ctx->idf[k][0]);
+    if (ctx->stats->DocFreq("all", ctx->unique[k]) == 0) ++ctx->oov;
+  }
+  ctx->total_idf = std::accumulate(ctx->idf_all.begin(), ctx->idf_all.end(), 0.0);
+  ctx->term_slot.resize(ctx->terms.size());
+  for (size_t j = 0; j < ctx->terms.size(); ++j)
+    ctx->term_slot[j] = static_cast<int>(std::lower_bound(ctx->unique.begin(), ctx->unique.end(), ctx->terms[j]) -
+                                         ctx->unique.begin());
+  for (int f = 0; f < 3; ++f) ctx->avgdl[f] = ctx->stats->AverageFieldLength(fields[f]);
+  const std::string& field = *ctx->vector_field;
+  if (!field.empty()) {
+    if (!query.vector.empty() && (query.vector_field.empty() || query.vector_field == field)) {
+      ctx->qvec = query.vector;
+    } else {
+      auto e = s.EmbedText(field, query.text);
+      if (e.ok()) ctx->qvec = std::move(e).value();
+    }
+  }
+}
 
 void FillQueryMatches(QueryContext* ctx) {
   const size_t n = ctx->size(), q = ctx->slots();

@@ -165,8 +165,11 @@ class FeatureFamily {
   virtual Status Compute(const QueryContext& ctx, const FamilyColumns& cols, const FeatureOutput& out) const = 0;
 };
 
-// Builds `ctx` for `query` and `hits` (docs must already be set: one per
-// hit); `slot_of` is reserved and set for the query's terms by the caller.
+// Fills the analysed query of `ctx` (terms .. qvec) from its query,
+// searcher, stats and vector_field.
+void AnalyseQuery(QueryContext* ctx);
+// Fills tf, occ, occ_begin, bm25_all and best_bm25 of `ctx` from its docs
+// (one per hit) and slot_of (set for the query's terms).
 void FillQueryMatches(QueryContext* ctx);
 
 }  // namespace hymir::internal
