@@ -4,7 +4,9 @@
 // without the forward index. A benchmark program, not a test.
 //
 //   hymir-feature-bench --index IDX --queries queries.jsonl [--depth 100]
-//                       [--max-queries N] [--sentence-features]
+//                       [--max-queries N] [--sentence-features] [--kg DIR]
+//                       [--pair-query-features] [--vector-field-features]
+//                       [--dump FILE]
 //
 // Each mode is timed twice per query list, on its own freshly opened engine:
 // a fresh extractor (its document cache empty: every candidate is looked up
@@ -13,6 +15,7 @@
 #include <hymir/beir.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
+#include <hymir/knowledge.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -57,8 +60,15 @@ Result<Latency> Time(const FeatureExtractor& fx, const std::vector<HybridQuery>&
   return Percentiles(std::move(ms));
 }
 
+struct Flags {
+  bool sentences = false, pair_query = false, vector_fields = false;
+  std::string kg, dump;
+};
+
 int Run(const std::string& index, const std::string& queries_file, size_t depth, size_t max_queries,
-        bool sentences, const std::string& dump) {
+        const Flags& flags) {
+  const bool sentences = flags.sentences;
+  const std::string& dump = flags.dump;
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "hymir-feature-bench: %s\n", s.ToString().c_str());
     return 1;
@@ -79,6 +89,15 @@ int Run(const std::string& index, const std::string& queries_file, size_t depth,
   if (!hits.ok()) return fail(hits.status());
   FeatureConfig config;
   config.sentence_features = sentences;
+  config.pair_query_features = flags.pair_query;
+  config.vector_field_features = flags.vector_fields;
+  std::unique_ptr<KnowledgeContext> kg;  // the KG features, with --kg
+  if (!flags.kg.empty()) {
+    auto k = KnowledgeContext::Open(flags.kg, (*engine)->searcher().analyzer());
+    if (!k.ok()) return fail(k.status());
+    kg = std::move(k).value();
+    config.kg = true;
+  }
   auto domains = FeatureExtractor::DomainsOf(**engine, *hits);
   if (!domains.ok()) return fail(domains.status());
   config.domains = *domains;
@@ -112,6 +131,9 @@ int Run(const std::string& index, const std::string& queries_file, size_t depth,
 
   std::printf("feature extraction per query (FeatureExtractor::Extract), top-%zu hits given, 1 thread, %zu queries%s:\n",
               depth, queries.size(), sentences ? ", sentence features" : "");
+  if (kg || flags.pair_query || flags.vector_fields)
+    std::printf("  with%s%s%s\n", kg ? " KG features" : "", flags.pair_query ? " pair-query copies" : "",
+                flags.vector_fields ? " vector-field features" : "");
   Latency res[2][2];
   for (int mode = 0; mode < 2; ++mode) {  // 0: stored text, 1: forward index
     // A fresh engine per mode: nothing cached by the other mode's run (the
@@ -119,7 +141,7 @@ int Run(const std::string& index, const std::string& queries_file, size_t depth,
     auto own = Engine::Open(index);
     if (!own.ok()) return fail(own.status());
     config.use_forward_index = mode == 1;
-    auto fx = FeatureExtractor::Create(**own, config);
+    auto fx = FeatureExtractor::Create(**own, config, kg.get());
     if (!fx.ok()) return fail(fx.status());
     auto cold = Time(**fx, queries, *hits);
     if (!cold.ok()) return fail(cold.status());
@@ -133,7 +155,7 @@ int Run(const std::string& index, const std::string& queries_file, size_t depth,
     if (!out) return fail(Status::IOError(dump + ": cannot write"));
     for (int mode = 0; mode < 2; ++mode) {
       config.use_forward_index = mode == 1;
-      auto fx = FeatureExtractor::Create(**engine, config);
+      auto fx = FeatureExtractor::Create(**engine, config, kg.get());
       if (!fx.ok()) return fail(fx.status());
       for (size_t i = 0; i < queries.size(); ++i) {
         auto g = (*fx)->Extract(queries[i], (*hits)[i]);
@@ -165,14 +187,17 @@ int main(int argc, char** argv) {
   CLI::App app{"hymir-feature-bench: feature extraction from the forward index vs stored text"};
   std::string index, queries;
   size_t depth = 100, max_queries = 1000000;
-  bool sentences = false;
-  std::string dump;
+  Flags flags;
   app.add_option("--index", index, "Index directory")->required()->check(CLI::ExistingDirectory);
   app.add_option("--queries", queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
   app.add_option("--depth", depth, "Candidates per query (default 100)");
   app.add_option("--max-queries", max_queries, "Use at most this many queries");
-  app.add_flag("--sentence-features", sentences, "Also compute the sentence features");
-  app.add_option("--dump", dump, "Also write every feature value of both modes to this file");
+  app.add_flag("--sentence-features", flags.sentences, "Also compute the sentence features");
+  app.add_option("--kg", flags.kg, "Also compute the KG features with this knowledge graph")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--pair-query-features", flags.pair_query, "Also copy the query features into the pair rows");
+  app.add_flag("--vector-field-features", flags.vector_fields, "Also compute the per-vector-field features");
+  app.add_option("--dump", flags.dump, "Also write every feature value of both modes to this file");
   CLI11_PARSE(app, argc, argv);
-  return Run(index, queries, depth, max_queries, sentences, dump);
+  return Run(index, queries, depth, max_queries, flags);
 }

@@ -2,28 +2,35 @@
 #include "hymir/features.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <list>
 #include <map>
 #include <mutex>
-#include <numeric>
 #include <optional>
-#include <queue>
 #include <set>
 #include <shared_mutex>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "hymir/index/analyzer.h"
-#include "hymir/index/bm25.h"
 #include "hymir/knowledge.h"
+#include "src/engine/features/dense.h"
+#include "src/engine/features/domain.h"
+#include "src/engine/features/family.h"
+#include "src/engine/features/feedback.h"
+#include "src/engine/features/kg.h"
+#include "src/engine/features/lexical.h"
+#include "src/engine/features/proximity.h"
+#include "src/engine/features/query.h"
+#include "src/engine/features/retrieval.h"
+#include "src/engine/features/sentence.h"
+#include "src/engine/features/vector_field.h"
 #include "src/engine/parallel.h"
 #include "src/engine/sentences.h"
 
 namespace hymir {
 namespace {
+
+using internal::AnalysedDoc;
 
 // Pair features that do not depend on the config, in schema order.
 const std::vector<std::string>& BasePairFeatures() {
@@ -51,78 +58,6 @@ constexpr const char* kFieldSimPrefix = "vf_sim:";      // FeatureConfig::vector
 constexpr const char* kFieldRankPrefix = "vf_rrank:";
 constexpr const char* kQueryFieldPrefix = "q_vf:";
 constexpr const char* kQueryHasText = "q_has_text";
-constexpr size_t kDomainTop = 20;
-constexpr size_t kPrfDocs = 10;   // feedback documents
-constexpr size_t kPrfTerms = 30;  // feedback terms
-
-struct AnalysedDoc {
-  std::vector<std::string> title, text;
-  std::vector<uint32_t> ids;  // title then text terms as ids of the extractor's dictionary
-  std::vector<std::vector<uint32_t>> sentences;      // analysed (ids), with FeatureConfig::sentence_features
-  std::vector<std::vector<float>> sentence_vectors;  // embedded, the same (when the index has an embedder)
-  std::string domain;
-  std::vector<float> embedding;  // empty when the index has no embedder
-  std::vector<std::string> entities;  // linked KG entities (only with a KG)
-};
-
-// Cosine of two vectors of float or double; 0 when empty, of different
-// sizes, or one is zero.
-template <typename A, typename B>
-double Cosine(const A& a, const B& b) {
-  if (a.empty() || a.size() != b.size()) return 0.0;
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
-}
-
-// Smallest token span containing every distinct query term that occurs in
-// the document, from `occ` (the positions of query-term tokens with their
-// query slot, in order; `matched` distinct slots among them); returns
-// matched / span (1 for one matched term, 0 for none).
-double WindowDensity(const std::vector<std::pair<uint32_t, int>>& occ, int matched, size_t slots) {
-  if (matched <= 1) return matched;
-  std::vector<int> count(slots, 0);
-  int have = 0;
-  size_t best = SIZE_MAX, left = 0;
-  for (size_t right = 0; right < occ.size(); ++right) {
-    if (count[occ[right].second]++ == 0) ++have;
-    while (have == matched) {
-      best = std::min<size_t>(best, occ[right].first - occ[left].first + 1);
-      if (--count[occ[left].second] == 0) --have;
-      ++left;
-    }
-  }
-  return static_cast<double>(matched) / static_cast<double>(best);
-}
-
-constexpr uint32_t kNoTerm = UINT32_MAX;
-
-// A per-thread table from term id to a small value (a query slot), all -1
-// outside the ids set through it; Clear() resets only those.
-class SlotTable {
- public:
-  void Reserve(size_t n) {
-    if (slot_.size() < n) slot_.resize(n, -1);
-  }
-  void Set(uint32_t id, int v) {
-    if (slot_[id] < 0) touched_.push_back(id);
-    slot_[id] = v;
-  }
-  int operator[](uint32_t id) const { return slot_[id]; }
-  void Clear() {
-    for (uint32_t id : touched_) slot_[id] = -1;
-    touched_.clear();
-  }
-
- private:
-  std::vector<int> slot_;
-  std::vector<uint32_t> touched_;
-};
-
 }  // namespace
 
 struct FeatureExtractor::Impl {
@@ -138,7 +73,10 @@ struct FeatureExtractor::Impl {
   std::vector<index::VectorFieldSpec> vf_fields;
   size_t vf_col = 0, vf_qcol = 0;
   std::vector<std::pair<size_t, size_t>> copy_cols;  // (pair column, query feature) copies
-  size_t sentence_col = 0;  // first sentence-feature column (with config.sentence_features)
+  // The enabled feature families, in the order Extract runs them, and the
+  // schema columns of each one's features.
+  std::vector<std::unique_ptr<internal::FeatureFamily>> families;
+  std::vector<internal::FamilyColumns> columns;
 
   // Term dictionary of the cached documents: features compare term ids,
   // never strings. Grows with the vocabulary of the documents seen.
@@ -289,7 +227,6 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
     for (const auto& n : KnowledgeContext::PairFeatureNames()) impl->schema.pair_features.push_back(n);
   }
   if (config.sentence_features) {
-    impl->sentence_col = impl->schema.pair_features.size();
     for (const auto& n : SentencePairFeatures()) impl->schema.pair_features.push_back(n);
   }
   if (config.vector_field_features) {
@@ -320,6 +257,49 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
       impl->schema.pair_features.push_back(kCopyPrefix + name);
     }
   }
+  // The families; each feature of the schema (but the copies) belongs to
+  // exactly one of them.
+  auto& fam = impl->families;
+  fam.push_back(std::make_unique<internal::LexicalFeatures>());
+  fam.push_back(std::make_unique<internal::ProximityFeatures>());
+  fam.push_back(std::make_unique<internal::RetrievalFeatures>());
+  fam.push_back(std::make_unique<internal::DenseFeatures>(impl->emb_dims));
+  fam.push_back(std::make_unique<internal::FeedbackFeatures>());
+  fam.push_back(std::make_unique<internal::QueryFeatures>());
+  if (!config.domains.empty()) fam.push_back(std::make_unique<internal::DomainFeatures>(config.domains));
+  if (impl->kg) fam.push_back(std::make_unique<internal::KgFeatures>(impl->kg));
+  if (config.sentence_features) fam.push_back(std::make_unique<internal::SentenceFeatures>());
+  if (config.vector_field_features) fam.push_back(std::make_unique<internal::VectorFieldFeatures>(impl->vf_fields));
+  std::unordered_map<std::string, size_t> pair_col, query_col;
+  for (size_t c = 0; c < impl->schema.pair_features.size(); ++c) pair_col.emplace(impl->schema.pair_features[c], c);
+  for (size_t c = 0; c < impl->schema.query_features.size(); ++c) query_col.emplace(impl->schema.query_features[c], c);
+  std::vector<int> pair_owner(impl->schema.pair_features.size(), 0), query_owner(impl->schema.query_features.size(), 0);
+  for (const auto& [col, q] : impl->copy_cols) pair_owner[col]++;
+  for (const auto& f : fam) {
+    internal::FamilyColumns& cols = impl->columns.emplace_back();
+    for (const auto& name : f->PairNames()) {
+      auto it = pair_col.find(name);
+      if (it == pair_col.end())
+        return Status::Internal(std::string("features: family ") + f->name() + "'s pair feature " + name + " is not in the schema");
+      cols.pair.push_back(it->second);
+      pair_owner[it->second]++;
+    }
+    for (const auto& name : f->QueryNames()) {
+      auto it = query_col.find(name);
+      if (it == query_col.end())
+        return Status::Internal(std::string("features: family ") + f->name() + "'s query feature " + name + " is not in the schema");
+      cols.query.push_back(it->second);
+      query_owner[it->second]++;
+    }
+  }
+  for (size_t c = 0; c < pair_owner.size(); ++c)
+    if (pair_owner[c] != 1)
+      return Status::Internal("features: pair feature " + impl->schema.pair_features[c] + " has " +
+                              std::to_string(pair_owner[c]) + " families");
+  for (size_t c = 0; c < query_owner.size(); ++c)
+    if (query_owner[c] != 1)
+      return Status::Internal("features: query feature " + impl->schema.query_features[c] + " has " +
+                              std::to_string(query_owner[c]) + " families");
   impl->config = std::move(config);
   return std::unique_ptr<FeatureExtractor>(new FeatureExtractor(std::move(impl)));
 }
@@ -371,351 +351,50 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
   const Impl& m = *impl_;
   const index::Searcher& s = m.engine->searcher();
   auto own_stats = s.Statistics();
-  const index::CollectionStatistics* stats =
-      sources && sources->statistics ? sources->statistics : own_stats.get();
-  const index::Bm25Params bm25 = query.bm25.bm25;
-  ranking::QueryGroup g;
-  g.query_id = query.id;
-  const std::vector<std::string> terms = index::Analyze(s.analyzer(), query.text);
-  std::vector<std::string> unique = terms;
-  std::sort(unique.begin(), unique.end());
-  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-
-  // Per-field idf of each distinct term; slot k is unique[k].
-  const char* fields[3] = {"all", "title", "text"};
-  const size_t q = unique.size();
-  std::vector<std::array<double, 3>> idf(q);
-  std::vector<double> idf_all;
-  size_t oov = 0;
-  for (size_t k = 0; k < q; ++k) {
-    for (int f = 0; f < 3; ++f)
-      idf[k][f] = index::Bm25Idf(stats->DocCount(fields[f]), stats->DocFreq(fields[f], unique[k]));
-    idf_all.push_back(idf[k][0]);
-    if (stats->DocFreq("all", unique[k]) == 0) ++oov;
-  }
-  std::vector<int> term_slot(terms.size());  // the slot of each query term, in query order
-  for (size_t j = 0; j < terms.size(); ++j)
-    term_slot[j] = static_cast<int>(std::lower_bound(unique.begin(), unique.end(), terms[j]) - unique.begin());
-  double avgdl[3];
-  for (int f = 0; f < 3; ++f) avgdl[f] = stats->AverageFieldLength(fields[f]);
-  std::vector<float> qvec;
-  if (!m.vector_field.empty()) {
-    if (!query.vector.empty() && (query.vector_field.empty() || query.vector_field == m.vector_field)) {
-      qvec = query.vector;
-    } else {
-      auto e = s.EmbedText(m.vector_field, query.text);
-      if (e.ok()) qvec = std::move(e).value();
-    }
-  }
+  internal::QueryContext ctx;
+  ctx.query = &query;
+  ctx.hits = &hits;
+  ctx.sources = sources;
+  ctx.searcher = &s;
+  ctx.stats = sources && sources->statistics ? sources->statistics : own_stats.get();
+  ctx.bm25 = query.bm25.bm25;
+  ctx.vector_field = &m.vector_field;
+  internal::AnalyseQuery(&ctx);
 
   const size_t n = hits.size();
-  const size_t d = m.schema.pair_dim();
-  g.doc_ids.reserve(n);
-  g.pair_features.assign(n * d, 0.0);
-  std::vector<std::shared_ptr<const AnalysedDoc>> docs(n);
-  std::vector<double> bm25_all(n), dense(n);
+  ctx.docs.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    g.doc_ids.push_back(hits[i].id);
-    HYMIR_ASSIGN_OR_RETURN(docs[i], m.Doc(hits[i].id, sources));
+    HYMIR_ASSIGN_OR_RETURN(ctx.docs[i], m.Doc(hits[i].id, sources));
   }
   // Query terms as dictionary ids (every candidate's terms are in the
-  // dictionary by now), and a per-thread id -> slot table.
-  thread_local SlotTable slot_of;
-  thread_local SlotTable weight_of;
-  struct ClearTables {
-    ~ClearTables() {
-      slot_of.Clear();
-      weight_of.Clear();
-    }
-  } clear_tables;
+  // dictionary by now), in a per-thread id -> slot table.
+  thread_local internal::SlotTable slot_of;
+  struct ClearTable {
+    ~ClearTable() { slot_of.Clear(); }
+  } clear_table;
   {
     std::shared_lock<std::shared_mutex> lock(m.dict_mu);
-    slot_of.Reserve(m.dict.size());
-    weight_of.Reserve(m.dict.size());
-    for (size_t k = 0; k < q; ++k) {
-      auto it = m.dict.find(unique[k]);
+    ctx.dict_size = m.dict.size();
+    slot_of.Reserve(ctx.dict_size);
+    for (size_t k = 0; k < ctx.slots(); ++k) {
+      auto it = m.dict.find(ctx.unique[k]);
       if (it != m.dict.end()) slot_of.Set(it->second, static_cast<int>(k));
     }
   }
-  const double total_idf = std::accumulate(idf_all.begin(), idf_all.end(), 0.0);
-  std::vector<std::array<uint32_t, 2>> tf(q);  // title, text
-  std::vector<std::pair<uint32_t, int>> occ;   // (position, slot) of query-term tokens
-  std::vector<uint8_t> doc_bigram(q * q);      // (slot, slot) adjacent in the document
-  for (size_t i = 0; i < n; ++i) {
-    const AnalysedDoc& a = *docs[i];
-    double* row = g.pair_features.data() + i * d;
-    std::fill(tf.begin(), tf.end(), std::array<uint32_t, 2>{0, 0});
-    std::fill(doc_bigram.begin(), doc_bigram.end(), 0);
-    occ.clear();
-    const size_t title_len = a.title.size();
-    int prev = -1;
-    for (size_t p = 0; p < a.ids.size(); ++p) {  // title then text, as one token sequence
-      const int k = slot_of[a.ids[p]];
-      if (k >= 0) {
-        tf[k][p < title_len ? 0 : 1]++;
-        occ.push_back({static_cast<uint32_t>(p), k});
-        if (prev >= 0) doc_bigram[static_cast<size_t>(prev) * q + k] = 1;
-      }
-      prev = k;
-    }
-    const double len[3] = {static_cast<double>(a.title.size() + a.text.size()), static_cast<double>(a.title.size()),
-                           static_cast<double>(a.text.size())};
-    double score[3] = {0, 0, 0};
-    double variant[2] = {0, 0};
-    static const index::Bm25Params kVariants[2] = {{1.2, 0.75}, {2.0, 0.3}};
-    size_t matched = 0, title_matched = 0;
-    double idf_matched = 0;
-    for (size_t j = 0; j < terms.size(); ++j) {  // repeated query terms count repeatedly, as in retrieval
-      const size_t k = static_cast<size_t>(term_slot[j]);
-      if (tf[k][0] + tf[k][1] == 0) continue;
-      const double f[3] = {static_cast<double>(tf[k][0] + tf[k][1]), static_cast<double>(tf[k][0]),
-                           static_cast<double>(tf[k][1])};
-      for (int x = 0; x < 3; ++x)
-        if (f[x] > 0) score[x] += idf[k][x] * index::Bm25Tf(f[x], len[x], avgdl[x], bm25);
-      for (int v = 0; v < 2; ++v) variant[v] += idf[k][0] * index::Bm25Tf(f[0], len[0], avgdl[0], kVariants[v]);
-    }
-    for (size_t k = 0; k < q; ++k) {
-      if (tf[k][0] + tf[k][1] == 0) continue;
-      ++matched;
-      idf_matched += idf[k][0];
-      if (tf[k][0] > 0) ++title_matched;
-    }
-    size_t bigrams = 0, bigram_hits = 0;
-    if (terms.size() >= 2) {
-      for (size_t j = 0; j + 1 < terms.size(); ++j) {
-        ++bigrams;
-        if (doc_bigram[static_cast<size_t>(term_slot[j]) * q + term_slot[j + 1]]) ++bigram_hits;
-      }
-    }
-    bm25_all[i] = score[0];
-    dense[i] = !a.embedding.empty() && !qvec.empty() ? Cosine(qvec, a.embedding)
-               : hits[i].vector.present              ? hits[i].vector.score
-                                                     : 0.0;
-    const double u = static_cast<double>(std::max<size_t>(unique.size(), 1));
-    row[0] = score[0];
-    row[1] = score[1];
-    row[2] = score[2];
-    row[4] = hits[i].bm25.present ? 1.0 / hits[i].bm25.rank : 0.0;
-    row[5] = hits[i].bm25.present ? 1.0 : 0.0;
-    row[6] = dense[i];
-    row[8] = hits[i].vector.present ? 1.0 / hits[i].vector.rank : 0.0;
-    row[9] = hits[i].fused.present ? hits[i].fused.score : hits[i].score;
-    row[10] = 1.0 / static_cast<double>(hits[i].fused.present ? hits[i].fused.rank : hits[i].rank);
-    row[11] = matched / u;
-    row[12] = total_idf > 0 ? idf_matched / total_idf : 0.0;
-    row[13] = title_matched / u;
-    row[14] = WindowDensity(occ, static_cast<int>(matched), q);
-    row[15] = bigrams ? static_cast<double>(bigram_hits) / bigrams : 0.0;
-    row[16] = std::log1p(len[0]);
-    row[17] = std::log1p(len[1]);
-    row[18] = variant[0];
-    row[19] = variant[1];
-  }
-  // Pseudo-relevance feedback from the top candidates (retrieval order):
-  // cosine to the centroid of their embeddings, and a match score against
-  // the terms that characterise them (RM3-like, query terms excluded).
-  {
-    const size_t top = std::min<size_t>(n, kPrfDocs);
-    std::vector<double> centroid;
-    for (size_t i = 0; i < top; ++i) {
-      const auto& e = docs[i]->embedding;
-      if (e.empty()) continue;
-      if (centroid.empty()) centroid.assign(e.size(), 0.0);
-      if (e.size() != centroid.size()) continue;
-      double norm = 0;
-      for (float x : e) norm += static_cast<double>(x) * x;
-      norm = norm > 0 ? std::sqrt(norm) : 1.0;
-      for (size_t k = 0; k < e.size(); ++k) centroid[k] += e[k] / norm;
-    }
-    // Feedback weight of each non-query term, with its string (owned by
-    // the document that holds it; `docs` keeps them alive).
-    struct Fb {
-      double w = 0;
-      const std::string* term = nullptr;
-    };
-    std::unordered_map<uint32_t, Fb> fb;
-    std::unordered_map<uint32_t, std::pair<int, const std::string*>> doc_tf;
-    for (size_t i = 0; i < top; ++i) {
-      const AnalysedDoc& a = *docs[i];
-      const double len = static_cast<double>(a.title.size() + a.text.size());
-      if (len == 0) continue;
-      doc_tf.clear();
-      for (size_t p = 0; p < a.ids.size(); ++p) {
-        auto& e = doc_tf[a.ids[p]];
-        if (e.first++ == 0) e.second = p < a.title.size() ? &a.title[p] : &a.text[p - a.title.size()];
-      }
-      for (const auto& [id, e] : doc_tf) {
-        if (slot_of[id] >= 0) continue;
-        Fb& f = fb[id];
-        f.w += e.first / len;
-        f.term = e.second;
-      }
-    }
-    std::vector<std::tuple<double, const std::string*, uint32_t>> ranked_terms;
-    ranked_terms.reserve(fb.size());
-    const uint64_t ndocs = stats->DocCount("all");
-    // Terms by feedback weight, highest first; a term's idf is at most that
-    // of df = 2 (idf falls with df), so once w * idf(2) is below the
-    // kPrfTerms-th best weight found, no later term can enter the top and
-    // their document frequencies are never looked up. The top is exact.
-    // Statistics from `sources` are asked for every term: hymir::dist
-    // records the terms a dry run looks up (with made-up frequencies, under
-    // which the pruning would stop elsewhere) and gathers only those.
-    const bool prune = sources == nullptr || sources->statistics == nullptr;
-    std::vector<std::pair<double, uint32_t>> by_w;
-    by_w.reserve(fb.size());
-    for (const auto& [id, f] : fb) by_w.push_back({f.w, id});
-    std::sort(by_w.begin(), by_w.end(), std::greater<>());
-    const double idf_cap = index::Bm25Idf(ndocs, 2);
-    std::priority_queue<double, std::vector<double>, std::greater<>> best;  // the kPrfTerms largest weights
-    for (const auto& [w, id] : by_w) {
-      if (prune && best.size() == kPrfTerms && w * idf_cap < best.top()) break;
-      const Fb& f = fb[id];
-      const uint64_t df = stats->DocFreq("all", *f.term);
-      if (df < 2) continue;  // terms of one document say nothing about the topic
-      const double weight = f.w * index::Bm25Idf(ndocs, df);
-      ranked_terms.push_back({weight, f.term, id});
-      best.push(weight);
-      if (best.size() > kPrfTerms) best.pop();
-    }
-    const size_t keep = std::min<size_t>(ranked_terms.size(), kPrfTerms);
-    std::partial_sort(ranked_terms.begin(), ranked_terms.begin() + keep, ranked_terms.end(),
-                      [](const auto& a, const auto& b) {
-                        return std::get<0>(a) > std::get<0>(b) ||
-                               (std::get<0>(a) == std::get<0>(b) && *std::get<1>(a) < *std::get<1>(b));
-                      });
-    std::vector<double> weights(keep);
-    for (size_t k = 0; k < keep; ++k) {
-      weights[k] = std::get<0>(ranked_terms[k]);
-      weight_of.Set(std::get<2>(ranked_terms[k]), static_cast<int>(k));
-    }
-    std::vector<double> lex(n, 0.0);
-    std::vector<int> wtf(keep);
-    for (size_t i = 0; i < n; ++i) {
-      const AnalysedDoc& a = *docs[i];
-      std::fill(wtf.begin(), wtf.end(), 0);
-      for (uint32_t id : a.ids) {
-        const int k = weight_of[id];
-        if (k >= 0) ++wtf[k];
-      }
-      const double len = static_cast<double>(a.title.size() + a.text.size());
-      for (size_t k = 0; k < keep; ++k)
-        if (wtf[k] > 0) lex[i] += weights[k] * index::Bm25Tf(wtf[k], len, avgdl[0], bm25);
-    }
-    const double best_lex = n ? *std::max_element(lex.begin(), lex.end()) : 0.0;
-    for (size_t i = 0; i < n; ++i) {
-      double* row = g.pair_features.data() + i * d;
-      row[20] = Cosine(centroid, docs[i]->embedding);
-      row[21] = best_lex > 0 ? lex[i] / best_lex : 0.0;
-    }
-  }
-  const double best_bm25 = n ? *std::max_element(bm25_all.begin(), bm25_all.end()) : 0.0;
-  const double best_dense = n ? *std::max_element(dense.begin(), dense.end()) : 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    double* row = g.pair_features.data() + i * d;
-    row[3] = best_bm25 > 0 ? bm25_all[i] / best_bm25 : 0.0;
-    row[7] = dense[i] - best_dense;
-  }
+  ctx.slot_of = &slot_of;
+  internal::FillQueryMatches(&ctx);
 
-  // Query features.
-  g.query_features.reserve(m.schema.query_dim());
-  const double nt = static_cast<double>(idf_all.size());
-  double mean = nt ? total_idf / nt : 0.0, var = 0;
-  for (double v : idf_all) var += (v - mean) * (v - mean);
-  std::vector<double> sorted_bm25 = bm25_all;
-  std::sort(sorted_bm25.rbegin(), sorted_bm25.rend());
-  const double tenth = sorted_bm25.size() >= 10 ? sorted_bm25[9] : (sorted_bm25.empty() ? 0.0 : sorted_bm25.back());
-  g.query_features = {static_cast<double>(terms.size()),
-                      mean,
-                      nt ? *std::max_element(idf_all.begin(), idf_all.end()) : 0.0,
-                      nt ? *std::min_element(idf_all.begin(), idf_all.end()) : 0.0,
-                      nt ? std::sqrt(var / nt) : 0.0,
-                      unique.empty() ? 0.0 : static_cast<double>(oov) / unique.size(),
-                      best_bm25,
-                      best_bm25 > 0 ? (best_bm25 - tenth) / best_bm25 : 0.0};
-  if (m.kg) {
-    std::vector<std::vector<std::string>> doc_entities(n);
-    for (size_t i = 0; i < n; ++i) doc_entities[i] = docs[i]->entities;
-    HYMIR_ASSIGN_OR_RETURN(auto kgf, m.kg->Features(query.text, doc_entities));
-    for (double v : kgf.query) g.query_features.push_back(v);
-    const size_t base = BasePairFeatures().size(), kd = KnowledgeContext::PairFeatureNames().size();
-    for (size_t i = 0; i < n; ++i)
-      for (size_t k = 0; k < kd; ++k) g.pair_features[i * d + base + k] = kgf.pair[i * kd + k];
-  }
-  for (int i = 0; i < m.emb_dims; ++i) g.query_features.push_back(i < static_cast<int>(qvec.size()) ? qvec[i] : 0.0);
-  if (!m.config.domains.empty()) {
-    std::map<std::string, double> share, best;
-    const size_t top = std::min(n, kDomainTop);
-    for (size_t i = 0; i < top; ++i) share[docs[i]->domain] += 1.0 / static_cast<double>(top);
-    for (size_t i = 0; i < n; ++i) best[docs[i]->domain] = std::max(best[docs[i]->domain], bm25_all[i]);
-    for (const auto& dm : m.config.domains) g.query_features.push_back(share.count(dm) ? share[dm] : 0.0);
-    for (const auto& dm : m.config.domains)
-      g.query_features.push_back(best_bm25 > 0 && best.count(dm) ? best[dm] / best_bm25 : 0.0);
-  }
-  if (m.config.sentence_features) {
-    for (size_t i = 0; i < n; ++i) {
-      const AnalysedDoc& a = *docs[i];
-      double best_cover = 0.0, best_cos = 0.0;
-      std::vector<uint8_t> present(q);
-      for (const auto& sentence : a.sentences) {
-        std::fill(present.begin(), present.end(), 0);
-        for (uint32_t id : sentence) {
-          const int k = slot_of[id];
-          if (k >= 0) present[k] = 1;
-        }
-        double cover = 0.0;
-        for (size_t k = 0; k < q; ++k)
-          if (present[k]) cover += idf[k][0];
-        best_cover = std::max(best_cover, total_idf > 0 ? cover / total_idf : 0.0);
-      }
-      for (const auto& v : a.sentence_vectors) best_cos = std::max(best_cos, Cosine(qvec, v));
-      g.pair_features[i * d + m.sentence_col] = best_cover;
-      g.pair_features[i * d + m.sentence_col + 1] = best_cos;
-    }
-  }
-  if (m.config.vector_field_features) {
-    g.query_features.push_back(terms.empty() ? 0.0 : 1.0);
-    const std::string primary =
-        !query.vector_field.empty() ? query.vector_field : (m.vf_fields.empty() ? "" : m.vf_fields.front().name);
-    for (size_t fi = 0; fi < m.vf_fields.size(); ++fi) {
-      const index::VectorFieldSpec& field = m.vf_fields[fi];
-      // The query's vector for this field and the stage that ranked it.
-      const std::vector<float>* qv = nullptr;
-      int clause = -1;  // -1: HybridQuery::vector's stage
-      if (field.name == primary) {
-        if (!query.vector.empty()) qv = &query.vector;
-        else if (field.name == m.vector_field && !qvec.empty()) qv = &qvec;
-      }
-      for (size_t c = 0; c < query.more_vectors.size() && qv == nullptr; ++c) {
-        if (query.more_vectors[c].field == field.name) {
-          qv = &query.more_vectors[c].vector;
-          clause = static_cast<int>(c);
-        }
-      }
-      g.query_features.push_back(qv != nullptr ? 1.0 : 0.0);
-      const size_t col = m.vf_col + 2 * fi;
-      for (size_t i = 0; i < n && qv != nullptr; ++i) {
-        const StageResult* stage = nullptr;
-        if (clause < 0 && field.name == primary) stage = &hits[i].vector;
-        else if (clause >= 0 && static_cast<size_t>(clause) < hits[i].more_vectors.size())
-          stage = &hits[i].more_vectors[clause];
-        g.pair_features[i * d + col + 1] = stage && stage->present ? 1.0 / stage->rank : 0.0;
-        auto v = sources && sources->vector ? sources->vector(field.name, hits[i].id) : s.GetVector(field.name, hits[i].id);
-        if (!v.ok() || v->size() != qv->size()) continue;  // no stored vector: similarity 0
-        double sim = 0;
-        if (field.metric == index::VectorMetric::kCosine) {
-          sim = Cosine(*qv, *v);
-        } else if (field.metric == index::VectorMetric::kL2) {
-          for (size_t k = 0; k < v->size(); ++k) sim -= ((*qv)[k] - (*v)[k]) * static_cast<double>((*qv)[k] - (*v)[k]);
-        } else {
-          for (size_t k = 0; k < v->size(); ++k) sim += static_cast<double>((*qv)[k]) * (*v)[k];
-        }
-        g.pair_features[i * d + col] = sim;
-      }
-    }
-  }
-  for (const auto& [col, q] : m.copy_cols)
-    for (size_t i = 0; i < n; ++i) g.pair_features[i * d + col] = g.query_features[q];
+  ranking::QueryGroup g;
+  g.query_id = query.id;
+  g.doc_ids.reserve(n);
+  for (const auto& h : hits) g.doc_ids.push_back(h.id);
+  const size_t d = m.schema.pair_dim();
+  g.pair_features.assign(n * d, 0.0);
+  g.query_features.assign(m.schema.query_dim(), 0.0);
+  const internal::FeatureOutput out{g.pair_features.data(), d, g.query_features.data()};
+  for (size_t f = 0; f < m.families.size(); ++f) HYMIR_RETURN_IF_ERROR(m.families[f]->Compute(ctx, m.columns[f], out));
+  for (const auto& [col, qf] : m.copy_cols)
+    for (size_t i = 0; i < n; ++i) g.pair_features[i * d + col] = g.query_features[qf];
   return g;
 }
 
