@@ -9,7 +9,9 @@
 # Uninstrumented libraries' reports are suppressed by frame in
 # tests/sanitize/*.supp (library frames only, each with its reason).
 # Environment: JOBS (build parallelism, default nproc), BUILD_DIR (default
-# build-<kind>), CMAKE_ARGS (extra configure arguments).
+# build-<kind>), CMAKE_ARGS (extra configure arguments), BUILD_TARGETS (build
+# only these targets, e.g. "core_test kg_test", with the matching ctest -R;
+# default: everything).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 kind=${1:-}
@@ -33,7 +35,8 @@ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" 
   -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_SHARED_LINKER_FLAGS="$san" \
   -DHYMIR_BUILD_BENCHMARKS=OFF ${CMAKE_ARGS:-}
 start=$(date +%s)
-cmake --build "$build" -j"$jobs"
+# shellcheck disable=SC2086
+cmake --build "$build" -j"$jobs" ${BUILD_TARGETS:+--target $BUILD_TARGETS}
 echo "sanitize.sh: $kind build took $(( $(date +%s) - start )) s" >&2
 
 common="halt_on_error=1:print_stacktrace=1"
