@@ -90,7 +90,8 @@ for t in $targets; do
   echo "fuzz.sh: running $t for ${secs}s" >&2
   (cd "$work" && "./${t}_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 \
      "$work/corpus-$t" "$s" 2>&1 | grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" || true)
-  if ls "$work"/crash-* "$work"/leak-* "$work"/oom-* "$work"/timeout-* >/dev/null 2>&1; then
+  # (not `ls a* b* ...`: that fails, i.e. reports nothing, unless every kind of artifact exists)
+  if [ -n "$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) -print -quit)" ]; then
     echo "fuzz.sh: $t found a failing input (see $work)" >&2; exit 1
   fi
 done
