@@ -276,7 +276,7 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Load(const VectorFieldSpec& sp
   s->live_.assign(p.begin() + static_cast<ptrdiff_t>(off), p.begin() + static_cast<ptrdiff_t>(off + bitmap));
   off += bitmap;
   s->data_.resize(floats);
-  std::memcpy(s->data_.data(), p.data() + off, floats * sizeof(float));
+  if (floats > 0) std::memcpy(s->data_.data(), p.data() + off, floats * sizeof(float));  // no slots: data() may be null
   for (size_t i = 0; i < s->ids_.size(); ++i) {
     if (s->is_live(static_cast<int64_t>(i))) {
       s->slot_of_[s->ids_[i]] = static_cast<int64_t>(i);
