@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # libFuzzer runs of hymir's file readers (tests/fuzz/): BEIR corpus and
-# queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines. Each
+# queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
+# triple files, WordNet data files, TransE files, the commit manifest,
+# vector field files and the HTTP service's query parameters. Each
 # target and the sources it reads are compiled with clang and
 # -fsanitize=fuzzer,address,undefined (so the readers themselves are
 # instrumented, not only the harness), seeded from the bundled sample, then
 # run for SECONDS each (default 60). A crash, sanitizer report or leak stops
-# the run and leaves the input in $WORK/crash-*.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]      targets: corpus judgements model ntriples
-# Needs clang (Debian: apt-get install clang) and the project's packages
+# the run and leaves the input in $WORK/crash-*. Readers behind a checksum
+# (model, transe, manifest, vector) get it fixed up by the harness.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+# targets: corpus judgements model ntriples tsv wordnet transe manifest vector params
+# (default: all). Inputs that once failed are kept in tests/fuzz/regressions/
+# <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
+# ctest fuzz_replay_<target> (gcc, normal build).
+# Needs clang and lld (Debian: apt-get install clang lld) and the project's packages
 # (scripts/setup.sh); does not need a build of the project.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples}
+targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector params}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
@@ -21,6 +28,8 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
 core=("$here"/src/core/{status,document,beir,crc32,file_util}.cc)
 ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,ranking_data}.cc)
+loader=("$here"/kg/load/{loader,wordnet}.cc)  # with the in-memory store of tests/fuzz/memory_triple_store.h
+lucene=(-llucene++ -lboost_filesystem -lboost_system -lboost_thread)
 build() {  # name sources... -- libs...
   local name=$1; shift
   local srcs=() libs=()
@@ -37,7 +46,17 @@ seed() {  # name -> a seed corpus directory
                 printf 'q1 Q0 d1 1 3.5 run\nq1 Q0 d2 2 2.5 run\n' >"$d/run" ;;
     model) HYMIR_FUZZ_SEED_DIR=$d "$work/model_fuzz" -runs=0 >/dev/null 2>&1 ;;  # a real model, written by the target
     ntriples) printf '<http://a> <http://b> "c\\u00e9"@en .\n# comment\n_:x <http://p> <http://o> .\n' >"$d/nt" ;;
+    tsv) printf 'dog\twn:hypernym\tcanine\n# comment\n\ncat\tis_a\tanimal\r\nbad line\nx\t\ty\n' >"$d/tsv" ;;
+    wordnet) if [ -f /usr/share/wordnet/data.noun ]; then  # the licence header and a few synsets of each part of speech
+               for p in noun verb adj adv; do head -c 3000 "/usr/share/wordnet/data.$p" >"$d/$p-head"
+                 sed -n '3000,3010p' "/usr/share/wordnet/data.$p" >"$d/$p-mid"; done
+             else printf '02084071 05 n 03 dog 0 domestic_dog 0 Canis_familiaris 0 002 @ 02083346 n 0000 ~ 01322604 n 0000 | a dog\n' >"$d/wn"; fi ;;
+    transe|manifest|vector) HYMIR_FUZZ_SEED_DIR=$d "$work/${1}_fuzz" -runs=0 >/dev/null 2>&1 ;;  # written by the target
+    params) printf 'q=heart+attack&k=5&offset=10&retriever=hybrid&filter=domain:med&filter=domain:bio&rerank=1&expand=off&explain=' >"$d/p1"
+            printf 'q=%%E2%%80%%9Cmyocardial%%E2%%80%%9D%%20infarction&k=1000&field=title:2.5&field=text' >"$d/p2" ;;
   esac
+  if [ -d "$here/tests/fuzz/seeds/$1" ]; then cp "$here/tests/fuzz/seeds/$1"/* "$d"/ 2>/dev/null || true; fi
+  if [ -d "$here/tests/fuzz/regressions/$1" ]; then cp "$here/tests/fuzz/regressions/$1"/* "$d"/ 2>/dev/null || true; fi
   echo "$d"
 }
 for t in $targets; do
@@ -47,6 +66,23 @@ for t in $targets; do
     model) build model_fuzz "$here/tests/fuzz/model_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
     ntriples) build ntriples_fuzz "$here/tests/fuzz/ntriples_fuzz.cc" "$here/kg/load/loader.cc" "$here/kg/store/rocksdb_status.cc" \
                 "$here/kg/store/rocksdb_triple_store.cc" "${core[@]}" -- -lrocksdb -lsimdjson -lz ;;
+    tsv) build tsv_fuzz "$here/tests/fuzz/tsv_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
+    wordnet) build wordnet_fuzz "$here/tests/fuzz/wordnet_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
+    transe) build transe_fuzz "$here/tests/fuzz/transe_fuzz.cc" "$here/kg/embed/transe_format.cc" "${core[@]}" -- -lsimdjson -lz ;;
+    # index_layout.cc's hymir.json reader needs the analyzers (Lucene++ analysis): dropped by lld's
+    # --gc-sections as in params, since the manifest checks use only its file names.
+    manifest) build manifest_fuzz "$here/tests/fuzz/manifest_fuzz.cc" "$here"/index/lucene/{commit_manifest,lucene_util,index_layout}.cc \
+                "$here/index/vector/manifest.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld \
+                -Wl,--gc-sections "${lucene[@]}" -lsimdjson -lz ;;
+    vector) build vector_fuzz "$here/tests/fuzz/vector_fuzz.cc" "$here"/index/vector/{vector_store,vector_field}.cc "${core[@]}" \
+              -- -lfaiss -fopenmp -lopenblas -lsimdjson -lz ;;
+    # The parameter parsing of pipeline.cc and engine.cc (ParseRetriever) without the engine's
+    # Lucene++/FAISS/model dependencies: lld's --gc-sections drops the Engine and Pipeline
+    # methods the harness never calls, and their references (GNU ld and gold keep them alive
+    # through the sanitizer-coverage tables). Needs lld (Debian: apt-get install lld).
+    params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine}.cc "${core[@]}" \
+              -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections \
+              $(pkg-config --cflags --libs cpp-httplib) -lsimdjson -lz ;;
     *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
   esac
   s=$(seed "$t")
@@ -54,7 +90,8 @@ for t in $targets; do
   echo "fuzz.sh: running $t for ${secs}s" >&2
   (cd "$work" && "./${t}_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 \
      "$work/corpus-$t" "$s" 2>&1 | grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" || true)
-  if ls "$work"/crash-* "$work"/leak-* "$work"/oom-* "$work"/timeout-* >/dev/null 2>&1; then
+  # (not `ls a* b* ...`: that fails, i.e. reports nothing, unless every kind of artifact exists)
+  if [ -n "$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) -print -quit)" ]; then
     echo "fuzz.sh: $t found a failing input (see $work)" >&2; exit 1
   fi
 done

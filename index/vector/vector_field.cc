@@ -1,6 +1,7 @@
 #include "hymir/index/vector_field.h"
 
 #include <cctype>
+#include <stdexcept>
 #include <vector>
 
 namespace hymir::index {

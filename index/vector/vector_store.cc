@@ -252,6 +252,11 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Load(const VectorFieldSpec& sp
   const std::string& p = *payload;
   size_t off = 0;
   auto need = [&](size_t n) { return off + n <= p.size(); };
+  // Every id takes at least its 4-byte length: bound the count before reserving for it.
+  if (h.slots > p.size() / sizeof(uint32_t)) {
+    return Status::Corruption(raw_path + ": " + std::to_string(h.slots) + " slots do not fit in a payload of " +
+                              std::to_string(p.size()) + " bytes");
+  }
   s->ids_.reserve(h.slots);
   for (uint64_t i = 0; i < h.slots; ++i) {
     uint32_t len;
@@ -271,7 +276,7 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Load(const VectorFieldSpec& sp
   s->live_.assign(p.begin() + static_cast<ptrdiff_t>(off), p.begin() + static_cast<ptrdiff_t>(off + bitmap));
   off += bitmap;
   s->data_.resize(floats);
-  std::memcpy(s->data_.data(), p.data() + off, floats * sizeof(float));
+  if (floats > 0) std::memcpy(s->data_.data(), p.data() + off, floats * sizeof(float));  // no slots: data() may be null
   for (size_t i = 0; i < s->ids_.size(); ++i) {
     if (s->is_live(static_cast<int64_t>(i))) {
       s->slot_of_[s->ids_[i]] = static_cast<int64_t>(i);

@@ -47,6 +47,7 @@ class Reader {
  private:
   bool Copy(void* out, size_t n) {
     if (left() < n) return false;
+    if (n == 0) return true;  // an empty vector's data() may be null: no memcpy from/to it
     std::memcpy(out, bytes_.data() + pos_, n);
     pos_ += n;
     return true;

@@ -95,7 +95,8 @@ bool ParseWordNetLine(const std::string& line, std::vector<Triple>* out, std::st
     return false;
   }
   size_t i = 4;
-  if (w_cnt == 0 || tok.size() < i + 2 * w_cnt + 1) {
+  // Compared by division: a count near 2^64 must not wrap 2 * w_cnt past the check.
+  if (w_cnt == 0 || tok.size() <= i || w_cnt > (tok.size() - i - 1) / 2) {
     *fault = "word list shorter than its count " + std::to_string(w_cnt);
     return false;
   }
@@ -116,7 +117,7 @@ bool ParseWordNetLine(const std::string& line, std::vector<Triple>* out, std::st
     return false;
   }
   ++i;
-  if (tok.size() < i + 4 * p_cnt) {
+  if (p_cnt > (tok.size() - i) / 4) {
     *fault = "pointer list shorter than its count " + std::to_string(p_cnt);
     return false;
   }

@@ -3,6 +3,7 @@
 #include "hymir/pipeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -41,9 +42,15 @@ Status ParseFields(const std::vector<std::string>& specs, std::vector<index::Fie
     auto colon = spec.find(':');
     index::FieldWeight fw{spec.substr(0, colon), 1.0};
     if (colon != std::string::npos) {
+      // The whole rest must be a finite number: std::stod alone reads "2x" as 2 and "info" as inf.
+      const std::string text = spec.substr(colon + 1);
+      size_t used = 0;
       try {
-        fw.weight = std::stod(spec.substr(colon + 1));
+        fw.weight = std::stod(text, &used);
       } catch (...) {
+        used = 0;
+      }
+      if (used == 0 || used != text.size() || !std::isfinite(fw.weight)) {
         return Status::InvalidArgument(what + " \"" + spec + "\": weight is not a number");
       }
     }

@@ -221,6 +221,33 @@ TEST(WordNetTest, DogReachesAnimalThroughHypernyms) {
   EXPECT_EQ(count2, count);
 }
 
+// Issue 16 (found by tests/fuzz/wordnet_fuzz.cc): a word count of 2^63 or a
+// pointer count of 2^62 wrapped the "list shorter than its count" check to
+// zero and the parser read past the line's tokens.
+TEST(WordNetTest, Issue16HugeCountsAreBadLinesNotOverreads) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.Sub("wn"));
+  const std::string path = tmp.Sub("wn") + "/data.noun";
+  WriteText(path,
+            "00000001 05 n 8000000000000000 dog 0 000 | word count 2^63\n"
+            "00000002 05 n 01 dog 0 4611686018427387904 @ 00000003 n 0000 | pointer count 2^62\n"
+            "00000004 05 n 01 cat 0 001 @ 00000005 n 0000 | fine\n");
+  auto store = OpenOrDie(tmp.Sub("kg"));
+  ASSERT_NE(store, nullptr);
+  auto fatal = LoadWordNet(*store, tmp.Sub("wn"));
+  ASSERT_FALSE(fatal.ok());
+  EXPECT_EQ(fatal.status().message(), path + ":1: word list shorter than its count 9223372036854775808");
+  LoadOptions skip;
+  skip.skip_bad = true;
+  ASSERT_OK_AND_ASSIGN(LoadStats stats, LoadWordNet(*store, tmp.Sub("wn"), skip));
+  EXPECT_EQ(stats.bad_lines, 2u);
+  ASSERT_EQ(stats.errors.size(), 2u);
+  EXPECT_EQ(stats.errors[1], path + ":2: pointer list shorter than its count 4611686018427387904");
+  EXPECT_EQ(stats.entities, 1u);
+  ASSERT_OK_AND_ASSIGN(bool exists, store->Exists(Triple{"wn:n:00000004", "wn:hypernym", "wn:n:00000005"}));
+  EXPECT_TRUE(exists);
+}
+
 TEST(WordNetTest, MissingDirectoryIsNotFound) {
   TempDir tmp;
   auto store = OpenOrDie(tmp.Sub("kg"));

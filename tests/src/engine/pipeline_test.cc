@@ -351,6 +351,25 @@ TEST(BuildQueryTest, OnePlaceForEveryFrontEndsParameters) {
   EXPECT_TRUE(BuildQuery(bad, *engine).status().IsInvalidArgument());
 }
 
+// Issue 16 (found by tests/fuzz/params_fuzz.cc): std::stod alone read a field
+// weight "infarctit..." as inf, "nan" as NaN and "2x" as 2.
+TEST(ParseFieldsTest, Issue16WeightsAreWholeFiniteNumbers) {
+  std::vector<index::FieldWeight> w;
+  ASSERT_OK(ParseFields({"title:2.5", "text", "abstract:1e-3", "body:-1"}, &w));
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].field, "title");
+  EXPECT_EQ(w[0].weight, 2.5);
+  EXPECT_EQ(w[1].weight, 1.0);
+  EXPECT_EQ(w[2].weight, 1e-3);
+  EXPECT_EQ(w[3].weight, -1.0);  // a number; its meaning is the scorer's business
+  for (const std::string bad : {"title:infarction", "title:inf", "title:nan", "title:2x", "title:", "title:1e999"}) {
+    std::vector<index::FieldWeight> out;
+    Status s = ParseFields({bad}, &out, "--field");
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad;
+    EXPECT_EQ(s.message(), "--field \"" + bad + "\": weight is not a number");
+  }
+}
+
 TEST(ParseQueryParamsTest, ReadsAndNamesParameters) {
   QuerySpec spec;
   StageOptions stages;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole ctest suite under a sanitizer, in its own build directory:
+#   scripts/sanitize.sh asan [ctest args...]   build-asan: -fsanitize=address,undefined
+#   scripts/sanitize.sh tsan [ctest args...]   build-tsan: -fsanitize=thread
+# e.g. scripts/sanitize.sh tsan -R 'engine_test|serve_test'. Every binary the
+# tests start (hymir, hymir-mpi, the crash writers, the install_consumer
+# project) is built with the same flags. The first report stops the process
+# (halt_on_error), so a report is a failing test; each prints its stack.
+# Uninstrumented libraries' reports are suppressed by frame in
+# tests/sanitize/*.supp (library frames only, each with its reason).
+# Environment: JOBS (build parallelism, default nproc), BUILD_DIR (default
+# build-<kind>), CMAKE_ARGS (extra configure arguments), BUILD_TARGETS (build
+# only these targets, e.g. "core_test kg_test", with the matching ctest -R;
+# default: everything).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+kind=${1:-}
+case $kind in
+  asan) san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" ;;
+  tsan) san="-fsanitize=thread -fno-omit-frame-pointer" ;;
+  *) echo "usage: scripts/sanitize.sh asan|tsan [ctest args...]" >&2; exit 2 ;;
+esac
+shift
+build=${BUILD_DIR:-$here/build-$kind}
+jobs=${JOBS:-$(nproc)}
+supp=$here/tests/sanitize
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+# -O1 -g: usable stacks at a tolerable speed. Benchmarks are not tests.
+# shellcheck disable=SC2086
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
+  -DCMAKE_CXX_FLAGS="$san" -DCMAKE_C_FLAGS="$san" \
+  -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_SHARED_LINKER_FLAGS="$san" \
+  -DHYMIR_BUILD_BENCHMARKS=OFF ${CMAKE_ARGS:-}
+start=$(date +%s)
+# shellcheck disable=SC2086
+cmake --build "$build" -j"$jobs" ${BUILD_TARGETS:+--target $BUILD_TARGETS}
+echo "sanitize.sh: $kind build took $(( $(date +%s) - start )) s" >&2
+
+common="halt_on_error=1:print_stacktrace=1"
+export UBSAN_OPTIONS="$common:suppressions=$supp/ubsan.supp"
+export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:print_suppressions=0"
+# Open MPI under mpirun as root (CI), and without the ptrace-based single copy.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+start=$(date +%s)
+rc=0
+ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@" || rc=$?
+echo "sanitize.sh: $kind ctest took $(( $(date +%s) - start )) s, exit $rc" >&2
+exit $rc
