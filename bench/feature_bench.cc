@@ -34,19 +34,8 @@ namespace {
 using namespace hymir;
 using Clock = std::chrono::steady_clock;
 
-struct Latency {
-  double p50 = 0, p99 = 0, mean = 0;
-};
-
-Latency Percentiles(std::vector<double> v) {
-  Latency l;
-  if (v.empty()) return l;
-  std::sort(v.begin(), v.end());
-  l.p50 = bench::NearestRankPercentile(v, 0.50);
-  l.p99 = bench::NearestRankPercentile(v, 0.99);
-  for (double x : v) l.mean += x / static_cast<double>(v.size());
-  return l;
-}
+using bench::Latency;
+using bench::Percentiles;
 
 Result<Latency> Time(const FeatureExtractor& fx, const std::vector<HybridQuery>& queries,
                      const std::vector<std::vector<SearchHit>>& hits) {

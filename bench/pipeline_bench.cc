@@ -29,19 +29,8 @@ namespace {
 using namespace hymir;
 using Clock = std::chrono::steady_clock;
 
-struct Latency {
-  double p50 = 0, p99 = 0, mean = 0;
-};
-
-Latency Percentiles(std::vector<double> v) {
-  Latency l;
-  if (v.empty()) return l;
-  std::sort(v.begin(), v.end());
-  l.p50 = bench::NearestRankPercentile(v, 0.50);
-  l.p99 = bench::NearestRankPercentile(v, 0.99);
-  for (double x : v) l.mean += x / static_cast<double>(v.size());
-  return l;
-}
+using bench::Latency;
+using bench::Percentiles;
 
 int Run(const std::string& index, const std::string& queries_file, const std::string& kg, const std::string& model,
         size_t depth, size_t k, size_t max_queries, int passes) {

@@ -463,20 +463,8 @@ Result<ranking::RoutingMatrix> ComputeRouting(const ranking::MoeModel& model, co
   return ranking::BuildRoutingMatrix(routings, domain_of, model.config().routed_experts);
 }
 
-struct Latency {
-  double p50 = 0.0, p99 = 0.0;
-  size_t n = 0;
-};
-
-Latency Percentiles(std::vector<double> v) {
-  Latency l;
-  l.n = v.size();
-  if (v.empty()) return l;
-  std::sort(v.begin(), v.end());
-  l.p50 = bench::NearestRankPercentile(v, 0.50);
-  l.p99 = bench::NearestRankPercentile(v, 0.99);
-  return l;
-}
+using bench::Latency;
+using bench::Percentiles;
 
 // The first `n` candidates of `g` (features only).
 ranking::QueryGroup Truncate(const ranking::QueryGroup& g, size_t n, size_t pair_dim) {

@@ -139,6 +139,25 @@ WriterRun RunWriter(const std::vector<std::string>& args, const std::string& pre
   return r;
 }
 
+// "kill at N ms" (or "never") for a run's label.
+std::string KillPoint(double kill_ms) {
+  return "kill at " + (kill_ms < 0 ? std::string("never") : std::to_string(static_cast<int>(kill_ms)) + " ms");
+}
+
+// Iteration 0 must finish (its length, in *full_ms, sets the range of kill
+// points); a later one is killed or finishes first, counted in *kills or
+// *completed. Fatal failures are the caller's to check.
+void TallyRun(const WriterRun& r, int iteration, const std::string& where, double* full_ms, int* kills,
+              int* completed) {
+  if (iteration == 0) {
+    ASSERT_EQ(r.exit_code, 0) << where << "\n" << r.stderr_text;
+    *full_ms = r.ms;
+  } else {
+    ASSERT_TRUE(r.killed || r.exit_code == 0) << where << ": exit " << r.exit_code << "\n" << r.stderr_text;
+    ++*(r.killed ? kills : completed);
+  }
+}
+
 std::string Hymir() { return testing::BinDir() + "/hymir"; }
 
 // ---------------------------------------------------------------------------
@@ -293,17 +312,11 @@ void IndexLoop(bool vectors) {
     // runs are shorter and finish first: upserts into a bigger index).
     const double kill_ms = it == 0 ? -1 : std::uniform_real_distribution<double>(0, full_ms)(rng);
     const std::string where = std::string(vectors ? "vectors" : "text") + " seed " + std::to_string(seed) +
-                              " iteration " + std::to_string(it) + " kill at " +
-                              (kill_ms < 0 ? std::string("never") : std::to_string(static_cast<int>(kill_ms)) + " ms") +
-                              " commit every " + std::to_string(every);
+                              " iteration " + std::to_string(it) + " " + KillPoint(kill_ms) + " commit every " +
+                              std::to_string(every);
     WriterRun r = RunWriter(args, "hymir index: committed ", kill_ms);
-    if (it == 0) {
-      ASSERT_EQ(r.exit_code, 0) << where << "\n" << r.stderr_text;
-      full_ms = r.ms;
-    } else {
-      ASSERT_TRUE(r.killed || r.exit_code == 0) << where << ": exit " << r.exit_code << "\n" << r.stderr_text;
-      (r.killed ? kills : completed)++;
-    }
+    TallyRun(r, it, where, &full_ms, &kills, &completed);
+    if (::testing::Test::HasFatalFailure()) return;
     std::printf("kill9 %s: reported %" PRIu64 " of %zu, %s after %.0f ms\n", where.c_str(), r.reported,
                 order.size(), r.killed ? "killed" : "finished", r.ms);
     std::fflush(stdout);
@@ -355,18 +368,12 @@ TEST(Kill9Test, KgLoadKeepsEveryReportedBatch) {
     // Reopening after a kill replays RocksDB's log, so later runs start
     // slower than the first: kill points over [0, 1.5 x] the first run.
     const double kill_ms = it == 0 ? -1 : std::uniform_real_distribution<double>(0, 1.5 * full_ms)(rng);
-    const std::string where = "kg seed " + std::to_string(seed) + " iteration " + std::to_string(it) + " kill at " +
-                              (kill_ms < 0 ? std::string("never") : std::to_string(static_cast<int>(kill_ms)) + " ms") +
-                              " batch " + std::to_string(batch);
+    const std::string where = "kg seed " + std::to_string(seed) + " iteration " + std::to_string(it) + " " +
+                              KillPoint(kill_ms) + " batch " + std::to_string(batch);
     WriterRun r = RunWriter({Hymir(), "kg", "load", "--kg", kg, "--ntriples", nt, "--batch-size", std::to_string(batch)},
                             "hymir kg load: committed ", kill_ms);
-    if (it == 0) {
-      ASSERT_EQ(r.exit_code, 0) << where << "\n" << r.stderr_text;
-      full_ms = r.ms;
-    } else {
-      ASSERT_TRUE(r.killed || r.exit_code == 0) << where << ": exit " << r.exit_code << "\n" << r.stderr_text;
-      (r.killed ? kills : completed)++;
-    }
+    TallyRun(r, it, where, &full_ms, &kills, &completed);
+    if (::testing::Test::HasFatalFailure()) return;
     std::printf("kill9 %s: reported %" PRIu64 " of %zu lines, %s after %.0f ms\n", where.c_str(), r.reported,
                 lines.size(), r.killed ? "killed" : "finished", r.ms);
     std::fflush(stdout);
