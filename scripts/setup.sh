@@ -13,6 +13,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   wordnet-base
   wrk python3
+  clang lld
   default-jre-headless liblucene8-java
   libopencv-imgproc-dev libopencv-imgcodecs-dev tuxpaint-stamps-default chromium libsndfile1-dev
 )

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "common/app.h"
 #include "common/pretrain_flags.h"
+#include "common/recorded.h"
 
 namespace hymir::cli {
 namespace {
@@ -22,6 +23,9 @@ int RunPretrain(const app::PretrainFlags& f) {
   auto model = Pretrain((*pipeline)->engine(), f.index, *o, (*pipeline)->kg(), &report);
   if (!model.ok()) return app::Fail("pretrain", model.status());
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("pretrain", s);
+  if (f.record) {
+    if (Status s = app::RecordModel(f.index, f.model, ""); !s.ok()) return app::Fail("pretrain", s);
+  }
   app::PrintPretrainSummary(f.model, *model, report);
   return app::kExitOk;
 }

@@ -16,6 +16,7 @@
 #include "common/app.h"
 #include "common/hit_json.h"
 #include "common/query_vectors.h"
+#include "common/recorded.h"
 
 namespace hymir::cli {
 namespace {
@@ -31,6 +32,8 @@ struct SearchFlags {
   std::string vector_file;
   double rerank_prior = -1;  // < 0: the model's own retrieval-prior weight
   bool no_expand = false;
+  bool recorded = false;      // --recorded: the KG and model <index>/pipeline.json names
+  bool depth_given = false;   // --rerank-depth was given (it wins over the record)
   bool json = false;
   bool explain = false;
 };
@@ -150,6 +153,9 @@ int RunSearch(SearchFlags flags) {
   }
   if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return app::Fail("search", s, true);
   if (flags.rerank_prior >= 0) flags.pipeline.rerank_prior = flags.rerank_prior;
+  if (flags.recorded) {
+    if (Status s = app::ApplyRecorded(&flags.pipeline, flags.depth_given); !s.ok()) return app::Fail("search", s);
+  }
   auto pipeline_or = Pipeline::Open(flags.pipeline);
   if (!pipeline_or.ok()) return app::Fail("search", pipeline_or.status());
   const Pipeline& pipeline = **pipeline_or;
@@ -277,8 +283,12 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
                   "Weight of the retrieval order blended into the re-ranker's scores, 0 (model only) to 1 (retrieval "
                   "order); default: the model's own (hymir pretrain chooses it)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query (default 100)")
-      ->check(CLI::Range(1, 100000));
+  CLI::Option* depth_opt =
+      cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query (default 100)")
+          ->check(CLI::Range(1, 100000));
+  cmd->add_flag("--recorded", flags->recorded,
+                "Also open what the index records in <index>/pipeline.json (the KG of `hymir index --kg`, the model "
+                "of `hymir train/pretrain --record`); --kg, --rerank, --rerank-prior and --rerank-depth win over it");
   CLI::Option* kg_opt =
       cmd->add_option("--kg", flags->pipeline.kg_dir, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
           ->check(CLI::ExistingDirectory);
@@ -306,7 +316,10 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank (and, with --rerank, the experts)");
   cmd->add_flag("--json", flags->json, "Print hits as JSON");
-  cmd->callback([flags, exit_code] { *exit_code = RunSearch(*flags); });
+  cmd->callback([flags, exit_code, depth_opt] {
+    flags->depth_given = depth_opt->count() > 0;
+    *exit_code = RunSearch(*flags);
+  });
 }
 
 }  // namespace hymir::cli

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "common/app.h"
+#include "common/recorded.h"
 #include "serve/http_server.h"
 #include "serve/search_service.h"
 
@@ -35,11 +36,17 @@ struct ServeFlags {
   size_t max_k = 1000;
   int threads = 0;
   bool quiet = false;
+  bool recorded = false;     // --recorded: the KG and model <index>/pipeline.json names
+  bool depth_given = false;  // --rerank-depth was given (it wins over the record)
   serve::ServerOptions http;
 };
 
 int RunServe(const ServeFlags& flags) {
-  auto pipeline_or = Pipeline::Open(flags.pipeline);
+  PipelineOptions pipeline_options = flags.pipeline;
+  if (flags.recorded) {
+    if (Status s = app::ApplyRecorded(&pipeline_options, flags.depth_given); !s.ok()) return app::Fail("serve", s);
+  }
+  auto pipeline_or = Pipeline::Open(pipeline_options);
   if (!pipeline_or.ok()) return app::Fail("serve", pipeline_or.status());
   const Pipeline& pipeline = **pipeline_or;
   serve::ServiceOptions options;
@@ -130,9 +137,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--rerank", flags->pipeline.rerank_model, "Re-rank with this MoE model (from `hymir train`)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
+  CLI::Option* depth_opt = cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query")
+                                ->check(CLI::Range(1, 100000))
+                                ->capture_default_str();
+  cmd->add_flag("--recorded", flags->recorded,
+                "Also open what the index records in <index>/pipeline.json (the KG of `hymir index --kg`, the model "
+                "of `hymir train/pretrain --record`); --kg, --rerank and --rerank-depth win over it");
   cmd->add_option("--kg", flags->pipeline.kg_dir, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-k", flags->max_k, "Largest offset + k a request may ask for")
@@ -176,7 +186,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
   cmd->add_flag("--quiet", flags->quiet, "Do not log requests to stderr");
-  cmd->callback([flags, exit_code] { *exit_code = RunServe(*flags); });
+  cmd->callback([flags, exit_code, depth_opt] {
+    flags->depth_given = depth_opt->count() > 0;
+    *exit_code = RunServe(*flags);
+  });
 }
 
 }  // namespace hymir::cli

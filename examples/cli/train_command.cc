@@ -16,6 +16,7 @@
 #include "common/app.h"
 #include "common/moe_flags.h"
 #include "common/query_vectors.h"
+#include "common/recorded.h"
 
 namespace hymir::cli {
 namespace {
@@ -28,6 +29,7 @@ struct TrainFlags {
   int emb_dims = 16;
   FeatureConfig features;  // --sentence-features, --pair-query-features (shared with the bench)
   bool no_domains = false, no_expand = false;
+  bool record = false;  // --record: the model (and --kg) become the index's recorded pipeline
   int threads = 0;
 };
 
@@ -118,6 +120,9 @@ int RunTrain(const TrainFlags& f) {
   });
   if (!model.ok()) return app::Fail("train", model.status(), model.status().IsInvalidArgument());
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("train", s);
+  if (f.record) {
+    if (Status s = app::RecordModel(f.index, f.model, f.kg); !s.ok()) return app::Fail("train", s);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string refit =
       report.refit_queries ? ", refit on " + std::to_string(report.refit_queries) + " queries" : std::string();
@@ -148,6 +153,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--qrels", f->qrels, "Training judgements (BEIR tsv or TREC qrels)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--model", f->model, "Output model file")->required();
   cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")->check(CLI::ExistingDirectory);
+  cmd->add_flag("--record", f->record,
+                "Record the model (and --kg) in <index>/pipeline.json, so that `hymir search/serve --recorded` use them");
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion");
   cmd->add_option("--init", f->init,
                   "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "

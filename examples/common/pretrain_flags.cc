@@ -31,6 +31,8 @@ PipelineOptions PretrainFlags::pipeline_options() const {
 void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
   cmd.add_option("--index", f.index, "Index directory")->required()->check(CLI::ExistingDirectory);
   cmd.add_option("--model", f.model, "Output model file")->required();
+  cmd.add_flag("--record", f.record,
+               "Record the model in <index>/pipeline.json, so that `hymir search/serve --recorded` re-rank with it");
   cmd.add_option("--kg", f.kg, "Knowledge graph directory: adds KG features (and expansion)")
       ->check(CLI::ExistingDirectory);
   AddMoeTrainFlags(cmd, f.moe);

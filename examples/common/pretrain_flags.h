@@ -20,6 +20,7 @@ struct PretrainFlags {
   std::string index, model, kg, generators = "ict,title,terms", work_dir;
   MoeTrainFlags moe;
   PretrainOptions options;
+  bool record = false;  // --record: the model becomes the index's recorded re-ranker
 
   // The options with the generators and training flags resolved;
   // InvalidArgument naming the bad flag.

@@ -22,7 +22,7 @@
 #include <hymir/dist/data_parallel.h>
 #include <hymir/dist/expert_parallel.h>
 #include <hymir/dist/sharded_ingest.h>
-#include <hymir/dist/sharded_searcher.h>
+#include <hymir/dist/sharded_pipeline.h>
 #include <hymir/dist/sharded_writer.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
@@ -40,13 +40,13 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/app.h"
 #include "common/embed.h"
 #include "common/moe_flags.h"
 #include "common/pretrain_flags.h"
 #include "common/query_vectors.h"
+#include "common/recorded.h"
 
 namespace hymir {
 namespace {
@@ -64,48 +64,9 @@ struct SearchFlags {
   std::string query, queries, run, qrels;
   size_t k = 0;            // 0: 10 for --query, 1000 for --queries
   QuerySpec spec;          // the query flags (--alpha: convex fusion)
-  PipelineOptions pipeline;  // --kg and --rerank, opened on rank 0 over its shard
-  std::string index;
+  PipelineOptions pipeline;  // --index, --kg and --rerank (the KG and the model on rank 0)
   bool no_expand = false;
 };
-
-// KG expansion of a batch: rank 0 expands every query (the KG is a RocksDB
-// directory one process opens) and sends the expansion terms to the others,
-// so that every rank searches the same queries.
-Status ShareExpansions(const dist::Cluster& cluster, const Pipeline* pipeline, std::vector<HybridQuery>& batch) {
-  std::string packed;
-  Status s;
-  if (cluster.is_root()) {
-    std::ostringstream out;
-    out.precision(17);
-    for (HybridQuery& q : batch) {
-      auto added = pipeline->Expand(&q);
-      if (!added.ok()) {
-        s = added.status().WithContext("query " + q.id);
-        break;
-      }
-      out << q.bm25.expansions.size() << '\n';
-      for (const auto& e : q.bm25.expansions) out << e.weight << ' ' << e.text.size() << ' ' << e.text << '\n';
-    }
-    packed = out.str();
-  }
-  HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
-  HYMIR_RETURN_IF_ERROR(cluster.Broadcast(packed));
-  if (cluster.is_root()) return Status::OK();
-  std::istringstream in(packed);
-  for (HybridQuery& q : batch) {
-    size_t n = 0;
-    if (!(in >> n)) return Status::Internal("damaged expansion message");
-    q.bm25.expansions.resize(n);
-    for (auto& e : q.bm25.expansions) {
-      size_t len = 0;
-      if (!(in >> e.weight >> len) || in.get() != ' ') return Status::Internal("damaged expansion message");
-      e.text.resize(len);
-      if (!in.read(e.text.data(), static_cast<std::streamsize>(len))) return Status::Internal("damaged expansion message");
-    }
-  }
-  return Status::OK();
-}
 
 // The exit code every rank returns for an agreed status (printed by the root).
 int Finish(const dist::Cluster& cluster, const char* cmd, const Status& agreed, bool usage = false) {
@@ -189,58 +150,37 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   if (!flags.queries.empty() && flags.run.empty())
     return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
   if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return Finish(cluster, "search", s, true);
-  auto searcher = dist::ShardedSearcher::Open(cluster, flags.index);
-  if (!searcher.ok()) return Finish(cluster, "search", searcher.status());
+  auto pipeline_or = dist::ShardedPipeline::Open(cluster, flags.pipeline);
+  if (!pipeline_or.ok()) return Finish(cluster, "search", pipeline_or.status());
+  dist::ShardedPipeline& pipeline = **pipeline_or;
   QuerySpec spec = flags.spec;
   if (spec.alpha >= 0) spec.fusion = "convex";  // --alpha: convex fusion with that weight
-  auto base_or = BuildQuery(spec, (*searcher)->local());
+  auto base_or = pipeline.MakeQuery(spec);
   if (!base_or.ok()) return Finish(cluster, "search", base_or.status(), true);
   const HybridQuery& base = *base_or;
-  // The KG and the re-ranker live on rank 0, over its shard's engine.
-  std::unique_ptr<Pipeline> pipeline;
-  if (!flags.pipeline.kg_dir.empty() || !flags.pipeline.rerank_model.empty()) {
-    Status opened;
-    if (cluster.is_root()) {
-      auto p = Pipeline::Open((*searcher)->local(), flags.pipeline);
-      if (p.ok()) pipeline = std::move(p).value();
-      opened = p.status();
-    }
-    if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
-  }
-  auto expand = [&](std::vector<HybridQuery>& batch) {
-    return flags.pipeline.kg_dir.empty() || flags.no_expand ? Status::OK()
-                                                            : ShareExpansions(cluster, pipeline.get(), batch);
-  };
-  const Reranker* reranker = pipeline ? pipeline->reranker() : nullptr;
-  RerankOptions rerank_options;
-  rerank_options.depth = flags.pipeline.rerank_depth;
-  auto search = [&](const std::vector<HybridQuery>& batch) -> Result<std::vector<std::vector<SearchHit>>> {
-    if (flags.pipeline.rerank_model.empty()) return (*searcher)->SearchBatch(batch);
-    HYMIR_ASSIGN_OR_RETURN(auto results, (*searcher)->SearchAndRerank(batch, reranker, rerank_options));
-    std::vector<std::vector<SearchHit>> hits;
-    for (auto& r : results) hits.push_back(std::move(r.hits));
-    return hits;
-  };
+  StageOptions stages;
+  stages.expand = pipeline.has_kg() && !flags.no_expand;
+  const bool reranked = pipeline.has_reranker();
 
   if (!flags.query.empty()) {
     std::vector<HybridQuery> one(1, base);
     one[0].text = flags.query;
     one[0].k = flags.k ? flags.k : 10;
-    if (Status s = expand(one); !s.ok()) return Finish(cluster, "search", s);
-    const HybridQuery& q = one[0];
-    auto hits = search(one);
-    if (!hits.ok()) return Finish(cluster, "search", hits.status(), hits.status().IsInvalidArgument());
+    auto results = pipeline.SearchBatch(one, stages);
+    if (!results.ok()) return Finish(cluster, "search", results.status(), results.status().IsInvalidArgument());
     if (cluster.is_root()) {
       auto stage = [](const StageResult& st) {
         return st.present ? std::to_string(st.score).substr(0, 8) + "@" + std::to_string(st.rank) : std::string("-");
       };
-      for (const auto& h : (*hits)[0])
+      const PipelineResult& r = (*results)[0];
+      for (const PipelineHit& ph : r.hits) {
+        const SearchHit& h = ph.hit;
         std::printf("%4u  %9.4f  %-16s bm25=%-16s vector=%-16s%s%s\n", h.rank, h.score, h.id.c_str(),
-                    stage(h.bm25).c_str(), stage(h.vector).c_str(), reranker ? " rerank=" : "",
-                    reranker ? stage(h.rerank).c_str() : "");
-      if ((*hits)[0].empty()) std::printf("(no hits)\n");
-      std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName((*searcher)->local().ResolveRetriever(q)),
-                   cluster.size());
+                    stage(h.bm25).c_str(), stage(h.vector).c_str(), reranked ? " rerank=" : "",
+                    reranked ? stage(h.rerank).c_str() : "");
+      }
+      if (r.hits.empty()) std::printf("(no hits)\n");
+      std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName(r.retriever), cluster.size());
     }
     return app::kExitOk;
   }
@@ -265,15 +205,12 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   size_t done = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::OK();
-    HYMIR_RETURN_IF_ERROR(expand(batch));
-    HYMIR_ASSIGN_OR_RETURN(auto hits, search(batch));
+    HYMIR_ASSIGN_OR_RETURN(auto results, pipeline.SearchBatch(batch, stages));
     Status written;
-    if (cluster.is_root()) {
-      for (size_t i = 0; i < batch.size() && written.ok(); ++i) {
-        ranking::ScoredDocs ranked;
-        for (const auto& h : hits[i]) ranked.push_back({h.id, h.score});
-        written = ranking::WriteRun(run, batch[i].id, ranked, "hymir-mpi");
-      }
+    for (size_t i = 0; i < results.size() && written.ok(); ++i) {  // results: on the root only
+      ranking::ScoredDocs ranked;
+      for (const PipelineHit& h : results[i].hits) ranked.push_back({h.hit.id, h.hit.score});
+      written = ranking::WriteRun(run, results[i].query.id, ranked, "hymir-mpi");
     }
     HYMIR_RETURN_IF_ERROR(cluster.Agree(written));
     done += batch.size();
@@ -285,7 +222,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     HybridQuery q = base;
     q.id = rec.id;
     q.text = rec.text;
-    app::SetQueryVector(rec, "", (*searcher)->local(), &q);
+    app::SetQueryVector(rec, "", pipeline.local(), &q);
     q.k = flags.k ? flags.k : 1000;
     batch.push_back(std::move(q));
     if (batch.size() >= 256)
@@ -409,6 +346,7 @@ int RunPretrain(const dist::Cluster& cluster, const app::PretrainFlags& f) {
   auto model = Pretrain((*pipeline)->engine(), f.index, *o, nullptr, &report);
   if (Status s = cluster.Agree(model.status()); !s.ok()) return Finish(cluster, "pretrain", s);
   Status saved = cluster.is_root() ? model->Save(f.model) : Status::OK();
+  if (saved.ok() && f.record && cluster.is_root()) saved = app::RecordModel(f.index, f.model, "");
   if (Status s = cluster.Agree(saved); !s.ok()) return Finish(cluster, "pretrain", s);
   if (cluster.is_root()) {
     app::PrintPretrainSummary(f.model, *model, report);
@@ -447,7 +385,7 @@ int main(int argc, char** argv) {
   index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
   SearchFlags sf;
   CLI::App* search_cmd = cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
-  search_cmd->add_option("--index", sf.index, "Sharded index directory")->required()->check(CLI::ExistingDirectory);
+  search_cmd->add_option("--index", sf.pipeline.index_dir, "Sharded index directory")->required()->check(CLI::ExistingDirectory);
   search_cmd->add_option("--query", sf.query, "Query text; prints ranked hits");
   search_cmd->add_option("--queries", sf.queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
   search_cmd->add_option("--run", sf.run, "TREC run output");

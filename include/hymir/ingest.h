@@ -1,12 +1,13 @@
-// Ingest: a BEIR corpus into an index, as `hymir index` and `hymir-mpi
-// index` run it. The calling thread parses; `threads` workers analyse, embed
-// (the writer's embedders), link entities (a KnowledgeContext, into the
-// kg_entities field) and upsert, in batches, with at most 2 * threads batches
+// Ingest: documents into an index, as `hymir index`, `hymir-mpi index` and
+// `hymir-media ingest` run it: a BEIR corpus file (IngestCorpus) or any
+// DocumentSource (IngestDocuments). The calling thread reads; `threads`
+// workers analyse, embed (the writer's embedders), link entities (a
+// KnowledgeContext, into the kg_entities field) and upsert, in batches, with at most 2 * threads batches
 // in flight so that memory stays flat on big corpora. The documents go to an
 // IngestSink: an index::IndexWriter, or a sharded writer (hymir::dist's
 // IngestCorpus, one share of the corpus per process).
 //
-// Thread-safety: IngestCorpus() may run beside other writers' work only as
+// Thread-safety: IngestCorpus() and IngestDocuments() may run beside other writers' work only as
 // the sink allows (IndexWriter: one writer per directory); its callbacks are
 // called on the calling thread, one at a time, so they need not be
 // thread-safe.
@@ -82,6 +83,34 @@ class IngestSink {
   // commit_every documents.
   virtual Status Commit() = 0;
 };
+
+// Where IngestDocuments reads documents from: a corpus file (IngestCorpus),
+// or any producer of Documents (the multimedia pipeline's described images).
+// Called on the calling thread only.
+class DocumentSource {
+ public:
+  virtual ~DocumentSource() = default;
+  // The next document into `doc`; false at the end. InvalidArgument for a
+  // malformed record, which IngestOptions::skip_bad skips (the source must
+  // then be able to go on); any other error stops the ingest.
+  virtual Result<bool> Next(Document* doc) = 0;
+  // Where the document last read came from, for errors ("corpus.jsonl:12",
+  // a file path).
+  virtual std::string Where() const = 0;
+  // Progress in bytes (IngestProgress); 0 when the source does not know.
+  virtual uint64_t bytes_read() const { return 0; }
+  virtual uint64_t total_bytes() const { return 0; }
+};
+
+// Upserts every document of `source` into `sink`, with the batching, worker
+// threads, entity linking, parts, periodic commits and callbacks of
+// `options`; an upsert failure names source.Where() of its document. Like
+// IngestCorpus (below, which is this over a corpus file) it never commits at
+// the end and never rolls back.
+Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& sink, const IngestOptions& options = {});
+// The same into an index::IndexWriter.
+Result<IngestReport> IngestDocuments(DocumentSource& source, index::IndexWriter& writer,
+                                     const IngestOptions& options = {});
 
 // Reads `corpus` (one JSON document per line, see beir.h) and upserts every
 // document through `writer`. Stops at the first error and returns it: a

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "hymir/index/index_writer.h"
+#include "hymir/ingest.h"
 
 namespace hymir::media {
 namespace {
@@ -46,6 +47,44 @@ struct Decoded {
   LocalDescriptors patches;
   std::vector<float> sound;  // empty: none
   std::string sound_error;
+};
+
+// The decoded and encoded items as documents:
+//   id = item id, title = caption, domain = category, fields {subcategory,
+//   path, sound + has_sound with a sound}, vectors {colour, texture, sound}.
+class DescribedItems : public DocumentSource {
+ public:
+  DescribedItems(const MediaCollection& collection, std::vector<Decoded>& decoded,
+                 std::vector<std::vector<float>>& texture)
+      : collection_(collection), decoded_(decoded), texture_(texture) {}
+  Result<bool> Next(Document* doc) override {
+    while (next_ < decoded_.size() && !decoded_[next_].ok) ++next_;
+    if (next_ == decoded_.size()) return false;
+    current_ = next_++;
+    const MediaItem& item = collection_.items[current_];
+    Decoded& described = decoded_[current_];
+    *doc = Document();
+    doc->id = item.id;
+    doc->title = item.caption;
+    doc->domain = item.category;
+    doc->fields["subcategory"] = item.subcategory;
+    doc->fields["path"] = item.path;
+    doc->vectors[kColourField] = std::move(described.colour);
+    if (!described.sound.empty()) {
+      doc->vectors[kSoundField] = std::move(described.sound);
+      doc->fields["sound"] = item.sound;
+      doc->fields["has_sound"] = "yes";
+    }
+    doc->vectors[kTextureField] = std::move(texture_[current_]);
+    return true;
+  }
+  std::string Where() const override { return collection_.items[current_].path; }
+
+ private:
+  const MediaCollection& collection_;
+  std::vector<Decoded>& decoded_;
+  std::vector<std::vector<float>>& texture_;
+  size_t next_ = 0, current_ = 0;
 };
 
 }  // namespace
@@ -126,30 +165,25 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
   pooled = LocalDescriptors{};
   report.vocabulary_seconds = Since(vocabulary_start);
 
-  // Pass 3: encode, upsert, one commit.
+  // Pass 3: encode; then upsert (hymir's ingest: batches on `threads`
+  // workers) and one commit.
   const auto index_start = Clock::now();
   MediaDescriber describer(d, std::move(vocabulary));
+  std::vector<std::vector<float>> texture(n);
+  HYMIR_RETURN_IF_ERROR(ParallelFor(n, options.threads, [&](size_t i) -> Status {
+    if (!decoded[i].ok) return Status::OK();
+    HYMIR_ASSIGN_OR_RETURN(texture[i], describer.vocabulary().Encode(decoded[i].patches));
+    decoded[i].patches = LocalDescriptors{};
+    return Status::OK();
+  }));
   index::IndexWriterOptions wo;
   wo.vector_fields = describer.FieldSpecs();
   HYMIR_ASSIGN_OR_RETURN(auto writer, index::IndexWriter::Open(dir, wo));
-  HYMIR_RETURN_IF_ERROR(ParallelFor(n, options.threads, [&](size_t i) -> Status {
-    if (!decoded[i].ok) return Status::OK();
-    const MediaItem& item = collection.items[i];
-    Document doc;
-    doc.id = item.id;
-    doc.title = item.caption;
-    doc.domain = item.category;
-    doc.fields["subcategory"] = item.subcategory;
-    doc.fields["path"] = item.path;
-    doc.vectors[kColourField] = std::move(decoded[i].colour);
-    if (!decoded[i].sound.empty()) {
-      doc.vectors[kSoundField] = std::move(decoded[i].sound);
-      doc.fields["sound"] = item.sound;
-      doc.fields["has_sound"] = "yes";
-    }
-    HYMIR_ASSIGN_OR_RETURN(doc.vectors[kTextureField], describer.vocabulary().Encode(decoded[i].patches));
-    return writer->Upsert(doc).WithContext(item.path);
-  }));
+  DescribedItems items(collection, decoded, texture);
+  hymir::IngestOptions ingest;
+  ingest.threads = options.threads;
+  ingest.batch_size = 16;
+  HYMIR_RETURN_IF_ERROR(hymir::IngestDocuments(items, *writer, ingest).status());
   // The describer first: without a commit there is no index; a commit
   // without media.json would be an index whose images cannot be queried.
   HYMIR_RETURN_IF_ERROR(describer.Save(dir));

@@ -22,7 +22,7 @@ double Since(Clock::time_point start) { return std::chrono::duration<double>(Clo
 
 struct Item {
   Document doc;
-  uint64_t line;
+  std::string where;  // DocumentSource::Where() of the document
 };
 
 // Workers taking batches from a bounded queue; the first error stops the
@@ -94,6 +94,30 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
+Status CheckOptions(const IngestOptions& options) {
+  if (options.threads < 1) return Status::InvalidArgument("ingest: threads must be >= 1");
+  if (options.batch_size < 1) return Status::InvalidArgument("ingest: batch_size must be >= 1");
+  if (options.part_count < 1 || options.part >= options.part_count)
+    return Status::InvalidArgument("ingest: part " + std::to_string(options.part) + " of " +
+                                   std::to_string(options.part_count) + " is out of range");
+  return Status::OK();
+}
+
+// A BEIR corpus file as a DocumentSource.
+class CorpusSource : public DocumentSource {
+ public:
+  CorpusSource(std::string path, std::unique_ptr<CorpusReader> reader)
+      : path_(std::move(path)), reader_(std::move(reader)) {}
+  Result<bool> Next(Document* doc) override { return reader_->Next(doc); }
+  std::string Where() const override { return path_ + ":" + std::to_string(reader_->line()); }
+  uint64_t bytes_read() const override { return reader_->bytes_read(); }
+  uint64_t total_bytes() const override { return reader_->file_size(); }
+
+ private:
+  const std::string path_;
+  std::unique_ptr<CorpusReader> reader_;
+};
+
 class WriterSink : public IngestSink {
  public:
   explicit WriterSink(index::IndexWriter& writer) : writer_(writer) {}
@@ -112,19 +136,27 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter&
   return IngestCorpus(corpus, sink, options);
 }
 
-Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& writer, const IngestOptions& options) {
-  if (options.threads < 1) return Status::InvalidArgument("ingest: threads must be >= 1");
-  if (options.batch_size < 1) return Status::InvalidArgument("ingest: batch_size must be >= 1");
-  if (options.part_count < 1 || options.part >= options.part_count)
-    return Status::InvalidArgument("ingest: part " + std::to_string(options.part) + " of " +
-                                   std::to_string(options.part_count) + " is out of range");
+Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& sink, const IngestOptions& options) {
+  HYMIR_RETURN_IF_ERROR(CheckOptions(options));  // before the file, as always
   HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(corpus));
+  CorpusSource source(corpus, std::move(reader));
+  return IngestDocuments(source, sink, options);
+}
+
+Result<IngestReport> IngestDocuments(DocumentSource& source, index::IndexWriter& writer,
+                                     const IngestOptions& options) {
+  WriterSink sink(writer);
+  return IngestDocuments(source, sink, options);
+}
+
+Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer, const IngestOptions& options) {
+  HYMIR_RETURN_IF_ERROR(CheckOptions(options));
   const auto start = Clock::now();
   std::atomic<uint64_t> added{0};
   uint64_t skipped = 0;
   auto progress = [&] {
     if (options.on_progress)
-      options.on_progress({reader->bytes_read(), reader->file_size(), added.load(), skipped, Since(start)});
+      options.on_progress({source.bytes_read(), source.total_bytes(), added.load(), skipped, Since(start)});
   };
   Workers workers(options.threads, [&](const std::vector<Item>& docs) {
     Status s;
@@ -138,7 +170,7 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& writer,
         s = writer.Upsert(item.doc);
       }
       if (!s.ok()) {
-        s = s.WithContext(corpus + ":" + std::to_string(item.line));
+        s = s.WithContext(item.where);
         break;
       }
       ++n;
@@ -160,7 +192,7 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& writer,
   Document doc;
   uint64_t parsed = 0, since_commit = 0;
   while (true) {
-    auto next = reader->Next(&doc);
+    auto next = source.Next(&doc);
     if (!next.ok()) {
       if (options.skip_bad && next.status().IsInvalidArgument()) {
         if (options.on_skip) options.on_skip(next.status());
@@ -172,7 +204,7 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& writer,
     }
     if (!*next) break;
     const bool mine = parsed++ % options.part_count == options.part;
-    if (mine) batch.push_back({std::move(doc), reader->line()});
+    if (mine) batch.push_back({std::move(doc), source.Where()});
     doc = Document();
     if (mine && batch.size() >= options.batch_size && !flush()) break;
     if ((parsed & 1023) == 0) progress();

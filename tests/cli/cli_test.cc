@@ -386,11 +386,39 @@ TEST(CliTest, PretrainThenFineTune) {
   EXPECT_NE(pt.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << pt.out;
   Ran one = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --rerank " + pre);
   ASSERT_EQ(one.exit_code, 0) << one.err;
+  // --record puts the model into <index>/pipeline.json; search --recorded
+  // opens it (and only then re-ranks).
+  const std::string q = "search --index " + idx + " --query 'lens proteins' --k 3 --explain";
+  Ran unrecorded = Hymir(q + " --recorded");
+  ASSERT_EQ(unrecorded.exit_code, 0) << unrecorded.err;
+  EXPECT_EQ(unrecorded.out.find(" rerank="), std::string::npos) << unrecorded.out;
+  ASSERT_EQ(Hymir("pretrain --index " + idx + " --model " + pre +
+                  " --queries 150 --experts 2 --top-k 1 --hidden 8 --epochs 3 --depth 30 --seed 3 --record")
+                .exit_code,
+            0);
+  Ran recorded = Hymir(q + " --recorded"), explicit_model = Hymir(q + " --rerank " + pre), plain = Hymir(q);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  EXPECT_NE(recorded.out.find(" rerank="), std::string::npos) << recorded.out;
+  EXPECT_EQ(recorded.out, explicit_model.out);
+  EXPECT_EQ(plain.out.find(" rerank="), std::string::npos) << plain.out;  // without --recorded: as before
+  EXPECT_EQ(Hymir(q + " --recorded --rerank-depth 5").out, Hymir(q + " --rerank " + pre + " --rerank-depth 5").out);
   // Fine-tuning keeps the pre-trained shape, whatever the shape flags say.
   Ran ft = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                  Sample("qrels/test.tsv") + " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30");
   ASSERT_EQ(ft.exit_code, 0) << ft.err;
   EXPECT_NE(ft.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << ft.out;
+  // Recording the fine-tuned model replaces the pre-trained one.
+  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + tuned + " --init " + pre + " --epochs 2 --depth 30 --record")
+                .exit_code,
+            0);
+  EXPECT_EQ(Hymir(q + " --recorded").out, Hymir(q + " --rerank " + tuned).out);
+  // A damaged record is an error naming it.
+  testing::WriteText(idx + "/pipeline.json", "{\"format\": 1, \"rerank_model\": 7}");
+  Ran damaged = Hymir(q + " --recorded");
+  EXPECT_EQ(damaged.exit_code, 1);
+  EXPECT_NE(damaged.err.find("pipeline.json"), std::string::npos) << damaged.err;
+  std::filesystem::remove(idx + "/pipeline.json");
   const std::string run = tmp.Sub("tuned.trec");
   Ran batch = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                     Sample("qrels/test.tsv") + " --run " + run + " --rerank " + tuned + " --rerank-depth 30");

@@ -14,12 +14,15 @@
 #include "hymir/dist/data_parallel.h"
 #include "hymir/dist/global_statistics.h"
 #include "hymir/dist/sharded_ingest.h"
+#include "hymir/dist/sharded_pipeline.h"
 #include "hymir/dist/sharded_searcher.h"
 #include "hymir/dist/sharded_writer.h"
 #include "hymir/dist/sharding.h"
 #include "hymir/engine.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/searcher.h"
+#include "hymir/kg/triple_store.h"
+#include "hymir/pipeline.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "tests/testutil/testutil.h"
 
@@ -388,6 +391,87 @@ TEST(ShardedSearchTest, ErrorsAreTheSameOnEveryRank) {
   auto damaged = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
   EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
   EXPECT_NE(damaged.status().message().find("shards.json"), std::string::npos);
+}
+
+// ShardedPipeline (hymir-mpi search): the root expands each query with its KG
+// and every shard searches the expanded query, so the results are one
+// index's Pipeline with the same KG. The expansion reaches documents that only
+// the expansion terms match, spread over the shards (so some are on shards
+// the root does not hold).
+TEST(ShardedPipelineTest, TheRootsExpansionsReachEveryShard) {
+  SharedDir dir;
+  const auto docs = Corpus(300);
+  Build(dir, docs);
+  std::set<int> owners;  // the shards holding the expansion-only documents
+  if (g_cluster->is_root()) {
+    auto store = kg::TripleStore::Open(dir.Sub("kg"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_OK((*store)->AddAlias("e:x", "w123"));  // a single-token alias needs >= 3 characters
+    for (int i : {7, 8, 9, 10}) {  // within max_terms (5)
+      EXPECT_OK((*store)->AddAlias("e:x", "uniq" + std::to_string(i)));
+      owners.insert(ShardOf("d" + std::to_string(i), g_cluster->size()));
+    }
+  }
+  g_cluster->Barrier();
+  PipelineOptions options;
+  options.index_dir = dir.Sub("sharded");
+  options.kg_dir = dir.Sub("kg");
+  auto pipeline = ShardedPipeline::Open(*g_cluster, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
+  EXPECT_TRUE((*pipeline)->has_kg());
+  EXPECT_FALSE((*pipeline)->has_reranker());
+  EXPECT_EQ((*pipeline)->root() != nullptr, g_cluster->is_root());
+  std::vector<HybridQuery> queries;
+  for (const char* text : {"w123", "w123 w17", "w40"}) {
+    auto q = (*pipeline)->MakeQuery({.text = text, .retriever = "bm25", .k = 20});
+    ASSERT_TRUE(q.ok());
+    queries.push_back(*q);
+  }
+  auto results = (*pipeline)->SearchBatch(queries);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  StageOptions literal;
+  literal.expand = false;
+  auto unexpanded = (*pipeline)->SearchBatch(queries, literal);
+  ASSERT_TRUE(unexpanded.ok());
+  // A stage the pipeline lacks is refused on every rank.
+  StageOptions rerank;
+  rerank.rerank = true;
+  EXPECT_TRUE((*pipeline)->SearchBatch(queries, rerank).status().IsInvalidArgument());
+  if (!g_cluster->is_root()) {
+    EXPECT_TRUE(results->empty());
+    return;
+  }
+  auto single = Pipeline::Open(PipelineOptions{.index_dir = dir.Sub("single"), .kg_dir = dir.Sub("kg")});
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  auto expected = (*single)->SearchBatch(queries, StageOptions{.fetch_documents = false});
+  ASSERT_TRUE(expected.ok());
+  ASSERT_EQ(results->size(), queries.size());
+  std::set<int> reached;
+  for (size_t qi = 0; qi < queries.size(); ++qi) {
+    const PipelineResult& got = (*results)[qi];
+    const PipelineResult& want = (*expected)[qi];
+    EXPECT_TRUE(got.expanded);
+    EXPECT_EQ(got.expansions.size(), want.expansions.size()) << queries[qi].text;
+    EXPECT_EQ(got.query.bm25.expansions.size(), want.query.bm25.expansions.size());
+    EXPECT_EQ(got.retriever, Retriever::kBm25);
+    ASSERT_EQ(got.hits.size(), want.hits.size()) << queries[qi].text;
+    for (size_t i = 0; i < got.hits.size(); ++i) {
+      EXPECT_NEAR(got.hits[i].hit.score, want.hits[i].hit.score, 1e-9) << queries[qi].text << " at " << i;
+      EXPECT_FALSE(got.hits[i].document.has_value());  // not gathered from the shards
+      const std::string& id = got.hits[i].hit.id;
+      if (id.size() > 1 && std::stoi(id.substr(1)) >= 7 && std::stoi(id.substr(1)) <= 10)
+        reached.insert(ShardOf(id, g_cluster->size()));
+    }
+    EXPECT_FALSE((*unexpanded)[qi].expanded);
+  }
+  EXPECT_FALSE((*results)[0].expansions.empty());
+  // The expansion-only documents were found on every shard holding one.
+  EXPECT_EQ(reached, owners);
+  // Without expansion "w123" reaches fewer of them: the expansion did the work.
+  size_t literal_hits = 0, expanded = 0;
+  for (const auto& h : (*unexpanded)[0].hits) literal_hits += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
+  for (const auto& h : (*results)[0].hits) expanded += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
+  EXPECT_LT(literal_hits, expanded);
 }
 
 // dist::IngestCorpus (hymir-mpi index): every rank reads the whole corpus

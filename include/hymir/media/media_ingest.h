@@ -2,7 +2,8 @@
 //
 // Per image: decode (OpenCV), colour histogram and gradient patches; then the
 // visual vocabulary is learnt on the patches of every decoded image (FAISS
-// k-means), each image encoded with it, and every document upserted:
+// k-means), each image encoded with it, and every document upserted through
+// hymir's ingest (hymir::IngestDocuments, hymir/ingest.h, as `hymir index`):
 //   id = item id, title = caption (BM25-searchable), domain = category,
 //   fields {subcategory, path, and sound + has_sound = "yes" with a sound},
 //   vectors {colour, texture, and sound when the item has a sound}.
@@ -28,7 +29,8 @@
 namespace hymir::media {
 
 struct IngestOptions {
-  // Threads decoding and describing images, >= 1. Default: 1.
+  // Threads decoding, describing and encoding images, and upserting them
+  // (hymir::IngestDocuments' workers), >= 1. Default: 1.
   int threads = 1;
   MediaDescriptorOptions descriptors;
   // Progress after each image of the decode pass (done of total). Called

@@ -185,6 +185,66 @@ TEST(IngestTest, PartsSplitTheCorpusAndCommitTogether) {
   EXPECT_TRUE(IngestCorpus(kSample + "/corpus.jsonl", sink, o).status().IsInvalidArgument());
 }
 
+// IngestDocuments over a source of the caller's (as the multimedia pipeline
+// feeds it): every document reaches the index, a malformed record is skipped
+// on request or stops the run, and an upsert failure names the source's
+// place of that document.
+class ListSource : public DocumentSource {
+ public:
+  explicit ListSource(std::vector<Result<Document>> records) : records_(std::move(records)) {}
+  Result<bool> Next(Document* doc) override {
+    if (next_ == records_.size()) return false;
+    const Result<Document>& r = records_[next_++];
+    if (!r.ok()) return r.status();
+    *doc = *r;
+    return true;
+  }
+  std::string Where() const override { return "item #" + std::to_string(next_ - 1); }
+
+ private:
+  std::vector<Result<Document>> records_;
+  size_t next_ = 0;
+};
+
+TEST(IngestTest, AnyDocumentSourceFeedsTheWorkers) {
+  TempDir dir;
+  std::vector<Result<Document>> records;
+  for (int i = 0; i < 50; ++i) records.push_back(testing::Doc("doc" + std::to_string(i), "", "text of item " + std::to_string(i)));
+  records[20] = Status::InvalidArgument("item 20 is malformed");
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("skip")));
+    ListSource source(records);
+    IngestOptions o;
+    o.threads = 2;
+    o.batch_size = 4;
+    o.skip_bad = true;
+    std::vector<std::string> skipped;
+    o.on_skip = [&](const Status& s) { skipped.push_back(s.message()); };
+    ASSERT_OK_AND_ASSIGN(IngestReport report, IngestDocuments(source, *writer, o));
+    ASSERT_OK(writer->Commit());
+    EXPECT_EQ(report.added, 49u);
+    EXPECT_EQ(report.skipped, 1u);
+    EXPECT_EQ(skipped, std::vector<std::string>{"item 20 is malformed"});
+    ASSERT_OK_AND_ASSIGN(uint64_t n, writer->NumDocs());
+    EXPECT_EQ(n, 49u);
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("stop")));
+    ListSource source(records);
+    auto report = IngestDocuments(source, *writer);
+    EXPECT_TRUE(report.status().IsInvalidArgument());
+    EXPECT_NE(report.status().message().find("item 20 is malformed"), std::string::npos);
+  }
+  {  // an upsert failure (an empty id) names the source's place
+    ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("bad")));
+    std::vector<Result<Document>> bad = {testing::Doc("a", "", "x"), testing::Doc("", "", "no id")};
+    ListSource source(bad);
+    auto report = IngestDocuments(source, *writer);
+    ASSERT_FALSE(report.ok());
+    EXPECT_NE(report.status().message().find("item #1"), std::string::npos) << report.status().ToString();
+  }
+}
+
 TEST(IngestTest, TrainsTheLsaEmbedderFromACorpusFile) {
   TempDir dir;
   index::LsaOptions lsa;
