@@ -125,10 +125,11 @@ int RunServe(const ServeFlags& flags) {
   };
   std::fprintf(stderr,
                "hymir serve: %llu requests on %llu connections (%llu refused); at most %zu connections, %zu "
-               "threads, %zu requests waiting at once\n"
+               "threads, %zu requests waiting at once; %llu to %llu handlers started per second\n"
                "hymir serve: arrival to handler: %s; of which waiting for a slot: %s; handler: %s; slot hand-over: %s\n",
                static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.connections),
                static_cast<unsigned long long>(st.refused), st.peak_connections, st.peak_threads, st.peak_waiting,
+               static_cast<unsigned long long>(st.fewest_per_second), static_cast<unsigned long long>(st.most_per_second),
                q(st.queued).c_str(), q(st.gate).c_str(), q(st.handler).c_str(), q(st.handoff).c_str());
   std::fprintf(stderr, "hymir serve: stopped\n");
   return app::kExitOk;

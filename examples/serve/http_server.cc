@@ -395,6 +395,15 @@ ServerStats HttpServer::stats() const {
   s.peak_connections = peak_connections_.load();
   s.peak_threads = peak_threads_.load();
   s.peak_waiting = peak_waiting_.load();
+  {
+    std::lock_guard<std::mutex> lock(seconds_mu_);
+    const int64_t from = std::max(first_second_ + 1, last_second_ - static_cast<int64_t>(kSeconds) + 1);
+    for (int64_t sec = from; first_second_ >= 0 && sec < last_second_; ++sec) {
+      const uint64_t n = per_second_[sec % kSeconds];
+      s.fewest_per_second = sec == from ? n : std::min(s.fewest_per_second, n);
+      s.most_per_second = std::max(s.most_per_second, n);
+    }
+  }
   auto quantiles = [](const LatencyHistogram& h) {
     return ServerStats::Quantiles{h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), h.max()};
   };
@@ -467,6 +476,13 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
       --waiting_;
       started = Clock::now();
       admitted = true;
+      {
+        const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(started - born_).count();
+        std::lock_guard<std::mutex> lock(seconds_mu_);
+        if (first_second_ < 0) first_second_ = last_second_ = second;
+        for (; last_second_ < second; ++last_second_) per_second_[(last_second_ + 1) % kSeconds] = 0;
+        ++per_second_[second % kSeconds];
+      }
       if (strm.arrival_ns()) queued_.Add(static_cast<double>(RealtimeNs() - strm.arrival_ns()) / 1e6);
       gate_wait_.Add(std::chrono::duration<double, std::milli>(started - read_at).count());
     });

@@ -27,6 +27,9 @@
 //    order the scheduler picks: under wrk -c 256 with re-ranking some waited
 //    over 2 s while others finished; in arrival order every request waits
 //    about as long as the queue ahead of it.
+//  - stats(): request counts, peaks, and per request the time from its
+//    arrival (the kernel's receive time) to its handler, the part waiting for
+//    a slot, and the time in the handler (`hymir serve` prints them at exit).
 //
 // What cpp-httplib answers by itself: 414 for a request line over 8,192
 // bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the library was
@@ -121,6 +124,10 @@ struct ServerStats {
   size_t peak_connections = 0;      // open connections at once
   size_t peak_threads = 0;          // connection threads at once
   size_t peak_waiting = 0;          // requests read and waiting for a handler slot at once
+  // Handlers started per wall-clock second, fewest and most over the whole
+  // seconds between the first and the last start (under a steady load: the
+  // worst and best second's throughput).
+  uint64_t fewest_per_second = 0, most_per_second = 0;
   // Per request, in ms: `queued` from its first byte's arrival (the kernel's
   // receive time) until its handler starts (reading, parsing and waiting for
   // a slot); `gate` the part of that spent waiting for a slot; `handler`
@@ -213,6 +220,11 @@ class HttpServer final : public httplib::Server {
   std::atomic<uint64_t> requests_{0}, connections_{0}, refused_{0};
   std::atomic<size_t> peak_connections_{0}, peak_threads_{0}, peak_waiting_{0}, waiting_{0};
   LatencyHistogram queued_, gate_wait_, handler_, handoff_;
+  static constexpr size_t kSeconds = 4096;  // ring of per-second handler starts
+  const std::chrono::steady_clock::time_point born_ = std::chrono::steady_clock::now();
+  mutable std::mutex seconds_mu_;
+  std::vector<uint32_t> per_second_ = std::vector<uint32_t>(kSeconds);  // GUARDED_BY(seconds_mu_)
+  int64_t first_second_ = -1, last_second_ = -1;                        // GUARDED_BY(seconds_mu_)
   FifoGate gate_;
 };
 
