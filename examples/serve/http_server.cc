@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <omp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -286,6 +287,14 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
 }
 
 void ElasticTaskQueue::Work() {
+  // This thread's handlers run their OpenMP regions (FAISS opens one per
+  // query vector, in fvec_renorm_L2) on this thread alone. The server's
+  // parallelism is across requests (max_active_requests, one per core);
+  // with libgomp's default, every worker thread that enters a region gets a
+  // team of its own: one more thread per connection (515 threads at 256
+  // connections) and a barrier per query on a thread the scheduler may not
+  // run for milliseconds while the handler holds its slot.
+  omp_set_num_threads(1);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     const bool got = cv_.wait_for(lock, std::chrono::seconds(10), [&] { return shutdown_ || !tasks_.empty(); });

@@ -27,6 +27,15 @@
 //    order the scheduler picks: under wrk -c 256 with re-ranking some waited
 //    over 2 s while others finished; in arrival order every request waits
 //    about as long as the queue ahead of it.
+//  - Handlers run their OpenMP regions on their own thread (each worker
+//    sets omp_set_num_threads(1)): the parallelism is across requests, at
+//    most max_active_requests at once. With libgomp's default every thread
+//    that opens a region gets a team of its own, and FAISS opens one per
+//    query vector (fvec_renorm_L2, cosine fields): under wrk -c 256 that was
+//    515 threads instead of 259, and each search waited at the region's
+//    barrier for a second thread while holding its slot; on a loaded machine
+//    throughput fell to 88 searches/s in its worst second (226 without the
+//    teams) and 0.8-1.8 % of requests took over 2 s.
 //  - stats(): request counts, peaks, and per request the time from its
 //    arrival (the kernel's receive time) to its handler, the part waiting for
 //    a slot, and the time in the handler (`hymir serve` prints them at exit).
