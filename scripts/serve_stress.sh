@@ -78,4 +78,9 @@ PY
     done
   done
 fi
+# The server's own account (printed at exit): requests, peaks, and per request
+# the ms from arrival to handler, waiting for a slot, and in the handler.
+kill $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+sed -n 's/^hymir serve: /serve_stress.sh: server: /p' "$work/serve.err" | grep -v ': stopped$' || true
 exit $status

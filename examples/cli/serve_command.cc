@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <thread>
 
 #include "commands.h"
@@ -121,6 +122,22 @@ int RunServe(const ServeFlags& flags) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   if (!clean) return app::Fail("serve", Status::IOError("the server stopped on an error"));
+  // What the run looked like (the latencies are the server's own: from a
+  // request's arrival to its handler, and in the handler).
+  const serve::ServerStats st = server.stats();
+  auto q = [](const serve::ServerStats::Quantiles& x) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "p50 %.1f, p90 %.1f, p99 %.1f, max %.1f ms", x.p50, x.p90, x.p99, x.max);
+    return std::string(buf);
+  };
+  std::fprintf(stderr,
+               "hymir serve: %llu requests on %llu connections (%llu refused); at most %zu connections, %zu "
+               "threads, %zu requests waiting at once; %llu to %llu handlers started per second\n"
+               "hymir serve: arrival to handler: %s; of which waiting for a slot: %s; handler: %s; slot hand-over: %s\n",
+               static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.connections),
+               static_cast<unsigned long long>(st.refused), st.peak_connections, st.peak_threads, st.peak_waiting,
+               static_cast<unsigned long long>(st.fewest_per_second), static_cast<unsigned long long>(st.most_per_second),
+               q(st.queued).c_str(), q(st.gate).c_str(), q(st.handler).c_str(), q(st.handoff).c_str());
   std::fprintf(stderr, "hymir serve: stopped\n");
   return app::kExitOk;
 }

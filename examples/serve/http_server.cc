@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <omp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <ctime>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +33,21 @@ int PollOne(socket_t sock, short events, int ms) {
     r = ::poll(&p, 1, std::max(ms, 0));
   } while (r < 0 && errno == EINTR);
   return r;
+}
+
+// Raises `peak` to `v` if it is below.
+void RaisePeak(std::atomic<size_t>* peak, size_t v) {
+  if (!peak) return;
+  size_t cur = peak->load(std::memory_order_relaxed);
+  while (cur < v && !peak->compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+// CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
+int64_t RealtimeNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 int MsUntil(Clock::time_point t) {
@@ -83,8 +101,13 @@ class ConnectionStream final : public httplib::Stream {
         max_header_bytes_(o.max_header_bytes),
         max_body_bytes_(o.max_payload_bytes + 4096) {}  // chunk sizes, trailers
 
+  // The kernel's receive time (CLOCK_REALTIME ns) of the bytes that began
+  // the current request; 0 when unknown (no request byte read yet).
+  int64_t arrival_ns() const { return arrival_ns_; }
+
   // A new request starts: its clock and byte count.
   void BeginRequest() {
+    arrival_ns_ = 0;
     deadline_ = Clock::now() + std::chrono::milliseconds(request_ms_);
     request_bytes_ = 0;
     max_request_bytes_ = max_header_bytes_;
@@ -115,12 +138,13 @@ class ConnectionStream final : public httplib::Stream {
       }
       ssize_t n;
       do {
-        n = ::recv(sock_, buf_, sizeof buf_, 0);
+        n = Receive();
       } while (n < 0 && errno == EINTR);
       if (n <= 0) return n;
       off_ = 0;
       len_ = static_cast<size_t>(n);
     }
+    if (request_bytes_ == 0) arrival_ns_ = rx_ns_ ? rx_ns_ : RealtimeNs();
     const size_t n = std::min(size, len_ - off_);
     std::memcpy(ptr, buf_ + off_, n);
     off_ += n;
@@ -153,6 +177,28 @@ class ConnectionStream final : public httplib::Stream {
  private:
   int ReadWaitMs() const { return std::min(read_ms_, MsUntil(deadline_)); }
 
+  // recv(2) into buf_, noting the kernel's receive time of the first byte
+  // (SO_TIMESTAMPNS, set by HttpServer on the socket) in rx_ns_.
+  ssize_t Receive() {
+    iovec iov{buf_, sizeof buf_};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(sock_, &msg, 0);
+    rx_ns_ = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        rx_ns_ = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+      }
+    }
+    return n;
+  }
+
   const socket_t sock_;
   const int read_ms_, write_ms_, request_ms_;
   const size_t max_header_bytes_, max_body_bytes_;
@@ -162,14 +208,58 @@ class ConnectionStream final : public httplib::Stream {
   bool wrote_ = false, timed_out_ = false, too_big_ = false;
   char buf_[16384];
   size_t off_ = 0, len_ = 0;
+  int64_t rx_ns_ = 0;       // receive time of the bytes in buf_
+  int64_t arrival_ns_ = 0;  // of the current request's first byte
 };
 
 }  // namespace
 
-ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads, size_t max_tasks)
+namespace {
+constexpr double kBucketRatio = 1.02;
+// Bucket i holds (1 µs * 1.02^(i-1), 1 µs * 1.02^i]; bucket 0 up to 1 µs.
+size_t BucketOf(double ms, size_t buckets) {
+  const double us = ms * 1000;
+  if (!(us > 1)) return 0;
+  return std::min(buckets - 1, static_cast<size_t>(std::ceil(std::log(us) / std::log(kBucketRatio))));
+}
+}  // namespace
+
+void LatencyHistogram::Add(double ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++counts_[BucketOf(ms, kBuckets)];
+  ++n_;
+  max_ = std::max(max_, ms);
+}
+
+uint64_t LatencyHistogram::count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return n_;
+}
+
+double LatencyHistogram::max() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_;
+}
+
+double LatencyHistogram::Quantile(double p) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (n_ == 0) return 0;
+  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(std::clamp(p, 0.0, 1.0) * n_)));
+  uint64_t seen = 0;
+  for (size_t i = 0; i < kBuckets; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) return std::min(max_, std::pow(kBucketRatio, static_cast<double>(i)) / 1000);
+  }
+  return max_;
+}
+
+ElasticTaskQueue::ElasticTaskQueue(size_t min_threads, size_t max_threads, size_t max_tasks,
+                                   std::atomic<size_t>* peak_threads, std::atomic<size_t>* peak_tasks)
     : min_threads_(std::max<size_t>(1, min_threads)),
       max_threads_(std::max(min_threads_, max_threads)),
-      max_tasks_(std::max<size_t>(1, max_tasks)) {}
+      max_tasks_(std::max<size_t>(1, max_tasks)),
+      peak_threads_(peak_threads),
+      peak_tasks_(peak_tasks) {}
 
 ElasticTaskQueue::~ElasticTaskQueue() { shutdown(); }
 
@@ -185,9 +275,11 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
     return;
   }
   ++active_;
+  RaisePeak(peak_tasks_, active_);
   tasks_.push_back(std::move(fn));
   if (idle_ < tasks_.size() && threads_ < max_threads_) {
     ++threads_;
+    RaisePeak(peak_threads_, threads_);
     ++idle_;  // counted idle until it takes a task
     std::thread([this] { Work(); }).detach();
   }
@@ -195,6 +287,14 @@ void ElasticTaskQueue::enqueue(std::function<void()> fn) {
 }
 
 void ElasticTaskQueue::Work() {
+  // This thread's handlers run their OpenMP regions (FAISS opens one per
+  // query vector, in fvec_renorm_L2) on this thread alone. The server's
+  // parallelism is across requests (max_active_requests, one per core);
+  // with libgomp's default, every worker thread that enters a region gets a
+  // team of its own: one more thread per connection (515 threads at 256
+  // connections) and a barrier per query on a thread the scheduler may not
+  // run for milliseconds while the handler holds its slot.
+  omp_set_num_threads(1);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     const bool got = cv_.wait_for(lock, std::chrono::seconds(10), [&] { return shutdown_ || !tasks_.empty(); });
@@ -247,6 +347,9 @@ void FifoGate::Acquire() {
   Waiter w;
   queue_.push_back(&w);
   w.cv.wait(lock, [&] { return w.go; });  // the releaser handed its slot over
+  const auto handed = w.handed;
+  lock.unlock();
+  if (handoff_) handoff_->Add(std::chrono::duration<double, std::milli>(Clock::now() - handed).count());
 }
 
 void FifoGate::Release() {
@@ -258,13 +361,15 @@ void FifoGate::Release() {
   Waiter* w = queue_.front();
   queue_.pop_front();
   w->go = true;
+  w->handed = Clock::now();
   w->cv.notify_one();
 }
 
 HttpServer::HttpServer(const ServerOptions& options)
     : options_(options),
       gate_(options.max_active_requests ? options.max_active_requests
-                                        : std::max(1u, std::thread::hardware_concurrency())) {
+                                        : std::max(1u, std::thread::hardware_concurrency()),
+            &handoff_) {
   set_read_timeout(options.read_timeout_s, 0);
   set_write_timeout(options.write_timeout_s, 0);
   set_keep_alive_timeout(options.keep_alive_timeout_s);
@@ -272,8 +377,8 @@ HttpServer::HttpServer(const ServerOptions& options)
   set_payload_max_length(options.max_payload_bytes);
   const size_t min_threads = options.min_threads, max_threads = options.max_threads,
                max_connections = options.max_connections;
-  new_task_queue = [min_threads, max_threads, max_connections] {
-    return new ElasticTaskQueue(min_threads, max_threads, max_connections);
+  new_task_queue = [this, min_threads, max_threads, max_connections] {
+    return new ElasticTaskQueue(min_threads, max_threads, max_connections, &peak_threads_, &peak_connections_);
   };
 }
 
@@ -290,6 +395,33 @@ int HttpServer::Bind(const std::string& host, int port) {
 }
 
 bool HttpServer::refusing() { return t_refusing; }
+
+ServerStats HttpServer::stats() const {
+  ServerStats s;
+  s.requests = requests_.load();
+  s.connections = connections_.load();
+  s.refused = refused_.load();
+  s.peak_connections = peak_connections_.load();
+  s.peak_threads = peak_threads_.load();
+  s.peak_waiting = peak_waiting_.load();
+  {
+    std::lock_guard<std::mutex> lock(seconds_mu_);
+    const int64_t from = std::max(first_second_ + 1, last_second_ - static_cast<int64_t>(kSeconds) + 1);
+    for (int64_t sec = from; first_second_ >= 0 && sec < last_second_; ++sec) {
+      const uint64_t n = per_second_[sec % kSeconds];
+      s.fewest_per_second = sec == from ? n : std::min(s.fewest_per_second, n);
+      s.most_per_second = std::max(s.most_per_second, n);
+    }
+  }
+  auto quantiles = [](const LatencyHistogram& h) {
+    return ServerStats::Quantiles{h.Quantile(0.5), h.Quantile(0.9), h.Quantile(0.99), h.max()};
+  };
+  s.queued = quantiles(queued_);
+  s.gate = quantiles(gate_wait_);
+  s.handler = quantiles(handler_);
+  s.handoff = quantiles(handoff_);
+  return s;
+}
 
 void HttpServer::RefuseConnection(socket_t sock) const {
   // Read what the client sent so far (the request, usually), so that the
@@ -309,9 +441,13 @@ void HttpServer::RefuseConnection(socket_t sock) const {
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
   if (t_refusing) {
+    ++refused_;
     RefuseConnection(sock);
     return true;
   }
+  ++connections_;
+  int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_TIMESTAMPNS, &yes, sizeof yes);  // arrival times for stats()
   ConnectionStream strm(sock, options_);
   bool ret = false;
   for (size_t left = std::max<size_t>(1, options_.keep_alive_max_requests); left > 0; --left) {
@@ -330,6 +466,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
     strm.BeginRequest();
     bool connection_closed = false;
     bool parsed = false, keep = false, admitted = false;
+    Clock::time_point started;
     ret = process_request(strm, /*close_connection=*/left == 1, connection_closed, [&](httplib::Request& req) {
       // Called once the request line and headers parsed (not for a 400 or
       // 414 from cpp-httplib, after which the stream's position is unknown).
@@ -342,10 +479,27 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
       keep = (req.method == "GET" || req.method == "HEAD") && !req.has_header("Transfer-Encoding") &&
              std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) == 0;
       // Read: wait for a slot to run the handler (released once answered).
+      const auto read_at = Clock::now();
+      RaisePeak(&peak_waiting_, ++waiting_);
       gate_.Acquire();
+      --waiting_;
+      started = Clock::now();
       admitted = true;
+      {
+        const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(started - born_).count();
+        std::lock_guard<std::mutex> lock(seconds_mu_);
+        if (first_second_ < 0) first_second_ = last_second_ = second;
+        for (; last_second_ < second; ++last_second_) per_second_[(last_second_ + 1) % kSeconds] = 0;
+        ++per_second_[second % kSeconds];
+      }
+      if (strm.arrival_ns()) queued_.Add(static_cast<double>(RealtimeNs() - strm.arrival_ns()) / 1e6);
+      gate_wait_.Add(std::chrono::duration<double, std::milli>(started - read_at).count());
     });
-    if (admitted) gate_.Release();
+    if (admitted) {
+      gate_.Release();
+      ++requests_;
+      handler_.Add(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+    }
     if (!parsed && !strm.wrote() && (strm.timed_out() || strm.too_big())) {
       // cpp-httplib gives up without an answer while in the request line
       // (in the headers it answers 400 itself).

@@ -27,6 +27,18 @@
 //    order the scheduler picks: under wrk -c 256 with re-ranking some waited
 //    over 2 s while others finished; in arrival order every request waits
 //    about as long as the queue ahead of it.
+//  - Handlers run their OpenMP regions on their own thread (each worker
+//    sets omp_set_num_threads(1)): the parallelism is across requests, at
+//    most max_active_requests at once. With libgomp's default every thread
+//    that opens a region gets a team of its own, and FAISS opens one per
+//    query vector (fvec_renorm_L2, cosine fields): under wrk -c 256 that was
+//    515 threads instead of 259, and each search waited at the region's
+//    barrier for a second thread while holding its slot; on a loaded machine
+//    throughput fell to 88 searches/s in its worst second (226 without the
+//    teams) and 0.8-1.8 % of requests took over 2 s.
+//  - stats(): request counts, peaks, and per request the time from its
+//    arrival (the kernel's receive time) to its handler, the part waiting for
+//    a slot, and the time in the handler (`hymir serve` prints them at exit).
 //
 // What cpp-httplib answers by itself: 414 for a request line over 8,192
 // bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the library was
@@ -44,12 +56,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace hymir::serve {
 
@@ -92,6 +107,47 @@ struct ServerOptions {
   int listen_backlog = 1024;
 };
 
+// Latencies in milliseconds, in buckets 2 % wide (1 µs to hours), for
+// percentiles of a long-running server in fixed memory. Thread-safe.
+class LatencyHistogram {
+ public:
+  void Add(double ms);
+  uint64_t count() const;
+  // The p-quantile (0 <= p <= 1), as its bucket's upper bound; 0 when empty.
+  double Quantile(double p) const;
+  double max() const;
+
+ private:
+  static constexpr size_t kBuckets = 1400;
+  mutable std::mutex mu_;
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(kBuckets);  // GUARDED_BY(mu_)
+  uint64_t n_ = 0;                                                  // GUARDED_BY(mu_)
+  double max_ = 0;                                                  // GUARDED_BY(mu_)
+};
+
+// What the server did since it started (HttpServer::stats()).
+struct ServerStats {
+  uint64_t requests = 0;            // requests whose handler ran
+  uint64_t connections = 0;         // connections served (not refused)
+  uint64_t refused = 0;             // connections refused with 503 (max_connections)
+  size_t peak_connections = 0;      // open connections at once
+  size_t peak_threads = 0;          // connection threads at once
+  size_t peak_waiting = 0;          // requests read and waiting for a handler slot at once
+  // Handlers started per wall-clock second, fewest and most over the whole
+  // seconds between the first and the last start (under a steady load: the
+  // worst and best second's throughput).
+  uint64_t fewest_per_second = 0, most_per_second = 0;
+  // Per request, in ms: `queued` from its first byte's arrival (the kernel's
+  // receive time) until its handler starts (reading, parsing and waiting for
+  // a slot); `gate` the part of that spent waiting for a slot; `handler`
+  // from the start of the handler until the answer was written.
+  struct Quantiles {
+    double p50 = 0, p90 = 0, p99 = 0, max = 0;
+  };
+  // `handoff`: from a slot's release until the waiter it was handed to ran.
+  Quantiles queued, gate, handler, handoff;
+};
+
 // A TaskQueue that starts a worker whenever a task arrives and none is idle,
 // up to max_threads; workers above min_threads exit after 10 s idle. Beyond
 // max_tasks tasks queued or running, a task is run on a short-lived refusal
@@ -99,7 +155,10 @@ struct ServerOptions {
 // are run the same way on a later refusal thread).
 class ElasticTaskQueue final : public httplib::TaskQueue {
  public:
-  ElasticTaskQueue(size_t min_threads, size_t max_threads, size_t max_tasks);
+  // `peak_threads` and `peak_tasks` (may be null): the most threads and
+  // tasks (queued or running) at once, updated as they grow.
+  ElasticTaskQueue(size_t min_threads, size_t max_threads, size_t max_tasks,
+                   std::atomic<size_t>* peak_threads = nullptr, std::atomic<size_t>* peak_tasks = nullptr);
   ~ElasticTaskQueue() override;
   void enqueue(std::function<void()> fn) override;
   void shutdown() override;
@@ -109,6 +168,8 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
   void Refuse();
 
   const size_t min_threads_, max_threads_, max_tasks_;
+  std::atomic<size_t>* const peak_threads_;
+  std::atomic<size_t>* const peak_tasks_;
   std::mutex mu_;
   std::condition_variable cv_;       // tasks or shutdown
   std::condition_variable exited_;   // a worker ended
@@ -124,7 +185,10 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
 // A semaphore that admits its waiters in arrival order. Thread-safe.
 class FifoGate {
  public:
-  explicit FifoGate(size_t slots) : slots_(std::max<size_t>(1, slots)) {}
+  // `handoff` (may be null): per slot handed to a waiter, the ms from the
+  // hand-over until the waiter ran.
+  explicit FifoGate(size_t slots, LatencyHistogram* handoff = nullptr)
+      : slots_(std::max<size_t>(1, slots)), handoff_(handoff) {}
   void Acquire();
   void Release();
 
@@ -132,8 +196,10 @@ class FifoGate {
   struct Waiter {
     std::condition_variable cv;
     bool go = false;
+    std::chrono::steady_clock::time_point handed;
   };
   const size_t slots_;
+  LatencyHistogram* const handoff_;
   std::mutex mu_;
   size_t running_ = 0;          // GUARDED_BY(mu_)
   std::deque<Waiter*> queue_;   // GUARDED_BY(mu_)
@@ -149,6 +215,8 @@ class HttpServer final : public httplib::Server {
   int Bind(const std::string& host, int port);
 
   const ServerOptions& options() const { return options_; }
+  // Counters and latency quantiles since the start (thread-safe).
+  ServerStats stats() const;
   // True on a thread that is refusing a connection (ElasticTaskQueue).
   static bool refusing();
 
@@ -157,6 +225,15 @@ class HttpServer final : public httplib::Server {
   void RefuseConnection(socket_t sock) const;
 
   const ServerOptions options_;
+  // stats()
+  std::atomic<uint64_t> requests_{0}, connections_{0}, refused_{0};
+  std::atomic<size_t> peak_connections_{0}, peak_threads_{0}, peak_waiting_{0}, waiting_{0};
+  LatencyHistogram queued_, gate_wait_, handler_, handoff_;
+  static constexpr size_t kSeconds = 4096;  // ring of per-second handler starts
+  const std::chrono::steady_clock::time_point born_ = std::chrono::steady_clock::now();
+  mutable std::mutex seconds_mu_;
+  std::vector<uint32_t> per_second_ = std::vector<uint32_t>(kSeconds);  // GUARDED_BY(seconds_mu_)
+  int64_t first_second_ = -1, last_second_ = -1;                        // GUARDED_BY(seconds_mu_)
   FifoGate gate_;
 };
 

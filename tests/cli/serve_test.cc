@@ -11,9 +11,12 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <omp.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -589,6 +592,70 @@ TEST_F(ServeTest, Issue16SlowAndHugeRequestsAreCutOff) {
   EXPECT_EQ(got[0].status, 413);
   ::close(fd3);
   EXPECT_EQ(Get("/api/search?q=apple").status, 200);
+}
+
+// Threads of this process.
+int ThreadCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Issue 16: a handler's OpenMP regions (FAISS opens one per query vector)
+// run on the connection's own thread. Before, libgomp gave every connection
+// thread a team of its own: one more thread per connection (515 threads at
+// wrk -c 256) and, per query, a barrier waiting for a thread the scheduler
+// may not run while the handler holds one of the max_active slots. Here: 16
+// keep-alive connections, each answered, add at most one thread each.
+TEST(HttpServerTest, Issue16HandlersOpenNoOpenMpTeamPerConnection) {
+  serve::ServerOptions http;
+  http.keep_alive_timeout_s = 30;
+  http.read_timeout_s = 30;
+  serve::HttpServer server(http);
+  std::atomic<int> largest_team{0};
+  server.Get("/team", [&](const httplib::Request&, httplib::Response& res) {
+    int team = 0;
+#pragma omp parallel
+    {
+#pragma omp single
+      team = omp_get_num_threads();
+    }
+    int seen = largest_team.load();
+    while (team > seen && !largest_team.compare_exchange_weak(seen, team)) {
+    }
+    res.set_content(std::to_string(team), "text/plain");
+  });
+  const int port = server.Bind("127.0.0.1", 0);
+  ASSERT_GT(port, 0);
+  std::thread listener([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int before = ThreadCount();
+  constexpr int kConnections = 16;
+  std::vector<int> fds;
+  for (int i = 0; i < kConnections; ++i) {
+    fds.push_back(Connect(port));
+    ASSERT_GE(fds.back(), 0);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int fd : fds) ASSERT_TRUE(SendAll(fd, "GET /team HTTP/1.1\r\nHost: x\r\n\r\n"));
+    for (int fd : fds) {
+      bool closed = false;
+      auto got = ReadResponses(fd, 1, 10000, &closed);
+      ASSERT_EQ(got.size(), 1u) << "every connection is answered";
+      EXPECT_EQ(got[0].status, 200);
+      EXPECT_EQ(got[0].body, "1");
+    }
+  }
+  const int added = ThreadCount() - before;
+  EXPECT_EQ(largest_team.load(), 1) << "OpenMP team size inside a handler";
+  EXPECT_LE(added, kConnections + 2) << "threads added by " << kConnections << " connections";
+  for (int fd : fds) ::close(fd);
+  server.stop();
+  listener.join();
+  const serve::ServerStats stats = server.stats();
+  EXPECT_EQ(stats.requests, 2u * kConnections);
+  EXPECT_EQ(stats.connections, static_cast<uint64_t>(kConnections));
+  EXPECT_EQ(stats.peak_connections, static_cast<size_t>(kConnections));
 }
 
 }  // namespace
