@@ -4,10 +4,15 @@
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
 #include <hymir/pipeline.h>
+#include <hymir/index/analyzer.h>
 #include <hymir/ranking/moe_trainer.h>
+#include <hymir/ranking/query_trust.h>
 #include <hymir/ranking/qrels.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <numeric>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -31,7 +36,66 @@ struct TrainFlags {
   bool no_domains = false, no_expand = false;
   bool record = false;  // --record: the model (and --kg) become the index's recorded pipeline
   int threads = 0;
+  // --trust (with --init): per-query trust, hymir/ranking/query_trust.h.
+  bool trust = false;
+  int trust_folds = 3;
+  ranking::QueryTrustConfig trust_config;
 };
+
+// nDCG@10 of one candidate list by its labels (the list's own ideal; a list
+// with no relevant candidate scores 0).
+double ListNdcg10(const ranking::QueryGroup& g, const std::vector<double>& scores) {
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  std::vector<double> ideal(g.labels.begin(), g.labels.end());
+  std::sort(ideal.begin(), ideal.end(), std::greater<>());
+  double dcg = 0, idcg = 0;
+  for (size_t i = 0; i < order.size() && i < 10; ++i) {
+    if (g.labels[order[i]] > 0) dcg += g.labels[order[i]] / std::log2(i + 2.0);
+    if (ideal[i] > 0) idcg += ideal[i] / std::log2(i + 2.0);
+  }
+  return idcg > 0 ? dcg / idcg : 0.0;
+}
+
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Out-of-fold gain of fine-tuning over `init` per group: the groups of fold f
+// (by a hash of the query id) are scored by a model fine-tuned, with `o`, on
+// the other folds.
+Result<std::vector<double>> OutOfFoldGains(const ranking::FeatureSchema& schema,
+                                           const std::vector<ranking::QueryGroup>& groups,
+                                           const ranking::MoeTrainOptions& o, const ranking::MoeModel& init,
+                                           int folds) {
+  std::vector<double> gains(groups.size(), 0.0);
+  std::vector<int> fold(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) fold[i] = static_cast<int>(Fnv1a(groups[i].query_id) % folds);
+  for (int f = 0; f < folds; ++f) {
+    std::vector<ranking::QueryGroup> rest;
+    for (size_t i = 0; i < groups.size(); ++i)
+      if (fold[i] != f) rest.push_back(groups[i]);
+    if (rest.empty()) continue;
+    auto m = ranking::TrainMoe(schema, rest, o);
+    if (!m.ok()) return m.status().WithContext("query trust, fold " + std::to_string(f + 1));
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (fold[i] != f) continue;
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> tuned, m->Score(groups[i]));
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> pre, init.Score(groups[i]));
+      gains[i] = ListNdcg10(groups[i], tuned) - ListNdcg10(groups[i], pre);
+      sum += gains[i];
+      ++n;
+    }
+    std::fprintf(stderr, "hymir train: trust fold %d/%d: %zu queries, mean out-of-fold gain %+.4f\n", f + 1, folds, n,
+                 n ? sum / n : 0.0);
+  }
+  return gains;
+}
 
 int RunTrain(const TrainFlags& f) {
   auto options = f.moe.Resolve();
@@ -86,7 +150,9 @@ int RunTrain(const TrainFlags& f) {
       std::fprintf(stderr, "warning: %s has no KG features: the KG only expands the queries\n", f.init.c_str());
     config = *c;
     init = std::move(m).value();
+    init->clear_trust();  // a model with trust data is fine-tuned from its own (fine-tuned) weights
   }
+  if (f.trust && !init) return app::Fail("train", Status::InvalidArgument("--trust needs --init (a pre-trained model)"), true);
   auto hits = RetrieveCandidates(engine, batch, f.depth);
   if (!hits.ok()) return app::Fail("train", hits.status());
   if (!f.no_domains && !init) {
@@ -119,6 +185,22 @@ int RunTrain(const TrainFlags& f) {
                  e.best ? "  *" : "");
   });
   if (!model.ok()) return app::Fail("train", model.status(), model.status().IsInvalidArgument());
+  if (f.trust) {
+    std::vector<double> gains;
+    if (f.trust_config.gain_scale > 0) {
+      auto g = OutOfFoldGains((*extractor)->schema(), *groups, o, *init, f.trust_folds);
+      if (!g.ok()) return app::Fail("train", g.status());
+      gains = std::move(g).value();
+    }
+    std::map<std::string, const HybridQuery*> by_id;
+    for (const auto& q : batch) by_id[q.id] = &q;
+    std::vector<std::vector<std::string>> judged;
+    for (const auto& g : *groups)
+      judged.push_back(index::Analyze(engine.searcher().analyzer(), by_id.at(g.query_id)->text));
+    auto trust = ranking::QueryTrust::Build(judged, std::move(gains), f.trust_config);
+    if (!trust.ok()) return app::Fail("train", trust.status(), true);
+    if (Status s = model->set_trust(*init, std::move(trust).value()); !s.ok()) return app::Fail("train", s);
+  }
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("train", s);
   if (f.record) {
     if (Status s = app::RecordModel(f.index, f.model, f.kg); !s.ok()) return app::Fail("train", s);
@@ -134,6 +216,12 @@ int RunTrain(const TrainFlags& f) {
     char wise[96];
     std::snprintf(wise, sizeof wise, ", weights %.2f of the way from the initial model", o.finetune_alpha);
     shape += wise;
+  }
+  if (f.trust) {
+    char t[160];
+    std::snprintf(t, sizeof t, ", per-query trust over %zu judged queries (%s)", model->trust().size(),
+                  f.trust_config.gain_scale > 0 ? "coverage x out-of-fold gain" : "coverage");
+    shape += t;
   }
   std::printf("model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
               "(%zu train / %zu validation queries)%s, %.1f s\n",
@@ -160,6 +248,21 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
                   "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "
                   "training starts from its weights")
       ->check(CLI::ExistingFile);
+  cmd->add_flag("--trust", f->trust,
+               "With --init: per-query trust, the served score moves from the initial model's to the fine-tuned "
+               "one's as far as the judged queries cover the query (README, Pre-training)");
+  cmd->add_option("--trust-folds", f->trust_folds, "Folds for the out-of-fold gains of --trust (default 3)")
+      ->check(CLI::Range(2, 20));
+  cmd->add_option("--trust-neighbours", f->trust_config.neighbours, "Judged queries averaged by --trust")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--trust-floor", f->trust_config.floor, "Mean cosine at which --trust starts");
+  cmd->add_option("--trust-width", f->trust_config.width, "Mean cosine above the floor at which trust is full")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--trust-gain-scale", f->trust_config.gain_scale,
+                  "Neighbourhood out-of-fold gain at which trust is full (0: coverage only)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--trust-gain-shrink", f->trust_config.gain_shrink, "Shrinks the neighbourhood gain towards 0")
+      ->check(CLI::NonNegativeNumber);
   app::AddMoeTrainFlags(*cmd, f->moe);
   cmd->add_option("--validation", f->moe.options.validation_fraction, "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9));

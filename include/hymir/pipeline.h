@@ -99,6 +99,9 @@ struct PipelineResult {
   std::vector<kg::ExpansionTerm> expansions;  // the expansion terms added
   bool reranked = false;
   ranking::Routing routing;  // the gate's decision (reranked only)
+  // The fine-tuned model's share for a model with per-query trust
+  // (RerankedResult::trust); 1 otherwise.
+  double trust = 1.0;
   std::vector<PipelineHit> hits;  // the page [offset, offset + k)
 };
 

@@ -32,6 +32,9 @@ struct RerankOptions {
 struct RerankedResult {
   std::vector<SearchHit> hits;       // the page [offset, offset + k)
   ranking::Routing routing;          // the gate's decision for the query
+  // The fine-tuned model's share of the served score for a model with
+  // per-query trust (ranking::MoeModel::set_trust); 1 for any other model.
+  double trust = 1.0;
   ranking::QueryGroup features;      // the re-scored candidates (keep_features only)
 };
 
@@ -62,6 +65,10 @@ class Reranker {
   // documents and statistics when they are not the engine's (hymir::dist).
   Result<RerankedResult> Rerank(const HybridQuery& query, std::vector<SearchHit> hits, const RerankOptions& options,
                                 const ExtractSources* sources = nullptr) const;
+
+  // The query's trust in a model with per-query trust (the query text
+  // analysed as the index analyses it); 1 for any other model.
+  double TrustOf(const HybridQuery& query) const;
 
   const ranking::MoeModel& model() const { return model_; }
   const FeatureExtractor& features() const { return *features_; }

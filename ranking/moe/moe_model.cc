@@ -20,7 +20,9 @@ constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // Version 2 added the input-transform flags; version 1 files load with both
 // off. Version 3 added ple_bins, the bin edges and the linear_skip and
 // list_context flags; older files load without them.
-constexpr uint32_t kVersion = 4;  // 4: retrieval prior
+// Version 5 (written only for a model with per-query trust; others are
+// still written as 4) adds the anchor's weights and the QueryTrust.
+constexpr uint32_t kVersion = 5;  // 4: retrieval prior, 5: per-query trust
 constexpr int kMaxPleBins = 64;
 
 // Default edges for `bins` PLE bins of every one of `dim` features: even
@@ -375,7 +377,62 @@ Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to,
   return out;
 }
 
+namespace {
+bool SameLineage(const MoeConfig& ca, const MoeConfig& cb, const FeatureSchema& sa, const FeatureSchema& sb,
+                 const Normalization& na, const Normalization& nb, size_t pa, size_t pb) {
+  MoeConfig a = ca, b = cb;
+  a.top_k = b.top_k = 0;
+  return a == b && sa == sb && pa == pb && na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale &&
+         na.query_mean == nb.query_mean && na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
+}
+void StandardiseList(std::vector<double>& v) {
+  const size_t n = v.size();
+  if (n == 0) return;
+  double mean = 0, sq = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(n);
+  for (double x : v) sq += (x - mean) * (x - mean);
+  const double sd = std::sqrt(sq / static_cast<double>(n));
+  for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
+}
+}  // namespace
+
+Status MoeModel::set_trust(const MoeModel& anchor, QueryTrust trust) {
+  if (!SameLineage(config_, anchor.config_, schema_, anchor.schema_, norm_, anchor.norm_, params_.size(),
+                   anchor.params_.size()))
+    return Status::InvalidArgument(
+        "query trust: the models are not of one lineage (config, features and normalisation must be equal, as "
+        "after fine-tuning one from the other)");
+  auto a = std::make_shared<MoeModel>(anchor);
+  a->anchor_.reset();
+  a->trust_ = QueryTrust();
+  anchor_ = std::move(a);
+  trust_ = std::move(trust);
+  return Status::OK();
+}
+
+void MoeModel::clear_trust() {
+  anchor_.reset();
+  trust_ = QueryTrust();
+}
+
+Status MoeModel::BlendTrusted(const QueryGroup& group, double t, std::vector<double>& scores) const {
+  if (!anchor_) return Status::OK();
+  t = std::isfinite(t) ? std::clamp(t, 0.0, 1.0) : 0.0;
+  HYMIR_ASSIGN_OR_RETURN(std::vector<double> a, anchor_->Score(group));
+  if (a.size() != scores.size()) return Status::InvalidArgument("query trust: scores do not match the group");
+  StandardiseList(a);
+  StandardiseList(scores);
+  for (size_t i = 0; i < scores.size(); ++i) scores[i] = a[i] + t * (scores[i] - a[i]);
+  return Status::OK();
+}
+
 Status MoeModel::set_retrieval_prior(const std::string& feature, double mu) {
+  if (anchor_) {  // the anchor is served with the same prior
+    auto a = std::make_shared<MoeModel>(*anchor_);
+    HYMIR_RETURN_IF_ERROR(a->set_retrieval_prior(feature, mu));
+    anchor_ = std::move(a);
+  }
   if (!(mu >= 0.0 && mu <= 1.0)) return Status::InvalidArgument("retrieval prior weight must be in [0, 1]");
   if (mu == 0.0) {
     prior_feature_.clear();
@@ -587,7 +644,7 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
 Status MoeModel::Save(const std::string& path) const {
   internal::BinaryWriter w;
   w.Raw(kMagic, sizeof kMagic);
-  w.U32(kVersion);
+  w.U32(anchor_ ? 5u : 4u);
   w.U32(config_.routed_experts);
   w.U32(config_.shared_experts);
   w.U32(config_.top_k);
@@ -607,6 +664,18 @@ Status MoeModel::Save(const std::string& path) const {
   w.Pods(params_);
   w.Strings(std::vector<std::string>{prior_feature_});
   w.Pods(std::vector<double>{prior_mu_});
+  if (anchor_) {
+    const QueryTrust::Stored t = trust_.ToStored();
+    w.Pods(anchor_->params_);
+    w.Pods(anchor_->bias_);
+    w.Strings(t.vocabulary);
+    w.Pods(t.idf);
+    w.Pods(t.offsets);
+    w.Pods(t.term_ids);
+    w.Pods(t.weights);
+    w.Pods(t.gains);
+    w.Pods(t.config);
+  }
   const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
   w.U32(crc);
   return internal::WriteFileAtomic(path, w.out());
@@ -651,6 +720,12 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   std::vector<std::string> prior_feature{""};
   std::vector<double> prior_mu{0.0};
   if (ok && version >= 4) ok = r.Strings(&prior_feature) && r.Pods(&prior_mu);
+  std::vector<double> anchor_params, anchor_bias;
+  QueryTrust::Stored stored_trust;
+  if (ok && version >= 5)
+    ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias) && r.Strings(&stored_trust.vocabulary) &&
+         r.Pods(&stored_trust.idf) && r.Pods(&stored_trust.offsets) && r.Pods(&stored_trust.term_ids) &&
+         r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) && r.Pods(&stored_trust.config);
   ok = ok && r.AtEnd() && prior_feature.size() == 1 && prior_mu.size() == 1;
   if (!ok) return corrupt("truncated or malformed model body");
   auto created = Create(config, schema, 0);
@@ -670,6 +745,16 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   m.bias_ = std::move(bias);
   m.norm_ = std::move(norm);
   if (Status s = m.set_retrieval_prior(prior_feature[0], prior_mu[0]); !s.ok()) return corrupt(s.message());
+  if (version >= 5) {
+    if (anchor_params.size() != m.params_.size() || anchor_bias.size() != m.bias_.size())
+      return corrupt("the pre-trained weights of the query trust do not match the stored config");
+    MoeModel anchor = m;
+    anchor.params_ = std::move(anchor_params);
+    anchor.bias_ = std::move(anchor_bias);
+    auto trust = QueryTrust::FromStored(std::move(stored_trust));
+    if (!trust.ok()) return corrupt(trust.status().message());
+    if (Status s = m.set_trust(anchor, std::move(trust).value()); !s.ok()) return corrupt(s.message());
+  }
   return m;
 }
 

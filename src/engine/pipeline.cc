@@ -304,6 +304,7 @@ Result<PipelineResult> Pipeline::Finish(PipelineResult result, std::vector<Searc
   result.fusion = result.query.fusion ? *result.query.fusion : engine_->default_fusion();
   result.reranked = reranked != nullptr;
   if (reranked) result.routing = reranked->routing;
+  if (reranked) result.trust = reranked->trust;
   result.hits.reserve(hits.size());
   for (SearchHit& h : hits) {
     PipelineHit ph;

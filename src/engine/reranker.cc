@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "hymir/index/analyzer.h"
 #include "src/engine/parallel.h"
 
 namespace hymir {
@@ -51,6 +52,10 @@ Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<Se
   HYMIR_ASSIGN_OR_RETURN(ranking::QueryGroup group, features_->Extract(query, head, sources));
   HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel::Forward f, model_.RunForward(group));
   model_.ApplyRetrievalPrior(group, f.scores);
+  if (model_.has_trust()) {  // per-query blend with the pre-trained model (hymir/ranking/query_trust.h)
+    r.trust = TrustOf(query);
+    HYMIR_RETURN_IF_ERROR(model_.BlendTrusted(group, r.trust, f.scores));
+  }
   std::vector<size_t> order(depth);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return f.scores[a] > f.scores[b]; });
@@ -77,6 +82,11 @@ Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<Se
   r.routing = std::move(f.routing);
   if (options.keep_features) r.features = std::move(group);
   return r;
+}
+
+double Reranker::TrustOf(const HybridQuery& query) const {
+  if (!model_.has_trust()) return 1.0;
+  return model_.trust().Trust(index::Analyze(engine_.searcher().analyzer(), query.text));
 }
 
 Result<RerankedResult> Reranker::Search(const HybridQuery& query, const RerankOptions& options) const {

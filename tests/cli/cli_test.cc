@@ -423,6 +423,22 @@ TEST(CliTest, PretrainThenFineTune) {
   Ran batch = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                     Sample("qrels/test.tsv") + " --run " + run + " --rerank " + tuned + " --rerank-depth 30");
   ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  // Per-query trust: the out-of-fold gains come from --trust-folds fine-tunings;
+  // search --explain reports the query's trust.
+  const std::string trusted = tmp.Sub("trusted.moe");
+  Ran tr = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                 Sample("qrels/test.tsv") + " --model " + trusted + " --init " + pre +
+                 " --epochs 2 --depth 30 --trust --trust-gain-scale 0.01 --trust-folds 2");
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_NE(tr.out.find("per-query trust over"), std::string::npos) << tr.out;
+  EXPECT_NE(tr.err.find("trust fold 2/2"), std::string::npos) << tr.err;
+  Ran ex = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --explain --rerank " + trusted);
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_NE(ex.err.find("query trust"), std::string::npos) << ex.err;
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + trusted + " --trust")
+                .exit_code,
+            2);  // --trust needs --init
   EXPECT_EQ(Hymir("pretrain --index " + idx + " --model " + pre + " --generators ict,bogus").exit_code, 2);
   EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                   Sample("qrels/test.tsv") + " --model " + tuned + " --init " + tmp.Sub("absent.moe"))

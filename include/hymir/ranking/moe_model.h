@@ -35,10 +35,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "hymir/ranking/query_trust.h"
 #include "hymir/ranking/ranking_data.h"
 #include "hymir/result.h"
 
@@ -173,6 +175,23 @@ class MoeModel {
   void ApplyRetrievalPrior(const QueryGroup& group, std::vector<double>& scores) const;
   const std::string& prior_feature() const { return prior_feature_; }
   double prior_weight() const { return prior_mu_; }
+  // Per-query trust (model format 5, hymir/ranking/query_trust.h): `anchor`
+  // is the model this one was fine-tuned from (one lineage, as for
+  // Interpolate; its weights are saved with this model) and `trust` the
+  // judged queries. BlendTrusted then serves, per query,
+  // z(anchor) + t (z(this) - z(anchor)) with t = trust.Trust(query terms),
+  // each model's scores with its retrieval prior and z standardising within
+  // the candidate list: t = 0 is the anchor's ranking, t = 1 this model's.
+  // InvalidArgument when the models are not of one lineage.
+  Status set_trust(const MoeModel& anchor, QueryTrust trust);
+  void clear_trust();
+  bool has_trust() const { return anchor_ != nullptr; }
+  const QueryTrust& trust() const { return trust_; }
+  const MoeModel* anchor() const { return anchor_.get(); }
+  // `scores`: this model's served scores of `group` (Score(), or RunForward
+  // then ApplyRetrievalPrior). With trust data, replaced by the blend above
+  // for trust t (clamped to [0, 1]); without, unchanged.
+  Status BlendTrusted(const QueryGroup& group, double t, std::vector<double>& scores) const;
   const std::vector<double>& selection_bias() const { return bias_; }
   void set_selection_bias(std::vector<double> bias) { bias_ = std::move(bias); }
 
@@ -236,6 +255,8 @@ class MoeModel {
   size_t prior_col_ = 0;
   double prior_mu_ = 0.0;
   std::vector<double> params_;
+  std::shared_ptr<const MoeModel> anchor_;  // set_trust: the pre-trained model (no trust of its own)
+  QueryTrust trust_;
 };
 
 }  // namespace hymir::ranking

@@ -13,10 +13,12 @@
 
 #include "hymir/beir.h"
 #include "hymir/features.h"
+#include "hymir/index/analyzer.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/lsa_embedder.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/ranking/qrels.h"
+#include "hymir/ranking/query_trust.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir {
@@ -244,6 +246,66 @@ TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
   q.k = 10;
   ASSERT_OK_AND_ASSIGN(RerankedResult single, reranker->Search(q, ro));
   for (size_t i = 0; i < 10; ++i) EXPECT_EQ(batch[0].hits[i].id, single.hits[i].id);
+}
+
+// Per-query trust (ranking::QueryTrust): a query sharing no term with any
+// judged query is served the pre-trained model's ranking exactly; a query
+// identical to a judged one whose out-of-fold gain was positive, the
+// fine-tuned model's.
+TEST_F(RerankerTest, QueryTrustServesPretrainedFarFromTheJudgementsAndFineTunedOnThem) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  FeatureConfig c;
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
+  auto queries = SampleQueries();
+  ASSERT_OK_AND_ASSIGN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
+  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, queries, 30, 2));
+  for (auto& g : groups) ranking::LabelGroup(g, qrels);
+  ranking::MoeTrainOptions o;
+  o.model = {.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 8};
+  o.max_epochs = 3;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel pre, ranking::TrainMoe(fx->schema(), groups, o));
+  ranking::MoeModel tuned = pre;  // "fine-tuned": the same lineage, other weights
+  for (size_t i = 0; i < tuned.parameters().size(); ++i) tuned.parameters()[i] += 0.3 * std::sin(1.0 + i);
+
+  const auto terms = [&](const std::string& text) { return index::Analyze(engine->searcher().analyzer(), text); };
+  const HybridQuery q = queries[0];
+  TempDir out;
+  auto reranker_with = [&](const std::vector<std::vector<std::string>>& judged, const std::string& name)
+      -> Result<std::unique_ptr<Reranker>> {
+    ranking::MoeModel m = tuned;
+    HYMIR_ASSIGN_OR_RETURN(auto trust, ranking::QueryTrust::Build(
+                                           judged, std::vector<double>(judged.size(), 0.05),
+                                           {.neighbours = 1, .floor = 0.0, .width = 0.5, .gain_scale = 0.02}));
+    HYMIR_RETURN_IF_ERROR(m.set_trust(pre, std::move(trust)));
+    HYMIR_RETURN_IF_ERROR(m.Save(out.Sub(name)));  // through the model file, as hymir search reads it
+    return Reranker::Open(*engine, out.Sub(name));
+  };
+  ASSERT_OK_AND_ASSIGN(auto far, reranker_with({{"xyzzi", "plugh"}}, "far.moe"));
+  ASSERT_OK_AND_ASSIGN(auto near, reranker_with({terms(queries[1].text), terms(q.text)}, "near.moe"));
+  ASSERT_OK_AND_ASSIGN(auto only_pre, Reranker::Create(*engine, pre));
+  ASSERT_OK_AND_ASSIGN(auto only_tuned, Reranker::Create(*engine, tuned));
+  RerankOptions ro;
+  ro.depth = 30;
+  HybridQuery page = q;
+  page.k = 30;
+  auto ids = [](const RerankedResult& r) {
+    std::vector<std::string> v;
+    for (const auto& h : r.hits) v.push_back(h.id);
+    return v;
+  };
+  ASSERT_OK_AND_ASSIGN(auto rp, only_pre->Search(page, ro));
+  ASSERT_OK_AND_ASSIGN(auto rt, only_tuned->Search(page, ro));
+  ASSERT_NE(ids(rp), ids(rt));  // the test needs the two models to disagree
+  EXPECT_EQ(rp.trust, 1.0);     // a model without trust data
+  ASSERT_OK_AND_ASSIGN(auto rf, far->Search(page, ro));
+  EXPECT_EQ(rf.trust, 0.0);
+  EXPECT_EQ(ids(rf), ids(rp));
+  ASSERT_OK_AND_ASSIGN(auto rn, near->Search(page, ro));
+  EXPECT_EQ(rn.trust, 1.0);
+  EXPECT_EQ(ids(rn), ids(rt));
+  // Batch equals single.
+  ASSERT_OK_AND_ASSIGN(auto batch, far->SearchBatch({page}, ro, 2));
+  EXPECT_EQ(ids(batch[0]), ids(rf));
 }
 
 TEST_F(RerankerTest, ModelsNeedingOtherFeaturesAreRefused) {
