@@ -41,7 +41,10 @@ echo "sanitize.sh: $kind build took $(( $(date +%s) - start )) s" >&2
 
 common="halt_on_error=1:print_stacktrace=1"
 export UBSAN_OPTIONS="$common:suppressions=$supp/ubsan.supp"
-export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+# fast_unwind_on_malloc=0: full allocation stacks, so that LSan can match the
+# Open MPI suppressions (Open MPI has no frame pointers and unloads its
+# components, so the fast unwinder stops at an unknown module).
+export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:print_suppressions=0"
 # Open MPI under mpirun as root (CI), and without the ptrace-based single copy.

@@ -11,8 +11,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <numeric>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -41,61 +39,6 @@ struct TrainFlags {
   int trust_folds = 3;
   ranking::QueryTrustConfig trust_config;
 };
-
-// nDCG@10 of one candidate list by its labels (the list's own ideal; a list
-// with no relevant candidate scores 0).
-double ListNdcg10(const ranking::QueryGroup& g, const std::vector<double>& scores) {
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
-  std::vector<double> ideal(g.labels.begin(), g.labels.end());
-  std::sort(ideal.begin(), ideal.end(), std::greater<>());
-  double dcg = 0, idcg = 0;
-  for (size_t i = 0; i < order.size() && i < 10; ++i) {
-    if (g.labels[order[i]] > 0) dcg += g.labels[order[i]] / std::log2(i + 2.0);
-    if (ideal[i] > 0) idcg += ideal[i] / std::log2(i + 2.0);
-  }
-  return idcg > 0 ? dcg / idcg : 0.0;
-}
-
-uint64_t Fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-// Out-of-fold gain of fine-tuning over `init` per group: the groups of fold f
-// (by a hash of the query id) are scored by a model fine-tuned, with `o`, on
-// the other folds.
-Result<std::vector<double>> OutOfFoldGains(const ranking::FeatureSchema& schema,
-                                           const std::vector<ranking::QueryGroup>& groups,
-                                           const ranking::MoeTrainOptions& o, const ranking::MoeModel& init,
-                                           int folds) {
-  std::vector<double> gains(groups.size(), 0.0);
-  std::vector<int> fold(groups.size());
-  for (size_t i = 0; i < groups.size(); ++i) fold[i] = static_cast<int>(Fnv1a(groups[i].query_id) % folds);
-  for (int f = 0; f < folds; ++f) {
-    std::vector<ranking::QueryGroup> rest;
-    for (size_t i = 0; i < groups.size(); ++i)
-      if (fold[i] != f) rest.push_back(groups[i]);
-    if (rest.empty()) continue;
-    auto m = ranking::TrainMoe(schema, rest, o);
-    if (!m.ok()) return m.status().WithContext("query trust, fold " + std::to_string(f + 1));
-    double sum = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      if (fold[i] != f) continue;
-      HYMIR_ASSIGN_OR_RETURN(std::vector<double> tuned, m->Score(groups[i]));
-      HYMIR_ASSIGN_OR_RETURN(std::vector<double> pre, init.Score(groups[i]));
-      gains[i] = ListNdcg10(groups[i], tuned) - ListNdcg10(groups[i], pre);
-      sum += gains[i];
-      ++n;
-    }
-    std::fprintf(stderr, "hymir train: trust fold %d/%d: %zu queries, mean out-of-fold gain %+.4f\n", f + 1, folds, n,
-                 n ? sum / n : 0.0);
-  }
-  return gains;
-}
 
 int RunTrain(const TrainFlags& f) {
   auto options = f.moe.Resolve();
@@ -188,7 +131,8 @@ int RunTrain(const TrainFlags& f) {
   if (f.trust) {
     std::vector<double> gains;
     if (f.trust_config.gain_scale > 0) {
-      auto g = OutOfFoldGains((*extractor)->schema(), *groups, o, *init, f.trust_folds);
+      auto g = ranking::OutOfFoldGains((*extractor)->schema(), *groups, o, *init, f.trust_folds,
+                                       [](const std::string& line) { std::fprintf(stderr, "hymir train: trust %s\n", line.c_str()); });
       if (!g.ok()) return app::Fail("train", g.status());
       gains = std::move(g).value();
     }

@@ -2,6 +2,7 @@
 #include "hymir/ranking/moe_trainer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <cmath>
 #include <numeric>
@@ -470,6 +471,45 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   HYMIR_ASSIGN_OR_RETURN(MoeModel model, TrainMoeWeights(schema, groups, options, report, progress));
   if (options.init == nullptr || options.finetune_alpha == 1.0) return model;
   return MoeModel::Interpolate(*options.init, model, options.finetune_alpha);
+}
+
+Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                                           const MoeTrainOptions& options, const MoeModel& baseline, int folds,
+                                           const std::function<void(const std::string&)>& progress) {
+  if (folds < 2) return Status::InvalidArgument("out-of-fold gains need at least 2 folds");
+  auto fnv1a = [](const std::string& s) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return h;
+  };
+  std::vector<double> gains(groups.size(), 0.0);
+  std::vector<int> fold(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) fold[i] = static_cast<int>(fnv1a(groups[i].query_id) % folds);
+  for (int f = 0; f < folds; ++f) {
+    std::vector<QueryGroup> rest;
+    for (size_t i = 0; i < groups.size(); ++i)
+      if (fold[i] != f) rest.push_back(groups[i]);
+    if (rest.empty()) continue;
+    auto m = TrainMoe(schema, rest, options);
+    if (!m.ok()) return m.status().WithContext("out-of-fold gains, fold " + std::to_string(f + 1));
+    double sum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (fold[i] != f) continue;
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> tuned, m->Score(groups[i]));
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> base, baseline.Score(groups[i]));
+      gains[i] = GroupNdcg(groups[i], tuned) - GroupNdcg(groups[i], base);
+      sum += gains[i];
+      ++n;
+    }
+    if (progress) {
+      char line[128];
+      std::snprintf(line, sizeof line, "fold %d/%d: %zu queries, mean out-of-fold gain %+.4f", f + 1, folds, n,
+                    n ? sum / n : 0.0);
+      progress(line);
+    }
+  }
+  return gains;
 }
 
 }  // namespace hymir::ranking

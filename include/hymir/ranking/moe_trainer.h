@@ -13,6 +13,7 @@
 #include <functional>
 #include <utility>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "hymir/ranking/moe_model.h"
@@ -192,6 +193,15 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
 Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
                           const MoeTrainOptions& options, TrainReport* report = nullptr,
                           const std::function<void(const EpochReport&)>& progress = {});
+
+// Per group, the out-of-fold nDCG@10 gain (GroupNdcg) of training with
+// `options` over `baseline`'s scores: the groups of fold f (FNV-1a of the
+// query id, mod `folds`) are scored by a model trained on the other folds
+// (`folds` trainings; per-query trust's gains, QueryTrust::Build). `progress`
+// (optional) gets one line per fold. InvalidArgument for folds < 2.
+Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                                           const MoeTrainOptions& options, const MoeModel& baseline, int folds,
+                                           const std::function<void(const std::string&)>& progress = {});
 
 }  // namespace hymir::ranking
 
