@@ -728,6 +728,16 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
          r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) && r.Pods(&stored_trust.config);
   ok = ok && r.AtEnd() && prior_feature.size() == 1 && prior_mu.size() == 1;
   if (!ok) return corrupt("truncated or malformed model body");
+  {  // Every parameter is stored: a config needing more than the file holds
+     // is damaged, and must be refused before Create() allocates for it.
+    const double stored = static_cast<double>(params.size());
+    const double experts = static_cast<double>(config.routed_experts) + static_cast<double>(config.shared_experts);
+    const double first_layers =
+        experts * static_cast<double>(config.expert_hidden) * static_cast<double>(schema.pair_dim());
+    const double gate = static_cast<double>(config.gate_hidden) * static_cast<double>(schema.query_dim()) +
+                        static_cast<double>(config.routed_experts) * std::max(1.0, static_cast<double>(config.gate_hidden));
+    if (first_layers > stored || gate > stored) return corrupt("parameter sizes do not match the stored config");
+  }
   auto created = Create(config, schema, 0);
   if (!created.ok()) return corrupt(created.status().message());
   MoeModel m = std::move(created).value();
