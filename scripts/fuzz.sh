@@ -11,7 +11,8 @@
 # (model, transe, manifest, vector) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # targets: corpus judgements model ntriples tsv wordnet transe manifest vector params
-# (default: all). Inputs that once failed are kept in tests/fuzz/regressions/
+# (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
+# that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
 # ctest fuzz_replay_<target> (gcc, normal build).
 # Needs clang and lld (Debian: apt-get install clang lld) and the project's packages
@@ -88,7 +89,7 @@ for t in $targets; do
   s=$(seed "$t")
   mkdir -p "$work/corpus-$t"
   echo "fuzz.sh: running $t for ${secs}s" >&2
-  (cd "$work" && "./${t}_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 \
+  (cd "$work" && "./${t}_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
      "$work/corpus-$t" "$s" 2>&1 | grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" || true)
   # (not `ls a* b* ...`: that fails, i.e. reports nothing, unless every kind of artifact exists)
   if [ -n "$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) -print -quit)" ]; then
