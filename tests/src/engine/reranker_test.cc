@@ -188,15 +188,23 @@ TEST(SentenceFeaturesTest, BestSentenceCoverageAndCosine) {
   EXPECT_EQ(std::find(pn.begin(), pn.end(), "sent_idf_coverage"), pn.end());
 }
 
+// `queries` retrieved to depth 30 as candidate groups, labelled by the
+// sample's test judgements (training data for the tests' models).
+Result<std::vector<ranking::QueryGroup>> LabelledGroups(const Engine& engine, const FeatureExtractor& fx,
+                                                        const std::vector<HybridQuery>& queries) {
+  HYMIR_ASSIGN_OR_RETURN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
+  HYMIR_ASSIGN_OR_RETURN(auto groups, RetrieveAndExtract(engine, fx, queries, 30, 2));
+  for (auto& g : groups) ranking::LabelGroup(g, qrels);
+  return groups;
+}
+
 TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
   FeatureConfig c;
   c.domains = {"even", "odd"};
   ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
   auto queries = SampleQueries();
-  ASSERT_OK_AND_ASSIGN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
-  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, queries, 30, 2));
-  for (auto& g : groups) ranking::LabelGroup(g, qrels);
+  ASSERT_OK_AND_ASSIGN(auto groups, LabelledGroups(*engine, *fx, queries));
   ranking::MoeTrainOptions o;
   o.model = {.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 8};
   o.max_epochs = 5;
@@ -257,9 +265,7 @@ TEST_F(RerankerTest, QueryTrustServesPretrainedFarFromTheJudgementsAndFineTunedO
   FeatureConfig c;
   ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, c));
   auto queries = SampleQueries();
-  ASSERT_OK_AND_ASSIGN(auto qrels, ranking::Qrels::Read(kSample + "/qrels/test.tsv"));
-  ASSERT_OK_AND_ASSIGN(auto groups, RetrieveAndExtract(*engine, *fx, queries, 30, 2));
-  for (auto& g : groups) ranking::LabelGroup(g, qrels);
+  ASSERT_OK_AND_ASSIGN(auto groups, LabelledGroups(*engine, *fx, queries));
   ranking::MoeTrainOptions o;
   o.model = {.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 8};
   o.max_epochs = 3;
