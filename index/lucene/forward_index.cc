@@ -1,6 +1,9 @@
 #include "index/lucene/forward_index.h"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include "index/lucene/analysis.h"
 #include "index/lucene/lucene_util.h"
@@ -25,6 +28,35 @@ struct Header {
   uint32_t reserved1;
 };
 static_assert(sizeof(Header) == 48);
+
+// Version 2's header: kForwardHeaderBytes bytes.
+struct HeaderV2 {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_crc;  // crc32 of these 64 bytes with this field zero
+  uint64_t terms;
+  uint64_t docs;
+  uint64_t dict_bytes;
+  uint64_t records_bytes;
+  uint32_t index_crc;  // crc32 of dict, term offsets and record offsets, in file order
+  uint32_t reserved0;
+  uint64_t reserved1;
+};
+constexpr size_t kForwardHeaderBytes = 64;
+static_assert(sizeof(HeaderV2) == kForwardHeaderBytes);
+
+uint32_t HeaderCrc(HeaderV2 h) {
+  h.header_crc = 0;
+  return Crc32(0, &h, sizeof h);
+}
+
+uint64_t LoadU64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -204,12 +236,14 @@ void ForwardIndex::Put(const Document& doc, const TokenBuffer& title, const Toke
 void ForwardIndex::Delete(const std::string& id) { records_.erase(id); }
 
 Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
-  // Dictionary of the live records only, ids in order of first use.
+  // Documents in byte order of their ids (Get's binary search); the
+  // dictionary holds the live records' terms only, ids in order of first use.
+  std::vector<const std::pair<const std::string, std::string>*> docs;
+  docs.reserve(records_.size());
+  for (const auto& kv : records_) docs.push_back(&kv);
+  std::sort(docs.begin(), docs.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<uint32_t> remap(terms_.size(), UINT32_MAX);
   std::vector<uint32_t> used;
-  std::string docs;
-  Record r;
-  std::string rec;
   auto map_ids = [&](std::vector<uint32_t>& v) {
     for (auto& t : v) {
       if (remap[t] == UINT32_MAX) {
@@ -219,31 +253,51 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
       t = remap[t];
     }
   };
-  for (const auto& [id, bytes] : records_) {
+  std::string records;
+  std::string record_offsets;
+  Record r;
+  std::string rec;
+  for (const auto* kv : docs) {
     r = Record();
-    if (!Decode(bytes, terms_.size(), &r)) {
-      return Status::Corruption(vectors_dir + "/" + FileName(generation) + ": record of \"" + id +
+    if (!Decode(kv->second, terms_.size(), &r)) {
+      return Status::Corruption(vectors_dir + "/" + FileName(generation) + ": record of \"" + kv->first +
                                 "\" does not decode (internal error)");
     }
     map_ids(r.title);
     map_ids(r.text);
-    rec.clear();
-    Encode(r, &rec);
-    PutString(&docs, id);
-    PutString(&docs, rec);
+    PutU64(&record_offsets, records.size());
+    const size_t begin = records.size();
+    PutString(&records, kv->first);
+    Encode(r, &records);
+    const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
+    records.append(reinterpret_cast<const char*>(&crc), 4);
   }
-  std::string payload;
-  for (uint32_t t : used) PutString(&payload, terms_[t]);
-  payload += docs;
-  Header h{};
+  PutU64(&record_offsets, records.size());
+  std::string dict;
+  std::string term_offsets;
+  for (uint32_t t : used) {
+    PutU64(&term_offsets, dict.size());
+    dict += terms_[t];
+  }
+  PutU64(&term_offsets, dict.size());
+
+  HeaderV2 h{};
   std::memcpy(h.magic, kMagic, 8);
   h.version = kForwardVersion;
   h.terms = used.size();
-  h.docs = records_.size();
-  h.payload_size = payload.size();
-  h.payload_crc = Crc32(0, payload.data(), payload.size());
+  h.docs = docs.size();
+  h.dict_bytes = dict.size();
+  h.records_bytes = records.size();
+  uint32_t crc = Crc32(0, dict.data(), dict.size());
+  crc = Crc32(crc, term_offsets.data(), term_offsets.size());
+  h.index_crc = Crc32(crc, record_offsets.data(), record_offsets.size());
+  h.header_crc = HeaderCrc(h);
   std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  out += payload;
+  out.reserve(out.size() + dict.size() + records.size() + term_offsets.size() + record_offsets.size());
+  out += dict;
+  out += records;
+  out += term_offsets;
+  out += record_offsets;
   const std::string name = FileName(generation);
   HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(vectors_dir + "/" + name, out));
   info->name = name;
@@ -251,6 +305,105 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   info->crc32 = Crc32(0, out.data(), out.size());
   return Status::OK();
 }
+
+namespace {
+
+// Checks a version 2 file's header, sections and offsets (not the records)
+// and fills *v. `b` is the whole file.
+Status ParseV2(std::string_view b, const std::string& path, ForwardFileView* v) {
+  if (b.size() < kForwardHeaderBytes) return Status::Corruption(path + ": truncated header");
+  HeaderV2 h;
+  std::memcpy(&h, b.data(), sizeof h);
+  if (HeaderCrc(h) != h.header_crc) return Status::Corruption(path + ": header checksum mismatch");
+  const uint64_t body = b.size() - kForwardHeaderBytes;
+  // Every term and record takes a byte at least, every offset 8: bound the
+  // counts before multiplying them.
+  if (h.terms > body / 8 || h.docs > body / 8 || h.dict_bytes > body || h.records_bytes > body ||
+      h.dict_bytes + h.records_bytes + 8 * (h.terms + 1) + 8 * (h.docs + 1) != body) {
+    return Status::Corruption(path + ": sections (" + std::to_string(h.terms) + " terms, " +
+                              std::to_string(h.docs) + " documents) do not add up to the file's " +
+                              std::to_string(b.size()) + " bytes");
+  }
+  v->terms = h.terms;
+  v->docs = h.docs;
+  v->dict = b.data() + kForwardHeaderBytes;
+  v->records = v->dict + h.dict_bytes;
+  v->term_offsets = v->records + h.records_bytes;
+  v->record_offsets = v->term_offsets + 8 * (h.terms + 1);
+  const char* end = b.data() + b.size();
+  uint32_t crc = Crc32(0, v->dict, h.dict_bytes);
+  crc = Crc32(crc, v->term_offsets, static_cast<size_t>(end - v->term_offsets));
+  if (crc != h.index_crc) return Status::Corruption(path + ": dictionary or offsets checksum mismatch");
+  auto check_offsets = [&](const char* offsets, uint64_t n, uint64_t limit, uint64_t min_step,
+                           const char* what) -> Status {
+    uint64_t prev = LoadU64(offsets);
+    if (prev != 0) return Status::Corruption(path + ": first " + what + " offset is not 0");
+    for (uint64_t i = 1; i <= n; ++i) {
+      const uint64_t o = LoadU64(offsets + 8 * i);
+      if (o < prev + min_step || o > limit) {
+        return Status::Corruption(path + ": " + what + " offset " + std::to_string(i) + " out of order or bounds");
+      }
+      prev = o;
+    }
+    if (prev != limit) return Status::Corruption(path + ": last " + what + " offset does not end the section");
+    return Status::OK();
+  };
+  HYMIR_RETURN_IF_ERROR(check_offsets(v->term_offsets, h.terms, h.dict_bytes, 1, "term"));
+  // A record holds an id (2 bytes at least), 5 counts and its crc.
+  return check_offsets(v->record_offsets, h.docs, h.records_bytes, 2 + 5 + 4, "record");
+}
+
+}  // namespace
+
+std::string_view ForwardFileView::Term(uint64_t t) const {
+  const uint64_t begin = LoadU64(term_offsets + 8 * t);
+  return {dict + begin, static_cast<size_t>(LoadU64(term_offsets + 8 * (t + 1)) - begin)};
+}
+
+std::string_view ForwardFileView::IdUnchecked(uint64_t i) const {
+  const uint64_t begin = LoadU64(record_offsets + 8 * i);
+  const uint64_t end = LoadU64(record_offsets + 8 * (i + 1)) - 4;  // offsets are >= 11 bytes apart
+  Cursor c(std::string_view(records + begin, static_cast<size_t>(end - begin)));
+  std::string_view id;
+  return c.Bytes(&id) ? id : std::string_view();
+}
+
+bool ForwardFileView::Record(uint64_t i, std::string_view* id, std::string_view* record) const {
+  const uint64_t begin = LoadU64(record_offsets + 8 * i);
+  const uint64_t end = LoadU64(record_offsets + 8 * (i + 1)) - 4;
+  std::string_view bytes(records + begin, static_cast<size_t>(end - begin));
+  uint32_t crc;
+  std::memcpy(&crc, records + end, 4);
+  if (Crc32(0, bytes.data(), bytes.size()) != crc) return false;
+  Cursor c(bytes);
+  if (!c.Bytes(id) || id->empty()) return false;
+  *record = bytes.substr(bytes.size() - c.left());
+  return true;
+}
+
+namespace {
+
+// The document `record` decodes to, its term ids looked up by `term`.
+template <typename TermFn>
+Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record, uint64_t num_terms,
+                                    TermFn&& term, const std::string& where) {
+  Record r;
+  if (!Decode(record, num_terms, &r)) {
+    return Status::Corruption(where + ": forward record of \"" + std::string(id) + "\" does not decode");
+  }
+  AnalysedDocument a;
+  a.id = std::string(id);
+  a.title.reserve(r.title.size());
+  for (uint32_t t : r.title) a.title.emplace_back(term(t));
+  a.text.reserve(r.text.size());
+  for (uint32_t t : r.text) a.text.emplace_back(term(t));
+  a.sentence_ends = std::move(r.sentence_ends);
+  a.domain = std::move(r.domain);
+  a.fields = std::move(r.fields);
+  return a;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vectors_dir, const FileInfo& expected) {
   const std::string path = vectors_dir + "/" + expected.name;
@@ -269,8 +422,33 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
   Header h;
   std::memcpy(&h, b.data(), sizeof h);
   if (std::memcmp(h.magic, kMagic, 8) != 0) return Status::Corruption(path + ": bad magic");
-  if (h.version != kForwardVersion) {
-    return Status::NotSupported(path + ": format version " + std::to_string(h.version) + ", expected " +
+  auto f = std::make_unique<ForwardIndex>();
+  if (h.version == 2) {
+    ForwardFileView v;
+    HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &v));
+    f->terms_.reserve(v.terms);
+    for (uint64_t i = 0; i < v.terms; ++i) {
+      f->terms_.emplace_back(v.Term(i));
+      if (!f->term_ids_.emplace(f->terms_.back(), static_cast<uint32_t>(i)).second) {
+        return Status::Corruption(path + ": term " + std::to_string(i) + " repeats an earlier term");
+      }
+    }
+    f->records_.reserve(v.docs);
+    Record r;
+    for (uint64_t i = 0; i < v.docs; ++i) {
+      std::string_view id, rec;
+      r = Record();
+      if (!v.Record(i, &id, &rec) || !Decode(rec, v.terms, &r)) {
+        return Status::Corruption(path + ": malformed record " + std::to_string(i));
+      }
+      if (!f->records_.emplace(std::string(id), std::string(rec)).second) {
+        return Status::Corruption(path + ": document \"" + std::string(id) + "\" recorded twice");
+      }
+    }
+    return f;
+  }
+  if (h.version != 1) {
+    return Status::NotSupported(path + ": format version " + std::to_string(h.version) + ", expected 1 or " +
                                 std::to_string(kForwardVersion));
   }
   if (h.payload_size != b.size() - sizeof(Header)) return Status::Corruption(path + ": payload size mismatch");
@@ -282,7 +460,6 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
     return Status::Corruption(path + ": " + std::to_string(h.terms) + " terms and " + std::to_string(h.docs) +
                               " documents cannot fit in " + std::to_string(payload.size()) + " bytes");
   }
-  auto f = std::make_unique<ForwardIndex>();
   Cursor c(payload);
   f->terms_.reserve(h.terms);
   for (uint64_t i = 0; i < h.terms; ++i) {
@@ -315,20 +492,62 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
 Result<AnalysedDocument> ForwardIndex::Get(std::string_view id) const {
   auto it = records_.find(std::string(id));
   if (it == records_.end()) return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
-  Record r;
-  if (!Decode(it->second, terms_.size(), &r)) {
-    return Status::Corruption("forward record of \"" + std::string(id) + "\" does not decode");
+  return ToAnalysed(id, it->second, terms_.size(), [&](uint32_t t) -> const std::string& { return terms_[t]; },
+                    "forward index");
+}
+
+Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::string& vectors_dir,
+                                                                     const FileInfo& expected) {
+  const std::string path = vectors_dir + "/" + expected.name;
+  auto file = hymir::internal::MappedFile::Open(path);
+  if (!file.ok()) {
+    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
+    return file.status();
   }
-  AnalysedDocument a;
-  a.id = std::string(id);
-  a.title.reserve(r.title.size());
-  for (uint32_t t : r.title) a.title.push_back(terms_[t]);
-  a.text.reserve(r.text.size());
-  for (uint32_t t : r.text) a.text.push_back(terms_[t]);
-  a.sentence_ends = std::move(r.sentence_ends);
-  a.domain = std::move(r.domain);
-  a.fields = std::move(r.fields);
-  return a;
+  const std::string_view b = (*file)->bytes();
+  if (b.size() != expected.size) {
+    return Status::Corruption(path + ": size " + std::to_string(b.size()) + " bytes, manifest says " +
+                              std::to_string(expected.size));
+  }
+  std::unique_ptr<ForwardIndexReader> r(new ForwardIndexReader());
+  r->path_ = path;
+  uint32_t version = 0;
+  if (b.size() >= 12 && std::memcmp(b.data(), kMagic, 8) == 0) std::memcpy(&version, b.data() + 8, 4);
+  if (version != 2) {  // version 1 (or damage, which Load names): read whole
+    (*file).reset();
+    auto f = ForwardIndex::Load(vectors_dir, expected);
+    if (!f.ok()) return f.status();
+    r->v1_ = std::move(f).value();
+    return r;
+  }
+  HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &r->view_));
+  r->file_ = std::move(file).value();
+  return r;
+}
+
+size_t ForwardIndexReader::size() const { return v1_ ? v1_->size() : static_cast<size_t>(view_.docs); }
+
+Result<AnalysedDocument> ForwardIndexReader::Get(std::string_view id) const {
+  if (v1_) return v1_->Get(id);
+  // The first document whose id is not less than `id`.
+  uint64_t lo = 0, hi = view_.docs;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (view_.IdUnchecked(mid) < id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == view_.docs || view_.IdUnchecked(lo) != id) {
+    return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
+  }
+  std::string_view found, record;
+  if (!view_.Record(lo, &found, &record) || found != id) {
+    return Status::Corruption(path_ + ": record " + std::to_string(lo) + " (\"" + std::string(id) +
+                              "\") fails its checksum");
+  }
+  return ToAnalysed(id, record, view_.terms, [&](uint32_t t) { return view_.Term(t); }, path_);
 }
 
 }  // namespace hymir::index::internal

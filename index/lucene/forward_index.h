@@ -5,17 +5,24 @@
 //
 // File (one per commit generation, next to the vector files and named in the
 // generation's vectors/MANIFEST.g<N>.json; layout in README, "On-disk
-// layout"):
+// layout", "Forward index"):
 //   <index>/vectors/forward.g<N>.fwd
-//   header  : magic "HYMIRFWD" | u32 version | u32 reserved | u64 terms | u64 docs
-//             | u64 payload bytes | u32 payload crc32 | u32 reserved
-//   payload : terms x (varint len, UTF-8 bytes)             term id = position
-//             docs  x (varint id len, id, varint record len, record)
+// Version 2 (written since issue 13's searcher-open work), read through a
+// memory map without decoding anything at open:
+//   header  : 64 bytes, see kForwardHeaderBytes in forward_index.cc
+//   dict    : the terms' UTF-8 bytes, concatenated (term id = position)
+//   records : per document, in increasing byte order of its id:
+//             varint id len, id, record, u32 crc32 of those bytes
+//   term offsets   : (terms + 1) x u64 into dict
+//   record offsets : (docs + 1) x u64 into records
 //   record  : varint title terms, term ids | varint text terms, term ids
 //             | varint sentences, sentence ends delta-coded
 //             | varint flags (1: has domain) [, varint len, domain]
 //             | varint fields x (varint len, name, varint len, value)
-// Integers in the header are little-endian; varints are LEB128.
+// Version 1 (still read): header, then one crc'd payload of the dictionary as
+// (varint len, bytes) and the documents as (varint id len, id, varint record
+// len, record), decoded whole at open.
+// Integers in headers and offset arrays are little-endian; varints LEB128.
 //
 // Commit: the writer rewrites the whole file under the next generation before
 // the Lucene++ commit names that generation (as the vector stores do), so
@@ -23,8 +30,9 @@
 // dictionary is rebuilt from the live records at every save, so terms of
 // deleted documents do not accumulate.
 //
-// Thread-safety: Put/Delete need external synchronisation; const methods may
-// run concurrently with each other but not with mutations.
+// Thread-safety: ForwardIndex::Put/Delete need external synchronisation; its
+// const methods may run concurrently with each other but not with mutations.
+// ForwardIndexReader is immutable after Open: any number of threads may Get.
 #ifndef HYMIR_INDEX_LUCENE_FORWARD_INDEX_H_
 #define HYMIR_INDEX_LUCENE_FORWARD_INDEX_H_
 
@@ -39,12 +47,13 @@
 #include "hymir/index/analysed_document.h"
 #include "hymir/result.h"
 #include "index/vector/vector_store.h"  // FileInfo
+#include "src/core/mapped_file.h"
 
 namespace hymir::index::internal {
 
 struct TokenBuffer;  // index/lucene/analysis.h
 
-inline constexpr uint32_t kForwardVersion = 1;
+inline constexpr uint32_t kForwardVersion = 2;  // written; 1 and 2 are read
 
 // Token counts at which the sentences of `text` end, with `starts` the
 // token start offsets (in wchar_t of `text`): the cuts of
@@ -53,10 +62,11 @@ inline constexpr uint32_t kForwardVersion = 1;
 // single units).
 std::vector<uint32_t> SentenceEnds(std::wstring_view text, const std::vector<uint32_t>& starts);
 
+// The writer's forward index: every record in memory.
 class ForwardIndex {
  public:
   ForwardIndex() = default;
-  // Reads and verifies <vectors_dir>/<expected.name> (size and crc32 as the
+  // Reads (version 1 or 2) and verifies <vectors_dir>/<expected.name> (size and crc32 as the
   // manifest says, then the header, then every record's bounds): Corruption
   // naming the file on any mismatch.
   static Result<std::unique_ptr<ForwardIndex>> Load(const std::string& vectors_dir, const FileInfo& expected);
@@ -76,11 +86,56 @@ class ForwardIndex {
   size_t size() const { return records_.size(); }
 
  private:
+  friend class ForwardIndexReader;
   uint32_t TermId(const std::string& term);
 
   std::vector<std::string> terms_;
   std::unordered_map<std::string, uint32_t> term_ids_;
   std::unordered_map<std::string, std::string> records_;  // id -> encoded record
+};
+
+// The sections of a version 2 file, checked (see ForwardIndexReader).
+struct ForwardFileView {
+  uint64_t terms = 0, docs = 0;
+  const char* dict = nullptr;
+  const char* records = nullptr;
+  const char* term_offsets = nullptr;    // terms + 1 little-endian u64 into dict
+  const char* record_offsets = nullptr;  // docs + 1 little-endian u64 into records
+
+  std::string_view Term(uint64_t t) const;
+  // Document i's id and encoded record, after checking its checksum; false
+  // when it does not match or the id prefix is malformed.
+  bool Record(uint64_t i, std::string_view* id, std::string_view* record) const;
+  // The id of document i, unchecked (for the binary search only).
+  std::string_view IdUnchecked(uint64_t i) const;
+};
+
+// The searcher's forward index. Version 2 files are memory-mapped: Open checks
+// the file size against the manifest, the header's checksum and the checksum
+// of the dictionary and offset arrays (not the records, most of the bytes:
+// `hymir check` verifies every byte through the commit manifest), and that
+// every offset is in bounds and in order. Get finds the id by binary search
+// and verifies the record's own checksum (which covers its id) before
+// decoding it, so a damaged record is Corruption and a damaged id at worst
+// NotFound (the features then analyse the stored text, as for an index
+// without a forward index). A version 1 file is read whole into a
+// ForwardIndex, as before.
+class ForwardIndexReader {
+ public:
+  static Result<std::unique_ptr<ForwardIndexReader>> Open(const std::string& vectors_dir, const FileInfo& expected);
+
+  // The record of `id`; NotFound when absent, Corruption naming the file when
+  // its record is damaged.
+  Result<AnalysedDocument> Get(std::string_view id) const;
+  size_t size() const;
+
+ private:
+  ForwardIndexReader() = default;
+
+  std::string path_;
+  std::unique_ptr<ForwardIndex> v1_;
+  std::unique_ptr<hymir::internal::MappedFile> file_;
+  ForwardFileView view_;
 };
 
 }  // namespace hymir::index::internal

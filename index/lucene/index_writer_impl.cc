@@ -17,6 +17,7 @@
 #include "hymir/index/index_writer.h"
 #include "index/lucene/analysis.h"
 #include "index/lucene/commit_manifest.h"
+#include "index/lucene/segment_cache.h"
 #include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
@@ -222,7 +223,12 @@ class LuceneIndexWriter final : public IndexWriter {
     // The commit is durable now; the manifest makes it verifiable (a crash
     // before this line leaves a commit that opens unverified until the next
     // writer records it).
-    return internal::WriteCommitManifest(dir_);
+    HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir_));
+    // Docid-ordered ids and lengths of the new segments, so that searchers
+    // open without walking their terms. A cache, not part of the commit: a
+    // failure only makes the next open slower.
+    (void)internal::UpdateSegmentCaches(dir_);
+    return Status::OK();
   }
 
   Status Rollback() override {

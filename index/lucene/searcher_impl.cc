@@ -164,7 +164,7 @@ class LuceneSearcher final : public Searcher {
 
   Result<AnalysedDocument> GetAnalysed(std::string_view id) const override {
     auto snap = Current();
-    const internal::ForwardIndex* f = snap->forward();
+    const internal::ForwardIndexReader* f = snap->forward();
     if (f == nullptr) return Status::NotFound(dir_ + ": no forward index (written before it existed)");
     auto a = f->Get(id);
     if (!a.ok()) return a.status().WithContext(dir_);

@@ -3,6 +3,7 @@
 #include <lucene++/SegmentReader.h>
 
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/segment_cache.h"
 #include "index/vector/manifest.h"
 
 #include <algorithm>
@@ -22,10 +23,8 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->ids_.assign(static_cast<size_t>(s->max_doc_), std::string());
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
 
-    // Walks every term of `field` with its live postings, segment by
-    // segment, so that a doc id or length out of bounds (a damaged .tis/.frq:
-    // Lucene 3.0 files carry no checksums) names its segment's files instead
-    // of indexing past an array.
+    // Ids and exact lengths, segment by segment: from the segment's cache
+    // (segment_cache.h) or by walking its `_id` and `_len.*` terms.
     Lucene::Collection<Lucene::IndexReaderPtr> subs = reader->getSequentialSubReaders();
     std::vector<Lucene::IndexReaderPtr> segments;
     if (subs) {
@@ -33,66 +32,22 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     } else {
       segments.push_back(reader);
     }
-    auto segment_files = [&](const Lucene::IndexReaderPtr& r) {
-      auto sr = boost::dynamic_pointer_cast<Lucene::SegmentReader>(r);
-      const std::string name = sr ? Utf8(sr->getSegmentName()) : std::string("?");
-      return dir + "/" + kTextDir + "/" + name + ".tis or " + name + ".frq";
-    };
-    auto for_each_term = [&](const Lucene::String& field, auto&& fn) -> Status {
-      int32_t base = 0;
-      for (const auto& r : segments) {
-        const int32_t seg_max = r->maxDoc();
-        if (seg_max < 0 || static_cast<int64_t>(base) + seg_max > s->max_doc_) {
-          return Status::Corruption(segment_files(r) + ": segment size " + std::to_string(seg_max) +
-                                    " does not fit the index's " + std::to_string(s->max_doc_) + " documents");
-        }
-        Lucene::TermEnumPtr terms = r->terms(Lucene::newLucene<Lucene::Term>(field, L""));
-        Lucene::TermDocsPtr docs = r->termDocs();
-        Status st;
-        do {
-          Lucene::TermPtr t = terms->term();
-          if (!t || t->field() != field) break;
-          docs->seek(terms);  // by enum: reuses its term info, no dictionary lookup
-          while (st.ok() && docs->next()) {
-            const int32_t d = docs->doc();
-            if (d < 0 || d >= seg_max) {
-              st = Status::Corruption(segment_files(r) + ": doc id " + std::to_string(d) + " of field \"" +
-                                      Utf8(field) + "\" outside [0, " + std::to_string(seg_max) +
-                                      ") (a damaged index file)");
-            } else {
-              st = fn(t->text(), base + d);
-            }
-          }
-        } while (st.ok() && terms->next());
-        docs->close();
-        terms->close();
-        if (!st.ok()) return st;
-        base += seg_max;
+    int64_t base = 0;
+    for (const auto& r : segments) {
+      const int32_t seg_max = r->maxDoc();
+      if (seg_max < 0 || base + seg_max > s->max_doc_) {
+        return Status::Corruption(dir + "/" + kTextDir + ": a segment of " + std::to_string(seg_max) +
+                                  " documents does not fit the index's " + std::to_string(s->max_doc_) +
+                                  " (a damaged segments_N file)");
       }
-      return Status::OK();
-    };
-    HYMIR_RETURN_IF_ERROR(for_each_term(kIdField, [&](const Lucene::String& text, int32_t doc) {
-      s->ids_[doc] = Utf8(text);
-      return Status::OK();
-    }));
+      SegmentSlice slice{s->ids_.data() + base, {}};
+      for (int f = 0; f < kNumTextFields; ++f) slice.lengths[f] = s->lengths_[f].data() + base;
+      bool from_cache = false;
+      HYMIR_RETURN_IF_ERROR(LoadSegment(dir, r, slice, &from_cache));
+      base += seg_max;
+    }
     for (int f = 0; f < kNumTextFields; ++f) {
-      auto& lens = s->lengths_[f];
-      HYMIR_RETURN_IF_ERROR(for_each_term(kLenFieldsW[f], [&](const Lucene::String& text, int32_t doc) -> Status {
-        // A length is a decimal token count written by hymir; anything else is damage.
-        uint64_t v = 0;
-        bool good = !text.empty() && text.size() <= 10;
-        for (wchar_t c : text) {
-          if (c < L'0' || c > L'9') good = false;
-          v = v * 10 + static_cast<uint64_t>(c - L'0');
-        }
-        if (!good || v > kMaxFieldLength) {
-          return Status::Corruption(dir + "/" + kTextDir + ": field " + Utf8(kLenFieldsW[f]) + " of doc " +
-                                    std::to_string(doc) + " holds \"" + Utf8(text) +
-                                    "\", not a token count (a damaged .tis file)");
-        }
-        lens[doc] = static_cast<uint32_t>(v);
-        return Status::OK();
-      }));
+      const auto& lens = s->lengths_[f];
       for (int32_t d = 0; d < s->max_doc_; ++d) {
         if (lens[d] > 0) {
           ++s->doc_count_[f];
@@ -130,9 +85,9 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
         s->vectors_[spec.name] = std::shared_ptr<const VectorStore>(std::move(store).value());
       }
       if (!manifest.forward.name.empty()) {
-        auto f = ForwardIndex::Load(vdir, manifest.forward);
+        auto f = ForwardIndexReader::Open(vdir, manifest.forward);
         if (!f.ok()) return f.status();
-        s->forward_ = std::shared_ptr<const ForwardIndex>(std::move(f).value());
+        s->forward_ = std::shared_ptr<const ForwardIndexReader>(std::move(f).value());
       }
     }
     for (const auto& [name, store] : s->vectors_) {

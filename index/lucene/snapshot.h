@@ -72,7 +72,7 @@ class Snapshot {
   uint64_t vector_generation() const { return vector_generation_; }
   // The forward index of this commit, or nullptr (an index written before
   // forward indexes existed).
-  const ForwardIndex* forward() const { return forward_.get(); }
+  const ForwardIndexReader* forward() const { return forward_.get(); }
 
  private:
   Snapshot() = default;
@@ -88,7 +88,7 @@ class Snapshot {
   uint64_t vector_generation_ = 0;
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
-  std::shared_ptr<const ForwardIndex> forward_;
+  std::shared_ptr<const ForwardIndexReader> forward_;
   mutable std::mutex postings_mu_;
   mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)

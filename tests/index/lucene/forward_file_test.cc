@@ -1,0 +1,186 @@
+// The forward index file (issue 13): version 2 is read through a memory map
+// without decoding at open; version 1 files (written before) still read, and
+// the writer turns them into version 2; damage is Corruption naming the file
+// at open (header, dictionary, offsets) or at Get (a record's own checksum).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "index/lucene/forward_index.h"
+#include "src/core/crc32.h"
+#include "tests/testutil/testutil.h"
+
+namespace hymir::index::internal {
+namespace {
+
+using hymir::testing::TempDir;
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+void PutString(std::string* out, const std::string& s) {
+  PutVarint(out, s.size());
+  *out += s;
+}
+
+// A version 1 file as the format's description in forward_index.h gives it,
+// written byte by byte: terms {lens, clear, protein}; "a": title [lens],
+// text [lens clear | protein] (2 sentences), domain bio, field k=v; "b":
+// empty title, text [protein].
+std::string Version1File() {
+  std::string payload;
+  for (const char* t : {"lens", "clear", "protein"}) PutString(&payload, t);
+  std::string a;
+  PutVarint(&a, 1);
+  PutVarint(&a, 0);  // title: lens
+  PutVarint(&a, 3);
+  for (int t : {0, 1, 2}) PutVarint(&a, t);
+  PutVarint(&a, 2);  // sentences end at 2 and 3, delta-coded
+  PutVarint(&a, 2);
+  PutVarint(&a, 1);
+  PutVarint(&a, 1);  // has a domain
+  PutString(&a, "bio");
+  PutVarint(&a, 1);
+  PutString(&a, "k");
+  PutString(&a, "v");
+  std::string b;
+  PutVarint(&b, 0);
+  PutVarint(&b, 1);
+  PutVarint(&b, 2);
+  PutVarint(&b, 1);
+  PutVarint(&b, 1);
+  PutVarint(&b, 0);
+  PutVarint(&b, 0);
+  PutString(&payload, "a");
+  PutString(&payload, a);
+  PutString(&payload, "b");
+  PutString(&payload, b);
+  std::string h(48, '\0');
+  std::memcpy(h.data(), "HYMIRFWD", 8);
+  const uint32_t version = 1;
+  const uint64_t terms = 3, docs = 2, size = payload.size();
+  const uint32_t crc = hymir::internal::Crc32(0, payload.data(), payload.size());
+  std::memcpy(h.data() + 8, &version, 4);
+  std::memcpy(h.data() + 16, &terms, 8);
+  std::memcpy(h.data() + 24, &docs, 8);
+  std::memcpy(h.data() + 32, &size, 8);
+  std::memcpy(h.data() + 40, &crc, 4);
+  return h + payload;
+}
+
+FileInfo Write(const std::string& dir, const std::string& name, const std::string& bytes) {
+  std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+  return FileInfo{name, bytes.size(), hymir::internal::Crc32(0, bytes.data(), bytes.size())};
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void ExpectRecords(const ForwardIndexReader& r) {
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(AnalysedDocument a, r.Get("a"));
+  EXPECT_EQ(a.id, "a");
+  EXPECT_EQ(a.title, std::vector<std::string>({"lens"}));
+  EXPECT_EQ(a.text, std::vector<std::string>({"lens", "clear", "protein"}));
+  EXPECT_EQ(a.sentence_ends, std::vector<uint32_t>({2, 3}));
+  EXPECT_EQ(a.domain, std::optional<std::string>("bio"));
+  EXPECT_EQ(a.fields, (std::map<std::string, std::string>{{"k", "v"}}));
+  ASSERT_OK_AND_ASSIGN(AnalysedDocument b, r.Get("b"));
+  EXPECT_TRUE(b.title.empty());
+  EXPECT_EQ(b.text, std::vector<std::string>({"protein"}));
+  EXPECT_EQ(b.sentence_ends, std::vector<uint32_t>({1}));
+  EXPECT_FALSE(b.domain.has_value());
+  for (const char* absent : {"", "0", "aa", "c", "B"}) {
+    EXPECT_TRUE(r.Get(absent).status().IsNotFound()) << absent;
+  }
+}
+
+TEST(ForwardFileTest, Version1IsReadAndTheWriterRewritesItAsVersion2) {
+  TempDir tmp;
+  const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", Version1File());
+  ASSERT_OK_AND_ASSIGN(auto r1, ForwardIndexReader::Open(tmp.path(), v1));
+  ExpectRecords(*r1);
+  ASSERT_OK_AND_ASSIGN(auto writer, ForwardIndex::Load(tmp.path(), v1));
+  FileInfo v2;
+  ASSERT_OK(writer->Save(tmp.path(), 2, &v2));
+  EXPECT_EQ(v2.name, "forward.g2.fwd");
+  const std::string bytes = Slurp(tmp.path() + "/" + v2.name);
+  uint32_t version = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  EXPECT_EQ(version, 2u);
+  ASSERT_OK_AND_ASSIGN(auto r2, ForwardIndexReader::Open(tmp.path(), v2));
+  ExpectRecords(*r2);
+  // And the writer reads version 2 back to the same file.
+  ASSERT_OK_AND_ASSIGN(auto again, ForwardIndex::Load(tmp.path(), v2));
+  FileInfo v3;
+  ASSERT_OK(again->Save(tmp.path(), 3, &v3));
+  EXPECT_EQ(Slurp(tmp.path() + "/" + v3.name), bytes);
+}
+
+// Offsets into a version 2 file of the v1 sample rewritten: header 64,
+// dictionary "lensclearprotein" (16 bytes), then the records.
+TEST(ForwardFileTest, Version2DamageIsCorruptionNamingTheFile) {
+  TempDir tmp;
+  const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", Version1File());
+  ASSERT_OK_AND_ASSIGN(auto writer, ForwardIndex::Load(tmp.path(), v1));
+  FileInfo v2;
+  ASSERT_OK(writer->Save(tmp.path(), 2, &v2));
+  const std::string good = Slurp(tmp.path() + "/" + v2.name);
+  const size_t dict = 64, records = 64 + 16;
+  ASSERT_EQ(good.substr(dict, 16), "lensclearprotein");
+  ASSERT_EQ(good.substr(records, 2), std::string("\x01" "a", 2));  // record 0: id "a"
+  struct Case {
+    const char* what;
+    size_t at;
+    bool at_open;
+  } cases[] = {{"header", 20, true},
+               {"dictionary", dict + 3, true},
+               {"term offsets", good.size() - 8 * 3 - 8 * 4 + 1, true},
+               {"record offsets", good.size() - 5, true},
+               {"record a's id", records + 1, false},
+               {"record a's body", records + 4, false},
+               {"record a's checksum", records + 22, false}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::string bad = good;
+    bad[c.at] = static_cast<char>(bad[c.at] ^ 0x21);
+    // The size is what Open checks against the manifest; the bytes are the
+    // reader's own to check.
+    const FileInfo info = Write(tmp.path(), "forward.g9.fwd", bad);
+    auto r = ForwardIndexReader::Open(tmp.path(), info);
+    if (c.at_open) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+      EXPECT_NE(r.status().ToString().find("forward.g9.fwd"), std::string::npos) << r.status().ToString();
+      continue;
+    }
+    ASSERT_OK(r.status());
+    auto a = (*r)->Get("a");
+    if (a.ok()) {
+      ADD_FAILURE() << "a damaged record decoded";
+    } else if (!a.status().IsNotFound()) {  // a damaged id may only hide the record
+      EXPECT_TRUE(a.status().IsCorruption()) << a.status().ToString();
+      EXPECT_NE(a.status().ToString().find("forward.g9.fwd"), std::string::npos) << a.status().ToString();
+    }
+    ASSERT_OK_AND_ASSIGN(AnalysedDocument b, (*r)->Get("b"));  // the other record is intact
+    EXPECT_EQ(b.text, std::vector<std::string>({"protein"}));
+  }
+  // A size the manifest does not expect, and a truncated file.
+  FileInfo wrong = v2;
+  wrong.size += 1;
+  EXPECT_TRUE(ForwardIndexReader::Open(tmp.path(), wrong).status().IsCorruption());
+  const FileInfo cut = Write(tmp.path(), "forward.g8.fwd", good.substr(0, good.size() - 8));
+  auto r = ForwardIndexReader::Open(tmp.path(), cut);
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace hymir::index::internal
