@@ -83,6 +83,10 @@ struct Options {
   bool generate = false;
   SyntheticCorpusOptions synthetic;
   std::string keep_corpus;
+  // --open: time Searcher::Open on an existing index only
+  std::string open_index;
+  int open_runs = 5;
+  std::string open_query = "search";
 };
 
 double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -569,7 +573,38 @@ Status CheckInputFile(const std::string& path, const char* flag) {
   return Status::OK();
 }
 
+// Searcher::Open on an existing index, --open-runs times; then one query, so
+// that the open is shown to have produced a searcher that answers.
+int RunOpen(const Options& o) {
+  Emit("# hymir-bench %s: Searcher::Open on an existing index (%d runs)", HYMIR_BENCH_VERSION, o.open_runs);
+  Emit("hymir info version=%s loadavg=%s index=%s", HYMIR_BENCH_VERSION, LoadAverage().c_str(),
+       o.open_index.c_str());
+  std::vector<double> seconds;
+  uint64_t docs = 0;
+  for (int run = 0; run < o.open_runs; ++run) {
+    const Clock::time_point t0 = Clock::now();
+    auto searcher = Searcher::Open(o.open_index);
+    if (!searcher.ok()) return Fail(searcher.status());
+    seconds.push_back(SecondsSince(t0));
+    docs = (*searcher)->NumDocs();
+    TextQuery q;
+    q.text = o.open_query;
+    q.k = 10;
+    const Clock::time_point t1 = Clock::now();
+    auto hits = (*searcher)->Search(q);
+    if (!hits.ok()) return Fail(hits.status());
+    Emit("hymir open run=%d docs=%llu seconds=%.3f first_query_seconds=%.4f first_query_hits=%zu", run + 1,
+         static_cast<unsigned long long>(docs), seconds.back(), SecondsSince(t1), hits->size());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  Emit("hymir open_summary docs=%llu runs=%d min_seconds=%.3f median_seconds=%.3f max_seconds=%.3f",
+       static_cast<unsigned long long>(docs), o.open_runs, seconds.front(), seconds[seconds.size() / 2],
+       seconds.back());
+  return 0;
+}
+
 int Run(const Options& o) {
+  if (!o.open_index.empty()) return RunOpen(o);
   const Clock::time_point t_start = Clock::now();
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   if (!o.generate) {
@@ -725,6 +760,13 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->needs(generate)
       ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--open", o.open_index,
+                 "Only time Searcher::Open on this existing index (then one query per open), --open-runs times")
+      ->excludes(corpus)
+      ->excludes(generate);
+  app.add_option("--open-query", o.open_query, "--open: the query run after each open")->capture_default_str();
+  app.add_option("--open-runs", o.open_runs, "--open: number of opens")->capture_default_str()->check(
+      CLI::Range(1, 1000));
   app.add_option("--keep-corpus", o.keep_corpus, "--generate: write the corpus here and keep it")->needs(generate);
 
   try {
@@ -736,8 +778,8 @@ int main(int argc, char** argv) {
     return hymir::bench::kExitUsage;
   }
   o.generate = generate->count() > 0;
-  if (!o.generate && o.corpus.empty()) {
-    std::fprintf(stderr, "hymir-bench: error: give --corpus FILE or --generate [N]\n%s",
+  if (!o.generate && o.corpus.empty() && o.open_index.empty()) {
+    std::fprintf(stderr, "hymir-bench: error: give --corpus FILE, --generate [N] or --open INDEX\n%s",
                  app.help().c_str());
     return hymir::bench::kExitUsage;
   }
