@@ -227,7 +227,7 @@ class LuceneIndexWriter final : public IndexWriter {
     // Docid-ordered ids and lengths of the new segments, so that searchers
     // open without walking their terms. A cache, not part of the commit: a
     // failure only makes the next open slower.
-    (void)internal::UpdateSegmentCaches(dir_);
+    (void)internal::UpdateSegmentCaches(dir_, &sound_caches_);
     return Status::OK();
   }
 
@@ -321,6 +321,7 @@ class LuceneIndexWriter final : public IndexWriter {
   std::unique_ptr<hymir::internal::FileLock> lock_;
   Lucene::AnalyzerPtr analyzer_;
   Lucene::IndexWriterPtr writer_;
+  std::set<std::string> sound_caches_;  // segment caches written or checked; GUARDED_BY(commit_mu_)
   std::shared_mutex commit_mu_;       // shared: upserts/deletes; exclusive: commit/rollback
   std::array<std::mutex, 64> id_mu_;  // striped by document id
   std::mutex vector_mu_;

@@ -221,7 +221,7 @@ Status LoadSegment(const std::string& dir, const Lucene::IndexReaderPtr& segment
   return Status::OK();
 }
 
-Status UpdateSegmentCaches(const std::string& dir) {
+Status UpdateSegmentCaches(const std::string& dir, std::set<std::string>* sound) {
   namespace fs = std::filesystem;
   return Guard(dir + ": segment caches", [&]() -> Status {
     auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + kTextDir), Lucene::NoLockFactory::getNoLockFactory());
@@ -242,10 +242,10 @@ Status UpdateSegmentCaches(const std::string& dir) {
       const std::string name = SegmentName(r);
       if (name.empty()) continue;
       live.insert(name + ".seg");
-      if (!CacheIsSound(dir, r)) {
-        Status w = WriteCache(dir, r, name);
-        if (st.ok() && !w.ok()) st = w;
-      }
+      if (sound != nullptr && sound->count(name)) continue;
+      Status w = CacheIsSound(dir, r) ? Status::OK() : WriteCache(dir, r, name);
+      if (w.ok() && sound != nullptr) sound->insert(name);
+      if (st.ok() && !w.ok()) st = w;
     }
     reader->close();
     std::vector<fs::path> stale;  // caches of merged-away segments, temp files of crashed writes
@@ -253,6 +253,11 @@ Status UpdateSegmentCaches(const std::string& dir) {
       if (!live.count(e.path().filename().string())) stale.push_back(e.path());
     }
     for (const auto& p : stale) fs::remove(p, ec);
+    if (sound != nullptr) {  // forget merged-away segments
+      for (auto it = sound->begin(); it != sound->end();) {
+        it = live.count(*it + ".seg") ? std::next(it) : sound->erase(it);
+      }
+    }
     return st;
   });
 }

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,9 +54,12 @@ Status LoadSegment(const std::string& dir, const Lucene::IndexReaderPtr& segment
                    bool* from_cache);
 
 // Writes the caches missing for the segments of the last commit of <dir> and
-// removes the caches of segments it no longer has. A cache is an
-// optimisation: callers may ignore a failure.
-Status UpdateSegmentCaches(const std::string& dir);
+// removes the caches of segments it no longer has. `sound` (optional, kept
+// by the caller across commits) holds the segments whose caches this writer
+// already wrote or checked, so that each cache is read back once per writer
+// rather than at every commit. A cache is an optimisation: callers may
+// ignore a failure.
+Status UpdateSegmentCaches(const std::string& dir, std::set<std::string>* sound = nullptr);
 
 }  // namespace hymir::index::internal
 
