@@ -7,6 +7,7 @@
 
 #include "index/lucene/analysis.h"
 #include "index/lucene/lucene_util.h"
+#include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
 
@@ -56,7 +57,6 @@ uint64_t LoadU64(const char* p) {
   return v;
 }
 
-void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -254,7 +254,7 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
     }
   };
   std::string records;
-  std::string record_offsets;
+  hymir::internal::BinaryWriter record_offsets;
   Record r;
   std::string rec;
   for (const auto* kv : docs) {
@@ -265,21 +265,21 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
     }
     map_ids(r.title);
     map_ids(r.text);
-    PutU64(&record_offsets, records.size());
+    record_offsets.U64(records.size());
     const size_t begin = records.size();
     PutString(&records, kv->first);
     Encode(r, &records);
     const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
     records.append(reinterpret_cast<const char*>(&crc), 4);
   }
-  PutU64(&record_offsets, records.size());
+  record_offsets.U64(records.size());
   std::string dict;
-  std::string term_offsets;
+  hymir::internal::BinaryWriter term_offsets;
   for (uint32_t t : used) {
-    PutU64(&term_offsets, dict.size());
+    term_offsets.U64(dict.size());
     dict += terms_[t];
   }
-  PutU64(&term_offsets, dict.size());
+  term_offsets.U64(dict.size());
 
   HeaderV2 h{};
   std::memcpy(h.magic, kMagic, 8);
@@ -289,15 +289,15 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   h.dict_bytes = dict.size();
   h.records_bytes = records.size();
   uint32_t crc = Crc32(0, dict.data(), dict.size());
-  crc = Crc32(crc, term_offsets.data(), term_offsets.size());
-  h.index_crc = Crc32(crc, record_offsets.data(), record_offsets.size());
+  crc = Crc32(crc, term_offsets.out().data(), term_offsets.out().size());
+  h.index_crc = Crc32(crc, record_offsets.out().data(), record_offsets.out().size());
   h.header_crc = HeaderCrc(h);
   std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  out.reserve(out.size() + dict.size() + records.size() + term_offsets.size() + record_offsets.size());
+  out.reserve(out.size() + dict.size() + records.size() + term_offsets.out().size() + record_offsets.out().size());
   out += dict;
   out += records;
-  out += term_offsets;
-  out += record_offsets;
+  out += term_offsets.out();
+  out += record_offsets.out();
   const std::string name = FileName(generation);
   HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(vectors_dir + "/" + name, out));
   info->name = name;
@@ -405,6 +405,27 @@ Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record
 
 }  // namespace
 
+Status ForwardIndex::AddLoadedTerm(std::string_view term, const std::string& path) {
+  const uint32_t id = static_cast<uint32_t>(terms_.size());
+  terms_.emplace_back(term);
+  if (!term_ids_.emplace(terms_.back(), id).second) {
+    return Status::Corruption(path + ": term " + std::to_string(id) + " repeats an earlier term");
+  }
+  return Status::OK();
+}
+
+Status ForwardIndex::AddLoadedRecord(std::string_view id, std::string_view record, uint64_t i,
+                                     const std::string& path) {
+  Record r;
+  if (id.empty() || !Decode(record, terms_.size(), &r)) {
+    return Status::Corruption(path + ": malformed record " + std::to_string(i) + " (\"" + std::string(id) + "\")");
+  }
+  if (!records_.emplace(std::string(id), std::string(record)).second) {
+    return Status::Corruption(path + ": document \"" + std::string(id) + "\" recorded twice");
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vectors_dir, const FileInfo& expected) {
   const std::string path = vectors_dir + "/" + expected.name;
   auto bytes = hymir::internal::ReadFile(path);
@@ -427,23 +448,12 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
     ForwardFileView v;
     HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &v));
     f->terms_.reserve(v.terms);
-    for (uint64_t i = 0; i < v.terms; ++i) {
-      f->terms_.emplace_back(v.Term(i));
-      if (!f->term_ids_.emplace(f->terms_.back(), static_cast<uint32_t>(i)).second) {
-        return Status::Corruption(path + ": term " + std::to_string(i) + " repeats an earlier term");
-      }
-    }
+    for (uint64_t i = 0; i < v.terms; ++i) HYMIR_RETURN_IF_ERROR(f->AddLoadedTerm(v.Term(i), path));
     f->records_.reserve(v.docs);
-    Record r;
     for (uint64_t i = 0; i < v.docs; ++i) {
       std::string_view id, rec;
-      r = Record();
-      if (!v.Record(i, &id, &rec) || !Decode(rec, v.terms, &r)) {
-        return Status::Corruption(path + ": malformed record " + std::to_string(i));
-      }
-      if (!f->records_.emplace(std::string(id), std::string(rec)).second) {
-        return Status::Corruption(path + ": document \"" + std::string(id) + "\" recorded twice");
-      }
+      if (!v.Record(i, &id, &rec)) return Status::Corruption(path + ": malformed record " + std::to_string(i));
+      HYMIR_RETURN_IF_ERROR(f->AddLoadedRecord(id, rec, i, path));
     }
     return f;
   }
@@ -465,25 +475,15 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
   for (uint64_t i = 0; i < h.terms; ++i) {
     std::string_view t;
     if (!c.Bytes(&t)) return Status::Corruption(path + ": truncated dictionary at term " + std::to_string(i));
-    f->terms_.emplace_back(t);
-    if (!f->term_ids_.emplace(f->terms_.back(), static_cast<uint32_t>(i)).second) {
-      return Status::Corruption(path + ": term " + std::to_string(i) + " repeats an earlier term");
-    }
+    HYMIR_RETURN_IF_ERROR(f->AddLoadedTerm(t, path));
   }
   f->records_.reserve(h.docs);
-  Record r;
   for (uint64_t i = 0; i < h.docs; ++i) {
     std::string_view id, rec;
     if (!c.Bytes(&id) || !c.Bytes(&rec)) {
       return Status::Corruption(path + ": truncated record " + std::to_string(i) + " of " + std::to_string(h.docs));
     }
-    r = Record();
-    if (id.empty() || !Decode(rec, h.terms, &r)) {
-      return Status::Corruption(path + ": malformed record " + std::to_string(i) + " (\"" + std::string(id) + "\")");
-    }
-    if (!f->records_.emplace(std::string(id), std::string(rec)).second) {
-      return Status::Corruption(path + ": document \"" + std::string(id) + "\" recorded twice");
-    }
+    HYMIR_RETURN_IF_ERROR(f->AddLoadedRecord(id, rec, i, path));
   }
   if (!c.AtEnd()) return Status::Corruption(path + ": bytes after the last record");
   return f;

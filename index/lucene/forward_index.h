@@ -86,8 +86,12 @@ class ForwardIndex {
   size_t size() const { return records_.size(); }
 
  private:
-  friend class ForwardIndexReader;
   uint32_t TermId(const std::string& term);
+  // Load's steps, shared by both format versions: the next dictionary term
+  // (Corruption when it repeats one), then record `i` (Corruption when it
+  // does not decode against the dictionary or its id repeats).
+  Status AddLoadedTerm(std::string_view term, const std::string& path);
+  Status AddLoadedRecord(std::string_view id, std::string_view record, uint64_t i, const std::string& path);
 
   std::vector<std::string> terms_;
   std::unordered_map<std::string, uint32_t> term_ids_;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "index/lucene/lucene_util.h"
+#include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
 #include "src/core/mapped_file.h"
@@ -66,7 +67,8 @@ Status ForEachTerm(const std::string& dir, const Lucene::IndexReaderPtr& r, int3
     while (st.ok() && docs->next()) {
       const int32_t d = docs->doc();
       if (d < 0 || d >= seg_max) {
-        const std::string name = SegmentName(r).empty() ? "?" : SegmentName(r);
+        std::string name = SegmentName(r);
+        if (name.empty()) name = "?";
         st = Status::Corruption(dir + "/" + kTextDir + "/" + name + ".tis or " + name + ".frq: doc id " +
                                 std::to_string(d) + " of field \"" + Utf8(field) + "\" outside [0, " +
                                 std::to_string(seg_max) + ") (a damaged index file)");
@@ -164,26 +166,24 @@ Status WriteCache(const std::string& dir, const Lucene::IndexReaderPtr& r, const
     slice.lengths[f] = lens[f].data();
   }
   HYMIR_RETURN_IF_ERROR(Walk(dir, r, seg_max, slice));
-  std::string body;
-  std::string offsets;
-  uint64_t off = 0;
-  offsets.append(reinterpret_cast<const char*>(&off), 8);
+  hymir::internal::BinaryWriter body;
+  hymir::internal::BinaryWriter offsets;
+  offsets.U64(0);
   for (const auto& id : ids) {
-    body += id;
-    off = body.size();
-    offsets.append(reinterpret_cast<const char*>(&off), 8);
+    body.Raw(id.data(), id.size());
+    offsets.U64(body.out().size());
   }
   Header h{};
   std::memcpy(h.magic, kMagic, 8);
   h.version = kVersion;
   h.max_doc = static_cast<uint64_t>(seg_max);
-  h.id_bytes = body.size();
-  body += offsets;
-  for (const auto& l : lens) body.append(reinterpret_cast<const char*>(l.data()), 4 * l.size());
-  h.body_crc = Crc32(0, body.data(), body.size());
+  h.id_bytes = body.out().size();
+  body.Raw(offsets.out().data(), offsets.out().size());
+  for (const auto& l : lens) body.Raw(l.data(), 4 * l.size());
+  h.body_crc = Crc32(0, body.out().data(), body.out().size());
   h.header_crc = HeaderCrc(h);
   std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  out += body;
+  out += body.out();
   return hymir::internal::WriteFileAtomic(CachePath(dir, name), out);
 }
 
@@ -200,22 +200,32 @@ bool CacheIsSound(const std::string& dir, const Lucene::IndexReaderPtr& r) {
 
 }  // namespace
 
+std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr& reader) {
+  std::vector<Lucene::IndexReaderPtr> segments;
+  Lucene::Collection<Lucene::IndexReaderPtr> subs = reader->getSequentialSubReaders();
+  if (subs) {
+    for (auto it = subs.begin(); it != subs.end(); ++it) segments.push_back(*it);
+  } else {
+    segments.push_back(reader);
+  }
+  return segments;
+}
+
 Status LoadSegment(const std::string& dir, const Lucene::IndexReaderPtr& segment, const SegmentSlice& out,
                    bool* from_cache) {
   const int32_t seg_max = segment->maxDoc();
+  auto blank = [&](int32_t d) {
+    out.ids[d].clear();
+    for (int f = 0; f < kNumTextFields; ++f) out.lengths[f][d] = 0;
+  };
   *from_cache = ReadCache(dir, segment, seg_max, out);
-  if (!*from_cache) {
-    for (int32_t d = 0; d < seg_max; ++d) {
-      out.ids[d].clear();
-      for (int f = 0; f < kNumTextFields; ++f) out.lengths[f][d] = 0;
-    }
+  if (!*from_cache) {  // a rejected cache may have filled part of `out`
+    for (int32_t d = 0; d < seg_max; ++d) blank(d);
     return Walk(dir, segment, seg_max, out);
   }
   if (segment->hasDeletions()) {  // deleted since the cache was written
     for (int32_t d = 0; d < seg_max; ++d) {
-      if (!segment->isDeleted(d)) continue;
-      out.ids[d].clear();
-      for (int f = 0; f < kNumTextFields; ++f) out.lengths[f][d] = 0;
+      if (segment->isDeleted(d)) blank(d);
     }
   }
   return Status::OK();
@@ -226,13 +236,7 @@ Status UpdateSegmentCaches(const std::string& dir, std::set<std::string>* sound)
   return Guard(dir + ": segment caches", [&]() -> Status {
     auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + kTextDir), Lucene::NoLockFactory::getNoLockFactory());
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
-    std::vector<Lucene::IndexReaderPtr> segments;
-    Lucene::Collection<Lucene::IndexReaderPtr> subs = reader->getSequentialSubReaders();
-    if (subs) {
-      for (auto it = subs.begin(); it != subs.end(); ++it) segments.push_back(*it);
-    } else {
-      segments.push_back(reader);
-    }
+    const std::vector<Lucene::IndexReaderPtr> segments = SegmentReaders(reader);
     std::error_code ec;
     fs::create_directories(dir + "/" + kSegmentCacheDir, ec);
     if (ec) return Status::IOError(dir + "/" + kSegmentCacheDir + ": " + ec.message());

@@ -45,6 +45,10 @@ struct SegmentSlice {
   std::array<uint32_t*, kNumTextFields> lengths;
 };
 
+// The segment readers of `reader` in docid order (`reader` itself when it has
+// no sub-readers).
+std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr& reader);
+
 // Fills `out` for segment reader `segment` of index `dir` from its cache,
 // or by walking its `_id` and `_len.*` terms when the cache is absent or
 // unusable. Documents deleted in `segment` get "" and length 0 either way.

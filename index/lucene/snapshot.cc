@@ -1,7 +1,5 @@
 #include "index/lucene/snapshot.h"
 
-#include <lucene++/SegmentReader.h>
-
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/segment_cache.h"
 #include "index/vector/manifest.h"
@@ -25,15 +23,8 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
 
     // Ids and exact lengths, segment by segment: from the segment's cache
     // (segment_cache.h) or by walking its `_id` and `_len.*` terms.
-    Lucene::Collection<Lucene::IndexReaderPtr> subs = reader->getSequentialSubReaders();
-    std::vector<Lucene::IndexReaderPtr> segments;
-    if (subs) {
-      for (auto it = subs.begin(); it != subs.end(); ++it) segments.push_back(*it);
-    } else {
-      segments.push_back(reader);
-    }
     int64_t base = 0;
-    for (const auto& r : segments) {
+    for (const auto& r : SegmentReaders(reader)) {
       const int32_t seg_max = r->maxDoc();
       if (seg_max < 0 || base + seg_max > s->max_doc_) {
         return Status::Corruption(dir + "/" + kTextDir + ": a segment of " + std::to_string(seg_max) +
