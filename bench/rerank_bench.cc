@@ -28,6 +28,8 @@
 #include <hymir/ranking/moe_model.h>
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
+#include <hymir/ranking/query_trust.h>
+#include <hymir/index/analyzer.h>
 #include <hymir/ranking/ranking_data.h>
 #include <hymir/ranking/routing_report.h>
 #include <hymir/ranking/run.h>
@@ -38,6 +40,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -74,6 +77,14 @@ struct Flags {
   // pre-trained one at each of these weights ("finetune-a" systems, no
   // retraining: MoeModel::Interpolate), for choosing --finetune-alpha.
   std::vector<double> alpha_grid;
+  // With init: the gate also reads the index's query-embedding components
+  // and domain features, from zero weights (hymir train --extend-gate).
+  bool extend_gate = false;
+  int emb_dims = 16;
+  // With init, in --cv-folds mode: also score (1 - b) z(pre-trained) + b
+  // z(moe-topk-shared trained from scratch) per list at each of these b
+  // ("fuse-b" systems): knowledge fusion of the two models' rankings.
+  std::vector<double> fuse_grid;
   size_t depth = 100;
   // The MoE shape and training, as `hymir train` takes them; its seed and
   // validation share also drive LambdaMART, and --refit applies to both.
@@ -109,6 +120,7 @@ struct Split {
   std::vector<std::vector<SearchHit>> hits;
   std::vector<ranking::QueryGroup> groups;
   size_t with_relevant = 0;  // groups with a relevant candidate
+  std::vector<std::vector<std::string>> terms;  // each query's analysed terms (--fuse-grid's trust)
 };
 
 // The queries of `records` judged in `qrels` (KG-expanded when `kg` is set).
@@ -150,10 +162,23 @@ Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, 
   if (f.init_model) {
     HYMIR_ASSIGN_OR_RETURN(config, FeatureExtractor::ConfigFromSchema(f.init_model->schema()));
     if (config.kg && !kg) return Status::InvalidArgument(f.init + " has KG features: give --kg DIR");
-    return FeatureExtractor::Create(engine, config, kg);
+    if (!f.extend_gate) return FeatureExtractor::Create(engine, config, kg);
+    config.query_embedding_dims = f.emb_dims;
   }
   HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
   return FeatureExtractor::Create(engine, config, kg);
+}
+
+// --extend-gate: the pre-trained model widened to the extractor's query
+// features, their normalisation fitted on the train groups (as hymir train).
+Status ExtendInit(const ranking::FeatureSchema& schema, const std::vector<ranking::QueryGroup>& train,
+                  std::optional<ranking::MoeModel>& init) {
+  if (!init || init->schema() == schema) return Status::OK();
+  const ranking::MoeConfig& c = init->config();
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel wider,
+                         init->WithQueryFeatures(schema, ranking::FitNormalization(schema, train, c.log_inputs, c.ple_bins)));
+  init = std::move(wider);
+  return Status::OK();
 }
 
 // Extracts and labels the groups of `split` (hits already retrieved).
@@ -683,6 +708,23 @@ Result<std::vector<InitSystem>> InitSystems(const Flags& f, const ranking::MoeTr
   return out;
 }
 
+// Per list, (1 - w) z(pre) + w z(scratch), z standardising within the list
+// and w = weight(list index) (--fuse-grid).
+std::vector<std::vector<double>> FuseScores(const std::vector<std::vector<double>>& pre,
+                                            const std::vector<std::vector<double>>& scratch,
+                                            const std::function<double(size_t)>& weight) {
+  std::vector<std::vector<double>> fused(pre.size());
+  for (size_t q = 0; q < pre.size(); ++q) {
+    const auto [pm, ps] = MeanStd(pre[q]);
+    const auto [sm, ss] = MeanStd(scratch[q]);
+    const double w = weight(q);
+    for (size_t i = 0; i < pre[q].size(); ++i)
+      fused[q].push_back((1 - w) * (ps > 0 ? (pre[q][i] - pm) / ps : 0.0) +
+                         w * (ss > 0 ? (scratch[q][i] - sm) / ss : 0.0));
+  }
+  return fused;
+}
+
 Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options,
                           const ranking::FeatureSchema& schema, const ranking::Qrels& qrels, const Split& train) {
   // Fold of each train query: i mod k, or its domain's index with --cv-by-domain.
@@ -713,6 +755,7 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
   for (size_t fold = 0; fold < k; ++fold) {
     std::vector<ranking::QueryGroup> fit, held;
     std::vector<HybridQuery> held_queries;
+    std::vector<std::vector<std::string>> fit_terms, held_terms;
     std::vector<std::vector<SearchHit>> held_hits;
     std::map<std::string, std::string> domain_of;
     for (size_t i = 0; i < train.groups.size(); ++i) {
@@ -721,8 +764,10 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
         held_queries.push_back(train.queries[i]);
         held_hits.push_back(train.hits[i]);
         domain_of[train.queries[i].id] = train.domains[i];
+        held_terms.push_back(train.terms[i]);
       } else {
         fit.push_back(train.groups[i]);
+        fit_terms.push_back(train.terms[i]);
       }
     }
     std::fprintf(stderr, "[cv] fold %zu of %zu: train on %zu queries, score %zu\n", fold + 1, k, fit.size(),
@@ -731,6 +776,7 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     // --cv-ensemble: per variant, the sum over seeds of each list's
     // standardised scores (an equal-weight ensemble of the seeds' models).
     std::map<std::string, std::vector<std::vector<double>>> ensemble;
+    std::vector<std::vector<double>> scratch;  // moe-topk-shared's scores, first seed (--fuse-grid)
     for (int s = 0; s < f.cv_seeds; ++s) {
       ranking::MoeTrainOptions seeded = options;
       seeded.seed = options.seed + static_cast<uint64_t>(s);
@@ -739,6 +785,7 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
         HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, seeded));
         HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(t.model, held));
         HYMIR_RETURN_IF_ERROR(record(v.name, RunFromScores(held, sc), domain_of));
+        if (s == 0 && v.name == "moe-topk-shared") scratch = sc;
         if (f.cv_ensemble) {
           auto& sum = ensemble[v.name];
           sum.resize(sc.size());
@@ -758,6 +805,34 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     }
     for (const auto& [name, sum] : ensemble)
       HYMIR_RETURN_IF_ERROR(record(name + "+ens", RunFromScores(held, sum), domain_of));
+    if (f.init_model && !scratch.empty()) {
+      HYMIR_ASSIGN_OR_RETURN(auto pre, ScoreAll(*f.init_model, held));
+      HYMIR_ASSIGN_OR_RETURN(auto trust, ranking::QueryTrust::Build(fit_terms, {}, ranking::QueryTrustConfig{}));
+      // Domain coverage: the judged queries' summed top-20 domain shares per
+      // domain (a soft count), and per held query its shares weighted by
+      // min(1, soft count / 10).
+      std::vector<size_t> share_cols;
+      for (size_t j = 0; j < schema.query_dim(); ++j)
+        if (schema.query_features[j].rfind("q_domain_share:", 0) == 0) share_cols.push_back(j);
+      std::vector<double> soft(share_cols.size(), 0.0);
+      for (const auto& g : fit)
+        for (size_t c = 0; c < share_cols.size(); ++c) soft[c] += g.query_features[share_cols[c]];
+      auto covered = [&](const ranking::QueryGroup& g) {
+        double v = 0;
+        for (size_t c = 0; c < share_cols.size(); ++c) v += g.query_features[share_cols[c]] * std::min(1.0, soft[c] / 10.0);
+        return share_cols.empty() ? 1.0 : v;
+      };
+      for (int trusted : {0, 1, 2}) {
+        for (double b : f.fuse_grid) {
+          auto fused = FuseScores(pre, scratch, [&](size_t q) {
+            return trusted == 0 ? b : trusted == 1 ? b * trust.Trust(held_terms[q]) : b * covered(held[q]);
+          });
+          char name[32];
+          std::snprintf(name, sizeof name, trusted == 0 ? "fuse-%.2f" : trusted == 1 ? "fuse-t-%.2f" : "fuse-d-%.2f", b);
+          HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, fused), domain_of));
+        }
+      }
+    }
     if (f.init_model && Wanted(f, "moe-finetuned")) {
       for (int s = 0; s < f.cv_seeds; ++s) {
         ranking::MoeTrainOptions seeded = options;
@@ -839,7 +914,7 @@ std::string CommandLine(int argc, char** argv) {
   return out;
 }
 
-Status RunBench(const Flags& f, const std::string& command) {
+Status RunBench(Flags& f, const std::string& command) {
   HYMIR_ASSIGN_OR_RETURN(const ranking::MoeTrainOptions options, f.moe.Resolve());
   PipelineOptions popts;
   popts.index_dir = f.index;
@@ -855,6 +930,8 @@ Status RunBench(const Flags& f, const std::string& command) {
     HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
     HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg, train.hits));
     HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
+    HYMIR_RETURN_IF_ERROR(ExtendInit(extractor->schema(), train.groups, f.init_model));
+    for (const auto& q : train.queries) train.terms.push_back(index::Analyze(engine.searcher().analyzer(), q.text));
     if (train.groups.size() < static_cast<size_t>(f.cv_folds))
       return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
     std::printf("hymir-rerank-bench (cross-validation)\ncommand: %s\n", command.c_str());
@@ -888,6 +965,7 @@ Status RunBench(const Flags& f, const std::string& command) {
   std::fprintf(stderr, "extracting features (%zu pair + %zu query)\n", schema.pair_dim(), schema.query_dim());
   HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
   HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, test_qrels, f.threads, test));
+  HYMIR_RETURN_IF_ERROR(ExtendInit(schema, train.groups, f.init_model));
   const double feature_seconds = Since(t_features);
 
   std::printf("hymir-rerank-bench\n");
@@ -930,6 +1008,16 @@ Status RunBench(const Flags& f, const std::string& command) {
                   ShapeString(v.shape).c_str(), t.model.parameters().size(), t.report.best_epoch, t.report.epochs,
                   t.report.best_validation_ndcg, t.seconds);
     systems.push_back({v.name, detail, std::move(eval), t.seconds});
+    if (f.init_model && v.name == "moe-topk-shared") {
+      HYMIR_ASSIGN_OR_RETURN(auto pre, ScoreAll(*f.init_model, test.groups));
+      for (double b : f.fuse_grid) {
+        auto fused = FuseScores(pre, scores, [b](size_t) { return b; });
+        HYMIR_ASSIGN_OR_RETURN(auto fe, ranking::Evaluate(test_qrels, RunFromScores(test.groups, fused)));
+        char name[32];
+        std::snprintf(name, sizeof name, "fuse-%.2f", b);
+        systems.push_back({name, "pre-trained and moe-topk-shared, standardised and fused", std::move(fe), 0.0});
+      }
+    }
     trained.push_back(std::move(t));
   }
   if (f.init_model && Wanted(f, "moe-finetuned")) {
@@ -1043,6 +1131,15 @@ int main(int argc, char** argv) {
                  "A pre-trained model (hymir pretrain): its features are used, and it is scored as it is "
                  "(\"pretrained\") and fine-tuned (\"moe-finetuned\") beside the other systems")
       ->check(CLI::ExistingFile);
+  app.add_flag("--extend-gate", f.extend_gate,
+               "With --init: the gate also reads the index's query-embedding components and domain features, from "
+               "zero weights (as hymir train --extend-gate)");
+  app.add_option("--fuse-grid", f.fuse_grid,
+                 "With --init and --cv-folds: also score the pre-trained model's and moe-topk-shared's standardised "
+                 "scores fused at these weights of the latter (comma-separated)")
+      ->delimiter(',');
+  app.add_option("--embedding-dims", f.emb_dims, "With --extend-gate: query-embedding components (default 16)")
+      ->check(CLI::Range(0, 4096));
   app.add_option("--kg", f.kg, "Knowledge graph directory: KG features and query expansion")
       ->check(CLI::ExistingDirectory);
   app::AddMoeTrainFlags(app, f.moe);

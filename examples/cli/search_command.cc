@@ -125,7 +125,10 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
                    flags.pipeline.rerank_model.c_str());
       for (size_t c = 0; c < r.routing.chosen.size(); ++c)
         std::fprintf(stderr, " expert %d (weight %.2f)", r.routing.chosen[c], r.routing.weights[c]);
-      if (pipeline.reranker() && pipeline.reranker()->model().has_trust())
+      if (pipeline.reranker() && pipeline.reranker()->model().fusion_weight() > 0)
+        std::fprintf(stderr, "; fusion weight %.3f (0: the pre-trained model, 1: the model trained on judgements)",
+                     r.trust);
+      else if (pipeline.reranker() && pipeline.reranker()->model().has_trust())
         std::fprintf(stderr, "; query trust %.3f (0: the pre-trained model, 1: the fine-tuned one)", r.trust);
       std::fprintf(stderr, "\n");
     }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 
@@ -36,6 +37,12 @@ struct TrainFlags {
   int threads = 0;
   // --trust (with --init): per-query trust, hymir/ranking/query_trust.h.
   bool trust = false;
+  // --extend-gate (with --init): the gate also reads this index's query-embedding
+  // components and domain features (MoeModel::WithQueryFeatures).
+  bool extend_gate = false;
+  // --fuse W|auto (with --init): knowledge fusion, MoeModel::set_fusion.
+  std::string fuse;
+  int fuse_folds = 3;
   int trust_folds = 3;
   ranking::QueryTrustConfig trust_config;
 };
@@ -91,14 +98,29 @@ int RunTrain(const TrainFlags& f) {
       return app::Fail("train", Status::InvalidArgument(f.init + " was pre-trained with KG features: give --kg DIR"));
     if (!c->kg && kg)
       std::fprintf(stderr, "warning: %s has no KG features: the KG only expands the queries\n", f.init.c_str());
+    // --extend-gate: the corpus's own gate inputs join the pre-trained ones
+    // (the domains are filled from the corpus below).
+    if (f.extend_gate || !f.fuse.empty()) c->query_embedding_dims = f.emb_dims;
     config = *c;
     init = std::move(m).value();
     init->clear_trust();  // a model with trust data is fine-tuned from its own (fine-tuned) weights
   }
   if (f.trust && !init) return app::Fail("train", Status::InvalidArgument("--trust needs --init (a pre-trained model)"), true);
+  if ((f.extend_gate || !f.fuse.empty()) && !init)
+    return app::Fail("train", Status::InvalidArgument("--extend-gate and --fuse need --init (a pre-trained model)"), true);
+  double fuse_weight = -1;  // < 0: auto
+  if (!f.fuse.empty() && f.fuse != "auto") {
+    char* end = nullptr;
+    fuse_weight = std::strtod(f.fuse.c_str(), &end);
+    if (end == f.fuse.c_str() || *end != '\0' || !(fuse_weight >= 0.0 && fuse_weight <= 1.0))
+      return app::Fail("train", Status::InvalidArgument("--fuse: a weight in [0, 1] or auto, not '" + f.fuse + "'"), true);
+  }
+  if (!f.fuse.empty() && f.trust_config.gain_scale > 0)
+    return app::Fail("train", Status::InvalidArgument("--fuse with --trust: coverage only (no --trust-gain-scale)"), true);
   auto hits = RetrieveCandidates(engine, batch, f.depth);
   if (!hits.ok()) return app::Fail("train", hits.status());
-  if (!f.no_domains && !init) {
+  const bool widen = f.extend_gate || !f.fuse.empty();
+  if (!f.no_domains && (!init || widen)) {
     auto domains = FeatureExtractor::DomainsOf(engine, *hits);
     if (!domains.ok()) return app::Fail("train", domains.status());
     config.domains = std::move(domains).value();
@@ -115,10 +137,21 @@ int RunTrain(const TrainFlags& f) {
                groups->size(), with_relevant, f.depth, (*extractor)->schema().pair_dim(),
                (*extractor)->schema().query_dim(), feature_seconds);
 
+  const std::optional<ranking::MoeModel> pretrained = init;  // before widening (--fuse 0 returns it)
+  if (widen && (*extractor)->schema() != init->schema()) {
+    const ranking::MoeConfig& c = init->config();
+    auto wider = init->WithQueryFeatures((*extractor)->schema(),
+                                         ranking::FitNormalization((*extractor)->schema(), *groups, c.log_inputs, c.ple_bins));
+    if (!wider.ok()) return app::Fail("train", Status::InvalidArgument(f.init + ": " + wider.status().message()));
+    std::fprintf(stderr, "hymir train: the gate also reads %zu features of this index\n",
+                 wider->schema().query_dim() - init->schema().query_dim());
+    init = std::move(wider).value();
+  }
   ranking::MoeTrainOptions o = *options;
   o.objective.balance_loss = f.balance_loss;
   o.objective.routing_loss = f.routing_loss;
-  if (init) {
+  const bool fusing = !f.fuse.empty();  // a model from scratch, fused with the pre-trained one
+  if (init && !fusing) {
     o.init = &*init;
     o.model = init->config();
   }
@@ -128,6 +161,16 @@ int RunTrain(const TrainFlags& f) {
                  e.best ? "  *" : "");
   });
   if (!model.ok()) return app::Fail("train", model.status(), model.status().IsInvalidArgument());
+  if (fusing && fuse_weight < 0) {
+    auto choice = ranking::ChooseFusionWeight(
+        (*extractor)->schema(), *groups, o, *init, f.fuse_folds, {0.0, 0.25, 0.5, 0.75},
+        [](const std::string& line) { std::fprintf(stderr, "hymir train: fusion %s\n", line.c_str()); });
+    if (!choice.ok()) return app::Fail("train", choice.status());
+    for (size_t k = 0; k < choice->grid.size(); ++k)
+      std::fprintf(stderr, "hymir train: fusion weight %.2f: cross-validated nDCG@10 %.4f%s\n", choice->grid[k],
+                   choice->ndcg[k], choice->grid[k] == choice->weight ? "  *" : "");
+    fuse_weight = choice->weight;
+  }
   if (f.trust) {
     std::vector<double> gains;
     if (f.trust_config.gain_scale > 0) {
@@ -143,8 +186,18 @@ int RunTrain(const TrainFlags& f) {
       judged.push_back(index::Analyze(engine.searcher().analyzer(), by_id.at(g.query_id)->text));
     auto trust = ranking::QueryTrust::Build(judged, std::move(gains), f.trust_config);
     if (!trust.ok()) return app::Fail("train", trust.status(), true);
-    if (Status s = model->set_trust(*init, std::move(trust).value()); !s.ok()) return app::Fail("train", s);
+    if (fusing) {
+      if (fuse_weight > 0) {
+        if (Status s = model->set_fusion(*init, fuse_weight, std::move(trust).value()); !s.ok())
+          return app::Fail("train", s);
+      }
+    } else if (Status s = model->set_trust(*init, std::move(trust).value()); !s.ok()) {
+      return app::Fail("train", s);
+    }
+  } else if (fusing && fuse_weight > 0) {
+    if (Status s = model->set_fusion(*init, fuse_weight); !s.ok()) return app::Fail("train", s);
   }
+  if (fusing && fuse_weight == 0) model = *pretrained;  // the pre-trained model alone
   if (Status s = model->Save(f.model); !s.ok()) return app::Fail("train", s);
   if (f.record) {
     if (Status s = app::RecordModel(f.index, f.model, f.kg); !s.ok()) return app::Fail("train", s);
@@ -156,7 +209,13 @@ int RunTrain(const TrainFlags& f) {
   if (o.model.ple_bins > 0) shape += ", PLE " + std::to_string(o.model.ple_bins) + " bins";
   if (o.model.linear_skip) shape += ", linear skip";
   if (o.model.list_context) shape += ", list context";
-  if (init && report.best_epoch > 0 && o.finetune_alpha < 1.0) {
+  if (fusing) {
+    char fu[160];
+    std::snprintf(fu, sizeof fu, fuse_weight > 0 ? ", trained from scratch and fused with %s at weight %.2f"
+                                                 : ", fusion weight 0: %s alone is kept",
+                  f.init.c_str(), fuse_weight);
+    shape += fu;
+  } else if (init && report.best_epoch > 0 && o.finetune_alpha < 1.0) {
     char wise[96];
     std::snprintf(wise, sizeof wise, ", weights %.2f of the way from the initial model", o.finetune_alpha);
     shape += wise;
@@ -195,6 +254,14 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--trust", f->trust,
                "With --init: per-query trust, the served score moves from the initial model's to the fine-tuned "
                "one's as far as the judged queries cover the query (README, Pre-training)");
+  cmd->add_flag("--extend-gate", f->extend_gate,
+               "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "
+               "domain features, starting from zero weights (README, Pre-training)");
+  cmd->add_option("--fuse", f->fuse,
+                  "With --init: train a model from scratch (this index's full features) and serve it fused with the "
+                  "pre-trained one at this weight in [0, 1], or 'auto': chosen by cross-validation on the judged "
+                  "queries among 0, 0.25, 0.5, 0.75 (README, Pre-training)");
+  cmd->add_option("--fuse-folds", f->fuse_folds, "Folds for --fuse auto (default 3)")->check(CLI::Range(2, 20));
   cmd->add_option("--trust-folds", f->trust_folds, "Folds for the out-of-fold gains of --trust (default 3)")
       ->check(CLI::Range(2, 20));
   cmd->add_option("--trust-neighbours", f->trust_config.neighbours, "Judged queries averaged by --trust")

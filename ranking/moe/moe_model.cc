@@ -22,7 +22,10 @@ constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // list_context flags; older files load without them.
 // Version 5 (written only for a model with per-query trust; others are
 // still written as 4) adds the anchor's weights and the QueryTrust.
-constexpr uint32_t kVersion = 5;  // 4: retrieval prior, 5: per-query trust
+// Version 6 (written only for a fused model, MoeModel::set_fusion) adds the
+// whole anchor model as a nested version-4 file, the fusion weight and the
+// QueryTrust (possibly empty).
+constexpr uint32_t kVersion = 6;  // 4: retrieval prior, 5: per-query trust, 6: fusion
 constexpr int kMaxPleBins = 64;
 
 // Default edges for `bins` PLE bins of every one of `dim` features: even
@@ -377,6 +380,48 @@ Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to,
   return out;
 }
 
+Result<MoeModel> MoeModel::WithQueryFeatures(const FeatureSchema& schema, const Normalization& fitted) const {
+  if (schema.pair_features != schema_.pair_features)
+    return Status::InvalidArgument("gate extension: the pair features differ from the model's");
+  const size_t qn = schema.query_dim(), qo = schema_.query_dim();
+  if (fitted.query_mean.size() != qn || fitted.query_scale.size() != qn)
+    return Status::InvalidArgument("gate extension: the normalisation does not match the new query features");
+  // where each old query feature sits in the new list
+  std::vector<size_t> to(qo);
+  for (size_t j = 0; j < qo; ++j) {
+    auto it = std::find(schema.query_features.begin(), schema.query_features.end(), schema_.query_features[j]);
+    if (it == schema.query_features.end())
+      return Status::InvalidArgument("gate extension: the new query features lack the model's '" +
+                                     schema_.query_features[j] + "'");
+    to[j] = static_cast<size_t>(it - schema.query_features.begin());
+  }
+  MoeModel out(config_, schema);
+  out.norm_ = norm_;
+  out.norm_.query_mean = fitted.query_mean;
+  out.norm_.query_scale = fitted.query_scale;
+  for (size_t j = 0; j < qo; ++j) {
+    out.norm_.query_mean[to[j]] = norm_.query_mean[j];
+    out.norm_.query_scale[to[j]] = norm_.query_scale[j];
+  }
+  out.bias_ = bias_;
+  out.prior_feature_ = prior_feature_;
+  out.prior_col_ = prior_col_;
+  out.prior_mu_ = prior_mu_;
+  const size_t e = config_.routed_experts, g = config_.gate_hidden;
+  const size_t rows = g == 0 ? e : g;  // gate rows reading the query features
+  const size_t gate_old = params_.size() - GateOffset();
+  const size_t gate_new = gate_old + rows * (qn - qo);
+  out.params_.assign(params_.begin(), params_.begin() + static_cast<std::ptrdiff_t>(GateOffset()));
+  out.params_.resize(GateOffset() + gate_new, 0.0);
+  const double* src = params_.data() + GateOffset();
+  double* dst = out.params_.data() + GateOffset();
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < qo; ++j) dst[r * qn + to[j]] = src[r * qo + j];
+  // the rest of the gate (biases, and an MLP gate's second layer) as it was
+  std::copy(src + rows * qo, src + gate_old, dst + rows * qn);
+  return out;
+}
+
 namespace {
 bool SameLineage(const MoeConfig& ca, const MoeConfig& cb, const FeatureSchema& sa, const FeatureSchema& sb,
                  const Normalization& na, const Normalization& nb, size_t pa, size_t pb) {
@@ -414,6 +459,25 @@ Status MoeModel::set_trust(const MoeModel& anchor, QueryTrust trust) {
 void MoeModel::clear_trust() {
   anchor_.reset();
   trust_ = QueryTrust();
+  fusion_weight_ = 0.0;
+}
+
+Status MoeModel::set_fusion(const MoeModel& anchor, double weight, QueryTrust trust) {
+  if (!(schema_ == anchor.schema_))
+    return Status::InvalidArgument("fusion: the models read different features (widen the pre-trained one first, "
+                                   "WithQueryFeatures)");
+  if (!(weight > 0.0 && weight <= 1.0)) return Status::InvalidArgument("fusion weight must be in (0, 1]");
+  if (anchor.anchor_) return Status::InvalidArgument("fusion: the anchor has an anchor of its own");
+  anchor_ = std::make_shared<MoeModel>(anchor);
+  trust_ = std::move(trust);
+  fusion_weight_ = weight;
+  return Status::OK();
+}
+
+double MoeModel::BlendWeight(const std::vector<std::string>& query_terms) const {
+  if (!anchor_) return 1.0;
+  if (fusion_weight_ > 0) return fusion_weight_ * (trust_.empty() ? 1.0 : trust_.Trust(query_terms));
+  return trust_.Trust(query_terms);
 }
 
 Status MoeModel::BlendTrusted(const QueryGroup& group, double t, std::vector<double>& scores) const {
@@ -641,10 +705,13 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   return ex;
 }
 
-Status MoeModel::Save(const std::string& path) const {
+Status MoeModel::Save(const std::string& path) const { return internal::WriteFileAtomic(path, Serialize()); }
+
+std::string MoeModel::Serialize() const {
   internal::BinaryWriter w;
   w.Raw(kMagic, sizeof kMagic);
-  w.U32(anchor_ ? 5u : 4u);
+  const bool fused = anchor_ && fusion_weight_ > 0;
+  w.U32(fused ? 6u : anchor_ ? 5u : 4u);
   w.U32(config_.routed_experts);
   w.U32(config_.shared_experts);
   w.U32(config_.top_k);
@@ -666,8 +733,13 @@ Status MoeModel::Save(const std::string& path) const {
   w.Pods(std::vector<double>{prior_mu_});
   if (anchor_) {
     const QueryTrust::Stored t = trust_.ToStored();
-    w.Pods(anchor_->params_);
-    w.Pods(anchor_->bias_);
+    if (fused) {
+      w.Str(anchor_->Serialize());
+      w.Pods(std::vector<double>{fusion_weight_});
+    } else {
+      w.Pods(anchor_->params_);
+      w.Pods(anchor_->bias_);
+    }
     w.Strings(t.vocabulary);
     w.Pods(t.idf);
     w.Pods(t.offsets);
@@ -678,11 +750,15 @@ Status MoeModel::Save(const std::string& path) const {
   }
   const uint32_t crc = internal::Crc32(0, w.out().data(), w.out().size());
   w.U32(crc);
-  return internal::WriteFileAtomic(path, w.out());
+  return std::move(w.out());
 }
 
 Result<MoeModel> MoeModel::Load(const std::string& path) {
   HYMIR_ASSIGN_OR_RETURN(std::string data, internal::ReadFile(path));
+  return Parse(data, path, true);
+}
+
+Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path, bool top_level) {
   auto corrupt = [&](const std::string& why) { return Status::Corruption(path + ": " + why); };
   if (data.size() < sizeof kMagic + 8 || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return corrupt("not a hymir MoE model file (bad magic)");
@@ -698,6 +774,7 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   if (version < 1 || version > kVersion)
     return corrupt("model format version " + std::to_string(version) + ", this build reads 1 to " +
                    std::to_string(kVersion));
+  if (!top_level && version >= 5) return corrupt("the fused pre-trained model has an anchor of its own");
   MoeConfig config;
   FeatureSchema schema;
   Normalization norm;
@@ -720,10 +797,13 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   std::vector<std::string> prior_feature{""};
   std::vector<double> prior_mu{0.0};
   if (ok && version >= 4) ok = r.Strings(&prior_feature) && r.Pods(&prior_mu);
-  std::vector<double> anchor_params, anchor_bias;
+  std::vector<double> anchor_params, anchor_bias, fusion{0.0};
+  std::string anchor_file;
   QueryTrust::Stored stored_trust;
+  if (ok && version == 5) ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias);
+  if (ok && version >= 6) ok = r.Str(&anchor_file) && r.Pods(&fusion) && fusion.size() == 1;
   if (ok && version >= 5)
-    ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias) && r.Strings(&stored_trust.vocabulary) &&
+    ok = r.Strings(&stored_trust.vocabulary) &&
          r.Pods(&stored_trust.idf) && r.Pods(&stored_trust.offsets) && r.Pods(&stored_trust.term_ids) &&
          r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) && r.Pods(&stored_trust.config);
   ok = ok && r.AtEnd() && prior_feature.size() == 1 && prior_mu.size() == 1;
@@ -755,7 +835,13 @@ Result<MoeModel> MoeModel::Load(const std::string& path) {
   m.bias_ = std::move(bias);
   m.norm_ = std::move(norm);
   if (Status s = m.set_retrieval_prior(prior_feature[0], prior_mu[0]); !s.ok()) return corrupt(s.message());
-  if (version >= 5) {
+  if (version >= 6) {
+    auto anchor = Parse(anchor_file, path + " (its fused pre-trained model)", false);
+    if (!anchor.ok()) return anchor.status();
+    auto trust = QueryTrust::FromStored(std::move(stored_trust));
+    if (!trust.ok()) return corrupt(trust.status().message());
+    if (Status s = m.set_fusion(*anchor, fusion[0], std::move(trust).value()); !s.ok()) return corrupt(s.message());
+  } else if (version >= 5) {
     if (anchor_params.size() != m.params_.size() || anchor_bias.size() != m.bias_.size())
       return corrupt("the pre-trained weights of the query trust do not match the stored config");
     MoeModel anchor = m;

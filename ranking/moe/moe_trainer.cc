@@ -512,4 +512,83 @@ Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const st
   return gains;
 }
 
+namespace {
+uint64_t QueryFold(const std::string& id) {  // FNV-1a
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+void Standardise(std::vector<double>& v) {
+  double mean = 0, sq = 0;
+  for (double x : v) mean += x;
+  mean /= std::max<size_t>(v.size(), 1);
+  for (double x : v) sq += (x - mean) * (x - mean);
+  const double sd = v.empty() ? 0.0 : std::sqrt(sq / static_cast<double>(v.size()));
+  for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
+}
+}  // namespace
+
+Result<FusionChoice> ChooseFusionWeight(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                                        const MoeTrainOptions& options, const MoeModel& anchor, int folds,
+                                        const std::vector<double>& grid,
+                                        const std::function<void(const std::string&)>& progress) {
+  if (folds < 2) return Status::InvalidArgument("choosing the fusion weight needs at least 2 folds");
+  if (grid.empty()) return Status::InvalidArgument("choosing the fusion weight needs at least one weight");
+  for (double w : grid)
+    if (!(w >= 0.0 && w <= 1.0)) return Status::InvalidArgument("fusion weights must be in [0, 1]");
+  MoeTrainOptions scratch = options;
+  scratch.init = nullptr;
+  // per grid weight: summed nDCG@10 and count per domain (-1: no domain)
+  std::vector<std::map<int, std::pair<double, size_t>>> sums(grid.size());
+  for (int f = 0; f < folds; ++f) {
+    std::vector<QueryGroup> rest;
+    for (const QueryGroup& g : groups)
+      if (static_cast<int>(QueryFold(g.query_id) % folds) != f) rest.push_back(g);
+    if (rest.empty() || rest.size() == groups.size()) continue;
+    auto m = TrainMoe(schema, rest, scratch);
+    if (!m.ok()) return m.status().WithContext("fusion weight, fold " + std::to_string(f + 1));
+    size_t n = 0;
+    for (const QueryGroup& g : groups) {
+      if (static_cast<int>(QueryFold(g.query_id) % folds) != f) continue;
+      if (std::none_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; })) continue;
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> own, m->Score(g));
+      HYMIR_ASSIGN_OR_RETURN(std::vector<double> base, anchor.Score(g));
+      Standardise(own);
+      Standardise(base);
+      for (size_t k = 0; k < grid.size(); ++k) {
+        std::vector<double> fused(own.size());
+        for (size_t i = 0; i < own.size(); ++i) fused[i] = base[i] + grid[k] * (own[i] - base[i]);
+        auto& [sum, count] = sums[k][g.domain];
+        sum += GroupNdcg(g, fused);
+        ++count;
+      }
+      ++n;
+    }
+    if (progress) progress("fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + ": " +
+                           std::to_string(rest.size()) + " training queries, " + std::to_string(n) + " scored");
+  }
+  FusionChoice out;
+  out.grid = grid;
+  for (size_t k = 0; k < grid.size(); ++k) {
+    // the per-domain mean when two or more domains are labelled, else the plain mean
+    double total = 0, mean_of_domains = 0;
+    size_t count = 0, domains = 0;
+    for (const auto& [d, sc] : sums[k]) {
+      total += sc.first;
+      count += sc.second;
+      if (d >= 0 && sc.second) {
+        mean_of_domains += sc.first / static_cast<double>(sc.second);
+        ++domains;
+      }
+    }
+    out.ndcg.push_back(domains >= 2 ? mean_of_domains / static_cast<double>(domains)
+                                    : (count ? total / static_cast<double>(count) : 0.0));
+  }
+  size_t best = 0;
+  for (size_t k = 1; k < grid.size(); ++k)
+    if (out.ndcg[k] > out.ndcg[best] || (out.ndcg[k] == out.ndcg[best] && grid[k] < grid[best])) best = k;
+  out.weight = grid[best];
+  return out;
+}
+
 }  // namespace hymir::ranking

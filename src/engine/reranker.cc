@@ -86,7 +86,7 @@ Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<Se
 
 double Reranker::TrustOf(const HybridQuery& query) const {
   if (!model_.has_trust()) return 1.0;
-  return model_.trust().Trust(index::Analyze(engine_.searcher().analyzer(), query.text));
+  return model_.BlendWeight(index::Analyze(engine_.searcher().analyzer(), query.text));
 }
 
 Result<RerankedResult> Reranker::Search(const HybridQuery& query, const RerankOptions& options) const {

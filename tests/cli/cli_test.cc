@@ -439,6 +439,33 @@ TEST(CliTest, PretrainThenFineTune) {
                   Sample("qrels/test.tsv") + " --model " + trusted + " --trust")
                 .exit_code,
             2);  // --trust needs --init
+  // Knowledge fusion: a model from scratch on the index's full features,
+  // fused with the pre-trained one at a weight chosen by cross-validation;
+  // the fused file re-ranks, and reports its blend weight in --explain.
+  const std::string fused = tmp.Sub("fused.moe");
+  Ran fu = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                 Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre +
+                 " --epochs 2 --depth 30 --fuse auto --fuse-folds 2");
+  ASSERT_EQ(fu.exit_code, 0) << fu.err;
+  EXPECT_NE(fu.err.find("fusion fold 2/2"), std::string::npos) << fu.err;
+  EXPECT_NE(fu.err.find("fusion weight 0.75: cross-validated nDCG@10"), std::string::npos) << fu.err;
+  EXPECT_TRUE(fu.out.find("fused with") != std::string::npos || fu.out.find("alone is kept") != std::string::npos)
+      << fu.out;
+  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre + " --epochs 2 --depth 30 --fuse 0.5")
+                .exit_code,
+            0);
+  Ran fx = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --explain --rerank " + fused);
+  ASSERT_EQ(fx.exit_code, 0) << fx.err;
+  EXPECT_NE(fx.err.find("fusion weight 0.500"), std::string::npos) << fx.err;
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + fused + " --fuse 0.5")
+                .exit_code,
+            2);  // --fuse needs --init
+  EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre + " --fuse 1.5")
+                .exit_code,
+            2);
   EXPECT_EQ(Hymir("pretrain --index " + idx + " --model " + pre + " --generators ict,bogus").exit_code, 2);
   EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                   Sample("qrels/test.tsv") + " --model " + tuned + " --init " + tmp.Sub("absent.moe"))

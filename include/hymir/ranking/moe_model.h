@@ -38,6 +38,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hymir/ranking/query_trust.h"
@@ -139,6 +140,19 @@ class MoeModel {
   // outside [0, 1]. alpha = 1 returns `to`, alpha = 0 `from`'s weights.
   static Result<MoeModel> Interpolate(const MoeModel& from, const MoeModel& to, double alpha);
   Status Save(const std::string& path) const;
+  // The model file's bytes (what Save writes).
+  std::string Serialize() const;
+  // Fine-tuning with the corpus's own gate inputs: a copy of this model
+  // whose query features are `schema.query_features` (pair features must be
+  // equal, and every query feature of this model must be among the new ones,
+  // in any order). The gate's weights of the added features start at 0, so
+  // the copy routes and scores exactly as this model; their normalisation is
+  // taken from `fitted` (e.g. FitNormalization on the judged queries), that
+  // of the kept features is this model's. A pre-trained model reads only
+  // inputs that mean the same on every corpus; judgements come from one
+  // corpus, so fine-tuning may also route on its query-embedding components
+  // and domain features. Trust data is dropped. InvalidArgument otherwise.
+  Result<MoeModel> WithQueryFeatures(const FeatureSchema& schema, const Normalization& fitted) const;
 
   // One score per candidate of `group` (its labels are ignored).
   // InvalidArgument when the group does not match the schema.
@@ -184,6 +198,20 @@ class MoeModel {
   // the candidate list: t = 0 is the anchor's ranking, t = 1 this model's.
   // InvalidArgument when the models are not of one lineage.
   Status set_trust(const MoeModel& anchor, QueryTrust trust);
+  // Fusion (model format 6): this model, trained from scratch on judgements,
+  // served together with `anchor`, a pre-trained model of any shape reading
+  // the same features (MoeModel::WithQueryFeatures widens one), with its own
+  // normalisation and retrieval prior; the whole anchor is saved with this
+  // model. BlendTrusted then serves z(anchor) + t (z(this) - z(anchor)) with
+  // t = BlendWeight(query terms) = weight x (trust.empty() ? 1 :
+  // trust.Trust(terms)). InvalidArgument for other features, a weight
+  // outside (0, 1] or an anchor with an anchor of its own.
+  Status set_fusion(const MoeModel& anchor, double weight, QueryTrust trust = {});
+  double fusion_weight() const { return fusion_weight_; }  // 0: not fused
+  // The blend weight t for a query's analysed terms: 1 without an anchor;
+  // trust.Trust(terms) for a trusted model; as above for a fused one.
+  double BlendWeight(const std::vector<std::string>& query_terms) const;
+  // Drops the anchor, trust data and fusion.
   void clear_trust();
   bool has_trust() const { return anchor_ != nullptr; }
   const QueryTrust& trust() const { return trust_; }
@@ -230,6 +258,9 @@ class MoeModel {
 
  private:
   MoeModel(MoeConfig config, FeatureSchema schema);
+  // Load's parser; `top_level` false for a fused model's anchor, which may
+  // not have an anchor of its own.
+  static Result<MoeModel> Parse(std::string_view data, const std::string& path, bool top_level);
   size_t ExpertSize() const;
   size_t ExpertOffset(int expert) const;  // routed 0..E-1, shared E..E+S-1
   size_t GateOffset() const;
@@ -255,8 +286,9 @@ class MoeModel {
   size_t prior_col_ = 0;
   double prior_mu_ = 0.0;
   std::vector<double> params_;
-  std::shared_ptr<const MoeModel> anchor_;  // set_trust: the pre-trained model (no trust of its own)
+  std::shared_ptr<const MoeModel> anchor_;  // set_trust/set_fusion: the pre-trained model (no anchor of its own)
   QueryTrust trust_;
+  double fusion_weight_ = 0.0;  // set_fusion; 0 = a trusted model of one lineage (set_trust)
 };
 
 }  // namespace hymir::ranking

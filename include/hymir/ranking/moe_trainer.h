@@ -203,6 +203,27 @@ Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const st
                                            const MoeTrainOptions& options, const MoeModel& baseline, int folds,
                                            const std::function<void(const std::string&)>& progress = {});
 
+// Knowledge fusion (MoeModel::set_fusion) of a pre-trained model with one
+// trained from scratch on judgements: the fusion weight chosen by
+// cross-validation on the judged groups. The groups of fold f (FNV-1a of the
+// query id, mod `folds`) are scored by a model trained from scratch with
+// `options` (its init is ignored) on the other folds, fused with `anchor`
+// (which reads the groups' features) as (1 - w) z(anchor) + w z(model) per
+// list for every w of `grid`; the w with the best mean nDCG@10 over the
+// groups with a relevant candidate wins (the per-domain mean when the
+// groups carry two or more domains; ties: the smaller w). w = 0 is the
+// anchor alone. InvalidArgument for folds < 2, an empty grid, or a weight
+// outside [0, 1].
+struct FusionChoice {
+  double weight = 0.0;
+  std::vector<double> grid;
+  std::vector<double> ndcg;  // cross-validated nDCG@10 of each grid weight
+};
+Result<FusionChoice> ChooseFusionWeight(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                                        const MoeTrainOptions& options, const MoeModel& anchor, int folds,
+                                        const std::vector<double>& grid,
+                                        const std::function<void(const std::string&)>& progress = {});
+
 }  // namespace hymir::ranking
 
 #endif  // HYMIR_RANKING_MOE_TRAINER_H_

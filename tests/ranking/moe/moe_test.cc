@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -14,6 +15,8 @@
 
 #include "hymir/ranking/moe_model.h"
 #include "hymir/ranking/moe_trainer.h"
+#include "src/core/crc32.h"
+#include "tests/testutil/testutil.h"
 
 namespace hymir::ranking {
 namespace {
@@ -371,6 +374,75 @@ TEST(MoeModelTest, RoutingChoosesTopKAndNormalisesWeights) {
   Routing r2 = model.Route(q).value();
   EXPECT_EQ(r2.chosen[0], worst);
   EXPECT_FALSE(model.Route(std::vector<double>{1.0}).ok());  // wrong query dimension
+}
+
+// Widening the gate (fine-tuning with the corpus's own gate inputs): the
+// copy scores and routes as the original, for a linear and an MLP gate, and
+// its added gate weights are the only new parameters; once they move, the
+// added features change the routing.
+TEST(MoeModelTest, WithQueryFeaturesStartsAsTheModelItWidens) {
+  for (int gate_hidden : {0, 4}) {
+    SCOPED_TRACE(gate_hidden);
+    const FeatureSchema schema = Schema(3, 2);  // query features q0, q1
+    auto model =
+        MoeModel::Create({.routed_experts = 4, .shared_experts = 1, .top_k = 2, .gate_hidden = gate_hidden}, schema, 5)
+            .value();
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> nd(0.0, 0.5);
+    for (double& p : model.parameters()) p = nd(rng);
+    Normalization norm = model.normalization();
+    norm.query_mean = {0.3, -0.2};
+    norm.query_scale = {2.0, 0.5};
+    model.set_normalization(norm);
+    model.set_selection_bias({0.1, -0.1, 0.0, 0.2});
+
+    FeatureSchema wide = schema;  // new features before, between and after the old ones, old ones swapped
+    wide.query_features = {"emb0", "q1", "dom:a", "q0", "emb1"};
+    Normalization fitted;
+    fitted.query_mean = {1.0, 9.0, 2.0, 9.0, 3.0};  // 9: must be replaced by the model's own
+    fitted.query_scale = {4.0, 9.0, 5.0, 9.0, 6.0};
+    ASSERT_OK_AND_ASSIGN(MoeModel widened, model.WithQueryFeatures(wide, fitted));
+    EXPECT_EQ(widened.schema(), wide);
+    EXPECT_EQ(widened.normalization().query_mean, (std::vector<double>{1.0, -0.2, 2.0, 0.3, 3.0}));
+    EXPECT_EQ(widened.normalization().query_scale, (std::vector<double>{4.0, 0.5, 5.0, 2.0, 6.0}));
+    const size_t rows = gate_hidden == 0 ? 4 : static_cast<size_t>(gate_hidden);
+    EXPECT_EQ(widened.parameters().size(), model.parameters().size() + rows * 3);
+    EXPECT_EQ(widened.selection_bias(), model.selection_bias());
+
+    for (int trial = 0; trial < 5; ++trial) {
+      QueryGroup g = RandomGroup(schema, 6, rng, -1);
+      QueryGroup gw = g;
+      gw.query_features = {nd(rng) * 3, g.query_features[1], nd(rng) * 3, g.query_features[0], nd(rng) * 3};
+      ASSERT_OK_AND_ASSIGN(auto a, model.Score(g));
+      ASSERT_OK_AND_ASSIGN(auto b, widened.Score(gw));
+      for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-12);
+      ASSERT_OK_AND_ASSIGN(Routing ra, model.Route(g.query_features));
+      ASSERT_OK_AND_ASSIGN(Routing rb, widened.Route(gw.query_features));
+      EXPECT_EQ(ra.chosen, rb.chosen);
+      for (size_t e = 0; e < ra.affinity.size(); ++e) EXPECT_NEAR(ra.affinity[e], rb.affinity[e], 1e-12);
+    }
+    // Once trained, the new inputs count: move every gate weight and the
+    // affinities now depend on an added feature.
+    for (size_t i = widened.parameters().size() - (gate_hidden == 0 ? 4 * 5 + 4 : 0); i < widened.parameters().size();
+         ++i)
+      widened.parameters()[i] += 0.3;
+    if (gate_hidden == 0) {
+      std::vector<double> q1 = {0.0, 0.1, 0.0, 0.2, 0.0}, q2 = {5.0, 0.1, -5.0, 0.2, 5.0};
+      EXPECT_NE(widened.Route(q1).value().affinity, widened.Route(q2).value().affinity);
+    }
+
+    // Refused: a pair feature changed, an old query feature missing, a
+    // normalisation of the wrong width.
+    FeatureSchema other_pairs = wide;
+    other_pairs.pair_features[0] = "other";
+    EXPECT_TRUE(model.WithQueryFeatures(other_pairs, fitted).status().IsInvalidArgument());
+    FeatureSchema lost = wide;
+    lost.query_features[3] = "not-q0";
+    EXPECT_TRUE(model.WithQueryFeatures(lost, fitted).status().IsInvalidArgument());
+    Normalization narrow = fitted;
+    narrow.query_mean.pop_back();
+    EXPECT_TRUE(model.WithQueryFeatures(wide, narrow).status().IsInvalidArgument());
+  }
 }
 
 TEST(MoeModelTest, ExplainAddsUpToTheScore) {
@@ -805,6 +877,110 @@ TEST(MoeTrainerTest, RejectsUnlabelledOrHopelessData) {
   EXPECT_TRUE(TrainMoe(schema, train, {}).status().IsInvalidArgument());
   train[0].labels.clear();
   EXPECT_TRUE(TrainMoe(schema, train, {}).status().IsInvalidArgument());
+}
+
+// Knowledge fusion: a model from scratch served with a pre-trained anchor of
+// another shape (same features). The served blend is the hand-computed
+// z-score mix, the file keeps both models, and the refusals hold.
+TEST(MoeModelTest, FusionBlendsAnotherShapeAndSurvivesTheFile) {
+  const FeatureSchema schema = Schema(3, 2);
+  auto own = MoeModel::Create({.routed_experts = 4, .shared_experts = 1, .top_k = 2, .expert_hidden = 6}, schema, 1)
+                 .value();
+  auto anchor =
+      MoeModel::Create({.routed_experts = 2, .shared_experts = 0, .top_k = 1, .expert_hidden = 5, .gate_hidden = 3},
+                       schema, 2)
+          .value();
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> nd(0.0, 0.5);
+  for (double& p : own.parameters()) p = nd(rng);
+  for (double& p : anchor.parameters()) p = nd(rng);
+  ASSERT_OK(anchor.set_retrieval_prior("p1", 0.3));  // the anchor keeps its own prior
+  ASSERT_OK(own.set_fusion(anchor, 0.25));
+  EXPECT_TRUE(own.has_trust());
+  EXPECT_DOUBLE_EQ(own.fusion_weight(), 0.25);
+  EXPECT_DOUBLE_EQ(own.BlendWeight({"any", "terms"}), 0.25);  // no trust data: the weight itself
+
+  const QueryGroup g = RandomGroup(schema, 7, rng, -1);
+  auto z = [](std::vector<double> v) {
+    double m = 0, sq = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    for (double x : v) sq += (x - m) * (x - m);
+    const double sd = std::sqrt(sq / static_cast<double>(v.size()));
+    for (double& x : v) x = (x - m) / sd;
+    return v;
+  };
+  const std::vector<double> a = z(anchor.Score(g).value()), o = z(own.Score(g).value());
+  std::vector<double> served = own.Score(g).value();
+  ASSERT_OK(own.BlendTrusted(g, own.BlendWeight({}), served));
+  for (size_t i = 0; i < served.size(); ++i) EXPECT_NEAR(served[i], 0.75 * a[i] + 0.25 * o[i], 1e-12);
+
+  TempFile f;
+  ASSERT_OK(own.Save(f.path()));
+  ASSERT_OK_AND_ASSIGN(MoeModel back, MoeModel::Load(f.path()));
+  EXPECT_DOUBLE_EQ(back.fusion_weight(), 0.25);
+  ASSERT_NE(back.anchor(), nullptr);
+  EXPECT_EQ(back.anchor()->config(), anchor.config());
+  EXPECT_DOUBLE_EQ(back.anchor()->prior_weight(), 0.3);
+  EXPECT_DOUBLE_EQ(back.prior_weight(), 0.0);
+  std::vector<double> again = back.Score(g).value();
+  ASSERT_OK(back.BlendTrusted(g, back.BlendWeight({}), again));
+  for (size_t i = 0; i < served.size(); ++i) EXPECT_NEAR(again[i], served[i], 1e-12);
+  // A damaged nested anchor is refused with the file's name.
+  {
+    std::string bytes = own.Serialize();
+    const std::string nested = anchor.Serialize();
+    const size_t at = bytes.find(nested.substr(0, 64), 16);
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + nested.size() - 1] ^= 0x40;  // the anchor's own checksum
+    const uint32_t crc = internal::Crc32(0, bytes.data(), bytes.size() - 4);
+    std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+    std::ofstream(f.path(), std::ios::binary | std::ios::trunc) << bytes;
+    auto damaged = MoeModel::Load(f.path());
+    ASSERT_FALSE(damaged.ok());
+    EXPECT_TRUE(damaged.status().IsCorruption());
+    EXPECT_NE(damaged.status().message().find(f.path()), std::string::npos);
+  }
+
+  // Refused: other features, a weight outside (0, 1], an anchor with an anchor.
+  auto stranger = MoeModel::Create({.routed_experts = 2, .shared_experts = 0, .top_k = 1}, Schema(4, 2), 3).value();
+  EXPECT_TRUE(own.set_fusion(stranger, 0.5).IsInvalidArgument());
+  EXPECT_TRUE(own.set_fusion(anchor, 0.0).IsInvalidArgument());
+  EXPECT_TRUE(own.set_fusion(anchor, 1.5).IsInvalidArgument());
+  EXPECT_TRUE(anchor.set_fusion(own, 0.5).IsInvalidArgument());  // `own` is fused already
+  own.clear_trust();
+  EXPECT_FALSE(own.has_trust());
+  EXPECT_DOUBLE_EQ(own.fusion_weight(), 0.0);
+}
+
+// The fusion weight follows what the cross-validation says: with a useless
+// anchor (random weights) the model trained on the judgements should carry
+// the ranking, with an anchor that already ranks well (trained on far more
+// data) a small weight does.
+TEST(MoeTrainerTest, ChooseFusionWeightFollowsTheCrossValidation) {
+  const FeatureSchema schema = Schema(3, 2);
+  const auto judged = TwoDomainTask(120, 11);
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 4, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
+  o.max_epochs = 30;
+  o.learning_rate = 5e-3;
+  auto useless = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1}, schema, 5).value();
+  const std::vector<double> grid = {0.0, 0.25, 0.5, 0.75, 1.0};
+  ASSERT_OK_AND_ASSIGN(FusionChoice c, ChooseFusionWeight(schema, judged, o, useless, 3, grid));
+  ASSERT_EQ(c.ndcg.size(), grid.size());
+  EXPECT_GE(c.weight, 0.75);
+  EXPECT_GT(c.ndcg.back(), c.ndcg.front() + 0.1);
+
+  MoeTrainOptions big = o;
+  big.max_epochs = 60;
+  auto expert = TrainMoe(schema, TwoDomainTask(2000, 12), big).value();
+  ASSERT_OK_AND_ASSIGN(FusionChoice e, ChooseFusionWeight(schema, judged, o, expert, 3, grid));
+  EXPECT_LT(e.weight, c.weight);
+  EXPECT_GT(e.ndcg.front(), c.ndcg.front());
+
+  EXPECT_TRUE(ChooseFusionWeight(schema, judged, o, useless, 1, grid).status().IsInvalidArgument());
+  EXPECT_TRUE(ChooseFusionWeight(schema, judged, o, useless, 3, {}).status().IsInvalidArgument());
+  EXPECT_TRUE(ChooseFusionWeight(schema, judged, o, useless, 3, {1.5}).status().IsInvalidArgument());
 }
 
 }  // namespace
