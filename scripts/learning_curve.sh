@@ -9,6 +9,8 @@
 #   scripts/learning_curve.sh        (WORK as scripts/eval_finetune.sh; its mixed index is reused)
 # SYSTEMS="pretrained" re-runs only that system; KEEP_FROM=TSV (an earlier
 # learning_curve.tsv) then supplies the other system's rows unchanged.
+# PRE_FLAGS: extra `hymir train` flags of the pre-trained system (e.g.
+# "--fuse auto": fusion with a model from scratch instead of fine-tuning).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$here/../shared/data}/mixed
@@ -64,7 +66,7 @@ PY
     for sys in scratch pretrained; do
       kept "$seed" "$n" "$sys" && continue
       case " $SYSTEMS " in *" $sys "*) ;; *) continue ;; esac
-      init=""; [ "$sys" = pretrained ] && init="--init $work/lc.pre.$seed.moe"
+      init=""; [ "$sys" = pretrained ] && init="--init $work/lc.pre.$seed.moe ${PRE_FLAGS:-}"
       # shellcheck disable=SC2086
       "$hymir" train --index "$idx" --queries "$data/queries.jsonl" --qrels "$sub" --model "$work/lc.$sys.$seed.$n.moe" \
         --seed "$seed" $init >/dev/null 2>&1

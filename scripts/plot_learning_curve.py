@@ -18,8 +18,10 @@ W, H, M = 420, 300, 50
 panels = [("macro", hm), ("pooled", hp)]
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H}" font-family="sans-serif" font-size="11">',
        f'<rect width="{2 * W}" height="{H}" fill="white"/>']
-colors = {"scratch": "#d62728", "pretrained": "#1f77b4"}
-labels = {"scratch": "trained from scratch", "pretrained": "pre-trained, then fine-tuned"}
+colors = {"scratch": "#d62728", "pretrained": "#1f77b4", "fused": "#2ca02c", "fused-trust": "#9467bd"}
+labels = {"scratch": "trained from scratch", "pretrained": "pre-trained, then fine-tuned (alpha 0.5)",
+          "fused": "pre-trained, fused (--fuse auto)", "fused-trust": "pre-trained, fused (--fuse auto --trust)"}
+colors = {k: c for k, c in colors.items() if any(key[0] == k for key in vals)}  # the systems in the file
 xpos = {n: i for i, n in enumerate(sizes)}
 for p, (metric, hyb) in enumerate(panels):
     ox = p * W
