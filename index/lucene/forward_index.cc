@@ -154,9 +154,10 @@ bool Decode(std::string_view bytes, uint64_t num_terms, Record* r) {
   uint64_t end = 0;
   for (auto& e : r->sentence_ends) {
     uint64_t d;
-    if (!c.Varint(&d)) return false;
+    // d > size - end, not end + d > size: a delta near 2^64 would wrap the
+    // sum back into range and make the ends decrease.
+    if (!c.Varint(&d) || d > r->text.size() - end) return false;
     end += d;
-    if (end > r->text.size()) return false;
     e = static_cast<uint32_t>(end);
   }
   uint64_t flags;

@@ -182,5 +182,38 @@ TEST(ForwardFileTest, Version2DamageIsCorruptionNamingTheFile) {
   EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
 }
 
+// A sentence end delta of 2^64 - 1 (a 10-byte varint) once wrapped the
+// running end back below the text length, so the record decoded with
+// decreasing sentence ends (text[2, 1): a reversed slice for the sentence
+// features). Found while writing the forward fuzz target, whose harness
+// checks that decoded sentence ends never decrease; its input is
+// tests/fuzz/regressions/forward/sentence-end-overflow.
+TEST(ForwardFileTest, SentenceEndDeltaThatWrapsIsCorruption) {
+  std::string record;
+  for (uint64_t v : {uint64_t{0}, uint64_t{2}, uint64_t{0}, uint64_t{0}, uint64_t{2}, uint64_t{2}, ~uint64_t{0},
+                     uint64_t{0}, uint64_t{0}}) {
+    PutVarint(&record, v);  // no title; text [t0 t0]; sentences 2, +(2^64-1); no domain, no fields
+  }
+  std::string payload;
+  PutString(&payload, "t");
+  PutString(&payload, "d0");
+  PutString(&payload, record);
+  std::string h(48, '\0');
+  std::memcpy(h.data(), "HYMIRFWD", 8);
+  const uint32_t version = 1, crc = hymir::internal::Crc32(0, payload.data(), payload.size());
+  const uint64_t terms = 1, docs = 1, size = payload.size();
+  std::memcpy(h.data() + 8, &version, 4);
+  std::memcpy(h.data() + 16, &terms, 8);
+  std::memcpy(h.data() + 24, &docs, 8);
+  std::memcpy(h.data() + 32, &size, 8);
+  std::memcpy(h.data() + 40, &crc, 4);
+  TempDir tmp;
+  const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", h + payload);
+  for (const auto& s : {ForwardIndexReader::Open(tmp.path(), v1).status(), ForwardIndex::Load(tmp.path(), v1).status()}) {
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.ToString().find("forward.g1.fwd: malformed record 0"), std::string::npos) << s.ToString();
+  }
+}
+
 }  // namespace
 }  // namespace hymir::index::internal
