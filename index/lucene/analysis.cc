@@ -1,6 +1,7 @@
 #include "index/lucene/analysis.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include <lucene++/OffsetAttribute.h>
 #include <lucene++/PositionIncrementAttribute.h>
@@ -163,7 +164,9 @@ std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
 
 namespace internal {
 
-Lucene::AnalyzerPtr MakeAnalyzer(AnalyzerKind kind) {
+namespace {
+
+Lucene::AnalyzerPtr NewAnalyzer(AnalyzerKind kind) {
   switch (kind) {
     case AnalyzerKind::kEnglish:
       return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>();
@@ -173,6 +176,30 @@ Lucene::AnalyzerPtr MakeAnalyzer(AnalyzerKind kind) {
       return Lucene::newLucene<Lucene::WhitespaceAnalyzer>();
   }
   return nullptr;
+}
+
+// Lucene++ 3.0.8 fills some statics on first use without synchronisation
+// (`static X x; if (!x) x = ...`: StandardTokenizer::TOKEN_TYPES(),
+// StandardFilter::APOSTROPHE_TYPE() and ACRONYM_TYPE(),
+// StopAnalyzer::ENGLISH_STOP_WORDS_SET()), so two threads analysing their
+// first texts at once race on them: ThreadSanitizer saw an ingest worker free
+// the token type list another had just built. Every analyzer comes from
+// MakeAnalyzer, which first runs each kind once, on one thread.
+void InitLuceneAnalysisStatics() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (AnalyzerKind kind : {AnalyzerKind::kEnglish, AnalyzerKind::kStandard, AnalyzerKind::kWhitespace}) {
+      TokenBuffer tokens;
+      AnalyzeInto(NewAnalyzer(kind), L"O'Neil's I.B.M. tests the 42 widgets", &tokens);
+    }
+  });
+}
+
+}  // namespace
+
+Lucene::AnalyzerPtr MakeAnalyzer(AnalyzerKind kind) {
+  InitLuceneAnalysisStatics();
+  return NewAnalyzer(kind);
 }
 
 void AnalyzeInto(const Lucene::AnalyzerPtr& analyzer, const Lucene::String& text, TokenBuffer* out) {

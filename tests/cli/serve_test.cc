@@ -96,6 +96,9 @@ class ServeTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<Engine> engine_;
+  // A test's reranker, which the service points to: a member, so that it
+  // outlives the server (TearDown stops it and joins its threads).
+  std::unique_ptr<Reranker> reranker_;
   std::unique_ptr<serve::SearchService> service_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
@@ -275,8 +278,8 @@ TEST_F(ServeTest, RerankingKeepsEveryStageAndExplains) {
   ASSERT_OK_AND_ASSIGN(auto features, FeatureExtractor::Create(*engine_, {}));
   ranking::MoeConfig config;  // E=8, top-2, S=1, with random weights
   ASSERT_OK_AND_ASSIGN(auto model, ranking::MoeModel::Create(config, features->schema(), 7));
-  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Create(*engine_, model));
-  Start(reranker.get());
+  ASSERT_OK_AND_ASSIGN(reranker_, Reranker::Create(*engine_, model));
+  Start(reranker_.get());
 
   Got g = Get("/api/search?q=apple%20pear&k=6&explain=1");
   ASSERT_EQ(g.status, 200) << g.body;
@@ -285,7 +288,7 @@ TEST_F(ServeTest, RerankingKeepsEveryStageAndExplains) {
   HybridQuery q;
   q.text = "apple pear";
   q.k = 6;
-  ASSERT_OK_AND_ASSIGN(auto direct, reranker->Search(q));
+  ASSERT_OK_AND_ASSIGN(auto direct, reranker_->Search(q));
   ASSERT_EQ(g.body["hits"].size(), direct.hits.size());
   double previous = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < direct.hits.size(); ++i) {
