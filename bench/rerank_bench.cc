@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "percentile.h"
+#include "ranking/moe/standardise.h"
 #include "common/moe_flags.h"
 
 #ifdef HYMIR_HAVE_XGBOOST
@@ -715,12 +716,11 @@ std::vector<std::vector<double>> FuseScores(const std::vector<std::vector<double
                                             const std::function<double(size_t)>& weight) {
   std::vector<std::vector<double>> fused(pre.size());
   for (size_t q = 0; q < pre.size(); ++q) {
-    const auto [pm, ps] = MeanStd(pre[q]);
-    const auto [sm, ss] = MeanStd(scratch[q]);
+    std::vector<double> p = pre[q], s = scratch[q];
+    ranking::StandardiseList(p);
+    ranking::StandardiseList(s);
     const double w = weight(q);
-    for (size_t i = 0; i < pre[q].size(); ++i)
-      fused[q].push_back((1 - w) * (ps > 0 ? (pre[q][i] - pm) / ps : 0.0) +
-                         w * (ss > 0 ? (scratch[q][i] - sm) / ss : 0.0));
+    for (size_t i = 0; i < p.size(); ++i) fused[q].push_back((1 - w) * p[i] + w * s[i]);
   }
   return fused;
 }

@@ -15,6 +15,9 @@ namespace hymir::index::internal {
 namespace {
 
 using hymir::internal::Crc32;
+using hymir::internal::PutVarint;
+using hymir::internal::PutVarintString;
+using hymir::internal::VarintReader;
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'F', 'W', 'D'};
 
@@ -58,52 +61,6 @@ uint64_t LoadU64(const char* p) {
 }
 
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutString(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
-
-// Bounds-checked reader over one byte range; every getter returns false on
-// a short or malformed input.
-class Cursor {
- public:
-  explicit Cursor(std::string_view b) : b_(b) {}
-  bool Varint(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= b_.size()) return false;
-      const auto c = static_cast<uint8_t>(b_[pos_++]);
-      r |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if (!(c & 0x80)) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool Bytes(std::string_view* s) {
-    uint64_t n;
-    if (!Varint(&n) || n > b_.size() - pos_) return false;
-    *s = b_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  size_t left() const { return b_.size() - pos_; }
-  bool AtEnd() const { return pos_ == b_.size(); }
-
- private:
-  std::string_view b_;
-  size_t pos_ = 0;
-};
-
 // A decoded record, with term ids (into the dictionary of the file or of the
 // writer it came from).
 struct Record {
@@ -125,17 +82,17 @@ void Encode(const Record& r, std::string* out) {
     prev = e;
   }
   PutVarint(out, r.domain ? 1 : 0);
-  if (r.domain) PutString(out, *r.domain);
+  if (r.domain) PutVarintString(out, *r.domain);
   PutVarint(out, r.fields.size());
   for (const auto& [k, v] : r.fields) {
-    PutString(out, k);
-    PutString(out, v);
+    PutVarintString(out, k);
+    PutVarintString(out, v);
   }
 }
 
 // False when `bytes` is not a well-formed record over `num_terms` terms.
 bool Decode(std::string_view bytes, uint64_t num_terms, Record* r) {
-  Cursor c(bytes);
+  VarintReader c(bytes);
   auto ids = [&](std::vector<uint32_t>* v) {
     uint64_t n;
     if (!c.Varint(&n) || n > c.left()) return false;  // every id takes a byte at least
@@ -268,7 +225,7 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
     map_ids(r.text);
     record_offsets.U64(records.size());
     const size_t begin = records.size();
-    PutString(&records, kv->first);
+    PutVarintString(&records, kv->first);
     Encode(r, &records);
     const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
     records.append(reinterpret_cast<const char*>(&crc), 4);
@@ -364,7 +321,7 @@ std::string_view ForwardFileView::Term(uint64_t t) const {
 std::string_view ForwardFileView::IdUnchecked(uint64_t i) const {
   const uint64_t begin = LoadU64(record_offsets + 8 * i);
   const uint64_t end = LoadU64(record_offsets + 8 * (i + 1)) - 4;  // offsets are >= 11 bytes apart
-  Cursor c(std::string_view(records + begin, static_cast<size_t>(end - begin)));
+  VarintReader c(std::string_view(records + begin, static_cast<size_t>(end - begin)));
   std::string_view id;
   return c.Bytes(&id) ? id : std::string_view();
 }
@@ -376,7 +333,7 @@ bool ForwardFileView::Record(uint64_t i, std::string_view* id, std::string_view*
   uint32_t crc;
   std::memcpy(&crc, records + end, 4);
   if (Crc32(0, bytes.data(), bytes.size()) != crc) return false;
-  Cursor c(bytes);
+  VarintReader c(bytes);
   if (!c.Bytes(id) || id->empty()) return false;
   *record = bytes.substr(bytes.size() - c.left());
   return true;
@@ -471,7 +428,7 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
     return Status::Corruption(path + ": " + std::to_string(h.terms) + " terms and " + std::to_string(h.docs) +
                               " documents cannot fit in " + std::to_string(payload.size()) + " bytes");
   }
-  Cursor c(payload);
+  VarintReader c(payload);
   f->terms_.reserve(h.terms);
   for (uint64_t i = 0; i < h.terms; ++i) {
     std::string_view t;

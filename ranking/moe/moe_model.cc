@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 
+#include "ranking/moe/standardise.h"
 #include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
@@ -348,29 +349,27 @@ void MoeModel::ApplyRetrievalPrior(const QueryGroup& group, std::vector<double>&
   std::vector<double> prior(n);
   for (size_t i = 0; i < n; ++i) prior[i] = std::log(std::max(group.row(i, d)[prior_col_], 1e-12));
   // Standardised within the list; a constant list contributes 0.
-  auto standardise = [n](std::vector<double>& v) {
-    double mean = 0, sq = 0;
-    for (double x : v) mean += x;
-    mean /= static_cast<double>(n);
-    for (double x : v) sq += (x - mean) * (x - mean);
-    const double sd = std::sqrt(sq / static_cast<double>(n));
-    for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
-  };
-  standardise(scores);
-  standardise(prior);
+  StandardiseList(scores);
+  StandardiseList(prior);
   for (size_t i = 0; i < n; ++i) scores[i] = (1.0 - prior_mu_) * scores[i] + prior_mu_ * prior[i];
+}
+
+// Two models of one lineage (one fine-tuned from the other): the same
+// config up to top_k (the trainer's warm-up may leave either routing wider;
+// the weights are the same shape), features, normalisation and parameter
+// count, so their weights live in one input space.
+bool MoeModel::SameLineage(const MoeModel& a, const MoeModel& b) {
+  MoeConfig ca = a.config_, cb = b.config_;
+  ca.top_k = cb.top_k = 0;
+  const Normalization &na = a.norm_, &nb = b.norm_;
+  return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() &&
+         na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale && na.query_mean == nb.query_mean &&
+         na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
 }
 
 Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to, double alpha) {
   if (!(alpha >= 0.0 && alpha <= 1.0)) return Status::InvalidArgument("interpolation weight must be in [0, 1]");
-  auto same_norm = [](const Normalization& a, const Normalization& b) {
-    return a.pair_mean == b.pair_mean && a.pair_scale == b.pair_scale && a.query_mean == b.query_mean &&
-           a.query_scale == b.query_scale && a.pair_edges == b.pair_edges;
-  };
-  MoeConfig a = from.config_, b = to.config_;
-  a.top_k = b.top_k = 0;  // the trainer's warm-up may leave either routing wider; the weights are the same shape
-  if (!(a == b) || !(from.schema_ == to.schema_) || from.params_.size() != to.params_.size() ||
-      !same_norm(from.norm_, to.norm_))
+  if (!SameLineage(from, to))
     return Status::InvalidArgument(
         "interpolation: the models are not of one lineage (config, features and normalisation must be equal, "
         "as after fine-tuning one from the other)");
@@ -422,29 +421,9 @@ Result<MoeModel> MoeModel::WithQueryFeatures(const FeatureSchema& schema, const 
   return out;
 }
 
-namespace {
-bool SameLineage(const MoeConfig& ca, const MoeConfig& cb, const FeatureSchema& sa, const FeatureSchema& sb,
-                 const Normalization& na, const Normalization& nb, size_t pa, size_t pb) {
-  MoeConfig a = ca, b = cb;
-  a.top_k = b.top_k = 0;
-  return a == b && sa == sb && pa == pb && na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale &&
-         na.query_mean == nb.query_mean && na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
-}
-void StandardiseList(std::vector<double>& v) {
-  const size_t n = v.size();
-  if (n == 0) return;
-  double mean = 0, sq = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(n);
-  for (double x : v) sq += (x - mean) * (x - mean);
-  const double sd = std::sqrt(sq / static_cast<double>(n));
-  for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
-}
-}  // namespace
 
 Status MoeModel::set_trust(const MoeModel& anchor, QueryTrust trust) {
-  if (!SameLineage(config_, anchor.config_, schema_, anchor.schema_, norm_, anchor.norm_, params_.size(),
-                   anchor.params_.size()))
+  if (!SameLineage(*this, anchor))
     return Status::InvalidArgument(
         "query trust: the models are not of one lineage (config, features and normalisation must be equal, as "
         "after fine-tuning one from the other)");

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <random>
 
+#include "ranking/moe/standardise.h"
+
 namespace hymir::ranking {
 namespace {
 
@@ -473,18 +475,23 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   return MoeModel::Interpolate(*options.init, model, options.finetune_alpha);
 }
 
+namespace {
+// FNV-1a of a query id: its fold is QueryHash(id) % folds (OutOfFoldGains,
+// ChooseFusionWeight), the same from run to run and process to process.
+uint64_t QueryHash(const std::string& id) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+}  // namespace
+
 Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
                                            const MoeTrainOptions& options, const MoeModel& baseline, int folds,
                                            const std::function<void(const std::string&)>& progress) {
   if (folds < 2) return Status::InvalidArgument("out-of-fold gains need at least 2 folds");
-  auto fnv1a = [](const std::string& s) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-    return h;
-  };
   std::vector<double> gains(groups.size(), 0.0);
   std::vector<int> fold(groups.size());
-  for (size_t i = 0; i < groups.size(); ++i) fold[i] = static_cast<int>(fnv1a(groups[i].query_id) % folds);
+  for (size_t i = 0; i < groups.size(); ++i) fold[i] = static_cast<int>(QueryHash(groups[i].query_id) % folds);
   for (int f = 0; f < folds; ++f) {
     std::vector<QueryGroup> rest;
     for (size_t i = 0; i < groups.size(); ++i)
@@ -512,22 +519,6 @@ Result<std::vector<double>> OutOfFoldGains(const FeatureSchema& schema, const st
   return gains;
 }
 
-namespace {
-uint64_t QueryFold(const std::string& id) {  // FNV-1a
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-void Standardise(std::vector<double>& v) {
-  double mean = 0, sq = 0;
-  for (double x : v) mean += x;
-  mean /= std::max<size_t>(v.size(), 1);
-  for (double x : v) sq += (x - mean) * (x - mean);
-  const double sd = v.empty() ? 0.0 : std::sqrt(sq / static_cast<double>(v.size()));
-  for (double& x : v) x = sd > 1e-12 ? (x - mean) / sd : 0.0;
-}
-}  // namespace
-
 Result<FusionChoice> ChooseFusionWeight(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
                                         const MoeTrainOptions& options, const MoeModel& anchor, int folds,
                                         const std::vector<double>& grid,
@@ -543,18 +534,18 @@ Result<FusionChoice> ChooseFusionWeight(const FeatureSchema& schema, const std::
   for (int f = 0; f < folds; ++f) {
     std::vector<QueryGroup> rest;
     for (const QueryGroup& g : groups)
-      if (static_cast<int>(QueryFold(g.query_id) % folds) != f) rest.push_back(g);
+      if (static_cast<int>(QueryHash(g.query_id) % folds) != f) rest.push_back(g);
     if (rest.empty() || rest.size() == groups.size()) continue;
     auto m = TrainMoe(schema, rest, scratch);
     if (!m.ok()) return m.status().WithContext("fusion weight, fold " + std::to_string(f + 1));
     size_t n = 0;
     for (const QueryGroup& g : groups) {
-      if (static_cast<int>(QueryFold(g.query_id) % folds) != f) continue;
+      if (static_cast<int>(QueryHash(g.query_id) % folds) != f) continue;
       if (std::none_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; })) continue;
       HYMIR_ASSIGN_OR_RETURN(std::vector<double> own, m->Score(g));
       HYMIR_ASSIGN_OR_RETURN(std::vector<double> base, anchor.Score(g));
-      Standardise(own);
-      Standardise(base);
+      StandardiseList(own);
+      StandardiseList(base);
       for (size_t k = 0; k < grid.size(); ++k) {
         std::vector<double> fused(own.size());
         for (size_t i = 0; i < own.size(); ++i) fused[i] = base[i] + grid[k] * (own[i] - base[i]);

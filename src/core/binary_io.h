@@ -3,7 +3,8 @@
 // byte order (every supported target is little-endian); strings and vectors
 // carry their length first. The reader never reads past its end and reports
 // failure as false, so a caller can turn any short or malformed body into
-// one Corruption status naming the file.
+// one Corruption status naming the file. PutVarint / PutVarintString /
+// VarintReader are the LEB128 forms (the forward index's files).
 //
 // Internal header (not installed). Thread-safety: one object per thread.
 #ifndef HYMIR_SRC_CORE_BINARY_IO_H_
@@ -92,6 +93,54 @@ class BinaryReader {
  private:
   size_t left() const { return data_.size() - pos_; }
   std::string_view data_;
+  size_t pos_ = 0;
+};
+
+// LEB128 varint, low 7 bits first.
+inline void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Varint length, then the bytes.
+inline void PutVarintString(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
+// Bounds-checked reader of varints and varint-length byte strings over one
+// byte range; every getter returns false on a short or malformed input.
+class VarintReader {
+ public:
+  explicit VarintReader(std::string_view b) : b_(b) {}
+  bool Varint(uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= b_.size()) return false;
+      const auto c = static_cast<uint8_t>(b_[pos_++]);
+      r |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Bytes(std::string_view* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > b_.size() - pos_) return false;
+    *s = b_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  size_t left() const { return b_.size() - pos_; }
+  bool AtEnd() const { return pos_ == b_.size(); }
+
+ private:
+  std::string_view b_;
   size_t pos_ = 0;
 };
 

@@ -44,6 +44,7 @@
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/segment_cache.h"
+#include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 
 namespace {
@@ -81,30 +82,18 @@ std::string Slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-void PutString(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
+using hymir::internal::PutVarint;
+using hymir::internal::PutVarintString;
 
 // LEB128 string at b[*pos, end): false when it does not fit.
 bool GetString(const std::string& b, size_t* pos, size_t end, std::string* s) {
-  uint64_t n = 0;
-  for (int shift = 0;; shift += 7) {
-    if (shift >= 64 || *pos >= end) return false;
-    const auto c = static_cast<uint8_t>(b[(*pos)++]);
-    n |= static_cast<uint64_t>(c & 0x7f) << shift;
-    if (!(c & 0x80)) break;
-  }
-  if (n > end - *pos) return false;
-  *s = b.substr(*pos, n);
-  *pos += n;
+  if (*pos >= end || *pos >= b.size()) return false;
+  const std::string_view range = std::string_view(b).substr(*pos, end - *pos);
+  hymir::internal::VarintReader r(range);
+  std::string_view v;
+  if (!r.Bytes(&v)) return false;
+  *s = v;
+  *pos += range.size() - r.left();
   return true;
 }
 
@@ -293,19 +282,19 @@ hi::TokenBuffer Tokens(std::string_view s) {
 // Format 1 as README "Format 1" describes it: two documents over three terms.
 std::string Version1File() {
   std::string payload;
-  for (const char* t : {"alpha", "beta", "gamma"}) PutString(&payload, t);
+  for (const char* t : {"alpha", "beta", "gamma"}) PutVarintString(&payload, t);
   std::string a;  // title [alpha], text [alpha beta | gamma], domain bio, field k=v
   for (int v : {1, 0, 3, 0, 1, 2, 2, 2, 1, 1}) PutVarint(&a, v);
-  PutString(&a, "bio");
+  PutVarintString(&a, "bio");
   PutVarint(&a, 1);
-  PutString(&a, "k");
-  PutString(&a, "v");
+  PutVarintString(&a, "k");
+  PutVarintString(&a, "v");
   std::string b;  // empty title, text [gamma], one sentence, no domain, no fields
   for (int v : {0, 1, 2, 1, 1, 0, 0}) PutVarint(&b, v);
-  PutString(&payload, "d0");
-  PutString(&payload, a);
-  PutString(&payload, "d1");
-  PutString(&payload, b);
+  PutVarintString(&payload, "d0");
+  PutVarintString(&payload, a);
+  PutVarintString(&payload, "d1");
+  PutVarintString(&payload, b);
   std::string h(kFwdHeaderV1, '\0');
   std::memcpy(h.data(), "HYMIRFWD", 8);
   Put32(&h, 8, 1);

@@ -261,6 +261,8 @@ class MoeModel {
   // Load's parser; `top_level` false for a fused model's anchor, which may
   // not have an anchor of its own.
   static Result<MoeModel> Parse(std::string_view data, const std::string& path, bool top_level);
+  // Interpolate's and set_trust's precondition (moe_model.cc).
+  static bool SameLineage(const MoeModel& a, const MoeModel& b);
   size_t ExpertSize() const;
   size_t ExpertOffset(int expert) const;  // routed 0..E-1, shared E..E+S-1
   size_t GateOffset() const;

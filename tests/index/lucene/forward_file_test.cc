@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "index/lucene/forward_index.h"
+#include "src/core/binary_io.h"
 #include "src/core/crc32.h"
 #include "tests/testutil/testutil.h"
 
@@ -17,17 +18,8 @@ namespace {
 
 using hymir::testing::TempDir;
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-void PutString(std::string* out, const std::string& s) {
-  PutVarint(out, s.size());
-  *out += s;
-}
+using hymir::internal::PutVarint;
+using hymir::internal::PutVarintString;
 
 // A version 1 file as the format's description in forward_index.h gives it,
 // written byte by byte: terms {lens, clear, protein}; "a": title [lens],
@@ -35,7 +27,7 @@ void PutString(std::string* out, const std::string& s) {
 // empty title, text [protein].
 std::string Version1File() {
   std::string payload;
-  for (const char* t : {"lens", "clear", "protein"}) PutString(&payload, t);
+  for (const char* t : {"lens", "clear", "protein"}) PutVarintString(&payload, t);
   std::string a;
   PutVarint(&a, 1);
   PutVarint(&a, 0);  // title: lens
@@ -45,10 +37,10 @@ std::string Version1File() {
   PutVarint(&a, 2);
   PutVarint(&a, 1);
   PutVarint(&a, 1);  // has a domain
-  PutString(&a, "bio");
+  PutVarintString(&a, "bio");
   PutVarint(&a, 1);
-  PutString(&a, "k");
-  PutString(&a, "v");
+  PutVarintString(&a, "k");
+  PutVarintString(&a, "v");
   std::string b;
   PutVarint(&b, 0);
   PutVarint(&b, 1);
@@ -57,10 +49,10 @@ std::string Version1File() {
   PutVarint(&b, 1);
   PutVarint(&b, 0);
   PutVarint(&b, 0);
-  PutString(&payload, "a");
-  PutString(&payload, a);
-  PutString(&payload, "b");
-  PutString(&payload, b);
+  PutVarintString(&payload, "a");
+  PutVarintString(&payload, a);
+  PutVarintString(&payload, "b");
+  PutVarintString(&payload, b);
   std::string h(48, '\0');
   std::memcpy(h.data(), "HYMIRFWD", 8);
   const uint32_t version = 1;
@@ -195,9 +187,9 @@ TEST(ForwardFileTest, SentenceEndDeltaThatWrapsIsCorruption) {
     PutVarint(&record, v);  // no title; text [t0 t0]; sentences 2, +(2^64-1); no domain, no fields
   }
   std::string payload;
-  PutString(&payload, "t");
-  PutString(&payload, "d0");
-  PutString(&payload, record);
+  PutVarintString(&payload, "t");
+  PutVarintString(&payload, "d0");
+  PutVarintString(&payload, record);
   std::string h(48, '\0');
   std::memcpy(h.data(), "HYMIRFWD", 8);
   const uint32_t version = 1, crc = hymir::internal::Crc32(0, payload.data(), payload.size());
