@@ -34,6 +34,14 @@ void WriteSeed(const char* dir) {
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::ofstream(std::string(dir) + "/model", std::ios::binary) << bytes.substr(0, bytes.size() - 4);
   std::remove(path.c_str());
+  // A fused model (format 6): an anchor of another shape nested whole.
+  c.routed_experts = 2;
+  c.top_k = 1;
+  c.ple_bins = 0;
+  auto anchor = hymir::ranking::MoeModel::Create(c, schema, 2);
+  if (!anchor.ok() || !m->set_fusion(*anchor, 0.5).ok()) __builtin_trap();
+  const std::string fused = m->Serialize();
+  std::ofstream(std::string(dir) + "/model-fused", std::ios::binary) << fused.substr(0, fused.size() - 4);
 }
 
 }  // namespace
@@ -60,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     g.doc_ids.push_back(std::to_string(i));
     for (size_t f = 0; f < schema.pair_dim(); ++f) g.pair_features.push_back(1.0 / (i + 1));
   }
-  (void)model->Score(g);
+  auto scores = model->Score(g);
+  if (scores.ok()) (void)model->BlendTrusted(g, model->BlendWeight({"q"}), *scores);
   return 0;
 }
