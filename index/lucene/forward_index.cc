@@ -165,9 +165,14 @@ std::vector<uint32_t> SentenceEnds(std::wstring_view text, const std::vector<uin
 }
 
 uint32_t ForwardIndex::TermId(const std::string& term) {
-  auto [it, added] = term_ids_.emplace(term, static_cast<uint32_t>(terms_.size()));
-  if (added) terms_.push_back(term);
-  return it->second;
+  // Look up first: emplace would build (and allocate) a node per call, and
+  // almost every call finds its term (issue 13: 8.8 % of indexing time).
+  auto it = term_ids_.find(term);
+  if (it != term_ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(terms_.size());
+  term_ids_.emplace(term, id);
+  terms_.push_back(term);
+  return id;
 }
 
 void ForwardIndex::Put(const Document& doc, const TokenBuffer& title, const TokenBuffer& text,

@@ -20,9 +20,10 @@ Result<IndexMeta> ReadMeta(const std::string& dir) {
   }
   IndexMeta meta;
   meta.format_version = j["format_version"].get<int>();
-  if (meta.format_version != kFormatVersion) {
+  if (meta.format_version < kOldestFormatVersion || meta.format_version > kFormatVersion) {
     return Status::NotSupported(path + ": format_version " + std::to_string(meta.format_version) +
-                                ", this build reads version " + std::to_string(kFormatVersion));
+                                ", this build reads versions " + std::to_string(kOldestFormatVersion) + " to " +
+                                std::to_string(kFormatVersion));
   }
   if (!j.contains("analyzer") || !j["analyzer"].is_string()) {
     return Status::Corruption(path + ": missing \"analyzer\"");

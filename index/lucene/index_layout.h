@@ -1,7 +1,7 @@
 // Private: the on-disk layout of a hymir index directory (see README,
 // "On-disk layout") and its metadata file.
 //
-//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 1, "analyzer": "english",
+//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 2, "analyzer": "english",
 //                       "vector_fields": [{name, dimension, metric, index, ...}]}
 //   <dir>/vectors/     vector files by commit generation (index/vector/manifest.h)
 //   <dir>/LOCK         flock()ed by the one IndexWriter
@@ -10,8 +10,11 @@
 // Lucene++ fields of every document:
 //   _id                 NOT_ANALYZED, stored: the document id
 //   title, text         stored (raw) + indexed from replayed tokens, no norms
-//   all                 indexed only: title tokens then text tokens
-//   _len.title/_len.text/_len.all  NOT_ANALYZED_NO_NORMS: exact token counts
+//   all                 format 1 only, indexed only: title tokens then text
+//                       tokens (format 2 derives its postings from title's
+//                       and text's: tf = the sum, length = the sum)
+//   _len.title/_len.text  NOT_ANALYZED_NO_NORMS: exact token counts (format 1
+//                       also _len.all)
 //   f.<name>            NOT_ANALYZED_NO_NORMS, stored: domain and extra fields
 #ifndef HYMIR_INDEX_LUCENE_INDEX_LAYOUT_H_
 #define HYMIR_INDEX_LUCENE_INDEX_LAYOUT_H_
@@ -28,7 +31,13 @@
 
 namespace hymir::index::internal {
 
-inline constexpr int kFormatVersion = 1;
+// The format new indexes get. Version 1 indexed "all" as a Lucene++ field of
+// its own; version 2 derives it from "title" and "text" at search time (the
+// same postings, lengths and statistics; half the postings written). Both
+// are read; a writer keeps an index's version.
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestFormatVersion = 1;
+inline constexpr int kDerivedAllFormatVersion = 2;
 inline constexpr const char* kMetaFile = "hymir.json";
 inline constexpr const char* kLockFile = "LOCK";
 inline constexpr const char* kTextDir = "text";
@@ -36,6 +45,9 @@ inline constexpr const char* kTextDir = "text";
 inline constexpr const wchar_t* kIdField = L"_id";
 inline constexpr int kNumTextFields = 3;
 // Searchable text fields, by index: 0 title, 1 text, 2 all.
+inline constexpr int kTitleField = 0;
+inline constexpr int kTextField = 1;
+inline constexpr int kAllField = 2;
 inline constexpr std::array<const char*, kNumTextFields> kTextFieldNames = {"title", "text", "all"};
 inline constexpr std::array<const wchar_t*, kNumTextFields> kTextFieldsW = {L"title", L"text", L"all"};
 inline constexpr std::array<const wchar_t*, kNumTextFields> kLenFieldsW = {L"_len.title", L"_len.text", L"_len.all"};

@@ -290,7 +290,10 @@ class LuceneIndexWriter final : public IndexWriter {
           std::vector<const internal::TokenBuffer*>{&title_tokens},
           std::vector<const internal::TokenBuffer*>{&text_tokens},
           std::vector<const internal::TokenBuffer*>{&title_tokens, &text_tokens}};
-      for (int f = 0; f < internal::kNumTextFields; ++f) {
+      // Format 2 derives "all" from title and text at search time.
+      const int fields = meta_.format_version < internal::kDerivedAllFormatVersion ? internal::kNumTextFields
+                                                                                     : internal::kAllField;
+      for (int f = 0; f < fields; ++f) {
         size_t len = 0;
         for (const auto* p : parts[f]) len += p->size();
         auto field = Lucene::newLucene<Lucene::Field>(internal::kTextFieldsW[f], internal::MakeReplayStream(parts[f]));
@@ -348,6 +351,12 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   auto lock = hymir::internal::FileLock::Acquire(dir + "/" + internal::kLockFile);
   if (!lock.ok()) return lock.status();
 
+  if (options.format_version != 0 && (options.format_version < internal::kOldestFormatVersion ||
+                                      options.format_version > internal::kFormatVersion)) {
+    return Status::InvalidArgument("format_version " + std::to_string(options.format_version) +
+                                   ": this build writes versions " + std::to_string(internal::kOldestFormatVersion) +
+                                   " to " + std::to_string(internal::kFormatVersion));
+  }
   auto meta = internal::ReadMeta(dir);
   bool fresh = false;
   if (meta.status().IsNotFound()) {
@@ -356,6 +365,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     }
     if (!options.create_if_missing) return Status::NotFound(dir + ": no hymir index (missing hymir.json)");
     internal::IndexMeta m;
+    m.format_version = options.format_version == 0 ? internal::kFormatVersion : options.format_version;
     m.analyzer = options.analyzer.value_or(AnalyzerKind::kEnglish);
     m.vector_fields = options.vector_fields;
     for (size_t i = 0; i < m.vector_fields.size(); ++i) {
@@ -376,6 +386,11 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   if (!fresh) {
     HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, &verify));
     HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir));
+  }
+  if (options.format_version != 0 && options.format_version != meta->format_version) {
+    return Status::InvalidArgument(dir + ": index has format_version " + std::to_string(meta->format_version) +
+                                   ", not " + std::to_string(options.format_version) +
+                                   " (an index keeps its format)");
   }
   if (options.analyzer && *options.analyzer != meta->analyzer) {
     return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) +

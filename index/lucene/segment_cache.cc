@@ -87,7 +87,8 @@ Status Walk(const std::string& dir, const Lucene::IndexReaderPtr& r, int32_t seg
     out.ids[doc] = Utf8(text);
     return Status::OK();
   }));
-  for (int f = 0; f < kNumTextFields; ++f) {
+  // "all" is title then text (format 1 also wrote _len.all, the same sum).
+  for (int f = 0; f < kAllField; ++f) {
     uint32_t* lens = out.lengths[f];
     HYMIR_RETURN_IF_ERROR(
         ForEachTerm(dir, r, seg_max, kLenFieldsW[f], [&](const Lucene::String& text, int32_t doc) -> Status {
@@ -106,6 +107,14 @@ Status Walk(const std::string& dir, const Lucene::IndexReaderPtr& r, int32_t seg
           lens[doc] = static_cast<uint32_t>(v);
           return Status::OK();
         }));
+  }
+  for (int32_t d = 0; d < seg_max; ++d) {
+    const uint64_t sum = uint64_t{out.lengths[kTitleField][d]} + out.lengths[kTextField][d];
+    if (sum > kMaxFieldLength) {
+      return Status::Corruption(dir + "/" + kTextDir + ": doc " + std::to_string(d) +
+                                "'s title and text lengths sum past Lucene's limit (a damaged .tis file)");
+    }
+    out.lengths[kAllField][d] = static_cast<uint32_t>(sum);
   }
   return Status::OK();
 }

@@ -18,6 +18,7 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->max_doc_ = reader->maxDoc();
     s->num_docs_ = static_cast<uint64_t>(reader->numDocs());
     s->has_deletions_ = reader->hasDeletions();
+    s->all_indexed_ = meta.format_version < kDerivedAllFormatVersion;
     s->ids_.assign(static_cast<size_t>(s->max_doc_), std::string());
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
 
@@ -107,20 +108,47 @@ uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
     auto it = df_cache_[field].find(term);
     if (it != df_cache_[field].end()) return it->second;
   }
-  auto t = Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term);
   uint64_t n = 0;
-  if (!has_deletions_) {
-    n = static_cast<uint64_t>(reader_->docFreq(t));
+  if (field == kAllField && !all_indexed_) {
+    n = DerivedAllDocFreq(term);
+  } else if (!has_deletions_) {
+    n = static_cast<uint64_t>(reader_->docFreq(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term)));
   } else {
     // Lucene's docFreq counts deleted documents until a merge drops them;
     // count live postings instead so that BM25 stays exact.
-    Lucene::TermDocsPtr docs = reader_->termDocs(t);
+    Lucene::TermDocsPtr docs = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
     while (docs->next()) ++n;
     docs->close();
   }
   std::lock_guard<std::mutex> g(df_mu_);
   df_cache_[field][term] = n;
   return n;
+}
+
+uint64_t Snapshot::DerivedAllDocFreq(const Lucene::String& term) const {
+  // Documents with the term in the title or the text. When one of the two
+  // fields lacks it, the other's count is the answer; otherwise the union of
+  // the two doc id lists (live documents only: TermDocs skips deleted ones).
+  const uint64_t title = DocFreq(kTitleField, term);
+  const uint64_t text = DocFreq(kTextField, term);
+  if (title == 0 || text == 0) return title + text;
+  std::vector<int32_t> a, b;
+  for (auto [field, out] : {std::pair{kTitleField, &a}, std::pair{kTextField, &b}}) {
+    Lucene::TermDocsPtr docs = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
+    while (docs->next()) out->push_back(docs->doc());
+    docs->close();
+  }
+  uint64_t both = 0;
+  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    if (a[i] < b[j]) {
+      ++i;
+    } else if (b[j] < a[i]) {
+      ++j;
+    } else {
+      ++both, ++i, ++j;
+    }
+  }
+  return title + text - both;
 }
 
 uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
@@ -136,6 +164,30 @@ uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
   return n;
 }
 
+void Snapshot::ReadPostings(int field, const Lucene::String& term, std::vector<int32_t>* docs_out,
+                            std::vector<uint32_t>* tfs_out) const {
+  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
+  constexpr int32_t kChunk = 256;
+  auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
+  auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
+  const uint32_t* lens = lengths(field);
+  for (int32_t n; (n = td->read(docs, freqs)) > 0;) {
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t d = docs[i];
+      // Never trust a doc id or a frequency read from disk (damaged .frq/.tis).
+      if (d < 0 || d >= max_doc_ || freqs[i] <= 0 || static_cast<uint32_t>(freqs[i]) > std::max<uint32_t>(lens[d], 1)) {
+        td->close();
+        boost::throw_exception(Lucene::CorruptIndexException(
+            L"postings of \"" + term + L"\" in field " + kTextFieldsW[field] + L": doc " + std::to_wstring(d) +
+            L" with tf " + std::to_wstring(freqs[i]) + L" outside the index (a damaged .frq or .tis file)"));
+      }
+      docs_out->push_back(d);
+      tfs_out->push_back(static_cast<uint32_t>(freqs[i]));
+    }
+  }
+  td->close();
+}
+
 std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(postings_mu_);
@@ -143,37 +195,46 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
     if (it != postings_[field].end()) return it->second;
   }
   auto p = std::make_shared<DecodedPostings>();
-  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
-  constexpr int32_t kChunk = 256;
-  auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
-  auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
+  if (field == kAllField && !all_indexed_) {
+    // "all" is title then text: a document's tf in it is the sum of its tfs
+    // in the two, so its postings are the two lists merged by docid.
+    std::vector<int32_t> title_docs, text_docs;
+    std::vector<uint32_t> title_tfs, text_tfs;
+    ReadPostings(kTitleField, term, &title_docs, &title_tfs);
+    ReadPostings(kTextField, term, &text_docs, &text_tfs);
+    p->docs.reserve(title_docs.size() + text_docs.size());
+    p->tfs.reserve(title_docs.size() + text_docs.size());
+    size_t i = 0, j = 0;
+    while (i < title_docs.size() || j < text_docs.size()) {
+      if (j == text_docs.size() || (i < title_docs.size() && title_docs[i] < text_docs[j])) {
+        p->docs.push_back(title_docs[i]);
+        p->tfs.push_back(title_tfs[i++]);
+      } else if (i == title_docs.size() || text_docs[j] < title_docs[i]) {
+        p->docs.push_back(text_docs[j]);
+        p->tfs.push_back(text_tfs[j++]);
+      } else {
+        p->docs.push_back(title_docs[i]);
+        p->tfs.push_back(title_tfs[i++] + text_tfs[j++]);
+      }
+    }
+  } else {
+    ReadPostings(field, term, &p->docs, &p->tfs);
+  }
   std::vector<uint32_t> min_dl;  // by tf, for tf < kDenseTf
   std::map<uint32_t, uint32_t> min_dl_high;  // by tf, for rare high tfs
   constexpr uint32_t kDenseTf = 1u << 16;
   const uint32_t* lens = lengths(field);
-  for (int32_t n; (n = td->read(docs, freqs)) > 0;) {
-    for (int32_t i = 0; i < n; ++i) {
-      const int32_t d = docs[i];
-      const uint32_t tf = static_cast<uint32_t>(freqs[i]);
-      // Never trust a doc id or a frequency read from disk (damaged .frq/.tis).
-      if (d < 0 || d >= max_doc_ || freqs[i] <= 0 || tf > std::max<uint32_t>(lens[d], 1)) {
-        td->close();
-        boost::throw_exception(Lucene::CorruptIndexException(
-            L"postings of \"" + term + L"\" in field " + kTextFieldsW[field] + L": doc " + std::to_wstring(d) +
-            L" with tf " + std::to_wstring(freqs[i]) + L" outside the index (a damaged .frq or .tis file)"));
-      }
-      p->docs.push_back(d);
-      p->tfs.push_back(tf);
-      if (tf >= kDenseTf) {
-        auto [it, fresh] = min_dl_high.emplace(tf, lens[d]);
-        if (!fresh) it->second = std::min(it->second, lens[d]);
-        continue;
-      }
-      if (tf >= min_dl.size()) min_dl.resize(tf + 1, UINT32_MAX);
-      min_dl[tf] = std::min(min_dl[tf], lens[d]);
+  for (size_t i = 0; i < p->docs.size(); ++i) {
+    const int32_t d = p->docs[i];
+    const uint32_t tf = p->tfs[i];
+    if (tf >= kDenseTf) {
+      auto [it, fresh] = min_dl_high.emplace(tf, lens[d]);
+      if (!fresh) it->second = std::min(it->second, lens[d]);
+      continue;
     }
+    if (tf >= min_dl.size()) min_dl.resize(tf + 1, UINT32_MAX);
+    min_dl[tf] = std::min(min_dl[tf], lens[d]);
   }
-  td->close();
   // Keep (tf, dl) pairs not dominated by a higher tf with a shorter or equal dl.
   uint32_t best_dl = UINT32_MAX;
   for (auto it = min_dl_high.rbegin(); it != min_dl_high.rend(); ++it) {

@@ -61,6 +61,9 @@ class Snapshot {
   // for the caller only). Thread-safe.
   std::shared_ptr<const DecodedPostings> Postings(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPostings = uint64_t{64} << 20;
+  // Whether "all" has its own Lucene++ postings (format 1) or is derived
+  // from "title" and "text" (format 2; the same values either way).
+  bool all_indexed() const { return all_indexed_; }
 
   // The vector store of `field`, or nullptr.
   const VectorStore* vectors(const std::string& field) const {
@@ -76,11 +79,18 @@ class Snapshot {
 
  private:
   Snapshot() = default;
+  // Appends the live postings of `term` in the Lucene++ field `field`,
+  // checking each doc id and tf against the index (CorruptIndexException).
+  void ReadPostings(int field, const Lucene::String& term, std::vector<int32_t>* docs,
+                    std::vector<uint32_t>* tfs) const;
+  // Document frequency of `term` in the derived "all" field (format 2).
+  uint64_t DerivedAllDocFreq(const Lucene::String& term) const;
 
   Lucene::IndexReaderPtr reader_;
   int32_t max_doc_ = 0;
   uint64_t num_docs_ = 0;
   bool has_deletions_ = false;
+  bool all_indexed_ = true;
   std::vector<std::string> ids_;
   std::array<std::vector<uint32_t>, kNumTextFields> lengths_;
   std::array<uint64_t, kNumTextFields> doc_count_{};

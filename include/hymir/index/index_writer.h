@@ -53,6 +53,13 @@ struct IndexWriterOptions {
   // A vector field is rebuilt without its deleted vectors at commit once
   // they exceed this share of its stored vectors. Default: 0.3.
   double max_dead_vector_fraction = 0.3;
+  // On-disk format of a new index: 2 (the current one: the combined "all"
+  // field derived from title and text at search time) or 1 (readable by
+  // hymir builds from before format 2; "all" indexed as a field of its own:
+  // the same answers, about 1.4x the indexing time and more postings on
+  // disk). 0 means the current one. An existing index keeps its format; a
+  // different non-zero value is InvalidArgument. Default: 0.
+  int format_version = 0;
 };
 
 class IndexWriter {
