@@ -99,7 +99,13 @@ awk -v threads="$threads" '
   }
   FNR == 1 { side = (FILENAME ~ /hymir\.txt$/) ? "hymir" : "lucene" }
   side == "hymir" && $1 == "hymir" && $2 == "index" { idx["hymir", val("threads")] = val("docs_per_s") }
-  side == "lucene" && $1 == "lucene" && $2 == "index" { idx["lucene", 1] = val("index_docs_per_s") }
+  side == "hymir" && $1 == "hymir" && $2 == "index" && val("threads") == 1 { bytes["hymir"] = val("index_bytes") }
+  side == "lucene" && $1 == "lucene" && $2 == "index" {
+    idx["lucene", 1] = val("index_docs_per_s"); bytes["lucene"] = val("index_bytes")
+  }
+  side == "lucene" && $1 == "lucene" && $2 == "index_stored" {
+    idx["lucene_stored", 1] = val("index_docs_per_s"); bytes["lucene_stored"] = val("index_bytes")
+  }
   $2 == "search" && ($1 == "hymir" || $1 == "lucene") {
     key = val("hits") SUBSEP val("k") SUBSEP val("threads")
     qps[$1, key] = val("qps"); p50[$1, key] = val("p50_ms"); seen[key] = 1
@@ -113,6 +119,11 @@ awk -v threads="$threads" '
     row("index docs/s, 1 thread", idx["hymir", 1], idx["lucene", 1])
     if (threads > 1)
       row("index docs/s, hymir " threads " threads vs lucene 1", idx["hymir", threads], idx["lucene", 1])
+    row("index docs/s, 1 thread, lucene storing the body", idx["hymir", 1], idx["lucene_stored", 1])
+    row("index MB (hymir: text stored + forward index)", bytes["hymir"] == "" ? "" : sprintf("%.2f", bytes["hymir"] / 1e6),
+        bytes["lucene"] == "" ? "" : sprintf("%.2f", bytes["lucene"] / 1e6))
+    row("index MB, lucene storing the body", bytes["hymir"] == "" ? "" : sprintf("%.2f", bytes["hymir"] / 1e6),
+        bytes["lucene_stored"] == "" ? "" : sprintf("%.2f", bytes["lucene_stored"] / 1e6))
     split("default exhaustive", modes, " ")
     for (m = 1; m <= 2; m++)
       for (k = 10; k <= 1000; k *= 100)
@@ -122,6 +133,6 @@ awk -v threads="$threads" '
           row(sprintf("QPS k=%d threads=%d hits=%s", k, t, modes[m]), qps["hymir", key], qps["lucene", key])
           row(sprintf("  p50 ms (ratio > 1: hymir slower)"), p50["hymir", key], p50["lucene", key])
         }
-    print "ratio = hymir / lucene (for docs/s and QPS: > 1 means hymir is faster)"
+    print "ratio = hymir / lucene (for docs/s and QPS: > 1 means hymir is faster; for MB: > 1 means hymir is larger)"
   }
 ' "$out/hymir.txt" "$out/lucene.txt"

@@ -2,7 +2,7 @@
 # libFuzzer runs of hymir's file readers (tests/fuzz/): BEIR corpus and
 # queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
 # triple files, WordNet data files, TransE files, the commit manifest,
-# vector field files, the forward index file, per-segment caches and the
+# vector field files, the forward index file, per-segment caches, stored document text and the
 # HTTP service's query parameters. Each target and the sources it reads are
 # compiled with clang and -fsanitize=fuzzer,address,undefined (so the readers themselves are
 # instrumented, not only the harness), seeded from the bundled sample, then
@@ -10,7 +10,7 @@
 # the run and leaves the input in $WORK/crash-*. Readers behind a checksum
 # (model, transe, manifest, vector, forward) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward params
+# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward source params
 # (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
 # that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
@@ -20,7 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward params}
+targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward source params}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
@@ -82,6 +82,9 @@ for t in $targets; do
     forward) build forward_fuzz "$here/tests/fuzz/forward_fuzz.cc" "$here"/index/lucene/{forward_index,segment_cache,lucene_util}.cc \
                "$here/src/core/mapped_file.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld \
                -Wl,--gc-sections "${lucene[@]}" -lsimdjson -lz ;;
+    # The stored title and text of a format 2 index (zstd); --gc-sections drops the Lucene++ reader.
+    source) build source_fuzz "$here/tests/fuzz/source_fuzz.cc" "$here"/index/lucene/{stored_source,lucene_util}.cc "${core[@]}" \
+              -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" -lzstd -lsimdjson -lz ;;
     # The parameter parsing of pipeline.cc and engine.cc (ParseRetriever) without the engine's
     # Lucene++/FAISS/model dependencies: lld's --gc-sections drops the Engine and Pipeline
     # methods the harness never calls, and their references (GNU ld and gold keep them alive

@@ -572,9 +572,14 @@ public class LuceneBaseline {
     }
 
     static void indexAll(IndexWriter w, List<Doc> docs) throws IOException {
+        indexAll(w, docs, false);
+    }
+
+    /** With store: the body is stored too (Lucene 8's default stored-fields compression, LZ4). */
+    static void indexAll(IndexWriter w, List<Doc> docs, boolean store) throws IOException {
         Document d = new Document();
         StringField idf = new StringField(ID_FIELD, "", Field.Store.YES);
-        TextField body = new TextField(BODY_FIELD, "", Field.Store.NO);
+        TextField body = new TextField(BODY_FIELD, "", store ? Field.Store.YES : Field.Store.NO);
         d.add(idf);
         d.add(body);
         for (Doc doc : docs) {
@@ -732,10 +737,14 @@ public class LuceneBaseline {
 
     /** Indexes all docs into a fresh FSDirectory at dirPath with 1 thread; returns seconds incl. commit. */
     static double timedIndex(Path dirPath, List<Doc> docs, Analyzer a) throws IOException {
+        return timedIndex(dirPath, docs, a, false);
+    }
+
+    static double timedIndex(Path dirPath, List<Doc> docs, Analyzer a, boolean store) throws IOException {
         long t0 = System.nanoTime();
         try (Directory dir = FSDirectory.open(dirPath);
              IndexWriter w = new IndexWriter(dir, writerConfig(a))) {
-            indexAll(w, docs);
+            indexAll(w, docs, store);
             w.commit();
             long t1 = System.nanoTime();
             return (t1 - t0) / 1e9;
@@ -887,6 +896,18 @@ public class LuceneBaseline {
                             + "seconds_median=%.3f docs_per_s_best=%.0f docs_per_s_worst=%.0f index_bytes=%d dir=%s%n",
                     docs.size(), bytes / 1e6, warmPasses, indexRuns, docs.size() / med, bytes / 1e6 / med, med,
                     docs.size() / best, docs.size() / worst, dirBytes(idx), base);
+            // The same with the body stored (hymir stores title and text): size and speed.
+            double[] storedSecs = new double[indexRuns];
+            Path stored = null;
+            for (int r = 0; r < indexRuns; r++) {
+                if (stored != null) deleteTree(stored);
+                stored = base.resolve("stored" + r);
+                storedSecs[r] = timedIndex(stored, docs, analyzer, true);
+            }
+            System.out.printf(Locale.ROOT,
+                    "lucene index_stored docs=%d runs=%d index_docs_per_s=%.0f seconds_median=%.3f index_bytes=%d%n",
+                    docs.size(), indexRuns, docs.size() / median(storedSecs), median(storedSecs), dirBytes(stored));
+            deleteTree(stored);
 
             // ---- queries
             List<List<String>> qtoks = new ArrayList<>();

@@ -7,6 +7,7 @@
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/stored_source.h"
 
 namespace hymir::index {
 
@@ -33,6 +34,12 @@ Result<CheckIndexReport> CheckIndex(const std::string& dir) {
         reader->close();
         return Status::Corruption(dir + "/" + internal::kTextDir + ": document " + std::to_string(d) +
                                   " has no stored _id (a damaged .fdt/.fdx file)");
+      }
+      std::string title, text;
+      if (!internal::ReadStoredText(doc, &title, &text)) {
+        reader->close();
+        return Status::Corruption(dir + "/" + internal::kTextDir + ": document " + std::to_string(d) +
+                                  "'s stored title and text do not decode (a damaged .fdt file)");
       }
       ++report.documents;
     }

@@ -21,6 +21,7 @@
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/segment_cache.h"
+#include "index/lucene/stored_source.h"
 #include "index/vector/field_embedder.h"
 #include "index/vector/manifest.h"
 #include "index/vector/vector_store.h"
@@ -109,6 +110,11 @@ class LuceneIndexWriter final : public IndexWriter {
 
   Status Upsert(const Document& doc) override {
     if (doc.id.empty()) return Status::InvalidArgument(dir_ + ": document with an empty id");
+    if (doc.title.size() + doc.text.size() > internal::kMaxSourceBytes) {
+      return Status::InvalidArgument("document \"" + doc.id + "\": title and text of " +
+                                     std::to_string(doc.title.size() + doc.text.size()) + " bytes exceed the limit of " +
+                                     std::to_string(internal::kMaxSourceBytes));
+    }
     if (doc.id.size() > kMaxIdBytes) {
       return Status::InvalidArgument(dir_ + ": document id of " + std::to_string(doc.id.size()) +
                                      " bytes, longer than the limit of " + std::to_string(kMaxIdBytes) + " (\"" +
@@ -284,15 +290,22 @@ class LuceneIndexWriter final : public IndexWriter {
       auto ldoc = Lucene::newLucene<Lucene::Document>();
       ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kIdField, id, Lucene::Field::STORE_YES,
                                                  Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
-      ldoc->add(Lucene::newLucene<Lucene::Field>(L"title", title, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
-      ldoc->add(Lucene::newLucene<Lucene::Field>(L"text", text, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
+      const bool format1 = meta_.format_version < internal::kDerivedAllFormatVersion;
+      if (format1) {
+        ldoc->add(Lucene::newLucene<Lucene::Field>(L"title", title, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
+        ldoc->add(Lucene::newLucene<Lucene::Field>(L"text", text, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
+      } else {  // title and text in one compressed stored field (stored_source.h)
+        const std::string src = internal::EncodeSource(doc.title, doc.text);
+        Lucene::ByteArray bytes = Lucene::ByteArray::newInstance(static_cast<int32_t>(src.size()));
+        std::memcpy(bytes.get(), src.data(), src.size());
+        ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kSourceField, bytes, Lucene::Field::STORE_YES));
+      }
       const std::array<std::vector<const internal::TokenBuffer*>, internal::kNumTextFields> parts = {
           std::vector<const internal::TokenBuffer*>{&title_tokens},
           std::vector<const internal::TokenBuffer*>{&text_tokens},
           std::vector<const internal::TokenBuffer*>{&title_tokens, &text_tokens}};
       // Format 2 derives "all" from title and text at search time.
-      const int fields = meta_.format_version < internal::kDerivedAllFormatVersion ? internal::kNumTextFields
-                                                                                     : internal::kAllField;
+      const int fields = format1 ? internal::kNumTextFields : internal::kAllField;
       for (int f = 0; f < fields; ++f) {
         size_t len = 0;
         for (const auto* p : parts[f]) len += p->size();

@@ -13,6 +13,7 @@
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/snapshot.h"
+#include "index/lucene/stored_source.h"
 #include "index/vector/field_embedder.h"
 
 #include <faiss/utils/distances.h>
@@ -144,8 +145,10 @@ class LuceneSearcher final : public Searcher {
       td->close();
       Document doc;
       doc.id = std::string(id);
-      doc.title = internal::Utf8(ldoc->get(L"title"));
-      doc.text = internal::Utf8(ldoc->get(L"text"));
+      if (!internal::ReadStoredText(ldoc, &doc.title, &doc.text)) {
+        return Status::Corruption(dir_ + "/" + internal::kTextDir + ": the stored title and text of \"" +
+                                  std::string(id) + "\" do not decode (a damaged .fdt file)");
+      }
       const std::string prefix = internal::kFilterPrefix;
       for (const Lucene::FieldablePtr& f : ldoc->getFields()) {
         std::string name = internal::Utf8(f->name());

@@ -58,6 +58,10 @@ std::string Answers(const std::string& dir) {
     }
     out << "\n";
   }
+  for (const char* id : {"d1", "d2", "d3", "d5", "new"}) {
+    auto doc = (*s)->GetDocument(id);
+    out << id << ": " << (doc.ok() ? doc->title + " | " + doc->text : doc.status().ToString()) << "\n";
+  }
   for (const std::string q : {"apple", "banana cherry", "running title", "date elderberry", "absent words"}) {
     for (const std::vector<std::pair<std::string, double>>& fields :
          {std::vector<std::pair<std::string, double>>{},
@@ -123,10 +127,14 @@ TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
   EXPECT_FALSE(Has(f2, "all"));
   EXPECT_FALSE(Has(f2, "_len.all"));
   EXPECT_TRUE(Has(f2, "title"));
+  EXPECT_TRUE(Has(f2, "_src"));  // title and text stored compressed in one field
+  EXPECT_FALSE(Has(f1, "_src"));
 
   const std::string a1 = Answers(dir.Sub("v1"));
   ASSERT_EQ(a1.find("error"), std::string::npos) << a1;
   EXPECT_NE(a1.find("new "), std::string::npos);  // something was found
+  EXPECT_NE(a1.find("d1: banana banana | apple\n"), std::string::npos) << a1;  // stored text read back
+  EXPECT_NE(a1.find("d5: Running title 5 apple | \n"), std::string::npos) << a1;
   EXPECT_EQ(a1, Answers(dir.Sub("v2")));
 }
 
