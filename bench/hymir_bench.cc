@@ -74,6 +74,7 @@ struct Options {
   double seconds = 5.0;
   double warmup = 1.0;
   int index_runs = 1;
+  int format_version = 0;  // IndexWriterOptions::format_version of every index built
   int num_queries = 1000;
   uint64_t seed = 42;
   std::vector<std::string> hits = {"default", "exhaustive"};
@@ -208,9 +209,12 @@ Result<Corpus> LoadCorpus(const std::string& path) {
 // Indexes all of `docs` into the fresh directory `dir` with `threads` threads
 // calling Upsert() concurrently, then commits. Returns the seconds from
 // opening the writer to the end of the commit.
-Result<double> BuildIndex(const std::string& dir, const std::vector<Document>& docs, int threads) {
+Result<double> BuildIndex(const std::string& dir, const std::vector<Document>& docs, int threads,
+                          int format_version) {
   const Clock::time_point t0 = Clock::now();
-  auto opened = index::IndexWriter::Open(dir);
+  index::IndexWriterOptions options;
+  options.format_version = format_version;
+  auto opened = index::IndexWriter::Open(dir, options);
   if (!opened.ok()) return opened.status();
   index::IndexWriter& writer = **opened;
 
@@ -254,14 +258,15 @@ double Median(std::vector<double> v) {
 
 // Indexes the corpus `runs` times with `threads` threads, prints the median,
 // and returns the directory of the last index built.
-Result<std::string> MeasureIndexing(const Workspace& ws, const Corpus& corpus, int threads, int runs) {
+Result<std::string> MeasureIndexing(const Workspace& ws, const Corpus& corpus, int threads, int runs,
+                                    int format_version) {
   std::vector<double> secs;
   std::string dir;
   for (int r = 0; r < runs; ++r) {
     auto fresh = ws.FreshIndexDir("index-t" + std::to_string(threads));
     if (!fresh.ok()) return fresh.status();
     dir = *fresh;
-    auto s = BuildIndex(dir, corpus.docs, threads);
+    auto s = BuildIndex(dir, corpus.docs, threads, format_version);
     if (!s.ok()) return s.status();
     secs.push_back(*s);
   }
@@ -271,9 +276,10 @@ Result<std::string> MeasureIndexing(const Workspace& ws, const Corpus& corpus, i
   const double n = static_cast<double>(corpus.docs.size());
   const double mb = static_cast<double>(corpus.body_bytes) / 1e6;
   Emit("hymir index threads=%d docs=%zu mb=%.1f runs=%d seconds=%.3f docs_per_s=%.0f mb_per_s=%.2f "
-       "docs_per_s_best=%.0f docs_per_s_worst=%.0f index_bytes=%llu",
+       "docs_per_s_best=%.0f docs_per_s_worst=%.0f index_bytes=%llu format=%s",
        threads, corpus.docs.size(), mb, runs, med, n / med, mb / med, n / best, n / worst,
-       static_cast<unsigned long long>(TreeBytes(dir)));
+       static_cast<unsigned long long>(TreeBytes(dir)),
+       format_version == 0 ? "current" : std::to_string(format_version).c_str());
   return dir;
 }
 
@@ -650,12 +656,12 @@ int Run(const Options& o) {
        static_cast<double>(corpus->body_bytes) / 1e6, SecondsSince(t_read));
 
   // Indexing: 1 thread, then N threads (each into a fresh directory).
-  auto dir = MeasureIndexing(*ws, *corpus, 1, o.index_runs);
+  auto dir = MeasureIndexing(*ws, *corpus, 1, o.index_runs, o.format_version);
   if (!dir.ok()) return Fail(dir.status());
   if (o.threads > 1) {
     std::error_code ec;
     if (o.work.empty()) fs::remove_all(*dir, ec);  // free the disk; the N-thread index is searched
-    dir = MeasureIndexing(*ws, *corpus, o.threads, o.index_runs);
+    dir = MeasureIndexing(*ws, *corpus, o.threads, o.index_runs, o.format_version);
     if (!dir.ok()) return Fail(dir.status());
   }
 
@@ -734,6 +740,10 @@ int main(int argc, char** argv) {
   app.add_option("--index-runs", o.index_runs, "Indexing runs per thread count (the median is reported)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  app.add_option("--format-version", o.format_version,
+                 "On-disk format of the indexes built (1: \"all\" indexed, text stored raw; 2: current; 0: current)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
   app.add_option("--num-queries", o.num_queries, "Random queries to sample when --queries is absent")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000000));

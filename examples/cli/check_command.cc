@@ -23,9 +23,27 @@ int RunCheck(const std::string& dir) {
                  "only; the next writer (e.g. hymir index) records it\n",
                  static_cast<unsigned long long>(report->unrecorded_files));
   }
-  std::printf("index %s is intact: %llu files, %llu bytes checksummed, %llu documents read\n", dir.c_str(),
-              static_cast<unsigned long long>(report->files), static_cast<unsigned long long>(report->bytes),
-              static_cast<unsigned long long>(report->documents));
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+    return out;
+  };
+  if (!report->caches_ignored.empty()) {
+    std::fprintf(stderr,
+                 "hymir check: note: the caches of segments %s are damaged or stale and ignored (searchers walk "
+                 "those segments at open; the next writer rewrites them)\n",
+                 list(report->caches_ignored).c_str());
+  }
+  if (!report->caches_absent.empty()) {
+    std::fprintf(stderr, "hymir check: note: segments %s have no cache (the next writer writes them)\n",
+                 list(report->caches_absent).c_str());
+  }
+  std::printf(
+      "index %s is intact: %llu files, %llu bytes checksummed, %llu documents read, %llu of %llu segment caches "
+      "equal to their segments\n",
+      dir.c_str(), static_cast<unsigned long long>(report->files), static_cast<unsigned long long>(report->bytes),
+      static_cast<unsigned long long>(report->documents), static_cast<unsigned long long>(report->caches_sound),
+      static_cast<unsigned long long>(report->segments));
   return app::kExitOk;
 }
 

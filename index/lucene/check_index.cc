@@ -2,11 +2,13 @@
 
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/NoLockFactory.h>
+#include <lucene++/SegmentReader.h>
 
 #include "hymir/index/searcher.h"
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/segment_cache.h"
 #include "index/lucene/stored_source.h"
 
 namespace hymir::index {
@@ -26,6 +28,20 @@ Result<CheckIndexReport> CheckIndex(const std::string& dir) {
     auto directory = Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir),
                                                Lucene::NoLockFactory::getNoLockFactory());
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
+    for (const auto& segment : internal::SegmentReaders(reader)) {
+      internal::CacheState state;
+      const Status st = internal::VerifySegmentCache(dir, segment, &state);
+      if (!st.ok()) {
+        reader->close();
+        return st;
+      }
+      ++report.segments;
+      auto seg = boost::dynamic_pointer_cast<Lucene::SegmentReader>(segment);
+      const std::string name = seg ? internal::Utf8(seg->getSegmentName()) : std::string("?");
+      if (state == internal::CacheState::kSound) ++report.caches_sound;
+      if (state == internal::CacheState::kIgnored) report.caches_ignored.push_back(name);
+      if (state == internal::CacheState::kAbsent) report.caches_absent.push_back(name);
+    }
     const int32_t max_doc = reader->maxDoc();
     for (int32_t d = 0; d < max_doc; ++d) {
       if (reader->isDeleted(d)) continue;

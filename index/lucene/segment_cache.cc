@@ -220,6 +220,50 @@ std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr&
   return segments;
 }
 
+Status VerifySegmentCache(const std::string& dir, const Lucene::IndexReaderPtr& segment, CacheState* state) {
+  const int32_t seg_max = segment->maxDoc();
+  auto slice_of = [&](std::vector<std::string>* ids, std::vector<uint32_t>* lens) {
+    ids->assign(static_cast<size_t>(seg_max), std::string());
+    lens->assign(static_cast<size_t>(seg_max) * kNumTextFields, 0);
+    SegmentSlice slice{ids->data(), {}};
+    for (int f = 0; f < kNumTextFields; ++f) slice.lengths[f] = lens->data() + static_cast<size_t>(f) * seg_max;
+    return slice;
+  };
+  std::vector<std::string> walk_ids, cache_ids;
+  std::vector<uint32_t> walk_lens, cache_lens;
+  HYMIR_RETURN_IF_ERROR(Walk(dir, segment, seg_max, slice_of(&walk_ids, &walk_lens)));
+  const std::string name = SegmentName(segment);
+  std::error_code ec;
+  if (name.empty() || !std::filesystem::exists(CachePath(dir, name), ec)) {
+    *state = CacheState::kAbsent;
+    return Status::OK();
+  }
+  if (!ReadCache(dir, segment, seg_max, slice_of(&cache_ids, &cache_lens))) {
+    *state = CacheState::kIgnored;
+    return Status::OK();
+  }
+  // As LoadSegment: documents deleted since the cache was written read as "".
+  for (int32_t d = 0; d < seg_max; ++d) {
+    if (!segment->isDeleted(d)) continue;
+    cache_ids[d].clear();
+    for (int f = 0; f < kNumTextFields; ++f) cache_lens[static_cast<size_t>(f) * seg_max + d] = 0;
+  }
+  for (int32_t d = 0; d < seg_max; ++d) {
+    bool same = cache_ids[d] == walk_ids[d];
+    for (int f = 0; f < kNumTextFields && same; ++f) {
+      const size_t i = static_cast<size_t>(f) * seg_max + d;
+      same = cache_lens[i] == walk_lens[i];
+    }
+    if (!same) {
+      return Status::Corruption(CachePath(dir, name) + ": document " + std::to_string(d) + " (\"" + walk_ids[d] +
+                                "\") differs from segment " + name +
+                                " though the cache passes its checks; delete the file (the next writer rebuilds it)");
+    }
+  }
+  *state = CacheState::kSound;
+  return Status::OK();
+}
+
 Status LoadSegment(const std::string& dir, const Lucene::IndexReaderPtr& segment, const SegmentSlice& out,
                    bool* from_cache) {
   const int32_t seg_max = segment->maxDoc();

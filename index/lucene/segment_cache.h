@@ -57,6 +57,20 @@ std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr&
 Status LoadSegment(const std::string& dir, const Lucene::IndexReaderPtr& segment, const SegmentSlice& out,
                    bool* from_cache);
 
+// What VerifySegmentCache found for one segment.
+enum class CacheState {
+  kAbsent,   // no cache file: readers walk the segment
+  kIgnored,  // damaged or stale, so readers ignore it and walk the segment
+  kSound,    // readers use it, and it equals the walk of the segment's terms
+};
+
+// For `hymir check`: reads segment `segment`'s cache as a reader would and,
+// when a reader would use it, compares every id and length with the walk of
+// the segment's terms. Corruption naming the cache file when they differ (a
+// reader would trust it); the walk's own Corruption when the segment is
+// damaged; OK with *state otherwise.
+Status VerifySegmentCache(const std::string& dir, const Lucene::IndexReaderPtr& segment, CacheState* state);
+
 // Writes the caches missing for the segments of the last commit of <dir> and
 // removes the caches of segments it no longer has. `sound` (optional, kept
 // by the caller across commits) holds the segments whose caches this writer

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hymir/result.h"
 
@@ -29,6 +30,15 @@ struct CheckIndexReport {
   // only. Opening an IndexWriter records it.
   bool unrecorded_commit = false;
   uint64_t unrecorded_files = 0;
+  // Per-segment caches of ids and lengths (derived data outside the
+  // manifest): compared in full with the segments they describe. Ignored
+  // ones (damaged or stale) cost searchers a walk of the segment until the
+  // next writer rewrites them; one a searcher would trust but that differs
+  // from its segment is Corruption naming it.
+  uint64_t segments = 0;
+  uint64_t caches_sound = 0;
+  std::vector<std::string> caches_ignored;  // segment names
+  std::vector<std::string> caches_absent;   // segment names
 };
 
 // OK when every file the manifest covers matches it and every document reads

@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "hymir/index/check_index.h"
 #include "index/lucene/segment_cache.h"
+#include "src/core/crc32.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -169,6 +172,57 @@ TEST(SegmentCacheTest, DamagedOrStaleCachesAreIgnored) {
   }
   std::ifstream in(cache, std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), pristine);
+}
+
+TEST(SegmentCacheTest, CheckComparesEveryCacheWithItsSegment) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("index");
+  std::vector<Document> docs;
+  for (int i = 0; i < 50; ++i) docs.push_back(RoundDoc(i, 3));
+  ASSERT_OK(testing::BuildIndex(dir, docs));
+  ASSERT_OK_AND_ASSIGN(auto report, CheckIndex(dir));
+  EXPECT_EQ(report.segments, 1u);
+  EXPECT_EQ(report.caches_sound, 1u);
+  EXPECT_TRUE(report.caches_ignored.empty());
+  EXPECT_TRUE(report.caches_absent.empty());
+
+  const auto caches = Caches(dir);
+  ASSERT_EQ(caches.size(), 1u);
+  const std::string cache = dir + "/" + internal::kSegmentCacheDir + "/" + *caches.begin() + ".seg";
+  const std::string pristine = [&] {
+    std::ifstream in(cache, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  // Damaged: searchers ignore it, and check says so without failing.
+  std::string bad = pristine;
+  bad[60] = static_cast<char>(bad[60] ^ 0x10);
+  std::ofstream(cache, std::ios::binary | std::ios::trunc) << bad;
+  ASSERT_OK_AND_ASSIGN(report, CheckIndex(dir));
+  EXPECT_EQ(report.caches_sound, 0u);
+  EXPECT_EQ(report.caches_ignored, std::vector<std::string>{*caches.begin()});
+  // Absent.
+  fs::remove(cache);
+  ASSERT_OK_AND_ASSIGN(report, CheckIndex(dir));
+  EXPECT_EQ(report.caches_absent, std::vector<std::string>{*caches.begin()});
+  // Passes every check a searcher makes (checksums recomputed, sampled ids
+  // right) but one length is wrong: a searcher would trust it, check does not.
+  bad = pristine;
+  const size_t last = bad.size() - 4;  // the last document's "all" length
+  uint32_t len;
+  std::memcpy(&len, bad.data() + last, 4);
+  ++len;
+  std::memcpy(bad.data() + last, &len, 4);
+  const uint32_t body_crc = hymir::internal::Crc32(0, bad.data() + 48, bad.size() - 48);
+  std::memcpy(bad.data() + 32, &body_crc, 4);  // Header::body_crc
+  std::memset(bad.data() + 12, 0, 4);           // Header::header_crc, computed with itself zero
+  const uint32_t header_crc = hymir::internal::Crc32(0, bad.data(), 48);
+  std::memcpy(bad.data() + 12, &header_crc, 4);
+  std::ofstream(cache, std::ios::binary | std::ios::trunc) << bad;
+  ASSERT_NE(Answers(dir), WithoutCaches(dir, tmp.Sub("walk")));  // the searcher did trust it
+  auto damaged = CheckIndex(dir);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_TRUE(damaged.status().IsCorruption());
+  EXPECT_NE(damaged.status().message().find(".seg"), std::string::npos) << damaged.status().ToString();
 }
 
 }  // namespace
