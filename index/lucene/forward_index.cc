@@ -175,6 +175,14 @@ uint32_t ForwardIndex::TermId(const std::string& term) {
   return id;
 }
 
+uint32_t ForwardIndex::TermId(std::wstring_view token) {
+  auto it = wide_ids_.find(token);
+  if (it != wide_ids_.end()) return it->second;
+  const uint32_t id = TermId(Utf8(Lucene::String(token)));
+  wide_ids_.emplace(std::wstring(token), id);
+  return id;
+}
+
 void ForwardIndex::Put(const Document& doc, const TokenBuffer& title, const TokenBuffer& text,
                        const std::vector<uint32_t>& sentence_ends) {
   Record r;
@@ -182,7 +190,7 @@ void ForwardIndex::Put(const Document& doc, const TokenBuffer& title, const Toke
     out->reserve(b.size());
     uint32_t begin = 0;
     for (uint32_t end : b.ends) {
-      out->push_back(TermId(Utf8(Lucene::String(b.chars.data() + begin, end - begin))));
+      out->push_back(TermId(std::wstring_view(b.chars.data() + begin, end - begin)));
       begin = end;
     }
   };

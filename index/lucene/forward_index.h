@@ -87,6 +87,9 @@ class ForwardIndex {
 
  private:
   uint32_t TermId(const std::string& term);
+  // The same for an analysed token as Lucene++ gives it (no UTF-8
+  // conversion once a token has been seen).
+  uint32_t TermId(std::wstring_view token);
   // Load's steps, shared by both format versions: the next dictionary term
   // (Corruption when it repeats one), then record `i` (Corruption when it
   // does not decode against the dictionary or its id repeats).
@@ -95,6 +98,11 @@ class ForwardIndex {
 
   std::vector<std::string> terms_;
   std::unordered_map<std::string, uint32_t> term_ids_;
+  struct WideHash {
+    using is_transparent = void;
+    size_t operator()(std::wstring_view v) const { return std::hash<std::wstring_view>{}(v); }
+  };
+  std::unordered_map<std::wstring, uint32_t, WideHash, std::equal_to<>> wide_ids_;  // tokens seen by Put
   std::unordered_map<std::string, std::string> records_;  // id -> encoded record
 };
 
