@@ -28,6 +28,7 @@ struct IndexFlags {
   int threads = 1;
   bool skip_bad = false;
   uint64_t commit_every = 0;
+  int format_version = 0;  // 0: the current one
 };
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every 10 % otherwise.
@@ -82,6 +83,7 @@ int RunIndex(const IndexFlags& flags) {
     options.analyzer = *kind;
   }
   if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
+  options.format_version = flags.format_version;
   for (const std::string& spec : flags.vector_fields) {
     auto f = index::ParseVectorFieldSpec(spec);
     if (!f.ok()) return app::Fail("index", f.status(), /*usage=*/true);
@@ -159,6 +161,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--analyzer", flags->analyzer, "english | standard | whitespace (new index; default english)")
       ->check(CLI::IsMember({"english", "standard", "whitespace"}));
   cmd->add_option("--threads", flags->threads, "Indexing threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--format-version", flags->format_version,
+                  "On-disk format of a new index: 2 (current) or 1 (readable by hymir builds before format 2)")
+      ->check(CLI::Range(1, 2));
   cmd->add_flag("--skip-bad", flags->skip_bad, "Report malformed lines and continue (default: stop, keep nothing)");
   cmd->add_option("--vector-field", flags->vector_fields,
                   "Declare a vector field of a new index: NAME:DIM[:METRIC[:INDEX]], METRIC ip|l2|cosine, "

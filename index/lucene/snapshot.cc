@@ -126,28 +126,27 @@ uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
 }
 
 uint64_t Snapshot::DerivedAllDocFreq(const Lucene::String& term) const {
-  // Documents with the term in the title or the text. When one of the two
-  // fields lacks it, the other's count is the answer; otherwise the union of
-  // the two doc id lists (live documents only: TermDocs skips deleted ones).
+  // Documents with the term in the title or the text: the two counts less
+  // the documents having it in both. Those are found by walking the shorter
+  // list and skipping through the longer one (Lucene's skip lists), so a
+  // term that is rare in titles costs about its title postings. Live
+  // documents only: TermDocs skips deleted ones, and DocFreq counts live ones.
   const uint64_t title = DocFreq(kTitleField, term);
   const uint64_t text = DocFreq(kTextField, term);
   if (title == 0 || text == 0) return title + text;
-  std::vector<int32_t> a, b;
-  for (auto [field, out] : {std::pair{kTitleField, &a}, std::pair{kTextField, &b}}) {
-    Lucene::TermDocsPtr docs = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
-    while (docs->next()) out->push_back(docs->doc());
-    docs->close();
-  }
+  const int short_field = title <= text ? kTitleField : kTextField;
+  const int long_field = short_field == kTitleField ? kTextField : kTitleField;
+  Lucene::TermDocsPtr a = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[short_field], term));
+  Lucene::TermDocsPtr b = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[long_field], term));
   uint64_t both = 0;
-  for (size_t i = 0, j = 0; i < a.size() && j < b.size();) {
-    if (a[i] < b[j]) {
-      ++i;
-    } else if (b[j] < a[i]) {
-      ++j;
-    } else {
-      ++both, ++i, ++j;
-    }
+  bool more = b->next();
+  while (more && a->next()) {
+    const int32_t d = a->doc();
+    if (b->doc() < d) more = b->skipTo(d);
+    if (more && b->doc() == d) ++both;
   }
+  a->close();
+  b->close();
   return title + text - both;
 }
 
