@@ -44,7 +44,7 @@ struct HeaderV2 {
   uint64_t records_bytes;
   uint32_t index_crc;  // crc32 of dict, term offsets and record offsets, in file order
   uint32_t reserved0;
-  uint64_t reserved1;
+  uint64_t compacted_terms;  // dictionary size at the last compaction (0: files before incremental saves)
 };
 constexpr size_t kForwardHeaderBytes = 64;
 static_assert(sizeof(HeaderV2) == kForwardHeaderBytes);
@@ -202,61 +202,131 @@ void ForwardIndex::Put(const Document& doc, const TokenBuffer& title, const Toke
   std::string bytes;
   Encode(r, &bytes);
   records_[doc.id] = std::move(bytes);
+  deleted_.erase(doc.id);
 }
 
-void ForwardIndex::Delete(const std::string& id) { records_.erase(id); }
+void ForwardIndex::Delete(const std::string& id) {
+  records_.erase(id);
+  if (base_file_) deleted_.insert(id);
+}
+
+size_t ForwardIndex::size() const {
+  if (!base_file_) return records_.size();
+  uint64_t n = base_.docs + records_.size();
+  for (const auto& [id, rec] : records_) {
+    if (base_.Find(id) < base_.docs) --n;  // replaces a base record
+  }
+  for (const auto& id : deleted_) {
+    if (base_.Find(id) < base_.docs) --n;
+  }
+  return static_cast<size_t>(n);
+}
+
+template <typename Fn>
+Status ForwardIndex::ForEachLive(const std::string& where, Fn&& fn) const {
+  std::vector<const std::pair<const std::string, std::string>*> changed;
+  changed.reserve(records_.size());
+  for (const auto& kv : records_) changed.push_back(&kv);
+  std::sort(changed.begin(), changed.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<std::string_view> gone(deleted_.begin(), deleted_.end());
+  std::sort(gone.begin(), gone.end());
+  size_t j = 0, k = 0;
+  std::string_view prev;
+  for (uint64_t i = 0; base_file_ && i < base_.docs; ++i) {
+    std::string_view id, rec;
+    if (!base_.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
+      return Status::Corruption(base_path_ + ": record " + std::to_string(i) +
+                                " fails its checksum or breaks the id order (while writing " + where + ")");
+    }
+    prev = id;
+    // (string_view comparisons: clang 14 with libstdc++ 12 rejects string < string_view)
+    for (; j < changed.size() && std::string_view(changed[j]->first) < id; ++j) {
+      HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second));
+    }
+    if (j < changed.size() && std::string_view(changed[j]->first) == id) continue;  // replaced: written from `changed`
+    while (k < gone.size() && gone[k] < id) ++k;
+    if (k < gone.size() && gone[k] == id) continue;  // deleted
+    HYMIR_RETURN_IF_ERROR(fn(id, rec));
+  }
+  for (; j < changed.size(); ++j) HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second));
+  return Status::OK();
+}
 
 Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
-  // Documents in byte order of their ids (Get's binary search); the
-  // dictionary holds the live records' terms only, ids in order of first use.
-  std::vector<const std::pair<const std::string, std::string>*> docs;
-  docs.reserve(records_.size());
-  for (const auto& kv : records_) docs.push_back(&kv);
-  std::sort(docs.begin(), docs.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  std::vector<uint32_t> remap(terms_.size(), UINT32_MAX);
-  std::vector<uint32_t> used;
-  auto map_ids = [&](std::vector<uint32_t>& v) {
-    for (auto& t : v) {
-      if (remap[t] == UINT32_MAX) {
-        remap[t] = static_cast<uint32_t>(used.size());
-        used.push_back(t);
-      }
-      t = remap[t];
-    }
-  };
+  const std::string name = FileName(generation);
+  const std::string where = vectors_dir + "/" + name;
+  // Documents in byte order of their ids (Get's binary search).
   std::string records;
   hymir::internal::BinaryWriter record_offsets;
-  Record r;
-  std::string rec;
-  for (const auto* kv : docs) {
-    r = Record();
-    if (!Decode(kv->second, terms_.size(), &r)) {
-      return Status::Corruption(vectors_dir + "/" + FileName(generation) + ": record of \"" + kv->first +
-                                "\" does not decode (internal error)");
-    }
-    map_ids(r.title);
-    map_ids(r.text);
+  auto append = [&](std::string_view id, const auto& encode) {
     record_offsets.U64(records.size());
     const size_t begin = records.size();
-    PutVarintString(&records, kv->first);
-    Encode(r, &records);
+    PutVarintString(&records, id);
+    encode();
     const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
     records.append(reinterpret_cast<const char*>(&crc), 4);
-  }
-  record_offsets.U64(records.size());
+  };
   std::string dict;
   hymir::internal::BinaryWriter term_offsets;
-  for (uint32_t t : used) {
-    term_offsets.U64(dict.size());
-    dict += terms_[t];
+  uint64_t num_terms = 0, compacted = 0;
+  const bool compact = !base_file_ || terms_.size() > compacted_terms_ + compacted_terms_ / 2 + 1024;
+  uint64_t docs = 0;
+  if (compact) {
+    // Every record decoded and its term ids renumbered in order of first
+    // use, so the dictionary holds the live records' terms only.
+    std::vector<uint32_t> remap(terms_.size(), UINT32_MAX);
+    std::vector<uint32_t> used;
+    auto map_ids = [&](std::vector<uint32_t>& v) {
+      for (auto& t : v) {
+        if (remap[t] == UINT32_MAX) {
+          remap[t] = static_cast<uint32_t>(used.size());
+          used.push_back(t);
+        }
+        t = remap[t];
+      }
+    };
+    Record r;
+    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec) -> Status {
+      r = Record();
+      if (!Decode(rec, terms_.size(), &r)) {
+        return Status::Corruption((base_file_ ? base_path_ : where) + ": record of \"" + std::string(id) +
+                                  "\" does not decode");
+      }
+      map_ids(r.title);
+      map_ids(r.text);
+      append(id, [&] { Encode(r, &records); });
+      ++docs;
+      return Status::OK();
+    }));
+    for (uint32_t t : used) {
+      term_offsets.U64(dict.size());
+      dict += terms_[t];
+    }
+    num_terms = compacted = used.size();
+  } else {
+    // The base's records as they are (their term ids stay valid: new terms
+    // only ever get new ids), the changed ones from memory.
+    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec) -> Status {
+      append(id, [&] { records.append(rec); });
+      ++docs;
+      return Status::OK();
+    }));
+    for (const auto& t : terms_) {
+      term_offsets.U64(dict.size());
+      dict += t;
+    }
+    num_terms = terms_.size();
+    compacted = compacted_terms_;
   }
+  record_offsets.U64(records.size());
   term_offsets.U64(dict.size());
 
   HeaderV2 h{};
   std::memcpy(h.magic, kMagic, 8);
   h.version = kForwardVersion;
-  h.terms = used.size();
-  h.docs = docs.size();
+  h.terms = num_terms;
+  h.docs = docs;
+  h.compacted_terms = compacted;
   h.dict_bytes = dict.size();
   h.records_bytes = records.size();
   uint32_t crc = Crc32(0, dict.data(), dict.size());
@@ -269,7 +339,6 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   out += records;
   out += term_offsets.out();
   out += record_offsets.out();
-  const std::string name = FileName(generation);
   HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(vectors_dir + "/" + name, out));
   info->name = name;
   info->size = out.size();
@@ -339,6 +408,20 @@ std::string_view ForwardFileView::IdUnchecked(uint64_t i) const {
   return c.Bytes(&id) ? id : std::string_view();
 }
 
+uint64_t ForwardFileView::Find(std::string_view id) const {
+  // The first document whose id is not less than `id`.
+  uint64_t lo = 0, hi = docs;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (IdUnchecked(mid) < id) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < docs && IdUnchecked(lo) == id ? lo : docs;
+}
+
 bool ForwardFileView::Record(uint64_t i, std::string_view* id, std::string_view* record) const {
   const uint64_t begin = LoadU64(record_offsets + 8 * i);
   const uint64_t end = LoadU64(record_offsets + 8 * (i + 1)) - 4;
@@ -374,6 +457,21 @@ Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record
   return a;
 }
 
+// Document `id` of a version 2 file: NotFound when absent, Corruption naming
+// `path` when its record fails its checksum or does not decode.
+template <typename TermFn>
+Result<AnalysedDocument> GetFromView(const ForwardFileView& view, std::string_view id, const std::string& path,
+                                     TermFn&& term) {
+  const uint64_t i = view.Find(id);
+  if (i == view.docs) return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
+  std::string_view found, record;
+  if (!view.Record(i, &found, &record) || found != id) {
+    return Status::Corruption(path + ": record " + std::to_string(i) + " (\"" + std::string(id) +
+                              "\") fails its checksum");
+  }
+  return ToAnalysed(id, record, view.terms, term, path);
+}
+
 }  // namespace
 
 Status ForwardIndex::AddLoadedTerm(std::string_view term, const std::string& path) {
@@ -399,16 +497,17 @@ Status ForwardIndex::AddLoadedRecord(std::string_view id, std::string_view recor
 
 Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vectors_dir, const FileInfo& expected) {
   const std::string path = vectors_dir + "/" + expected.name;
-  auto bytes = hymir::internal::ReadFile(path);
-  if (!bytes.ok()) {
-    if (bytes.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
-    return bytes.status();
+  auto file = hymir::internal::MappedFile::Open(path);
+  if (!file.ok()) {
+    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
+    return file.status();
   }
-  const std::string& b = *bytes;
+  const std::string_view b = (*file)->bytes();
   if (b.size() != expected.size) {
     return Status::Corruption(path + ": size " + std::to_string(b.size()) + " bytes, manifest says " +
                               std::to_string(expected.size));
   }
+  // Every byte, once: a save copies base records it does not decode.
   if (Crc32(0, b.data(), b.size()) != expected.crc32) return Status::Corruption(path + ": checksum mismatch");
   if (b.size() < sizeof(Header)) return Status::Corruption(path + ": truncated header");
   Header h;
@@ -416,16 +515,14 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
   if (std::memcmp(h.magic, kMagic, 8) != 0) return Status::Corruption(path + ": bad magic");
   auto f = std::make_unique<ForwardIndex>();
   if (h.version == 2) {
-    ForwardFileView v;
-    HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &v));
-    f->terms_.reserve(v.terms);
-    for (uint64_t i = 0; i < v.terms; ++i) HYMIR_RETURN_IF_ERROR(f->AddLoadedTerm(v.Term(i), path));
-    f->records_.reserve(v.docs);
-    for (uint64_t i = 0; i < v.docs; ++i) {
-      std::string_view id, rec;
-      if (!v.Record(i, &id, &rec)) return Status::Corruption(path + ": malformed record " + std::to_string(i));
-      HYMIR_RETURN_IF_ERROR(f->AddLoadedRecord(id, rec, i, path));
-    }
+    HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &f->base_));
+    f->terms_.reserve(f->base_.terms);
+    for (uint64_t i = 0; i < f->base_.terms; ++i) HYMIR_RETURN_IF_ERROR(f->AddLoadedTerm(f->base_.Term(i), path));
+    HeaderV2 h2;
+    std::memcpy(&h2, b.data(), sizeof h2);
+    f->compacted_terms_ = h2.compacted_terms > 0 ? h2.compacted_terms : f->base_.terms;
+    f->base_path_ = path;
+    f->base_file_ = std::move(file).value();
     return f;
   }
   if (h.version != 1) {
@@ -461,10 +558,12 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
 }
 
 Result<AnalysedDocument> ForwardIndex::Get(std::string_view id) const {
-  auto it = records_.find(std::string(id));
-  if (it == records_.end()) return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
-  return ToAnalysed(id, it->second, terms_.size(), [&](uint32_t t) -> const std::string& { return terms_[t]; },
-                    "forward index");
+  const std::string key(id);
+  auto term = [&](uint32_t t) -> const std::string& { return terms_[t]; };
+  auto it = records_.find(key);
+  if (it != records_.end()) return ToAnalysed(id, it->second, terms_.size(), term, "forward index");
+  if (!base_file_ || deleted_.count(key) != 0) return Status::NotFound("no forward record of \"" + key + "\"");
+  return GetFromView(base_, id, base_path_, [&](uint32_t t) { return base_.Term(t); });
 }
 
 Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::string& vectors_dir,
@@ -500,25 +599,7 @@ size_t ForwardIndexReader::size() const { return v1_ ? v1_->size() : static_cast
 
 Result<AnalysedDocument> ForwardIndexReader::Get(std::string_view id) const {
   if (v1_) return v1_->Get(id);
-  // The first document whose id is not less than `id`.
-  uint64_t lo = 0, hi = view_.docs;
-  while (lo < hi) {
-    const uint64_t mid = lo + (hi - lo) / 2;
-    if (view_.IdUnchecked(mid) < id) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo == view_.docs || view_.IdUnchecked(lo) != id) {
-    return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
-  }
-  std::string_view found, record;
-  if (!view_.Record(lo, &found, &record) || found != id) {
-    return Status::Corruption(path_ + ": record " + std::to_string(lo) + " (\"" + std::string(id) +
-                              "\") fails its checksum");
-  }
-  return ToAnalysed(id, record, view_.terms, [&](uint32_t t) { return view_.Term(t); }, path_);
+  return GetFromView(view_, id, path_, [&](uint32_t t) { return view_.Term(t); });
 }
 
 }  // namespace hymir::index::internal

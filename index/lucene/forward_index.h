@@ -24,11 +24,17 @@
 // len, record), decoded whole at open.
 // Integers in headers and offset arrays are little-endian; varints LEB128.
 //
-// Commit: the writer rewrites the whole file under the next generation before
+// Commit: the writer writes the whole file under the next generation before
 // the Lucene++ commit names that generation (as the vector stores do), so
-// text, vectors and forward index switch in one segments_N write. The
-// dictionary is rebuilt from the live records at every save, so terms of
-// deleted documents do not accumulate.
+// text, vectors and forward index switch in one segments_N write. It works
+// from the last committed file, memory-mapped (its base: only the dictionary
+// is read at open), plus the records put and the ids deleted since: a save
+// copies the base's untouched records byte for byte and appends new terms to
+// the base's dictionary, so term ids never change between compactions. A
+// compaction (every record decoded, the dictionary rebuilt from the live
+// records, ids renumbered) runs when the dictionary has grown past 1.5x the
+// terms of the last compaction (recorded in the header), so terms of
+// deleted documents cannot accumulate beyond that.
 //
 // Thread-safety: ForwardIndex::Put/Delete need external synchronisation; its
 // const methods may run concurrently with each other but not with mutations.
@@ -41,6 +47,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hymir/document.h"
@@ -62,12 +69,34 @@ inline constexpr uint32_t kForwardVersion = 2;  // written; 1 and 2 are read
 // single units).
 std::vector<uint32_t> SentenceEnds(std::wstring_view text, const std::vector<uint32_t>& starts);
 
-// The writer's forward index: every record in memory.
+// The sections of a version 2 file, checked (see ForwardIndexReader).
+struct ForwardFileView {
+  uint64_t terms = 0, docs = 0;
+  const char* dict = nullptr;
+  const char* records = nullptr;
+  const char* term_offsets = nullptr;    // terms + 1 little-endian u64 into dict
+  const char* record_offsets = nullptr;  // docs + 1 little-endian u64 into records
+
+  std::string_view Term(uint64_t t) const;
+  // Document i's id and encoded record, after checking its checksum; false
+  // when it does not match or the id prefix is malformed.
+  bool Record(uint64_t i, std::string_view* id, std::string_view* record) const;
+  // The id of document i, unchecked (for the binary search only).
+  std::string_view IdUnchecked(uint64_t i) const;
+  // The index of the document whose id is `id` (binary search), or docs.
+  uint64_t Find(std::string_view id) const;
+};
+
+// The writer's forward index: the last committed file (version 2) as a
+// memory-mapped base, and the changes since in memory; a version 1 file is
+// decoded whole into memory instead.
 class ForwardIndex {
  public:
   ForwardIndex() = default;
-  // Reads (version 1 or 2) and verifies <vectors_dir>/<expected.name> (size and crc32 as the
-  // manifest says, then the header, then every record's bounds): Corruption
+  // Opens <vectors_dir>/<expected.name> and verifies it: size and crc32 of
+  // every byte as the manifest says, then the header, the dictionary and the
+  // offsets (version 2: records are decoded when read or compacted, their
+  // checksums checked when copied), or every record (version 1). Corruption
   // naming the file on any mismatch.
   static Result<std::unique_ptr<ForwardIndex>> Load(const std::string& vectors_dir, const FileInfo& expected);
 
@@ -78,12 +107,14 @@ class ForwardIndex {
   void Delete(const std::string& id);
 
   // Writes forward.g<generation>.fwd into `vectors_dir` (temp + fsync +
-  // rename) and describes it in *info.
+  // rename) and describes it in *info. Corruption naming the base file when
+  // a base record copied fails its checksum or breaks the id order.
   Status Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const;
 
-  // The record of `id`; NotFound when absent.
+  // The record of `id`; NotFound when absent, Corruption when its base
+  // record is damaged.
   Result<AnalysedDocument> Get(std::string_view id) const;
-  size_t size() const { return records_.size(); }
+  size_t size() const;
 
  private:
   uint32_t TermId(const std::string& term);
@@ -103,23 +134,18 @@ class ForwardIndex {
     size_t operator()(std::wstring_view v) const { return std::hash<std::wstring_view>{}(v); }
   };
   std::unordered_map<std::wstring, uint32_t, WideHash, std::equal_to<>> wide_ids_;  // tokens seen by Put
-  std::unordered_map<std::string, std::string> records_;  // id -> encoded record
-};
+  // Calls fn(id, encoded record) for every live document in increasing
+  // byte order of ids: the base's (checksums and order checked) merged
+  // with the changes.
+  template <typename Fn>
+  Status ForEachLive(const std::string& where, Fn&& fn) const;
 
-// The sections of a version 2 file, checked (see ForwardIndexReader).
-struct ForwardFileView {
-  uint64_t terms = 0, docs = 0;
-  const char* dict = nullptr;
-  const char* records = nullptr;
-  const char* term_offsets = nullptr;    // terms + 1 little-endian u64 into dict
-  const char* record_offsets = nullptr;  // docs + 1 little-endian u64 into records
-
-  std::string_view Term(uint64_t t) const;
-  // Document i's id and encoded record, after checking its checksum; false
-  // when it does not match or the id prefix is malformed.
-  bool Record(uint64_t i, std::string_view* id, std::string_view* record) const;
-  // The id of document i, unchecked (for the binary search only).
-  std::string_view IdUnchecked(uint64_t i) const;
+  std::unordered_map<std::string, std::string> records_;  // id -> encoded record, put since the base
+  std::unordered_set<std::string> deleted_;               // ids deleted since the base (and not put again)
+  std::unique_ptr<hymir::internal::MappedFile> base_file_;  // null: no base
+  std::string base_path_;
+  ForwardFileView base_{};
+  uint64_t compacted_terms_ = 0;  // dictionary size at the last compaction
 };
 
 // The searcher's forward index. Version 2 files are memory-mapped: Open checks

@@ -194,8 +194,9 @@ class LuceneIndexWriter final : public IndexWriter {
     // Every commit writes a generation: the forward index is part of it
     // even when the index has no vector field.
     const uint64_t next = generation_ + 1;
+    const std::string vdir = dir_ + "/" + internal::kVectorsDir;
+    internal::FileInfo forward_file;
     {
-      const std::string vdir = dir_ + "/" + internal::kVectorsDir;
       internal::Manifest manifest;
       manifest.generation = next;
       for (auto& [name, store] : stores_) {
@@ -207,6 +208,7 @@ class LuceneIndexWriter final : public IndexWriter {
         manifest.fields.push_back(std::move(f));
       }
       HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &manifest.forward));
+      forward_file = manifest.forward;
       HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
     }
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
@@ -223,7 +225,17 @@ class LuceneIndexWriter final : public IndexWriter {
         named = CommittedGeneration(dir_);
         return Status::OK();
       }));
-      if (named == next) generation_ = next;
+      if (named == next) {
+        generation_ = next;
+        // The file just committed becomes the forward index's base, so the
+        // changes it holds leave memory. On failure the old base and the
+        // changes still describe the same documents.
+        auto rebased = internal::ForwardIndex::Load(vdir, forward_file);
+        if (rebased.ok()) {
+          std::lock_guard<std::mutex> g(forward_mu_);
+          forward_ = std::move(rebased).value();
+        }
+      }
       internal::RemoveStaleGenerations(dir_ + "/" + internal::kVectorsDir, generation_);
     }
     // The commit is durable now; the manifest makes it verifiable (a crash

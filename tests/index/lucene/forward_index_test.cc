@@ -4,7 +4,11 @@
 // SplitSentences' pieces.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 #include "hymir/index/analyzer.h"
 #include "src/engine/sentences.h"
@@ -121,6 +125,109 @@ TEST(ForwardIndexTest, RefreshSeesTheNewCommitsForwardIndex) {
   ASSERT_OK(s->Refresh());
   ASSERT_OK_AND_ASSIGN(auto after, s->GetAnalysed("a"));
   EXPECT_EQ(after.title, Analyze(AnalyzerKind::kEnglish, "second"));
+}
+
+// The header fields of the newest forward file of `dir`: its dictionary
+// size, document count and the dictionary size at its last compaction (see
+// forward_index.cc's HeaderV2), and its dictionary's terms.
+struct ForwardHeader {
+  uint64_t terms = 0, docs = 0, compacted = 0;
+  std::vector<std::string> dict;
+};
+ForwardHeader NewestForwardFile(const std::string& dir) {
+  std::map<uint64_t, fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir + "/vectors")) {
+    const std::string f = e.path().filename().string();
+    if (f.rfind("forward.g", 0) == 0) files[std::stoull(f.substr(9))] = e.path();
+  }
+  ForwardHeader h;
+  if (files.empty()) return h;
+  std::ifstream in(files.rbegin()->second, std::ios::binary);
+  const std::string b((std::istreambuf_iterator<char>(in)), {});
+  uint64_t dict_bytes = 0, records_bytes = 0;
+  std::memcpy(&h.terms, b.data() + 16, 8);
+  std::memcpy(&h.docs, b.data() + 24, 8);
+  std::memcpy(&dict_bytes, b.data() + 32, 8);
+  std::memcpy(&records_bytes, b.data() + 40, 8);
+  std::memcpy(&h.compacted, b.data() + 56, 8);
+  const char* offsets = b.data() + 64 + dict_bytes + records_bytes;
+  for (uint64_t t = 0; t < h.terms; ++t) {
+    uint64_t begin, end;
+    std::memcpy(&begin, offsets + 8 * t, 8);
+    std::memcpy(&end, offsets + 8 * (t + 1), 8);
+    h.dict.emplace_back(b.data() + 64 + begin, end - begin);
+  }
+  return h;
+}
+
+TEST(ForwardIndexTest, CommitsCopyTheLastFileAndCompactWhenTheDictionaryGrows) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("index");
+  std::map<std::string, Document> live;
+  auto put = [&](IndexWriter& w, const Document& d) {
+    live[d.id] = d;
+    return w.Upsert(d);
+  };
+  auto check = [&] {
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
+    ASSERT_EQ(s->NumDocs(), live.size());
+    for (const auto& [id, d] : live) ExpectAnalysedEquals(*s, d);
+    if (live.count("gone0") == 0) EXPECT_TRUE(s->GetAnalysed("gone0").status().IsNotFound());
+  };
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir));
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_OK(put(*w, Doc("gone" + std::to_string(i), "shared title", "uniqueword" + std::to_string(i) + " common.")));
+    }
+    ASSERT_OK(w->Commit());
+  }
+  const ForwardHeader first = NewestForwardFile(dir);
+  EXPECT_EQ(first.docs, 100u);
+  EXPECT_EQ(first.compacted, first.terms);  // a first save compacts
+  ASSERT_NO_FATAL_FAILURE(check());
+  // A new writer: ten new documents with new words. The file is written
+  // from the last one: its dictionary is kept as a prefix, new terms follow.
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir));
+  for (int i = 0; i < 10; ++i) ASSERT_OK(put(*w, Doc("new" + std::to_string(i), "", "fresh" + std::to_string(i) + " common")));
+  ASSERT_OK(put(*w, Doc("gone5", "replaced title", "common again")));  // replaces a base record
+  ASSERT_OK(w->Commit());
+  const ForwardHeader second = NewestForwardFile(dir);
+  EXPECT_EQ(second.docs, 110u);
+  EXPECT_EQ(second.terms, first.terms + 10 + 2);  // fresh0..9, "replac", "again"
+  EXPECT_EQ(second.compacted, first.terms);
+  EXPECT_TRUE(std::equal(first.dict.begin(), first.dict.end(), second.dict.begin()));
+  ASSERT_NO_FATAL_FAILURE(check());
+  // Deletes in the same writer (its base is now the second file): the dead
+  // documents' terms stay in the dictionary until a compaction.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_OK(w->Delete("gone" + std::to_string(i)));
+    live.erase("gone" + std::to_string(i));
+  }
+  ASSERT_OK(w->Commit());
+  const ForwardHeader third = NewestForwardFile(dir);
+  EXPECT_EQ(third.docs, 10u);
+  EXPECT_EQ(third.terms, second.terms);
+  ASSERT_NO_FATAL_FAILURE(check());
+  // Enough new terms to pass 1.5x the compacted dictionary + 1024: the save
+  // compacts, and the dead documents' words leave the dictionary.
+  std::string many;
+  for (int i = 0; i < 1200; ++i) many += "novel" + std::to_string(i) + " ";
+  ASSERT_OK(put(*w, Doc("big", "", many)));
+  ASSERT_OK(w->Commit());
+  const ForwardHeader fourth = NewestForwardFile(dir);
+  EXPECT_EQ(fourth.docs, 11u);
+  EXPECT_EQ(fourth.compacted, fourth.terms);
+  EXPECT_EQ(std::count(fourth.dict.begin(), fourth.dict.end(), "uniqueword7"), 0);
+  EXPECT_LT(fourth.terms, third.terms + 1200);
+  ASSERT_NO_FATAL_FAILURE(check());
+  // Rollback of uncommitted changes and a later commit keep it exact.
+  ASSERT_OK(put(*w, Doc("temp", "", "never committed")));
+  ASSERT_OK(w->Rollback());
+  live.erase("temp");
+  ASSERT_OK(put(*w, Doc("new3", "retitled", "fresh3 common")));
+  ASSERT_OK(w->Commit());
+  w.reset();
+  ASSERT_NO_FATAL_FAILURE(check());
 }
 
 }  // namespace
