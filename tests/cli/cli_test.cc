@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -794,6 +795,25 @@ TEST(CliTest, Issue16CommitsCheckAndBadInput) {
   Ran ok = Hymir("check --index " + idx);
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("is intact"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("2 of 2 segment caches equal to their segments"), std::string::npos) << ok.out;  // --commit-every 2
+
+  // An index in the older format 1 on request; it keeps it, and answers the same.
+  const std::string old_idx = tmp.Sub("idx1");
+  Ran ix1 = Hymir("index --corpus " + corpus + " --index " + old_idx + " --vector-field img:3 --format-version 1");
+  ASSERT_EQ(ix1.exit_code, 0) << ix1.err;
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_NE(slurp(old_idx + "/hymir.json").find("\"format_version\": 1"), std::string::npos);
+  EXPECT_NE(slurp(idx + "/hymir.json").find("\"format_version\": 2"), std::string::npos);
+  Ran q1 = Hymir("search --index " + old_idx + " --query red --retriever bm25");
+  Ran q2 = Hymir("search --index " + idx + " --query red --retriever bm25");
+  ASSERT_EQ(q1.exit_code, 0) << q1.err;
+  EXPECT_EQ(q1.out, q2.out);
+  Ran bad_format = Hymir("index --corpus " + corpus + " --index " + old_idx + " --format-version 2");
+  EXPECT_NE(bad_format.exit_code, 0) << bad_format.err;
+  EXPECT_NE(bad_format.err.find("format_version 1"), std::string::npos) << bad_format.err;
 
   // Query vectors: 6 floats on a 3-d field; a queries file with a 2- and a 4-float vector.
   testing::WriteText(tmp.Sub("q.vec"), "[1, 0, 0, 0, 1, 0]");
