@@ -476,6 +476,9 @@ Result<AnalysedDocument> GetFromView(const ForwardFileView& view, std::string_vi
 
 Status ForwardIndex::AddLoadedTerm(std::string_view term, const std::string& path) {
   const uint32_t id = static_cast<uint32_t>(terms_.size());
+  // No analyzer yields an empty term, and version 2 cannot hold one (each
+  // term takes a byte at least): a version 1 file with one is damaged.
+  if (term.empty()) return Status::Corruption(path + ": term " + std::to_string(id) + " is empty");
   terms_.emplace_back(term);
   if (!term_ids_.emplace(terms_.back(), id).second) {
     return Status::Corruption(path + ": term " + std::to_string(id) + " repeats an earlier term");
