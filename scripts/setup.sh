@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   liblucene++-dev libboost-dev libboost-filesystem-dev libboost-system-dev libboost-thread-dev
   libfaiss-dev libopenblas-dev
-  librocksdb-dev
+  librocksdb-dev libzstd-dev
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev libxgboost-dev
   libopenmpi-dev openmpi-bin
