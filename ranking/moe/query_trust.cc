@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace hymir::ranking {
@@ -147,6 +148,11 @@ Result<QueryTrust> QueryTrust::FromStored(Stored s) {
   auto bad = [](const std::string& why) { return Status::Corruption("query trust: " + why); };
   if (s.config.size() != 5) return bad("config");
   QueryTrust t;
+  // A count read from a file: in range before the cast (casting a double
+  // outside int's range, or NaN, is undefined).
+  if (!(s.config[0] >= 0 && s.config[0] <= static_cast<double>(std::numeric_limits<int>::max()))) {
+    return bad("neighbours");
+  }
   t.config_.neighbours = static_cast<int>(s.config[0]);
   t.config_.floor = s.config[1];
   t.config_.width = s.config[2];
