@@ -50,6 +50,7 @@ std::string EncodeSource(std::string_view title, std::string_view text) {
   raw.append(text);
   const std::string_view body = std::string_view(raw).substr(1);
   thread_local CCtx ctx;
+  if (ctx.c == nullptr) throw std::bad_alloc();
   std::string out(1 + ZSTD_compressBound(body.size()), '\0');
   out[0] = kZstd;
   const size_t n = ZSTD_compress2(ctx.c, out.data() + 1, out.size() - 1, body.data(), body.size());
@@ -82,6 +83,7 @@ bool DecodeSource(std::string_view stored, std::string* title, std::string* text
   // One frame exactly: trailing bytes are damage too.
   if (ZSTD_findFrameCompressedSize(body.data(), body.size()) != body.size()) return false;
   thread_local DCtx ctx;
+  if (ctx.d == nullptr) throw std::bad_alloc();
   std::string raw(static_cast<size_t>(size), '\0');
   const size_t n = ZSTD_decompressDCtx(ctx.d, raw.data(), raw.size(), body.data(), body.size());
   if (ZSTD_isError(n) || n != size) return false;  // includes a checksum mismatch
