@@ -2,7 +2,6 @@
 
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/NoLockFactory.h>
-#include <lucene++/SegmentReader.h>
 
 #include "hymir/index/searcher.h"
 #include "index/lucene/commit_manifest.h"
@@ -36,8 +35,7 @@ Result<CheckIndexReport> CheckIndex(const std::string& dir) {
         return st;
       }
       ++report.segments;
-      auto seg = boost::dynamic_pointer_cast<Lucene::SegmentReader>(segment);
-      const std::string name = seg ? internal::Utf8(seg->getSegmentName()) : std::string("?");
+      const std::string name = internal::SegmentName(segment);
       if (state == internal::CacheState::kSound) ++report.caches_sound;
       if (state == internal::CacheState::kIgnored) report.caches_ignored.push_back(name);
       if (state == internal::CacheState::kAbsent) report.caches_absent.push_back(name);

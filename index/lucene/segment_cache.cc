@@ -42,11 +42,6 @@ uint64_t BodyBytes(uint64_t max_doc, uint64_t id_bytes) {
   return id_bytes + 8 * (max_doc + 1) + 4 * kNumTextFields * max_doc;
 }
 
-std::string SegmentName(const Lucene::IndexReaderPtr& r) {
-  auto sr = boost::dynamic_pointer_cast<Lucene::SegmentReader>(r);
-  return sr ? Utf8(sr->getSegmentName()) : std::string();
-}
-
 std::string CachePath(const std::string& dir, const std::string& segment) {
   return dir + "/" + kSegmentCacheDir + "/" + segment + ".seg";
 }
@@ -196,18 +191,34 @@ Status WriteCache(const std::string& dir, const Lucene::IndexReaderPtr& r, const
   return hymir::internal::WriteFileAtomic(CachePath(dir, name), out);
 }
 
+// One segment's ids and lengths in arrays of their own, with the slice over them.
+struct SegmentArrays {
+  explicit SegmentArrays(int32_t seg_max)
+      : ids(static_cast<size_t>(seg_max)), lens(static_cast<size_t>(seg_max) * kNumTextFields) {
+    slice.ids = ids.data();
+    for (int f = 0; f < kNumTextFields; ++f) slice.lengths[f] = lens.data() + static_cast<size_t>(f) * seg_max;
+  }
+  SegmentArrays(const SegmentArrays&) = delete;
+  SegmentArrays& operator=(const SegmentArrays&) = delete;
+
+  std::vector<std::string> ids;
+  std::vector<uint32_t> lens;  // kNumTextFields blocks of max_doc
+  SegmentSlice slice{};
+};
+
 // True when segment `r`'s cache reads back whole and current (checked as a
 // reader checks it, so that a damaged or stale cache is written again).
 bool CacheIsSound(const std::string& dir, const Lucene::IndexReaderPtr& r) {
-  const int32_t seg_max = r->maxDoc();
-  std::vector<std::string> ids(static_cast<size_t>(seg_max));
-  std::vector<uint32_t> lens(static_cast<size_t>(seg_max) * kNumTextFields);
-  SegmentSlice slice{ids.data(), {}};
-  for (int f = 0; f < kNumTextFields; ++f) slice.lengths[f] = lens.data() + static_cast<size_t>(f) * seg_max;
-  return ReadCache(dir, r, seg_max, slice);
+  SegmentArrays a(r->maxDoc());
+  return ReadCache(dir, r, r->maxDoc(), a.slice);
 }
 
 }  // namespace
+
+std::string SegmentName(const Lucene::IndexReaderPtr& r) {
+  auto sr = boost::dynamic_pointer_cast<Lucene::SegmentReader>(r);
+  return sr ? Utf8(sr->getSegmentName()) : std::string();
+}
 
 std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr& reader) {
   std::vector<Lucene::IndexReaderPtr> segments;
@@ -222,40 +233,26 @@ std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr&
 
 Status VerifySegmentCache(const std::string& dir, const Lucene::IndexReaderPtr& segment, CacheState* state) {
   const int32_t seg_max = segment->maxDoc();
-  auto slice_of = [&](std::vector<std::string>* ids, std::vector<uint32_t>* lens) {
-    ids->assign(static_cast<size_t>(seg_max), std::string());
-    lens->assign(static_cast<size_t>(seg_max) * kNumTextFields, 0);
-    SegmentSlice slice{ids->data(), {}};
-    for (int f = 0; f < kNumTextFields; ++f) slice.lengths[f] = lens->data() + static_cast<size_t>(f) * seg_max;
-    return slice;
-  };
-  std::vector<std::string> walk_ids, cache_ids;
-  std::vector<uint32_t> walk_lens, cache_lens;
-  HYMIR_RETURN_IF_ERROR(Walk(dir, segment, seg_max, slice_of(&walk_ids, &walk_lens)));
+  SegmentArrays walked(seg_max), loaded(seg_max);
+  HYMIR_RETURN_IF_ERROR(Walk(dir, segment, seg_max, walked.slice));
   const std::string name = SegmentName(segment);
   std::error_code ec;
   if (name.empty() || !std::filesystem::exists(CachePath(dir, name), ec)) {
     *state = CacheState::kAbsent;
     return Status::OK();
   }
-  if (!ReadCache(dir, segment, seg_max, slice_of(&cache_ids, &cache_lens))) {
+  // What a searcher would load: the cache, with documents deleted since dropped.
+  bool from_cache = false;
+  HYMIR_RETURN_IF_ERROR(LoadSegment(dir, segment, loaded.slice, &from_cache));
+  if (!from_cache) {
     *state = CacheState::kIgnored;
     return Status::OK();
   }
-  // As LoadSegment: documents deleted since the cache was written read as "".
   for (int32_t d = 0; d < seg_max; ++d) {
-    if (!segment->isDeleted(d)) continue;
-    cache_ids[d].clear();
-    for (int f = 0; f < kNumTextFields; ++f) cache_lens[static_cast<size_t>(f) * seg_max + d] = 0;
-  }
-  for (int32_t d = 0; d < seg_max; ++d) {
-    bool same = cache_ids[d] == walk_ids[d];
-    for (int f = 0; f < kNumTextFields && same; ++f) {
-      const size_t i = static_cast<size_t>(f) * seg_max + d;
-      same = cache_lens[i] == walk_lens[i];
-    }
+    bool same = loaded.ids[d] == walked.ids[d];
+    for (int f = 0; f < kNumTextFields && same; ++f) same = loaded.slice.lengths[f][d] == walked.slice.lengths[f][d];
     if (!same) {
-      return Status::Corruption(CachePath(dir, name) + ": document " + std::to_string(d) + " (\"" + walk_ids[d] +
+      return Status::Corruption(CachePath(dir, name) + ": document " + std::to_string(d) + " (\"" + walked.ids[d] +
                                 "\") differs from segment " + name +
                                 " though the cache passes its checks; delete the file (the next writer rebuilds it)");
     }

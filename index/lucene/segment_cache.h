@@ -49,6 +49,9 @@ struct SegmentSlice {
 // no sub-readers).
 std::vector<Lucene::IndexReaderPtr> SegmentReaders(const Lucene::IndexReaderPtr& reader);
 
+// The name of segment reader `r` ("_0", ...), or "" when it is not one.
+std::string SegmentName(const Lucene::IndexReaderPtr& r);
+
 // Fills `out` for segment reader `segment` of index `dir` from its cache,
 // or by walking its `_id` and `_len.*` terms when the cache is absent or
 // unusable. Documents deleted in `segment` get "" and length 0 either way.
