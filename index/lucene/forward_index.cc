@@ -241,14 +241,14 @@ Status ForwardIndex::ForEachLive(const std::string& where, Fn&& fn) const {
     prev = id;
     // (string_view comparisons: clang 14 with libstdc++ 12 rejects string < string_view)
     for (; j < changed.size() && std::string_view(changed[j]->first) < id; ++j) {
-      HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second));
+      HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second, std::string_view()));
     }
     if (j < changed.size() && std::string_view(changed[j]->first) == id) continue;  // replaced: written from `changed`
     while (k < gone.size() && gone[k] < id) ++k;
     if (k < gone.size() && gone[k] == id) continue;  // deleted
-    HYMIR_RETURN_IF_ERROR(fn(id, rec));
+    HYMIR_RETURN_IF_ERROR(fn(id, rec, base_.Entry(i)));
   }
-  for (; j < changed.size(); ++j) HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second));
+  for (; j < changed.size(); ++j) HYMIR_RETURN_IF_ERROR(fn(changed[j]->first, changed[j]->second, std::string_view()));
   return Status::OK();
 }
 
@@ -286,7 +286,7 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
       }
     };
     Record r;
-    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec) -> Status {
+    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec, std::string_view) -> Status {
       r = Record();
       if (!Decode(rec, terms_.size(), &r)) {
         return Status::Corruption((base_file_ ? base_path_ : where) + ": record of \"" + std::string(id) +
@@ -304,10 +304,17 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
     }
     num_terms = compacted = used.size();
   } else {
-    // The base's records as they are (their term ids stay valid: new terms
-    // only ever get new ids), the changed ones from memory.
-    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec) -> Status {
-      append(id, [&] { records.append(rec); });
+    // The base's records as they are, with the checksums ForEachLive just
+    // verified (their term ids stay valid: new terms only ever get new
+    // ids), the changed ones from memory.
+    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec,
+                                                 std::string_view base_entry) -> Status {
+      if (base_entry.empty()) {
+        append(id, [&] { records.append(rec); });
+      } else {
+        record_offsets.U64(records.size());
+        records.append(base_entry);
+      }
       ++docs;
       return Status::OK();
     }));
@@ -408,6 +415,11 @@ std::string_view ForwardFileView::IdUnchecked(uint64_t i) const {
   return c.Bytes(&id) ? id : std::string_view();
 }
 
+std::string_view ForwardFileView::Entry(uint64_t i) const {
+  const uint64_t begin = LoadU64(record_offsets + 8 * i);
+  return {records + begin, static_cast<size_t>(LoadU64(record_offsets + 8 * (i + 1)) - begin)};
+}
+
 uint64_t ForwardFileView::Find(std::string_view id) const {
   // The first document whose id is not less than `id`.
   uint64_t lo = 0, hi = docs;
@@ -457,6 +469,21 @@ Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record
   return a;
 }
 
+// <path> memory-mapped, its size checked against the manifest's: Corruption
+// naming it when missing or of another size.
+Result<std::unique_ptr<hymir::internal::MappedFile>> MapCommitted(const std::string& path, const FileInfo& expected) {
+  auto file = hymir::internal::MappedFile::Open(path);
+  if (!file.ok()) {
+    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
+    return file.status();
+  }
+  if ((*file)->bytes().size() != expected.size) {
+    return Status::Corruption(path + ": size " + std::to_string((*file)->bytes().size()) + " bytes, manifest says " +
+                              std::to_string(expected.size));
+  }
+  return file;
+}
+
 // Document `id` of a version 2 file: NotFound when absent, Corruption naming
 // `path` when its record fails its checksum or does not decode.
 template <typename TermFn>
@@ -500,16 +527,9 @@ Status ForwardIndex::AddLoadedRecord(std::string_view id, std::string_view recor
 
 Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vectors_dir, const FileInfo& expected) {
   const std::string path = vectors_dir + "/" + expected.name;
-  auto file = hymir::internal::MappedFile::Open(path);
-  if (!file.ok()) {
-    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
-    return file.status();
-  }
+  auto file = MapCommitted(path, expected);
+  if (!file.ok()) return file.status();
   const std::string_view b = (*file)->bytes();
-  if (b.size() != expected.size) {
-    return Status::Corruption(path + ": size " + std::to_string(b.size()) + " bytes, manifest says " +
-                              std::to_string(expected.size));
-  }
   // Every byte, once: a save copies base records it does not decode.
   if (Crc32(0, b.data(), b.size()) != expected.crc32) return Status::Corruption(path + ": checksum mismatch");
   if (b.size() < sizeof(Header)) return Status::Corruption(path + ": truncated header");
@@ -572,16 +592,9 @@ Result<AnalysedDocument> ForwardIndex::Get(std::string_view id) const {
 Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::string& vectors_dir,
                                                                      const FileInfo& expected) {
   const std::string path = vectors_dir + "/" + expected.name;
-  auto file = hymir::internal::MappedFile::Open(path);
-  if (!file.ok()) {
-    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the last commit but missing");
-    return file.status();
-  }
+  auto file = MapCommitted(path, expected);
+  if (!file.ok()) return file.status();
   const std::string_view b = (*file)->bytes();
-  if (b.size() != expected.size) {
-    return Status::Corruption(path + ": size " + std::to_string(b.size()) + " bytes, manifest says " +
-                              std::to_string(expected.size));
-  }
   std::unique_ptr<ForwardIndexReader> r(new ForwardIndexReader());
   r->path_ = path;
   uint32_t version = 0;

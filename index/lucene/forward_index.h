@@ -83,6 +83,8 @@ struct ForwardFileView {
   bool Record(uint64_t i, std::string_view* id, std::string_view* record) const;
   // The id of document i, unchecked (for the binary search only).
   std::string_view IdUnchecked(uint64_t i) const;
+  // Document i's whole entry: id, record and checksum as stored, unchecked.
+  std::string_view Entry(uint64_t i) const;
   // The index of the document whose id is `id` (binary search), or docs.
   uint64_t Find(std::string_view id) const;
 };
@@ -134,9 +136,10 @@ class ForwardIndex {
     size_t operator()(std::wstring_view v) const { return std::hash<std::wstring_view>{}(v); }
   };
   std::unordered_map<std::wstring, uint32_t, WideHash, std::equal_to<>> wide_ids_;  // tokens seen by Put
-  // Calls fn(id, encoded record) for every live document in increasing
-  // byte order of ids: the base's (checksums and order checked) merged
-  // with the changes.
+  // Calls fn(id, encoded record, base entry) for every live document in
+  // increasing byte order of ids: the base's (checksums and order checked;
+  // base entry = its stored bytes, ForwardFileView::Entry) merged with the
+  // changes (base entry empty).
   template <typename Fn>
   Status ForEachLive(const std::string& where, Fn&& fn) const;
 
