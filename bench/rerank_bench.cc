@@ -24,6 +24,7 @@
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
 #include <hymir/pipeline.h>
+#include <hymir/ranking/boosted_trees.h>
 #include <hymir/ranking/metrics.h>
 #include <hymir/ranking/moe_model.h>
 #include <hymir/ranking/moe_trainer.h>
@@ -296,6 +297,10 @@ Result<TrainedMoe> TrainVariant(const MoeVariant& v, const ranking::FeatureSchem
                  e.validation_ndcg, e.best ? "  *" : "");
   });
   if (!model.ok()) return model.status();
+  if (options.tree_expert)
+    std::fprintf(stderr, "[%s] boosted expert: %d trees (validation nDCG@10 %.4f alone); best epoch %d, valid %.4f\n",
+                 v.name.c_str(), report.tree_rounds, report.tree_validation_ndcg, report.best_epoch,
+                 report.best_validation_ndcg);
   return TrainedMoe{v.name, std::move(model).value(), std::move(report), Since(t0)};
 }
 
@@ -414,6 +419,65 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const rank
   return out;
 }
 #endif  // HYMIR_HAVE_XGBOOST
+
+// hymir's own LambdaMART (ranking/boosted_trees.h) on LambdaMART's inputs
+// (raw pair features then the query's), with its split and refit.
+Result<LambdaMartResult> RunOwnTrees(const Flags& f, uint64_t seed, const ranking::FeatureSchema& schema,
+                                     const std::vector<ranking::QueryGroup>& train,
+                                     const std::vector<ranking::QueryGroup>& test) {
+  std::vector<size_t> order(train.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.moe.options.validation_fraction * train.size())));
+  if (n_valid >= train.size()) return Status::InvalidArgument("trees: too few training queries to hold out");
+  const size_t pd = schema.pair_dim(), qd = schema.query_dim(), dim = pd + qd;
+  auto lists = [&](const std::vector<ranking::QueryGroup>& groups, auto begin, auto end) {
+    std::vector<ranking::TreeList> out;
+    for (auto it = begin; it != end; ++it) {
+      const ranking::QueryGroup& g = groups[*it];
+      ranking::TreeList l;
+      for (size_t i = 0; i < g.size(); ++i) {
+        l.x.insert(l.x.end(), g.row(i, pd), g.row(i, pd) + pd);
+        l.x.insert(l.x.end(), g.query_features.begin(), g.query_features.end());
+      }
+      l.labels = g.labels.empty() ? std::vector<double>(g.size(), 0.0) : g.labels;
+      out.push_back(std::move(l));
+    }
+    return out;
+  };
+  ranking::TreeBoostOptions o = f.moe.options.trees;  // --tree-* as for the boosted expert
+  o.seed = seed;
+  const auto t0 = Clock::now();
+  ranking::TreeBoostReport rep;
+  HYMIR_ASSIGN_OR_RETURN(auto trees, ranking::TrainBoostedTrees(lists(train, order.begin() + n_valid, order.end()),
+                                                                lists(train, order.begin(), order.begin() + n_valid),
+                                                                dim, o, false, &rep, [](const std::string& line) {
+                                                                  std::fprintf(stderr, "[trees] %s\n", line.c_str());
+                                                                }));
+  if (f.moe.options.refit && rep.best_round > 0) {
+    ranking::TreeBoostOptions refit = o;
+    refit.max_rounds = rep.best_round;
+    std::vector<size_t> all(train.size());
+    std::iota(all.begin(), all.end(), size_t{0});
+    HYMIR_ASSIGN_OR_RETURN(trees, ranking::TrainBoostedTrees(lists(train, all.begin(), all.end()), {}, dim, refit));
+  }
+  LambdaMartResult out;
+  out.seconds = Since(t0);
+  std::vector<size_t> all(test.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const auto tl = lists(test, all.begin(), all.end());
+  for (const auto& l : tl) {
+    std::vector<double> sc(l.labels.size(), 0.0);
+    trees.Predict(l.x.data(), sc.size(), sc.data());
+    out.scores.push_back(std::move(sc));
+  }
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "hymir trees, %zu features, %d of %d rounds, valid %.4f", dim, rep.best_round,
+                rep.rounds, rep.best_validation_ndcg);
+  out.detail = buf;
+  return out;
+}
 
 // ---------------------------------------------------------------------------
 // Reporting.
@@ -780,12 +844,14 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     for (int s = 0; s < f.cv_seeds; ++s) {
       ranking::MoeTrainOptions seeded = options;
       seeded.seed = options.seed + static_cast<uint64_t>(s);
+      std::vector<std::vector<double>> seed_moe;
       for (const MoeVariant& v : MoeVariants(options.model)) {
         if (!Wanted(f, v.name)) continue;
         HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, seeded));
         HYMIR_ASSIGN_OR_RETURN(auto sc, ScoreAll(t.model, held));
         HYMIR_RETURN_IF_ERROR(record(v.name, RunFromScores(held, sc), domain_of));
         if (s == 0 && v.name == "moe-topk-shared") scratch = sc;
+        if (v.name == "moe-topk-shared") seed_moe = sc;
         if (f.cv_ensemble) {
           auto& sum = ensemble[v.name];
           sum.resize(sc.size());
@@ -796,10 +862,26 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
           }
         }
       }
+      if (Wanted(f, "trees")) {
+        HYMIR_ASSIGN_OR_RETURN(LambdaMartResult tr, RunOwnTrees(f, seeded.seed, schema, fit, held));
+        HYMIR_RETURN_IF_ERROR(record("trees", RunFromScores(held, tr.scores), domain_of));
+        if (!seed_moe.empty())
+          for (double b : {0.25, 0.5, 0.75}) {
+            char name[32];
+            std::snprintf(name, sizeof name, "moe+trees-%.2f", b);
+            HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, FuseScores(seed_moe, tr.scores, [b](size_t) { return b; })), domain_of));
+          }
+      }
 #ifdef HYMIR_HAVE_XGBOOST
       if (Wanted(f, "lambdamart")) {
         HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, seeded.seed, schema, fit, held));
         HYMIR_RETURN_IF_ERROR(record("lambdamart", RunFromScores(held, lm.scores), domain_of));
+        if (!seed_moe.empty())
+          for (double b : {0.25, 0.5, 0.75}) {
+            char name[32];
+            std::snprintf(name, sizeof name, "moe+lm-%.2f", b);
+            HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, FuseScores(seed_moe, lm.scores, [b](size_t) { return b; })), domain_of));
+          }
       }
 #endif
     }
@@ -1039,6 +1121,13 @@ Status RunBench(Flags& f, const std::string& command) {
       systems.push_back({sys.name, detail, std::move(eval), sys.name == "moe-finetuned" ? t.seconds : 0.0});
     }
   }
+  if (Wanted(f, "trees")) {
+    HYMIR_ASSIGN_OR_RETURN(LambdaMartResult tr, RunOwnTrees(f, options.seed, schema, train.groups, test.groups));
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, tr.scores)));
+    char secs[32];
+    std::snprintf(secs, sizeof secs, ", %.1f s", tr.seconds);
+    systems.push_back({"trees", tr.detail + secs, std::move(eval), tr.seconds});
+  }
 #ifdef HYMIR_HAVE_XGBOOST
   if (Wanted(f, "lambdamart")) {
     HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, options.seed, schema, train.groups, test.groups));
@@ -1124,7 +1213,7 @@ int main(int argc, char** argv) {
                  "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart, and with --init "
                  "moe-finetuned (with pretrained and the --alpha-grid systems) (default all)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "moe-finetuned"}));
+      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "trees", "moe-finetuned"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--init", f.init,

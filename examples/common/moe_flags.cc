@@ -75,6 +75,20 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--finetune-routed-only", o.finetune_routed_only,
                "With --init: train only the routed experts; the gate, shared experts and routing stay as they are");
+  app.add_flag("--trees,!--no-trees", o.tree_expert,
+               "A boosted shared expert: LambdaMART trees fitted first, the networks train on top of them "
+               "(default off)");
+  app.add_option("--tree-rounds", o.trees.max_rounds, "Boosted expert: at most this many trees (default 500)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--tree-depth", o.trees.max_depth, "Boosted expert: tree depth (default 6)")->check(CLI::Range(1, 16));
+  app.add_option("--tree-lr", o.trees.learning_rate, "Boosted expert: shrinkage (default 0.05)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--tree-min-hessian", o.trees.min_child_hessian,
+                 "Boosted expert: minimum hessian on each side of a split (default 1)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--tree-domain-balance,!--no-tree-domain-balance", o.tree_domain_balance,
+               "Boosted expert: queries weigh as the networks' (domain-balanced) and trees are chosen on the macro "
+               "validation nDCG (default off: every query counts the same)");
   app.add_option("--seed", o.seed, "Random seed (default 42)");
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
 }

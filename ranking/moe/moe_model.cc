@@ -26,7 +26,10 @@ constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // Version 6 (written only for a fused model, MoeModel::set_fusion) adds the
 // whole anchor model as a nested version-4 file, the fusion weight and the
 // QueryTrust (possibly empty).
-constexpr uint32_t kVersion = 6;  // 4: retrieval prior, 5: per-query trust, 6: fusion
+// Version 7 (written only for a model with a boosted shared expert) adds
+// the trees after the retrieval prior, then a u32 kind (4: nothing more, 5:
+// the version-5 trust block, 6: the version-6 fusion block) and that block.
+constexpr uint32_t kVersion = 7;  // 4: retrieval prior, 5: per-query trust, 6: fusion, 7: trees
 constexpr int kMaxPleBins = 64;
 
 // Default edges for `bins` PLE bins of every one of `dim` features: even
@@ -333,8 +336,47 @@ Result<MoeModel::Forward> MoeModel::RunForward(const QueryGroup& group, bool kee
     const double w = f.routing.weights[c];
     for (size_t i = 0; i < n; ++i) f.scores[i] += w * o[i];
   }
+  if (!trees_.empty()) {
+    std::vector<double> rows;
+    TreeRows(x, q, n, rows);
+    trees_.Predict(rows.data(), n, f.scores.data());
+  }
   if (keep_activations) f.inputs = std::move(x);
   return f;
+}
+
+void MoeModel::TreeRows(const std::vector<double>& x, const std::vector<double>& q, size_t n,
+                        std::vector<double>& rows) const {
+  const size_t d = input_dim(), w = tree_dim();
+  rows.resize(n * w);
+  for (size_t i = 0; i < n; ++i) {
+    std::copy(x.begin() + static_cast<std::ptrdiff_t>(i * d), x.begin() + static_cast<std::ptrdiff_t>((i + 1) * d),
+              rows.begin() + static_cast<std::ptrdiff_t>(i * w));
+    std::copy(q.begin(), q.end(), rows.begin() + static_cast<std::ptrdiff_t>(i * w + d));
+  }
+}
+
+Status MoeModel::TreeInputs(const QueryGroup& group, std::vector<double>& out) const {
+  HYMIR_RETURN_IF_ERROR(ValidateGroup(group, schema_));
+  std::vector<double> x, q;
+  NormalizeQuery(group.query_features, q);
+  NormalizePairs(group, x);
+  TreeRows(x, q, group.size(), out);
+  return Status::OK();
+}
+
+Status MoeModel::set_trees(BoostedTrees trees) {
+  if (!trees.empty() && trees.dim() != tree_dim())
+    return Status::InvalidArgument("boosted shared expert: the trees read " + std::to_string(trees.dim()) +
+                                   " columns, the model gives " + std::to_string(tree_dim()));
+  trees_ = std::move(trees);
+  return Status::OK();
+}
+
+void MoeModel::ZeroExpertOutput(int expert) {
+  const size_t d = input_dim(), h = static_cast<size_t>(config_.expert_hidden);
+  double* w2 = params_.data() + ExpertOffset(expert) + h * d + h;
+  std::fill(w2, w2 + h + 1, 0.0);  // w2 and b2
 }
 
 Result<std::vector<double>> MoeModel::Score(const QueryGroup& group) const {
@@ -362,7 +404,7 @@ bool MoeModel::SameLineage(const MoeModel& a, const MoeModel& b) {
   MoeConfig ca = a.config_, cb = b.config_;
   ca.top_k = cb.top_k = 0;
   const Normalization &na = a.norm_, &nb = b.norm_;
-  return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() &&
+  return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() && a.trees_ == b.trees_ &&
          na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale && na.query_mean == nb.query_mean &&
          na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
 }
@@ -418,6 +460,14 @@ Result<MoeModel> MoeModel::WithQueryFeatures(const FeatureSchema& schema, const 
     for (size_t j = 0; j < qo; ++j) dst[r * qn + to[j]] = src[r * qo + j];
   // the rest of the gate (biases, and an MLP gate's second layer) as it was
   std::copy(src + rows * qo, src + gate_old, dst + rows * qn);
+  if (!trees_.empty()) {
+    // The trees read the expert inputs, then the query features: move the latter.
+    const size_t d = input_dim();
+    std::vector<size_t> map(tree_dim());
+    for (size_t c = 0; c < d; ++c) map[c] = c;
+    for (size_t j = 0; j < qo; ++j) map[d + j] = d + to[j];
+    HYMIR_ASSIGN_OR_RETURN(out.trees_, trees_.Remapped(map, out.tree_dim()));
+  }
   return out;
 }
 
@@ -663,6 +713,12 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
     ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
   for (size_t c = 0; c < f.routing.chosen.size(); ++c)
     ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
+  if (!trees_.empty()) {
+    std::vector<double> q, rows;
+    NormalizeQuery(group.query_features, q);
+    TreeRows(x, q, n, rows);
+    ex.tree_score = trees_.PredictRow(rows.data() + index * tree_dim());
+  }
   // One contribution per pair feature (its PLE components summed) and per
   // list input, which follow the global block in feature order.
   const size_t bins = static_cast<size_t>(std::max(1, config_.ple_bins)), base = pd * bins;
@@ -690,7 +746,8 @@ std::string MoeModel::Serialize() const {
   internal::BinaryWriter w;
   w.Raw(kMagic, sizeof kMagic);
   const bool fused = anchor_ && fusion_weight_ > 0;
-  w.U32(fused ? 6u : anchor_ ? 5u : 4u);
+  const uint32_t kind = fused ? 6u : anchor_ ? 5u : 4u;
+  w.U32(trees_.empty() ? kind : 7u);
   w.U32(config_.routed_experts);
   w.U32(config_.shared_experts);
   w.U32(config_.top_k);
@@ -710,6 +767,10 @@ std::string MoeModel::Serialize() const {
   w.Pods(params_);
   w.Strings(std::vector<std::string>{prior_feature_});
   w.Pods(std::vector<double>{prior_mu_});
+  if (!trees_.empty()) {
+    w.Str(trees_.Serialize());
+    w.U32(kind);
+  }
   if (anchor_) {
     const QueryTrust::Stored t = trust_.ToStored();
     if (fused) {
@@ -753,7 +814,8 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   if (version < 1 || version > kVersion)
     return corrupt("model format version " + std::to_string(version) + ", this build reads 1 to " +
                    std::to_string(kVersion));
-  if (!top_level && version >= 5) return corrupt("the fused pre-trained model has an anchor of its own");
+  if (!top_level && (version == 5 || version == 6))
+    return corrupt("the fused pre-trained model has an anchor of its own");
   MoeConfig config;
   FeatureSchema schema;
   Normalization norm;
@@ -776,12 +838,20 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   std::vector<std::string> prior_feature{""};
   std::vector<double> prior_mu{0.0};
   if (ok && version >= 4) ok = r.Strings(&prior_feature) && r.Pods(&prior_mu);
+  // What follows the prior: version 7 names it (kind) after the trees.
+  std::string trees_bytes;
+  uint32_t kind = version >= 5 ? version : 4;
+  if (ok && version >= 7) {
+    ok = r.Str(&trees_bytes) && r.U32(&kind);
+    if (ok && kind != 4 && kind != 5 && kind != 6) return corrupt("unknown model section kind " + std::to_string(kind));
+    if (ok && !top_level && kind != 4) return corrupt("the fused pre-trained model has an anchor of its own");
+  }
   std::vector<double> anchor_params, anchor_bias, fusion{0.0};
   std::string anchor_file;
   QueryTrust::Stored stored_trust;
-  if (ok && version == 5) ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias);
-  if (ok && version >= 6) ok = r.Str(&anchor_file) && r.Pods(&fusion) && fusion.size() == 1;
-  if (ok && version >= 5)
+  if (ok && kind == 5) ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias);
+  if (ok && kind == 6) ok = r.Str(&anchor_file) && r.Pods(&fusion) && fusion.size() == 1;
+  if (ok && kind >= 5)
     ok = r.Strings(&stored_trust.vocabulary) &&
          r.Pods(&stored_trust.idf) && r.Pods(&stored_trust.offsets) && r.Pods(&stored_trust.term_ids) &&
          r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) && r.Pods(&stored_trust.config);
@@ -814,13 +884,19 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   m.bias_ = std::move(bias);
   m.norm_ = std::move(norm);
   if (Status s = m.set_retrieval_prior(prior_feature[0], prior_mu[0]); !s.ok()) return corrupt(s.message());
-  if (version >= 6) {
+  if (version >= 7) {
+    auto trees = BoostedTrees::Parse(trees_bytes);
+    if (!trees.ok()) return corrupt(trees.status().message());
+    if (trees->empty()) return corrupt("a version-7 model without trees");
+    if (Status s = m.set_trees(std::move(trees).value()); !s.ok()) return corrupt(s.message());
+  }
+  if (kind == 6) {
     auto anchor = Parse(anchor_file, path + " (its fused pre-trained model)", false);
     if (!anchor.ok()) return anchor.status();
     auto trust = QueryTrust::FromStored(std::move(stored_trust));
     if (!trust.ok()) return corrupt(trust.status().message());
     if (Status s = m.set_fusion(*anchor, fusion[0], std::move(trust).value()); !s.ok()) return corrupt(s.message());
-  } else if (version >= 5) {
+  } else if (kind == 5) {
     if (anchor_params.size() != m.params_.size() || anchor_bias.size() != m.bias_.size())
       return corrupt("the pre-trained weights of the query trust do not match the stored config");
     MoeModel anchor = m;

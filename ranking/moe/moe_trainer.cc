@@ -323,6 +323,39 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
     return total / static_cast<double>(by.size());
   };
 
+  // The boosted shared expert: trees fitted on `fit`, the round count chosen
+  // on `check` (rounds < 0) or given; the experts' outputs then start at 0.
+  const bool grow_trees = options.tree_expert && options.init == nullptr;
+  TreeBoostReport tree_rep;
+  auto grow = [&](MoeModel& m, const std::vector<const QueryGroup*>& fit, const std::vector<const QueryGroup*>& check,
+                  int rounds) -> Status {
+    auto lists = [&](const std::vector<const QueryGroup*>& set) -> Result<std::vector<TreeList>> {
+      std::vector<TreeList> out(set.size());
+      for (size_t i = 0; i < set.size(); ++i) {
+        HYMIR_RETURN_IF_ERROR(m.TreeInputs(*set[i], out[i].x));
+        out[i].labels = set[i]->labels;
+        out[i].weight = options.tree_domain_balance ? set[i]->weight : 1.0;
+        out[i].domain = set[i]->domain;
+      }
+      return out;
+    };
+    TreeBoostOptions o = options.trees;
+    o.seed = options.seed;
+    if (rounds >= 0) o.max_rounds = rounds;
+    HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> fl, lists(fit));
+    HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> cl, lists(check));
+    HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees, TrainBoostedTrees(fl, cl, m.tree_dim(), o, options.balance_domains && options.tree_domain_balance,
+                                                                 rounds < 0 ? &tree_rep : nullptr));
+    HYMIR_RETURN_IF_ERROR(m.set_trees(std::move(trees)));
+    for (int x = 0; x < config.routed_experts + config.shared_experts; ++x) m.ZeroExpertOutput(x);
+    return Status::OK();
+  };
+  if (grow_trees) {
+    HYMIR_RETURN_IF_ERROR(grow(model, train, valid, -1));
+    rep.tree_rounds = static_cast<int>(model.trees().rounds());
+    rep.tree_validation_ndcg = tree_rep.best_validation_ndcg;
+  }
+
   const int e = config.routed_experts;
   const bool routed_only = options.init != nullptr && options.finetune_routed_only;
   const size_t bq = std::max<size_t>(1, options.batch_queries);
@@ -411,7 +444,8 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
   int since_best = 0;
   // Fine-tuning: the initial model is epoch 0, so training that never beats
   // it on the validation queries returns it unchanged.
-  if (options.init != nullptr && !valid.empty()) best = validation_ndcg();
+  // So is the boosted shared expert alone.
+  if ((options.init != nullptr || grow_trees) && !valid.empty()) best = validation_ndcg();
   for (int epoch = 1; epoch <= options.max_epochs + warmup; ++epoch) {
     EpochReport er;
     er.epoch = epoch;
@@ -434,10 +468,16 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
     if (progress) progress(er);
     if (since_best >= options.patience) break;
   }
-  if (options.init != nullptr && rep.best_epoch == 0) {
+  std::vector<const QueryGroup*> all = train;
+  all.insert(all.end(), valid.begin(), valid.end());
+  if ((options.init != nullptr || grow_trees) && rep.best_epoch == 0) {
     rep.best_validation_ndcg = best;
     model.parameters() = std::move(best_params);  // the initial weights, never replaced
     model.set_selection_bias(std::move(best_bias));
+    if (grow_trees && options.refit && !valid.empty()) {  // the trees alone, on every query
+      HYMIR_RETURN_IF_ERROR(grow(model, all, {}, tree_rep.best_round));
+      rep.refit_queries = all.size();
+    }
     return model;
   }
   if (options.refit && !valid.empty()) {
@@ -445,8 +485,7 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
     // of epochs early stopping chose.
     HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, start());
     fresh.set_normalization(model.normalization());
-    std::vector<const QueryGroup*> all = train;
-    all.insert(all.end(), valid.begin(), valid.end());
+    if (grow_trees) HYMIR_RETURN_IF_ERROR(grow(fresh, all, {}, tree_rep.best_round));
     std::mt19937_64 refit_rng(options.seed + 1);
     Adam refit_adam;
     for (int epoch = 1; epoch <= rep.best_epoch; ++epoch) {

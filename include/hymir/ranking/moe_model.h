@@ -2,7 +2,10 @@
 //
 //   score(q, d) = sum_{s in shared} f_s(x) + sum_{e in TopK(q)} w_e(q) f_e(x)
 //
-// (with MoeConfig::linear_skip each f also has a linear term v . x)
+// (with MoeConfig::linear_skip each f also has a linear term v . x; with a
+// boosted shared expert, set_trees, the score also adds T(x, q), a
+// gradient-boosted tree ensemble over the experts' inputs and the
+// normalised query features: an always-on expert of another model class)
 // x is the pair's feature vector (optionally log-transformed, z-scored with
 // statistics learned on the training data, optionally piecewise-linear
 // encoded over quantile bins, optionally with a copy standardised within
@@ -41,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hymir/ranking/boosted_trees.h"
 #include "hymir/ranking/query_trust.h"
 #include "hymir/ranking/ranking_data.h"
 #include "hymir/result.h"
@@ -122,6 +126,7 @@ struct MoeExplanation {
   double score = 0.0;
   std::vector<double> routed_scores;  // f_e(x) of each chosen expert (same order)
   std::vector<double> shared_scores;  // f_s(x) of each shared expert
+  double tree_score = 0.0;            // the boosted shared expert's T(x, q) (0 without one)
   std::vector<FeatureContribution> top_features;  // largest |contribution| first
 };
 
@@ -223,6 +228,21 @@ class MoeModel {
   const std::vector<double>& selection_bias() const { return bias_; }
   void set_selection_bias(std::vector<double> bias) { bias_ = std::move(bias); }
 
+  // The boosted shared expert (model format 7): trees over tree_dim() =
+  // input_dim() + query_dim() columns, each candidate's expert inputs
+  // followed by the query's normalised features (TreeInputs). Its value is
+  // added to every candidate's score; it is not a parameter (Backward
+  // ignores it), so gradient training moves the networks around it.
+  // InvalidArgument when the trees read another width. Empty trees: none.
+  Status set_trees(BoostedTrees trees);
+  const BoostedTrees& trees() const { return trees_; }
+  size_t tree_dim() const { return input_dim() + schema_.query_dim(); }
+  // The trees' input rows of `group` (n x tree_dim()).
+  Status TreeInputs(const QueryGroup& group, std::vector<double>& out) const;
+  // Sets expert `expert`'s output layer (w2, b2) to 0, so it adds nothing
+  // until trained (routed 0..E-1, shared E..E+S-1).
+  void ZeroExpertOutput(int expert);
+
   // ---- for the trainer and tests ----
   // Routes to `k` experts from now on (1 <= k <= routed_experts; the trainer's
   // dense warm-up); not thread-safe.
@@ -269,6 +289,9 @@ class MoeModel {
   void NormalizeQuery(std::span<const double> raw, std::vector<double>& out) const;
   // The experts' inputs for every candidate of `group` (n x input_dim).
   void NormalizePairs(const QueryGroup& group, std::vector<double>& out) const;
+  // The trees' rows from n normalised expert-input rows and the normalised query.
+  void TreeRows(const std::vector<double>& x, const std::vector<double>& q, size_t n,
+                std::vector<double>& rows) const;
   // Expert forward over n normalised rows; fills hidden (n x H) and out (n).
   void ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
                      std::vector<double>& out) const;
@@ -291,6 +314,7 @@ class MoeModel {
   std::shared_ptr<const MoeModel> anchor_;  // set_trust/set_fusion: the pre-trained model (no anchor of its own)
   QueryTrust trust_;
   double fusion_weight_ = 0.0;  // set_fusion; 0 = a trusted model of one lineage (set_trust)
+  BoostedTrees trees_;          // set_trees
 };
 
 }  // namespace hymir::ranking
