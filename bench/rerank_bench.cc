@@ -297,7 +297,7 @@ Result<TrainedMoe> TrainVariant(const MoeVariant& v, const ranking::FeatureSchem
                  e.validation_ndcg, e.best ? "  *" : "");
   });
   if (!model.ok()) return model.status();
-  if (options.tree_expert)
+  if (report.tree_rounds > 0)
     std::fprintf(stderr, "[%s] boosted expert: %d trees (validation nDCG@10 %.4f alone); best epoch %d, valid %.4f\n",
                  v.name.c_str(), report.tree_rounds, report.tree_validation_ndcg, report.best_epoch,
                  report.best_validation_ndcg);

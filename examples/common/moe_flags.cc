@@ -76,8 +76,10 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_flag("--finetune-routed-only", o.finetune_routed_only,
                "With --init: train only the routed experts; the gate, shared experts and routing stay as they are");
   app.add_flag("--trees,!--no-trees", o.tree_expert,
-               "A boosted shared expert: LambdaMART trees fitted first, the networks train on top of them "
-               "(default off)");
+               "A model trained from scratch gets a boosted shared expert: LambdaMART trees fitted first, the "
+               "networks train on top of them (default on; not with hymir pretrain)");
+  app.add_flag("--boost-finetune,!--no-boost-finetune", o.tree_finetune,
+               "With --init: also fit trees to what the initial model gets wrong (default off)");
   app.add_option("--tree-rounds", o.trees.max_rounds, "Boosted expert: at most this many trees (default 500)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--tree-depth", o.trees.max_depth, "Boosted expert: tree depth (default 6)")->check(CLI::Range(1, 16));

@@ -304,6 +304,44 @@ Result<BoostedTrees> BoostedTrees::Remapped(const std::vector<size_t>& map, size
   return out;
 }
 
+Status BoostedTrees::Append(const BoostedTrees& more) {
+  if (more.empty()) return Status::OK();
+  if (empty()) {
+    *this = more;
+    return Status::OK();
+  }
+  if (more.dim_ != dim_) return Status::InvalidArgument("boosted trees: appending trees of another width");
+  const int32_t base = static_cast<int32_t>(feature_.size());
+  for (size_t i = 0; i < more.feature_.size(); ++i) {
+    feature_.push_back(more.feature_[i]);
+    left_.push_back(more.left_[i] < 0 ? -1 : more.left_[i] + base);
+    right_.push_back(more.right_[i] < 0 ? -1 : more.right_[i] + base);
+  }
+  threshold_.insert(threshold_.end(), more.threshold_.begin(), more.threshold_.end());
+  value_.insert(value_.end(), more.value_.begin(), more.value_.end());
+  gain_.insert(gain_.end(), more.gain_.begin(), more.gain_.end());
+  for (int32_t r : more.roots_) roots_.push_back(r + base);
+  return Status::OK();
+}
+
+bool BoostedTrees::StartsWith(const BoostedTrees& prefix) const {
+  if (prefix.empty()) return true;
+  if (prefix.dim_ != dim_ || prefix.roots_.size() > roots_.size()) return false;
+  const size_t n = prefix.feature_.size();
+  if (n > feature_.size()) return false;
+  auto same = [n](const auto& a, const auto& b) { return std::equal(b.begin(), b.end(), a.begin()) && b.size() == n; };
+  return same(feature_, prefix.feature_) && same(left_, prefix.left_) && same(right_, prefix.right_) &&
+         same(threshold_, prefix.threshold_) && same(value_, prefix.value_) &&
+         std::equal(prefix.roots_.begin(), prefix.roots_.end(), roots_.begin()) &&
+         (prefix.roots_.size() == roots_.size() ? n == feature_.size()
+                                                 : static_cast<size_t>(roots_[prefix.roots_.size()]) == n);
+}
+
+void BoostedTrees::ScaleFrom(size_t first, double factor) {
+  if (first >= roots_.size()) return;
+  for (size_t i = static_cast<size_t>(roots_[first]); i < value_.size(); ++i) value_[i] *= factor;
+}
+
 std::vector<double> BoostedTrees::FeatureGain() const {
   std::vector<double> out(dim_, 0.0);
   for (size_t i = 0; i < feature_.size(); ++i)

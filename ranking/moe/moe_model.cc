@@ -28,7 +28,9 @@ constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'M', 'O', 'E'};
 // QueryTrust (possibly empty).
 // Version 7 (written only for a model with a boosted shared expert) adds
 // the trees after the retrieval prior, then a u32 kind (4: nothing more, 5:
-// the version-5 trust block, 6: the version-6 fusion block) and that block.
+// the version-5 trust block, 6: the version-6 fusion block) and that block;
+// a trust block also ends with the u64 count of the anchor's trees (the
+// model's first ones).
 constexpr uint32_t kVersion = 7;  // 4: retrieval prior, 5: per-query trust, 6: fusion, 7: trees
 constexpr int kMaxPleBins = 64;
 
@@ -404,7 +406,8 @@ bool MoeModel::SameLineage(const MoeModel& a, const MoeModel& b) {
   MoeConfig ca = a.config_, cb = b.config_;
   ca.top_k = cb.top_k = 0;
   const Normalization &na = a.norm_, &nb = b.norm_;
-  return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() && a.trees_ == b.trees_ &&
+  return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() &&
+         (a.trees_.StartsWith(b.trees_) || b.trees_.StartsWith(a.trees_)) &&
          na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale && na.query_mean == nb.query_mean &&
          na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
 }
@@ -415,9 +418,13 @@ Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to,
     return Status::InvalidArgument(
         "interpolation: the models are not of one lineage (config, features and normalisation must be equal, "
         "as after fine-tuning one from the other)");
+  if (!to.trees_.StartsWith(from.trees_))
+    return Status::InvalidArgument("interpolation: the fine-tuned model's trees do not start with the initial one's");
   MoeModel out = to;
   for (size_t i = 0; i < out.params_.size(); ++i)
     out.params_[i] = (1.0 - alpha) * from.params_[i] + alpha * to.params_[i];
+  // Trees grown while fine-tuning are absent (0) in `from`: they count alpha.
+  out.trees_.ScaleFrom(from.trees_.rounds(), alpha);
   return out;
 }
 
@@ -779,6 +786,7 @@ std::string MoeModel::Serialize() const {
     } else {
       w.Pods(anchor_->params_);
       w.Pods(anchor_->bias_);
+      if (!trees_.empty()) w.U64(anchor_->trees_.rounds());  // the anchor's trees are the first ones
     }
     w.Strings(t.vocabulary);
     w.Pods(t.idf);
@@ -849,7 +857,9 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   std::vector<double> anchor_params, anchor_bias, fusion{0.0};
   std::string anchor_file;
   QueryTrust::Stored stored_trust;
+  uint64_t anchor_trees = 0;
   if (ok && kind == 5) ok = r.Pods(&anchor_params) && r.Pods(&anchor_bias);
+  if (ok && kind == 5 && version >= 7) ok = r.U64(&anchor_trees);
   if (ok && kind == 6) ok = r.Str(&anchor_file) && r.Pods(&fusion) && fusion.size() == 1;
   if (ok && kind >= 5)
     ok = r.Strings(&stored_trust.vocabulary) &&
@@ -902,6 +912,8 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
     MoeModel anchor = m;
     anchor.params_ = std::move(anchor_params);
     anchor.bias_ = std::move(anchor_bias);
+    if (anchor_trees > m.trees_.rounds()) return corrupt("the query trust's initial model has more trees than the model");
+    anchor.trees_.Truncate(static_cast<size_t>(anchor_trees));
     auto trust = QueryTrust::FromStored(std::move(stored_trust));
     if (!trust.ok()) return corrupt(trust.status().message());
     if (Status s = m.set_trust(anchor, std::move(trust).value()); !s.ok()) return corrupt(s.message());

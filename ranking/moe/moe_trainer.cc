@@ -324,8 +324,10 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
   };
 
   // The boosted shared expert: trees fitted on `fit`, the round count chosen
-  // on `check` (rounds < 0) or given; the experts' outputs then start at 0.
-  const bool grow_trees = options.tree_expert && options.init == nullptr;
+  // on `check` (rounds < 0) or given; from scratch the experts' outputs then
+  // start at 0; from `init` the trees learn what the initial model (their
+  // offset) gets wrong and are appended to any it has.
+  const bool grow_trees = options.init != nullptr ? options.tree_finetune : options.tree_expert;
   TreeBoostReport tree_rep;
   auto grow = [&](MoeModel& m, const std::vector<const QueryGroup*>& fit, const std::vector<const QueryGroup*>& check,
                   int rounds) -> Status {
@@ -336,6 +338,10 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
         out[i].labels = set[i]->labels;
         out[i].weight = options.tree_domain_balance ? set[i]->weight : 1.0;
         out[i].domain = set[i]->domain;
+        if (options.init != nullptr) {
+          HYMIR_ASSIGN_OR_RETURN(MoeModel::Forward f, options.init->RunForward(*set[i]));
+          out[i].offset = std::move(f.scores);
+        }
       }
       return out;
     };
@@ -346,13 +352,18 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
     HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> cl, lists(check));
     HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees, TrainBoostedTrees(fl, cl, m.tree_dim(), o, options.balance_domains && options.tree_domain_balance,
                                                                  rounds < 0 ? &tree_rep : nullptr));
+    if (options.init != nullptr) {
+      BoostedTrees all = options.init->trees();
+      HYMIR_RETURN_IF_ERROR(all.Append(trees));
+      return m.set_trees(std::move(all));
+    }
     HYMIR_RETURN_IF_ERROR(m.set_trees(std::move(trees)));
     for (int x = 0; x < config.routed_experts + config.shared_experts; ++x) m.ZeroExpertOutput(x);
     return Status::OK();
   };
   if (grow_trees) {
     HYMIR_RETURN_IF_ERROR(grow(model, train, valid, -1));
-    rep.tree_rounds = static_cast<int>(model.trees().rounds());
+    rep.tree_rounds = tree_rep.best_round;
     rep.tree_validation_ndcg = tree_rep.best_validation_ndcg;
   }
 

@@ -424,6 +424,10 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   // further, not to fine-tune it: no interpolation back, everything learns.
   topt.finetune_alpha = 1.0;
   topt.finetune_routed_only = false;
+  // No boosted expert: pre-training was selected and measured without one
+  // (a model pre-trained on pseudo-queries keeps its networks only).
+  topt.tree_expert = false;
+  topt.tree_finetune = false;
   const ranking::MoeConfig& cfg = topt.model;
   bool clustered = options.cluster_experts;
   if (clustered && engine.searcher().vector_fields().empty()) {

@@ -66,6 +66,12 @@ class BoostedTrees {
   // (< dim); InvalidArgument when the map does not cover dim() columns or
   // points outside `dim`.
   Result<BoostedTrees> Remapped(const std::vector<size_t>& map, size_t dim) const;
+  // These trees followed by `more`'s (same dim; InvalidArgument otherwise).
+  Status Append(const BoostedTrees& more);
+  // Whether `prefix`'s trees are this ensemble's first ones.
+  bool StartsWith(const BoostedTrees& prefix) const;
+  // Every leaf value of the trees from index `first` on multiplied by `factor`.
+  void ScaleFrom(size_t first, double factor);
   // Split gain per feature, summed over every split (dim values).
   std::vector<double> FeatureGain() const;
 

@@ -143,6 +143,8 @@ class MoeModel {
   // (MoeTrainOptions::init): same config, schema and normalisation, so the
   // weights live in one input space; InvalidArgument otherwise, or for alpha
   // outside [0, 1]. alpha = 1 returns `to`, alpha = 0 `from`'s weights.
+  // Trees `to` grew on top of `from`'s (MoeTrainOptions::tree_expert with
+  // init) are absent in `from`, so their leaf values are scaled by alpha.
   static Result<MoeModel> Interpolate(const MoeModel& from, const MoeModel& to, double alpha);
   Status Save(const std::string& path) const;
   // The model file's bytes (what Save writes).

@@ -720,6 +720,7 @@ TEST(MoeTrainerTest, GatedExpertsSpecialiseByDomainAndBeatASingleMlp) {
   moe.model = {.routed_experts = 4, .shared_experts = 1, .top_k = 1, .expert_hidden = 8};
   moe.max_epochs = 40;
   moe.learning_rate = 5e-3;
+  moe.tree_expert = false;  // the networks alone: a boosted expert solves this task by itself
   TrainReport report;
   auto trained = TrainMoe(schema, train, moe, &report);
   ASSERT_TRUE(trained.ok()) << trained.status().ToString();
@@ -826,6 +827,7 @@ TEST(MoeTrainerTest, RefitTrainsOnEveryQueryForTheChosenEpochs) {
   o.max_epochs = 15;
   o.learning_rate = 5e-3;
   o.validation_fraction = 0.25;
+  o.tree_expert = false;  // the networks' refit (tree_expert_test covers the trees')
   TrainReport plain_report, refit_report;
   o.refit = false;
   auto plain = TrainMoe(schema, train, o, &plain_report).value();
@@ -853,6 +855,7 @@ TEST(MoeTrainerTest, DenseWarmupRoutesEveryExpertFirst) {
   o.max_epochs = 3;
   o.patience = 100;
   o.dense_warmup_epochs = 2;
+  o.tree_expert = false;  // the networks' schedule
   TrainReport report;
   auto model = TrainMoe(schema, train, o, &report).value();
   // Warm-up epochs come on top of max_epochs and are never selected.

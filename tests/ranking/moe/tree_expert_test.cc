@@ -161,6 +161,8 @@ TEST(TreeExpertTest, TheTrainerFitsTheTreesFirstAndTheNetworksOnTop) {
   o.trees.max_rounds = 60;
   o.trees.max_depth = 3;
   o.trees.learning_rate = 0.1;
+  EXPECT_TRUE(o.tree_expert);  // the default
+  o.tree_expert = false;
   ASSERT_OK_AND_ASSIGN(MoeModel plain, TrainMoe(schema, train, o));
   EXPECT_TRUE(plain.trees().empty());
   o.tree_expert = true;
@@ -177,12 +179,61 @@ TEST(TreeExpertTest, TheTrainerFitsTheTreesFirstAndTheNetworksOnTop) {
   // Deterministic in the seed.
   ASSERT_OK_AND_ASSIGN(MoeModel again, TrainMoe(schema, train, o));
   EXPECT_EQ(again.Serialize(), boosted.Serialize());
-  // Fine-tuning keeps the trees of the model it starts from.
+  // Fine-tuning keeps the trees of the model it starts from...
   MoeTrainOptions ft = o;
   ft.init = &boosted;
   ft.max_epochs = 3;
+  EXPECT_FALSE(ft.tree_finetune);  // the default
   ASSERT_OK_AND_ASSIGN(MoeModel tuned, TrainMoe(schema, train, ft));
   EXPECT_EQ(tuned.trees(), boosted.trees());
+}
+
+TEST(TreeExpertTest, BoostedFineTuningGrowsTreesOnWhatTheInitialModelGetsWrong) {
+  const FeatureSchema schema = Schema(3, 2);
+  const auto train = ProductTask(300, 20, 5), test = ProductTask(150, 20, 6);
+  // The initial model: small networks that miss the product.
+  MoeTrainOptions o;
+  o.model = {.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4};
+  o.max_epochs = 10;
+  o.tree_expert = false;
+  ASSERT_OK_AND_ASSIGN(MoeModel pre, TrainMoe(schema, train, o));
+  ASSERT_TRUE(pre.trees().empty());
+  MoeTrainOptions ft = o;
+  ft.init = &pre;
+  ft.tree_finetune = true;
+  ft.trees.max_rounds = 60;
+  ft.trees.max_depth = 3;
+  ft.trees.learning_rate = 0.1;
+  ft.finetune_alpha = 1.0;
+  TrainReport rep;
+  ASSERT_OK_AND_ASSIGN(MoeModel plain, TrainMoe(schema, train, ft, &rep));
+  ASSERT_GT(rep.tree_rounds, 0);
+  EXPECT_EQ(plain.trees().rounds(), static_cast<size_t>(rep.tree_rounds));
+  EXPECT_GT(MeanNdcg(plain, test), MeanNdcg(pre, test) + 0.05);
+  // Interpolated halfway back: the same trees at half their value, and the
+  // model file keeps them.
+  ft.finetune_alpha = 0.5;
+  ASSERT_OK_AND_ASSIGN(MoeModel half, TrainMoe(schema, train, ft));
+  ASSERT_EQ(half.trees().rounds(), plain.trees().rounds());
+  ASSERT_EQ(plain.tree_dim(), 8u);  // 3 pair + 3 list inputs + 2 query features
+  const double row8[8] = {1.0, 1.2, 0.0, 0.5, 0.4, 0.1, -0.3, 0.2};
+  for (size_t k = 0; k < plain.trees().rounds(); ++k)
+    EXPECT_DOUBLE_EQ(half.trees().PredictTree(k, row8), 0.5 * plain.trees().PredictTree(k, row8));
+  // Boosting on a model that has trees appends to them.
+  MoeTrainOptions again = ft;
+  again.init = &plain;
+  again.finetune_alpha = 1.0;
+  ASSERT_OK_AND_ASSIGN(MoeModel more, TrainMoe(schema, train, again));
+  EXPECT_TRUE(more.trees().StartsWith(plain.trees()));
+  // With per-query trust the anchor keeps only its own trees through the file.
+  MoeModel trusted = half;
+  ASSERT_TRUE(trusted.set_trust(pre, QueryTrust()).ok());
+  hymir::testing::TempDir dir;
+  ASSERT_TRUE(trusted.Save(dir.Sub("t.moe")).ok());
+  ASSERT_OK_AND_ASSIGN(MoeModel loaded, MoeModel::Load(dir.Sub("t.moe")));
+  ASSERT_NE(loaded.anchor(), nullptr);
+  EXPECT_TRUE(loaded.anchor()->trees().empty());
+  EXPECT_EQ(loaded.trees(), half.trees());
 }
 
 }  // namespace
