@@ -234,6 +234,9 @@ class TreeBuilder {
       }
       level = std::move(next);
     }
+    for (size_t i = out.packed_.size(); i < out.feature_.size(); ++i)
+      out.packed_.push_back({out.feature_[i], out.left_[i], out.right_[i],
+                             out.feature_[i] >= 0 ? out.threshold_[i] : out.value_[i]});
     // Every training row (sampled or not) through the new tree, on its bins.
     std::vector<uint32_t> bin_of(out.feature_.size(), 0);
     for (const auto& [id, b] : split_bin) bin_of[static_cast<size_t>(id)] = b;
@@ -262,12 +265,22 @@ class TreeBuilder {
   std::vector<uint8_t> binned_;  // rows x dim
 };
 
-double BoostedTrees::PredictTree(size_t k, const double* row) const {
-  int32_t at = roots_[k];
-  // x <= threshold goes left (NaN too).
-  while (feature_[at] >= 0) at = !(row[feature_[at]] > threshold_[at]) ? left_[at] : right_[at];
-  return value_[at];
+void BoostedTrees::Pack() {
+  packed_.resize(feature_.size());
+  for (size_t i = 0; i < packed_.size(); ++i)
+    packed_[i] = {feature_[i], left_[i], right_[i], feature_[i] >= 0 ? threshold_[i] : value_[i]};
 }
+
+namespace {
+// x <= cut goes left (NaN too).
+template <typename Node>
+double Walk(const Node* nodes, int32_t at, const double* row) {
+  while (nodes[at].feature >= 0) at = !(row[nodes[at].feature] > nodes[at].cut) ? nodes[at].left : nodes[at].right;
+  return nodes[at].cut;
+}
+}  // namespace
+
+double BoostedTrees::PredictTree(size_t k, const double* row) const { return Walk(packed_.data(), roots_[k], row); }
 
 double BoostedTrees::PredictRow(const double* row) const {
   double s = 0;
@@ -276,8 +289,9 @@ double BoostedTrees::PredictRow(const double* row) const {
 }
 
 void BoostedTrees::Predict(const double* x, size_t n, double* out) const {
-  if (roots_.empty()) return;
-  for (size_t i = 0; i < n; ++i) out[i] += PredictRow(x + i * dim_);
+  // Tree by tree over the rows, so one tree's nodes stay in cache.
+  for (int32_t root : roots_)
+    for (size_t i = 0; i < n; ++i) out[i] += Walk(packed_.data(), root, x + i * dim_);
 }
 
 void BoostedTrees::Truncate(size_t rounds) {
@@ -291,6 +305,7 @@ void BoostedTrees::Truncate(size_t rounds) {
   roots_.resize(rounds);
   for (auto* v : {&feature_, &left_, &right_}) v->resize(end);
   for (auto* v : {&threshold_, &value_, &gain_}) v->resize(end);
+  Pack();
 }
 
 Result<BoostedTrees> BoostedTrees::Remapped(const std::vector<size_t>& map, size_t dim) const {
@@ -301,6 +316,7 @@ Result<BoostedTrees> BoostedTrees::Remapped(const std::vector<size_t>& map, size
   out.dim_ = dim;
   for (auto& f : out.feature_)
     if (f >= 0) f = static_cast<int32_t>(map[static_cast<size_t>(f)]);
+  out.Pack();
   return out;
 }
 
@@ -321,6 +337,7 @@ Status BoostedTrees::Append(const BoostedTrees& more) {
   value_.insert(value_.end(), more.value_.begin(), more.value_.end());
   gain_.insert(gain_.end(), more.gain_.begin(), more.gain_.end());
   for (int32_t r : more.roots_) roots_.push_back(r + base);
+  Pack();
   return Status::OK();
 }
 
@@ -340,6 +357,7 @@ bool BoostedTrees::StartsWith(const BoostedTrees& prefix) const {
 void BoostedTrees::ScaleFrom(size_t first, double factor) {
   if (first >= roots_.size()) return;
   for (size_t i = static_cast<size_t>(roots_[first]); i < value_.size(); ++i) value_[i] *= factor;
+  Pack();
 }
 
 std::vector<double> BoostedTrees::FeatureGain() const {
@@ -391,6 +409,7 @@ Result<BoostedTrees> BoostedTrees::Parse(std::string_view data) {
     }
   }
   if (t.roots_.empty() && n > 0) return Status::InvalidArgument("boosted trees: nodes without a tree");
+  t.Pack();
   return t;
 }
 

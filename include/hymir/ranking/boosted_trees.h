@@ -81,10 +81,22 @@ class BoostedTrees {
   // inside its tree, a feature >= dim, a non-finite value.
   static Result<BoostedTrees> Parse(std::string_view data);
 
-  friend bool operator==(const BoostedTrees&, const BoostedTrees&) = default;
+  friend bool operator==(const BoostedTrees& a, const BoostedTrees& b) {
+    return a.dim_ == b.dim_ && a.feature_ == b.feature_ && a.left_ == b.left_ && a.right_ == b.right_ &&
+           a.threshold_ == b.threshold_ && a.value_ == b.value_ && a.gain_ == b.gain_ && a.roots_ == b.roots_;
+  }
 
  private:
   friend class TreeBuilder;
+  // One node in one cache-friendly record (what prediction walks): a split
+  // (feature >= 0: x <= cut goes to left, else right) or a leaf (feature -1,
+  // its value in cut). Rebuilt by Pack() after every change.
+  struct Packed {
+    int32_t feature, left, right;
+    double cut;
+  };
+  void Pack();
+  std::vector<Packed> packed_;
   size_t dim_ = 0;
   // Nodes of every tree; a tree is its root index. Leaves have feature -1.
   std::vector<int32_t> feature_, left_, right_;
