@@ -304,6 +304,23 @@ Result<TrainedMoe> TrainVariant(const MoeVariant& v, const ranking::FeatureSchem
   return TrainedMoe{v.name, std::move(model).value(), std::move(report), Since(t0)};
 }
 
+// The tree baselines' early-stopping split of n training groups: a seeded
+// `fraction` (at least one) held out; both index lists sorted.
+Result<std::pair<std::vector<size_t>, std::vector<size_t>>> HoldOut(size_t n, uint64_t seed, double fraction,
+                                                                    const std::string& who) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(fraction * static_cast<double>(n))));
+  if (n_valid >= n) return Status::InvalidArgument(who + ": too few training queries to hold out");
+  std::vector<size_t> valid(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_valid));
+  std::vector<size_t> fit(order.begin() + static_cast<std::ptrdiff_t>(n_valid), order.end());
+  std::sort(valid.begin(), valid.end());
+  std::sort(fit.begin(), fit.end());
+  return std::make_pair(std::move(fit), std::move(valid));
+}
+
 #ifdef HYMIR_HAVE_XGBOOST
 // Rows of `groups` (those listed in `which`) as an XGBoost matrix: each row is
 // the pair features followed by the query's features (what the gate reads).
@@ -337,16 +354,8 @@ struct LambdaMartResult {
 Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const ranking::FeatureSchema& schema,
                                        const std::vector<ranking::QueryGroup>& train,
                                        const std::vector<ranking::QueryGroup>& test) {
-  std::vector<size_t> order(train.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.moe.options.validation_fraction * train.size())));
-  if (n_valid >= train.size()) return Status::InvalidArgument("lambdamart: too few training queries to hold out");
-  std::vector<size_t> valid_idx(order.begin(), order.begin() + n_valid);
-  std::vector<size_t> train_idx(order.begin() + n_valid, order.end());
-  std::sort(valid_idx.begin(), valid_idx.end());
-  std::sort(train_idx.begin(), train_idx.end());
+  HYMIR_ASSIGN_OR_RETURN(auto split, HoldOut(train.size(), seed, f.moe.options.validation_fraction, "lambdamart"));
+  const auto& [train_idx, valid_idx] = split;
 
   bench::XgbParams p;
   p.rounds = f.xgb_rounds;
@@ -425,17 +434,12 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const rank
 Result<LambdaMartResult> RunOwnTrees(const Flags& f, uint64_t seed, const ranking::FeatureSchema& schema,
                                      const std::vector<ranking::QueryGroup>& train,
                                      const std::vector<ranking::QueryGroup>& test) {
-  std::vector<size_t> order(train.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  const size_t n_valid = std::max<size_t>(1, static_cast<size_t>(std::lround(f.moe.options.validation_fraction * train.size())));
-  if (n_valid >= train.size()) return Status::InvalidArgument("trees: too few training queries to hold out");
+  HYMIR_ASSIGN_OR_RETURN(auto split, HoldOut(train.size(), seed, f.moe.options.validation_fraction, "trees"));
   const size_t pd = schema.pair_dim(), qd = schema.query_dim(), dim = pd + qd;
-  auto lists = [&](const std::vector<ranking::QueryGroup>& groups, auto begin, auto end) {
+  auto lists = [&](const std::vector<ranking::QueryGroup>& groups, const std::vector<size_t>& which) {
     std::vector<ranking::TreeList> out;
-    for (auto it = begin; it != end; ++it) {
-      const ranking::QueryGroup& g = groups[*it];
+    for (size_t gi : which) {
+      const ranking::QueryGroup& g = groups[gi];
       ranking::TreeList l;
       for (size_t i = 0; i < g.size(); ++i) {
         l.x.insert(l.x.end(), g.row(i, pd), g.row(i, pd) + pd);
@@ -450,8 +454,7 @@ Result<LambdaMartResult> RunOwnTrees(const Flags& f, uint64_t seed, const rankin
   o.seed = seed;
   const auto t0 = Clock::now();
   ranking::TreeBoostReport rep;
-  HYMIR_ASSIGN_OR_RETURN(auto trees, ranking::TrainBoostedTrees(lists(train, order.begin() + n_valid, order.end()),
-                                                                lists(train, order.begin(), order.begin() + n_valid),
+  HYMIR_ASSIGN_OR_RETURN(auto trees, ranking::TrainBoostedTrees(lists(train, split.first), lists(train, split.second),
                                                                 dim, o, false, &rep, [](const std::string& line) {
                                                                   std::fprintf(stderr, "[trees] %s\n", line.c_str());
                                                                 }));
@@ -460,13 +463,13 @@ Result<LambdaMartResult> RunOwnTrees(const Flags& f, uint64_t seed, const rankin
     refit.max_rounds = rep.best_round;
     std::vector<size_t> all(train.size());
     std::iota(all.begin(), all.end(), size_t{0});
-    HYMIR_ASSIGN_OR_RETURN(trees, ranking::TrainBoostedTrees(lists(train, all.begin(), all.end()), {}, dim, refit));
+    HYMIR_ASSIGN_OR_RETURN(trees, ranking::TrainBoostedTrees(lists(train, all), {}, dim, refit));
   }
   LambdaMartResult out;
   out.seconds = Since(t0);
   std::vector<size_t> all(test.size());
   std::iota(all.begin(), all.end(), size_t{0});
-  const auto tl = lists(test, all.begin(), all.end());
+  const auto tl = lists(test, all);
   for (const auto& l : tl) {
     std::vector<double> sc(l.labels.size(), 0.0);
     trees.Predict(l.x.data(), sc.size(), sc.data());
@@ -844,7 +847,19 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
     for (int s = 0; s < f.cv_seeds; ++s) {
       ranking::MoeTrainOptions seeded = options;
       seeded.seed = options.seed + static_cast<uint64_t>(s);
+      // moe-topk-shared's scores of this seed, blended after training with
+      // a tree baseline's at 0.25 / 0.5 / 0.75 ("moe+trees-w", "moe+lm-w").
       std::vector<std::vector<double>> seed_moe;
+      auto record_blends = [&](const std::string& prefix, const std::vector<std::vector<double>>& other) -> Status {
+        if (seed_moe.empty()) return Status::OK();
+        for (double b : {0.25, 0.5, 0.75}) {
+          char name[48];
+          std::snprintf(name, sizeof name, "%s-%.2f", prefix.c_str(), b);
+          HYMIR_RETURN_IF_ERROR(
+              record(name, RunFromScores(held, FuseScores(seed_moe, other, [b](size_t) { return b; })), domain_of));
+        }
+        return Status::OK();
+      };
       for (const MoeVariant& v : MoeVariants(options.model)) {
         if (!Wanted(f, v.name)) continue;
         HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant(v, schema, fit, seeded));
@@ -865,23 +880,13 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
       if (Wanted(f, "trees")) {
         HYMIR_ASSIGN_OR_RETURN(LambdaMartResult tr, RunOwnTrees(f, seeded.seed, schema, fit, held));
         HYMIR_RETURN_IF_ERROR(record("trees", RunFromScores(held, tr.scores), domain_of));
-        if (!seed_moe.empty())
-          for (double b : {0.25, 0.5, 0.75}) {
-            char name[32];
-            std::snprintf(name, sizeof name, "moe+trees-%.2f", b);
-            HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, FuseScores(seed_moe, tr.scores, [b](size_t) { return b; })), domain_of));
-          }
+        HYMIR_RETURN_IF_ERROR(record_blends("moe+trees", tr.scores));
       }
 #ifdef HYMIR_HAVE_XGBOOST
       if (Wanted(f, "lambdamart")) {
         HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, seeded.seed, schema, fit, held));
         HYMIR_RETURN_IF_ERROR(record("lambdamart", RunFromScores(held, lm.scores), domain_of));
-        if (!seed_moe.empty())
-          for (double b : {0.25, 0.5, 0.75}) {
-            char name[32];
-            std::snprintf(name, sizeof name, "moe+lm-%.2f", b);
-            HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, FuseScores(seed_moe, lm.scores, [b](size_t) { return b; })), domain_of));
-          }
+        HYMIR_RETURN_IF_ERROR(record_blends("moe+lm", lm.scores));
       }
 #endif
     }
@@ -1210,10 +1215,12 @@ int main(int argc, char** argv) {
   app.add_flag("--cv-ensemble", f.cv_ensemble,
                "Also score, per fold, each MoE variant's seeds as one ensemble (mean of list-standardised scores)");
   app.add_option("--systems", f.systems,
-                 "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart, and with --init "
-                 "moe-finetuned (with pretrained and the --alpha-grid systems) (default all)")
+                 "Learned systems to run: mlp, moe-dense, moe-topk, moe-topk-shared, lambdamart, trees (hymir's own "
+                 "LambdaMART on LambdaMART's inputs; --tree-* options), and with --init moe-finetuned (with "
+                 "pretrained and the --alpha-grid systems) (default all)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "trees", "moe-finetuned"}));
+      ->check(CLI::IsMember(
+          {"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "trees", "moe-finetuned"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--init", f.init,

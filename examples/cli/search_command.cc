@@ -96,6 +96,7 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
             std::printf(" #%d(w %.2f, score %.3f)", ex->routing.chosen[c], ex->routing.weights[c], ex->routed_scores[c]);
           for (size_t sh = 0; sh < ex->shared_scores.size(); ++sh)
             std::printf(" shared%zu(score %.3f)", sh, ex->shared_scores[sh]);
+          if (ex->trees > 0) std::printf(" trees%zu(score %.3f)", ex->trees, ex->tree_score);
           std::printf("\n      features:");
           for (const auto& fc : ex->top_features)
             std::printf(" %s=%.3g(%+.3f)", fc.feature.c_str(), fc.value, fc.contribution);

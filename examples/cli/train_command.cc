@@ -209,6 +209,7 @@ int RunTrain(const TrainFlags& f) {
   if (o.model.ple_bins > 0) shape += ", PLE " + std::to_string(o.model.ple_bins) + " bins";
   if (o.model.linear_skip) shape += ", linear skip";
   if (o.model.list_context) shape += ", list context";
+  if (model->trees().rounds() > 0) shape += ", boosted expert " + std::to_string(model->trees().rounds()) + " trees";
   if (fusing) {
     char fu[160];
     std::snprintf(fu, sizeof fu, fuse_weight > 0 ? ", trained from scratch and fused with %s at weight %.2f"

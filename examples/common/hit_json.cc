@@ -21,7 +21,9 @@ nlohmann::json ExplanationJson(const ranking::MoeExplanation& ex) {
         {{"expert", ex.routing.chosen[c]}, {"weight", ex.routing.weights[c]}, {"score", ex.routed_scores[c]}});
   for (const auto& fc : ex.top_features)
     feats.push_back({{"feature", fc.feature}, {"value", fc.value}, {"contribution", fc.contribution}});
-  return {{"experts", experts}, {"shared", ex.shared_scores}, {"top_features", feats}};
+  nlohmann::json out = {{"experts", experts}, {"shared", ex.shared_scores}, {"top_features", feats}};
+  if (ex.trees > 0) out["trees"] = {{"count", ex.trees}, {"score", ex.tree_score}};
+  return out;
 }
 
 nlohmann::json ExpansionJson(const kg::ExpansionTerm& e) {

@@ -724,6 +724,7 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
     std::vector<double> q, rows;
     NormalizeQuery(group.query_features, q);
     TreeRows(x, q, n, rows);
+    ex.trees = trees_.rounds();
     ex.tree_score = trees_.PredictRow(rows.data() + index * tree_dim());
   }
   // One contribution per pair feature (its PLE components summed) and per

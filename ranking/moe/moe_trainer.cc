@@ -350,8 +350,9 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
     if (rounds >= 0) o.max_rounds = rounds;
     HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> fl, lists(fit));
     HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> cl, lists(check));
-    HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees, TrainBoostedTrees(fl, cl, m.tree_dim(), o, options.balance_domains && options.tree_domain_balance,
-                                                                 rounds < 0 ? &tree_rep : nullptr));
+    const bool macro = options.balance_domains && options.tree_domain_balance;
+    HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees,
+                           TrainBoostedTrees(fl, cl, m.tree_dim(), o, macro, rounds < 0 ? &tree_rep : nullptr));
     if (options.init != nullptr) {
       BoostedTrees all = options.init->trees();
       HYMIR_RETURN_IF_ERROR(all.Append(trees));

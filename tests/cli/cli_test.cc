@@ -265,6 +265,7 @@ TEST(CliTest, TrainAndRerank) {
   ASSERT_EQ(tr.exit_code, 0) << tr.err;
   EXPECT_NE(tr.err.find("epoch   1"), std::string::npos) << tr.err;
   EXPECT_NE(tr.out.find("E=4 S=1 top-2"), std::string::npos) << tr.out;
+  EXPECT_NE(tr.out.find("boosted expert"), std::string::npos) << tr.out;  // on by default
   ASSERT_TRUE(std::filesystem::exists(model));
 
   Ran one = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --rerank " + model + " --explain");
@@ -273,6 +274,7 @@ TEST(CliTest, TrainAndRerank) {
   EXPECT_NE(one.out.find("experts: #"), std::string::npos) << one.out;
   EXPECT_NE(one.out.find("features: "), std::string::npos) << one.out;
   EXPECT_NE(one.err.find("gate chose expert"), std::string::npos) << one.err;
+  EXPECT_NE(one.out.find(" trees"), std::string::npos) << one.out;  // the boosted expert's score
   Ran js = Hymir("search --index " + idx + " --query 'lens proteins' --k 2 --rerank " + model + " --explain --json");
   ASSERT_EQ(js.exit_code, 0) << js.err;
   EXPECT_NE(js.out.find("\"moe\""), std::string::npos) << js.out;
@@ -296,6 +298,11 @@ TEST(CliTest, TrainAndRerank) {
   ASSERT_EQ(tr2.exit_code, 0) << tr2.err;
   EXPECT_NE(tr2.out.find("E=3 S=1 top-1 hidden 32, PLE 4 bins, linear skip, list context"), std::string::npos)
       << tr2.out;
+  Ran no_trees = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                       Sample("qrels/test.tsv") + " --model " + tmp.Sub("networks.model") +
+                       " --epochs 2 --depth 30 --no-trees");
+  ASSERT_EQ(no_trees.exit_code, 0) << no_trees.err;
+  EXPECT_EQ(no_trees.out.find("boosted expert"), std::string::npos) << no_trees.out;
   Ran ex2 = Hymir("search --index " + idx + " --query 'lens proteins' --k 2 --rerank " + shaped + " --explain");
   ASSERT_EQ(ex2.exit_code, 0) << ex2.err;
   EXPECT_NE(ex2.out.find("features: "), std::string::npos) << ex2.out;

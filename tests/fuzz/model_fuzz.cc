@@ -9,7 +9,9 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
+#include "hymir/ranking/boosted_trees.h"
 #include "hymir/ranking/moe_model.h"
 #include "src/core/crc32.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -42,6 +44,34 @@ void WriteSeed(const char* dir) {
   if (!anchor.ok() || !m->set_fusion(*anchor, 0.5).ok()) __builtin_trap();
   const std::string fused = m->Serialize();
   std::ofstream(std::string(dir) + "/model-fused", std::ios::binary) << fused.substr(0, fused.size() - 4);
+  // A model with a boosted shared expert (format 7), and the same with
+  // per-query trust in an anchor without the trees grown on top (kind 5).
+  auto boosted = hymir::ranking::MoeModel::Create(c, schema, 3);
+  if (!boosted.ok()) __builtin_trap();
+  std::vector<hymir::ranking::TreeList> lists(2);
+  for (int q = 0; q < 2; ++q) {
+    hymir::ranking::QueryGroup g;
+    g.query_id = "q";
+    g.query_features = {0.5 * q, 1.0};
+    for (int i = 0; i < 6; ++i) {
+      g.doc_ids.push_back(std::to_string(i));
+      g.pair_features.insert(g.pair_features.end(), {1.0 / (i + 1), 0.3 * i, q - 0.1 * i});
+      lists[q].labels.push_back(i == q ? 1.0 : 0.0);
+    }
+    if (!boosted->TreeInputs(g, lists[q].x).ok()) __builtin_trap();
+  }
+  hymir::ranking::TreeBoostOptions o;
+  o.max_rounds = 3;
+  o.max_depth = 2;
+  o.min_child_hessian = 0;
+  auto trees = hymir::ranking::TrainBoostedTrees(lists, {}, boosted->tree_dim(), o);
+  if (!trees.ok() || trees->empty() || !boosted->set_trees(*trees).ok()) __builtin_trap();
+  const std::string with_trees = boosted->Serialize();
+  std::ofstream(std::string(dir) + "/model-trees", std::ios::binary) << with_trees.substr(0, with_trees.size() - 4);
+  auto anchor_of = *boosted;
+  if (!anchor_of.set_trees({}).ok() || !boosted->set_trust(anchor_of, {}).ok()) __builtin_trap();
+  const std::string trusted = boosted->Serialize();
+  std::ofstream(std::string(dir) + "/model-trees-trust", std::ios::binary) << trusted.substr(0, trusted.size() - 4);
 }
 
 }  // namespace

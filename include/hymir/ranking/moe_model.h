@@ -126,7 +126,8 @@ struct MoeExplanation {
   double score = 0.0;
   std::vector<double> routed_scores;  // f_e(x) of each chosen expert (same order)
   std::vector<double> shared_scores;  // f_s(x) of each shared expert
-  double tree_score = 0.0;            // the boosted shared expert's T(x, q) (0 without one)
+  size_t trees = 0;                   // trees of the boosted shared expert (0: none)
+  double tree_score = 0.0;            // its T(x, q) (0 without one)
   std::vector<FeatureContribution> top_features;  // largest |contribution| first
 };
 
