@@ -16,11 +16,15 @@ for seed, n, system, macro, pooled in rows:
 sizes = sorted({int(r[1]) for r in rows})
 W, H, M = 420, 300, 50
 panels = [("macro", hm), ("pooled", hp)]
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H}" font-family="sans-serif" font-size="11">',
-       f'<rect width="{2 * W}" height="{H}" fill="white"/>']
-colors = {"scratch": "#d62728", "pretrained": "#1f77b4", "fused": "#2ca02c", "fused-trust": "#9467bd"}
-labels = {"scratch": "trained from scratch", "pretrained": "pre-trained, then fine-tuned (alpha 0.5)",
-          "fused": "pre-trained, fused (--fuse auto)", "fused-trust": "pre-trained, fused (--fuse auto --trust)"}
+svg = []  # the header follows once the legend's height is known
+colors = {"scratch-networks": "#ff9896", "scratch": "#d62728", "pretrained": "#1f77b4",
+          "fused-networks": "#98df8a", "fused": "#2ca02c", "fused-trust": "#9467bd"}
+labels = {"scratch-networks": "from scratch, networks only (earlier run)",
+          "scratch": "trained from scratch (boosted expert)",
+          "pretrained": "pre-trained, then fine-tuned (alpha 0.5)",
+          "fused-networks": "pre-trained, fused, networks only (earlier run)",
+          "fused": "pre-trained, fused (--fuse auto, boosted expert)",
+          "fused-trust": "pre-trained, fused (--fuse auto --trust)"}
 colors = {k: c for k, c in colors.items() if any(key[0] == k for key in vals)}  # the systems in the file
 xpos = {n: i for i, n in enumerate(sizes)}
 for p, (metric, hyb) in enumerate(panels):
@@ -50,8 +54,13 @@ for p, (metric, hyb) in enumerate(panels):
                 svg.append(f'<circle cx="{X(n)}" cy="{Y(x)}" r="2" fill="{color}" opacity="0.5"/>')
             pts.append(f"{X(n)},{Y(sum(v) / len(v))}")
         svg.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="{color}" stroke-width="2"/>')
-    for i, (system, color) in enumerate(colors.items()):
-        svg.append(f'<rect x="{ox + M + 8}" y="{M + i * 15}" width="10" height="3" fill="{color}"/>')
-        svg.append(f'<text x="{ox + M + 22}" y="{M + i * 15 + 5}">{labels[system]}</text>')
+# The legend under both panels, two columns, so it hides no line.
+for i, (system, color) in enumerate(colors.items()):
+    x, y = M + (i % 2) * W, H + 5 + (i // 2) * 15
+    svg.append(f'<rect x="{x}" y="{y}" width="10" height="3" fill="{color}"/>')
+    svg.append(f'<text x="{x + 14}" y="{y + 5}">{labels[system]}</text>')
+total = H + 15 + ((len(colors) + 1) // 2) * 15
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{total}" font-family="sans-serif" font-size="11">',
+       f'<rect width="{2 * W}" height="{total}" fill="white"/>'] + svg
 svg.append("</svg>")
 open(out, "w").write("\n".join(svg) + "\n")
