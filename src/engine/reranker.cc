@@ -2,6 +2,7 @@
 #include "hymir/reranker.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "hymir/index/analyzer.h"
@@ -64,6 +65,12 @@ Result<RerankedResult> Reranker::Rerank(const HybridQuery& query, std::vector<Se
   for (size_t i = 0; i < depth; ++i) {
     SearchHit h = head[order[i]];
     h.score = f.scores[order[i]];
+    // Scores strictly decrease with the rank. Tied model scores (a few
+    // trees' leaves, a network that is still all zeros) keep the retrieval
+    // order, and the later one moves one representable step below the
+    // earlier, so that whoever re-sorts by score (trec_eval breaks ties by
+    // document id) sees this order.
+    if (i > 0 && !(h.score < ranked.back().score)) h.score = std::nextafter(ranked.back().score, -HUGE_VAL);
     h.rank = static_cast<uint32_t>(i + 1);
     h.rerank = {true, h.score, h.rank};
     ranked.push_back(std::move(h));

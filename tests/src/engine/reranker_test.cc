@@ -256,6 +256,29 @@ TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
   for (size_t i = 0; i < 10; ++i) EXPECT_EQ(batch[0].hits[i].id, single.hits[i].id);
 }
 
+// Tied model scores (here a model whose networks are all zeros) keep the
+// retrieval order, and the served scores still strictly decrease with the
+// rank, so a consumer that re-sorts by score (trec_eval) sees that order.
+TEST_F(RerankerTest, TiedScoresKeepTheRetrievalOrderAndStillDecrease) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, {}));
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel flat,
+                       ranking::MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1}, fx->schema(), 1));
+  std::fill(flat.parameters().begin(), flat.parameters().end(), 0.0);
+  ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Create(*engine, flat));
+  HybridQuery q = SampleQueries()[0];
+  q.k = 20;
+  RerankOptions ro;
+  ro.depth = 20;
+  ASSERT_OK_AND_ASSIGN(auto plain, engine->Search(q));
+  ASSERT_OK_AND_ASSIGN(RerankedResult r, reranker->Search(q, ro));
+  ASSERT_EQ(r.hits.size(), 20u);
+  for (size_t i = 0; i < r.hits.size(); ++i) {
+    EXPECT_EQ(r.hits[i].id, plain[i].id) << i;
+    if (i > 0) EXPECT_LT(r.hits[i].score, r.hits[i - 1].score) << i;
+  }
+}
+
 // Per-query trust (ranking::QueryTrust): a query sharing no term with any
 // judged query is served the pre-trained model's ranking exactly; a query
 // identical to a judged one whose out-of-fold gain was positive, the
