@@ -235,8 +235,7 @@ class TreeBuilder {
       level = std::move(next);
     }
     for (size_t i = out.packed_.size(); i < out.feature_.size(); ++i)
-      out.packed_.push_back({out.feature_[i], out.left_[i], out.right_[i],
-                             out.feature_[i] >= 0 ? out.threshold_[i] : out.value_[i]});
+      out.packed_.push_back({out.feature_[i], out.left_[i], out.feature_[i] >= 0 ? out.threshold_[i] : out.value_[i]});
     // Every training row (sampled or not) through the new tree, on its bins.
     std::vector<uint32_t> bin_of(out.feature_.size(), 0);
     for (const auto& [id, b] : split_bin) bin_of[static_cast<size_t>(id)] = b;
@@ -268,14 +267,15 @@ class TreeBuilder {
 void BoostedTrees::Pack() {
   packed_.resize(feature_.size());
   for (size_t i = 0; i < packed_.size(); ++i)
-    packed_[i] = {feature_[i], left_[i], right_[i], feature_[i] >= 0 ? threshold_[i] : value_[i]};
+    packed_[i] = {feature_[i], left_[i], feature_[i] >= 0 ? threshold_[i] : value_[i]};
 }
 
 namespace {
-// x <= cut goes left (NaN too).
+// x <= cut goes left (NaN too); the right child is the left one's next
+// node, so the step needs no branch on the comparison.
 template <typename Node>
 double Walk(const Node* nodes, int32_t at, const double* row) {
-  while (nodes[at].feature >= 0) at = !(row[nodes[at].feature] > nodes[at].cut) ? nodes[at].left : nodes[at].right;
+  while (nodes[at].feature >= 0) at = nodes[at].left + static_cast<int32_t>(row[nodes[at].feature] > nodes[at].cut);
   return nodes[at].cut;
 }
 }  // namespace
@@ -403,7 +403,7 @@ Result<BoostedTrees> BoostedTrees::Parse(std::string_view data) {
       if (!std::isfinite(t.value_[i]) || std::isnan(t.threshold_[i]))
         return Status::InvalidArgument("boosted trees: a non-finite value in tree " + std::to_string(k));
       if (t.feature_[i] < 0) continue;
-      if (static_cast<uint64_t>(t.feature_[i]) >= dim || t.left_[i] <= i || t.right_[i] <= i || t.left_[i] >= end ||
+      if (static_cast<uint64_t>(t.feature_[i]) >= dim || t.left_[i] <= i || t.right_[i] != t.left_[i] + 1 ||
           t.right_[i] >= end)
         return Status::InvalidArgument("boosted trees: a malformed split in tree " + std::to_string(k));
     }

@@ -78,7 +78,8 @@ class BoostedTrees {
   std::string Serialize() const;
   // InvalidArgument (message without a path) for bytes that are not a
   // well-formed ensemble: trees out of order, a child not after its parent
-  // inside its tree, a feature >= dim, a non-finite value.
+  // inside its tree, a right child that is not its left sibling's next node,
+  // a feature >= dim, a non-finite value.
   static Result<BoostedTrees> Parse(std::string_view data);
 
   friend bool operator==(const BoostedTrees& a, const BoostedTrees& b) {
@@ -88,11 +89,12 @@ class BoostedTrees {
 
  private:
   friend class TreeBuilder;
-  // One node in one cache-friendly record (what prediction walks): a split
-  // (feature >= 0: x <= cut goes to left, else right) or a leaf (feature -1,
-  // its value in cut). Rebuilt by Pack() after every change.
+  // One node in one 16-byte record (what prediction walks): a split
+  // (feature >= 0: x <= cut goes to `left`, else to left + 1, its sibling)
+  // or a leaf (feature -1, its value in cut). Rebuilt by Pack() after every
+  // change.
   struct Packed {
-    int32_t feature, left, right;
+    int32_t feature, left;
     double cut;
   };
   void Pack();
