@@ -1,10 +1,11 @@
 // BoostedTrees: an ensemble of regression trees learnt by gradient boosting
 // with LambdaMART gradients (Burges 2010, "From RankNet to LambdaRank to
 // LambdaMART"): each round fits one tree, level by level over histograms of
-// quantile-binned features, to the pairwise |delta nDCG|-weighted logistic
-// gradients of every judged candidate list, with Newton leaf values
-// -G / (H + l2). MoeModel uses one as a boosted shared expert
-// (MoeTrainOptions::trees): small ReLU experts stayed at hybrid + 0.01 on
+// binned features (up to `bins` bins per feature, their edges at even steps
+// through the feature's sorted distinct training values), to the pairwise
+// |delta nDCG|-weighted logistic gradients of every judged candidate list,
+// with Newton leaf values -G / (H + l2). MoeModel uses one as a boosted
+// shared expert (MoeTrainOptions::tree_expert): small ReLU experts stayed at hybrid + 0.01 on
 // scifact whatever we changed, boosted trees on the same features reach
 // hybrid + 0.03 (README, "MoE re-ranking").
 //
@@ -33,7 +34,7 @@ struct TreeBoostOptions {
   double subsample = 0.8;       // share of the rows each tree is fitted on
   double colsample = 0.8;       // share of the features each tree may split on
   int early_stopping = 50;      // rounds without a better validation nDCG@10
-  int bins = 64;                // quantile bins per feature (2..255)
+  int bins = 64;                // bins per feature (2..255), over its distinct values
   uint64_t seed = 42;
 
   friend bool operator==(const TreeBoostOptions&, const TreeBoostOptions&) = default;
