@@ -101,7 +101,8 @@ async function loadInfo() {
                                       (f.embedder ? ", " + f.embedder : "") + ")").join(", ");
     $("info").textContent = info.documents + " documents" + (vf ? " · vectors: " + vf : "") +
         " · fusion " + info.fusion.method + (info.reranker ? " · MoE E=" + info.reranker.routed_experts +
-        " top-" + info.reranker.top_k + " S=" + info.reranker.shared_experts : " · no re-ranker") +
+        " top-" + info.reranker.top_k + " S=" + info.reranker.shared_experts +
+        (info.reranker.trees ? " + " + info.reranker.trees + " trees" : "") : " · no re-ranker") +
         (info.knowledge_graph ? " · KG" : "");
     $("rerank").checked = $("rerank").disabled = !info.reranker;
     if (info.reranker) $("rerank").checked = true;
@@ -149,7 +150,8 @@ function render(r) {
       if (h.moe) {
         moe = "<div class=moe>experts " + h.moe.experts.map((e) => "#" + e.expert + " w" + e.weight.toFixed(2) +
               " → " + e.score.toFixed(3)).join(", ") + (h.moe.shared.length ? " · shared " +
-              h.moe.shared.map((s) => s.toFixed(3)).join(", ") : "") + "<br>features " +
+              h.moe.shared.map((s) => s.toFixed(3)).join(", ") : "") +
+              (h.moe.trees ? " · " + h.moe.trees.count + " trees " + h.moe.trees.score.toFixed(3) : "") + "<br>features " +
               h.moe.top_features.map((c) => esc(c.feature) + "=" + Number(c.value).toPrecision(3) + " (" +
               (c.contribution >= 0 ? "+" : "") + c.contribution.toFixed(3) + ")").join(", ") + "</div>";
       }

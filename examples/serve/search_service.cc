@@ -142,6 +142,7 @@ Reply SearchService::Info() const {
     j["reranker"] = {{"routed_experts", c.routed_experts},
                      {"shared_experts", c.shared_experts},
                      {"top_k", c.top_k},
+                     {"trees", reranker->model().trees().rounds()},
                      {"pair_features", reranker->model().schema().pair_dim()},
                      {"query_features", reranker->model().schema().query_dim()},
                      {"depth", pipeline_.options().rerank_depth}};
