@@ -182,10 +182,12 @@ class TreeBuilder {
     for (int depth = 0; depth <= o_.max_depth && !level.empty(); ++depth) {
       std::vector<Node> next;
       for (Node& n : level) {
-        auto leaf = [&] { out.value_[n.id] = -o_.learning_rate * n.G / (n.H + o_.l2); };
+        // Every node keeps its Newton value (a split's is what it would be as
+        // a leaf): prediction reads the leaves', attribution the changes
+        // along the path.
+        out.value_[n.id] = -o_.learning_rate * n.G / (n.H + o_.l2);
         if (depth == o_.max_depth || n.rows.size() < 2 || n.H < 2 * o_.min_child_hessian) {
-          leaf();
-          continue;
+          continue;  // a leaf
         }
         const double parent = n.G * n.G / (n.H + o_.l2);
         double best = 1e-12;
@@ -204,8 +206,7 @@ class TreeBuilder {
           }
         }
         if (best <= 1e-12) {
-          leaf();
-          continue;
+          continue;  // a leaf
         }
         const size_t f = feats[best_k];
         Node left, right;
@@ -358,6 +359,21 @@ void BoostedTrees::ScaleFrom(size_t first, double factor) {
   if (first >= roots_.size()) return;
   for (size_t i = static_cast<size_t>(roots_[first]); i < value_.size(); ++i) value_[i] *= factor;
   Pack();
+}
+
+double BoostedTrees::Attribute(const double* row, std::vector<double>& contribution) const {
+  contribution.resize(dim_, 0.0);
+  double base = 0;
+  for (int32_t root : roots_) {
+    int32_t at = root;
+    base += value_[at];
+    while (feature_[at] >= 0) {
+      const int32_t next = left_[at] + static_cast<int32_t>(row[feature_[at]] > threshold_[at]);
+      contribution[static_cast<size_t>(feature_[at])] += value_[next] - value_[at];
+      at = next;
+    }
+  }
+  return base;
 }
 
 std::vector<double> BoostedTrees::FeatureGain() const {

@@ -720,12 +720,14 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
     ex.shared_scores.push_back(accumulate(config_.routed_experts + s, 1.0));
   for (size_t c = 0; c < f.routing.chosen.size(); ++c)
     ex.routed_scores.push_back(accumulate(f.routing.chosen[c], f.routing.weights[c]));
+  std::vector<double> tree_contribution;  // per tree input column (TreeInputs' layout)
   if (!trees_.empty()) {
     std::vector<double> q, rows;
     NormalizeQuery(group.query_features, q);
     TreeRows(x, q, n, rows);
     ex.trees = trees_.rounds();
     ex.tree_score = trees_.PredictRow(rows.data() + index * tree_dim());
+    trees_.Attribute(rows.data() + index * tree_dim(), tree_contribution);
   }
   // One contribution per pair feature (its PLE components summed) and per
   // list input, which follow the global block in feature order.
@@ -739,6 +741,20 @@ Result<MoeExplanation> MoeModel::Explain(const QueryGroup& group, size_t index, 
   for (size_t j = base; j < d; ++j) {
     const size_t col = j - base;
     all.push_back({schema_.pair_features[col] + "@list", group.pair_features[index * pd + col], grad_x[j] * xi[j]});
+  }
+  // The trees' path attributions join the same entries (a PLE block's
+  // components count for their feature); the query features they split on
+  // get entries of their own.
+  for (size_t c = 0; c < tree_contribution.size(); ++c) {
+    if (tree_contribution[c] == 0.0) continue;
+    if (c < base) {
+      all[c / bins].contribution += tree_contribution[c];
+    } else if (c < d) {
+      all[pd + (c - base)].contribution += tree_contribution[c];
+    } else {
+      const size_t k = c - d;
+      all.push_back({"query:" + schema_.query_features[k], group.query_features[k], tree_contribution[c]});
+    }
   }
   std::stable_sort(all.begin(), all.end(), [](const FeatureContribution& a, const FeatureContribution& b) {
     return std::abs(a.contribution) > std::abs(b.contribution);

@@ -73,6 +73,13 @@ class BoostedTrees {
   bool StartsWith(const BoostedTrees& prefix) const;
   // Every leaf value of the trees from index `first` on multiplied by `factor`.
   void ScaleFrom(size_t first, double factor);
+  // Path attribution of one row's value (Saabas 2014): along each tree's
+  // path, every split adds (its child's node value - its own) to the
+  // column it splits on. Adds to contribution (resized to dim()) and
+  // returns the sum of the roots' values; that sum plus every contribution
+  // is PredictRow(row). A node's value is its Newton value
+  // -shrinkage G / (H + l2) from training, kept for splits too.
+  double Attribute(const double* row, std::vector<double>& contribution) const;
   // Split gain per feature, summed over every split (dim values).
   std::vector<double> FeatureGain() const;
 

@@ -116,9 +116,12 @@ struct Routing {
 };
 
 struct FeatureContribution {
-  std::string feature;
+  std::string feature;        // a pair feature, its "@list" copy, or "query:" a query feature the trees split on
   double value = 0.0;         // the raw feature value
-  double contribution = 0.0;  // gradient x normalised input: its share of the score
+  // Its share of the score: gradient x normalised input through the
+  // networks, plus the boosted expert's path attribution
+  // (BoostedTrees::Attribute) when there is one.
+  double contribution = 0.0;
 };
 
 struct MoeExplanation {

@@ -76,6 +76,19 @@ TEST(BoostedTreesTest, LearnsAThresholdInteraction) {
   const auto gain = trees->FeatureGain();
   ASSERT_EQ(gain.size(), kDim);
   EXPECT_GT(gain[0] + gain[1], 10 * (gain[2] + gain[3]));
+  // Path attribution adds up to each row's value, and credits the two
+  // features that decide relevance.
+  std::vector<double> total(kDim, 0.0);
+  for (const auto& l : test)
+    for (size_t i = 0; i < l.labels.size(); ++i) {
+      std::vector<double> c;
+      const double base = trees->Attribute(l.x.data() + i * kDim, c);
+      ASSERT_EQ(c.size(), kDim);
+      double sum = base;
+      for (size_t f = 0; f < kDim; ++f) sum += c[f], total[f] += std::abs(c[f]);
+      EXPECT_NEAR(sum, trees->PredictRow(l.x.data() + i * kDim), 1e-9);
+    }
+  EXPECT_GT(total[0] + total[1], 5 * (total[2] + total[3]));
   // Stumps add up one-feature functions, which cannot express the product.
   o.max_depth = 1;
   auto stumps = TrainBoostedTrees(train, valid, kDim, o);

@@ -90,6 +90,18 @@ TEST(TreeExpertTest, TreesAddToTheNetworksAndSurviveTheModelFile) {
   ASSERT_TRUE(model.TreeInputs(groups[0], rows).ok());
   EXPECT_EQ(ex.tree_score, model.trees().PredictRow(rows.data() + 3 * model.tree_dim()));
 
+  // With the networks silent, the explanation's contributions are the trees'
+  // path attribution: they add up to the tree score less the roots' values.
+  MoeModel only_trees = model;
+  for (int x = 0; x < 4; ++x) only_trees.ZeroExpertOutput(x);
+  ASSERT_OK_AND_ASSIGN(MoeExplanation te, only_trees.Explain(groups[0], 3, 1000));
+  EXPECT_NEAR(te.score, te.tree_score, 1e-12);
+  std::vector<double> attribution;
+  const double roots = only_trees.trees().Attribute(rows.data() + 3 * model.tree_dim(), attribution);
+  double sum = roots;
+  for (const auto& c : te.top_features) sum += c.contribution;
+  EXPECT_NEAR(sum, te.tree_score, 1e-9);
+
   // Version 7 with trees; a model without them is still written as version 4.
   const std::string bytes = model.Serialize(), plain = networks.Serialize();
   uint32_t version = 0;
