@@ -1126,20 +1126,22 @@ Status RunBench(Flags& f, const std::string& command) {
       systems.push_back({sys.name, detail, std::move(eval), sys.name == "moe-finetuned" ? t.seconds : 0.0});
     }
   }
+  // A tree baseline's test scores as a system row.
+  auto add_trees = [&](const std::string& name, const LambdaMartResult& r) -> Status {
+    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, r.scores)));
+    char secs[32];
+    std::snprintf(secs, sizeof secs, ", %.1f s", r.seconds);
+    systems.push_back({name, r.detail + secs, std::move(eval), r.seconds});
+    return Status::OK();
+  };
   if (Wanted(f, "trees")) {
     HYMIR_ASSIGN_OR_RETURN(LambdaMartResult tr, RunOwnTrees(f, options.seed, schema, train.groups, test.groups));
-    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, tr.scores)));
-    char secs[32];
-    std::snprintf(secs, sizeof secs, ", %.1f s", tr.seconds);
-    systems.push_back({"trees", tr.detail + secs, std::move(eval), tr.seconds});
+    HYMIR_RETURN_IF_ERROR(add_trees("trees", tr));
   }
 #ifdef HYMIR_HAVE_XGBOOST
   if (Wanted(f, "lambdamart")) {
     HYMIR_ASSIGN_OR_RETURN(LambdaMartResult lm, RunLambdaMart(f, options.seed, schema, train.groups, test.groups));
-    HYMIR_ASSIGN_OR_RETURN(auto eval, ranking::Evaluate(test_qrels, RunFromScores(test.groups, lm.scores)));
-    char secs[32];
-    std::snprintf(secs, sizeof secs, ", %.1f s", lm.seconds);
-    systems.push_back({"lambdamart", lm.detail + secs, std::move(eval), lm.seconds});
+    HYMIR_RETURN_IF_ERROR(add_trees("lambdamart", lm));
   }
 #else
   std::fprintf(stderr, "[lambdamart] skipped: built without XGBoost\n");

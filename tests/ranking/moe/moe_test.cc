@@ -16,17 +16,13 @@
 #include "hymir/ranking/moe_model.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "src/core/crc32.h"
+#include "tests/ranking/moe/test_schema.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir::ranking {
 namespace {
 
-FeatureSchema Schema(size_t pair, size_t query) {
-  FeatureSchema s;
-  for (size_t i = 0; i < pair; ++i) s.pair_features.push_back("p" + std::to_string(i));
-  for (size_t i = 0; i < query; ++i) s.query_features.push_back("q" + std::to_string(i));
-  return s;
-}
+using testing::Schema;
 
 QueryGroup RandomGroup(const FeatureSchema& s, size_t n, std::mt19937_64& rng, int domain) {
   std::normal_distribution<double> nd(0.0, 1.0);

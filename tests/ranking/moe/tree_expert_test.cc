@@ -10,17 +10,13 @@
 #include "hymir/ranking/boosted_trees.h"
 #include "hymir/ranking/moe_model.h"
 #include "hymir/ranking/moe_trainer.h"
+#include "tests/ranking/moe/test_schema.h"
 #include "tests/testutil/testutil.h"
 
 namespace hymir::ranking {
 namespace {
 
-FeatureSchema Schema(size_t pair, size_t query) {
-  FeatureSchema s;
-  for (size_t i = 0; i < pair; ++i) s.pair_features.push_back("p" + std::to_string(i));
-  for (size_t i = 0; i < query; ++i) s.query_features.push_back("q" + std::to_string(i));
-  return s;
-}
+using testing::Schema;
 
 // Candidates relevant iff p0 * p1 > 0.8: a product the trees split on and
 // a sum of one-feature functions cannot rank; p2 is noise.
