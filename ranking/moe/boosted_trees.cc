@@ -210,7 +210,8 @@ class TreeBuilder {
         }
         const size_t f = feats[best_k];
         Node left, right;
-        for (uint32_t r : n.rows) (binned_[static_cast<size_t>(r) * dim_ + f] <= best_b ? left : right).rows.push_back(r);
+        for (uint32_t r : n.rows)
+          (binned_[static_cast<size_t>(r) * dim_ + f] <= best_b ? left : right).rows.push_back(r);
         for (uint32_t r : left.rows) left.G += g[r], left.H += h[r];
         right.G = n.G - left.G;
         right.H = n.H - left.H;
@@ -481,7 +482,8 @@ Result<BoostedTrees> TrainBoostedTrees(const std::vector<TreeList>& train, const
     if (valid.empty()) continue;
     const size_t last = trees.rounds() - 1;
     for (size_t q = 0; q < valid.size(); ++q)
-      for (size_t i = 0; i < valid[q].labels.size(); ++i) vscore[q][i] += trees.PredictTree(last, valid[q].x.data() + i * dim);
+      for (size_t i = 0; i < valid[q].labels.size(); ++i)
+        vscore[q][i] += trees.PredictTree(last, valid[q].x.data() + i * dim);
     const double v = MeanNdcg(valid, vscore, by_domain);
     rep.validation_ndcg.push_back(v);
     if (v > best) {

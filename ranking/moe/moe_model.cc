@@ -929,7 +929,8 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
     MoeModel anchor = m;
     anchor.params_ = std::move(anchor_params);
     anchor.bias_ = std::move(anchor_bias);
-    if (anchor_trees > m.trees_.rounds()) return corrupt("the query trust's initial model has more trees than the model");
+    if (anchor_trees > m.trees_.rounds())
+      return corrupt("the query trust's initial model has more trees than the model");
     anchor.trees_.Truncate(static_cast<size_t>(anchor_trees));
     auto trust = QueryTrust::FromStored(std::move(stored_trust));
     if (!trust.ok()) return corrupt(trust.status().message());

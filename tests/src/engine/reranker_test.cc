@@ -262,8 +262,9 @@ TEST_F(RerankerTest, TrainedModelReordersTheTopDepthAndKeepsStages) {
 TEST_F(RerankerTest, TiedScoresKeepTheRetrievalOrderAndStillDecrease) {
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
   ASSERT_OK_AND_ASSIGN(auto fx, FeatureExtractor::Create(*engine, {}));
-  ASSERT_OK_AND_ASSIGN(ranking::MoeModel flat,
-                       ranking::MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1}, fx->schema(), 1));
+  ASSERT_OK_AND_ASSIGN(
+      ranking::MoeModel flat,
+      ranking::MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1}, fx->schema(), 1));
   std::fill(flat.parameters().begin(), flat.parameters().end(), 0.0);
   ASSERT_OK_AND_ASSIGN(auto reranker, Reranker::Create(*engine, flat));
   HybridQuery q = SampleQueries()[0];
