@@ -236,8 +236,7 @@ class TreeBuilder {
       }
       level = std::move(next);
     }
-    for (size_t i = out.packed_.size(); i < out.feature_.size(); ++i)
-      out.packed_.push_back({out.feature_[i], out.left_[i], out.feature_[i] >= 0 ? out.threshold_[i] : out.value_[i]});
+    out.Pack(out.packed_.size());  // the new tree's nodes; earlier trees are unchanged
     // Every training row (sampled or not) through the new tree, on its bins.
     std::vector<uint32_t> bin_of(out.feature_.size(), 0);
     for (const auto& [id, b] : split_bin) bin_of[static_cast<size_t>(id)] = b;
@@ -266,9 +265,9 @@ class TreeBuilder {
   std::vector<uint8_t> binned_;  // rows x dim
 };
 
-void BoostedTrees::Pack() {
+void BoostedTrees::Pack(size_t first) {
   packed_.resize(feature_.size());
-  for (size_t i = 0; i < packed_.size(); ++i)
+  for (size_t i = first; i < packed_.size(); ++i)
     packed_[i] = {feature_[i], left_[i], feature_[i] >= 0 ? threshold_[i] : value_[i]};
 }
 

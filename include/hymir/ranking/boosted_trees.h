@@ -105,7 +105,8 @@ class BoostedTrees {
     int32_t feature, left;
     double cut;
   };
-  void Pack();
+  // Packs nodes [first, end); the ones before stay as they are.
+  void Pack(size_t first = 0);
   std::vector<Packed> packed_;
   size_t dim_ = 0;
   // Nodes of every tree; a tree is its root index. Leaves have feature -1.

@@ -15,7 +15,7 @@ constexpr size_t kDim = 4;
 // Relevant iff x0 * x1 > 0.8 (about one row in eight): the far ends of
 // both features, but only in the same direction, so no sum of one-feature
 // functions ranks it (it would put x0 >> 0, x1 << 0 as high); x2, x3 are noise.
-std::vector<TreeList> XorLists(size_t lists, size_t n, uint64_t seed, bool noise_labels = false) {
+std::vector<TreeList> ProductLists(size_t lists, size_t n, uint64_t seed, bool noise_labels = false) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> nd(0.0, 1.0);
   std::bernoulli_distribution coin(0.2);
@@ -57,7 +57,7 @@ double MeanNdcg(const BoostedTrees& t, const std::vector<TreeList>& lists) {
 }
 
 TEST(BoostedTreesTest, LearnsAThresholdInteraction) {
-  const auto train = XorLists(200, 40, 1), valid = XorLists(60, 40, 2), test = XorLists(100, 40, 3);
+  const auto train = ProductLists(200, 40, 1), valid = ProductLists(60, 40, 2), test = ProductLists(100, 40, 3);
   TreeBoostOptions o;
   o.max_rounds = 150;
   o.learning_rate = 0.1;
@@ -99,7 +99,7 @@ TEST(BoostedTreesTest, LearnsAThresholdInteraction) {
 TEST(BoostedTreesTest, EarlyStoppingKeepsTheBestRoundAndNoTreesWhenNoneHelps) {
   // Validation labels unrelated to the features: no round beats the
   // offsets (here 0), so nothing is kept.
-  const auto train = XorLists(100, 30, 4), valid = XorLists(40, 30, 5, /*noise_labels=*/true);
+  const auto train = ProductLists(100, 30, 4), valid = ProductLists(40, 30, 5, /*noise_labels=*/true);
   TreeBoostOptions o;
   o.max_rounds = 400;
   o.early_stopping = 20;
@@ -120,7 +120,7 @@ TEST(BoostedTreesTest, EarlyStoppingKeepsTheBestRoundAndNoTreesWhenNoneHelps) {
 }
 
 TEST(BoostedTreesTest, OffsetsAreWhatTheTreesAddTo) {
-  auto train = XorLists(80, 30, 6), valid = XorLists(40, 30, 7);
+  auto train = ProductLists(80, 30, 6), valid = ProductLists(40, 30, 7);
   // Perfect offsets: nothing to learn, no tree beats round 0.
   for (auto* set : {&train, &valid})
     for (auto& l : *set) l.offset = l.labels;
@@ -139,7 +139,7 @@ TEST(BoostedTreesTest, OffsetsAreWhatTheTreesAddTo) {
 }
 
 TEST(BoostedTreesTest, DeterministicGivenTheSeedAndRoundTripsThroughBytes) {
-  const auto train = XorLists(60, 30, 8), valid = XorLists(20, 30, 9);
+  const auto train = ProductLists(60, 30, 8), valid = ProductLists(20, 30, 9);
   TreeBoostOptions o;
   o.max_rounds = 40;
   auto a = TrainBoostedTrees(train, valid, kDim, o).value();
@@ -175,7 +175,7 @@ TEST(BoostedTreesTest, DeterministicGivenTheSeedAndRoundTripsThroughBytes) {
 }
 
 TEST(BoostedTreesTest, RejectsInconsistentInput) {
-  auto train = XorLists(10, 5, 10);
+  auto train = ProductLists(10, 5, 10);
   TreeBoostOptions o;
   EXPECT_FALSE(TrainBoostedTrees(train, {}, 0, o).ok());        // no features
   EXPECT_FALSE(TrainBoostedTrees(train, {}, kDim + 1, o).ok()); // rows do not divide

@@ -276,7 +276,9 @@ TEST_F(RerankerTest, TiedScoresKeepTheRetrievalOrderAndStillDecrease) {
   ASSERT_EQ(r.hits.size(), 20u);
   for (size_t i = 0; i < r.hits.size(); ++i) {
     EXPECT_EQ(r.hits[i].id, plain[i].id) << i;
-    if (i > 0) EXPECT_LT(r.hits[i].score, r.hits[i - 1].score) << i;
+    if (i > 0) {
+      EXPECT_LT(r.hits[i].score, r.hits[i - 1].score) << i;
+    }
   }
 }
 
