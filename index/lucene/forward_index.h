@@ -7,7 +7,7 @@
 // generation's vectors/MANIFEST.g<N>.json; layout in README, "On-disk
 // layout", "Forward index"):
 //   <index>/vectors/forward.g<N>.fwd
-// Version 2 (written since issue 13's searcher-open work), read through a
+// Version 2 (the current one), read through a
 // memory map without decoding anything at open:
 //   header  : 64 bytes, see kForwardHeaderBytes in forward_index.cc
 //   dict    : the terms' UTF-8 bytes, concatenated (term id = position)

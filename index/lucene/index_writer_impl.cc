@@ -40,7 +40,7 @@ Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::An
   auto writer = Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create,
                                                        Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
   // ConcurrentMergeScheduler has a known use-after-free on writer
-  // destruction (Lucene++ issue #86); serial merges avoid it.
+  // destruction (a use-after-free race reported upstream in Lucene++); serial merges avoid it.
   writer->setMergeScheduler(Lucene::newLucene<Lucene::SerialMergeScheduler>());
   writer->setRAMBufferSizeMB(ram_mb);
   writer->setUseCompoundFile(false);

@@ -102,7 +102,7 @@ Snapshot::~Snapshot() {
 
 uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
   // Cached per snapshot in both cases: re-ranking features ask for the
-  // document frequency of every feedback term of every query (issue 13).
+  // document frequency of every feedback term of every query.
   {
     std::lock_guard<std::mutex> g(df_mu_);
     auto it = df_cache_[field].find(term);

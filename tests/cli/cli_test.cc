@@ -786,10 +786,10 @@ TEST(CliTest, EvalPerDomainAndRoutingPlot) {
 }
 
 
-// Issue 16: hymir index reports each commit; hymir check verifies every byte
+// `hymir index` reports each commit; hymir check verifies every byte
 // and names a damaged file (exit 1); per-query vector dimensions; over-long
 // ids refused naming file:line; empty and stop-word-only queries give no hits.
-TEST(CliTest, Issue16CommitsCheckAndBadInput) {
+TEST(CliTest, CommitsCheckAndBadInput) {
   TempDir tmp;
   const std::string corpus = tmp.Sub("v.jsonl");
   WriteImageCorpus(corpus);

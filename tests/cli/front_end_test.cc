@@ -1,4 +1,4 @@
-// The front ends on the library's pipelines (issue 15): `hymir-mpi index --kg`
+// The front ends on the library's pipelines: `hymir-mpi index --kg`
 // links entities as `hymir index --kg` does (both through
 // KnowledgeContext::LinkDocument), so every document of a 2-shard index
 // carries the kg_entities a single index gives it; and `hymir index --kg`

@@ -1,4 +1,4 @@
-// The looping kill -9 test (issue 16): the real writers (`hymir index`,
+// The looping kill -9 test: the real writers (`hymir index`,
 // `hymir index` with vector fields and upserts that compact them, `hymir kg
 // load`) are started and SIGKILLed at a random moment, again and again on the
 // same index or KG; after each kill every commit the writer *reported* on

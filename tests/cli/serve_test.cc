@@ -351,12 +351,12 @@ std::string RawStatusLine(int port, const std::string& bytes) {
   return got.substr(0, got.find("\r\n"));
 }
 
-// Issue 16: idle keep-alive and slow-loris connections each hold a worker
+// Idle keep-alive and slow-loris connections each hold a worker
 // for as long as the read timeout; with the elastic pool they cannot starve
 // the service (before: 4 workers, so 40 idle connections blocked every
 // request until their timeouts). The client gives up long before the
 // server's 30 s read timeout would free a worker.
-TEST_F(ServeTest, Issue16IdleAndSlowConnectionsDoNotStarveRequests) {
+TEST_F(ServeTest, IdleAndSlowConnectionsDoNotStarveRequests) {
   serve::ServerOptions http;
   http.read_timeout_s = 30;
   http.keep_alive_timeout_s = 30;
@@ -379,9 +379,9 @@ TEST_F(ServeTest, Issue16IdleAndSlowConnectionsDoNotStarveRequests) {
   for (int fd : idle) ::close(fd);
 }
 
-// Issue 16: oversized and malformed requests get 414 / 400 (before: the
+// Oversized and malformed requests get 414 / 400 (before: the
 // error handler turned them into "405 method  is not allowed").
-TEST_F(ServeTest, Issue16OversizedAndMalformedRequestsAreRefused) {
+TEST_F(ServeTest, OversizedAndMalformedRequestsAreRefused) {
   serve::ServerOptions http;
   Start(nullptr, &http);
   const std::string huge = "GET /api/search?q=" + std::string(100 << 10, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -456,12 +456,12 @@ bool SendAll(int fd, const std::string& bytes) {
   return true;
 }
 
-// Issue 16: pipelined requests (several sent before the first answer) are
+// Pipelined requests (several sent before the first answer) are
 // answered in order on the connection, at once (before: cpp-httplib 0.11.4
 // answered the first, dropped the rest it had read, and the connection hung
 // until the keep-alive timeout). A pipelined request with `Connection:
 // close` is answered and then the connection is closed.
-TEST_F(ServeTest, Issue16PipelinedRequestsAreAnsweredInOrder) {
+TEST_F(ServeTest, PipelinedRequestsAreAnsweredInOrder) {
   serve::ServerOptions http;
   http.keep_alive_timeout_s = 30;
   Start(nullptr, &http);
@@ -506,10 +506,10 @@ TEST_F(ServeTest, Issue16PipelinedRequestsAreAnsweredInOrder) {
   ::close(fd);
 }
 
-// Issue 16: beyond max_connections open connections a new one gets 503 with
+// Beyond max_connections open connections a new one gets 503 with
 // `Connection: close` at once (before: it queued behind the others for as
 // long as they stayed open), and is served again once one closes.
-TEST_F(ServeTest, Issue16ConnectionsBeyondTheCapAreRefusedAtOnce) {
+TEST_F(ServeTest, ConnectionsBeyondTheCapAreRefusedAtOnce) {
   serve::ServerOptions http;
   http.max_connections = 3;
   http.keep_alive_timeout_s = 30;
@@ -548,12 +548,12 @@ TEST_F(ServeTest, Issue16ConnectionsBeyondTheCapAreRefusedAtOnce) {
   for (int fd : open) ::close(fd);
 }
 
-// Issue 16: a request must arrive whole within request_timeout_s of its
+// A request must arrive whole within request_timeout_s of its
 // first byte: a slow-loris client trickling bytes (each read well within the
 // read timeout) is answered 408 (400 when cut off inside the headers, as
 // cpp-httplib answers) and the connection closed, and a request over
 // max_header_bytes gets 400 without being read to its end.
-TEST_F(ServeTest, Issue16SlowAndHugeRequestsAreCutOff) {
+TEST_F(ServeTest, SlowAndHugeRequestsAreCutOff) {
   serve::ServerOptions http;
   http.request_timeout_s = 1;
   http.read_timeout_s = 30;
@@ -604,13 +604,13 @@ int ThreadCount() {
   return n;
 }
 
-// Issue 16: a handler's OpenMP regions (FAISS opens one per query vector)
+// A handler's OpenMP regions (FAISS opens one per query vector)
 // run on the connection's own thread. Before, libgomp gave every connection
 // thread a team of its own: one more thread per connection (515 threads at
 // wrk -c 256) and, per query, a barrier waiting for a thread the scheduler
 // may not run while the handler holds one of the max_active slots. Here: 16
 // keep-alive connections, each answered, add at most one thread each.
-TEST(HttpServerTest, Issue16HandlersOpenNoOpenMpTeamPerConnection) {
+TEST(HttpServerTest, HandlersOpenNoOpenMpTeamPerConnection) {
   serve::ServerOptions http;
   http.keep_alive_timeout_s = 30;
   http.read_timeout_s = 30;

@@ -67,7 +67,7 @@ TEST_F(KgCliTest, MissingInputsExitTwoAndBadLinesNameThePlace) {
   EXPECT_NE(skip.out.find("1 bad lines"), std::string::npos) << skip.out;
 }
 
-// Issue 16: read commands open the KG read-only (no new WAL or LOG.old.*
+// Read commands open the KG read-only (no new WAL or LOG.old.*
 // per open; they work beside a writer), and a damaged SST is exit 1, never
 // aliases printed as "-".
 TEST_F(KgCliTest, ReadsCreateNoFilesAndDamageIsExitOne) {

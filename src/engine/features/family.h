@@ -1,4 +1,4 @@
-// The internal interface of FeatureExtractor (issue 13): a query's features
+// The internal interface of FeatureExtractor: a query's features
 // are computed by feature families, each filling its own columns of the
 // pair rows and the query vector from one shared, read-only QueryContext.
 //

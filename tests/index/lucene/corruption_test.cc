@@ -1,5 +1,5 @@
-// Damage never crashes or lies (issue 16): every file of a small index with a
-// vector field (and its forward index, issue 13) is truncated, zeroed, flipped at head, middle and tail, or
+// Damage never crashes or lies: every file of a small index with a
+// vector field (and its forward index) is truncated, zeroed, flipped at head, middle and tail, or
 // deleted; opening and searching it must then either fail with an error
 // naming the file, or give exactly the undamaged answers. Plus the issue's
 // recipes on an index without a manifest (the structural bounds alone), the
@@ -79,7 +79,7 @@ Result<std::string> Answers(const std::string& dir) {
     auto d = (*s)->GetDocument("doc" + std::to_string(i));
     if (!d.ok()) return d.status();
     out << d->id << "|" << d->title << "|" << d->text << "\n";
-    // The forward index (issue 13) is read too, so its damage is seen.
+    // The forward index is read too, so its damage is seen.
     auto a = (*s)->GetAnalysed("doc" + std::to_string(i));
     if (!a.ok()) return a.status();
     for (const auto& t : a->title) out << t << " ";
@@ -184,7 +184,7 @@ TEST(CorruptionTest, DamageMatrixNeverCrashesNeverLies) {
 
 // The issue's recipes with the manifest gone (an index written before
 // manifests): the structural checks alone turn them into errors.
-TEST(CorruptionTest, Issue16RecipesWithoutManifestAreErrorsNotCrashes) {
+TEST(CorruptionTest, RecipesWithoutManifestAreErrorsNotCrashes) {
   TempDir tmp;
   const std::string clean = tmp.Sub("clean");
   ASSERT_OK(BuildSmallIndex(clean));
@@ -309,7 +309,7 @@ TEST(CorruptionTest, RefreshVerifiesTheNewCommit) {
 // commit newer than MANIFEST. `hymir check` called that Corruption; now it
 // checksums what the manifest still covers, reports the commit as unrecorded,
 // and still names a damaged file it covers.
-TEST(CorruptionTest, Issue16CommitNewerThanTheManifestIsUnrecordedNotDamage) {
+TEST(CorruptionTest, CommitNewerThanTheManifestIsUnrecordedNotDamage) {
   TempDir tmp;
   ASSERT_OK(BuildSmallIndex(tmp.path()));
   const std::string before = Slurp(tmp.Sub("MANIFEST"));

@@ -1,4 +1,4 @@
-// Index format versions (issue 13, "question every duplicated field"):
+// Index format versions:
 // format 2 stops indexing the combined "all" field and derives its postings,
 // lengths and statistics from "title" and "text". An index of each format,
 // built by the same sequence of upserts, deletes and commits, must answer

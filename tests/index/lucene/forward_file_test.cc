@@ -1,4 +1,4 @@
-// The forward index file (issue 13): version 2 is read through a memory map
+// The forward index file: version 2 is read through a memory map
 // without decoding at open; version 1 files (written before) still read, and
 // the writer turns them into version 2; damage is Corruption naming the file
 // at open (header, dictionary, offsets) or at Get (a record's own checksum).

@@ -1,4 +1,4 @@
-// The forward index (issue 13): every live document as analysed at index
+// The forward index: every live document as analysed at index
 // time, committed with the text, kept by upserts, deletes, merges, rollback
 // and writer reopen; sentence boundaries equal the analysis of
 // SplitSentences' pieces.

@@ -1,4 +1,4 @@
-// Per-segment caches of ids and exact lengths (issue 13, searcher open): the
+// Per-segment caches of ids and exact lengths (searcher open): the
 // writer leaves one per committed segment and removes those of merged-away
 // segments; a searcher reading them answers exactly as one that walks the
 // terms, also for documents deleted after the cache was written; a damaged or

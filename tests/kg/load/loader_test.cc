@@ -58,9 +58,9 @@ TEST(NTriplesTest, ParsesIrisLiteralsAndBlankNodes) {
   }
 }
 
-// Issue 16: NUL bytes, invalid UTF-8 and undefined escapes are refused
+// NUL bytes, invalid UTF-8 and undefined escapes are refused
 // naming the column (before: all three were loaded as they were).
-TEST(NTriplesTest, Issue16RefusesNulInvalidUtf8AndBadEscapes) {
+TEST(NTriplesTest, RefusesNulInvalidUtf8AndBadEscapes) {
   Triple t;
   bool is_triple = false;
   std::string fault;
@@ -221,10 +221,10 @@ TEST(WordNetTest, DogReachesAnimalThroughHypernyms) {
   EXPECT_EQ(count2, count);
 }
 
-// Issue 16 (found by tests/fuzz/wordnet_fuzz.cc): a word count of 2^63 or a
+// Found by tests/fuzz/wordnet_fuzz.cc): a word count of 2^63 or a
 // pointer count of 2^62 wrapped the "list shorter than its count" check to
 // zero and the parser read past the line's tokens.
-TEST(WordNetTest, Issue16HugeCountsAreBadLinesNotOverreads) {
+TEST(WordNetTest, HugeCountsAreBadLinesNotOverreads) {
   TempDir tmp;
   std::filesystem::create_directories(tmp.Sub("wn"));
   const std::string path = tmp.Sub("wn") + "/data.noun";

@@ -432,7 +432,7 @@ size_t FileCount(const std::string& dir) {
   return n;
 }
 
-// Issue 16: one writer and any number of read-only opens share a KG; a
+// One writer and any number of read-only opens share a KG; a
 // read-only open creates no file (before: every open was read-write, so a
 // second one failed with Busy, and each left a new WAL and LOG.old.*).
 TEST(TripleStoreReadOnlyTest, ReadOnlyOpensBesideAWriterCreateNoFiles) {

@@ -116,10 +116,10 @@ TEST(BeirTest, ReadsQueries) {
 namespace hymir {
 namespace {
 
-// Issue 16: over-long ids, repeated JSON keys and repeated query ids are
+// Over-long ids, repeated JSON keys and repeated query ids are
 // refused naming file:line (before: an id of 16,384+ characters was indexed
 // and read back as "", the first of two keys won, both queries ran).
-TEST(BeirTest, Issue16BadInputIsRefusedNamingThePlace) {
+TEST(BeirTest, BadInputIsRefusedNamingThePlace) {
   const std::string long_id(kMaxIdBytes + 1, 'x');
   auto doc = ParseCorpusLine("{\"_id\": \"" + long_id + "\", \"text\": \"t\"}", "c.jsonl:7");
   ASSERT_FALSE(doc.ok());

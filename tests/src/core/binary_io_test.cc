@@ -1,7 +1,7 @@
 // BinaryWriter / BinaryReader round trips, built with UBSan in its own binary
 // (binary_io_ubsan_test): an empty vector's data() may be null, and passing
 // it to memcpy, even with length 0, is undefined behaviour that UBSan stops
-// on (issue 16: five tests stopped at binary_io.h:83).
+// on (five tests stopped at binary_io.h:83).
 #include "src/core/binary_io.h"
 
 #include <gtest/gtest.h>

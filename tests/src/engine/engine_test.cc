@@ -116,9 +116,9 @@ TEST(EngineTest, BatchEqualsSingleQueries) {
 namespace hymir {
 namespace {
 
-// Issue 16: query vector dimensions are checked per query (before, a batch
+// Query vector dimensions are checked per query (before, a batch
 // of a 2- and a 4-float vector on a 3-d field passed the total % 3 check).
-TEST(EngineTest, Issue16QueryVectorDimensionIsCheckedPerQuery) {
+TEST(EngineTest, QueryVectorDimensionIsCheckedPerQuery) {
   TempDir dir;
   ASSERT_OK(BuildHybrid(dir.path()));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));

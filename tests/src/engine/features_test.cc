@@ -1,4 +1,4 @@
-// Issue 13: features read from the forward index equal the features of the
+// Features read from the forward index equal the features of the
 // stored-text path (re-analysis), value for value, on the bundled sample
 // (with an LSA vector field, domains, sentence and copied query features)
 // and, when ../shared/data/mixed exists, on mixed.
@@ -98,7 +98,7 @@ FeatureConfig FullConfig(std::vector<std::string> domains) {
   return c;
 }
 
-TEST(FeaturesTest, Issue13ForwardIndexFeaturesEqualStoredTextFeaturesOnSample) {
+TEST(FeaturesTest, ForwardIndexFeaturesEqualStoredTextFeaturesOnSample) {
   TempDir tmp;
   const std::string sample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
   ASSERT_OK(BuildCorpus(sample + "/corpus.jsonl", tmp.path(), 16));
@@ -106,7 +106,7 @@ TEST(FeaturesTest, Issue13ForwardIndexFeaturesEqualStoredTextFeaturesOnSample) {
   ExpectSameFeatures(tmp.path(), sample + "/queries.jsonl", 1000, FeatureConfig{});
 }
 
-TEST(FeaturesTest, Issue13ForwardIndexFeaturesEqualStoredTextFeaturesOnMixed) {
+TEST(FeaturesTest, ForwardIndexFeaturesEqualStoredTextFeaturesOnMixed) {
   const std::string mixed = std::string(HYMIR_SHARED_DATA_DIR) + "/mixed";
   if (!std::filesystem::exists(mixed + "/corpus.jsonl")) GTEST_SKIP() << "no " << mixed;
   TempDir tmp;
@@ -158,11 +158,11 @@ TEST(FeaturesTest, HandComputedLexicalAndProximityFeatures) {
   }
 }
 
-// An index whose commit has no forward index (as written before issue 13:
+// An index whose commit has no forward index (as written by hymir before forward indexes:
 // the generation's manifest without a "forward" entry, no commit manifest)
 // opens, answers GetAnalysed with NotFound, and its features come from the
 // stored text, equal to those of the index with a forward index.
-TEST(FeaturesTest, Issue13IndexWithoutForwardIndexFallsBackToStoredText) {
+TEST(FeaturesTest, IndexWithoutForwardIndexFallsBackToStoredText) {
   TempDir tmp;
   const std::string sample = std::string(HYMIR_SOURCE_DIR) + "/data/sample";
   ASSERT_OK(BuildCorpus(sample + "/corpus.jsonl", tmp.Sub("with"), 0));

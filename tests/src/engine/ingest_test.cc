@@ -1,4 +1,4 @@
-// IngestCorpus (issue 15): the indexing loop of `hymir index` in the library.
+// IngestCorpus: the indexing loop of `hymir index` in the library.
 // Threads and periodic commits index exactly the corpus (searches equal an
 // index written document by document), malformed lines stop the run naming
 // file:line or are skipped on request, entity linking fills kg_entities in

@@ -1,4 +1,4 @@
-// Pipeline (issue 15): one object runs expand -> retrieve -> fuse -> re-rank
+// Pipeline: one object runs expand -> retrieve -> fuse -> re-rank
 // -> fetch, and gives what the parts give when called one after another (the
 // sequence the front ends wrote out before); a parameter set becomes a query
 // in one place (BuildQuery, ParseQueryParams).
@@ -351,9 +351,9 @@ TEST(BuildQueryTest, OnePlaceForEveryFrontEndsParameters) {
   EXPECT_TRUE(BuildQuery(bad, *engine).status().IsInvalidArgument());
 }
 
-// Issue 16 (found by tests/fuzz/params_fuzz.cc): std::stod alone read a field
+// Found by tests/fuzz/params_fuzz.cc): std::stod alone read a field
 // weight "infarctit..." as inf, "nan" as NaN and "2x" as 2.
-TEST(ParseFieldsTest, Issue16WeightsAreWholeFiniteNumbers) {
+TEST(ParseFieldsTest, WeightsAreWholeFiniteNumbers) {
   std::vector<index::FieldWeight> w;
   ASSERT_OK(ParseFields({"title:2.5", "text", "abstract:1e-3", "body:-1"}, &w));
   ASSERT_EQ(w.size(), 4u);

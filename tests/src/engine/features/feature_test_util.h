@@ -1,4 +1,4 @@
-// Helpers for the feature-family tests (issue 13): a tiny index, a hand-made
+// Helpers for the feature-family tests: a tiny index, a hand-made
 // candidate list, and one extraction whose values are read by feature name.
 #ifndef HYMIR_TESTS_SRC_ENGINE_FEATURES_FEATURE_TEST_UTIL_H_
 #define HYMIR_TESTS_SRC_ENGINE_FEATURES_FEATURE_TEST_UTIL_H_
