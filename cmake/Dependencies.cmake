@@ -31,6 +31,14 @@ add_library(hymir_openblas INTERFACE)
 target_include_directories(hymir_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
 target_link_libraries(hymir_openblas INTERFACE ${OpenBLAS_LIBRARIES})
 
+# zstd (the index's stored text): wrapped with absolute paths and exported
+# with hymir, so that the index does not lean on another package's find module.
+find_path(ZSTD_INCLUDE_DIR zstd.h REQUIRED)
+find_library(ZSTD_LIBRARY zstd REQUIRED)
+add_library(hymir_zstd INTERFACE)
+target_include_directories(hymir_zstd SYSTEM INTERFACE ${ZSTD_INCLUDE_DIR})
+target_link_libraries(hymir_zstd INTERFACE ${ZSTD_LIBRARY})
+
 # RocksDB (the kg triple store): RocksDB::rocksdb, a static .a (STACK.md §2).
 find_package(RocksDB 7.8 CONFIG REQUIRED)
 

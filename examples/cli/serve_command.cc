@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <hymir/live_pipeline.h>
 #include <hymir/pipeline.h>
 
 #include <atomic>
@@ -38,6 +39,7 @@ struct ServeFlags {
   size_t max_k = 1000;
   int threads = 0;
   bool quiet = false;
+  int reload_ms = 250;       // --reload-interval: how often to look for a new commit (0: never)
   bool recorded = false;     // --recorded: the KG and model <index>/pipeline.json names
   bool depth_given = false;  // --rerank-depth was given (it wins over the record)
   serve::ServerOptions http;
@@ -48,12 +50,26 @@ int RunServe(const ServeFlags& flags) {
   if (flags.recorded) {
     if (Status s = app::ApplyRecorded(&pipeline_options, flags.depth_given); !s.ok()) return app::Fail("serve", s);
   }
-  auto pipeline_or = Pipeline::Open(pipeline_options);
-  if (!pipeline_or.ok()) return app::Fail("serve", pipeline_or.status());
-  const Pipeline& pipeline = **pipeline_or;
+  LiveOptions live_options;
+  live_options.poll_interval = std::chrono::milliseconds(flags.reload_ms);
+  if (!flags.quiet) {
+    live_options.on_reload = [](uint64_t generation, const Status& s) {
+      if (s.ok()) {
+        std::fprintf(stderr, "hymir serve: now serving commit %llu\n", static_cast<unsigned long long>(generation));
+      } else {
+        std::fprintf(stderr, "hymir serve: cannot open the new commit (still serving %llu): %s\n",
+                     static_cast<unsigned long long>(generation), s.ToString().c_str());
+      }
+    };
+  }
+  auto live_or = LivePipeline::Open(pipeline_options, live_options);
+  if (!live_or.ok()) return app::Fail("serve", live_or.status());
+  const LivePipeline& live = **live_or;
+  const std::shared_ptr<const Pipeline> first = live.Current();
+  const Pipeline& pipeline = *first;
   serve::ServiceOptions options;
   options.max_k = flags.max_k;
-  serve::SearchService service(pipeline, options);
+  serve::SearchService service(live, options);
 
   serve::ServerOptions http = flags.http;
   if (flags.threads > 0) http.min_threads = static_cast<size_t>(flags.threads);
@@ -215,7 +231,12 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-body", flags->http.max_payload_bytes, "Largest request body in bytes (larger: 413)")
       ->check(CLI::Range(0, 1 << 30))
       ->capture_default_str();
-  cmd->add_flag("--quiet", flags->quiet, "Do not log requests to stderr");
+  cmd->add_option("--reload-interval", flags->reload_ms,
+                  "Milliseconds between checks for a new commit of the index, which is then served without a "
+                  "restart (0: serve the commit of the start only)")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  cmd->add_flag("--quiet", flags->quiet, "Do not log requests or reloads to stderr");
   cmd->callback([flags, exit_code, depth_opt] {
     flags->depth_given = depth_opt->count() > 0;
     *exit_code = RunServe(*flags);

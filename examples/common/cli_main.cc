@@ -1,15 +1,21 @@
 #include "common/cli_main.h"
 
+#include <string>
+
 #include "common/app.h"
+#include "hymir/version.h"
 
 namespace hymir::app {
 
 int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  app.set_version_flag("--version", std::string(app.get_name()) + " " + VersionString(), "Print the version and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

@@ -33,6 +33,7 @@
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
+#include <hymir/version.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -435,6 +436,7 @@ int main(int argc, char** argv) {
       "pretrain", "MoE pre-training on pseudo-queries, as hymir pretrain: experts on ranks, joint stage data-parallel");
   app::AddPretrainFlags(*pretrain_cmd, pf);
   pretrain_cmd->callback([&] { exit_code = RunPretrain(cluster, pf); });
+  cli.set_version_flag("--version", std::string("hymir-mpi ") + VersionString(), "Print the version and exit");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -188,8 +188,10 @@ $("results").addEventListener("click", async (ev) => {
 $("form").addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; search(); });
 
 loadInfo().then(() => {
-  if (location.hash.length > 1) {
-    const p = new URLSearchParams(location.hash.slice(1));
+  // A search in the address: /#q=... (kept by the page as it searches) or /?q=... (a link or a form).
+  const given = location.hash.length > 1 ? location.hash.slice(1) : location.search.slice(1);
+  if (new URLSearchParams(given).has("q")) {
+    const p = new URLSearchParams(given);
     $("q").value = p.get("q") || "";
     offset = Number(p.get("offset") || 0);
     if (p.get("retriever")) $("retriever").value = p.get("retriever");

@@ -52,11 +52,18 @@ PipelineOptions PartsOptions(const ServiceOptions& o) {
 }  // namespace
 
 SearchService::SearchService(const Pipeline& pipeline, ServiceOptions options)
-    : pipeline_(pipeline), options_(options) {}
+    : current_([p = std::shared_ptr<const Pipeline>(&pipeline, [](const Pipeline*) {})] { return p; }),
+      options_(options) {}
+
+SearchService::SearchService(const LivePipeline& live, ServiceOptions options)
+    : current_([&live] { return live.Current(); }), options_(options) {}
 
 SearchService::SearchService(const Engine& engine, const Reranker* reranker, const KnowledgeContext* kg,
                              ServiceOptions options)
-    : own_(Pipeline::FromParts(engine, kg, reranker, PartsOptions(options))), pipeline_(*own_), options_(options) {}
+    : current_([p = std::shared_ptr<const Pipeline>(Pipeline::FromParts(engine, kg, reranker, PartsOptions(options)))] {
+        return p;
+      }),
+      options_(options) {}
 
 Reply SearchService::Search(const Params& params) const {
   const auto started = std::chrono::steady_clock::now();
@@ -64,14 +71,16 @@ Reply SearchService::Search(const Params& params) const {
   StageOptions stages;
   if (Status s = ParseQueryParams(params, {options_.default_k, options_.max_k}, &spec, &stages); !s.ok())
     return ErrorFor(s);
-  if (stages.rerank.value_or(false) && !pipeline_.reranker())
+  const std::shared_ptr<const Pipeline> held = current_();
+  const Pipeline& pipeline = *held;
+  if (stages.rerank.value_or(false) && !pipeline.reranker())
     return Error(400, "rerank=1 but this service has no re-ranking model (start it with --rerank MODEL)");
-  if (stages.expand.value_or(false) && !pipeline_.kg())
+  if (stages.expand.value_or(false) && !pipeline.kg())
     return Error(400, "expand=1 but this service has no knowledge graph (start it with --kg DIR)");
   stages.snippet_chars = options_.snippet_chars;
-  auto query = pipeline_.MakeQuery(spec);
+  auto query = pipeline.MakeQuery(spec);
   if (!query.ok()) return ErrorFor(query.status());
-  auto result = pipeline_.Search(*query, stages);
+  auto result = pipeline.Search(*query, stages);
   if (!result.ok()) return ErrorFor(result.status());
   const PipelineResult& r = *result;
 
@@ -107,7 +116,9 @@ Reply SearchService::GetDocument(const Params& params) const {
   auto id = One(params, "id");
   if (!id.ok()) return ErrorFor(id.status());
   if (!*id || (*id)->empty()) return Error(400, "missing parameter id (a document id)");
-  auto doc = pipeline_.engine().searcher().GetDocument(**id);
+  const std::shared_ptr<const Pipeline> held = current_();
+  const Pipeline& pipeline = *held;
+  auto doc = pipeline.engine().searcher().GetDocument(**id);
   if (!doc.ok()) return ErrorFor(doc.status());
   nlohmann::json j = {{"id", doc->id}, {"title", doc->title}, {"text", doc->text}, {"fields", doc->fields}};
   j["domain"] = doc->domain ? nlohmann::json(*doc->domain) : nlohmann::json(nullptr);
@@ -115,7 +126,9 @@ Reply SearchService::GetDocument(const Params& params) const {
 }
 
 Reply SearchService::Info() const {
-  const index::Searcher& s = pipeline_.engine().searcher();
+  const std::shared_ptr<const Pipeline> held = current_();
+  const Pipeline& pipeline = *held;
+  const index::Searcher& s = pipeline.engine().searcher();
   nlohmann::json fields = nlohmann::json::array();
   for (const auto& f : s.vector_fields())
     fields.push_back({{"name", f.name},
@@ -125,19 +138,19 @@ Reply SearchService::Info() const {
                       {"embedder", f.embedder}});
   HybridQuery probe;
   probe.text = "x";
-  const ranking::FusionOptions& fusion = pipeline_.engine().default_fusion();
+  const ranking::FusionOptions& fusion = pipeline.engine().default_fusion();
   nlohmann::json j = {
       {"documents", s.NumDocs()},
       {"vector_fields", fields},
-      {"text_query_retriever", RetrieverName(pipeline_.engine().ResolveRetriever(probe))},
+      {"text_query_retriever", RetrieverName(pipeline.engine().ResolveRetriever(probe))},
       {"fusion",
        {{"method", ranking::FusionMethodName(fusion.method)},
         {"alpha", fusion.alpha},
         {"rrf_k", fusion.rrf_k},
-        {"tuned", pipeline_.engine().has_tuned_fusion()}}},
-      {"knowledge_graph", pipeline_.kg() != nullptr},
+        {"tuned", pipeline.engine().has_tuned_fusion()}}},
+      {"knowledge_graph", pipeline.kg() != nullptr},
       {"limits", {{"default_k", options_.default_k}, {"max_k", options_.max_k}}}};
-  if (const Reranker* reranker = pipeline_.reranker()) {
+  if (const Reranker* reranker = pipeline.reranker()) {
     const auto& c = reranker->model().config();
     j["reranker"] = {{"routed_experts", c.routed_experts},
                      {"shared_experts", c.shared_experts},
@@ -145,7 +158,7 @@ Reply SearchService::Info() const {
                      {"trees", reranker->model().trees().rounds()},
                      {"pair_features", reranker->model().schema().pair_dim()},
                      {"query_features", reranker->model().schema().query_dim()},
-                     {"depth", pipeline_.options().rerank_depth}};
+                     {"depth", pipeline.options().rerank_depth}};
   } else {
     j["reranker"] = nullptr;
   }

@@ -31,10 +31,12 @@
 
 #include <hymir/engine.h>
 #include <hymir/knowledge.h>
+#include <hymir/live_pipeline.h>
 #include <hymir/pipeline.h>
 #include <hymir/reranker.h>
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +66,9 @@ class SearchService {
  public:
   // Serves `pipeline` (borrowed).
   explicit SearchService(const Pipeline& pipeline, ServiceOptions options = {});
+  // Serves the newest view of `live` (borrowed): each request runs on the
+  // view current when it arrived, so commits never break one in flight.
+  explicit SearchService(const LivePipeline& live, ServiceOptions options = {});
   // Serves a pipeline over these parts (borrowed); `reranker` and `kg` may be
   // null (no re-ranking, no KG expansion).
   SearchService(const Engine& engine, const Reranker* reranker, const KnowledgeContext* kg,
@@ -80,8 +85,8 @@ class SearchService {
   void Mount(httplib::Server& server) const;
 
  private:
-  std::unique_ptr<Pipeline> own_;  // the parts constructor's
-  const Pipeline& pipeline_;
+  // The pipeline a request runs on (held for the whole request).
+  std::function<std::shared_ptr<const Pipeline>()> current_;
   ServiceOptions options_;
 };
 

@@ -8,6 +8,7 @@
 #include <lucene++/NoLockFactory.h>
 #include <lucene++/SerialMergeScheduler.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,7 @@
 #include <shared_mutex>
 
 #include "hymir/index/index_writer.h"
+#include "hymir/index/lsa_embedder.h"
 #include "index/lucene/analysis.h"
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/forward_index.h"
@@ -360,28 +362,88 @@ class LuceneIndexWriter final : public IndexWriter {
   uint64_t generation_;               // committed vector generation; GUARDED_BY(commit_mu_)
 };
 
-}  // namespace
-
-Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexWriterOptions& options) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    if (!options.create_if_missing) return Status::NotFound(dir + ": no index directory");
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError(dir + ": cannot create directory: " + ec.message());
-  } else if (!fs::is_directory(dir, ec)) {
-    return Status::InvalidArgument(dir + ": exists and is not a directory");
-  }
+// The checks of `options` that need nothing on disk.
+Status CheckOptions(const IndexWriterOptions& options) {
   for (const auto& spec : options.vector_fields) HYMIR_RETURN_IF_ERROR(ValidateVectorFieldSpec(spec));
-  auto lock = hymir::internal::FileLock::Acquire(dir + "/" + internal::kLockFile);
-  if (!lock.ok()) return lock.status();
-
+  const auto& fields = options.vector_fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (fields[i].name == fields[j].name) {
+        return Status::InvalidArgument("duplicate vector field \"" + fields[i].name + "\"");
+      }
+    }
+  }
   if (options.format_version != 0 && (options.format_version < internal::kOldestFormatVersion ||
                                       options.format_version > internal::kFormatVersion)) {
     return Status::InvalidArgument("format_version " + std::to_string(options.format_version) +
                                    ": this build writes versions " + std::to_string(internal::kOldestFormatVersion) +
                                    " to " + std::to_string(internal::kFormatVersion));
   }
+  return Status::OK();
+}
+
+// Copies the given embedder models of `fields` into the index at `dir`,
+// after checking each (it loads, with the field's dimension). A field that
+// declares an embedder and has a model in the index already keeps it; one
+// with neither is InvalidArgument, as is a model for a field without an
+// embedder.
+Status InstallEmbedderModels(const std::string& dir, const std::vector<VectorFieldSpec>& fields,
+                             const std::map<std::string, std::string>& models) {
+  for (const auto& [name, path] : models) {
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const VectorFieldSpec& f) { return f.name == name; });
+    if (it == fields.end() || it->embedder.empty()) {
+      return Status::InvalidArgument("embedder model " + path + " is given for \"" + name +
+                                     "\", which is not a vector field with a built-in embedder");
+    }
+  }
+  for (const auto& spec : fields) {
+    if (spec.embedder.empty()) continue;
+    const std::string target = internal::FieldEmbedderPath(dir, spec);
+    std::error_code ec;
+    if (std::filesystem::exists(target, ec)) continue;
+    auto given = models.find(spec.name);
+    if (given == models.end()) {
+      return Status::InvalidArgument("vector field \"" + spec.name + "\" declares embedder \"" + spec.embedder +
+                                     "\": give its trained model in IndexWriterOptions::embedder_models "
+                                     "(TrainLsaOnCorpus makes one)");
+    }
+    auto model = LsaEmbedder::Load(given->second);
+    if (!model.ok()) {
+      return Status::InvalidArgument("embedder model for vector field \"" + spec.name +
+                                     "\": " + model.status().message());
+    }
+    if ((*model)->dimension() != spec.dimension) {
+      return Status::InvalidArgument("embedder model " + given->second + " has dimension " +
+                                     std::to_string((*model)->dimension()) + ", vector field \"" + spec.name +
+                                     "\" has " + std::to_string(spec.dimension));
+    }
+    auto bytes = hymir::internal::ReadFile(given->second);
+    if (!bytes.ok()) return bytes.status();
+    std::filesystem::create_directories(dir + "/" + internal::kVectorsDir, ec);
+    HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(target, *bytes));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexWriterOptions& options) {
+  namespace fs = std::filesystem;
+  // Usage errors first: a refused Open leaves no trace on disk.
+  HYMIR_RETURN_IF_ERROR(CheckOptions(options));
+  std::error_code ec;
+  bool created_dir = false;
+  if (!fs::exists(dir, ec)) {
+    if (!options.create_if_missing) return Status::NotFound(dir + ": no index directory");
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError(dir + ": cannot create directory: " + ec.message());
+    created_dir = true;
+  } else if (!fs::is_directory(dir, ec)) {
+    return Status::InvalidArgument(dir + ": exists and is not a directory");
+  }
+  auto lock = hymir::internal::FileLock::Acquire(dir + "/" + internal::kLockFile);
+  if (!lock.ok()) return lock.status();
+
   auto meta = internal::ReadMeta(dir);
   bool fresh = false;
   if (meta.status().IsNotFound()) {
@@ -393,14 +455,17 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     m.format_version = options.format_version == 0 ? internal::kFormatVersion : options.format_version;
     m.analyzer = options.analyzer.value_or(AnalyzerKind::kEnglish);
     m.vector_fields = options.vector_fields;
-    for (size_t i = 0; i < m.vector_fields.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (m.vector_fields[i].name == m.vector_fields[j].name) {
-          return Status::InvalidArgument("duplicate vector field \"" + m.vector_fields[i].name + "\"");
-        }
+    // The embedders' models go in before hymir.json: an index that exists
+    // has them.
+    Status created = InstallEmbedderModels(dir, m.vector_fields, options.embedder_models);
+    if (created.ok()) created = internal::WriteMeta(dir, m);
+    if (!created.ok()) {
+      if (created_dir) {
+        lock->reset();  // release before removing what this call created
+        fs::remove_all(dir, ec);
       }
+      return created;
     }
-    HYMIR_RETURN_IF_ERROR(internal::WriteMeta(dir, m));
     meta = m;
     fresh = true;
   } else if (!meta.ok()) {
@@ -425,6 +490,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     return Status::InvalidArgument(dir + ": the index was created with other vector fields; the schema cannot "
                                          "change after creation");
   }
+  if (!fresh) HYMIR_RETURN_IF_ERROR(InstallEmbedderModels(dir, meta->vector_fields, options.embedder_models));
   std::map<std::string, std::shared_ptr<const Embedder>> embedders;
   for (const auto& spec : meta->vector_fields) {
     auto e = internal::LoadFieldEmbedder(dir, spec);
@@ -458,6 +524,15 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
                                                               writer, std::move(stores).value(),
                                                               std::move(forward), std::move(embedders), g));
   });
+}
+
+Result<uint64_t> LastCommitGeneration(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir + "/" + internal::kMetaFile, ec) || !fs::is_directory(dir + "/" + internal::kTextDir, ec)) {
+    return Status::NotFound(dir + ": no hymir index");
+  }
+  return Guard(dir + ": reading the last commit", [&]() -> Result<uint64_t> { return CommittedGeneration(dir); });
 }
 
 }  // namespace hymir::index

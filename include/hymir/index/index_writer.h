@@ -24,6 +24,7 @@
 #define HYMIR_INDEX_INDEX_WRITER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,14 @@ struct IndexWriterOptions {
   // Vector fields of a new index. For an existing index, empty means "as
   // recorded"; anything else must equal the recorded schema. Default: none.
   std::vector<VectorFieldSpec> vector_fields;
+  // Trained models of the vector fields that declare a built-in embedder
+  // (VectorFieldSpec::embedder = "lsa"), by field name: the path of a model
+  // file written by TrainLsaOnCorpus() or LsaEmbedder::Save(). Open() checks
+  // it (readable, the field's dimension) before creating anything and copies
+  // it into the index, which keeps it from then on. Required for such a field
+  // of a new index (InvalidArgument otherwise); for an existing index a model
+  // is used only when the index has none for that field. Default: none.
+  std::map<std::string, std::string> embedder_models;
   // A vector field is rebuilt without its deleted vectors at commit once
   // they exceed this share of its stored vectors. Default: 0.3.
   double max_dead_vector_fraction = 0.3;
@@ -88,6 +97,13 @@ class IndexWriter {
   virtual const std::string& dir() const = 0;
   virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
 };
+
+// The generation of the last commit of the index at `dir`: 0 for an index
+// never committed to, and larger after every commit. Cheap (one small file
+// read), for watching an index for new commits (a service reopening its
+// searcher). NotFound when `dir` holds no index, Corruption when its commit
+// point cannot be read.
+Result<uint64_t> LastCommitGeneration(const std::string& dir);
 
 }  // namespace hymir::index
 

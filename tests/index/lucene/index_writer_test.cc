@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "hymir/index/lsa_embedder.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -235,6 +236,97 @@ TEST(IndexWriterTest, ConcurrentUpserts) {
   ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
   EXPECT_EQ(s->NumDocs(), 1000u);
   EXPECT_EQ(s->Statistics()->SumTotalTermFreq("all"), 1000u);
+}
+
+}  // namespace
+}  // namespace hymir::index
+
+namespace hymir::index {
+namespace {
+
+// A trained LSA model of dimension `dim` saved at `path`.
+void SaveLsaModel(const std::string& path, size_t dim) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) {
+    texts.push_back("heart attack cardiac arrest " + std::to_string(i % 5) + " pulmonary lung renal kidney failure" +
+                    (i % 2 ? " blood pressure" : " brain stroke") + (i % 3 ? " aspirin" : " statin"));
+  }
+  LsaOptions o;
+  o.dimension = dim;
+  o.min_df = 1;
+  auto model = LsaEmbedder::Train(texts, o);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_OK((*model)->Save(path));
+}
+
+VectorFieldSpec LsaField(size_t dim) {
+  VectorFieldSpec spec;
+  spec.name = "lsa";
+  spec.dimension = dim;
+  spec.embedder = "lsa";
+  return spec;
+}
+
+TEST(IndexWriterTest, EmbedderFieldWithoutModelIsRefusedAndCreatesNothing) {
+  TempDir dir;
+  const std::string index = dir.path() + "/idx";
+  IndexWriterOptions o;
+  o.vector_fields = {LsaField(4)};
+  auto w = IndexWriter::Open(index, o);
+  ASSERT_FALSE(w.ok());
+  EXPECT_TRUE(w.status().IsInvalidArgument()) << w.status().ToString();
+  EXPECT_NE(w.status().message().find("embedder_models"), std::string::npos) << w.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(index));
+}
+
+TEST(IndexWriterTest, EmbedderModelOfTheWrongDimensionIsRefusedAndCreatesNothing) {
+  TempDir dir;
+  const std::string index = dir.path() + "/idx", model = dir.path() + "/model.lsa";
+  SaveLsaModel(model, 3);
+  IndexWriterOptions o;
+  o.vector_fields = {LsaField(4)};
+  o.embedder_models = {{"lsa", model}};
+  auto w = IndexWriter::Open(index, o);
+  ASSERT_FALSE(w.ok());
+  EXPECT_TRUE(w.status().IsInvalidArgument()) << w.status().ToString();
+  EXPECT_NE(w.status().message().find("dimension 3"), std::string::npos) << w.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(index));
+  // A model for a field that has no embedder is a usage error too.
+  o.vector_fields = {LsaField(4)};
+  o.vector_fields[0].embedder.clear();
+  w = IndexWriter::Open(index, o);
+  EXPECT_TRUE(w.status().IsInvalidArgument()) << w.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(index));
+}
+
+TEST(IndexWriterTest, EmbedderModelGivenInOptionsFillsTheFieldAndStaysWithTheIndex) {
+  TempDir dir;
+  const std::string index = dir.path() + "/idx", model = dir.path() + "/model.lsa";
+  SaveLsaModel(model, 3);
+  IndexWriterOptions o;
+  o.vector_fields = {LsaField(3)};
+  o.embedder_models = {{"lsa", model}};
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(index, o));
+    ASSERT_OK(w->Upsert(Doc("a", "Heart attack", "cardiac arrest aspirin")));
+    ASSERT_OK(w->Upsert(Doc("b", "Kidney", "renal failure statin")));
+    ASSERT_OK(w->Commit());
+  }
+  std::filesystem::remove(model);  // the index keeps its own copy
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(index));
+  ASSERT_OK_AND_ASSIGN(auto v, s->GetVector("lsa", "a"));
+  EXPECT_EQ(v.size(), 3u);
+  VectorQuery q;
+  q.field = "lsa";
+  q.text = "cardiac arrest";
+  q.k = 1;
+  ASSERT_OK_AND_ASSIGN(auto hits, s->SearchVector(q));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].id, "a");
+  // Reopening for writing needs no model any more.
+  IndexWriterOptions again;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(index, again));
+  EXPECT_EQ(w->vector_fields().size(), 1u);
 }
 
 }  // namespace
