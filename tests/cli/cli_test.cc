@@ -6,16 +6,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <sstream>
 #include <utility>
 
 #include "hymir/ranking/moe_model.h"
+#include "hymir/version.h"
 #include "tests/testutil/cli_util.h"
 #include "tests/testutil/testutil.h"
 
@@ -516,6 +519,44 @@ TEST(CliTest, MpiPretrainEqualsHymirPretrain) {
 #endif
 }
 
+// A running `hymir serve` (with the re-ranker) sees a document committed by
+// `hymir index` without a restart, within its reload interval.
+TEST(CliTest, ServeSeesNewCommitsWithoutARestart) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), model = tmp.Sub("moe.model"), extra = tmp.Sub("extra.jsonl");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32").exit_code, 0);
+  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + model + " --experts 2 --epochs 1 --depth 20")
+                .exit_code,
+            0);
+  Server s = StartServe("--index " + idx + " --rerank " + model + " --port 0 --reload-interval 50",
+                        tmp.Sub("serve.err"));
+  ASSERT_GT(s.port, 0) << s.first_line << Slurp(tmp.Sub("serve.err"));
+  httplib::Client client("127.0.0.1", s.port);
+  auto count = [&]() -> int {
+    auto res = client.Get("/api/search?q=zyzzogeton&k=5&retriever=bm25");
+    if (!res || res->status != 200) return -1;
+    return static_cast<int>(nlohmann::json::parse(res->body)["hits"].size());
+  };
+  EXPECT_EQ(count(), 0);
+  {
+    std::ofstream out(extra);
+    out << R"({"_id": "new1", "title": "Zyzzogeton", "text": "a genus of leafhoppers"})" << "\n";
+  }
+  ASSERT_EQ(Hymir("index --corpus " + extra + " --index " + idx).exit_code, 0);
+  int seen = 0;
+  for (int i = 0; i < 400 && seen != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    seen = count();
+  }
+  EXPECT_EQ(seen, 1) << Slurp(tmp.Sub("serve.err"));
+  auto info = client.Get("/api/info");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(nlohmann::json::parse(info->body)["documents"], 1034);
+  EXPECT_EQ(StopServe(s), 0);
+  EXPECT_NE(Slurp(tmp.Sub("serve.err")).find("now serving commit"), std::string::npos);
+}
+
 TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx"), model = tmp.Sub("moe.model");
@@ -867,6 +908,23 @@ TEST(CliTest, CommitsCheckAndBadInput) {
   Ran empty = Hymir("search --index " + lsa + " --queries " + tmp.Sub("empty.jsonl") + " --run " + tmp.Sub("erun"));
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(Slurp(tmp.Sub("erun")), "");
+}
+
+}  // namespace
+}  // namespace hymir
+
+namespace hymir {
+namespace {
+
+TEST(CliTest, VersionIsTheLibrarys) {
+  const testing::Ran v = testing::Shell(testing::BinDir() + "/hymir --version");
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(v.out, std::string("hymir ") + VersionString() + "\n");
+  const testing::Ran mpi = testing::Shell(testing::BinDir() + "/hymir-mpi --version");
+  if (mpi.exit_code != 127) {  // built without MPI: no hymir-mpi
+    EXPECT_EQ(mpi.exit_code, 0) << mpi.err;
+    EXPECT_EQ(mpi.out, std::string("hymir-mpi ") + VersionString() + "\n");
+  }
 }
 
 }  // namespace
