@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs of two hymir builds on the bundled sample, compared: the same ranked
-# documents per query and scores equal to 1e-9 (issue 15: the library's
-# Pipeline must not change what `hymir search`, `hymir serve`' page output and
+# documents per query and scores equal to 1e-9 (the library's Pipeline must
+# not change what `hymir search`, `hymir serve`' page output and
 # `hymir-mpi search` answer).
 #
 #   scripts/compare_runs.sh OLD_BIN_DIR NEW_BIN_DIR [WORK_DIR]

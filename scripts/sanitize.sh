@@ -62,7 +62,7 @@ if [[ $kind == tsan ]]; then
   # and stays checked; only the OpenMP regions' parallelism is not, and the
   # thread-count tests (RandomizedSvdTest.IndependentOfThreadCount,
   # LsaEmbedderTest.DeterministicForSeedAndThreads) compare one-thread runs
-  # here, and HttpServerTest.Issue16HandlersOpenNoOpenMpTeamPerConnection
+  # here, and the HTTP server test that counts each handler's OpenMP team
   # sees teams of one whatever the server does. Suppressing libgomp instead
   # would hide races of any kind on its threads (TSan matches thread
   # creation stacks too). The 22 such reports seen with 2 threads each
