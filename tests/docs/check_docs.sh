@@ -65,7 +65,7 @@ case "$mode" in
         fi
       done
     done
-    echo "$total C++ blocks compiled"
+    echo "$total C++ blocks checked"
     exit $failed
     ;;
   *)
