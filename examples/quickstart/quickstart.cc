@@ -16,7 +16,7 @@ int Fail(const hymir::Status& s) {
 int main() {
   const std::string name = "hymir-quickstart-" + std::to_string(std::random_device{}());
   const std::string dir = (std::filesystem::temp_directory_path() / name).string();  // a new directory
-  const std::vector<hymir::Document> docs = {  // id, title, text, domain, extra fields, vectors
+  const std::vector<hymir::Document> docs = {
       {"d1", "Heart disease", "Diet and heart disease in adults.", "med", {}, {}},
       {"d2", "Heat transfer", "Heat flow over a heart-shaped wing.", "aero", {}, {}},
       {"d3", "Heart surgery", "Valve repair in older patients.", "med", {}, {}}};
