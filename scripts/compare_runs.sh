@@ -115,7 +115,7 @@ for v in "${one[@]}"; do
   fi
 done
 
-# `hymir index` (now the library's IngestCorpus) writes the same index: the
+# `hymir index` (the library's IngestCorpus) writes the same index: the
 # new search binary answers alike over the old and the new build's index,
 # with entity linking (--kg) read back by the KG features of a re-ranker.
 # One thread: with --threads 2 the documents' order differs from run to run
@@ -159,7 +159,7 @@ if [[ -x $old/hymir-mpi && -x $new/hymir-mpi ]] && command -v mpirun >/dev/null;
       fail=1
     fi
   done
-  # `hymir-mpi index` (now the library's dist::IngestCorpus) writes the same
+  # `hymir-mpi index` (the library's dist::IngestCorpus) writes the same
   # shards: with entity linking and periodic commits, the new search binary
   # answers alike over the old and the new build's sharded index, and every
   # shard holds the same number of documents.
