@@ -1,4 +1,4 @@
-// hymir-feature-bench (issue 13): feature extraction for the top-`depth`
+// hymir-feature-bench: feature extraction for the top-`depth`
 // candidates of each query, read from the forward index vs re-analysed from
 // stored text, in the same run on the same hits, and the index size with and
 // without the forward index. A benchmark program, not a test.

@@ -17,7 +17,7 @@
 //       [--holdout 0.01] [--threads 1] [--no-embed] [--work DIR]
 //
 // Links RocksDB directly only for the baseline, which writes the store's key
-// format as the README documents it ("On-disk layout", knowledge graph) and
+// format as docs/format.md documents it (knowledge graph) and
 // is then opened through the public TripleStore to check that it holds the
 // same triples (so the two contenders write the same keys).
 #include <hymir/kg/kg_embeddings.h>
@@ -71,7 +71,7 @@ std::vector<Triple> Generate(size_t n_triples, uint64_t seed) {
   return out;
 }
 
-// The triple store's documented key format (README, "On-disk layout"):
+// The triple store's documented key format (docs/format.md, knowledge graph):
 // column families, counters and 8-byte big-endian ids; a 24-byte key per
 // triple ordering.
 namespace layout {

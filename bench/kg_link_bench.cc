@@ -1,6 +1,6 @@
 // hymir-kg-link-bench: EntityLinker build time and per-query linking latency.
 //
-//   hymir-kg-link-bench --kg /tmp/wn --queries /work/shared/data/mixed/queries.jsonl
+//   hymir-kg-link-bench --kg /tmp/wn --queries ../shared/data/mixed/queries.jsonl
 //
 // Builds the linker over every alias of the KG (once per --analyzer), then
 // links the text of every query --repeat times and prints build seconds, the

@@ -1,4 +1,4 @@
-// hymir-pipeline-bench (issue 13): the whole search path per query -- KG
+// hymir-pipeline-bench: the whole search path per query -- KG
 // expansion, hybrid retrieval, MoE re-ranking of the top `depth` -- against
 // hybrid retrieval alone, in the same run on the same queries, one thread.
 // A benchmark program, not a test.

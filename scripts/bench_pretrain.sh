@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bar 5 of the pre-training issue, the cost: wall time and pseudo-queries per
+# Pre-training, check 5 of docs/training.md, the cost: wall time and pseudo-queries per
 # second of `hymir pretrain` and of `mpirun -np 2 hymir-mpi pretrain` on
 # scifact and mixed (default settings, 2,000 pseudo-queries), in one run.
 #   scripts/bench_pretrain.sh     (WORK as scripts/eval_pretrain.sh; indexes reused)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs of two hymir builds on the bundled sample, compared: the same ranked
-# documents per query and scores equal to 1e-9 (issue 15: the library's
-# Pipeline must not change what `hymir search`, `hymir serve`' page output and
+# documents per query and scores equal to 1e-9 (the library's Pipeline must
+# not change what `hymir search`, `hymir serve`' page output and
 # `hymir-mpi search` answer).
 #
 #   scripts/compare_runs.sh OLD_BIN_DIR NEW_BIN_DIR [WORK_DIR]
@@ -115,7 +115,7 @@ for v in "${one[@]}"; do
   fi
 done
 
-# `hymir index` (now the library's IngestCorpus) writes the same index: the
+# `hymir index` (the library's IngestCorpus) writes the same index: the
 # new search binary answers alike over the old and the new build's index,
 # with entity linking (--kg) read back by the KG features of a re-ranker.
 # One thread: with --threads 2 the documents' order differs from run to run
@@ -159,7 +159,7 @@ if [[ -x $old/hymir-mpi && -x $new/hymir-mpi ]] && command -v mpirun >/dev/null;
       fail=1
     fi
   done
-  # `hymir-mpi index` (now the library's dist::IngestCorpus) writes the same
+  # `hymir-mpi index` (the library's dist::IngestCorpus) writes the same
   # shards: with entity linking and periodic commits, the new search binary
   # answers alike over the old and the new build's sharded index, and every
   # shard holds the same number of documents.

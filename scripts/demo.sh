@@ -52,7 +52,7 @@ fi
 
 # The MoE re-ranker: trained on the odd-numbered judged queries, shown and
 # evaluated on the even-numbered ones (15 + 15 queries: a demonstration of the
-# pipeline, not a quality figure -- see README for those).
+# pipeline, not a quality figure -- see bench/results/ for those).
 awk -F'\t' 'NR==1 || $1 % 2 == 1' "$sample/qrels/test.tsv" >"$work/train.tsv"
 awk -F'\t' 'NR==1 || $1 % 2 == 0' "$sample/qrels/test.tsv" >"$work/heldout.tsv"
 echo

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the README's BM25 table: indexes each ../shared/data collection
+# Reproduces the BM25 table of bench/results/2026-12-07-bm25-vs-lucene.md: indexes each ../shared/data collection
 # with the defaults (english analyzer, k1=0.9, b=0.4, title+text) and prints
 # nDCG@10, Recall@100 and MAP on its test split.
 #   scripts/eval_bm25.sh [DATA_DIR] [WORK_DIR]

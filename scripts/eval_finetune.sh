@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bar 3 of the pre-training issue, with judgements: on mixed (indexed with
+# Pre-training, check 3 of docs/training.md, with judgements: on mixed (indexed with
 # --embed lsa:256), hybrid vs `hymir train` from scratch vs `hymir pretrain`
 # on the mixed corpus then `hymir train --init` on mixed TRAIN; per-domain,
 # macro and pooled nDCG@10 on mixed TEST.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces the README's hybrid table on scifact and mixed: BM25, dense-only
+# Reproduces the table of bench/results/2026-12-07-hybrid-retrieval.md on
+# scifact and mixed: BM25, dense-only
 # (built-in lsa:256), hybrid with the built-in default (convex, alpha 0.8),
 # hybrid with equal-weight RRF, and hybrid with the fusion `hymir tune` picks
 # on the TRAIN split. Everything is reported on the TEST split.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bar 2 of the pre-training issue, leave one domain out: pre-train on the
+# Pre-training, check 2 of docs/training.md, leave one domain out: pre-train on the
 # mixed corpus (the model of scripts/eval_finetune.sh, $WORK/mixed.pre.moe),
 # fine-tune on mixed TRAIN without domain d's queries, and score d's TEST
 # queries against hybrid (and the pre-trained model alone).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bar 1 of the pre-training issue: no judgements at all. For each collection
+# Pre-training, check 1 of docs/training.md: no judgements at all. For each collection
 # (its own index, --embed lsa:256): hybrid, then `hymir pretrain` on the
 # corpus and `hymir search --rerank` with the pre-trained model; nDCG@10 on
 # the test split, and the mean difference.
@@ -8,8 +8,8 @@
 # select: the queries of mixed's TRAIN split, each collection's own (ids
 # without the "name:" prefix; for scifact its train split). Settings are
 # chosen on `select`; `test` reports. The classic collections' test qrels
-# include the select queries (mixed splits them in halves), so the README
-# also reports the other half (mixed's test queries) alone: SPLIT=heldout.
+# include the select queries (mixed splits them in halves), so the
+# pre-training report also gives the other half (mixed's test queries) alone: SPLIT=heldout.
 # COLLECTIONS="a b" overrides the list; WORK=DIR keeps indexes between runs
 # (default /tmp/hymir-pretrain-eval); TAG names the runs; HYMIR_BIN=DIR runs the
 # binaries of another build (default build/bin; the other eval scripts too).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bar 4 of the pre-training issue: mixed TEST macro and pooled nDCG@10 after
-# training on 0, 50, 100, 250, 500 and all 1,000 of mixed's TRAIN queries,
+# Pre-training, check 4 of docs/training.md (learning curve): mixed TEST
+# macro and pooled nDCG@10 after training on 0, 50, 100, 250, 500 and all 1,000 of mixed's TRAIN queries,
 # from scratch (`hymir train`) and from the pre-trained model (`hymir
 # pretrain`, then `hymir train --init`), three seeds (the seed draws the
 # training subset, the pre-training and the training). 0 queries: hybrid,

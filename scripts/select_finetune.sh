@@ -4,7 +4,8 @@
 # the mixed corpus (no judgements), fine-tuned and scored by
 # hymir-rerank-bench in two cross-validations of the train judgements:
 #   lodo: leave one domain out (each domain scored by a model fine-tuned on
-#         the other four, what bar 2 asks on the test split)
+#         the other four, what check 2 of docs/training.md
+#         asks on the test split)
 #   cv3:  three folds over all train queries (in-distribution)
 #   scripts/select_finetune.sh [lodo|cv3|both] [-- BENCH FLAGS...]
 # WORK=DIR keeps the index and the pre-trained model between runs.

@@ -9,20 +9,20 @@
 # ../shared/data/mixed). SELECT_ONLY=REGEX runs only matching configs;
 # SEEDS=N changes the seeds per fold; SYSTEMS=a,b the systems (default
 # moe-topk-shared; add lambdamart, mlp, moe-dense to compare).
-# Each configuration spells out every flag that differs from the session-2
-# defaults, so rows stay comparable after the defaults change. About 70 s per
+# Each configuration spells out every flag that differs from the first
+# defaults ($old), so rows stay comparable after the defaults change. About 70 s per
 # configuration on 2 cores.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 index=$1
 data=${2:-$here/../shared/data/mixed}
 bench=$here/build/bin/hymir-rerank-bench
-old="--no-log-inputs --no-list-inputs --no-refit --balance-power 0"   # session-2 defaults
+old="--no-log-inputs --no-list-inputs --no-refit --balance-power 0"   # the first defaults
 ll="--log-inputs --list-inputs --no-refit --balance-power 0"
 llr="--log-inputs --list-inputs --refit --balance-power 0"
 def="--log-inputs --list-inputs --refit --balance-power 0.2 --ple-bins 0 --no-weighted-load --no-linear-skip --no-list-context"
 CONFIGS=(
-  "session-2 defaults|$old"
+  "first defaults|$old"
   "+ log inputs|--log-inputs --no-list-inputs --no-refit --balance-power 0"
   "+ list inputs|--no-log-inputs --list-inputs --no-refit --balance-power 0"
   "+ log + list inputs|$ll"
@@ -43,7 +43,7 @@ CONFIGS=(
   "refit, balance power 0.5|$llr --balance-power 0.5"
   "refit, power 0.2, batch 8|$llr --balance-power 0.2 --batch 8"
   "refit, power 0.2, input noise 0.3|$llr --balance-power 0.2 --input-noise 0.3"
-  # Session 4, from the defaults ($def): input encodings and expert shapes.
+  # From the current defaults ($def): input encodings and expert shapes.
   "PLE 4 bins|$def --ple-bins 4"
   "PLE 8 bins|$def --ple-bins 8"
   "PLE 16 bins|$def --ple-bins 16"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Slow and idle clients against a running `hymir serve` (issue 16's bar).
+"""Slow and idle clients against a running `hymir serve` (the service's load bar).
 
 Keeps IDLE connections open that never send a byte (reopening each one the
 server closes, so IDLE stay open all the time) and SLOW slow-loris

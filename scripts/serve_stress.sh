@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 16's service bars, measured on `hymir serve`:
+# The HTTP service's load bars, measured on `hymir serve`:
 #  1. with IDLE (default 1000) idle and SLOW (default 2) slow-loris
 #     connections held open, a query every 0.5 s for STRESS_SECONDS (default
 #     20): each answer's status and latency (bar: 200 in under 1 s);

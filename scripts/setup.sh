@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libxgboost-dev
   libopenmpi-dev openmpi-bin
   wordnet-base
-  wrk python3
+  wrk python3 doxygen
   clang lld
   default-jre-headless liblucene8-java
   libopencv-imgproc-dev libopencv-imgcodecs-dev tuxpaint-stamps-default chromium libsndfile1-dev

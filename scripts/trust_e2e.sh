@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Per-query trust (notes/trust.md), step 3: `hymir train --init PRE --trust` on all of
-# mixed train (bar 3) and on train without each domain (bar 2), scored on TEST.
+# Per-query trust, step 3: `hymir train --init PRE --trust` on all of
+# mixed train (check 3 of docs/training.md) and on train without each domain
+# (check 2), scored on TEST.
 # Run scripts/trust_runs.sh first (index, pre-trained model, LODO qrels).
 #   WORK=/tmp/trust-eval HYMIR_BIN=build/bin scripts/trust_e2e.sh
 set -euo pipefail

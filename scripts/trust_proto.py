@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-query trust prototype (notes/trust.md): per-query blend of the pre-trained and
+"""Per-query trust prototype: per-query blend of the pre-trained and
 fine-tuned re-rankers' scores from the run files of scripts/trust_runs.sh; nDCG@10
 as trec_eval / hymir eval computes it (checked equal on the hybrid run)."""
 import json, math, re, sys, collections, os

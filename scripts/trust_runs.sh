@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-query trust prototype (notes/trust.md), step 1: index mixed (--embed lsa:256),
+# Per-query trust prototype, step 1: index mixed (--embed lsa:256),
 # pre-train, fine-tune (default alpha 0.5) on all of train, on train without each
 # domain (LODO) and on three folds of train; score EVERY query (train and test)
 # at --k 100 with each model (run.NAME.trec). Then scripts/trust_select.py.

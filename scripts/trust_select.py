@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-query trust prototype (notes/trust.md), step 2.
+"""Per-query trust prototype, step 2.
   scripts/trust_select.py select          rules on TRAIN: LODO and 3-fold (selection)
   scripts/trust_select.py test "RULE"     the chosen rule on TEST, bars 2 and 3, once"""
 import sys, os

@@ -4,7 +4,7 @@
 #
 # usage: bench/java/run_baseline.sh [OUT_DIR] [DATA_DIR]
 #   OUT_DIR   default /tmp/hymir-java-runs      (writes OUT_DIR/<name>.trec)
-#   DATA_DIR  default <repo>/../shared/data     (i.e. /work/shared/data)
+#   DATA_DIR  default <repo>/../shared/data
 # env: COLLECTIONS="scifact cranfield ..." to restrict, K=1000, JAVA=java
 set -euo pipefail
 
