@@ -254,14 +254,14 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--trust", f->trust,
                "With --init: per-query trust, the served score moves from the initial model's to the fine-tuned "
-               "one's as far as the judged queries cover the query (README, Pre-training)");
+               "one's as far as the judged queries cover the query (docs/training.md)");
   cmd->add_flag("--extend-gate", f->extend_gate,
                "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "
-               "domain features, starting from zero weights (README, Pre-training)");
+               "domain features, starting from zero weights (docs/training.md)");
   cmd->add_option("--fuse", f->fuse,
                   "With --init: train a model from scratch (this index's full features) and serve it fused with the "
                   "pre-trained one at this weight in [0, 1], or 'auto': chosen by cross-validation on the judged "
-                  "queries among 0, 0.25, 0.5, 0.75 (README, Pre-training)");
+                  "queries among 0, 0.25, 0.5, 0.75 (docs/training.md)");
   cmd->add_option("--fuse-folds", f->fuse_folds, "Folds for --fuse auto (default 3)")->check(CLI::Range(2, 20));
   cmd->add_option("--trust-folds", f->trust_folds, "Folds for the out-of-fold gains of --trust (default 3)")
       ->check(CLI::Range(2, 20));

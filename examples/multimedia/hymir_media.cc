@@ -98,7 +98,7 @@ struct SearchFlags {
   std::vector<std::string> fields = {media::kColourField, media::kTextureField};
   std::vector<std::string> filters;
   size_t k = 10;
-  std::string fusion = "minmax";  // the best measured on the stamps (README)
+  std::string fusion = "minmax";  // the best measured on the stamps (bench/results, multimedia report)
   std::vector<double> weights;
   bool json = false;
 };

@@ -58,7 +58,7 @@ MediaReply MediaSearch(const Engine& engine, const MediaParams& params) {
     q.vector_field = "colour";
     q.vector = std::move(colour).value();
     q.more_vectors = {{"texture", std::move(texture).value()}};
-    ranking::FusionOptions minmax;  // the best fusion measured on the stamps (README)
+    ranking::FusionOptions minmax;  // the best fusion measured on the stamps (bench/results, multimedia report)
     minmax.method = ranking::FusionMethod::kMinMax;
     q.fusion = minmax;
     q.retriever = text.empty() ? Retriever::kVector : Retriever::kHybrid;

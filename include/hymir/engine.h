@@ -104,7 +104,7 @@ struct SearchHit {
 class Engine {
  public:
   // BM25 weight of the convex fusion used when an index has no tuned default.
-  // Chosen on train splits (see README): a weak corpus-trained dense
+  // Chosen on train splits (bench/results, hybrid retrieval report): a weak corpus-trained dense
   // retriever must not pull BM25 down.
   static constexpr double kDefaultAlpha = 0.9;
 

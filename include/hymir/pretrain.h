@@ -22,7 +22,7 @@
 //
 // The feature set defaults to inputs that mean the same on every corpus: no
 // query-embedding components (one corpus's LSA axes mean nothing in
-// another's) and no corpus domain names; see README "Pre-training".
+// another's) and no corpus domain names; see docs/training.md.
 //
 // Everything is deterministic given PretrainOptions::seed and the index.
 //
@@ -110,7 +110,7 @@ struct PretrainOptions {
   // training; an index without a vector field falls back to joint training
   // (PretrainReport::cluster_sizes stays empty). Default: true (on the
   // selection queries, mixed's train split per collection, mean nDCG@10 gain
-  // over hybrid +0.0195 vs +0.0164 for joint; README "Pre-training").
+  // over hybrid +0.0195 vs +0.0164 for joint; bench/results, pre-training report).
   bool cluster_experts = true;
   // The routing loss of the joint stage after the per-expert stage
   // (ObjectiveOptions::routing_loss, towards the query's cluster).
@@ -132,11 +132,11 @@ struct PretrainOptions {
   // per collection, mean nDCG@10 gain over hybrid +0.0218 to +0.0230 against
   // +0.0160 to +0.0184 for the worst kind, which let one generator unlike the
   // corpus's queries, cisi's keyword pseudo-queries, hold the weight near
-  // the retrieval order; README "Pre-training").
+  // the retrieval order; bench/results, pre-training report).
   PriorObjective prior_objective = PriorObjective::kMeanKind;
   // z of that bound; 0 = the plain smallest mean gain. Default: 0 (on the
   // selection queries one standard error gave a mean gain over hybrid of
-  // +0.0169 against +0.0195; README "Pre-training").
+  // +0.0169 against +0.0195; bench/results, pre-training report).
   double prior_confidence = 0.0;
   // The smallest weight considered: held-out pseudo-queries come from the
   // task the model was trained on and overstate its lead on real queries,

@@ -4,7 +4,7 @@
 // Lucene++ merges, which renumber docids, never touch it.
 //
 // File (one per commit generation, next to the vector files and named in the
-// generation's vectors/MANIFEST.g<N>.json; layout in README, "On-disk
+// generation's vectors/MANIFEST.g<N>.json; layout in docs/format.md, "On-disk
 // layout", "Forward index"):
 //   <index>/vectors/forward.g<N>.fwd
 // Version 2 (the current one), read through a

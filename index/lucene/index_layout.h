@@ -1,4 +1,4 @@
-// Private: the on-disk layout of a hymir index directory (see README,
+// Private: the on-disk layout of a hymir index directory (see docs/format.md,
 // "On-disk layout") and its metadata file.
 //
 //   <dir>/hymir.json   {"format": "hymir-index", "format_version": 2, "analyzer": "english",

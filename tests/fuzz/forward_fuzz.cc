@@ -280,7 +280,7 @@ hi::TokenBuffer Tokens(std::string_view s) {
   return b;
 }
 
-// Format 1 as README "Format 1" describes it: two documents over three terms.
+// Format 1 as docs/format.md describes it: two documents over three terms.
 std::string Version1File() {
   std::string payload;
   for (const char* t : {"alpha", "beta", "gamma"}) PutVarintString(&payload, t);

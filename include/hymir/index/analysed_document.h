@@ -1,5 +1,5 @@
 // AnalysedDocument: one document as the index analysed it at index time, read
-// back from the forward index (see README, "On-disk layout") instead of
+// back from the forward index (docs/format.md) instead of
 // re-analysing its stored text.
 //
 // A plain value; no thread-safety concerns.

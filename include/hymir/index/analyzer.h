@@ -4,7 +4,7 @@
 //               ('s) -> lower case -> Lucene's 33 English stop words (with
 //               position increments) -> Porter stemmer. Equal in behaviour to
 //               Java Lucene's EnglishAnalyzer except where Lucene++'s 3.0
-//               tokenizer differs from Java's UAX#29 one (see README).
+//               tokenizer differs from Java's UAX#29 one (see docs/architecture.md).
 //   standard    StandardTokenizer -> lower case -> the same stop words.
 //   whitespace  split on whitespace only; case kept.
 //

@@ -2,7 +2,7 @@
 // does, and name the damaged file.
 //
 // Lucene++ 3.0 files carry no checksums; hymir records the size and CRC-32 of
-// every file of each commit in <index>/MANIFEST (README, "On-disk layout").
+// every file of each commit in <index>/MANIFEST (docs/format.md).
 // CheckIndex re-reads every file listed there, then opens the index and reads
 // every stored document, so damage anywhere is reported as Corruption naming
 // the file (never a crash or a quiet success).

@@ -12,7 +12,7 @@
 //
 // Text, vectors and the forward index (each document's analysed terms, read
 // back by Searcher::GetAnalysed) commit together: the Lucene++ commit point
-// names the generation of the vector files and the forward index (see README,
+// names the generation of the vector files and the forward index (see docs/format.md,
 // On-disk layout), so a crash at any point leaves all three at the last
 // commit. Every commit writes a new generation.
 //

@@ -7,7 +7,7 @@
 // with Newton leaf values -G / (H + l2). MoeModel uses one as a boosted
 // shared expert (MoeTrainOptions::tree_expert): small ReLU experts stayed at hybrid + 0.01 on
 // scifact whatever we changed, boosted trees on the same features reach
-// hybrid + 0.03 (README, "MoE re-ranking").
+// hybrid + 0.03 (bench/results, re-ranker quality report).
 //
 // Thread-safety: a const BoostedTrees may be used from many threads at once;
 // TrainBoostedTrees is reentrant.

@@ -33,7 +33,7 @@ Result<RankingLoss> ParseRankingLoss(std::string_view name);  // softmax|lambdar
 // The terms of the training objective over a batch of queries.
 struct ObjectiveOptions {
   // Default LambdaRank: on mixed (train split, validation slice) it beat the
-  // listwise softmax loss for every model shape we tried (see README).
+  // listwise softmax loss for every model shape we tried (bench/results, re-ranker quality report).
   RankingLoss loss = RankingLoss::kLambdaRank;
   // Batch-level balance loss alpha * E * sum_e f_e * P_e, where f_e is the
   // share of the batch's routed slots that went to expert e and P_e the mean
@@ -152,7 +152,7 @@ struct MoeTrainOptions {
   // leave-one-domain-out and the three-fold macro nDCG@10 (0.4722 / 0.4786,
   // against 0.4555 / 0.4724 for plain fine-tuning) among the weights that
   // left no domain below hybrid when it was left out; on a second draw of
-  // the pre-trained model 0.25 and 0.5 were within the noise (README).
+  // the pre-trained model 0.25 and 0.5 were within the noise (bench/results, pre-training report).
   double finetune_alpha = 0.5;
   // A boosted shared expert (MoeModel::set_trees) for a model trained from
   // scratch: before the networks train, gradient-boosted trees (LambdaMART,
@@ -164,7 +164,7 @@ struct MoeTrainOptions {
   // corrections on top. The refit grows the chosen number of trees on every
   // query. Default on: three-fold cross-validation on mixed's train split
   // 0.5015 macro / 0.6666 micro nDCG@10 against 0.4920 / 0.6229 without;
-  // on scifact's 0.7107 against 0.6904 (README, "Boosted shared expert").
+  // on scifact's 0.7107 against 0.6904 (bench/results, re-ranker quality report).
   bool tree_expert = true;
   // With `init` (boosted fine-tuning): the initial model's networks are
   // kept and trees are fitted to what it gets wrong (its scores are their

@@ -3,7 +3,7 @@
 //
 // Fine-tuning on judgements helps queries that resemble the judged ones and
 // can hurt queries from regions the judgements do not cover (a domain with no
-// judged query: README, Pre-training, bar 2). QueryTrust keeps the judged
+// judged query: docs/training.md, "trust"). QueryTrust keeps the judged
 // queries' analysed terms as unit tf-idf vectors (idf over the judged queries
 // themselves, so it needs nothing from the index) and, per judged query, the
 // out-of-fold gain of fine-tuning over the pre-trained model (nDCG@10 of a
