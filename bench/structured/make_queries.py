@@ -74,6 +74,7 @@ def quote_value(v):
 class Corpus:
     def __init__(self, path, schema):
         self.docs = []  # (title_words, text_words)
+        self.doc_typed = []  # per document: {keyword/bool field: [values]}
         self.typed = {name: [] for name in schema}  # name -> list of values (all docs, repeats kept)
         self.schema = schema
         with open(path, encoding="utf-8") as f:
@@ -87,6 +88,8 @@ class Corpus:
                 title = o.get("title") or ""
                 text = o.get("text") or ""
                 self.docs.append((words_of(title), words_of(text)))
+                mine = {}
+                self.doc_typed.append(mine)
                 for name, spec in schema.items():
                     v = o.get(name)
                     if v is None:
@@ -96,6 +99,8 @@ class Corpus:
                         if x is None or x == "":
                             continue
                         self.typed[name].append(x)
+                        if spec["type"] in ("keyword", "bool"):
+                            mine.setdefault(name, []).append(str(x).lower() if spec["type"] == "bool" else str(x))
         if not self.docs:
             sys.exit(f"{path}: no documents")
         for name, spec in schema.items():
@@ -175,6 +180,18 @@ class Gen:
         else:
             v = self.r.choice(self.c.distinct[name])  # any value, rare ones too
         return f"{name}:{quote_value(v)}"
+
+    def same_doc(self, n_keywords, with_word=False):
+        """n keyword clauses (and a content word) of one document, for AND forms that match."""
+        for _ in range(1000):
+            i = self.r.randrange(len(self.c.docs))
+            pairs = [(k, v) for k, vs in self.c.doc_typed[i].items() for v in vs]
+            ws = [w for w in self.c.docs[i][0] + self.c.docs[i][1] if content(w)]
+            if len(pairs) < n_keywords or (with_word and not ws):
+                continue
+            cl = [f"{k}:{quote_value(v)}" for k, v in self.r.sample(pairs, n_keywords)]
+            return cl + ([self.r.choice(ws)] if with_word else [])
+        return None
 
     def num(self, name, q):
         vals = self.c.typed[name]
@@ -331,7 +348,8 @@ class Gen:
             if form == 0:
                 return a
             if form == 1:
-                return f"{a} AND {self.keyword_clause()}"
+                both = self.same_doc(2)
+                return both and f"{both[0]} AND {both[1]}"
             if form == 2:
                 return f"({a} OR {self.keyword_clause()})"
             return f"{a} -{self.keyword_clause()}"
@@ -339,6 +357,9 @@ class Gen:
             w = self.word()
             k = self.keyword_clause()
             rg = self.range_clause()
+            kw = self.same_doc(1, with_word=True)
+            if kw and r.random() < 0.5:
+                return f"+{kw[1]} +{kw[0]}" if r.random() < 0.5 else f"{kw[1]} AND {kw[0]} AND {rg}"
             forms = [f"{w} AND {rg}", f"+{w} +{k}", f"{w} {k}", f"+{w} +{rg} -{k}", f"({w} OR {self.word()}) AND {k}",
                      f"{k} AND {rg}"]
             p = self.phrase()

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Side-by-side report of hymir and Java Lucene on the same classic-syntax queries (standard library only).
+
+    report.py --queries Q.jsonl --lucene-counts F [--hymir-counts F] [--lucene-run R] [--hymir-run R]
+              [--lucene-bench B] [--hymir-qps T] [--k 10] [--list 40] [--mismatches OUT.tsv]
+
+  counts   qid<TAB>total (-1 = parse error)
+  runs     TREC run lines: qid Q0 docid rank score tag
+  bench    the output of `LuceneStructured.java bench` (lines "... search kind=K n=N ... qps=X ...")
+  qps      kind<TAB>queries<TAB>seconds, hymir's timings (compare.sh writes it)
+
+Prints one row per query kind (and "ALL"): queries, count mismatches, parse errors on each side,
+mean top-k overlap (|A ∩ B| / max(|A|, |B|), 1 when both are empty) and QPS of both with the ratio
+hymir / lucene. Then the mismatching queries, with both counts and the query text.
+"""
+
+import argparse
+import json
+import sys
+from collections import OrderedDict, defaultdict
+
+
+def read_queries(path):
+    qs = OrderedDict()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                o = json.loads(line)
+                qs[str(o["_id"])] = (o.get("text", ""), o.get("kind", "query"))
+    return qs
+
+
+def read_counts(path):
+    out = {}
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) >= 2 and p[0]:
+                try:
+                    out[p[0]] = int(p[1])
+                except ValueError:
+                    out[p[0]] = -1
+    return out
+
+
+def read_run(path, k):
+    if not path:
+        return None
+    rows = defaultdict(list)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 5:
+                rows[p[0]].append((int(p[3]), p[2]))
+    return {q: [d for _, d in sorted(v)[:k]] for q, v in rows.items()}
+
+
+def read_bench(path):
+    """{kind: qps} from LuceneStructured bench output."""
+    out = {}
+    if not path:
+        return out
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if " search " not in line:
+                continue
+            kv = dict(t.split("=", 1) for t in line.split() if "=" in t)
+            if "kind" in kv and "qps" in kv:
+                out[kv["kind"]] = float(kv["qps"])
+    return out
+
+
+def read_qps(path):
+    out = {}
+    if not path:
+        return out
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.split("\t")
+            if len(p) >= 3 and float(p[2]) > 0:
+                out[p[0]] = int(p[1]) / float(p[2])
+    return out
+
+
+def fmt(x, spec):
+    if x is None:
+        width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
+        return "-".rjust(int(width or 0))
+    return format(x, spec)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--queries", required=True)
+    ap.add_argument("--lucene-counts", required=True)
+    ap.add_argument("--hymir-counts")
+    ap.add_argument("--lucene-run")
+    ap.add_argument("--hymir-run")
+    ap.add_argument("--lucene-bench")
+    ap.add_argument("--hymir-qps")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--list", type=int, default=40, help="mismatches listed (default 40)")
+    ap.add_argument("--mismatches", help="write every mismatch here (qid, kind, lucene, hymir, query)")
+    a = ap.parse_args()
+
+    qs = read_queries(a.queries)
+    lc = read_counts(a.lucene_counts)
+    hc = read_counts(a.hymir_counts)
+    lr = read_run(a.lucene_run, a.k)
+    hr = read_run(a.hymir_run, a.k)
+    lq = read_bench(a.lucene_bench)
+    hq = read_qps(a.hymir_qps)
+
+    kinds = OrderedDict([("ALL", [])])
+    for qid, (_, kind) in qs.items():
+        kinds.setdefault(kind, [])
+    for qid, (_, kind) in qs.items():
+        kinds["ALL"].append(qid)
+        kinds[kind].append(qid)
+    order = ["ALL"] + sorted(k for k in kinds if k != "ALL")
+
+    mism = []
+    head = f"{'kind':<11} {'queries':>7} {'l.err':>5} {'l.zero':>6} {'l.mean':>8}"
+    if hc is not None:
+        head += f" {'h.err':>5} {'mismatch':>8}"
+    if lr is not None and hr is not None:
+        head += f" {'top' + str(a.k) + '_overlap':>13}"
+    head += f" {'lucene_qps':>10} {'hymir_qps':>10} {'ratio':>6}"
+    print(head)
+    for kind in order:
+        ids = kinds[kind]
+        lerr = sum(1 for q in ids if lc.get(q, -1) < 0)
+        lzero = sum(1 for q in ids if lc.get(q, -1) == 0)
+        vals = [lc[q] for q in ids if lc.get(q, -1) >= 0]
+        row = f"{kind:<11} {len(ids):>7} {lerr:>5} {lzero:>6} {fmt(sum(vals) / len(vals) if vals else None, '8.1f')}"
+        if hc is not None:
+            herr = sum(1 for q in ids if hc.get(q, -1) < 0)
+            bad = [q for q in ids if lc.get(q, -1) != hc.get(q, -1)]
+            if kind == "ALL":
+                mism = bad
+            row += f" {herr:>5} {len(bad):>8}"
+        if lr is not None and hr is not None:
+            ov = []
+            for q in ids:
+                A, B = lr.get(q, []), hr.get(q, [])
+                ov.append(1.0 if not A and not B else len(set(A) & set(B)) / max(len(A), len(B)))
+            row += f" {fmt(sum(ov) / len(ov) if ov else None, '13.4f')}"
+        lqps, hqps = lq.get(kind), hq.get(kind)
+        ratio = hqps / lqps if lqps and hqps else None
+        row += f" {fmt(lqps, '10.1f')} {fmt(hqps, '10.1f')} {fmt(ratio, '6.2f')}"
+        print(row)
+    if hc is None:
+        print("(no hymir counts: Lucene only)")
+        return
+    print(f"\ncount mismatches: {len(mism)} of {len(qs)} queries")
+    lines = []
+    for q in mism:
+        text, kind = qs[q]
+        lines.append(f"{q}\t{kind}\t{lc.get(q, 'missing')}\t{hc.get(q, 'missing')}\t{text}")
+    for l in lines[: a.list]:
+        print("  " + l)
+    if len(lines) > a.list:
+        print(f"  ... {len(lines) - a.list} more" + (f" in {a.mismatches}" if a.mismatches else ""))
+    if a.mismatches:
+        with open(a.mismatches, "w", encoding="utf-8") as f:
+            f.write("qid\tkind\tlucene\thymir\tquery\n")
+            f.write("".join(l + "\n" for l in lines))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
