@@ -5,7 +5,7 @@
 # usage: bench/structured/compare.sh CORPUS_DIR [SCHEMA]
 #   CORPUS_DIR  holds corpus.jsonl (BEIR); its schema.json is used when SCHEMA is not given
 #   SCHEMA      typed-field schema (JSON, see scripts/debian_schema.json); none: text fields only
-# Steps: make_queries.py (N queries, SEED) -> LuceneStructured.java count / run --k 10 / bench ->
+# Steps: make_queries.py (N queries, SEED) -> LuceneStructured.java count / run --k 1000 / bench ->
 #   when `hymir search --help` offers --syntax: hymir index + hymir search --syntax lucene
 #   --counts --run, and timed runs of each kind's queries -> report.py.
 # env:
@@ -67,10 +67,10 @@ q="$out/queries.jsonl"
 # ---- Java Lucene
 ls_java=("$java" -cp "$CP" "$repo/bench/java/LuceneStructured.java")
 common=(--corpus "$corpus" --index "$out/lucene-index" ${schema:+--schema "$schema"})
-echo "== lucene: count, run --k 10, bench ($out)" >&2
+echo "== lucene: count, run --k 1000, bench ($out)" >&2
 "${ls_java[@]}" count "${common[@]}" --queries "$q" --out "$out/lucene.counts" 2> >(tee "$out/lucene.count.log" >&2) \
   || { echo "compare.sh: Java count failed" >&2; exit 1; }
-"${ls_java[@]}" run "${common[@]}" --queries "$q" --k 10 --out "$out/lucene.trec" 2>"$out/lucene.run.log" \
+"${ls_java[@]}" run "${common[@]}" --queries "$q" --k 1000 --out "$out/lucene.trec" 2>"$out/lucene.run.log" \
   || { cat "$out/lucene.run.log" >&2; echo "compare.sh: Java run failed" >&2; exit 1; }
 "${ls_java[@]}" bench "${common[@]}" --queries "$q" --k 10 --seconds "$seconds" >"$out/lucene.bench" \
   || { echo "compare.sh: Java bench failed" >&2; exit 1; }

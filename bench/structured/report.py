@@ -5,12 +5,14 @@
               [--lucene-bench B] [--hymir-qps T] [--k 10] [--list 40] [--mismatches OUT.tsv]
 
   counts   qid<TAB>total (-1 = parse error)
-  runs     TREC run lines: qid Q0 docid rank score tag
+  runs     TREC run lines: qid Q0 docid rank score tag (Lucene's deeper than --k: ties at rank k)
   bench    the output of `LuceneStructured.java bench` (lines "... search kind=K n=N ... qps=X ...")
   qps      kind<TAB>queries<TAB>seconds, hymir's timings (compare.sh writes it)
 
 Prints one row per query kind (and "ALL"): queries, count mismatches, parse errors on each side,
-mean top-k overlap (|A ∩ B| / max(|A|, |B|), 1 when both are empty) and QPS of both with the ratio
+mean top-k overlap (|A ∩ B| / max(|A|, |B|), 1 when both are empty; with_ties also accepts a document
+that Lucene scores equal to its k-th, see overlaps()), the largest relative score difference of a
+document in both top-k lists, and QPS of both with the ratio
 hymir / lucene. Then the mismatching queries, with both counts and the query text.
 """
 
@@ -45,7 +47,8 @@ def read_counts(path):
     return out
 
 
-def read_run(path, k):
+def read_run(path):
+    """{qid: [(docid, score)] in rank order}."""
     if not path:
         return None
     rows = defaultdict(list)
@@ -53,8 +56,37 @@ def read_run(path, k):
         for line in f:
             p = line.split()
             if len(p) >= 5:
-                rows[p[0]].append((int(p[3]), p[2]))
-    return {q: [d for _, d in sorted(v)[:k]] for q, v in rows.items()}
+                rows[p[0]].append((int(p[3]), p[2], float(p[4])))
+    return {q: [(d, sc) for _, d, sc in sorted(v)] for q, v in rows.items()}
+
+
+def overlaps(lucene, hymir, k):
+    """(strict, tie-aware) top-k overlap of one query.
+
+    strict: |A ∩ B| / max(|A|, |B|) over the top k of each side (1 when both are empty).
+    tie-aware: a hymir document also counts when Lucene scores it within 1e-5 (relative) of Lucene's
+    k-th score: Lucene picks among equal scores by internal docid, so any of them is a right answer.
+    Needs Lucene's run deeper than k to see the whole tie group.
+    """
+    A = [d for d, _ in lucene[:k]]
+    B = [d for d, _ in hymir[:k]]
+    if not A and not B:
+        return 1.0, 1.0
+    den = max(len(A), len(B))
+    strict = len(set(A) & set(B)) / den
+    if len(A) < k:
+        return strict, strict
+    kth = lucene[k - 1][1]
+    tol = 1e-5 * max(1.0, abs(kth))
+    ok = set(A) | {d for d, sc in lucene if abs(sc - kth) <= tol}
+    return strict, sum(1 for d in B if d in ok) / den
+
+
+def score_diff(lucene, hymir, k):
+    """Largest relative score difference over the documents in both top-k lists (None: none shared)."""
+    ls = dict(lucene)
+    d = [abs(sc - ls[doc]) / max(abs(ls[doc]), 1e-9) for doc, sc in hymir[:k] if doc in ls]
+    return max(d) if d else None
 
 
 def read_bench(path):
@@ -108,8 +140,8 @@ def main():
     qs = read_queries(a.queries)
     lc = read_counts(a.lucene_counts)
     hc = read_counts(a.hymir_counts)
-    lr = read_run(a.lucene_run, a.k)
-    hr = read_run(a.hymir_run, a.k)
+    lr = read_run(a.lucene_run)
+    hr = read_run(a.hymir_run)
     lq = read_bench(a.lucene_bench)
     hq = read_qps(a.hymir_qps)
 
@@ -126,7 +158,7 @@ def main():
     if hc is not None:
         head += f" {'h.err':>5} {'mismatch':>8}"
     if lr is not None and hr is not None:
-        head += f" {'top' + str(a.k) + '_overlap':>13}"
+        head += f" {'top' + str(a.k) + '_overlap':>13} {'with_ties':>9} {'score_diff':>10}"
     head += f" {'lucene_qps':>10} {'hymir_qps':>10} {'ratio':>6}"
     print(head)
     for kind in order:
@@ -142,11 +174,13 @@ def main():
                 mism = bad
             row += f" {herr:>5} {len(bad):>8}"
         if lr is not None and hr is not None:
-            ov = []
-            for q in ids:
-                A, B = lr.get(q, []), hr.get(q, [])
-                ov.append(1.0 if not A and not B else len(set(A) & set(B)) / max(len(A), len(B)))
-            row += f" {fmt(sum(ov) / len(ov) if ov else None, '13.4f')}"
+            ov = [overlaps(lr.get(q, []), hr.get(q, []), a.k) for q in ids]
+            n = len(ov) or 1
+            row += f" {fmt(sum(o[0] for o in ov) / n if ov else None, '13.4f')}"
+            row += f" {fmt(sum(o[1] for o in ov) / n if ov else None, '9.4f')}"
+            diffs = [score_diff(lr.get(q, []), hr.get(q, []), a.k) for q in ids]
+            diffs = [d for d in diffs if d is not None]
+            row += f" {fmt(max(diffs) if diffs else None, '10.2e')}"
         lqps, hqps = lq.get(kind), hq.get(kind)
         ratio = hqps / lqps if lqps and hqps else None
         row += f" {fmt(lqps, '10.1f')} {fmt(hqps, '10.1f')} {fmt(ratio, '6.2f')}"
