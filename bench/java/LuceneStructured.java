@@ -4,7 +4,8 @@
 //   M=/usr/share/maven-repo/org/apache/lucene
 //   CP=$M/lucene-core/8.x/lucene-core-8.x.jar:$M/lucene-analyzers-common/8.x/lucene-analyzers-common-8.x.jar:\
 //      $M/lucene-queryparser/8.x/lucene-queryparser-8.x.jar:$M/lucene-facet/8.x/lucene-facet-8.x.jar
-//   java -cp "$CP" bench/java/LuceneStructured.java <mode> --corpus C.jsonl --index DIR [--schema S.json] ...
+//   java -cp "$CP" bench/java/LuceneStructured.java <mode> --corpus C.jsonl --index DIR [--schema S.json]
+//        [--analyzer english|english-classic] ...
 //
 // Modes (every mode builds the index in --index DIR when it is absent, and reuses it otherwise):
 //   index   (only build)                                              [--rebuild]
@@ -117,7 +118,8 @@ public class LuceneStructured {
     }
 
     static void usage(PrintStream out) {
-        out.println("usage: java -cp \"$CP\" LuceneStructured.java <mode> --corpus C.jsonl --index DIR [--schema S.json] ...");
+        out.println("usage: java -cp \"$CP\" LuceneStructured.java <mode> --corpus C.jsonl --index DIR [--schema S.json]");
+        out.println("       [--analyzer english|english-classic] ...");
         out.println("  index   [--rebuild true]");
         out.println("  parse   --queries Q.jsonl | --query \"...\"");
         out.println("  count   --queries Q.jsonl [--out FILE]");
@@ -629,12 +631,41 @@ public class LuceneStructured {
 
     // ------------------------------------------------------------------ index
 
-    static Analyzer newAnalyzer(Map<String, FieldSpec> schema) {
+    /**
+     * "english": Lucene's EnglishAnalyzer (StandardTokenizer = UAX#29, EnglishPossessive, LowerCase,
+     * Stop(33), SetKeywordMarker, PorterStem). "english-classic": the same chain on ClassicTokenizer +
+     * ClassicFilter, the Lucene 3.0 grammar that hymir's Lucene++ analyser uses, so that tokenization
+     * differences do not hide query differences.
+     */
+    static Analyzer textAnalyzer(String kind) {
+        if (kind.equals("english")) return new EnglishAnalyzer();
+        if (!kind.equals("english-classic")) throw new UsageError("--analyzer english|english-classic");
+        return new Analyzer() {
+            @Override
+            protected TokenStreamComponents createComponents(String field) {
+                org.apache.lucene.analysis.standard.ClassicTokenizer src =
+                        new org.apache.lucene.analysis.standard.ClassicTokenizer();
+                org.apache.lucene.analysis.TokenStream t = new org.apache.lucene.analysis.standard.ClassicFilter(src);
+                t = new org.apache.lucene.analysis.en.EnglishPossessiveFilter(t);
+                t = new org.apache.lucene.analysis.LowerCaseFilter(t);
+                t = new org.apache.lucene.analysis.StopFilter(t, EnglishAnalyzer.ENGLISH_STOP_WORDS_SET);
+                t = new org.apache.lucene.analysis.en.PorterStemFilter(t);
+                return new TokenStreamComponents(src, t);
+            }
+
+            @Override
+            protected org.apache.lucene.analysis.TokenStream normalize(String field,
+                                                                      org.apache.lucene.analysis.TokenStream in) {
+                return new org.apache.lucene.analysis.LowerCaseFilter(in);
+            }
+        };
+    }
+
+    static Analyzer newAnalyzer(Map<String, FieldSpec> schema, String kind) {
         Map<String, Analyzer> per = new HashMap<>();
         for (FieldSpec f : schema.values())
             if (f.type == Type.KEYWORD || f.type == Type.BOOL) per.put(f.name, new KeywordAnalyzer());
-        // EnglishAnalyzer: StandardTokenizer, EnglishPossessive, LowerCase, Stop(33), SetKeywordMarker, PorterStem
-        return new PerFieldAnalyzerWrapper(new EnglishAnalyzer(), per);
+        return new PerFieldAnalyzerWrapper(textAnalyzer(kind), per);
     }
 
     static FacetsConfig facetsConfig(Map<String, FieldSpec> schema) {
@@ -720,9 +751,9 @@ public class LuceneStructured {
         }
     }
 
-    static String fingerprint(Path corpus, String schemaPath) throws IOException {
+    static String fingerprint(Path corpus, String schemaPath, String analyzer) throws IOException {
         StringBuilder sb = new StringBuilder();
-        sb.append("v1 corpus=").append(corpus.toAbsolutePath().normalize())
+        sb.append("v1 analyzer=").append(analyzer).append(" corpus=").append(corpus.toAbsolutePath().normalize())
           .append(" bytes=").append(Files.size(corpus))
           .append(" mtime=").append(Files.getLastModifiedTime(corpus).toMillis());
         if (schemaPath != null) {
@@ -734,9 +765,10 @@ public class LuceneStructured {
         return sb.toString();
     }
 
-    static void buildIndex(Path dirPath, Path corpus, Map<String, FieldSpec> schema, String fp) throws IOException {
+    static void buildIndex(Path dirPath, Path corpus, Map<String, FieldSpec> schema, String analyzer, String fp)
+            throws IOException {
         long t0 = System.nanoTime();
-        Analyzer a = newAnalyzer(schema);
+        Analyzer a = newAnalyzer(schema, analyzer);
         FacetsConfig fc = facetsConfig(schema);
         boolean anyFacet = schema.values().stream().anyMatch(f -> f.facet);
         IndexWriterConfig c = new IndexWriterConfig(a);
@@ -769,8 +801,8 @@ public class LuceneStructured {
             w.setLiveCommitData(Map.of("hymir-structured", fp).entrySet());
             w.commit();
         }
-        System.err.printf(Locale.ROOT, "lucene-structured index docs=%d fields=%d seconds=%.2f bytes=%d dir=%s%n",
-                n[0], schema.size(), (System.nanoTime() - t0) / 1e9, dirBytes(dirPath), dirPath);
+        System.err.printf(Locale.ROOT, "lucene-structured index docs=%d fields=%d analyzer=%s seconds=%.2f bytes=%d "
+                + "dir=%s%n", n[0], schema.size(), analyzer, (System.nanoTime() - t0) / 1e9, dirBytes(dirPath), dirPath);
     }
 
     static long dirBytes(Path p) throws IOException {
@@ -802,11 +834,12 @@ public class LuceneStructured {
         Path idx = Paths.get(o.req("index"));
         String schemaPath = o.get("schema", null);
         boolean rebuild = o.getBool("rebuild", false);
+        String kind = o.get("analyzer", "english");
         if (!Files.isRegularFile(corpus)) throw new InputError("no such file: " + corpus);
         Ctx c = new Ctx();
         c.schema = readSchema(schemaPath);
-        c.analyzer = newAnalyzer(c.schema);
-        String fp = fingerprint(corpus, schemaPath);
+        c.analyzer = newAnalyzer(c.schema, kind);
+        String fp = fingerprint(corpus, schemaPath, kind);
         String have = null;
         if (Files.isDirectory(idx)) {
             try (Directory d = FSDirectory.open(idx)) {
@@ -817,7 +850,7 @@ public class LuceneStructured {
         if (rebuild || have == null || !have.equals(fp)) {
             if (have != null && !rebuild)
                 System.err.println("lucene-structured: " + idx + " was built from other input; rebuilding");
-            buildIndex(idx, corpus, c.schema, fp);
+            buildIndex(idx, corpus, c.schema, kind, fp);
         }
         c.dir = FSDirectory.open(idx);
         c.reader = DirectoryReader.open(c.dir);

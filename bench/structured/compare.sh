@@ -16,6 +16,9 @@
 #   N, SEED        generated queries and seed         (default 1000, 42)
 #   BENCH_SECONDS  Java seconds per timed kind (ALL gets this, each kind half) (default 4)
 #   REPEAT         hymir timing: each kind's queries run this many times   (default 3)
+#   ANALYZER       Java analyser: english-classic (EnglishAnalyzer's chain on the Lucene 3.0 grammar
+#                  that hymir's Lucene++ uses) or english (stock EnglishAnalyzer, UAX#29)
+#                  (default english-classic)
 # exit: 0 OK (also when hymir cannot run the syntax yet: Java only), 1 a step failed, 2 usage.
 set -euo pipefail
 
@@ -44,6 +47,7 @@ n="${N:-1000}"
 seed="${SEED:-42}"
 seconds="${BENCH_SECONDS:-4}"
 repeat="${REPEAT:-3}"
+analyzer="${ANALYZER:-english-classic}"
 mkdir -p "$out"
 
 mvn=/usr/share/maven-repo/org/apache/lucene
@@ -66,8 +70,8 @@ q="$out/queries.jsonl"
 
 # ---- Java Lucene
 ls_java=("$java" -cp "$CP" "$repo/bench/java/LuceneStructured.java")
-common=(--corpus "$corpus" --index "$out/lucene-index" ${schema:+--schema "$schema"})
-echo "== lucene: count, run --k 1000, bench ($out)" >&2
+common=(--corpus "$corpus" --index "$out/lucene-index" --analyzer "$analyzer" ${schema:+--schema "$schema"})
+echo "== lucene ($analyzer): count, run --k 1000, bench ($out)" >&2
 "${ls_java[@]}" count "${common[@]}" --queries "$q" --out "$out/lucene.counts" 2> >(tee "$out/lucene.count.log" >&2) \
   || { echo "compare.sh: Java count failed" >&2; exit 1; }
 "${ls_java[@]}" run "${common[@]}" --queries "$q" --k 1000 --out "$out/lucene.trec" 2>"$out/lucene.run.log" \
