@@ -86,7 +86,7 @@ report=(python3 "$here/report.py" --queries "$q" --lucene-counts "$out/lucene.co
 skip=""
 if [[ ! -x "$hymir" ]]; then
   skip="$hymir is not built (cmake --build build --target hymir_cli, or set HYMIR)"
-elif ! "$hymir" search --help 2>&1 | grep -q -- "--syntax"; then
+elif ! grep -q -- "--syntax" <<<"$("$hymir" search --help 2>&1 || true)"; then
   skip="$hymir search has no --syntax option yet"
 fi
 if [[ -n "$skip" ]]; then
