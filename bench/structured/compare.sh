@@ -7,13 +7,16 @@
 #   SCHEMA      typed-field schema (JSON, see scripts/debian_schema.json); none: text fields only
 # Steps: make_queries.py (N queries, SEED) -> LuceneStructured.java count / run --k 1000 / bench ->
 #   when `hymir search --help` offers --syntax: hymir index + hymir search --syntax lucene
-#   --counts --run, and timed runs of each kind's queries -> report.py.
+#   --counts --run, timed runs of each kind's queries, and the words of the mismatching queries
+#   counted alone on both sides (to tell analysis differences from query ones) -> report.py.
 # env:
 #   HYMIR          hymir binary                       (default <repo>/build/bin/hymir)
 #   JAVA           java launcher                      (default java)
 #   OUT_DIR        work files and both indexes, kept  (default ${TMPDIR:-/tmp}/hymir-structured/<corpus dir name>)
 #   QUERIES        use this queries.jsonl instead of generating one
 #   N, SEED        generated queries and seed         (default 1000, 42)
+#   KINDS          keep only these query kinds, comma-separated (e.g. term,phrase,bool: leaves out
+#                  numrange/keyword/mixed for a hymir without typed fields)
 #   BENCH_SECONDS  Java seconds per timed kind (ALL gets this, each kind half) (default 4)
 #   REPEAT         hymir timing: each kind's queries run this many times   (default 3)
 #   ANALYZER       Java analyser: english-classic (EnglishAnalyzer's chain on the Lucene 3.0 grammar
@@ -67,6 +70,17 @@ else
     --out "$out/queries.jsonl"
 fi
 q="$out/queries.jsonl"
+if [[ -n "${KINDS:-}" ]]; then
+  python3 - "$q" "$KINDS" <<'EOF'
+import json, sys
+path, keep = sys.argv[1], set(sys.argv[2].split(","))
+lines = [l for l in open(path, encoding="utf-8") if l.strip() and json.loads(l).get("kind") in keep]
+if not lines:
+    sys.exit(f"compare.sh: no query of the kinds {sorted(keep)}")
+open(path, "w", encoding="utf-8").writelines(lines)
+print(f"{path}: kept {len(lines)} queries of the kinds {','.join(sorted(keep))}", file=sys.stderr)
+EOF
+fi
 
 # ---- Java Lucene
 ls_java=("$java" -cp "$CP" "$repo/bench/java/LuceneStructured.java")
@@ -116,7 +130,7 @@ if [[ ! -d "$out/hymir-index" || "$corpus" -nt "$out/hymir-index" ]]; then
 fi
 echo "== hymir search: $hymir ${hs[*]} --queries $q --counts --run" >&2
 "$hymir" "${hs[@]}" --queries "$q" --counts "$out/hymir.counts" --run "$out/hymir.trec" >/dev/null \
-  || { echo "compare.sh: hymir search failed" >&2; exit 1; }
+  || { echo "compare.sh: hymir search failed (KINDS=... leaves out the kinds it cannot run yet)" >&2; exit 1; }
 
 # hymir timing: wall time of each kind's queries (repeated), less a one-query run (start-up, index open)
 now() { date +%s.%N; }
@@ -149,6 +163,17 @@ for f in "$out"/kinds/*.jsonl; do
   printf '%s\t%s\t%s\n' "$kind" "$nq" "$secs" >>"$out/hymir.qps"
 done
 
+# the words of the mismatching queries, each counted alone on both sides: a mismatch whose words already
+# differ alone comes from analysis (tokenizer, stemmer), not from the query language
+python3 "$here/report.py" --queries "$q" --lucene-counts "$out/lucene.counts" --hymir-counts "$out/hymir.counts" \
+  --write-words "$out/words.jsonl" >/dev/null
+if [[ -s "$out/words.jsonl" ]]; then
+  "${ls_java[@]}" count "${common[@]}" --queries "$out/words.jsonl" --out "$out/lucene.words" 2>/dev/null \
+    || { echo "compare.sh: Java word counts failed" >&2; exit 1; }
+  "$hymir" "${hs[@]}" --queries "$out/words.jsonl" --counts "$out/hymir.words" --run "$out/words.trec" >/dev/null \
+    || { echo "compare.sh: hymir word counts failed" >&2; exit 1; }
+  report+=(--lucene-words "$out/lucene.words" --hymir-words "$out/hymir.words")
+fi
 "${report[@]}" --hymir-counts "$out/hymir.counts" --hymir-run "$out/hymir.trec" --hymir-qps "$out/hymir.qps"
 echo "(hymir QPS: wall time of 'hymir search' on each kind's queries x$repeat, less a one-query run of ${base}s;" \
      "lucene QPS: in-process IndexSearcher.search top-10, one thread, after warm-up; files in $out)"

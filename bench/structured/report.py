@@ -18,6 +18,7 @@ hymir / lucene. Then the mismatching queries, with both counts and the query tex
 
 import argparse
 import json
+import re
 import sys
 from collections import OrderedDict, defaultdict
 
@@ -116,6 +117,25 @@ def read_qps(path):
     return out
 
 
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def words_of_query(text):
+    """The plain words of a classic-syntax query: no field names, operators, range bounds, prefix terms
+    (those are not stemmed) or quoted keyword values with punctuation."""
+    t = re.sub(r"[\[{][^\]}]*[\]}]", " ", text)            # ranges
+    t = re.sub(r"(?<![\w:])(?!(?:title|text|all):)[A-Za-z_]+:(\"[^\"]*\"|[^\s()]*)", " ", t)  # other fields
+    t = re.sub(r"(?:title|text|all):", " ", t)                 # text field names
+    t = re.sub(r"[~^][0-9.]+", " ", t)                        # slop, boosts
+    t = re.sub(r"\S*\*", " ", t)                               # prefix terms
+    t = re.sub(r'"[^"]*[^A-Za-z\s"][^"]*"', " ", t)            # quoted values with punctuation
+    out = []
+    for w in WORD.findall(t):
+        if w not in ("AND", "OR", "NOT", "TO") and w.lower() not in out:
+            out.append(w.lower())
+    return out
+
+
 def fmt(x, spec):
     if x is None:
         width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
@@ -135,11 +155,25 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--list", type=int, default=40, help="mismatches listed (default 40)")
     ap.add_argument("--mismatches", help="write every mismatch here (qid, kind, lucene, hymir, query)")
+    ap.add_argument("--write-words", help="write the words of the mismatching queries as queries.jsonl, and stop")
+    ap.add_argument("--lucene-words", help="counts of --write-words's queries by Lucene")
+    ap.add_argument("--hymir-words", help="counts of --write-words's queries by hymir")
     a = ap.parse_args()
 
     qs = read_queries(a.queries)
     lc = read_counts(a.lucene_counts)
     hc = read_counts(a.hymir_counts)
+    if a.write_words:
+        words = []
+        for q, (text, _) in qs.items():
+            if hc is not None and lc.get(q, -1) != hc.get(q, -1):
+                words += [w for w in words_of_query(text) if w not in words]
+        with open(a.write_words, "w", encoding="utf-8") as f:
+            for w in words:
+                f.write(json.dumps({"_id": "w:" + w, "text": w}) + "\n")
+        return
+    lw = read_counts(a.lucene_words) or {}
+    hw = read_counts(a.hymir_words) or {}
     lr = read_run(a.lucene_run)
     hr = read_run(a.hymir_run)
     lq = read_bench(a.lucene_bench)
@@ -190,16 +224,27 @@ def main():
         return
     print(f"\ncount mismatches: {len(mism)} of {len(qs)} queries")
     lines = []
+    cause = {}
+    if lw or hw:
+        for q in mism:
+            bad = [w for w in words_of_query(qs[q][0]) if lw.get("w:" + w) != hw.get("w:" + w)]
+            cause[q] = "analysis:" + ",".join(
+                f"{w}({lw.get('w:' + w, '?')}/{hw.get('w:' + w, '?')})" for w in bad) if bad else "query"
+        n_an = sum(1 for c in cause.values() if c != "query")
+        print(f"  {n_an} of them have a word whose own count already differs (analysis: tokenizer or stemmer,"
+              f" shown as word(lucene/hymir)); {len(mism) - n_an} do not (the query language), listed first")
+        mism = sorted(mism, key=lambda q: cause[q] != "query")
     for q in mism:
         text, kind = qs[q]
-        lines.append(f"{q}\t{kind}\t{lc.get(q, 'missing')}\t{hc.get(q, 'missing')}\t{text}")
+        lines.append(f"{q}\t{kind}\t{lc.get(q, 'missing')}\t{hc.get(q, 'missing')}\t{text}"
+                     + (f"\t{cause[q]}" if cause else ""))
     for l in lines[: a.list]:
         print("  " + l)
     if len(lines) > a.list:
         print(f"  ... {len(lines) - a.list} more" + (f" in {a.mismatches}" if a.mismatches else ""))
     if a.mismatches:
         with open(a.mismatches, "w", encoding="utf-8") as f:
-            f.write("qid\tkind\tlucene\thymir\tquery\n")
+            f.write("qid\tkind\tlucene\thymir\tquery" + ("\tcause" if cause else "") + "\n")
             f.write("".join(l + "\n" for l in lines))
     sys.exit(0)
 
