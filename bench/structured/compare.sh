@@ -123,7 +123,7 @@ grep -q -- "--threads" <<<"$index_help" && hidx+=(--threads 1)
 hs=(search --index "$out/hymir-index" --syntax lucene --retriever bm25 --k1 0.9 --b 0.4 --k 10)
 grep -q -- "--threads" <<<"$search_help" && hs+=(--threads 1)
 
-if [[ ! -d "$out/hymir-index" || "$corpus" -nt "$out/hymir-index" ]]; then
+if [[ ! -d "$out/hymir-index" || "$corpus" -nt "$out/hymir-index" || ( -n "$schema" && "$schema" -nt "$out/hymir-index" ) ]]; then
   rm -rf "$out/hymir-index"
   echo "== hymir index: $hymir ${hidx[*]}" >&2
   "$hymir" index "${hidx[@]}" >&2 || { echo "compare.sh: hymir index failed" >&2; exit 1; }
