@@ -85,11 +85,11 @@ for t in $targets; do
     # The stored title and text of a format 2 index (zstd); --gc-sections drops the Lucene++ reader.
     source) build source_fuzz "$here/tests/fuzz/source_fuzz.cc" "$here"/index/lucene/{stored_source,lucene_util}.cc "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" -lzstd -lsimdjson -lz ;;
-    # The parameter parsing of pipeline.cc and engine.cc (ParseRetriever) without the engine's
+    # The parameter parsing of query_spec.cc and engine.cc (ParseRetriever) without the engine's
     # Lucene++/FAISS/model dependencies: lld's --gc-sections drops the Engine and Pipeline
     # methods the harness never calls, and their references (GNU ld and gold keep them alive
     # through the sanitizer-coverage tables). Needs lld (Debian: apt-get install lld).
-    params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine}.cc "${core[@]}" \
+    params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine,query_spec,snippet}.cc "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections \
               $(pkg-config --cflags --libs cpp-httplib) -lsimdjson -lz ;;
     *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
