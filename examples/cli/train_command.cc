@@ -215,7 +215,6 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber)
       ->group(balancing);
   AddFineTuningFlags(*cmd, *f);
-  app::AddFeatureFlags(*cmd, f->features);
   const std::string features = app::kFeaturesGroup;
   cmd->add_option("--depth", f->depth, "Candidates per query (default 100, the re-rank depth)")
       ->check(CLI::Range(1, 10000))
@@ -225,6 +224,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->group(features);
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features")->group(features);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion")->group(features);
+  app::AddFeatureFlags(*cmd, f->features);
   cmd->callback([f, exit_code] { *exit_code = RunTrain(*f); });
 }
 

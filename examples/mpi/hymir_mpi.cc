@@ -392,7 +392,6 @@ int main(int argc, char** argv) {
                         "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9))
       ->group(app::kOptimisationGroup);
-  app::AddFeatureFlags(*train_cmd, tf.features);
   train_cmd->add_option("--depth", tf.depth, "Candidates per query (default 100)")
       ->check(CLI::Range(1, 10000))
       ->group(app::kFeaturesGroup);
@@ -401,6 +400,7 @@ int main(int argc, char** argv) {
       ->group(app::kFeaturesGroup);
   train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features")
       ->group(app::kFeaturesGroup);
+  app::AddFeatureFlags(*train_cmd, tf.features);
   train_cmd->callback([&] { exit_code = RunTrain(cluster, tf); });
   app::PretrainFlags pf;
   CLI::App* pretrain_cmd = cli.add_subcommand(

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <cmath>
 #include <random>
+#include <filesystem>
 #include <set>
 
 #include "common/app.h"
@@ -55,7 +56,26 @@ struct IngestFlags {
   bool quiet = false;
 };
 
-int RunIngest(const IngestFlags& f) {
+// The image tree and index from --dir and --index, or from the older
+// positional form (`ingest DIR INDEX`): the positionals fill, in order,
+// whichever of the two the flags left unset.
+Status ResolveIngestPaths(IngestFlags& f, const std::vector<std::string>& positionals) {
+  size_t next = 0;
+  for (auto [flag, value] : {std::pair{"--dir", &f.dir}, std::pair{"--index", &f.index}}) {
+    if (value->empty() && next < positionals.size()) *value = positionals[next++];
+    if (value->empty()) return Status::InvalidArgument(std::string(flag) + " is required");
+  }
+  if (next < positionals.size())
+    return Status::InvalidArgument("unexpected argument '" + positionals[next] +
+                                   "' (ingest takes --dir DIR --index INDEX, or DIR INDEX)");
+  if (!std::filesystem::is_directory(f.dir)) return Status::NotFound(f.dir + ": no such directory");
+  return Status::OK();
+}
+
+int RunIngest(IngestFlags f, const std::vector<std::string>& extra) {
+  for (const std::string& arg : extra)
+    if (!arg.empty() && arg[0] == '-') return Fail(Status::InvalidArgument("unknown option " + arg), true);
+  if (Status s = ResolveIngestPaths(f, extra); !s.ok()) return Fail(s, true);
   auto collection = media::ScanMediaDirectory(f.dir);
   if (!collection.ok()) return Fail(collection.status());
   for (const auto& s : collection->skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
@@ -657,17 +677,18 @@ int main(int argc, char** argv) {
   IngestFlags ingest;
   auto* in = app.add_subcommand("ingest", "Describe every image under --dir and build a new index at --index (one commit)");
   // --dir and --index, as every other command names its index; the older
-  // positional form `ingest DIR INDEX` is still accepted.
-  in->add_option("--dir,dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps); or the first positional")
-      ->required()
+  // positional form `ingest DIR INDEX` is still accepted (hidden from the help).
+  in->add_option("--dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps); required")
       ->check(CLI::ExistingDirectory);
-  in->add_option("--index,index", ingest.index, "New index directory; or the second positional")->required();
+  in->add_option("--index", ingest.index, "New index directory; required");
+  in->allow_extras();  // the positional form, read by RunIngest
+  in->footer("The older form `hymir-media ingest DIR INDEX [OPTIONS]` is also accepted.");
   in->add_option("--threads", ingest.threads, "Decode/describe threads")->check(CLI::Range(1, 256));
   in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")->check(CLI::Range(1, 4096));
   in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")->check(CLI::Range(1, 16));
   in->add_flag("!--no-sound", ingest.sound, "Do not index the images' sounds");
   in->add_flag("--quiet", ingest.quiet, "No progress lines");
-  in->callback([&] { exit_code = RunIngest(ingest); });
+  in->callback([&] { exit_code = RunIngest(ingest, in->remaining()); });
 
   SearchFlags search;
   auto* se = app.add_subcommand("search", "Query by example image (--image/--like), by caption text (--text), or both");
