@@ -96,9 +96,9 @@ struct TrainRerankerOptions {
   // Feature-extraction threads (0 = hardware concurrency). Default: 0.
   int threads = 0;
   // Model shape and training: loss and its extra terms, epochs, learning
-  // rate, validation share, seed, boosted expert. When fine-tuning from
-  // `init`, train.model and train.init are taken from it. Default:
-  // MoeTrainOptions's.
+  // rate, validation share, seed, boosted expert. train.init is not used
+  // (see `init`); when fine-tuning, train.model is the initial model's.
+  // Default: MoeTrainOptions's.
   ranking::MoeTrainOptions train;
 
   // --- Starting from a model (hymir pretrain's, or one trained before) ---
