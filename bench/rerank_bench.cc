@@ -34,6 +34,7 @@
 #include <hymir/ranking/ranking_data.h>
 #include <hymir/ranking/routing_report.h>
 #include <hymir/ranking/run.h>
+#include <hymir/train_reranker.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -115,34 +116,39 @@ bool Wanted(const Flags& f, const std::string& name) {
 // ---------------------------------------------------------------------------
 // Data: the judged queries of one split, their hits and feature groups.
 
-struct Split {
+struct Split : TrainingSet {
   std::string name;
-  std::vector<HybridQuery> queries;
-  std::vector<std::string> domains;  // the queries' `domain` field ("" = none)
-  std::vector<std::vector<SearchHit>> hits;
-  std::vector<ranking::QueryGroup> groups;
-  size_t with_relevant = 0;  // groups with a relevant candidate
   std::vector<std::vector<std::string>> terms;  // each query's analysed terms (--fuse-grid's trust)
 };
 
-// The queries of `records` judged in `qrels` (KG-expanded when `kg` is set).
-Result<Split> SelectQueries(const std::string& name, const std::vector<QueryRecord>& records,
-                            const ranking::Qrels& qrels, const KnowledgeContext* kg) {
-  Split s;
-  s.name = name;
-  for (const QueryRecord& r : records) {
-    if (!qrels.Find(r.id)) continue;
-    HybridQuery q;
-    q.id = r.id;
-    q.text = r.text;
-    if (kg != nullptr) {
-      auto added = kg->ExpandQuery(&q);
-      if (!added.ok()) return added.status();
-    }
-    s.queries.push_back(std::move(q));
-    s.domains.push_back(r.domain.value_or(""));
+// The training options `hymir train` would use: the queries KG-expanded when
+// a KG is given, KG features then, the corpus domains of the TRAIN queries'
+// hits as per-domain gate features (hymir/train_reranker.h).
+TrainRerankerOptions SplitOptions(const Flags& f) {
+  TrainRerankerOptions o;
+  o.depth = f.depth;
+  o.features = f.features;
+  o.threads = f.threads;
+  if (f.init_model) {
+    o.init = &*f.init_model;
+    o.extend_gate = f.extend_gate;
+    o.features.query_embedding_dims = f.emb_dims;
   }
-  if (s.queries.empty()) return Status::InvalidArgument(name + " qrels judge none of the queries");
+  o.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  return o;
+}
+
+// The queries of `records` judged in `qrels`, their top `depth` hits and
+// labelled feature groups; the features of `extractor` when given (the test
+// split), else built from this split (the train split).
+Result<Split> BuildSplit(const std::string& name, const Engine& engine, const std::vector<TrainingQuery>& queries,
+                         const ranking::Qrels& qrels, const Flags& f, const KnowledgeContext* kg,
+                         std::shared_ptr<const FeatureExtractor> extractor = nullptr) {
+  if (queries.empty()) return Status::InvalidArgument(name + " qrels judge none of the queries");
+  Split s;
+  HYMIR_ASSIGN_OR_RETURN(static_cast<TrainingSet&>(s),
+                         BuildTrainingSet(engine, queries, qrels, SplitOptions(f), kg, std::move(extractor)));
+  s.name = name;
   return s;
 }
 
@@ -154,39 +160,12 @@ Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, std::
   return RetrieveCandidates(engine, queries, depth);
 }
 
-// The extractor `hymir train` would build: KG features when a KG is given,
-// the corpus domains of the TRAIN queries' hits as per-domain gate features.
-Result<std::unique_ptr<FeatureExtractor>> CreateExtractor(const Engine& engine, const Flags& f,
-                                                          const KnowledgeContext* kg,
-                                                          const std::vector<std::vector<SearchHit>>& train_hits) {
-  FeatureConfig config = f.features;
-  config.kg = kg != nullptr;
-  if (f.init_model) {
-    HYMIR_ASSIGN_OR_RETURN(config, FeatureExtractor::ConfigFromSchema(f.init_model->schema()));
-    if (config.kg && !kg) return Status::InvalidArgument(f.init + " has KG features: give --kg DIR");
-    if (!f.extend_gate) return FeatureExtractor::Create(engine, config, kg);
-    config.query_embedding_dims = f.emb_dims;
-  }
-  HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(engine, train_hits));
-  return FeatureExtractor::Create(engine, config, kg);
-}
-
-// --extend-gate: the pre-trained model widened to the extractor's query
-// features, their normalisation fitted on the train groups (as hymir train).
-Status ExtendInit(const ranking::FeatureSchema& schema, const std::vector<ranking::QueryGroup>& train,
-                  std::optional<ranking::MoeModel>& init) {
-  if (!init || init->schema() == schema) return Status::OK();
-  const ranking::MoeConfig& c = init->config();
-  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel wider,
-                         init->WithQueryFeatures(schema, ranking::FitNormalization(schema, train, c.log_inputs, c.ple_bins)));
+// --extend-gate: the pre-trained model widened to the split's query
+// features, their normalisation fitted on its groups (as hymir train).
+Status ExtendInit(const TrainingSet& train, std::optional<ranking::MoeModel>& init) {
+  if (!init || init->schema() == train.extractor->schema()) return Status::OK();
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel wider, ExtendGate(*init, train));
   init = std::move(wider);
-  return Status::OK();
-}
-
-// Extracts and labels the groups of `split` (hits already retrieved).
-Status BuildGroups(const FeatureExtractor& extractor, const ranking::Qrels& qrels, int threads, Split& split) {
-  HYMIR_ASSIGN_OR_RETURN(split.groups, extractor.ExtractBatch(split.queries, split.hits, threads));
-  split.with_relevant = LabelForTraining(split.groups, qrels, split.domains, extractor.config().domains);
   return Status::OK();
 }
 
@@ -1012,12 +991,11 @@ Status RunBench(Flags& f, const std::string& command) {
   HYMIR_ASSIGN_OR_RETURN(auto records, ReadQueries(f.queries));
   HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
   if (f.cv_folds > 0 || f.cv_by_domain) {
-    HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg));
     const auto t_features = Clock::now();
-    HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
-    HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg, train.hits));
-    HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
-    HYMIR_RETURN_IF_ERROR(ExtendInit(extractor->schema(), train.groups, f.init_model));
+    HYMIR_ASSIGN_OR_RETURN(Split train, BuildSplit("train", engine, JudgedQueries(records, train_qrels), train_qrels,
+                                                   f, kg));
+    const FeatureExtractor* extractor = train.extractor.get();
+    HYMIR_RETURN_IF_ERROR(ExtendInit(train, f.init_model));
     for (const auto& q : train.queries) train.terms.push_back(index::Analyze(engine.searcher().analyzer(), q.text));
     if (train.groups.size() < static_cast<size_t>(f.cv_folds))
       return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
@@ -1032,27 +1010,22 @@ Status RunBench(Flags& f, const std::string& command) {
   }
   if (f.test_qrels.empty()) return Status::InvalidArgument("--test-qrels is required (unless --cv-folds)");
   HYMIR_ASSIGN_OR_RETURN(auto test_qrels, ranking::Qrels::Read(f.test_qrels));
-  HYMIR_ASSIGN_OR_RETURN(Split train, SelectQueries("train", records, train_qrels, kg));
-  HYMIR_ASSIGN_OR_RETURN(Split test, SelectQueries("test", records, test_qrels, kg));
+  const std::vector<TrainingQuery> train_queries = JudgedQueries(records, train_qrels);
+  const std::vector<TrainingQuery> test_queries = JudgedQueries(records, test_qrels);
   size_t overlap = 0;
   {
     std::set<std::string> ids;
-    for (const auto& q : train.queries) ids.insert(q.id);
-    for (const auto& q : test.queries) overlap += ids.count(q.id);
+    for (const auto& q : train_queries) ids.insert(q.query.id);
+    for (const auto& q : test_queries) overlap += ids.count(q.query.id);
   }
 
-  // Features, once for both splits.
+  // Features, once for both splits: the test split's with the train split's extractor.
   const auto t_features = Clock::now();
-  std::fprintf(stderr, "retrieving top %zu for %zu train + %zu test queries\n", f.depth, train.queries.size(),
-               test.queries.size());
-  HYMIR_ASSIGN_OR_RETURN(train.hits, Retrieve(engine, train.queries, f.depth, Retriever::kAuto));
-  HYMIR_ASSIGN_OR_RETURN(test.hits, Retrieve(engine, test.queries, f.depth, Retriever::kAuto));
-  HYMIR_ASSIGN_OR_RETURN(auto extractor, CreateExtractor(engine, f, kg, train.hits));
+  HYMIR_ASSIGN_OR_RETURN(Split train, BuildSplit("train", engine, train_queries, train_qrels, f, kg));
+  HYMIR_ASSIGN_OR_RETURN(Split test, BuildSplit("test", engine, test_queries, test_qrels, f, kg, train.extractor));
+  const FeatureExtractor* extractor = train.extractor.get();
   const ranking::FeatureSchema& schema = extractor->schema();
-  std::fprintf(stderr, "extracting features (%zu pair + %zu query)\n", schema.pair_dim(), schema.query_dim());
-  HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, train_qrels, f.threads, train));
-  HYMIR_RETURN_IF_ERROR(BuildGroups(*extractor, test_qrels, f.threads, test));
-  HYMIR_RETURN_IF_ERROR(ExtendInit(schema, train.groups, f.init_model));
+  HYMIR_RETURN_IF_ERROR(ExtendInit(train, f.init_model));
   const double feature_seconds = Since(t_features);
 
   std::printf("hymir-rerank-bench\n");

@@ -9,12 +9,10 @@ Result<ranking::MoeTrainOptions> MoeTrainFlags::Resolve() const {
   return o;
 }
 
-void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
-  ranking::MoeTrainOptions& o = f.options;
-  ranking::MoeConfig& m = o.model;
-  // A flag given twice takes its last value, so scripts can append
-  // overrides to a base set of flags (scripts/select_moe.sh does).
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+namespace {
+
+void AddShapeFlags(CLI::App& app, ranking::MoeConfig& m) {
+  app.option_defaults()->group(kShapeGroup);
   app.add_option("--experts", m.routed_experts, "Routed experts E (default 8)")->check(CLI::Range(1, 256));
   app.add_option("--shared", m.shared_experts, "Shared experts S (default 1)")->check(CLI::Range(0, 64));
   app.add_option("--top-k", m.top_k, "Experts chosen per query K (default 2)")->check(CLI::Range(1, 256));
@@ -33,12 +31,18 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_flag("--list-context,!--no-list-context", m.list_context,
                "Latent cross with the candidate list: each expert's output weights are modulated by the list's mean "
                "hidden activation (default off)");
+}
+
+void AddOptimisationFlags(CLI::App& app, MoeTrainFlags& f) {
+  ranking::MoeTrainOptions& o = f.options;
+  app.option_defaults()->group(kOptimisationGroup);
+  app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
+  app.add_option("--seed", o.seed, "Random seed (default 42)");
   app.add_option("--loss", f.loss, "lambdarank | softmax (default lambdarank)")
       ->check(CLI::IsMember({"softmax", "lambdarank"}));
   app.add_option("--lambda-cutoff", o.objective.lambda_cutoff,
                  "LambdaRank measures |delta nDCG| at this cutoff; 0 = the whole list (default 0)")
       ->check(CLI::Range(0, 100000));
-  app.add_option("--epochs", o.max_epochs, "Maximum epochs (default 60)")->check(CLI::Range(1, 100000));
   app.add_option("--patience", o.patience, "Early-stopping patience in epochs (default 8)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--lr", o.learning_rate, "Adam learning rate (default 0.001)")->check(CLI::PositiveNumber);
@@ -46,6 +50,19 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", o.batch_queries, "Queries per batch (default 32)")
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  app.add_flag("--refit,!--no-refit", o.refit,
+               "After early stopping, retrain on train + validation queries for the chosen number of epochs "
+               "(default on)");
+  app.add_option("--ema", o.ema_decay,
+                 "Keep an exponential moving average of the weights (decay per step; default 0 = off)")
+      ->check(CLI::Range(0.0, 0.9999));
+  app.add_option("--input-noise", o.input_noise,
+                 "Gaussian noise on normalised pair features while training (default 0)")
+      ->check(CLI::Range(0.0, 10.0));
+}
+
+void AddBalancingFlags(CLI::App& app, ranking::MoeTrainOptions& o) {
+  app.option_defaults()->group(kBalancingGroup);
   app.add_option("--bias-rate", o.bias_update_rate,
                  "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
       ->check(CLI::NonNegativeNumber);
@@ -60,26 +77,13 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--dense-warmup", o.dense_warmup_epochs, "Epochs routed to every expert before top-k (default 0)")
       ->check(CLI::Range(0, 100000));
-  app.add_flag("--refit,!--no-refit", o.refit,
-               "After early stopping, retrain on train + validation queries for the chosen number of epochs "
-               "(default on)");
-  app.add_option("--ema", o.ema_decay,
-                 "Keep an exponential moving average of the weights (decay per step; default 0 = off)")
-      ->check(CLI::Range(0.0, 0.9999));
-  app.add_option("--input-noise", o.input_noise,
-                 "Gaussian noise on normalised pair features while training (default 0)")
-      ->check(CLI::Range(0.0, 10.0));
-  app.add_option("--finetune-alpha", o.finetune_alpha,
-                 "With --init: keep (1 - a) of the initial weights and a of the fine-tuned ones (WiSE-FT; "
-                 "1 = plain fine-tuning; default 0.5)")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_flag("--finetune-routed-only", o.finetune_routed_only,
-               "With --init: train only the routed experts; the gate, shared experts and routing stay as they are");
+}
+
+void AddTreeFlags(CLI::App& app, ranking::MoeTrainOptions& o) {
+  app.option_defaults()->group(kTreesGroup);
   app.add_flag("--trees,!--no-trees", o.tree_expert,
                "A model trained from scratch gets a boosted shared expert: LambdaMART trees fitted first, the "
                "networks train on top of them (default on; not with hymir pretrain)");
-  app.add_flag("--boost-finetune,!--no-boost-finetune", o.tree_finetune,
-               "With --init: also fit trees to what the initial model gets wrong (default off)");
   app.add_option("--tree-rounds", o.trees.max_rounds, "Boosted expert: at most this many trees (default 500)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--tree-depth", o.trees.max_depth, "Boosted expert: tree depth (default 6)")->check(CLI::Range(1, 16));
@@ -91,15 +95,42 @@ void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
   app.add_flag("--tree-domain-balance,!--no-tree-domain-balance", o.tree_domain_balance,
                "Boosted expert: queries weigh as the networks' (domain-balanced) and trees are chosen on the macro "
                "validation nDCG (default off: every query counts the same)");
-  app.add_option("--seed", o.seed, "Random seed (default 42)");
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);  // CLI11's default, for the rest
+}
+
+void AddFineTuneFlags(CLI::App& app, ranking::MoeTrainOptions& o) {
+  app.option_defaults()->group(kFineTuningGroup);
+  app.add_option("--finetune-alpha", o.finetune_alpha,
+                 "With --init: keep (1 - a) of the initial weights and a of the fine-tuned ones (WiSE-FT; "
+                 "1 = plain fine-tuning; default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--finetune-routed-only", o.finetune_routed_only,
+               "With --init: train only the routed experts; the gate, shared experts and routing stay as they are");
+  app.add_flag("--boost-finetune,!--no-boost-finetune", o.tree_finetune,
+               "With --init: also fit trees to what the initial model gets wrong (default off)");
+}
+
+}  // namespace
+
+void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f) {
+  // A flag given twice takes its last value, so scripts can append
+  // overrides to a base set of flags (scripts/select_moe.sh does).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  AddShapeFlags(app, f.options.model);
+  AddOptimisationFlags(app, f);
+  AddBalancingFlags(app, f.options);
+  AddTreeFlags(app, f.options);
+  AddFineTuneFlags(app, f.options);
+  // CLI11's defaults, for the program's own flags that follow.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw)->group("Options");
 }
 
 void AddFeatureFlags(CLI::App& app, FeatureConfig& c) {
   app.add_flag("--sentence-features,!--no-sentence-features", c.sentence_features,
-               "Best-sentence features: idf-weighted query coverage and cosine to the query (default off)");
+               "Best-sentence features: idf-weighted query coverage and cosine to the query (default off)")
+      ->group(kFeaturesGroup);
   app.add_flag("--pair-query-features,!--no-pair-query-features", c.pair_query_features,
-               "Experts also see the query features (copied into every pair row), not only the gate (default off)");
+               "Experts also see the query features (copied into every pair row), not only the gate (default off)")
+      ->group(kFeaturesGroup);
 }
 
 }  // namespace hymir::app

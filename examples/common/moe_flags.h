@@ -27,10 +27,20 @@ struct MoeTrainFlags {
   Result<ranking::MoeTrainOptions> Resolve() const;
 };
 
-// Adds the shape and training flags, bound to `f`.
+// The help groups of the training flags (CLI11 Option::group), after the
+// options a user needs, which stay in CLI11's default group. A program puts
+// its own advanced flags into these too.
+inline constexpr const char* kShapeGroup = "Model shape";
+inline constexpr const char* kOptimisationGroup = "Optimisation";
+inline constexpr const char* kBalancingGroup = "Routing and balancing";
+inline constexpr const char* kTreesGroup = "Boosted expert";
+inline constexpr const char* kFineTuningGroup = "Fine-tuning (with --init)";
+inline constexpr const char* kFeaturesGroup = "Features";
+
+// Adds the shape and training flags, bound to `f`, in the groups above.
 void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f);
 
-// The feature-set flags a re-ranker is trained with, bound to a
+// The feature-set flags a re-ranker is trained with (group kFeaturesGroup), bound to a
 // FeatureConfig; the program fills its other fields (KG, domains, embedding
 // components) from its own inputs.
 void AddFeatureFlags(CLI::App& app, FeatureConfig& c);

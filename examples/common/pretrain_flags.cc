@@ -28,54 +28,87 @@ PipelineOptions PretrainFlags::pipeline_options() const {
   return p;
 }
 
-void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
-  cmd.add_option("--index", f.index, "Index directory")->required()->check(CLI::ExistingDirectory);
-  cmd.add_option("--model", f.model, "Output model file")->required();
-  cmd.add_flag("--record", f.record,
-               "Record the model in <index>/pipeline.json, so that `hymir search/serve --recorded` re-rank with it");
-  cmd.add_option("--kg", f.kg, "Knowledge graph directory: adds KG features (and expansion)")
-      ->check(CLI::ExistingDirectory);
-  AddMoeTrainFlags(cmd, f.moe);
-  PretrainOptions& o = f.options;
-  cmd.add_option("--generators", f.generators, "Pseudo-query generators, comma-separated: ict,title,terms (default all)");
-  cmd.add_option("--queries", o.generate.queries, "Pseudo-queries in all (default 2000)")
-      ->check(CLI::Range(size_t{10}, size_t{10000000}));
-  cmd.add_option("--terms-min", o.generate.terms_min, "terms generator: fewest words per query (default 2)")
-      ->check(CLI::Range(1, 50));
-  cmd.add_option("--terms-max", o.generate.terms_max, "terms generator: most words per query (default 5)")
-      ->check(CLI::Range(1, 50));
-  cmd.add_option("--depth", o.depth, "Candidates per pseudo-query (default 100, the re-rank depth)")
-      ->check(CLI::Range(2, 10000));
+namespace {
+
+void AddPseudoQueryFlags(CLI::App& cmd, PretrainFlags& f) {
+  const std::string group = "Pseudo-queries";
+  GeneratorOptions& g = f.options.generate;
+  cmd.add_option("--generators", f.generators, "Pseudo-query generators, comma-separated: ict,title,terms (default all)")
+      ->group(group);
+  cmd.add_option("--terms-min", g.terms_min, "terms generator: fewest words per query (default 2)")
+      ->check(CLI::Range(1, 50))
+      ->group(group);
+  cmd.add_option("--terms-max", g.terms_max, "terms generator: most words per query (default 5)")
+      ->check(CLI::Range(1, 50))
+      ->group(group);
+  cmd.add_option("--work-dir", f.work_dir, "Where the training copy of the index is built (default: a temp dir)")
+      ->group(group);
+  cmd.add_flag("--keep-work-dir", f.options.keep_work_dir, "Keep the training copy of the index")->group(group);
+}
+
+void AddStageFlags(CLI::App& cmd, PretrainOptions& o) {
+  const std::string group = "Pre-training stages";
   cmd.add_flag("--cluster-experts,!--joint", o.cluster_experts,
                "Pre-train each routed expert on its own k-means cluster of the corpus, then all together (default; "
-               "--joint trains everything together from the start; an index without vectors is always joint)");
+               "--joint trains everything together from the start; an index without vectors is always joint)")
+      ->group(group);
   cmd.add_option("--cluster-routing-loss", o.cluster_routing_loss,
                  "Per-cluster pre-training: routing loss towards each query's cluster in the joint stage (default 0.1)")
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--embedding-dims", o.features.query_embedding_dims,
-                 "Query-embedding components fed to the gate (default 0: they do not transfer across corpora)")
-      ->check(CLI::Range(0, 4096));
-  cmd.add_flag("--domain-features", o.domain_features, "Per-domain gate features from the corpus's domain field");
-  AddFeatureFlags(cmd, o.features);
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
   cmd.add_option("--check", o.check_fraction, "Share of pseudo-queries held out to compare with hybrid (default 0.15)")
-      ->check(CLI::Range(0.0, 0.5));
+      ->check(CLI::Range(0.0, 0.5))
+      ->group(group);
   cmd.add_flag("--retrieval-prior,!--no-retrieval-prior", o.retrieval_prior,
-               "Blend the model with the retrieval order, the weight chosen on held-out pseudo-queries (default on)");
+               "Blend the model with the retrieval order, the weight chosen on held-out pseudo-queries (default on)")
+      ->group(group);
   cmd.add_option("--prior-confidence", o.prior_confidence,
                  "Standard errors subtracted from each held-out gain when choosing the retrieval-prior weight "
                  "(default 0: mean gains)")
-      ->check(CLI::Range(0.0, 10.0));
+      ->check(CLI::Range(0.0, 10.0))
+      ->group(group);
   cmd.add_option("--prior-objective", o.prior_objective,
                  "What the retrieval-prior weight maximises on held-out pseudo-queries: worst (the worst "
                  "generator's gain) or mean (the mean over generators) (default mean)")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, PriorObjective>{{"worst", PriorObjective::kWorstKind}, {"mean", PriorObjective::kMeanKind}},
-          CLI::ignore_case));
+          CLI::ignore_case))
+      ->group(group);
   cmd.add_option("--prior-floor", o.prior_floor, "Smallest retrieval-prior weight considered (default 0.2)")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd.add_option("--work-dir", f.work_dir, "Where the training copy of the index is built (default: a temp dir)");
-  cmd.add_flag("--keep-work-dir", o.keep_work_dir, "Keep the training copy of the index");
-  cmd.add_option("--threads", o.threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
+      ->check(CLI::Range(0.0, 1.0))
+      ->group(group);
+}
+
+void AddPretrainFeatureFlags(CLI::App& cmd, PretrainOptions& o) {
+  cmd.add_option("--depth", o.depth, "Candidates per pseudo-query (default 100, the re-rank depth)")
+      ->check(CLI::Range(2, 10000))
+      ->group(kFeaturesGroup);
+  cmd.add_option("--embedding-dims", o.features.query_embedding_dims,
+                 "Query-embedding components fed to the gate (default 0: they do not transfer across corpora)")
+      ->check(CLI::Range(0, 4096))
+      ->group(kFeaturesGroup);
+  cmd.add_flag("--domain-features", o.domain_features, "Per-domain gate features from the corpus's domain field")
+      ->group(kFeaturesGroup);
+  AddFeatureFlags(cmd, o.features);
+}
+
+}  // namespace
+
+void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
+  // What a user needs, first; then the groups of advanced options.
+  cmd.add_option("--index", f.index, "Index directory")->required()->check(CLI::ExistingDirectory);
+  cmd.add_option("--model", f.model, "Output model file")->required();
+  cmd.add_option("--queries", f.options.generate.queries, "Pseudo-queries in all (default 2000)")
+      ->check(CLI::Range(size_t{10}, size_t{10000000}));
+  cmd.add_option("--kg", f.kg, "Knowledge graph directory: adds KG features (and expansion)")
+      ->check(CLI::ExistingDirectory);
+  cmd.add_flag("--record", f.record,
+               "Record the model in <index>/pipeline.json, so that `hymir search/serve --recorded` re-rank with it");
+  cmd.add_option("--threads", f.options.threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
+  AddPseudoQueryFlags(cmd, f);
+  AddStageFlags(cmd, f.options);
+  AddMoeTrainFlags(cmd, f.moe);
+  AddPretrainFeatureFlags(cmd, f.options);
 }
 
 void PrintPretrainSummary(const std::string& path, const ranking::MoeModel& model, const PretrainReport& r) {

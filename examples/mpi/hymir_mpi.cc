@@ -33,6 +33,7 @@
 #include <hymir/ranking/moe_trainer.h>
 #include <hymir/ranking/qrels.h>
 #include <hymir/ranking/run.h>
+#include <hymir/train_reranker.h>
 #include <hymir/version.h>
 
 #include <CLI/CLI.hpp>
@@ -252,82 +253,48 @@ struct TrainFlags {
 
 int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto options = f.moe.Resolve();
-  if (!options.ok()) return Finish(cluster, "train", options.status(), true);
+  TrainRerankerOptions o;
+  auto train = f.moe.Resolve();
+  if (!train.ok()) return Finish(cluster, "train", train.status(), true);
+  o.train = std::move(train).value();
+  o.depth = f.depth;
+  o.features = f.features;
+  o.features.query_embedding_dims = f.emb_dims;
+  o.domain_features = !f.no_domains;
+  o.threads = f.threads;
+  dist::DataParallelRerankerTraining(cluster, &o);
+  if (cluster.is_root()) {
+    o.progress = [](const std::string& line) { std::fprintf(stderr, "hymir-mpi train: %s\n", line.c_str()); };
+    o.epoch_progress = [](const ranking::EpochReport& e) {
+      std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
+                   e.best ? "  *" : "");
+    };
+  }
   PipelineOptions popts;  // every rank opens the index (no KG: hymir-mpi train has no --kg)
   popts.index_dir = f.index;
   auto pipeline = Pipeline::Open(popts);
   if (Status s = cluster.Agree(pipeline.status()); !s.ok()) return Finish(cluster, "train", s);
   const Engine& engine = (*pipeline)->engine();
-  auto queries = ReadQueries(f.queries);
-  if (Status s = cluster.Agree(queries.status()); !s.ok()) return Finish(cluster, "train", s);
+  auto records = ReadQueries(f.queries);
+  if (Status s = cluster.Agree(records.status()); !s.ok()) return Finish(cluster, "train", s);
   auto qrels = ranking::Qrels::Read(f.qrels);
   if (Status s = cluster.Agree(qrels.status()); !s.ok()) return Finish(cluster, "train", s);
-  // This rank's share of the judged queries: every size-th, from its rank on.
-  std::vector<HybridQuery> mine;
-  std::vector<std::string> mine_domains;
-  size_t judged = 0;
-  for (const QueryRecord& r : *queries) {
-    if (!qrels->Find(r.id)) continue;
-    if (judged++ % cluster.size() != static_cast<size_t>(cluster.rank())) continue;
-    HybridQuery q;
-    q.id = r.id;
-    q.text = r.text;
-    app::SetQueryVector(r, "", engine, &q);
-    mine.push_back(std::move(q));
-    mine_domains.push_back(r.domain.value_or(""));
-  }
-  if (judged == 0)
+  const std::vector<TrainingQuery> queries = JudgedQueries(*records, *qrels, &engine);
+  if (queries.empty())
     return Finish(cluster, "train", Status::InvalidArgument(f.qrels + ": judges none of the queries in " + f.queries));
-  FeatureConfig config = f.features;
-  config.query_embedding_dims = f.emb_dims;
-  auto hits = RetrieveCandidates(engine, mine, f.depth);
-  if (Status s = cluster.Agree(hits.status()); !s.ok()) return Finish(cluster, "train", s);
-  if (!f.no_domains) {
-    // The corpus domains of every rank's candidates, united.
-    auto domains = FeatureExtractor::DomainsOf(engine, *hits);
-    if (Status s = cluster.Agree(domains.status()); !s.ok()) return Finish(cluster, "train", s);
-    std::string joined;
-    for (const auto& d : *domains) joined += d + '\n';
-    auto all = cluster.AllGather(joined);
-    if (!all.ok()) return Finish(cluster, "train", all.status());
-    std::set<std::string> united;
-    for (const auto& part : *all) {
-      size_t b = 0;
-      for (size_t e; (e = part.find('\n', b)) != std::string::npos; b = e + 1) united.insert(part.substr(b, e - b));
-    }
-    config.domains.assign(united.begin(), united.end());
-  }
-  auto extractor = FeatureExtractor::Create(engine, config);
-  if (Status s = cluster.Agree(extractor.status()); !s.ok()) return Finish(cluster, "train", s);
-  auto groups = (*extractor)->ExtractBatch(mine, *hits, f.threads);
-  if (Status s = cluster.Agree(groups.status()); !s.ok()) return Finish(cluster, "train", s);
-  LabelForTraining(*groups, *qrels, mine_domains, config.domains);
-  auto all_groups = dist::AllGatherGroups(cluster, *groups);
-  if (!all_groups.ok()) return Finish(cluster, "train", all_groups.status());
-  const double feature_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (cluster.is_root())
-    std::fprintf(stderr, "hymir-mpi train: %zu queries, features on %d ranks in %.1f s\n", all_groups->size(),
-                 cluster.size(), feature_seconds);
-
-  ranking::MoeTrainOptions o = *options;
-  o.parallel = dist::DataParallelTraining(cluster);
-  ranking::TrainReport report;
-  auto model = ranking::TrainMoe((*extractor)->schema(), *all_groups, o, &report, [&](const ranking::EpochReport& e) {
-    if (cluster.is_root())
-      std::fprintf(stderr, "epoch %3d  loss %.5f  valid nDCG@10 %.4f%s\n", e.epoch, e.train_loss, e.validation_ndcg,
-                   e.best ? "  *" : "");
-  });
-  if (Status s = cluster.Agree(model.status()); !s.ok()) return Finish(cluster, "train", s);
+  TrainRerankerReport report;
+  auto model = TrainReranker(engine, queries, *qrels, o, nullptr, &report);
+  if (!model.ok()) return Finish(cluster, "train", model.status());  // every rank has the same error
   Status saved = cluster.is_root() ? model->Save(f.model) : Status::OK();
   if (Status s = cluster.Agree(saved); !s.ok()) return Finish(cluster, "train", s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const ranking::MoeConfig& c = report.model;
   if (cluster.is_root())
     std::printf("model %s: E=%d S=%d top-%d, best epoch %d of %d, validation nDCG@10 %.4f (%zu train / %zu "
                 "validation queries), %d ranks, %.1f s (features %.1f s)\n",
-                f.model.c_str(), o.model.routed_experts, o.model.shared_experts, o.model.top_k, report.best_epoch,
-                report.epochs, report.best_validation_ndcg, report.train_queries, report.validation_queries,
-                cluster.size(), seconds, feature_seconds);
+                f.model.c_str(), c.routed_experts, c.shared_experts, c.top_k, report.train.best_epoch,
+                report.train.epochs, report.train.best_validation_ndcg, report.train.train_queries,
+                report.train.validation_queries, cluster.size(), seconds, report.feature_seconds);
   return app::kExitOk;
 }
 
@@ -419,17 +386,22 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--queries", tf.queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
   train_cmd->add_option("--qrels", tf.qrels, "Training judgements")->required()->check(CLI::ExistingFile);
   train_cmd->add_option("--model", tf.model, "Output model file")->required();
+  train_cmd->add_option("--threads", tf.threads, "Feature threads per rank (default: all cores)")
+      ->check(CLI::Range(0, 1024));
   app::AddMoeTrainFlags(*train_cmd, tf.moe);
   train_cmd->add_option("--validation", tf.moe.options.validation_fraction,
                         "Share of training queries held out for early stopping (default 0.3)")
-      ->check(CLI::Range(0.0, 0.9));
-  train_cmd->add_option("--depth", tf.depth, "Candidates per query (default 100)")->check(CLI::Range(1, 10000));
+      ->check(CLI::Range(0.0, 0.9))
+      ->group(app::kOptimisationGroup);
+  train_cmd->add_option("--depth", tf.depth, "Candidates per query (default 100)")
+      ->check(CLI::Range(1, 10000))
+      ->group(app::kFeaturesGroup);
   train_cmd->add_option("--embedding-dims", tf.emb_dims, "Query-embedding components fed to the gate (default 16)")
-      ->check(CLI::Range(0, 4096));
+      ->check(CLI::Range(0, 4096))
+      ->group(app::kFeaturesGroup);
+  train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features")
+      ->group(app::kFeaturesGroup);
   app::AddFeatureFlags(*train_cmd, tf.features);
-  train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features");
-  train_cmd->add_option("--threads", tf.threads, "Feature threads per rank (default: all cores)")
-      ->check(CLI::Range(0, 1024));
   train_cmd->callback([&] { exit_code = RunTrain(cluster, tf); });
   app::PretrainFlags pf;
   CLI::App* pretrain_cmd = cli.add_subcommand(

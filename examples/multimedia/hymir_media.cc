@@ -20,9 +20,11 @@
 #include <hymir/media/media_ingest.h>
 #include <hymir/ranking/metrics.h>
 #include <hymir/ranking/qrels.h>
+#include <hymir/train_reranker.h>
 #include <nlohmann/json.hpp>
 #include <cmath>
 #include <random>
+#include <filesystem>
 #include <set>
 
 #include "common/app.h"
@@ -54,7 +56,26 @@ struct IngestFlags {
   bool quiet = false;
 };
 
-int RunIngest(const IngestFlags& f) {
+// The image tree and index from --dir and --index, or from the older
+// positional form (`ingest DIR INDEX`): the positionals fill, in order,
+// whichever of the two the flags left unset.
+Status ResolveIngestPaths(IngestFlags& f, const std::vector<std::string>& positionals) {
+  size_t next = 0;
+  for (auto [flag, value] : {std::pair{"--dir", &f.dir}, std::pair{"--index", &f.index}}) {
+    if (value->empty() && next < positionals.size()) *value = positionals[next++];
+    if (value->empty()) return Status::InvalidArgument(std::string(flag) + " is required");
+  }
+  if (next < positionals.size())
+    return Status::InvalidArgument("unexpected argument '" + positionals[next] +
+                                   "' (ingest takes --dir DIR --index INDEX, or DIR INDEX)");
+  if (!std::filesystem::is_directory(f.dir)) return Status::NotFound(f.dir + ": no such directory");
+  return Status::OK();
+}
+
+int RunIngest(IngestFlags f, const std::vector<std::string>& extra) {
+  for (const std::string& arg : extra)
+    if (!arg.empty() && arg[0] == '-') return Fail(Status::InvalidArgument("unknown option " + arg), true);
+  if (Status s = ResolveIngestPaths(f, extra); !s.ok()) return Fail(s, true);
   auto collection = media::ScanMediaDirectory(f.dir);
   if (!collection.ok()) return Fail(collection.status());
   for (const auto& s : collection->skipped) std::fprintf(stderr, "skipped %s: %s\n", s.path.c_str(), s.reason.c_str());
@@ -488,7 +509,7 @@ int RunMoe(const MoeFlags& f) {
   std::sort(ids->begin(), ids->end());
   std::map<std::string, std::string> category;
   std::map<std::string, std::vector<std::string>> members;
-  std::vector<HybridQuery> queries;
+  std::vector<TrainingQuery> queries;
   std::vector<std::string> kinds;   // per query
   std::vector<std::string> owner;   // per query: its document
   ranking::FusionOptions minmax;
@@ -503,7 +524,8 @@ int RunMoe(const MoeFlags& f) {
     if (!colour.ok()) return Fail(colour.status());
     if (!texture.ok()) return Fail(texture.status());
     for (const char* kind : {"image", "text", "both"}) {
-      HybridQuery q;
+      TrainingQuery t;
+      HybridQuery& q = t.query;
       q.id = std::string(kind) + ":" + id;
       const bool image = std::string(kind) != "text", text = std::string(kind) != "image";
       if (text) q.text = doc->title;
@@ -516,59 +538,52 @@ int RunMoe(const MoeFlags& f) {
       q.retriever = !image ? Retriever::kBm25 : text ? Retriever::kHybrid : Retriever::kVector;
       q.vector_depth = f.depth + 1;
       q.bm25_depth = f.depth + 1;
-      queries.push_back(std::move(q));
+      t.exclude = {id};  // the query's own document is not a result
+      queries.push_back(std::move(t));
       kinds.push_back(kind);
       owner.push_back(id);
     }
   }
-  std::fprintf(stderr, "moe: retrieving %zu queries (depth %zu)\n", queries.size(), f.depth);
-  auto hits = RetrieveCandidates(engine, queries, f.depth + 1);
-  if (!hits.ok()) return Fail(hits.status());
-  for (size_t i = 0; i < queries.size(); ++i) {  // the query's own document is not a result
-    auto& list = (*hits)[i];
-    list.erase(std::remove_if(list.begin(), list.end(), [&](const SearchHit& h) { return h.id == owner[i]; }),
-               list.end());
-    if (list.size() > f.depth) list.resize(f.depth);
-  }
-  FeatureConfig config;
-  config.query_embedding_dims = 0;
-  config.vector_field_features = true;
-  auto extractor = FeatureExtractor::Create(engine, config);
-  if (!extractor.ok()) return Fail(extractor.status());
-  auto groups = (*extractor)->ExtractBatch(queries, *hits);
-  if (!groups.ok()) return Fail(groups.status());
   ranking::Qrels qrels;
   for (size_t i = 0; i < queries.size(); ++i)
     for (const auto& other : members[category[owner[i]]])
-      if (other != owner[i]) qrels.Set(queries[i].id, other, 1);
+      if (other != owner[i]) qrels.Set(queries[i].query.id, other, 1);
+  TrainRerankerOptions o;
+  o.depth = f.depth;
+  o.features.query_embedding_dims = 0;
+  o.features.vector_field_features = true;
+  o.domain_features = false;
+  o.train.model.routed_experts = f.experts;
+  o.train.model.top_k = f.top_k;
+  o.train.max_epochs = f.epochs;
+  o.train.seed = f.seed;
+  o.train.balance_domains = false;
+  o.train.tree_expert = f.trees;
+  std::fprintf(stderr, "moe: retrieving %zu queries (depth %zu)\n", queries.size(), f.depth);
+  auto set = BuildTrainingSet(engine, queries, qrels, o);
+  if (!set.ok()) return Fail(set.status());
   // Split by document (all three kinds of a document on one side): every
   // other document in id order.
   std::map<std::string, bool> train_doc;
   for (size_t j = 0; j < ids->size(); ++j) train_doc[(*ids)[j]] = j % 2 == 0;
-  std::vector<ranking::QueryGroup> train, test;
+  TrainingSet train;
+  train.extractor = set->extractor;
+  std::vector<ranking::QueryGroup> test;
   std::vector<size_t> test_query;
   for (size_t i = 0; i < queries.size(); ++i) {
-    ranking::QueryGroup& g = (*groups)[i];
-    ranking::LabelGroup(g, qrels);
     if (train_doc[owner[i]]) {
-      train.push_back(g);
+      train.groups.push_back(set->groups[i]);
     } else {
-      test.push_back(g);
+      test.push_back(set->groups[i]);
       test_query.push_back(i);
     }
   }
-  ranking::MoeTrainOptions o;
-  o.model.routed_experts = f.experts;
-  o.model.top_k = f.top_k;
-  o.max_epochs = f.epochs;
-  o.seed = f.seed;
-  o.balance_domains = false;
-  o.tree_expert = f.trees;
-  ranking::TrainReport report;
-  std::fprintf(stderr, "moe: training on %zu queries, %zu pair and %zu query features\n", train.size(),
-               (*extractor)->schema().pair_dim(), (*extractor)->schema().query_dim());
-  auto model = ranking::TrainMoe((*extractor)->schema(), train, o, &report);
+  TrainRerankerReport trained;
+  std::fprintf(stderr, "moe: training on %zu queries, %zu pair and %zu query features\n", train.groups.size(),
+               set->extractor->schema().pair_dim(), set->extractor->schema().query_dim());
+  auto model = TrainReranker(engine, train, o, &trained);
   if (!model.ok()) return Fail(model.status());
+  const ranking::TrainReport& report = trained.train;
   // Test: fused retrieval order vs the MoE's order, per kind.
   struct Sums {
     double n = 0, ndcg_h = 0, ap_h = 0, ndcg_m = 0, ap_m = 0;
@@ -606,7 +621,7 @@ int RunMoe(const MoeFlags& f) {
   }
   std::printf("MoE re-ranker on media queries (%d experts, top-%d, 1 shared; %zu train / %zu test queries, "
               "depth %zu; best epoch %d)\n",
-              f.experts, f.top_k, train.size(), test.size(), f.depth, report.best_epoch);
+              f.experts, f.top_k, train.groups.size(), test.size(), f.depth, report.best_epoch);
   std::printf("%-8s %6s %14s %14s %14s %14s\n", "kind", "n", "hybrid nDCG@10", "MoE nDCG@10", "hybrid AP@100",
               "MoE AP@100");
   for (const char* kind : {"image", "text", "both", "all"}) {
@@ -660,15 +675,20 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   IngestFlags ingest;
-  auto* in = app.add_subcommand("ingest", "Describe every image under DIR and build a new index at INDEX (one commit)");
-  in->add_option("dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps)")->required()->check(CLI::ExistingDirectory);
-  in->add_option("index", ingest.index, "New index directory")->required();
+  auto* in = app.add_subcommand("ingest", "Describe every image under --dir and build a new index at --index (one commit)");
+  // --dir and --index, as every other command names its index; the older
+  // positional form `ingest DIR INDEX` is still accepted (hidden from the help).
+  in->add_option("--dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps); required")
+      ->check(CLI::ExistingDirectory);
+  in->add_option("--index", ingest.index, "New index directory; required");
+  in->allow_extras();  // the positional form, read by RunIngest
+  in->footer("The older form `hymir-media ingest DIR INDEX [OPTIONS]` is also accepted.");
   in->add_option("--threads", ingest.threads, "Decode/describe threads")->check(CLI::Range(1, 256));
   in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")->check(CLI::Range(1, 4096));
   in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")->check(CLI::Range(1, 16));
   in->add_flag("!--no-sound", ingest.sound, "Do not index the images' sounds");
   in->add_flag("--quiet", ingest.quiet, "No progress lines");
-  in->callback([&] { exit_code = RunIngest(ingest); });
+  in->callback([&] { exit_code = RunIngest(ingest, in->remaining()); });
 
   SearchFlags search;
   auto* se = app.add_subcommand("search", "Query by example image (--image/--like), by caption text (--text), or both");

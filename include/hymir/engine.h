@@ -1,6 +1,16 @@
-// Engine: the retrieval pipeline over one index directory. It composes the
-// modules: BM25 candidates (index), vector candidates (index, FAISS), fusion
-// (ranking), and keeps every stage's score and rank in each result.
+// Engine: hybrid retrieval over one index directory -- BM25 candidates
+// (index, Lucene++), vector candidates (index, FAISS) and their fusion
+// (ranking), every stage's score and rank kept in each result. Nothing more:
+// no knowledge-graph expansion, no re-ranking, no stored documents in the
+// results.
+//
+// Which to use: most services want Pipeline (hymir/pipeline.h), the whole
+// search path in one object -- KG query expansion, this retrieval and
+// fusion, MoE re-ranking, and the page's documents and snippets -- opened
+// from an index directory and optional KG and model. Use Engine directly
+// for retrieval alone, or to build on it (FeatureExtractor, Reranker,
+// Pretrain and TrainReranker take an Engine; Pipeline::engine() gives its
+// own).
 //
 // Thread-safety: Search() and SearchBatch() may run concurrently from many
 // threads, also with Refresh().

@@ -115,62 +115,67 @@ AnalyzerKind LsaEmbedder::analyzer() const { return model_->analyzer; }
 
 namespace {
 
-Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::string>& texts,
-                                                       const LsaOptions& options, LsaTrainStats* stats) {
-  using Model = LsaEmbedder::Model;
-  const auto start = std::chrono::steady_clock::now();
-  if (texts.empty()) return Status::InvalidArgument("LSA: no documents to train on");
-  if (options.dimension == 0) return Status::InvalidArgument("LSA: dimension must be > 0");
-  if (options.power_iterations < 0) return Status::InvalidArgument("LSA: power_iterations must be >= 0");
-  if (!std::isfinite(options.sigma_power)) return Status::InvalidArgument("LSA: sigma_power must be finite");
-  const size_t n = texts.size();
-  const int threads = ResolveThreads(options.threads);
-
-  // Pass 1: analyse in parallel chunks; intern distinct terms serially. Per
-  // document only (term id, count) pairs are kept, 8 bytes per pair, in one
-  // exactly sized block per chunk (no doubling of one huge vector).
-  struct PairBlock {
-    uint64_t base = 0;  // global offset of the block's first pair
-    std::vector<uint32_t> term, tf;
-  };
+// Pass 1's result: per document its (term id, count) pairs, 8 bytes per
+// pair, in one exactly sized block per chunk of kChunk documents (no
+// doubling of one huge vector), and the terms with their document
+// frequencies.
+struct PairBlock {
+  uint64_t base = 0;  // global offset of the block's first pair
+  std::vector<uint32_t> term, tf;
+};
+struct TermPairs {
   std::unordered_map<std::string, uint32_t> ids;
   std::vector<uint32_t> df;
-  std::vector<uint64_t> doc_ptr(n + 1, 0);  // global pair offsets
+  std::vector<uint64_t> doc_ptr;  // global pair offsets, documents + 1
   std::vector<PairBlock> blocks;
-  blocks.reserve((n + kChunk - 1) / kChunk);
+};
+
+// Pass 1: analyse in parallel chunks; intern distinct terms serially.
+TermPairs AnalyseTexts(const std::vector<std::string>& texts, AnalyzerKind analyzer, int threads) {
+  const size_t n = texts.size();
+  TermPairs p;
+  p.doc_ptr.assign(n + 1, 0);
+  p.blocks.reserve((n + kChunk - 1) / kChunk);
   std::vector<std::vector<std::pair<std::string, uint32_t>>> chunk(std::min(kChunk, n));
   for (size_t base = 0; base < n; base += kChunk) {
     const size_t m = std::min(kChunk, n - base);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-    for (int64_t i = 0; i < static_cast<int64_t>(m); ++i) chunk[i] = TermCounts(options.analyzer, texts[base + i]);
-    PairBlock& block = blocks.emplace_back();
-    block.base = doc_ptr[base];
+    for (int64_t i = 0; i < static_cast<int64_t>(m); ++i) chunk[i] = TermCounts(analyzer, texts[base + i]);
+    PairBlock& block = p.blocks.emplace_back();
+    block.base = p.doc_ptr[base];
     size_t pairs = 0;
     for (size_t i = 0; i < m; ++i) pairs += chunk[i].size();
     block.term.reserve(pairs);
     block.tf.reserve(pairs);
     for (size_t i = 0; i < m; ++i) {
       for (auto& [term, tf] : chunk[i]) {
-        auto [it, inserted] = ids.try_emplace(std::move(term), static_cast<uint32_t>(df.size()));
-        if (inserted) df.push_back(0);
-        ++df[it->second];
+        auto [it, inserted] = p.ids.try_emplace(std::move(term), static_cast<uint32_t>(p.df.size()));
+        if (inserted) p.df.push_back(0);
+        ++p.df[it->second];
         block.term.push_back(it->second);
         block.tf.push_back(tf);
       }
-      doc_ptr[base + i + 1] = block.base + block.term.size();
+      p.doc_ptr[base + i + 1] = block.base + block.term.size();
       chunk[i].clear();
     }
   }
-  chunk = {};
+  return p;
+}
 
-  // Vocabulary: df >= min_df, the max_vocabulary most frequent (ties by term),
-  // then ordered by term so that ids do not depend on the input order.
+constexpr uint32_t kDropped = std::numeric_limits<uint32_t>::max();
+
+// The vocabulary: df >= min_df, the max_vocabulary most frequent (ties by
+// term), then ordered by term so that ids do not depend on the input order.
+// Fills the model's terms and idf; returns the old id -> new id map
+// (kDropped for terms left out). Frees the pairs' term map.
+Result<std::vector<uint32_t>> SelectVocabulary(TermPairs& p, size_t n, const LsaOptions& options,
+                                               LsaEmbedder::Model& model) {
   std::vector<std::pair<uint32_t, const std::string*>> by_df;
-  for (const auto& [term, id] : ids) {
-    if (df[id] >= options.min_df) by_df.push_back({id, &term});
+  for (const auto& [term, id] : p.ids) {
+    if (p.df[id] >= options.min_df) by_df.push_back({id, &term});
   }
   std::sort(by_df.begin(), by_df.end(), [&](const auto& a, const auto& b) {
-    return df[a.first] != df[b.first] ? df[a.first] > df[b.first] : *a.second < *b.second;
+    return p.df[a.first] != p.df[b.first] ? p.df[a.first] > p.df[b.first] : *a.second < *b.second;
   });
   if (by_df.size() > options.max_vocabulary) by_df.resize(options.max_vocabulary);
   std::sort(by_df.begin(), by_df.end(), [](const auto& a, const auto& b) { return *a.second < *b.second; });
@@ -184,32 +189,32 @@ Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::st
     return Status::InvalidArgument("LSA: dimension " + std::to_string(k) + " must be below min(documents " +
                                    std::to_string(n) + ", vocabulary " + std::to_string(vocab) + ")");
   }
-  auto model = std::make_unique<Model>();
-  model->dim = k;
-  model->analyzer = options.analyzer;
-  constexpr uint32_t kDropped = std::numeric_limits<uint32_t>::max();
-  std::vector<uint32_t> remap(df.size(), kDropped);
-  model->terms.reserve(vocab);
-  model->idf.reserve(vocab);
+  std::vector<uint32_t> remap(p.df.size(), kDropped);
+  model.terms.reserve(vocab);
+  model.idf.reserve(vocab);
   for (const auto& [old_id, term] : by_df) {
-    remap[old_id] = static_cast<uint32_t>(model->terms.size());
-    model->terms.push_back(*term);
-    model->idf.push_back(static_cast<float>(std::log(static_cast<double>(n) / df[old_id])));
+    remap[old_id] = static_cast<uint32_t>(model.terms.size());
+    model.terms.push_back(*term);
+    model.idf.push_back(static_cast<float>(std::log(static_cast<double>(n) / p.df[old_id])));
   }
   by_df = {};
-  ids = {};
-  df = {};
+  p.ids = {};
+  p.df = {};
+  return remap;
+}
 
-  // Pass 2: the TF-IDF matrix in CSR, rows L2-normalised.
+// Pass 2: the TF-IDF matrix in CSR, rows L2-normalised.
+internal::CsrMatrix TfIdfMatrix(const TermPairs& p, const std::vector<uint32_t>& remap, const std::vector<float>& idf,
+                                size_t n, int threads) {
   internal::CsrMatrix a;
   a.rows = n;
-  a.cols = vocab;
+  a.cols = idf.size();
   a.row_ptr.assign(n + 1, 0);
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t d = 0; d < static_cast<int64_t>(n); ++d) {
-    const PairBlock& block = blocks[d / kChunk];
+    const PairBlock& block = p.blocks[d / kChunk];
     uint64_t kept = 0;
-    for (uint64_t p = doc_ptr[d]; p < doc_ptr[d + 1]; ++p) kept += remap[block.term[p - block.base]] != kDropped;
+    for (uint64_t q = p.doc_ptr[d]; q < p.doc_ptr[d + 1]; ++q) kept += remap[block.term[q - block.base]] != kDropped;
     a.row_ptr[d + 1] = kept;
   }
   for (size_t d = 0; d < n; ++d) a.row_ptr[d + 1] += a.row_ptr[d];
@@ -217,13 +222,13 @@ Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::st
   a.val.resize(a.row_ptr[n]);
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t d = 0; d < static_cast<int64_t>(n); ++d) {
-    const PairBlock& block = blocks[d / kChunk];
+    const PairBlock& block = p.blocks[d / kChunk];
     uint64_t out = a.row_ptr[d];
     double norm = 0;
-    for (uint64_t p = doc_ptr[d] - block.base; p < doc_ptr[d + 1] - block.base; ++p) {
-      const uint32_t id = remap[block.term[p]];
+    for (uint64_t q = p.doc_ptr[d] - block.base; q < p.doc_ptr[d + 1] - block.base; ++q) {
+      const uint32_t id = remap[block.term[q]];
       if (id == kDropped) continue;
-      const float w = SublinearTf(block.tf[p]) * model->idf[id];
+      const float w = SublinearTf(block.tf[q]) * idf[id];
       a.col[out] = id;
       a.val[out] = w;
       norm += double(w) * w;
@@ -231,16 +236,16 @@ Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::st
     }
     if (norm > 0) {
       const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-      for (uint64_t p = a.row_ptr[d]; p < out; ++p) a.val[p] *= inv;
+      for (uint64_t q = a.row_ptr[d]; q < out; ++q) a.val[q] *= inv;
     }
   }
-  doc_ptr = {};
-  blocks = {};
-  remap = {};
-  const double analysis_seconds = Since(start);
+  return a;
+}
 
-  // Randomized SVD: A ~ U_k S_k V_k^T.
-  const auto svd_start = std::chrono::steady_clock::now();
+// Randomized SVD: A ~ U_k S_k V_k^T; the model's fold-in matrix V_k S_k^p.
+Result<internal::TruncatedSvd> FoldIn(const internal::CsrMatrix& a, const LsaOptions& options, int threads,
+                                      LsaEmbedder::Model& model) {
+  const size_t k = options.dimension;
   internal::SvdOptions svd_options;
   svd_options.rank = k;
   svd_options.oversampling = options.oversampling;
@@ -248,7 +253,6 @@ Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::st
   svd_options.seed = options.seed;
   svd_options.threads = threads;
   HYMIR_ASSIGN_OR_RETURN(internal::TruncatedSvd svd, internal::RandomizedSvd(a, svd_options));
-  const double svd_seconds = Since(svd_start);
   // Numerical rank: singular values below 1e-3 * sigma_1 are float round-off
   // of the Gram matrix (its eigenvalues carry ~1e-7 * sigma_1^2 of error).
   const float s1 = svd.singular_values[0];
@@ -264,14 +268,39 @@ Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::st
     for (size_t c = 0; c < k; ++c) scale[c] = std::pow(svd.singular_values[c], options.sigma_power);
   }
   std::vector<float> fold = std::move(svd.v);
+  const size_t vocab = model.terms.size();
   for (size_t t = 0; t < vocab; ++t) {
     for (size_t c = 0; c < k; ++c) fold[t * k + c] *= scale[c];
   }
-  model->fold = std::move(fold);
+  model.fold = std::move(fold);
+  return svd;
+}
+
+Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::string>& texts,
+                                                       const LsaOptions& options, LsaTrainStats* stats) {
+  const auto start = std::chrono::steady_clock::now();
+  if (texts.empty()) return Status::InvalidArgument("LSA: no documents to train on");
+  if (options.dimension == 0) return Status::InvalidArgument("LSA: dimension must be > 0");
+  if (options.power_iterations < 0) return Status::InvalidArgument("LSA: power_iterations must be >= 0");
+  if (!std::isfinite(options.sigma_power)) return Status::InvalidArgument("LSA: sigma_power must be finite");
+  const size_t n = texts.size();
+  const int threads = ResolveThreads(options.threads);
+  TermPairs pairs = AnalyseTexts(texts, options.analyzer, threads);
+  auto model = std::make_unique<LsaEmbedder::Model>();
+  model->dim = options.dimension;
+  model->analyzer = options.analyzer;
+  HYMIR_ASSIGN_OR_RETURN(std::vector<uint32_t> remap, SelectVocabulary(pairs, n, options, *model));
+  const internal::CsrMatrix a = TfIdfMatrix(pairs, remap, model->idf, n, threads);
+  pairs = {};
+  remap = {};
+  const double analysis_seconds = Since(start);
+  const auto svd_start = std::chrono::steady_clock::now();
+  HYMIR_ASSIGN_OR_RETURN(internal::TruncatedSvd svd, FoldIn(a, options, threads, *model));
+  const double svd_seconds = Since(svd_start);
   model->BuildLookup();
   if (stats) {
     stats->documents = n;
-    stats->vocabulary = vocab;
+    stats->vocabulary = model->terms.size();
     stats->nonzeros = a.val.size();
     stats->analysis_seconds = analysis_seconds;
     stats->svd_seconds = svd_seconds;

@@ -230,10 +230,22 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
 
 namespace {
 
-// TrainMoe before the fine-tuning interpolation.
-Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
-                                 const MoeTrainOptions& options, TrainReport* report,
-                                 const std::function<void(const EpochReport&)>& progress) {
+// Adam's moments, the weights' moving average and the step count of one run.
+struct Adam {
+  std::vector<double> m, v;
+  std::vector<double> ema;  // exponential moving average of the weights
+  long step = 0;
+};
+
+// The state of one snapshot of the weights: the best epoch's so far.
+struct Best {
+  std::vector<double> params, bias;
+  double ndcg = -1;
+  int since = 0;  // epochs since it improved
+};
+
+Status ValidateTraining(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
+                        const MoeTrainOptions& options) {
   for (const auto& g : groups) {
     HYMIR_RETURN_IF_ERROR(ValidateGroup(g, schema));
     if (g.labels.size() != g.size())
@@ -249,269 +261,343 @@ Result<MoeModel> TrainMoeWeights(const FeatureSchema& schema, const std::vector<
                                    " query) are not the initial model's (" +
                                    std::to_string(options.init->schema().pair_dim()) + " pair, " +
                                    std::to_string(options.init->schema().query_dim()) + " query)");
-  const MoeConfig config = options.init ? options.init->config() : options.model;
-  // A model to start from: the initial one, or a fresh one normalised on `groups`.
-  auto start = [&]() -> Result<MoeModel> {
-    if (options.init) return *options.init;  // its retrieval prior included: validation sees what search will
-    HYMIR_ASSIGN_OR_RETURN(MoeModel m, MoeModel::Create(config, schema, options.seed));
-    m.set_normalization(FitNormalization(schema, groups, config.log_inputs, config.ple_bins));
-    return m;
-  };
-  HYMIR_ASSIGN_OR_RETURN(MoeModel model, start());
+  return Status::OK();
+}
 
-  // Queries with a relevant candidate, split into train and validation.
-  // Domain balancing works on copies with adjusted weights.
-  std::vector<QueryGroup> weighted;
-  const std::vector<QueryGroup>* source = &groups;
-  if (options.balance_domains) {
-    std::map<int, size_t> per_domain;
-    size_t labelled = 0;
-    for (const auto& g : groups)
-      if (g.domain >= 0 && HasRelevant(g)) ++per_domain[g.domain], ++labelled;
-    if (per_domain.size() > 1) {
-      // Domain d's queries weigh c * n_d^(power - 1) each, so the domain's
-      // total is proportional to n_d^power; c keeps the mean weight at 1.
-      const double power = std::clamp(options.domain_balance_power, 0.0, 1.0);
-      double z = 0;
-      for (const auto& [d, n] : per_domain) z += std::pow(static_cast<double>(n), power);
-      weighted = groups;
-      for (auto& g : weighted) {
-        if (g.domain < 0 || !per_domain.count(g.domain)) continue;
-        g.weight *= static_cast<double>(labelled) / z *
-                    std::pow(static_cast<double>(per_domain[g.domain]), power - 1.0);
-      }
-      source = &weighted;
-    }
+// TrainMoe before the fine-tuning interpolation, stage by stage: the
+// starting model, the train/validation split (with domain-balanced
+// weights), the boosted shared expert, the epochs with early stopping, and
+// the refit on every query.
+class WeightTrainer {
+ public:
+  WeightTrainer(const FeatureSchema& schema, const std::vector<QueryGroup>& groups, const MoeTrainOptions& options)
+      : schema_(schema),
+        groups_(groups),
+        o_(options),
+        config_(options.init ? options.init->config() : options.model),
+        dp_(options.parallel),
+        grow_trees_(options.init != nullptr ? options.tree_finetune : options.tree_expert),
+        routed_only_(options.init != nullptr && options.finetune_routed_only),
+        batch_(std::max<size_t>(1, options.batch_queries)),
+        warmup_(config_.top_k < config_.routed_experts ? std::max(0, options.dense_warmup_epochs) : 0),
+        ema_decay_(std::clamp(options.ema_decay, 0.0, 0.9999)) {}
+
+  Result<MoeModel> Run(TrainReport& rep, const std::function<void(const EpochReport&)>& progress);
+
+ private:
+  Result<MoeModel> Start() const;
+  const std::vector<QueryGroup>& BalancedGroups();
+  Status SplitQueries(std::mt19937_64& rng);
+  double ValidationNdcg(const MoeModel& model) const;
+  Result<std::vector<TreeList>> TreeLists(const MoeModel& m, const std::vector<const QueryGroup*>& set) const;
+  Status GrowTrees(MoeModel& m, const std::vector<const QueryGroup*>& fit, const std::vector<const QueryGroup*>& check,
+                   int rounds);
+  Result<double> RunEpoch(MoeModel& net, std::vector<const QueryGroup*>& set, Adam& adam, std::mt19937_64& gen,
+                          int epoch);
+  Result<double> BatchGradient(const MoeModel& net, std::span<const QueryGroup* const> batch, size_t p);
+  void AdamStep(MoeModel& net, Adam& adam) const;
+  void UpdateSelectionBias(MoeModel& net, std::span<const QueryGroup* const> batch) const;
+  Status RunEpochs(MoeModel& model, std::mt19937_64& rng, Best& best, TrainReport& rep,
+                   const std::function<void(const EpochReport&)>& progress);
+  Result<MoeModel> Finish(MoeModel model, Best best, TrainReport& rep);
+
+  const FeatureSchema& schema_;
+  const std::vector<QueryGroup>& groups_;
+  const MoeTrainOptions& o_;
+  const MoeConfig config_;
+  const DataParallel& dp_;
+  const bool grow_trees_;
+  const bool routed_only_;
+  const size_t batch_;
+  const int warmup_;
+  const double ema_decay_;
+  std::vector<QueryGroup> weighted_;  // domain-balanced copies of groups_
+  std::vector<const QueryGroup*> train_, valid_;
+  TreeBoostReport tree_rep_;
+  std::vector<double> grad_;
+  std::vector<QueryGroup> noisy_;
+  std::vector<const QueryGroup*> noisy_ptrs_;
+};
+
+// A model to start from: the initial one, or a fresh one normalised on the groups.
+Result<MoeModel> WeightTrainer::Start() const {
+  if (o_.init) return *o_.init;  // its retrieval prior included: validation sees what search will
+  HYMIR_ASSIGN_OR_RETURN(MoeModel m, MoeModel::Create(config_, schema_, o_.seed));
+  m.set_normalization(FitNormalization(schema_, groups_, config_.log_inputs, config_.ple_bins));
+  return m;
+}
+
+// The groups with domain-balanced weights (copies) when balance_domains and
+// two or more domains have labelled queries; the groups themselves otherwise.
+const std::vector<QueryGroup>& WeightTrainer::BalancedGroups() {
+  if (!o_.balance_domains) return groups_;
+  std::map<int, size_t> per_domain;
+  size_t labelled = 0;
+  for (const auto& g : groups_)
+    if (g.domain >= 0 && HasRelevant(g)) ++per_domain[g.domain], ++labelled;
+  if (per_domain.size() <= 1) return groups_;
+  // Domain d's queries weigh c * n_d^(power - 1) each, so the domain's
+  // total is proportional to n_d^power; c keeps the mean weight at 1.
+  const double power = std::clamp(o_.domain_balance_power, 0.0, 1.0);
+  double z = 0;
+  for (const auto& [d, n] : per_domain) z += std::pow(static_cast<double>(n), power);
+  weighted_ = groups_;
+  for (auto& g : weighted_) {
+    if (g.domain < 0 || !per_domain.count(g.domain)) continue;
+    g.weight *= static_cast<double>(labelled) / z * std::pow(static_cast<double>(per_domain[g.domain]), power - 1.0);
   }
+  return weighted_;
+}
+
+// Queries with a relevant candidate, shuffled, split into train and
+// validation: the same fraction of every domain (stratified), so small
+// domains are represented; no validation under 10 queries.
+Status WeightTrainer::SplitQueries(std::mt19937_64& rng) {
   std::vector<const QueryGroup*> usable;
-  for (const auto& g : *source)
+  for (const auto& g : BalancedGroups())
     if (HasRelevant(g)) usable.push_back(&g);
   if (usable.empty()) return Status::InvalidArgument("training: no query has a relevant candidate");
-  std::mt19937_64 rng(options.seed);
   std::shuffle(usable.begin(), usable.end(), rng);
-  // Validation: the same fraction of every domain (stratified), so small
-  // domains are represented; none when there are under 10 queries.
-  std::vector<const QueryGroup*> valid, train;
-  {
-    std::map<int, std::vector<const QueryGroup*>> by_domain;
-    for (const QueryGroup* g : usable) by_domain[g->domain].push_back(g);
-    for (auto& [d, list] : by_domain) {
-      size_t n_valid = static_cast<size_t>(std::floor(options.validation_fraction * list.size()));
-      if (usable.size() < 10) n_valid = 0;
-      valid.insert(valid.end(), list.begin(), list.begin() + n_valid);
-      train.insert(train.end(), list.begin() + n_valid, list.end());
+  std::map<int, std::vector<const QueryGroup*>> by_domain;
+  for (const QueryGroup* g : usable) by_domain[g->domain].push_back(g);
+  for (auto& [d, list] : by_domain) {
+    size_t n_valid = static_cast<size_t>(std::floor(o_.validation_fraction * list.size()));
+    if (usable.size() < 10) n_valid = 0;
+    valid_.insert(valid_.end(), list.begin(), list.begin() + n_valid);
+    train_.insert(train_.end(), list.begin() + n_valid, list.end());
+  }
+  return Status::OK();
+}
+
+// Mean nDCG@10 of the validation queries (the training queries when there
+// are none); with balance_domains the mean of per-domain means (macro), the
+// figure the balancing aims at.
+double WeightTrainer::ValidationNdcg(const MoeModel& model) const {
+  const auto& set = valid_.empty() ? train_ : valid_;
+  std::map<int, std::pair<double, size_t>> by;
+  for (const QueryGroup* g : set) {
+    auto& [sum, n] = by[o_.balance_domains ? g->domain : 0];
+    sum += GroupNdcg(*g, model.Score(*g).value(), 10);
+    ++n;
+  }
+  double total = 0;
+  for (const auto& [d, v] : by) total += v.first / static_cast<double>(v.second);
+  return total / static_cast<double>(by.size());
+}
+
+// The boosted expert's training lists: `m`'s tree inputs, with the initial
+// model's scores as offsets when fine-tuning.
+Result<std::vector<TreeList>> WeightTrainer::TreeLists(const MoeModel& m,
+                                                        const std::vector<const QueryGroup*>& set) const {
+  std::vector<TreeList> out(set.size());
+  for (size_t i = 0; i < set.size(); ++i) {
+    HYMIR_RETURN_IF_ERROR(m.TreeInputs(*set[i], out[i].x));
+    out[i].labels = set[i]->labels;
+    out[i].weight = o_.tree_domain_balance ? set[i]->weight : 1.0;
+    out[i].domain = set[i]->domain;
+    if (o_.init != nullptr) {
+      HYMIR_ASSIGN_OR_RETURN(MoeModel::Forward f, o_.init->RunForward(*set[i]));
+      out[i].offset = std::move(f.scores);
     }
   }
-  TrainReport local;
-  TrainReport& rep = report ? *report : local;
-  rep = TrainReport{};
-  rep.train_queries = train.size();
-  rep.validation_queries = valid.size();
+  return out;
+}
 
-  // Mean nDCG@10 of the validation queries; with balance_domains the mean
-  // of per-domain means (macro), the figure the balancing aims at.
-  auto validation_ndcg = [&]() {
-    const auto& set = valid.empty() ? train : valid;
-    std::map<int, std::pair<double, size_t>> by;
-    for (const QueryGroup* g : set) {
-      auto& [sum, n] = by[options.balance_domains ? g->domain : 0];
-      sum += GroupNdcg(*g, model.Score(*g).value(), 10);
-      ++n;
-    }
-    double total = 0;
-    for (const auto& [d, v] : by) total += v.first / static_cast<double>(v.second);
-    return total / static_cast<double>(by.size());
-  };
-
-  // The boosted shared expert: trees fitted on `fit`, the round count chosen
-  // on `check` (rounds < 0) or given; from scratch the experts' outputs then
-  // start at 0; from `init` the trees learn what the initial model (their
-  // offset) gets wrong and are appended to any it has.
-  const bool grow_trees = options.init != nullptr ? options.tree_finetune : options.tree_expert;
-  TreeBoostReport tree_rep;
-  auto grow = [&](MoeModel& m, const std::vector<const QueryGroup*>& fit, const std::vector<const QueryGroup*>& check,
-                  int rounds) -> Status {
-    auto lists = [&](const std::vector<const QueryGroup*>& set) -> Result<std::vector<TreeList>> {
-      std::vector<TreeList> out(set.size());
-      for (size_t i = 0; i < set.size(); ++i) {
-        HYMIR_RETURN_IF_ERROR(m.TreeInputs(*set[i], out[i].x));
-        out[i].labels = set[i]->labels;
-        out[i].weight = options.tree_domain_balance ? set[i]->weight : 1.0;
-        out[i].domain = set[i]->domain;
-        if (options.init != nullptr) {
-          HYMIR_ASSIGN_OR_RETURN(MoeModel::Forward f, options.init->RunForward(*set[i]));
-          out[i].offset = std::move(f.scores);
-        }
-      }
-      return out;
-    };
-    TreeBoostOptions o = options.trees;
-    o.seed = options.seed;
-    if (rounds >= 0) o.max_rounds = rounds;
-    HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> fl, lists(fit));
-    HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> cl, lists(check));
-    const bool macro = options.balance_domains && options.tree_domain_balance;
-    HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees,
-                           TrainBoostedTrees(fl, cl, m.tree_dim(), o, macro, rounds < 0 ? &tree_rep : nullptr));
-    if (options.init != nullptr) {
-      BoostedTrees all = options.init->trees();
-      HYMIR_RETURN_IF_ERROR(all.Append(trees));
-      return m.set_trees(std::move(all));
-    }
-    HYMIR_RETURN_IF_ERROR(m.set_trees(std::move(trees)));
-    for (int x = 0; x < config.routed_experts + config.shared_experts; ++x) m.ZeroExpertOutput(x);
-    return Status::OK();
-  };
-  if (grow_trees) {
-    HYMIR_RETURN_IF_ERROR(grow(model, train, valid, -1));
-    rep.tree_rounds = tree_rep.best_round;
-    rep.tree_validation_ndcg = tree_rep.best_validation_ndcg;
+// The boosted shared expert: trees fitted on `fit`, the round count chosen
+// on `check` (rounds < 0) or given; from scratch the experts' outputs then
+// start at 0; from `init` the trees learn what the initial model (their
+// offset) gets wrong and are appended to any it has.
+Status WeightTrainer::GrowTrees(MoeModel& m, const std::vector<const QueryGroup*>& fit,
+                                const std::vector<const QueryGroup*>& check, int rounds) {
+  TreeBoostOptions o = o_.trees;
+  o.seed = o_.seed;
+  if (rounds >= 0) o.max_rounds = rounds;
+  HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> fl, TreeLists(m, fit));
+  HYMIR_ASSIGN_OR_RETURN(std::vector<TreeList> cl, TreeLists(m, check));
+  const bool macro = o_.balance_domains && o_.tree_domain_balance;
+  HYMIR_ASSIGN_OR_RETURN(BoostedTrees trees,
+                         TrainBoostedTrees(fl, cl, m.tree_dim(), o, macro, rounds < 0 ? &tree_rep_ : nullptr));
+  if (o_.init != nullptr) {
+    BoostedTrees all = o_.init->trees();
+    HYMIR_RETURN_IF_ERROR(all.Append(trees));
+    return m.set_trees(std::move(all));
   }
+  HYMIR_RETURN_IF_ERROR(m.set_trees(std::move(trees)));
+  for (int x = 0; x < config_.routed_experts + config_.shared_experts; ++x) m.ZeroExpertOutput(x);
+  return Status::OK();
+}
 
-  const int e = config.routed_experts;
-  const bool routed_only = options.init != nullptr && options.finetune_routed_only;
-  const size_t bq = std::max<size_t>(1, options.batch_queries);
-  const int warmup = config.top_k < e ? std::max(0, options.dense_warmup_epochs) : 0;
-  // One pass over `set` in shuffled batches, Adam state in `adam`; returns
-  // the mean batch loss. During the dense warm-up every expert is routed.
-  struct Adam {
-    std::vector<double> m, v;
-    std::vector<double> ema;  // exponential moving average of the weights
-    long step = 0;
-  };
-  const double ema_decay = std::clamp(options.ema_decay, 0.0, 0.9999);
-  std::vector<double> grad;
-  std::vector<QueryGroup> noisy;
-  std::vector<const QueryGroup*> noisy_ptrs;
-  auto run_epoch = [&](MoeModel& net, std::vector<const QueryGroup*>& set, Adam& adam, std::mt19937_64& gen,
-                       int epoch) {
-    const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    const size_t p = net.parameters().size();
-    // Routed-only fine-tuning: the routed experts come first in the layout,
-    // so only parameters [0, trainable) move.
-    const size_t trainable = routed_only ? static_cast<size_t>(e) * net.expert_parameters() : p;
-    if (adam.m.size() != p) adam.m.assign(p, 0.0), adam.v.assign(p, 0.0), adam.ema = net.parameters();
-    net.set_top_k(epoch <= warmup ? e : config.top_k);
-    std::shuffle(set.begin(), set.end(), gen);
-    double epoch_loss = 0;
-    size_t batches = 0;
-    for (size_t start = 0; start < set.size(); start += bq) {
-      std::span<const QueryGroup* const> batch(set.data() + start, std::min(bq, set.size() - start));
-      if (options.input_noise > 0) batch = AddInputNoise(net, batch, options.input_noise, gen, noisy, noisy_ptrs);
-      if (dp.workers > 1) {
-        // This worker's share, then the sums over all workers (the loss rides
-        // as the last element).
-        double part = BatchObjective(net, batch, options.objective, &grad, {dp.worker, dp.workers});
-        grad.push_back(part);
-        if (Status s = dp.all_reduce(grad); !s.ok()) return Result<double>(s);
-        if (grad.size() != p + 1) return Result<double>(Status::Internal("data-parallel all-reduce changed the size"));
-        epoch_loss += grad.back();
-        grad.pop_back();
-      } else {
-        epoch_loss += BatchObjective(net, batch, options.objective, &grad);
-      }
-      ++batches;
-      ++adam.step;
-      auto& w = net.parameters();
-      const double c1 = 1.0 - std::pow(beta1, static_cast<double>(adam.step));
-      const double c2 = 1.0 - std::pow(beta2, static_cast<double>(adam.step));
-      for (size_t i = 0; i < trainable; ++i) {
-        adam.m[i] = beta1 * adam.m[i] + (1 - beta1) * grad[i];
-        adam.v[i] = beta2 * adam.v[i] + (1 - beta2) * grad[i] * grad[i];
-        w[i] -= options.learning_rate *
-                ((adam.m[i] / c1) / (std::sqrt(adam.v[i] / c2) + eps) + options.weight_decay * w[i]);
-      }
-      if (ema_decay > 0) {
-        // Warm-up of the average (as in TensorFlow's moving averages): the
-        // effective decay is min(decay, (1 + t) / (10 + t)).
-        const double d = std::min(ema_decay, (1.0 + adam.step) / (10.0 + adam.step));
-        for (size_t i = 0; i < p; ++i) adam.ema[i] = d * adam.ema[i] + (1 - d) * w[i];
-      }
-      if (options.bias_update_rate > 0 && e > 1 && epoch > warmup && !routed_only) {
-        std::vector<double> load(e, 0.0);
-        double total = 0;
-        for (const QueryGroup* g : batch) {
-          const double w = options.weighted_load ? g->weight : 1.0;
-          const Routing routing = net.Route(g->query_features).value();
-          for (int c : routing.chosen) load[c] += w;
-          total += w;
-        }
-        const double mean_load = total * config.top_k / e;
-        std::vector<double> bias = net.selection_bias();
-        for (int i = 0; i < e; ++i) {
-          if (load[i] < mean_load) bias[i] += options.bias_update_rate;
-          else if (load[i] > mean_load) bias[i] -= options.bias_update_rate;
-        }
-        net.set_selection_bias(std::move(bias));
-      }
-    }
-    net.set_top_k(config.top_k);
-    return Result<double>(batches ? epoch_loss / static_cast<double>(batches) : 0.0);
-  };
+// The batch's loss, its gradient in grad_ (summed over the data-parallel
+// workers: each computes its share, the loss rides the all-reduce as the
+// last element).
+Result<double> WeightTrainer::BatchGradient(const MoeModel& net, std::span<const QueryGroup* const> batch, size_t p) {
+  if (dp_.workers <= 1) return BatchObjective(net, batch, o_.objective, &grad_);
+  double part = BatchObjective(net, batch, o_.objective, &grad_, {dp_.worker, dp_.workers});
+  grad_.push_back(part);
+  HYMIR_RETURN_IF_ERROR(dp_.all_reduce(grad_));
+  if (grad_.size() != p + 1) return Status::Internal("data-parallel all-reduce changed the size");
+  const double loss = grad_.back();
+  grad_.pop_back();
+  return loss;
+}
 
+// One Adam step with decoupled weight decay on the trainable parameters
+// (routed-only fine-tuning: the routed experts come first in the layout, so
+// only [0, trainable) move), then the moving average.
+void WeightTrainer::AdamStep(MoeModel& net, Adam& adam) const {
+  const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  const size_t p = net.parameters().size();
+  const size_t trainable = routed_only_ ? static_cast<size_t>(config_.routed_experts) * net.expert_parameters() : p;
+  ++adam.step;
+  auto& w = net.parameters();
+  const double c1 = 1.0 - std::pow(beta1, static_cast<double>(adam.step));
+  const double c2 = 1.0 - std::pow(beta2, static_cast<double>(adam.step));
+  for (size_t i = 0; i < trainable; ++i) {
+    adam.m[i] = beta1 * adam.m[i] + (1 - beta1) * grad_[i];
+    adam.v[i] = beta2 * adam.v[i] + (1 - beta2) * grad_[i] * grad_[i];
+    w[i] -= o_.learning_rate * ((adam.m[i] / c1) / (std::sqrt(adam.v[i] / c2) + eps) + o_.weight_decay * w[i]);
+  }
+  if (ema_decay_ > 0) {
+    // Warm-up of the average (as in TensorFlow's moving averages): the
+    // effective decay is min(decay, (1 + t) / (10 + t)).
+    const double d = std::min(ema_decay_, (1.0 + adam.step) / (10.0 + adam.step));
+    for (size_t i = 0; i < p; ++i) adam.ema[i] = d * adam.ema[i] + (1 - d) * w[i];
+  }
+}
+
+// Aux-loss-free balancing: each routed expert's selection bias moves
+// towards the mean load of the batch.
+void WeightTrainer::UpdateSelectionBias(MoeModel& net, std::span<const QueryGroup* const> batch) const {
+  const int e = config_.routed_experts;
+  std::vector<double> load(e, 0.0);
+  double total = 0;
+  for (const QueryGroup* g : batch) {
+    const double w = o_.weighted_load ? g->weight : 1.0;
+    const Routing routing = net.Route(g->query_features).value();
+    for (int c : routing.chosen) load[c] += w;
+    total += w;
+  }
+  const double mean_load = total * config_.top_k / e;
+  std::vector<double> bias = net.selection_bias();
+  for (int i = 0; i < e; ++i) {
+    if (load[i] < mean_load) bias[i] += o_.bias_update_rate;
+    else if (load[i] > mean_load) bias[i] -= o_.bias_update_rate;
+  }
+  net.set_selection_bias(std::move(bias));
+}
+
+// One pass over `set` in shuffled batches, Adam state in `adam`; returns the
+// mean batch loss. During the dense warm-up every expert is routed.
+Result<double> WeightTrainer::RunEpoch(MoeModel& net, std::vector<const QueryGroup*>& set, Adam& adam,
+                                       std::mt19937_64& gen, int epoch) {
+  const int e = config_.routed_experts;
+  const size_t p = net.parameters().size();
+  if (adam.m.size() != p) adam.m.assign(p, 0.0), adam.v.assign(p, 0.0), adam.ema = net.parameters();
+  net.set_top_k(epoch <= warmup_ ? e : config_.top_k);
+  std::shuffle(set.begin(), set.end(), gen);
+  double epoch_loss = 0;
+  size_t batches = 0;
+  for (size_t start = 0; start < set.size(); start += batch_) {
+    std::span<const QueryGroup* const> batch(set.data() + start, std::min(batch_, set.size() - start));
+    if (o_.input_noise > 0) batch = AddInputNoise(net, batch, o_.input_noise, gen, noisy_, noisy_ptrs_);
+    HYMIR_ASSIGN_OR_RETURN(const double loss, BatchGradient(net, batch, p));
+    epoch_loss += loss;
+    ++batches;
+    AdamStep(net, adam);
+    if (o_.bias_update_rate > 0 && e > 1 && epoch > warmup_ && !routed_only_) UpdateSelectionBias(net, batch);
+  }
+  net.set_top_k(config_.top_k);
+  return batches ? epoch_loss / static_cast<double>(batches) : 0.0;
+}
+
+// The epochs with early stopping on the validation nDCG@10; `best` keeps
+// the best epoch's weights.
+Status WeightTrainer::RunEpochs(MoeModel& model, std::mt19937_64& rng, Best& best, TrainReport& rep,
+                                const std::function<void(const EpochReport&)>& progress) {
   Adam adam;
-  std::vector<double> best_params = model.parameters();
-  std::vector<double> best_bias = model.selection_bias();
-  double best = -1;
-  int since_best = 0;
-  // Fine-tuning: the initial model is epoch 0, so training that never beats
-  // it on the validation queries returns it unchanged.
-  // So is the boosted shared expert alone.
-  if ((options.init != nullptr || grow_trees) && !valid.empty()) best = validation_ndcg();
-  for (int epoch = 1; epoch <= options.max_epochs + warmup; ++epoch) {
+  for (int epoch = 1; epoch <= o_.max_epochs + warmup_; ++epoch) {
     EpochReport er;
     er.epoch = epoch;
-    HYMIR_ASSIGN_OR_RETURN(er.train_loss, run_epoch(model, train, adam, rng, epoch));
-    if (ema_decay > 0) std::swap(model.parameters(), adam.ema);  // judge (and keep) the averaged weights
-    er.validation_ndcg = validation_ndcg();
-    if (epoch > warmup && er.validation_ndcg > best) {
-      best = er.validation_ndcg;
-      best_params = model.parameters();
-      best_bias = model.selection_bias();
+    HYMIR_ASSIGN_OR_RETURN(er.train_loss, RunEpoch(model, train_, adam, rng, epoch));
+    if (ema_decay_ > 0) std::swap(model.parameters(), adam.ema);  // judge (and keep) the averaged weights
+    er.validation_ndcg = ValidationNdcg(model);
+    if (epoch > warmup_ && er.validation_ndcg > best.ndcg) {
+      best.ndcg = er.validation_ndcg;
+      best.params = model.parameters();
+      best.bias = model.selection_bias();
       rep.best_epoch = epoch;
-      since_best = 0;
+      best.since = 0;
       er.best = true;
-    } else if (epoch > warmup) {
-      ++since_best;
+    } else if (epoch > warmup_) {
+      ++best.since;
     }
-    if (ema_decay > 0) std::swap(model.parameters(), adam.ema);
+    if (ema_decay_ > 0) std::swap(model.parameters(), adam.ema);
     rep.history.push_back(er);
     rep.epochs = epoch;
     if (progress) progress(er);
-    if (since_best >= options.patience) break;
+    if (best.since >= o_.patience) break;
   }
-  std::vector<const QueryGroup*> all = train;
-  all.insert(all.end(), valid.begin(), valid.end());
-  if ((options.init != nullptr || grow_trees) && rep.best_epoch == 0) {
-    rep.best_validation_ndcg = best;
-    model.parameters() = std::move(best_params);  // the initial weights, never replaced
-    model.set_selection_bias(std::move(best_bias));
-    if (grow_trees && options.refit && !valid.empty()) {  // the trees alone, on every query
-      HYMIR_RETURN_IF_ERROR(grow(model, all, {}, tree_rep.best_round));
+  return Status::OK();
+}
+
+// The model returned: the initial weights (or the trees alone) when no
+// epoch beat them, else a refit on every query for the chosen number of
+// epochs, else the best epoch's weights.
+Result<MoeModel> WeightTrainer::Finish(MoeModel model, Best best, TrainReport& rep) {
+  std::vector<const QueryGroup*> all = train_;
+  all.insert(all.end(), valid_.begin(), valid_.end());
+  rep.best_validation_ndcg = best.ndcg;
+  if ((o_.init != nullptr || grow_trees_) && rep.best_epoch == 0) {
+    model.parameters() = std::move(best.params);  // the initial weights, never replaced
+    model.set_selection_bias(std::move(best.bias));
+    if (grow_trees_ && o_.refit && !valid_.empty()) {  // the trees alone, on every query
+      HYMIR_RETURN_IF_ERROR(GrowTrees(model, all, {}, tree_rep_.best_round));
       rep.refit_queries = all.size();
     }
     return model;
   }
-  if (options.refit && !valid.empty()) {
+  if (o_.refit && !valid_.empty()) {
     // The same schedule from scratch on every usable query, for the number
     // of epochs early stopping chose.
-    HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, start());
+    HYMIR_ASSIGN_OR_RETURN(MoeModel fresh, Start());
     fresh.set_normalization(model.normalization());
-    if (grow_trees) HYMIR_RETURN_IF_ERROR(grow(fresh, all, {}, tree_rep.best_round));
-    std::mt19937_64 refit_rng(options.seed + 1);
+    if (grow_trees_) HYMIR_RETURN_IF_ERROR(GrowTrees(fresh, all, {}, tree_rep_.best_round));
+    std::mt19937_64 refit_rng(o_.seed + 1);
     Adam refit_adam;
     for (int epoch = 1; epoch <= rep.best_epoch; ++epoch) {
-      HYMIR_RETURN_IF_ERROR(run_epoch(fresh, all, refit_adam, refit_rng, epoch).status());
+      HYMIR_RETURN_IF_ERROR(RunEpoch(fresh, all, refit_adam, refit_rng, epoch).status());
     }
-    if (ema_decay > 0) fresh.parameters() = refit_adam.ema;
+    if (ema_decay_ > 0) fresh.parameters() = refit_adam.ema;
     rep.refit_queries = all.size();
-    rep.best_validation_ndcg = best;
     return fresh;
   }
-  model.parameters() = std::move(best_params);
-  model.set_selection_bias(std::move(best_bias));
-  rep.best_validation_ndcg = best;
+  model.parameters() = std::move(best.params);
+  model.set_selection_bias(std::move(best.bias));
   return model;
+}
+
+Result<MoeModel> WeightTrainer::Run(TrainReport& rep, const std::function<void(const EpochReport&)>& progress) {
+  HYMIR_RETURN_IF_ERROR(ValidateTraining(schema_, groups_, o_));
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model, Start());
+  std::mt19937_64 rng(o_.seed);
+  HYMIR_RETURN_IF_ERROR(SplitQueries(rng));
+  rep = TrainReport{};
+  rep.train_queries = train_.size();
+  rep.validation_queries = valid_.size();
+  if (grow_trees_) {
+    HYMIR_RETURN_IF_ERROR(GrowTrees(model, train_, valid_, -1));
+    rep.tree_rounds = tree_rep_.best_round;
+    rep.tree_validation_ndcg = tree_rep_.best_validation_ndcg;
+  }
+  Best best;
+  best.params = model.parameters();
+  best.bias = model.selection_bias();
+  // Fine-tuning: the initial model is epoch 0, so training that never beats
+  // it on the validation queries returns it unchanged. So is the boosted
+  // shared expert alone.
+  if ((o_.init != nullptr || grow_trees_) && !valid_.empty()) best.ndcg = ValidationNdcg(model);
+  HYMIR_RETURN_IF_ERROR(RunEpochs(model, rng, best, rep, progress));
+  return Finish(std::move(model), std::move(best), rep);
 }
 
 }  // namespace
@@ -521,7 +607,8 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
                           const std::function<void(const EpochReport&)>& progress) {
   if (!(options.finetune_alpha >= 0.0 && options.finetune_alpha <= 1.0))
     return Status::InvalidArgument("fine-tuning: the interpolation weight must be in [0, 1]");
-  HYMIR_ASSIGN_OR_RETURN(MoeModel model, TrainMoeWeights(schema, groups, options, report, progress));
+  TrainReport local;
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model, WeightTrainer(schema, groups, options).Run(report ? *report : local, progress));
   if (options.init == nullptr || options.finetune_alpha == 1.0) return model;
   return MoeModel::Interpolate(*options.init, model, options.finetune_alpha);
 }

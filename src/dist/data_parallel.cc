@@ -1,6 +1,8 @@
 // Data-parallel MoE training over MPI: the all-reduce and the group exchange.
 #include "hymir/dist/data_parallel.h"
 
+#include <set>
+
 #include "src/core/binary_io.h"
 
 namespace hymir::dist {
@@ -63,6 +65,26 @@ Result<std::vector<ranking::QueryGroup>> AllGatherGroups(const Cluster& cluster,
     out.push_back(std::move(from[at]));
   }
   return out;
+}
+
+void DataParallelRerankerTraining(const Cluster& cluster, TrainRerankerOptions* options) {
+  options->part = {cluster.rank(), cluster.size()};
+  options->gather_groups = [&cluster](const std::vector<ranking::QueryGroup>& mine) {
+    return AllGatherGroups(cluster, mine);
+  };
+  options->gather_domains = [&cluster](const std::vector<std::string>& mine) -> Result<std::vector<std::string>> {
+    std::string joined;
+    for (const auto& d : mine) joined += d + '\n';
+    HYMIR_ASSIGN_OR_RETURN(auto all, cluster.AllGather(joined));
+    std::set<std::string> united;
+    for (const auto& part : all) {
+      size_t b = 0;
+      for (size_t e; (e = part.find('\n', b)) != std::string::npos; b = e + 1) united.insert(part.substr(b, e - b));
+    }
+    return std::vector<std::string>(united.begin(), united.end());
+  };
+  options->agree = [&cluster](const Status& local) { return cluster.Agree(local); };
+  options->train.parallel = DataParallelTraining(cluster);
 }
 
 }  // namespace hymir::dist

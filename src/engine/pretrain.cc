@@ -303,35 +303,32 @@ Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, con
   return out;
 }
 
-Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& index_dir, const PretrainOptions& options,
-                                   const KnowledgeContext* kg, PretrainReport* report) {
-  PretrainReport local;
-  PretrainReport& rep = report ? *report : local;
-  rep = PretrainReport{};
-  auto say = [&](const std::string& line) {
-    if (options.progress) options.progress(line);
-  };
-  const auto t_all = std::chrono::steady_clock::now();
-  auto t = t_all;
+namespace {
+
+using Say = std::function<void(const std::string&)>;
+
+// Stage 1: the pseudo-queries, counted per kind in the report.
+Result<std::vector<PseudoQuery>> GenerateStage(const Engine& engine, const PretrainOptions& options,
+                                               PretrainReport& rep, const Say& say) {
+  const auto t = std::chrono::steady_clock::now();
   HYMIR_ASSIGN_OR_RETURN(std::vector<PseudoQuery> pqs, GeneratePseudoQueries(engine, options.generate));
   rep.documents = engine.searcher().NumDocs();
-  {
-    std::map<PseudoQueryKind, size_t> per;
-    for (const auto& q : pqs) ++per[q.kind];
-    for (const auto& [k, n] : per) rep.generated.push_back({k, n});
-  }
+  std::map<PseudoQueryKind, size_t> per;
+  for (const auto& q : pqs) ++per[q.kind];
+  for (const auto& [k, n] : per) rep.generated.push_back({k, n});
   rep.generate_seconds = Seconds(t);
-  {
-    std::string line = "pretrain: " + std::to_string(pqs.size()) + " pseudo-queries from " +
-                       std::to_string(rep.documents) + " documents (";
-    for (size_t i = 0; i < rep.generated.size(); ++i)
-      line += (i ? ", " : "") + std::to_string(rep.generated[i].second) + " " + PseudoQueryKindName(rep.generated[i].first);
-    say(line + ")");
-  }
+  std::string line = "pretrain: " + std::to_string(pqs.size()) + " pseudo-queries from " +
+                     std::to_string(rep.documents) + " documents (";
+  for (size_t i = 0; i < rep.generated.size(); ++i)
+    line += (i ? ", " : "") + std::to_string(rep.generated[i].second) + " " + PseudoQueryKindName(rep.generated[i].first);
+  say(line + ")");
+  return pqs;
+}
 
-  // The training index: ict sources without their sentence (BuildTrainingIndex).
-  t = std::chrono::steady_clock::now();
-  struct Cleanup {  // declared before the engine on the copy, so it outlives it
+// The training copy of the index (ict sources without their sentence) and
+// its directory, removed when the copy is destroyed unless kept.
+struct TrainingCopy {
+  struct Cleanup {  // declared before the engine, so it outlives it
     std::string dir;
     bool keep = false;
     ~Cleanup() {
@@ -339,34 +336,49 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
       if (!dir.empty() && !keep) fs::remove_all(dir, ec);
     }
   } cleanup;
-  std::unique_ptr<Engine> copy_engine;
-  std::string work;
-  const bool any_ict = std::any_of(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); });
-  if (any_ict) {
-    if (options.work_dir.empty()) {
-      std::mt19937_64 r(std::random_device{}());
-      work = (fs::temp_directory_path() / ("hymir-pretrain-" + std::to_string(r()))).string();
-    } else {
-      work = options.work_dir;
-      std::error_code ec;
-      if (fs::exists(work, ec) && !fs::is_empty(work, ec))
-        return Status::InvalidArgument("pretrain: work directory " + work + " exists and is not empty");
-    }
-    cleanup.dir = work;
-    cleanup.keep = options.keep_work_dir;
-    std::unordered_map<std::string, std::string> rest;
-    for (const PseudoQuery& q : pqs)
-      if (q.rest_text) rest[q.doc_id] = *q.rest_text;
-    HYMIR_RETURN_IF_ERROR(BuildTrainingIndex(engine, index_dir, work, rest, options.threads));
-    HYMIR_ASSIGN_OR_RETURN(copy_engine, Engine::Open(work));
-    rep.copy_seconds = Seconds(t);
-    say("pretrain: training copy of the index with " + std::to_string(rest.size()) + " sentences taken out, " +
-        std::to_string(rep.copy_seconds).substr(0, 4) + " s");
-  }
-  const Engine& train_engine = copy_engine ? *copy_engine : engine;
+  std::unique_ptr<Engine> engine;
+};
 
-  // Candidates and features.
-  t = std::chrono::steady_clock::now();
+// Stage 2: builds `copy` when any pseudo-query is an inverse cloze.
+Status BuildCopyStage(const Engine& engine, const std::string& index_dir, const PretrainOptions& options,
+                      const std::vector<PseudoQuery>& pqs, PretrainReport& rep, const Say& say, TrainingCopy& copy) {
+  const auto t = std::chrono::steady_clock::now();
+  if (std::none_of(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); }))
+    return Status::OK();
+  std::string work;
+  if (options.work_dir.empty()) {
+    std::mt19937_64 r(std::random_device{}());
+    work = (fs::temp_directory_path() / ("hymir-pretrain-" + std::to_string(r()))).string();
+  } else {
+    work = options.work_dir;
+    std::error_code ec;
+    if (fs::exists(work, ec) && !fs::is_empty(work, ec))
+      return Status::InvalidArgument("pretrain: work directory " + work + " exists and is not empty");
+  }
+  copy.cleanup.dir = work;
+  copy.cleanup.keep = options.keep_work_dir;
+  std::unordered_map<std::string, std::string> rest;
+  for (const PseudoQuery& q : pqs)
+    if (q.rest_text) rest[q.doc_id] = *q.rest_text;
+  HYMIR_RETURN_IF_ERROR(BuildTrainingIndex(engine, index_dir, work, rest, options.threads));
+  HYMIR_ASSIGN_OR_RETURN(copy.engine, Engine::Open(work));
+  rep.copy_seconds = Seconds(t);
+  say("pretrain: training copy of the index with " + std::to_string(rest.size()) + " sentences taken out, " +
+      std::to_string(rep.copy_seconds).substr(0, 4) + " s");
+  return Status::OK();
+}
+
+// Stage 3's result: one labelled group per pseudo-query (the source
+// document is the relevant one), and the extractor they come from.
+struct Featurised {
+  std::unique_ptr<FeatureExtractor> extractor;
+  std::vector<ranking::QueryGroup> groups;
+};
+
+// Stage 3: candidates and features of this part's pseudo-queries, then
+// every part's groups.
+Result<Featurised> FeatureStage(const Engine& train_engine, const PretrainOptions& options,
+                                const std::vector<PseudoQuery>& pqs, const KnowledgeContext* kg) {
   const size_t parts = static_cast<size_t>(std::max(1, options.part.second));
   const size_t part = static_cast<size_t>(std::max(0, options.part.first));
   if (part >= parts || (parts > 1 && !options.gather_groups))
@@ -377,10 +389,9 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   for (size_t i = part; i < pqs.size(); i += parts) mine.push_back(i);
   queries.reserve(mine.size());
   for (size_t i : mine) {
-    const PseudoQuery& p = pqs[i];
     HybridQuery q;
-    q.id = p.id;
-    q.text = p.text;
+    q.id = pqs[i].id;
+    q.text = pqs[i].text;
     if (kg) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
     queries.push_back(std::move(q));
   }
@@ -393,21 +404,293 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   if (options.domain_features) {
     HYMIR_ASSIGN_OR_RETURN(config.domains, FeatureExtractor::DomainsOf(train_engine, hits));
   }
-  HYMIR_ASSIGN_OR_RETURN(auto extractor, FeatureExtractor::Create(train_engine, config, kg));
-  HYMIR_ASSIGN_OR_RETURN(auto groups, extractor->ExtractBatch(queries, hits, options.threads));
-  for (size_t k = 0; k < groups.size(); ++k) {
-    auto& g = groups[k];
+  Featurised out;
+  HYMIR_ASSIGN_OR_RETURN(out.extractor, FeatureExtractor::Create(train_engine, config, kg));
+  HYMIR_ASSIGN_OR_RETURN(out.groups, out.extractor->ExtractBatch(queries, hits, options.threads));
+  for (size_t k = 0; k < out.groups.size(); ++k) {
+    auto& g = out.groups[k];
     g.labels.assign(g.size(), 0.0);
     for (size_t j = 0; j < g.size(); ++j)
       if (g.doc_ids[j] == pqs[mine[k]].doc_id) g.labels[j] = 1.0;
   }
   if (parts > 1) {
-    HYMIR_ASSIGN_OR_RETURN(groups, options.gather_groups(groups));
-    if (groups.size() != pqs.size())
-      return Status::Internal("pretrain: gathered " + std::to_string(groups.size()) + " groups for " +
+    HYMIR_ASSIGN_OR_RETURN(out.groups, options.gather_groups(out.groups));
+    if (out.groups.size() != pqs.size())
+      return Status::Internal("pretrain: gathered " + std::to_string(out.groups.size()) + " groups for " +
                               std::to_string(pqs.size()) + " pseudo-queries");
   }
-  for (const auto& g : groups)
+  return out;
+}
+
+// The options of every training stage: no domain balancing, and the stages
+// start from a model (MoeTrainOptions::init) to train it further, not to
+// fine-tune it: no interpolation back, everything learns. No boosted
+// expert: pre-training was selected and measured without one (a model
+// pre-trained on pseudo-queries keeps its networks only).
+ranking::MoeTrainOptions StageOptions(const PretrainOptions& options) {
+  ranking::MoeTrainOptions topt = options.train;
+  topt.balance_domains = false;
+  topt.init = nullptr;
+  topt.finetune_alpha = 1.0;
+  topt.finetune_routed_only = false;
+  topt.tree_expert = false;
+  topt.tree_finetune = false;
+  return topt;
+}
+
+// Stage 4 (per-cluster training): each group's domain becomes its source
+// document's k-means cluster over the index's text vectors (-1: none).
+Status ClusterStage(const Engine& engine, const ranking::MoeTrainOptions& topt, const std::vector<PseudoQuery>& pqs,
+                    std::vector<ranking::QueryGroup>& groups, PretrainReport& rep) {
+  // The first field with an embedder (the text embedding), else the first field.
+  const auto& fields = engine.searcher().vector_fields();
+  std::string field;
+  for (const auto& f : fields)
+    if (!f.embedder.empty()) {
+      field = f.name;
+      break;
+    }
+  if (field.empty() && !fields.empty()) field = fields[0].name;
+  HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, SortedDocumentIds(engine.searcher()));
+  std::vector<float> vectors;
+  std::vector<std::string> clustered;
+  size_t dim = 0;
+  for (const auto& id : ids) {
+    auto v = engine.searcher().GetVector(field, id);
+    if (!v.ok()) continue;
+    dim = v->size();
+    vectors.insert(vectors.end(), v->begin(), v->end());
+    clustered.push_back(id);
+  }
+  index::KMeansOptions ko;
+  ko.clusters = topt.model.routed_experts;
+  ko.seed = topt.seed;
+  HYMIR_ASSIGN_OR_RETURN(auto km, index::KMeans(vectors, dim, ko));
+  rep.cluster_sizes = km.sizes;
+  std::unordered_map<std::string, int> cluster_of;
+  for (size_t i = 0; i < clustered.size(); ++i) cluster_of[clustered[i]] = km.assignment[i];
+  for (size_t i = 0; i < groups.size(); ++i) {
+    auto it = cluster_of.find(pqs[i].doc_id);
+    groups[i].domain = it == cluster_of.end() ? -1 : it->second;
+  }
+  return Status::OK();
+}
+
+// Stage 5: the held-out check queries, the same share of every kind.
+struct CheckSplit {
+  std::vector<ranking::QueryGroup> train, check;
+  std::vector<PseudoQueryKind> check_kinds;
+};
+
+CheckSplit SplitCheckQueries(const std::vector<PseudoQuery>& pqs, std::vector<ranking::QueryGroup>& groups,
+                             uint64_t seed, double check_fraction) {
+  std::map<PseudoQueryKind, std::vector<size_t>> by_kind;
+  for (size_t i = 0; i < pqs.size(); ++i) by_kind[pqs[i].kind].push_back(i);
+  std::mt19937_64 rng(seed + 7);
+  std::vector<bool> is_check(pqs.size(), false);
+  for (auto& [k, list] : by_kind) {
+    std::shuffle(list.begin(), list.end(), rng);
+    const size_t n = list.size() >= 20 ? static_cast<size_t>(check_fraction * list.size()) : 0;
+    for (size_t j = 0; j < n; ++j) is_check[list[j]] = true;
+  }
+  CheckSplit out;
+  for (size_t i = 0; i < pqs.size(); ++i) {
+    if (is_check[i]) {
+      out.check.push_back(std::move(groups[i]));
+      out.check_kinds.push_back(pqs[i].kind);
+    } else {
+      out.train.push_back(std::move(groups[i]));
+    }
+  }
+  return out;
+}
+
+// Epoch lines of a training stage.
+std::function<void(const ranking::EpochReport&)> EpochLine(const char* stage, const Say& say) {
+  return [stage, &say](const ranking::EpochReport& e) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "pretrain %s: epoch %3d  loss %.5f  valid nDCG@10 %.4f%s", stage, e.epoch,
+                  e.train_loss, e.validation_ndcg, e.best ? "  *" : "");
+    say(buf);
+  };
+}
+
+// Stage 6a: expert x trained alone (routed expert e on cluster e's
+// pseudo-queries, shared experts on all of them), its block copied into
+// `full`; an expert with under 10 usable pseudo-queries stays untrained.
+Status TrainOneExpert(int x, const ranking::FeatureSchema& schema, const std::vector<ranking::QueryGroup>& train,
+                      const ranking::MoeTrainOptions& topt, const Say& say, ranking::MoeModel& full) {
+  const ranking::MoeConfig& cfg = topt.model;
+  ranking::MoeConfig single = cfg;
+  single.routed_experts = 1;
+  single.shared_experts = 0;
+  single.top_k = 1;
+  single.gate_hidden = 0;
+  std::vector<ranking::QueryGroup> subset;
+  for (const auto& g : train)
+    if (x >= cfg.routed_experts || g.domain == x) subset.push_back(g);
+  for (auto& g : subset) g.domain = -1;
+  size_t usable = 0;
+  for (const auto& g : subset)
+    if (std::any_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; })) ++usable;
+  if (usable < 10) {
+    say("pretrain: expert " + std::to_string(x) + " has " + std::to_string(usable) +
+        " usable pseudo-queries; it starts the joint stage untrained");
+    return Status::OK();
+  }
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel one, ranking::MoeModel::Create(single, schema, topt.seed + 1 + x));
+  one.set_normalization(full.normalization());
+  ranking::MoeTrainOptions o = topt;
+  o.init = &one;
+  o.bias_update_rate = 0;
+  o.objective.routing_loss = 0;
+  o.objective.balance_loss = 0;
+  o.parallel = {};
+  ranking::TrainReport r;
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel trained, ranking::TrainMoe(schema, subset, o, &r));
+  const size_t block = full.expert_parameters();
+  std::copy(trained.parameters().begin(), trained.parameters().begin() + block,
+            full.parameters().begin() + static_cast<size_t>(x) * block);
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "pretrain: %s expert %d on %zu pseudo-queries: best epoch %d, valid nDCG@10 %.4f",
+                x < cfg.routed_experts ? "routed" : "shared", x, subset.size(), r.best_epoch, r.best_validation_ndcg);
+  say(buf);
+  return Status::OK();
+}
+
+// Stage 6: joint training, or per-cluster: every expert alone (expert-parallel
+// through options.expert_filter / expert_gather), then everything together,
+// the gate pulled towards the clusters.
+Result<ranking::MoeModel> TrainStage(const ranking::FeatureSchema& schema, const std::vector<ranking::QueryGroup>& train,
+                                     const ranking::MoeTrainOptions& topt, bool clustered,
+                                     const PretrainOptions& options, PretrainReport& rep, const Say& say) {
+  if (!clustered) return ranking::TrainMoe(schema, train, topt, &rep.joint, EpochLine("joint", say));
+  const ranking::MoeConfig& cfg = topt.model;
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel full, ranking::MoeModel::Create(cfg, schema, topt.seed));
+  full.set_normalization(ranking::FitNormalization(schema, train, cfg.log_inputs, cfg.ple_bins));
+  const int experts = cfg.routed_experts + cfg.shared_experts;
+  for (int x = 0; x < experts; ++x) {
+    if (options.expert_filter && !options.expert_filter(x)) continue;
+    HYMIR_RETURN_IF_ERROR(TrainOneExpert(x, schema, train, topt, say, full));
+  }
+  if (options.expert_gather) HYMIR_RETURN_IF_ERROR(options.expert_gather(full.parameters(), full.expert_parameters()));
+  ranking::MoeTrainOptions o = topt;
+  o.init = &full;
+  o.objective.routing_loss = options.cluster_routing_loss;
+  return ranking::TrainMoe(schema, train, o, &rep.joint, EpochLine("joint", say));
+}
+
+// One retrieval-prior weight tried on the check queries: per kind, the
+// mean and standard error of the per-query nDCG@10 gain over the retrieval
+// order. `raw` are the network's scores (they do not depend on mu).
+PriorTrial TryPrior(double mu, const ranking::MoeModel& model, const CheckSplit& split,
+                    const std::vector<double>& hybrid, const std::vector<std::vector<double>>& raw) {
+  std::map<PseudoQueryKind, std::vector<double>> gains;
+  for (size_t i = 0; i < split.check.size(); ++i) {
+    std::vector<double> sc = raw[i];
+    model.ApplyRetrievalPrior(split.check[i], sc);
+    gains[split.check_kinds[i]].push_back(ranking::GroupNdcg(split.check[i], sc, 10) - hybrid[i]);
+  }
+  PriorTrial trial;
+  trial.weight = mu;
+  for (const auto& [k, g] : gains) {
+    const double n = static_cast<double>(g.size());
+    double m = 0, sq = 0;
+    for (double x : g) m += x / n;
+    for (double x : g) sq += (x - m) * (x - m);
+    trial.kinds.push_back({k, m, n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0});
+  }
+  return trial;
+}
+
+// Stage 7: the retrieval-prior weight mu in {prior_floor, ..., 1} that
+// maximises the objective over the kinds' bounds on the check queries
+// (ties: the larger mean gain). At mu = 1 every gain is 0, so a model whose
+// gains are not clearly positive ends near the retrieval order.
+Status PriorStage(const PretrainOptions& options, const CheckSplit& split, ranking::MoeModel& model,
+                  PretrainReport& rep, const Say& say) {
+  std::vector<double> hybrid(split.check.size());
+  std::vector<std::vector<double>> raw(split.check.size());
+  for (size_t i = 0; i < split.check.size(); ++i) {
+    hybrid[i] = RetrievalNdcg(split.check[i]);
+    HYMIR_ASSIGN_OR_RETURN(auto f, model.RunForward(split.check[i]));
+    raw[i] = std::move(f.scores);
+  }
+  double best_mu = 0, best_objective = -1e9, best_mean = -1e9;
+  const int first = static_cast<int>(std::ceil(std::clamp(options.prior_floor, 0.0, 1.0) * 10.0 - 1e-9));
+  for (int step = first; step <= 10; ++step) {
+    const double mu = step / 10.0;
+    HYMIR_RETURN_IF_ERROR(model.set_retrieval_prior("fused_rrank", mu));
+    PriorTrial trial = TryPrior(mu, model, split, hybrid, raw);
+    const double objective = PriorObjectiveValue(trial, options.prior_objective, options.prior_confidence);
+    double mean = 0;
+    std::string line = "pretrain: prior " + std::to_string(step / 10) + "." + std::to_string(step % 10) + ":";
+    for (const auto& kg : trial.kinds) {
+      mean += kg.mean_gain / static_cast<double>(trial.kinds.size());
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %s %+.4f", PseudoQueryKindName(kg.kind), kg.mean_gain);
+      line += buf;
+    }
+    say(line);
+    rep.prior_trials.push_back(std::move(trial));
+    if (objective > best_objective + 1e-12 || (std::abs(objective - best_objective) <= 1e-12 && mean > best_mean + 1e-12)) {
+      best_mu = mu;
+      best_objective = objective;
+      best_mean = mean;
+    }
+  }
+  HYMIR_RETURN_IF_ERROR(model.set_retrieval_prior("fused_rrank", best_mu));
+  rep.prior_weight = best_mu;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (%s held-out gain over hybrid %+.4f)", best_mu,
+                options.prior_objective == PriorObjective::kMeanKind ? "mean over generators of the" : "the worst generator's",
+                best_objective);
+  say(buf);
+  return Status::OK();
+}
+
+// Stage 8: the model vs the hybrid order on the check queries, per kind.
+Status CheckStage(const CheckSplit& split, const ranking::MoeModel& model, PretrainReport& rep, const Say& say) {
+  std::map<PseudoQueryKind, PretrainCheck> checks;
+  for (size_t i = 0; i < split.check.size(); ++i) {
+    PretrainCheck& c = checks[split.check_kinds[i]];
+    c.kind = split.check_kinds[i];
+    ++c.queries;
+    c.hybrid_ndcg += RetrievalNdcg(split.check[i]);
+    HYMIR_ASSIGN_OR_RETURN(auto s, model.Score(split.check[i]));
+    c.model_ndcg += ranking::GroupNdcg(split.check[i], s, 10);
+  }
+  for (auto& [k, c] : checks) {
+    c.hybrid_ndcg /= static_cast<double>(c.queries);
+    c.model_ndcg /= static_cast<double>(c.queries);
+    rep.checks.push_back(c);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "pretrain: held-out %s pseudo-queries (%zu): nDCG@10 hybrid %.4f, model %.4f",
+                  PseudoQueryKindName(k), c.queries, c.hybrid_ndcg, c.model_ndcg);
+    say(buf);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& index_dir, const PretrainOptions& options,
+                                   const KnowledgeContext* kg, PretrainReport* report) {
+  PretrainReport local;
+  PretrainReport& rep = report ? *report : local;
+  rep = PretrainReport{};
+  const Say say = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  const auto t_all = std::chrono::steady_clock::now();
+  HYMIR_ASSIGN_OR_RETURN(std::vector<PseudoQuery> pqs, GenerateStage(engine, options, rep, say));
+  TrainingCopy copy;
+  HYMIR_RETURN_IF_ERROR(BuildCopyStage(engine, index_dir, options, pqs, rep, say, copy));
+  const Engine& train_engine = copy.engine ? *copy.engine : engine;
+
+  auto t = std::chrono::steady_clock::now();
+  HYMIR_ASSIGN_OR_RETURN(Featurised features, FeatureStage(train_engine, options, pqs, kg));
+  for (const auto& g : features.groups)
     for (double l : g.labels) rep.with_source += l > 0;
   rep.feature_seconds = Seconds(t);
   rep.queries_per_second = static_cast<double>(pqs.size()) / std::max(1e-9, Seconds(t_all));
@@ -415,233 +698,27 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
       std::to_string(rep.with_source) + " with their source in the top " + std::to_string(options.depth) + "), " +
       std::to_string(static_cast<int>(rep.queries_per_second)) + " queries/s");
 
-  // Clusters of the source documents.
-  const ranking::FeatureSchema& schema = extractor->schema();
-  ranking::MoeTrainOptions topt = options.train;
-  topt.balance_domains = false;
-  topt.init = nullptr;
-  // The stages below start from a model (MoeTrainOptions::init) to train it
-  // further, not to fine-tune it: no interpolation back, everything learns.
-  topt.finetune_alpha = 1.0;
-  topt.finetune_routed_only = false;
-  // No boosted expert: pre-training was selected and measured without one
-  // (a model pre-trained on pseudo-queries keeps its networks only).
-  topt.tree_expert = false;
-  topt.tree_finetune = false;
-  const ranking::MoeConfig& cfg = topt.model;
+  const ranking::FeatureSchema& schema = features.extractor->schema();
+  const ranking::MoeTrainOptions topt = StageOptions(options);
   bool clustered = options.cluster_experts;
   if (clustered && engine.searcher().vector_fields().empty()) {
     say("pretrain: the index has no vector field to cluster: joint pre-training");
     clustered = false;
   }
-  if (clustered) {
-    // The first field with an embedder (the text embedding), else the first field.
-    std::string field;
-    for (const auto& f : engine.searcher().vector_fields())
-      if (!f.embedder.empty()) {
-        field = f.name;
-        break;
-      }
-    if (field.empty() && !engine.searcher().vector_fields().empty()) field = engine.searcher().vector_fields()[0].name;
-    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> ids, SortedDocumentIds(engine.searcher()));
-    std::vector<float> vectors;
-    std::vector<std::string> clustered;
-    size_t dim = 0;
-    for (const auto& id : ids) {
-      auto v = engine.searcher().GetVector(field, id);
-      if (!v.ok()) continue;
-      dim = v->size();
-      vectors.insert(vectors.end(), v->begin(), v->end());
-      clustered.push_back(id);
-    }
-    index::KMeansOptions ko;
-    ko.clusters = cfg.routed_experts;
-    ko.seed = topt.seed;
-    HYMIR_ASSIGN_OR_RETURN(auto km, index::KMeans(vectors, dim, ko));
-    rep.cluster_sizes = km.sizes;
-    std::unordered_map<std::string, int> cluster_of;
-    for (size_t i = 0; i < clustered.size(); ++i) cluster_of[clustered[i]] = km.assignment[i];
-    for (size_t i = 0; i < groups.size(); ++i) {
-      auto it = cluster_of.find(pqs[i].doc_id);
-      groups[i].domain = it == cluster_of.end() ? -1 : it->second;
-    }
-  }
-
-  // Held-out check queries: the same share of every kind.
-  std::vector<ranking::QueryGroup> train_groups, check_groups;
-  std::vector<PseudoQueryKind> check_kinds;
-  {
-    std::map<PseudoQueryKind, std::vector<size_t>> by_kind;
-    for (size_t i = 0; i < pqs.size(); ++i) by_kind[pqs[i].kind].push_back(i);
-    std::mt19937_64 rng(topt.seed + 7);
-    std::vector<bool> is_check(pqs.size(), false);
-    for (auto& [k, list] : by_kind) {
-      std::shuffle(list.begin(), list.end(), rng);
-      const size_t n = list.size() >= 20 ? static_cast<size_t>(options.check_fraction * list.size()) : 0;
-      for (size_t j = 0; j < n; ++j) is_check[list[j]] = true;
-    }
-    for (size_t i = 0; i < pqs.size(); ++i) {
-      if (is_check[i]) {
-        check_groups.push_back(std::move(groups[i]));
-        check_kinds.push_back(pqs[i].kind);
-      } else {
-        train_groups.push_back(std::move(groups[i]));
-      }
-    }
-  }
-  rep.train_queries = train_groups.size();
-  rep.check_queries = check_groups.size();
+  if (clustered) HYMIR_RETURN_IF_ERROR(ClusterStage(engine, topt, pqs, features.groups, rep));
+  const CheckSplit split = SplitCheckQueries(pqs, features.groups, topt.seed, options.check_fraction);
+  rep.train_queries = split.train.size();
+  rep.check_queries = split.check.size();
 
   t = std::chrono::steady_clock::now();
-  auto epoch_line = [&](const char* stage) {
-    return [&, stage](const ranking::EpochReport& e) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "pretrain %s: epoch %3d  loss %.5f  valid nDCG@10 %.4f%s", stage, e.epoch,
-                    e.train_loss, e.validation_ndcg, e.best ? "  *" : "");
-      say(buf);
-    };
-  };
-  std::optional<ranking::MoeModel> model;
-  if (!clustered) {
-    HYMIR_ASSIGN_OR_RETURN(model, ranking::TrainMoe(schema, train_groups, topt, &rep.joint, epoch_line("joint")));
-  } else {
-    // Stage 1: every expert alone, routed expert e on cluster e, shared experts on everything.
-    HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel full, ranking::MoeModel::Create(cfg, schema, topt.seed));
-    full.set_normalization(ranking::FitNormalization(schema, train_groups, cfg.log_inputs, cfg.ple_bins));
-    ranking::MoeConfig single = cfg;
-    single.routed_experts = 1;
-    single.shared_experts = 0;
-    single.top_k = 1;
-    single.gate_hidden = 0;
-    const size_t block = full.expert_parameters();
-    const int experts = cfg.routed_experts + cfg.shared_experts;
-    for (int x = 0; x < experts; ++x) {
-      if (options.expert_filter && !options.expert_filter(x)) continue;
-      std::vector<ranking::QueryGroup> subset;
-      for (const auto& g : train_groups)
-        if (x >= cfg.routed_experts || g.domain == x) subset.push_back(g);
-      for (auto& g : subset) g.domain = -1;
-      size_t usable = 0;
-      for (const auto& g : subset)
-        if (std::any_of(g.labels.begin(), g.labels.end(), [](double l) { return l > 0; })) ++usable;
-      if (usable < 10) {
-        say("pretrain: expert " + std::to_string(x) + " has " + std::to_string(usable) +
-            " usable pseudo-queries; it starts the joint stage untrained");
-        continue;
-      }
-      HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel one, ranking::MoeModel::Create(single, schema, topt.seed + 1 + x));
-      one.set_normalization(full.normalization());
-      ranking::MoeTrainOptions o = topt;
-      o.init = &one;
-      o.bias_update_rate = 0;
-      o.objective.routing_loss = 0;
-      o.objective.balance_loss = 0;
-      o.parallel = {};
-      ranking::TrainReport r;
-      HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel trained, ranking::TrainMoe(schema, subset, o, &r));
-      std::copy(trained.parameters().begin(), trained.parameters().begin() + block,
-                full.parameters().begin() + static_cast<size_t>(x) * block);
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "pretrain: %s expert %d on %zu pseudo-queries: best epoch %d, valid nDCG@10 %.4f",
-                    x < cfg.routed_experts ? "routed" : "shared", x, subset.size(), r.best_epoch,
-                    r.best_validation_ndcg);
-      say(buf);
-    }
-    if (options.expert_gather) HYMIR_RETURN_IF_ERROR(options.expert_gather(full.parameters(), block));
-    // Stage 2: everything together, the gate pulled towards the clusters.
-    ranking::MoeTrainOptions o = topt;
-    o.init = &full;
-    o.objective.routing_loss = options.cluster_routing_loss;
-    HYMIR_ASSIGN_OR_RETURN(model, ranking::TrainMoe(schema, train_groups, o, &rep.joint, epoch_line("joint")));
-  }
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel model, TrainStage(schema, split.train, topt, clustered, options, rep, say));
   rep.train_seconds = Seconds(t);
-
-  // The check: model vs hybrid order on held-out pseudo-queries, per kind.
-  auto check = [&]() -> Result<std::map<PseudoQueryKind, PretrainCheck>> {
-    std::map<PseudoQueryKind, PretrainCheck> checks;
-    for (size_t i = 0; i < check_groups.size(); ++i) {
-      PretrainCheck& c = checks[check_kinds[i]];
-      c.kind = check_kinds[i];
-      ++c.queries;
-      c.hybrid_ndcg += RetrievalNdcg(check_groups[i]);
-      HYMIR_ASSIGN_OR_RETURN(auto s, model->Score(check_groups[i]));
-      c.model_ndcg += ranking::GroupNdcg(check_groups[i], s, 10);
-    }
-    for (auto& [k, c] : checks) {
-      c.hybrid_ndcg /= static_cast<double>(c.queries);
-      c.model_ndcg /= static_cast<double>(c.queries);
-    }
-    return checks;
-  };
   const auto& names = schema.pair_features;
-  if (options.retrieval_prior && !check_groups.empty() &&
-      std::find(names.begin(), names.end(), "fused_rrank") != names.end()) {
-    // Per-query gains over the retrieval order, per kind; the objective is
-    // the smallest lower confidence bound (mean - z standard errors) over
-    // the kinds. At mu = 1 every gain is 0, so a model whose gains are not
-    // clearly positive on every kind ends near the retrieval order.
-    // The network's scores do not depend on mu: computed once, blended per mu.
-    std::vector<double> hybrid(check_groups.size());
-    std::vector<std::vector<double>> raw(check_groups.size());
-    for (size_t i = 0; i < check_groups.size(); ++i) {
-      hybrid[i] = RetrievalNdcg(check_groups[i]);
-      HYMIR_ASSIGN_OR_RETURN(auto f, model->RunForward(check_groups[i]));
-      raw[i] = std::move(f.scores);
-    }
-    double best_mu = 0, best_objective = -1e9, best_mean = -1e9;
-    const int first = static_cast<int>(std::ceil(std::clamp(options.prior_floor, 0.0, 1.0) * 10.0 - 1e-9));
-    for (int step = first; step <= 10; ++step) {
-      const double mu = step / 10.0;
-      HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", mu));
-      std::map<PseudoQueryKind, std::vector<double>> gains;
-      for (size_t i = 0; i < check_groups.size(); ++i) {
-        std::vector<double> sc = raw[i];
-        model->ApplyRetrievalPrior(check_groups[i], sc);
-        gains[check_kinds[i]].push_back(ranking::GroupNdcg(check_groups[i], sc, 10) - hybrid[i]);
-      }
-      PriorTrial trial;
-      trial.weight = mu;
-      for (const auto& [k, g] : gains) {
-        const double n = static_cast<double>(g.size());
-        double m = 0, sq = 0;
-        for (double x : g) m += x / n;
-        for (double x : g) sq += (x - m) * (x - m);
-        trial.kinds.push_back({k, m, n > 1 ? std::sqrt(sq / (n - 1) / n) : 0.0});
-      }
-      const double objective = PriorObjectiveValue(trial, options.prior_objective, options.prior_confidence);
-      double mean = 0;
-      std::string line = "pretrain: prior " + std::to_string(step / 10) + "." + std::to_string(step % 10) + ":";
-      for (const auto& kg : trial.kinds) {
-        mean += kg.mean_gain / static_cast<double>(trial.kinds.size());
-        char buf[64];
-        std::snprintf(buf, sizeof buf, " %s %+.4f", PseudoQueryKindName(kg.kind), kg.mean_gain);
-        line += buf;
-      }
-      say(line);
-      rep.prior_trials.push_back(std::move(trial));
-      if (objective > best_objective + 1e-12 || (std::abs(objective - best_objective) <= 1e-12 && mean > best_mean + 1e-12)) {
-        best_mu = mu;
-        best_objective = objective;
-        best_mean = mean;
-      }
-    }
-    HYMIR_RETURN_IF_ERROR(model->set_retrieval_prior("fused_rrank", best_mu));
-    rep.prior_weight = best_mu;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (%s held-out gain over hybrid %+.4f)", best_mu,
-                  options.prior_objective == PriorObjective::kMeanKind ? "mean over generators of the" : "the worst generator's",
-                  best_objective);
-    say(buf);
-  }
-  HYMIR_ASSIGN_OR_RETURN(auto checks, check());
-  for (auto& [k, c] : checks) {
-    rep.checks.push_back(c);
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "pretrain: held-out %s pseudo-queries (%zu): nDCG@10 hybrid %.4f, model %.4f",
-                  PseudoQueryKindName(k), c.queries, c.hybrid_ndcg, c.model_ndcg);
-    say(buf);
-  }
-  return std::move(*model);
+  if (options.retrieval_prior && !split.check.empty() &&
+      std::find(names.begin(), names.end(), "fused_rrank") != names.end())
+    HYMIR_RETURN_IF_ERROR(PriorStage(options, split, model, rep, say));
+  HYMIR_RETURN_IF_ERROR(CheckStage(split, model, rep, say));
+  return model;
 }
 
 }  // namespace hymir

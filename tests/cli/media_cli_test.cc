@@ -56,12 +56,19 @@ class MediaCliTest : public ::testing::Test {
 
 TEST_F(MediaCliTest, IngestSearchEval) {
   const std::string index = tmp_.Sub("idx");
-  Ran in = Media("ingest " + tmp_.Sub("stamps") + " " + index + " --threads 2 --words 8");
+  Ran in = Media("ingest --dir " + tmp_.Sub("stamps") + " --index " + index + " --threads 2 --words 8");
   ASSERT_EQ(in.exit_code, 0) << in.err;
   EXPECT_NE(in.out.find("indexed 12 images"), std::string::npos) << in.out;
   EXPECT_NE(in.out.find("1 bad files skipped"), std::string::npos) << in.out;
   EXPECT_NE(in.err.find("rotten.png"), std::string::npos) << in.err;
   EXPECT_NE(in.err.find("images/s"), std::string::npos) << in.err;
+  // The older positional form (`ingest DIR INDEX`) still builds the same index.
+  const std::string positional = tmp_.Sub("idx-positional");
+  Ran in2 = Media("ingest " + tmp_.Sub("stamps") + " " + positional + " --threads 2 --words 8");
+  ASSERT_EQ(in2.exit_code, 0) << in2.err;
+  EXPECT_NE(in2.out.find("indexed 12 images"), std::string::npos) << in2.out;
+  const std::string by_text = " --text 'red car' --k 5 --json";
+  EXPECT_EQ(Media("search --index " + positional + by_text).out, Media("search --index " + index + by_text).out);
 
   // Query by a file: the same stamp first, every list's score kept.
   Ran img = Media("search --index " + index + " --image " + tmp_.Sub("stamps/vehicles/auto/sedan.png") +
@@ -130,13 +137,14 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   EXPECT_NE(Slurp(tmp_.Sub("r.svg")).find("<svg"), std::string::npos);
 
   // Errors: a second ingest into the index, no query, unknown document or field.
-  EXPECT_EQ(Media("ingest " + tmp_.Sub("stamps") + " " + index).exit_code, 2);
+  EXPECT_EQ(Media("ingest --dir " + tmp_.Sub("stamps") + " --index " + index).exit_code, 2);
   EXPECT_EQ(Media("search --index " + index).exit_code, 2);
   EXPECT_EQ(Media("search --index " + index + " --like no/such/stamp").exit_code, 2);
   EXPECT_EQ(Media("search --index " + index + " --like food/fruit/Apricot_whole --fields sound").exit_code, 2);
   EXPECT_EQ(Media("search --index " + index + " --image " + tmp_.Sub("stamps/food/rotten.png")).exit_code, 1);
   EXPECT_EQ(Media("search --index " + tmp_.Sub("absent") + " --text x").exit_code, 2);
-  EXPECT_EQ(Media("ingest " + tmp_.Sub("absent") + " " + tmp_.Sub("idx2")).exit_code, 2);
+  EXPECT_EQ(Media("ingest --dir " + tmp_.Sub("absent") + " --index " + tmp_.Sub("idx2")).exit_code, 2);
+  EXPECT_EQ(Media("ingest --index " + tmp_.Sub("idx2")).exit_code, 2);  // no image tree
 }
 
 // `hymir-media serve` on port 0, its stdout in a file; stopped (SIGTERM) and

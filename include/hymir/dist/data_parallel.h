@@ -15,6 +15,7 @@
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/ranking/ranking_data.h"
 #include "hymir/result.h"
+#include "hymir/train_reranker.h"
 
 namespace hymir::dist {
 
@@ -27,6 +28,15 @@ ranking::DataParallel DataParallelTraining(const Cluster& cluster);
 // list, in its original order, on every rank.
 Result<std::vector<ranking::QueryGroup>> AllGatherGroups(const Cluster& cluster,
                                                          const std::vector<ranking::QueryGroup>& mine);
+
+// Sets `options`'s part, gather_groups, gather_domains, agree and
+// train.parallel for this rank (hymir-mpi train): rank r expands, retrieves
+// and featurises the judged queries r, r + size, ...; the corpus domains
+// and the labelled groups are exchanged, a failure on one rank becomes the
+// same error on all, and training is data-parallel. The model equals one
+// process's TrainReranker up to the order of floating-point additions.
+// `cluster` must outlive the training.
+void DataParallelRerankerTraining(const Cluster& cluster, TrainRerankerOptions* options);
 
 }  // namespace hymir::dist
 
