@@ -27,7 +27,7 @@ command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install
 mkdir -p "$work"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
-core=("$here"/src/core/{status,document,beir,crc32,file_util}.cc)
+core=("$here"/src/core/{status,document,beir,crc32,file_util,query_language}.cc)
 ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,boosted_trees,query_trust,ranking_data}.cc)
 loader=("$here"/kg/load/{loader,wordnet}.cc)  # with the in-memory store of tests/fuzz/memory_triple_store.h
 lucene=(-llucene++ -lboost_filesystem -lboost_system -lboost_thread)
