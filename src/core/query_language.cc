@@ -585,7 +585,10 @@ std::optional<QueryNode> AnalyseBoolean(const QueryNode& raw, const QueryTokeniz
   for (size_t i = 0; i < raw.clauses.size(); ++i) {
     const QueryNode& c = raw.clauses[i].node;
     if (c.kind == QueryNode::Kind::kTerm && c.raw.run) {
-      for (QueryToken& t : tokenize(c.field, c.text)) out.clauses.push_back({Occur::kShould, TermNode(c.field, std::move(t.term))});
+      std::vector<QueryToken> toks = tokenize(c.field, c.text);
+      // A leading run analysing to one term is Lucene's "firstQuery" too.
+      if (i == 0 && toks.size() == 1) collapse_first = true;
+      for (QueryToken& t : toks) out.clauses.push_back({Occur::kShould, TermNode(c.field, std::move(t.term))});
       continue;
     }
     std::optional<QueryNode> q = Analyse(c, tokenize, normalize);
