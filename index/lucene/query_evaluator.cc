@@ -224,17 +224,19 @@ class PhraseIt final : public DocIt {
   // "all": a phrase matches within one of them, never across).
   PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
            int32_t slop, double weight, Bm25Norm norm)
-      : offsets_(std::move(offsets)), slop_(slop), weight_(weight), norm_(norm) {
+      : snap_(snap), terms_(terms), offsets_(std::move(offsets)), slop_(slop), weight_(weight), norm_(norm) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
-    std::vector<int> subfields;
-    if (field == kAllField) {
-      subfields = {kTitleField, kTextField};
-    } else {
-      subfields = {field};
-    }
-    for (int f : subfields) {
-      readers_.emplace_back();
-      for (const auto& t : terms) readers_.back().push_back(std::make_unique<PositionReader>(snap.reader(), kTextFieldsW[f], t));
+    // "all" holds no positions of its own here: a phrase matches in title or
+    // in text. Their decoded postings (cached) say which of the two holds
+    // every term of a candidate, so positions are read only there.
+    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
+      Sub sub;
+      sub.field = f;
+      if (field == kAllField) {
+        for (const auto& t : terms) sub.cursors.push_back({snap.Postings(f, t)});
+      }
+      sub.readers.resize(terms.size());
+      subs_.push_back(std::move(sub));
     }
     // Lead with the rarest term.
     order_.resize(cursors_.size());
@@ -288,11 +290,20 @@ class PhraseIt final : public DocIt {
   double Freq(int32_t d) {
     double f = 0;
     std::vector<const std::vector<int32_t>*> pos(cursors_.size());
-    for (auto& sub : readers_) {
+    for (Sub& sub : subs_) {
       bool all = true;
-      for (size_t t = 0; t < sub.size(); ++t) {
-        pos[t] = &sub[t]->At(d);
-        if (pos[t]->empty()) all = false;
+      for (Cursor& c : sub.cursors) {
+        c.Advance(d);
+        if (c.doc() != d) {
+          all = false;
+          break;
+        }
+      }
+      if (!all) continue;
+      for (size_t t = 0; t < terms_.size() && all; ++t) {
+        if (!sub.readers[t]) sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
+        pos[t] = &sub.readers[t]->At(d);
+        all = !pos[t]->empty();
       }
       if (!all) continue;
       f += slop_ == 0 ? ExactFreq(pos, offsets_) : SloppyFreq(pos, offsets_, slop_);
@@ -300,9 +311,17 @@ class PhraseIt final : public DocIt {
     return f;
   }
 
+  struct Sub {
+    int field;
+    std::vector<Cursor> cursors;  // per term, in this subfield (for "all" only)
+    std::vector<std::unique_ptr<PositionReader>> readers;  // per term, opened when first needed
+  };
+
+  const Snapshot& snap_;
+  std::vector<Lucene::String> terms_;
+  std::vector<Sub> subs_;
   std::vector<Cursor> cursors_;
   std::vector<size_t> order_;
-  std::vector<std::vector<std::unique_ptr<PositionReader>>> readers_;
   std::vector<int32_t> offsets_;
   int32_t slop_;
   double weight_;
