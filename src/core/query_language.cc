@@ -679,42 +679,69 @@ std::string BoostText(double boost) {
   return s;
 }
 
-std::string FieldPrefix(const QueryNode& n) { return n.field.empty() ? "" : n.field + ":"; }
+// The printers append piece by piece: GCC 12 misreads chains of
+// std::string operator+ under -Wrestrict.
+void AppendField(const QueryNode& n, std::string* s) {
+  if (n.field.empty()) return;
+  s->append(n.field);
+  s->push_back(':');
+}
 
-std::string Body(const QueryNode& n) {
+void AppendBody(const QueryNode& n, std::string* s) {
   switch (n.kind) {
     case QueryNode::Kind::kBoolean: {
-      std::string s;
+      bool first = true;
       for (const QueryClause& c : n.clauses) {
-        if (!s.empty()) s += ' ';
-        s += c.occur == Occur::kMust ? "+" : c.occur == Occur::kMustNot ? "-" : "";
+        if (!first) s->push_back(' ');
+        first = false;
+        if (c.occur == Occur::kMust) s->push_back('+');
+        if (c.occur == Occur::kMustNot) s->push_back('-');
         const bool nested = c.node.kind == QueryNode::Kind::kBoolean && c.node.boost == 1.0;
-        s += nested ? "(" + QueryToString(c.node) + ")" : QueryToString(c.node);
+        if (nested) s->push_back('(');
+        s->append(QueryToString(c.node));
+        if (nested) s->push_back(')');
       }
-      return s;
+      return;
     }
     case QueryNode::Kind::kTerm:
-      return FieldPrefix(n) + n.text;
+      AppendField(n, s);
+      s->append(n.text);
+      return;
     case QueryNode::Kind::kPrefix:
-      return FieldPrefix(n) + n.text + "*";
+      AppendField(n, s);
+      s->append(n.text);
+      s->push_back('*');
+      return;
     case QueryNode::Kind::kPhrase: {
-      std::string s = FieldPrefix(n) + "\"";
-      int32_t last = n.positions.empty() ? -1 : n.positions.back();
+      AppendField(n, s);
+      s->push_back('"');
+      const int32_t last = n.positions.empty() ? -1 : n.positions.back();
       std::vector<std::string> pieces(static_cast<size_t>(std::max(last, -1) + 1));
       for (size_t i = 0; i < n.terms.size() && i < n.positions.size(); ++i) {
         std::string& p = pieces[static_cast<size_t>(n.positions[i])];
-        p += (p.empty() ? "" : "|") + n.terms[i];
+        if (!p.empty()) p.push_back('|');
+        p.append(n.terms[i]);
       }
-      for (size_t i = 0; i < pieces.size(); ++i) s += (i ? " " : "") + (pieces[i].empty() ? "?" : pieces[i]);
-      s += "\"";
-      if (n.slop != 0) s += "~" + std::to_string(n.slop);
-      return s;
+      for (size_t i = 0; i < pieces.size(); ++i) {
+        if (i) s->push_back(' ');
+        s->append(pieces[i].empty() ? std::string("?") : pieces[i]);
+      }
+      s->push_back('"');
+      if (n.slop != 0) {
+        s->push_back('~');
+        s->append(std::to_string(n.slop));
+      }
+      return;
     }
     case QueryNode::Kind::kRange:
-      return FieldPrefix(n) + (n.include_lower ? "[" : "{") + (n.lower ? *n.lower : "*") + " TO " +
-             (n.upper ? *n.upper : "*") + (n.include_upper ? "]" : "}");
+      AppendField(n, s);
+      s->push_back(n.include_lower ? '[' : '{');
+      s->append(n.lower ? *n.lower : std::string("*"));
+      s->append(" TO ");
+      s->append(n.upper ? *n.upper : std::string("*"));
+      s->push_back(n.include_upper ? ']' : '}');
+      return;
   }
-  return "";
 }
 
 void CollectFreeText(const QueryNode& n, std::string* out) {
@@ -756,17 +783,34 @@ QueryNode AnalyzeQuery(const QueryNode& raw, const QueryTokenizer& tokenize, con
 }
 
 std::string QueryToString(const QueryNode& node) {
-  const std::string body = Body(node);
-  if (node.boost == 1.0) return body;
-  return "(" + body + ")^" + BoostText(node.boost);
+  std::string out;
+  const bool boosted = node.boost != 1.0;
+  if (boosted) out.push_back('(');
+  AppendBody(node, &out);
+  if (boosted) {
+    out.append(")^");
+    out.append(BoostText(node.boost));
+  }
+  return out;
 }
 
 bool IsBareTerms(std::string_view text) {
-  std::vector<Token> toks;
-  if (!Lexer(text).Run(&toks).ok()) return false;
-  for (const Token& t : toks) {
-    if (t.kind == Tok::kEnd) continue;
-    if (t.kind != Tok::kTerm || t.escaped || t.bare_operator) return false;
+  // The lexer's verdict without building tokens (this runs on every query):
+  // words of term characters only, none of them an operator.
+  size_t i = 0, w = 0;
+  while (i < text.size()) {
+    if (IsSpace(text, i, &w)) {
+      i += w;
+      continue;
+    }
+    const size_t start = i;
+    while (i < text.size() && !IsSpaceAt(text, i)) {
+      const char c = text[i];
+      if (IsSpecial(c) && !((c == '-' || c == '+') && i > start)) return false;
+      ++i;
+    }
+    const std::string_view word = text.substr(start, i - start);
+    if (word == "AND" || word == "OR" || word == "NOT" || word == "&&" || word == "||") return false;
   }
   return true;
 }

@@ -12,6 +12,7 @@
 #include "hymir/features.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/ranking/qrels.h"
+#include "hymir/snippet.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir {
