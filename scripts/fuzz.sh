@@ -3,14 +3,14 @@
 # queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
 # triple files, WordNet data files, TransE files, the commit manifest,
 # vector field files, the forward index file, per-segment caches, stored document text and the
-# HTTP service's query parameters. Each target and the sources it reads are
+# HTTP service's query parameters and the query language's parser. Each target and the sources it reads are
 # compiled with clang and -fsanitize=fuzzer,address,undefined (so the readers themselves are
 # instrumented, not only the harness), seeded from the bundled sample, then
 # run for SECONDS each (default 60). A crash, sanitizer report or leak stops
 # the run and leaves the input in $WORK/crash-*. Readers behind a checksum
 # (model, transe, manifest, vector, forward) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward source params
+# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward source params query
 # (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
 # that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
@@ -20,14 +20,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward source params}
+targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward source params query}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
 mkdir -p "$work"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
-core=("$here"/src/core/{status,document,beir,crc32,file_util}.cc)
+core=("$here"/src/core/{status,document,beir,crc32,file_util,query_language}.cc)
 ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,boosted_trees,query_trust,ranking_data}.cc)
 loader=("$here"/kg/load/{loader,wordnet}.cc)  # with the in-memory store of tests/fuzz/memory_triple_store.h
 lucene=(-llucene++ -lboost_filesystem -lboost_system -lboost_thread)
@@ -55,6 +55,7 @@ seed() {  # name -> a seed corpus directory
     transe|manifest|vector|forward) HYMIR_FUZZ_SEED_DIR=$d "$work/${1}_fuzz" -runs=0 >/dev/null 2>&1 ;;  # written by the target
     params) printf 'q=heart+attack&k=5&offset=10&retriever=hybrid&filter=domain:med&filter=domain:bio&rerank=1&expand=off&explain=' >"$d/p1"
             printf 'q=%%E2%%80%%9Cmyocardial%%E2%%80%%9D%%20infarction&k=1000&field=title:2.5&field=text' >"$d/p2" ;;
+    query) head -c 3000 "$here/data/sample/queries.jsonl" >"$d/queries" ;;
   esac
   if [ -d "$here/tests/fuzz/seeds/$1" ]; then cp "$here/tests/fuzz/seeds/$1"/* "$d"/ 2>/dev/null || true; fi
   if [ -d "$here/tests/fuzz/regressions/$1" ]; then cp "$here/tests/fuzz/regressions/$1"/* "$d"/ 2>/dev/null || true; fi
@@ -92,6 +93,8 @@ for t in $targets; do
     params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine,query_spec,snippet}.cc "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections \
               $(pkg-config --cflags --libs cpp-httplib) -lsimdjson -lz ;;
+    # The query language's parser and analysis (core only).
+    query) build query_fuzz "$here/tests/fuzz/query_fuzz.cc" "${core[@]}" -- -lsimdjson -lz ;;
     *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
   esac
   s=$(seed "$t")

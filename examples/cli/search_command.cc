@@ -28,6 +28,7 @@ struct SearchFlags {
   std::string queries;
   std::string run;
   std::string qrels;
+  std::string counts;  // --counts: qid<TAB>total per query
   size_t k = 0;  // 0: 10 for --query, 1000 for --queries
   std::string vector_file;
   double rerank_prior = -1;  // < 0: the model's own retrieval-prior weight
@@ -108,7 +109,10 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
     }
   }
   if (flags.json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    nlohmann::json doc = {{"query", r.query.text}, {"syntax", QuerySyntaxName(r.query.syntax)}};
+    if (r.total) doc["total"] = *r.total;
+    doc["hits"] = std::move(out);
+    std::printf("%s\n", doc.dump(2).c_str());
   } else if (r.hits.empty()) {
     std::printf("(no hits)\n");
   }
@@ -158,6 +162,18 @@ int RunSearch(SearchFlags flags) {
     return app::Fail("search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
   }
   if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return app::Fail("search", s, true);
+  if (!flags.counts.empty() && flags.queries.empty()) {
+    return app::Fail("search", Status::InvalidArgument("--counts needs --queries"), true);
+  }
+  const bool lucene = flags.spec.syntax == "lucene";
+  // A query that is not in the language fails the command (exit 1), naming
+  // the column; it never falls back to another reading.
+  auto check_syntax = [&](const std::string& text, const std::string& what) -> Status {
+    if (!lucene || IsBareTerms(text)) return Status::OK();
+    auto parsed = ParseQuery(text);
+    return parsed.ok() ? Status::OK() : parsed.status().WithContext(what);
+  };
+  if (Status s = check_syntax(flags.query, "--query"); !s.ok()) return app::Fail("search", s);
   if (flags.rerank_prior >= 0) flags.pipeline.rerank_prior = flags.rerank_prior;
   if (flags.recorded) {
     if (Status s = app::ApplyRecorded(&flags.pipeline, flags.depth_given); !s.ok()) return app::Fail("search", s);
@@ -168,6 +184,7 @@ int RunSearch(SearchFlags flags) {
   StageOptions stages;
   stages.expand = pipeline.kg() && !flags.no_expand;
   stages.explain = flags.explain;
+  stages.count_total = flags.json || !flags.counts.empty();
 
   if (flags.queries.empty()) {
     QuerySpec spec = flags.spec;
@@ -208,6 +225,11 @@ int RunSearch(SearchFlags flags) {
   }
   stages.fetch_documents = false;  // a run needs ids and scores only
   stages.explain = false;
+  std::ofstream counts;
+  if (!flags.counts.empty()) {
+    counts.open(flags.counts);
+    if (!counts) return app::Fail("search", Status::IOError(flags.counts + ": cannot open for writing"));
+  }
   std::vector<HybridQuery> batch;
   size_t done = 0;
   auto flush = [&]() -> Status {
@@ -221,6 +243,7 @@ int RunSearch(SearchFlags flags) {
         for (size_t c = 0; c < r.routing.weights.size(); ++c) routing << (c ? "," : "") << r.routing.weights[c];
         routing << '\n';
       }
+      if (counts.is_open()) counts << r.query.id << '\t' << r.total.value_or(0) << '\n';
       ranking::ScoredDocs ranked;
       for (const PipelineHit& h : r.hits) ranked.push_back({h.hit.id, h.hit.score});
       HYMIR_RETURN_IF_ERROR(ranking::WriteRun(run, r.query.id, ranked, "hymir"));
@@ -231,6 +254,7 @@ int RunSearch(SearchFlags flags) {
   };
   for (const QueryRecord& rec : *queries) {
     if (filter_by_qrels && !keep.count(rec.id)) continue;
+    if (Status s = check_syntax(rec.text, flags.queries + ": query " + rec.id); !s.ok()) return app::Fail("search", s);
     HybridQuery q = *base;
     q.id = rec.id;
     q.text = rec.text;
@@ -244,6 +268,10 @@ int RunSearch(SearchFlags flags) {
   if (Status s = flush(); !s.ok()) return app::Fail("search", s);
   run.flush();
   if (!run) return app::Fail("search", Status::IOError(flags.run + ": write failed"));
+  if (counts.is_open()) {
+    counts.flush();
+    if (!counts) return app::Fail("search", Status::IOError(flags.counts + ": write failed"));
+  }
   std::fprintf(stderr, "hymir search: wrote %zu queries to %s (retriever %s)\n", done, flags.run.c_str(),
                RetrieverName(pipeline.engine().ResolveRetriever(*base)));
   return app::kExitOk;
@@ -259,6 +287,13 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--queries", flags->queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
   cmd->add_option("--run", flags->run, "TREC run output (qid Q0 docid rank score hymir)");
   cmd->add_option("--qrels", flags->qrels, "Only run queries judged in this qrels file")->check(CLI::ExistingFile);
+  cmd->add_option("--syntax", flags->spec.syntax,
+                  "Query syntax: plain (a bag of words) or lucene (the query language: \"phrases\"~N, +required, "
+                  "-excluded, AND/OR/NOT, (groups), field:term, prefix*, ^boosts, field:[a TO b]; "
+                  "docs/query_language.md)")
+      ->check(CLI::IsMember({"plain", "lucene"}));
+  cmd->add_option("--counts", flags->counts,
+                  "With --queries: write qid<TAB>total (the exact number of matching documents) per query");
   cmd->add_option("--k", flags->k, "Hits per query (default 10 for --query, 1000 for --queries)");
   cmd->add_option("--offset", flags->spec.offset, "Skip this many hits first (pagination)");
   cmd->add_option("--filter", flags->spec.filters, "FIELD:VALUE exact filter, e.g. domain:med (repeatable)");

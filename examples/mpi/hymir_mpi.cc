@@ -152,6 +152,14 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   if (!flags.queries.empty() && flags.run.empty())
     return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
   if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return Finish(cluster, "search", s, true);
+  // A query not in the language fails the command (exit 1), naming the column.
+  const bool lucene = flags.spec.syntax == "lucene";
+  auto check_syntax = [&](const std::string& text, const std::string& what) -> Status {
+    if (!lucene || IsBareTerms(text)) return Status::OK();
+    auto parsed = ParseQuery(text);
+    return parsed.ok() ? Status::OK() : parsed.status().WithContext(what);
+  };
+  if (Status s = check_syntax(flags.query, "--query"); !s.ok()) return Finish(cluster, "search", s);
   auto pipeline_or = dist::ShardedPipeline::Open(cluster, flags.pipeline);
   if (!pipeline_or.ok()) return Finish(cluster, "search", pipeline_or.status());
   dist::ShardedPipeline& pipeline = **pipeline_or;
@@ -221,6 +229,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   };
   for (const QueryRecord& rec : *queries) {
     if (!keep.empty() && !keep.count(rec.id)) continue;
+    if (Status s = check_syntax(rec.text, flags.queries + ": query " + rec.id); !s.ok()) return Finish(cluster, "search", s);
     HybridQuery q = base;
     q.id = rec.id;
     q.text = rec.text;
@@ -358,6 +367,8 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--queries", sf.queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
   search_cmd->add_option("--run", sf.run, "TREC run output");
   search_cmd->add_option("--qrels", sf.qrels, "Only run queries judged in this qrels file")->check(CLI::ExistingFile);
+  search_cmd->add_option("--syntax", sf.spec.syntax, "Query syntax: plain or lucene (docs/query_language.md)")
+      ->check(CLI::IsMember({"plain", "lucene"}));
   search_cmd->add_option("--k", sf.k, "Hits per query (default 10 for --query, 1000 for --queries)");
   search_cmd->add_option("--offset", sf.spec.offset, "Skip this many hits first");
   search_cmd->add_option("--filter", sf.spec.filters, "FIELD:VALUE exact filter (repeatable)");

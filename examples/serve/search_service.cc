@@ -78,6 +78,7 @@ Reply SearchService::Search(const Params& params) const {
   if (stages.expand.value_or(false) && !pipeline.kg())
     return Error(400, "expand=1 but this service has no knowledge graph (start it with --kg DIR)");
   stages.snippet_chars = options_.snippet_chars;
+  stages.count_total = true;
   auto query = pipeline.MakeQuery(spec);
   if (!query.ok()) return ErrorFor(query.status());
   auto result = pipeline.Search(*query, stages);
@@ -102,6 +103,8 @@ Reply SearchService::Search(const Params& params) const {
     hits.push_back(std::move(j));
   }
   out["query"] = r.query.text;
+  out["syntax"] = QuerySyntaxName(r.query.syntax);
+  if (r.total) out["total"] = *r.total;
   out["retriever"] = RetrieverName(r.retriever);
   out["reranked"] = r.reranked;
   out["k"] = r.query.k;

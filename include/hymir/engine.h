@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "hymir/index/searcher.h"
+#include "hymir/query_language.h"
 #include "hymir/ranking/fusion.h"
 #include "hymir/result.h"
 
@@ -55,6 +56,12 @@ struct HybridQuery {
   // nothing: the answer is no hits (not a constant-score list from embedding
   // an empty text).
   std::string text;
+  // How `text` is read (index::TextQuery::syntax). With kLucene, BM25 runs
+  // the structured query; the vector side embeds its free text (the terms
+  // and phrases outside excluded clauses, FreeText()) and keeps only vector
+  // candidates satisfying its required and excluded top-level clauses.
+  // Default: kPlain.
+  QuerySyntax syntax = QuerySyntax::kPlain;
   // A raw query vector for `vector_field` (the multimedia case); when empty,
   // `text` is embedded with the field's embedder. Must hold exactly the
   // field's dimension of floats (InvalidArgument naming the query otherwise).
@@ -122,6 +129,13 @@ class Engine {
   ~Engine();
 
   Result<std::vector<SearchHit>> Search(const HybridQuery& query) const;
+  // The exact number of documents matching the query's text (BM25) side,
+  // filters applied, whatever the retriever (index::Searcher::Count).
+  Result<uint64_t> Count(const HybridQuery& query) const;
+  // The text the vector side embeds and the KG links for `query`: its text,
+  // or for the query language its free text. InvalidArgument for a syntax
+  // error.
+  static Result<std::string> FreeTextOf(const HybridQuery& query);
   // Many queries; vector searches of queries sharing field and filters are
   // batched into one FAISS call.
   Result<std::vector<std::vector<SearchHit>>> SearchBatch(const std::vector<HybridQuery>& queries) const;

@@ -88,6 +88,9 @@ struct PipelineResult {
   // (RerankedResult::trust); 1 otherwise.
   double trust = 1.0;
   std::vector<PipelineHit> hits;  // the page [offset, offset + k)
+  // The exact number of documents matching the query's text side
+  // (StageOptions::count_total; Engine::Count), else nullopt.
+  std::optional<uint64_t> total;
 };
 
 // An index's recorded pipeline, <index_dir>/pipeline.json: what to open

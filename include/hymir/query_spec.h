@@ -33,6 +33,9 @@ struct StageOptions {
   // Length in bytes of PipelineHit::snippet, cut from the text at a space or
   // a UTF-8 boundary; 0 = no snippet. Needs fetch_documents. Default: 280.
   size_t snippet_chars = 280;
+  // Count the documents the query's text side matches (PipelineResult::total;
+  // Engine::Count). Default: false.
+  bool count_total = false;
 };
 
 // A query as a parameter set: what `hymir search` and `hymir-mpi search`
@@ -41,6 +44,9 @@ struct StageOptions {
 struct QuerySpec {
   std::string id;    // optional, for runs
   std::string text;  // BM25 query (and the vector query when `vector` is empty)
+  // How `text` is read: plain (a bag of words) or lucene (the query
+  // language, docs/query_language.md). Default: plain.
+  std::string syntax = "plain";
   std::vector<float> vector;  // a raw query vector for `vector_field`
   std::string vector_field;   // "" = the index's first vector field
   std::string retriever = "auto";  // auto | bm25 | vector | hybrid
@@ -93,7 +99,9 @@ struct ParamLimits {
 };
 
 // Reads a parameter set into `spec` and `stages`:
-//   q (required, not blank), k (1..max_k), offset, retriever, filter
+//   q (required, not blank), syntax (plain|lucene; a lucene q with a syntax
+//   error is InvalidArgument naming its column), k (1..max_k), offset,
+//   retriever, filter
 //   (repeatable FIELD:VALUE), rerank, expand, explain (0|1|true|false|on|off;
 //   an empty value is 1).
 // A parameter other than filter given twice, a number that is not a whole

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <mutex>
 
+#include <lucene++/CharFolder.h>
 #include <lucene++/OffsetAttribute.h>
 #include <lucene++/PositionIncrementAttribute.h>
 #include <lucene++/TermAttribute.h>
 
+#include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 
 // Lucene++ class macros need their classes inside namespace Lucene.
@@ -160,6 +162,45 @@ std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
     begin = end;
   }
   return out;
+}
+
+std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view text) {
+  static const Lucene::AnalyzerPtr analyzers[] = {internal::MakeAnalyzer(AnalyzerKind::kEnglish),
+                                                  internal::MakeAnalyzer(AnalyzerKind::kStandard),
+                                                  internal::MakeAnalyzer(AnalyzerKind::kWhitespace)};
+  internal::TokenBuffer buf;
+  internal::AnalyzeInto(analyzers[static_cast<int>(kind)], internal::Wide(text), &buf);
+  std::vector<QueryToken> out;
+  out.reserve(buf.size());
+  uint32_t begin = 0;
+  int32_t position = -1;
+  for (size_t i = 0; i < buf.size(); ++i) {
+    const uint32_t end = buf.ends[i];
+    position += buf.increments[i];
+    out.push_back({internal::Utf8(Lucene::String(buf.chars.data() + begin, end - begin)), position});
+    begin = end;
+  }
+  return out;
+}
+
+std::string NormalizeTerm(AnalyzerKind kind, std::string_view text) {
+  if (kind == AnalyzerKind::kWhitespace) return std::string(text);
+  Lucene::String w = internal::Wide(text);
+  Lucene::CharFolder::toLower(w.begin(), w.end());
+  return internal::Utf8(w);
+}
+
+Result<QueryNode> AnalyzeLuceneQuery(AnalyzerKind kind, std::string_view text) {
+  HYMIR_ASSIGN_OR_RETURN(QueryNode raw, ParseQuery(text));
+  QueryTokenizer tokenize = [kind](std::string_view field, std::string_view t) {
+    if (field.empty() || internal::TextFieldIndex(field) >= 0) return AnalyzePositions(kind, t);
+    return std::vector<QueryToken>{{std::string(t), 0}};
+  };
+  QueryNormalizer normalize = [kind](std::string_view field, std::string_view t) {
+    if (field.empty() || internal::TextFieldIndex(field) >= 0) return NormalizeTerm(kind, t);
+    return std::string(t);
+  };
+  return AnalyzeQuery(raw, tokenize, normalize);
 }
 
 namespace internal {

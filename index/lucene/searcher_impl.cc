@@ -11,6 +11,7 @@
 #include "index/lucene/bm25_scorer.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/query_evaluator.h"
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/snapshot.h"
 #include "index/lucene/stored_source.h"
@@ -73,9 +74,29 @@ class LuceneSearcher final : public Searcher {
 
     std::vector<uint8_t> admitted;
     size_t admitted_count = 0;
+    internal::DocFilter filter;
+    bool filtered = !q.filters.empty();
     if (!q.filters.empty()) {
-      internal::DocFilter filter;
       HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": filter", [&]() -> Status { return BuildFilter(*snap, q.filters, &filter); }));
+    }
+    if (!q.constraint.empty()) {
+      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": query constraints", [&]() -> Status {
+        TextQuery tq;
+        tq.text = q.constraint;
+        tq.syntax = QuerySyntax::kLucene;
+        HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, tq));
+        HYMIR_ASSIGN_OR_RETURN(std::optional<internal::DocFilter> c, internal::Constraints(*snap, st.tree, st.options));
+        if (!c) return Status::OK();
+        if (filter.empty()) {
+          filter = std::move(*c);
+        } else {
+          for (size_t w = 0; w < filter.size(); ++w) filter[w] &= (*c)[w];
+        }
+        filtered = true;
+        return Status::OK();
+      }));
+    }
+    if (filtered) {
       admitted.assign((store->slots() + 7) / 8, 0);
       const auto& slots = snap->slots_by_doc(q.field);
       for (int32_t doc = 0; doc < snap->max_doc(); ++doc) {
@@ -86,7 +107,7 @@ class LuceneSearcher final : public Searcher {
       }
     }
     std::vector<std::vector<internal::SlotScore>> found;
-    HYMIR_RETURN_IF_ERROR(store->Search(qs.data(), nq, q.offset + q.k, q.filters.empty() ? nullptr : &admitted,
+    HYMIR_RETURN_IF_ERROR(store->Search(qs.data(), nq, q.offset + q.k, filtered ? &admitted : nullptr,
                                         admitted_count, q.ef_search, q.nprobe, q.exact, &found));
     std::vector<std::vector<Hit>> out(nq);
     for (size_t i = 0; i < nq; ++i) {
@@ -112,10 +133,25 @@ class LuceneSearcher final : public Searcher {
   const std::vector<VectorFieldSpec>& vector_fields() const override { return meta_.vector_fields; }
 
   Result<std::vector<Hit>> Search(const TextQuery& query, SearchStats* stats) const override {
+    if (query.syntax == QuerySyntax::kLucene && !IsBareTerms(query.text)) return RunStructured(query);
     return Run(query, /*exhaustive=*/false, stats);
   }
 
+  Result<uint64_t> Count(const TextQuery& query) const override {
+    if (query.syntax == QuerySyntax::kLucene && !IsBareTerms(query.text)) {
+      auto snap = Current();
+      return Guard(dir_ + ": search", [&]() -> Result<uint64_t> {
+        HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, query));
+        st.options.filter = &st.filter;
+        HYMIR_ASSIGN_OR_RETURN(internal::Evaluation e, internal::Evaluate(*snap, st.tree, st.options, 0));
+        return e.total;
+      });
+    }
+    return CountPlain(query);
+  }
+
   Result<std::vector<Hit>> SearchExhaustive(const TextQuery& query) const override {
+    if (query.syntax == QuerySyntax::kLucene && !IsBareTerms(query.text)) return RunStructured(query);
     return Run(query, /*exhaustive=*/true, nullptr);
   }
 
@@ -276,6 +312,123 @@ class LuceneSearcher final : public Searcher {
         hits.push_back(Hit{snap->id(top[i].doc), top[i].score, static_cast<uint32_t>(i + 1)});
       }
       return hits;
+    });
+  }
+
+  // A query-language query ready to evaluate: its analysed tree (with the
+  // expansions as optional clauses) and the evaluation options.
+  struct Structured {
+    QueryNode tree;
+    internal::DocFilter filter;
+    std::unique_ptr<internal::SnapshotStatistics> local;
+    internal::EvaluationOptions options;
+  };
+
+  Result<Structured> Prepare(const std::shared_ptr<Snapshot>& snap, const TextQuery& q) const {
+    Structured st;
+    HYMIR_ASSIGN_OR_RETURN(st.tree, AnalyzeLuceneQuery(kind_, q.text));
+    if (!q.expansions.empty()) {
+      // Expansion terms (KG) add optional clauses on the default fields.
+      QueryNode top;
+      if (st.tree.kind == QueryNode::Kind::kBoolean && st.tree.boost == 1.0) {
+        top = std::move(st.tree);
+      } else {
+        top.kind = QueryNode::Kind::kBoolean;
+        if (!(st.tree.kind == QueryNode::Kind::kBoolean && st.tree.clauses.empty())) {
+          top.clauses.push_back({Occur::kShould, std::move(st.tree)});
+        }
+      }
+      for (const WeightedText& e : q.expansions) {
+        if (!(e.weight > 0) || !std::isfinite(e.weight)) {
+          return Status::InvalidArgument("expansion \"" + e.text + "\": weight must be a positive number");
+        }
+        for (QueryToken& t : AnalyzePositions(kind_, e.text)) {
+          QueryNode term;
+          term.kind = QueryNode::Kind::kTerm;
+          term.text = std::move(t.term);
+          term.boost = e.weight;
+          top.clauses.push_back({Occur::kShould, std::move(term)});
+        }
+      }
+      st.tree = std::move(top);
+    }
+    for (const FieldWeight& fw : q.fields) {
+      const int f = internal::TextFieldIndex(fw.field);
+      if (f < 0) return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
+      if (!(fw.weight > 0)) return Status::InvalidArgument("field \"" + fw.field + "\": weight must be > 0");
+    }
+    st.options.default_fields.clear();
+    for (const FieldWeight& fw : q.fields) st.options.default_fields.push_back({internal::TextFieldIndex(fw.field), fw.weight});
+    st.options.bm25 = q.bm25;
+    if (q.statistics) {
+      st.options.statistics = q.statistics;
+    } else {
+      st.local = std::make_unique<internal::SnapshotStatistics>(snap);
+      st.options.statistics = st.local.get();
+    }
+    HYMIR_RETURN_IF_ERROR(BuildFilter(*snap, q.filters, &st.filter));
+    st.options.field_hook = [this, snap](const QueryNode& leaf) -> Result<std::optional<internal::DocFilter>> {
+      return ExactValueLeaf(*snap, leaf);
+    };
+    return st;
+  }
+
+  // A leaf on an exact-value field ("domain", extra fields): a term admits
+  // the documents with that value; nullopt for a field the index lacks.
+  Result<std::optional<internal::DocFilter>> ExactValueLeaf(const Snapshot& snap, const QueryNode& leaf) const {
+    Lucene::String lname = Wide(internal::kFilterPrefix + leaf.field);
+    Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
+    if (!known.contains(lname)) return std::optional<internal::DocFilter>();
+    if (leaf.kind != QueryNode::Kind::kTerm) {
+      return Status::InvalidArgument("exact-value field \"" + leaf.field + "\" takes a single value (field:value), not " +
+                                     QueryToString(leaf));
+    }
+    internal::DocFilter admitted((static_cast<size_t>(snap.max_doc()) + 63) / 64, 0);
+    Lucene::TermDocsPtr td = snap.reader()->termDocs(Lucene::newLucene<Lucene::Term>(lname, Wide(leaf.text)));
+    while (td->next()) {
+      const int32_t d = td->doc();
+      admitted[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+    }
+    td->close();
+    return std::optional<internal::DocFilter>(std::move(admitted));
+  }
+
+  Result<std::vector<Hit>> RunStructured(const TextQuery& q) const {
+    auto snap = Current();
+    return Guard(dir_ + ": search", [&]() -> Result<std::vector<Hit>> {
+      HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, q));
+      st.options.filter = &st.filter;
+      HYMIR_ASSIGN_OR_RETURN(internal::Evaluation e, internal::Evaluate(*snap, st.tree, st.options, q.offset + q.k));
+      std::vector<Hit> hits;
+      for (size_t i = q.offset; i < e.top.size(); ++i) {
+        hits.push_back(Hit{snap->id(e.top[i].doc), e.top[i].score, static_cast<uint32_t>(i + 1)});
+      }
+      return hits;
+    });
+  }
+
+  // Documents having any analysed term of a plain query (or of its
+  // expansions) in any of its fields, after its filters.
+  Result<uint64_t> CountPlain(const TextQuery& q) const {
+    auto snap = Current();
+    return Guard(dir_ + ": count", [&]() -> Result<uint64_t> {
+      std::vector<std::string> terms = Analyze(kind_, q.text);
+      for (const WeightedText& e : q.expansions) {
+        for (std::string& t : Analyze(kind_, e.text)) terms.push_back(std::move(t));
+      }
+      internal::DocFilter any((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
+      for (const FieldWeight& fw : q.fields) {
+        const int f = internal::TextFieldIndex(fw.field);
+        if (f < 0) return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
+        for (const std::string& t : terms) {
+          for (int32_t d : snap->Postings(f, Wide(t))->docs) any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+        }
+      }
+      internal::DocFilter filter;
+      HYMIR_RETURN_IF_ERROR(BuildFilter(*snap, q.filters, &filter));
+      uint64_t n = 0;
+      for (size_t w = 0; w < any.size(); ++w) n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
+      return n;
     });
   }
 

@@ -97,7 +97,16 @@ Result<GlobalStatistics> ShardedSearcher::Statistics(const std::vector<HybridQue
   // lists agree; a fingerprint of the list guards that assumption.
   std::set<std::string> unique;
   for (const auto& q : queries) {
-    for (auto& t : index::Analyze(layout_.analyzer, q.text)) unique.insert(std::move(t));
+    if (q.syntax == QuerySyntax::kLucene && !IsBareTerms(q.text)) {
+      // The query language: the terms of its term and phrase leaves (a
+      // phrase's idf is the sum of its terms', so their global document
+      // frequencies suffice; prefixes and ranges score a constant).
+      auto tree = index::AnalyzeLuceneQuery(layout_.analyzer, q.text);
+      if (!tree.ok()) return tree.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
+      for (auto& t : QueryTerms(*tree)) unique.insert(std::move(t));
+    } else {
+      for (auto& t : index::Analyze(layout_.analyzer, q.text)) unique.insert(std::move(t));
+    }
     for (const auto& e : q.bm25.expansions)
       for (auto& t : index::Analyze(layout_.analyzer, e.text)) unique.insert(std::move(t));
   }

@@ -12,8 +12,9 @@ namespace {
 
 constexpr const char* kFusionFile = "fusion.json";
 
-std::string FilterKey(const std::string& field, const std::vector<index::FieldFilter>& filters) {
-  std::string key = field;
+std::string FilterKey(const std::string& field, const std::vector<index::FieldFilter>& filters,
+                      const std::string& constraint = "") {
+  std::string key = field + '\x1c' + constraint;
   for (const auto& f : filters) {
     key += '\x1f' + f.field;
     for (const auto& v : f.values) key += '\x1e' + v;
@@ -101,6 +102,22 @@ Status Engine::SaveDefaultFusion(const std::string& dir, const ranking::FusionOp
 
 Status Engine::Refresh() { return searcher_->Refresh(); }
 
+Result<std::string> Engine::FreeTextOf(const HybridQuery& q) {
+  if (q.syntax != QuerySyntax::kLucene || IsBareTerms(q.text)) return q.text;
+  HYMIR_ASSIGN_OR_RETURN(QueryNode raw, ParseQuery(q.text));
+  return FreeText(raw);
+}
+
+Result<uint64_t> Engine::Count(const HybridQuery& q) const {
+  index::TextQuery tq = q.bm25;
+  tq.text = q.text;
+  tq.syntax = q.syntax;
+  tq.filters = q.filters;
+  auto n = searcher_->Count(tq);
+  if (!n.ok()) return n.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
+  return n;
+}
+
 Retriever Engine::ResolveRetriever(const HybridQuery& q) const {
   if (q.retriever != Retriever::kAuto) return q.retriever;
   const auto& fields = searcher_->vector_fields();
@@ -132,6 +149,7 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
     if (r == Retriever::kBm25 || r == Retriever::kHybrid) {
       index::TextQuery tq = q.bm25;
       tq.text = q.text;
+      tq.syntax = q.syntax;
       tq.filters = q.filters;
       tq.offset = 0;
       tq.k = r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window);
@@ -141,6 +159,12 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
     }
     if (r == Retriever::kVector || r == Retriever::kHybrid) {
       const std::string what = q.id.empty() ? std::string("query") : "query \"" + q.id + "\"";
+      // The query language: embed its free text; its required and excluded
+      // clauses filter the vector candidates.
+      const bool structured = q.syntax == QuerySyntax::kLucene && !IsBareTerms(q.text);
+      const std::string constraint = structured ? q.text : std::string();
+      auto free_text = FreeTextOf(q);
+      if (!free_text.ok()) return free_text.status().WithContext(what);
       // A single vector list is the answer (window deep); lists to fuse go
       // to vector_depth.
       const bool single = r == Retriever::kVector && q.more_vectors.empty();
@@ -156,8 +180,9 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
           return Status::InvalidArgument(what + ": vector field \"" + clause.field + "\" expects " +
                                          std::to_string(spec->dimension) + " floats, got " +
                                          std::to_string(clause.vector.size()));
-        Group& g = groups[FilterKey(clause.field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +
+        Group& g = groups[FilterKey(clause.field, q.filters, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
                           std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
+        g.shared.constraint = constraint;
         g.shared.field = clause.field;
         g.shared.ef_search = q.ef_search;
         g.shared.nprobe = q.nprobe;
@@ -184,8 +209,8 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
       if (v.empty()) {
         // Nothing to embed: no vector candidates (embedding an empty text
         // would rank every document with one constant score).
-        if (index::Analyze(searcher_->analyzer(), q.text).empty()) continue;
-        auto e = searcher_->EmbedText(field, q.text);
+        if (index::Analyze(searcher_->analyzer(), *free_text).empty()) continue;
+        auto e = searcher_->EmbedText(field, *free_text);
         if (!e.ok()) return e.status();
         v = std::move(e).value();
       } else if (dimension != 0 && v.size() != dimension) {
@@ -193,8 +218,9 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " +
                                        std::to_string(dimension) + " floats, got " + std::to_string(v.size()));
       }
-      Group& g = groups[FilterKey(field, q.filters) + '\x1d' + std::to_string(depth) + '\x1d' +
+      Group& g = groups[FilterKey(field, q.filters, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
                         std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
+      g.shared.constraint = constraint;
       g.shared.field = field;
       g.shared.ef_search = q.ef_search;
       g.shared.nprobe = q.nprobe;

@@ -77,7 +77,11 @@ Result<std::vector<kg::ExpansionTerm>> KnowledgeContext::Expand(std::string_view
 }
 
 Result<std::vector<kg::ExpansionTerm>> KnowledgeContext::ExpandQuery(HybridQuery* query) const {
-  HYMIR_ASSIGN_OR_RETURN(std::vector<kg::ExpansionTerm> terms, Expand(query->text));
+  // Only the free text is linked (for the query language: terms and phrases
+  // outside excluded clauses); the searcher adds the expansions as optional
+  // (SHOULD) clauses: beside a required clause they only add score.
+  HYMIR_ASSIGN_OR_RETURN(std::string free_text, Engine::FreeTextOf(*query));
+  HYMIR_ASSIGN_OR_RETURN(std::vector<kg::ExpansionTerm> terms, Expand(free_text));
   std::vector<kg::ExpansionTerm> used;
   for (auto& t : terms) {
     if (!(t.weight > 0)) continue;  // a zero weight adds nothing (and BM25 refuses it)

@@ -134,6 +134,10 @@ Result<std::vector<kg::ExpansionTerm>> Pipeline::Expand(HybridQuery* query) cons
 Result<PipelineResult> Pipeline::Finish(PipelineResult result, std::vector<SearchHit> hits,
                                         const RerankedResult* reranked, const StageOptions& stages) const {
   result.retriever = engine_->ResolveRetriever(result.query);
+  if (stages.count_total) {
+    HYMIR_ASSIGN_OR_RETURN(uint64_t total, engine_->Count(result.query));
+    result.total = total;
+  }
   result.fusion = result.query.fusion ? *result.query.fusion : engine_->default_fusion();
   result.reranked = reranked != nullptr;
   if (reranked) result.routing = reranked->routing;

@@ -74,6 +74,11 @@ Result<HybridQuery> BuildQuery(const QuerySpec& spec, const Engine& engine) {
   q.vector_depth = spec.vector_depth;
   q.ef_search = spec.ef_search;
   q.nprobe = spec.nprobe;
+  HYMIR_ASSIGN_OR_RETURN(q.syntax, ParseQuerySyntax(spec.syntax));
+  if (q.syntax == QuerySyntax::kLucene && !IsBareTerms(q.text)) {
+    auto parsed = ParseQuery(q.text);
+    if (!parsed.ok()) return parsed.status();
+  }
   HYMIR_RETURN_IF_ERROR(ParseFilters(spec.filters, &q.filters));
   HYMIR_RETURN_IF_ERROR(ParseFields(spec.fields, &q.bm25.fields));
   HYMIR_ASSIGN_OR_RETURN(q.retriever, ParseRetriever(spec.retriever));
@@ -145,6 +150,16 @@ Status ParseQueryParams(const QueryParams& params, const ParamLimits& limits, Qu
   if (!text || text->find_first_not_of(" \t\r\n") == std::string::npos)
     return Status::InvalidArgument("missing parameter q (the query text)");
   spec->text = *text;
+  HYMIR_ASSIGN_OR_RETURN(auto syntax, One(params, "syntax"));
+  if (syntax) {
+    auto s = ParseQuerySyntax(*syntax);
+    if (!s.ok()) return Status::InvalidArgument("parameter syntax: " + s.status().message());
+    spec->syntax = *syntax;
+    if (*s == QuerySyntax::kLucene && !IsBareTerms(spec->text)) {
+      auto parsed = ParseQuery(spec->text);
+      if (!parsed.ok()) return Status::InvalidArgument("parameter q: " + parsed.status().message());
+    }
+  }
   HYMIR_ASSIGN_OR_RETURN(spec->k, Size(params, "k", limits.default_k, 1, limits.max_k));
   HYMIR_ASSIGN_OR_RETURN(spec->offset, Size(params, "offset", 0, 0, limits.max_k));
   if (spec->offset + spec->k > limits.max_k)

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <utility>
 
+#include "hymir/beir.h"
+#include "hymir/query_language.h"
 #include "hymir/ranking/moe_model.h"
 #include "hymir/version.h"
 #include "tests/testutil/cli_util.h"
@@ -903,11 +905,86 @@ TEST(CliTest, CommitsCheckAndBadInput) {
   ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + lsa + " --embed lsa:16").exit_code, 0);
   Ran none = Hymir("search --index " + lsa + " --json --query 'the of and'");
   ASSERT_EQ(none.exit_code, 0) << none.err;
-  EXPECT_EQ(nlohmann::json::parse(none.out).size(), 0u) << none.out;
+  EXPECT_EQ(nlohmann::json::parse(none.out)["hits"].size(), 0u) << none.out;
   testing::WriteText(tmp.Sub("empty.jsonl"), "{\"_id\":\"e\",\"text\":\"\"}\n{\"_id\":\"s\",\"text\":\"to be or not\"}\n");
   Ran empty = Hymir("search --index " + lsa + " --queries " + tmp.Sub("empty.jsonl") + " --run " + tmp.Sub("erun"));
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(Slurp(tmp.Sub("erun")), "");
+}
+
+
+// The query language through the CLI: --syntax lucene with --query and
+// --queries, "total" in --json output (plain queries too), --counts, and a
+// syntax error failing with exit 1 and the column.
+TEST(CliTest, SearchWithTheQueryLanguage) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx).exit_code, 0);
+
+  Ran phrase = Hymir("search --index " + idx + " --syntax lucene --query '\"crystalline lens\" -human' --json --k 3");
+  ASSERT_EQ(phrase.exit_code, 0) << phrase.err;
+  const auto pj = nlohmann::json::parse(phrase.out);
+  EXPECT_EQ(pj["syntax"], "lucene");
+  ASSERT_TRUE(pj.contains("total")) << phrase.out;
+  EXPECT_GE(pj["total"].get<uint64_t>(), pj["hits"].size());
+  EXPECT_LE(pj["hits"].size(), 3u);
+
+  Ran plain = Hymir("search --index " + idx + " --query 'lens proteins' --json --k 2");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto plj = nlohmann::json::parse(plain.out);
+  EXPECT_GT(plj["total"].get<uint64_t>(), 2u);
+  // Bare terms under the lucene syntax: the same hits and total.
+  Ran bare = Hymir("search --index " + idx + " --syntax lucene --query 'lens proteins' --json --k 2");
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ(nlohmann::json::parse(bare.out)["hits"], plj["hits"]);
+  EXPECT_EQ(nlohmann::json::parse(bare.out)["total"], plj["total"]);
+  // A conjunction matches no more documents than either term alone.
+  Ran both = Hymir("search --index " + idx + " --syntax lucene --query 'lens AND proteins' --json");
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_LT(nlohmann::json::parse(both.out)["total"].get<uint64_t>(), plj["total"].get<uint64_t>());
+
+  Ran bad = Hymir("search --index " + idx + " --syntax lucene --query 'lens AND (proteins'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("syntax error at column 19"), std::string::npos) << bad.err;
+  Ran field = Hymir("search --index " + idx + " --syntax lucene --query 'price:[1 TO 2]'");
+  EXPECT_NE(field.exit_code, 0);
+  EXPECT_NE(field.err.find("unknown field \"price\""), std::string::npos) << field.err;
+
+  // A queries file of lucene queries, with --counts.
+  const std::string queries = tmp.Sub("q.jsonl"), run = tmp.Sub("run"), counts = tmp.Sub("counts");
+  testing::WriteText(queries,
+                     "{\"_id\":\"a\",\"text\":\"\\\"crystalline lens\\\"\"}\n"
+                     "{\"_id\":\"b\",\"text\":\"lens AND proteins\"}\n"
+                     "{\"_id\":\"c\",\"text\":\"zzzunknown\"}\n");
+  Ran batch = Hymir("search --index " + idx + " --syntax lucene --queries " + queries + " --run " + run +
+                    " --counts " + counts);
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  const std::string c = Slurp(counts);
+  EXPECT_NE(c.find("b\t" + std::to_string(nlohmann::json::parse(both.out)["total"].get<uint64_t>()) + "\n"),
+            std::string::npos) << c;
+  EXPECT_NE(c.find("c\t0\n"), std::string::npos) << c;
+  EXPECT_EQ(CountLines(c), 3u);
+  testing::WriteText(queries, "{\"_id\":\"x\",\"text\":\"lens\"}\n{\"_id\":\"y\",\"text\":\"(lens\"}\n");
+  Ran bad_batch = Hymir("search --index " + idx + " --syntax lucene --queries " + queries + " --run " + run);
+  EXPECT_EQ(bad_batch.exit_code, 1);
+  EXPECT_NE(bad_batch.err.find("query y: syntax error at column 6"), std::string::npos) << bad_batch.err;
+  Ran counts_alone = Hymir("search --index " + idx + " --query lens --counts " + counts);
+  EXPECT_EQ(counts_alone.exit_code, 2);
+
+  // Runs of bare-term queries are byte-identical under either syntax.
+  std::string bare_queries;
+  auto records = ReadQueries(Sample("queries.jsonl"));
+  ASSERT_TRUE(records.ok());
+  for (const auto& r : *records) {
+    if (IsBareTerms(r.text)) bare_queries += nlohmann::json({{"_id", r.id}, {"text", r.text}}).dump() + "\n";
+  }
+  testing::WriteText(queries, bare_queries);
+  ASSERT_GT(CountLines(bare_queries), 10u);
+  ASSERT_EQ(Hymir("search --index " + idx + " --queries " + queries + " --run " + tmp.Sub("plain.run")).exit_code, 0);
+  ASSERT_EQ(Hymir("search --index " + idx + " --syntax lucene --queries " + queries + " --run " + tmp.Sub("lucene.run"))
+                .exit_code,
+            0);
+  EXPECT_EQ(Slurp(tmp.Sub("plain.run")), Slurp(tmp.Sub("lucene.run")));
 }
 
 }  // namespace

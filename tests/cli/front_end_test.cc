@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "hymir/beir.h"
@@ -78,6 +79,47 @@ TEST(FrontEndTest, MpiIndexLinksEntitiesAsHymirIndex) {
   ASSERT_NE(pipeline->kg(), nullptr);
   EXPECT_EQ(std::filesystem::path(pipeline->kg()->dir()), std::filesystem::absolute(tmp.Sub("kg")).lexically_normal());
   EXPECT_EQ(pipeline->reranker(), nullptr);
+#endif
+}
+
+
+// The query language over shards: global document frequencies of the
+// query's terms (a phrase's idf is the sum of its terms') give every match
+// the single index's score.
+TEST(FrontEndTest, MpiSearchRunsTheQueryLanguageAsOneIndex) {
+#ifndef HYMIR_MPIEXEC
+  GTEST_SKIP() << "built without MPI (HYMIR_WITH_MPI=OFF)";
+#else
+  TempDir tmp;
+  const std::string hymir = testing::BinDir() + "/hymir ";
+  const std::string mpi = std::string(HYMIR_MPIEXEC) +
+                          " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np 2 " +
+                          testing::BinDir() + "/hymir-mpi ";
+  ASSERT_EQ(RunQuiet(hymir + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single")), 0);
+  ASSERT_EQ(RunQuiet(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded")), 0);
+  testing::WriteText(tmp.Sub("q.jsonl"),
+                     "{\"_id\":\"1\",\"text\":\"\\\"crystalline lens\\\" -human\"}\n"
+                     "{\"_id\":\"2\",\"text\":\"lens AND (protein OR proteins) NOT bovine\"}\n"
+                     "{\"_id\":\"3\",\"text\":\"\\\"blood flow\\\"~2 oxygen^2 title:lung\"}\n"
+                     "{\"_id\":\"4\",\"text\":\"lens proteins\"}\n");
+  ASSERT_EQ(RunQuiet(hymir + "search --index " + tmp.Sub("single") + " --syntax lucene --queries " + tmp.Sub("q.jsonl") +
+                     " --run " + tmp.Sub("single.run")),
+            0);
+  ASSERT_EQ(RunQuiet(mpi + "search --index " + tmp.Sub("sharded") + " --syntax lucene --queries " + tmp.Sub("q.jsonl") +
+                     " --run " + tmp.Sub("sharded.run")),
+            0);
+  // (qid, doc, score) of every line: equal scores may come in another order.
+  auto lines = [](const std::string& path) {
+    std::ifstream in(path);
+    std::multiset<std::string> out;
+    std::string qid, q0, doc, rank, score, tag;
+    while (in >> qid >> q0 >> doc >> rank >> score >> tag) out.insert(qid + " " + doc + " " + score);
+    return out;
+  };
+  const auto want = lines(tmp.Sub("single.run"));
+  EXPECT_GT(want.size(), 20u);
+  EXPECT_EQ(lines(tmp.Sub("sharded.run")), want);
+  EXPECT_EQ(RunQuiet(mpi + "search --index " + tmp.Sub("sharded") + " --syntax lucene --query 'lens AND ('"), 1);
 #endif
 }
 

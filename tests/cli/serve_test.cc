@@ -162,6 +162,25 @@ TEST_F(ServeTest, FiltersRestrictAndRepeatAsEitherValue) {
   EXPECT_EQ(both.body["hits"].size(), 40u);
 }
 
+TEST_F(ServeTest, QueryLanguageSyntaxAndExactTotals) {
+  Start();
+  Got plain = Get("/api/search?q=apple&k=3");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.body["syntax"], "plain");
+  EXPECT_EQ(plain.body["total"], 40u);  // every document has "apple"
+  Got filtered = Get("/api/search?q=%2Bapple%20-domain%3Ay&k=50&syntax=lucene");
+  ASSERT_EQ(filtered.status, 200) << filtered.body;
+  EXPECT_EQ(filtered.body["syntax"], "lucene");
+  EXPECT_EQ(filtered.body["total"], 26u);  // 40 less the 14 in domain y
+  for (const auto& h : filtered.body["hits"]) EXPECT_NE(h["domain"], "y");
+  Got bad = Get("/api/search?q=apple%20AND%20(pear&syntax=lucene");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body["error"].get<std::string>().find("syntax error at column 16"), std::string::npos) << bad.body;
+  Got unknown = Get("/api/search?q=apple&syntax=sql");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body["error"].get<std::string>().find("parameter syntax"), std::string::npos) << unknown.body;
+}
+
 TEST_F(ServeTest, BadRequestsAreNamedInJson) {
   Start();
   struct Case {

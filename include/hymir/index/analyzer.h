@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hymir/query_language.h"
 #include "hymir/result.h"
 
 namespace hymir::index {
@@ -30,6 +31,21 @@ const char* AnalyzerName(AnalyzerKind kind);
 
 // The terms `kind` produces for `text`, in order (UTF-8).
 std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text);
+
+// The same terms with their positions (the sum of position increments less
+// one: a removed stop word leaves a gap), as indexed. The query language's
+// tokenizer (query_language.h).
+std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view text);
+
+// `text` normalised as a prefix or range bound is (Lucene's
+// Analyzer.normalize): lower-cased by english and standard (Lucene++'s case
+// folding), unchanged by whitespace. Not tokenized, stemmed or stopped.
+std::string NormalizeTerm(AnalyzerKind kind, std::string_view text);
+
+// ParseQuery + AnalyzeQuery (query_language.h) with `kind`: leaves on the
+// default or a text field (title, text, all) analysed and normalised as
+// above, leaves on other fields (exact values) kept as written.
+Result<QueryNode> AnalyzeLuceneQuery(AnalyzerKind kind, std::string_view text);
 
 }  // namespace hymir::index
 

@@ -53,7 +53,17 @@ class Searcher {
   // Top `offset + k` by score (ties: earlier-indexed document first), then
   // the slice [offset, offset + k). InvalidArgument for an unknown field,
   // a non-positive weight or an unknown filter field.
+  // A query-language query (TextQuery::syntax kLucene) is InvalidArgument
+  // naming the column of a syntax error, or a field that is not a text
+  // field; it is scored exhaustively over its matches (conjunctions and
+  // phrases leapfrog), except a text of bare terms, which takes the MaxScore
+  // path of a plain query.
   virtual Result<std::vector<Hit>> Search(const TextQuery& query, SearchStats* stats = nullptr) const = 0;
+
+  // The exact number of live documents `query` matches (after its filters;
+  // k and offset are ignored): for a plain query, the documents having any
+  // of its terms in any of its fields.
+  virtual Result<uint64_t> Count(const TextQuery& query) const = 0;
 
   // Same results computed by scoring every posting of every query term; the
   // oracle the pruned path is tested against. Slow on big indexes.

@@ -1,5 +1,6 @@
-// TextQuery: a bag-of-words BM25 query over one or more text fields, with
-// exact-value filters.
+// TextQuery: a BM25 query over one or more text fields, with exact-value
+// filters: a bag of words, or a query in the query language
+// (query_language.h, docs/query_language.md).
 //
 // Thread-safety: a plain value type.
 #ifndef HYMIR_INDEX_TEXT_QUERY_H_
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "hymir/index/bm25.h"
+#include "hymir/query_language.h"
 
 namespace hymir::index {
 
@@ -38,6 +40,11 @@ struct TextQuery {
   // Free text; analysed with the index's analyzer. Repeated terms count
   // repeatedly (as a Lucene BooleanQuery of their TermQuerys would).
   std::string text;
+  // How `text` is read. kLucene: the query language; its unfielded clauses
+  // search `fields`, `expansions` become optional (SHOULD) clauses, and a
+  // text of bare terms only runs as kPlain does (the same hits and scores).
+  // Default: kPlain.
+  QuerySyntax syntax = QuerySyntax::kPlain;
   // Fields to score and their weights. Default: title and text as one field.
   std::vector<FieldWeight> fields = {{"all", 1.0}};
   // Weighted expansion text added to `text`. Default: none.

@@ -23,6 +23,11 @@ struct VectorQuery {
   size_t offset = 0;
   // Same semantics as TextQuery::filters; no excluded document is returned.
   std::vector<FieldFilter> filters;
+  // A query-language query (query_language.h) whose required and excluded
+  // top-level clauses (MUST, MUST_NOT) every hit must satisfy, as a filter
+  // analysed and evaluated on the text index; its optional clauses are
+  // ignored. "" = none. Default: none.
+  std::string constraint;
   // HNSW search breadth (0 = the field's default); IVF lists probed (0 = default).
   int ef_search = 0;
   int nprobe = 0;

@@ -1,0 +1,665 @@
+#include "index/lucene/query_evaluator.h"
+
+#include <lucene++/TermPositions.h>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <queue>
+
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+
+namespace hymir::index::internal {
+namespace {
+
+constexpr int32_t kEnd = std::numeric_limits<int32_t>::max();
+
+// A document-at-a-time iterator over the matches of a subquery.
+// Advance(target) moves to the first match >= target (a no-op when already
+// there); Score() is the subquery's score at doc().
+class DocIt {
+ public:
+  virtual ~DocIt() = default;
+  int32_t doc() const { return doc_; }
+  virtual void Advance(int32_t target) = 0;
+  virtual double Score() = 0;
+  virtual uint64_t Cost() const = 0;
+
+ protected:
+  int32_t doc_ = -1;
+};
+
+using DocItPtr = std::unique_ptr<DocIt>;
+
+class EmptyIt final : public DocIt {
+ public:
+  EmptyIt() { doc_ = kEnd; }
+  void Advance(int32_t) override {}
+  double Score() override { return 0; }
+  uint64_t Cost() const override { return 0; }
+};
+
+// Cursor over decoded postings (docs ascending).
+struct Cursor {
+  std::shared_ptr<const DecodedPostings> p;
+  size_t i = 0;
+  int32_t doc() const { return i < p->docs.size() ? p->docs[i] : kEnd; }
+  uint32_t tf() const { return p->tfs[i]; }
+  void Advance(int32_t target) {
+    const auto& d = p->docs;
+    if (i >= d.size() || d[i] >= target) return;
+    size_t lo = i, step = 1;
+    while (lo + step < d.size() && d[lo + step] < target) {
+      lo += step;
+      step <<= 1;
+    }
+    const size_t hi = std::min(lo + step + 1, d.size());
+    i = static_cast<size_t>(std::lower_bound(d.begin() + static_cast<std::ptrdiff_t>(lo),
+                                             d.begin() + static_cast<std::ptrdiff_t>(hi), target) -
+                            d.begin());
+  }
+};
+
+// BM25 of a (field, term or phrase) with a given weight (boost * field
+// weight * idf): weight * f / (f + k1 (1 - b + b dl / avgdl)).
+struct Bm25Norm {
+  const uint32_t* lengths = nullptr;
+  double k_base = 0, k_slope = 0;
+  double Score(double weight, double f, int32_t doc) const { return weight * f / (f + k_base + k_slope * lengths[doc]); }
+};
+
+class TermIt final : public DocIt {
+ public:
+  TermIt(std::shared_ptr<const DecodedPostings> p, double weight, Bm25Norm norm)
+      : c_{std::move(p)}, weight_(weight), norm_(norm) {}
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    c_.Advance(target);
+    doc_ = c_.doc();
+  }
+  double Score() override { return norm_.Score(weight_, c_.tf(), doc_); }
+  uint64_t Cost() const override { return c_.p->docs.size(); }
+
+ private:
+  Cursor c_;
+  double weight_;
+  Bm25Norm norm_;
+};
+
+// A sorted doc list scored with a constant (prefix, range, typed leaves).
+class ConstIt final : public DocIt {
+ public:
+  ConstIt(std::vector<int32_t> docs, double score) : docs_(std::move(docs)), score_(score) {}
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    i_ = static_cast<size_t>(std::lower_bound(docs_.begin() + static_cast<std::ptrdiff_t>(i_), docs_.end(), target) -
+                             docs_.begin());
+    doc_ = i_ < docs_.size() ? docs_[i_] : kEnd;
+  }
+  double Score() override { return score_; }
+  uint64_t Cost() const override { return docs_.size(); }
+
+ private:
+  std::vector<int32_t> docs_;
+  size_t i_ = 0;
+  double score_;
+};
+
+// The positions of one term in one Lucene++ field, for increasing docs.
+class PositionReader {
+ public:
+  PositionReader(const Lucene::IndexReaderPtr& reader, const wchar_t* field, const Lucene::String& term)
+      : tp_(reader->termPositions(Lucene::newLucene<Lucene::Term>(field, term))) {}
+  ~PositionReader() {
+    try {
+      tp_->close();
+    } catch (...) {
+    }
+  }
+  // Positions of the term in `doc` (empty when absent). `doc` never decreases.
+  const std::vector<int32_t>& At(int32_t doc) {
+    if (doc != loaded_) {
+      loaded_ = doc;
+      pos_.clear();
+      if (cur_ < doc && !done_) {
+        if (!tp_->skipTo(doc)) {
+          done_ = true;
+        } else {
+          cur_ = tp_->doc();
+        }
+      }
+      if (!done_ && cur_ == doc) {
+        const int32_t f = tp_->freq();
+        for (int32_t k = 0; k < f; ++k) pos_.push_back(tp_->nextPosition());
+      }
+    }
+    return pos_;
+  }
+
+ private:
+  Lucene::TermPositionsPtr tp_;
+  int32_t cur_ = -1;
+  int32_t loaded_ = -1;
+  bool done_ = false;
+  std::vector<int32_t> pos_;
+};
+
+// Lucene's ExactPhraseMatcher frequency: start positions where every term
+// sits at its offset.
+double ExactFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets) {
+  double freq = 0;
+  std::vector<size_t> idx(pos.size(), 0);
+  for (int32_t p0 : *pos[0]) {
+    const int32_t start = p0 - offsets[0];
+    bool all = true;
+    for (size_t t = 1; t < pos.size(); ++t) {
+      const std::vector<int32_t>& v = *pos[t];
+      const int32_t want = start + offsets[t];
+      while (idx[t] < v.size() && v[idx[t]] < want) ++idx[t];
+      if (idx[t] >= v.size()) return freq;
+      if (v[idx[t]] != want) all = false;
+    }
+    if (all) freq += 1;
+  }
+  return freq;
+}
+
+// Lucene's SloppyPhraseMatcher frequency (without its special handling of
+// repeated terms): the sum over matches of 1 / (1 + match length).
+double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets,
+                  int32_t slop) {
+  struct PP {
+    const std::vector<int32_t>* v;
+    size_t i;
+    int32_t offset;
+    int32_t position;
+    size_t ord;
+  };
+  std::vector<PP> pps;
+  int32_t end = std::numeric_limits<int32_t>::min();
+  for (size_t t = 0; t < pos.size(); ++t) {
+    if (pos[t]->empty()) return 0;
+    PP pp{pos[t], 0, offsets[t], (*pos[t])[0] - offsets[t], t};
+    end = std::max(end, pp.position);
+    pps.push_back(pp);
+  }
+  // Lucene's PhraseQueue order: position, then offset, then term order.
+  auto later = [](const PP& a, const PP& b) {
+    if (a.position != b.position) return a.position > b.position;
+    if (a.offset != b.offset) return a.offset > b.offset;
+    return a.ord > b.ord;
+  };
+  std::priority_queue<PP, std::vector<PP>, decltype(later)> pq(later, pps);
+  auto advance = [&end](PP& pp) {
+    if (++pp.i >= pp.v->size()) return false;
+    pp.position = (*pp.v)[pp.i] - pp.offset;
+    end = std::max(end, pp.position);
+    return true;
+  };
+  double freq = 0;
+  PP pp = pq.top();
+  pq.pop();
+  int64_t match = static_cast<int64_t>(end) - pp.position;
+  int32_t next = pq.top().position;
+  while (advance(pp)) {
+    if (pp.position > next) {
+      if (match <= slop) freq += 1.0 / (1.0 + static_cast<double>(match));
+      pq.push(pp);
+      pp = pq.top();
+      pq.pop();
+      next = pq.top().position;
+      match = static_cast<int64_t>(end) - pp.position;
+    } else {
+      match = std::min<int64_t>(match, static_cast<int64_t>(end) - pp.position);
+    }
+  }
+  if (match <= slop) freq += 1.0 / (1.0 + static_cast<double>(match));
+  return freq;
+}
+
+class PhraseIt final : public DocIt {
+ public:
+  // `subfields`: the Lucene++ fields holding positions (title and text for
+  // "all": a phrase matches within one of them, never across).
+  PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
+           int32_t slop, double weight, Bm25Norm norm)
+      : snap_(snap), terms_(terms), offsets_(std::move(offsets)), slop_(slop), weight_(weight), norm_(norm) {
+    for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
+    // "all" holds no positions of its own here: a phrase matches in title or
+    // in text. Their decoded postings (cached) say which of the two holds
+    // every term of a candidate, so positions are read only there.
+    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
+      Sub sub;
+      sub.field = f;
+      if (field == kAllField) {
+        for (const auto& t : terms) sub.cursors.push_back({snap.Postings(f, t)});
+      }
+      sub.readers.resize(terms.size());
+      subs_.push_back(std::move(sub));
+    }
+    // Lead with the rarest term.
+    order_.resize(cursors_.size());
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::sort(order_.begin(), order_.end(),
+              [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
+  }
+
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    while (true) {
+      const int32_t d = Conjoin(target);
+      if (d == kEnd) {
+        doc_ = kEnd;
+        return;
+      }
+      freq_ = Freq(d);
+      if (freq_ > 0) {
+        doc_ = d;
+        return;
+      }
+      target = d + 1;
+    }
+  }
+  double Score() override { return norm_.Score(weight_, freq_, doc_); }
+  uint64_t Cost() const override { return cursors_[order_[0]].p->docs.size(); }
+
+ private:
+  int32_t Conjoin(int32_t target) {
+    int32_t d = target;
+    while (true) {
+      Cursor& lead = cursors_[order_[0]];
+      lead.Advance(d);
+      d = lead.doc();
+      if (d == kEnd) return kEnd;
+      bool agree = true;
+      for (size_t k = 1; k < order_.size(); ++k) {
+        Cursor& c = cursors_[order_[k]];
+        c.Advance(d);
+        if (c.doc() != d) {
+          d = c.doc();
+          agree = false;
+          break;
+        }
+      }
+      if (agree) return d;
+      if (d == kEnd) return kEnd;
+    }
+  }
+
+  double Freq(int32_t d) {
+    double f = 0;
+    std::vector<const std::vector<int32_t>*> pos(cursors_.size());
+    for (Sub& sub : subs_) {
+      bool all = true;
+      for (Cursor& c : sub.cursors) {
+        c.Advance(d);
+        if (c.doc() != d) {
+          all = false;
+          break;
+        }
+      }
+      if (!all) continue;
+      for (size_t t = 0; t < terms_.size() && all; ++t) {
+        if (!sub.readers[t]) sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
+        pos[t] = &sub.readers[t]->At(d);
+        all = !pos[t]->empty();
+      }
+      if (!all) continue;
+      f += slop_ == 0 ? ExactFreq(pos, offsets_) : SloppyFreq(pos, offsets_, slop_);
+    }
+    return f;
+  }
+
+  struct Sub {
+    int field;
+    std::vector<Cursor> cursors;  // per term, in this subfield (for "all" only)
+    std::vector<std::unique_ptr<PositionReader>> readers;  // per term, opened when first needed
+  };
+
+  const Snapshot& snap_;
+  std::vector<Lucene::String> terms_;
+  std::vector<Sub> subs_;
+  std::vector<Cursor> cursors_;
+  std::vector<size_t> order_;
+  std::vector<int32_t> offsets_;
+  int32_t slop_;
+  double weight_;
+  Bm25Norm norm_;
+  double freq_ = 0;
+};
+
+class ConjunctionIt final : public DocIt {
+ public:
+  explicit ConjunctionIt(std::vector<DocItPtr> children) : c_(std::move(children)) {
+    std::sort(c_.begin(), c_.end(), [](const DocItPtr& a, const DocItPtr& b) { return a->Cost() < b->Cost(); });
+  }
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    int32_t d = target;
+    while (true) {
+      c_[0]->Advance(d);
+      d = c_[0]->doc();
+      if (d == kEnd) break;
+      bool agree = true;
+      for (size_t k = 1; k < c_.size(); ++k) {
+        c_[k]->Advance(d);
+        if (c_[k]->doc() != d) {
+          d = c_[k]->doc();
+          agree = false;
+          break;
+        }
+      }
+      if (agree || d == kEnd) break;
+    }
+    doc_ = d;
+  }
+  double Score() override {
+    double s = 0;
+    for (auto& c : c_) s += c->Score();
+    return s;
+  }
+  uint64_t Cost() const override { return c_[0]->Cost(); }
+
+ private:
+  std::vector<DocItPtr> c_;
+};
+
+class DisjunctionIt final : public DocIt {
+ public:
+  explicit DisjunctionIt(std::vector<DocItPtr> children) : c_(std::move(children)) {
+    for (auto& c : c_) cost_ += c->Cost();
+  }
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    int32_t d = kEnd;
+    for (auto& c : c_) {
+      c->Advance(target);
+      d = std::min(d, c->doc());
+    }
+    doc_ = d;
+  }
+  double Score() override {
+    double s = 0;
+    for (auto& c : c_) {
+      if (c->doc() == doc_) s += c->Score();
+    }
+    return s;
+  }
+  uint64_t Cost() const override { return cost_; }
+
+ private:
+  std::vector<DocItPtr> c_;
+  uint64_t cost_ = 0;
+};
+
+// Required matches, optional scores (Lucene's ReqOptSumScorer).
+class ReqOptIt final : public DocIt {
+ public:
+  ReqOptIt(DocItPtr req, DocItPtr opt) : req_(std::move(req)), opt_(std::move(opt)) {}
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    req_->Advance(target);
+    doc_ = req_->doc();
+  }
+  double Score() override {
+    double s = req_->Score();
+    opt_->Advance(doc_);
+    if (opt_->doc() == doc_) s += opt_->Score();
+    return s;
+  }
+  uint64_t Cost() const override { return req_->Cost(); }
+
+ private:
+  DocItPtr req_, opt_;
+};
+
+// Required minus excluded (Lucene's ReqExclScorer).
+class ReqExclIt final : public DocIt {
+ public:
+  ReqExclIt(DocItPtr req, DocItPtr excl) : req_(std::move(req)), excl_(std::move(excl)) {}
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    req_->Advance(target);
+    while (req_->doc() != kEnd) {
+      excl_->Advance(req_->doc());
+      if (excl_->doc() != req_->doc()) break;
+      req_->Advance(req_->doc() + 1);
+    }
+    doc_ = req_->doc();
+  }
+  double Score() override { return req_->Score(); }
+  uint64_t Cost() const override { return req_->Cost(); }
+
+ private:
+  DocItPtr req_, excl_;
+};
+
+std::vector<int32_t> BitsToDocs(const DocFilter& bits) {
+  std::vector<int32_t> docs;
+  for (size_t w = 0; w < bits.size(); ++w) {
+    for (uint64_t x = bits[w]; x; x &= x - 1) docs.push_back(static_cast<int32_t>(w * 64 + __builtin_ctzll(x)));
+  }
+  return docs;
+}
+
+class Builder {
+ public:
+  Builder(const Snapshot& snap, const EvaluationOptions& o) : snap_(snap), o_(o) {}
+
+  Result<DocItPtr> Build(const QueryNode& n, double boost) {
+    const double b = boost * n.boost;
+    if (n.kind == QueryNode::Kind::kBoolean) return BuildBoolean(n, b);
+    if (n.field.empty()) {
+      std::vector<DocItPtr> per_field;
+      for (const auto& [f, w] : o_.default_fields) {
+        HYMIR_ASSIGN_OR_RETURN(DocItPtr it, Leaf(n, f, n.kind == QueryNode::Kind::kPrefix ||
+                                                                n.kind == QueryNode::Kind::kRange
+                                                            ? b
+                                                            : b * w));
+        per_field.push_back(std::move(it));
+      }
+      if (per_field.size() == 1) return std::move(per_field[0]);
+      return DocItPtr(new DisjunctionIt(std::move(per_field)));
+    }
+    const int f = TextFieldIndex(n.field);
+    if (f >= 0) return Leaf(n, f, b);
+    if (o_.field_hook) {
+      HYMIR_ASSIGN_OR_RETURN(std::optional<DocFilter> admitted, o_.field_hook(n));
+      if (admitted) return DocItPtr(new ConstIt(BitsToDocs(*admitted), b));
+    }
+    return Status::InvalidArgument("unknown field \"" + n.field + "\" in query (text fields: title, text, all)");
+  }
+
+ private:
+  Result<DocItPtr> BuildBoolean(const QueryNode& n, double boost) {
+    std::vector<DocItPtr> must, should, must_not;
+    for (const QueryClause& c : n.clauses) {
+      HYMIR_ASSIGN_OR_RETURN(DocItPtr it, Build(c.node, boost));
+      (c.occur == Occur::kMust ? must : c.occur == Occur::kShould ? should : must_not).push_back(std::move(it));
+    }
+    DocItPtr req;
+    if (!must.empty()) {
+      req = must.size() == 1 ? std::move(must[0]) : DocItPtr(new ConjunctionIt(std::move(must)));
+      if (!should.empty()) {
+        DocItPtr opt = should.size() == 1 ? std::move(should[0]) : DocItPtr(new DisjunctionIt(std::move(should)));
+        req = DocItPtr(new ReqOptIt(std::move(req), std::move(opt)));
+      }
+    } else if (!should.empty()) {
+      req = should.size() == 1 ? std::move(should[0]) : DocItPtr(new DisjunctionIt(std::move(should)));
+    } else {
+      return DocItPtr(new EmptyIt());  // nothing but exclusions matches nothing
+    }
+    if (!must_not.empty()) {
+      DocItPtr excl = must_not.size() == 1 ? std::move(must_not[0]) : DocItPtr(new DisjunctionIt(std::move(must_not)));
+      req = DocItPtr(new ReqExclIt(std::move(req), std::move(excl)));
+    }
+    return req;
+  }
+
+  Bm25Norm Norm(int f) const {
+    Bm25Norm norm;
+    norm.lengths = snap_.lengths(f);
+    const double avgdl = o_.statistics->AverageFieldLength(kTextFieldNames[f]);
+    norm.k_base = o_.bm25.k1 * (1.0 - o_.bm25.b);
+    norm.k_slope = avgdl > 0 ? o_.bm25.k1 * o_.bm25.b / avgdl : 0.0;
+    return norm;
+  }
+
+  double Idf(int f, const std::string& term, uint64_t* df) const {
+    const std::string_view fname = kTextFieldNames[f];
+    *df = o_.statistics->DocFreq(fname, term);
+    return Bm25Idf(o_.statistics->DocCount(fname), *df);
+  }
+
+  Result<DocItPtr> Leaf(const QueryNode& n, int f, double weight) {
+    switch (n.kind) {
+      case QueryNode::Kind::kTerm: {
+        uint64_t df = 0;
+        const double idf = Idf(f, n.text, &df);
+        if (df == 0) return DocItPtr(new EmptyIt());
+        return DocItPtr(new TermIt(snap_.Postings(f, Wide(n.text)), weight * idf, Norm(f)));
+      }
+      case QueryNode::Kind::kPhrase: {
+        double idf = 0;
+        std::vector<Lucene::String> terms;
+        for (const std::string& t : n.terms) {
+          uint64_t df = 0;
+          idf += Idf(f, t, &df);
+          if (df == 0) return DocItPtr(new EmptyIt());
+          terms.push_back(Wide(t));
+        }
+        return DocItPtr(new PhraseIt(snap_, f, terms, n.positions, n.slop, weight * idf, Norm(f)));
+      }
+      case QueryNode::Kind::kPrefix:
+      case QueryNode::Kind::kRange: {
+        HYMIR_ASSIGN_OR_RETURN(DocFilter bits, Expand(n, f));
+        return DocItPtr(new ConstIt(BitsToDocs(bits), weight));
+      }
+      case QueryNode::Kind::kBoolean:
+        break;
+    }
+    return Status::Internal("query leaf of an unexpected kind");
+  }
+
+  // The documents having a term of `n`'s prefix or range in field `f` (for
+  // "all": in title or text).
+  Result<DocFilter> Expand(const QueryNode& n, int f) {
+    DocFilter bits((static_cast<size_t>(snap_.max_doc()) + 63) / 64, 0);
+    const std::vector<int> subfields = f == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{f};
+    const bool prefix = n.kind == QueryNode::Kind::kPrefix;
+    const Lucene::String start = prefix ? Wide(n.text) : n.lower ? Wide(*n.lower) : Lucene::String();
+    const std::optional<Lucene::String> upper = !prefix && n.upper ? std::optional<Lucene::String>(Wide(*n.upper)) : std::nullopt;
+    size_t expanded = 0;
+    for (int sub : subfields) {
+      const Lucene::String field = kTextFieldsW[sub];
+      Lucene::TermEnumPtr te = snap_.reader()->terms(Lucene::newLucene<Lucene::Term>(field, start));
+      Lucene::TermDocsPtr td = snap_.reader()->termDocs();
+      do {
+        Lucene::TermPtr t = te->term();
+        if (!t || t->field() != field) break;
+        const Lucene::String& text = t->text();
+        if (prefix) {
+          if (text.compare(0, start.size(), start) != 0) break;
+        } else {
+          if (n.lower && !n.include_lower && text == start) continue;
+          if (upper) {
+            const int c = text.compare(*upper);
+            if (c > 0 || (c == 0 && !n.include_upper)) break;
+          }
+        }
+        if (++expanded > o_.max_expansions) {
+          te->close();
+          td->close();
+          return Status::InvalidArgument("query " + QueryToString(n) + " expands to more than " +
+                                         std::to_string(o_.max_expansions) + " terms");
+        }
+        td->seek(t);
+        while (td->next()) {
+          const int32_t d = td->doc();
+          if (d >= 0 && d < snap_.max_doc()) bits[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+        }
+      } while (te->next());
+      te->close();
+      td->close();
+    }
+    return bits;
+  }
+
+  const Snapshot& snap_;
+  const EvaluationOptions& o_;
+};
+
+inline bool Better(const ScoredDoc& a, const ScoredDoc& b) {
+  return a.score > b.score || (a.score == b.score && a.doc < b.doc);
+}
+
+}  // namespace
+
+Result<Evaluation> Evaluate(const Snapshot& snap, const QueryNode& query, const EvaluationOptions& options, size_t n) {
+  if (!options.statistics) return Status::Internal("query evaluation without statistics");
+  Builder builder(snap, options);
+  HYMIR_ASSIGN_OR_RETURN(DocItPtr root, builder.Build(query, 1.0));
+  Evaluation out;
+  auto worse_on_top = [](const ScoredDoc& a, const ScoredDoc& b) { return Better(a, b); };
+  std::priority_queue<ScoredDoc, std::vector<ScoredDoc>, decltype(worse_on_top)> heap(worse_on_top);
+  const DocFilter empty;
+  const DocFilter& filter = options.filter ? *options.filter : empty;
+  for (root->Advance(0); root->doc() != kEnd; root->Advance(root->doc() + 1)) {
+    const int32_t d = root->doc();
+    if (!Admits(filter, d)) continue;
+    ++out.total;
+    if (n == 0) continue;
+    ScoredDoc cand{d, root->Score()};
+    if (heap.size() < n) {
+      heap.push(cand);
+    } else if (Better(cand, heap.top())) {
+      heap.pop();
+      heap.push(cand);
+    }
+  }
+  out.top.resize(heap.size());
+  for (size_t i = out.top.size(); i-- > 0;) {
+    out.top[i] = heap.top();
+    heap.pop();
+  }
+  return out;
+}
+
+Result<std::optional<DocFilter>> Constraints(const Snapshot& snap, const QueryNode& query,
+                                             const EvaluationOptions& options) {
+  if (query.kind != QueryNode::Kind::kBoolean) return std::optional<DocFilter>();
+  QueryNode required;
+  required.kind = QueryNode::Kind::kBoolean;
+  bool has_must = false, has_must_not = false;
+  for (const QueryClause& c : query.clauses) {
+    if (c.occur == Occur::kShould) continue;
+    has_must |= c.occur == Occur::kMust;
+    has_must_not |= c.occur == Occur::kMustNot;
+    required.clauses.push_back(c);
+  }
+  if (!has_must && !has_must_not) return std::optional<DocFilter>();
+  Builder builder(snap, options);
+  DocItPtr it;
+  if (has_must) {
+    HYMIR_ASSIGN_OR_RETURN(it, builder.Build(required, 1.0));
+  } else {
+    // Exclusions alone: every live document but the excluded ones.
+    std::vector<int32_t> live;
+    for (int32_t d = 0; d < snap.max_doc(); ++d) {
+      if (!snap.reader()->isDeleted(d)) live.push_back(d);
+    }
+    QueryNode excluded = required;
+    for (QueryClause& c : excluded.clauses) c.occur = Occur::kShould;
+    HYMIR_ASSIGN_OR_RETURN(DocItPtr excl, builder.Build(excluded, 1.0));
+    it = DocItPtr(new ReqExclIt(DocItPtr(new ConstIt(std::move(live), 0.0)), std::move(excl)));
+  }
+  DocFilter bits((static_cast<size_t>(snap.max_doc()) + 63) / 64, 0);
+  for (it->Advance(0); it->doc() != kEnd; it->Advance(it->doc() + 1)) {
+    const int32_t d = it->doc();
+    bits[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+  }
+  return std::optional<DocFilter>(std::move(bits));
+}
+
+}  // namespace hymir::index::internal
