@@ -32,6 +32,7 @@
 
 #include "hymir/document.h"
 #include "hymir/index/analyzer.h"
+#include "hymir/index/schema.h"
 #include "hymir/index/vector_field.h"
 #include "hymir/result.h"
 
@@ -60,6 +61,11 @@ struct IndexWriterOptions {
   // disk). 0 means the current one. An existing index keeps its format; a
   // different non-zero value is InvalidArgument. Default: 0.
   int format_version = 0;
+  // Typed fields of a new index (hymir/index/schema.h), recorded in it. For
+  // an existing index, nullopt means "as recorded"; anything else must equal
+  // the recorded schema (InvalidArgument otherwise, as for the analyzer).
+  // Default: nullopt (no typed fields: extra fields are exact strings).
+  std::optional<Schema> schema;
 };
 
 class IndexWriter {
@@ -72,7 +78,8 @@ class IndexWriter {
   // Adds `doc`, replacing any document with the same id (text and vectors).
   // InvalidArgument for an empty id, a reserved extra field name, an unknown
   // vector field or a vector of the wrong dimension (message names the
-  // document, the field, expected and actual dimension). Vector fields with an
+  // document, the field, expected and actual dimension), and, in an index
+  // with a schema, a typed value of the wrong type (naming the field). Vector fields with an
   // embedder are filled from title + text when the document brings none.
   virtual Status Upsert(const Document& doc) = 0;
   // Deletes the document with `id` (no error when absent).
@@ -87,6 +94,7 @@ class IndexWriter {
   virtual Result<uint64_t> NumDocs() = 0;
   virtual const std::string& dir() const = 0;
   virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
+  virtual const Schema& schema() const = 0;
 };
 
 }  // namespace hymir::index

@@ -23,6 +23,8 @@ struct VectorQuery {
   size_t offset = 0;
   // Same semantics as TextQuery::filters; no excluded document is returned.
   std::vector<FieldFilter> filters;
+  // Same semantics as TextQuery::ranges. Default: none.
+  std::vector<RangeFilter> ranges;
   // HNSW search breadth (0 = the field's default); IVF lists probed (0 = default).
   int ef_search = 0;
   int nprobe = 0;
