@@ -34,6 +34,10 @@ Result<std::optional<std::string>> One(const Params& params, const std::string& 
   return std::optional<std::string>(it->second);
 }
 
+nlohmann::json ValueJson(const FieldValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
 Params ParamsOf(const httplib::Request& req) { return Params(req.params.begin(), req.params.end()); }
 
 void Send(httplib::Response& res, const Reply& r) {
@@ -98,6 +102,16 @@ Reply SearchService::Search(const Params& params) const {
   out["k"] = r.query.k;
   out["offset"] = r.query.offset;
   out["hits"] = std::move(hits);
+  if (r.total) out["total"] = *r.total;
+  if (!r.query.facets.empty()) {
+    nlohmann::json facets = nlohmann::json::object();
+    for (const index::FacetResult& f : r.facets) {
+      nlohmann::json counts = nlohmann::json::array();
+      for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
+      facets[f.field] = std::move(counts);
+    }
+    out["facets"] = std::move(facets);
+  }
   out["took_ms"] =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return JsonReply(200, out);
@@ -111,6 +125,15 @@ Reply SearchService::GetDocument(const Params& params) const {
   if (!doc.ok()) return ErrorFor(doc.status());
   nlohmann::json j = {{"id", doc->id}, {"title", doc->title}, {"text", doc->text}, {"fields", doc->fields}};
   j["domain"] = doc->domain ? nlohmann::json(*doc->domain) : nlohmann::json(nullptr);
+  if (!doc->values.empty()) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [name, vs] : doc->values) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const FieldValue& v : vs) a.push_back(ValueJson(v));
+      values[name] = std::move(a);
+    }
+    j["values"] = std::move(values);
+  }
   return JsonReply(200, j);
 }
 

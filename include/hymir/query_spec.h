@@ -120,7 +120,9 @@ struct ParamLimits {
 //   q (required, not blank), k (1..max_k), offset, retriever, filter
 //   (repeatable FIELD:VALUE or a range, see ParseFilters), sort (repeatable
 //   FIELD[:asc|desc]), facet (repeatable FIELD[:N] or FIELD:buckets=...),
-//   rerank, expand, explain (0|1|true|false|on|off; an empty value is 1).
+//   rerank, expand, explain, total (0|1|true|false|on|off; an empty value
+//   is 1; total, StageOptions::count, defaults to 1 when sort, facet or a
+//   range filter is given).
 // A parameter other than filter given twice, a number that is not a whole
 // number in range, or offset + k above max_k is InvalidArgument naming the
 // parameter ("parameter k=0 is outside [1, 50]").

@@ -319,6 +319,9 @@ Status ParseQueryParams(const QueryParams& params, const ParamLimits& limits, Qu
   HYMIR_ASSIGN_OR_RETURN(stages->expand, Flag(params, "expand"));
   HYMIR_ASSIGN_OR_RETURN(std::optional<bool> explain, Flag(params, "explain"));
   stages->explain = explain.value_or(false);
+  HYMIR_ASSIGN_OR_RETURN(std::optional<bool> total, Flag(params, "total"));
+  // A structured query (sort, facets, ranges) reports its total too.
+  stages->count = total.value_or(!sort.empty() || !facets.empty() || !ranges.empty());
   return Status::OK();
 }
 
