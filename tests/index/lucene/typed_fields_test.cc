@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "hymir/engine.h"
 #include "hymir/index/schema.h"
 #include "hymir/ingest.h"
 #include "tests/index/lucene/index_fixture.h"
@@ -623,6 +624,29 @@ TEST(TypedVectorTest, RangeFiltersRestrictVectorSearch) {
       EXPECT_LE(i, hi);
     }
   }
+  // Through the engine, a hybrid query's filter restricts both lists.
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.path()));
+  HybridQuery hq;
+  hq.text = "apple pie";
+  hq.retriever = Retriever::kHybrid;
+  hq.ranges = {RangeFilter{"size", "40", "59"}};
+  hq.k = 30;
+  ASSERT_OK_AND_ASSIGN(auto hybrid, engine->Search(hq));
+  ASSERT_FALSE(hybrid.empty());
+  bool vector_seen = false;
+  for (const auto& h : hybrid) {
+    const int i = std::stoi(h.id.substr(1));
+    EXPECT_GE(i, 40) << h.id;
+    EXPECT_LE(i, 59) << h.id;
+    vector_seen |= h.vector.present;
+  }
+  EXPECT_TRUE(vector_seen);
+  ASSERT_OK_AND_ASSIGN(auto counted, engine->Count(hq));
+  index::TextQuery tq;
+  tq.text = "apple pie";
+  tq.ranges = hq.ranges;
+  ASSERT_OK_AND_ASSIGN(auto direct, engine->searcher().SearchStructured(tq));
+  EXPECT_EQ(counted.total, direct.total);
 }
 
 }  // namespace
