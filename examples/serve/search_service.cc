@@ -146,12 +146,16 @@ Reply SearchService::Info() const {
                       {"metric", index::VectorMetricName(f.metric)},
                       {"index", f.index},
                       {"embedder", f.embedder}});
+  nlohmann::json typed = nlohmann::json::array();
+  for (const auto& [name, f] : s.schema().fields)
+    typed.push_back({{"name", name}, {"type", index::FieldTypeName(f.type)}, {"sort", f.sortable}, {"facet", f.facetable}});
   HybridQuery probe;
   probe.text = "x";
   const ranking::FusionOptions& fusion = pipeline_.engine().default_fusion();
   nlohmann::json j = {
       {"documents", s.NumDocs()},
       {"vector_fields", fields},
+      {"typed_fields", typed},
       {"text_query_retriever", RetrieverName(pipeline_.engine().ResolveRetriever(probe))},
       {"fusion",
        {{"method", ranking::FusionMethodName(fusion.method)},

@@ -1,12 +1,18 @@
 // The search service's typed parameters (filter ranges, sort, facet, total)
 // and its answers: the same as the library's.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
 
 #include "hymir/engine.h"
 #include "serve/search_service.h"
 #include "tests/index/lucene/index_fixture.h"
+#include "tests/testutil/cli_util.h"
 
 namespace hymir {
 namespace {
@@ -82,6 +88,42 @@ TEST_F(StructuredServeTest, DocumentEndpointReturnsTypedValues) {
   json j = json::parse(r.body);
   EXPECT_EQ(j["values"]["size"], json::array({21}));
   EXPECT_EQ(j["values"]["section"], json::array({"odd"}));
+}
+
+// The page's facet sidebar in headless Chromium: values with counts as
+// links carrying their filter, and a filter added by a click (a "chip",
+// kept in the URL) narrowing the results and the counts.
+TEST_F(StructuredServeTest, SearchPageShowsFacetsAndAppliesAClickedValue) {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) GTEST_SKIP() << "chromium absent";
+  httplib::Server server;
+  service_->Mount(server);
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto dom = [&](const std::string& hash) {
+    return testing::Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                          "--virtual-time-budget=10000 --dump-dom 'http://127.0.0.1:" + std::to_string(port) + "/#" +
+                          hash + "'");
+  };
+  testing::Ran all = dom("q=apple&k=50");
+  testing::Ran odd = dom("q=apple&k=50&chip=section%3Aodd");
+  server.stop();
+  thread.join();
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  ASSERT_EQ(odd.exit_code, 0) << odd.err;
+  // Every facetable field, its values with their counts as links.
+  EXPECT_NE(all.out.find("<h4>section</h4>"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("<a data-filter=\"section:even\">even (15)</a>"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("<a data-filter=\"section:odd\">odd (15)</a>"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("<h4>size</h4>"), std::string::npos);
+  EXPECT_NE(all.out.find("30 matches"), std::string::npos);
+  // The clicked value: a chip, 15 matches, only "odd" counted.
+  EXPECT_NE(odd.out.find("class=\"chip\""), std::string::npos) << odd.out;
+  EXPECT_NE(odd.out.find("15 matches"), std::string::npos) << odd.out;
+  EXPECT_EQ(odd.out.find("section:even"), std::string::npos);
+  const std::regex hit("<div class=\"hit\">");
+  EXPECT_EQ(std::distance(std::sregex_iterator(odd.out.begin(), odd.out.end(), hit), std::sregex_iterator()), 15);
 }
 
 }  // namespace
