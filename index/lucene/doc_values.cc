@@ -403,7 +403,7 @@ Status DocValues::Save(const std::string& vectors_dir, uint64_t generation, File
     }
     if (r == base_rows) break;
     if (!rows.empty() && rows.back().first == id) continue;  // replaced by a put
-    if (deleted_.count(std::string(id))) continue;
+    if (!deleted_.empty() && deleted_.count(std::string(id))) continue;
     rows.emplace_back(std::string(id), base_->Row(r));
   }
   const std::string bytes = EncodeDocValues(schema_, rows);

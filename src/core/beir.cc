@@ -247,7 +247,7 @@ Result<Document> ParseCorpusLine(std::string_view line, const std::string& where
         }
         typed.push_back(std::move(v));
       }
-      if (!scalars) continue;
+      if (!scalars || IsReservedFieldName(key)) continue;  // as before: arrays were never fields
     } else {
       FieldValue v;
       if (!ScalarValue(field.value, &v)) continue;  // objects, null: not extra fields

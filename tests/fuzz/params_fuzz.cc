@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hymir/pipeline.h"
+#include "hymir/snippet.h"
 
 namespace {
 

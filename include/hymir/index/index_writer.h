@@ -10,9 +10,10 @@
 // <dir>/LOCK and fails with Status::Busy while another writer (in this or any
 // other process) holds it. The lock dies with its process.
 //
-// Text, vectors and the forward index (each document's analysed terms, read
-// back by Searcher::GetAnalysed) commit together: the Lucene++ commit point
-// names the generation of the vector files and the forward index (see README,
+// Text, vectors, the forward index (each document's analysed terms, read
+// back by Searcher::GetAnalysed) and the typed values of an index with a
+// schema commit together: the Lucene++ commit point names the generation of
+// the vector files, the forward index and the values file (see README,
 // On-disk layout), so a crash at any point leaves all three at the last
 // commit. Every commit writes a new generation.
 //
