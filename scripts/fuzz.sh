@@ -2,15 +2,15 @@
 # libFuzzer runs of hymir's file readers (tests/fuzz/): BEIR corpus and
 # queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
 # triple files, WordNet data files, TransE files, the commit manifest,
-# vector field files, the forward index file, per-segment caches, stored document text and the
+# vector field files, the forward index file, the doc values file, per-segment caches, stored document text and the
 # HTTP service's query parameters and the query language's parser. Each target and the sources it reads are
 # compiled with clang and -fsanitize=fuzzer,address,undefined (so the readers themselves are
 # instrumented, not only the harness), seeded from the bundled sample, then
 # run for SECONDS each (default 60). A crash, sanitizer report or leak stops
 # the run and leaves the input in $WORK/crash-*. Readers behind a checksum
-# (model, transe, manifest, vector, forward) get it fixed up by the harness.
+# (model, transe, manifest, vector, forward, values) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward source params query
+# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward values source params query
 # (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
 # that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
@@ -20,7 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward source params query}
+targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward values source params query}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
@@ -52,7 +52,7 @@ seed() {  # name -> a seed corpus directory
                for p in noun verb adj adv; do head -c 3000 "/usr/share/wordnet/data.$p" >"$d/$p-head"
                  sed -n '3000,3010p' "/usr/share/wordnet/data.$p" >"$d/$p-mid"; done
              else printf '02084071 05 n 03 dog 0 domestic_dog 0 Canis_familiaris 0 002 @ 02083346 n 0000 ~ 01322604 n 0000 | a dog\n' >"$d/wn"; fi ;;
-    transe|manifest|vector|forward) HYMIR_FUZZ_SEED_DIR=$d "$work/${1}_fuzz" -runs=0 >/dev/null 2>&1 ;;  # written by the target
+    transe|manifest|vector|forward|values) HYMIR_FUZZ_SEED_DIR=$d "$work/${1}_fuzz" -runs=0 >/dev/null 2>&1 ;;  # written by the target
     params) printf 'q=heart+attack&k=5&offset=10&retriever=hybrid&filter=domain:med&filter=domain:bio&rerank=1&expand=off&explain=' >"$d/p1"
             printf 'q=%%E2%%80%%9Cmyocardial%%E2%%80%%9D%%20infarction&k=1000&field=title:2.5&field=text' >"$d/p2" ;;
     query) head -c 3000 "$here/data/sample/queries.jsonl" >"$d/queries" ;;
@@ -83,6 +83,9 @@ for t in $targets; do
     forward) build forward_fuzz "$here/tests/fuzz/forward_fuzz.cc" "$here"/index/lucene/{forward_index,segment_cache,lucene_util}.cc \
                "$here/src/core/mapped_file.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld \
                -Wl,--gc-sections "${lucene[@]}" -lsimdjson -lz ;;
+    # The doc values file (typed fields), under a schema of every field type.
+    values) build values_fuzz "$here/tests/fuzz/values_fuzz.cc" "$here/index/lucene/doc_values.cc" "$here/index/schema.cc" \
+              "$here/src/core/mapped_file.cc" "${core[@]}" -- -lsimdjson -lz ;;
     # The stored title and text of a format 2 index (zstd); --gc-sections drops the Lucene++ reader.
     source) build source_fuzz "$here/tests/fuzz/source_fuzz.cc" "$here"/index/lucene/{stored_source,lucene_util}.cc "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" -lzstd -lsimdjson -lz ;;

@@ -1,6 +1,7 @@
 // hymir index: build or update an index from a BEIR corpus.jsonl.
 #include <hymir/beir.h>
 #include <hymir/index/index_writer.h>
+#include <hymir/index/schema.h>
 #include <hymir/ingest.h>
 #include <hymir/knowledge.h>
 #include <hymir/pipeline.h>
@@ -29,6 +30,7 @@ struct IndexFlags {
   bool skip_bad = false;
   uint64_t commit_every = 0;
   int format_version = 0;  // 0: the current one
+  std::string schema;      // typed fields of a new index (JSON file)
 };
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every 10 % otherwise.
@@ -84,6 +86,11 @@ int RunIndex(const IndexFlags& flags) {
   }
   if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
   options.format_version = flags.format_version;
+  if (!flags.schema.empty()) {
+    auto schema = index::ReadSchemaFile(flags.schema);
+    if (!schema.ok()) return app::Fail("index", schema.status(), schema.status().IsInvalidArgument());
+    options.schema = std::move(schema).value();
+  }
   for (const std::string& spec : flags.vector_fields) {
     auto f = index::ParseVectorFieldSpec(spec);
     if (!f.ok()) return app::Fail("index", f.status(), /*usage=*/true);
@@ -164,7 +171,13 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--format-version", flags->format_version,
                   "On-disk format of a new index: 2 (current) or 1 (readable by hymir builds before format 2)")
       ->check(CLI::Range(1, 2));
-  cmd->add_flag("--skip-bad", flags->skip_bad, "Report malformed lines and continue (default: stop, keep nothing)");
+  cmd->add_flag("--skip-bad", flags->skip_bad,
+                "Report malformed lines (and values of the wrong type for the schema) and continue (default: stop, "
+                "keep nothing)");
+  cmd->add_option("--schema", flags->schema,
+                  "Typed fields of a new index, a JSON file {\"fields\": {\"NAME\": {\"type\": "
+                  "\"keyword|int64|double|date|bool\", \"sort\": true, \"facet\": true}}} (docs/structured_fields.md)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--vector-field", flags->vector_fields,
                   "Declare a vector field of a new index: NAME:DIM[:METRIC[:INDEX]], METRIC ip|l2|cosine, "
                   "INDEX flat|hnswM|FAISS factory string (repeatable)");

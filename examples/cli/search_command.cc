@@ -37,6 +37,7 @@ struct SearchFlags {
   bool depth_given = false;   // --rerank-depth was given (it wins over the record)
   bool json = false;
   bool explain = false;
+  bool total = false;  // --total: count every match
 };
 
 // A query vector file: a JSON array, or numbers separated by whitespace/commas.
@@ -112,9 +113,25 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
     nlohmann::json doc = {{"query", r.query.text}, {"syntax", QuerySyntaxName(r.query.syntax)}};
     if (r.total) doc["total"] = *r.total;
     doc["hits"] = std::move(out);
+    if (!r.query.facets.empty()) {
+      nlohmann::json facets = nlohmann::json::object();
+      for (const index::FacetResult& f : r.facets) {
+        nlohmann::json counts = nlohmann::json::array();
+        for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
+        facets[f.field] = counts;
+      }
+      doc["facets"] = facets;
+    }
     std::printf("%s\n", doc.dump(2).c_str());
-  } else if (r.hits.empty()) {
-    std::printf("(no hits)\n");
+  } else {
+    if (r.hits.empty()) std::printf("(no hits)\n");
+    if (r.total) std::printf("total: %llu\n", static_cast<unsigned long long>(*r.total));
+    for (const index::FacetResult& f : r.facets) {
+      std::printf("facet %s:", f.field.c_str());
+      for (const index::FacetCount& c : f.counts) std::printf(" %s (%llu)", c.value.c_str(), static_cast<unsigned long long>(c.count));
+      if (f.counts.empty()) std::printf(" (none)");
+      std::printf("\n");
+    }
   }
   if (flags.explain && !flags.json) {
     const Engine& engine = pipeline.engine();
@@ -155,8 +172,11 @@ int RunSearch(SearchFlags flags) {
   if (!flags.queries.empty() && (!flags.query.empty() || !flags.vector_file.empty())) {
     return app::Fail("search", Status::InvalidArgument("--queries cannot be combined with --query/--vector-file"), true);
   }
-  if (flags.queries.empty() && flags.query.empty() && flags.vector_file.empty()) {
-    return app::Fail("search", Status::InvalidArgument("give --query, --vector-file or --queries"), true);
+  const bool browse = !flags.spec.sort.empty() || !flags.spec.facets.empty();  // every admitted document
+  if (flags.queries.empty() && flags.query.empty() && flags.vector_file.empty() && !browse) {
+    return app::Fail("search", Status::InvalidArgument("give --query, --vector-file or --queries (or --sort/--facet "
+                                                       "to list or count every document the filters admit)"),
+                     true);
   }
   if (!flags.queries.empty() && flags.run.empty()) {
     return app::Fail("search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
@@ -184,7 +204,8 @@ int RunSearch(SearchFlags flags) {
   StageOptions stages;
   stages.expand = pipeline.kg() && !flags.no_expand;
   stages.explain = flags.explain;
-  stages.count_total = flags.json || !flags.counts.empty();
+  stages.count = flags.json || !flags.counts.empty() || flags.total || !flags.spec.sort.empty() ||
+                 !flags.spec.facets.empty();
 
   if (flags.queries.empty()) {
     QuerySpec spec = flags.spec;
@@ -296,7 +317,16 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
                   "With --queries: write qid<TAB>total (the exact number of matching documents) per query");
   cmd->add_option("--k", flags->k, "Hits per query (default 10 for --query, 1000 for --queries)");
   cmd->add_option("--offset", flags->spec.offset, "Skip this many hits first (pagination)");
-  cmd->add_option("--filter", flags->spec.filters, "FIELD:VALUE exact filter, e.g. domain:med (repeatable)");
+  cmd->add_option("--filter", flags->spec.filters,
+                  "FIELD:VALUE exact filter, e.g. domain:med; on typed fields also FIELD:[LO TO HI] ({} exclusive, * "
+                  "open), FIELD:>=V, FIELD:<V (repeatable; all must hold)");
+  cmd->add_option("--sort", flags->spec.sort,
+                  "Sort every match by a sortable typed field: FIELD[:asc|desc] (repeatable; ties by score, then id)");
+  cmd->add_option("--facet", flags->spec.facets,
+                  "Count values of a facetable typed field over every match: FIELD[:N] (top N, default 10) or "
+                  "FIELD:buckets=B0,B1,...,Bn (repeatable)");
+  cmd->add_flag("--total", flags->total, "Count every match (printed as total; with --json an object "
+                                         "{\"total\", \"hits\", \"facets\"})");
   cmd->add_option("--field", flags->spec.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
   cmd->add_option("--k1", flags->spec.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--b", flags->spec.b, "BM25 b")->check(CLI::Range(0.0, 1.0));

@@ -35,6 +35,13 @@ const std::string_view kSearchPage = R"HTML(<!doctype html>
          box-sizing: border-box; display: none; }
   #doc pre { white-space: pre-wrap; font: inherit; }
   #pager button { margin-right: 8px; }
+  #layout { display: flex; gap: 18px; align-items: flex-start; }
+  #facets { flex: 0 0 190px; font-size: 13px; }
+  #facets:empty { display: none; }
+  #facets h4 { margin: 12px 0 4px; font-size: 13px; color: #334; }
+  #facets a { display: block; color: #124e9c; cursor: pointer; text-decoration: none; padding: 1px 0; }
+  #facets a.chip { display: inline-block; background: #e4eef7; border-radius: 3px; padding: 1px 6px; margin: 2px 4px 2px 0; }
+  #content { flex: 1; min-width: 0; }
 </style>
 </head>
 <body>
@@ -52,16 +59,25 @@ const std::string_view kSearchPage = R"HTML(<!doctype html>
   <label><input id="explain" type="checkbox"> explain</label>
   <label>filter <input id="filter" size="14" placeholder="field:value"></label>
 </form>
+<div id="layout">
+<nav id="facets"></nav>
+<div id="content">
 <div id="status"></div>
 <div id="error"></div>
 <div id="results"></div>
 <div id="pager"></div>
+</div>
+</div>
 </main>
 <aside id="doc"></aside>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
 let offset = 0;
+// Facetable typed fields of the index (from /api/info), and the filters
+// added by clicking facet values (shown as removable chips).
+let facetFields = [];
+let chips = [];
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
     (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const fmt = (x) => (typeof x === "number" ? x.toFixed(4) : "-");
@@ -104,10 +120,13 @@ async function loadInfo() {
         " top-" + info.reranker.top_k + " S=" + info.reranker.shared_experts +
         (info.reranker.trees ? " + " + info.reranker.trees + " trees" : "") : " · no re-ranker") +
         (info.knowledge_graph ? " · KG" : "");
-    $("rerank").checked = $("rerank").disabled = !info.reranker;
-    if (info.reranker) $("rerank").checked = true;
+    // Without a model the box is off and disabled (a disabled box that is
+    // checked would still ask for re-ranking).
+    $("rerank").disabled = !info.reranker;
+    $("rerank").checked = !!info.reranker;
     $("expand").disabled = !info.knowledge_graph;
     $("expand").checked = info.knowledge_graph;
+    facetFields = (info.typed_fields || []).filter((f) => f.facet).map((f) => f.name);
   } catch (e) {
     $("info").textContent = "index information unavailable: " + e.message;
   }
@@ -121,7 +140,13 @@ async function search() {
                                  explain: $("explain").checked ? 1 : 0});
   const f = $("filter").value.trim();
   if (f) p.append("filter", f);
-  history.replaceState(null, "", "#" + p.toString());
+  const hash = new URLSearchParams(p);
+  for (const c of chips) {
+    p.append("filter", c);
+    hash.append("chip", c);
+  }
+  for (const name of facetFields) p.append("facet", name + ":8");
+  history.replaceState(null, "", "#" + hash.toString());
   $("error").textContent = "";
   $("status").textContent = "searching…";
   try {
@@ -141,7 +166,15 @@ function render(r) {
       e + " (" + r.routing.weights[i].toFixed(2) + ")").join(", ");
   if (r.expansions && r.expansions.length)
     status += " · KG added " + r.expansions.map((e) => "\u201c" + e.text + "\u201d×" + e.weight).join(", ");
+  if (typeof r.total === "number") status = r.total + " matches · " + status;
   $("status").textContent = status;
+  let side = chips.map((c, i) => "<a class=chip data-remove=\"" + i + "\" title=\"remove\">" + esc(c) + " ×</a>").join("");
+  for (const [field, counts] of Object.entries(r.facets || {})) {
+    if (!counts.length) continue;
+    side += "<h4>" + esc(field) + "</h4>" + counts.map((c) =>
+        "<a data-filter=\"" + esc(field + ":" + c.value) + "\">" + esc(c.value) + " (" + c.count + ")</a>").join("");
+  }
+  $("facets").innerHTML = side;
   if (!r.hits.length) {
     $("results").innerHTML = "<p>No hits.</p>";
   } else {
@@ -185,6 +218,16 @@ $("results").addEventListener("click", async (ev) => {
   }
 });
 
+$("facets").addEventListener("click", (ev) => {
+  const add = ev.target.closest("a[data-filter]");
+  const remove = ev.target.closest("a[data-remove]");
+  if (add && !chips.includes(add.dataset.filter)) chips.push(add.dataset.filter);
+  if (remove) chips.splice(Number(remove.dataset.remove), 1);
+  if (!add && !remove) return;
+  offset = 0;
+  search();
+});
+
 $("form").addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; search(); });
 
 loadInfo().then(() => {
@@ -198,6 +241,7 @@ loadInfo().then(() => {
     if (p.get("k")) $("k").value = p.get("k");
     if (p.get("explain") === "1") $("explain").checked = true;
     if (p.get("filter")) $("filter").value = p.get("filter");
+    chips = p.getAll("chip");
     search();
   }
 });

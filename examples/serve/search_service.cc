@@ -34,6 +34,10 @@ Result<std::optional<std::string>> One(const Params& params, const std::string& 
   return std::optional<std::string>(it->second);
 }
 
+nlohmann::json ValueJson(const FieldValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
 Params ParamsOf(const httplib::Request& req) { return Params(req.params.begin(), req.params.end()); }
 
 void Send(httplib::Response& res, const Reply& r) {
@@ -78,7 +82,6 @@ Reply SearchService::Search(const Params& params) const {
   if (stages.expand.value_or(false) && !pipeline.kg())
     return Error(400, "expand=1 but this service has no knowledge graph (start it with --kg DIR)");
   stages.snippet_chars = options_.snippet_chars;
-  stages.count_total = true;
   auto query = pipeline.MakeQuery(spec);
   if (!query.ok()) return ErrorFor(query.status());
   auto result = pipeline.Search(*query, stages);
@@ -104,12 +107,21 @@ Reply SearchService::Search(const Params& params) const {
   }
   out["query"] = r.query.text;
   out["syntax"] = QuerySyntaxName(r.query.syntax);
-  if (r.total) out["total"] = *r.total;
   out["retriever"] = RetrieverName(r.retriever);
   out["reranked"] = r.reranked;
   out["k"] = r.query.k;
   out["offset"] = r.query.offset;
   out["hits"] = std::move(hits);
+  if (r.total) out["total"] = *r.total;
+  if (!r.query.facets.empty()) {
+    nlohmann::json facets = nlohmann::json::object();
+    for (const index::FacetResult& f : r.facets) {
+      nlohmann::json counts = nlohmann::json::array();
+      for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
+      facets[f.field] = std::move(counts);
+    }
+    out["facets"] = std::move(facets);
+  }
   out["took_ms"] =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return JsonReply(200, out);
@@ -125,6 +137,15 @@ Reply SearchService::GetDocument(const Params& params) const {
   if (!doc.ok()) return ErrorFor(doc.status());
   nlohmann::json j = {{"id", doc->id}, {"title", doc->title}, {"text", doc->text}, {"fields", doc->fields}};
   j["domain"] = doc->domain ? nlohmann::json(*doc->domain) : nlohmann::json(nullptr);
+  if (!doc->values.empty()) {
+    nlohmann::json values = nlohmann::json::object();
+    for (const auto& [name, vs] : doc->values) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const FieldValue& v : vs) a.push_back(ValueJson(v));
+      values[name] = std::move(a);
+    }
+    j["values"] = std::move(values);
+  }
   return JsonReply(200, j);
 }
 
@@ -139,12 +160,16 @@ Reply SearchService::Info() const {
                       {"metric", index::VectorMetricName(f.metric)},
                       {"index", f.index},
                       {"embedder", f.embedder}});
+  nlohmann::json typed = nlohmann::json::array();
+  for (const auto& [name, f] : s.schema().fields)
+    typed.push_back({{"name", name}, {"type", index::FieldTypeName(f.type)}, {"sort", f.sortable}, {"facet", f.facetable}});
   HybridQuery probe;
   probe.text = "x";
   const ranking::FusionOptions& fusion = pipeline.engine().default_fusion();
   nlohmann::json j = {
       {"documents", s.NumDocs()},
       {"vector_fields", fields},
+      {"typed_fields", typed},
       {"text_query_retriever", RetrieverName(pipeline.engine().ResolveRetriever(probe))},
       {"fusion",
        {{"method", ranking::FusionMethodName(fusion.method)},

@@ -2,8 +2,10 @@
 //
 // Corpus lines are JSON objects {"_id": str, "title": str, "text": str, ...};
 // "domain" becomes Document::domain; other top-level string, number or boolean
-// members become extra fields; object and array members ("metadata",
-// "vectors") are ignored here. Numeric "_id" values are accepted and kept as
+// members become extra fields (Document::fields, as text) and typed values
+// (Document::values); arrays of scalars become multi-valued typed values
+// only. Object members ("metadata"), arrays of non-scalars and "vectors" are
+// not fields. Numeric "_id" values are accepted and kept as
 // their decimal text. Blank lines are skipped.
 //
 // Errors name "<file>:<line>" and the fault.

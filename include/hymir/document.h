@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace hymir {
@@ -22,6 +24,12 @@ namespace hymir {
 // Lucene++ silently drops terms of 16,384 characters or more, so such a
 // document would read back with an empty id and could never be replaced.
 inline constexpr size_t kMaxIdBytes = 4096;
+
+// One value of a typed field, as the corpus JSON gives it: a string (keyword
+// fields, and dates in ISO 8601), an integer, a floating-point number or a
+// boolean. The index's schema says which a field accepts (a double field
+// also takes integers; a date field also takes epoch milliseconds).
+using FieldValue = std::variant<std::string, int64_t, double, bool>;
 
 struct Document {
   // Unique within an index; non-empty, at most kMaxIdBytes bytes; an upsert by
@@ -33,6 +41,12 @@ struct Document {
   // Extra stored fields, filterable by exact value. Names must not collide with
   // the reserved names: _id, id, title, text, all, domain, vectors.
   std::map<std::string, std::string> fields;
+  // Typed values by field name: several for a multi-valued keyword field,
+  // one otherwise. Used by indexes with a schema, for the fields it declares
+  // (a declared field absent here is read from `fields` as text); ignored by
+  // indexes without one. The corpus reader fills it with every extra
+  // top-level key (arrays of scalars included).
+  std::map<std::string, std::vector<FieldValue>> values;
   // Vectors by vector-field name (see index/vector_field.h). A field with an
   // embedder is filled from title + text when absent here.
   std::map<std::string, std::vector<float>> vectors;

@@ -78,6 +78,16 @@ struct HybridQuery {
   std::vector<VectorClause> more_vectors;
   Retriever retriever = Retriever::kAuto;
   std::vector<index::FieldFilter> filters;
+  // Range filters on typed fields (index/schema.h); like `filters`, they
+  // restrict BM25 and vector candidates alike. Default: none.
+  std::vector<index::RangeFilter> ranges;
+  // Sort keys (typed sortable fields). A sorted query ranks every document
+  // the BM25 query and the filters match by these keys (ties: score, then
+  // id): it runs the BM25 retriever only (vector neighbours have no match
+  // set to sort) and is not re-ranked. Default: none (by score).
+  std::vector<index::SortField> sort;
+  // Facets counted over every match (Engine::Count, PipelineResult::facets).
+  std::vector<index::FacetRequest> facets;
   size_t k = 10;
   size_t offset = 0;
   // Candidates taken from each retriever before fusion; raised to offset + k
@@ -129,9 +139,10 @@ class Engine {
   ~Engine();
 
   Result<std::vector<SearchHit>> Search(const HybridQuery& query) const;
-  // The exact number of documents matching the query's text (BM25) side,
-  // filters applied, whatever the retriever (index::Searcher::Count).
-  Result<uint64_t> Count(const HybridQuery& query) const;
+  // The exact number of documents the BM25 query and the filters of `query`
+  // match, and its facets (Searcher::SearchStructured; no hits). A query
+  // with no text counts every document the filters admit.
+  Result<index::SearchResults> Count(const HybridQuery& query) const;
   // The text the vector side embeds and the KG links for `query`: its text,
   // or for the query language its free text. InvalidArgument for a syntax
   // error.

@@ -49,8 +49,9 @@ struct IngestOptions {
   // other parts are neither linked nor upserted. Default: 0 of 1 (all).
   uint64_t part = 0;
   uint64_t part_count = 1;
-  // Skip a malformed corpus line (reported through on_skip) instead of
-  // stopping. Default: false.
+  // Skip a malformed corpus line, or a document the writer refuses as
+  // InvalidArgument (a typed value of the wrong type, say), reported through
+  // on_skip, instead of stopping. Default: false.
   bool skip_bad = false;
   // Link each document's title and text against this KG and store the
   // entity ids in kKgEntitiesField (KnowledgeContext::LinkDocument);
@@ -58,7 +59,8 @@ struct IngestOptions {
   const KnowledgeContext* kg = nullptr;
   // Called every 1024 parsed documents and once at the end.
   std::function<void(const IngestProgress&)> on_progress;
-  // Called for each skipped line, with its error (naming file and line).
+  // Called for each skipped line, with its error (naming file and line);
+  // from worker threads too (calls are serialised).
   std::function<void(const Status&)> on_skip;
   // Called after each commit made for commit_every, with the documents added.
   std::function<void(uint64_t added)> on_commit;

@@ -88,9 +88,10 @@ struct PipelineResult {
   // (RerankedResult::trust); 1 otherwise.
   double trust = 1.0;
   std::vector<PipelineHit> hits;  // the page [offset, offset + k)
-  // The exact number of documents matching the query's text side
-  // (StageOptions::count_total; Engine::Count), else nullopt.
+  // Documents the BM25 query and the filters match, exactly (StageOptions::
+  // count or facets asked for; nullopt otherwise), and the facets asked for.
   std::optional<uint64_t> total;
+  std::vector<index::FacetResult> facets;
 };
 
 // An index's recorded pipeline, <index_dir>/pipeline.json: what to open

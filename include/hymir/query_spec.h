@@ -33,9 +33,10 @@ struct StageOptions {
   // Length in bytes of PipelineHit::snippet, cut from the text at a space or
   // a UTF-8 boundary; 0 = no snippet. Needs fetch_documents. Default: 280.
   size_t snippet_chars = 280;
-  // Count the documents the query's text side matches (PipelineResult::total;
-  // Engine::Count). Default: false.
-  bool count_total = false;
+  // Count every match: PipelineResult::total, and the query's facets (an
+  // exhaustive pass over the BM25 matches; a query with facets always
+  // counts). Default: false.
+  bool count = false;
 };
 
 // A query as a parameter set: what `hymir search` and `hymir-mpi search`
@@ -50,7 +51,14 @@ struct QuerySpec {
   std::vector<float> vector;  // a raw query vector for `vector_field`
   std::string vector_field;   // "" = the index's first vector field
   std::string retriever = "auto";  // auto | bm25 | vector | hybrid
-  std::vector<std::string> filters;  // FIELD:VALUE; one field twice admits either value
+  // FIELD:VALUE (one field twice admits either value), and on typed fields
+  // FIELD:[LO TO HI] (inclusive; {} exclusive, * open), FIELD:>=V, :>V,
+  // :<=V, :<V (see ParseFilters).
+  std::vector<std::string> filters;
+  std::vector<std::string> sort;    // FIELD[:asc|desc], most significant first
+  // FIELD[:N] (top N values, default 10) or FIELD:buckets=B0,B1,...,Bn
+  // (counts of [Bi, Bi+1)).
+  std::vector<std::string> facets;
   std::vector<std::string> fields;   // BM25 FIELD[:WEIGHT]; empty = all
   double k1 = 0.9;  // BM25 k1. Default: index::Bm25Params's, 0.9.
   double b = 0.4;   // BM25 b. Default: index::Bm25Params's, 0.4.
@@ -80,6 +88,19 @@ Result<HybridQuery> BuildQuery(const QuerySpec& spec, const Engine& engine);
 // no ':' or an empty field.
 Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out,
                     const std::string& what = "filter");
+// The same, with range specs going to `ranges`: FIELD:[LO TO HI] (brackets
+// inclusive, braces exclusive, mixable; * for an open end), FIELD:>=V,
+// FIELD:>V, FIELD:<=V, FIELD:<V. Bounds stay text (typed by the index's
+// schema at search time). InvalidArgument naming `what` and the spec for a
+// malformed range.
+Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out,
+                    std::vector<index::RangeFilter>* ranges, const std::string& what = "filter");
+// "FIELD[:asc|desc]" specs into sort keys; InvalidArgument naming `what`.
+Status ParseSort(const std::vector<std::string>& specs, std::vector<index::SortField>* out,
+                 const std::string& what = "sort");
+// "FIELD[:N]" or "FIELD:buckets=B0,B1,..." specs into facet requests.
+Status ParseFacets(const std::vector<std::string>& specs, std::vector<index::FacetRequest>* out,
+                   const std::string& what = "facet");
 // Replaces `out` with the "FIELD[:WEIGHT]" specs (weight 1 when absent);
 // leaves it alone when `specs` is empty. InvalidArgument naming `what` and
 // the spec for a weight that is not a number.
@@ -101,9 +122,11 @@ struct ParamLimits {
 // Reads a parameter set into `spec` and `stages`:
 //   q (required, not blank), syntax (plain|lucene; a lucene q with a syntax
 //   error is InvalidArgument naming its column), k (1..max_k), offset,
-//   retriever, filter
-//   (repeatable FIELD:VALUE), rerank, expand, explain (0|1|true|false|on|off;
-//   an empty value is 1).
+//   retriever, filter (repeatable FIELD:VALUE or a range, see ParseFilters),
+//   sort (repeatable FIELD[:asc|desc]), facet (repeatable FIELD[:N] or
+//   FIELD:buckets=...), rerank, expand, explain, total (0|1|true|false|on|off;
+//   an empty value is 1; total, StageOptions::count, defaults to 1 when sort,
+//   facet or a range filter is given).
 // A parameter other than filter given twice, a number that is not a whole
 // number in range, or offset + k above max_k is InvalidArgument naming the
 // parameter ("parameter k=0 is outside [1, 50]").

@@ -175,10 +175,10 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
   return Drain(heap);
 }
 
-std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                      const Bm25Params& params, const DocFilter& filter, size_t n) {
+std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
+                                  const Bm25Params& params, const DocFilter& filter) {
   std::vector<ScoredDoc> out;
-  if (n == 0 || terms.empty() || snap.max_doc() == 0) return out;
+  if (terms.empty() || snap.max_doc() == 0) return out;
   std::vector<TermState> st = MakeStates(snap, terms, params);
   std::vector<double> scores(static_cast<size_t>(snap.max_doc()), 0.0);
   std::vector<char> hit(static_cast<size_t>(snap.max_doc()), 0);
@@ -191,6 +191,13 @@ std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<Sc
   for (int32_t d = 0; d < snap.max_doc(); ++d) {
     if (hit[d] && Admits(filter, d)) out.push_back({d, scores[d]});
   }
+  return out;
+}
+
+std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
+                                      const Bm25Params& params, const DocFilter& filter, size_t n) {
+  if (n == 0) return {};
+  std::vector<ScoredDoc> out = AllMatches(snap, terms, params, filter);
   size_t keep = std::min(n, out.size());
   std::partial_sort(out.begin(), out.begin() + keep, out.end(), Better);
   out.resize(keep);

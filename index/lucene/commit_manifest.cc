@@ -255,6 +255,7 @@ Status WriteCommitManifest(const std::string& dir) {
       names.push_back(std::string(kVectorsDir) + "/" + f.faiss.name);
     }
     if (!vm->forward.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->forward.name);
+    if (!vm->values.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->values.name);
   }
   for (const auto& e : fs::directory_iterator(vdir, ec)) {
     const std::string n = e.path().filename().string();

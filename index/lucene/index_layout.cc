@@ -54,6 +54,11 @@ Result<IndexMeta> ReadMeta(const std::string& dir) {
       meta.vector_fields.push_back(spec);
     }
   }
+  if (j.contains("schema")) {
+    auto schema = ParseSchemaJson(j["schema"].dump());
+    if (!schema.ok()) return Status::Corruption(path + ": " + schema.status().message());
+    meta.schema = std::move(schema).value();
+  }
   return meta;
 }
 
@@ -79,6 +84,7 @@ Status WriteMeta(const std::string& dir, const IndexMeta& meta) {
                                   {"nprobe", f.nprobe},
                                   {"embedder", f.embedder}});
   }
+  if (!meta.schema.empty()) j["schema"] = nlohmann::json::parse(SchemaToJson(meta.schema));
   return hymir::internal::WriteFileAtomic(dir + "/" + kMetaFile, j.dump(2) + "\n");
 }
 

@@ -2,7 +2,8 @@
 // "On-disk layout") and its metadata file.
 //
 //   <dir>/hymir.json   {"format": "hymir-index", "format_version": 2, "analyzer": "english",
-//                       "vector_fields": [{name, dimension, metric, index, ...}]}
+//                       "vector_fields": [{name, dimension, metric, index, ...}],
+//                       "schema": {"fields": {...}} (hymir/index/schema.h; absent: none)}
 //   <dir>/vectors/     vector files by commit generation (index/vector/manifest.h)
 //   <dir>/LOCK         flock()ed by the one IndexWriter
 //   <dir>/text/        Lucene++ index
@@ -15,7 +16,10 @@
 //                       and text's: tf = the sum, length = the sum)
 //   _len.title/_len.text  NOT_ANALYZED_NO_NORMS: exact token counts (format 1
 //                       also _len.all)
-//   f.<name>            NOT_ANALYZED_NO_NORMS, stored: domain and extra fields
+//   f.<name>            NOT_ANALYZED_NO_NORMS, stored: domain and extra fields;
+//                       not stored for keyword fields of the schema (one
+//                       term per value; the values live in the doc values,
+//                       index/lucene/doc_values.h)
 #ifndef HYMIR_INDEX_LUCENE_INDEX_LAYOUT_H_
 #define HYMIR_INDEX_LUCENE_INDEX_LAYOUT_H_
 
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include "hymir/index/analyzer.h"
+#include "hymir/index/schema.h"
 #include "hymir/index/vector_field.h"
 #include "hymir/result.h"
 
@@ -68,6 +73,7 @@ struct IndexMeta {
   int format_version = kFormatVersion;
   AnalyzerKind analyzer = AnalyzerKind::kEnglish;
   std::vector<VectorFieldSpec> vector_fields;
+  Schema schema;  // typed fields; empty: none (string fields as before)
 };
 
 // The field named `name`, or nullptr.

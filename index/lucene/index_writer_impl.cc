@@ -19,6 +19,7 @@
 #include "hymir/index/lsa_embedder.h"
 #include "index/lucene/analysis.h"
 #include "index/lucene/commit_manifest.h"
+#include "index/lucene/doc_values.h"
 #include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
@@ -64,7 +65,8 @@ using Stores = std::map<std::string, std::unique_ptr<internal::VectorStore>>;
 // Loads the stores of generation `g` (empty stores when g == 0), and its
 // forward index into *forward (empty when g == 0 or the generation has none).
 Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& meta, uint64_t g,
-                          std::unique_ptr<internal::ForwardIndex>* forward) {
+                          std::unique_ptr<internal::ForwardIndex>* forward,
+                          std::unique_ptr<internal::DocValues>* values) {
   Stores stores;
   const std::string vdir = dir + "/" + internal::kVectorsDir;
   internal::Manifest manifest;
@@ -89,6 +91,13 @@ Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& met
     if (!f.ok()) return f.status();
     *forward = std::move(f).value();
   }
+  if (!meta.schema.empty() && !manifest.values.name.empty()) {
+    auto v = internal::DocValues::Load(vdir, manifest.values, meta.schema);
+    if (!v.ok()) return v.status();
+    *values = std::move(v).value();
+  } else {
+    *values = std::make_unique<internal::DocValues>(meta.schema);
+  }
   return stores;
 }
 
@@ -97,10 +106,12 @@ class LuceneIndexWriter final : public IndexWriter {
   LuceneIndexWriter(std::string dir, internal::IndexMeta meta, IndexWriterOptions options,
                     std::unique_ptr<hymir::internal::FileLock> lock, Lucene::AnalyzerPtr analyzer,
                     Lucene::IndexWriterPtr writer, Stores stores, std::unique_ptr<internal::ForwardIndex> forward,
+                    std::unique_ptr<internal::DocValues> values,
                     std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation)
       : dir_(std::move(dir)), meta_(std::move(meta)), options_(std::move(options)), lock_(std::move(lock)),
         analyzer_(std::move(analyzer)), writer_(std::move(writer)), stores_(std::move(stores)),
-        forward_(std::move(forward)), embedders_(std::move(embedders)), generation_(generation) {}
+        forward_(std::move(forward)), values_(std::move(values)), embedders_(std::move(embedders)),
+        generation_(generation) {}
 
   ~LuceneIndexWriter() override {
     // Uncommitted changes are discarded: rollback() also closes the writer.
@@ -126,6 +137,13 @@ class LuceneIndexWriter final : public IndexWriter {
       if (IsReservedFieldName(name)) {
         return Status::InvalidArgument("document \"" + doc.id + "\": field name \"" + name + "\" is reserved");
       }
+    }
+    // Typed values (an index with a schema): checked before anything is written.
+    internal::TypedRow typed;
+    if (!meta_.schema.empty()) {
+      auto row = internal::MakeTypedRow(meta_.schema, doc);
+      if (!row.ok()) return row.status();
+      typed = std::move(row).value();
     }
     // Vectors: validate and embed before touching anything.
     std::map<std::string, std::vector<float>> computed;
@@ -157,7 +175,11 @@ class LuceneIndexWriter final : public IndexWriter {
 
     std::shared_lock<std::shared_mutex> commit_guard(commit_mu_);
     std::lock_guard<std::mutex> id_guard(IdMutex(doc.id));  // same id: text and vectors in one order
-    HYMIR_RETURN_IF_ERROR(AddText(doc));
+    HYMIR_RETURN_IF_ERROR(AddText(doc, typed));
+    if (!meta_.schema.empty()) {
+      std::lock_guard<std::mutex> g(values_mu_);
+      values_->Put(doc.id, std::move(typed));
+    }
     if (!stores_.empty()) {
       std::lock_guard<std::mutex> g(vector_mu_);
       for (auto& [name, store] : stores_) {
@@ -186,6 +208,10 @@ class LuceneIndexWriter final : public IndexWriter {
       std::lock_guard<std::mutex> g(forward_mu_);
       forward_->Delete(key);
     }
+    if (!meta_.schema.empty()) {
+      std::lock_guard<std::mutex> g(values_mu_);
+      values_->Delete(key);
+    }
     std::lock_guard<std::mutex> g(vector_mu_);
     for (auto& [name, store] : stores_) store->Delete(key);
     return Status::OK();
@@ -197,7 +223,7 @@ class LuceneIndexWriter final : public IndexWriter {
     // even when the index has no vector field.
     const uint64_t next = generation_ + 1;
     const std::string vdir = dir_ + "/" + internal::kVectorsDir;
-    internal::FileInfo forward_file;
+    internal::FileInfo forward_file, values_file;
     {
       internal::Manifest manifest;
       manifest.generation = next;
@@ -211,6 +237,10 @@ class LuceneIndexWriter final : public IndexWriter {
       }
       HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &manifest.forward));
       forward_file = manifest.forward;
+      if (!meta_.schema.empty()) {
+        HYMIR_RETURN_IF_ERROR(values_->Save(vdir, next, &manifest.values));
+        values_file = manifest.values;
+      }
       HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
     }
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
@@ -237,6 +267,13 @@ class LuceneIndexWriter final : public IndexWriter {
           std::lock_guard<std::mutex> g(forward_mu_);
           forward_ = std::move(rebased).value();
         }
+        if (!meta_.schema.empty()) {
+          auto values = internal::DocValues::Load(vdir, values_file, meta_.schema);
+          if (values.ok()) {
+            std::lock_guard<std::mutex> g(values_mu_);
+            values_ = std::move(values).value();
+          }
+        }
       }
       internal::RemoveStaleGenerations(dir_ + "/" + internal::kVectorsDir, generation_);
     }
@@ -260,12 +297,15 @@ class LuceneIndexWriter final : public IndexWriter {
       return Status::OK();
     }));
     std::unique_ptr<internal::ForwardIndex> forward;
-    auto stores = LoadStores(dir_, meta_, generation_, &forward);
+    std::unique_ptr<internal::DocValues> values;
+    auto stores = LoadStores(dir_, meta_, generation_, &forward, &values);
     if (!stores.ok()) return stores.status();
     std::lock_guard<std::mutex> g(vector_mu_);
     stores_ = std::move(stores).value();
     std::lock_guard<std::mutex> f(forward_mu_);
     forward_ = std::move(forward);
+    std::lock_guard<std::mutex> v(values_mu_);
+    values_ = std::move(values);
     return Status::OK();
   }
 
@@ -279,6 +319,7 @@ class LuceneIndexWriter final : public IndexWriter {
 
   const std::string& dir() const override { return dir_; }
   const std::vector<VectorFieldSpec>& vector_fields() const override { return meta_.vector_fields; }
+  const Schema& schema() const override { return meta_.schema; }
 
  private:
   std::string KnownFields() const {
@@ -290,7 +331,7 @@ class LuceneIndexWriter final : public IndexWriter {
 
   std::mutex& IdMutex(const std::string& id) { return id_mu_[std::hash<std::string>()(id) % id_mu_.size()]; }
 
-  Status AddText(const Document& doc) {
+  Status AddText(const Document& doc, const internal::TypedRow& typed) {
     return Guard(dir_ + ": upsert \"" + doc.id + "\"", [&]() -> Status {
       thread_local internal::TokenBuffer title_tokens, text_tokens;
       title_tokens.Clear();
@@ -336,7 +377,22 @@ class LuceneIndexWriter final : public IndexWriter {
                                                    Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
       };
       if (doc.domain) add_filter("domain", *doc.domain);
-      for (const auto& [name, value] : doc.fields) add_filter(name, value);
+      for (const auto& [name, value] : doc.fields) {
+        if (!meta_.schema.Find(name)) add_filter(name, value);  // typed fields: below
+      }
+      // Keyword fields of the schema: one untokenized term per value, for
+      // filters (their values are kept in the doc values, not stored here).
+      size_t f = 0;
+      for (const auto& [name, spec] : meta_.schema.fields) {
+        if (spec.type == FieldType::kKeyword && spec.indexed) {
+          for (const std::string& v : typed.keywords[f]) {
+            ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kFilterPrefix + name), Wide(v),
+                                                       Lucene::Field::STORE_NO,
+                                                       Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+          }
+        }
+        ++f;
+      }
       writer_->updateDocument(Lucene::newLucene<Lucene::Term>(internal::kIdField, id), ldoc);
       const std::vector<uint32_t> sentence_ends = internal::SentenceEnds(text, text_tokens.starts);
       std::lock_guard<std::mutex> g(forward_mu_);
@@ -358,6 +414,8 @@ class LuceneIndexWriter final : public IndexWriter {
   Stores stores_;                     // GUARDED_BY(vector_mu_)
   std::mutex forward_mu_;
   std::unique_ptr<internal::ForwardIndex> forward_;  // GUARDED_BY(forward_mu_)
+  std::mutex values_mu_;
+  std::unique_ptr<internal::DocValues> values_;  // GUARDED_BY(values_mu_)
   std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
   uint64_t generation_;               // committed vector generation; GUARDED_BY(commit_mu_)
 };
@@ -370,6 +428,14 @@ Status CheckOptions(const IndexWriterOptions& options) {
     for (size_t j = 0; j < i; ++j) {
       if (fields[i].name == fields[j].name) {
         return Status::InvalidArgument("duplicate vector field \"" + fields[i].name + "\"");
+      }
+    }
+  }
+  if (options.schema) {
+    for (const auto& [name, spec] : options.schema->fields) {
+      if (IsReservedFieldName(name)) return Status::InvalidArgument("schema: field name \"" + name + "\" is reserved");
+      if (spec.type == FieldType::kText) {
+        return Status::InvalidArgument("schema: field \"" + name + "\": type \"text\" is not supported yet");
       }
     }
   }
@@ -455,6 +521,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     m.format_version = options.format_version == 0 ? internal::kFormatVersion : options.format_version;
     m.analyzer = options.analyzer.value_or(AnalyzerKind::kEnglish);
     m.vector_fields = options.vector_fields;
+    if (options.schema) m.schema = *options.schema;
     // The embedders' models go in before hymir.json: an index that exists
     // has them.
     Status created = InstallEmbedderModels(dir, m.vector_fields, options.embedder_models);
@@ -490,6 +557,11 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     return Status::InvalidArgument(dir + ": the index was created with other vector fields; the schema cannot "
                                          "change after creation");
   }
+  if (options.schema && *options.schema != meta->schema) {
+    return Status::InvalidArgument(dir + ": the index was created with " +
+                                   (meta->schema.empty() ? std::string("no schema") : "schema " + SchemaToJson(meta->schema)) +
+                                   ", not " + SchemaToJson(*options.schema) + "; a schema cannot change after creation");
+  }
   if (!fresh) HYMIR_RETURN_IF_ERROR(InstallEmbedderModels(dir, meta->vector_fields, options.embedder_models));
   std::map<std::string, std::shared_ptr<const Embedder>> embedders;
   for (const auto& spec : meta->vector_fields) {
@@ -514,7 +586,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     }
     const uint64_t g = CommittedGeneration(dir);
     std::unique_ptr<internal::ForwardIndex> forward;
-    auto stores = LoadStores(dir, m, g, &forward);
+    std::unique_ptr<internal::DocValues> values;
+    auto stores = LoadStores(dir, m, g, &forward, &values);
     if (!stores.ok()) return stores.status();
     internal::RemoveStaleGenerations(dir + "/" + internal::kVectorsDir, g);
     // A new index, one written before manifests, or a crash between the last
@@ -522,7 +595,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     if (create || !verify.verified) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
                                                               writer, std::move(stores).value(),
-                                                              std::move(forward), std::move(embedders), g));
+                                                              std::move(forward), std::move(values),
+                                                              std::move(embedders), g));
   });
 }
 

@@ -15,6 +15,7 @@
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/snapshot.h"
 #include "index/lucene/stored_source.h"
+#include "index/lucene/typed_search.h"
 #include "index/vector/field_embedder.h"
 
 #include <faiss/utils/distances.h>
@@ -75,9 +76,11 @@ class LuceneSearcher final : public Searcher {
     std::vector<uint8_t> admitted;
     size_t admitted_count = 0;
     internal::DocFilter filter;
-    bool filtered = !q.filters.empty();
-    if (!q.filters.empty()) {
-      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": filter", [&]() -> Status { return BuildFilter(*snap, q.filters, &filter); }));
+    bool filtered = !q.filters.empty() || !q.ranges.empty();
+    if (filtered) {
+      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": filter", [&]() -> Status {
+        return internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter);
+      }));
     }
     if (!q.constraint.empty()) {
       HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": query constraints", [&]() -> Status {
@@ -133,12 +136,17 @@ class LuceneSearcher final : public Searcher {
   const std::vector<VectorFieldSpec>& vector_fields() const override { return meta_.vector_fields; }
 
   Result<std::vector<Hit>> Search(const TextQuery& query, SearchStats* stats) const override {
-    if (query.syntax == QuerySyntax::kLucene && !IsBareTerms(query.text)) return RunStructured(query);
+    if (!query.sort.empty()) {  // a sort ranks every match: no pruning
+      auto r = SearchStructured(query);
+      if (!r.ok()) return r.status();
+      return std::move(r->hits);
+    }
+    if (IsStructuredSyntax(query)) return RunStructured(query);
     return Run(query, /*exhaustive=*/false, stats);
   }
 
   Result<uint64_t> Count(const TextQuery& query) const override {
-    if (query.syntax == QuerySyntax::kLucene && !IsBareTerms(query.text)) {
+    if (IsStructuredSyntax(query)) {
       auto snap = Current();
       return Guard(dir_ + ": search", [&]() -> Result<uint64_t> {
         HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, query));
@@ -148,6 +156,46 @@ class LuceneSearcher final : public Searcher {
       });
     }
     return CountPlain(query);
+  }
+
+  static bool IsStructuredSyntax(const TextQuery& q) {
+    return q.syntax == QuerySyntax::kLucene && !IsBareTerms(q.text);
+  }
+
+  Result<SearchResults> SearchStructured(const TextQuery& q) const override {
+    auto snap = Current();
+    return Guard(dir_ + ": search", [&]() -> Result<SearchResults> {
+      std::vector<internal::ScoredDoc> matches;
+      SearchResults out;
+      if (IsStructuredSyntax(q)) {
+        // Facets and sort keys need every match; a page by score needs the top only.
+        HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, q));
+        st.options.filter = &st.filter;
+        const bool every = !q.facets.empty() || !q.sort.empty();
+        const size_t n = every ? static_cast<size_t>(snap->max_doc()) : q.offset + q.k;
+        HYMIR_ASSIGN_OR_RETURN(internal::Evaluation e, internal::Evaluate(*snap, st.tree, st.options, n));
+        matches = std::move(e.top);
+        out.total = e.total;
+      } else {
+        std::vector<internal::ScoredTerm> terms;
+        HYMIR_RETURN_IF_ERROR(Terms(snap, q, &terms));
+        internal::DocFilter filter;
+        HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
+        const bool match_all = q.text.empty() && q.expansions.empty();
+        matches = match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
+        out.total = matches.size();
+      }
+      for (const FacetRequest& f : q.facets) {
+        auto counts = internal::CountFacet(*snap, f, matches);
+        if (!counts.ok()) return counts.status().WithContext(dir_);
+        out.facets.push_back(std::move(counts).value());
+      }
+      HYMIR_RETURN_IF_ERROR(internal::SortMatches(*snap, q.sort, q.offset + q.k, &matches).WithContext(dir_));
+      for (size_t i = q.offset; i < matches.size(); ++i) {
+        out.hits.push_back(Hit{snap->id(matches[i].doc), matches[i].score, static_cast<uint32_t>(i + 1)});
+      }
+      return out;
+    });
   }
 
   Result<std::vector<Hit>> SearchExhaustive(const TextQuery& query) const override {
@@ -197,6 +245,21 @@ class LuceneSearcher final : public Searcher {
           doc.fields[name] = value;
         }
       }
+      if (const internal::DocValuesReader* values = snap->values()) {
+        const uint64_t row = values->Find(doc.id);
+        if (row < values->rows()) {
+          const internal::TypedRow typed = values->Row(row);
+          size_t f = 0;
+          for (const auto& [name, spec] : meta_.schema.fields) {
+            if (spec.stored && (!typed.keys[f].empty() || !typed.keywords[f].empty())) {
+              auto& out = doc.values[name];
+              for (int64_t k : typed.keys[f]) out.push_back(KeyValue(spec.type, k));
+              for (const std::string& v : typed.keywords[f]) out.push_back(v);
+            }
+            ++f;
+          }
+        }
+      }
       return doc;
     });
   }
@@ -240,6 +303,7 @@ class LuceneSearcher final : public Searcher {
     });
   }
   AnalyzerKind analyzer() const override { return kind_; }
+  const Schema& schema() const override { return meta_.schema; }
 
  private:
   std::shared_ptr<Snapshot> Current() const {
@@ -250,58 +314,10 @@ class LuceneSearcher final : public Searcher {
   Result<std::vector<Hit>> Run(const TextQuery& q, bool exhaustive, SearchStats* stats) const {
     auto snap = Current();
     return Guard(dir_ + ": search", [&]() -> Result<std::vector<Hit>> {
-      internal::SnapshotStatistics local(snap);
-      const CollectionStatistics& cs = q.statistics ? *q.statistics : local;
-
-      // Analyse once; count multiplicities (a repeated term scores repeatedly).
-      internal::TokenBuffer tokens;
-      internal::AnalyzeInto(analyzer_, Wide(q.text), &tokens);
-      std::map<Lucene::String, double> qtf;
-      uint32_t begin = 0;
-      for (uint32_t end : tokens.ends) {
-        qtf[Lucene::String(tokens.chars.data() + begin, end - begin)] += 1.0;
-        begin = end;
-      }
-      // Weighted extra terms (KG expansion): each analysed token adds `weight`.
-      for (const WeightedText& e : q.expansions) {
-        if (!(e.weight > 0) || !std::isfinite(e.weight)) {
-          return Status::InvalidArgument("expansion \"" + e.text + "\": weight must be a positive number");
-        }
-        internal::TokenBuffer et;
-        internal::AnalyzeInto(analyzer_, Wide(e.text), &et);
-        uint32_t b = 0;
-        for (uint32_t end : et.ends) {
-          qtf[Lucene::String(et.chars.data() + b, end - b)] += e.weight;
-          b = end;
-        }
-      }
-
       std::vector<internal::ScoredTerm> terms;
-      for (const FieldWeight& fw : q.fields) {
-        int f = internal::TextFieldIndex(fw.field);
-        if (f < 0) {
-          return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
-        }
-        if (!(fw.weight > 0)) {
-          return Status::InvalidArgument("field \"" + fw.field + "\": weight must be > 0");
-        }
-        const std::string_view fname = internal::kTextFieldNames[f];
-        const uint64_t n = cs.DocCount(fname);
-        const double avgdl = cs.AverageFieldLength(fname);
-        for (const auto& [term, count] : qtf) {
-          const uint64_t df = cs.DocFreq(fname, internal::Utf8(term));
-          if (df == 0) continue;
-          internal::ScoredTerm t;
-          t.field = f;
-          t.term = term;
-          t.weight = fw.weight * count * Bm25Idf(n, df);
-          t.avgdl = avgdl;
-          terms.push_back(std::move(t));
-        }
-      }
-
+      HYMIR_RETURN_IF_ERROR(Terms(snap, q, &terms));
       internal::DocFilter filter;
-      HYMIR_RETURN_IF_ERROR(BuildFilter(*snap, q.filters, &filter));
+      HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
 
       const size_t want = q.offset + q.k;
       std::vector<internal::ScoredDoc> top =
@@ -366,7 +382,7 @@ class LuceneSearcher final : public Searcher {
       st.local = std::make_unique<internal::SnapshotStatistics>(snap);
       st.options.statistics = st.local.get();
     }
-    HYMIR_RETURN_IF_ERROR(BuildFilter(*snap, q.filters, &st.filter));
+    HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &st.filter));
     st.options.field_hook = [this, snap](const QueryNode& leaf) -> Result<std::optional<internal::DocFilter>> {
       return ExactValueLeaf(*snap, leaf);
     };
@@ -376,6 +392,19 @@ class LuceneSearcher final : public Searcher {
   // A leaf on an exact-value field ("domain", extra fields): a term admits
   // the documents with that value; nullopt for a field the index lacks.
   Result<std::optional<internal::DocFilter>> ExactValueLeaf(const Snapshot& snap, const QueryNode& leaf) const {
+    if (meta_.schema.fields.count(leaf.field)) {  // a typed field: values and ranges by its type
+      if (leaf.kind == QueryNode::Kind::kTerm) {
+        HYMIR_ASSIGN_OR_RETURN(internal::DocFilter d, internal::MatchTypedValue(snap, leaf.field, leaf.text));
+        return std::optional<internal::DocFilter>(std::move(d));
+      }
+      if (leaf.kind == QueryNode::Kind::kRange) {
+        RangeFilter r{leaf.field, leaf.lower, leaf.upper, leaf.include_lower, leaf.include_upper};
+        HYMIR_ASSIGN_OR_RETURN(internal::DocFilter d, internal::MatchTypedRange(snap, r));
+        return std::optional<internal::DocFilter>(std::move(d));
+      }
+      return Status::InvalidArgument("typed field \"" + leaf.field + "\" takes a value or a range, not " +
+                                     QueryToString(leaf));
+    }
     Lucene::String lname = Wide(internal::kFilterPrefix + leaf.field);
     Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
     if (!known.contains(lname)) return std::optional<internal::DocFilter>();
@@ -425,35 +454,66 @@ class LuceneSearcher final : public Searcher {
         }
       }
       internal::DocFilter filter;
-      HYMIR_RETURN_IF_ERROR(BuildFilter(*snap, q.filters, &filter));
+      HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
       uint64_t n = 0;
       for (size_t w = 0; w < any.size(); ++w) n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
       return n;
     });
   }
 
-  Status BuildFilter(const Snapshot& snap, const std::vector<FieldFilter>& filters,
-                     internal::DocFilter* out) const {
-    if (filters.empty()) return Status::OK();
-    const size_t words = (static_cast<size_t>(snap.max_doc()) + 63) / 64;
-    out->assign(words, ~uint64_t{0});
-    Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
-    for (const FieldFilter& f : filters) {
-      Lucene::String lname = Wide(internal::kFilterPrefix + f.field);
-      if (!known.contains(lname)) {
-        return Status::InvalidArgument(dir_ + ": unknown filter field \"" + f.field + "\"");
-      }
-      std::vector<uint64_t> admitted(words, 0);
-      for (const std::string& v : f.values) {
-        Lucene::TermDocsPtr td = snap.reader()->termDocs(Lucene::newLucene<Lucene::Term>(lname, Wide(v)));
-        while (td->next()) {
-          const int32_t d = td->doc();
-          admitted[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
-        }
-        td->close();
-      }
-      for (size_t w = 0; w < words; ++w) (*out)[w] &= admitted[w];
+  // The scored (field, term) pairs of `q`: analysed once, repeated terms and
+  // weighted expansions counted, idf from the query's statistics.
+  Status Terms(const std::shared_ptr<Snapshot>& snap, const TextQuery& q,
+               std::vector<internal::ScoredTerm>* terms) const {
+    internal::SnapshotStatistics local(snap);
+    const CollectionStatistics& cs = q.statistics ? *q.statistics : local;
+
+    // Analyse once; count multiplicities (a repeated term scores repeatedly).
+    internal::TokenBuffer tokens;
+    internal::AnalyzeInto(analyzer_, Wide(q.text), &tokens);
+    std::map<Lucene::String, double> qtf;
+    uint32_t begin = 0;
+    for (uint32_t end : tokens.ends) {
+      qtf[Lucene::String(tokens.chars.data() + begin, end - begin)] += 1.0;
+      begin = end;
     }
+    // Weighted extra terms (KG expansion): each analysed token adds `weight`.
+    for (const WeightedText& e : q.expansions) {
+      if (!(e.weight > 0) || !std::isfinite(e.weight)) {
+        return Status::InvalidArgument("expansion \"" + e.text + "\": weight must be a positive number");
+      }
+      internal::TokenBuffer et;
+      internal::AnalyzeInto(analyzer_, Wide(e.text), &et);
+      uint32_t b = 0;
+      for (uint32_t end : et.ends) {
+        qtf[Lucene::String(et.chars.data() + b, end - b)] += e.weight;
+        b = end;
+      }
+    }
+
+    for (const FieldWeight& fw : q.fields) {
+      int f = internal::TextFieldIndex(fw.field);
+      if (f < 0) {
+        return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
+      }
+      if (!(fw.weight > 0)) {
+        return Status::InvalidArgument("field \"" + fw.field + "\": weight must be > 0");
+      }
+      const std::string_view fname = internal::kTextFieldNames[f];
+      const uint64_t n = cs.DocCount(fname);
+      const double avgdl = cs.AverageFieldLength(fname);
+      for (const auto& [term, count] : qtf) {
+        const uint64_t df = cs.DocFreq(fname, internal::Utf8(term));
+        if (df == 0) continue;
+        internal::ScoredTerm t;
+        t.field = f;
+        t.term = term;
+        t.weight = fw.weight * count * Bm25Idf(n, df);
+        t.avgdl = avgdl;
+        terms->push_back(std::move(t));
+      }
+    }
+
     return Status::OK();
   }
 

@@ -57,9 +57,11 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       }
       s->vector_generation_ = std::stoull(g);
     }
+    s->schema_ = meta.schema;
     if (previous && previous->vector_generation_ == s->vector_generation_) {
       s->vectors_ = previous->vectors_;
       s->forward_ = previous->forward_;
+      s->values_ = previous->values_;
     } else {
       const std::string vdir = dir + "/" + kVectorsDir;
       Manifest manifest;
@@ -81,6 +83,11 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
         if (!f.ok()) return f.status();
         s->forward_ = std::shared_ptr<const ForwardIndexReader>(std::move(f).value());
       }
+      if (!meta.schema.empty() && !manifest.values.name.empty()) {
+        auto v = DocValuesReader::Open(vdir, manifest.values, meta.schema);
+        if (!v.ok()) return v.status();
+        s->values_ = std::shared_ptr<const DocValuesReader>(std::move(v).value());
+      }
     }
     for (const auto& [name, store] : s->vectors_) {
       auto& map = s->slot_by_doc_[name];
@@ -91,6 +98,31 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     }
     return s;
   });
+}
+
+void Snapshot::MapRows() const {
+  std::call_once(rows_once_, [&] {
+    row_by_doc_.assign(static_cast<size_t>(max_doc_), -1);
+    doc_by_row_.assign(values_ ? values_->rows() : 0, -1);
+    if (!values_) return;
+    for (int32_t d = 0; d < max_doc_; ++d) {
+      if (ids_[d].empty()) continue;
+      const uint64_t row = values_->Find(ids_[d]);
+      if (row == values_->rows()) continue;
+      row_by_doc_[d] = static_cast<int32_t>(row);
+      doc_by_row_[row] = d;
+    }
+  });
+}
+
+const std::vector<int32_t>& Snapshot::RowByDoc() const {
+  MapRows();
+  return row_by_doc_;
+}
+
+const std::vector<int32_t>& Snapshot::DocByRow() const {
+  MapRows();
+  return doc_by_row_;
 }
 
 Snapshot::~Snapshot() {

@@ -15,6 +15,7 @@
 
 #include "hymir/index/collection_statistics.h"
 #include "hymir/result.h"
+#include "index/lucene/doc_values.h"
 #include "index/lucene/forward_index.h"
 #include "index/lucene/index_layout.h"
 #include "index/vector/vector_store.h"
@@ -77,6 +78,15 @@ class Snapshot {
   // forward indexes existed).
   const ForwardIndexReader* forward() const { return forward_.get(); }
 
+  // The index's schema and this commit's typed values (nullptr without a
+  // schema or before the first commit with documents).
+  const Schema& schema() const { return schema_; }
+  const DocValuesReader* values() const { return values_.get(); }
+  // Row of Lucene doc `doc` in values() (-1: deleted or no row), and the
+  // live doc of each row (-1: none), built on first use. Thread-safe.
+  const std::vector<int32_t>& RowByDoc() const;
+  const std::vector<int32_t>& DocByRow() const;
+
  private:
   Snapshot() = default;
   // Appends the live postings of `term` in the Lucene++ field `field`,
@@ -99,6 +109,11 @@ class Snapshot {
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
   std::shared_ptr<const ForwardIndexReader> forward_;
+  Schema schema_;
+  std::shared_ptr<const DocValuesReader> values_;
+  void MapRows() const;
+  mutable std::once_flag rows_once_;
+  mutable std::vector<int32_t> row_by_doc_, doc_by_row_;  // written once under rows_once_
   mutable std::mutex postings_mu_;
   mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)

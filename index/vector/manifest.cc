@@ -29,6 +29,7 @@ Status WriteManifest(const std::string& vectors_dir, const Manifest& m) {
   for (const auto& f : m.fields) fields.push_back({{"name", f.name}, {"raw", ToJson(f.raw)}, {"faiss", ToJson(f.faiss)}});
   nlohmann::json j = {{"format", "hymir-vector-manifest"}, {"generation", m.generation}, {"fields", fields}};
   if (!m.forward.name.empty()) j["forward"] = ToJson(m.forward);
+  if (!m.values.name.empty()) j["values"] = ToJson(m.values);
   return hymir::internal::WriteFileAtomic(vectors_dir + "/" + ManifestName(m.generation), j.dump(2) + "\n");
 }
 
@@ -58,11 +59,14 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
   if (j.contains("forward") && !FromJson(j["forward"], &m.forward)) {
     return Status::Corruption(path + ": malformed forward entry");
   }
+  if (j.contains("values") && !FromJson(j["values"], &m.values)) {
+    return Status::Corruption(path + ": malformed values entry");
+  }
   return m;
 }
 
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep) {
-  static const std::regex kGen(R"(.*\.g([0-9]+)\.(vec|faiss|json|fwd)(\.tmp)?$)");
+  static const std::regex kGen(R"(.*\.g([0-9]+)\.(vec|faiss|json|fwd|dv)(\.tmp)?$)");
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(vectors_dir, ec)) {
     const std::string name = e.path().filename().string();

@@ -34,6 +34,9 @@ struct Manifest {
   // The forward index of the generation (index/lucene/forward_index.h);
   // empty name: none (generations written before it existed).
   FileInfo forward;
+  // The typed values of the generation (index/lucene/doc_values.h); empty
+  // name: none (an index without a schema).
+  FileInfo values;
 };
 
 Status WriteManifest(const std::string& vectors_dir, const Manifest& m);

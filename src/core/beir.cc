@@ -46,6 +46,20 @@ bool ScalarText(simdjson::dom::element el, std::string* out) {
   }
 }
 
+// A scalar as a typed value; false for objects, arrays and null. A UINT64
+// beyond int64 becomes a double (JSON numbers carry no type).
+bool ScalarValue(simdjson::dom::element el, FieldValue* out) {
+  using T = simdjson::dom::element_type;
+  switch (el.type()) {
+    case T::STRING: *out = std::string(el.get_string().value()); return true;
+    case T::INT64: *out = el.get_int64().value(); return true;
+    case T::UINT64: *out = static_cast<double>(el.get_uint64().value()); return true;
+    case T::DOUBLE: *out = el.get_double().value(); return true;
+    case T::BOOL: *out = el.get_bool().value(); return true;
+    default: return false;
+  }
+}
+
 bool IsBlank(std::string_view s) {
   for (char c : s) {
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
@@ -219,12 +233,33 @@ Result<Document> ParseCorpusLine(std::string_view line, const std::string& where
     std::string key(field.key);
     if (key == "_id" || key == "title" || key == "text" || key == "domain" || key == "vectors") continue;
     std::string value;
-    if (!ScalarText(field.value, &value)) continue;  // objects, arrays, null: not extra fields
+    std::vector<FieldValue> typed;
+    simdjson::dom::array arr;
+    if (!field.value.get_array().get(arr)) {
+      // An array of scalars: the values of a multi-valued typed field. An
+      // array holding objects, arrays or null is no field (ignored, as before).
+      bool scalars = true;
+      for (auto x : arr) {
+        FieldValue v;
+        if (!ScalarValue(x, &v)) {
+          scalars = false;
+          break;
+        }
+        typed.push_back(std::move(v));
+      }
+      if (!scalars || IsReservedFieldName(key)) continue;  // as before: arrays were never fields
+    } else {
+      FieldValue v;
+      if (!ScalarValue(field.value, &v)) continue;  // objects, null: not extra fields
+      typed.push_back(std::move(v));
+      ScalarText(field.value, &value);
+    }
     if (IsReservedFieldName(key)) {
       return Status::InvalidArgument(where + ": document \"" + doc.id + "\": field name \"" + key +
                                      "\" is reserved");
     }
-    doc.fields.emplace(std::move(key), std::move(value));
+    if (!field.value.is_array()) doc.fields.emplace(key, std::move(value));
+    doc.values.emplace(std::move(key), std::move(typed));
   }
   return doc;
 }

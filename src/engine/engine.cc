@@ -12,12 +12,15 @@ namespace {
 
 constexpr const char* kFusionFile = "fusion.json";
 
-std::string FilterKey(const std::string& field, const std::vector<index::FieldFilter>& filters,
-                      const std::string& constraint = "") {
+std::string FilterKey(const std::string& field, const HybridQuery& q, const std::string& constraint = "") {
   std::string key = field + '\x1c' + constraint;
-  for (const auto& f : filters) {
+  for (const auto& f : q.filters) {
     key += '\x1f' + f.field;
     for (const auto& v : f.values) key += '\x1e' + v;
+  }
+  for (const auto& r : q.ranges) {
+    key += '\x1c' + r.field + (r.lo_inclusive ? "[" : "{") + (r.lo ? "=" + *r.lo : "*") + '\x1e' +
+           (r.hi ? "=" + *r.hi : "*") + (r.hi_inclusive ? "]" : "}");
   }
   return key;
 }
@@ -108,17 +111,8 @@ Result<std::string> Engine::FreeTextOf(const HybridQuery& q) {
   return FreeText(raw);
 }
 
-Result<uint64_t> Engine::Count(const HybridQuery& q) const {
-  index::TextQuery tq = q.bm25;
-  tq.text = q.text;
-  tq.syntax = q.syntax;
-  tq.filters = q.filters;
-  auto n = searcher_->Count(tq);
-  if (!n.ok()) return n.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
-  return n;
-}
-
 Retriever Engine::ResolveRetriever(const HybridQuery& q) const {
+  if (!q.sort.empty()) return Retriever::kBm25;  // sorting needs a match set
   if (q.retriever != Retriever::kAuto) return q.retriever;
   const auto& fields = searcher_->vector_fields();
   if (fields.empty()) return Retriever::kBm25;
@@ -151,6 +145,9 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
       tq.text = q.text;
       tq.syntax = q.syntax;
       tq.filters = q.filters;
+      tq.ranges = q.ranges;
+      tq.sort = q.sort;
+      tq.facets.clear();
       tq.offset = 0;
       tq.k = r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window);
       auto hits = searcher_->Search(tq);
@@ -180,13 +177,14 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
           return Status::InvalidArgument(what + ": vector field \"" + clause.field + "\" expects " +
                                          std::to_string(spec->dimension) + " floats, got " +
                                          std::to_string(clause.vector.size()));
-        Group& g = groups[FilterKey(clause.field, q.filters, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
+        Group& g = groups[FilterKey(clause.field, q, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
                           std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
         g.shared.constraint = constraint;
         g.shared.field = clause.field;
         g.shared.ef_search = q.ef_search;
         g.shared.nprobe = q.nprobe;
         g.shared.filters = q.filters;
+        g.shared.ranges = q.ranges;
         g.shared.k = depth;
         g.vectors.insert(g.vectors.end(), clause.vector.begin(), clause.vector.end());
         g.members.push_back(i);
@@ -218,13 +216,14 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " +
                                        std::to_string(dimension) + " floats, got " + std::to_string(v.size()));
       }
-      Group& g = groups[FilterKey(field, q.filters, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
+      Group& g = groups[FilterKey(field, q, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
                         std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
       g.shared.constraint = constraint;
       g.shared.field = field;
       g.shared.ef_search = q.ef_search;
       g.shared.nprobe = q.nprobe;
       g.shared.filters = q.filters;
+      g.shared.ranges = q.ranges;
       g.shared.k = depth;
       g.vectors.insert(g.vectors.end(), v.begin(), v.end());
       g.members.push_back(i);
@@ -293,6 +292,21 @@ Result<std::vector<std::vector<SearchHit>>> Engine::SearchBatch(const std::vecto
     HYMIR_ASSIGN_OR_RETURN(out[i], HitsFromCandidates(queries[i], (*cands)[i]));
   }
   return out;
+}
+
+Result<index::SearchResults> Engine::Count(const HybridQuery& q) const {
+  index::TextQuery tq = q.bm25;
+  tq.text = q.text;
+  tq.syntax = q.syntax;
+  tq.filters = q.filters;
+  tq.ranges = q.ranges;
+  tq.facets = q.facets;
+  tq.sort.clear();
+  tq.k = 0;
+  tq.offset = 0;
+  auto r = searcher_->SearchStructured(tq);
+  if (!r.ok()) return r.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
+  return r;
 }
 
 Result<std::vector<SearchHit>> Engine::Search(const HybridQuery& query) const {

@@ -158,6 +158,8 @@ Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer,
     if (options.on_progress)
       options.on_progress({source.bytes_read(), source.total_bytes(), added.load(), skipped, Since(start)});
   };
+  std::atomic<uint64_t> refused{0};  // refused by the writer under skip_bad
+  std::mutex skip_mu;                  // serialises on_skip calls from workers
   Workers workers(options.threads, [&](const std::vector<Item>& docs) {
     Status s;
     uint64_t n = 0;
@@ -171,6 +173,17 @@ Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer,
       }
       if (!s.ok()) {
         s = s.WithContext(item.where);
+        // A document the writer refuses as invalid (a value of the wrong
+        // type for the schema, say) is a bad line like a malformed one.
+        if (options.skip_bad && s.IsInvalidArgument()) {
+          if (options.on_skip) {
+            std::lock_guard<std::mutex> g(skip_mu);
+            options.on_skip(s);
+          }
+          refused.fetch_add(1, std::memory_order_relaxed);
+          s = Status::OK();
+          continue;
+        }
         break;
       }
       ++n;
@@ -227,7 +240,7 @@ Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer,
   progress();
   if (fatal.ok()) fatal = workers.first_error();
   if (!fatal.ok()) return fatal;
-  return IngestReport{added.load(), skipped, Since(start), parsed};
+  return IngestReport{added.load(), skipped + refused.load(), Since(start), parsed};
 }
 
 Status TrainLsaOnCorpus(const std::string& corpus, const index::LsaOptions& lsa, const std::string& path,

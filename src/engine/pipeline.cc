@@ -134,10 +134,6 @@ Result<std::vector<kg::ExpansionTerm>> Pipeline::Expand(HybridQuery* query) cons
 Result<PipelineResult> Pipeline::Finish(PipelineResult result, std::vector<SearchHit> hits,
                                         const RerankedResult* reranked, const StageOptions& stages) const {
   result.retriever = engine_->ResolveRetriever(result.query);
-  if (stages.count_total) {
-    HYMIR_ASSIGN_OR_RETURN(uint64_t total, engine_->Count(result.query));
-    result.total = total;
-  }
   result.fusion = result.query.fusion ? *result.query.fusion : engine_->default_fusion();
   result.reranked = reranked != nullptr;
   if (reranked) result.routing = reranked->routing;
@@ -164,8 +160,17 @@ Result<PipelineResult> Pipeline::Finish(PipelineResult result, std::vector<Searc
 
 Result<PipelineResult> Pipeline::Search(const HybridQuery& query, const StageOptions& stages) const {
   HYMIR_ASSIGN_OR_RETURN(Plan plan, Resolve(stages));
+  if (!query.sort.empty()) {  // a sort fixes the order: nothing to re-rank
+    if (stages.rerank.value_or(false)) return Status::InvalidArgument("a sorted query cannot be re-ranked");
+    plan.rerank = false;
+  }
   PipelineResult result;
   result.query = query;
+  if (stages.count || !query.facets.empty()) {
+    HYMIR_ASSIGN_OR_RETURN(index::SearchResults counted, engine_->Count(query));
+    result.total = counted.total;
+    result.facets = std::move(counted.facets);
+  }
   if (plan.expand) {
     HYMIR_ASSIGN_OR_RETURN(result.expansions, kg_->ExpandQuery(&result.query));
     result.expanded = true;
@@ -186,6 +191,14 @@ Result<std::vector<PipelineResult>> Pipeline::SearchBatch(const std::vector<Hybr
                                                           const StageOptions& stages) const {
   HYMIR_ASSIGN_OR_RETURN(Plan plan, Resolve(stages));
   std::vector<PipelineResult> results(queries.size());
+  bool structured = false;
+  for (const HybridQuery& q : queries) structured |= !q.sort.empty() || !q.facets.empty() || stages.count;
+  if (structured) {  // one by one: counts and sorts are per query anyway
+    for (size_t i = 0; i < queries.size(); ++i) {
+      HYMIR_ASSIGN_OR_RETURN(results[i], Search(queries[i], stages));
+    }
+    return results;
+  }
   std::vector<HybridQuery> run;
   run.reserve(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) {

@@ -28,6 +28,133 @@ Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::Fi
   return Status::OK();
 }
 
+namespace {
+
+std::string Trim(std::string s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// A range value ("[a TO b]", "{a TO *]", ">=a", "<b") into *r; false when
+// `value` is none of these (an exact value).
+Result<bool> ParseRange(const std::string& value, index::RangeFilter* r, const std::string& at) {
+  if (value.empty()) return false;
+  const char c = value[0];
+  if (c == '[' || c == '{') {
+    const char e = value.back();
+    if (value.size() < 2 || (e != ']' && e != '}')) return Status::InvalidArgument(at + ": a range ends with ] or }");
+    const std::string inner = value.substr(1, value.size() - 2);
+    const size_t to = inner.find(" TO ");
+    if (to == std::string::npos) return Status::InvalidArgument(at + ": expected [LO TO HI]");
+    const std::string lo = Trim(inner.substr(0, to)), hi = Trim(inner.substr(to + 4));
+    if (lo.empty() || hi.empty()) return Status::InvalidArgument(at + ": a range bound is empty (use * for an open end)");
+    r->lo_inclusive = c == '[';
+    r->hi_inclusive = e == ']';
+    if (lo != "*") r->lo = lo;
+    if (hi != "*") r->hi = hi;
+    return true;
+  }
+  if (c == '>' || c == '<') {
+    const bool eq = value.size() > 1 && value[1] == '=';
+    const std::string bound = Trim(value.substr(eq ? 2 : 1));
+    if (bound.empty()) return Status::InvalidArgument(at + ": a comparison needs a value");
+    if (c == '>') {
+      r->lo = bound;
+      r->lo_inclusive = eq;
+    } else {
+      r->hi = bound;
+      r->hi_inclusive = eq;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out,
+                    std::vector<index::RangeFilter>* ranges, const std::string& what) {
+  std::vector<std::string> exact;
+  for (const std::string& spec : specs) {
+    auto colon = spec.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Status::InvalidArgument(what + " \"" + spec + "\": expected FIELD:VALUE or FIELD:[LO TO HI]");
+    }
+    index::RangeFilter r;
+    r.field = spec.substr(0, colon);
+    HYMIR_ASSIGN_OR_RETURN(bool is_range, ParseRange(spec.substr(colon + 1), &r, what + " \"" + spec + "\""));
+    if (is_range) {
+      ranges->push_back(std::move(r));
+    } else {
+      exact.push_back(spec);
+    }
+  }
+  return ParseFilters(exact, out, what);
+}
+
+Status ParseSort(const std::vector<std::string>& specs, std::vector<index::SortField>* out, const std::string& what) {
+  for (const std::string& spec : specs) {
+    index::SortField f;
+    const auto colon = spec.rfind(':');
+    f.field = spec;
+    if (colon != std::string::npos) {
+      const std::string dir = spec.substr(colon + 1);
+      if (dir != "asc" && dir != "desc") {
+        return Status::InvalidArgument(what + " \"" + spec + "\": expected FIELD[:asc|desc]");
+      }
+      f.field = spec.substr(0, colon);
+      f.descending = dir == "desc";
+    }
+    if (f.field.empty()) return Status::InvalidArgument(what + " \"" + spec + "\": empty field name");
+    out->push_back(std::move(f));
+  }
+  return Status::OK();
+}
+
+Status ParseFacets(const std::vector<std::string>& specs, std::vector<index::FacetRequest>* out,
+                   const std::string& what) {
+  for (const std::string& spec : specs) {
+    index::FacetRequest f;
+    const auto colon = spec.find(':');
+    f.field = spec.substr(0, colon);
+    if (f.field.empty()) return Status::InvalidArgument(what + " \"" + spec + "\": empty field name");
+    if (colon != std::string::npos) {
+      const std::string arg = spec.substr(colon + 1);
+      if (arg.rfind("buckets=", 0) == 0) {
+        std::string rest = arg.substr(8);
+        size_t b = 0;
+        while (b <= rest.size()) {
+          size_t e = rest.find(',', b);
+          if (e == std::string::npos) e = rest.size();
+          const std::string bound = Trim(rest.substr(b, e - b));
+          if (bound.empty()) return Status::InvalidArgument(what + " \"" + spec + "\": an empty bucket bound");
+          f.buckets.push_back(bound);
+          b = e + 1;
+        }
+        if (f.buckets.size() < 2) {
+          return Status::InvalidArgument(what + " \"" + spec + "\": buckets= needs at least two bounds");
+        }
+      } else {
+        size_t used = 0;
+        unsigned long long n = 0;
+        try {
+          if (!arg.empty() && arg[0] != '-' && arg[0] != '+') n = std::stoull(arg, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != arg.size() || n == 0 || n > 10000) {
+          return Status::InvalidArgument(what + " \"" + spec + "\": expected FIELD[:N] with N in [1, 10000] or "
+                                                                "FIELD:buckets=B0,B1,...");
+        }
+        f.top_n = static_cast<size_t>(n);
+      }
+    }
+    out->push_back(std::move(f));
+  }
+  return Status::OK();
+}
+
 Status ParseFields(const std::vector<std::string>& specs, std::vector<index::FieldWeight>* out,
                    const std::string& what) {
   if (specs.empty()) return Status::OK();
@@ -55,8 +182,13 @@ Status ParseFields(const std::vector<std::string>& specs, std::vector<index::Fie
 
 Status CheckQuerySpec(const QuerySpec& spec, const std::string& filter_name, const std::string& field_name) {
   std::vector<index::FieldFilter> filters;
+  std::vector<index::RangeFilter> ranges;
   std::vector<index::FieldWeight> fields;
-  HYMIR_RETURN_IF_ERROR(ParseFilters(spec.filters, &filters, filter_name));
+  std::vector<index::SortField> sort;
+  std::vector<index::FacetRequest> facets;
+  HYMIR_RETURN_IF_ERROR(ParseFilters(spec.filters, &filters, &ranges, filter_name));
+  HYMIR_RETURN_IF_ERROR(ParseSort(spec.sort, &sort));
+  HYMIR_RETURN_IF_ERROR(ParseFacets(spec.facets, &facets));
   return ParseFields(spec.fields, &fields, field_name);
 }
 
@@ -79,8 +211,24 @@ Result<HybridQuery> BuildQuery(const QuerySpec& spec, const Engine& engine) {
     auto parsed = ParseQuery(q.text);
     if (!parsed.ok()) return parsed.status();
   }
-  HYMIR_RETURN_IF_ERROR(ParseFilters(spec.filters, &q.filters));
+  HYMIR_RETURN_IF_ERROR(ParseFilters(spec.filters, &q.filters, &q.ranges));
+  HYMIR_RETURN_IF_ERROR(ParseSort(spec.sort, &q.sort));
+  HYMIR_RETURN_IF_ERROR(ParseFacets(spec.facets, &q.facets));
   HYMIR_RETURN_IF_ERROR(ParseFields(spec.fields, &q.bm25.fields));
+  // Typed parts name fields of the schema: check them now, naming the spec.
+  const index::Schema& schema = engine.searcher().schema();
+  for (const auto& r : q.ranges) {
+    if (!schema.Find(r.field)) {
+      return Status::InvalidArgument("filter on \"" + r.field + "\": unknown typed field (ranges need a field of the "
+                                     "index's schema)");
+    }
+  }
+  for (const auto& f : q.sort) {
+    if (!schema.Find(f.field)) return Status::InvalidArgument("sort on \"" + f.field + "\": unknown typed field");
+  }
+  for (const auto& f : q.facets) {
+    if (!schema.Find(f.field)) return Status::InvalidArgument("facet on \"" + f.field + "\": unknown typed field");
+  }
   HYMIR_ASSIGN_OR_RETURN(q.retriever, ParseRetriever(spec.retriever));
   // The fusion stays the index's default unless the spec changes it.
   if (!spec.fusion.empty() || spec.alpha >= 0 || !spec.weights.empty()) {
@@ -172,12 +320,23 @@ Status ParseQueryParams(const QueryParams& params, const ParamLimits& limits, Qu
     spec->retriever = *retriever;
   }
   spec->filters = All(params, "filter");
-  std::vector<index::FieldFilter> checked;  // named as a parameter here; BuildQuery parses them again
-  HYMIR_RETURN_IF_ERROR(ParseFilters(spec->filters, &checked, "parameter filter"));
+  spec->sort = All(params, "sort");
+  spec->facets = All(params, "facet");
+  // Named as parameters here; BuildQuery parses them again.
+  std::vector<index::FieldFilter> checked;
+  std::vector<index::RangeFilter> ranges;
+  std::vector<index::SortField> sort;
+  std::vector<index::FacetRequest> facets;
+  HYMIR_RETURN_IF_ERROR(ParseFilters(spec->filters, &checked, &ranges, "parameter filter"));
+  HYMIR_RETURN_IF_ERROR(ParseSort(spec->sort, &sort, "parameter sort"));
+  HYMIR_RETURN_IF_ERROR(ParseFacets(spec->facets, &facets, "parameter facet"));
   HYMIR_ASSIGN_OR_RETURN(stages->rerank, Flag(params, "rerank"));
   HYMIR_ASSIGN_OR_RETURN(stages->expand, Flag(params, "expand"));
   HYMIR_ASSIGN_OR_RETURN(std::optional<bool> explain, Flag(params, "explain"));
   stages->explain = explain.value_or(false);
+  HYMIR_ASSIGN_OR_RETURN(std::optional<bool> total, Flag(params, "total"));
+  // A structured query (sort, facets, ranges) reports its total too.
+  stages->count = total.value_or(!sort.empty() || !facets.empty() || !ranges.empty());
   return Status::OK();
 }
 

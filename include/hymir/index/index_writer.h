@@ -10,9 +10,10 @@
 // <dir>/LOCK and fails with Status::Busy while another writer (in this or any
 // other process) holds it. The lock dies with its process.
 //
-// Text, vectors and the forward index (each document's analysed terms, read
-// back by Searcher::GetAnalysed) commit together: the Lucene++ commit point
-// names the generation of the vector files and the forward index (see docs/format.md,
+// Text, vectors, the forward index (each document's analysed terms, read
+// back by Searcher::GetAnalysed) and the typed values of an index with a
+// schema commit together: the Lucene++ commit point names the generation of
+// the vector files, the forward index and the values file (see docs/format.md,
 // On-disk layout), so a crash at any point leaves all three at the last
 // commit. Every commit writes a new generation.
 //
@@ -33,6 +34,7 @@
 
 #include "hymir/document.h"
 #include "hymir/index/analyzer.h"
+#include "hymir/index/schema.h"
 #include "hymir/index/vector_field.h"
 #include "hymir/result.h"
 
@@ -69,6 +71,11 @@ struct IndexWriterOptions {
   // disk). 0 means the current one. An existing index keeps its format; a
   // different non-zero value is InvalidArgument. Default: 0.
   int format_version = 0;
+  // Typed fields of a new index (hymir/index/schema.h), recorded in it. For
+  // an existing index, nullopt means "as recorded"; anything else must equal
+  // the recorded schema (InvalidArgument otherwise, as for the analyzer).
+  // Default: nullopt (no typed fields: extra fields are exact strings).
+  std::optional<Schema> schema;
 };
 
 class IndexWriter {
@@ -81,7 +88,8 @@ class IndexWriter {
   // Adds `doc`, replacing any document with the same id (text and vectors).
   // InvalidArgument for an empty id, a reserved extra field name, an unknown
   // vector field or a vector of the wrong dimension (message names the
-  // document, the field, expected and actual dimension). Vector fields with an
+  // document, the field, expected and actual dimension), and, in an index
+  // with a schema, a typed value of the wrong type (naming the field). Vector fields with an
   // embedder are filled from title + text when the document brings none.
   virtual Status Upsert(const Document& doc) = 0;
   // Deletes the document with `id` (no error when absent).
@@ -96,6 +104,7 @@ class IndexWriter {
   virtual Result<uint64_t> NumDocs() = 0;
   virtual const std::string& dir() const = 0;
   virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
+  virtual const Schema& schema() const = 0;
 };
 
 // The generation of the last commit of the index at `dir`: 0 for an index

@@ -23,6 +23,7 @@
 #include "hymir/index/analysed_document.h"
 #include "hymir/index/analyzer.h"
 #include "hymir/index/collection_statistics.h"
+#include "hymir/index/schema.h"
 #include "hymir/index/text_query.h"
 #include "hymir/index/vector_field.h"
 #include "hymir/index/vector_query.h"
@@ -34,6 +35,24 @@ struct Hit {
   std::string id;      // the document's id
   double score = 0.0;  // BM25 score (sum over fields and terms)
   uint32_t rank = 0;   // 1-based rank in the full result list (offset + position + 1)
+};
+
+struct FacetCount {
+  std::string value;   // the value (keyword, number, date as ISO 8601, true/false) or bucket "[lo,hi)"
+  uint64_t count = 0;  // matching documents with it
+};
+
+struct FacetResult {
+  std::string field;
+  std::vector<FacetCount> counts;  // by count descending (buckets: in bound order)
+};
+
+// A page of hits with the exact number of matching documents and the facets
+// asked for.
+struct SearchResults {
+  std::vector<Hit> hits;
+  uint64_t total = 0;  // documents matching the query and every filter
+  std::vector<FacetResult> facets;  // one per TextQuery::facets entry, in order
 };
 
 // Counters of one search, for tests and benchmarks.
@@ -64,6 +83,13 @@ class Searcher {
   // k and offset are ignored): for a plain query, the documents having any
   // of its terms in any of its fields.
   virtual Result<uint64_t> Count(const TextQuery& query) const = 0;
+  // Every match of `query`: the page of hits (in TextQuery::sort order when
+  // given, else by score as Search()), the exact total and the facets. A
+  // query whose text and expansions are empty matches every document the
+  // filters admit (score 0). InvalidArgument naming the field for an
+  // unknown field, a bound of the wrong type, a sort on a field not
+  // declared sortable or a facet on one not declared facetable.
+  virtual Result<SearchResults> SearchStructured(const TextQuery& query) const = 0;
 
   // Same results computed by scoring every posting of every query term; the
   // oracle the pruned path is tested against. Slow on big indexes.
@@ -117,6 +143,8 @@ class Searcher {
   // The ids of the live documents of the current view, in index order.
   virtual Result<std::vector<std::string>> DocumentIds() const = 0;
   virtual AnalyzerKind analyzer() const = 0;
+  // The index's typed fields (empty: none).
+  virtual const Schema& schema() const = 0;
 };
 
 }  // namespace hymir::index

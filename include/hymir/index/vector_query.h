@@ -28,6 +28,8 @@ struct VectorQuery {
   // analysed and evaluated on the text index; its optional clauses are
   // ignored. "" = none. Default: none.
   std::string constraint;
+  // Same semantics as TextQuery::ranges. Default: none.
+  std::vector<RangeFilter> ranges;
   // HNSW search breadth (0 = the field's default); IVF lists probed (0 = default).
   int ef_search = 0;
   int nprobe = 0;

@@ -29,7 +29,8 @@ std::vector<std::string> Words() {
 }
 
 // A small index: 2 commits (so segments files and a deletion exist), a 4-d
-// vector field, ids, titles and texts drawn from a fixed vocabulary.
+// vector field, typed fields (so the doc values file exists), ids, titles
+// and texts drawn from a fixed vocabulary.
 Status BuildSmallIndex(const std::string& dir) {
   IndexWriterOptions opts;
   VectorFieldSpec spec;
@@ -37,6 +38,10 @@ Status BuildSmallIndex(const std::string& dir) {
   spec.dimension = 4;
   spec.metric = VectorMetric::kL2;
   opts.vector_fields = {spec};
+  auto schema = ParseSchemaJson(R"({"fields": {"size": {"type": "int64", "sort": true, "facet": true},
+      "tag": {"type": "keyword", "facet": true}}})");
+  if (!schema.ok()) return schema.status();
+  opts.schema = *schema;
   auto w = IndexWriter::Open(dir, opts);
   if (!w.ok()) return w.status();
   const auto words = Words();
@@ -45,6 +50,8 @@ Status BuildSmallIndex(const std::string& dir) {
     for (int j = 0; j < 3 + i % 7; ++j) text += words[(i * 7 + j * 3) % words.size()] + " ";
     Document d = Doc("doc" + std::to_string(i), words[i % words.size()] + " study", text);
     d.vectors["emb"] = {float(i % 5), float(i % 3), float(i % 7), 1.0f};
+    d.values["size"] = {int64_t{(i * 37) % 101}};
+    d.values["tag"] = {std::string(i % 2 ? "odd" : "even"), "t" + std::to_string(i % 4)};
     HYMIR_RETURN_IF_ERROR((*w)->Upsert(d));
     if (i == 39) HYMIR_RETURN_IF_ERROR((*w)->Commit());
   }
@@ -67,6 +74,21 @@ Result<std::string> Answers(const std::string& dir) {
     for (const auto& h : *hits) out << h.id << " " << h.score << " ";
     out << "\n";
   }
+  // Typed values: a range, a sort and facets read the doc values file.
+  TextQuery typed;
+  typed.text = "study";
+  typed.k = 20;
+  typed.ranges = {RangeFilter{"size", "10", "80"}};
+  typed.sort = {{"size", true}};
+  typed.facets = {{"tag", 10, {}}, {"size", 3, {}}};
+  auto tr = (*s)->SearchStructured(typed);
+  if (!tr.ok()) return tr.status();
+  out << tr->total << ":";
+  for (const auto& h : tr->hits) out << h.id << " ";
+  for (const auto& f : tr->facets) {
+    for (const auto& c : f.counts) out << f.field << "=" << c.value << "/" << c.count << " ";
+  }
+  out << "\n";
   VectorQuery vq;
   vq.field = "emb";
   vq.vector = {1, 2, 3, 1};

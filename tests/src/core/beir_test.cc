@@ -25,6 +25,25 @@ TEST(BeirTest, ParsesCorpusLineWithDomainAndExtras) {
   EXPECT_EQ(doc->fields.count("metadata"), 0u);
 }
 
+TEST(BeirTest, TopLevelScalarsAndArraysBecomeTypedValues) {
+  auto d = ParseCorpusLine(
+      R"({"_id": "p", "title": "t", "size": 42, "price": 2.5, "free": true, "section": "net", "tag": ["a", "b"],)"
+      R"( "meta": {"x": 1}, "authors": [{"n": 1}], "none": null})",
+      "c:1");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->values.at("size"), std::vector<FieldValue>{int64_t{42}});
+  EXPECT_EQ(d->values.at("price"), std::vector<FieldValue>{2.5});
+  EXPECT_EQ(d->values.at("free"), std::vector<FieldValue>{true});
+  EXPECT_EQ(d->values.at("section"), std::vector<FieldValue>{std::string("net")});
+  EXPECT_EQ(d->values.at("tag"), (std::vector<FieldValue>{std::string("a"), std::string("b")}));
+  // Scalars stay string fields too; arrays, objects and null are no fields.
+  EXPECT_EQ(d->fields.at("size"), "42");
+  EXPECT_FALSE(d->fields.count("tag"));
+  EXPECT_FALSE(d->values.count("meta"));
+  EXPECT_FALSE(d->values.count("authors"));
+  EXPECT_FALSE(d->values.count("none"));
+}
+
 TEST(BeirTest, NumericIdIsKeptAsText) {
   auto doc = ParseCorpusLine(R"({"_id": 42, "text": "x"})", "c:1");
   ASSERT_OK(doc.status());

@@ -3,6 +3,7 @@
 // sequence the front ends wrote out before); a parameter set becomes a query
 // in one place (BuildQuery, ParseQueryParams).
 #include "hymir/pipeline.h"
+#include "hymir/snippet.h"
 
 #include <gtest/gtest.h>
 

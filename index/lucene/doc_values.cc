@@ -1,0 +1,416 @@
+#include "index/lucene/doc_values.h"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include "src/core/crc32.h"
+#include "src/core/file_util.h"
+
+namespace hymir::index::internal {
+namespace {
+
+constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'D', 'V', '1'};
+
+std::string FileName(uint64_t generation) { return "values.g" + std::to_string(generation) + ".dv"; }
+
+void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
+void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
+void Pad8(std::string* out) { out->append((8 - out->size() % 8) % 8, '\0'); }
+
+// A bounds-checked walk over the body; every getter fails on a short input.
+class Cursor {
+ public:
+  Cursor(std::string_view b, size_t pos) : b_(b), pos_(pos) {}
+  bool U64(uint64_t* v) {
+    if (b_.size() - pos_ < 8) return false;
+    *v = LoadU64(b_.data() + pos_, 0);
+    pos_ += 8;
+    return true;
+  }
+  // `n` items of `size` bytes; *p points at them.
+  bool Take(uint64_t n, uint64_t size, const char** p) {
+    if (size != 0 && n > (b_.size() - pos_) / size) return false;
+    *p = b_.data() + pos_;
+    pos_ += n * size;
+    return true;
+  }
+  bool Align() {
+    const size_t pad = (8 - pos_ % 8) % 8;
+    if (b_.size() - pos_ < pad) return false;
+    for (size_t i = 0; i < pad; ++i) {
+      if (b_[pos_ + i] != '\0') return false;
+    }
+    pos_ += pad;
+    return true;
+  }
+  bool AtEnd() const { return pos_ == b_.size(); }
+
+ private:
+  std::string_view b_;
+  size_t pos_;
+};
+
+// Offsets (n + 1 u64) ascending from 0 to `total`.
+bool OffsetsSound(const char* offsets, uint64_t n, uint64_t total) {
+  if (LoadU64(offsets, 0) != 0 || LoadU64(offsets, n) != total) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (LoadU64(offsets, i) > LoadU64(offsets, i + 1)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<TypedRow> MakeTypedRow(const Schema& schema, const Document& doc) {
+  TypedRow row;
+  row.keys.resize(schema.fields.size());
+  row.keywords.resize(schema.fields.size());
+  size_t i = 0;
+  for (const auto& [name, spec] : schema.fields) {
+    const std::string at = "document \"" + doc.id + "\": ";
+    std::vector<FieldValue> given;
+    if (auto it = doc.values.find(name); it != doc.values.end()) {
+      given = it->second;
+    } else if (auto f = doc.fields.find(name); f != doc.fields.end()) {
+      given.push_back(f->second);
+    }
+    if (spec.type == FieldType::kKeyword) {
+      auto& out = row.keywords[i];
+      for (const FieldValue& v : given) {
+        const auto* s = std::get_if<std::string>(&v);
+        if (!s) {
+          return Status::InvalidArgument(at + "field \"" + name + "\" is keyword, got " +
+                                         (std::holds_alternative<bool>(v) ? "a boolean" : "a number"));
+        }
+        out.push_back(*s);
+      }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+    } else {
+      if (given.size() > 1) {
+        return Status::InvalidArgument(at + "field \"" + name + "\" is " + FieldTypeName(spec.type) +
+                                       " and takes one value, got " + std::to_string(given.size()));
+      }
+      for (const FieldValue& v : given) {
+        // A text value (Document::fields) is read as a filter bound is.
+        Result<int64_t> key = std::holds_alternative<std::string>(v) && spec.type != FieldType::kDate
+                                  ? TextKey(name, spec, std::get<std::string>(v))
+                                  : ValueKey(name, spec, v);
+        if (!key.ok()) return key.status().WithContext("document \"" + doc.id + "\"");
+        row.keys[i].push_back(*key);
+      }
+    }
+    ++i;
+  }
+  return row;
+}
+
+void ValueColumn::PointRange(int64_t lo, int64_t hi, uint64_t* begin, uint64_t* end) const {
+  auto lower = [&](int64_t key, bool upper) {
+    uint64_t a = 0, b = points;  // first point with key >= `key` (> when upper)
+    while (a < b) {
+      const uint64_t mid = a + (b - a) / 2;
+      const int64_t k = LoadI64(point_keys, mid);
+      if (upper ? k <= key : k < key) {
+        a = mid + 1;
+      } else {
+        b = mid;
+      }
+    }
+    return a;
+  };
+  *begin = lower(lo, false);
+  *end = lo > hi ? *begin : std::max(*begin, lower(hi, true));
+}
+
+int64_t ValueColumn::FindValue(std::string_view value) const {
+  uint64_t a = 0, b = values;
+  while (a < b) {
+    const uint64_t mid = a + (b - a) / 2;
+    if (Value(mid) < value) {
+      a = mid + 1;
+    } else {
+      b = mid;
+    }
+  }
+  return a < values && Value(a) == value ? static_cast<int64_t>(a) : -1;
+}
+
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string& vectors_dir,
+                                                               const FileInfo& expected, const Schema& schema) {
+  const std::string path = vectors_dir + "/" + expected.name;
+  auto file = hymir::internal::MappedFile::Open(path);
+  if (!file.ok()) {
+    if (file.status().IsNotFound()) return Status::Corruption(path + ": named by the commit but missing");
+    return file.status();
+  }
+  const std::string_view bytes = (*file)->bytes();
+  if (bytes.size() != expected.size) {
+    return Status::Corruption(path + ": " + std::to_string(bytes.size()) + " bytes, the manifest says " +
+                              std::to_string(expected.size));
+  }
+  std::unique_ptr<DocValuesReader> r(new DocValuesReader());
+  r->path_ = path;
+  r->file_ = std::move(file).value();
+  HYMIR_RETURN_IF_ERROR(r->Parse(bytes, schema));
+  return r;
+}
+
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::FromBytes(std::string_view bytes, const Schema& schema,
+                                                                    const std::string& where) {
+  std::unique_ptr<DocValuesReader> r(new DocValuesReader());
+  r->path_ = where;
+  HYMIR_RETURN_IF_ERROR(r->Parse(bytes, schema));
+  return r;
+}
+
+Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
+  auto bad = [&](const std::string& what) { return Status::Corruption(path_ + ": " + what + " (a damaged values file)"); };
+  if (bytes.size() < kDocValuesHeaderBytes) return bad("shorter than its header");
+  const char* h = bytes.data();
+  if (std::memcmp(h, kMagic, 8) != 0) return bad("not a hymir values file");
+  std::string header(h, kDocValuesHeaderBytes);
+  const uint32_t header_crc = LoadU32(h, 9);
+  std::memset(header.data() + 36, 0, 4);
+  if (hymir::internal::Crc32(0, header.data(), header.size()) != header_crc) return bad("header checksum mismatch");
+  const uint32_t version = LoadU32(h, 2), nfields = LoadU32(h, 3);
+  rows_ = LoadU64(h, 2);
+  if (version != kDocValuesVersion) return bad("version " + std::to_string(version));
+  if (LoadU64(h, 3) != bytes.size()) return bad("size differs from its header");
+  if (hymir::internal::Crc32(0, bytes.data() + kDocValuesHeaderBytes, bytes.size() - kDocValuesHeaderBytes) !=
+      LoadU32(h, 8)) {
+    return bad("body checksum mismatch");
+  }
+  if (rows_ >= (uint64_t{1} << 32)) return bad("row count out of range");
+  if (nfields != schema.fields.size()) {
+    return bad(std::to_string(nfields) + " columns for a schema of " + std::to_string(schema.fields.size()) +
+               " fields");
+  }
+  Cursor c(bytes, kDocValuesHeaderBytes);
+  const char* p;
+  if (!c.Take(rows_ + 1, 8, &id_offsets_)) return bad("truncated ids");
+  const uint64_t id_total = LoadU64(id_offsets_, rows_);
+  if (!c.Take(id_total, 1, &id_bytes_) || !OffsetsSound(id_offsets_, rows_, id_total) || !c.Align()) {
+    return bad("malformed ids");
+  }
+  for (uint64_t r = 0; r < rows_; ++r) {
+    if (id(r).empty() || (r > 0 && !(id(r - 1) < id(r)))) return bad("ids not strictly increasing at row " + std::to_string(r));
+  }
+  const uint64_t words = (rows_ + 63) / 64;
+  auto spec_it = schema.fields.begin();
+  for (uint32_t f = 0; f < nfields; ++f, ++spec_it) {
+    ValueColumn col;
+    col.rows = rows_;
+    uint64_t name_len, type;
+    if (!c.U64(&name_len) || !c.Take(name_len, 1, &p) || !c.Align() || !c.U64(&type)) return bad("truncated column");
+    col.name.assign(p, name_len);
+    if (col.name != spec_it->first || type != static_cast<uint64_t>(spec_it->second.type)) {
+      return bad("column " + std::to_string(f) + " is \"" + col.name + "\", the schema's is \"" + spec_it->first +
+                 "\" (" + FieldTypeName(spec_it->second.type) + ")");
+    }
+    col.type = spec_it->second.type;
+    const std::string at = "column \"" + col.name + "\": ";
+    if (col.numeric()) {
+      if (!c.Take(words, 8, &col.present) || !c.Take(rows_, 8, &col.keys) || !c.U64(&col.points) ||
+          col.points > rows_ || !c.Take(col.points, 8, &col.point_keys) || !c.Take(col.points, 4, &col.point_rows) ||
+          !c.Align()) {
+        return bad(at + "truncated");
+      }
+      uint64_t present = 0;
+      for (uint64_t w = 0; w < words; ++w) present += static_cast<uint64_t>(std::popcount(LoadU64(col.present, w)));
+      if (rows_ % 64 != 0 && words > 0 && (LoadU64(col.present, words - 1) >> (rows_ % 64)) != 0) {
+        return bad(at + "presence bits beyond the last row");
+      }
+      if (present != col.points) return bad(at + "point count differs from the documents with a value");
+      for (uint64_t i = 0; i < col.points; ++i) {
+        const int64_t k = LoadI64(col.point_keys, i);
+        const uint32_t row = LoadU32(col.point_rows, i);
+        if (row >= rows_ || !col.Has(row) || col.Key(row) != k) return bad(at + "point " + std::to_string(i) + " disagrees with its row");
+        if (i > 0) {
+          const int64_t pk = LoadI64(col.point_keys, i - 1);
+          if (pk > k || (pk == k && LoadU32(col.point_rows, i - 1) >= row)) return bad(at + "points out of order");
+        }
+      }
+    } else {
+      if (!c.U64(&col.values) || col.values >= (uint64_t{1} << 32) || !c.Take(col.values + 1, 8, &col.value_offsets)) {
+        return bad(at + "truncated dictionary");
+      }
+      const uint64_t total = LoadU64(col.value_offsets, col.values);
+      if (!c.Take(total, 1, &col.value_bytes) || !OffsetsSound(col.value_offsets, col.values, total) || !c.Align()) {
+        return bad(at + "malformed dictionary");
+      }
+      for (uint64_t v = 1; v < col.values; ++v) {
+        if (!(col.Value(v - 1) < col.Value(v))) return bad(at + "dictionary not strictly increasing");
+      }
+      if (!c.Take(rows_ + 1, 8, &col.ord_offsets)) return bad(at + "truncated ordinals");
+      const uint64_t nords = LoadU64(col.ord_offsets, rows_);
+      if (!c.Take(nords, 4, &col.ords) || !OffsetsSound(col.ord_offsets, rows_, nords) || !c.Align()) {
+        return bad(at + "malformed ordinals");
+      }
+      for (uint64_t r = 0; r < rows_; ++r) {
+        for (uint64_t i = col.OrdBegin(r); i < col.OrdEnd(r); ++i) {
+          if (col.Ord(i) >= col.values || (i > col.OrdBegin(r) && col.Ord(i - 1) >= col.Ord(i))) {
+            return bad(at + "ordinals of row " + std::to_string(r) + " out of order or range");
+          }
+        }
+      }
+    }
+    columns_.push_back(std::move(col));
+  }
+  if (!c.AtEnd()) return bad("trailing bytes");
+  return Status::OK();
+}
+
+std::string_view DocValuesReader::id(uint64_t row) const {
+  const uint64_t b = LoadU64(id_offsets_, row), e = LoadU64(id_offsets_, row + 1);
+  return {id_bytes_ + b, e - b};
+}
+
+uint64_t DocValuesReader::Find(std::string_view key) const {
+  uint64_t a = 0, b = rows_;
+  while (a < b) {
+    const uint64_t mid = a + (b - a) / 2;
+    if (id(mid) < key) {
+      a = mid + 1;
+    } else {
+      b = mid;
+    }
+  }
+  return a < rows_ && id(a) == key ? a : rows_;
+}
+
+const ValueColumn* DocValuesReader::column(std::string_view field) const {
+  for (const auto& c : columns_) {
+    if (c.name == field) return &c;
+  }
+  return nullptr;
+}
+
+TypedRow DocValuesReader::Row(uint64_t row) const {
+  TypedRow out;
+  out.keys.resize(columns_.size());
+  out.keywords.resize(columns_.size());
+  for (size_t f = 0; f < columns_.size(); ++f) {
+    const ValueColumn& c = columns_[f];
+    if (c.numeric()) {
+      if (c.Has(row)) out.keys[f].push_back(c.Key(row));
+    } else {
+      for (uint64_t i = c.OrdBegin(row); i < c.OrdEnd(row); ++i) out.keywords[f].emplace_back(c.Value(c.Ord(i)));
+    }
+  }
+  return out;
+}
+
+std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<std::string, TypedRow>>& rows) {
+  const uint64_t n = rows.size();
+  std::string out(kDocValuesHeaderBytes, '\0');
+  uint64_t off = 0;
+  PutU64(&out, 0);
+  for (const auto& [id, row] : rows) PutU64(&out, off += id.size());
+  for (const auto& [id, row] : rows) out += id;
+  Pad8(&out);
+  size_t f = 0;
+  for (const auto& [name, spec] : schema.fields) {
+    PutU64(&out, name.size());
+    out += name;
+    Pad8(&out);
+    PutU64(&out, static_cast<uint64_t>(spec.type));
+    if (spec.type != FieldType::kKeyword) {
+      std::vector<uint64_t> bits((n + 63) / 64, 0);
+      std::vector<std::pair<int64_t, uint32_t>> points;
+      for (uint64_t r = 0; r < n; ++r) {
+        if (!rows[r].second.keys[f].empty()) {
+          bits[r >> 6] |= uint64_t{1} << (r & 63);
+          points.push_back({rows[r].second.keys[f][0], static_cast<uint32_t>(r)});
+        }
+      }
+      for (uint64_t w : bits) PutU64(&out, w);
+      for (uint64_t r = 0; r < n; ++r) {
+        const auto& k = rows[r].second.keys[f];
+        PutU64(&out, static_cast<uint64_t>(k.empty() ? 0 : k[0]));
+      }
+      std::sort(points.begin(), points.end());
+      PutU64(&out, points.size());
+      for (const auto& pt : points) PutU64(&out, static_cast<uint64_t>(pt.first));
+      for (const auto& pt : points) PutU32(&out, pt.second);
+      Pad8(&out);
+    } else {
+      std::vector<std::string_view> dict;
+      for (const auto& [id, row] : rows) dict.insert(dict.end(), row.keywords[f].begin(), row.keywords[f].end());
+      std::sort(dict.begin(), dict.end());
+      dict.erase(std::unique(dict.begin(), dict.end()), dict.end());
+      PutU64(&out, dict.size());
+      uint64_t voff = 0;
+      PutU64(&out, 0);
+      for (auto v : dict) PutU64(&out, voff += v.size());
+      for (auto v : dict) out.append(v);
+      Pad8(&out);
+      uint64_t ooff = 0;
+      PutU64(&out, 0);
+      for (const auto& [id, row] : rows) PutU64(&out, ooff += row.keywords[f].size());
+      for (const auto& [id, row] : rows) {
+        for (const auto& v : row.keywords[f]) {
+          PutU32(&out, static_cast<uint32_t>(std::lower_bound(dict.begin(), dict.end(), std::string_view(v)) - dict.begin()));
+        }
+      }
+      Pad8(&out);
+    }
+    ++f;
+  }
+  std::memcpy(out.data(), kMagic, 8);
+  const uint32_t version = kDocValuesVersion, nfields = static_cast<uint32_t>(schema.fields.size());
+  const uint64_t size = out.size();
+  std::memcpy(out.data() + 8, &version, 4);
+  std::memcpy(out.data() + 12, &nfields, 4);
+  std::memcpy(out.data() + 16, &n, 8);
+  std::memcpy(out.data() + 24, &size, 8);
+  const uint32_t body = hymir::internal::Crc32(0, out.data() + kDocValuesHeaderBytes, out.size() - kDocValuesHeaderBytes);
+  std::memcpy(out.data() + 32, &body, 4);
+  const uint32_t head = hymir::internal::Crc32(0, out.data(), kDocValuesHeaderBytes);
+  std::memcpy(out.data() + 36, &head, 4);
+  return out;
+}
+
+Result<std::unique_ptr<DocValues>> DocValues::Load(const std::string& vectors_dir, const FileInfo& expected,
+                                                   const Schema& schema) {
+  auto r = DocValuesReader::Open(vectors_dir, expected, schema);
+  if (!r.ok()) return r.status();
+  auto dv = std::make_unique<DocValues>(schema);
+  dv->base_ = std::move(r).value();
+  return dv;
+}
+
+void DocValues::Put(const std::string& id, TypedRow row) {
+  deleted_.erase(id);
+  puts_[id] = std::move(row);
+}
+
+void DocValues::Delete(const std::string& id) {
+  puts_.erase(id);
+  deleted_.insert(id);
+}
+
+Status DocValues::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
+  std::vector<std::pair<std::string, TypedRow>> rows;
+  const uint64_t base_rows = base_ ? base_->rows() : 0;
+  rows.reserve(base_rows + puts_.size());
+  auto put = puts_.begin();
+  for (uint64_t r = 0; r <= base_rows; ++r) {
+    const std::string_view id = r < base_rows ? base_->id(r) : std::string_view();
+    for (; put != puts_.end() && (r == base_rows || std::string_view(put->first) <= id); ++put) {
+      rows.emplace_back(put->first, put->second);
+    }
+    if (r == base_rows) break;
+    if (!rows.empty() && rows.back().first == id) continue;  // replaced by a put
+    if (!deleted_.empty() && deleted_.count(std::string(id))) continue;
+    rows.emplace_back(std::string(id), base_->Row(r));
+  }
+  const std::string bytes = EncodeDocValues(schema_, rows);
+  info->name = FileName(generation);
+  info->size = bytes.size();
+  info->crc32 = hymir::internal::Crc32(0, bytes.data(), bytes.size());
+  return hymir::internal::WriteFileAtomic(vectors_dir + "/" + info->name, bytes);
+}
+
+}  // namespace hymir::index::internal
