@@ -164,11 +164,11 @@ TEST_F(ServeTest, FiltersRestrictAndRepeatAsEitherValue) {
 
 TEST_F(ServeTest, QueryLanguageSyntaxAndExactTotals) {
   Start();
-  Got plain = Get("/api/search?q=apple&k=3");
+  Got plain = Get("/api/search?q=apple&k=3&total=1");
   ASSERT_EQ(plain.status, 200) << plain.body;
   EXPECT_EQ(plain.body["syntax"], "plain");
   EXPECT_EQ(plain.body["total"], 40u);  // every document has "apple"
-  Got filtered = Get("/api/search?q=%2Bapple%20-domain%3Ay&k=50&syntax=lucene");
+  Got filtered = Get("/api/search?q=%2Bapple%20-domain%3Ay&k=50&syntax=lucene&total=1");
   ASSERT_EQ(filtered.status, 200) << filtered.body;
   EXPECT_EQ(filtered.body["syntax"], "lucene");
   EXPECT_EQ(filtered.body["total"], 26u);  // 40 less the 14 in domain y
