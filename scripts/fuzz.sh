@@ -92,7 +92,7 @@ for t in $targets; do
     # Lucene++/FAISS/model dependencies: lld's --gc-sections drops the Engine and Pipeline
     # methods the harness never calls, and their references (GNU ld and gold keep them alive
     # through the sanitizer-coverage tables). Needs lld (Debian: apt-get install lld).
-    params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine}.cc "${core[@]}" \
+    params) build params_fuzz "$here/tests/fuzz/params_fuzz.cc" "$here"/src/engine/{pipeline,engine,query_spec,snippet}.cc "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections \
               $(pkg-config --cflags --libs cpp-httplib) -lsimdjson -lz ;;
     *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;
