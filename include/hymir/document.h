@@ -41,15 +41,17 @@ struct Document {
   // Extra stored fields, filterable by exact value. Names must not collide with
   // the reserved names: _id, id, title, text, all, domain, vectors.
   std::map<std::string, std::string> fields;
+  // Vectors by vector-field name (see index/vector_field.h). A field with an
+  // embedder is filled from title + text when absent here.
+  std::map<std::string, std::vector<float>> vectors;
+  // Last, so that {id, title, text, domain, fields, vectors} initialisers
+  // keep their meaning.
   // Typed values by field name: several for a multi-valued keyword field,
   // one otherwise. Used by indexes with a schema, for the fields it declares
   // (a declared field absent here is read from `fields` as text); ignored by
   // indexes without one. The corpus reader fills it with every extra
   // top-level key (arrays of scalars included).
   std::map<std::string, std::vector<FieldValue>> values;
-  // Vectors by vector-field name (see index/vector_field.h). A field with an
-  // embedder is filled from title + text when absent here.
-  std::map<std::string, std::vector<float>> vectors;
 
   friend bool operator==(const Document&, const Document&) = default;
 };

@@ -88,13 +88,15 @@ TEST_F(StructuredCliTest, FacetsCountEveryMatch) {
   EXPECT_NE(r.out.find("total: 3"), std::string::npos) << r.out;
 }
 
-TEST_F(StructuredCliTest, PlainJsonStaysAnArray) {
+TEST_F(StructuredCliTest, PlainJsonIsAnObjectWithTheTotal) {
   Ran r = Hymir("search --index " + idx_ + " --json --query edit --filter section:graphics");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  ASSERT_TRUE(j.is_array());
-  ASSERT_EQ(j.size(), 1u);
-  EXPECT_EQ(j[0]["id"], "gimp");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["total"], 1);
+  ASSERT_EQ(j["hits"].size(), 1u);
+  EXPECT_EQ(j["hits"][0]["id"], "gimp");
+  EXPECT_FALSE(j.contains("facets"));  // none asked for
 }
 
 TEST_F(StructuredCliTest, BadSpecsAreUsageErrorsNamingTheField) {
