@@ -171,6 +171,7 @@ TEST(ShardingTest, LayoutNamesTheEnglishAnalyzersApart) {
   // shards are of index format 1 or 2); the english analyzer needs format 2,
   // any other is still written as format 1 for older builds.
   testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("old"));
   testing::WriteText(dir.Sub("old") + "/shards.json", R"({"format": 1, "shards": 2, "analyzer": "english"})");
   ASSERT_OK_AND_ASSIGN(ShardLayout old, ReadShardLayout(dir.Sub("old")));
   EXPECT_EQ(old.analyzer, index::AnalyzerKind::kEnglishLegacy);
