@@ -32,7 +32,8 @@ double Percentile(std::vector<double> v, double p) {
 
 hymir::kg::TokenizeFn Tokenizer(const std::string& name) {
   if (name == "simple") return hymir::kg::SimpleTokenize;
-  auto kind = name == "english" ? hymir::index::AnalyzerKind::kEnglish : hymir::index::AnalyzerKind::kStandard;
+  auto parsed = hymir::index::ParseAnalyzerKind(name);
+  auto kind = parsed.ok() ? *parsed : hymir::index::AnalyzerKind::kStandard;
   return [kind](std::string_view text) { return hymir::index::Analyze(kind, text); };
 }
 
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--kg", kg_dir, "KG directory (e.g. from `hymir kg load --wordnet`)")->required();
   app.add_option("--queries", queries_path, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
   app.add_option("--analyzer", analyzers, "Tokenizers to measure: simple, english, standard (default: simple english)")
-      ->check(CLI::IsMember({"simple", "english", "standard"}));
+      ->check(CLI::IsMember({"simple", "english", "standard", "english-lucenepp30"}));
   app.add_option("--repeat", repeat, "Passes over the queries (default 5)")->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
 

@@ -7,6 +7,7 @@
 //
 // Modes:
 //   run     --corpus C.jsonl --queries Q.jsonl --out RUN.trec [--qrels QRELS.tsv] [--k 1000]
+//           [--analyzer english|english-classic]
 //   bench   --corpus C.jsonl [--queries Q.jsonl] [--threads N] [--seconds S] [--warmup S]
 //           [--index-runs R] [--num-queries 1000] [--seed 42] [--tmpdir DIR] [--hits default,exhaustive]
 //   analyze --text "..." [--text "..."]...   |   analyze --jsonl FILE [--limit N]
@@ -544,6 +545,28 @@ public class LuceneBaseline {
         return new EnglishAnalyzer(); // StandardTokenizer, EnglishPossessive, LowerCase, Stop(33), SetKeywordMarker, PorterStem
     }
 
+    /**
+     * "english": newAnalyzer(). "english-classic": the same filters on ClassicTokenizer + ClassicFilter,
+     * the Lucene 3.0 grammar of hymir's Lucene++ tokenizer, so that only scoring can differ from hymir.
+     */
+    static Analyzer newAnalyzer(String kind) {
+        if (kind.equals("english")) return newAnalyzer();
+        if (!kind.equals("english-classic")) throw new UsageError("--analyzer english|english-classic");
+        return new Analyzer() {
+            @Override
+            protected TokenStreamComponents createComponents(String field) {
+                org.apache.lucene.analysis.standard.ClassicTokenizer src =
+                        new org.apache.lucene.analysis.standard.ClassicTokenizer();
+                TokenStream t = new org.apache.lucene.analysis.standard.ClassicFilter(src);
+                t = new org.apache.lucene.analysis.en.EnglishPossessiveFilter(t);
+                t = new org.apache.lucene.analysis.LowerCaseFilter(t);
+                t = new org.apache.lucene.analysis.StopFilter(t, EnglishAnalyzer.ENGLISH_STOP_WORDS_SET);
+                t = new org.apache.lucene.analysis.en.PorterStemFilter(t);
+                return new TokenStreamComponents(src, t);
+            }
+        };
+    }
+
     static List<String> analyze(Analyzer a, String text) throws IOException {
         List<String> out = new ArrayList<>();
         try (TokenStream ts = a.tokenStream(BODY_FIELD, text)) {
@@ -603,6 +626,7 @@ public class LuceneBaseline {
         Path out = Paths.get(o.req("out"));
         String qrels = o.get("qrels", null);
         int k = o.getInt("k", 1000);
+        String analyzerKind = o.get("analyzer", "english");
         o.checkAllUsed();
         if (k < 1) throw new UsageError("--k must be >= 1");
         BooleanQuery.setMaxClauseCount(Integer.MAX_VALUE);
@@ -622,7 +646,7 @@ public class LuceneBaseline {
             qs = kept;
         }
 
-        Analyzer analyzer = newAnalyzer();
+        Analyzer analyzer = newAnalyzer(analyzerKind);
         BM25Similarity sim = new BM25Similarity(K1, B);
         int written = 0, emptyQueries = 0;
         try (Directory dir = new ByteBuffersDirectory()) {

@@ -5,7 +5,8 @@
 # usage: bench/java/run_baseline.sh [OUT_DIR] [DATA_DIR]
 #   OUT_DIR   default /tmp/hymir-java-runs      (writes OUT_DIR/<name>.trec)
 #   DATA_DIR  default <repo>/../shared/data
-# env: COLLECTIONS="scifact cranfield ..." to restrict, K=1000, JAVA=java
+# env: COLLECTIONS="scifact cranfield ..." to restrict, K=1000, JAVA=java,
+#      ANALYZER=english-classic for EnglishAnalyzer's filters on the classic (Lucene 3.0) tokenizer
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,7 +34,7 @@ for name in $collections; do
   echo "== $name -> $run" >&2
   "$java" -cp "$CP" "$here/LuceneBaseline.java" run \
     --corpus "$dir/corpus.jsonl" --queries "$dir/queries.jsonl" \
-    --qrels "$dir/qrels/test.tsv" --k "$k" --out "$run"
+    --qrels "$dir/qrels/test.tsv" --k "$k" --out "$run" --analyzer "${ANALYZER:-english}"
   # sanity: 6 columns, Q0, tag, ranks 1..n per query, scores non-increasing
   if ! awk -v k="$k" '
       NF != 6 || $2 != "Q0" || $6 != "lucene" { print FILENAME ":" NR ": bad line: " $0; bad = 1; exit }

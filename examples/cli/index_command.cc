@@ -96,8 +96,12 @@ int RunIndex(const IndexFlags& flags) {
     if (!f.ok()) return app::Fail("index", f.status(), /*usage=*/true);
     options.vector_fields.push_back(*f);
   }
+  // What analyses like the index (the embedder, the linker) follows the
+  // index's own analyzer when it exists.
+  auto analyzer = index::IndexAnalyzer(flags.index, options);
+  if (!analyzer.ok()) return app::Fail("index", analyzer.status());
   if (!flags.embed.empty()) {
-    auto f = PrepareEmbedder(flags, options.analyzer.value_or(index::AnalyzerKind::kEnglish));
+    auto f = PrepareEmbedder(flags, *analyzer);
     if (!f.ok()) return app::Fail("index", f.status(), f.status().IsInvalidArgument());
     options.vector_fields.push_back(*f);
   }
@@ -105,7 +109,7 @@ int RunIndex(const IndexFlags& flags) {
   // go to the document's kg_entities field, where the KG features read them.
   std::unique_ptr<KnowledgeContext> kg;
   if (!flags.kg.empty()) {
-    auto k = KnowledgeContext::Open(flags.kg, options.analyzer.value_or(index::AnalyzerKind::kEnglish));
+    auto k = KnowledgeContext::Open(flags.kg, *analyzer);
     if (!k.ok()) return app::Fail("index", k.status());
     kg = std::move(k).value();
   }
@@ -165,12 +169,15 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--index", flags->index, "Index directory (created when absent)")->required();
-  cmd->add_option("--analyzer", flags->analyzer, "english | standard | whitespace (new index; default english)")
-      ->check(CLI::IsMember({"english", "standard", "whitespace"}));
+  cmd->add_option("--analyzer", flags->analyzer,
+                  "english | standard | whitespace | english-lucenepp30 (new index; default english; "
+                  "english-lucenepp30 is the Lucene++ stemmer of format 1-2 indexes)")
+      ->check(CLI::IsMember({"english", "standard", "whitespace", "english-lucenepp30"}));
   cmd->add_option("--threads", flags->threads, "Indexing threads")->check(CLI::Range(1, 256));
   cmd->add_option("--format-version", flags->format_version,
-                  "On-disk format of a new index: 2 (current) or 1 (readable by hymir builds before format 2)")
-      ->check(CLI::Range(1, 2));
+                  "On-disk format of a new index: 3 (current), or 2 or 1 for hymir builds before format 3 or 2 "
+                  "(these get the english-lucenepp30 analyzer)")
+      ->check(CLI::Range(1, 3));
   cmd->add_flag("--skip-bad", flags->skip_bad,
                 "Report malformed lines (and values of the wrong type for the schema) and continue (default: stop, "
                 "keep nothing)");

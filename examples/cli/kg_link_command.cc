@@ -26,7 +26,8 @@ struct KgLinkFlags {
 };
 
 index::AnalyzerKind AnalyzerOf(const std::string& name) {
-  return name == "english" ? index::AnalyzerKind::kEnglish : index::AnalyzerKind::kStandard;
+  auto kind = index::ParseAnalyzerKind(name);  // the flag's check admits only analyzer names
+  return kind.ok() ? *kind : index::AnalyzerKind::kStandard;
 }
 
 kg::TokenizeFn MakeTokenizer(const std::string& name) {
@@ -95,8 +96,9 @@ void AddKgLinkCommand(CLI::App& kg, int* exit_code) {
   link->add_flag("--expand", f->expand, "Also print the expansion terms (synonyms, hypernyms, similar)");
   link->add_option("--analyzer", f->analyzer,
                    "Tokenizer for aliases and text: simple (lower-case alphanumeric runs), english (stemmed, "
-                   "stop words dropped) or standard (default simple)")
-      ->check(CLI::IsMember({"simple", "english", "standard"}));
+                   "stop words dropped), standard, or english-lucenepp30 (as indexes of format 1-2) "
+                   "(default simple)")
+      ->check(CLI::IsMember({"simple", "english", "standard", "english-lucenepp30"}));
   link->add_option("--max-candidates", f->max_candidates, "Candidates kept per alias (default 3)")
       ->check(CLI::Range(1, 1000));
   link->add_option("--max-terms", f->max_terms, "At most this many expansion terms (default 10)");

@@ -24,6 +24,7 @@
 #include <hymir/dist/sharded_ingest.h>
 #include <hymir/dist/sharded_pipeline.h>
 #include <hymir/dist/sharded_writer.h>
+#include <hymir/dist/sharding.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
 #include <hymir/knowledge.h>
@@ -95,7 +96,10 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
                      ? Status::InvalidArgument(flags.index + " is a single (unsharded) hymir index")
                      : Status::OK();
   if (Status s = cluster.Agree(plain); !s.ok()) return Finish(cluster, "index", s);
-  const index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+  // The embedder and the linker analyse as the shards do: an existing sharded
+  // index keeps its recorded analyzer.
+  index::AnalyzerKind analyzer = options.analyzer.value_or(index::AnalyzerKind::kEnglish);
+  if (auto layout = dist::ReadShardLayout(flags.index); layout.ok()) analyzer = layout->analyzer;
   if (!flags.embed.embed.empty()) {  // one LSA model, trained on the whole corpus, for every shard
     auto spec = app::LsaFieldSpec(flags.embed);
     if (!spec.ok()) return Finish(cluster, "index", spec.status(), true);
@@ -349,7 +353,8 @@ int main(int argc, char** argv) {
   CLI::App* index_cmd = cli.add_subcommand("index", "Index a BEIR corpus into a sharded index (one shard per rank)");
   index_cmd->add_option("--corpus", ix.corpus, "corpus.jsonl")->required()->check(CLI::ExistingFile);
   index_cmd->add_option("--index", ix.index, "Sharded index directory")->required();
-  index_cmd->add_option("--analyzer", ix.analyzer, "english | standard | whitespace (new index; default english)");
+  index_cmd->add_option("--analyzer", ix.analyzer,
+                        "english | standard | whitespace | english-lucenepp30 (new index; default english)");
   index_cmd->add_option("--commit-every", ix.commit_every, "Commit every N corpus lines (default: once at the end)");
   index_cmd->add_flag("--skip-bad", ix.skip_bad, "Report malformed lines and continue");
   index_cmd->add_option("--vector-field", ix.vector_fields,

@@ -57,7 +57,9 @@ class KnowledgeContext {
   ~KnowledgeContext();
   // The tokenizer id under which Open caches the entity linker for
   // `analyzer` (kg::EntityLinker::BuildCached); `hymir kg link` uses the same
-  // id, so both share one cache file.
+  // id, so both share one cache file. english-lucenepp30 keeps the id caches
+  // built for "english" before it was corrected carry ("analyzer:english");
+  // english has its own, so such a cache is never taken for it.
   static std::string LinkerTokenizerId(index::AnalyzerKind analyzer);
 
   const kg::TripleStore& store() const { return *store_; }

@@ -36,7 +36,13 @@ struct LsaEmbedder::Model {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'Y', 'M', 'I', 'R', 'L', 'S', 'A'};
-constexpr uint32_t kVersion = 1;
+// Version 1 models know only the first three analyzers, and their code 0
+// ("english") means english-lucenepp30: they were trained on its terms.
+// Version 2 stores AnalyzerKind as is. Save() writes version 1 whenever it
+// can, so that older builds keep reading those models.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
+constexpr uint32_t kFirstExactAnalyzerVersion = 2;
 constexpr size_t kChunk = 8192;  // documents analysed per parallel batch
 
 #pragma pack(push, 1)
@@ -348,10 +354,23 @@ Status LsaEmbedder::Save(const std::string& path) const try {
   bytes.append(reinterpret_cast<const char*>(m.fold.data()), m.fold.size() * sizeof(float));
   Header h;
   std::memcpy(h.magic, kMagic, sizeof kMagic);
-  h.version = kVersion;
+  switch (m.analyzer) {
+    case AnalyzerKind::kEnglishLegacy:
+      h.version = kOldestVersion;
+      h.analyzer = static_cast<uint32_t>(AnalyzerKind::kEnglish);
+      break;
+    case AnalyzerKind::kStandard:
+    case AnalyzerKind::kWhitespace:
+      h.version = kOldestVersion;
+      h.analyzer = static_cast<uint32_t>(m.analyzer);
+      break;
+    case AnalyzerKind::kEnglish:
+      h.version = kFirstExactAnalyzerVersion;
+      h.analyzer = static_cast<uint32_t>(m.analyzer);
+      break;
+  }
   h.dimension = static_cast<uint32_t>(m.dim);
   h.vocabulary = m.terms.size();
-  h.analyzer = static_cast<uint32_t>(m.analyzer);
   h.payload_size = bytes.size() - sizeof(Header);
   h.payload_crc = hymir::internal::Crc32(0, bytes.data() + sizeof(Header), h.payload_size);
   std::memcpy(bytes.data(), &h, sizeof h);
@@ -376,9 +395,10 @@ Result<std::unique_ptr<LsaEmbedder::Model>> LoadModel(const std::string& path) {
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
     return Status::Corruption(path + ": not an LSA model (bad magic)");
   }
-  if (h.version != kVersion) {
+  if (h.version < kOldestVersion || h.version > kVersion) {
     return Status::NotSupported(path + ": LSA model format version " + std::to_string(h.version) +
-                                ", this build reads version " + std::to_string(kVersion));
+                                ", this build reads versions " + std::to_string(kOldestVersion) + " to " +
+                                std::to_string(kVersion));
   }
   const uint64_t have = b.size() - sizeof h;
   if (h.payload_size != have) {
@@ -388,8 +408,15 @@ Result<std::unique_ptr<LsaEmbedder::Model>> LoadModel(const std::string& path) {
   if (hymir::internal::Crc32(0, b.data() + sizeof h, have) != h.payload_crc) {
     return Status::Corruption(path + ": LSA model checksum mismatch");
   }
-  if (h.analyzer > static_cast<uint32_t>(AnalyzerKind::kWhitespace)) {
-    return Status::Corruption(path + ": unknown analyzer " + std::to_string(h.analyzer));
+  const AnalyzerKind last_known =
+      h.version < kFirstExactAnalyzerVersion ? AnalyzerKind::kWhitespace : AnalyzerKind::kEnglishLegacy;
+  if (h.analyzer > static_cast<uint32_t>(last_known)) {
+    return Status::Corruption(path + ": unknown analyzer " + std::to_string(h.analyzer) + " in a version " +
+                              std::to_string(h.version) + " LSA model");
+  }
+  AnalyzerKind analyzer = static_cast<AnalyzerKind>(h.analyzer);
+  if (h.version < kFirstExactAnalyzerVersion && analyzer == AnalyzerKind::kEnglish) {
+    analyzer = AnalyzerKind::kEnglishLegacy;  // its vocabulary holds that chain's stems
   }
   // Each term takes at least 4 + 4 + 4 * dimension bytes: bound the sizes
   // before multiplying or allocating anything.
@@ -399,7 +426,7 @@ Result<std::unique_ptr<LsaEmbedder::Model>> LoadModel(const std::string& path) {
   }
   auto m = std::make_unique<Model>();
   m->dim = h.dimension;
-  m->analyzer = static_cast<AnalyzerKind>(h.analyzer);
+  m->analyzer = analyzer;
   const char* p = b.data() + sizeof h;
   const char* end = b.data() + b.size();
   m->terms.reserve(h.vocabulary);

@@ -1,6 +1,8 @@
 #include "index/lucene/analysis.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <mutex>
 
 #include <lucene++/CharFolder.h>
@@ -10,6 +12,7 @@
 
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/porter_stemmer.h"
 
 // Lucene++ class macros need their classes inside namespace Lucene.
 namespace Lucene {
@@ -43,11 +46,34 @@ class HymirPossessiveFilter : public TokenFilter {
   TermAttributePtr term_;
 };
 
+// Porter stemming of each term as Java Lucene's PorterStemFilter does it
+// (see porter_stemmer.h); Lucene++'s PorterStemFilter garbles suffixes.
+class HymirPorterStemFilter : public TokenFilter {
+ public:
+  explicit HymirPorterStemFilter(const TokenStreamPtr& input) : TokenFilter(input) {
+    term_ = addAttribute<TermAttribute>();
+  }
+  LUCENE_CLASS(HymirPorterStemFilter);
+
+  bool incrementToken() override {
+    if (!input->incrementToken()) return false;
+    term_->setTermLength(stemmer_.Stem(term_->termBufferArray(), term_->termLength()));
+    return true;
+  }
+
+ private:
+  TermAttributePtr term_;
+  hymir::index::internal::PorterStemmer stemmer_;
+};
+
 // Java Lucene EnglishAnalyzer, as far as Lucene++ 3.0.8 allows:
 // StandardTokenizer(3.0) -> StandardFilter -> possessive -> LowerCase ->
-// StopFilter(33 English words, position increments) -> PorterStemFilter.
+// StopFilter(33 English words, position increments) -> Porter stemmer: hymir's
+// (Java's algorithm), or with `lucenepp_stemmer` Lucene++'s PorterStemFilter,
+// for indexes built with it (AnalyzerKind::kEnglishLegacy).
 class HymirEnglishAnalyzer : public Analyzer {
  public:
+  explicit HymirEnglishAnalyzer(bool lucenepp_stemmer) : lucenepp_stemmer_(lucenepp_stemmer) {}
   LUCENE_CLASS(HymirEnglishAnalyzer);
 
   TokenStreamPtr tokenStream(const String& field, const ReaderPtr& reader) override {
@@ -76,16 +102,22 @@ class HymirEnglishAnalyzer : public Analyzer {
     TokenStreamPtr result;
   };
 
-  static std::vector<TokenStreamPtr> Build(const ReaderPtr& reader) {
+  std::vector<TokenStreamPtr> Build(const ReaderPtr& reader) const {
     std::vector<TokenStreamPtr> chain;
     chain.push_back(newLucene<StandardTokenizer>(LuceneVersion::LUCENE_30, reader));
     chain.push_back(newLucene<StandardFilter>(chain.back()));
     chain.push_back(newLucene<HymirPossessiveFilter>(chain.back()));
     chain.push_back(newLucene<LowerCaseFilter>(chain.back()));
     chain.push_back(newLucene<StopFilter>(true, chain.back(), StopAnalyzer::ENGLISH_STOP_WORDS_SET()));
-    chain.push_back(newLucene<PorterStemFilter>(chain.back()));
+    if (lucenepp_stemmer_) {
+      chain.push_back(newLucene<PorterStemFilter>(chain.back()));
+    } else {
+      chain.push_back(newLucene<HymirPorterStemFilter>(chain.back()));
+    }
     return chain;
   }
+
+  const bool lucenepp_stemmer_;
 };
 
 // Replays pre-analysed tokens (see TokenBuffer).
@@ -132,11 +164,11 @@ class HymirReplayStream : public TokenStream {
 namespace hymir::index {
 
 Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name) {
-  if (name == "english") return AnalyzerKind::kEnglish;
-  if (name == "standard") return AnalyzerKind::kStandard;
-  if (name == "whitespace") return AnalyzerKind::kWhitespace;
+  for (AnalyzerKind kind : kAllAnalyzerKinds) {
+    if (name == AnalyzerName(kind)) return kind;
+  }
   return Status::InvalidArgument("unknown analyzer \"" + std::string(name) +
-                                 "\" (expected english, standard or whitespace)");
+                                 "\" (expected english, english-lucenepp30, standard or whitespace)");
 }
 
 const char* AnalyzerName(AnalyzerKind kind) {
@@ -144,16 +176,19 @@ const char* AnalyzerName(AnalyzerKind kind) {
     case AnalyzerKind::kEnglish: return "english";
     case AnalyzerKind::kStandard: return "standard";
     case AnalyzerKind::kWhitespace: return "whitespace";
+    case AnalyzerKind::kEnglishLegacy: return "english-lucenepp30";
   }
   return "unknown";
 }
 
 std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
-  static const Lucene::AnalyzerPtr analyzers[] = {internal::MakeAnalyzer(AnalyzerKind::kEnglish),
-                                                  internal::MakeAnalyzer(AnalyzerKind::kStandard),
-                                                  internal::MakeAnalyzer(AnalyzerKind::kWhitespace)};
+  static const auto analyzers = [] {
+    std::array<Lucene::AnalyzerPtr, std::size(kAllAnalyzerKinds)> a;
+    for (AnalyzerKind k : kAllAnalyzerKinds) a[static_cast<size_t>(k)] = internal::MakeAnalyzer(k);
+    return a;
+  }();
   internal::TokenBuffer buf;
-  internal::AnalyzeInto(analyzers[static_cast<int>(kind)], internal::Wide(text), &buf);
+  internal::AnalyzeInto(analyzers.at(static_cast<size_t>(kind)), internal::Wide(text), &buf);
   std::vector<std::string> out;
   out.reserve(buf.size());
   uint32_t begin = 0;
@@ -210,7 +245,9 @@ namespace {
 Lucene::AnalyzerPtr NewAnalyzer(AnalyzerKind kind) {
   switch (kind) {
     case AnalyzerKind::kEnglish:
-      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>();
+      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>(false);
+    case AnalyzerKind::kEnglishLegacy:
+      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>(true);
     case AnalyzerKind::kStandard:
       return Lucene::newLucene<Lucene::StandardAnalyzer>(Lucene::LuceneVersion::LUCENE_30);
     case AnalyzerKind::kWhitespace:
@@ -229,7 +266,7 @@ Lucene::AnalyzerPtr NewAnalyzer(AnalyzerKind kind) {
 void InitLuceneAnalysisStatics() {
   static std::once_flag once;
   std::call_once(once, [] {
-    for (AnalyzerKind kind : {AnalyzerKind::kEnglish, AnalyzerKind::kStandard, AnalyzerKind::kWhitespace}) {
+    for (AnalyzerKind kind : kAllAnalyzerKinds) {
       TokenBuffer tokens;
       AnalyzeInto(NewAnalyzer(kind), L"O'Neil's I.B.M. tests the 42 widgets", &tokens);
     }

@@ -6,6 +6,30 @@
 
 namespace hymir::index::internal {
 
+namespace {
+
+// The "analyzer" value of hymir.json in an index of `format_version`.
+const char* RecordedAnalyzerName(AnalyzerKind kind, int format_version) {
+  if (format_version < kExactAnalyzerNameFormatVersion && kind == AnalyzerKind::kEnglishLegacy) return "english";
+  return AnalyzerName(kind);
+}
+
+}  // namespace
+
+AnalyzerKind DefaultAnalyzer(int format_version) {
+  return format_version < kExactAnalyzerNameFormatVersion ? AnalyzerKind::kEnglishLegacy : AnalyzerKind::kEnglish;
+}
+
+Status CheckAnalyzerFormat(AnalyzerKind kind, int format_version) {
+  if (format_version < kExactAnalyzerNameFormatVersion && kind == AnalyzerKind::kEnglish) {
+    return Status::InvalidArgument("format_version " + std::to_string(format_version) +
+                                   " cannot record the english analyzer (its \"english\" is english-lucenepp30); "
+                                   "use format_version " + std::to_string(kExactAnalyzerNameFormatVersion) +
+                                   " or the english-lucenepp30 analyzer");
+  }
+  return Status::OK();
+}
+
 Result<IndexMeta> ReadMeta(const std::string& dir) {
   const std::string path = dir + "/" + kMetaFile;
   auto text = hymir::internal::ReadFile(path);
@@ -31,6 +55,11 @@ Result<IndexMeta> ReadMeta(const std::string& dir) {
   auto kind = ParseAnalyzerKind(j["analyzer"].get<std::string>());
   if (!kind.ok()) return kind.status().WithContext(path);
   meta.analyzer = *kind;
+  // Before format 3, "english" meant the chain with Lucene++'s stemmer: the
+  // index's postings hold its terms, so its queries must get them too.
+  if (meta.format_version < kExactAnalyzerNameFormatVersion && meta.analyzer == AnalyzerKind::kEnglish) {
+    meta.analyzer = AnalyzerKind::kEnglishLegacy;
+  }
   if (j.contains("vector_fields")) {
     if (!j["vector_fields"].is_array()) return Status::Corruption(path + ": \"vector_fields\" is not an array");
     for (const auto& f : j["vector_fields"]) {
@@ -70,9 +99,10 @@ const VectorFieldSpec* FindVectorField(const IndexMeta& meta, std::string_view n
 }
 
 Status WriteMeta(const std::string& dir, const IndexMeta& meta) {
+  HYMIR_RETURN_IF_ERROR(CheckAnalyzerFormat(meta.analyzer, meta.format_version).WithContext(dir));
   nlohmann::json j = {{"format", "hymir-index"},
                       {"format_version", meta.format_version},
-                      {"analyzer", AnalyzerName(meta.analyzer)},
+                      {"analyzer", RecordedAnalyzerName(meta.analyzer, meta.format_version)},
                       {"vector_fields", nlohmann::json::array()}};
   for (const auto& f : meta.vector_fields) {
     j["vector_fields"].push_back({{"name", f.name},

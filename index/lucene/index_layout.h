@@ -1,7 +1,7 @@
 // Private: the on-disk layout of a hymir index directory (see docs/format.md,
 // "On-disk layout") and its metadata file.
 //
-//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 2, "analyzer": "english",
+//   <dir>/hymir.json   {"format": "hymir-index", "format_version": 3, "analyzer": "english",
 //                       "vector_fields": [{name, dimension, metric, index, ...}],
 //                       "schema": {"fields": {...}} (hymir/index/schema.h; absent: none)}
 //   <dir>/vectors/     vector files by commit generation (index/vector/manifest.h)
@@ -38,11 +38,15 @@ namespace hymir::index::internal {
 
 // The format new indexes get. Version 1 indexed "all" as a Lucene++ field of
 // its own; version 2 derives it from "title" and "text" at search time (the
-// same postings, lengths and statistics; half the postings written). Both
-// are read; a writer keeps an index's version.
-inline constexpr int kFormatVersion = 2;
+// same postings, lengths and statistics; half the postings written).
+// Version 3 has version 2's layout; its "analyzer" names the analyzer
+// exactly, where versions 1 and 2 call english-lucenepp30 (the only English
+// analyzer then) "english". All three are read; a writer keeps an index's
+// version.
+inline constexpr int kFormatVersion = 3;
 inline constexpr int kOldestFormatVersion = 1;
 inline constexpr int kDerivedAllFormatVersion = 2;
+inline constexpr int kExactAnalyzerNameFormatVersion = 3;
 inline constexpr const char* kMetaFile = "hymir.json";
 inline constexpr const char* kLockFile = "LOCK";
 inline constexpr const char* kTextDir = "text";
@@ -79,8 +83,16 @@ struct IndexMeta {
 // The field named `name`, or nullptr.
 const VectorFieldSpec* FindVectorField(const IndexMeta& meta, std::string_view name);
 
+// The analyzer a new index of `format_version` gets when none is asked for:
+// english, or english-lucenepp30 for versions 1 and 2 (all they can record).
+AnalyzerKind DefaultAnalyzer(int format_version);
+// InvalidArgument when an index of `format_version` cannot record `kind`
+// (the english analyzer needs version 3).
+Status CheckAnalyzerFormat(AnalyzerKind kind, int format_version);
+
 // NotFound when <dir>/hymir.json is absent; Corruption when unreadable.
 Result<IndexMeta> ReadMeta(const std::string& dir);
+// InvalidArgument when meta.format_version cannot record meta.analyzer.
 Status WriteMeta(const std::string& dir, const IndexMeta& meta);
 
 }  // namespace hymir::index::internal

@@ -445,6 +445,9 @@ Status CheckOptions(const IndexWriterOptions& options) {
                                    ": this build writes versions " + std::to_string(internal::kOldestFormatVersion) +
                                    " to " + std::to_string(internal::kFormatVersion));
   }
+  if (options.format_version != 0 && options.analyzer) {
+    HYMIR_RETURN_IF_ERROR(internal::CheckAnalyzerFormat(*options.analyzer, options.format_version));
+  }
   return Status::OK();
 }
 
@@ -493,6 +496,15 @@ Status InstallEmbedderModels(const std::string& dir, const std::vector<VectorFie
 
 }  // namespace
 
+Result<AnalyzerKind> IndexAnalyzer(const std::string& dir, const IndexWriterOptions& options) {
+  auto meta = internal::ReadMeta(dir);
+  if (meta.ok()) return meta->analyzer;
+  if (!meta.status().IsNotFound()) return meta.status();
+  const int format = options.format_version == 0 ? internal::kFormatVersion : options.format_version;
+  if (options.analyzer) HYMIR_RETURN_IF_ERROR(internal::CheckAnalyzerFormat(*options.analyzer, format));
+  return options.analyzer.value_or(internal::DefaultAnalyzer(format));
+}
+
 Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexWriterOptions& options) {
   namespace fs = std::filesystem;
   // Usage errors first: a refused Open leaves no trace on disk.
@@ -519,7 +531,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     if (!options.create_if_missing) return Status::NotFound(dir + ": no hymir index (missing hymir.json)");
     internal::IndexMeta m;
     m.format_version = options.format_version == 0 ? internal::kFormatVersion : options.format_version;
-    m.analyzer = options.analyzer.value_or(AnalyzerKind::kEnglish);
+    m.analyzer = options.analyzer.value_or(internal::DefaultAnalyzer(m.format_version));
     m.vector_fields = options.vector_fields;
     if (options.schema) m.schema = *options.schema;
     // The embedders' models go in before hymir.json: an index that exists
@@ -550,8 +562,14 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
                                    " (an index keeps its format)");
   }
   if (options.analyzer && *options.analyzer != meta->analyzer) {
-    return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) +
-                                   "\", not \"" + AnalyzerName(*options.analyzer) + "\"");
+    const bool legacy = meta->analyzer == AnalyzerKind::kEnglishLegacy;
+    return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) + "\"" +
+                                   (legacy && meta->format_version < internal::kExactAnalyzerNameFormatVersion
+                                        ? " (recorded as \"english\" by format " +
+                                              std::to_string(meta->format_version) + ")"
+                                        : std::string()) +
+                                   ", not \"" + AnalyzerName(*options.analyzer) + "\"" +
+                                   (legacy ? "; re-index into a new directory for another analyzer" : ""));
   }
   if (!options.vector_fields.empty() && options.vector_fields != meta->vector_fields) {
     return Status::InvalidArgument(dir + ": the index was created with other vector fields; the schema cannot "

@@ -10,6 +10,11 @@
 
 namespace hymir::dist {
 
+namespace {
+// The first layout format whose "analyzer" names the analyzer exactly.
+constexpr int kExactAnalyzerLayoutFormat = 2;
+}  // namespace
+
 int ShardOf(std::string_view id, int shards) {
   const uint64_t h = fingerprint::Fnv1a(id);
   return shards <= 1 ? 0 : static_cast<int>(h % static_cast<uint64_t>(shards));
@@ -28,11 +33,17 @@ Result<ShardLayout> ReadShardLayout(const std::string& dir) {
   ShardLayout layout;
   try {
     auto j = nlohmann::json::parse(text);
-    if (j.at("format").get<int>() != 1) return Status::Corruption(path + ": unknown format " + j.at("format").dump());
+    const int format = j.at("format").get<int>();
+    if (format != 1 && format != kExactAnalyzerLayoutFormat) {
+      return Status::Corruption(path + ": unknown format " + j.at("format").dump());
+    }
     layout.shards = j.at("shards").get<int>();
     auto kind = index::ParseAnalyzerKind(j.at("analyzer").get<std::string>());
     if (!kind.ok()) return Status::Corruption(path + ": " + kind.status().message());
     layout.analyzer = *kind;
+    if (format == 1 && layout.analyzer == index::AnalyzerKind::kEnglish) {
+      layout.analyzer = index::AnalyzerKind::kEnglishLegacy;
+    }
   } catch (const std::exception& e) {
     return Status::Corruption(path + ": " + e.what());
   }
@@ -44,7 +55,11 @@ Status WriteShardLayout(const std::string& dir, const ShardLayout& layout) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError(dir + ": " + ec.message());
-  nlohmann::json j = {{"format", 1}, {"shards", layout.shards}, {"analyzer", index::AnalyzerName(layout.analyzer)}};
+  const bool exact = layout.analyzer == index::AnalyzerKind::kEnglish;
+  const char* name =
+      layout.analyzer == index::AnalyzerKind::kEnglishLegacy ? "english" : index::AnalyzerName(layout.analyzer);
+  nlohmann::json j = {
+      {"format", exact ? kExactAnalyzerLayoutFormat : 1}, {"shards", layout.shards}, {"analyzer", name}};
   return internal::WriteFileAtomic((std::filesystem::path(dir) / kShardLayoutFile).string(), j.dump(2) + "\n");
 }
 

@@ -10,7 +10,11 @@ namespace hymir {
 KnowledgeContext::~KnowledgeContext() = default;
 
 std::string KnowledgeContext::LinkerTokenizerId(index::AnalyzerKind analyzer) {
-  return std::string("analyzer:") + index::AnalyzerName(analyzer);
+  switch (analyzer) {
+    case index::AnalyzerKind::kEnglishLegacy: return "analyzer:english";
+    case index::AnalyzerKind::kEnglish: return "analyzer:english-porter";
+    default: return std::string("analyzer:") + index::AnalyzerName(analyzer);
+  }
 }
 
 Result<std::unique_ptr<KnowledgeContext>> KnowledgeContext::Open(const std::string& kg_dir,

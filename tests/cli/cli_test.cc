@@ -856,7 +856,7 @@ TEST(CliTest, CommitsCheckAndBadInput) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   EXPECT_NE(slurp(old_idx + "/hymir.json").find("\"format_version\": 1"), std::string::npos);
-  EXPECT_NE(slurp(idx + "/hymir.json").find("\"format_version\": 2"), std::string::npos);
+  EXPECT_NE(slurp(idx + "/hymir.json").find("\"format_version\": 3"), std::string::npos);
   Ran q1 = Hymir("search --index " + old_idx + " --query red --retriever bm25");
   Ran q2 = Hymir("search --index " + idx + " --query red --retriever bm25");
   ASSERT_EQ(q1.exit_code, 0) << q1.err;

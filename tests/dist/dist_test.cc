@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <set>
 
@@ -161,6 +163,27 @@ TEST(ShardingTest, ShardOfIsStableAndSpreadsIds) {
   for (int c : count) {
     EXPECT_GT(c, 2200);
     EXPECT_LT(c, 2800);
+  }
+}
+
+TEST(ShardingTest, LayoutNamesTheEnglishAnalyzersApart) {
+  // Layout format 1 was written when "english" meant english-lucenepp30 (its
+  // shards are of index format 1 or 2); the english analyzer needs format 2,
+  // any other is still written as format 1 for older builds.
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("old"));
+  testing::WriteText(dir.Sub("old") + "/shards.json", R"({"format": 1, "shards": 2, "analyzer": "english"})");
+  ASSERT_OK_AND_ASSIGN(ShardLayout old, ReadShardLayout(dir.Sub("old")));
+  EXPECT_EQ(old.analyzer, index::AnalyzerKind::kEnglishLegacy);
+  for (index::AnalyzerKind kind : index::kAllAnalyzerKinds) {
+    const std::string d = dir.Sub(index::AnalyzerName(kind));
+    ASSERT_OK(WriteShardLayout(d, {2, kind}));
+    ASSERT_OK_AND_ASSIGN(ShardLayout back, ReadShardLayout(d));
+    EXPECT_EQ(back.analyzer, kind);
+    std::ifstream in(d + "/shards.json");
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const bool english = kind == index::AnalyzerKind::kEnglish;
+    EXPECT_NE(json.find(english ? "\"format\": 2" : "\"format\": 1"), std::string::npos) << json;
   }
 }
 

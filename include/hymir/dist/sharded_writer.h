@@ -30,7 +30,9 @@ namespace hymir::dist {
 
 struct ShardedWriterOptions {
   // Analyzer of a new sharded index; for an existing one nullopt means the
-  // recorded one, anything else must equal it. Default: nullopt (english).
+  // recorded one (a layout of format 1 that says "english" records
+  // english-lucenepp30), anything else must equal it. Default: nullopt
+  // (english).
   std::optional<index::AnalyzerKind> analyzer;
   double ram_buffer_mb = 128.0;  // per shard
   // Vector fields of a new sharded index (every shard gets them); for an

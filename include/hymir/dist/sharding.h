@@ -33,9 +33,13 @@ int ShardOf(std::string_view id, int shards);
 std::string ShardDir(const std::string& dir, int shard);
 
 // The layout of the sharded index at `dir`: NotFound when `dir` has no
-// shards.json, Corruption (naming the file) when it is malformed.
+// shards.json, Corruption (naming the file) when it is malformed. Layout
+// format 1 knows one English analyzer, english-lucenepp30, and calls it
+// "english" (its shards are of index format 1 or 2); format 2 names the
+// analyzer exactly.
 Result<ShardLayout> ReadShardLayout(const std::string& dir);
-// Writes `dir`/shards.json atomically (creating `dir`).
+// Writes `dir`/shards.json atomically (creating `dir`): format 2 for the
+// english analyzer, otherwise format 1, which older builds read.
 Status WriteShardLayout(const std::string& dir, const ShardLayout& layout);
 
 }  // namespace hymir::dist

@@ -5,10 +5,17 @@
 //               position increments) -> Porter stemmer. Equal in behaviour to
 //               Java Lucene's EnglishAnalyzer except where Lucene++'s 3.0
 //               tokenizer differs from Java's UAX#29 one (see docs/architecture.md).
+//   english-lucenepp30
+//               the same chain with Lucene++ 3.0.8's PorterStemFilter, which
+//               compares and replaces suffixes only in part ("brains" ->
+//               "brai", "users" and "using" -> "us"). Indexes of format 1 and
+//               2 were built with it and record it as "english"; it stays for
+//               them, and can still be chosen for a new index.
 //   standard    StandardTokenizer -> lower case -> the same stop words.
 //   whitespace  split on whitespace only; case kept.
 //
-// The choice is recorded in the index at creation and reused at query time.
+// The choice is recorded in the index at creation and reused at query time
+// (see docs/compatibility.md).
 //
 // Thread-safety: all functions are safe to call concurrently.
 #ifndef HYMIR_INDEX_ANALYZER_H_
@@ -23,10 +30,15 @@
 
 namespace hymir::index {
 
-enum class AnalyzerKind { kEnglish, kStandard, kWhitespace };
+// The numeric values are stored in files (LSA models): append only.
+enum class AnalyzerKind { kEnglish, kStandard, kWhitespace, kEnglishLegacy };
 
-// "english" | "standard" | "whitespace" -> kind; InvalidArgument otherwise.
+inline constexpr AnalyzerKind kAllAnalyzerKinds[] = {AnalyzerKind::kEnglish, AnalyzerKind::kStandard,
+                                                     AnalyzerKind::kWhitespace, AnalyzerKind::kEnglishLegacy};
+
+// AnalyzerName(kind) -> kind; InvalidArgument for any other name.
 Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name);
+// "english", "standard", "whitespace" or "english-lucenepp30".
 const char* AnalyzerName(AnalyzerKind kind);
 
 // The terms `kind` produces for `text`, in order (UTF-8).

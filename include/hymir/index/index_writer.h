@@ -42,8 +42,10 @@ namespace hymir::index {
 
 struct IndexWriterOptions {
   // Analyzer for a new index. For an existing index, nullopt means "use the
-  // recorded one"; a different value is an InvalidArgument error.
-  // Default: nullopt (english for a new index).
+  // recorded one"; a different value is an InvalidArgument error (an index of
+  // format 1 or 2 that says "english" uses english-lucenepp30).
+  // Default: nullopt (english for a new index; english-lucenepp30 with
+  // format_version 1 or 2).
   std::optional<AnalyzerKind> analyzer;
   // Create the directory and an empty index when absent. Default: true.
   bool create_if_missing = true;
@@ -64,12 +66,15 @@ struct IndexWriterOptions {
   // A vector field is rebuilt without its deleted vectors at commit once
   // they exceed this share of its stored vectors. Default: 0.3.
   double max_dead_vector_fraction = 0.3;
-  // On-disk format of a new index: 2 (the current one: the combined "all"
-  // field derived from title and text at search time) or 1 (readable by
-  // hymir builds from before format 2; "all" indexed as a field of its own:
-  // the same answers, about 1.4x the indexing time and more postings on
-  // disk). 0 means the current one. An existing index keeps its format; a
-  // different non-zero value is InvalidArgument. Default: 0.
+  // On-disk format of a new index: 3 (the current one), 2 or 1, for hymir
+  // builds that read only up to that version. 2 has 3's layout (the combined
+  // "all" field derived from title and text at search time); 1 indexes "all"
+  // as a field of its own (the same answers, about 1.4x the indexing time and
+  // more postings on disk). Formats 1 and 2 cannot record the english
+  // analyzer: they get english-lucenepp30, which those builds call
+  // "english", and analyzer = english with them is InvalidArgument. 0 means
+  // the current one. An existing index keeps its format; a different non-zero
+  // value is InvalidArgument. Default: 0.
   int format_version = 0;
   // Typed fields of a new index (hymir/index/schema.h), recorded in it. For
   // an existing index, nullopt means "as recorded"; anything else must equal
@@ -106,6 +111,13 @@ class IndexWriter {
   virtual const std::vector<VectorFieldSpec>& vector_fields() const = 0;
   virtual const Schema& schema() const = 0;
 };
+
+// The analyzer IndexWriter::Open(dir, options) works with: the one recorded
+// in the index at `dir`, or, without an index there yet, the one a new index
+// gets from `options`. For preparing what must analyse text as the index does
+// (an LSA embedder, an entity linker) before opening the writer. Corruption
+// when the index metadata is unreadable.
+Result<AnalyzerKind> IndexAnalyzer(const std::string& dir, const IndexWriterOptions& options = {});
 
 // The generation of the last commit of the index at `dir`: 0 for an index
 // never committed to, and larger after every commit. Cheap (one small file

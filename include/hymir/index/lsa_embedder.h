@@ -97,10 +97,13 @@ class LsaEmbedder final : public Embedder {
   static Result<std::unique_ptr<LsaEmbedder>> Train(const std::vector<std::string>& texts,
                                                     const LsaOptions& options, LsaTrainStats* stats = nullptr);
 
-  // Writes the model to `path` (temp file, fsync, rename). Layout (format
-  // version 1, little-endian):
+  // Writes the model to `path` (temp file, fsync, rename). Layout
+  // (little-endian):
   //   header  "HYMIRLSA" | u32 version | u32 dimension | u64 vocabulary |
   //           u32 analyzer | u64 payload size | u32 crc32(payload)
+  //   version 2 when the analyzer is english, stored as its AnalyzerKind
+  //   value; otherwise version 1 (readable by builds before version 2), whose
+  //   analyzer 0 means english-lucenepp30 (1 standard, 2 whitespace).
   //   payload vocabulary x (u32 length, UTF-8 term), terms sorted |
   //           vocabulary x f32 idf | vocabulary x dimension f32 fold-in matrix
   //           (V_k S_k^sigma_power, row-major)
@@ -122,6 +125,9 @@ class LsaEmbedder final : public Embedder {
   Status Embed(const std::vector<std::string>& texts, float* out) const override;
 
   size_t vocabulary_size() const;
+  // The analyzer of the training texts, which Embed() applies too: a model
+  // saved as version 1 with "english" (analyzer 0) reports
+  // english-lucenepp30, the chain its vocabulary came from.
   AnalyzerKind analyzer() const;
 
   struct Model;  // private

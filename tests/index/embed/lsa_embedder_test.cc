@@ -464,6 +464,41 @@ TEST(LsaEmbedderTest, SaveLoadRoundTripIsIdentical) {
   EXPECT_EQ(ReadAll(path), first);
 }
 
+TEST(LsaEmbedderTest, ModelVersionFollowsItsAnalyzer) {
+  // A model of the english analyzer needs version 2; any other is written as
+  // version 1, which builds before version 2 read, and a version 1 model's
+  // "english" (analyzer 0) is english-lucenepp30, the chain it was trained on.
+  TempDir dir;
+  std::vector<int> topic;
+  auto texts = TopicCorpus(100, &topic);
+  for (AnalyzerKind kind : kAllAnalyzerKinds) {
+    LsaOptions o = Small();
+    o.analyzer = kind;
+    ASSERT_OK_AND_ASSIGN(auto e, LsaEmbedder::Train(texts, o));
+    const std::string path = dir.Sub(std::string(AnalyzerName(kind)) + ".lsa");
+    ASSERT_OK(e->Save(path));
+    const std::string bytes = ReadAll(path);
+    const bool english = kind == AnalyzerKind::kEnglish;
+    EXPECT_EQ(bytes[8], english ? 2 : 1) << AnalyzerName(kind);
+    EXPECT_EQ(bytes[24], kind == AnalyzerKind::kEnglishLegacy ? 0 : static_cast<int>(kind)) << AnalyzerName(kind);
+    ASSERT_OK_AND_ASSIGN(auto loaded, LsaEmbedder::Load(path));
+    EXPECT_EQ(loaded->analyzer(), kind);
+    std::vector<float> a(texts.size() * 8), b(a.size());
+    ASSERT_OK(e->Embed(texts, a.data()));
+    ASSERT_OK(loaded->Embed(texts, b.data()));
+    EXPECT_EQ(a, b) << AnalyzerName(kind);
+  }
+  // Version 1 knows no fourth analyzer.
+  ASSERT_OK_AND_ASSIGN(auto e, LsaEmbedder::Train(texts, Small()));
+  ASSERT_OK(e->Save(dir.Sub("v2.lsa")));
+  std::string bytes = ReadAll(dir.Sub("v2.lsa"));
+  bytes[8] = 1;
+  bytes[24] = 3;
+  hymir::testing::WriteText(dir.Sub("v1-3.lsa"), bytes);
+  auto bad = LsaEmbedder::Load(dir.Sub("v1-3.lsa"));
+  EXPECT_EQ(bad.status().code(), Status::Code::kCorruption) << bad.status().ToString();
+}
+
 TEST(LsaEmbedderTest, DamagedFilesGiveCleanErrorsNamingThePath) {
   TempDir dir;
   std::vector<int> topic;
@@ -494,7 +529,7 @@ TEST(LsaEmbedderTest, DamagedFilesGiveCleanErrorsNamingThePath) {
   magic[0] = 'X';
   expect(magic, C::kCorruption, "magic");
   std::string version = bytes;
-  version[8] = 2;  // a future format version
+  version[8] = 3;  // a future format version
   expect(version, C::kNotSupported, "version");
   // Header fields are outside the checksum: sizes must still be validated.
   std::string dim = bytes;

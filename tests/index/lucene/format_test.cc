@@ -1,10 +1,11 @@
 // Index format versions:
 // format 2 stops indexing the combined "all" field and derives its postings,
-// lengths and statistics from "title" and "text". An index of each format,
-// built by the same sequence of upserts, deletes and commits, must answer
-// every search and statistic identically; a format 1 index stays format 1
-// (and keeps its own "all") when written again; versions outside 1..2 are
-// refused.
+// lengths and statistics from "title" and "text"; format 3 keeps that layout
+// and names its analyzer exactly (analyzer_compat_test.cc). An index of each
+// format, built with the same analyzer by the same sequence of upserts,
+// deletes and commits, must answer every search and statistic identically; a
+// format 1 index stays format 1 (and keeps its own "all") when written again;
+// versions outside 1..3 are refused.
 #include <gtest/gtest.h>
 
 #include <lucene++/LuceneHeaders.h>
@@ -23,10 +24,12 @@ using testing::TempDir;
 
 // Three commits (so several segments), upserts that change a document's
 // title and text, deletes, and documents with an empty title or text.
-Status Build(const std::string& dir, int format_version) {
+Status Build(const std::string& dir, int format_version,
+             std::optional<AnalyzerKind> analyzer = std::nullopt) {
   IndexWriterOptions opts;
   opts.ram_buffer_mb = 1;
   opts.format_version = format_version;
+  opts.analyzer = analyzer;
   auto w = IndexWriter::Open(dir, opts);
   if (!w.ok()) return w.status();
   for (int i = 0; i < 60; ++i) {
@@ -95,12 +98,16 @@ bool Has(const std::vector<std::string>& v, const std::string& x) { return std::
 
 TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
   TempDir dir;
+  // Formats 1 and 2 can only hold english-lucenepp30; format 3 is given it.
   ASSERT_OK(Build(dir.Sub("v1"), 1));
-  ASSERT_OK(Build(dir.Sub("v2"), 0));
+  ASSERT_OK(Build(dir.Sub("v2"), 2));
+  ASSERT_OK(Build(dir.Sub("v3"), 0, AnalyzerKind::kEnglishLegacy));
   ASSERT_OK_AND_ASSIGN(auto m1, internal::ReadMeta(dir.Sub("v1")));
   ASSERT_OK_AND_ASSIGN(auto m2, internal::ReadMeta(dir.Sub("v2")));
+  ASSERT_OK_AND_ASSIGN(auto m3, internal::ReadMeta(dir.Sub("v3")));
   EXPECT_EQ(m1.format_version, 1);
-  EXPECT_EQ(m2.format_version, 2);  // new indexes get the current one
+  EXPECT_EQ(m2.format_version, 2);
+  EXPECT_EQ(m3.format_version, 3);  // new indexes get the current one
   // A writer keeps the index's format; asking for another is an error.
   IndexWriterOptions keep;
   ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.Sub("v1"), keep));
@@ -109,12 +116,14 @@ TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
   w.reset();
   ASSERT_OK_AND_ASSIGN(m1, internal::ReadMeta(dir.Sub("v1")));
   EXPECT_EQ(m1.format_version, 1);
-  ASSERT_OK_AND_ASSIGN(w, IndexWriter::Open(dir.Sub("v2"), keep));
-  ASSERT_OK(w->Upsert(Doc("late", "fig", "apple")));
-  ASSERT_OK(w->Commit());
-  w.reset();
+  for (const char* v : {"v2", "v3"}) {
+    ASSERT_OK_AND_ASSIGN(w, IndexWriter::Open(dir.Sub(v), keep));
+    ASSERT_OK(w->Upsert(Doc("late", "fig", "apple")));
+    ASSERT_OK(w->Commit());
+    w.reset();
+  }
   IndexWriterOptions other;
-  other.format_version = 2;
+  other.format_version = 3;
   auto refused = IndexWriter::Open(dir.Sub("v1"), other);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
@@ -122,6 +131,7 @@ TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
 
   const auto f1 = LuceneFields(dir.Sub("v1"));
   const auto f2 = LuceneFields(dir.Sub("v2"));
+  EXPECT_EQ(LuceneFields(dir.Sub("v3")), f2);
   EXPECT_TRUE(Has(f1, "all"));
   EXPECT_TRUE(Has(f1, "_len.all"));
   EXPECT_FALSE(Has(f2, "all"));
@@ -136,6 +146,7 @@ TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
   EXPECT_NE(a1.find("d1: banana banana | apple\n"), std::string::npos) << a1;  // stored text read back
   EXPECT_NE(a1.find("d5: Running title 5 apple | \n"), std::string::npos) << a1;
   EXPECT_EQ(a1, Answers(dir.Sub("v2")));
+  EXPECT_EQ(a1, Answers(dir.Sub("v3")));
 }
 
 TEST(IndexFormatTest, DerivedAllStatisticsByHand) {
@@ -163,7 +174,7 @@ TEST(IndexFormatTest, DerivedAllStatisticsByHand) {
 
 TEST(IndexFormatTest, UnknownVersionsAreRefused) {
   TempDir dir;
-  for (int v : {-1, 3}) {
+  for (int v : {-1, 4}) {
     IndexWriterOptions opts;
     opts.format_version = v;
     auto w = IndexWriter::Open(dir.Sub("w"), opts);
@@ -171,7 +182,7 @@ TEST(IndexFormatTest, UnknownVersionsAreRefused) {
     EXPECT_EQ(w.status().code(), Status::Code::kInvalidArgument);
     EXPECT_FALSE(std::filesystem::exists(dir.Sub("w") + "/hymir.json"));
   }
-  for (int v : {0, 3}) {
+  for (int v : {0, 4}) {
     const std::string d = dir.Sub("m" + std::to_string(v));
     std::filesystem::create_directories(d);
     testing::WriteText(d + "/hymir.json", R"({"analyzer": "english", "format": "hymir-index", "format_version": )" +

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 
 #include "tests/index/lucene/index_fixture.h"
 
@@ -63,6 +65,23 @@ TEST(KnowledgeContextTest, LinksExpandsAndScoresFeatures) {
   EXPECT_EQ(f.pair[1 * w + 3], 1.0);  // kg_one_hop_entities
   EXPECT_EQ(KnowledgeContext::PairFeatureNames()[0], "kg_query_entities");  // the same for every document
   for (size_t i = 1; i < w; ++i) EXPECT_EQ(f.pair[2 * w + i], 0.0) << KnowledgeContext::PairFeatureNames()[i];
+}
+
+TEST(KnowledgeContextTest, EachEnglishAnalyzerHasItsOwnLinkerCache) {
+  // english-lucenepp30 keeps the id of the caches written when it was the
+  // only "english", so an old index goes on using its cache; english, whose
+  // stems differ, must never load one of them.
+  using index::AnalyzerKind;
+  EXPECT_EQ(KnowledgeContext::LinkerTokenizerId(AnalyzerKind::kEnglishLegacy), "analyzer:english");
+  std::set<std::string> ids;
+  for (AnalyzerKind kind : index::kAllAnalyzerKinds) ids.insert(KnowledgeContext::LinkerTokenizerId(kind));
+  EXPECT_EQ(ids.size(), std::size(index::kAllAnalyzerKinds));
+  TempDir dir;
+  ASSERT_OK(BuildKg(dir.Sub("kg")));
+  ASSERT_OK_AND_ASSIGN(auto legacy, KnowledgeContext::Open(dir.Sub("kg"), AnalyzerKind::kEnglishLegacy));
+  ASSERT_OK_AND_ASSIGN(auto english, KnowledgeContext::Open(dir.Sub("kg"), AnalyzerKind::kEnglish));
+  EXPECT_FALSE(english->linker().stats().from_cache);
+  EXPECT_EQ(english->LinkEntities("dogs"), (std::vector<std::string>{"e:dog"}));
 }
 
 TEST(KnowledgeContextTest, AbsentOrForeignKgIsAClearError) {
