@@ -8,6 +8,15 @@
 #include <hymir/index/index_writer.h>
 #include <hymir/pipeline.h>
 
+hymir::Document Doc(const char* id, const char* title, const char* text, const char* domain) {
+  hymir::Document d;  // also: extra fields, typed values, vectors
+  d.id = id;
+  d.title = title;
+  d.text = text;
+  d.domain = domain;
+  return d;
+}
+
 int Fail(const hymir::Status& s) {
   std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
   return 1;
@@ -16,10 +25,9 @@ int Fail(const hymir::Status& s) {
 int main() {
   const std::string name = "hymir-quickstart-" + std::to_string(std::random_device{}());
   const std::string dir = (std::filesystem::temp_directory_path() / name).string();  // a new directory
-  const std::vector<hymir::Document> docs = {
-      {"d1", "Heart disease", "Diet and heart disease in adults.", "med", {}, {}},
-      {"d2", "Heat transfer", "Heat flow over a heart-shaped wing.", "aero", {}, {}},
-      {"d3", "Heart surgery", "Valve repair in older patients.", "med", {}, {}}};
+  const std::vector<hymir::Document> docs = {Doc("d1", "Heart disease", "Diet and heart disease in adults.", "med"),
+                                             Doc("d2", "Heat transfer", "Heat flow over a heart-shaped wing.", "aero"),
+                                             Doc("d3", "Heart surgery", "Valve repair in older patients.", "med")};
   {
     auto writer = hymir::index::IndexWriter::Open(dir);  // creates the index; one writer per directory
     if (!writer.ok()) return Fail(writer.status());
