@@ -75,9 +75,11 @@ int main(int argc, char** argv) {
   app.add_option("--work", work, "Work directory (default: a temp dir, removed)");
   CLI11_PARSE(app, argc, argv);
   const bool keep = !work.empty();
-  if (work.empty()) work = (std::filesystem::temp_directory_path() / ("hymir-ann-" + std::to_string(::getpid()))).string();
+  if (work.empty())
+    work = (std::filesystem::temp_directory_path() / ("hymir-ann-" + std::to_string(::getpid()))).string();
   std::filesystem::remove_all(work);
-  std::printf("hymir-ann info cpus=%u n=%zu dim=%zu queries=%zu k=%zu\n", std::thread::hardware_concurrency(), n, d, nq, k);
+  std::printf("hymir-ann info cpus=%u n=%zu dim=%zu queries=%zu k=%zu\n", std::thread::hardware_concurrency(), n, d, nq,
+              k);
 
   std::mt19937 rng(7);
   std::normal_distribution<float> g(0, 1);
@@ -176,7 +178,9 @@ int main(int argc, char** argv) {
   {
     raw->search(nq, queries.data(), k, dist.data(), got.data());
     double rec = 0;
-    for (size_t q = 0; q < nq; ++q) rec += Recall({got.begin() + q * k, got.begin() + (q + 1) * k}, {exact.begin() + q * k, exact.begin() + (q + 1) * k}, k);
+    for (size_t q = 0; q < nq; ++q)
+      rec += Recall({got.begin() + q * k, got.begin() + (q + 1) * k},
+                    {exact.begin() + q * k, exact.begin() + (q + 1) * k}, k);
     std::printf("hymir-ann recall filter=none hnsw_ef=%d recall_at_%zu=%.4f\n", spec.ef_search, k, rec / nq);
   }
   for (const char* dom : {"p50", "p10", "p1"}) {
@@ -203,7 +207,9 @@ int main(int argc, char** argv) {
     raw->search(nq, queries.data(), k, dist.data(), got.data(), &hp);
     const double raw_s = Since(t);
     double raw_rec = 0;
-    for (size_t q = 0; q < nq; ++q) raw_rec += Recall({got.begin() + q * k, got.begin() + (q + 1) * k}, {fexact.begin() + q * k, fexact.begin() + (q + 1) * k}, k);
+    for (size_t q = 0; q < nq; ++q)
+      raw_rec += Recall({got.begin() + q * k, got.begin() + (q + 1) * k},
+                        {fexact.begin() + q * k, fexact.begin() + (q + 1) * k}, k);
     // hymir with the same filter through the public API.
     hymir::index::VectorQuery q;
     q.field = "emb";
@@ -219,8 +225,10 @@ int main(int argc, char** argv) {
       ids_to_labels((*r)[qi], labels.data());
       hymir_rec += Recall(labels, {fexact.begin() + qi * k, fexact.begin() + (qi + 1) * k}, k);
     }
-    std::printf("hymir-ann recall filter=%s selectivity=%.3f faiss_hnsw_recall=%.4f faiss_qps=%.0f hymir_recall=%.4f hymir_qps=%.0f\n",
-                dom, static_cast<double>(admitted.size()) / n, raw_rec / nq, nq / raw_s, hymir_rec / nq, nq / hymir_s);
+    std::printf(
+        "hymir-ann recall filter=%s selectivity=%.3f faiss_hnsw_recall=%.4f faiss_qps=%.0f hymir_recall=%.4f "
+        "hymir_qps=%.0f\n",
+        dom, static_cast<double>(admitted.size()) / n, raw_rec / nq, nq / raw_s, hymir_rec / nq, nq / hymir_s);
   }
   if (!keep) std::filesystem::remove_all(work);
   return 0;

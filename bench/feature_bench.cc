@@ -114,12 +114,14 @@ int Run(const std::string& index, const std::string& queries_file, size_t depth,
   std::printf("index %s: %llu docs\n", index.c_str(), static_cast<unsigned long long>((*engine)->searcher().NumDocs()));
   std::printf("  size with the forward index     %9.2f MB (forward.g%llu.fwd %.2f MB, %.1f %%)\n",
               static_cast<double>(total - (kept - forward)) / 1e6, static_cast<unsigned long long>(forward_gen),
-              static_cast<double>(forward) / 1e6, 100.0 * static_cast<double>(forward) / static_cast<double>(total - (kept - forward)));
+              static_cast<double>(forward) / 1e6,
+              100.0 * static_cast<double>(forward) / static_cast<double>(total - (kept - forward)));
   std::printf("  size without it                 %9.2f MB\n", static_cast<double>(total - kept) / 1e6);
   if (!(*engine)->searcher().HasForwardIndex()) std::printf("  (no forward index: both modes re-analyse)\n");
 
-  std::printf("feature extraction per query (FeatureExtractor::Extract), top-%zu hits given, 1 thread, %zu queries%s:\n",
-              depth, queries.size(), sentences ? ", sentence features" : "");
+  std::printf(
+      "feature extraction per query (FeatureExtractor::Extract), top-%zu hits given, 1 thread, %zu queries%s:\n", depth,
+      queries.size(), sentences ? ", sentence features" : "");
   if (kg || flags.pair_query || flags.vector_fields)
     std::printf("  with%s%s%s\n", kg ? " KG features" : "", flags.pair_query ? " pair-query copies" : "",
                 flags.vector_fields ? " vector-field features" : "");

@@ -209,8 +209,7 @@ Result<Corpus> LoadCorpus(const std::string& path) {
 // Indexes all of `docs` into the fresh directory `dir` with `threads` threads
 // calling Upsert() concurrently, then commits. Returns the seconds from
 // opening the writer to the end of the commit.
-Result<double> BuildIndex(const std::string& dir, const std::vector<Document>& docs, int threads,
-                          int format_version) {
+Result<double> BuildIndex(const std::string& dir, const std::vector<Document>& docs, int threads, int format_version) {
   const Clock::time_point t0 = Clock::now();
   index::IndexWriterOptions options;
   options.format_version = format_version;
@@ -275,11 +274,12 @@ Result<std::string> MeasureIndexing(const Workspace& ws, const Corpus& corpus, i
   const double worst = *std::max_element(secs.begin(), secs.end());
   const double n = static_cast<double>(corpus.docs.size());
   const double mb = static_cast<double>(corpus.body_bytes) / 1e6;
-  Emit("hymir index threads=%d docs=%zu mb=%.1f runs=%d seconds=%.3f docs_per_s=%.0f mb_per_s=%.2f "
-       "docs_per_s_best=%.0f docs_per_s_worst=%.0f index_bytes=%llu format=%s",
-       threads, corpus.docs.size(), mb, runs, med, n / med, mb / med, n / best, n / worst,
-       static_cast<unsigned long long>(TreeBytes(dir)),
-       format_version == 0 ? "current" : std::to_string(format_version).c_str());
+  Emit(
+      "hymir index threads=%d docs=%zu mb=%.1f runs=%d seconds=%.3f docs_per_s=%.0f mb_per_s=%.2f "
+      "docs_per_s_best=%.0f docs_per_s_worst=%.0f index_bytes=%llu format=%s",
+      threads, corpus.docs.size(), mb, runs, med, n / med, mb / med, n / best, n / worst,
+      static_cast<unsigned long long>(TreeBytes(dir)),
+      format_version == 0 ? "current" : std::to_string(format_version).c_str());
   return dir;
 }
 
@@ -361,11 +361,21 @@ std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -419,8 +429,7 @@ std::vector<uint64_t> ExhaustivePostings(const Searcher& searcher, const QuerySe
   return out;
 }
 
-Status MeasurePruning(const Searcher& searcher, const QuerySet& qs, const std::vector<uint64_t>& exhaustive,
-                      size_t k) {
+Status MeasurePruning(const Searcher& searcher, const QuerySet& qs, const std::vector<uint64_t>& exhaustive, size_t k) {
   uint64_t scored = 0, docs = 0, all = 0;
   for (size_t i = 0; i < qs.texts.size(); ++i) {
     TextQuery q;
@@ -434,10 +443,11 @@ Status MeasurePruning(const Searcher& searcher, const QuerySet& qs, const std::v
     all += exhaustive[i];
   }
   const double n = static_cast<double>(qs.texts.size());
-  Emit("hymir pruning k=%zu queries=%zu avg_postings_scored=%.0f avg_postings_exhaustive=%.0f "
-       "scored_fraction=%.4f avg_docs_scored=%.0f",
-       k, qs.texts.size(), static_cast<double>(scored) / n, static_cast<double>(all) / n,
-       all == 0 ? 0.0 : static_cast<double>(scored) / static_cast<double>(all), static_cast<double>(docs) / n);
+  Emit(
+      "hymir pruning k=%zu queries=%zu avg_postings_scored=%.0f avg_postings_exhaustive=%.0f "
+      "scored_fraction=%.4f avg_docs_scored=%.0f",
+      k, qs.texts.size(), static_cast<double>(scored) / n, static_cast<double>(all) / n,
+      all == 0 ? 0.0 : static_cast<double>(scored) / static_cast<double>(all), static_cast<double>(docs) / n);
   return Status::OK();
 }
 
@@ -464,8 +474,7 @@ Status CheckAgainstExhaustive(const Searcher& searcher, const QuerySet& qs, size
     score_mismatches += score_bad;
     id_mismatches += id_bad;
   }
-  Emit("hymir check k=%zu queries=%zu score_mismatches=%zu id_mismatches=%zu", k, n, score_mismatches,
-       id_mismatches);
+  Emit("hymir check k=%zu queries=%zu score_mismatches=%zu id_mismatches=%zu", k, n, score_mismatches, id_mismatches);
   return Status::OK();
 }
 
@@ -480,8 +489,8 @@ struct Timing {
 // Runs `qs` on `threads` threads sharing `searcher` until `seconds` have
 // passed and, when `full_pass`, at least qs.size() queries are done. Thread t
 // starts at query t * n / threads and cycles through the list.
-Result<Timing> TimedSearch(const Searcher& searcher, const std::vector<TextQuery>& qs, int threads,
-                           double seconds, bool exhaustive, bool full_pass) {
+Result<Timing> TimedSearch(const Searcher& searcher, const std::vector<TextQuery>& qs, int threads, double seconds,
+                           bool exhaustive, bool full_pass) {
   const size_t n = qs.size();
   std::atomic<uint64_t> done{0};
   std::atomic<bool> stop{false};
@@ -553,11 +562,11 @@ Status MeasureSearch(const Searcher& searcher, const QuerySet& qs, const Options
         double mean = 0;
         for (double l : r->latency_ms) mean += l;
         mean /= std::max<double>(1, static_cast<double>(r->queries));
-        Emit("hymir search k=%zu threads=%d hits=%s qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%llu "
-             "seconds=%.2f",
-             k, threads, mode.c_str(), static_cast<double>(r->queries) / r->seconds,
-             Percentile(r->latency_ms, 0.50), Percentile(r->latency_ms, 0.99), mean,
-             static_cast<unsigned long long>(r->queries), r->seconds);
+        Emit(
+            "hymir search k=%zu threads=%d hits=%s qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%llu "
+            "seconds=%.2f",
+            k, threads, mode.c_str(), static_cast<double>(r->queries) / r->seconds, Percentile(r->latency_ms, 0.50),
+            Percentile(r->latency_ms, 0.99), mean, static_cast<unsigned long long>(r->queries), r->seconds);
       }
     }
   }
@@ -583,8 +592,7 @@ Status CheckInputFile(const std::string& path, const char* flag) {
 // that the open is shown to have produced a searcher that answers.
 int RunOpen(const Options& o) {
   Emit("# hymir-bench %s: Searcher::Open on an existing index (%d runs)", HYMIR_BENCH_VERSION, o.open_runs);
-  Emit("hymir info version=%s loadavg=%s index=%s", HYMIR_BENCH_VERSION, LoadAverage().c_str(),
-       o.open_index.c_str());
+  Emit("hymir info version=%s loadavg=%s index=%s", HYMIR_BENCH_VERSION, LoadAverage().c_str(), o.open_index.c_str());
   std::vector<double> seconds;
   uint64_t docs = 0;
   for (int run = 0; run < o.open_runs; ++run) {
@@ -628,9 +636,10 @@ int Run(const Options& o) {
   if (o.generate) {
     corpus_path = o.keep_corpus.empty() ? (fs::path(ws->path()) / "corpus.jsonl").string() : o.keep_corpus;
   }
-  Emit("# hymir-bench %s: indexing (IndexWriter, 1 and N threads) and BM25 search (Searcher, k=10/1000, "
-       "1 and N threads); one figure per line, key=value",
-       HYMIR_BENCH_VERSION);
+  Emit(
+      "# hymir-bench %s: indexing (IndexWriter, 1 and N threads) and BM25 search (Searcher, k=10/1000, "
+      "1 and N threads); one figure per line, key=value",
+      HYMIR_BENCH_VERSION);
   // Load average at the start: other work on the machine skews every figure.
   Emit("hymir info version=%s cpus=%u threads=%d seconds=%.1f warmup=%.1f loadavg=%s corpus=%s work=%s",
        HYMIR_BENCH_VERSION, cpus, o.threads, o.seconds, o.warmup, LoadAverage().c_str(), corpus_path.c_str(),
@@ -640,12 +649,13 @@ int Run(const Options& o) {
     const Clock::time_point t0 = Clock::now();
     auto info = WriteSyntheticCorpus(corpus_path, o.synthetic);
     if (!info.ok()) return Fail(info.status(), info.status().IsInvalidArgument());
-    Emit("hymir generate docs=%llu vocab=%llu zipf=%.2f mean_doc_len=%.1f seed=%llu tokens=%llu file_mb=%.1f "
-         "seconds=%.2f path=%s",
-         static_cast<unsigned long long>(info->docs), static_cast<unsigned long long>(o.synthetic.vocab),
-         o.synthetic.zipf, o.synthetic.mean_doc_len, static_cast<unsigned long long>(o.synthetic.seed),
-         static_cast<unsigned long long>(info->tokens), static_cast<double>(info->bytes) / 1e6, SecondsSince(t0),
-         corpus_path.c_str());
+    Emit(
+        "hymir generate docs=%llu vocab=%llu zipf=%.2f mean_doc_len=%.1f seed=%llu tokens=%llu file_mb=%.1f "
+        "seconds=%.2f path=%s",
+        static_cast<unsigned long long>(info->docs), static_cast<unsigned long long>(o.synthetic.vocab),
+        o.synthetic.zipf, o.synthetic.mean_doc_len, static_cast<unsigned long long>(o.synthetic.seed),
+        static_cast<unsigned long long>(info->tokens), static_cast<double>(info->bytes) / 1e6, SecondsSince(t0),
+        corpus_path.c_str());
   }
 
   // Read everything first: indexing is timed from memory, as in the baseline.
@@ -672,8 +682,7 @@ int Run(const Options& o) {
        SecondsSince(t_open));
 
   const AnalyzerKind kind = (*searcher)->analyzer();
-  auto qs = o.queries.empty() ? SampleQueries(corpus->docs, kind, o.num_queries, o.seed)
-                              : LoadQueries(o.queries, kind);
+  auto qs = o.queries.empty() ? SampleQueries(corpus->docs, kind, o.num_queries, o.seed) : LoadQueries(o.queries, kind);
   if (!qs.ok()) return Fail(qs.status());
   if (!o.write_queries.empty()) {
     Status s = WriteQueries(o.write_queries, *qs);
@@ -712,14 +721,15 @@ int main(int argc, char** argv) {
   Options o;
   o.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
-  CLI::App app{"hymir-bench: end-to-end indexing and BM25 search benchmark of hymir.\n"
-               "Indexes a BEIR corpus (or a generated Zipfian one) with 1 and N threads, then measures\n"
-               "query latency and throughput at k=10 and k=1000 with 1 and N threads sharing a Searcher.\n"
-               "Prints one `hymir <what> key=value ...` line per figure.",
-               "hymir-bench"};
+  CLI::App app{
+      "hymir-bench: end-to-end indexing and BM25 search benchmark of hymir.\n"
+      "Indexes a BEIR corpus (or a generated Zipfian one) with 1 and N threads, then measures\n"
+      "query latency and throughput at k=10 and k=1000 with 1 and N threads sharing a Searcher.\n"
+      "Prints one `hymir <what> key=value ...` line per figure.",
+      "hymir-bench"};
   auto* corpus = app.add_option("--corpus", o.corpus, "BEIR corpus.jsonl to index (read into memory first)");
   auto* generate = app.add_option("--generate", o.synthetic.docs,
-                                   "Generate this many synthetic documents instead of --corpus (Zipfian words)")
+                                  "Generate this many synthetic documents instead of --corpus (Zipfian words)")
                        ->expected(0, 1)
                        ->default_str("1000000")
                        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
@@ -775,8 +785,9 @@ int main(int argc, char** argv) {
       ->excludes(corpus)
       ->excludes(generate);
   app.add_option("--open-query", o.open_query, "--open: the query run after each open")->capture_default_str();
-  app.add_option("--open-runs", o.open_runs, "--open: number of opens")->capture_default_str()->check(
-      CLI::Range(1, 1000));
+  app.add_option("--open-runs", o.open_runs, "--open: number of opens")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_option("--keep-corpus", o.keep_corpus, "--generate: write the corpus here and keep it")->needs(generate);
 
   try {

@@ -273,15 +273,16 @@ int main(int argc, char** argv) {
       auto first = input->empty() ? hymir::Result<bool>(true) : (*check)->Exists(input->front());
       if (!count.ok() || *count != input->size() || !first.ok() || !*first)
         return Fail("plain RocksDB store", hymir::Status::Internal("does not read back as the same triples: the "
-                                                                  "baseline's key format differs from the store's"));
+                                                                   "baseline's key format differs from the store's"));
     }
     const double n = static_cast<double>(input->size());
     const double hymir_total = hymir_write + hymir_close, plain_total = plain->write_seconds + plain->close_seconds;
     std::printf("hymir-kg load %s addbatch triples=%zu (aliases %zu) seconds=%.2f (+close %.2f) triples_per_s=%.0f\n",
                 order, input->size(), aliases, hymir_write, hymir_close, n / hymir_total);
-    std::printf("hymir-kg load %s plain_rocksdb_writebatch triples=%zu seconds=%.2f (+close %.2f) "
-                "triples_per_s=%.0f\n",
-                order, input->size(), plain->write_seconds, plain->close_seconds, n / plain_total);
+    std::printf(
+        "hymir-kg load %s plain_rocksdb_writebatch triples=%zu seconds=%.2f (+close %.2f) "
+        "triples_per_s=%.0f\n",
+        order, input->size(), plain->write_seconds, plain->close_seconds, n / plain_total);
     std::printf("hymir-kg load %s ratio addbatch/plain throughput=%.2f\n", order, plain_total / hymir_total);
     fs::remove_all(kg_b);
     fs::remove_all(kg_plain);
@@ -318,9 +319,9 @@ int main(int argc, char** argv) {
   hymir::kg::ExpandOptions one, two;
   one.max_hops = 1;
   two.max_hops = 2;
-  if (time_queries("neighbors_1hop_both", [&](const std::string& s) {
-        return store.Neighbors(s, std::nullopt, hymir::kg::Direction::kBoth);
-      }) != 0 ||
+  if (time_queries(
+          "neighbors_1hop_both",
+          [&](const std::string& s) { return store.Neighbors(s, std::nullopt, hymir::kg::Direction::kBoth); }) != 0 ||
       time_queries("expand_1hop", [&](const std::string& s) { return store.Expand(s, one); }) != 0 ||
       time_queries("expand_2hop", [&](const std::string& s) { return store.Expand(s, two); }) != 0) {
     return 1;
@@ -337,14 +338,16 @@ int main(int argc, char** argv) {
     hymir::kg::LinkPredictionReport r;
     auto emb = hymir::kg::KgEmbeddings::Train(store, o, &r);
     if (!emb.ok()) return Fail("TransE", emb.status());
-    std::printf("hymir-kg transe dim=%d epochs=%d threads=%d entities=%zu relations=%zu train=%zu test=%zu "
-                "read_seconds=%.2f train_seconds=%.2f eval_seconds=%.2f\n",
-                dim, epochs, threads, r.entities, r.relations, r.train_triples, r.test_triples, r.read_seconds,
-                r.seconds, r.eval_seconds);
-    std::printf("hymir-kg transe link_prediction evaluated=%zu trained_mrr=%.4f trained_hits10=%.4f "
-                "filtered_mrr=%.4f filtered_hits10=%.4f random_mrr=%.4f random_hits10=%.4f\n",
-                r.evaluated_triples, r.mrr, r.hits_at_10, r.filtered_mrr, r.filtered_hits_at_10, r.random_mrr,
-                r.random_hits_at_10);
+    std::printf(
+        "hymir-kg transe dim=%d epochs=%d threads=%d entities=%zu relations=%zu train=%zu test=%zu "
+        "read_seconds=%.2f train_seconds=%.2f eval_seconds=%.2f\n",
+        dim, epochs, threads, r.entities, r.relations, r.train_triples, r.test_triples, r.read_seconds, r.seconds,
+        r.eval_seconds);
+    std::printf(
+        "hymir-kg transe link_prediction evaluated=%zu trained_mrr=%.4f trained_hits10=%.4f "
+        "filtered_mrr=%.4f filtered_hits10=%.4f random_mrr=%.4f random_hits10=%.4f\n",
+        r.evaluated_triples, r.mrr, r.hits_at_10, r.filtered_mrr, r.filtered_hits_at_10, r.random_mrr,
+        r.random_hits_at_10);
     const auto t0 = Clock::now();
     hymir::Status saved = emb->Save(kg_a);
     if (!saved.ok()) return Fail("Save", saved);

@@ -63,8 +63,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hymir-kg-link-bench: %s\n", queries.status().ToString().c_str());
     return 1;
   }
-  std::printf("kg %s, %zu queries from %s, %d passes\n", kg_dir.c_str(), queries->size(), queries_path.c_str(),
-              repeat);
+  std::printf("kg %s, %zu queries from %s, %d passes\n", kg_dir.c_str(), queries->size(), queries_path.c_str(), repeat);
 
   for (const std::string& name : analyzers) {
     auto linker = hymir::kg::EntityLinker::Build(**store, Tokenizer(name));
@@ -101,8 +100,8 @@ int main(int argc, char** argv) {
     const double tok50 = Percentile(tok_us, 0.5);
     std::printf("tokenize only  p50 %.1f us, p99 %.1f us (link/tokenize p50 ratio %.2f)\n", tok50,
                 Percentile(tok_us, 0.99), tok50 > 0 ? Percentile(link_us, 0.5) / tok50 : 0.0);
-    std::printf("linked         %zu/%zu queries with a mention, %.2f mentions/query\n", linked_queries,
-                queries->size(), queries->empty() ? 0.0 : static_cast<double>(mentions) / queries->size());
+    std::printf("linked         %zu/%zu queries with a mention, %.2f mentions/query\n", linked_queries, queries->size(),
+                queries->empty() ? 0.0 : static_cast<double>(mentions) / queries->size());
     if (sink == 0) std::printf("(no tokens)\n");
   }
   return 0;

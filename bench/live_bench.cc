@@ -179,10 +179,11 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("index %s, %llu documents at the start; %.0f upserts/s asked, %.1f done; commit every %d ms; "
-              "reload poll %d ms\n",
-              f.dir.c_str(), static_cast<unsigned long long>(f.docs), f.rate, upserts / double(f.seconds),
-              f.commit_ms, f.reload_ms);
+  std::printf(
+      "index %s, %llu documents at the start; %.0f upserts/s asked, %.1f done; commit every %d ms; "
+      "reload poll %d ms\n",
+      f.dir.c_str(), static_cast<unsigned long long>(f.docs), f.rate, upserts / double(f.seconds), f.commit_ms,
+      f.reload_ms);
   Print("search, idle", idle);
   Print("search, during upserts", loaded);
   Print("commit", commit_ms);

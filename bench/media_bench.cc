@@ -36,7 +36,8 @@ struct Latency {
   std::vector<double> ms;
   void Print(const char* what, double baseline_p50 = 0) {
     std::sort(ms.begin(), ms.end());
-    const double p50 = hymir::bench::NearestRankPercentile(ms, 0.5), p99 = hymir::bench::NearestRankPercentile(ms, 0.99);
+    const double p50 = hymir::bench::NearestRankPercentile(ms, 0.5),
+                 p99 = hymir::bench::NearestRankPercentile(ms, 0.99);
     std::printf("  %-52s p50 %7.3f ms  p99 %7.3f ms", what, p50, p99);
     if (baseline_p50 > 0) std::printf("  (%.1fx raw FAISS p50)", p50 / baseline_p50);
     std::printf("\n");
@@ -75,11 +76,11 @@ int main(int argc, char** argv) {
     o.descriptors.vocabulary.words = words;
     auto r = hymir::media::IngestMedia(*collection, index, o);
     if (!r.ok()) return Die(r.status());
-    std::printf("  %d thread(s): %zu images in %.2f s = %.1f images/s; decode+describe %.2f s (%.1f images/s), "
-                "vocabulary %.2f s, encode+index+commit %.2f s; %zu bad files\n",
-                threads, r->indexed, r->seconds, r->indexed / r->seconds, r->decode_seconds,
-                (r->indexed + r->failed.size()) / r->decode_seconds, r->vocabulary_seconds, r->index_seconds,
-                r->failed.size());
+    std::printf(
+        "  %d thread(s): %zu images in %.2f s = %.1f images/s; decode+describe %.2f s (%.1f images/s), "
+        "vocabulary %.2f s, encode+index+commit %.2f s; %zu bad files\n",
+        threads, r->indexed, r->seconds, r->indexed / r->seconds, r->decode_seconds,
+        (r->indexed + r->failed.size()) / r->decode_seconds, r->vocabulary_seconds, r->index_seconds, r->failed.size());
   }
 
   auto engine = hymir::Engine::Open(index);

@@ -40,7 +40,8 @@ struct Kind {
 };
 
 bool Plain(const std::string& w) {
-  return w.size() >= 3 && std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  return w.size() >= 3 &&
+         std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace
@@ -54,7 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--index", dir, "Index directory (hymir index)")->required()->check(CLI::ExistingDirectory);
   app.add_option("--queries", n, "Word pairs drawn from the documents")->capture_default_str();
   app.add_option("--k", k, "Hits per query")->capture_default_str();
-  app.add_option("--repeat", repeat, "Timed passes over each query set")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--repeat", repeat, "Timed passes over each query set")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_option("--seed", seed, "Random seed of the pairs")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -82,7 +85,8 @@ int main(int argc, char** argv) {
     const size_t at = rng() % (words.size() - 1);
     const std::string &a = words[at], &b = words[at + 1];
     if (!Plain(a) || !Plain(b)) continue;
-    if (hymir::index::Analyze(s.analyzer(), a).size() != 1 || hymir::index::Analyze(s.analyzer(), b).size() != 1) continue;
+    if (hymir::index::Analyze(s.analyzer(), a).size() != 1 || hymir::index::Analyze(s.analyzer(), b).size() != 1)
+      continue;
     pairs.push_back({a, b});
   }
   if (pairs.empty()) {
@@ -91,7 +95,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<Kind> kinds = {
       {"plain", hymir::QuerySyntax::kPlain, [](const std::string& a, const std::string& b) { return a + " " + b; }},
-      {"plain-lucene", hymir::QuerySyntax::kLucene, [](const std::string& a, const std::string& b) { return a + " " + b; }},
+      {"plain-lucene", hymir::QuerySyntax::kLucene,
+       [](const std::string& a, const std::string& b) { return a + " " + b; }},
       {"phrase", hymir::QuerySyntax::kLucene,
        [](const std::string& a, const std::string& b) { return "\"" + a + " " + b + "\""; }},
       {"sloppy", hymir::QuerySyntax::kLucene,

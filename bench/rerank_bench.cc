@@ -106,7 +106,7 @@ struct Flags {
   // fold trains on the other domains' queries and scores the left-out one.
   bool cv_by_domain = false;
   std::vector<std::string> keep_pair_features;  // ablation: only these pair features (CV mode)
-  std::vector<std::string> systems;  // learned systems to run; empty = all
+  std::vector<std::string> systems;             // learned systems to run; empty = all
 };
 
 bool Wanted(const Flags& f, const std::string& name) {
@@ -344,14 +344,13 @@ Result<LambdaMartResult> RunLambdaMart(const Flags& f, uint64_t seed, const rank
                valid_idx.size());
   const auto t0 = Clock::now();
   std::string error;
-  auto model = bench::XgbLambdaMart::Train(ToMatrix(train, train_idx, schema, f.xgb_pair_only),
-                                           ToMatrix(train, valid_idx, schema, f.xgb_pair_only), p,
-                                           &error, [](int round, double ndcg) {
-                                             if ((round + 1) % 50 == 0) {
-                                               std::fprintf(stderr, "[lambdamart] round %4d  valid ndcg@10 %.4f\n",
-                                                            round + 1, ndcg);
-                                             }
-                                           });
+  auto model = bench::XgbLambdaMart::Train(
+      ToMatrix(train, train_idx, schema, f.xgb_pair_only), ToMatrix(train, valid_idx, schema, f.xgb_pair_only), p,
+      &error, [](int round, double ndcg) {
+        if ((round + 1) % 50 == 0) {
+          std::fprintf(stderr, "[lambdamart] round %4d  valid ndcg@10 %.4f\n", round + 1, ndcg);
+        }
+      });
   if (!model) return Status::Internal("lambdamart: " + error);
   std::string refit_note;
   if (f.moe.options.refit) {
@@ -583,10 +582,11 @@ Status ScoringSpeed(const Flags& f, const std::vector<TrainedMoe>& trained, cons
   const ranking::MoeConfig dense_cfg = Reshape(f.moe.options.model, 8, 0, 8);
   std::optional<ranking::MoeModel> sparse_storage, dense_storage;
   std::string sparse_origin, dense_origin;
-  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* sparse,
-                         SpeedModel(sparse_cfg, trained, schema, train.groups, f.moe.options.seed, sparse_storage, &sparse_origin));
-  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* dense,
-                         SpeedModel(dense_cfg, trained, schema, train.groups, f.moe.options.seed, dense_storage, &dense_origin));
+  HYMIR_ASSIGN_OR_RETURN(
+      const ranking::MoeModel* sparse,
+      SpeedModel(sparse_cfg, trained, schema, train.groups, f.moe.options.seed, sparse_storage, &sparse_origin));
+  HYMIR_ASSIGN_OR_RETURN(const ranking::MoeModel* dense, SpeedModel(dense_cfg, trained, schema, train.groups,
+                                                                    f.moe.options.seed, dense_storage, &dense_origin));
 
   std::fprintf(stderr, "speed: scoring %zu groups x %d passes\n", groups.size(), f.speed_reps);
   for (const auto& g : groups) {  // warm-up
@@ -655,7 +655,7 @@ Status ExtractionSpeed(const Engine& engine, const FeatureExtractor& warm, const
 // and scored on the held-out fold.
 
 struct CvScores {
-  std::vector<double> macro, micro;  // one per (fold, seed)
+  std::vector<double> macro, micro;                   // one per (fold, seed)
   std::map<std::string, std::vector<double>> domain;  // per query domain, one per (fold, seed)
 };
 
@@ -738,7 +738,8 @@ Result<std::vector<InitSystem>> InitSystems(const Flags& f, const ranking::MoeTr
   o.init = &pre;
   o.finetune_alpha = 1.0;  // interpolated below, once per weight
   HYMIR_ASSIGN_OR_RETURN(TrainedMoe t, TrainVariant({"moe-finetuned", pre.config()}, schema, fit, o));
-  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel chosen, ranking::MoeModel::Interpolate(pre, t.model, options.finetune_alpha));
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel chosen,
+                         ranking::MoeModel::Interpolate(pre, t.model, options.finetune_alpha));
   HYMIR_ASSIGN_OR_RETURN(auto ft_scores, ScoreAll(chosen, score_on));
   out.push_back({"moe-finetuned", std::move(ft_scores)});
   for (double a : f.alpha_grid) {
@@ -771,8 +772,8 @@ std::vector<std::vector<double>> FuseScores(const std::vector<std::vector<double
   return fused;
 }
 
-Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options,
-                          const ranking::FeatureSchema& schema, const ranking::Qrels& qrels, const Split& train) {
+Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& options, const ranking::FeatureSchema& schema,
+                          const ranking::Qrels& qrels, const Split& train) {
   // Fold of each train query: i mod k, or its domain's index with --cv-by-domain.
   std::vector<std::string> fold_domains;
   std::vector<size_t> fold_of(train.groups.size());
@@ -885,7 +886,8 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
         for (size_t c = 0; c < share_cols.size(); ++c) soft[c] += g.query_features[share_cols[c]];
       auto covered = [&](const ranking::QueryGroup& g) {
         double v = 0;
-        for (size_t c = 0; c < share_cols.size(); ++c) v += g.query_features[share_cols[c]] * std::min(1.0, soft[c] / 10.0);
+        for (size_t c = 0; c < share_cols.size(); ++c)
+          v += g.query_features[share_cols[c]] * std::min(1.0, soft[c] / 10.0);
         return share_cols.empty() ? 1.0 : v;
       };
       for (int trusted : {0, 1, 2}) {
@@ -894,7 +896,11 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
             return trusted == 0 ? b : trusted == 1 ? b * trust.Trust(held_terms[q]) : b * covered(held[q]);
           });
           char name[32];
-          std::snprintf(name, sizeof name, trusted == 0 ? "fuse-%.2f" : trusted == 1 ? "fuse-t-%.2f" : "fuse-d-%.2f", b);
+          std::snprintf(name, sizeof name,
+                        trusted == 0   ? "fuse-%.2f"
+                        : trusted == 1 ? "fuse-t-%.2f"
+                                       : "fuse-d-%.2f",
+                        b);
           HYMIR_RETURN_IF_ERROR(record(name, RunFromScores(held, fused), domain_of));
         }
       }
@@ -910,16 +916,18 @@ Status RunCrossValidation(const Flags& f, const ranking::MoeTrainOptions& option
       }
     }
   }
-  const std::string folds = f.cv_by_domain ? "leave one domain out: each domain's queries scored by models trained on the others'"
-                                           : "judged train queries in query-file order, i mod " + std::to_string(k);
-  std::printf("\n%zu-fold cross-validation on %s only (folds: %s),\n"
-              "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
-              "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
-              "validation %.0f%%%s, bias rate %g.\n\n",
-              k, f.train_qrels.c_str(), folds.c_str(), f.cv_seeds, static_cast<unsigned long long>(options.seed),
-              k * static_cast<size_t>(f.cv_seeds), f.moe.loss.c_str(), options.learning_rate, options.weight_decay,
-              options.batch_queries, options.max_epochs, options.patience, 100 * options.validation_fraction,
-              options.balance_domains ? ", domain-balanced" : "", options.bias_update_rate);
+  const std::string folds = f.cv_by_domain
+                                ? "leave one domain out: each domain's queries scored by models trained on the others'"
+                                : "judged train queries in query-file order, i mod " + std::to_string(k);
+  std::printf(
+      "\n%zu-fold cross-validation on %s only (folds: %s),\n"
+      "%d seed(s) from %llu; nDCG@10 on the held-out folds, mean +- sample std over %zu fold x seed runs\n"
+      "(hybrid: over folds). MoE: loss %s, lr %g, wd %g, batch %zu, <= %d epochs (patience %d),\n"
+      "validation %.0f%%%s, bias rate %g.\n\n",
+      k, f.train_qrels.c_str(), folds.c_str(), f.cv_seeds, static_cast<unsigned long long>(options.seed),
+      k * static_cast<size_t>(f.cv_seeds), f.moe.loss.c_str(), options.learning_rate, options.weight_decay,
+      options.batch_queries, options.max_epochs, options.patience, 100 * options.validation_fraction,
+      options.balance_domains ? ", domain-balanced" : "", options.bias_update_rate);
   std::printf("%-16s %9s %8s %9s %8s\n", "system", "macro", "+-", "micro", "+-");
   for (const std::string& name : order) {
     const auto [ma, ms] = MeanStd(scores[name].macro);
@@ -966,8 +974,9 @@ std::string CommandLine(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                         "0123456789_./:=@,+-") == std::string::npos;
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789_./:=@,+-") == std::string::npos;
     if (i) out += ' ';
     if (plain) {
       out += a;
@@ -992,18 +1001,19 @@ Status RunBench(Flags& f, const std::string& command) {
   HYMIR_ASSIGN_OR_RETURN(auto train_qrels, ranking::Qrels::Read(f.train_qrels));
   if (f.cv_folds > 0 || f.cv_by_domain) {
     const auto t_features = Clock::now();
-    HYMIR_ASSIGN_OR_RETURN(Split train, BuildSplit("train", engine, JudgedQueries(records, train_qrels), train_qrels,
-                                                   f, kg));
+    HYMIR_ASSIGN_OR_RETURN(Split train,
+                           BuildSplit("train", engine, JudgedQueries(records, train_qrels), train_qrels, f, kg));
     const FeatureExtractor* extractor = train.extractor.get();
     HYMIR_RETURN_IF_ERROR(ExtendInit(train, f.init_model));
     for (const auto& q : train.queries) train.terms.push_back(index::Analyze(engine.searcher().analyzer(), q.text));
     if (train.groups.size() < static_cast<size_t>(f.cv_folds))
       return Status::InvalidArgument("--cv-folds exceeds the number of judged train queries");
     std::printf("hymir-rerank-bench (cross-validation)\ncommand: %s\n", command.c_str());
-    std::printf("train: %zu queries (%zu with a relevant candidate in the top %zu); features %zu pair + %zu query, "
-                "built in %.1f s\n",
-                train.groups.size(), train.with_relevant, f.depth, extractor->schema().pair_dim(),
-                extractor->schema().query_dim(), Since(t_features));
+    std::printf(
+        "train: %zu queries (%zu with a relevant candidate in the top %zu); features %zu pair + %zu query, "
+        "built in %.1f s\n",
+        train.groups.size(), train.with_relevant, f.depth, extractor->schema().pair_dim(),
+        extractor->schema().query_dim(), Since(t_features));
     ranking::FeatureSchema schema = extractor->schema();
     if (!f.keep_pair_features.empty()) HYMIR_RETURN_IF_ERROR(KeepPairFeatures(f.keep_pair_features, schema, train));
     return RunCrossValidation(f, options, schema, train_qrels, train);
@@ -1038,8 +1048,8 @@ Status RunBench(Flags& f, const std::string& command) {
               f.train_qrels.c_str(), train.with_relevant, f.depth);
   const std::string overlap_note =
       overlap ? " -- WARNING: " + std::to_string(overlap) + " queries are judged in both" : "";
-  std::printf("test:  %zu queries judged in %s (%zu with a relevant candidate in the top %zu)%s\n",
-              test.groups.size(), f.test_qrels.c_str(), test.with_relevant, f.depth, overlap_note.c_str());
+  std::printf("test:  %zu queries judged in %s (%zu with a relevant candidate in the top %zu)%s\n", test.groups.size(),
+              f.test_qrels.c_str(), test.with_relevant, f.depth, overlap_note.c_str());
   std::string domain_list;
   for (const auto& d : extractor->config().domains) domain_list += (domain_list.empty() ? "" : ",") + d;
   std::printf("features: %zu pair + %zu query (corpus domains from the train hits: %s), built in %.1f s\n",
@@ -1120,14 +1130,15 @@ Status RunBench(Flags& f, const std::string& command) {
   std::fprintf(stderr, "[lambdamart] skipped: built without XGBoost\n");
 #endif
 
-  std::printf("\nnDCG@10 on the test queries (trec_eval semantics, judged queries with a relevant document);\n"
-              "each system evaluated on its own top-%zu list only: the re-rankers reorder the hybrid top-%zu,\n"
-              "nothing below the depth is appended, so their R@100 is the hybrid candidates' recall.\n"
-              "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s%s.\n"
-              "macro = mean over query domains, micro = mean over queries.\n\n",
-              f.depth, f.depth, f.moe.loss.c_str(), options.learning_rate, options.batch_queries, options.max_epochs,
-              options.patience, 100 * options.validation_fraction, options.balance_domains ? ", domain-balanced" : "",
-              options.refit ? ", then refit on all train queries" : "");
+  std::printf(
+      "\nnDCG@10 on the test queries (trec_eval semantics, judged queries with a relevant document);\n"
+      "each system evaluated on its own top-%zu list only: the re-rankers reorder the hybrid top-%zu,\n"
+      "nothing below the depth is appended, so their R@100 is the hybrid candidates' recall.\n"
+      "MoE: loss %s, lr %g, batch %zu, <= %d epochs (patience %d), validation %.0f%% of train%s%s.\n"
+      "macro = mean over query domains, micro = mean over queries.\n\n",
+      f.depth, f.depth, f.moe.loss.c_str(), options.learning_rate, options.batch_queries, options.max_epochs,
+      options.patience, 100 * options.validation_fraction, options.balance_domains ? ", domain-balanced" : "",
+      options.refit ? ", then refit on all train queries" : "");
 #ifndef HYMIR_HAVE_XGBOOST
   std::printf("(lambdamart: not built, XGBoost was not found)\n");
 #endif
@@ -1194,8 +1205,8 @@ int main(int argc, char** argv) {
                  "LambdaMART on LambdaMART's inputs; --tree-* options), and with --init moe-finetuned (with "
                  "pretrained and the --alpha-grid systems) (default all)")
       ->delimiter(',')
-      ->check(CLI::IsMember(
-          {"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "trees", "moe-finetuned"}));
+      ->check(
+          CLI::IsMember({"mlp", "moe-dense", "moe-topk", "moe-topk-shared", "lambdamart", "trees", "moe-finetuned"}));
   app.add_option("--depth", f.depth, "Candidates per query, the re-rank depth (default 100)")
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   app.add_option("--init", f.init,

@@ -72,10 +72,13 @@ int main(int argc, char** argv) {
   int threads = 2;
   double seconds = 5;
   size_t k = 10;
-  CLI::App app{"hymir-serve-bench: Engine::Search vs the same searches over hymir serve's HTTP API", "hymir-serve-bench"};
+  CLI::App app{"hymir-serve-bench: Engine::Search vs the same searches over hymir serve's HTTP API",
+               "hymir-serve-bench"};
   app.add_option("--index", index, "Index directory")->required()->check(CLI::ExistingDirectory);
   app.add_option("--queries", queries_path, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
-  app.add_option("--threads", threads, "Client threads (and server threads)")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--threads", threads, "Client threads (and server threads)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   app.add_option("--seconds", seconds, "Seconds per measurement (at least one pass)")->capture_default_str();
   app.add_option("--k", k, "Hits per query")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

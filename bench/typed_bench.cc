@@ -86,7 +86,7 @@ hymir::Status Build(const std::string& dir, uint64_t n, int threads) {
 
 // The doc values file of the index's last generation.
 hymir::Result<std::unique_ptr<hymir::index::internal::DocValuesReader>> OpenValues(const std::string& dir,
-                                                                                const hymir::index::Schema& schema) {
+                                                                                   const hymir::index::Schema& schema) {
   namespace fs = std::filesystem;
   uint64_t best = 0;
   std::string manifest;
@@ -226,7 +226,8 @@ int main(int argc, char** argv) {
   const double hash_ms = BestOf(reps, [&] {
     by_string.clear();
     for (uint64_t row = 0; row < m; ++row) {
-      for (uint64_t i = section->OrdBegin(row); i < section->OrdEnd(row); ++i) ++by_string[section->Value(section->Ord(i))];
+      for (uint64_t i = section->OrdBegin(row); i < section->OrdEnd(row); ++i)
+        ++by_string[section->Value(section->Ord(i))];
     }
   });
   // Stored values of every match: a sample of 20,000 documents, scaled.
@@ -246,7 +247,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(m), ord_ms, hash_ms, hash_ms / ord_ms);
   std::printf("  end to end: search %.2f ms without the facet, %.2f ms with it: facet cost %.2f ms\n", without_ms,
               with_ms, with_ms - without_ms);
-  std::printf("  stored-values scan of the matches (GetDocument each, from a %zu sample): %.0f ms: scan/facet = %.0fx\n",
-              sample, stored_ms, stored_ms / std::max(1e-3, with_ms - without_ms));
+  std::printf(
+      "  stored-values scan of the matches (GetDocument each, from a %zu sample): %.0f ms: scan/facet = %.0fx\n",
+      sample, stored_ms, stored_ms / std::max(1e-3, with_ms - without_ms));
   return 0;
 }

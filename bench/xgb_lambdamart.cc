@@ -48,8 +48,8 @@ std::string CheckMatrix(const RankingMatrix& m, std::string_view name) {
   if (m.dim == 0) return prefix + "dim is 0";
   if (m.labels.empty()) return prefix + "no rows";
   if (m.x.size() != m.labels.size() * m.dim) {
-    return prefix + "x has " + std::to_string(m.x.size()) + " values, expected rows * dim = " +
-           std::to_string(m.labels.size() * m.dim);
+    return prefix + "x has " + std::to_string(m.x.size()) +
+           " values, expected rows * dim = " + std::to_string(m.labels.size() * m.dim);
   }
   if (m.groups.size() > std::numeric_limits<bst_ulong>::max()) return prefix + "too many groups";
   uint64_t sum = 0;
@@ -58,8 +58,7 @@ std::string CheckMatrix(const RankingMatrix& m, std::string_view name) {
     sum += g;
   }
   if (sum != m.labels.size()) {
-    return prefix + "groups sum to " + std::to_string(sum) + ", expected " +
-           std::to_string(m.labels.size()) + " rows";
+    return prefix + "groups sum to " + std::to_string(sum) + ", expected " + std::to_string(m.labels.size()) + " rows";
   }
   for (float label : m.labels) {
     if (!std::isfinite(label)) return prefix + "non-finite label";
@@ -114,9 +113,9 @@ bool ParseEval(std::string_view eval, double* value) {
 
 }  // namespace
 
-std::unique_ptr<XgbLambdaMart> XgbLambdaMart::Train(
-    const RankingMatrix& train, const RankingMatrix& valid, const XgbParams& params,
-    std::string* error, std::function<void(int round, double valid_ndcg)> progress) {
+std::unique_ptr<XgbLambdaMart> XgbLambdaMart::Train(const RankingMatrix& train, const RankingMatrix& valid,
+                                                    const XgbParams& params, std::string* error,
+                                                    std::function<void(int round, double valid_ndcg)> progress) {
   auto fail = [error](std::string msg) -> std::unique_ptr<XgbLambdaMart> {
     if (error != nullptr) *error = std::move(msg);
     return nullptr;
@@ -124,8 +123,7 @@ std::unique_ptr<XgbLambdaMart> XgbLambdaMart::Train(
   if (std::string e = CheckMatrix(train, "train"); !e.empty()) return fail(e);
   if (std::string e = CheckMatrix(valid, "valid"); !e.empty()) return fail(e);
   if (valid.dim != train.dim) {
-    return fail("valid dim " + std::to_string(valid.dim) + " != train dim " +
-                std::to_string(train.dim));
+    return fail("valid dim " + std::to_string(valid.dim) + " != train dim " + std::to_string(train.dim));
   }
   if (params.rounds <= 0) return fail("rounds must be positive");
   if (params.eval_metric.empty()) return fail("eval_metric is empty");
@@ -185,15 +183,13 @@ std::unique_ptr<XgbLambdaMart> XgbLambdaMart::Train(
     }
     double score = 0;
     if (eval == nullptr || !ParseEval(eval, &score)) {
-      return fail(std::string("cannot parse the evaluation result \"") +
-                  (eval != nullptr ? eval : "") + "\"");
+      return fail(std::string("cannot parse the evaluation result \"") + (eval != nullptr ? eval : "") + "\"");
     }
     if (progress) progress(round, score);
     // The first round is the best so far; later rounds must improve on a
     // finite score (a NaN best is replaced by any finite one).
-    bool improved = std::isfinite(score) &&
-                    (!std::isfinite(best_score) ||
-                     (maximize ? score > best_score : score < best_score));
+    bool improved =
+        std::isfinite(score) && (!std::isfinite(best_score) || (maximize ? score > best_score : score < best_score));
     if (best < 0 || improved) {
       best = round;
       best_score = score;
@@ -222,8 +218,7 @@ std::vector<float> XgbLambdaMart::Predict(const float* x, size_t rows, size_t di
     return {};
   }
   DMatrix dm;
-  if (XGDMatrixCreateFromMat(x, rows, dim, std::numeric_limits<float>::quiet_NaN(), dm.out()) !=
-      0) {
+  if (XGDMatrixCreateFromMat(x, rows, dim, std::numeric_limits<float>::quiet_NaN(), dm.out()) != 0) {
     last_error_ = LastXgbError("XGDMatrixCreateFromMat");
     return {};
   }
@@ -232,16 +227,15 @@ std::vector<float> XgbLambdaMart::Predict(const float* x, size_t rows, size_t di
   const bst_ulong* shape = nullptr;
   bst_ulong ndim = 0;
   const float* result = nullptr;
-  if (XGBoosterPredictFromDMatrix(booster_, dm.get(), config.c_str(), &shape, &ndim, &result) !=
-      0) {
+  if (XGBoosterPredictFromDMatrix(booster_, dm.get(), config.c_str(), &shape, &ndim, &result) != 0) {
     last_error_ = LastXgbError("XGBoosterPredictFromDMatrix");
     return {};
   }
   bst_ulong n = 1;
   for (bst_ulong i = 0; i < ndim; ++i) n *= shape[i];
   if (n != rows || result == nullptr) {
-    last_error_ = "XGBoosterPredictFromDMatrix returned " + std::to_string(n) +
-                  " values for " + std::to_string(rows) + " rows";
+    last_error_ =
+        "XGBoosterPredictFromDMatrix returned " + std::to_string(n) + " values for " + std::to_string(rows) + " rows";
     return {};
   }
   return std::vector<float>(result, result + rows);
@@ -262,8 +256,7 @@ std::vector<double> XgbLambdaMart::FeatureGain() const {
   const char** names = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
-  if (XGBoosterFeatureScore(booster_, R"({"importance_type": "total_gain"})", &n, &names, &dims, &shape,
-                            &scores) != 0)
+  if (XGBoosterFeatureScore(booster_, R"({"importance_type": "total_gain"})", &n, &names, &dims, &shape, &scores) != 0)
     return {};
   // Unnamed features come back as "f<column>"; unused columns are absent.
   std::vector<double> gain(dim_, 0.0);

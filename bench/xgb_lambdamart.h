@@ -34,14 +34,14 @@ struct RankingMatrix {
 };
 
 struct XgbParams {
-  int rounds = 500;             // maximum boosting rounds
-  double eta = 0.05;            // learning rate
+  int rounds = 500;   // maximum boosting rounds
+  double eta = 0.05;  // learning rate
   int max_depth = 6;
   double min_child_weight = 1;
-  double subsample = 0.8;       // row sampling per tree
-  double colsample = 0.8;       // colsample_bytree
-  int early_stopping = 50;      // rounds without improvement; <= 0 disables
-  int threads = 0;              // 0: all cores
+  double subsample = 0.8;   // row sampling per tree
+  double colsample = 0.8;   // colsample_bytree
+  int early_stopping = 50;  // rounds without improvement; <= 0 disables
+  int threads = 0;          // 0: all cores
   uint64_t seed = 42;
   std::string objective = "rank:ndcg";
   std::string eval_metric = "ndcg@10";  // drives early stopping
@@ -57,9 +57,9 @@ class XgbLambdaMart {
   // Returns nullptr and sets *error (if non-null) on failure. `progress`, if
   // set, is called after every round with the 0-based round and the
   // validation metric value.
-  static std::unique_ptr<XgbLambdaMart> Train(
-      const RankingMatrix& train, const RankingMatrix& valid, const XgbParams& params,
-      std::string* error, std::function<void(int round, double valid_ndcg)> progress = {});
+  static std::unique_ptr<XgbLambdaMart> Train(const RankingMatrix& train, const RankingMatrix& valid,
+                                              const XgbParams& params, std::string* error,
+                                              std::function<void(int round, double valid_ndcg)> progress = {});
 
   // Scores `rows` row-major feature vectors of width `dim` (must equal the
   // training dim) with the trees up to the best iteration. Returns an empty

@@ -224,20 +224,16 @@ LetorData SelectQueries(const LetorData& src, const std::vector<size_t>& picked)
   for (size_t q : picked) {
     out.qids.push_back(src.qids[q]);
     out.m.groups.push_back(src.m.groups[q]);
-    out.m.x.insert(out.m.x.end(), src.m.x.begin() + start[q] * dim,
-                   src.m.x.begin() + start[q + 1] * dim);
-    out.m.labels.insert(out.m.labels.end(), src.m.labels.begin() + start[q],
-                        src.m.labels.begin() + start[q + 1]);
-    out.docids.insert(out.docids.end(), src.docids.begin() + start[q],
-                      src.docids.begin() + start[q + 1]);
+    out.m.x.insert(out.m.x.end(), src.m.x.begin() + start[q] * dim, src.m.x.begin() + start[q + 1] * dim);
+    out.m.labels.insert(out.m.labels.end(), src.m.labels.begin() + start[q], src.m.labels.begin() + start[q + 1]);
+    out.docids.insert(out.docids.end(), src.docids.begin() + start[q], src.docids.begin() + start[q + 1]);
   }
   return out;
 }
 
 // Splits `all` into (train, valid) with a seeded `fraction` of the queries
 // (at least one, and at least one left) in valid. Query order is kept.
-void SplitQueries(const LetorData& all, double fraction, uint64_t seed, LetorData* train,
-                  LetorData* valid) {
+void SplitQueries(const LetorData& all, double fraction, uint64_t seed, LetorData* train, LetorData* valid) {
   const size_t nq = all.m.groups.size();
   size_t n_valid = static_cast<size_t>(std::llround(fraction * static_cast<double>(nq)));
   n_valid = std::clamp<size_t>(n_valid, 1, nq - 1);
@@ -254,8 +250,8 @@ void SplitQueries(const LetorData& all, double fraction, uint64_t seed, LetorDat
 }
 
 void PrintShape(const char* name, const std::string& path, const LetorData& d) {
-  std::fprintf(stderr, "%-5s %s: %zu queries, %zu rows, %zu features\n", name, path.c_str(),
-               d.m.groups.size(), d.m.rows(), d.m.dim);
+  std::fprintf(stderr, "%-5s %s: %zu queries, %zu rows, %zu features\n", name, path.c_str(), d.m.groups.size(),
+               d.m.rows(), d.m.dim);
 }
 
 }  // namespace
@@ -268,25 +264,33 @@ int main(int argc, char** argv) {
   int log_every = 10;
   XgbParams p;
   app.add_option("--train", train_path, "Training file (SVMlight/LETOR)")->required()->check(CLI::ExistingFile);
-  app.add_option("--valid", valid_path, "Validation file for early stopping (default: hold out --valid-fraction of the training queries)")->check(CLI::ExistingFile);
+  app.add_option("--valid", valid_path,
+                 "Validation file for early stopping (default: hold out --valid-fraction of the training queries)")
+      ->check(CLI::ExistingFile);
   app.add_option("--test", test_path, "Test file to score")->required()->check(CLI::ExistingFile);
   app.add_option("--run", run_path, "Output TREC run: qid Q0 docid rank score tag")->required();
-  app.add_option("--qrels-out", qrels_out, "Also write the test labels as BEIR qrels TSV (query-id, corpus-id, score; label > 0 only)");
+  app.add_option("--qrels-out", qrels_out,
+                 "Also write the test labels as BEIR qrels TSV (query-id, corpus-id, score; label > 0 only)");
   app.add_option("--tag", tag, "Run tag")->capture_default_str();
-  app.add_option("--valid-fraction", valid_fraction, "Held-out query fraction when no --valid")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  app.add_option("--valid-fraction", valid_fraction, "Held-out query fraction when no --valid")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
   app.add_option("--rounds", p.rounds, "Maximum boosting rounds")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--eta", p.eta, "Learning rate")->capture_default_str();
   app.add_option("--max-depth", p.max_depth, "Maximum tree depth")->capture_default_str();
   app.add_option("--min-child-weight", p.min_child_weight, "Minimum hessian per leaf")->capture_default_str();
   app.add_option("--subsample", p.subsample, "Row sampling per tree")->capture_default_str();
   app.add_option("--colsample", p.colsample, "Feature sampling per tree")->capture_default_str();
-  app.add_option("--early-stopping", p.early_stopping, "Stop after this many rounds without validation improvement (0: never)")->capture_default_str();
+  app.add_option("--early-stopping", p.early_stopping,
+                 "Stop after this many rounds without validation improvement (0: never)")
+      ->capture_default_str();
   app.add_option("--threads", p.threads, "Threads (0: all cores)")->capture_default_str();
   app.add_option("--seed", p.seed, "Seed (XGBoost sampling and the validation split)")->capture_default_str();
   app.add_option("--objective", p.objective, "XGBoost objective")->capture_default_str();
   app.add_option("--eval-metric", p.eval_metric, "Validation metric for early stopping")->capture_default_str();
   app.add_option("--tree-method", p.tree_method, "XGBoost tree_method")->capture_default_str();
-  app.add_option("--log-every", log_every, "Print the validation metric every N rounds (0: never)")->capture_default_str();
+  app.add_option("--log-every", log_every, "Print the validation metric every N rounds (0: never)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto t0 = Clock::now();
@@ -303,8 +307,7 @@ int main(int argc, char** argv) {
     }
   } else {
     if (train.m.groups.size() < 2) {
-      std::fprintf(stderr, "hymir-xgb-letor: %s: need at least 2 queries to hold some out\n",
-                   train_path.c_str());
+      std::fprintf(stderr, "hymir-xgb-letor: %s: need at least 2 queries to hold some out\n", train_path.c_str());
       return 1;
     }
     LetorData all = std::move(train);
@@ -326,20 +329,17 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "loaded in %.2f s\n", Since(t0));
 
   auto t1 = Clock::now();
-  auto model = XgbLambdaMart::Train(
-      train.m, valid.m, p, &error, [&](int round, double value) {
-        if (log_every > 0 && (round + 1) % log_every == 0) {
-          std::fprintf(stderr, "round %4d  valid %s %.6f\n", round + 1, p.eval_metric.c_str(),
-                       value);
-        }
-      });
+  auto model = XgbLambdaMart::Train(train.m, valid.m, p, &error, [&](int round, double value) {
+    if (log_every > 0 && (round + 1) % log_every == 0) {
+      std::fprintf(stderr, "round %4d  valid %s %.6f\n", round + 1, p.eval_metric.c_str(), value);
+    }
+  });
   if (model == nullptr) {
     std::fprintf(stderr, "hymir-xgb-letor: training failed: %s\n", error.c_str());
     return 1;
   }
-  std::fprintf(stderr, "trained %d rounds in %.2f s; best iteration %d (valid %s %.6f)\n",
-               model->rounds_trained(), Since(t1), model->best_iteration(),
-               p.eval_metric.c_str(), model->best_score());
+  std::fprintf(stderr, "trained %d rounds in %.2f s; best iteration %d (valid %s %.6f)\n", model->rounds_trained(),
+               Since(t1), model->best_iteration(), p.eval_metric.c_str(), model->best_score());
 
   auto t2 = Clock::now();
   std::vector<float> scores = model->Predict(test.m.x.data(), test.m.rows(), dim);
@@ -370,19 +370,17 @@ int main(int argc, char** argv) {
     const size_t n = test.m.groups[q];
     order.resize(n);
     std::iota(order.begin(), order.end(), begin);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
     const char* qid = test.qids[q].c_str();
     for (size_t rank = 0; rank < n; ++rank) {
       size_t r = order[rank];
-      std::fprintf(run, "%s Q0 %s %zu %.9g %s\n", qid, test.docids[r].c_str(), rank + 1,
-                   static_cast<double>(scores[r]), tag.c_str());
+      std::fprintf(run, "%s Q0 %s %zu %.9g %s\n", qid, test.docids[r].c_str(), rank + 1, static_cast<double>(scores[r]),
+                   tag.c_str());
     }
     if (qrels != nullptr) {
       for (size_t r = begin; r < begin + n; ++r) {
         if (test.m.labels[r] > 0) {
-          std::fprintf(qrels, "%s\t%s\t%ld\n", qid, test.docids[r].c_str(),
-                       std::lround(test.m.labels[r]));
+          std::fprintf(qrels, "%s\t%s\t%ld\n", qid, test.docids[r].c_str(), std::lround(test.m.labels[r]));
         }
       }
     }

@@ -94,7 +94,7 @@ Result<Schema> ParseSchemaJson(std::string_view json) {
         spec.analyzer = v.get<std::string>();
         continue;
       }
-      bool* flag = key == "indexed" ? &spec.indexed
+      bool* flag = key == "indexed"  ? &spec.indexed
                    : key == "stored" ? &spec.stored
                    : key == "sort"   ? &spec.sortable
                    : key == "facet"  ? &spec.facetable
@@ -128,8 +128,11 @@ Result<Schema> ReadSchemaFile(const std::string& path) {
 std::string SchemaToJson(const Schema& schema) {
   nlohmann::json fields = nlohmann::json::object();
   for (const auto& [name, f] : schema.fields) {
-    nlohmann::json o = {{"type", FieldTypeName(f.type)}, {"indexed", f.indexed}, {"stored", f.stored},
-                        {"sort", f.sortable}, {"facet", f.facetable}};
+    nlohmann::json o = {{"type", FieldTypeName(f.type)},
+                        {"indexed", f.indexed},
+                        {"stored", f.stored},
+                        {"sort", f.sortable},
+                        {"facet", f.facetable}};
     if (!f.analyzer.empty()) o["analyzer"] = f.analyzer;
     fields[name] = o;
   }
@@ -207,10 +210,14 @@ Result<int64_t> TextKey(const std::string& field, const FieldSpec& spec, std::st
 
 FieldValue KeyValue(FieldType type, int64_t key) {
   switch (type) {
-    case FieldType::kDouble: return KeyDouble(key);
-    case FieldType::kDate: return FormatDate(key);
-    case FieldType::kBool: return key != 0;
-    default: return key;
+    case FieldType::kDouble:
+      return KeyDouble(key);
+    case FieldType::kDate:
+      return FormatDate(key);
+    case FieldType::kBool:
+      return key != 0;
+    default:
+      return key;
   }
 }
 
@@ -220,9 +227,12 @@ std::string KeyText(FieldType type, int64_t key) {
       const nlohmann::json j = KeyDouble(key);
       return j.dump();  // shortest text that reads back to the same double
     }
-    case FieldType::kDate: return FormatDate(key);
-    case FieldType::kBool: return key != 0 ? "true" : "false";
-    default: return std::to_string(key);
+    case FieldType::kDate:
+      return FormatDate(key);
+    case FieldType::kBool:
+      return key != 0 ? "true" : "false";
+    default:
+      return std::to_string(key);
   }
 }
 
@@ -262,8 +272,8 @@ Result<int64_t> ParseDate(std::string_view t) {
       ++p;
     } else if (p < t.size() && (t[p] == '+' || t[p] == '-')) {
       int oh, om;
-      if (!Digits(t, p + 1, 2, &oh) || p + 3 >= t.size() || t[p + 3] != ':' || !Digits(t, p + 4, 2, &om) ||
-          oh > 23 || om > 59) {
+      if (!Digits(t, p + 1, 2, &oh) || p + 3 >= t.size() || t[p + 3] != ':' || !Digits(t, p + 4, 2, &om) || oh > 23 ||
+          om > 59) {
         return bad();
       }
       offset_min = (oh * 60 + om) * (t[p] == '-' ? -1 : 1);

@@ -51,8 +51,9 @@ int RunCheck(const std::string& dir) {
 
 void AddCheckCommand(CLI::App& app, int* exit_code) {
   auto dir = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("check", "Verify every byte of an index against its commit manifest; exit 1 "
-                                              "naming the damaged file");
+  CLI::App* cmd = app.add_subcommand("check",
+                                     "Verify every byte of an index against its commit manifest; exit 1 "
+                                     "naming the damaged file");
   cmd->add_option("--index", *dir, "Index directory")->required()->check(CLI::ExistingDirectory);
   cmd->callback([dir, exit_code] { *exit_code = RunCheck(*dir); });
 }

@@ -52,14 +52,13 @@ double MeasureOf(const ranking::MetricValues& v, const std::string& name) {
 struct DomainBreakdown {
   std::string measure;
   std::vector<std::pair<std::string, double>> by_domain;  // sorted by domain
-  double macro = 0.0;                                      // mean of by_domain values
+  double macro = 0.0;                                     // mean of by_domain values
 };
 
 // Breaks eval.per_query down by domain. *unlabeled counts the judged queries
 // without a domain (left out).
 std::vector<DomainBreakdown> PerDomain(const ranking::Evaluation& eval,
-                                       const std::map<std::string, std::string>& domain_of,
-                                       size_t* unlabeled) {
+                                       const std::map<std::string, std::string>& domain_of, size_t* unlabeled) {
   *unlabeled = 0;
   std::map<std::string, std::vector<const ranking::MetricValues*>> groups;
   for (const auto& [qid, q] : eval.per_query) {
@@ -129,11 +128,11 @@ int RunEval(const EvalFlags& flags) {
   const std::string routing_path = flags.routing.empty() ? flags.run + ".routing.tsv" : flags.routing;
   std::error_code ec;
   if (want_routing && !std::filesystem::is_regular_file(routing_path, ec)) {
-    return app::Fail("eval",
-                     Status::NotFound(routing_path +
-                                      ": no routing file (`hymir search --rerank MODEL --run RUN` writes "
-                                      "RUN.routing.tsv; or pass --routing FILE)"),
-                     /*usage=*/true);
+    return app::Fail(
+        "eval",
+        Status::NotFound(routing_path + ": no routing file (`hymir search --rerank MODEL --run RUN` writes "
+                                        "RUN.routing.tsv; or pass --routing FILE)"),
+        /*usage=*/true);
   }
 
   // Query id -> domain, for --per-domain and --routing-plot.
@@ -154,9 +153,9 @@ int RunEval(const EvalFlags& flags) {
     if (!routings.ok()) return app::Fail("eval", routings.status());
     matrix = ranking::BuildRoutingMatrix(*routings, domain_of, 0);
     if (matrix.queries == 0) {
-      return app::Fail("eval", Status::InvalidArgument(routing_path + ": none of its " +
-                                                       std::to_string(routings->size()) +
-                                                       " routed queries has a domain in " + flags.queries));
+      return app::Fail("eval",
+                       Status::InvalidArgument(routing_path + ": none of its " + std::to_string(routings->size()) +
+                                               " routed queries has a domain in " + flags.queries));
     }
     if (matrix.queries < routings->size()) {
       std::fprintf(stderr, "hymir eval: note: %zu routed queries have no domain in %s and were left out\n",
@@ -167,8 +166,7 @@ int RunEval(const EvalFlags& flags) {
   auto eval = ranking::EvaluateFiles(flags.qrels, flags.run);
   if (!eval.ok()) return app::Fail("eval", eval.status());
   if (eval->num_queries() == 0) {
-    return app::Fail("eval", Status::InvalidArgument(flags.qrels +
-                                                     ": no query has a relevant judgement"));
+    return app::Fail("eval", Status::InvalidArgument(flags.qrels + ": no query has a relevant judgement"));
   }
   if (eval->num_unjudged_run_queries > 0) {
     std::fprintf(stderr,
@@ -245,8 +243,7 @@ int RunEval(const EvalFlags& flags) {
     if (want_routing) std::printf("%s", ranking::RoutingMatrixText(matrix).c_str());
   }
   if (want_routing) {
-    const std::string title =
-        "MoE routing by domain: " + std::filesystem::path(flags.run).filename().string();
+    const std::string title = "MoE routing by domain: " + std::filesystem::path(flags.run).filename().string();
     std::ofstream svg(flags.routing_plot, std::ios::binary | std::ios::trunc);
     svg << ranking::RoutingMatrixSvg(matrix, title);
     svg.close();
@@ -293,8 +290,7 @@ void AddEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--routing-plot", flags->routing_plot,
                   "Write the MoE routing (domain x top-1 expert) as an SVG heatmap here and print it as a "
                   "table (needs --queries)");
-  cmd->add_option("--routing", flags->routing,
-                  "Routing file of `hymir search --rerank` (default: RUN.routing.tsv)");
+  cmd->add_option("--routing", flags->routing, "Routing file of `hymir search --rerank` (default: RUN.routing.tsv)");
   cmd->callback([flags, exit_code] { *exit_code = RunEval(*flags); });
 }
 

@@ -43,9 +43,8 @@ class Progress {
     const double rate = seconds > 0 ? docs / seconds : 0.0;
     if (tty_) {
       const int width = 30, filled = static_cast<int>(frac * width);
-      std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %llu docs  %.0f docs/s", filled,
-                   "##############################", width - filled, "", frac * 100,
-                   static_cast<unsigned long long>(docs), rate);
+      std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%  %llu docs  %.0f docs/s", filled, "##############################",
+                   width - filled, "", frac * 100, static_cast<unsigned long long>(docs), rate);
       std::fflush(stderr);
     } else {
       const int decile = static_cast<int>(frac * 10);
@@ -190,8 +189,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
                   "INDEX flat|hnswM|FAISS factory string (repeatable)");
   cmd->add_option("--embed", flags->embed,
                   "Train the built-in embedder on this corpus and fill vector field \"lsa\": lsa:DIM (e.g. lsa:256)");
-  cmd->add_option("--kg", flags->kg, "Link documents against this knowledge graph (entity ids stored in field "
-                                     "kg_entities, read by the KG re-ranking features)")
+  cmd->add_option("--kg", flags->kg,
+                  "Link documents against this knowledge graph (entity ids stored in field "
+                  "kg_entities, read by the KG re-ranking features)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--embed-index", flags->embed_index, "ANN index of the embedded field (default flat)");
   cmd->add_option("--embed-power-iterations", flags->embed_power_iterations,

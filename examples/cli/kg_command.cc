@@ -132,14 +132,13 @@ int RunNeighbors(const KgFlags& f) {
     starts = std::move(*linked);
   }
   if (starts.empty()) {
-    return app::Fail("kg neighbors",
-                     Status::NotFound(f.kg + ": no entity or alias '" + f.entity + "'"));
+    return app::Fail("kg neighbors", Status::NotFound(f.kg + ": no entity or alias '" + f.entity + "'"));
   }
   kg::ExpandOptions options;
   options.max_hops = f.hops;
   options.max_nodes = f.limit == 0 ? 1000000 : f.limit;
   if (!f.relation.empty()) options.relation = f.relation;
-  options.direction = f.direction == "out" ? kg::Direction::kOut
+  options.direction = f.direction == "out"  ? kg::Direction::kOut
                       : f.direction == "in" ? kg::Direction::kIn
                                             : kg::Direction::kBoth;
   for (const std::string& start : starts) {
@@ -151,8 +150,8 @@ int RunNeighbors(const KgFlags& f) {
     for (const kg::ReachedEntity& r : *reached) {
       auto other = FirstAlias(kg, r.entity);
       if (!other.ok()) return app::Fail("kg neighbors", other.status());
-      std::printf("  %d\t%s%s\t%s\t%s\n", r.hops, r.direction == kg::Direction::kIn ? "^" : "",
-                  r.relation.c_str(), r.entity.c_str(), other->c_str());
+      std::printf("  %d\t%s%s\t%s\t%s\n", r.hops, r.direction == kg::Direction::kIn ? "^" : "", r.relation.c_str(),
+                  r.entity.c_str(), other->c_str());
     }
   }
   return app::kExitOk;
@@ -163,26 +162,27 @@ int RunStats(const KgFlags& f) {
   if (!store.ok()) return app::Fail("kg stats", store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return app::Fail("kg stats", stats.status());
-  std::printf("kg            %s\nformat        %u\ntriples       %llu\nterms         %llu\n"
-              "subjects      %llu\nrelations     %llu\nalias triples %llu\n",
-              f.kg.c_str(), kg::kFormatVersion, static_cast<unsigned long long>(stats->triples),
-              static_cast<unsigned long long>(stats->terms), static_cast<unsigned long long>(stats->subjects),
-              static_cast<unsigned long long>(stats->relations),
-              static_cast<unsigned long long>(stats->alias_triples));
+  std::printf(
+      "kg            %s\nformat        %u\ntriples       %llu\nterms         %llu\n"
+      "subjects      %llu\nrelations     %llu\nalias triples %llu\n",
+      f.kg.c_str(), kg::kFormatVersion, static_cast<unsigned long long>(stats->triples),
+      static_cast<unsigned long long>(stats->terms), static_cast<unsigned long long>(stats->subjects),
+      static_cast<unsigned long long>(stats->relations), static_cast<unsigned long long>(stats->alias_triples));
   return app::kExitOk;
 }
 
 }  // namespace
 
 void AddKgEmbedCommand(CLI::App& kg, int* exit_code);  // kg_embed_command.cc
-void AddKgLinkCommand(CLI::App& kg, int* exit_code);  // kg_link_command.cc
+void AddKgLinkCommand(CLI::App& kg, int* exit_code);   // kg_link_command.cc
 
 void AddKgCommand(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<KgFlags>();
-  CLI::App* kg = app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats, link, embed");
+  CLI::App* kg =
+      app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats, link, embed");
   kg->require_subcommand(1);
   AddKgEmbedCommand(*kg, exit_code);  // `kg embed`, in kg_embed_command.cc
-  AddKgLinkCommand(*kg, exit_code);  // `kg link`, in kg_link_command.cc
+  AddKgLinkCommand(*kg, exit_code);   // `kg link`, in kg_link_command.cc
 
   CLI::App* load = kg->add_subcommand("load", "Load triples into a KG (created when absent); reloading adds nothing");
   load->add_option("--kg", f->kg, "KG directory")->required();

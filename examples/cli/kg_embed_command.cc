@@ -57,16 +57,18 @@ int RunEmbed(const EmbedFlags& f) {
   kg::LinkPredictionReport report;
   auto emb = kg::KgEmbeddings::Train(**store, options, &report);
   if (!emb.ok()) return app::Fail("kg embed", emb.status(), emb.status().IsInvalidArgument());
-  std::printf("trained TransE dim=%d norm=%s optimizer=%s on %zu triples (%zu entities, %zu relations), "
-              "%d epochs in %.2f s (reading the store %.2f s)\n",
-              f.dim, f.norm.c_str(), f.optimizer.c_str(), report.train_triples, report.entities, report.relations,
-              f.epochs, report.seconds, report.read_seconds);
+  std::printf(
+      "trained TransE dim=%d norm=%s optimizer=%s on %zu triples (%zu entities, %zu relations), "
+      "%d epochs in %.2f s (reading the store %.2f s)\n",
+      f.dim, f.norm.c_str(), f.optimizer.c_str(), report.train_triples, report.entities, report.relations, f.epochs,
+      report.seconds, report.read_seconds);
   if (report.evaluated_triples > 0) {
-    std::printf("link prediction (tail, %zu of %zu held-out triples, %.2f s):\n"
-                "  trained  MRR %.4f  Hits@10 %.4f  (filtered: MRR %.4f  Hits@10 %.4f)\n"
-                "  random   MRR %.4f  Hits@10 %.4f\n",
-                report.evaluated_triples, report.test_triples, report.eval_seconds, report.mrr, report.hits_at_10,
-                report.filtered_mrr, report.filtered_hits_at_10, report.random_mrr, report.random_hits_at_10);
+    std::printf(
+        "link prediction (tail, %zu of %zu held-out triples, %.2f s):\n"
+        "  trained  MRR %.4f  Hits@10 %.4f  (filtered: MRR %.4f  Hits@10 %.4f)\n"
+        "  random   MRR %.4f  Hits@10 %.4f\n",
+        report.evaluated_triples, report.test_triples, report.eval_seconds, report.mrr, report.hits_at_10,
+        report.filtered_mrr, report.filtered_hits_at_10, report.random_mrr, report.random_hits_at_10);
   } else {
     std::printf("link prediction: no held-out triples (use --holdout > 0)\n");
   }

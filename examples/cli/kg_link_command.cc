@@ -62,8 +62,8 @@ int RunLink(const KgLinkFlags& f) {
   auto mentions = (*linker)->Link(f.text);
   std::printf("%zu mention%s\n", mentions.size(), mentions.size() == 1 ? "" : "s");
   for (const kg::EntityMention& m : mentions) {
-    std::printf("[%zu,%zu)\t%s\t%s\tprior %.3f\t%zu candidate%s:", m.begin, m.end, m.alias.c_str(),
-                m.entity.c_str(), m.prior, m.num_candidates, m.num_candidates == 1 ? "" : "s");
+    std::printf("[%zu,%zu)\t%s\t%s\tprior %.3f\t%zu candidate%s:", m.begin, m.end, m.alias.c_str(), m.entity.c_str(),
+                m.prior, m.num_candidates, m.num_candidates == 1 ? "" : "s");
     for (const kg::LinkCandidate& c : m.candidates) std::printf(" %s(%.3f)", c.entity.c_str(), c.prior);
     std::printf("\n");
   }
@@ -89,8 +89,9 @@ int RunLink(const KgLinkFlags& f) {
 
 void AddKgLinkCommand(CLI::App& kg, int* exit_code) {
   auto f = std::make_shared<KgLinkFlags>();
-  CLI::App* link = kg.add_subcommand("link", "Entity mentions of a text (alias trie, degree prior); --expand adds "
-                                             "query expansion terms");
+  CLI::App* link = kg.add_subcommand("link",
+                                     "Entity mentions of a text (alias trie, degree prior); --expand adds "
+                                     "query expansion terms");
   link->add_option("--kg", f->kg, "KG directory")->required();
   link->add_option("--text", f->text, "Text to link")->required();
   link->add_flag("--expand", f->expand, "Also print the expansion terms (synonyms, hypernyms, similar)");

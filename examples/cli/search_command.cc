@@ -29,12 +29,12 @@ struct SearchFlags {
   std::string run;
   std::string qrels;
   std::string counts;  // --counts: qid<TAB>total per query
-  size_t k = 0;  // 0: 10 for --query, 1000 for --queries
+  size_t k = 0;        // 0: 10 for --query, 1000 for --queries
   std::string vector_file;
   double rerank_prior = -1;  // < 0: the model's own retrieval-prior weight
   bool no_expand = false;
-  bool recorded = false;      // --recorded: the KG and model <index>/pipeline.json names
-  bool depth_given = false;   // --rerank-depth was given (it wins over the record)
+  bool recorded = false;     // --recorded: the KG and model <index>/pipeline.json names
+  bool depth_given = false;  // --rerank-depth was given (it wins over the record)
   bool json = false;
   bool explain = false;
   bool total = false;  // --total: count every match
@@ -47,7 +47,8 @@ Result<std::vector<float>> ReadVectorFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == ',' || c == '[' || c == ']'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == ',' || c == '[' || c == ']'; }, ' ');
   std::istringstream nums(text);
   std::vector<float> v;
   std::string tok;
@@ -58,7 +59,8 @@ Result<std::vector<float>> ReadVectorFile(const std::string& path) {
       if (used != tok.size()) throw std::invalid_argument(tok);
       v.push_back(f);
     } catch (...) {
-      return Status::InvalidArgument(path + ": \"" + tok + "\" is not a number (element " + std::to_string(v.size()) + ")");
+      return Status::InvalidArgument(path + ": \"" + tok + "\" is not a number (element " + std::to_string(v.size()) +
+                                     ")");
     }
   }
   if (v.empty()) return Status::InvalidArgument(path + ": no numbers");
@@ -95,7 +97,8 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
         if (const auto& ex = ph.moe) {
           std::printf("      experts:");
           for (size_t c = 0; c < ex->routing.chosen.size(); ++c)
-            std::printf(" #%d(w %.2f, score %.3f)", ex->routing.chosen[c], ex->routing.weights[c], ex->routed_scores[c]);
+            std::printf(" #%d(w %.2f, score %.3f)", ex->routing.chosen[c], ex->routing.weights[c],
+                        ex->routed_scores[c]);
           for (size_t sh = 0; sh < ex->shared_scores.size(); ++sh)
             std::printf(" shared%zu(score %.3f)", sh, ex->shared_scores[sh]);
           if (ex->trees > 0) std::printf(" trees%zu(score %.3f)", ex->trees, ex->tree_score);
@@ -128,7 +131,8 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
     if (r.total) std::printf("total: %llu\n", static_cast<unsigned long long>(*r.total));
     for (const index::FacetResult& f : r.facets) {
       std::printf("facet %s:", f.field.c_str());
-      for (const index::FacetCount& c : f.counts) std::printf(" %s (%llu)", c.value.c_str(), static_cast<unsigned long long>(c.count));
+      for (const index::FacetCount& c : f.counts)
+        std::printf(" %s (%llu)", c.value.c_str(), static_cast<unsigned long long>(c.count));
       if (f.counts.empty()) std::printf(" (none)");
       std::printf("\n");
     }
@@ -139,7 +143,9 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
     if (r.retriever == Retriever::kHybrid) {
       std::fprintf(stderr, ", fusion %s (alpha %.2f, rrf_k %.0f)%s", ranking::FusionMethodName(r.fusion.method),
                    r.fusion.alpha, r.fusion.rrf_k,
-                   r.query.fusion ? "" : engine.has_tuned_fusion() ? " [tuned default]" : " [built-in default]");
+                   r.query.fusion              ? ""
+                   : engine.has_tuned_fusion() ? " [tuned default]"
+                                               : " [built-in default]");
     }
     std::fprintf(stderr, "; stage scores shown as score@rank\n");
     if (r.reranked) {
@@ -170,12 +176,14 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
 
 int RunSearch(SearchFlags flags) {
   if (!flags.queries.empty() && (!flags.query.empty() || !flags.vector_file.empty())) {
-    return app::Fail("search", Status::InvalidArgument("--queries cannot be combined with --query/--vector-file"), true);
+    return app::Fail("search", Status::InvalidArgument("--queries cannot be combined with --query/--vector-file"),
+                     true);
   }
   const bool browse = !flags.spec.sort.empty() || !flags.spec.facets.empty();  // every admitted document
   if (flags.queries.empty() && flags.query.empty() && flags.vector_file.empty() && !browse) {
-    return app::Fail("search", Status::InvalidArgument("give --query, --vector-file or --queries (or --sort/--facet "
-                                                       "to list or count every document the filters admit)"),
+    return app::Fail("search",
+                     Status::InvalidArgument("give --query, --vector-file or --queries (or --sort/--facet "
+                                             "to list or count every document the filters admit)"),
                      true);
   }
   if (!flags.queries.empty() && flags.run.empty()) {
@@ -204,8 +212,8 @@ int RunSearch(SearchFlags flags) {
   StageOptions stages;
   stages.expand = pipeline.kg() && !flags.no_expand;
   stages.explain = flags.explain;
-  stages.count = flags.json || !flags.counts.empty() || flags.total || !flags.spec.sort.empty() ||
-                 !flags.spec.facets.empty();
+  stages.count =
+      flags.json || !flags.counts.empty() || flags.total || !flags.spec.sort.empty() || !flags.spec.facets.empty();
 
   if (flags.queries.empty()) {
     QuerySpec spec = flags.spec;
@@ -325,16 +333,19 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--facet", flags->spec.facets,
                   "Count values of a facetable typed field over every match: FIELD[:N] (top N, default 10) or "
                   "FIELD:buckets=B0,B1,...,Bn (repeatable)");
-  cmd->add_flag("--total", flags->total, "Count every match (printed as total; with --json an object "
-                                         "{\"total\", \"hits\", \"facets\"})");
+  cmd->add_flag("--total", flags->total,
+                "Count every match (printed as total; with --json an object "
+                "{\"total\", \"hits\", \"facets\"})");
   cmd->add_option("--field", flags->spec.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
   cmd->add_option("--k1", flags->spec.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--b", flags->spec.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--retriever", flags->spec.retriever, "bm25 | vector | hybrid (default: hybrid when the index has a "
-                                                   "vector field, else bm25)")
+  cmd->add_option("--retriever", flags->spec.retriever,
+                  "bm25 | vector | hybrid (default: hybrid when the index has a "
+                  "vector field, else bm25)")
       ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
-  cmd->add_option("--fusion", flags->spec.fusion, "rrf | wrrf | minmax | zscore | convex (default: the index's tuned "
-                                             "fusion, else convex alpha 0.9)")
+  cmd->add_option("--fusion", flags->spec.fusion,
+                  "rrf | wrrf | minmax | zscore | convex (default: the index's tuned "
+                  "fusion, else convex alpha 0.9)")
       ->check(CLI::IsMember({"rrf", "wrrf", "minmax", "zscore", "convex"}));
   cmd->add_option("--alpha", flags->spec.alpha, "Convex fusion: weight of BM25 in [0,1]")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--rrf-k", flags->spec.rrf_k, "RRF constant k")->check(CLI::PositiveNumber);
@@ -348,8 +359,10 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--vector-depth", flags->spec.vector_depth, "Vector candidates fused (default 100)");
   cmd->add_option("--ef-search", flags->spec.ef_search, "HNSW search breadth (default: the field's, 64)")
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--nprobe", flags->spec.nprobe, "IVF lists probed (default: the field's, 16)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--rerank", flags->pipeline.rerank_model, "Re-rank with this MoE model (from `hymir train`)")->check(CLI::ExistingFile);
+  cmd->add_option("--nprobe", flags->spec.nprobe, "IVF lists probed (default: the field's, 16)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--rerank", flags->pipeline.rerank_model, "Re-rank with this MoE model (from `hymir train`)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--rerank-prior", flags->rerank_prior,
                   "Weight of the retrieval order blended into the re-ranker's scores, 0 (model only) to 1 (retrieval "
                   "order); default: the model's own (hymir pretrain chooses it)")
@@ -360,9 +373,9 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--recorded", flags->recorded,
                 "Also open what the index records in <index>/pipeline.json (the KG of `hymir index --kg`, the model "
                 "of `hymir train/pretrain --record`); --kg, --rerank, --rerank-prior and --rerank-depth win over it");
-  CLI::Option* kg_opt =
-      cmd->add_option("--kg", flags->pipeline.kg_dir, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
-          ->check(CLI::ExistingDirectory);
+  CLI::Option* kg_opt = cmd->add_option("--kg", flags->pipeline.kg_dir,
+                                        "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+                            ->check(CLI::ExistingDirectory);
   cmd->add_flag("--no-expand", flags->no_expand, "With --kg: no query expansion");
   cmd->add_option("--kg-synonym-weight", flags->pipeline.knowledge.expansion.synonym_weight,
                   "With --kg: weight of another alias of a linked query entity")
@@ -379,7 +392,8 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
       ->delimiter(',')
       ->capture_default_str()
       ->needs(kg_opt);
-  cmd->add_option("--kg-max-terms", flags->pipeline.knowledge.expansion.max_terms, "With --kg: expansion terms per query at most")
+  cmd->add_option("--kg-max-terms", flags->pipeline.knowledge.expansion.max_terms,
+                  "With --kg: expansion terms per query at most")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str()
       ->needs(kg_opt);

@@ -83,7 +83,8 @@ int RunServe(const ServeFlags& flags) {
   }
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY &&
       files.rlim_cur < http.max_connections + 64) {
-    std::fprintf(stderr, "hymir serve: warning: %llu open files allowed (ulimit -n), fewer than --max-connections %zu + 64\n",
+    std::fprintf(stderr,
+                 "hymir serve: warning: %llu open files allowed (ulimit -n), fewer than --max-connections %zu + 64\n",
                  static_cast<unsigned long long>(files.rlim_cur), http.max_connections);
   }
   serve::HttpServer server(http);
@@ -110,7 +111,8 @@ int RunServe(const ServeFlags& flags) {
   if (port < 0) return app::Fail("serve", Status::IOError("cannot listen on " + flags.host + " (any port)"));
   std::printf("hymir serve: %llu documents%s%s; listening on http://%s:%d/\n",
               static_cast<unsigned long long>(pipeline.engine().searcher().NumDocs()),
-              pipeline.reranker() ? ", MoE re-ranking" : "", pipeline.kg() ? ", KG expansion" : "", flags.host.c_str(), port);
+              pipeline.reranker() ? ", MoE re-ranking" : "", pipeline.kg() ? ", KG expansion" : "", flags.host.c_str(),
+              port);
   std::fflush(stdout);
 
   // SIGINT/SIGTERM stop the server: the handler (which may run on any
@@ -159,14 +161,15 @@ int RunServe(const ServeFlags& flags) {
     std::snprintf(buf, sizeof buf, "p50 %.1f, p90 %.1f, p99 %.1f, max %.1f ms", x.p50, x.p90, x.p99, x.max);
     return std::string(buf);
   };
-  std::fprintf(stderr,
-               "hymir serve: %llu requests on %llu connections (%llu refused); at most %zu connections, %zu "
-               "threads, %zu requests waiting at once; %llu to %llu handlers started per second\n"
-               "hymir serve: arrival to handler: %s; of which waiting for a slot: %s; handler: %s; slot hand-over: %s\n",
-               static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.connections),
-               static_cast<unsigned long long>(st.refused), st.peak_connections, st.peak_threads, st.peak_waiting,
-               static_cast<unsigned long long>(st.fewest_per_second), static_cast<unsigned long long>(st.most_per_second),
-               q(st.queued).c_str(), q(st.gate).c_str(), q(st.handler).c_str(), q(st.handoff).c_str());
+  std::fprintf(
+      stderr,
+      "hymir serve: %llu requests on %llu connections (%llu refused); at most %zu connections, %zu "
+      "threads, %zu requests waiting at once; %llu to %llu handlers started per second\n"
+      "hymir serve: arrival to handler: %s; of which waiting for a slot: %s; handler: %s; slot hand-over: %s\n",
+      static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.connections),
+      static_cast<unsigned long long>(st.refused), st.peak_connections, st.peak_threads, st.peak_waiting,
+      static_cast<unsigned long long>(st.fewest_per_second), static_cast<unsigned long long>(st.most_per_second),
+      q(st.queued).c_str(), q(st.gate).c_str(), q(st.handler).c_str(), q(st.handoff).c_str());
   std::fprintf(stderr, "hymir serve: stopped\n");
   return app::kExitOk;
 }
@@ -183,19 +186,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--rerank", flags->pipeline.rerank_model, "Re-rank with this MoE model (from `hymir train`)")
       ->check(CLI::ExistingFile);
-  CLI::Option* depth_opt = cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query")
-                                ->check(CLI::Range(1, 100000))
-                                ->capture_default_str();
+  CLI::Option* depth_opt =
+      cmd->add_option("--rerank-depth", flags->pipeline.rerank_depth, "Candidates re-ranked per query")
+          ->check(CLI::Range(1, 100000))
+          ->capture_default_str();
   cmd->add_flag("--recorded", flags->recorded,
                 "Also open what the index records in <index>/pipeline.json (the KG of `hymir index --kg`, the model "
                 "of `hymir train/pretrain --record`); --kg, --rerank and --rerank-depth win over it");
-  cmd->add_option("--kg", flags->pipeline.kg_dir, "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
+  cmd->add_option("--kg", flags->pipeline.kg_dir,
+                  "Knowledge graph directory: KG query expansion (and KG features for --rerank)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-k", flags->max_k, "Largest offset + k a request may ask for")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "Request threads kept when idle (default 4; more start, one per "
-                                               "open connection, up to --max-threads)")
+  cmd->add_option("--threads", flags->threads,
+                  "Request threads kept when idle (default 4; more start, one per "
+                  "open connection, up to --max-threads)")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--max-threads", flags->http.max_threads,
                   "Most request threads at once (one per open connection; connections beyond, up to "

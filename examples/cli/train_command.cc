@@ -88,8 +88,9 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
   const bool fusing = o.init_use != InitUse::kFineTune;
   if (fusing) {
     char fu[160];
-    std::snprintf(fu, sizeof fu, r.fuse_weight > 0 ? ", trained from scratch and fused with %s at weight %.2f"
-                                                   : ", fusion weight 0: %s alone is kept",
+    std::snprintf(fu, sizeof fu,
+                  r.fuse_weight > 0 ? ", trained from scratch and fused with %s at weight %.2f"
+                                    : ", fusion weight 0: %s alone is kept",
                   f.init.c_str(), r.fuse_weight);
     shape += fu;
   } else if (o.init && report.best_epoch > 0 && o.train.finetune_alpha < 1.0) {
@@ -103,11 +104,12 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
                   f.trust_config.gain_scale > 0 ? "coverage x out-of-fold gain" : "coverage");
     shape += t;
   }
-  std::printf("model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
-              "(%zu train / %zu validation queries)%s, %.1f s\n",
-              f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
-              shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
-              report.validation_queries, refit.c_str(), seconds);
+  std::printf(
+      "model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
+      "(%zu train / %zu validation queries)%s, %.1f s\n",
+      f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
+      shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
+      report.validation_queries, refit.c_str(), seconds);
 }
 
 int RunTrain(const TrainFlags& f) {
@@ -144,7 +146,8 @@ int RunTrain(const TrainFlags& f) {
   if (f.record) {
     if (Status s = app::RecordModel(f.index, f.model, f.kg); !s.ok()) return app::Fail("train", s);
   }
-  PrintSummary(f, *options, *model, report, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  PrintSummary(f, *options, *model, report,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return app::kExitOk;
 }
 
@@ -161,7 +164,9 @@ void AddFineTuningFlags(CLI::App& cmd, TrainFlags& f) {
                  "pre-trained one at this weight in [0, 1], or 'auto': chosen by cross-validation on the judged "
                  "queries among 0, 0.25, 0.5, 0.75 (docs/training.md)")
       ->group(group);
-  cmd.add_option("--fuse-folds", f.fuse_folds, "Folds for --fuse auto (default 3)")->check(CLI::Range(2, 20))->group(group);
+  cmd.add_option("--fuse-folds", f.fuse_folds, "Folds for --fuse auto (default 3)")
+      ->check(CLI::Range(2, 20))
+      ->group(group);
   cmd.add_flag("--trust", f.trust,
                "With --init: per-query trust, the served score moves from the initial model's to the fine-tuned "
                "one's as far as the judged queries cover the query (docs/training.md)")
@@ -193,19 +198,24 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   // What a user needs, first; then the groups of advanced options.
   cmd->add_option("--index", f->index, "Index directory")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--queries", f->queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--qrels", f->qrels, "Training judgements (BEIR tsv or TREC qrels)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--qrels", f->qrels, "Training judgements (BEIR tsv or TREC qrels)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--model", f->model, "Output model file")->required();
-  cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--init", f->init,
                   "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "
                   "training starts from its weights")
       ->check(CLI::ExistingFile);
-  cmd->add_flag("--record", f->record,
-                "Record the model (and --kg) in <index>/pipeline.json, so that `hymir search/serve --recorded` use them");
+  cmd->add_flag(
+      "--record", f->record,
+      "Record the model (and --kg) in <index>/pipeline.json, so that `hymir search/serve --recorded` use them");
   cmd->add_option("--threads", f->threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));
   app::AddMoeTrainFlags(*cmd, f->moe);
   const std::string optimisation = app::kOptimisationGroup, balancing = app::kBalancingGroup;
-  cmd->add_option("--validation", f->moe.options.validation_fraction, "Share of training queries held out for early stopping (default 0.3)")
+  cmd->add_option("--validation", f->moe.options.validation_fraction,
+                  "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9))
       ->group(optimisation);
   cmd->add_option("--balance-loss", f->balance_loss, "Batch-level balance loss weight (default 0)")

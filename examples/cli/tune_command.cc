@@ -55,7 +55,8 @@ int RunTune(const TuneFlags& flags) {
     h.k = 1;
     batch.push_back(std::move(h));
   }
-  if (batch.empty()) return app::Fail("tune", Status::InvalidArgument(flags.qrels + ": no judged query in " + flags.queries));
+  if (batch.empty())
+    return app::Fail("tune", Status::InvalidArgument(flags.qrels + ": no judged query in " + flags.queries));
   auto cands = (*engine)->Candidates(batch);
   if (!cands.ok()) return app::Fail("tune", cands.status());
   std::map<std::string, std::vector<std::vector<ranking::Candidate>>> lists;
@@ -68,9 +69,10 @@ int RunTune(const TuneFlags& flags) {
   single.methods = {ranking::FusionMethod::kConvex};
   auto ref = ranking::TuneFusion(lists, *qrels, single);
   if (ref.ok()) {
-    std::printf("train queries: %zu\nBM25 alone      nDCG@10 %.4f  R@100 %.4f\nvector alone    nDCG@10 %.4f  R@100 %.4f\n",
-                result->queries, ref->table.back().ndcg_cut_10, ref->table.back().recall_100,
-                ref->table.front().ndcg_cut_10, ref->table.front().recall_100);
+    std::printf(
+        "train queries: %zu\nBM25 alone      nDCG@10 %.4f  R@100 %.4f\nvector alone    nDCG@10 %.4f  R@100 %.4f\n",
+        result->queries, ref->table.back().ndcg_cut_10, ref->table.back().recall_100, ref->table.front().ndcg_cut_10,
+        ref->table.front().recall_100);
   }
   std::vector<ranking::TunePoint> table = result->table;
   std::stable_sort(table.begin(), table.end(),
@@ -92,9 +94,12 @@ int RunTune(const TuneFlags& flags) {
 
 void AddTuneCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<TuneFlags>();
-  CLI::App* cmd = app.add_subcommand("tune", "Pick the hybrid fusion (method, alpha/weights) on TRAIN qrels and "
-                                             "store it as the index default");
-  cmd->add_option("--index", flags->index, "Index directory with a vector field")->required()->check(CLI::ExistingDirectory);
+  CLI::App* cmd = app.add_subcommand("tune",
+                                     "Pick the hybrid fusion (method, alpha/weights) on TRAIN qrels and "
+                                     "store it as the index default");
+  cmd->add_option("--index", flags->index, "Index directory with a vector field")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--queries", flags->queries, "BEIR queries.jsonl")->required()->check(CLI::ExistingFile);
   cmd->add_option("--qrels", flags->qrels, "TRAIN qrels (never the test split)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--method", flags->methods, "Restrict to these fusion methods (repeatable)")

@@ -32,8 +32,9 @@ index::LsaOptions LsaOptionsFor(const EmbedFlags& f, const index::VectorFieldSpe
 
 Status TrainLsa(const std::string& corpus, const EmbedFlags& f, const index::VectorFieldSpec& spec,
                 index::AnalyzerKind analyzer, const std::string& path, const char* program) {
-  return TrainLsaOnCorpus(corpus, LsaOptionsFor(f, spec, analyzer), path, f.skip_bad,
-                          [program](const std::string& line) { std::fprintf(stderr, "%s: %s\n", program, line.c_str()); });
+  return TrainLsaOnCorpus(
+      corpus, LsaOptionsFor(f, spec, analyzer), path, f.skip_bad,
+      [program](const std::string& line) { std::fprintf(stderr, "%s: %s\n", program, line.c_str()); });
 }
 
 }  // namespace hymir::app

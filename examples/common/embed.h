@@ -14,7 +14,7 @@
 namespace hymir::app {
 
 struct EmbedFlags {
-  std::string embed;                // "lsa:DIM"; empty = no embedder
+  std::string embed;                 // "lsa:DIM"; empty = no embedder
   std::string embed_index = "flat";  // ANN index of the field
   int power_iterations = -1;         // -1: LsaOptions default
   bool skip_bad = false;             // skip malformed corpus lines while training

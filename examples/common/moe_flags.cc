@@ -66,8 +66,9 @@ void AddBalancingFlags(CLI::App& app, ranking::MoeTrainOptions& o) {
   app.add_option("--bias-rate", o.bias_update_rate,
                  "Aux-loss-free balancing: selection-bias step per batch; 0 = off (default 0.002)")
       ->check(CLI::NonNegativeNumber);
-  app.add_flag("--weighted-load,!--no-weighted-load", o.weighted_load,
-               "Selection-bias balancing counts each query's weight (after domain balancing) as its load (default off)");
+  app.add_flag(
+      "--weighted-load,!--no-weighted-load", o.weighted_load,
+      "Selection-bias balancing counts each query's weight (after domain balancing) as its load (default off)");
   app.add_flag("--balance-domains,!--no-balance-domains", o.balance_domains,
                "Domain-balanced query weights (default on: every domain of the queries' `domain` field counts, "
                "and epochs are selected on macro nDCG); --no-balance-domains for plain weights");

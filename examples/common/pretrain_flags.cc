@@ -33,7 +33,8 @@ namespace {
 void AddPseudoQueryFlags(CLI::App& cmd, PretrainFlags& f) {
   const std::string group = "Pseudo-queries";
   GeneratorOptions& g = f.options.generate;
-  cmd.add_option("--generators", f.generators, "Pseudo-query generators, comma-separated: ict,title,terms (default all)")
+  cmd.add_option("--generators", f.generators,
+                 "Pseudo-query generators, comma-separated: ict,title,terms (default all)")
       ->group(group);
   cmd.add_option("--terms-min", g.terms_min, "terms generator: fewest words per query (default 2)")
       ->check(CLI::Range(1, 50))
@@ -70,9 +71,9 @@ void AddStageFlags(CLI::App& cmd, PretrainOptions& o) {
   cmd.add_option("--prior-objective", o.prior_objective,
                  "What the retrieval-prior weight maximises on held-out pseudo-queries: worst (the worst "
                  "generator's gain) or mean (the mean over generators) (default mean)")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, PriorObjective>{{"worst", PriorObjective::kWorstKind}, {"mean", PriorObjective::kMeanKind}},
-          CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(std::map<std::string, PriorObjective>{{"worst", PriorObjective::kWorstKind},
+                                                                                {"mean", PriorObjective::kMeanKind}},
+                                          CLI::ignore_case))
       ->group(group);
   cmd.add_option("--prior-floor", o.prior_floor, "Smallest retrieval-prior weight considered (default 0.2)")
       ->check(CLI::Range(0.0, 1.0))
@@ -114,16 +115,17 @@ void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
 void PrintPretrainSummary(const std::string& path, const ranking::MoeModel& model, const PretrainReport& r) {
   const auto& c = model.config();
   const double seconds = r.generate_seconds + r.copy_seconds + r.feature_seconds + r.train_seconds;
-  std::printf("model %s: E=%d S=%d top-%d hidden %d, %s pre-training on %zu pseudo-queries (%zu held out), "
-              "best epoch %d, retrieval prior %.1f, %.1f pseudo-queries/s, %.1f s (generate %.1f, training index "
-              "%.1f, features %.1f, train %.1f)\n",
-              path.c_str(), c.routed_experts, c.shared_experts, c.top_k, c.expert_hidden,
-              r.cluster_sizes.empty() ? "joint" : "per-cluster expert", r.train_queries, r.check_queries,
-              r.joint.best_epoch, r.prior_weight, r.queries_per_second, seconds, r.generate_seconds, r.copy_seconds,
-              r.feature_seconds, r.train_seconds);
+  std::printf(
+      "model %s: E=%d S=%d top-%d hidden %d, %s pre-training on %zu pseudo-queries (%zu held out), "
+      "best epoch %d, retrieval prior %.1f, %.1f pseudo-queries/s, %.1f s (generate %.1f, training index "
+      "%.1f, features %.1f, train %.1f)\n",
+      path.c_str(), c.routed_experts, c.shared_experts, c.top_k, c.expert_hidden,
+      r.cluster_sizes.empty() ? "joint" : "per-cluster expert", r.train_queries, r.check_queries, r.joint.best_epoch,
+      r.prior_weight, r.queries_per_second, seconds, r.generate_seconds, r.copy_seconds, r.feature_seconds,
+      r.train_seconds);
   for (const auto& k : r.checks)
-    std::printf("held-out %-5s %4zu queries  nDCG@10 hybrid %.4f  model %.4f\n", PseudoQueryKindName(k.kind),
-                k.queries, k.hybrid_ndcg, k.model_ndcg);
+    std::printf("held-out %-5s %4zu queries  nDCG@10 hybrid %.4f  model %.4f\n", PseudoQueryKindName(k.kind), k.queries,
+                k.hybrid_ndcg, k.model_ndcg);
 }
 
 }  // namespace hymir::app

@@ -65,8 +65,8 @@ struct IndexFlags {
 
 struct SearchFlags {
   std::string query, queries, run, qrels;
-  size_t k = 0;            // 0: 10 for --query, 1000 for --queries
-  QuerySpec spec;          // the query flags (--alpha: convex fusion)
+  size_t k = 0;              // 0: 10 for --query, 1000 for --queries
+  QuerySpec spec;            // the query flags (--alpha: convex fusion)
   PipelineOptions pipeline;  // --index, --kg and --rerank (the KG and the model on rank 0)
   bool no_expand = false;
 };
@@ -107,8 +107,8 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     auto log = [&](const std::string& line) {
       if (cluster.is_root()) std::fprintf(stderr, "hymir-mpi index: %s\n", line.c_str());
     };
-    Status s = dist::ShareLsaEmbedder(cluster, flags.index, flags.corpus, app::LsaOptionsFor(flags.embed, *spec, analyzer),
-                                      flags.skip_bad, log);
+    Status s = dist::ShareLsaEmbedder(cluster, flags.index, flags.corpus,
+                                      app::LsaOptionsFor(flags.embed, *spec, analyzer), flags.skip_bad, log);
     if (!s.ok()) return Finish(cluster, "index", s);
   }
   // Entity linking at index time, as `hymir index --kg`.
@@ -127,7 +127,9 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
   ingest.skip_bad = flags.skip_bad;
   ingest.kg = kg.get();
   if (cluster.is_root())
-    ingest.on_skip = [](const Status& s) { std::fprintf(stderr, "hymir-mpi index: skipped %s\n", s.message().c_str()); };
+    ingest.on_skip = [](const Status& s) {
+      std::fprintf(stderr, "hymir-mpi index: skipped %s\n", s.message().c_str());
+    };
   auto report = dist::IngestCorpus(cluster, flags.corpus, **writer, ingest);
   // A failure anywhere: nothing since the last commit is kept.
   if (!report.ok()) return Finish(cluster, "index", report.status());
@@ -233,7 +235,8 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   };
   for (const QueryRecord& rec : *queries) {
     if (!keep.empty() && !keep.count(rec.id)) continue;
-    if (Status s = check_syntax(rec.text, flags.queries + ": query " + rec.id); !s.ok()) return Finish(cluster, "search", s);
+    if (Status s = check_syntax(rec.text, flags.queries + ": query " + rec.id); !s.ok())
+      return Finish(cluster, "search", s);
     HybridQuery q = base;
     q.id = rec.id;
     q.text = rec.text;
@@ -303,11 +306,12 @@ int RunTrain(const dist::Cluster& cluster, const TrainFlags& f) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const ranking::MoeConfig& c = report.model;
   if (cluster.is_root())
-    std::printf("model %s: E=%d S=%d top-%d, best epoch %d of %d, validation nDCG@10 %.4f (%zu train / %zu "
-                "validation queries), %d ranks, %.1f s (features %.1f s)\n",
-                f.model.c_str(), c.routed_experts, c.shared_experts, c.top_k, report.train.best_epoch,
-                report.train.epochs, report.train.best_validation_ndcg, report.train.train_queries,
-                report.train.validation_queries, cluster.size(), seconds, report.feature_seconds);
+    std::printf(
+        "model %s: E=%d S=%d top-%d, best epoch %d of %d, validation nDCG@10 %.4f (%zu train / %zu "
+        "validation queries), %d ranks, %.1f s (features %.1f s)\n",
+        f.model.c_str(), c.routed_experts, c.shared_experts, c.top_k, report.train.best_epoch, report.train.epochs,
+        report.train.best_validation_ndcg, report.train.train_queries, report.train.validation_queries, cluster.size(),
+        seconds, report.feature_seconds);
   return app::kExitOk;
 }
 
@@ -359,15 +363,21 @@ int main(int argc, char** argv) {
   index_cmd->add_flag("--skip-bad", ix.skip_bad, "Report malformed lines and continue");
   index_cmd->add_option("--vector-field", ix.vector_fields,
                         "NAME:DIM[:METRIC[:INDEX]] vector field of a new index, filled from corpus \"vectors\"");
-  index_cmd->add_option("--embed", ix.embed.embed, "lsa:DIM: one LSA model, trained on the whole corpus, for every shard");
+  index_cmd->add_option("--embed", ix.embed.embed,
+                        "lsa:DIM: one LSA model, trained on the whole corpus, for every shard");
   index_cmd->add_option("--embed-index", ix.embed.embed_index, "ANN index of the embedded field (default flat)");
-  index_cmd->add_option("--kg", ix.kg, "Link documents against this knowledge graph (entity ids stored in field "
-                                      "kg_entities, as hymir index --kg)")
+  index_cmd
+      ->add_option("--kg", ix.kg,
+                   "Link documents against this knowledge graph (entity ids stored in field "
+                   "kg_entities, as hymir index --kg)")
       ->check(CLI::ExistingDirectory);
   index_cmd->callback([&] { exit_code = RunIndex(cluster, ix); });
   SearchFlags sf;
-  CLI::App* search_cmd = cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
-  search_cmd->add_option("--index", sf.pipeline.index_dir, "Sharded index directory")->required()->check(CLI::ExistingDirectory);
+  CLI::App* search_cmd =
+      cli.add_subcommand("search", "Search a sharded index: BM25 with global statistics, vector or hybrid");
+  search_cmd->add_option("--index", sf.pipeline.index_dir, "Sharded index directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   search_cmd->add_option("--query", sf.query, "Query text; prints ranked hits");
   search_cmd->add_option("--queries", sf.queries, "BEIR queries.jsonl; needs --run")->check(CLI::ExistingFile);
   search_cmd->add_option("--run", sf.run, "TREC run output");
@@ -377,20 +387,26 @@ int main(int argc, char** argv) {
   search_cmd->add_option("--k", sf.k, "Hits per query (default 10 for --query, 1000 for --queries)");
   search_cmd->add_option("--offset", sf.spec.offset, "Skip this many hits first");
   search_cmd->add_option("--filter", sf.spec.filters, "FIELD:VALUE exact filter (repeatable)");
-  search_cmd->add_option("--field", sf.spec.fields, "BM25 field[:weight]: title, text or all (repeatable; default all)");
+  search_cmd->add_option("--field", sf.spec.fields,
+                         "BM25 field[:weight]: title, text or all (repeatable; default all)");
   search_cmd->add_option("--k1", sf.spec.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));
   search_cmd->add_option("--b", sf.spec.b, "BM25 b")->check(CLI::Range(0.0, 1.0));
-  search_cmd->add_option("--retriever", sf.spec.retriever, "bm25 | vector | hybrid (default: hybrid with a vector field)")
+  search_cmd
+      ->add_option("--retriever", sf.spec.retriever, "bm25 | vector | hybrid (default: hybrid with a vector field)")
       ->check(CLI::IsMember({"auto", "bm25", "vector", "hybrid"}));
   search_cmd->add_option("--alpha", sf.spec.alpha, "Convex fusion: weight of BM25 (default: the index's, 0.9)")
       ->check(CLI::Range(0.0, 1.0));
   search_cmd->add_option("--bm25-depth", sf.spec.bm25_depth, "BM25 candidates fused (default 1000)");
   search_cmd->add_option("--vector-depth", sf.spec.vector_depth, "Vector candidates fused (default 100)");
-  search_cmd->add_option("--kg", sf.pipeline.kg_dir, "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
+  search_cmd
+      ->add_option("--kg", sf.pipeline.kg_dir,
+                   "Knowledge graph directory: KG query expansion (rank 0 expands, as hymir search --kg)")
       ->check(CLI::ExistingDirectory);
   search_cmd->add_flag("--no-expand", sf.no_expand, "With --kg: no query expansion");
-  search_cmd->add_option("--rerank", sf.pipeline.rerank_model, "Re-rank with this MoE model on rank 0 (documents and statistics "
-                                                "gathered from the shards)")
+  search_cmd
+      ->add_option("--rerank", sf.pipeline.rerank_model,
+                   "Re-rank with this MoE model on rank 0 (documents and statistics "
+                   "gathered from the shards)")
       ->check(CLI::ExistingFile);
   search_cmd->add_option("--rerank-depth", sf.pipeline.rerank_depth, "Candidates re-ranked per query (default 100)")
       ->check(CLI::Range(1, 100000));
@@ -405,8 +421,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--threads", tf.threads, "Feature threads per rank (default: all cores)")
       ->check(CLI::Range(0, 1024));
   app::AddMoeTrainFlags(*train_cmd, tf.moe);
-  train_cmd->add_option("--validation", tf.moe.options.validation_fraction,
-                        "Share of training queries held out for early stopping (default 0.3)")
+  train_cmd
+      ->add_option("--validation", tf.moe.options.validation_fraction,
+                   "Share of training queries held out for early stopping (default 0.3)")
       ->check(CLI::Range(0.0, 0.9))
       ->group(app::kOptimisationGroup);
   train_cmd->add_option("--depth", tf.depth, "Candidates per query (default 100)")
@@ -415,8 +432,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--embedding-dims", tf.emb_dims, "Query-embedding components fed to the gate (default 16)")
       ->check(CLI::Range(0, 4096))
       ->group(app::kFeaturesGroup);
-  train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features")
-      ->group(app::kFeaturesGroup);
+  train_cmd->add_flag("--no-domain-features", tf.no_domains, "No per-domain gate features")->group(app::kFeaturesGroup);
   app::AddFeatureFlags(*train_cmd, tf.features);
   train_cmd->callback([&] { exit_code = RunTrain(cluster, tf); });
   app::PretrainFlags pf;

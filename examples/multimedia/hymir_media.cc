@@ -97,11 +97,13 @@ int RunIngest(IngestFlags f, const std::vector<std::string>& extra) {
   std::fprintf(stderr, "ingest: %zu images in %s, %d thread(s)\n", collection->items.size(), f.dir.c_str(), f.threads);
   auto report = media::IngestMedia(*collection, f.index, o);
   if (!report.ok()) return Fail(report.status(), report.status().code() == Status::Code::kAlreadyExists);
-  for (const auto& s : report->failed) std::fprintf(stderr, "bad file, skipped: %s: %s\n", s.path.c_str(), s.reason.c_str());
-  std::printf("indexed %zu images (%zu with a sound) into %s in %.2f s (%.1f images/s); %zu bad files skipped, "
-              "%zu variants left out\n",
-              report->indexed, report->sounds, f.index.c_str(), report->seconds, report->indexed / report->seconds,
-              report->failed.size(), collection->skipped.size());
+  for (const auto& s : report->failed)
+    std::fprintf(stderr, "bad file, skipped: %s: %s\n", s.path.c_str(), s.reason.c_str());
+  std::printf(
+      "indexed %zu images (%zu with a sound) into %s in %.2f s (%.1f images/s); %zu bad files skipped, "
+      "%zu variants left out\n",
+      report->indexed, report->sounds, f.index.c_str(), report->seconds, report->indexed / report->seconds,
+      report->failed.size(), collection->skipped.size());
   std::printf("stages: decode+describe %.2f s, vocabulary (%zu patches, %d words) %.2f s, encode+index+commit %.2f s\n",
               report->decode_seconds, report->local_descriptors, f.words, report->vocabulary_seconds,
               report->index_seconds);
@@ -214,7 +216,8 @@ int RunSearch(const SearchFlags& f) {
   if ((!q.text.empty() && !q.vector.empty()) || !q.more_vectors.empty()) q.fusion = fusion;
   if (q.fusion && q.fusion->method == ranking::FusionMethod::kConvex && 2 + q.more_vectors.size() > 2)
     return Fail(Status::InvalidArgument("--fusion convex takes two lists; this query has " +
-                                        std::to_string(2 + q.more_vectors.size())), true);
+                                        std::to_string(2 + q.more_vectors.size())),
+                true);
   if (!vectors->empty() && q.text.empty()) q.retriever = Retriever::kVector;
   if (vectors->empty()) q.retriever = Retriever::kBm25;
   auto hits = (*engine)->Search(q);
@@ -266,8 +269,8 @@ struct EvalFlags {
 // The ranked lists of `hits` as a run, each query's own document left out,
 // ranks as scores (from `depth` down) so that equal fused scores keep the
 // engine's order.
-ranking::Run RunWithoutSelf(const std::vector<HybridQuery>& queries,
-                            const std::vector<std::vector<SearchHit>>& hits, size_t depth) {
+ranking::Run RunWithoutSelf(const std::vector<HybridQuery>& queries, const std::vector<std::vector<SearchHit>>& hits,
+                            size_t depth) {
   ranking::Run run;
   for (size_t j = 0; j < queries.size(); ++j) {
     auto& list = run[queries[j].id];
@@ -421,7 +424,10 @@ int RunEval(const EvalFlags& f) {
     const std::vector<RunSpec> sound_specs = {
         {"sound", {media::kSoundField}, false, std::nullopt},
         {"colour+texture (minmax)", {media::kColourField, media::kTextureField}, false, minmax},
-        {"sound+colour+texture (minmax)", {media::kSoundField, media::kColourField, media::kTextureField}, false, minmax},
+        {"sound+colour+texture (minmax)",
+         {media::kSoundField, media::kColourField, media::kTextureField},
+         false,
+         minmax},
     };
     for (const RunSpec& spec : sound_specs) {
       std::vector<HybridQuery> queries;
@@ -510,8 +516,8 @@ int RunMoe(const MoeFlags& f) {
   std::map<std::string, std::string> category;
   std::map<std::string, std::vector<std::string>> members;
   std::vector<TrainingQuery> queries;
-  std::vector<std::string> kinds;   // per query
-  std::vector<std::string> owner;   // per query: its document
+  std::vector<std::string> kinds;  // per query
+  std::vector<std::string> owner;  // per query: its document
   ranking::FusionOptions minmax;
   minmax.method = ranking::FusionMethod::kMinMax;
   for (const auto& id : *ids) {
@@ -619,9 +625,10 @@ int RunMoe(const MoeFlags& f) {
     routings.push_back({g.query_id, routing->chosen, routing->weights});
     kind_of[g.query_id] = kinds[i];
   }
-  std::printf("MoE re-ranker on media queries (%d experts, top-%d, 1 shared; %zu train / %zu test queries, "
-              "depth %zu; best epoch %d)\n",
-              f.experts, f.top_k, train.groups.size(), test.size(), f.depth, report.best_epoch);
+  std::printf(
+      "MoE re-ranker on media queries (%d experts, top-%d, 1 shared; %zu train / %zu test queries, "
+      "depth %zu; best epoch %d)\n",
+      f.experts, f.top_k, train.groups.size(), test.size(), f.depth, report.best_epoch);
   std::printf("%-8s %6s %14s %14s %14s %14s\n", "kind", "n", "hybrid nDCG@10", "MoE nDCG@10", "hybrid AP@100",
               "MoE AP@100");
   for (const char* kind : {"image", "text", "both", "all"}) {
@@ -656,7 +663,8 @@ int RunServe(const ServeFlags& f) {
   serve::HttpServer server;
   MountMediaRoutes(**engine, server);
   const int port = server.Bind(f.host, f.port);
-  if (port < 0 && f.port != 0) return Fail(Status::IOError("cannot listen on " + f.host + ":" + std::to_string(f.port)));
+  if (port < 0 && f.port != 0)
+    return Fail(Status::IOError("cannot listen on " + f.host + ":" + std::to_string(f.port)));
   if (port < 0) return Fail(Status::IOError("cannot listen on " + f.host));
   std::printf("hymir-media serve: %llu images; listening on http://%s:%d/\n",
               static_cast<unsigned long long>((*engine)->searcher().NumDocs()), f.host.c_str(), port);
@@ -675,7 +683,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   IngestFlags ingest;
-  auto* in = app.add_subcommand("ingest", "Describe every image under --dir and build a new index at --index (one commit)");
+  auto* in =
+      app.add_subcommand("ingest", "Describe every image under --dir and build a new index at --index (one commit)");
   // --dir and --index, as every other command names its index; the older
   // positional form `ingest DIR INDEX` is still accepted (hidden from the help).
   in->add_option("--dir", ingest.dir, "Image tree (e.g. /usr/share/tuxpaint/stamps); required")
@@ -684,8 +693,10 @@ int main(int argc, char** argv) {
   in->allow_extras();  // the positional form, read by RunIngest
   in->footer("The older form `hymir-media ingest DIR INDEX [OPTIONS]` is also accepted.");
   in->add_option("--threads", ingest.threads, "Decode/describe threads")->check(CLI::Range(1, 256));
-  in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")->check(CLI::Range(1, 4096));
-  in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")->check(CLI::Range(1, 16));
+  in->add_option("--words", ingest.words, "Visual words (k-means clusters) of the texture descriptor")
+      ->check(CLI::Range(1, 4096));
+  in->add_option("--colour-bins", ingest.colour_bins, "Colour histogram bins per RGB channel")
+      ->check(CLI::Range(1, 16));
   in->add_flag("!--no-sound", ingest.sound, "Do not index the images' sounds");
   in->add_flag("--quiet", ingest.quiet, "No progress lines");
   in->callback([&] { exit_code = RunIngest(ingest, in->remaining()); });
@@ -706,11 +717,13 @@ int main(int argc, char** argv) {
   se->callback([&] { exit_code = RunSearch(search); });
 
   EvalFlags eval;
-  auto* ev = app.add_subcommand("eval", "Query by example over the index: P@10 and mAP per descriptor, fused, text, both, random");
+  auto* ev = app.add_subcommand(
+      "eval", "Query by example over the index: P@10 and mAP per descriptor, fused, text, both, random");
   ev->add_option("--index", eval.index, "Media index")->required();
   ev->add_option("--queries", eval.queries, "Query documents sampled (0 = every document)");
   ev->add_option("--seed", eval.seed, "Sample and random-ranking seed");
-  ev->add_option("--both-weights", eval.both_weights, "Also run text+image as wrrf with these 3 weights (bm25 colour texture)")
+  ev->add_option("--both-weights", eval.both_weights,
+                 "Also run text+image as wrrf with these 3 weights (bm25 colour texture)")
       ->expected(3);
   ev->add_option("--fusions", eval.fusions, "Fusion methods of the fused runs (rrf, wrrf, minmax, zscore)")
       ->delimiter(',');
@@ -718,8 +731,9 @@ int main(int argc, char** argv) {
   ev->callback([&] { exit_code = RunEval(eval); });
 
   MoeFlags moe;
-  auto* mo = app.add_subcommand("moe", "Train the MoE re-ranker on media queries (image, text, both) and compare with "
-                                       "hybrid on held-out documents; routing by query kind");
+  auto* mo = app.add_subcommand("moe",
+                                "Train the MoE re-ranker on media queries (image, text, both) and compare with "
+                                "hybrid on held-out documents; routing by query kind");
   mo->add_option("--index", moe.index, "Media index")->required();
   mo->add_option("--depth", moe.depth, "Candidates re-ranked per query")->check(CLI::Range(2, 10000));
   mo->add_option("--experts", moe.experts, "Routed experts")->check(CLI::Range(1, 64));

@@ -367,9 +367,9 @@ void FifoGate::Release() {
 
 HttpServer::HttpServer(const ServerOptions& options)
     : options_(options),
-      gate_(options.max_active_requests ? options.max_active_requests
-                                        : std::max(1u, std::thread::hardware_concurrency()),
-            &handoff_) {
+      gate_(
+          options.max_active_requests ? options.max_active_requests : std::max(1u, std::thread::hardware_concurrency()),
+          &handoff_) {
   set_read_timeout(options.read_timeout_s, 0);
   set_write_timeout(options.write_timeout_s, 0);
   set_keep_alive_timeout(options.keep_alive_timeout_s);
@@ -504,8 +504,8 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
       // cpp-httplib gives up without an answer while in the request line
       // (in the headers it answers 400 itself).
       const bool slow = strm.timed_out();
-      const std::string body = slow ? "{\"error\": \"the request did not arrive in time\"}"
-                                    : "{\"error\": \"request line too long\"}";
+      const std::string body =
+          slow ? "{\"error\": \"the request did not arrive in time\"}" : "{\"error\": \"request line too long\"}";
       const std::string reply = std::string(slow ? "HTTP/1.1 408 Request Timeout" : "HTTP/1.1 414 URI Too Long") +
                                 "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                                 "\r\nConnection: close\r\n\r\n" + body;

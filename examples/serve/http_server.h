@@ -127,12 +127,12 @@ class LatencyHistogram {
 
 // What the server did since it started (HttpServer::stats()).
 struct ServerStats {
-  uint64_t requests = 0;            // requests whose handler ran
-  uint64_t connections = 0;         // connections served (not refused)
-  uint64_t refused = 0;             // connections refused with 503 (max_connections)
-  size_t peak_connections = 0;      // open connections at once
-  size_t peak_threads = 0;          // connection threads at once
-  size_t peak_waiting = 0;          // requests read and waiting for a handler slot at once
+  uint64_t requests = 0;        // requests whose handler ran
+  uint64_t connections = 0;     // connections served (not refused)
+  uint64_t refused = 0;         // connections refused with 503 (max_connections)
+  size_t peak_connections = 0;  // open connections at once
+  size_t peak_threads = 0;      // connection threads at once
+  size_t peak_waiting = 0;      // requests read and waiting for a handler slot at once
   // Handlers started per wall-clock second, fewest and most over the whole
   // seconds between the first and the last start (under a steady load: the
   // worst and best second's throughput).
@@ -171,15 +171,15 @@ class ElasticTaskQueue final : public httplib::TaskQueue {
   std::atomic<size_t>* const peak_threads_;
   std::atomic<size_t>* const peak_tasks_;
   std::mutex mu_;
-  std::condition_variable cv_;       // tasks or shutdown
-  std::condition_variable exited_;   // a worker ended
-  std::deque<std::function<void()>> tasks_;   // GUARDED_BY(mu_)
-  std::deque<std::function<void()>> refused_; // GUARDED_BY(mu_)
-  size_t threads_ = 0;                        // GUARDED_BY(mu_)
-  size_t idle_ = 0;                           // GUARDED_BY(mu_)
-  size_t active_ = 0;      // tasks queued or running; GUARDED_BY(mu_)
-  size_t refusers_ = 0;    // refusal threads; GUARDED_BY(mu_)
-  bool shutdown_ = false;  // GUARDED_BY(mu_)
+  std::condition_variable cv_;                 // tasks or shutdown
+  std::condition_variable exited_;             // a worker ended
+  std::deque<std::function<void()>> tasks_;    // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> refused_;  // GUARDED_BY(mu_)
+  size_t threads_ = 0;                         // GUARDED_BY(mu_)
+  size_t idle_ = 0;                            // GUARDED_BY(mu_)
+  size_t active_ = 0;                          // tasks queued or running; GUARDED_BY(mu_)
+  size_t refusers_ = 0;                        // refusal threads; GUARDED_BY(mu_)
+  bool shutdown_ = false;                      // GUARDED_BY(mu_)
 };
 
 // A semaphore that admits its waiters in arrival order. Thread-safe.
@@ -201,8 +201,8 @@ class FifoGate {
   const size_t slots_;
   LatencyHistogram* const handoff_;
   std::mutex mu_;
-  size_t running_ = 0;          // GUARDED_BY(mu_)
-  std::deque<Waiter*> queue_;   // GUARDED_BY(mu_)
+  size_t running_ = 0;         // GUARDED_BY(mu_)
+  std::deque<Waiter*> queue_;  // GUARDED_BY(mu_)
 };
 
 // cpp-httplib's Server with hymir's connection handling (above) and options.

@@ -24,7 +24,9 @@ std::string Dump(const nlohmann::json& j) {
 
 Reply JsonReply(int status, const nlohmann::json& j) { return {status, "application/json", Dump(j)}; }
 Reply Error(int status, const std::string& message) { return JsonReply(status, {{"error", message}}); }
-Reply ErrorFor(const Status& s) { return Error(s.IsInvalidArgument() ? 400 : s.IsNotFound() ? 404 : 500, s.ToString()); }
+Reply ErrorFor(const Status& s) {
+  return Error(s.IsInvalidArgument() ? 400 : s.IsNotFound() ? 404 : 500, s.ToString());
+}
 
 // The value of a parameter given at most once (nullopt when absent).
 Result<std::optional<std::string>> One(const Params& params, const std::string& name) {
@@ -122,8 +124,7 @@ Reply SearchService::Search(const Params& params) const {
     }
     out["facets"] = std::move(facets);
   }
-  out["took_ms"] =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  out["took_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return JsonReply(200, out);
 }
 
@@ -162,22 +163,22 @@ Reply SearchService::Info() const {
                       {"embedder", f.embedder}});
   nlohmann::json typed = nlohmann::json::array();
   for (const auto& [name, f] : s.schema().fields)
-    typed.push_back({{"name", name}, {"type", index::FieldTypeName(f.type)}, {"sort", f.sortable}, {"facet", f.facetable}});
+    typed.push_back(
+        {{"name", name}, {"type", index::FieldTypeName(f.type)}, {"sort", f.sortable}, {"facet", f.facetable}});
   HybridQuery probe;
   probe.text = "x";
   const ranking::FusionOptions& fusion = pipeline.engine().default_fusion();
-  nlohmann::json j = {
-      {"documents", s.NumDocs()},
-      {"vector_fields", fields},
-      {"typed_fields", typed},
-      {"text_query_retriever", RetrieverName(pipeline.engine().ResolveRetriever(probe))},
-      {"fusion",
-       {{"method", ranking::FusionMethodName(fusion.method)},
-        {"alpha", fusion.alpha},
-        {"rrf_k", fusion.rrf_k},
-        {"tuned", pipeline.engine().has_tuned_fusion()}}},
-      {"knowledge_graph", pipeline.kg() != nullptr},
-      {"limits", {{"default_k", options_.default_k}, {"max_k", options_.max_k}}}};
+  nlohmann::json j = {{"documents", s.NumDocs()},
+                      {"vector_fields", fields},
+                      {"typed_fields", typed},
+                      {"text_query_retriever", RetrieverName(pipeline.engine().ResolveRetriever(probe))},
+                      {"fusion",
+                       {{"method", ranking::FusionMethodName(fusion.method)},
+                        {"alpha", fusion.alpha},
+                        {"rrf_k", fusion.rrf_k},
+                        {"tuned", pipeline.engine().has_tuned_fusion()}}},
+                      {"knowledge_graph", pipeline.kg() != nullptr},
+                      {"limits", {{"default_k", options_.default_k}, {"max_k", options_.max_k}}}};
   if (const Reranker* reranker = pipeline.reranker()) {
     const auto& c = reranker->model().config();
     j["reranker"] = {{"routed_experts", c.routed_experts},

@@ -49,10 +49,10 @@ namespace hymir::serve {
 
 struct ServiceOptions {
   size_t default_k = 10;
-  size_t max_k = 1000;              // largest k (and offset + k) a request may ask for
-  size_t rerank_depth = 100;        // candidates the re-ranker scores per query (parts constructor only;
-                                    // a pipeline's own depth applies otherwise)
-  size_t snippet_chars = 280;       // length of a hit's text snippet
+  size_t max_k = 1000;         // largest k (and offset + k) a request may ask for
+  size_t rerank_depth = 100;   // candidates the re-ranker scores per query (parts constructor only;
+                               // a pipeline's own depth applies otherwise)
+  size_t snippet_chars = 280;  // length of a hit's text snippet
 };
 
 // What a handler answers: HTTP status, content type and body.

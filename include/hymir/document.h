@@ -35,8 +35,8 @@ struct Document {
   // Unique within an index; non-empty, at most kMaxIdBytes bytes; an upsert by
   // id replaces.
   std::string id;
-  std::string title;  // may be empty
-  std::string text;   // may be empty
+  std::string title;                  // may be empty
+  std::string text;                   // may be empty
   std::optional<std::string> domain;  // filterable as field "domain"
   // Extra stored fields, filterable by exact value. Names must not collide with
   // the reserved names: _id, id, title, text, all, domain, vectors.

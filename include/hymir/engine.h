@@ -31,8 +31,8 @@
 namespace hymir {
 
 enum class Retriever {
-  kAuto,    // hybrid when the query can reach a vector field (a query vector,
-            // or a field with an embedder), BM25 otherwise
+  kAuto,  // hybrid when the query can reach a vector field (a query vector,
+          // or a field with an embedder), BM25 otherwise
   kBm25,
   kVector,
   kHybrid,
@@ -50,7 +50,7 @@ struct VectorClause {
 };
 
 struct HybridQuery {
-  std::string id;    // optional, for runs and explain
+  std::string id;  // optional, for runs and explain
   // BM25 query, and the vector query when `vector` is empty. A text with no
   // term after analysis (empty, or stop words only) and no `vector` matches
   // nothing: the answer is no hits (not a constant-score list from embedding
@@ -110,7 +110,7 @@ struct HybridQuery {
 struct StageResult {
   bool present = false;  // the document was in this retriever's candidates
   double score = 0.0;
-  uint32_t rank = 0;     // 1-based
+  uint32_t rank = 0;  // 1-based
 };
 
 struct SearchHit {

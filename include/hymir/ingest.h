@@ -70,7 +70,7 @@ struct IngestReport {
   uint64_t added = 0;    // documents upserted (this part's)
   uint64_t skipped = 0;  // malformed lines skipped
   double seconds = 0;
-  uint64_t parsed = 0;   // documents read (every part's)
+  uint64_t parsed = 0;  // documents read (every part's)
 };
 
 // Where IngestCorpus puts documents.

@@ -75,12 +75,12 @@ struct PipelineHit {
 };
 
 struct PipelineResult {
-  HybridQuery query;     // the query as run (with its KG expansions)
+  HybridQuery query;                       // the query as run (with its KG expansions)
   Retriever retriever = Retriever::kBm25;  // the retriever used (kAuto resolved)
   // The fusion used (the query's, else the index's default); meaningful when
   // `retriever` is kHybrid.
   ranking::FusionOptions fusion;
-  bool expanded = false;  // KG expansion ran
+  bool expanded = false;                      // KG expansion ran
   std::vector<kg::ExpansionTerm> expansions;  // the expansion terms added
   bool reranked = false;
   ranking::Routing routing;  // the gate's decision (reranked only)
@@ -121,8 +121,8 @@ class Pipeline {
   // A pipeline over parts the caller owns; each must outlive it. `kg` and
   // `reranker` may be null. Only rerank_depth and threads of `options` are
   // used.
-  static std::unique_ptr<Pipeline> FromParts(const Engine& engine, const KnowledgeContext* kg,
-                                             const Reranker* reranker, const PipelineOptions& options = {});
+  static std::unique_ptr<Pipeline> FromParts(const Engine& engine, const KnowledgeContext* kg, const Reranker* reranker,
+                                             const PipelineOptions& options = {});
   ~Pipeline();
 
   // One query through every stage (see StageOptions).
@@ -139,8 +139,8 @@ class Pipeline {
   Result<HybridQuery> MakeQuery(const QuerySpec& spec) const { return BuildQuery(spec, engine()); }
 
   const Engine& engine() const { return *engine_; }
-  const KnowledgeContext* kg() const { return kg_; }              // null: no KG
-  const Reranker* reranker() const { return reranker_; }          // null: no re-ranking
+  const KnowledgeContext* kg() const { return kg_; }      // null: no KG
+  const Reranker* reranker() const { return reranker_; }  // null: no re-ranking
   const PipelineOptions& options() const { return options_; }
 
  private:

@@ -54,7 +54,7 @@ Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name);  // title|i
 const char* PseudoQueryKindName(PseudoQueryKind kind);
 
 struct PseudoQuery {
-  std::string id;      // "pq:<kind>:<n>"
+  std::string id;  // "pq:<kind>:<n>"
   std::string text;
   std::string doc_id;  // the source document, the one relevant document
   PseudoQueryKind kind = PseudoQueryKind::kInverseCloze;
@@ -159,8 +159,7 @@ struct PretrainOptions {
   // gather_groups (required when part.second > 1) returns every process's
   // groups as one list in pseudo-query order (hymir::dist::AllGatherGroups).
   std::pair<int, int> part = {0, 1};
-  std::function<Result<std::vector<ranking::QueryGroup>>(const std::vector<ranking::QueryGroup>& mine)>
-      gather_groups;
+  std::function<Result<std::vector<ranking::QueryGroup>>(const std::vector<ranking::QueryGroup>& mine)> gather_groups;
   // Expert-parallel stage: trains expert x (routed 0..E-1, then shared
   // E..E+S-1) only when expert_filter(x) (the others keep their initial
   // weights), then calls expert_gather(parameters, block) so the caller can
@@ -201,15 +200,15 @@ struct PretrainCheck {
 struct PretrainReport {
   size_t documents = 0;
   std::vector<std::pair<PseudoQueryKind, size_t>> generated;  // per kind
-  size_t with_source = 0;  // queries whose source is among the candidates
+  size_t with_source = 0;                                     // queries whose source is among the candidates
   size_t train_queries = 0, check_queries = 0;
   double generate_seconds = 0, copy_seconds = 0, feature_seconds = 0, train_seconds = 0;
-  double queries_per_second = 0;  // pseudo-queries generated, retrieved and featurised per second
+  double queries_per_second = 0;      // pseudo-queries generated, retrieved and featurised per second
   std::vector<size_t> cluster_sizes;  // documents per cluster (cluster_experts)
   ranking::TrainReport joint;
-  double prior_weight = 0.0;  // the chosen retrieval-prior weight mu
+  double prior_weight = 0.0;             // the chosen retrieval-prior weight mu
   std::vector<PriorTrial> prior_trials;  // every weight tried, in increasing order
-  std::vector<PretrainCheck> checks;  // with the chosen prior
+  std::vector<PretrainCheck> checks;     // with the chosen prior
 };
 
 // Pre-trains a MoE re-ranker on `engine`'s index (whose directory is

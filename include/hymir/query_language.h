@@ -82,9 +82,9 @@ struct QueryNode {
   // Raw trees only (ParseQuery), for AnalyzeQuery's faithful reproduction of
   // Lucene's clause handling; ignored on analysed trees.
   struct Raw {
-    int conjunction = 0;    // of a clause: 0 none, 1 AND, 2 OR
-    int modifier = 0;       // of a clause: 0 none, 1 '+', 2 '-' / NOT / '!'
-    bool run = false;       // a kTerm of several bare terms analysed together
+    int conjunction = 0;       // of a clause: 0 none, 1 AND, 2 OR
+    int modifier = 0;          // of a clause: 0 none, 1 '+', 2 '-' / NOT / '!'
+    bool run = false;          // a kTerm of several bare terms analysed together
     bool first_query = false;  // kBoolean: clause 0 is Lucene's "firstQuery"
   } raw;
 };

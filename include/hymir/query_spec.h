@@ -48,21 +48,21 @@ struct QuerySpec {
   // How `text` is read: plain (a bag of words) or lucene (the query
   // language, docs/query_language.md). Default: plain.
   std::string syntax = "plain";
-  std::vector<float> vector;  // a raw query vector for `vector_field`
-  std::string vector_field;   // "" = the index's first vector field
+  std::vector<float> vector;       // a raw query vector for `vector_field`
+  std::string vector_field;        // "" = the index's first vector field
   std::string retriever = "auto";  // auto | bm25 | vector | hybrid
   // FIELD:VALUE (one field twice admits either value), and on typed fields
   // FIELD:[LO TO HI] (inclusive; {} exclusive, * open), FIELD:>=V, :>V,
   // :<=V, :<V (see ParseFilters).
   std::vector<std::string> filters;
-  std::vector<std::string> sort;    // FIELD[:asc|desc], most significant first
+  std::vector<std::string> sort;  // FIELD[:asc|desc], most significant first
   // FIELD[:N] (top N values, default 10) or FIELD:buckets=B0,B1,...,Bn
   // (counts of [Bi, Bi+1)).
   std::vector<std::string> facets;
-  std::vector<std::string> fields;   // BM25 FIELD[:WEIGHT]; empty = all
-  double k1 = 0.9;  // BM25 k1. Default: index::Bm25Params's, 0.9.
-  double b = 0.4;   // BM25 b. Default: index::Bm25Params's, 0.4.
-  size_t k = 10;    // hits per page
+  std::vector<std::string> fields;  // BM25 FIELD[:WEIGHT]; empty = all
+  double k1 = 0.9;                  // BM25 k1. Default: index::Bm25Params's, 0.9.
+  double b = 0.4;                   // BM25 b. Default: index::Bm25Params's, 0.4.
+  size_t k = 10;                    // hits per page
   size_t offset = 0;
   // Fusion: "" keeps the index's default unless `alpha` or `weights` is set
   // (then the default with those changed); a method name (rrf, wrrf, minmax,

@@ -30,12 +30,12 @@ struct RerankOptions {
 };
 
 struct RerankedResult {
-  std::vector<SearchHit> hits;       // the page [offset, offset + k)
-  ranking::Routing routing;          // the gate's decision for the query
+  std::vector<SearchHit> hits;  // the page [offset, offset + k)
+  ranking::Routing routing;     // the gate's decision for the query
   // The fine-tuned model's share of the served score for a model with
   // per-query trust (ranking::MoeModel::set_trust); 1 for any other model.
   double trust = 1.0;
-  ranking::QueryGroup features;      // the re-scored candidates (keep_features only)
+  ranking::QueryGroup features;  // the re-scored candidates (keep_features only)
 };
 
 class Reranker {

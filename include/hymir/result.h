@@ -16,7 +16,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit from a value (success) or from a non-OK Status (failure).
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result constructed from an OK Status without a value");
     if (status_.ok()) status_ = Status::Internal("Result constructed from OK status without a value");
@@ -27,9 +27,18 @@ class [[nodiscard]] Result {
   Status status() && { return std::move(status_); }
 
   // Precondition: ok().
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -47,9 +56,9 @@ class [[nodiscard]] Result {
 }  // namespace hymir
 
 // Internal helpers for implementations and examples: propagate a failure.
-#define HYMIR_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::hymir::Status hymir_status_ = (expr);      \
+#define HYMIR_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::hymir::Status hymir_status_ = (expr);        \
     if (!hymir_status_.ok()) return hymir_status_; \
   } while (0)
 

@@ -13,7 +13,6 @@ namespace hymir {
 // boundary) and marked with an ellipsis when shortened.
 std::string Snippet(const std::string& text, size_t limit);
 
-
 }  // namespace hymir
 
 #endif  // HYMIR_SNIPPET_H_

@@ -151,8 +151,7 @@ struct TrainRerankerOptions {
   //  - train.parallel should make training data-parallel too.
   // Fusion and trust are not supported distributed. Default: one process.
   std::pair<int, int> part = {0, 1};
-  std::function<Result<std::vector<ranking::QueryGroup>>(const std::vector<ranking::QueryGroup>& mine)>
-      gather_groups;
+  std::function<Result<std::vector<ranking::QueryGroup>>(const std::vector<ranking::QueryGroup>& mine)> gather_groups;
   std::function<Result<std::vector<std::string>>(const std::vector<std::string>& mine)> gather_domains;
   std::function<Status(const Status& local)> agree;
 

@@ -282,8 +282,8 @@ Result<internal::TruncatedSvd> FoldIn(const internal::CsrMatrix& a, const LsaOpt
   return svd;
 }
 
-Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::string>& texts,
-                                                       const LsaOptions& options, LsaTrainStats* stats) {
+Result<std::unique_ptr<LsaEmbedder::Model>> TrainModel(const std::vector<std::string>& texts, const LsaOptions& options,
+                                                       LsaTrainStats* stats) {
   const auto start = std::chrono::steady_clock::now();
   if (texts.empty()) return Status::InvalidArgument("LSA: no documents to train on");
   if (options.dimension == 0) return Status::InvalidArgument("LSA: dimension must be > 0");

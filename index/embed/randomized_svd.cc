@@ -23,8 +23,8 @@ uint64_t SplitMix64(uint64_t x) {
 // the sketch needs no storage and does not depend on the thread schedule.
 float Gaussian(uint64_t seed, uint64_t row, uint64_t column) {
   const uint64_t h = SplitMix64(SplitMix64(SplitMix64(seed) + row) + column);
-  const double u1 = (static_cast<double>(h >> 40) + 1.0) / 16777217.0;           // (0, 1]
-  const double u2 = static_cast<double>(h & 0xFFFFFFull) / 16777216.0;           // [0, 1)
+  const double u1 = (static_cast<double>(h >> 40) + 1.0) / 16777217.0;  // (0, 1]
+  const double u2 = static_cast<double>(h & 0xFFFFFFull) / 16777216.0;  // [0, 1)
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2));
 }
 
@@ -47,7 +47,7 @@ void AccumulateTransposed(const CsrMatrix& a, size_t l, float* y, int threads, R
   const int64_t total = static_cast<int64_t>(a.cols * l);
 #pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
   for (int64_t i = 0; i < total; ++i) y[i] = 0.0f;
-#pragma omp parallel for num_threads(static_cast<int>(slices.size())) schedule(static, 1)
+#pragma omp parallel for num_threads(static_cast <int>(slices.size())) schedule(static, 1)
   for (int64_t s = 0; s < static_cast<int64_t>(slices.size()); ++s) {
     const size_t begin = slices[s].first;
     const size_t width = slices[s].second - begin;

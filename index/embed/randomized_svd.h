@@ -26,11 +26,11 @@ struct CsrMatrix {
 };
 
 struct SvdOptions {
-  size_t rank = 0;          // k, the number of singular triplets kept
-  size_t oversampling = 16; // extra sketch columns: the sketch has l = k + oversampling
-  int power_iterations = 2; // q in Halko et al. 2011, Algorithm 4.4
-  uint64_t seed = 42;       // the Gaussian test matrix is a pure function of (seed, row, column)
-  int threads = 1;          // OpenMP threads of the sparse products and OpenBLAS threads (>= 1)
+  size_t rank = 0;           // k, the number of singular triplets kept
+  size_t oversampling = 16;  // extra sketch columns: the sketch has l = k + oversampling
+  int power_iterations = 2;  // q in Halko et al. 2011, Algorithm 4.4
+  uint64_t seed = 42;        // the Gaussian test matrix is a pure function of (seed, row, column)
+  int threads = 1;           // OpenMP threads of the sparse products and OpenBLAS threads (>= 1)
 };
 
 struct TruncatedSvd {

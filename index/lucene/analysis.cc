@@ -76,9 +76,7 @@ class HymirEnglishAnalyzer : public Analyzer {
   explicit HymirEnglishAnalyzer(bool lucenepp_stemmer) : lucenepp_stemmer_(lucenepp_stemmer) {}
   LUCENE_CLASS(HymirEnglishAnalyzer);
 
-  TokenStreamPtr tokenStream(const String& field, const ReaderPtr& reader) override {
-    return Build(reader).back();
-  }
+  TokenStreamPtr tokenStream(const String& field, const ReaderPtr& reader) override { return Build(reader).back(); }
 
   TokenStreamPtr reusableTokenStream(const String& field, const ReaderPtr& reader) override {
     auto saved = boost::dynamic_pointer_cast<Streams>(getPreviousTokenStream());
@@ -123,8 +121,7 @@ class HymirEnglishAnalyzer : public Analyzer {
 // Replays pre-analysed tokens (see TokenBuffer).
 class HymirReplayStream : public TokenStream {
  public:
-  explicit HymirReplayStream(std::vector<const hymir::index::internal::TokenBuffer*> parts)
-      : parts_(std::move(parts)) {
+  explicit HymirReplayStream(std::vector<const hymir::index::internal::TokenBuffer*> parts) : parts_(std::move(parts)) {
     term_ = addAttribute<TermAttribute>();
     pos_ = addAttribute<PositionIncrementAttribute>();
   }
@@ -173,10 +170,14 @@ Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name) {
 
 const char* AnalyzerName(AnalyzerKind kind) {
   switch (kind) {
-    case AnalyzerKind::kEnglish: return "english";
-    case AnalyzerKind::kStandard: return "standard";
-    case AnalyzerKind::kWhitespace: return "whitespace";
-    case AnalyzerKind::kEnglishLegacy: return "english-lucenepp30";
+    case AnalyzerKind::kEnglish:
+      return "english";
+    case AnalyzerKind::kStandard:
+      return "standard";
+    case AnalyzerKind::kWhitespace:
+      return "whitespace";
+    case AnalyzerKind::kEnglishLegacy:
+      return "english-lucenepp30";
   }
   return "unknown";
 }

@@ -18,10 +18,15 @@ Lucene::AnalyzerPtr MakeAnalyzer(AnalyzerKind kind);
 // Tokens of one analysed string, stored contiguously.
 struct TokenBuffer {
   std::vector<wchar_t> chars;
-  std::vector<uint32_t> ends;        // ends[i]: end offset of token i in chars
-  std::vector<int32_t> increments;   // position increment of token i
-  std::vector<uint32_t> starts;      // starts[i]: offset of token i in the analysed string (chars)
-  void Clear() { chars.clear(); ends.clear(); increments.clear(); starts.clear(); }
+  std::vector<uint32_t> ends;       // ends[i]: end offset of token i in chars
+  std::vector<int32_t> increments;  // position increment of token i
+  std::vector<uint32_t> starts;     // starts[i]: offset of token i in the analysed string (chars)
+  void Clear() {
+    chars.clear();
+    ends.clear();
+    increments.clear();
+    starts.clear();
+  }
   size_t size() const { return ends.size(); }
 };
 

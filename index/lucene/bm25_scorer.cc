@@ -57,8 +57,7 @@ struct TermState {
   }
 };
 
-std::vector<TermState> MakeStates(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                  const Bm25Params& p) {
+std::vector<TermState> MakeStates(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& p) {
   std::vector<TermState> states;
   states.reserve(terms.size());
   for (const auto& t : terms) {
@@ -102,8 +101,7 @@ std::vector<ScoredDoc> Drain(std::priority_queue<ScoredDoc, std::vector<ScoredDo
 }  // namespace
 
 std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                    const Bm25Params& params, const DocFilter& filter, size_t n,
-                                    SearchStats* stats) {
+                                    const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats) {
   std::vector<ScoredDoc> empty;
   if (n == 0 || terms.empty() || snap.max_doc() == 0) return empty;
   std::vector<TermState> st = MakeStates(snap, terms, params);
@@ -116,7 +114,7 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
 
   std::priority_queue<ScoredDoc, std::vector<ScoredDoc>, WorseOnTop> heap;
   double theta = -std::numeric_limits<double>::infinity();  // score to beat once the heap is full
-  size_t first_essential = 0;  // terms [0, first_essential) cannot alone beat theta
+  size_t first_essential = 0;                               // terms [0, first_essential) cannot alone beat theta
   uint64_t postings = 0, docs = 0;
 
   while (first_essential < m) {
@@ -175,8 +173,8 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
   return Drain(heap);
 }
 
-std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                  const Bm25Params& params, const DocFilter& filter) {
+std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
+                                  const DocFilter& filter) {
   std::vector<ScoredDoc> out;
   if (terms.empty() || snap.max_doc() == 0) return out;
   std::vector<TermState> st = MakeStates(snap, terms, params);

@@ -37,13 +37,12 @@ inline bool Admits(const DocFilter& f, int32_t doc) {
 
 // Top `n` documents, best first (score desc, docid asc).
 std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                    const Bm25Params& params, const DocFilter& filter, size_t n,
-                                    SearchStats* stats);
+                                    const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats);
 
 // Every document matching a term and admitted by `filter`, with its score,
 // in docid order.
-std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
-                                  const Bm25Params& params, const DocFilter& filter);
+std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
+                                  const DocFilter& filter);
 
 std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                       const Bm25Params& params, const DocFilter& filter, size_t n);

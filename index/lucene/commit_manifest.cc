@@ -144,8 +144,7 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
   const int64_t on_disk = LastSegmentsOnDisk(text_dir);
   const int64_t listed = SegmentsGeneration(m->segments);
   if (on_disk < listed) {
-    return Status::Corruption(text_dir + "/" + m->segments + ": the last commit, listed in " + path +
-                              ", is missing");
+    return Status::Corruption(text_dir + "/" + m->segments + ": the last commit, listed in " + path + ", is missing");
   }
   if (on_disk > listed) {
     if (level != VerifyLevel::kFull) return Status::OK();  // unverified: see the header
@@ -174,8 +173,8 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
     for (auto it = m->files.begin(); it != m->files.end();) {
       const std::string& name = it->first;
       const bool text = name.rfind(std::string(kTextDir) + "/", 0) == 0;
-      const bool lsa = name.rfind(vectors_prefix, 0) == 0 && name.size() > 4 &&
-                       name.compare(name.size() - 4, 4, ".lsa") == 0;
+      const bool lsa =
+          name.rfind(vectors_prefix, 0) == 0 && name.size() > 4 && name.compare(name.size() - 4, 4, ".lsa") == 0;
       const bool keep = text ? last.count(name) > 0 && SegmentsGeneration(name.substr(5)) < 0 &&
                                    name != std::string(kTextDir) + "/segments.gen"
                              : name == kMetaFile || lsa;
@@ -195,8 +194,8 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
     if (ec) return Status::Corruption(p + ": listed in " + path + " but missing or unreadable");
     ++stats->files;
     if (size != e.size) {
-      return Status::Corruption(p + ": " + std::to_string(size) + " bytes, the commit wrote " +
-                                std::to_string(e.size) + " (a truncated or damaged file)");
+      return Status::Corruption(p + ": " + std::to_string(size) + " bytes, the commit wrote " + std::to_string(e.size) +
+                                " (a truncated or damaged file)");
     }
     if (level == VerifyLevel::kFull || size <= kChecksumOnOpenBytes) {
       uint32_t crc = 0;
@@ -296,8 +295,9 @@ Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifySta
   if (!text.ok()) {
     if (!text.status().IsNotFound()) return text.status();
     if (level == VerifyLevel::kFull) {
-      return Status::Corruption(path + ": missing (deleted, or an index written before manifests; opening an "
-                                       "IndexWriter writes one)");
+      return Status::Corruption(path +
+                                ": missing (deleted, or an index written before manifests; opening an "
+                                "IndexWriter writes one)");
     }
     return Status::OK();  // unverified
   }

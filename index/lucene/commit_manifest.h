@@ -52,10 +52,10 @@ enum class VerifyLevel {
 };
 
 struct VerifyStats {
-  bool verified = false;  // a manifest covered the last commit
-  bool unrecorded = false;         // kFull: the last commit is newer than the manifest
-  uint64_t unrecorded_files = 0;   // its files the manifest does not cover (not checksummed)
-  uint64_t files = 0;     // files whose size was checked
+  bool verified = false;          // a manifest covered the last commit
+  bool unrecorded = false;        // kFull: the last commit is newer than the manifest
+  uint64_t unrecorded_files = 0;  // its files the manifest does not cover (not checksummed)
+  uint64_t files = 0;             // files whose size was checked
   uint64_t bytes_checksummed = 0;
 };
 

@@ -137,8 +137,8 @@ int64_t ValueColumn::FindValue(std::string_view value) const {
   return a < values && Value(a) == value ? static_cast<int64_t>(a) : -1;
 }
 
-Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string& vectors_dir,
-                                                               const FileInfo& expected, const Schema& schema) {
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string& vectors_dir, const FileInfo& expected,
+                                                               const Schema& schema) {
   const std::string path = vectors_dir + "/" + expected.name;
   auto file = hymir::internal::MappedFile::Open(path);
   if (!file.ok()) {
@@ -166,7 +166,9 @@ Result<std::unique_ptr<DocValuesReader>> DocValuesReader::FromBytes(std::string_
 }
 
 Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
-  auto bad = [&](const std::string& what) { return Status::Corruption(path_ + ": " + what + " (a damaged values file)"); };
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption(path_ + ": " + what + " (a damaged values file)");
+  };
   if (bytes.size() < kDocValuesHeaderBytes) return bad("shorter than its header");
   const char* h = bytes.data();
   if (std::memcmp(h, kMagic, 8) != 0) return bad("not a hymir values file");
@@ -195,7 +197,8 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
     return bad("malformed ids");
   }
   for (uint64_t r = 0; r < rows_; ++r) {
-    if (id(r).empty() || (r > 0 && !(id(r - 1) < id(r)))) return bad("ids not strictly increasing at row " + std::to_string(r));
+    if (id(r).empty() || (r > 0 && !(id(r - 1) < id(r))))
+      return bad("ids not strictly increasing at row " + std::to_string(r));
   }
   const uint64_t words = (rows_ + 63) / 64;
   auto spec_it = schema.fields.begin();
@@ -226,7 +229,8 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
       for (uint64_t i = 0; i < col.points; ++i) {
         const int64_t k = LoadI64(col.point_keys, i);
         const uint32_t row = LoadU32(col.point_rows, i);
-        if (row >= rows_ || !col.Has(row) || col.Key(row) != k) return bad(at + "point " + std::to_string(i) + " disagrees with its row");
+        if (row >= rows_ || !col.Has(row) || col.Key(row) != k)
+          return bad(at + "point " + std::to_string(i) + " disagrees with its row");
         if (i > 0) {
           const int64_t pk = LoadI64(col.point_keys, i - 1);
           if (pk > k || (pk == k && LoadU32(col.point_rows, i - 1) >= row)) return bad(at + "points out of order");
@@ -351,7 +355,8 @@ std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<st
       for (const auto& [id, row] : rows) PutU64(&out, ooff += row.keywords[f].size());
       for (const auto& [id, row] : rows) {
         for (const auto& v : row.keywords[f]) {
-          PutU32(&out, static_cast<uint32_t>(std::lower_bound(dict.begin(), dict.end(), std::string_view(v)) - dict.begin()));
+          PutU32(&out,
+                 static_cast<uint32_t>(std::lower_bound(dict.begin(), dict.end(), std::string_view(v)) - dict.begin()));
         }
       }
       Pad8(&out);
@@ -365,7 +370,8 @@ std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<st
   std::memcpy(out.data() + 12, &nfields, 4);
   std::memcpy(out.data() + 16, &n, 8);
   std::memcpy(out.data() + 24, &size, 8);
-  const uint32_t body = hymir::internal::Crc32(0, out.data() + kDocValuesHeaderBytes, out.size() - kDocValuesHeaderBytes);
+  const uint32_t body =
+      hymir::internal::Crc32(0, out.data() + kDocValuesHeaderBytes, out.size() - kDocValuesHeaderBytes);
   std::memcpy(out.data() + 32, &body, 4);
   const uint32_t head = hymir::internal::Crc32(0, out.data(), kDocValuesHeaderBytes);
   std::memcpy(out.data() + 36, &head, 4);

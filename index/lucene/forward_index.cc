@@ -60,7 +60,6 @@ uint64_t LoadU64(const char* p) {
   return v;
 }
 
-
 // A decoded record, with term ids (into the dictionary of the file or of the
 // writer it came from).
 struct Record {
@@ -141,7 +140,9 @@ std::vector<uint32_t> SentenceEnds(std::wstring_view text, const std::vector<uin
   std::vector<uint32_t> ends;
   size_t start = 0;
   size_t token = 0;  // tokens before the current cut
-  auto is_space = [](wchar_t c) { return c == L' ' || c == L'\t' || c == L'\n' || c == L'\v' || c == L'\f' || c == L'\r'; };
+  auto is_space = [](wchar_t c) {
+    return c == L' ' || c == L'\t' || c == L'\n' || c == L'\v' || c == L'\f' || c == L'\r';
+  };
   auto emit = [&](size_t end) {
     bool blank = true;
     for (size_t i = start; i < end && blank; ++i) {
@@ -286,18 +287,19 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
       }
     };
     Record r;
-    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec, std::string_view) -> Status {
-      r = Record();
-      if (!Decode(rec, terms_.size(), &r)) {
-        return Status::Corruption((base_file_ ? base_path_ : where) + ": record of \"" + std::string(id) +
-                                  "\" does not decode");
-      }
-      map_ids(r.title);
-      map_ids(r.text);
-      append(id, [&] { Encode(r, &records); });
-      ++docs;
-      return Status::OK();
-    }));
+    HYMIR_RETURN_IF_ERROR(
+        ForEachLive(where, [&](std::string_view id, std::string_view rec, std::string_view) -> Status {
+          r = Record();
+          if (!Decode(rec, terms_.size(), &r)) {
+            return Status::Corruption((base_file_ ? base_path_ : where) + ": record of \"" + std::string(id) +
+                                      "\" does not decode");
+          }
+          map_ids(r.title);
+          map_ids(r.text);
+          append(id, [&] { Encode(r, &records); });
+          ++docs;
+          return Status::OK();
+        }));
     for (uint32_t t : used) {
       term_offsets.U64(dict.size());
       dict += terms_[t];
@@ -307,17 +309,17 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
     // The base's records as they are, with the checksums ForEachLive just
     // verified (their term ids stay valid: new terms only ever get new
     // ids), the changed ones from memory.
-    HYMIR_RETURN_IF_ERROR(ForEachLive(where, [&](std::string_view id, std::string_view rec,
-                                                 std::string_view base_entry) -> Status {
-      if (base_entry.empty()) {
-        append(id, [&] { records.append(rec); });
-      } else {
-        record_offsets.U64(records.size());
-        records.append(base_entry);
-      }
-      ++docs;
-      return Status::OK();
-    }));
+    HYMIR_RETURN_IF_ERROR(
+        ForEachLive(where, [&](std::string_view id, std::string_view rec, std::string_view base_entry) -> Status {
+          if (base_entry.empty()) {
+            append(id, [&] { records.append(rec); });
+          } else {
+            record_offsets.U64(records.size());
+            records.append(base_entry);
+          }
+          ++docs;
+          return Status::OK();
+        }));
     for (const auto& t : terms_) {
       term_offsets.U64(dict.size());
       dict += t;
@@ -367,9 +369,8 @@ Status ParseV2(std::string_view b, const std::string& path, ForwardFileView* v) 
   // counts before multiplying them.
   if (h.terms > body / 8 || h.docs > body / 8 || h.dict_bytes > body || h.records_bytes > body ||
       h.dict_bytes + h.records_bytes + 8 * (h.terms + 1) + 8 * (h.docs + 1) != body) {
-    return Status::Corruption(path + ": sections (" + std::to_string(h.terms) + " terms, " +
-                              std::to_string(h.docs) + " documents) do not add up to the file's " +
-                              std::to_string(b.size()) + " bytes");
+    return Status::Corruption(path + ": sections (" + std::to_string(h.terms) + " terms, " + std::to_string(h.docs) +
+                              " documents) do not add up to the file's " + std::to_string(b.size()) + " bytes");
   }
   v->terms = h.terms;
   v->docs = h.docs;
@@ -451,8 +452,8 @@ namespace {
 
 // The document `record` decodes to, its term ids looked up by `term`.
 template <typename TermFn>
-Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record, uint64_t num_terms,
-                                    TermFn&& term, const std::string& where) {
+Result<AnalysedDocument> ToAnalysed(std::string_view id, std::string_view record, uint64_t num_terms, TermFn&& term,
+                                    const std::string& where) {
   Record r;
   if (!Decode(record, num_terms, &r)) {
     return Status::Corruption(where + ": forward record of \"" + std::string(id) + "\" does not decode");

@@ -143,8 +143,8 @@ class ForwardIndex {
   template <typename Fn>
   Status ForEachLive(const std::string& where, Fn&& fn) const;
 
-  std::unordered_map<std::string, std::string> records_;  // id -> encoded record, put since the base
-  std::unordered_set<std::string> deleted_;               // ids deleted since the base (and not put again)
+  std::unordered_map<std::string, std::string> records_;    // id -> encoded record, put since the base
+  std::unordered_set<std::string> deleted_;                 // ids deleted since the base (and not put again)
   std::unique_ptr<hymir::internal::MappedFile> base_file_;  // null: no base
   std::string base_path_;
   ForwardFileView base_{};

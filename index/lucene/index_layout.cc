@@ -24,7 +24,8 @@ Status CheckAnalyzerFormat(AnalyzerKind kind, int format_version) {
   if (format_version < kExactAnalyzerNameFormatVersion && kind == AnalyzerKind::kEnglish) {
     return Status::InvalidArgument("format_version " + std::to_string(format_version) +
                                    " cannot record the english analyzer (its \"english\" is english-lucenepp30); "
-                                   "use format_version " + std::to_string(kExactAnalyzerNameFormatVersion) +
+                                   "use format_version " +
+                                   std::to_string(kExactAnalyzerNameFormatVersion) +
                                    " or the english-lucenepp30 analyzer");
   }
   return Status::OK();

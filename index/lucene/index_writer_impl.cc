@@ -38,10 +38,10 @@ using internal::Wide;
 
 Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::AnalyzerPtr& analyzer, bool create,
                                         double ram_mb) {
-  auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
-                                             Lucene::NoLockFactory::getNoLockFactory());
-  auto writer = Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create,
-                                                       Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
+  auto directory =
+      Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
+  auto writer =
+      Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create, Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
   // ConcurrentMergeScheduler has a known use-after-free on writer
   // destruction (a use-after-free race reported upstream in Lucene++); serial merges avoid it.
   writer->setMergeScheduler(Lucene::newLucene<Lucene::SerialMergeScheduler>());
@@ -52,8 +52,8 @@ Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::An
 
 // The vector generation named by the last Lucene++ commit (0: none).
 uint64_t CommittedGeneration(const std::string& dir) {
-  auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
-                                             Lucene::NoLockFactory::getNoLockFactory());
+  auto directory =
+      Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
   Lucene::MapStringString data = Lucene::IndexReader::getCommitUserData(directory);
   directory->close();
   if (!data.contains(internal::kGenerationKey)) return 0;
@@ -108,9 +108,16 @@ class LuceneIndexWriter final : public IndexWriter {
                     Lucene::IndexWriterPtr writer, Stores stores, std::unique_ptr<internal::ForwardIndex> forward,
                     std::unique_ptr<internal::DocValues> values,
                     std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation)
-      : dir_(std::move(dir)), meta_(std::move(meta)), options_(std::move(options)), lock_(std::move(lock)),
-        analyzer_(std::move(analyzer)), writer_(std::move(writer)), stores_(std::move(stores)),
-        forward_(std::move(forward)), values_(std::move(values)), embedders_(std::move(embedders)),
+      : dir_(std::move(dir)),
+        meta_(std::move(meta)),
+        options_(std::move(options)),
+        lock_(std::move(lock)),
+        analyzer_(std::move(analyzer)),
+        writer_(std::move(writer)),
+        stores_(std::move(stores)),
+        forward_(std::move(forward)),
+        values_(std::move(values)),
+        embedders_(std::move(embedders)),
         generation_(generation) {}
 
   ~LuceneIndexWriter() override {
@@ -125,8 +132,8 @@ class LuceneIndexWriter final : public IndexWriter {
     if (doc.id.empty()) return Status::InvalidArgument(dir_ + ": document with an empty id");
     if (doc.title.size() + doc.text.size() > internal::kMaxSourceBytes) {
       return Status::InvalidArgument("document \"" + doc.id + "\": title and text of " +
-                                     std::to_string(doc.title.size() + doc.text.size()) + " bytes exceed the limit of " +
-                                     std::to_string(internal::kMaxSourceBytes));
+                                     std::to_string(doc.title.size() + doc.text.size()) +
+                                     " bytes exceed the limit of " + std::to_string(internal::kMaxSourceBytes));
     }
     if (doc.id.size() > kMaxIdBytes) {
       return Status::InvalidArgument(dir_ + ": document id of " + std::to_string(doc.id.size()) +
@@ -312,9 +319,7 @@ class LuceneIndexWriter final : public IndexWriter {
   AnalyzerKind analyzer() const override { return meta_.analyzer; }
 
   Result<uint64_t> NumDocs() override {
-    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> {
-      return static_cast<uint64_t>(writer_->numDocs());
-    });
+    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> { return static_cast<uint64_t>(writer_->numDocs()); });
   }
 
   const std::string& dir() const override { return dir_; }
@@ -408,16 +413,16 @@ class LuceneIndexWriter final : public IndexWriter {
   Lucene::AnalyzerPtr analyzer_;
   Lucene::IndexWriterPtr writer_;
   std::set<std::string> sound_caches_;  // segment caches written or checked; GUARDED_BY(commit_mu_)
-  std::shared_mutex commit_mu_;       // shared: upserts/deletes; exclusive: commit/rollback
-  std::array<std::mutex, 64> id_mu_;  // striped by document id
+  std::shared_mutex commit_mu_;         // shared: upserts/deletes; exclusive: commit/rollback
+  std::array<std::mutex, 64> id_mu_;    // striped by document id
   std::mutex vector_mu_;
-  Stores stores_;                     // GUARDED_BY(vector_mu_)
+  Stores stores_;  // GUARDED_BY(vector_mu_)
   std::mutex forward_mu_;
   std::unique_ptr<internal::ForwardIndex> forward_;  // GUARDED_BY(forward_mu_)
   std::mutex values_mu_;
   std::unique_ptr<internal::DocValues> values_;  // GUARDED_BY(values_mu_)
   std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
-  uint64_t generation_;               // committed vector generation; GUARDED_BY(commit_mu_)
+  uint64_t generation_;  // committed vector generation; GUARDED_BY(commit_mu_)
 };
 
 // The checks of `options` that need nothing on disk.
@@ -439,8 +444,8 @@ Status CheckOptions(const IndexWriterOptions& options) {
       }
     }
   }
-  if (options.format_version != 0 && (options.format_version < internal::kOldestFormatVersion ||
-                                      options.format_version > internal::kFormatVersion)) {
+  if (options.format_version != 0 &&
+      (options.format_version < internal::kOldestFormatVersion || options.format_version > internal::kFormatVersion)) {
     return Status::InvalidArgument("format_version " + std::to_string(options.format_version) +
                                    ": this build writes versions " + std::to_string(internal::kOldestFormatVersion) +
                                    " to " + std::to_string(internal::kFormatVersion));
@@ -558,27 +563,28 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   }
   if (options.format_version != 0 && options.format_version != meta->format_version) {
     return Status::InvalidArgument(dir + ": index has format_version " + std::to_string(meta->format_version) +
-                                   ", not " + std::to_string(options.format_version) +
-                                   " (an index keeps its format)");
+                                   ", not " + std::to_string(options.format_version) + " (an index keeps its format)");
   }
   if (options.analyzer && *options.analyzer != meta->analyzer) {
     const bool legacy = meta->analyzer == AnalyzerKind::kEnglishLegacy;
-    return Status::InvalidArgument(dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) + "\"" +
-                                   (legacy && meta->format_version < internal::kExactAnalyzerNameFormatVersion
-                                        ? " (recorded as \"english\" by format " +
-                                              std::to_string(meta->format_version) + ")"
-                                        : std::string()) +
-                                   ", not \"" + AnalyzerName(*options.analyzer) + "\"" +
-                                   (legacy ? "; re-index into a new directory for another analyzer" : ""));
+    return Status::InvalidArgument(
+        dir + ": index uses analyzer \"" + AnalyzerName(meta->analyzer) + "\"" +
+        (legacy && meta->format_version < internal::kExactAnalyzerNameFormatVersion
+             ? " (recorded as \"english\" by format " + std::to_string(meta->format_version) + ")"
+             : std::string()) +
+        ", not \"" + AnalyzerName(*options.analyzer) + "\"" +
+        (legacy ? "; re-index into a new directory for another analyzer" : ""));
   }
   if (!options.vector_fields.empty() && options.vector_fields != meta->vector_fields) {
-    return Status::InvalidArgument(dir + ": the index was created with other vector fields; the schema cannot "
-                                         "change after creation");
+    return Status::InvalidArgument(dir +
+                                   ": the index was created with other vector fields; the schema cannot "
+                                   "change after creation");
   }
   if (options.schema && *options.schema != meta->schema) {
-    return Status::InvalidArgument(dir + ": the index was created with " +
-                                   (meta->schema.empty() ? std::string("no schema") : "schema " + SchemaToJson(meta->schema)) +
-                                   ", not " + SchemaToJson(*options.schema) + "; a schema cannot change after creation");
+    return Status::InvalidArgument(
+        dir + ": the index was created with " +
+        (meta->schema.empty() ? std::string("no schema") : "schema " + SchemaToJson(meta->schema)) + ", not " +
+        SchemaToJson(*options.schema) + "; a schema cannot change after creation");
   }
   if (!fresh) HYMIR_RETURN_IF_ERROR(InstallEmbedderModels(dir, meta->vector_fields, options.embedder_models));
   std::map<std::string, std::shared_ptr<const Embedder>> embedders;
@@ -592,8 +598,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   const internal::IndexMeta m = *meta;
   return Guard(dir, [&]() -> Result<std::unique_ptr<IndexWriter>> {
     auto analyzer = internal::MakeAnalyzer(m.analyzer);
-    auto text_dir = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
-                                              Lucene::NoLockFactory::getNoLockFactory());
+    auto text_dir =
+        Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
     bool create = fresh || !Lucene::IndexReader::indexExists(text_dir);
     text_dir->close();
     auto writer = OpenLuceneWriter(dir, analyzer, create, options.ram_buffer_mb);
@@ -612,9 +618,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     // commit and its manifest: record the last commit now.
     if (create || !verify.verified) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
-                                                              writer, std::move(stores).value(),
-                                                              std::move(forward), std::move(values),
-                                                              std::move(embedders), g));
+                                                              writer, std::move(stores).value(), std::move(forward),
+                                                              std::move(values), std::move(embedders), g));
   });
 }
 

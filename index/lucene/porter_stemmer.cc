@@ -142,15 +142,32 @@ void PorterStemmer::Step3() {
     }
   };
   switch (b_[k_ - 1]) {
-    case L'a': apply(kA); break;
-    case L'c': apply(kC); break;
-    case L'e': apply(kE); break;
-    case L'l': apply(kL); break;
-    case L'o': apply(kO); break;
-    case L's': apply(kS); break;
-    case L't': apply(kT); break;
-    case L'g': apply(kG); break;
-    default: break;
+    case L'a':
+      apply(kA);
+      break;
+    case L'c':
+      apply(kC);
+      break;
+    case L'e':
+      apply(kE);
+      break;
+    case L'l':
+      apply(kL);
+      break;
+    case L'o':
+      apply(kO);
+      break;
+    case L's':
+      apply(kS);
+      break;
+    case L't':
+      apply(kT);
+      break;
+    case L'g':
+      apply(kG);
+      break;
+    default:
+      break;
   }
 }
 
@@ -187,22 +204,45 @@ void PorterStemmer::Step5() {
   if (k_ == 0) return;
   bool found = false;
   switch (b_[k_ - 1]) {
-    case L'a': found = Ends("al"); break;
-    case L'c': found = Ends("ance") || Ends("ence"); break;
-    case L'e': found = Ends("er"); break;
-    case L'i': found = Ends("ic"); break;
-    case L'l': found = Ends("able") || Ends("ible"); break;
-    case L'n': found = Ends("ant") || Ends("ement") || Ends("ment") || Ends("ent"); break;
+    case L'a':
+      found = Ends("al");
+      break;
+    case L'c':
+      found = Ends("ance") || Ends("ence");
+      break;
+    case L'e':
+      found = Ends("er");
+      break;
+    case L'i':
+      found = Ends("ic");
+      break;
+    case L'l':
+      found = Ends("able") || Ends("ible");
+      break;
+    case L'n':
+      found = Ends("ant") || Ends("ement") || Ends("ment") || Ends("ent");
+      break;
     case L'o':
       // -ion only after s or t; otherwise -ou (-ous lost its s in step 1).
       found = (Ends("ion") && j_ >= 0 && (b_[j_] == L's' || b_[j_] == L't')) || Ends("ou");
       break;
-    case L's': found = Ends("ism"); break;
-    case L't': found = Ends("ate") || Ends("iti"); break;
-    case L'u': found = Ends("ous"); break;
-    case L'v': found = Ends("ive"); break;
-    case L'z': found = Ends("ize"); break;
-    default: break;
+    case L's':
+      found = Ends("ism");
+      break;
+    case L't':
+      found = Ends("ate") || Ends("iti");
+      break;
+    case L'u':
+      found = Ends("ous");
+      break;
+    case L'v':
+      found = Ends("ive");
+      break;
+    case L'z':
+      found = Ends("ize");
+      break;
+    default:
+      break;
   }
   if (found && Measure() > 1) k_ = j_;
 }

@@ -66,7 +66,9 @@ struct Cursor {
 struct Bm25Norm {
   const uint32_t* lengths = nullptr;
   double k_base = 0, k_slope = 0;
-  double Score(double weight, double f, int32_t doc) const { return weight * f / (f + k_base + k_slope * lengths[doc]); }
+  double Score(double weight, double f, int32_t doc) const {
+    return weight * f / (f + k_base + k_slope * lengths[doc]);
+  }
 };
 
 class TermIt final : public DocIt {
@@ -301,7 +303,8 @@ class PhraseIt final : public DocIt {
       }
       if (!all) continue;
       for (size_t t = 0; t < terms_.size() && all; ++t) {
-        if (!sub.readers[t]) sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
+        if (!sub.readers[t])
+          sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
         pos[t] = &sub.readers[t]->At(d);
         all = !pos[t]->empty();
       }
@@ -313,7 +316,7 @@ class PhraseIt final : public DocIt {
 
   struct Sub {
     int field;
-    std::vector<Cursor> cursors;  // per term, in this subfield (for "all" only)
+    std::vector<Cursor> cursors;                           // per term, in this subfield (for "all" only)
     std::vector<std::unique_ptr<PositionReader>> readers;  // per term, opened when first needed
   };
 
@@ -453,10 +456,9 @@ class Builder {
     if (n.field.empty()) {
       std::vector<DocItPtr> per_field;
       for (const auto& [f, w] : o_.default_fields) {
-        HYMIR_ASSIGN_OR_RETURN(DocItPtr it, Leaf(n, f, n.kind == QueryNode::Kind::kPrefix ||
-                                                                n.kind == QueryNode::Kind::kRange
-                                                            ? b
-                                                            : b * w));
+        HYMIR_ASSIGN_OR_RETURN(
+            DocItPtr it,
+            Leaf(n, f, n.kind == QueryNode::Kind::kPrefix || n.kind == QueryNode::Kind::kRange ? b : b * w));
         per_field.push_back(std::move(it));
       }
       if (per_field.size() == 1) return std::move(per_field[0]);
@@ -549,7 +551,8 @@ class Builder {
     const std::vector<int> subfields = f == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{f};
     const bool prefix = n.kind == QueryNode::Kind::kPrefix;
     const Lucene::String start = prefix ? Wide(n.text) : n.lower ? Wide(*n.lower) : Lucene::String();
-    const std::optional<Lucene::String> upper = !prefix && n.upper ? std::optional<Lucene::String>(Wide(*n.upper)) : std::nullopt;
+    const std::optional<Lucene::String> upper =
+        !prefix && n.upper ? std::optional<Lucene::String>(Wide(*n.upper)) : std::nullopt;
     size_t expanded = 0;
     for (int sub : subfields) {
       const Lucene::String field = kTextFieldsW[sub];

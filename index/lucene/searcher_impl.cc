@@ -32,8 +32,12 @@ class LuceneSearcher final : public Searcher {
  public:
   LuceneSearcher(std::string dir, internal::IndexMeta meta, std::shared_ptr<Snapshot> snap,
                  std::map<std::string, std::shared_ptr<const Embedder>> embedders)
-      : dir_(std::move(dir)), meta_(std::move(meta)), kind_(meta_.analyzer), analyzer_(internal::MakeAnalyzer(kind_)),
-        embedders_(std::move(embedders)), snap_(std::move(snap)) {}
+      : dir_(std::move(dir)),
+        meta_(std::move(meta)),
+        kind_(meta_.analyzer),
+        analyzer_(internal::MakeAnalyzer(kind_)),
+        embedders_(std::move(embedders)),
+        snap_(std::move(snap)) {}
 
   Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const override {
     std::vector<float> v = query.vector;
@@ -43,7 +47,8 @@ class LuceneSearcher final : public Searcher {
                                      " floats, got " + std::to_string(v.size()));
     }
     if (v.empty()) {
-      if (query.text.empty()) return Status::InvalidArgument("vector query on \"" + query.field + "\" has neither a vector nor text");
+      if (query.text.empty())
+        return Status::InvalidArgument("vector query on \"" + query.field + "\" has neither a vector nor text");
       // No term after analysis: nothing to match (see HybridQuery::text).
       if (spec && Analyze(kind_, query.text).empty()) return std::vector<Hit>();
       auto e = EmbedText(query.field, query.text);
@@ -110,8 +115,8 @@ class LuceneSearcher final : public Searcher {
       }
     }
     std::vector<std::vector<internal::SlotScore>> found;
-    HYMIR_RETURN_IF_ERROR(store->Search(qs.data(), nq, q.offset + q.k, filtered ? &admitted : nullptr,
-                                        admitted_count, q.ef_search, q.nprobe, q.exact, &found));
+    HYMIR_RETURN_IF_ERROR(store->Search(qs.data(), nq, q.offset + q.k, filtered ? &admitted : nullptr, admitted_count,
+                                        q.ef_search, q.nprobe, q.exact, &found));
     std::vector<std::vector<Hit>> out(nq);
     for (size_t i = 0; i < nq; ++i) {
       for (size_t r = q.offset; r < found[i].size(); ++r) {
@@ -222,8 +227,7 @@ class LuceneSearcher final : public Searcher {
   Result<Document> GetDocument(std::string_view id) const override {
     auto snap = Current();
     return Guard(dir_ + ": get \"" + std::string(id) + "\"", [&]() -> Result<Document> {
-      Lucene::TermDocsPtr td =
-          snap->reader()->termDocs(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
+      Lucene::TermDocsPtr td = snap->reader()->termDocs(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
       if (!td->next()) return Status::NotFound(dir_ + ": no document \"" + std::string(id) + "\"");
       Lucene::DocumentPtr ldoc = snap->reader()->document(td->doc());
       td->close();
@@ -320,9 +324,9 @@ class LuceneSearcher final : public Searcher {
       HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
 
       const size_t want = q.offset + q.k;
-      std::vector<internal::ScoredDoc> top =
-          exhaustive ? internal::TopKExhaustive(*snap, terms, q.bm25, filter, want)
-                     : internal::TopKMaxScore(*snap, terms, q.bm25, filter, want, stats);
+      std::vector<internal::ScoredDoc> top = exhaustive
+                                                 ? internal::TopKExhaustive(*snap, terms, q.bm25, filter, want)
+                                                 : internal::TopKMaxScore(*snap, terms, q.bm25, filter, want, stats);
       std::vector<Hit> hits;
       for (size_t i = q.offset; i < top.size(); ++i) {
         hits.push_back(Hit{snap->id(top[i].doc), top[i].score, static_cast<uint32_t>(i + 1)});
@@ -370,11 +374,13 @@ class LuceneSearcher final : public Searcher {
     }
     for (const FieldWeight& fw : q.fields) {
       const int f = internal::TextFieldIndex(fw.field);
-      if (f < 0) return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
+      if (f < 0)
+        return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
       if (!(fw.weight > 0)) return Status::InvalidArgument("field \"" + fw.field + "\": weight must be > 0");
     }
     st.options.default_fields.clear();
-    for (const FieldWeight& fw : q.fields) st.options.default_fields.push_back({internal::TextFieldIndex(fw.field), fw.weight});
+    for (const FieldWeight& fw : q.fields)
+      st.options.default_fields.push_back({internal::TextFieldIndex(fw.field), fw.weight});
     st.options.bm25 = q.bm25;
     if (q.statistics) {
       st.options.statistics = q.statistics;
@@ -409,8 +415,8 @@ class LuceneSearcher final : public Searcher {
     Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
     if (!known.contains(lname)) return std::optional<internal::DocFilter>();
     if (leaf.kind != QueryNode::Kind::kTerm) {
-      return Status::InvalidArgument("exact-value field \"" + leaf.field + "\" takes a single value (field:value), not " +
-                                     QueryToString(leaf));
+      return Status::InvalidArgument("exact-value field \"" + leaf.field +
+                                     "\" takes a single value (field:value), not " + QueryToString(leaf));
     }
     internal::DocFilter admitted((static_cast<size_t>(snap.max_doc()) + 63) / 64, 0);
     Lucene::TermDocsPtr td = snap.reader()->termDocs(Lucene::newLucene<Lucene::Term>(lname, Wide(leaf.text)));
@@ -448,15 +454,18 @@ class LuceneSearcher final : public Searcher {
       internal::DocFilter any((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
       for (const FieldWeight& fw : q.fields) {
         const int f = internal::TextFieldIndex(fw.field);
-        if (f < 0) return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
+        if (f < 0)
+          return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
         for (const std::string& t : terms) {
-          for (int32_t d : snap->Postings(f, Wide(t))->docs) any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+          for (int32_t d : snap->Postings(f, Wide(t))->docs)
+            any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
         }
       }
       internal::DocFilter filter;
       HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
       uint64_t n = 0;
-      for (size_t w = 0; w < any.size(); ++w) n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
+      for (size_t w = 0; w < any.size(); ++w)
+        n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
       return n;
     });
   }
@@ -540,8 +549,8 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
   auto meta = internal::ReadMeta(dir);
   if (!meta.ok()) return meta.status();
   return Guard(dir, [&]() -> Result<std::unique_ptr<Searcher>> {
-    auto directory = Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir),
-                                               Lucene::NoLockFactory::getNoLockFactory());
+    auto directory =
+        Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
     if (!Lucene::IndexReader::indexExists(directory)) {
       return Status::Corruption(dir + "/" + internal::kTextDir + ": no committed Lucene++ index");
     }
@@ -555,8 +564,7 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
     auto snap = Snapshot::Load(reader, dir, *meta, nullptr);
     if (!snap.ok()) return snap.status();
-    return std::unique_ptr<Searcher>(
-        new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders)));
+    return std::unique_ptr<Searcher>(new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders)));
   });
 }
 

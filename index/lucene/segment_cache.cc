@@ -149,7 +149,8 @@ bool ReadCache(const std::string& dir, const Lucene::IndexReaderPtr& r, int32_t 
   }
   // Stale (an index recreated under the same segment names)? The ids of a
   // few live documents must map back to the same docids.
-  const int32_t samples[] = {0, seg_max / 3, static_cast<int32_t>((2 * static_cast<int64_t>(seg_max)) / 3), seg_max - 1};
+  const int32_t samples[] = {0, seg_max / 3, static_cast<int32_t>((2 * static_cast<int64_t>(seg_max)) / 3),
+                             seg_max - 1};
   for (int32_t d : samples) {
     if (d < 0 || d >= seg_max || out.ids[d].empty() || r->isDeleted(d)) continue;
     Lucene::TermDocsPtr td = r->termDocs(Lucene::newLucene<Lucene::Term>(kIdField, Wide(out.ids[d])));

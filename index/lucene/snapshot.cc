@@ -10,7 +10,7 @@
 namespace hymir::index::internal {
 
 Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, const std::string& dir,
-                                                const IndexMeta& meta, const Snapshot* previous) {
+                                                 const IndexMeta& meta, const Snapshot* previous) {
   const std::string& where = dir;
   return Guard(where, [&]() -> Result<std::shared_ptr<Snapshot>> {
     std::shared_ptr<Snapshot> s(new Snapshot());
@@ -73,8 +73,8 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       for (const auto& spec : meta.vector_fields) {
         auto it = std::find_if(manifest.fields.begin(), manifest.fields.end(),
                                [&](const ManifestField& f) { return f.name == spec.name; });
-        auto store = it == manifest.fields.end() ? VectorStore::Create(spec)
-                                                 : VectorStore::Load(spec, vdir, it->raw, it->faiss);
+        auto store =
+            it == manifest.fields.end() ? VectorStore::Create(spec) : VectorStore::Load(spec, vdir, it->raw, it->faiss);
         if (!store.ok()) return store.status();
         s->vectors_[spec.name] = std::shared_ptr<const VectorStore>(std::move(store).value());
       }
@@ -251,7 +251,7 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
   } else {
     ReadPostings(field, term, &p->docs, &p->tfs);
   }
-  std::vector<uint32_t> min_dl;  // by tf, for tf < kDenseTf
+  std::vector<uint32_t> min_dl;              // by tf, for tf < kDenseTf
   std::map<uint32_t, uint32_t> min_dl_high;  // by tf, for rare high tfs
   constexpr uint32_t kDenseTf = 1u << 16;
   const uint32_t* lens = lengths(field);

@@ -115,10 +115,11 @@ class Snapshot {
   mutable std::once_flag rows_once_;
   mutable std::vector<int32_t> row_by_doc_, doc_by_row_;  // written once under rows_once_
   mutable std::mutex postings_mu_;
-  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>> postings_[kNumTextFields];  // GUARDED_BY(postings_mu_)
+  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>>
+      postings_[kNumTextFields];          // GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex df_mu_;
-  mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
+  mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];      // GUARDED_BY(df_mu_)
   mutable std::unordered_map<std::string, uint64_t> df_utf8_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
 };
 

@@ -102,8 +102,8 @@ bool ReadStoredText(const Lucene::DocumentPtr& doc, std::string* title, std::str
   const int32_t offset = src->getBinaryOffset();
   const int32_t length = src->getBinaryLength();
   if (!bytes || offset < 0 || length < 0 || static_cast<int64_t>(offset) + length > bytes.size()) return false;
-  return DecodeSource(std::string_view(reinterpret_cast<const char*>(bytes.get()) + offset, static_cast<size_t>(length)),
-                      title, text);
+  return DecodeSource(
+      std::string_view(reinterpret_cast<const char*>(bytes.get()) + offset, static_cast<size_t>(length)), title, text);
 }
 
 }  // namespace hymir::index::internal

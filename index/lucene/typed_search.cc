@@ -16,8 +16,7 @@ size_t Words(const Snapshot& snap) { return (static_cast<size_t>(snap.max_doc())
 void Set(DocFilter* f, int32_t d) { (*f)[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63); }
 
 // The typed field `field` of the schema, its column, or InvalidArgument.
-Status TypedColumn(const Snapshot& snap, const std::string& field, const FieldSpec** spec,
-                   const ValueColumn** column) {
+Status TypedColumn(const Snapshot& snap, const std::string& field, const FieldSpec** spec, const ValueColumn** column) {
   *spec = snap.schema().Find(field);
   if (!*spec) {
     std::string known;
@@ -63,8 +62,7 @@ Result<DocFilter> MatchTypedValue(const Snapshot& snap, const std::string& field
     }
     if (spec && !spec->indexed) return Status::InvalidArgument("field \"" + field + "\" is not indexed");
     if (!spec) {
-      Lucene::HashSet<Lucene::String> known =
-          snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
+      Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
       if (!known.contains(Wide(kFilterPrefix + field))) {
         return Status::InvalidArgument("unknown filter field \"" + field + "\"");
       }
@@ -167,10 +165,9 @@ Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, siz
                    std::vector<ScoredDoc>* matches) {
   const size_t keep = std::min(n, matches->size());
   if (sort.empty()) {
-    std::partial_sort(matches->begin(), matches->begin() + keep, matches->end(),
-                      [](const ScoredDoc& a, const ScoredDoc& b) {
-                        return a.score != b.score ? a.score > b.score : a.doc < b.doc;
-                      });
+    std::partial_sort(
+        matches->begin(), matches->begin() + keep, matches->end(),
+        [](const ScoredDoc& a, const ScoredDoc& b) { return a.score != b.score ? a.score > b.score : a.doc < b.doc; });
     matches->resize(keep);
     return Status::OK();
   }
@@ -185,7 +182,8 @@ Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, siz
     const ValueColumn* column;
     HYMIR_RETURN_IF_ERROR(TypedColumn(snap, sort[j].field, &spec, &column));
     if (!spec->sortable) {
-      return Status::InvalidArgument("field \"" + sort[j].field + "\" is not sortable (declare it with \"sort\": true)");
+      return Status::InvalidArgument("field \"" + sort[j].field +
+                                     "\" is not sortable (declare it with \"sort\": true)");
     }
     if (!column) continue;
     for (size_t i = 0; i < m; ++i) {
@@ -231,7 +229,8 @@ Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request
   const ValueColumn* column;
   HYMIR_RETURN_IF_ERROR(TypedColumn(snap, request.field, &spec, &column));
   if (!spec->facetable) {
-    return Status::InvalidArgument("field \"" + request.field + "\" is not facetable (declare it with \"facet\": true)");
+    return Status::InvalidArgument("field \"" + request.field +
+                                   "\" is not facetable (declare it with \"facet\": true)");
   }
   FacetResult result;
   result.field = request.field;
@@ -247,7 +246,8 @@ Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request
     for (const std::string& b : request.buckets) {
       HYMIR_ASSIGN_OR_RETURN(int64_t k, TextKey(request.field, *spec, b));
       if (!bounds.empty() && k <= bounds.back()) {
-        return Status::InvalidArgument("facet on \"" + request.field + "\": bucket bounds must ascend (at \"" + b + "\")");
+        return Status::InvalidArgument("facet on \"" + request.field + "\": bucket bounds must ascend (at \"" + b +
+                                       "\")");
       }
       bounds.push_back(k);
     }
@@ -293,9 +293,8 @@ Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request
     if (counts[o] > 0) ords.push_back(o);
   }
   const size_t keep = std::min(request.top_n, ords.size());
-  std::partial_sort(ords.begin(), ords.begin() + keep, ords.end(), [&](uint32_t a, uint32_t b) {
-    return counts[a] != counts[b] ? counts[a] > counts[b] : a < b;
-  });
+  std::partial_sort(ords.begin(), ords.begin() + keep, ords.end(),
+                    [&](uint32_t a, uint32_t b) { return counts[a] != counts[b] ? counts[a] > counts[b] : a < b; });
   for (size_t i = 0; i < keep; ++i) result.counts.push_back({std::string(column->Value(ords[i])), counts[ords[i]]});
   return result;
 }

@@ -44,8 +44,7 @@ std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter
 
 // Orders `matches` by `sort` (ties: score descending, then id ascending;
 // empty `sort`: score descending, then docid) and keeps the first `n`.
-Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, size_t n,
-                   std::vector<ScoredDoc>* matches);
+Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, size_t n, std::vector<ScoredDoc>* matches);
 
 // The facet counts of `request` over `matches`.
 Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request,

@@ -21,7 +21,8 @@ Result<std::shared_ptr<const Embedder>> LoadFieldEmbedder(const std::string& ind
   if (!e.ok()) return e.status();
   if ((*e)->dimension() != spec.dimension) {
     return Status::Corruption(path + ": embedder dimension " + std::to_string((*e)->dimension()) +
-                              " differs from vector field \"" + spec.name + "\" (" + std::to_string(spec.dimension) + ")");
+                              " differs from vector field \"" + spec.name + "\" (" + std::to_string(spec.dimension) +
+                              ")");
   }
   return std::shared_ptr<const Embedder>(std::move(e).value());
 }

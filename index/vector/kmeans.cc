@@ -16,14 +16,15 @@ Result<KMeansResult> KMeans(const std::vector<float>& vectors, size_t dim, const
                                    std::to_string(dim));
   const size_t n = vectors.size() / dim;
   if (options.clusters < 1 || n < static_cast<size_t>(options.clusters))
-    return Status::InvalidArgument("kmeans: " + std::to_string(n) + " vectors for " +
-                                   std::to_string(options.clusters) + " clusters");
+    return Status::InvalidArgument("kmeans: " + std::to_string(n) + " vectors for " + std::to_string(options.clusters) +
+                                   " clusters");
   std::vector<float> x = vectors;
   for (size_t i = 0; i < n; ++i) {
     float* v = x.data() + i * dim;
     double norm = 0;
     for (size_t j = 0; j < dim; ++j) {
-      if (!std::isfinite(v[j])) return Status::InvalidArgument("kmeans: vector " + std::to_string(i) + " is not finite");
+      if (!std::isfinite(v[j]))
+        return Status::InvalidArgument("kmeans: vector " + std::to_string(i) + " is not finite");
       norm += static_cast<double>(v[j]) * v[j];
     }
     if (options.spherical && norm > 0)

@@ -26,7 +26,8 @@ bool FromJson(const nlohmann::json& j, FileInfo* f) {
 
 Status WriteManifest(const std::string& vectors_dir, const Manifest& m) {
   nlohmann::json fields = nlohmann::json::array();
-  for (const auto& f : m.fields) fields.push_back({{"name", f.name}, {"raw", ToJson(f.raw)}, {"faiss", ToJson(f.faiss)}});
+  for (const auto& f : m.fields)
+    fields.push_back({{"name", f.name}, {"raw", ToJson(f.raw)}, {"faiss", ToJson(f.faiss)}});
   nlohmann::json j = {{"format", "hymir-vector-manifest"}, {"generation", m.generation}, {"fields", fields}};
   if (!m.forward.name.empty()) j["forward"] = ToJson(m.forward);
   if (!m.values.name.empty()) j["values"] = ToJson(m.values);
@@ -41,15 +42,16 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
     return text.status();
   }
   nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "hymir-vector-manifest" ||
-      !j.contains("fields") || !j["fields"].is_array()) {
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "hymir-vector-manifest" || !j.contains("fields") ||
+      !j["fields"].is_array()) {
     return Status::Corruption(path + ": not a hymir vector manifest");
   }
   Manifest m;
   m.generation = generation;
   for (const auto& f : j["fields"]) {
     ManifestField mf;
-    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !FromJson(f.value("raw", nlohmann::json()), &mf.raw) ||
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() ||
+        !FromJson(f.value("raw", nlohmann::json()), &mf.raw) ||
         !FromJson(f.value("faiss", nlohmann::json()), &mf.faiss)) {
       return Status::Corruption(path + ": malformed field entry");
     }

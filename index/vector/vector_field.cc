@@ -8,9 +8,12 @@ namespace hymir::index {
 
 const char* VectorMetricName(VectorMetric metric) {
   switch (metric) {
-    case VectorMetric::kInnerProduct: return "ip";
-    case VectorMetric::kL2: return "l2";
-    case VectorMetric::kCosine: return "cosine";
+    case VectorMetric::kInnerProduct:
+      return "ip";
+    case VectorMetric::kL2:
+      return "l2";
+    case VectorMetric::kCosine:
+      return "cosine";
   }
   return "unknown";
 }

@@ -80,7 +80,8 @@ Result<std::string> ReadChecked(const std::string& path, const char (&magic)[8],
     return Status::Corruption(path + ": dimension " + std::to_string(header->dimension) + ", schema says " +
                               std::to_string(spec.dimension));
   }
-  if (header->payload_size != b.size() - sizeof(FileHeader)) return Status::Corruption(path + ": payload size mismatch");
+  if (header->payload_size != b.size() - sizeof(FileHeader))
+    return Status::Corruption(path + ": payload size mismatch");
   std::string payload = b.substr(sizeof(FileHeader));
   if (Crc32(0, payload.data(), payload.size()) != header->payload_crc) {
     return Status::Corruption(path + ": payload checksum mismatch");
@@ -157,7 +158,8 @@ Status VectorStore::Upsert(const std::string& id, const float* v) {
   if (live_.size() * 8 < ids_.size()) live_.push_back(0);
   SetLive(slot, true);
   data_.insert(data_.end(), v, v + spec_.dimension);
-  if (spec_.metric == VectorMetric::kCosine) faiss::fvec_renorm_L2(spec_.dimension, 1, data_.data() + slot * spec_.dimension);
+  if (spec_.metric == VectorMetric::kCosine)
+    faiss::fvec_renorm_L2(spec_.dimension, 1, data_.data() + slot * spec_.dimension);
   slot_of_[id] = slot;
   ++live_count_;
   return Status::OK();
@@ -243,7 +245,7 @@ Status VectorStore::Save(const std::string& dir, uint64_t generation, FileInfo* 
 }
 
 Result<std::unique_ptr<VectorStore>> VectorStore::Load(const VectorFieldSpec& spec, const std::string& dir,
-                                                      const FileInfo& raw, const FileInfo& faiss_file) {
+                                                       const FileInfo& raw, const FileInfo& faiss_file) {
   std::unique_ptr<VectorStore> s(new VectorStore(spec));
   const std::string raw_path = dir + "/" + raw.name;
   FileHeader h;
@@ -295,8 +297,8 @@ Result<std::unique_ptr<VectorStore>> VectorStore::Load(const VectorFieldSpec& sp
     return Status::OK();
   });
   if (!st.ok()) return Status::Corruption(st.message());
-  if (s->index_->d != static_cast<int>(spec.dimension) ||
-      static_cast<uint64_t>(s->index_->ntotal) != fh.slots || fh.slots > h.slots) {
+  if (s->index_->d != static_cast<int>(spec.dimension) || static_cast<uint64_t>(s->index_->ntotal) != fh.slots ||
+      fh.slots > h.slots) {
     return Status::Corruption(faiss_path + ": FAISS index does not match the stored vectors");
   }
   s->indexed_ = static_cast<size_t>(fh.slots);

@@ -50,7 +50,7 @@ class VectorStore {
   // Loads <dir>/<raw.name> and <dir>/<faiss.name>, checking sizes and checksums
   // against the manifest entries and the file headers first.
   static Result<std::unique_ptr<VectorStore>> Load(const VectorFieldSpec& spec, const std::string& dir,
-                                                  const FileInfo& raw, const FileInfo& faiss);
+                                                   const FileInfo& raw, const FileInfo& faiss);
 
   // `v` has spec.dimension floats (checked by the caller).
   Status Upsert(const std::string& id, const float* v);
@@ -66,9 +66,8 @@ class VectorStore {
   // for cosine). `admitted` (by slot, 1 bit each; nullptr = every live slot)
   // must exclude dead slots. Exact search is used when `exact`, when the index
   // is untrained, or when few slots are admitted (see kExactFraction).
-  Status Search(const float* queries, size_t nq, size_t k, const std::vector<uint8_t>* admitted,
-                size_t admitted_count, int ef_search, int nprobe, bool exact,
-                std::vector<std::vector<SlotScore>>* out) const;
+  Status Search(const float* queries, size_t nq, size_t k, const std::vector<uint8_t>* admitted, size_t admitted_count,
+                int ef_search, int nprobe, bool exact, std::vector<std::vector<SlotScore>>* out) const;
 
   const VectorFieldSpec& spec() const { return spec_; }
   size_t slots() const { return ids_.size(); }
@@ -90,9 +89,9 @@ class VectorStore {
   void SetLive(int64_t slot, bool live);
 
   VectorFieldSpec spec_;
-  std::vector<std::string> ids_;     // by slot
-  std::vector<uint8_t> live_;        // bitmap by slot
-  std::vector<float> data_;          // slots * dimension
+  std::vector<std::string> ids_;                      // by slot
+  std::vector<uint8_t> live_;                         // bitmap by slot
+  std::vector<float> data_;                           // slots * dimension
   std::unordered_map<std::string, int64_t> slot_of_;  // live ids only
   size_t live_count_ = 0;
   std::unique_ptr<faiss::Index> index_;

@@ -45,8 +45,8 @@ void RankOne(const float* scores, size_t n, const IdTriple& q, const KnownTails&
 
 }  // namespace
 
-RankFigures RankTails(std::span<const float> entities, std::span<const float> relations, int dim,
-                      TransENorm norm, std::span<const IdTriple> test, const KnownTails& known, int threads) {
+RankFigures RankTails(std::span<const float> entities, std::span<const float> relations, int dim, TransENorm norm,
+                      std::span<const IdTriple> test, const KnownTails& known, int threads) {
   RankFigures out;
   if (test.empty() || dim <= 0) return out;
   const size_t d = static_cast<size_t>(dim);

@@ -23,7 +23,7 @@ inline uint64_t HeadRelationKey(uint32_t h, uint32_t r) { return (uint64_t{h} <<
 using KnownTails = std::unordered_map<uint64_t, std::vector<uint32_t>>;
 
 struct RankFigures {
-  double mrr = 0, hits_at_10 = 0;                     // raw
+  double mrr = 0, hits_at_10 = 0;                    // raw
   double filtered_mrr = 0, filtered_hits_at_10 = 0;  // known other tails removed
 };
 
@@ -31,8 +31,8 @@ struct RankFigures {
 // ||h + r - e|| (ties count against the true tail). `entities` is n*dim,
 // `relations` m*dim, row-major. L2 scores come from batched sgemm
 // (||q||^2 - 2 q.e + ||e||^2); L1 is a direct scan split over `threads`.
-RankFigures RankTails(std::span<const float> entities, std::span<const float> relations, int dim,
-                      TransENorm norm, std::span<const IdTriple> test, const KnownTails& known, int threads);
+RankFigures RankTails(std::span<const float> entities, std::span<const float> relations, int dim, TransENorm norm,
+                      std::span<const IdTriple> test, const KnownTails& known, int threads);
 
 }  // namespace hymir::kg::internal
 

@@ -374,10 +374,10 @@ Result<KgEmbeddings> KgEmbeddings::Train(const TripleStore& store, const TransEO
         if (auto it = known.find(internal::HeadRelationKey(t.h, t.r)); it != known.end()) it->second.push_back(t.t);
       }
     }
-    const internal::RankFigures trained = internal::RankTails(data->entities, data->relations, options.dim,
-                                                              options.norm, eval, known, options.threads);
-    const internal::RankFigures random = internal::RankTails(random_entities, random_relations, options.dim,
-                                                             options.norm, eval, known, options.threads);
+    const internal::RankFigures trained =
+        internal::RankTails(data->entities, data->relations, options.dim, options.norm, eval, known, options.threads);
+    const internal::RankFigures random =
+        internal::RankTails(random_entities, random_relations, options.dim, options.norm, eval, known, options.threads);
     report->evaluated_triples = k;
     report->mrr = trained.mrr;
     report->hits_at_10 = trained.hits_at_10;

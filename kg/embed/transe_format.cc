@@ -97,16 +97,15 @@ Result<std::shared_ptr<KgEmbeddings::Data>> DecodeTransE(std::string_view bytes,
   uint64_t n = 0, m = 0;
   (void)header.U32(&version);
   if (version != kTransEFormatVersion) {
-    return corrupt("format version " + std::to_string(version) + ", expected " +
-                   std::to_string(kTransEFormatVersion));
+    return corrupt("format version " + std::to_string(version) + ", expected " + std::to_string(kTransEFormatVersion));
   }
   const std::string_view payload = bytes.substr(0, bytes.size() - 4);
   uint32_t stored_crc = 0;
   std::memcpy(&stored_crc, bytes.data() + payload.size(), 4);
   const uint32_t crc = hymir::internal::Crc32(0, payload.data(), payload.size());
   if (crc != stored_crc) {
-    return corrupt("checksum mismatch (stored " + std::to_string(stored_crc) + ", computed " +
-                   std::to_string(crc) + "; truncated or damaged)");
+    return corrupt("checksum mismatch (stored " + std::to_string(stored_crc) + ", computed " + std::to_string(crc) +
+                   "; truncated or damaged)");
   }
   (void)header.U32(&dim);
   (void)header.U32(&norm);
@@ -124,8 +123,8 @@ Result<std::shared_ptr<KgEmbeddings::Data>> DecodeTransE(std::string_view bytes,
     return corrupt(std::to_string(n) + " entities and " + std::to_string(m) + " relations do not fit in " +
                    std::to_string(payload.size()) + " bytes");
   }
-  for (auto [count, list, kind] : {std::tuple{n, &data->entity_names, "entity"},
-                                   std::tuple{m, &data->relation_names, "relation"}}) {
+  for (auto [count, list, kind] :
+       {std::tuple{n, &data->entity_names, "entity"}, std::tuple{m, &data->relation_names, "relation"}}) {
     list->resize(count);
     for (uint64_t i = 0; i < count; ++i) {
       uint32_t len = 0;

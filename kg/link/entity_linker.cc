@@ -43,9 +43,9 @@ bool IsTokenByte(unsigned char c) {
 uint64_t EdgeKey(uint32_t node, uint32_t token) { return (static_cast<uint64_t>(node) << 32) | token; }
 
 struct Terminal {
-  uint32_t begin = 0;    // into candidates_
-  uint32_t count = 0;    // kept candidates
-  uint32_t total = 0;    // entities having the alias
+  uint32_t begin = 0;  // into candidates_
+  uint32_t count = 0;  // kept candidates
+  uint32_t total = 0;  // entities having the alias
 };
 
 class TrieLinker final : public EntityLinker {
@@ -92,12 +92,12 @@ class TrieLinker final : public EntityLinker {
   LinkerStats stats_;
   StringMap<uint32_t> token_ids_;
   std::unordered_map<uint64_t, uint32_t> edges_;
-  std::vector<uint32_t> terminal_of_;                 // by node: index into terminals_ or kNoTerminal
+  std::vector<uint32_t> terminal_of_;  // by node: index into terminals_ or kNoTerminal
   std::vector<Terminal> terminals_;
-  std::vector<uint32_t> candidates_;                  // entity ids
-  std::vector<std::string> entities_;                 // by entity id
+  std::vector<uint32_t> candidates_;   // entity ids
+  std::vector<std::string> entities_;  // by entity id
   StringMap<uint32_t> entity_ids_;
-  std::vector<double> priors_;                        // by entity id
+  std::vector<double> priors_;  // by entity id
 };
 
 Status TrieLinker::Init(const TripleStore& store) {
@@ -112,7 +112,7 @@ Status TrieLinker::Init(const TripleStore& store) {
                                                   options_.single_token_stop_words.end());
   std::vector<uint32_t> alias_counts;                    // by entity id
   std::vector<std::vector<uint32_t>> node_entities{{}};  // by node; root has none
-  StringMap<uint32_t> alias_nodes;  // alias string -> terminal node (0 = skipped)
+  StringMap<uint32_t> alias_nodes;                       // alias string -> terminal node (0 = skipped)
   uint32_t next_node = 1;
 
   auto entity_id = [&](const std::string& entity) {
@@ -136,8 +136,8 @@ Status TrieLinker::Init(const TripleStore& store) {
       try {
         tokens = tokenize_(t.object);
       } catch (const std::exception& ex) {
-        return Status::Internal("EntityLinker::Build: tokenizer threw on alias '" + t.object + "' of " +
-                                t.subject + ": " + ex.what());
+        return Status::Internal("EntityLinker::Build: tokenizer threw on alias '" + t.object + "' of " + t.subject +
+                                ": " + ex.what());
       }
       bool keep = !tokens.empty() && tokens.size() <= options_.max_alias_tokens;
       if (keep && tokens.size() == 1) {
@@ -172,8 +172,8 @@ Status TrieLinker::Init(const TripleStore& store) {
   // Degrees are one store scan per entity (most of Build on WordNet); the
   // store allows concurrent reads, so split the entities over threads.
   const size_t n = entities_.size();
-  size_t threads = options_.build_threads != 0 ? options_.build_threads
-                                               : std::min<size_t>(8, std::thread::hardware_concurrency());
+  size_t threads =
+      options_.build_threads != 0 ? options_.build_threads : std::min<size_t>(8, std::thread::hardware_concurrency());
   threads = std::clamp<size_t>(threads, 1, std::max<size_t>(1, n / 1024));
   std::vector<Status> errors(threads);
   std::atomic<size_t> next{0};  // chunks of 256 entities, taken by whoever is free
@@ -187,8 +187,8 @@ Status TrieLinker::Init(const TripleStore& store) {
           next.store(n);
           return;
         }
-        priors_[e] = std::log1p(static_cast<double>(edges->size())) +
-                     0.5 * std::log1p(static_cast<double>(alias_counts[e]));
+        priors_[e] =
+            std::log1p(static_cast<double>(edges->size())) + 0.5 * std::log1p(static_cast<double>(alias_counts[e]));
       }
     }
   };
@@ -299,14 +299,13 @@ bool TrieLinker::Deserialize(std::string_view data, uint64_t generation, uint64_
   std::vector<uint64_t> edge_keys, stats;
   std::vector<uint32_t> edge_children;
   if (!r.Strings(&tokens) || !r.Pods(&edge_keys) || !r.Pods(&edge_children) || !r.Pods(&terminal_of_) ||
-      !r.Pods(&terminals_) || !r.Pods(&candidates_) || !r.Strings(&entities_) || !r.Pods(&priors_) ||
-      !r.Pods(&stats) || !r.AtEnd())
+      !r.Pods(&terminals_) || !r.Pods(&candidates_) || !r.Strings(&entities_) || !r.Pods(&priors_) || !r.Pods(&stats) ||
+      !r.AtEnd())
     return false;
   // Every index in range, so a file that passes cannot make Link() read
   // out of bounds.
   const size_t nodes = terminal_of_.size();
-  if (edge_keys.size() != edge_children.size() || priors_.size() != entities_.size() || stats.size() != 6)
-    return false;
+  if (edge_keys.size() != edge_children.size() || priors_.size() != entities_.size() || stats.size() != 6) return false;
   for (size_t i = 0; i < edge_keys.size(); ++i)
     if ((edge_keys[i] >> 32) >= nodes || (edge_keys[i] & 0xffffffffu) >= tokens.size() || edge_children[i] == 0 ||
         edge_children[i] >= nodes)

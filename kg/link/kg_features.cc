@@ -9,8 +9,8 @@ namespace {
 
 // Distinct neighbours of `node` other than itself, in store order. *cut is
 // set when the edge cap was reached (more edges may exist).
-Result<std::vector<std::string>> DistinctNeighbors(const TripleStore& store, const std::string& node,
-                                                   size_t max_edges, bool* cut) {
+Result<std::vector<std::string>> DistinctNeighbors(const TripleStore& store, const std::string& node, size_t max_edges,
+                                                   bool* cut) {
   auto edges = store.Neighbors(node, std::nullopt, Direction::kBoth, max_edges);
   if (!edges.ok()) return edges.status().WithContext("QueryKgContext::Build: neighbours of " + node);
   if (max_edges != 0 && edges->size() >= max_edges) *cut = true;
@@ -57,7 +57,8 @@ Result<QueryKgContext> QueryKgContext::Build(const TripleStore& store, std::span
       return &list.back();
     };
     bool cut = false;
-    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> first, DistinctNeighbors(store, q, options.max_edges_per_node, &cut));
+    HYMIR_ASSIGN_OR_RETURN(std::vector<std::string> first,
+                           DistinctNeighbors(store, q, options.max_edges_per_node, &cut));
     for (const std::string& n : first) {
       bool fresh = false;
       if (Reach* r = entry(n, &fresh)) r->one_hop = true;

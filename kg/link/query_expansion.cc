@@ -20,8 +20,8 @@ std::string JoinKey(const std::vector<std::string>& tokens) {
 }
 
 bool ContainsRun(const std::vector<std::string>& haystack, const std::vector<std::string>& needle) {
-  return !needle.empty() && std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
-                                haystack.end();
+  return !needle.empty() &&
+         std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
 }
 
 bool ValidWeight(double w) { return std::isfinite(w) && w >= 0; }
@@ -44,7 +44,7 @@ Result<std::vector<ExpansionTerm>> ExpandQuery(const TripleStore& store, const E
   // many-named entity from costing a long scan.
   const size_t alias_fetch = options.max_aliases_per_entity * 4 + 8;
 
-  std::unordered_set<std::string> taken;  // token keys of the terms kept so far
+  std::unordered_set<std::string> taken;                  // token keys of the terms kept so far
   std::set<std::pair<std::string, std::string>> visited;  // (via_entity, relation)
 
   auto add_aliases = [&](const std::string& entity, const std::string& via, const std::string& relation,

@@ -16,14 +16,13 @@ namespace hymir::kg::internal {
 // Parses one line, appending its triples (zero or more) to *out. Returns
 // false with *fault set when the line is malformed; nothing it appended is
 // kept then.
-using LineParser = std::function<bool(const std::string& line, std::vector<Triple>* out,
-                                      std::string* fault)>;
+using LineParser = std::function<bool(const std::string& line, std::vector<Triple>* out, std::string* fault)>;
 
 // Loads `path` into `store`, accumulating into *stats (lines, triples, added,
 // bad_lines, errors; not seconds). InvalidArgument "path:line: fault" on the
 // first bad line unless options.skip_bad; NotFound when `path` is missing.
-Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options,
-                 const LineParser& parse, LoadStats* stats);
+Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options, const LineParser& parse,
+                 LoadStats* stats);
 
 }  // namespace hymir::kg::internal
 

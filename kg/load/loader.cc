@@ -14,8 +14,8 @@
 namespace hymir::kg {
 namespace internal {
 
-Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options,
-                 const LineParser& parse, LoadStats* stats) {
+Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options, const LineParser& parse,
+                 LoadStats* stats) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return Status::NotFound(path + ": no such file");
@@ -101,10 +101,14 @@ size_t FirstBadByte(const std::string& s) {
     }
     size_t len;
     uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
-    else return i;
+    if (c >= 0xC2 && c <= 0xDF)
+      len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      len = 4, cp = c & 0x07;
+    else
+      return i;
     if (i + len > n) return i;
     for (size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return i;
@@ -145,8 +149,8 @@ bool CheckEscape(const std::string& line, size_t j, bool in_literal, size_t* len
 }
 
 // Reads one N-Triples term starting at line[*pos]; advances *pos past it.
-bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool allow_bnode,
-              std::string* term, std::string* fault) {
+bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool allow_bnode, std::string* term,
+              std::string* fault) {
   size_t i = *pos;
   if (i >= line.size()) {
     *fault = "unexpected end of line, expected a term";
@@ -238,7 +242,10 @@ bool ReadTerm(const std::string& line, size_t* pos, bool allow_literal, bool all
     *pos = j;
     return true;
   }
-  *fault = std::string("expected ") + (allow_literal ? "'<', '_:' or '\"'" : allow_bnode ? "'<' or '_:'" : "'<'") +
+  *fault = std::string("expected ") +
+           (allow_literal ? "'<', '_:' or '\"'"
+            : allow_bnode ? "'<' or '_:'"
+                          : "'<'") +
            " at " + Column(i) + ", got '" + line[i] + "'";
   return false;
 }
@@ -261,8 +268,7 @@ bool ParseTsvLine(const std::string& line, std::vector<Triple>* out, std::string
     start = tab + 1;
   }
   if (fields.size() != 3) {
-    *fault = "expected 3 tab-separated fields (subject, relation, object), got " +
-             std::to_string(fields.size());
+    *fault = "expected 3 tab-separated fields (subject, relation, object), got " + std::to_string(fields.size());
     return false;
   }
   static const char* kNames[] = {"subject", "relation", "object"};

@@ -21,11 +21,10 @@ struct PointerName {
   std::string_view relation;
 };
 constexpr PointerName kPointers[] = {
-    {"@", "wn:hypernym"},         {"~", "wn:hyponym"},
-    {"@i", "wn:instance_hypernym"}, {"~i", "wn:instance_hyponym"},
-    {"#m", "wn:member_holonym"},  {"#p", "wn:part_holonym"},
-    {"%m", "wn:member_meronym"},  {"%p", "wn:part_meronym"},
-    {"&", "wn:similar_to"},       {"+", "wn:derivation"},
+    {"@", "wn:hypernym"},          {"~", "wn:hyponym"},         {"@i", "wn:instance_hypernym"},
+    {"~i", "wn:instance_hyponym"}, {"#m", "wn:member_holonym"}, {"#p", "wn:part_holonym"},
+    {"%m", "wn:member_meronym"},   {"%p", "wn:part_meronym"},   {"&", "wn:similar_to"},
+    {"+", "wn:derivation"},
 };
 
 std::string_view RelationFor(std::string_view symbol) {
@@ -38,9 +37,17 @@ std::string_view RelationFor(std::string_view symbol) {
 bool PosChar(std::string_view tok, char* pos) {
   if (tok.size() != 1) return false;
   switch (tok[0]) {
-    case 'n': case 'v': case 'a': case 'r': *pos = tok[0]; return true;
-    case 's': *pos = 'a'; return true;  // adjective satellites share the adjective space
-    default: return false;
+    case 'n':
+    case 'v':
+    case 'a':
+    case 'r':
+      *pos = tok[0];
+      return true;
+    case 's':
+      *pos = 'a';
+      return true;  // adjective satellites share the adjective space
+    default:
+      return false;
   }
 }
 
@@ -65,8 +72,7 @@ std::string Lemma(std::string_view word) {
   return out;
 }
 
-bool ParseWordNetLine(const std::string& line, std::vector<Triple>* out, std::string* fault,
-                      uint64_t* synsets) {
+bool ParseWordNetLine(const std::string& line, std::vector<Triple>* out, std::string* fault, uint64_t* synsets) {
   if (line.empty() || line[0] == ' ') return true;  // license header
   std::string_view body(line);
   if (size_t bar = body.find(" | "); bar != std::string_view::npos) body = body.substr(0, bar);
@@ -124,14 +130,14 @@ bool ParseWordNetLine(const std::string& line, std::vector<Triple>* out, std::st
   for (size_t p = 0; p < p_cnt; ++p, i += 4) {
     char target_pos;
     if (!IsOffset(tok[i + 1]) || !PosChar(tok[i + 2], &target_pos)) {
-      *fault = "bad pointer " + std::to_string(p + 1) + " ('" + std::string(tok[i]) + " " +
-               std::string(tok[i + 1]) + " " + std::string(tok[i + 2]) + "')";
+      *fault = "bad pointer " + std::to_string(p + 1) + " ('" + std::string(tok[i]) + " " + std::string(tok[i + 1]) +
+               " " + std::string(tok[i + 2]) + "')";
       return false;
     }
     std::string_view relation = RelationFor(tok[i]);
     if (relation.empty()) continue;
-    out->push_back(Triple{entity, std::string(relation),
-                          std::string("wn:") + target_pos + ":" + std::string(tok[i + 1])});
+    out->push_back(
+        Triple{entity, std::string(relation), std::string("wn:") + target_pos + ":" + std::string(tok[i + 1])});
   }
   ++*synsets;
   return true;

@@ -102,15 +102,12 @@ class RocksTripleStore final : public TripleStore {
   Result<bool> Exists(const Triple& triple) const override;
   Result<uint64_t> Count() const override { return ReadCounter(internal::kCountKey); }
   Result<std::vector<Triple>> Match(const TriplePattern& pattern, size_t limit) const override;
-  Result<std::vector<Neighbor>> Neighbors(const std::string& entity,
-                                          const std::optional<std::string>& relation,
+  Result<std::vector<Neighbor>> Neighbors(const std::string& entity, const std::optional<std::string>& relation,
                                           Direction direction, size_t limit) const override;
-  Result<std::vector<ReachedEntity>> Expand(const std::string& start,
-                                            const ExpandOptions& options) const override;
+  Result<std::vector<ReachedEntity>> Expand(const std::string& start, const ExpandOptions& options) const override;
   Status AddAlias(const std::string& entity, const std::string& alias) override;
   Result<std::vector<std::string>> Aliases(const std::string& entity, size_t limit) const override;
-  Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias,
-                                                    size_t limit) const override;
+  Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias, size_t limit) const override;
   Result<TripleStoreStats> Stats() const override;
   uint64_t Generation() const override { return db_->GetLatestSequenceNumber(); }
 
@@ -126,8 +123,7 @@ class RocksTripleStore final : public TripleStore {
 
   // Calls fn(key) for each key of ordering `o` starting with `prefix` (all
   // keys when empty) until fn returns false.
-  Status Scan(Ordering o, const std::string& prefix,
-              const std::function<bool(std::string_view)>& fn) const;
+  Status Scan(Ordering o, const std::string& prefix, const std::function<bool(std::string_view)>& fn) const;
   // Calls fn for each edge at `node`; stops when fn returns false.
   Status VisitEdges(uint64_t node, uint64_t relation, Direction direction, uint64_t skip_relation,
                     const std::function<bool(const EdgeIds&)>& fn) const;
@@ -155,9 +151,8 @@ class RocksTripleStore final : public TripleStore {
 
 // "default" is rocksdb::kDefaultColumnFamilyName (a global string: not usable
 // in a static initialiser).
-const char* const kAllCfs[] = {"default", internal::kCfTerm2Id,
-                               internal::kCfId2Term, internal::kCfSpo, internal::kCfPos,
-                               internal::kCfOsp, internal::kCfAlias};
+const char* const kAllCfs[] = {"default",        internal::kCfTerm2Id, internal::kCfId2Term, internal::kCfSpo,
+                               internal::kCfPos, internal::kCfOsp,     internal::kCfAlias};
 
 Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   namespace fs = std::filesystem;
@@ -206,8 +201,7 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
     std::unordered_set<std::string> have(names.begin(), names.end());
     for (const char* name : kAllCfs) {
       if (!have.count(name)) {
-        return Status::Corruption(dir_ + ": not a hymir knowledge graph (no column family '" +
-                                  name + "')");
+        return Status::Corruption(dir_ + ": not a hymir knowledge graph (no column family '" + name + "')");
       }
     }
   }
@@ -225,15 +219,13 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kAllCfs) {
-    bool is_order = std::string_view(name) == internal::kCfSpo ||
-                    std::string_view(name) == internal::kCfPos ||
+    bool is_order = std::string_view(name) == internal::kCfSpo || std::string_view(name) == internal::kCfPos ||
                     std::string_view(name) == internal::kCfOsp;
     descriptors.emplace_back(name, is_order ? ordered : plain);
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = options.read_only
-                          ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &raw)
-                          : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
+  rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &raw)
+                                        : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, dir_);
   db_.reset(raw);
   cf_default_ = handles_[0];
@@ -258,8 +250,8 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   } else if (!s.ok()) {
     return FromRocks(s, dir_ + ": reading the format version");
   } else if (version != std::to_string(kFormatVersion)) {
-    return Status::Corruption(dir_ + ": knowledge graph format version " + version +
-                              ", this build reads version " + std::to_string(kFormatVersion));
+    return Status::Corruption(dir_ + ": knowledge graph format version " + version + ", this build reads version " +
+                              std::to_string(kFormatVersion));
   }
   std::lock_guard<std::mutex> lock(write_mu_);
   HYMIR_ASSIGN_OR_RETURN(next_id_, ReadCounter(internal::kNextIdKey));
@@ -273,8 +265,7 @@ Result<uint64_t> RocksTripleStore::ReadCounter(const char* key) const {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_default_, key, &v);
   if (!s.ok()) return FromRocks(s, dir_ + ": reading " + key);
   if (v.size() != internal::kIdBytes) {
-    return Status::Corruption(dir_ + ": " + key + " has " + std::to_string(v.size()) +
-                              " bytes, expected 8");
+    return Status::Corruption(dir_ + ": " + key + " has " + std::to_string(v.size()) + " bytes, expected 8");
   }
   return DecodeId(v.data());
 }
@@ -290,8 +281,7 @@ Result<uint64_t> RocksTripleStore::LookupId(std::string_view term) const {
   return DecodeId(v.data());
 }
 
-Result<std::string> RocksTripleStore::LookupTerm(
-    uint64_t id, std::unordered_map<uint64_t, std::string>* cache) const {
+Result<std::string> RocksTripleStore::LookupTerm(uint64_t id, std::unordered_map<uint64_t, std::string>* cache) const {
   if (auto it = cache->find(id); it != cache->end()) return it->second;
   std::string v;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_id2term_, EncodeId(id), &v);
@@ -315,8 +305,7 @@ Result<uint64_t> RocksTripleStore::AliasRelationId() const { return LookupId(kAl
 
 Status CheckTerms(const Triple& t) {
   if (t.subject.empty() || t.relation.empty() || t.object.empty()) {
-    return Status::InvalidArgument("empty term in triple (" + t.subject + ", " + t.relation + ", " +
-                                   t.object + ")");
+    return Status::InvalidArgument("empty term in triple (" + t.subject + ", " + t.relation + ", " + t.object + ")");
   }
   return Status::OK();
 }
@@ -446,8 +435,7 @@ Status RocksTripleStore::Scan(Ordering o, const std::string& prefix,
     rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
     if (key.size() != internal::kKeyBytes) {
-      return Status::Corruption(dir_ + ": ordering key of " + std::to_string(key.size()) +
-                                " bytes, expected 24");
+      return Status::Corruption(dir_ + ": ordering key of " + std::to_string(key.size()) + " bytes, expected 24");
     }
     if (!fn(std::string_view(key.data(), key.size()))) break;
   }
@@ -484,9 +472,15 @@ Result<std::vector<Triple>> RocksTripleStore::Match(const TriplePattern& pattern
   HYMIR_RETURN_IF_ERROR(Scan(order, prefix, [&](std::string_view key) {
     auto k = DecodeKey(key);
     switch (order) {
-      case kSpo: found.push_back({k[0], k[1], k[2]}); break;
-      case kPos: found.push_back({k[2], k[0], k[1]}); break;
-      case kOsp: found.push_back({k[1], k[2], k[0]}); break;
+      case kSpo:
+        found.push_back({k[0], k[1], k[2]});
+        break;
+      case kPos:
+        found.push_back({k[2], k[0], k[1]});
+        break;
+      case kOsp:
+        found.push_back({k[1], k[2], k[0]});
+        break;
     }
     return limit == 0 || found.size() < limit;
   }));
@@ -503,8 +497,7 @@ Result<std::vector<Triple>> RocksTripleStore::Match(const TriplePattern& pattern
   return out;
 }
 
-Status RocksTripleStore::VisitEdges(uint64_t node, uint64_t relation, Direction direction,
-                                    uint64_t skip_relation,
+Status RocksTripleStore::VisitEdges(uint64_t node, uint64_t relation, Direction direction, uint64_t skip_relation,
                                     const std::function<bool(const EdgeIds&)>& fn) const {
   bool stopped = false;
   if (direction != Direction::kIn) {
@@ -625,8 +618,7 @@ Result<std::vector<std::string>> RocksTripleStore::Aliases(const std::string& en
   return out;
 }
 
-Result<std::vector<std::string>> RocksTripleStore::EntitiesForAlias(const std::string& alias,
-                                                                    size_t limit) const {
+Result<std::vector<std::string>> RocksTripleStore::EntitiesForAlias(const std::string& alias, size_t limit) const {
   std::string prefix = NormalizeAlias(alias);
   if (prefix.empty()) return std::vector<std::string>{};
   prefix.push_back('\0');
@@ -689,8 +681,7 @@ Result<TripleStoreStats> RocksTripleStore::Stats() const {
 
 }  // namespace
 
-Result<std::unique_ptr<TripleStore>> TripleStore::Open(const std::string& dir,
-                                                       const TripleStoreOptions& options) {
+Result<std::unique_ptr<TripleStore>> TripleStore::Open(const std::string& dir, const TripleStoreOptions& options) {
   auto store = std::make_unique<RocksTripleStore>(dir, options.sync);
   HYMIR_RETURN_IF_ERROR(store->OpenDb(options));
   return std::unique_ptr<TripleStore>(std::move(store));

@@ -15,10 +15,10 @@ size_t GradientPatchDimension(const GradientPatchOptions& o) {
 }
 
 Result<LocalDescriptors> GradientPatches(const Image& image, const GradientPatchOptions& o) {
-  if (o.max_side < 2 || o.cell < 2 || o.orientation_bins < 2 || o.orientation_bins > 36 ||
-      !(o.min_mean_magnitude >= 0))
-    return Status::InvalidArgument("gradient patches: bad options (max_side >= 2, cell >= 2, 2..36 bins, "
-                                   "min_mean_magnitude >= 0)");
+  if (o.max_side < 2 || o.cell < 2 || o.orientation_bins < 2 || o.orientation_bins > 36 || !(o.min_mean_magnitude >= 0))
+    return Status::InvalidArgument(
+        "gradient patches: bad options (max_side >= 2, cell >= 2, 2..36 bins, "
+        "min_mean_magnitude >= 0)");
   HYMIR_RETURN_IF_ERROR(internal::CheckImage(image, "gradient patches"));
   const int bins = o.orientation_bins;
   LocalDescriptors out;

@@ -10,10 +10,11 @@ namespace hymir::media {
 size_t SoundSpectrumDimension(const SoundSpectrumOptions& o) { return 2 * static_cast<size_t>(std::max(0, o.bands)); }
 
 Result<std::vector<float>> SoundSpectrum(const Audio& audio, const SoundSpectrumOptions& o) {
-  if (o.frame < 64 || (o.frame & (o.frame - 1)) != 0 || o.hop < 1 || o.bands < 2 || o.bands > 128 ||
-      !(o.min_hz > 0) || !(o.max_hz > o.min_hz) || !(o.silence >= 0))
-    return Status::InvalidArgument("sound spectrum: bad options (frame a power of two >= 64, hop >= 1, "
-                                   "2..128 bands, 0 < min_hz < max_hz, silence >= 0)");
+  if (o.frame < 64 || (o.frame & (o.frame - 1)) != 0 || o.hop < 1 || o.bands < 2 || o.bands > 128 || !(o.min_hz > 0) ||
+      !(o.max_hz > o.min_hz) || !(o.silence >= 0))
+    return Status::InvalidArgument(
+        "sound spectrum: bad options (frame a power of two >= 64, hop >= 1, "
+        "2..128 bands, 0 < min_hz < max_hz, silence >= 0)");
   if (audio.sample_rate <= 0) return Status::InvalidArgument("sound spectrum: sample rate must be > 0");
   const double top = std::min(o.max_hz, audio.sample_rate / 2.0);
   if (!(top > o.min_hz))
@@ -29,8 +30,7 @@ Result<std::vector<float>> SoundSpectrum(const Audio& audio, const SoundSpectrum
     band_of[k] = std::min(o.bands - 1, static_cast<int>(std::floor(std::log(hz / o.min_hz) / log_ratio * o.bands)));
   }
   std::vector<float> window(o.frame);
-  for (int i = 0; i < o.frame; ++i)
-    window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * i / o.frame));
+  for (int i = 0; i < o.frame; ++i) window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * i / o.frame));
   std::vector<double> sum(o.bands, 0.0), sum_sq(o.bands, 0.0), shape(o.bands);
   size_t frames = 0;
   try {

@@ -9,8 +9,8 @@ namespace hymir::media {
 
 Result<VisualVocabulary> VisualVocabulary::FromWords(std::vector<float> words, size_t dimension) {
   if (dimension == 0 || words.empty() || words.size() % dimension != 0)
-    return Status::InvalidArgument("visual vocabulary: " + std::to_string(words.size()) +
-                                   " values are not words x " + std::to_string(dimension));
+    return Status::InvalidArgument("visual vocabulary: " + std::to_string(words.size()) + " values are not words x " +
+                                   std::to_string(dimension));
   for (size_t w = 0; w < words.size() / dimension; ++w) {
     float* v = words.data() + w * dimension;
     double norm = 0;

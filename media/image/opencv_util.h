@@ -12,14 +12,12 @@
 namespace hymir::media::internal {
 
 inline Status CheckImage(const Image& image, std::string_view what) {
-  if (image.width <= 0 || image.height <= 0)
-    return Status::InvalidArgument(std::string(what) + ": empty image");
+  if (image.width <= 0 || image.height <= 0) return Status::InvalidArgument(std::string(what) + ": empty image");
   if (image.width > kMaxImageSide || image.height > kMaxImageSide)
     return Status::InvalidArgument(std::string(what) + ": image larger than " + std::to_string(kMaxImageSide) + " px");
   if (image.rgba.size() != static_cast<size_t>(image.width) * image.height * 4)
-    return Status::InvalidArgument(std::string(what) + ": " + std::to_string(image.rgba.size()) +
-                                   " bytes for a " + std::to_string(image.width) + "x" +
-                                   std::to_string(image.height) + " RGBA image");
+    return Status::InvalidArgument(std::string(what) + ": " + std::to_string(image.rgba.size()) + " bytes for a " +
+                                   std::to_string(image.width) + "x" + std::to_string(image.height) + " RGBA image");
   return Status::OK();
 }
 
@@ -36,15 +34,21 @@ inline Result<Image> FromMat(const cv::Mat& decoded, std::string_view what) {
   }
   cv::Mat rgba;
   switch (m8.channels()) {
-    case 1: cv::cvtColor(m8, rgba, cv::COLOR_GRAY2RGBA); break;
+    case 1:
+      cv::cvtColor(m8, rgba, cv::COLOR_GRAY2RGBA);
+      break;
     case 2: {  // grey + alpha
       std::vector<cv::Mat> ch;
       cv::split(m8, ch);
       cv::merge(std::vector<cv::Mat>{ch[0], ch[0], ch[0], ch[1]}, rgba);
       break;
     }
-    case 3: cv::cvtColor(m8, rgba, cv::COLOR_BGR2RGBA); break;
-    case 4: cv::cvtColor(m8, rgba, cv::COLOR_BGRA2RGBA); break;
+    case 3:
+      cv::cvtColor(m8, rgba, cv::COLOR_BGR2RGBA);
+      break;
+    case 4:
+      cv::cvtColor(m8, rgba, cv::COLOR_BGRA2RGBA);
+      break;
     default:
       return Status::NotSupported(std::string(what) + ": " + std::to_string(m8.channels()) + " channels");
   }

@@ -43,20 +43,19 @@ Result<std::map<std::string, std::vector<float>>> MediaDescriber::Describe(const
 
 Status MediaDescriber::Save(const std::string& dir) const {
   const auto& o = options_;
-  nlohmann::json j = {
-      {"format", kFormatVersion},
-      {"colour", {{"bins_per_channel", o.colour.bins_per_channel}, {"min_alpha", o.colour.min_alpha}}},
-      {"patches",
-       {{"max_side", o.patches.max_side},
-        {"cell", o.patches.cell},
-        {"orientation_bins", o.patches.orientation_bins},
-        {"min_mean_magnitude", o.patches.min_mean_magnitude}}},
-      {"vocabulary",
-       {{"words", vocabulary_.words()},
-        {"dimension", vocabulary_.dimension()},
-        {"iterations", o.vocabulary.iterations},
-        {"seed", o.vocabulary.seed},
-        {"vectors", vocabulary_.word_vectors()}}}};
+  nlohmann::json j = {{"format", kFormatVersion},
+                      {"colour", {{"bins_per_channel", o.colour.bins_per_channel}, {"min_alpha", o.colour.min_alpha}}},
+                      {"patches",
+                       {{"max_side", o.patches.max_side},
+                        {"cell", o.patches.cell},
+                        {"orientation_bins", o.patches.orientation_bins},
+                        {"min_mean_magnitude", o.patches.min_mean_magnitude}}},
+                      {"vocabulary",
+                       {{"words", vocabulary_.words()},
+                        {"dimension", vocabulary_.dimension()},
+                        {"iterations", o.vocabulary.iterations},
+                        {"seed", o.vocabulary.seed},
+                        {"vectors", vocabulary_.word_vectors()}}}};
   if (o.sound)
     j["sound"] = {{"frame", o.spectrum.frame},   {"hop", o.spectrum.hop},       {"bands", o.spectrum.bands},
                   {"min_hz", o.spectrum.min_hz}, {"max_hz", o.spectrum.max_hz}, {"silence", o.spectrum.silence}};

@@ -94,7 +94,8 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
   const auto start = Clock::now();
   if (options.threads < 1) return Status::InvalidArgument("ingest: threads must be >= 1");
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec) && !(std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec)))
+  if (std::filesystem::exists(dir, ec) &&
+      !(std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec)))
     return Status::AlreadyExists(dir + ": exists and is not an empty directory (ingest builds a new index)");
   const MediaDescriptorOptions& d = options.descriptors;
   {  // Bad options would fail every image: refuse them up front.
@@ -132,8 +133,10 @@ Result<IngestReport> IngestMedia(const MediaCollection& collection, const std::s
     if (out.ok && d.sound && !collection.items[i].sound.empty()) {
       auto audio = ReadAudio(collection.items[i].sound);
       auto spectrum = audio.ok() ? SoundSpectrum(*audio, d.spectrum) : Result<std::vector<float>>(audio.status());
-      if (spectrum.ok()) out.sound = std::move(spectrum).value();
-      else out.sound_error = spectrum.status().ToString();
+      if (spectrum.ok())
+        out.sound = std::move(spectrum).value();
+      else
+        out.sound_error = spectrum.status().ToString();
     }
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mu);

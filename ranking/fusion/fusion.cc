@@ -12,16 +12,22 @@ Result<FusionMethod> ParseFusionMethod(std::string_view name) {
   if (name == "minmax") return FusionMethod::kMinMax;
   if (name == "zscore") return FusionMethod::kZScore;
   if (name == "convex") return FusionMethod::kConvex;
-  return Status::InvalidArgument("unknown fusion \"" + std::string(name) + "\" (expected rrf, wrrf, minmax, zscore or convex)");
+  return Status::InvalidArgument("unknown fusion \"" + std::string(name) +
+                                 "\" (expected rrf, wrrf, minmax, zscore or convex)");
 }
 
 const char* FusionMethodName(FusionMethod method) {
   switch (method) {
-    case FusionMethod::kRrf: return "rrf";
-    case FusionMethod::kWeightedRrf: return "wrrf";
-    case FusionMethod::kMinMax: return "minmax";
-    case FusionMethod::kZScore: return "zscore";
-    case FusionMethod::kConvex: return "convex";
+    case FusionMethod::kRrf:
+      return "rrf";
+    case FusionMethod::kWeightedRrf:
+      return "wrrf";
+    case FusionMethod::kMinMax:
+      return "minmax";
+    case FusionMethod::kZScore:
+      return "zscore";
+    case FusionMethod::kConvex:
+      return "convex";
   }
   return "unknown";
 }
@@ -36,10 +42,11 @@ Result<std::vector<FusedHit>> Fuse(const std::vector<std::vector<Candidate>>& in
   }
   if (!(o.rrf_k > 0)) return Status::InvalidArgument("rrf_k must be > 0");
   if (!o.weights.empty() && o.weights.size() != n) {
-    return Status::InvalidArgument("fusion: " + std::to_string(o.weights.size()) + " weights for " +
-                                   std::to_string(n) + " lists");
+    return Status::InvalidArgument("fusion: " + std::to_string(o.weights.size()) + " weights for " + std::to_string(n) +
+                                   " lists");
   }
-  if (!o.bounds.empty() && o.bounds.size() != n) return Status::InvalidArgument("fusion: bounds count differs from lists");
+  if (!o.bounds.empty() && o.bounds.size() != n)
+    return Status::InvalidArgument("fusion: bounds count differs from lists");
   std::vector<std::vector<Candidate>> lists = input;
   for (auto& l : lists) {
     for (const auto& c : l) {
@@ -97,9 +104,7 @@ Result<std::vector<FusedHit>> Fuse(const std::vector<std::vector<Candidate>>& in
           return 0.0;
       }
     };
-    const double absent = l.empty() ? 0.0
-                          : o.method == FusionMethod::kZScore ? normalize(l.back().score)
-                                                               : 0.0;
+    const double absent = l.empty() ? 0.0 : o.method == FusionMethod::kZScore ? normalize(l.back().score) : 0.0;
     for (auto& h : hits) {
       StageScore& s = h.stages[i];
       double v;

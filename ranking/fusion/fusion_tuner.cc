@@ -55,9 +55,10 @@ std::string DescribeFusion(const FusionOptions& o) {
       std::string w;
       for (double x : o.weights) w += (w.empty() ? "" : ",") + std::to_string(x).substr(0, 4);
       if (w.empty()) w = "1,1";
-      std::snprintf(buf, sizeof buf, "%s%s w=%s", FusionMethodName(o.method),
-                    o.method == FusionMethod::kWeightedRrf ? (" k=" + std::to_string(static_cast<int>(o.rrf_k))).c_str() : "",
-                    w.c_str());
+      std::snprintf(
+          buf, sizeof buf, "%s%s w=%s", FusionMethodName(o.method),
+          o.method == FusionMethod::kWeightedRrf ? (" k=" + std::to_string(static_cast<int>(o.rrf_k))).c_str() : "",
+          w.c_str());
     }
   }
   return buf;

@@ -74,8 +74,7 @@ std::vector<std::pair<std::string_view, double>> NamedValues(const MetricValues&
   };
 }
 
-Result<QueryEvaluation> EvaluateQuery(const Qrels::Judgements& judgements,
-                                      const ScoredDocs& retrieved) {
+Result<QueryEvaluation> EvaluateQuery(const Qrels::Judgements& judgements, const ScoredDocs& retrieved) {
   for (const auto& [doc, score] : retrieved) {
     if (std::isnan(score)) return Status::InvalidArgument("document '" + doc + "' has a NaN score");
   }

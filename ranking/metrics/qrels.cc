@@ -14,8 +14,7 @@ constexpr size_t kBeirColumns = 3;  // query-id corpus-id score
 constexpr size_t kTrecColumns = 4;  // qid iter docid rel
 
 std::string Describe(Format f) {
-  return f == Format::kBeir ? "3 columns (BEIR 'query-id corpus-id score')"
-                            : "4 columns (TREC 'qid iter docid rel')";
+  return f == Format::kBeir ? "3 columns (BEIR 'query-id corpus-id score')" : "4 columns (TREC 'qid iter docid rel')";
 }
 
 }  // namespace
@@ -53,25 +52,25 @@ Result<Qrels> Qrels::Parse(std::string_view text, const std::string& source) {
       } else if (fields.size() == kTrecColumns) {
         format = Format::kTrec;
       } else {
-        return Status::InvalidArgument(
-            Where(source, line_no) + ": expected 3 columns (BEIR 'query-id corpus-id score') or " +
-            "4 columns (TREC 'qid iter docid rel'), got " + std::to_string(fields.size()));
+        return Status::InvalidArgument(Where(source, line_no) +
+                                       ": expected 3 columns (BEIR 'query-id corpus-id score') or " +
+                                       "4 columns (TREC 'qid iter docid rel'), got " + std::to_string(fields.size()));
       }
       format_line = line_no;
     }
     const size_t want = format == Format::kBeir ? kBeirColumns : kTrecColumns;
     if (fields.size() != want) {
-      return Status::InvalidArgument(Where(source, line_no) + ": expected " + Describe(format) +
-                                     " as on line " + std::to_string(format_line) + ", got " +
-                                     std::to_string(fields.size()) + " columns");
+      return Status::InvalidArgument(Where(source, line_no) + ": expected " + Describe(format) + " as on line " +
+                                     std::to_string(format_line) + ", got " + std::to_string(fields.size()) +
+                                     " columns");
     }
     const std::string_view qid = fields[0];
     const std::string_view docid = format == Format::kBeir ? fields[1] : fields[2];
     const std::string_view grade_text = fields[want - 1];
     int grade = 0;
     if (!parse::ParseInt(grade_text, &grade)) {
-      return Status::InvalidArgument(Where(source, line_no) + ": relevance grade '" +
-                                     std::string(grade_text) + "' is not an integer");
+      return Status::InvalidArgument(Where(source, line_no) + ": relevance grade '" + std::string(grade_text) +
+                                     "' is not an integer");
     }
     qrels.Set(std::string(qid), std::string(docid), grade);
   }

@@ -28,9 +28,8 @@ bool IsToken(const std::string& s) {
 std::pair<size_t, size_t> FindRepeat(const ScoredDocs& docs) {
   std::vector<size_t> order(docs.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return docs[a].first != docs[b].first ? docs[a].first < docs[b].first : a < b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return docs[a].first != docs[b].first ? docs[a].first < docs[b].first : a < b; });
   size_t repeat = std::string::npos, first = std::string::npos;
   for (size_t i = 1; i < order.size(); ++i) {
     if (docs[order[i]].first == docs[order[i - 1]].first && order[i] < repeat) {
@@ -91,16 +90,15 @@ Result<Run> ParseRun(std::string_view text, const std::string& source) {
     auto [repeat, first] = FindRepeat(query_docs);
     if (repeat != std::string::npos) {
       const std::vector<uint64_t>& at = lines_of[qid];
-      return Status::InvalidArgument(Where(source, at[repeat]) + ": document '" +
-                                     query_docs[repeat].first + "' repeated for query '" + qid +
-                                     "' (first at line " + std::to_string(at[first]) + ")");
+      return Status::InvalidArgument(Where(source, at[repeat]) + ": document '" + query_docs[repeat].first +
+                                     "' repeated for query '" + qid + "' (first at line " + std::to_string(at[first]) +
+                                     ")");
     }
   }
   return run;
 }
 
-Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked,
-                const std::string& tag) {
+Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked, const std::string& tag) {
   if (!IsToken(query_id)) {
     return Status::InvalidArgument("run query id '" + query_id + "' is empty or contains whitespace");
   }
@@ -111,21 +109,18 @@ Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs
     const auto& [doc, score] = ranked[i];
     const std::string where = "query '" + query_id + "' rank " + std::to_string(i + 1);
     if (!IsToken(doc)) {
-      return Status::InvalidArgument(where + ": document id '" + doc +
-                                     "' is empty or contains whitespace");
+      return Status::InvalidArgument(where + ": document id '" + doc + "' is empty or contains whitespace");
     }
     if (std::isnan(score)) return Status::InvalidArgument(where + ": score is NaN");
     if (i > 0 && score > ranked[i - 1].second) {
-      return Status::InvalidArgument(where + ": score " + std::to_string(score) +
-                                     " exceeds the score of rank " + std::to_string(i) +
-                                     "; the list must be sorted by descending score");
+      return Status::InvalidArgument(where + ": score " + std::to_string(score) + " exceeds the score of rank " +
+                                     std::to_string(i) + "; the list must be sorted by descending score");
     }
   }
   auto [repeat, first] = FindRepeat(ranked);
   if (repeat != std::string::npos) {
-    return Status::InvalidArgument("query '" + query_id + "': document '" + ranked[repeat].first +
-                                   "' at rank " + std::to_string(repeat + 1) +
-                                   " repeats rank " + std::to_string(first + 1));
+    return Status::InvalidArgument("query '" + query_id + "': document '" + ranked[repeat].first + "' at rank " +
+                                   std::to_string(repeat + 1) + " repeats rank " + std::to_string(first + 1));
   }
 
   std::string buf;

@@ -14,9 +14,7 @@
 
 namespace hymir::ranking::parse {
 
-inline bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
 // Iterates the lines of `text` ('\n'-terminated; the last may lack it),
 // numbering them from 1.
@@ -84,9 +82,7 @@ inline bool ParseScore(std::string_view s, double* out) {
   return ec == std::errc() && ptr == s.data() + s.size() && !std::isnan(*out);
 }
 
-inline std::string Where(const std::string& source, uint64_t line_no) {
-  return source + ":" + std::to_string(line_no);
-}
+inline std::string Where(const std::string& source, uint64_t line_no) { return source + ":" + std::to_string(line_no); }
 
 }  // namespace hymir::ranking::parse
 

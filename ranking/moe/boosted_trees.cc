@@ -352,7 +352,7 @@ bool BoostedTrees::StartsWith(const BoostedTrees& prefix) const {
          same(threshold_, prefix.threshold_) && same(value_, prefix.value_) &&
          std::equal(prefix.roots_.begin(), prefix.roots_.end(), roots_.begin()) &&
          (prefix.roots_.size() == roots_.size() ? n == feature_.size()
-                                                 : static_cast<size_t>(roots_[prefix.roots_.size()]) == n);
+                                                : static_cast<size_t>(roots_[prefix.roots_.size()]) == n);
 }
 
 void BoostedTrees::ScaleFrom(size_t first, double factor) {

@@ -42,8 +42,8 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
     double* gw2 = gb1 + h;
     double* gb2 = gw2 + h;
     // hty = H^T gy: dL/dw2eff.
-    cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, gy.data(), 1, 0.0,
-                hty.data(), 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, gy.data(), 1, 0.0, hty.data(),
+                1);
     OutputWeights(expert, hidden, n, mean, gain, w2eff);
     for (int k = 0; k < h; ++k) gw2[k] += hty[k] * gain[k];
     std::fill(ctx.begin(), ctx.end(), 0.0);
@@ -74,8 +74,8 @@ void MoeModel::Backward(const QueryGroup& group, const Forward& f, std::span<con
         }
       }
     }
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, static_cast<int>(d), static_cast<int>(n), 1.0,
-                dh.data(), h, x.data(), static_cast<int>(d), 1.0, gw1, static_cast<int>(d));
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, static_cast<int>(d), static_cast<int>(n), 1.0, dh.data(), h,
+                x.data(), static_cast<int>(d), 1.0, gw1, static_cast<int>(d));
   };
 
   if (n > 0) {

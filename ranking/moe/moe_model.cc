@@ -36,8 +36,7 @@ double Sigmoid(double u) { return 1.0 / (1.0 + std::exp(-u)); }
 // every feature of every candidate.
 double SignedLog1p(double x) { return x < 0 ? -std::log(1.0 - x) : std::log(1.0 + x); }
 
-MoeModel::MoeModel(MoeConfig config, FeatureSchema schema)
-    : config_(config), schema_(std::move(schema)) {
+MoeModel::MoeModel(MoeConfig config, FeatureSchema schema) : config_(config), schema_(std::move(schema)) {
   const size_t d = schema_.pair_dim(), q = schema_.query_dim();
   norm_.pair_mean.assign(d, 0.0);
   norm_.pair_scale.assign(d, 1.0);
@@ -55,8 +54,7 @@ size_t MoeModel::input_dim() const {
 void MoeModel::set_normalization(Normalization norm) {
   const size_t d = schema_.pair_dim();
   const int bins = config_.ple_bins;
-  if (bins > 0 && norm.pair_edges.size() != d * static_cast<size_t>(bins + 1))
-    norm.pair_edges = DefaultEdges(d, bins);
+  if (bins > 0 && norm.pair_edges.size() != d * static_cast<size_t>(bins + 1)) norm.pair_edges = DefaultEdges(d, bins);
   if (bins == 0) norm.pair_edges.clear();
   norm_ = std::move(norm);
 }
@@ -74,9 +72,11 @@ Result<MoeModel> MoeModel::Create(const MoeConfig& config, const FeatureSchema& 
   if (config.routed_experts < 1 || config.shared_experts < 0 || config.top_k < 1 ||
       config.top_k > config.routed_experts || config.expert_hidden < 1 || config.gate_hidden < 0 ||
       config.ple_bins < 0 || config.ple_bins > kMaxPleBins) {
-    return Status::InvalidArgument("moe config: need routed_experts >= 1, shared_experts >= 0, "
-                                   "1 <= top_k <= routed_experts, expert_hidden >= 1, gate_hidden >= 0, "
-                                   "0 <= ple_bins <= " + std::to_string(kMaxPleBins));
+    return Status::InvalidArgument(
+        "moe config: need routed_experts >= 1, shared_experts >= 0, "
+        "1 <= top_k <= routed_experts, expert_hidden >= 1, gate_hidden >= 0, "
+        "0 <= ple_bins <= " +
+        std::to_string(kMaxPleBins));
   }
   if (schema.pair_dim() == 0) return Status::InvalidArgument("moe: the feature schema has no pair features");
   MoeModel m(config, schema);
@@ -188,8 +188,8 @@ void MoeModel::ExpertForward(int expert, const double* x, size_t n, std::vector<
   const double b2 = w2[h];
   hidden.resize(n * h);
   out.resize(n);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), h, d, 1.0, x, d, w1, d, 0.0,
-              hidden.data(), h);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), h, d, 1.0, x, d, w1, d, 0.0, hidden.data(),
+              h);
   for (size_t i = 0; i < n; ++i) {
     double* row = hidden.data() + i * h;
     for (int k = 0; k < h; ++k) row[k] = std::max(0.0, row[k] + b1[k]);
@@ -200,8 +200,7 @@ void MoeModel::ExpertForward(int expert, const double* x, size_t n, std::vector<
     OutputWeights(expert, hidden, n, mean, gain, w2eff);
     w2use = w2eff.data();
   }
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, w2use, 1, 0.0,
-              out.data(), 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), h, 1.0, hidden.data(), h, w2use, 1, 0.0, out.data(), 1);
   for (size_t i = 0; i < n; ++i) out[i] += b2;
   if (config_.linear_skip)
     cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), d, 1.0, x, d, w2 + h + 1, 1, 1.0, out.data(), 1);
@@ -261,9 +260,8 @@ Routing MoeModel::Select(const std::vector<double>& logits) const {
   for (int i = 0; i < e; ++i) r.affinity[i] = Sigmoid(logits[i]);
   std::vector<int> order(e);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return r.affinity[a] + bias_[a] > r.affinity[b] + bias_[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return r.affinity[a] + bias_[a] > r.affinity[b] + bias_[b]; });
   r.chosen.assign(order.begin(), order.begin() + k);
   if (e == 1) {
     r.weights = {1.0};
@@ -389,9 +387,9 @@ bool MoeModel::SameLineage(const MoeModel& a, const MoeModel& b) {
   ca.top_k = cb.top_k = 0;
   const Normalization &na = a.norm_, &nb = b.norm_;
   return ca == cb && a.schema_ == b.schema_ && a.params_.size() == b.params_.size() &&
-         (a.trees_.StartsWith(b.trees_) || b.trees_.StartsWith(a.trees_)) &&
-         na.pair_mean == nb.pair_mean && na.pair_scale == nb.pair_scale && na.query_mean == nb.query_mean &&
-         na.query_scale == nb.query_scale && na.pair_edges == nb.pair_edges;
+         (a.trees_.StartsWith(b.trees_) || b.trees_.StartsWith(a.trees_)) && na.pair_mean == nb.pair_mean &&
+         na.pair_scale == nb.pair_scale && na.query_mean == nb.query_mean && na.query_scale == nb.query_scale &&
+         na.pair_edges == nb.pair_edges;
 }
 
 Result<MoeModel> MoeModel::Interpolate(const MoeModel& from, const MoeModel& to, double alpha) {
@@ -460,7 +458,6 @@ Result<MoeModel> MoeModel::WithQueryFeatures(const FeatureSchema& schema, const 
   return out;
 }
 
-
 Status MoeModel::set_trust(const MoeModel& anchor, QueryTrust trust) {
   if (!SameLineage(*this, anchor))
     return Status::InvalidArgument(
@@ -482,8 +479,9 @@ void MoeModel::clear_trust() {
 
 Status MoeModel::set_fusion(const MoeModel& anchor, double weight, QueryTrust trust) {
   if (!(schema_ == anchor.schema_))
-    return Status::InvalidArgument("fusion: the models read different features (widen the pre-trained one first, "
-                                   "WithQueryFeatures)");
+    return Status::InvalidArgument(
+        "fusion: the models read different features (widen the pre-trained one first, "
+        "WithQueryFeatures)");
   if (!(weight > 0.0 && weight <= 1.0)) return Status::InvalidArgument("fusion weight must be in (0, 1]");
   if (anchor.anchor_) return Status::InvalidArgument("fusion: the anchor has an anchor of its own");
   anchor_ = std::make_shared<MoeModel>(anchor);

@@ -120,9 +120,8 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   config.linear_skip = (flags & 4u) != 0;
   config.list_context = (flags & 8u) != 0;
   if (ok && version >= 3) ok = r.I32(&config.ple_bins);
-  ok = ok && r.Strings(&schema.pair_features) &&
-            r.Strings(&schema.query_features) && r.Pods(&norm.pair_mean) && r.Pods(&norm.pair_scale) &&
-            r.Pods(&norm.query_mean) && r.Pods(&norm.query_scale);
+  ok = ok && r.Strings(&schema.pair_features) && r.Strings(&schema.query_features) && r.Pods(&norm.pair_mean) &&
+       r.Pods(&norm.pair_scale) && r.Pods(&norm.query_mean) && r.Pods(&norm.query_scale);
   if (ok && version >= 3) ok = r.Pods(&norm.pair_edges);
   ok = ok && r.Pods(&bias) && r.Pods(&params);
   std::vector<std::string> prior_feature{""};
@@ -144,9 +143,9 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
   if (ok && kind == 5 && version >= 7) ok = r.U64(&anchor_trees);
   if (ok && kind == 6) ok = r.Str(&anchor_file) && r.Pods(&fusion) && fusion.size() == 1;
   if (ok && kind >= 5)
-    ok = r.Strings(&stored_trust.vocabulary) &&
-         r.Pods(&stored_trust.idf) && r.Pods(&stored_trust.offsets) && r.Pods(&stored_trust.term_ids) &&
-         r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) && r.Pods(&stored_trust.config);
+    ok = r.Strings(&stored_trust.vocabulary) && r.Pods(&stored_trust.idf) && r.Pods(&stored_trust.offsets) &&
+         r.Pods(&stored_trust.term_ids) && r.Pods(&stored_trust.weights) && r.Pods(&stored_trust.gains) &&
+         r.Pods(&stored_trust.config);
   ok = ok && r.AtEnd() && prior_feature.size() == 1 && prior_mu.size() == 1;
   if (!ok) return corrupt("truncated or malformed model body");
   {  // Every parameter is stored: a config needing more than the file holds
@@ -155,8 +154,9 @@ Result<MoeModel> MoeModel::Parse(std::string_view data, const std::string& path,
     const double experts = static_cast<double>(config.routed_experts) + static_cast<double>(config.shared_experts);
     const double first_layers =
         experts * static_cast<double>(config.expert_hidden) * static_cast<double>(schema.pair_dim());
-    const double gate = static_cast<double>(config.gate_hidden) * static_cast<double>(schema.query_dim()) +
-                        static_cast<double>(config.routed_experts) * std::max(1.0, static_cast<double>(config.gate_hidden));
+    const double gate =
+        static_cast<double>(config.gate_hidden) * static_cast<double>(schema.query_dim()) +
+        static_cast<double>(config.routed_experts) * std::max(1.0, static_cast<double>(config.gate_hidden));
     if (first_layers > stored || gate > stored) return corrupt("parameter sizes do not match the stored config");
   }
   auto created = Create(config, schema, 0);

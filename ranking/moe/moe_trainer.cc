@@ -59,8 +59,8 @@ double LambdaLoss(const QueryGroup& g, const std::vector<double>& s, double scal
     if (g.labels[i] <= 0) continue;
     for (size_t j = 0; j < n; ++j) {
       if (g.labels[j] >= g.labels[i]) continue;
-      const double delta = std::abs((std::pow(2.0, g.labels[i]) - std::pow(2.0, g.labels[j])) *
-                                    (discount[i] - discount[j])) / idcg;
+      const double delta =
+          std::abs((std::pow(2.0, g.labels[i]) - std::pow(2.0, g.labels[j])) * (discount[i] - discount[j])) / idcg;
       if (delta == 0) continue;  // both below the cutoff
       const double diff = s[i] - s[j];
       // log(1 + exp(-diff)), stable.
@@ -110,8 +110,8 @@ Result<RankingLoss> ParseRankingLoss(std::string_view name) {
   return Status::InvalidArgument("unknown loss '" + std::string(name) + "' (softmax|lambdarank)");
 }
 
-double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
-                      const ObjectiveOptions& options, std::vector<double>* grad, std::pair<int, int> part) {
+double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch, const ObjectiveOptions& options,
+                      std::vector<double>* grad, std::pair<int, int> part) {
   if (grad) grad->assign(model.parameters().size(), 0.0);
   if (batch.empty()) return 0.0;
   const int e = model.config().routed_experts, k = model.config().top_k;
@@ -126,8 +126,8 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
   // whole batch: other parts' queries are only routed.
   std::vector<double> load(e, 0.0);
   for (size_t b = 0; b < batch.size(); ++b) {
-    const std::vector<int>& chosen = b % workers == worker ? forwards[b].routing.chosen
-                                                            : model.Route(batch[b]->query_features).value().chosen;
+    const std::vector<int>& chosen =
+        b % workers == worker ? forwards[b].routing.chosen : model.Route(batch[b]->query_features).value().chosen;
     for (int c : chosen) load[c] += 1.0;
   }
   for (auto& l : load) l /= static_cast<double>(batch.size()) * k;
@@ -173,8 +173,8 @@ double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> 
   return total;
 }
 
-Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups,
-                               bool log_inputs, int ple_bins) {
+Normalization FitNormalization(const FeatureSchema& schema, const std::vector<QueryGroup>& groups, bool log_inputs,
+                               int ple_bins) {
   Normalization n;
   auto fit = [log_inputs](size_t dim, auto rows, std::vector<double>& mean, std::vector<double>& scale) {
     mean.assign(dim, 0.0);
@@ -197,13 +197,19 @@ Normalization FitNormalization(const FeatureSchema& schema, const std::vector<Qu
     }
   };
   const size_t d = schema.pair_dim(), q = schema.query_dim();
-  fit(d, [&](auto&& visit) {
-    for (const auto& g : groups)
-      for (size_t i = 0; i < g.size(); ++i) visit(g.row(i, d));
-  }, n.pair_mean, n.pair_scale);
-  fit(q, [&](auto&& visit) {
-    for (const auto& g : groups) visit(g.query_features.data());
-  }, n.query_mean, n.query_scale);
+  fit(
+      d,
+      [&](auto&& visit) {
+        for (const auto& g : groups)
+          for (size_t i = 0; i < g.size(); ++i) visit(g.row(i, d));
+      },
+      n.pair_mean, n.pair_scale);
+  fit(
+      q,
+      [&](auto&& visit) {
+        for (const auto& g : groups) visit(g.query_features.data());
+      },
+      n.query_mean, n.query_scale);
   if (ple_bins > 0) {
     // Bin edges at the 0, 1/B, ..., 1 quantiles of each normalised column.
     const size_t bins = static_cast<size_t>(ple_bins);
@@ -388,7 +394,7 @@ double WeightTrainer::ValidationNdcg(const MoeModel& model) const {
 // The boosted expert's training lists: `m`'s tree inputs, with the initial
 // model's scores as offsets when fine-tuning.
 Result<std::vector<TreeList>> WeightTrainer::TreeLists(const MoeModel& m,
-                                                        const std::vector<const QueryGroup*>& set) const {
+                                                       const std::vector<const QueryGroup*>& set) const {
   std::vector<TreeList> out(set.size());
   for (size_t i = 0; i < set.size(); ++i) {
     HYMIR_RETURN_IF_ERROR(m.TreeInputs(*set[i], out[i].x));
@@ -480,8 +486,10 @@ void WeightTrainer::UpdateSelectionBias(MoeModel& net, std::span<const QueryGrou
   const double mean_load = total * config_.top_k / e;
   std::vector<double> bias = net.selection_bias();
   for (int i = 0; i < e; ++i) {
-    if (load[i] < mean_load) bias[i] += o_.bias_update_rate;
-    else if (load[i] > mean_load) bias[i] -= o_.bias_update_rate;
+    if (load[i] < mean_load)
+      bias[i] += o_.bias_update_rate;
+    else if (load[i] > mean_load)
+      bias[i] -= o_.bias_update_rate;
   }
   net.set_selection_bias(std::move(bias));
 }
@@ -608,7 +616,8 @@ Result<MoeModel> TrainMoe(const FeatureSchema& schema, const std::vector<QueryGr
   if (!(options.finetune_alpha >= 0.0 && options.finetune_alpha <= 1.0))
     return Status::InvalidArgument("fine-tuning: the interpolation weight must be in [0, 1]");
   TrainReport local;
-  HYMIR_ASSIGN_OR_RETURN(MoeModel model, WeightTrainer(schema, groups, options).Run(report ? *report : local, progress));
+  HYMIR_ASSIGN_OR_RETURN(MoeModel model,
+                         WeightTrainer(schema, groups, options).Run(report ? *report : local, progress));
   if (options.init == nullptr || options.finetune_alpha == 1.0) return model;
   return MoeModel::Interpolate(*options.init, model, options.finetune_alpha);
 }
@@ -693,8 +702,9 @@ Result<FusionChoice> ChooseFusionWeight(const FeatureSchema& schema, const std::
       }
       ++n;
     }
-    if (progress) progress("fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + ": " +
-                           std::to_string(rest.size()) + " training queries, " + std::to_string(n) + " scored");
+    if (progress)
+      progress("fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + ": " + std::to_string(rest.size()) +
+               " training queries, " + std::to_string(n) + " scored");
   }
   FusionChoice out;
   out.grid = grid;

@@ -83,7 +83,8 @@ std::vector<std::pair<uint32_t, double>> QueryTrust::Vectorise(const std::vector
   return v;  // sorted by term id: the vocabulary and the map are both sorted
 }
 
-void QueryTrust::Neighbours(const std::vector<std::string>& terms, std::vector<std::pair<double, uint32_t>>& top) const {
+void QueryTrust::Neighbours(const std::vector<std::string>& terms,
+                            std::vector<std::pair<double, uint32_t>>& top) const {
   top.clear();
   if (judged_.empty()) return;
   const auto q = Vectorise(terms);
@@ -96,8 +97,9 @@ void QueryTrust::Neighbours(const std::vector<std::string>& terms, std::vector<s
     }
   for (const auto& [j, c] : dot) top.emplace_back(c, j);
   const size_t k = std::min(top.size(), static_cast<size_t>(config_.neighbours));
-  std::partial_sort(top.begin(), top.begin() + k, top.end(),
-                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::partial_sort(top.begin(), top.begin() + k, top.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
   top.resize(k);
 }
 

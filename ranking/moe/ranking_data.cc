@@ -15,8 +15,8 @@ Status ValidateGroup(const QueryGroup& group, const FeatureSchema& schema) {
     return bad(std::to_string(group.query_features.size()) + " query features, the schema has " +
                std::to_string(schema.query_dim()));
   if (group.pair_features.size() != group.size() * schema.pair_dim())
-    return bad(std::to_string(group.pair_features.size()) + " pair feature values for " +
-               std::to_string(group.size()) + " candidates x " + std::to_string(schema.pair_dim()) + " features");
+    return bad(std::to_string(group.pair_features.size()) + " pair feature values for " + std::to_string(group.size()) +
+               " candidates x " + std::to_string(schema.pair_dim()) + " features");
   if (!group.labels.empty() && group.labels.size() != group.size())
     return bad(std::to_string(group.labels.size()) + " labels for " + std::to_string(group.size()) + " candidates");
   for (double v : group.pair_features)
@@ -48,8 +48,7 @@ double GroupNdcg(const QueryGroup& group, const std::vector<double>& scores, siz
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
   double dcg = 0;
-  for (size_t r = 0; r < std::min(k, n); ++r)
-    dcg += (std::pow(2.0, group.labels[order[r]]) - 1.0) / std::log2(r + 2.0);
+  for (size_t r = 0; r < std::min(k, n); ++r) dcg += (std::pow(2.0, group.labels[order[r]]) - 1.0) / std::log2(r + 2.0);
   std::vector<double> ideal(group.labels.begin(), group.labels.begin() + n);
   std::sort(ideal.rbegin(), ideal.rend());
   double idcg = 0;

@@ -71,12 +71,23 @@ std::string XmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -84,8 +95,8 @@ std::string XmlEscape(std::string_view s) {
 
 std::string MiSentence(const RoutingMatrix& m) {
   const double h = EntropyBits(RowTotals(m));
-  return "I(domain; top-1 expert) = " + Format("%.4f", m.mutual_information_bits) + " bits, H(domain) = " +
-         Format("%.4f", h) + " bits, normalized " + Format("%.4f", m.normalized_mi);
+  return "I(domain; top-1 expert) = " + Format("%.4f", m.mutual_information_bits) +
+         " bits, H(domain) = " + Format("%.4f", h) + " bits, normalized " + Format("%.4f", m.normalized_mi);
 }
 
 }  // namespace
@@ -117,8 +128,7 @@ Result<std::vector<QueryRouting>> ParseRoutingFile(std::string_view text, const 
     for (std::string_view tok : Split(fields[1], ',')) {
       int e = 0;
       if (!parse::ParseInt(tok, &e) || e < 0) {
-        return Status::InvalidArgument(where + ": expert '" + std::string(tok) +
-                                       "' is not a non-negative integer");
+        return Status::InvalidArgument(where + ": expert '" + std::string(tok) + "' is not a non-negative integer");
       }
       if (!seen.insert(e).second) {
         return Status::InvalidArgument(where + ": expert " + std::to_string(e) + " is listed twice");
@@ -248,9 +258,8 @@ std::string RoutingMatrixSvg(const RoutingMatrix& m, const std::string& title) {
   s += "<text x=\"" + std::to_string(grid_x + cols * kCellW / 2) + "\" y=\"" + std::to_string(grid_y - 28) +
        "\" text-anchor=\"middle\" font-size=\"13\">top-1 expert</text>\n";
   for (int e = 0; e < cols; ++e) {
-    s += "<text x=\"" + std::to_string(grid_x + e * kCellW + kCellW / 2) + "\" y=\"" +
-         std::to_string(grid_y - 8) + "\" text-anchor=\"middle\" font-size=\"12\">" + std::to_string(e) +
-         "</text>\n";
+    s += "<text x=\"" + std::to_string(grid_x + e * kCellW + kCellW / 2) + "\" y=\"" + std::to_string(grid_y - 8) +
+         "\" text-anchor=\"middle\" font-size=\"12\">" + std::to_string(e) + "</text>\n";
   }
   // Row axis label, rotated.
   const int axis_x = kPad + 10, axis_y = grid_y + std::max(rows, 1) * kCellH / 2;
@@ -276,24 +285,23 @@ std::string RoutingMatrixSvg(const RoutingMatrix& m, const std::string& title) {
       char fill[8];
       std::snprintf(fill, sizeof(fill), "#%02x%02x%02x", r, g, b);
       const int x = grid_x + e * kCellW;
-      s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
-           std::to_string(kCellW) + "\" height=\"" + std::to_string(kCellH) + "\" fill=\"" + fill +
-           "\" stroke=\"#cccccc\"><title>" + XmlEscape(m.domains[static_cast<size_t>(d)]) + ", expert " +
-           std::to_string(e) + ": " + Format("%.0f", c) + " queries</title></rect>\n";
+      s += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" + std::to_string(kCellW) +
+           "\" height=\"" + std::to_string(kCellH) + "\" fill=\"" + fill + "\" stroke=\"#cccccc\"><title>" +
+           XmlEscape(m.domains[static_cast<size_t>(d)]) + ", expert " + std::to_string(e) + ": " + Format("%.0f", c) +
+           " queries</title></rect>\n";
       s += "<text x=\"" + std::to_string(x + kCellW / 2) + "\" y=\"" + std::to_string(y + kCellH / 2 + 4) +
            "\" text-anchor=\"middle\" font-size=\"12\" fill=\"" + (t > 0.5 ? "#ffffff" : "#000000") + "\">" +
            Format("%.1f", share) + "%</text>\n";
     }
-    s += "<text x=\"" + std::to_string(grid_x + cols * kCellW + 8) + "\" y=\"" +
-         std::to_string(y + kCellH / 2 + 4) + "\" font-size=\"11\" fill=\"#555555\">n = " +
-         Format("%.0f", totals[static_cast<size_t>(d)]) + "</text>\n";
+    s += "<text x=\"" + std::to_string(grid_x + cols * kCellW + 8) + "\" y=\"" + std::to_string(y + kCellH / 2 + 4) +
+         "\" font-size=\"11\" fill=\"#555555\">n = " + Format("%.0f", totals[static_cast<size_t>(d)]) + "</text>\n";
   }
   if (rows == 0) {
     s += "<text x=\"" + std::to_string(grid_x) + "\" y=\"" + std::to_string(grid_y + kCellH / 2) +
          "\" font-size=\"12\">no routed query has a domain</text>\n";
   }
-  s += "<text x=\"" + std::to_string(kPad) + "\" y=\"" + std::to_string(height - 20) +
-       "\" font-size=\"12\">" + XmlEscape(caption) + "</text>\n";
+  s += "<text x=\"" + std::to_string(kPad) + "\" y=\"" + std::to_string(height - 20) + "\" font-size=\"12\">" +
+       XmlEscape(caption) + "</text>\n";
   s += "</svg>\n";
   return s;
 }

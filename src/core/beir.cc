@@ -14,14 +14,20 @@ namespace {
 std::string TypeName(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
   switch (t) {
-    case T::ARRAY: return "array";
-    case T::OBJECT: return "object";
+    case T::ARRAY:
+      return "array";
+    case T::OBJECT:
+      return "object";
     case T::INT64:
     case T::UINT64:
-    case T::DOUBLE: return "number";
-    case T::STRING: return "string";
-    case T::BOOL: return "boolean";
-    case T::NULL_VALUE: return "null";
+    case T::DOUBLE:
+      return "number";
+    case T::STRING:
+      return "string";
+    case T::BOOL:
+      return "boolean";
+    case T::NULL_VALUE:
+      return "null";
   }
   return "unknown";
 }
@@ -31,9 +37,15 @@ std::string TypeName(simdjson::dom::element_type t) {
 bool ScalarText(simdjson::dom::element el, std::string* out) {
   using T = simdjson::dom::element_type;
   switch (el.type()) {
-    case T::STRING: *out = std::string(el.get_string().value()); return true;
-    case T::INT64: *out = std::to_string(el.get_int64().value()); return true;
-    case T::UINT64: *out = std::to_string(el.get_uint64().value()); return true;
+    case T::STRING:
+      *out = std::string(el.get_string().value());
+      return true;
+    case T::INT64:
+      *out = std::to_string(el.get_int64().value());
+      return true;
+    case T::UINT64:
+      *out = std::to_string(el.get_uint64().value());
+      return true;
     case T::DOUBLE: {
       std::ostringstream ss;
       ss.precision(17);
@@ -41,8 +53,11 @@ bool ScalarText(simdjson::dom::element el, std::string* out) {
       *out = ss.str();
       return true;
     }
-    case T::BOOL: *out = el.get_bool().value() ? "true" : "false"; return true;
-    default: return false;
+    case T::BOOL:
+      *out = el.get_bool().value() ? "true" : "false";
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -51,12 +66,23 @@ bool ScalarText(simdjson::dom::element el, std::string* out) {
 bool ScalarValue(simdjson::dom::element el, FieldValue* out) {
   using T = simdjson::dom::element_type;
   switch (el.type()) {
-    case T::STRING: *out = std::string(el.get_string().value()); return true;
-    case T::INT64: *out = el.get_int64().value(); return true;
-    case T::UINT64: *out = static_cast<double>(el.get_uint64().value()); return true;
-    case T::DOUBLE: *out = el.get_double().value(); return true;
-    case T::BOOL: *out = el.get_bool().value(); return true;
-    default: return false;
+    case T::STRING:
+      *out = std::string(el.get_string().value());
+      return true;
+    case T::INT64:
+      *out = el.get_int64().value();
+      return true;
+    case T::UINT64:
+      *out = static_cast<double>(el.get_uint64().value());
+      return true;
+    case T::DOUBLE:
+      *out = el.get_double().value();
+      return true;
+    case T::BOOL:
+      *out = el.get_bool().value();
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -158,8 +184,8 @@ Status CheckUniqueKeys(simdjson::dom::element el, const std::string& where, int 
   return Status::OK();
 }
 
-Status GetOptionalString(simdjson::dom::object obj, const char* key, const std::string& where,
-                         const std::string& id, std::string* out, bool* present) {
+Status GetOptionalString(simdjson::dom::object obj, const char* key, const std::string& where, const std::string& id,
+                         std::string* out, bool* present) {
   simdjson::dom::element el;
   *present = false;
   if (obj[key].get(el)) return Status::OK();
@@ -179,7 +205,8 @@ Status ParseVectors(simdjson::dom::element el, const std::string& where, const s
                     std::map<std::string, std::vector<float>>* out, const char* what = "document") {
   const std::string at = where + ": " + what + " \"" + id + "\": ";
   simdjson::dom::object obj;
-  if (el.get_object().get(obj)) return Status::InvalidArgument(at + "\"vectors\" must be an object, got " + TypeName(el.type()));
+  if (el.get_object().get(obj))
+    return Status::InvalidArgument(at + "\"vectors\" must be an object, got " + TypeName(el.type()));
   for (auto field : obj) {
     const std::string name(field.key);
     simdjson::dom::array arr;
@@ -195,9 +222,13 @@ Status ParseVectors(simdjson::dom::element el, const std::string& where, const s
       if (x.get_double().get(d)) {
         int64_t iv;
         uint64_t uv;
-        if (!x.get_int64().get(iv)) d = static_cast<double>(iv);
-        else if (!x.get_uint64().get(uv)) d = static_cast<double>(uv);
-        else return Status::InvalidArgument(at + "vector \"" + name + "\"[" + std::to_string(i) + "] is " + TypeName(x.type()) + ", not a number");
+        if (!x.get_int64().get(iv))
+          d = static_cast<double>(iv);
+        else if (!x.get_uint64().get(uv))
+          d = static_cast<double>(uv);
+        else
+          return Status::InvalidArgument(at + "vector \"" + name + "\"[" + std::to_string(i) + "] is " +
+                                         TypeName(x.type()) + ", not a number");
       }
       const float f = static_cast<float>(d);
       if (!std::isfinite(f)) {
@@ -255,8 +286,7 @@ Result<Document> ParseCorpusLine(std::string_view line, const std::string& where
       ScalarText(field.value, &value);
     }
     if (IsReservedFieldName(key)) {
-      return Status::InvalidArgument(where + ": document \"" + doc.id + "\": field name \"" + key +
-                                     "\" is reserved");
+      return Status::InvalidArgument(where + ": document \"" + doc.id + "\": field name \"" + key + "\" is reserved");
     }
     if (!field.value.is_array()) doc.fields.emplace(key, std::move(value));
     doc.values.emplace(std::move(key), std::move(typed));
@@ -270,8 +300,7 @@ Result<std::unique_ptr<CorpusReader>> CorpusReader::Open(const std::string& path
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory, expected a .jsonl file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open for reading");
-  return std::unique_ptr<CorpusReader>(
-      new FileCorpusReader(path, std::move(in), static_cast<uint64_t>(st.st_size)));
+  return std::unique_ptr<CorpusReader>(new FileCorpusReader(path, std::move(in), static_cast<uint64_t>(st.st_size)));
 }
 
 Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
@@ -292,8 +321,7 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
     QueryRecord q;
     HYMIR_RETURN_IF_ERROR(GetId(obj_or.value(), where, &q.id));
     if (auto [it, fresh] = seen.emplace(q.id, line_no); !fresh) {
-      return Status::InvalidArgument(where + ": query id \"" + q.id + "\" repeats line " +
-                                     std::to_string(it->second));
+      return Status::InvalidArgument(where + ": query id \"" + q.id + "\" repeats line " + std::to_string(it->second));
     }
     bool present = false;
     HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "text", where, q.id, &q.text, &present));

@@ -25,29 +25,29 @@ enum class Tok {
   kEnd,
   kAnd,
   kOr,
-  kNot,       // NOT or '!'
+  kNot,  // NOT or '!'
   kPlus,
   kMinus,
   kLParen,
   kRParen,
   kColon,
-  kStar,      // a lone '*'
-  kCarat,     // '^' NUMBER
-  kTilde,     // '~' [NUMBER]
-  kQuoted,    // "..."
+  kStar,    // a lone '*'
+  kCarat,   // '^' NUMBER
+  kTilde,   // '~' [NUMBER]
+  kQuoted,  // "..."
   kTerm,
-  kPrefix,    // term'*'
-  kWild,      // other wildcards
-  kRegex,     // /.../
-  kRange,     // [a TO b} etc., lexed whole
+  kPrefix,  // term'*'
+  kWild,    // other wildcards
+  kRegex,   // /.../
+  kRange,   // [a TO b} etc., lexed whole
 };
 
 struct Token {
   Tok kind = Tok::kEnd;
   size_t begin = 0;  // byte offsets in the query text
   size_t end = 0;
-  std::string text;     // unescaped image (term, phrase contents, field name)
-  std::string number;   // kCarat, kTilde: the number ("" = none)
+  std::string text;            // unescaped image (term, phrase contents, field name)
+  std::string number;          // kCarat, kTilde: the number ("" = none)
   bool escaped = false;        // the image had a backslash escape
   bool first_escaped = false;  // its first character was escaped
   bool bare_operator = false;  // '+', '-' or '!' standing alone as a term
@@ -80,8 +80,23 @@ bool IsSpaceAt(std::string_view s, size_t i) {
 // whitespace aside). '-' and '+' may continue one.
 bool IsSpecial(char c) {
   switch (c) {
-    case '+': case '-': case '!': case '(': case ')': case ':': case '^': case '[': case ']':
-    case '"': case '{': case '}': case '~': case '*': case '?': case '\\': case '/':
+    case '+':
+    case '-':
+    case '!':
+    case '(':
+    case ')':
+    case ':':
+    case '^':
+    case '[':
+    case ']':
+    case '"':
+    case '{':
+    case '}':
+    case '~':
+    case '*':
+    case '?':
+    case '\\':
+    case '/':
       return true;
     default:
       return false;
@@ -137,9 +152,15 @@ class Lexer {
       }
       const char c = s_[i_];
       switch (c) {
-        case '(': Single(Tok::kLParen, &t); break;
-        case ')': Single(Tok::kRParen, &t); break;
-        case ':': Single(Tok::kColon, &t); break;
+        case '(':
+          Single(Tok::kLParen, &t);
+          break;
+        case ')':
+          Single(Tok::kRParen, &t);
+          break;
+        case ':':
+          Single(Tok::kColon, &t);
+          break;
         case '^': {
           const size_t n = NumberLength(s_, i_ + 1);
           if (n == 0) return SyntaxError(s_, i_ + 1, "expected a number after '^'");
@@ -334,24 +355,42 @@ class Lexer {
 
 const char* Describe(Tok k) {
   switch (k) {
-    case Tok::kEnd: return "the end of the query";
-    case Tok::kAnd: return "'AND'";
-    case Tok::kOr: return "'OR'";
-    case Tok::kNot: return "'NOT'";
-    case Tok::kPlus: return "'+'";
-    case Tok::kMinus: return "'-'";
-    case Tok::kLParen: return "'('";
-    case Tok::kRParen: return "')'";
-    case Tok::kColon: return "':'";
-    case Tok::kStar: return "'*'";
-    case Tok::kCarat: return "'^'";
-    case Tok::kTilde: return "'~'";
-    case Tok::kQuoted: return "a phrase";
-    case Tok::kTerm: return "a term";
-    case Tok::kPrefix: return "a prefix";
-    case Tok::kWild: return "a wildcard";
-    case Tok::kRegex: return "a regular expression";
-    case Tok::kRange: return "a range";
+    case Tok::kEnd:
+      return "the end of the query";
+    case Tok::kAnd:
+      return "'AND'";
+    case Tok::kOr:
+      return "'OR'";
+    case Tok::kNot:
+      return "'NOT'";
+    case Tok::kPlus:
+      return "'+'";
+    case Tok::kMinus:
+      return "'-'";
+    case Tok::kLParen:
+      return "'('";
+    case Tok::kRParen:
+      return "')'";
+    case Tok::kColon:
+      return "':'";
+    case Tok::kStar:
+      return "'*'";
+    case Tok::kCarat:
+      return "'^'";
+    case Tok::kTilde:
+      return "'~'";
+    case Tok::kQuoted:
+      return "a phrase";
+    case Tok::kTerm:
+      return "a term";
+    case Tok::kPrefix:
+      return "a prefix";
+    case Tok::kWild:
+      return "a wildcard";
+    case Tok::kRegex:
+      return "a regular expression";
+    case Tok::kRange:
+      return "a range";
   }
   return "a token";
 }
@@ -364,7 +403,8 @@ class Parser {
   Result<QueryNode> Top() {
     HYMIR_ASSIGN_OR_RETURN(QueryNode q, Query("", 0));
     if (Peek().kind == Tok::kRParen) return SyntaxError(s_, Peek().begin, "unmatched ')'");
-    if (Peek().kind != Tok::kEnd) return SyntaxError(s_, Peek().begin, std::string("unexpected ") + Describe(Peek().kind));
+    if (Peek().kind != Tok::kEnd)
+      return SyntaxError(s_, Peek().begin, std::string("unexpected ") + Describe(Peek().kind));
     return q;
   }
 
@@ -377,9 +417,7 @@ class Parser {
   }
   static bool PlainTerm(const Token& t) { return t.kind == Tok::kTerm && !t.bare_operator; }
 
-  bool StartsClause(Tok k) const {
-    return k != Tok::kEnd && k != Tok::kRParen && k != Tok::kAnd && k != Tok::kOr;
-  }
+  bool StartsClause(Tok k) const { return k != Tok::kEnd && k != Tok::kRParen && k != Tok::kAnd && k != Tok::kOr; }
 
   Result<QueryNode> Query(const std::string& field, size_t depth) {
     QueryNode q;
@@ -390,8 +428,9 @@ class Parser {
       const Tok k = Peek().kind;
       if (k == Tok::kEnd || k == Tok::kRParen) {
         if (first) {
-          return SyntaxError(s_, Peek().begin, k == Tok::kEnd ? "empty query (expected a term, phrase or '(')"
-                                                               : "expected a term, phrase or '(' before ')'");
+          return SyntaxError(s_, Peek().begin,
+                             k == Tok::kEnd ? "empty query (expected a term, phrase or '(')"
+                                            : "expected a term, phrase or '(' before ')'");
         }
         break;
       }
@@ -442,7 +481,8 @@ class Parser {
     const Token& b = Next();
     float f = 0;
     auto [ptr, ec] = std::from_chars(b.number.data(), b.number.data() + b.number.size(), f);
-    if (ec != std::errc() || !std::isfinite(f)) return SyntaxError(s_, b.begin + 1, "boost \"" + b.number + "\" is not a number");
+    if (ec != std::errc() || !std::isfinite(f))
+      return SyntaxError(s_, b.begin + 1, "boost \"" + b.number + "\" is not a number");
     return static_cast<double>(f);
   }
 
@@ -451,12 +491,14 @@ class Parser {
         !Peek().bare_operator) {
       const Token& f = Next();
       Next();
-      if (f.kind == Tok::kStar) return SyntaxError(s_, f.begin, "'*:' (all fields, or '*:*' for all documents) is not supported");
+      if (f.kind == Tok::kStar)
+        return SyntaxError(s_, f.begin, "'*:' (all fields, or '*:*' for all documents) is not supported");
       field = f.text;
       if (!StartsClause(Peek().kind) || Peek().kind == Tok::kNot || Peek().kind == Tok::kPlus ||
           Peek().kind == Tok::kMinus) {
-        return SyntaxError(s_, Peek().begin, "expected a term, phrase, range or '(' after \"" + field + ":\", got " +
-                                                 Describe(Peek().kind));
+        return SyntaxError(
+            s_, Peek().begin,
+            "expected a term, phrase, range or '(' after \"" + field + ":\", got " + Describe(Peek().kind));
       }
     }
     if (Peek().kind == Tok::kLParen) {
@@ -548,7 +590,8 @@ class Parser {
         return n;
       }
       case Tok::kWild:
-        return SyntaxError(s_, t.begin, "wildcards other than a trailing '*' are not supported; escape '*' and '?' with '\\'");
+        return SyntaxError(s_, t.begin,
+                           "wildcards other than a trailing '*' are not supported; escape '*' and '?' with '\\'");
       case Tok::kStar:
         return SyntaxError(s_, t.begin, "a lone '*' is not supported (write a prefix such as abc*)");
       case Tok::kRegex:

@@ -4,15 +4,24 @@ namespace hymir {
 
 const char* Status::CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "Invalid argument";
-    case Code::kNotFound: return "Not found";
-    case Code::kCorruption: return "Corruption";
-    case Code::kIOError: return "IO error";
-    case Code::kBusy: return "Busy";
-    case Code::kNotSupported: return "Not supported";
-    case Code::kAlreadyExists: return "Already exists";
-    case Code::kInternal: return "Internal error";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "Invalid argument";
+    case Code::kNotFound:
+      return "Not found";
+    case Code::kCorruption:
+      return "Corruption";
+    case Code::kIOError:
+      return "IO error";
+    case Code::kBusy:
+      return "Busy";
+    case Code::kNotSupported:
+      return "Not supported";
+    case Code::kAlreadyExists:
+      return "Already exists";
+    case Code::kInternal:
+      return "Internal error";
   }
   return "Unknown";
 }

@@ -12,15 +12,24 @@ namespace {
 
 Status FromCode(Status::Code code, std::string message) {
   switch (code) {
-    case Status::Code::kOk: return Status::OK();
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
-    case Status::Code::kCorruption: return Status::Corruption(std::move(message));
-    case Status::Code::kIOError: return Status::IOError(std::move(message));
-    case Status::Code::kBusy: return Status::Busy(std::move(message));
-    case Status::Code::kNotSupported: return Status::NotSupported(std::move(message));
-    case Status::Code::kAlreadyExists: return Status::AlreadyExists(std::move(message));
-    case Status::Code::kInternal: return Status::Internal(std::move(message));
+    case Status::Code::kOk:
+      return Status::OK();
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(std::move(message));
+    case Status::Code::kNotFound:
+      return Status::NotFound(std::move(message));
+    case Status::Code::kCorruption:
+      return Status::Corruption(std::move(message));
+    case Status::Code::kIOError:
+      return Status::IOError(std::move(message));
+    case Status::Code::kBusy:
+      return Status::Busy(std::move(message));
+    case Status::Code::kNotSupported:
+      return Status::NotSupported(std::move(message));
+    case Status::Code::kAlreadyExists:
+      return Status::AlreadyExists(std::move(message));
+    case Status::Code::kInternal:
+      return Status::Internal(std::move(message));
   }
   return Status::Internal(std::move(message));
 }
@@ -142,8 +151,8 @@ Result<std::vector<std::string>> Cluster::Gather(const std::string& bytes) const
     }
     all.resize(total);
   }
-  rc = MPI_Gatherv(bytes.data(), mine, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, 0,
-                   MPI_COMM_WORLD);
+  rc =
+      MPI_Gatherv(bytes.data(), mine, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD);
   if (rc != MPI_SUCCESS) return MpiError("gather", rc);
   std::vector<std::string> out;
   if (rank_ == 0)

@@ -48,7 +48,8 @@ Result<std::vector<ranking::QueryGroup>> AllGatherGroups(const Cluster& cluster,
   for (size_t r = 0; r < parts.size(); ++r) {
     internal::BinaryReader reader(parts[r]);
     uint64_t n = 0;
-    if (!reader.U64(&n) || n > parts[r].size()) return Status::Internal("damaged groups from rank " + std::to_string(r));
+    if (!reader.U64(&n) || n > parts[r].size())
+      return Status::Internal("damaged groups from rank " + std::to_string(r));
     by_rank[r].resize(n);
     for (auto& g : by_rank[r])
       if (!Decode(reader, &g)) return Status::Internal("damaged groups from rank " + std::to_string(r));
@@ -61,7 +62,8 @@ Result<std::vector<ranking::QueryGroup>> AllGatherGroups(const Cluster& cluster,
   for (size_t i = 0; i < total; ++i) {
     auto& from = by_rank[i % size];
     const size_t at = i / size;
-    if (at >= from.size()) return Status::InvalidArgument("groups are not a round-robin split (item " + std::to_string(i) + ")");
+    if (at >= from.size())
+      return Status::InvalidArgument("groups are not a round-robin split (item " + std::to_string(i) + ")");
     out.push_back(std::move(from[at]));
   }
   return out;

@@ -21,7 +21,9 @@ inline uint64_t Fnv1a(std::string_view bytes, uint64_t h = kFnvOffset) {
 
 // Adds one part of a list to `h`, with a terminator, so that ("ab", "c") and
 // ("a", "bc") differ.
-inline uint64_t AddPart(uint64_t h, std::string_view part) { return Fnv1a(std::string_view("\xff", 1), Fnv1a(part, h)); }
+inline uint64_t AddPart(uint64_t h, std::string_view part) {
+  return Fnv1a(std::string_view("\xff", 1), Fnv1a(part, h));
+}
 
 // Collective: true on every rank when every rank passed the same `value`.
 inline Result<bool> SameOnEveryRank(const Cluster& cluster, uint64_t value) {

@@ -46,7 +46,8 @@ Result<IngestReport> IngestCorpus(const Cluster& cluster, const std::string& cor
 }
 
 Status ShareLsaEmbedder(const Cluster& cluster, const std::string& dir, const std::string& corpus,
-                        const index::LsaOptions& lsa, bool skip_bad, const std::function<void(const std::string&)>& log) {
+                        const index::LsaOptions& lsa, bool skip_bad,
+                        const std::function<void(const std::string&)>& log) {
   const std::string model = (std::filesystem::path(dir) / "lsa.lsa").string();
   Status trained;
   if (cluster.is_root() && !std::filesystem::exists(model))

@@ -29,7 +29,8 @@ uint64_t FieldsFingerprint(const std::vector<index::VectorFieldSpec>& fields) {
 }
 
 // The candidates of rank `r`'s message for one query: BM25 list, then vector list.
-bool ReadLists(internal::BinaryReader& r, int shard, std::vector<std::vector<std::pair<ranking::Candidate, int>>>& lists) {
+bool ReadLists(internal::BinaryReader& r, int shard,
+               std::vector<std::vector<std::pair<ranking::Candidate, int>>>& lists) {
   for (auto& list : lists) {
     uint32_t n = 0;
     if (!r.U32(&n)) return false;
@@ -85,8 +86,8 @@ Result<std::unique_ptr<ShardedSearcher>> ShardedSearcher::Open(const Cluster& cl
     s = Status::Corruption(shard_dir + ": analyzer " + index::AnalyzerName((*local)->searcher().analyzer()) +
                            " differs from the layout's " + index::AnalyzerName(layout->analyzer));
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
-  HYMIR_ASSIGN_OR_RETURN(bool same,
-                         fingerprint::SameOnEveryRank(cluster, FieldsFingerprint((*local)->searcher().vector_fields())));
+  HYMIR_ASSIGN_OR_RETURN(
+      bool same, fingerprint::SameOnEveryRank(cluster, FieldsFingerprint((*local)->searcher().vector_fields())));
   if (!same) s = Status::Corruption(shard_dir + ": its vector fields differ from another shard's");
   HYMIR_RETURN_IF_ERROR(cluster.Agree(s));
   return std::unique_ptr<ShardedSearcher>(new ShardedSearcher(cluster, *layout, std::move(local).value()));
@@ -158,7 +159,8 @@ Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const s
     // list would have.
     std::vector<std::vector<std::pair<ranking::Candidate, int>>> merged(2);
     for (int r = 0; r < static_cast<int>(readers.size()); ++r)
-      if (!ReadLists(readers[r], r, merged)) return Status::Internal("damaged candidate lists from rank " + std::to_string(r));
+      if (!ReadLists(readers[r], r, merged))
+        return Status::Internal("damaged candidate lists from rank " + std::to_string(r));
     std::vector<std::vector<ranking::Candidate>> global_lists(2);
     for (size_t l = 0; l < 2; ++l) {
       auto& m = merged[l];
@@ -228,7 +230,8 @@ Result<std::vector<RerankedResult>> ShardedSearcher::SearchAndRerank(const std::
     internal::BinaryReader reader(parts[r]);
     while (!reader.AtEnd()) {
       Document d;
-      if (!codec::DecodeDocument(reader, &d)) return Status::Internal("damaged documents from rank " + std::to_string(r));
+      if (!codec::DecodeDocument(reader, &d))
+        return Status::Internal("damaged documents from rank " + std::to_string(r));
       std::string id = d.id;
       documents.emplace(std::move(id), std::move(d));
     }

@@ -28,7 +28,8 @@ std::string ShardDir(const std::string& dir, int shard) {
 
 Result<ShardLayout> ReadShardLayout(const std::string& dir) {
   const std::string path = (std::filesystem::path(dir) / kShardLayoutFile).string();
-  if (!std::filesystem::exists(path)) return Status::NotFound(dir + ": not a sharded index (no " + kShardLayoutFile + ")");
+  if (!std::filesystem::exists(path))
+    return Status::NotFound(dir + ": not a sharded index (no " + kShardLayoutFile + ")");
   HYMIR_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(path));
   ShardLayout layout;
   try {

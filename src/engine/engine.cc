@@ -33,8 +33,8 @@ std::vector<ranking::Candidate> ToCandidates(const std::vector<index::Hit>& hits
 }
 
 nlohmann::json FusionToJson(const ranking::FusionOptions& o) {
-  return {{"method", ranking::FusionMethodName(o.method)}, {"rrf_k", o.rrf_k}, {"weights", o.weights},
-          {"alpha", o.alpha}};
+  return {
+      {"method", ranking::FusionMethodName(o.method)}, {"rrf_k", o.rrf_k}, {"weights", o.weights}, {"alpha", o.alpha}};
 }
 
 Result<ranking::FusionOptions> FusionFromJson(const nlohmann::json& j, const std::string& path) {
@@ -64,10 +64,14 @@ Result<Retriever> ParseRetriever(std::string_view name) {
 
 const char* RetrieverName(Retriever r) {
   switch (r) {
-    case Retriever::kAuto: return "auto";
-    case Retriever::kBm25: return "bm25";
-    case Retriever::kVector: return "vector";
-    case Retriever::kHybrid: return "hybrid";
+    case Retriever::kAuto:
+      return "auto";
+    case Retriever::kBm25:
+      return "bm25";
+    case Retriever::kVector:
+      return "vector";
+    case Retriever::kHybrid:
+      return "hybrid";
   }
   return "unknown";
 }
@@ -171,8 +175,7 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         const index::VectorFieldSpec* spec = nullptr;
         for (const auto& f : searcher_->vector_fields())
           if (f.name == clause.field) spec = &f;
-        if (spec == nullptr)
-          return Status::InvalidArgument(what + ": unknown vector field \"" + clause.field + "\"");
+        if (spec == nullptr) return Status::InvalidArgument(what + ": unknown vector field \"" + clause.field + "\"");
         if (clause.vector.size() != spec->dimension)
           return Status::InvalidArgument(what + ": vector field \"" + clause.field + "\" expects " +
                                          std::to_string(spec->dimension) + " floats, got " +
@@ -213,8 +216,8 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         v = std::move(e).value();
       } else if (dimension != 0 && v.size() != dimension) {
         // Checked per query: a batch only checks that its total is a multiple.
-        return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " +
-                                       std::to_string(dimension) + " floats, got " + std::to_string(v.size()));
+        return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " + std::to_string(dimension) +
+                                       " floats, got " + std::to_string(v.size()));
       }
       Group& g = groups[FilterKey(field, q, constraint) + '\x1d' + std::to_string(depth) + '\x1d' +
                         std::to_string(q.ef_search) + '\x1d' + std::to_string(q.nprobe)];
@@ -242,8 +245,7 @@ Result<std::vector<SearchHit>> Engine::HitsFromCandidates(
     const HybridQuery& q, const std::vector<std::vector<ranking::Candidate>>& lists) const {
   if (lists.size() != 2 + q.more_vectors.size())
     return Status::InvalidArgument("candidate lists: expected " + std::to_string(2 + q.more_vectors.size()) +
-                                   " (BM25, vector, one per more_vectors clause), got " +
-                                   std::to_string(lists.size()));
+                                   " (BM25, vector, one per more_vectors clause), got " + std::to_string(lists.size()));
   const Retriever r = ResolveRetriever(q);
   std::vector<SearchHit> hits;
   if (r == Retriever::kHybrid || (r == Retriever::kVector && !q.more_vectors.empty())) {

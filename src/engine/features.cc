@@ -35,10 +35,10 @@ using internal::AnalysedDoc;
 // Pair features that do not depend on the config, in schema order.
 const std::vector<std::string>& BasePairFeatures() {
   static const std::vector<std::string> names = {
-      "bm25_all", "bm25_title", "bm25_text", "bm25_all_rel", "bm25_rrank", "bm25_present",
-      "dense_sim", "dense_gap", "dense_rrank", "fused_score", "fused_rrank",
-      "coverage", "idf_coverage", "title_coverage", "window_density", "bigram_match",
-      "log_doc_len", "log_title_len", "bm25_k12_b75", "bm25_k20_b30", "prf_dense", "prf_lex"};
+      "bm25_all",     "bm25_title",     "bm25_text",      "bm25_all_rel", "bm25_rrank",  "bm25_present",
+      "dense_sim",    "dense_gap",      "dense_rrank",    "fused_score",  "fused_rrank", "coverage",
+      "idf_coverage", "title_coverage", "window_density", "bigram_match", "log_doc_len", "log_title_len",
+      "bm25_k12_b75", "bm25_k20_b30",   "prf_dense",      "prf_lex"};
   return names;
 }
 const std::vector<std::string>& SentencePairFeatures() {
@@ -46,15 +46,15 @@ const std::vector<std::string>& SentencePairFeatures() {
   return names;
 }
 const std::vector<std::string>& BaseQueryFeatures() {
-  static const std::vector<std::string> names = {"q_len", "q_idf_mean", "q_idf_max", "q_idf_min",
-                                                 "q_idf_std", "q_oov", "q_top_bm25", "q_bm25_gap"};
+  static const std::vector<std::string> names = {"q_len",     "q_idf_mean", "q_idf_max",  "q_idf_min",
+                                                 "q_idf_std", "q_oov",      "q_top_bm25", "q_bm25_gap"};
   return names;
 }
 constexpr const char* kEmbPrefix = "q_emb_";
 constexpr const char* kDomainSharePrefix = "q_domain_share:";
 constexpr const char* kDomainBestPrefix = "q_domain_best:";
-constexpr const char* kCopyPrefix = "x_";  // a query feature copied into the pair rows
-constexpr const char* kFieldSimPrefix = "vf_sim:";      // FeatureConfig::vector_field_features
+constexpr const char* kCopyPrefix = "x_";           // a query feature copied into the pair rows
+constexpr const char* kFieldSimPrefix = "vf_sim:";  // FeatureConfig::vector_field_features
 constexpr const char* kFieldRankPrefix = "vf_rrank:";
 constexpr const char* kQueryFieldPrefix = "q_vf:";
 constexpr const char* kQueryHasText = "q_has_text";
@@ -89,8 +89,9 @@ struct FeatureExtractor::Impl {
 
   mutable std::mutex cache_mu;
   mutable std::list<std::string> lru;
-  mutable std::unordered_map<std::string, std::pair<std::shared_ptr<const AnalysedDoc>,
-                                                    std::list<std::string>::iterator>> cache;
+  mutable std::unordered_map<std::string,
+                             std::pair<std::shared_ptr<const AnalysedDoc>, std::list<std::string>::iterator>>
+      cache;
   static constexpr size_t kCacheDocs = 50000;
 
   // The analysed document `id`: from the engine (cached), or from
@@ -120,8 +121,10 @@ struct FeatureExtractor::Impl {
     std::optional<index::AnalysedDocument> fwd;
     if (own && config.use_forward_index) {
       auto f = s.GetAnalysed(id);
-      if (f.ok()) fwd = std::move(f).value();
-      else if (!f.status().IsNotFound()) return f.status();
+      if (f.ok())
+        fwd = std::move(f).value();
+      else if (!f.status().IsNotFound())
+        return f.status();
     }
     std::string domain;
     const std::map<std::string, std::string>* fields = nullptr;
@@ -220,8 +223,10 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
       break;
     }
   }
-  if (impl->vector_field.empty() && config.query_embedding_dims > 0) config.query_embedding_dims = 0;
-  else config.query_embedding_dims = impl->emb_dims;
+  if (impl->vector_field.empty() && config.query_embedding_dims > 0)
+    config.query_embedding_dims = 0;
+  else
+    config.query_embedding_dims = impl->emb_dims;
   impl->schema.pair_features = BasePairFeatures();
   if (config.kg) {
     for (const auto& n : KnowledgeContext::PairFeatureNames()) impl->schema.pair_features.push_back(n);
@@ -280,14 +285,16 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
     for (const auto& name : f->PairNames()) {
       auto it = pair_col.find(name);
       if (it == pair_col.end())
-        return Status::Internal(std::string("features: family ") + f->name() + "'s pair feature " + name + " is not in the schema");
+        return Status::Internal(std::string("features: family ") + f->name() + "'s pair feature " + name +
+                                " is not in the schema");
       cols.pair.push_back(it->second);
       pair_owner[it->second]++;
     }
     for (const auto& name : f->QueryNames()) {
       auto it = query_col.find(name);
       if (it == query_col.end())
-        return Status::Internal(std::string("features: family ") + f->name() + "'s query feature " + name + " is not in the schema");
+        return Status::Internal(std::string("features: family ") + f->name() + "'s query feature " + name +
+                                " is not in the schema");
       cols.query.push_back(it->second);
       query_owner[it->second]++;
     }
@@ -310,24 +317,36 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
   std::set<std::string> pair_known(BasePairFeatures().begin(), BasePairFeatures().end());
   std::set<std::string> query_known(BaseQueryFeatures().begin(), BaseQueryFeatures().end());
   std::set<std::string> sentence(SentencePairFeatures().begin(), SentencePairFeatures().end());
-  std::set<std::string> kg_pair(KnowledgeContext::PairFeatureNames().begin(), KnowledgeContext::PairFeatureNames().end());
+  std::set<std::string> kg_pair(KnowledgeContext::PairFeatureNames().begin(),
+                                KnowledgeContext::PairFeatureNames().end());
   std::set<std::string> kg_query(KnowledgeContext::QueryFeatureNames().begin(),
                                  KnowledgeContext::QueryFeatureNames().end());
   for (const auto& n : schema.pair_features) {
-    if (n.rfind(kCopyPrefix, 0) == 0) c.pair_query_features = true;
-    else if (sentence.count(n)) c.sentence_features = true;
-    else if (kg_pair.count(n)) c.kg = true;
-    else if (n.rfind(kFieldSimPrefix, 0) == 0 || n.rfind(kFieldRankPrefix, 0) == 0) c.vector_field_features = true;
-    else if (!pair_known.count(n)) return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
+    if (n.rfind(kCopyPrefix, 0) == 0)
+      c.pair_query_features = true;
+    else if (sentence.count(n))
+      c.sentence_features = true;
+    else if (kg_pair.count(n))
+      c.kg = true;
+    else if (n.rfind(kFieldSimPrefix, 0) == 0 || n.rfind(kFieldRankPrefix, 0) == 0)
+      c.vector_field_features = true;
+    else if (!pair_known.count(n))
+      return Status::InvalidArgument("model needs unknown pair feature \"" + n + "\"");
   }
   for (const auto& n : schema.query_features) {
     if (query_known.count(n)) continue;
-    if (kg_query.count(n)) c.kg = true;
-    else if (n.rfind(kEmbPrefix, 0) == 0) ++c.query_embedding_dims;
-    else if (n.rfind(kDomainSharePrefix, 0) == 0) c.domains.push_back(n.substr(std::string(kDomainSharePrefix).size()));
-    else if (n.rfind(kDomainBestPrefix, 0) == 0) continue;
-    else if (n == kQueryHasText || n.rfind(kQueryFieldPrefix, 0) == 0) c.vector_field_features = true;
-    else return Status::InvalidArgument("model needs unknown query feature \"" + n + "\"");
+    if (kg_query.count(n))
+      c.kg = true;
+    else if (n.rfind(kEmbPrefix, 0) == 0)
+      ++c.query_embedding_dims;
+    else if (n.rfind(kDomainSharePrefix, 0) == 0)
+      c.domains.push_back(n.substr(std::string(kDomainSharePrefix).size()));
+    else if (n.rfind(kDomainBestPrefix, 0) == 0)
+      continue;
+    else if (n == kQueryHasText || n.rfind(kQueryFieldPrefix, 0) == 0)
+      c.vector_field_features = true;
+    else
+      return Status::InvalidArgument("model needs unknown query feature \"" + n + "\"");
   }
   return c;
 }
@@ -398,8 +417,9 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
   return g;
 }
 
-Result<std::vector<ranking::QueryGroup>> FeatureExtractor::ExtractBatch(
-    const std::vector<HybridQuery>& queries, const std::vector<std::vector<SearchHit>>& hits, int threads) const {
+Result<std::vector<ranking::QueryGroup>> FeatureExtractor::ExtractBatch(const std::vector<HybridQuery>& queries,
+                                                                        const std::vector<std::vector<SearchHit>>& hits,
+                                                                        int threads) const {
   if (queries.size() != hits.size())
     return Status::InvalidArgument("features: " + std::to_string(queries.size()) + " queries but " +
                                    std::to_string(hits.size()) + " hit lists");
@@ -419,8 +439,7 @@ Result<std::vector<std::vector<SearchHit>>> RetrieveCandidates(const Engine& eng
   hits.reserve(queries.size());
   constexpr size_t kChunk = 256;
   for (size_t start = 0; start < queries.size(); start += kChunk) {
-    std::vector<HybridQuery> chunk(queries.begin() + start,
-                                   queries.begin() + std::min(queries.size(), start + kChunk));
+    std::vector<HybridQuery> chunk(queries.begin() + start, queries.begin() + std::min(queries.size(), start + kChunk));
     for (auto& q : chunk) {
       q.offset = 0;
       q.k = depth;

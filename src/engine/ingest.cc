@@ -130,8 +130,7 @@ class WriterSink : public IngestSink {
 
 }  // namespace
 
-Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter& writer,
-                                  const IngestOptions& options) {
+Result<IngestReport> IngestCorpus(const std::string& corpus, index::IndexWriter& writer, const IngestOptions& options) {
   WriterSink sink(writer);
   return IngestCorpus(corpus, sink, options);
 }
@@ -143,8 +142,7 @@ Result<IngestReport> IngestCorpus(const std::string& corpus, IngestSink& sink, c
   return IngestDocuments(source, sink, options);
 }
 
-Result<IngestReport> IngestDocuments(DocumentSource& source, index::IndexWriter& writer,
-                                     const IngestOptions& options) {
+Result<IngestReport> IngestDocuments(DocumentSource& source, index::IndexWriter& writer, const IngestOptions& options) {
   WriterSink sink(writer);
   return IngestDocuments(source, sink, options);
 }
@@ -159,7 +157,7 @@ Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer,
       options.on_progress({source.bytes_read(), source.total_bytes(), added.load(), skipped, Since(start)});
   };
   std::atomic<uint64_t> refused{0};  // refused by the writer under skip_bad
-  std::mutex skip_mu;                  // serialises on_skip calls from workers
+  std::mutex skip_mu;                // serialises on_skip calls from workers
   Workers workers(options.threads, [&](const std::vector<Item>& docs) {
     Status s;
     uint64_t n = 0;
@@ -243,8 +241,8 @@ Result<IngestReport> IngestDocuments(DocumentSource& source, IngestSink& writer,
   return IngestReport{added.load(), skipped + refused.load(), Since(start), parsed};
 }
 
-Status TrainLsaOnCorpus(const std::string& corpus, const index::LsaOptions& lsa, const std::string& path,
-                        bool skip_bad, const std::function<void(const std::string&)>& log) {
+Status TrainLsaOnCorpus(const std::string& corpus, const index::LsaOptions& lsa, const std::string& path, bool skip_bad,
+                        const std::function<void(const std::string&)>& log) {
   HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(corpus));
   std::vector<std::string> texts;
   Document doc;

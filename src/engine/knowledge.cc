@@ -11,9 +11,12 @@ KnowledgeContext::~KnowledgeContext() = default;
 
 std::string KnowledgeContext::LinkerTokenizerId(index::AnalyzerKind analyzer) {
   switch (analyzer) {
-    case index::AnalyzerKind::kEnglishLegacy: return "analyzer:english";
-    case index::AnalyzerKind::kEnglish: return "analyzer:english-porter";
-    default: return std::string("analyzer:") + index::AnalyzerName(analyzer);
+    case index::AnalyzerKind::kEnglishLegacy:
+      return "analyzer:english";
+    case index::AnalyzerKind::kEnglish:
+      return "analyzer:english-porter";
+    default:
+      return std::string("analyzer:") + index::AnalyzerName(analyzer);
   }
 }
 

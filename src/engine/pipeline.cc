@@ -120,7 +120,8 @@ std::unique_ptr<Pipeline> Pipeline::FromParts(const Engine& engine, const Knowle
 Result<Pipeline::Plan> Pipeline::Resolve(const StageOptions& stages) const {
   Plan plan;
   plan.expand = stages.expand.value_or(kg_ != nullptr);
-  if (plan.expand && !kg_) return Status::InvalidArgument("KG expansion asked for, but the pipeline has no knowledge graph");
+  if (plan.expand && !kg_)
+    return Status::InvalidArgument("KG expansion asked for, but the pipeline has no knowledge graph");
   plan.rerank = stages.rerank.value_or(reranker_ != nullptr);
   if (plan.rerank && !reranker_) return Status::InvalidArgument("re-ranking asked for, but the pipeline has no model");
   return plan;

@@ -65,9 +65,12 @@ class Generator {
   // A query of `kind` from `doc`, or nullopt when the document does not qualify.
   std::optional<PseudoQuery> Make(PseudoQueryKind kind, const Document& doc, std::mt19937_64& rng) {
     switch (kind) {
-      case PseudoQueryKind::kTitle: return Title(doc);
-      case PseudoQueryKind::kInverseCloze: return InverseCloze(doc, rng);
-      case PseudoQueryKind::kTerms: return Terms(doc, rng);
+      case PseudoQueryKind::kTitle:
+        return Title(doc);
+      case PseudoQueryKind::kInverseCloze:
+        return InverseCloze(doc, rng);
+      case PseudoQueryKind::kTerms:
+        return Terms(doc, rng);
     }
     return std::nullopt;
   }
@@ -137,8 +140,9 @@ class Generator {
       keys.push_back({w > 0 ? std::log(r) / w : -1e300, i});
     }
     const size_t k = std::uniform_int_distribution<size_t>(o_.terms_min, std::max(o_.terms_min, o_.terms_max))(rng);
-    std::partial_sort(keys.begin(), keys.begin() + std::min(k, keys.size()), keys.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::partial_sort(
+        keys.begin(), keys.begin() + std::min(k, keys.size()), keys.end(),
+        [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
     PseudoQuery q;
     for (size_t i = 0; i < std::min(k, keys.size()); ++i) {
       if (!q.text.empty()) q.text += ' ';
@@ -247,9 +251,12 @@ Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name) {
 
 const char* PseudoQueryKindName(PseudoQueryKind kind) {
   switch (kind) {
-    case PseudoQueryKind::kTitle: return "title";
-    case PseudoQueryKind::kInverseCloze: return "ict";
-    case PseudoQueryKind::kTerms: return "terms";
+    case PseudoQueryKind::kTitle:
+      return "title";
+    case PseudoQueryKind::kInverseCloze:
+      return "ict";
+    case PseudoQueryKind::kTerms:
+      return "terms";
   }
   return "?";
 }
@@ -273,7 +280,8 @@ Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, con
   std::set<PseudoQueryKind> seen;
   for (PseudoQueryKind k : options.kinds) {
     if (!seen.insert(k).second) continue;
-    Walk w{k, std::vector<size_t>(ids.size()), 0, 0, std::mt19937_64(options.seed * 1000003ULL + static_cast<uint64_t>(k) + 1)};
+    Walk w{k, std::vector<size_t>(ids.size()), 0, 0,
+           std::mt19937_64(options.seed * 1000003ULL + static_cast<uint64_t>(k) + 1)};
     std::iota(w.order.begin(), w.order.end(), 0);
     std::shuffle(w.order.begin(), w.order.end(), w.rng);
     walks.push_back(std::move(w));
@@ -320,7 +328,8 @@ Result<std::vector<PseudoQuery>> GenerateStage(const Engine& engine, const Pretr
   std::string line = "pretrain: " + std::to_string(pqs.size()) + " pseudo-queries from " +
                      std::to_string(rep.documents) + " documents (";
   for (size_t i = 0; i < rep.generated.size(); ++i)
-    line += (i ? ", " : "") + std::to_string(rep.generated[i].second) + " " + PseudoQueryKindName(rep.generated[i].first);
+    line +=
+        (i ? ", " : "") + std::to_string(rep.generated[i].second) + " " + PseudoQueryKindName(rep.generated[i].first);
   say(line + ")");
   return pqs;
 }
@@ -561,7 +570,8 @@ Status TrainOneExpert(int x, const ranking::FeatureSchema& schema, const std::ve
 // Stage 6: joint training, or per-cluster: every expert alone (expert-parallel
 // through options.expert_filter / expert_gather), then everything together,
 // the gate pulled towards the clusters.
-Result<ranking::MoeModel> TrainStage(const ranking::FeatureSchema& schema, const std::vector<ranking::QueryGroup>& train,
+Result<ranking::MoeModel> TrainStage(const ranking::FeatureSchema& schema,
+                                     const std::vector<ranking::QueryGroup>& train,
                                      const ranking::MoeTrainOptions& topt, bool clustered,
                                      const PretrainOptions& options, PretrainReport& rep, const Say& say) {
   if (!clustered) return ranking::TrainMoe(schema, train, topt, &rep.joint, EpochLine("joint", say));
@@ -633,7 +643,8 @@ Status PriorStage(const PretrainOptions& options, const CheckSplit& split, ranki
     }
     say(line);
     rep.prior_trials.push_back(std::move(trial));
-    if (objective > best_objective + 1e-12 || (std::abs(objective - best_objective) <= 1e-12 && mean > best_mean + 1e-12)) {
+    if (objective > best_objective + 1e-12 ||
+        (std::abs(objective - best_objective) <= 1e-12 && mean > best_mean + 1e-12)) {
       best_mu = mu;
       best_objective = objective;
       best_mean = mean;
@@ -642,9 +653,10 @@ Status PriorStage(const PretrainOptions& options, const CheckSplit& split, ranki
   HYMIR_RETURN_IF_ERROR(model.set_retrieval_prior("fused_rrank", best_mu));
   rep.prior_weight = best_mu;
   char buf[160];
-  std::snprintf(buf, sizeof buf, "pretrain: retrieval prior weight %.1f (%s held-out gain over hybrid %+.4f)", best_mu,
-                options.prior_objective == PriorObjective::kMeanKind ? "mean over generators of the" : "the worst generator's",
-                best_objective);
+  std::snprintf(
+      buf, sizeof buf, "pretrain: retrieval prior weight %.1f (%s held-out gain over hybrid %+.4f)", best_mu,
+      options.prior_objective == PriorObjective::kMeanKind ? "mean over generators of the" : "the worst generator's",
+      best_objective);
   say(buf);
   return Status::OK();
 }

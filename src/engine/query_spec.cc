@@ -48,7 +48,8 @@ Result<bool> ParseRange(const std::string& value, index::RangeFilter* r, const s
     const size_t to = inner.find(" TO ");
     if (to == std::string::npos) return Status::InvalidArgument(at + ": expected [LO TO HI]");
     const std::string lo = Trim(inner.substr(0, to)), hi = Trim(inner.substr(to + 4));
-    if (lo.empty() || hi.empty()) return Status::InvalidArgument(at + ": a range bound is empty (use * for an open end)");
+    if (lo.empty() || hi.empty())
+      return Status::InvalidArgument(at + ": a range bound is empty (use * for an open end)");
     r->lo_inclusive = c == '[';
     r->hi_inclusive = e == ']';
     if (lo != "*") r->lo = lo;
@@ -144,8 +145,9 @@ Status ParseFacets(const std::vector<std::string>& specs, std::vector<index::Fac
           used = 0;
         }
         if (used == 0 || used != arg.size() || n == 0 || n > 10000) {
-          return Status::InvalidArgument(what + " \"" + spec + "\": expected FIELD[:N] with N in [1, 10000] or "
-                                                                "FIELD:buckets=B0,B1,...");
+          return Status::InvalidArgument(what + " \"" + spec +
+                                         "\": expected FIELD[:N] with N in [1, 10000] or "
+                                         "FIELD:buckets=B0,B1,...");
         }
         f.top_n = static_cast<size_t>(n);
       }
@@ -219,7 +221,8 @@ Result<HybridQuery> BuildQuery(const QuerySpec& spec, const Engine& engine) {
   const index::Schema& schema = engine.searcher().schema();
   for (const auto& r : q.ranges) {
     if (!schema.Find(r.field)) {
-      return Status::InvalidArgument("filter on \"" + r.field + "\": unknown typed field (ranges need a field of the "
+      return Status::InvalidArgument("filter on \"" + r.field +
+                                     "\": unknown typed field (ranges need a field of the "
                                      "index's schema)");
     }
   }

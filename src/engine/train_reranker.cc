@@ -152,13 +152,12 @@ Result<Start> StartingPoint(const TrainingSet& set, const TrainRerankerOptions& 
 }
 
 // The fusion weight: the given one, or the cross-validated choice.
-Result<double> FusionWeight(const TrainingSet& set, const ranking::MoeTrainOptions& train, const ranking::MoeModel& init,
-                            const TrainRerankerOptions& o, TrainRerankerReport& rep) {
+Result<double> FusionWeight(const TrainingSet& set, const ranking::MoeTrainOptions& train,
+                            const ranking::MoeModel& init, const TrainRerankerOptions& o, TrainRerankerReport& rep) {
   if (o.init_use == InitUse::kFuseFixed) return o.fuse_weight;
-  HYMIR_ASSIGN_OR_RETURN(rep.fusion, ranking::ChooseFusionWeight(set.extractor->schema(), set.groups, train, init,
-                                                                 o.fuse_folds, o.fuse_grid, [&](const std::string& line) {
-                                                                   Say(o, "fusion " + line);
-                                                                 }));
+  HYMIR_ASSIGN_OR_RETURN(
+      rep.fusion, ranking::ChooseFusionWeight(set.extractor->schema(), set.groups, train, init, o.fuse_folds,
+                                              o.fuse_grid, [&](const std::string& line) { Say(o, "fusion " + line); }));
   const ranking::FusionChoice& c = rep.fusion;
   for (size_t k = 0; k < c.grid.size(); ++k) {
     char line[128];
@@ -176,9 +175,9 @@ Result<ranking::QueryTrust> BuildTrust(const Engine& engine, const TrainingSet& 
                                        const TrainRerankerOptions& o) {
   std::vector<double> gains;
   if (o.trust_config.gain_scale > 0) {
-    HYMIR_ASSIGN_OR_RETURN(gains, ranking::OutOfFoldGains(set.extractor->schema(), set.groups, train, init,
-                                                          o.trust_folds,
-                                                          [&](const std::string& line) { Say(o, "trust " + line); }));
+    HYMIR_ASSIGN_OR_RETURN(gains,
+                           ranking::OutOfFoldGains(set.extractor->schema(), set.groups, train, init, o.trust_folds,
+                                                   [&](const std::string& line) { Say(o, "trust " + line); }));
   }
   std::map<std::string, const HybridQuery*> by_id;
   for (const auto& q : set.queries) by_id[q.id] = &q;
@@ -277,8 +276,8 @@ Result<TrainingSet> BuildTrainingSet(const Engine& engine, const std::vector<Tra
   if (!extractor) {
     HYMIR_ASSIGN_OR_RETURN(config, BaseConfig(options, kg));
   }
-  Say(options, "retrieving top " + std::to_string(options.depth) + " for " + std::to_string(queries.size()) +
-                   " judged queries");
+  Say(options,
+      "retrieving top " + std::to_string(options.depth) + " for " + std::to_string(queries.size()) + " judged queries");
   auto part = ExpandPart(queries, options, kg);
   Result<std::vector<std::vector<SearchHit>>> hits = part.status();
   if (part.ok()) hits = Retrieve(engine, *part, options.depth);

@@ -154,8 +154,8 @@ TEST(CliTest, SecondWriterIsRefused) {
   // Hold the lock from a background indexing run, then try a second writer.
   std::string bg = testing::BinDir() + "/hymir index --corpus " + Sample("corpus.jsonl") + " --index " + idx +
                    " >/dev/null 2>&1 & sleep 0.15; " + testing::BinDir() + "/hymir index --corpus " +
-                   Sample("corpus.jsonl") + " --index " + idx + " 2>" + tmp.Sub("err") + "; echo $? >" +
-                   tmp.Sub("rc") + "; wait";
+                   Sample("corpus.jsonl") + " --index " + idx + " 2>" + tmp.Sub("err") + "; echo $? >" + tmp.Sub("rc") +
+                   "; wait";
   ASSERT_EQ(std::system(bg.c_str()), 0);
   const std::string rc = Slurp(tmp.Sub("rc"));
   if (rc.rfind("0", 0) == 0) GTEST_SKIP() << "the first run finished before the second started";
@@ -215,7 +215,8 @@ TEST(CliTest, QueryVectorsFromTheQueriesFile) {
                      "{\"_id\":\"q1\",\"text\":\"fruit\",\"vectors\":{\"img\":[1,0.1]}}\n"
                      "{\"_id\":\"q2\",\"text\":\"fruit\",\"vectors\":{\"img\":[0.1,1]}}\n");
   const std::string idx = tmp.Sub("idx");
-  ASSERT_EQ(Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + idx + " --vector-field img:2").exit_code, 0);
+  ASSERT_EQ(Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + idx + " --vector-field img:2").exit_code,
+            0);
   Ran r = Hymir("search --index " + idx + " --queries " + tmp.Sub("queries.jsonl") + " --run " + tmp.Sub("run") +
                 " --retriever vector --k 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -247,8 +248,8 @@ TEST(CliTest, EmbedHybridAndTune) {
   EXPECT_NE(s.out.find("\"vector\""), std::string::npos);
   // Smoke test of the tuner's mechanics (the sample only has a test split;
   // quality figures are tuned on real train splits).
-  Ran t = Hymir("tune --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
-                " --method convex");
+  Ran t = Hymir("tune --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                Sample("qrels/test.tsv") + " --method convex");
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NE(t.out.find("best: convex alpha="), std::string::npos) << t.out;
   EXPECT_TRUE(std::filesystem::exists(idx + "/fusion.json"));
@@ -296,16 +297,17 @@ TEST(CliTest, TrainAndRerank) {
 
   // The optional model shapes train, load and explain through the CLI too.
   const std::string shaped = tmp.Sub("shaped.model");
-  Ran tr2 = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                  Sample("qrels/test.tsv") + " --model " + shaped +
-                  " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 2 --linear-skip --list-context --weighted-load"
-                  " --ple-bins 4");  // a repeated flag: the last value wins
+  Ran tr2 =
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + shaped +
+            " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 2 --linear-skip --list-context --weighted-load"
+            " --ple-bins 4");  // a repeated flag: the last value wins
   ASSERT_EQ(tr2.exit_code, 0) << tr2.err;
   EXPECT_NE(tr2.out.find("E=3 S=1 top-1 hidden 32, PLE 4 bins, linear skip, list context"), std::string::npos)
       << tr2.out;
-  Ran no_trees = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                       Sample("qrels/test.tsv") + " --model " + tmp.Sub("networks.model") +
-                       " --epochs 2 --depth 30 --no-trees");
+  Ran no_trees =
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + tmp.Sub("networks.model") + " --epochs 2 --depth 30 --no-trees");
   ASSERT_EQ(no_trees.exit_code, 0) << no_trees.err;
   EXPECT_EQ(no_trees.out.find("boosted expert"), std::string::npos) << no_trees.out;
   Ran ex2 = Hymir("search --index " + idx + " --query 'lens proteins' --k 2 --rerank " + shaped + " --explain");
@@ -416,8 +418,9 @@ TEST(CliTest, PretrainThenFineTune) {
   EXPECT_EQ(plain.out.find(" rerank="), std::string::npos) << plain.out;  // without --recorded: as before
   EXPECT_EQ(Hymir(q + " --recorded --rerank-depth 5").out, Hymir(q + " --rerank " + pre + " --rerank-depth 5").out);
   // Fine-tuning keeps the pre-trained shape, whatever the shape flags say.
-  Ran ft = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                 Sample("qrels/test.tsv") + " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30");
+  Ran ft =
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30");
   ASSERT_EQ(ft.exit_code, 0) << ft.err;
   EXPECT_NE(ft.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << ft.out;
   // Recording the fine-tuned model replaces the pre-trained one.
@@ -456,18 +459,19 @@ TEST(CliTest, PretrainThenFineTune) {
   // fused with the pre-trained one at a weight chosen by cross-validation;
   // the fused file re-ranks, and reports its blend weight in --explain.
   const std::string fused = tmp.Sub("fused.moe");
-  Ran fu = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                 Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre +
-                 " --epochs 2 --depth 30 --fuse auto --fuse-folds 2");
+  Ran fu =
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + fused + " --init " + pre + " --epochs 2 --depth 30 --fuse auto --fuse-folds 2");
   ASSERT_EQ(fu.exit_code, 0) << fu.err;
   EXPECT_NE(fu.err.find("fusion fold 2/2"), std::string::npos) << fu.err;
   EXPECT_NE(fu.err.find("fusion weight 0.75: cross-validated nDCG@10"), std::string::npos) << fu.err;
   EXPECT_TRUE(fu.out.find("fused with") != std::string::npos || fu.out.find("alone is kept") != std::string::npos)
       << fu.out;
-  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                  Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre + " --epochs 2 --depth 30 --fuse 0.5")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + fused + " --init " + pre + " --epochs 2 --depth 30 --fuse 0.5")
+          .exit_code,
+      0);
   Ran fx = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --explain --rerank " + fused);
   ASSERT_EQ(fx.exit_code, 0) << fx.err;
   EXPECT_NE(fx.err.find("fusion weight 0.500"), std::string::npos) << fx.err;
@@ -495,18 +499,18 @@ TEST(CliTest, MpiPretrainEqualsHymirPretrain) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx");
   ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32").exit_code, 0);
-  const std::string common = " --index " + idx +
-                             " --queries 120 --experts 3 --top-k 1 --hidden 8 --epochs 3 --patience 100 --depth 30";
+  const std::string common =
+      " --index " + idx + " --queries 120 --experts 3 --top-k 1 --hidden 8 --epochs 3 --patience 100 --depth 30";
   Ran one = Hymir("pretrain" + common + " --model " + tmp.Sub("one.moe"));
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_NE(one.out.find("per-cluster expert pre-training"), std::string::npos) << one.out;
   ASSERT_OK_AND_ASSIGN(auto alone, ranking::MoeModel::Load(tmp.Sub("one.moe")));
   for (int ranks : {2, 3}) {
     const std::string out = tmp.Sub("ranks" + std::to_string(ranks) + ".moe");
-    Ran many = Shell(std::string(HYMIR_MPIEXEC) +
-                     " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np " +
-                     std::to_string(ranks) + " " + testing::BinDir() + "/hymir-mpi pretrain" + common + " --model " +
-                     out);
+    Ran many =
+        Shell(std::string(HYMIR_MPIEXEC) +
+              " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np " +
+              std::to_string(ranks) + " " + testing::BinDir() + "/hymir-mpi pretrain" + common + " --model " + out);
     ASSERT_EQ(many.exit_code, 0) << many.err;
     EXPECT_NE(many.out.find(std::to_string(ranks) + " ranks"), std::string::npos) << many.out;
     ASSERT_OK_AND_ASSIGN(auto together, ranking::MoeModel::Load(out));
@@ -531,8 +535,8 @@ TEST(CliTest, ServeSeesNewCommitsWithoutARestart) {
                   Sample("qrels/test.tsv") + " --model " + model + " --experts 2 --epochs 1 --depth 20")
                 .exit_code,
             0);
-  Server s = StartServe("--index " + idx + " --rerank " + model + " --port 0 --reload-interval 50",
-                        tmp.Sub("serve.err"));
+  Server s =
+      StartServe("--index " + idx + " --rerank " + model + " --port 0 --reload-interval 50", tmp.Sub("serve.err"));
   ASSERT_GT(s.port, 0) << s.first_line << Slurp(tmp.Sub("serve.err"));
   httplib::Client client("127.0.0.1", s.port);
   auto count = [&]() -> int {
@@ -543,7 +547,8 @@ TEST(CliTest, ServeSeesNewCommitsWithoutARestart) {
   EXPECT_EQ(count(), 0);
   {
     std::ofstream out(extra);
-    out << R"({"_id": "new1", "title": "Zyzzogeton", "text": "a genus of leafhoppers"})" << "\n";
+    out << R"({"_id": "new1", "title": "Zyzzogeton", "text": "a genus of leafhoppers"})"
+        << "\n";
   }
   ASSERT_EQ(Hymir("index --corpus " + extra + " --index " + idx).exit_code, 0);
   int seen = 0;
@@ -586,8 +591,8 @@ TEST(CliTest, ServeAnswersAndStopsOnSigterm) {
   }
   // The same port again: refused, naming it.
   // (Under `timeout`: a server that wrongly shares the port would never return.)
-  Ran taken = Shell("timeout 30 " + testing::BinDir() + "/hymir serve --index " + idx + " --port " +
-                    std::to_string(s.port));
+  Ran taken =
+      Shell("timeout 30 " + testing::BinDir() + "/hymir serve --index " + idx + " --port " + std::to_string(s.port));
   EXPECT_EQ(taken.exit_code, 1);
   EXPECT_NE(taken.err.find(std::to_string(s.port)), std::string::npos) << taken.err;
 
@@ -617,14 +622,14 @@ TEST(CliTest, MpiShardedIndexAndSearchEqualOneIndex) {
   const std::string mpirun =
       std::string(HYMIR_MPIEXEC) + " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none";
   const std::string mpi = mpirun + " -np 2 " + testing::BinDir() + "/hymir-mpi ";
-  Ran ix = Shell(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded") +
-                 " --embed lsa:32");
+  Ran ix =
+      Shell(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded") + " --embed lsa:32");
   ASSERT_EQ(ix.exit_code, 0) << ix.err;
   EXPECT_NE(ix.out.find("indexed 1033 docs into 2 shards"), std::string::npos) << ix.out;
   EXPECT_NE(ix.out.find("live documents 1033"), std::string::npos) << ix.out;
-  ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single") + " --embed lsa:32")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single") + " --embed lsa:32").exit_code,
+      0);
   // (qid, doc) -> score of a run.
   auto scores = [](const std::string& text) {
     std::map<std::pair<std::string, std::string>, double> m;
@@ -752,11 +757,16 @@ TEST(CliTest, EvalPerDomainAndRoutingPlot) {
   // ndcg_cut_10 / recall_100: q1 1/1, q2 1/log2(3)=0.6309/1, q3 1/1, q4 0/0, q5 1/1.
   std::ofstream(run) << "q1 Q0 d1 1 3 t\nq1 Q0 d2 2 2 t\nq2 Q0 d4 1 3 t\nq2 Q0 d3 2 2 t\n"
                         "q3 Q0 d5 1 3 t\nq4 Q0 d8 1 3 t\nq5 Q0 d9 1 3 t\n";
-  std::ofstream(queries) << R"({"_id": "q1", "text": "a", "domain": "bio"})" "\n"
-                         << R"({"_id": "q2", "text": "b", "domain": "bio"})" "\n"
-                         << R"({"_id": "q3", "text": "c", "domain": "fin"})" "\n"
-                         << R"({"_id": "q4", "text": "d", "domain": "fin"})" "\n"
-                         << R"({"_id": "q5", "text": "e"})" "\n";
+  std::ofstream(queries) << R"({"_id": "q1", "text": "a", "domain": "bio"})"
+                            "\n"
+                         << R"({"_id": "q2", "text": "b", "domain": "bio"})"
+                            "\n"
+                         << R"({"_id": "q3", "text": "c", "domain": "fin"})"
+                            "\n"
+                         << R"({"_id": "q4", "text": "d", "domain": "fin"})"
+                            "\n"
+                         << R"({"_id": "q5", "text": "e"})"
+                            "\n";
   const std::string base = "eval --qrels " + qrels + " --run " + run;
   auto line = [](const std::string& measure, const std::string& what, const std::string& value) {
     std::string m = measure;
@@ -828,7 +838,6 @@ TEST(CliTest, EvalPerDomainAndRoutingPlot) {
   EXPECT_NE(bad.err.find(tmp.Sub("bad.tsv") + ":2:"), std::string::npos) << bad.err;
 }
 
-
 // `hymir index` reports each commit; hymir check verifies every byte
 // and names a damaged file (exit 1); per-query vector dimensions; over-long
 // ids refused naming file:line; empty and stop-word-only queries give no hits.
@@ -845,7 +854,8 @@ TEST(CliTest, CommitsCheckAndBadInput) {
   Ran ok = Hymir("check --index " + idx);
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("is intact"), std::string::npos) << ok.out;
-  EXPECT_NE(ok.out.find("2 of 2 segment caches equal to their segments"), std::string::npos) << ok.out;  // --commit-every 2
+  EXPECT_NE(ok.out.find("2 of 2 segment caches equal to their segments"), std::string::npos)
+      << ok.out;  // --commit-every 2
 
   // An index in the older format 1 on request; it keeps it, and answers the same.
   const std::string old_idx = tmp.Sub("idx1");
@@ -870,8 +880,9 @@ TEST(CliTest, CommitsCheckAndBadInput) {
   Ran twice = Hymir("search --index " + idx + " --vector-file " + tmp.Sub("q.vec"));
   EXPECT_EQ(twice.exit_code, 2) << twice.out;
   EXPECT_NE(twice.err.find("expects 3 floats, got 6"), std::string::npos) << twice.err;
-  testing::WriteText(tmp.Sub("q.jsonl"), "{\"_id\":\"q1\",\"text\":\"x\",\"vectors\":{\"img\":[1,0]}}\n"
-                                         "{\"_id\":\"q2\",\"text\":\"y\",\"vectors\":{\"img\":[1,0,0,0]}}\n");
+  testing::WriteText(tmp.Sub("q.jsonl"),
+                     "{\"_id\":\"q1\",\"text\":\"x\",\"vectors\":{\"img\":[1,0]}}\n"
+                     "{\"_id\":\"q2\",\"text\":\"y\",\"vectors\":{\"img\":[1,0,0,0]}}\n");
   Ran mixed = Hymir("search --index " + idx + " --queries " + tmp.Sub("q.jsonl") + " --run " + tmp.Sub("run") +
                     " --retriever vector");
   EXPECT_NE(mixed.exit_code, 0);
@@ -906,12 +917,12 @@ TEST(CliTest, CommitsCheckAndBadInput) {
   Ran none = Hymir("search --index " + lsa + " --json --query 'the of and'");
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_EQ(nlohmann::json::parse(none.out)["hits"].size(), 0u) << none.out;
-  testing::WriteText(tmp.Sub("empty.jsonl"), "{\"_id\":\"e\",\"text\":\"\"}\n{\"_id\":\"s\",\"text\":\"to be or not\"}\n");
+  testing::WriteText(tmp.Sub("empty.jsonl"),
+                     "{\"_id\":\"e\",\"text\":\"\"}\n{\"_id\":\"s\",\"text\":\"to be or not\"}\n");
   Ran empty = Hymir("search --index " + lsa + " --queries " + tmp.Sub("empty.jsonl") + " --run " + tmp.Sub("erun"));
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(Slurp(tmp.Sub("erun")), "");
 }
-
 
 // The query language through the CLI: --syntax lucene with --query and
 // --queries, "total" in --json output (plain queries too), --counts, and a
@@ -956,12 +967,13 @@ TEST(CliTest, SearchWithTheQueryLanguage) {
                      "{\"_id\":\"a\",\"text\":\"\\\"crystalline lens\\\"\"}\n"
                      "{\"_id\":\"b\",\"text\":\"lens AND proteins\"}\n"
                      "{\"_id\":\"c\",\"text\":\"zzzunknown\"}\n");
-  Ran batch = Hymir("search --index " + idx + " --syntax lucene --queries " + queries + " --run " + run +
-                    " --counts " + counts);
+  Ran batch = Hymir("search --index " + idx + " --syntax lucene --queries " + queries + " --run " + run + " --counts " +
+                    counts);
   ASSERT_EQ(batch.exit_code, 0) << batch.err;
   const std::string c = Slurp(counts);
   EXPECT_NE(c.find("b\t" + std::to_string(nlohmann::json::parse(both.out)["total"].get<uint64_t>()) + "\n"),
-            std::string::npos) << c;
+            std::string::npos)
+      << c;
   EXPECT_NE(c.find("c\t0\n"), std::string::npos) << c;
   EXPECT_EQ(CountLines(c), 3u);
   testing::WriteText(queries, "{\"_id\":\"x\",\"text\":\"lens\"}\n{\"_id\":\"y\",\"text\":\"(lens\"}\n");

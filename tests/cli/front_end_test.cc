@@ -41,17 +41,17 @@ TEST(FrontEndTest, MpiIndexLinksEntitiesAsHymirIndex) {
   const std::string hymir = testing::BinDir() + "/hymir ";
   ASSERT_EQ(RunQuiet(hymir + "kg load --kg " + tmp.Sub("kg") + " --tsv " + tmp.Sub("kg.tsv")), 0);
   ASSERT_EQ(RunQuiet(hymir + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("single") + " --kg " +
-                tmp.Sub("kg")),
+                     tmp.Sub("kg")),
             0);
   const std::string mpi = std::string(HYMIR_MPIEXEC) +
                           " --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none -np 2 " +
                           testing::BinDir() + "/hymir-mpi ";
   ASSERT_EQ(RunQuiet(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("sharded") + " --kg " +
-                tmp.Sub("kg")),
+                     tmp.Sub("kg")),
             0);
   // A missing KG is refused before anything is indexed, as in hymir index.
   EXPECT_EQ(RunQuiet(mpi + "index --corpus " + Sample("corpus.jsonl") + " --index " + tmp.Sub("other") + " --kg " +
-                tmp.Sub("kg.tsv")),
+                     tmp.Sub("kg.tsv")),
             2);
 
   ASSERT_OK_AND_ASSIGN(auto single, Engine::Open(tmp.Sub("single")));
@@ -82,7 +82,6 @@ TEST(FrontEndTest, MpiIndexLinksEntitiesAsHymirIndex) {
 #endif
 }
 
-
 // The query language over shards: global document frequencies of the
 // query's terms (a phrase's idf is the sum of its terms') give every match
 // the single index's score.
@@ -102,8 +101,8 @@ TEST(FrontEndTest, MpiSearchRunsTheQueryLanguageAsOneIndex) {
                      "{\"_id\":\"2\",\"text\":\"lens AND (protein OR proteins) NOT bovine\"}\n"
                      "{\"_id\":\"3\",\"text\":\"\\\"blood flow\\\"~2 oxygen^2 title:lung\"}\n"
                      "{\"_id\":\"4\",\"text\":\"lens proteins\"}\n");
-  ASSERT_EQ(RunQuiet(hymir + "search --index " + tmp.Sub("single") + " --syntax lucene --queries " + tmp.Sub("q.jsonl") +
-                     " --run " + tmp.Sub("single.run")),
+  ASSERT_EQ(RunQuiet(hymir + "search --index " + tmp.Sub("single") + " --syntax lucene --queries " +
+                     tmp.Sub("q.jsonl") + " --run " + tmp.Sub("single.run")),
             0);
   ASSERT_EQ(RunQuiet(mpi + "search --index " + tmp.Sub("sharded") + " --syntax lucene --queries " + tmp.Sub("q.jsonl") +
                      " --run " + tmp.Sub("sharded.run")),

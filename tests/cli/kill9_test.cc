@@ -212,8 +212,8 @@ std::vector<std::string> WriteCorpus(const std::string& path, int pool, int gen,
 
 // Checks the index against what the writer reported and returns its state
 // (id -> generation) for the next iteration.
-void CheckIndex(const std::string& dir, const std::vector<std::string>& order, uint64_t reported, int gen,
-                bool vectors, std::map<std::string, int>* state, const std::string& where) {
+void CheckIndex(const std::string& dir, const std::vector<std::string>& order, uint64_t reported, int gen, bool vectors,
+                std::map<std::string, int>* state, const std::string& where) {
   auto s_or = index::Searcher::Open(dir);
   if (!s_or.ok() && state->empty() && reported == 0 && s_or.status().IsNotFound()) return;  // nothing ever committed
   ASSERT_TRUE(s_or.ok()) << where << ": " << s_or.status().ToString();
@@ -301,8 +301,11 @@ void IndexLoop(bool vectors) {
     const int gen = it;
     const auto order = WriteCorpus(corpus, pool, gen, vectors, rng);
     const int every = 40 + static_cast<int>(rng() % 300);
-    std::vector<std::string> args = {Hymir(), "index", "--corpus", corpus, "--index", dir, "--commit-every",
-                                     std::to_string(every), "--threads", std::to_string(1 + it % 2)};
+    std::vector<std::string> args = {Hymir(),          "index",
+                                     "--corpus",       corpus,
+                                     "--index",        dir,
+                                     "--commit-every", std::to_string(every),
+                                     "--threads",      std::to_string(1 + it % 2)};
     if (vectors && !std::filesystem::exists(dir + "/hymir.json")) {
       args.push_back("--vector-field");
       args.push_back("emb:" + std::to_string(kDim) + ":l2:hnsw16");
@@ -317,8 +320,8 @@ void IndexLoop(bool vectors) {
     WriterRun r = RunWriter(args, "hymir index: committed ", kill_ms);
     TallyRun(r, it, where, &full_ms, &kills, &completed);
     if (::testing::Test::HasFatalFailure()) return;
-    std::printf("kill9 %s: reported %" PRIu64 " of %zu, %s after %.0f ms\n", where.c_str(), r.reported,
-                order.size(), r.killed ? "killed" : "finished", r.ms);
+    std::printf("kill9 %s: reported %" PRIu64 " of %zu, %s after %.0f ms\n", where.c_str(), r.reported, order.size(),
+                r.killed ? "killed" : "finished", r.ms);
     std::fflush(stdout);
     CheckIndex(dir, order, r.reported, gen, vectors, &state, where);
     if (::testing::Test::HasFatalFailure()) return;
@@ -370,8 +373,9 @@ TEST(Kill9Test, KgLoadKeepsEveryReportedBatch) {
     const double kill_ms = it == 0 ? -1 : std::uniform_real_distribution<double>(0, 1.5 * full_ms)(rng);
     const std::string where = "kg seed " + std::to_string(seed) + " iteration " + std::to_string(it) + " " +
                               KillPoint(kill_ms) + " batch " + std::to_string(batch);
-    WriterRun r = RunWriter({Hymir(), "kg", "load", "--kg", kg, "--ntriples", nt, "--batch-size", std::to_string(batch)},
-                            "hymir kg load: committed ", kill_ms);
+    WriterRun r =
+        RunWriter({Hymir(), "kg", "load", "--kg", kg, "--ntriples", nt, "--batch-size", std::to_string(batch)},
+                  "hymir kg load: committed ", kill_ms);
     TallyRun(r, it, where, &full_ms, &kills, &completed);
     if (::testing::Test::HasFatalFailure()) return;
     std::printf("kill9 %s: reported %" PRIu64 " of %zu lines, %s after %.0f ms\n", where.c_str(), r.reported,

@@ -71,8 +71,8 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   EXPECT_EQ(Media("search --index " + positional + by_text).out, Media("search --index " + index + by_text).out);
 
   // Query by a file: the same stamp first, every list's score kept.
-  Ran img = Media("search --index " + index + " --image " + tmp_.Sub("stamps/vehicles/auto/sedan.png") +
-                  " --k 3 --json");
+  Ran img =
+      Media("search --index " + index + " --image " + tmp_.Sub("stamps/vehicles/auto/sedan.png") + " --k 3 --json");
   ASSERT_EQ(img.exit_code, 0) << img.err;
   auto hits = nlohmann::json::parse(img.out);
   ASSERT_EQ(hits.size(), 3u);
@@ -89,7 +89,8 @@ TEST_F(MediaCliTest, IngestSearchEval) {
 
   // Query by sound (the fixture's one stamp with a sound effect).
   EXPECT_NE(in.out.find("(1 with a sound)"), std::string::npos) << in.out;
-  Ran sound = Media("search --index " + index + " --sound " + tmp_.Sub("stamps/animals/amphibians/frog.ogg") + " --json");
+  Ran sound =
+      Media("search --index " + index + " --sound " + tmp_.Sub("stamps/animals/amphibians/frog.ogg") + " --json");
   ASSERT_EQ(sound.exit_code, 0) << sound.err;
   auto by_sound = nlohmann::json::parse(sound.out);
   ASSERT_EQ(by_sound.size(), 1u);
@@ -103,7 +104,8 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   EXPECT_EQ(Ids(text.out)[0], "food/fruit/Cherry_Stella");
 
   // Both, restricted to one category: only animals come back.
-  Ran both = Media("search --index " + index + " --text \"frog\" --like vehicles/auto/sedan --filter domain:animals --json");
+  Ran both =
+      Media("search --index " + index + " --text \"frog\" --like vehicles/auto/sedan --filter domain:animals --json");
   ASSERT_EQ(both.exit_code, 0) << both.err;
   std::vector<std::string> categories;
   auto both_ids = Ids(both.out, &categories);
@@ -122,8 +124,8 @@ TEST_F(MediaCliTest, IngestSearchEval) {
   auto e = nlohmann::json::parse(eval.out);
   EXPECT_EQ(e["queries"], 12);
   EXPECT_EQ(e["categories"], 3);
-  for (const char* run : {"random", "colour", "texture", "caption text (bm25)", "colour+texture (minmax)",
-                          "text+colour+texture (rrf)"}) {
+  for (const char* run :
+       {"random", "colour", "texture", "caption text (bm25)", "colour+texture (minmax)", "text+colour+texture (rrf)"}) {
     ASSERT_TRUE(e["runs"].contains(run)) << run;
     EXPECT_GE(e["runs"][run]["map"].get<double>(), 0.0);
     EXPECT_LE(e["runs"][run]["P_10"].get<double>(), 1.0);
@@ -164,8 +166,10 @@ class Server {
     for (int i = 0; i < 200 && port_ == 0; ++i) {
       std::smatch m;
       const std::string text = Slurp(out);
-      if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (std::regex_search(text, m, listening))
+        port_ = std::stoi(m[1]);
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
   ~Server() {
@@ -205,8 +209,10 @@ TEST_F(MediaCliTest, SearchPageShowsThumbnailsInHeadlessChromium) {
 
   // The page as "more like this" on the sedan leaves it: rendered by the
   // page's script, read back from the DOM.
-  Ran dom = Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                  "--virtual-time-budget=10000 --dump-dom '" + base + "/?like=vehicles/auto/sedan'");
+  Ran dom = Shell(
+      "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--virtual-time-budget=10000 --dump-dom '" +
+      base + "/?like=vehicles/auto/sedan'");
   ASSERT_EQ(dom.exit_code, 0) << dom.err;
   std::vector<std::string> ids;
   const std::regex hit("<li class=\"hit\" data-id=\"([^\"]+)\">(.*?)</li>");
@@ -221,8 +227,10 @@ TEST_F(MediaCliTest, SearchPageShowsThumbnailsInHeadlessChromium) {
   EXPECT_NE(dom.out.find("more like: vehicles/auto/sedan"), std::string::npos);
 
   // Text and a filter from the URL.
-  Ran text = Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                   "--virtual-time-budget=10000 --dump-dom '" + base + "/?q=frog&filter=domain:animals'");
+  Ran text = Shell(
+      "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--virtual-time-budget=10000 --dump-dom '" +
+      base + "/?q=frog&filter=domain:animals'");
   ASSERT_EQ(text.exit_code, 0) << text.err;
   std::smatch first;
   ASSERT_TRUE(std::regex_search(text.out, first, hit)) << text.out;

@@ -89,8 +89,10 @@ class ServeTest : public ::testing::Test {
     auto res = client.Get(target.c_str());
     if (!res) return {};
     Got g{res->status, json(), res->get_header_value("Content-Type")};
-    if (g.content_type.rfind("application/json", 0) == 0) g.body = json::parse(res->body);
-    else g.body = res->body;
+    if (g.content_type.rfind("application/json", 0) == 0)
+      g.body = json::parse(res->body);
+    else
+      g.body = res->body;
     return g;
   }
 
@@ -107,8 +109,8 @@ class ServeTest : public ::testing::Test {
 
 // The hits of the engine for `text` with k/offset, as (id, rank, score).
 std::vector<std::tuple<std::string, uint32_t, double>> EngineHits(const Engine& e, const std::string& text, size_t k,
-                                                                   size_t offset = 0,
-                                                                   std::vector<index::FieldFilter> filters = {}) {
+                                                                  size_t offset = 0,
+                                                                  std::vector<index::FieldFilter> filters = {}) {
   HybridQuery q;
   q.text = text;
   q.k = k;
@@ -332,7 +334,6 @@ TEST_F(ServeTest, RerankingKeepsEveryStageAndExplains) {
   EXPECT_EQ(info.body["reranker"]["routed_experts"], config.routed_experts);
 }
 
-
 // A raw TCP connection to the server (for what httplib's client cannot send).
 int Connect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -487,8 +488,9 @@ TEST_F(ServeTest, PipelinedRequestsAreAnsweredInOrder) {
   const int fd = Connect(port_);
   ASSERT_GE(fd, 0);
   std::string batch;
-  const std::vector<std::string> targets = {"/api/search?q=apple&k=3", "/api/doc?id=d7", "/api/search?q=pear&k=2",
-                                            "/api/info", "/api/doc?id=nope", "/api/search?q=apple&k=abc"};
+  const std::vector<std::string> targets = {"/api/search?q=apple&k=3", "/api/doc?id=d7",
+                                            "/api/search?q=pear&k=2",  "/api/info",
+                                            "/api/doc?id=nope",        "/api/search?q=apple&k=abc"};
   for (const std::string& t : targets) batch += "GET " + t + " HTTP/1.1\r\nHost: x\r\n\r\n";
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(SendAll(fd, batch));
@@ -514,8 +516,9 @@ TEST_F(ServeTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(got[4].status, 404);
   EXPECT_EQ(got[5].status, 400);
   // Still open: two more, the second asking to close.
-  ASSERT_TRUE(SendAll(fd, "GET /api/doc?id=d1 HTTP/1.1\r\nHost: x\r\n\r\nGET /api/doc?id=d2 HTTP/1.1\r\nHost: x\r\n"
-                          "Connection: close\r\n\r\nGET /api/doc?id=d3 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(SendAll(fd,
+                      "GET /api/doc?id=d1 HTTP/1.1\r\nHost: x\r\n\r\nGET /api/doc?id=d2 HTTP/1.1\r\nHost: x\r\n"
+                      "Connection: close\r\n\r\nGET /api/doc?id=d3 HTTP/1.1\r\nHost: x\r\n\r\n"));
   got = ReadResponses(fd, 0, 3000, &closed);
   ASSERT_EQ(got.size(), 2u) << "nothing after the request that asked to close";
   EXPECT_EQ(json::parse(got[0].body)["id"], "d1");
@@ -548,7 +551,8 @@ TEST_F(ServeTest, ConnectionsBeyondTheCapAreRefusedAtOnce) {
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].status, 503);
     EXPECT_EQ(got[0].headers["connection"], "close");
-    EXPECT_NE(json::parse(got[0].body)["error"].get<std::string>().find("too many open connections"), std::string::npos);
+    EXPECT_NE(json::parse(got[0].body)["error"].get<std::string>().find("too many open connections"),
+              std::string::npos);
     EXPECT_LT(ms, 1000);
     ReadResponses(fd, 1, 2000, &closed);
     EXPECT_TRUE(closed) << "a refused connection is closed";

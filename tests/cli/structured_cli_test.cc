@@ -139,8 +139,8 @@ TEST_F(StructuredCliTest, SchemaErrorsAndWrongTypesNameTheirPlace) {
   EXPECT_NE(lenient.out.find("indexed 1 docs (1 skipped)"), std::string::npos) << lenient.out;
   // Another schema for an existing index is refused.
   testing::WriteText(tmp_.Sub("other.json"), R"({"fields": {"section": {"type": "keyword"}}})");
-  Ran other = Hymir("index --corpus " + tmp_.Sub("corpus.jsonl") + " --index " + idx_ + " --schema " +
-                    tmp_.Sub("other.json"));
+  Ran other =
+      Hymir("index --corpus " + tmp_.Sub("corpus.jsonl") + " --index " + idx_ + " --schema " + tmp_.Sub("other.json"));
   EXPECT_NE(other.exit_code, 0);
   EXPECT_NE(other.err.find("schema"), std::string::npos) << other.err;
 }

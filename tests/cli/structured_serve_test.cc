@@ -49,8 +49,8 @@ class StructuredServeTest : public ::testing::Test {
 };
 
 TEST_F(StructuredServeTest, SortFacetAndRangeParametersMatchTheLibrary) {
-  json j = Search({{"q", "apple"}, {"filter", "size:[5 TO 20}"}, {"sort", "size:desc"}, {"facet", "section"},
-                   {"k", "4"}});
+  json j =
+      Search({{"q", "apple"}, {"filter", "size:[5 TO 20}"}, {"sort", "size:desc"}, {"facet", "section"}, {"k", "4"}});
   index::TextQuery q;
   q.text = "apple";
   q.ranges = {index::RangeFilter{"size", "5", "20", true, false}};
@@ -102,9 +102,10 @@ TEST_F(StructuredServeTest, SearchPageShowsFacetsAndAppliesAClickedValue) {
   std::thread thread([&] { server.listen_after_bind(); });
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto dom = [&](const std::string& hash) {
-    return testing::Shell("chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-                          "--virtual-time-budget=10000 --dump-dom 'http://127.0.0.1:" + std::to_string(port) + "/#" +
-                          hash + "'");
+    return testing::Shell(
+        "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+        "--virtual-time-budget=10000 --dump-dom 'http://127.0.0.1:" +
+        std::to_string(port) + "/#" + hash + "'");
   };
   testing::Ran all = dom("q=apple&k=50");
   testing::Ran odd = dom("q=apple&k=50&chip=section%3Aodd");

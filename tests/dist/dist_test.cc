@@ -39,8 +39,8 @@ class SharedDir {
   SharedDir() {
     std::string path;
     if (g_cluster->is_root()) {
-      path = (std::filesystem::temp_directory_path() / ("hymir_dist_" + std::to_string(::getpid()) + "_" +
-                                                         std::to_string(counter_++)))
+      path = (std::filesystem::temp_directory_path() /
+              ("hymir_dist_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++)))
                  .string();
       std::filesystem::remove_all(path);
       std::filesystem::create_directories(path);
@@ -100,18 +100,33 @@ std::vector<HybridQuery> Queries() {
     q.vector_depth = 30;
     q.vector_field = "img";
     switch (retriever(rng)) {
-      case 0: q.retriever = Retriever::kBm25; break;
-      case 1: q.retriever = Retriever::kVector; break;
-      default: q.retriever = Retriever::kHybrid; break;
+      case 0:
+        q.retriever = Retriever::kBm25;
+        break;
+      case 1:
+        q.retriever = Retriever::kVector;
+        break;
+      default:
+        q.retriever = Retriever::kHybrid;
+        break;
     }
     if (q.retriever != Retriever::kBm25)
       for (int k = 0; k < 8; ++k) q.vector.push_back(normal(rng));
     switch (kind(rng)) {
-      case 1: q.bm25.fields = {{"title", 2.0}, {"text", 1.0}}; break;
-      case 2: q.filters = {{"domain", {"b"}}}; break;
-      case 3: q.offset = 5; break;
-      case 4: q.bm25.expansions = {{"w3 w4", 0.3}}; break;
-      default: break;
+      case 1:
+        q.bm25.fields = {{"title", 2.0}, {"text", 1.0}};
+        break;
+      case 2:
+        q.filters = {{"domain", {"b"}}};
+        break;
+      case 3:
+        q.offset = 5;
+        break;
+      case 4:
+        q.bm25.expansions = {{"w3 w4", 0.3}};
+        break;
+      default:
+        break;
     }
     out.push_back(std::move(q));
   }
@@ -430,7 +445,7 @@ TEST(ShardedPipelineTest, TheRootsExpansionsReachEveryShard) {
     auto store = kg::TripleStore::Open(dir.Sub("kg"));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_OK((*store)->AddAlias("e:x", "w123"));  // a single-token alias needs >= 3 characters
-    for (int i : {7, 8, 9, 10}) {  // within max_terms (5)
+    for (int i : {7, 8, 9, 10}) {                  // within max_terms (5)
       EXPECT_OK((*store)->AddAlias("e:x", "uniq" + std::to_string(i)));
       owners.insert(ShardOf("d" + std::to_string(i), g_cluster->size()));
     }
@@ -492,8 +507,10 @@ TEST(ShardedPipelineTest, TheRootsExpansionsReachEveryShard) {
   EXPECT_EQ(reached, owners);
   // Without expansion "w123" reaches fewer of them: the expansion did the work.
   size_t literal_hits = 0, expanded = 0;
-  for (const auto& h : (*unexpanded)[0].hits) literal_hits += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
-  for (const auto& h : (*results)[0].hits) expanded += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
+  for (const auto& h : (*unexpanded)[0].hits)
+    literal_hits += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
+  for (const auto& h : (*results)[0].hits)
+    expanded += h.hit.id == "d7" || h.hit.id == "d8" || h.hit.id == "d9" || h.hit.id == "d10";
   EXPECT_LT(literal_hits, expanded);
 }
 

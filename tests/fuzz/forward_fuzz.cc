@@ -236,14 +236,14 @@ struct Fixture {
   std::string dir;   // the index
   std::string vdir;  // its vectors/
   std::string cache_path;
-  std::string cache;       // the cache UpdateSegmentCaches wrote
+  std::string cache;  // the cache UpdateSegmentCaches wrote
   Lucene::IndexReaderPtr reader;
   Lucene::IndexReaderPtr segment;
   int32_t seg_max = 0;
-  std::vector<std::string> ids;                        // walked: the truth
+  std::vector<std::string> ids;                       // walked: the truth
   std::vector<uint32_t> lengths[hi::kNumTextFields];  // walked
-  std::string v2;                                      // a forward file ForwardIndex::Save wrote
-  std::string v1;                                      // a format 1 file, byte by byte
+  std::string v2;                                     // a forward file ForwardIndex::Save wrote
+  std::string v1;                                     // a format 1 file, byte by byte
 };
 
 Lucene::DocumentPtr LuceneDoc(const Doc& d) {
@@ -314,8 +314,8 @@ void MakeFixture(Fixture* x) {
   fs::create_directories(x->vdir);
   auto directory = Lucene::FSDirectory::open(hi::Wide(x->dir + "/" + hi::kTextDir));
   auto analyzer = Lucene::newLucene<Lucene::WhitespaceAnalyzer>();
-  auto w = Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, true,
-                                                 Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
+  auto w =
+      Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, true, Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
   for (const Doc& d : kDocs) w->addDocument(LuceneDoc(d));
   w->commit();
   w->close();
@@ -426,8 +426,7 @@ void FuzzForward(const Fixture& f, std::string bytes, bool fix) {
       CheckRecord(*l, id);
       if (!r.ok() || !Same(*r, *l)) __builtin_trap();
     } else if (r.ok() || (l.status().IsNotFound() != r.status().IsNotFound()) ||
-               !(l.status().IsNotFound() ||
-                 (l.status().IsCorruption() && l.status().message().rfind(path, 0) == 0))) {
+               !(l.status().IsNotFound() || (l.status().IsCorruption() && l.status().message().rfind(path, 0) == 0))) {
       __builtin_trap();
     }
   }

@@ -51,8 +51,8 @@ void WriteLayout() {
 void WriteSeeds(const char* seed_dir) {
   std::string body = "hymir-commit-manifest 1\nsegments segments_2\n";
   for (const auto& [name, bytes] : kFiles) {
-    body += "file " + std::to_string(bytes.size()) + " " +
-            Hex(hymir::internal::Crc32(0, bytes.data(), bytes.size())) + " " + name + "\n";
+    body += "file " + std::to_string(bytes.size()) + " " + Hex(hymir::internal::Crc32(0, bytes.data(), bytes.size())) +
+            " " + name + "\n";
   }
   std::ofstream(std::string(seed_dir) + "/manifest", std::ios::binary) << body;
   std::ofstream(std::string(seed_dir) + "/manifest-missing", std::ios::binary)

@@ -36,8 +36,8 @@ class MemoryTripleStore : public kg::TripleStore {
   Result<std::vector<kg::Triple>> Match(const kg::TriplePattern&, size_t) const override {
     return Status::NotSupported("fuzz store");
   }
-  Result<std::vector<kg::Neighbor>> Neighbors(const std::string&, const std::optional<std::string>&,
-                                              kg::Direction, size_t) const override {
+  Result<std::vector<kg::Neighbor>> Neighbors(const std::string&, const std::optional<std::string>&, kg::Direction,
+                                              size_t) const override {
     return Status::NotSupported("fuzz store");
   }
   Result<std::vector<kg::ReachedEntity>> Expand(const std::string&, const kg::ExpandOptions&) const override {

@@ -85,8 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   const uint32_t crc = hymir::internal::Crc32(0, bytes.data(), bytes.size());
   bytes.append(reinterpret_cast<const char*>(&crc), 4);
-  const std::string path =
-      hymir::fuzz::WriteInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "moe");
+  const std::string path = hymir::fuzz::WriteInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "moe");
   auto model = hymir::ranking::MoeModel::Load(path);
   if (!model.ok()) return 0;
   // Loaded: it must score a well-formed group of its own schema.

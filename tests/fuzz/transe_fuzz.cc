@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const auto& d = **decoded;
   if (d.dim < 1 || d.entities.size() != d.entity_names.size() * d.dim ||
-      d.relations.size() != d.relation_names.size() * d.dim ||
-      d.entity_index.size() != d.entity_names.size() || d.relation_index.size() != d.relation_names.size()) {
+      d.relations.size() != d.relation_names.size() * d.dim || d.entity_index.size() != d.entity_names.size() ||
+      d.relation_index.size() != d.relation_names.size()) {
     __builtin_trap();
   }
   std::string again = hymir::kg::internal::EncodeTransE(d);

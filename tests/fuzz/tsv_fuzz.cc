@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     hymir::fuzz::MemoryTripleStore store;
     auto strict = hymir::kg::LoadTsv(store, path, o);
-    if (!strict.ok() && (!strict.status().IsInvalidArgument() ||
-                         strict.status().message().find(path + ":") == std::string::npos)) {
+    if (!strict.ok() &&
+        (!strict.status().IsInvalidArgument() || strict.status().message().find(path + ":") == std::string::npos)) {
       __builtin_trap();
     }
   }
@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hymir::fuzz::MemoryTripleStore store;
   auto stats = hymir::kg::LoadTsv(store, path, o);
   if (!stats.ok()) __builtin_trap();
-  if (stats->bad_lines > stats->lines || stats->added > stats->triples ||
-      stats->added != *store.Count() || stats->errors.size() > stats->bad_lines) {
+  if (stats->bad_lines > stats->lines || stats->added > stats->triples || stats->added != *store.Count() ||
+      stats->errors.size() > stats->bad_lines) {
     __builtin_trap();
   }
   auto again = hymir::kg::LoadTsv(store, path, o);

@@ -74,7 +74,8 @@ void FixUp(std::string* b) {
   if (b->size() < hi::kDocValuesHeaderBytes) return;
   const uint64_t size = b->size();
   std::memcpy(b->data() + 24, &size, 8);
-  const uint32_t body = hymir::internal::Crc32(0, b->data() + hi::kDocValuesHeaderBytes, b->size() - hi::kDocValuesHeaderBytes);
+  const uint32_t body =
+      hymir::internal::Crc32(0, b->data() + hi::kDocValuesHeaderBytes, b->size() - hi::kDocValuesHeaderBytes);
   std::memcpy(b->data() + 32, &body, 4);
   std::memset(b->data() + 36, 0, 4);
   const uint32_t head = hymir::internal::Crc32(0, b->data(), hi::kDocValuesHeaderBytes);

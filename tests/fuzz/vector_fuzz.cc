@@ -93,7 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto store = VectorStore::Load(f.spec, f.dir, raw, f.faiss);
   if (!store.ok()) {
     const auto& s = store.status();
-    if (!(s.IsCorruption() || s.code() == hymir::Status::Code::kNotSupported) || s.message().find(f.dir + "/") == std::string::npos) {
+    if (!(s.IsCorruption() || s.code() == hymir::Status::Code::kNotSupported) ||
+        s.message().find(f.dir + "/") == std::string::npos) {
       __builtin_trap();
     }
     return 0;

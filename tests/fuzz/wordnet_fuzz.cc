@@ -29,8 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     hymir::fuzz::MemoryTripleStore store;
     auto strict = hymir::kg::LoadWordNet(store, dir, o);
-    if (!strict.ok() && (!strict.status().IsInvalidArgument() ||
-                         strict.status().message().find(path + ":") == std::string::npos)) {
+    if (!strict.ok() &&
+        (!strict.status().IsInvalidArgument() || strict.status().message().find(path + ":") == std::string::npos)) {
       __builtin_trap();
     }
   }

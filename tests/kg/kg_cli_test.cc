@@ -28,8 +28,9 @@ class KgCliTest : public ::testing::Test {
 TEST_F(KgCliTest, LoadQueryNeighborsStats) {
   TempDir tmp;
   std::string tsv = tmp.Sub("g.tsv");
-  hymir::testing::WriteText(tsv, "ex:dog\tisa\tex:canine\nex:canine\tisa\tex:animal\n"
-                                 "ex:dog\thymir:alias\tDog\nex:animal\thymir:alias\tAnimal\n");
+  hymir::testing::WriteText(tsv,
+                            "ex:dog\tisa\tex:canine\nex:canine\tisa\tex:animal\n"
+                            "ex:dog\thymir:alias\tDog\nex:animal\thymir:alias\tAnimal\n");
   std::string kg = tmp.Sub("kg");
   CliRun load = Hymir("kg load --kg " + kg + " --tsv " + tsv);
   ASSERT_EQ(load.exit_code, 0) << load.out;

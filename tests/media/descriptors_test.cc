@@ -219,7 +219,8 @@ Audio Sine(double hz, double seconds, int rate = 16000) {
   Audio a;
   a.sample_rate = rate;
   a.samples.resize(static_cast<size_t>(seconds * rate));
-  for (size_t i = 0; i < a.samples.size(); ++i) a.samples[i] = static_cast<float>(0.5 * std::sin(2 * M_PI * hz * i / rate));
+  for (size_t i = 0; i < a.samples.size(); ++i)
+    a.samples[i] = static_cast<float>(0.5 * std::sin(2 * M_PI * hz * i / rate));
   return a;
 }
 

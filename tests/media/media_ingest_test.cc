@@ -55,7 +55,8 @@ void WriteCollection(const std::string& root) {
   testing::WriteText(root + "/blue/shape.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
   WritePng(root + "/blue/shape_twin.png", Stripes(0, 0, 200, false, 5));  // a stem of its own
   // Sounds: r0 hums at 1 kHz, b0 whistles at 3 kHz, r1's sound is broken.
-  for (auto [path, hz] : {std::pair<std::string, double>{root + "/red/warm/r0.wav", 1000.0}, {root + "/blue/b0.wav", 3000.0}}) {
+  for (auto [path, hz] :
+       {std::pair<std::string, double>{root + "/red/warm/r0.wav", 1000.0}, {root + "/blue/b0.wav", 3000.0}}) {
     Audio a;
     a.sample_rate = 16000;
     for (int i = 0; i < 8000; ++i) a.samples.push_back(static_cast<float>(0.5 * std::sin(2 * M_PI * hz * i / 16000)));

@@ -14,21 +14,20 @@
 #include "hymir/result.h"
 #include "hymir/status.h"
 
-#define ASSERT_OK(expr)                                   \
-  do {                                                    \
-    const ::hymir::Status& hymir_s_ = (expr);             \
-    ASSERT_TRUE(hymir_s_.ok()) << hymir_s_.ToString();    \
+#define ASSERT_OK(expr)                                \
+  do {                                                 \
+    const ::hymir::Status& hymir_s_ = (expr);          \
+    ASSERT_TRUE(hymir_s_.ok()) << hymir_s_.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
-    const ::hymir::Status& hymir_s_ = (expr);             \
-    EXPECT_TRUE(hymir_s_.ok()) << hymir_s_.ToString();    \
+#define EXPECT_OK(expr)                                \
+  do {                                                 \
+    const ::hymir::Status& hymir_s_ = (expr);          \
+    EXPECT_TRUE(hymir_s_.ok()) << hymir_s_.ToString(); \
   } while (0)
 // Evaluates a Result-returning expression, asserts success, assigns the value.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                  \
-  auto HYMIR_CONCAT_(hymir_r_, __LINE__) = (expr);                       \
-  ASSERT_TRUE(HYMIR_CONCAT_(hymir_r_, __LINE__).ok())                    \
-      << HYMIR_CONCAT_(hymir_r_, __LINE__).status().ToString();          \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                                                         \
+  auto HYMIR_CONCAT_(hymir_r_, __LINE__) = (expr);                                                              \
+  ASSERT_TRUE(HYMIR_CONCAT_(hymir_r_, __LINE__).ok()) << HYMIR_CONCAT_(hymir_r_, __LINE__).status().ToString(); \
   lhs = std::move(HYMIR_CONCAT_(hymir_r_, __LINE__)).value()
 
 namespace hymir::testing {

@@ -54,8 +54,8 @@ class ShardedSearcher {
   // shards (one extra all-reduce), so the features, and so the re-ranked
   // order, are one index's. On the root: one result per query; elsewhere:
   // none.
-  Result<std::vector<RerankedResult>> SearchAndRerank(const std::vector<HybridQuery>& queries,
-                                                      const Reranker* reranker, const RerankOptions& options = {});
+  Result<std::vector<RerankedResult>> SearchAndRerank(const std::vector<HybridQuery>& queries, const Reranker* reranker,
+                                                      const RerankOptions& options = {});
 
   // Collective: the global statistics of the analysed terms of `queries`.
   Result<GlobalStatistics> Statistics(const std::vector<HybridQuery>& queries);

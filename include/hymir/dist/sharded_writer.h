@@ -74,7 +74,7 @@ class ShardedWriter {
   const Cluster& cluster_;
   ShardLayout layout_;
   std::unique_ptr<index::IndexWriter> local_;
-  Status Remember(Status s);  // a failed local change fails the next Commit()
+  Status Remember(Status s);           // a failed local change fails the next Commit()
   std::vector<std::string> outgoing_;  // per rank: serialised changes
   Status failed_;
   uint64_t queued_ = 0;

@@ -85,8 +85,7 @@ struct IndexWriterOptions {
 
 class IndexWriter {
  public:
-  static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir,
-                                                   const IndexWriterOptions& options = {});
+  static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir, const IndexWriterOptions& options = {});
 
   virtual ~IndexWriter() = default;
 

@@ -15,12 +15,12 @@
 namespace hymir::index {
 
 struct KMeansOptions {
-  int clusters = 8;      // k >= 1
-  int iterations = 25;   // Lloyd iterations. Default: 25.
+  int clusters = 8;     // k >= 1
+  int iterations = 25;  // Lloyd iterations. Default: 25.
   // Cluster by cosine: vectors are L2-normalised and centroids kept on the
   // unit sphere. Default: true (hymir's text embeddings are compared by cosine).
   bool spherical = true;
-  uint64_t seed = 42;    // deterministic given the seed and the input
+  uint64_t seed = 42;  // deterministic given the seed and the input
 };
 
 struct KMeansResult {

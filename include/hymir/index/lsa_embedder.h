@@ -80,12 +80,12 @@ struct LsaOptions {
 
 struct LsaTrainStats {
   size_t documents = 0;
-  size_t vocabulary = 0;              // terms kept
-  size_t nonzeros = 0;                // (document, term) pairs in the TF-IDF matrix
-  double analysis_seconds = 0;        // tokenising, vocabulary, TF-IDF matrix
-  double svd_seconds = 0;             // randomized SVD
-  double seconds = 0;                 // total
-  std::vector<float> singular_values; // top k, descending
+  size_t vocabulary = 0;               // terms kept
+  size_t nonzeros = 0;                 // (document, term) pairs in the TF-IDF matrix
+  double analysis_seconds = 0;         // tokenising, vocabulary, TF-IDF matrix
+  double svd_seconds = 0;              // randomized SVD
+  double seconds = 0;                  // total
+  std::vector<float> singular_values;  // top k, descending
 };
 
 class LsaEmbedder final : public Embedder {
@@ -94,8 +94,8 @@ class LsaEmbedder final : public Embedder {
   // InvalidArgument when there are no texts, no term passes min_df, dimension
   // is 0 or not below min(documents, vocabulary), or dimension exceeds the
   // numerical rank of the TF-IDF matrix.
-  static Result<std::unique_ptr<LsaEmbedder>> Train(const std::vector<std::string>& texts,
-                                                    const LsaOptions& options, LsaTrainStats* stats = nullptr);
+  static Result<std::unique_ptr<LsaEmbedder>> Train(const std::vector<std::string>& texts, const LsaOptions& options,
+                                                    LsaTrainStats* stats = nullptr);
 
   // Writes the model to `path` (temp file, fsync, rename). Layout
   // (little-endian):

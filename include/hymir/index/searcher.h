@@ -51,7 +51,7 @@ struct FacetResult {
 // asked for.
 struct SearchResults {
   std::vector<Hit> hits;
-  uint64_t total = 0;  // documents matching the query and every filter
+  uint64_t total = 0;               // documents matching the query and every filter
   std::vector<FacetResult> facets;  // one per TextQuery::facets entry, in order
 };
 

@@ -62,7 +62,7 @@ struct SortField {
 // date field gives the n ranges [b(i), b(i+1)) and the count of each.
 struct FacetRequest {
   std::string field;
-  size_t top_n = 10;  // Default: 10
+  size_t top_n = 10;                 // Default: 10
   std::vector<std::string> buckets;  // Default: none (top values)
 };
 

@@ -64,10 +64,9 @@ struct LinkerOptions {
   // Single-token aliases equal to one of these tokens are not indexed.
   // Default: Lucene's 33 English stop words (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET).
   std::vector<std::string> single_token_stop_words = {
-      "a",    "an",   "and",  "are",   "as",   "at",    "be",   "but",  "by",
-      "for",  "if",   "in",   "into",  "is",   "it",    "no",   "not",  "of",
-      "on",   "or",   "such", "that",  "the",  "their", "then", "there", "these",
-      "they", "this", "to",   "was",   "will", "with"};
+      "a",   "an",    "and",  "are",   "as",    "at",   "be",   "but", "by",  "for",  "if",
+      "in",  "into",  "is",   "it",    "no",    "not",  "of",   "on",  "or",  "such", "that",
+      "the", "their", "then", "there", "these", "they", "this", "to",  "was", "will", "with"};
   // Candidates kept per alias, best prior first; the others only count in
   // EntityMention::num_candidates. Default: 3.
   size_t max_candidates = 3;
@@ -90,10 +89,10 @@ struct LinkCandidate {
 struct EntityMention {
   size_t begin = 0;
   size_t end = 0;
-  std::string alias;      // the matched tokens joined by single spaces
-  std::string entity;     // the chosen entity == candidates[0].entity
-  double prior = 0;       // its prior (see the header comment)
-  size_t num_candidates = 0;  // entities having this alias (before max_candidates)
+  std::string alias;                      // the matched tokens joined by single spaces
+  std::string entity;                     // the chosen entity == candidates[0].entity
+  double prior = 0;                       // its prior (see the header comment)
+  size_t num_candidates = 0;              // entities having this alias (before max_candidates)
   std::vector<LinkCandidate> candidates;  // kept alternatives, best first
 
   friend bool operator==(const EntityMention&, const EntityMention&) = default;

@@ -102,11 +102,11 @@ struct LinkPredictionReport {
   double hits_at_10 = 0;         // raw fraction ranked in the top 10
   double filtered_mrr = 0;
   double filtered_hits_at_10 = 0;
-  double random_mrr = 0;         // raw, with the untrained (initial) vectors
+  double random_mrr = 0;  // raw, with the untrained (initial) vectors
   double random_hits_at_10 = 0;
-  double seconds = 0;            // training wall time (reading the store excluded)
-  double read_seconds = 0;       // reading the triples from the store
-  double eval_seconds = 0;       // ranking, trained and random together
+  double seconds = 0;       // training wall time (reading the store excluded)
+  double read_seconds = 0;  // reading the triples from the store
+  double eval_seconds = 0;  // ranking, trained and random together
 };
 
 class KgEmbeddings {
@@ -151,8 +151,7 @@ class KgEmbeddings {
   double Similarity(std::string_view a, std::string_view b) const;
   // ||h + r - t|| under norm() (lower = more plausible); nullopt when a name is
   // unknown.
-  std::optional<double> Distance(std::string_view head, std::string_view relation,
-                                 std::string_view tail) const;
+  std::optional<double> Distance(std::string_view head, std::string_view relation, std::string_view tail) const;
 
   struct Data;  // private representation (kg/embed/transe_data.h)
 

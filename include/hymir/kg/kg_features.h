@@ -53,8 +53,8 @@ struct KgFeatures {
   static constexpr size_t kCount = 8;
   // Names in ToVector() order, for feature files and model inspection.
   static constexpr std::array<std::string_view, kCount> kNames = {
-      "kg_query_entities", "kg_matched",      "kg_matched_fraction", "kg_one_hop_entities",
-      "kg_two_hop_entities", "kg_one_hop_pairs", "kg_two_hop_pairs",  "kg_two_hop_paths"};
+      "kg_query_entities",   "kg_matched",       "kg_matched_fraction", "kg_one_hop_entities",
+      "kg_two_hop_entities", "kg_one_hop_pairs", "kg_two_hop_pairs",    "kg_two_hop_paths"};
 
   std::vector<double> ToVector() const {
     return {query_entities,   matched,       matched_fraction, one_hop_entities,
@@ -92,10 +92,10 @@ class QueryKgContext {
  private:
   // How one node relates to each query entity that reaches it.
   struct Reach {
-    uint32_t query = 0;      // index into entities_
-    bool is_query = false;   // the node is that query entity itself
-    bool one_hop = false;    // an edge joins them
-    uint32_t middles = 0;    // distinct m with query -- m -- node
+    uint32_t query = 0;     // index into entities_
+    bool is_query = false;  // the node is that query entity itself
+    bool one_hop = false;   // an edge joins them
+    uint32_t middles = 0;   // distinct m with query -- m -- node
   };
 
   QueryKgContext() = default;

@@ -25,11 +25,11 @@
 namespace hymir::kg {
 
 struct LoadProgress {
-  std::string file;         // file being read
-  uint64_t bytes_read = 0;  // in `file`
-  uint64_t bytes_total = 0; // size of `file`
-  uint64_t lines = 0;       // lines read so far, over all files
-  uint64_t triples = 0;     // triples parsed so far (before duplicate removal)
+  std::string file;          // file being read
+  uint64_t bytes_read = 0;   // in `file`
+  uint64_t bytes_total = 0;  // size of `file`
+  uint64_t lines = 0;        // lines read so far, over all files
+  uint64_t triples = 0;      // triples parsed so far (before duplicate removal)
 };
 
 struct LoadOptions {
@@ -48,12 +48,12 @@ struct LoadOptions {
 };
 
 struct LoadStats {
-  uint64_t lines = 0;         // lines read (comments and blank lines included)
-  uint64_t triples = 0;       // triples parsed (aliases included)
-  uint64_t added = 0;         // of which new to the store
-  uint64_t bad_lines = 0;     // lines skipped as malformed (skip_bad)
-  uint64_t entities = 0;      // WordNet: synsets read; other formats: 0
-  double seconds = 0;         // wall time of the load
+  uint64_t lines = 0;               // lines read (comments and blank lines included)
+  uint64_t triples = 0;             // triples parsed (aliases included)
+  uint64_t added = 0;               // of which new to the store
+  uint64_t bad_lines = 0;           // lines skipped as malformed (skip_bad)
+  uint64_t entities = 0;            // WordNet: synsets read; other formats: 0
+  double seconds = 0;               // wall time of the load
   std::vector<std::string> errors;  // "file:line: fault", at most max_error_messages
 };
 
@@ -61,14 +61,12 @@ struct LoadStats {
 // ("text", "text"@en, "text"^^<type>) are kept verbatim as terms, literals
 // with their quotes, language tag or datatype; comments (#) and blank lines
 // are skipped.
-Result<LoadStats> LoadNTriples(TripleStore& store, const std::string& path,
-                               const LoadOptions& options = {});
+Result<LoadStats> LoadNTriples(TripleStore& store, const std::string& path, const LoadOptions& options = {});
 
 // TSV: `subject<TAB>relation<TAB>object` per line, no header; fields are
 // taken verbatim (no quoting); lines starting with '#' and blank lines are
 // skipped; a trailing '\r' is dropped.
-Result<LoadStats> LoadTsv(TripleStore& store, const std::string& path,
-                          const LoadOptions& options = {});
+Result<LoadStats> LoadTsv(TripleStore& store, const std::string& path, const LoadOptions& options = {});
 
 // WordNet database files data.{noun,verb,adj,adv} in `dir` (Debian:
 // /usr/share/wordnet; NotFound when none is there). Each synset becomes the
@@ -79,8 +77,7 @@ Result<LoadStats> LoadTsv(TripleStore& store, const std::string& path,
 //   #m wn:member_holonym   #p wn:part_holonym   %m wn:member_meronym
 //   %p wn:part_meronym   & wn:similar_to   + wn:derivation
 // Other pointers (antonyms, entailments, ...) are skipped.
-Result<LoadStats> LoadWordNet(TripleStore& store, const std::string& dir,
-                              const LoadOptions& options = {});
+Result<LoadStats> LoadWordNet(TripleStore& store, const std::string& dir, const LoadOptions& options = {});
 
 // Parses one N-Triples line. Returns false with *fault set for a malformed
 // line (including a NUL byte, invalid UTF-8, or an escape N-Triples does not

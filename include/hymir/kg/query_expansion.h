@@ -77,8 +77,7 @@ struct ExpansionOptions {
 // tokenize to nothing. InvalidArgument for a negative or non-finite weight;
 // store errors are passed on.
 Result<std::vector<ExpansionTerm>> ExpandQuery(const TripleStore& store, const EntityLinker& linker,
-                                               std::string_view query_text,
-                                               const ExpansionOptions& options = {});
+                                               std::string_view query_text, const ExpansionOptions& options = {});
 
 }  // namespace hymir::kg
 

@@ -63,17 +63,17 @@ enum class Direction : uint8_t {
 
 struct Neighbor {
   std::string relation;
-  std::string entity;     // the node at the other end of the edge
-  Direction direction;    // kOut or kIn: which end the queried entity was on
+  std::string entity;   // the node at the other end of the edge
+  Direction direction;  // kOut or kIn: which end the queried entity was on
 };
 
 // One node reached by Expand(), in breadth-first order.
 struct ReachedEntity {
   std::string entity;
-  int hops = 0;           // shortest distance from the start (>= 1)
-  std::string parent;     // the node it was first reached from (start for hops 1)
-  std::string relation;   // relation of the edge parent -- entity
-  Direction direction;    // kOut: parent is the subject of that edge
+  int hops = 0;          // shortest distance from the start (>= 1)
+  std::string parent;    // the node it was first reached from (start for hops 1)
+  std::string relation;  // relation of the edge parent -- entity
+  Direction direction;   // kOut: parent is the subject of that edge
 };
 
 struct ExpandOptions {
@@ -108,11 +108,11 @@ struct TripleStoreOptions {
 };
 
 struct TripleStoreStats {
-  uint64_t triples = 0;         // == Count()
-  uint64_t terms = 0;           // dictionary size: entities, relations, literals, aliases
-  uint64_t subjects = 0;        // distinct subjects (an O(triples) scan)
-  uint64_t relations = 0;       // distinct relations (an O(triples) scan)
-  uint64_t alias_triples = 0;   // triples under kAliasRelation
+  uint64_t triples = 0;        // == Count()
+  uint64_t terms = 0;          // dictionary size: entities, relations, literals, aliases
+  uint64_t subjects = 0;       // distinct subjects (an O(triples) scan)
+  uint64_t relations = 0;      // distinct relations (an O(triples) scan)
+  uint64_t alias_triples = 0;  // triples under kAliasRelation
 };
 
 class TripleStore {
@@ -122,8 +122,7 @@ class TripleStore {
   // Corruption naming `dir` when it is not a hymir KG (a foreign or damaged
   // directory, missing column families, another format version).
   // The caller owns the returned store; closing = destroying it.
-  static Result<std::unique_ptr<TripleStore>> Open(const std::string& dir,
-                                                   const TripleStoreOptions& options = {});
+  static Result<std::unique_ptr<TripleStore>> Open(const std::string& dir, const TripleStoreOptions& options = {});
 
   virtual ~TripleStore() = default;
   TripleStore(const TripleStore&) = delete;
@@ -151,8 +150,7 @@ class TripleStore {
   // are skipped unless `relation` names it.
   virtual Result<std::vector<Neighbor>> Neighbors(const std::string& entity,
                                                   const std::optional<std::string>& relation = {},
-                                                  Direction direction = Direction::kOut,
-                                                  size_t limit = 0) const = 0;
+                                                  Direction direction = Direction::kOut, size_t limit = 0) const = 0;
 
   // Breadth-first expansion from `start`, bounded by options.max_hops and
   // options.max_nodes. An unknown start gives an empty list.
@@ -165,11 +163,9 @@ class TripleStore {
   // The aliases of `entity` as added, in key order (by term id, i.e. the
   // order in which the alias strings first entered the dictionary); empty
   // when none.
-  virtual Result<std::vector<std::string>> Aliases(const std::string& entity,
-                                                   size_t limit = 0) const = 0;
+  virtual Result<std::vector<std::string>> Aliases(const std::string& entity, size_t limit = 0) const = 0;
   // Entities having an alias equal to `alias` after NormalizeAlias.
-  virtual Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias,
-                                                            size_t limit = 0) const = 0;
+  virtual Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias, size_t limit = 0) const = 0;
 
   // Counters plus two full scans; for `hymir kg stats`, not for hot paths.
   virtual Result<TripleStoreStats> Stats() const = 0;

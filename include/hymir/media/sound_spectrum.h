@@ -22,11 +22,11 @@
 namespace hymir::media {
 
 struct SoundSpectrumOptions {
-  int frame = 1024;       // samples per frame, a power of two >= 64. Default: 1024.
-  int hop = 512;          // samples between frame starts, >= 1. Default: 512.
-  int bands = 24;         // 2..128. Default: 24.
-  double min_hz = 50.0;   // lowest band edge. Default: 50.
-  double max_hz = 8000.0; // highest band edge (capped at the Nyquist frequency). Default: 8000.
+  int frame = 1024;        // samples per frame, a power of two >= 64. Default: 1024.
+  int hop = 512;           // samples between frame starts, >= 1. Default: 512.
+  int bands = 24;          // 2..128. Default: 24.
+  double min_hz = 50.0;    // lowest band edge. Default: 50.
+  double max_hz = 8000.0;  // highest band edge (capped at the Nyquist frequency). Default: 8000.
   // Mean square amplitude below which a frame is silence. Default: 1e-5
   // (-50 dB of full scale).
   double silence = 1e-5;

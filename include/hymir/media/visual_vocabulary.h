@@ -24,7 +24,7 @@ struct VocabularyOptions {
   // k-means clusters. Default: 256 (on the Tux Paint stamps 256 words gave
   // texture P@10 0.407 / mAP 0.248 against 0.385 / 0.233 with 64; bench/results, multimedia report).
   int words = 256;
-  int iterations = 20;     // Lloyd iterations. Default: 20.
+  int iterations = 20;  // Lloyd iterations. Default: 20.
   // At most this many local descriptors (an even sample) are clustered: the
   // k-means cost is linear in it. Default: 40000 (156 per word at 256 words;
   // FAISS warns below 39).

@@ -26,15 +26,15 @@
 namespace hymir::ranking {
 
 struct TreeBoostOptions {
-  int max_rounds = 500;         // trees at most (exactly this many without validation lists)
-  int max_depth = 6;            // levels of splits per tree
-  double learning_rate = 0.05;  // shrinkage of every leaf value
-  double l2 = 1.0;              // leaf value -G / (H + l2)
+  int max_rounds = 500;            // trees at most (exactly this many without validation lists)
+  int max_depth = 6;               // levels of splits per tree
+  double learning_rate = 0.05;     // shrinkage of every leaf value
+  double l2 = 1.0;                 // leaf value -G / (H + l2)
   double min_child_hessian = 1.0;  // a split leaves at least this hessian on each side
-  double subsample = 0.8;       // share of the rows each tree is fitted on
-  double colsample = 0.8;       // share of the features each tree may split on
-  int early_stopping = 50;      // rounds without a better validation nDCG@10
-  int bins = 64;                // bins per feature (2..255), over its distinct values
+  double subsample = 0.8;          // share of the rows each tree is fitted on
+  double colsample = 0.8;          // share of the features each tree may split on
+  int early_stopping = 50;         // rounds without a better validation nDCG@10
+  int bins = 64;                   // bins per feature (2..255), over its distinct values
   uint64_t seed = 42;
 
   friend bool operator==(const TreeBoostOptions&, const TreeBoostOptions&) = default;
@@ -116,8 +116,8 @@ class BoostedTrees {
 };
 
 struct TreeBoostReport {
-  int rounds = 0;            // trees trained
-  int best_round = 0;        // trees kept (1-based; 0 = none)
+  int rounds = 0;      // trees trained
+  int best_round = 0;  // trees kept (1-based; 0 = none)
   double best_validation_ndcg = 0.0;
   std::vector<double> validation_ndcg;  // after each round
 };

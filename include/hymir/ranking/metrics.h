@@ -90,8 +90,7 @@ struct Evaluation {
 
 // Evaluates one query's retrieved documents against its judgements.
 // InvalidArgument when a document id repeats or a score is NaN.
-Result<QueryEvaluation> EvaluateQuery(const Qrels::Judgements& judgements,
-                                      const ScoredDocs& retrieved);
+Result<QueryEvaluation> EvaluateQuery(const Qrels::Judgements& judgements, const ScoredDocs& retrieved);
 
 // Evaluates an in-memory run. Errors as EvaluateQuery, prefixed with the query
 // id.

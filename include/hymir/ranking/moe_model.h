@@ -116,8 +116,8 @@ struct Routing {
 };
 
 struct FeatureContribution {
-  std::string feature;        // a pair feature, its "@list" copy, or "query:" a query feature the trees split on
-  double value = 0.0;         // the raw feature value
+  std::string feature;  // a pair feature, its "@list" copy, or "query:" a query feature the trees split on
+  double value = 0.0;   // the raw feature value
   // Its share of the score: gradient x normalised input through the
   // networks, plus the boosted expert's path attribution
   // (BoostedTrees::Attribute) when there is one.
@@ -127,10 +127,10 @@ struct FeatureContribution {
 struct MoeExplanation {
   Routing routing;
   double score = 0.0;
-  std::vector<double> routed_scores;  // f_e(x) of each chosen expert (same order)
-  std::vector<double> shared_scores;  // f_s(x) of each shared expert
-  size_t trees = 0;                   // trees of the boosted shared expert (0: none)
-  double tree_score = 0.0;            // its T(x, q) (0 without one)
+  std::vector<double> routed_scores;              // f_e(x) of each chosen expert (same order)
+  std::vector<double> shared_scores;              // f_s(x) of each shared expert
+  size_t trees = 0;                               // trees of the boosted shared expert (0: none)
+  double tree_score = 0.0;                        // its T(x, q) (0 without one)
   std::vector<FeatureContribution> top_features;  // largest |contribution| first
 };
 
@@ -296,8 +296,7 @@ class MoeModel {
   // The experts' inputs for every candidate of `group` (n x input_dim).
   void NormalizePairs(const QueryGroup& group, std::vector<double>& out) const;
   // The trees' rows from n normalised expert-input rows and the normalised query.
-  void TreeRows(const std::vector<double>& x, const std::vector<double>& q, size_t n,
-                std::vector<double>& rows) const;
+  void TreeRows(const std::vector<double>& x, const std::vector<double>& q, size_t n, std::vector<double>& rows) const;
   // Expert forward over n normalised rows; fills hidden (n x H) and out (n).
   void ExpertForward(int expert, const double* x, size_t n, std::vector<double>& hidden,
                      std::vector<double>& out) const;
@@ -312,8 +311,8 @@ class MoeModel {
   MoeConfig config_;
   FeatureSchema schema_;
   Normalization norm_;
-  std::vector<double> bias_;    // selection bias per routed expert
-  std::string prior_feature_;   // retrieval prior (set_retrieval_prior)
+  std::vector<double> bias_;   // selection bias per routed expert
+  std::string prior_feature_;  // retrieval prior (set_retrieval_prior)
   size_t prior_col_ = 0;
   double prior_mu_ = 0.0;
   std::vector<double> params_;

@@ -72,18 +72,17 @@ struct DataParallel {
 // b % n == w contribute (their share of the batch's mean; the shares of all
 // w sum to the whole); the batch-level load of the balance loss is still
 // counted over the whole batch.
-double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch,
-                      const ObjectiveOptions& options, std::vector<double>* grad,
-                      std::pair<int, int> part = {0, 1});
+double BatchObjective(const MoeModel& model, std::span<const QueryGroup* const> batch, const ObjectiveOptions& options,
+                      std::vector<double>* grad, std::pair<int, int> part = {0, 1});
 
 struct MoeTrainOptions {
   MoeConfig model;
   ObjectiveOptions objective;
   double learning_rate = 1e-3;
-  double weight_decay = 1e-3;     // decoupled (AdamW)
+  double weight_decay = 1e-3;  // decoupled (AdamW)
   size_t batch_queries = 32;
   int max_epochs = 60;
-  int patience = 8;               // epochs without a better validation nDCG@10
+  int patience = 8;  // epochs without a better validation nDCG@10
   // Share of the training queries held out (stratified by domain) for early
   // stopping. Default 0.3 (two-fold CV on mixed train: 0.4840 vs 0.4814 at 0.15).
   double validation_fraction = 0.3;
@@ -205,8 +204,8 @@ struct TrainReport {
   int best_epoch = 0;
   double best_validation_ndcg = 0.0;
   std::vector<EpochReport> history;
-  size_t refit_queries = 0;  // queries of the refit run (0 = no refit)
-  int tree_rounds = 0;       // trees of the boosted shared expert (tree_expert)
+  size_t refit_queries = 0;           // queries of the refit run (0 = no refit)
+  int tree_rounds = 0;                // trees of the boosted shared expert (tree_expert)
   double tree_validation_ndcg = 0.0;  // the trees' validation nDCG@10 alone
 };
 

@@ -66,12 +66,12 @@ class QueryTrust {
   // Flat form for the model file (MoeModel::Save/Load).
   struct Stored {
     std::vector<std::string> vocabulary;
-    std::vector<double> idf;       // per vocabulary term
-    std::vector<uint32_t> offsets; // judged query i: entries [offsets[i], offsets[i + 1])
+    std::vector<double> idf;        // per vocabulary term
+    std::vector<uint32_t> offsets;  // judged query i: entries [offsets[i], offsets[i + 1])
     std::vector<uint32_t> term_ids;
-    std::vector<double> weights;   // unit tf-idf weight per entry
+    std::vector<double> weights;  // unit tf-idf weight per entry
     std::vector<double> gains;
-    std::vector<double> config;    // neighbours, floor, width, gain_scale, gain_shrink
+    std::vector<double> config;  // neighbours, floor, width, gain_scale, gain_shrink
   };
   Stored ToStored() const;
   static Result<QueryTrust> FromStored(Stored s);
@@ -85,7 +85,7 @@ class QueryTrust {
   std::vector<double> idf_;
   double oov_idf_ = 0.0;  // idf of a term no judged query has: log((n + 1) / 0.5)
   std::vector<std::vector<std::pair<uint32_t, double>>> judged_;  // sorted by term id
-  std::vector<std::vector<uint32_t>> postings_;                    // term id -> judged queries
+  std::vector<std::vector<uint32_t>> postings_;                   // term id -> judged queries
   std::vector<double> gains_;
 };
 

@@ -51,8 +51,7 @@ Result<Run> ParseRun(std::string_view text, const std::string& source);
 // increase down the list (the rank column would contradict the scores, which
 // trec_eval trusts); IOError when the stream fails. Nothing is written unless
 // the whole list is valid.
-Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked,
-                const std::string& tag);
+Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked, const std::string& tag);
 
 }  // namespace hymir::ranking
 

@@ -30,8 +30,8 @@ void AnalyseQuery(QueryContext* ctx) {
   ctx->total_idf = std::accumulate(ctx->idf_all.begin(), ctx->idf_all.end(), 0.0);
   ctx->term_slot.resize(ctx->terms.size());
   for (size_t j = 0; j < ctx->terms.size(); ++j)
-    ctx->term_slot[j] = static_cast<int>(std::lower_bound(ctx->unique.begin(), ctx->unique.end(), ctx->terms[j]) -
-                                         ctx->unique.begin());
+    ctx->term_slot[j] =
+        static_cast<int>(std::lower_bound(ctx->unique.begin(), ctx->unique.end(), ctx->terms[j]) - ctx->unique.begin());
   for (int f = 0; f < 3; ++f) ctx->avgdl[f] = ctx->stats->AverageFieldLength(fields[f]);
   const std::string& field = *ctx->vector_field;
   if (!field.empty()) {

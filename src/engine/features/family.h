@@ -48,11 +48,11 @@ namespace hymir::internal {
 // forward index, or its stored text re-analysed) and cached by the extractor.
 struct AnalysedDoc {
   std::vector<std::string> title, text;
-  std::vector<uint32_t> ids;  // title then text terms as ids of the extractor's dictionary
+  std::vector<uint32_t> ids;                         // title then text terms as ids of the extractor's dictionary
   std::vector<std::vector<uint32_t>> sentences;      // analysed (ids), with FeatureConfig::sentence_features
   std::vector<std::vector<float>> sentence_vectors;  // embedded, the same (when the index has an embedder)
   std::string domain;
-  std::vector<float> embedding;  // empty when the index has no embedder
+  std::vector<float> embedding;       // empty when the index has no embedder
   std::vector<std::string> entities;  // linked KG entities (only with a KG)
 };
 
@@ -112,13 +112,13 @@ struct QueryContext {
   double total_idf = 0;                    // sum of idf_all
   size_t oov = 0;                          // slots with document frequency 0 in "all"
   double avgdl[3] = {0, 0, 0};             // average length of all, title, text
-  std::vector<float> qvec;  // the query's vector in the extractor's embedded field (may be empty)
+  std::vector<float> qvec;                 // the query's vector in the extractor's embedded field (may be empty)
   // The extractor's embedded vector field, "" when none.
   const std::string* vector_field = nullptr;
 
   std::vector<std::shared_ptr<const AnalysedDoc>> docs;  // per candidate
-  const SlotTable* slot_of = nullptr;  // term id -> query slot (-1: not a query term)
-  size_t dict_size = 0;  // every candidate's term ids are below this
+  const SlotTable* slot_of = nullptr;                    // term id -> query slot (-1: not a query term)
+  size_t dict_size = 0;                                  // every candidate's term ids are below this
 
   // Per candidate i: term frequencies tf[i * q + k] = {title, text} of slot k,
   // and the query-term occurrences occ[occ_begin[i] .. occ_begin[i + 1]) as

@@ -7,7 +7,7 @@
 namespace hymir::internal {
 
 std::vector<std::string> LexicalFeatures::PairNames() const {
-  return {"bm25_all",       "bm25_title",   "bm25_text",   "bm25_all_rel", "coverage",    "idf_coverage",
+  return {"bm25_all",       "bm25_title",  "bm25_text",     "bm25_all_rel", "coverage",    "idf_coverage",
           "title_coverage", "log_doc_len", "log_title_len", "bm25_k12_b75", "bm25_k20_b30"};
 }
 
@@ -31,8 +31,7 @@ Status LexicalFeatures::Compute(const QueryContext& ctx, const FamilyColumns& co
                            static_cast<double>(tf[k][1])};
       for (int x = 0; x < 3; ++x)
         if (f[x] > 0) score[x] += ctx.idf[k][x] * index::Bm25Tf(f[x], len[x], ctx.avgdl[x], ctx.bm25);
-      for (int v = 0; v < 2; ++v)
-        variant[v] += ctx.idf[k][0] * index::Bm25Tf(f[0], len[0], ctx.avgdl[0], kVariants[v]);
+      for (int v = 0; v < 2; ++v) variant[v] += ctx.idf[k][0] * index::Bm25Tf(f[0], len[0], ctx.avgdl[0], kVariants[v]);
     }
     size_t matched = 0, title_matched = 0;
     double idf_matched = 0;
@@ -42,16 +41,11 @@ Status LexicalFeatures::Compute(const QueryContext& ctx, const FamilyColumns& co
       idf_matched += ctx.idf[k][0];
       if (tf[k][0] > 0) ++title_matched;
     }
-    const double values[11] = {score[0],
-                               score[1],
-                               score[2],
-                               ctx.best_bm25 > 0 ? ctx.bm25_all[i] / ctx.best_bm25 : 0.0,
-                               matched / u,
-                               ctx.total_idf > 0 ? idf_matched / ctx.total_idf : 0.0,
-                               title_matched / u,
-                               std::log1p(len[0]),
-                               std::log1p(len[1]),
-                               variant[0],
+    const double values[11] = {score[0],           score[1],
+                               score[2],           ctx.best_bm25 > 0 ? ctx.bm25_all[i] / ctx.best_bm25 : 0.0,
+                               matched / u,        ctx.total_idf > 0 ? idf_matched / ctx.total_idf : 0.0,
+                               title_matched / u,  std::log1p(len[0]),
+                               std::log1p(len[1]), variant[0],
                                variant[1]};
     for (size_t c = 0; c < 11; ++c) out.Pair(i, cols.pair[c]) = values[c];
   }

@@ -31,8 +31,10 @@ Status VectorFieldFeatures::Compute(const QueryContext& ctx, const FamilyColumns
     const std::vector<float>* qv = nullptr;
     int clause = -1;  // -1: HybridQuery::vector's stage
     if (field.name == primary) {
-      if (!query.vector.empty()) qv = &query.vector;
-      else if (field.name == *ctx.vector_field && !ctx.qvec.empty()) qv = &ctx.qvec;
+      if (!query.vector.empty())
+        qv = &query.vector;
+      else if (field.name == *ctx.vector_field && !ctx.qvec.empty())
+        qv = &ctx.qvec;
     }
     for (size_t c = 0; c < query.more_vectors.size() && qv == nullptr; ++c) {
       if (query.more_vectors[c].field == field.name) {
@@ -45,7 +47,8 @@ Status VectorFieldFeatures::Compute(const QueryContext& ctx, const FamilyColumns
     for (size_t i = 0; i < n && qv != nullptr; ++i) {
       const SearchHit& hit = ctx.hit(i);
       const StageResult* stage = nullptr;
-      if (clause < 0 && field.name == primary) stage = &hit.vector;
+      if (clause < 0 && field.name == primary)
+        stage = &hit.vector;
       else if (clause >= 0 && static_cast<size_t>(clause) < hit.more_vectors.size())
         stage = &hit.more_vectors[clause];
       out.Pair(i, rank_col) = stage && stage->present ? 1.0 / stage->rank : 0.0;

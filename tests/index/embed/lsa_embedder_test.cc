@@ -59,12 +59,11 @@ void ExactSvd(const CsrMatrix& a, std::vector<float>* s, std::vector<float>* v) 
   std::vector<int> iwork(8 * mn);
   int info = 0, lwork = -1;
   float query = 0;
-  sgesdd_("S", &m, &n, dense.data(), &m, s->data(), u.data(), &m, vt.data(), &mn, &query, &lwork, iwork.data(),
-          &info);
+  sgesdd_("S", &m, &n, dense.data(), &m, s->data(), u.data(), &m, vt.data(), &mn, &query, &lwork, iwork.data(), &info);
   lwork = static_cast<int>(query) + 1;
   std::vector<float> work(lwork);
-  sgesdd_("S", &m, &n, dense.data(), &m, s->data(), u.data(), &m, vt.data(), &mn, work.data(), &lwork,
-          iwork.data(), &info);
+  sgesdd_("S", &m, &n, dense.data(), &m, s->data(), u.data(), &m, vt.data(), &mn, work.data(), &lwork, iwork.data(),
+          &info);
   ASSERT_EQ(info, 0);
   v->assign(static_cast<size_t>(n) * mn, 0.0f);
   for (int i = 0; i < mn; ++i) {
@@ -350,9 +349,8 @@ TEST(LsaEmbedderTest, TopicQueryRetrievesItsTopicFirst) {
       ASSERT_OK(e->Embed({q}, qv.data()));
       std::vector<int> order(texts.size());
       std::iota(order.begin(), order.end(), 0);
-      std::partial_sort(order.begin(), order.begin() + 10, order.end(), [&](int a, int b) {
-        return Dot(qv.data(), &v[a * 8], 8) > Dot(qv.data(), &v[b * 8], 8);
-      });
+      std::partial_sort(order.begin(), order.begin() + 10, order.end(),
+                        [&](int a, int b) { return Dot(qv.data(), &v[a * 8], 8) > Dot(qv.data(), &v[b * 8], 8); });
       for (int i = 0; i < 10; ++i) hits += topic[order[i]] == t;
       ++queries;
     }

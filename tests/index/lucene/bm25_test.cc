@@ -15,11 +15,10 @@ class Bm25Test : public ::testing::Test {
  protected:
   void SetUp() override {
     // whitespace analyzer: terms are exactly the words below.
-    ASSERT_OK(testing::BuildIndex(dir_.path(),
-                                  {Doc("d1", "apple", "apple banana"),
-                                   Doc("d2", "", "banana cherry cherry cherry"),
-                                   Doc("d3", "cherry", "date")},
-                                  AnalyzerKind::kWhitespace));
+    ASSERT_OK(testing::BuildIndex(
+        dir_.path(),
+        {Doc("d1", "apple", "apple banana"), Doc("d2", "", "banana cherry cherry cherry"), Doc("d3", "cherry", "date")},
+        AnalyzerKind::kWhitespace));
     ASSERT_OK_AND_ASSIGN(searcher_, Searcher::Open(dir_.path()));
   }
   TempDir dir_;

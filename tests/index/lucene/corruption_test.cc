@@ -24,8 +24,8 @@ using testing::Doc;
 using testing::TempDir;
 
 std::vector<std::string> Words() {
-  return {"lens", "protein", "cell", "membrane", "retina", "glucose", "insulin", "kidney", "liver", "blood",
-          "vessel", "nerve", "signal", "growth", "factor", "tumor", "virus", "gene", "enzyme", "acid"};
+  return {"lens",   "protein", "cell",   "membrane", "retina", "glucose", "insulin", "kidney", "liver",  "blood",
+          "vessel", "nerve",   "signal", "growth",   "factor", "tumor",   "virus",   "gene",   "enzyme", "acid"};
 }
 
 // A small index: 2 commits (so segments files and a deletion exist), a 4-d
@@ -123,13 +123,20 @@ void Spit(const std::string& path, const std::string& bytes) {
 enum class Damage { kTruncateHalf, kTruncateZero, kZeroFill, kFlipHead, kFlipMiddle, kFlipTail, kDelete };
 const char* Name(Damage d) {
   switch (d) {
-    case Damage::kTruncateHalf: return "truncate-half";
-    case Damage::kTruncateZero: return "truncate-0";
-    case Damage::kZeroFill: return "zero-fill";
-    case Damage::kFlipHead: return "flip-head";
-    case Damage::kFlipMiddle: return "flip-middle";
-    case Damage::kFlipTail: return "flip-tail";
-    case Damage::kDelete: return "delete";
+    case Damage::kTruncateHalf:
+      return "truncate-half";
+    case Damage::kTruncateZero:
+      return "truncate-0";
+    case Damage::kZeroFill:
+      return "zero-fill";
+    case Damage::kFlipHead:
+      return "flip-head";
+    case Damage::kFlipMiddle:
+      return "flip-middle";
+    case Damage::kFlipTail:
+      return "flip-tail";
+    case Damage::kDelete:
+      return "delete";
   }
   return "?";
 }
@@ -144,13 +151,26 @@ void Apply(const std::string& path, Damage d) {
     for (size_t i = at; i < std::min(b.size(), at + 16); ++i) b[i] = static_cast<char>(b[i] ^ 0x5a);
   };
   switch (d) {
-    case Damage::kTruncateHalf: b.resize(b.size() / 2); break;
-    case Damage::kTruncateZero: b.clear(); break;
-    case Damage::kZeroFill: b.assign(b.size(), '\0'); break;
-    case Damage::kFlipHead: flip(0); break;
-    case Damage::kFlipMiddle: flip(b.size() / 2); break;
-    case Damage::kFlipTail: flip(b.size() > 16 ? b.size() - 16 : 0); break;
-    case Damage::kDelete: break;
+    case Damage::kTruncateHalf:
+      b.resize(b.size() / 2);
+      break;
+    case Damage::kTruncateZero:
+      b.clear();
+      break;
+    case Damage::kZeroFill:
+      b.assign(b.size(), '\0');
+      break;
+    case Damage::kFlipHead:
+      flip(0);
+      break;
+    case Damage::kFlipMiddle:
+      flip(b.size() / 2);
+      break;
+    case Damage::kFlipTail:
+      flip(b.size() > 16 ? b.size() - 16 : 0);
+      break;
+    case Damage::kDelete:
+      break;
   }
   Spit(path, b);
 }

@@ -24,8 +24,7 @@ using testing::TempDir;
 
 // Three commits (so several segments), upserts that change a document's
 // title and text, deletes, and documents with an empty title or text.
-Status Build(const std::string& dir, int format_version,
-             std::optional<AnalyzerKind> analyzer = std::nullopt) {
+Status Build(const std::string& dir, int format_version, std::optional<AnalyzerKind> analyzer = std::nullopt) {
   IndexWriterOptions opts;
   opts.ram_buffer_mb = 1;
   opts.format_version = format_version;
@@ -34,8 +33,9 @@ Status Build(const std::string& dir, int format_version,
   if (!w.ok()) return w.status();
   for (int i = 0; i < 60; ++i) {
     const std::string n = std::to_string(i);
-    HYMIR_RETURN_IF_ERROR((*w)->Upsert(Doc("d" + n, i % 7 == 0 ? "" : "Running title " + n + (i % 3 ? " apple" : ""),
-                                           i % 5 == 0 ? "" : "The apples are running; banana " + n + " cherry cherry.")));
+    HYMIR_RETURN_IF_ERROR(
+        (*w)->Upsert(Doc("d" + n, i % 7 == 0 ? "" : "Running title " + n + (i % 3 ? " apple" : ""),
+                         i % 5 == 0 ? "" : "The apples are running; banana " + n + " cherry cherry.")));
   }
   HYMIR_RETURN_IF_ERROR((*w)->Commit());
   for (int i = 0; i < 60; i += 4) HYMIR_RETURN_IF_ERROR((*w)->Delete("d" + std::to_string(i)));
@@ -94,7 +94,9 @@ std::vector<std::string> LuceneFields(const std::string& dir) {
   return out;
 }
 
-bool Has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool Has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
   TempDir dir;
@@ -142,7 +144,7 @@ TEST(IndexFormatTest, DerivedAllAnswersExactlyAsTheIndexedOne) {
 
   const std::string a1 = Answers(dir.Sub("v1"));
   ASSERT_EQ(a1.find("error"), std::string::npos) << a1;
-  EXPECT_NE(a1.find("new "), std::string::npos);  // something was found
+  EXPECT_NE(a1.find("new "), std::string::npos);                               // something was found
   EXPECT_NE(a1.find("d1: banana banana | apple\n"), std::string::npos) << a1;  // stored text read back
   EXPECT_NE(a1.find("d5: Running title 5 apple | \n"), std::string::npos) << a1;
   EXPECT_EQ(a1, Answers(dir.Sub("v2")));

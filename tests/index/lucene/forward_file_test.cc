@@ -128,7 +128,9 @@ TEST(ForwardFileTest, Version2DamageIsCorruptionNamingTheFile) {
   const std::string good = Slurp(tmp.path() + "/" + v2.name);
   const size_t dict = 64, records = 64 + 16;
   ASSERT_EQ(good.substr(dict, 16), "lensclearprotein");
-  ASSERT_EQ(good.substr(records, 2), std::string("\x01" "a", 2));  // record 0: id "a"
+  ASSERT_EQ(good.substr(records, 2), std::string("\x01"
+                                                 "a",
+                                                 2));  // record 0: id "a"
   struct Case {
     const char* what;
     size_t at;
@@ -201,7 +203,8 @@ TEST(ForwardFileTest, SentenceEndDeltaThatWrapsIsCorruption) {
   std::memcpy(h.data() + 40, &crc, 4);
   TempDir tmp;
   const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", h + payload);
-  for (const auto& s : {ForwardIndexReader::Open(tmp.path(), v1).status(), ForwardIndex::Load(tmp.path(), v1).status()}) {
+  for (const auto& s :
+       {ForwardIndexReader::Open(tmp.path(), v1).status(), ForwardIndex::Load(tmp.path(), v1).status()}) {
     EXPECT_TRUE(s.IsCorruption()) << s.ToString();
     EXPECT_NE(s.ToString().find("forward.g1.fwd: malformed record 0"), std::string::npos) << s.ToString();
   }

@@ -70,9 +70,9 @@ TEST(ForwardIndexTest, UpsertsDeletesMergesRollbackAndReopen) {
     for (int round = 0; round < 6; ++round) {
       for (int i = 0; i < 120; ++i) {
         const int id = (i * 7 + round * 13) % 200;
-        Document d = Doc("d" + std::to_string(id), "title " + std::to_string(round),
-                         "round " + std::to_string(round) + " text of document " + std::to_string(id) +
-                             ". Second sentence here.");
+        Document d = Doc(
+            "d" + std::to_string(id), "title " + std::to_string(round),
+            "round " + std::to_string(round) + " text of document " + std::to_string(id) + ". Second sentence here.");
         ASSERT_OK(w->Upsert(d));
         live[d.id] = d;
       }
@@ -177,7 +177,8 @@ TEST(ForwardIndexTest, CommitsCopyTheLastFileAndCompactWhenTheDictionaryGrows) {
   {
     ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir));
     for (int i = 0; i < 100; ++i) {
-      ASSERT_OK(put(*w, Doc("gone" + std::to_string(i), "shared title", "uniqueword" + std::to_string(i) + " common.")));
+      ASSERT_OK(
+          put(*w, Doc("gone" + std::to_string(i), "shared title", "uniqueword" + std::to_string(i) + " common.")));
     }
     ASSERT_OK(w->Commit());
   }
@@ -188,7 +189,8 @@ TEST(ForwardIndexTest, CommitsCopyTheLastFileAndCompactWhenTheDictionaryGrows) {
   // A new writer: ten new documents with new words. The file is written
   // from the last one: its dictionary is kept as a prefix, new terms follow.
   ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir));
-  for (int i = 0; i < 10; ++i) ASSERT_OK(put(*w, Doc("new" + std::to_string(i), "", "fresh" + std::to_string(i) + " common")));
+  for (int i = 0; i < 10; ++i)
+    ASSERT_OK(put(*w, Doc("new" + std::to_string(i), "", "fresh" + std::to_string(i) + " common")));
   ASSERT_OK(put(*w, Doc("gone5", "replaced title", "common again")));  // replaces a base record
   ASSERT_OK(w->Commit());
   const ForwardHeader second = NewestForwardFile(dir);

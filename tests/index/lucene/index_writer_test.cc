@@ -174,7 +174,8 @@ TEST(IndexWriterTest, MissingAndCorruptIndexesAreCleanErrors) {
 TEST(IndexWriterTest, TruncatedSegmentFileIsAnErrorNotACrash) {
   TempDir dir;
   std::vector<Document> docs;
-  for (int i = 0; i < 200; ++i) docs.push_back(Doc(std::to_string(i), "title", "body text number " + std::to_string(i)));
+  for (int i = 0; i < 200; ++i)
+    docs.push_back(Doc(std::to_string(i), "title", "body text number " + std::to_string(i)));
   ASSERT_OK(testing::BuildIndex(dir.path(), docs));
   // Truncate every segment data file (not the segments_N commit point).
   for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/text")) {

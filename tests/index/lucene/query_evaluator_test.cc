@@ -199,13 +199,32 @@ TEST(QueryEvaluatorTest, MatchesTheOracleOnASmallIndex) {
   ASSERT_OK(testing::BuildIndex(dir, SmallCorpus()));
   ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
   Oracle oracle(*s, Bm25Params{});
-  for (const std::string q : {"\"heart attack\"", "\"heart of the attack\"", "heart AND attack", "+heart -aspirin",
-                              "heart attack -aspirin", "aspirin OR (heart AND blood)", "title:heart", "text:\"heart attack\"",
-                              "title:(heart OR aspirin) text:blood", "cardi*", "title:cardi*", "text:[blood TO cardiz]",
-                              "text:{blood TO cardiac}", "title:>=heart", "text:<aspirin", "\"heart attack\"^2 aspirin",
-                              "(heart attack)^3 +blood", "-heart", "NOT heart", "heart NOT attack", "the",
-                              "+\"heart attack\" +\"medical emergency\"", "all:heart title:attack^0.5",
-                              "\"attack heart\"", "\"heart attack\" OR cardi*^2", "a AND b OR c heart",
+  for (const std::string q : {"\"heart attack\"",
+                              "\"heart of the attack\"",
+                              "heart AND attack",
+                              "+heart -aspirin",
+                              "heart attack -aspirin",
+                              "aspirin OR (heart AND blood)",
+                              "title:heart",
+                              "text:\"heart attack\"",
+                              "title:(heart OR aspirin) text:blood",
+                              "cardi*",
+                              "title:cardi*",
+                              "text:[blood TO cardiz]",
+                              "text:{blood TO cardiac}",
+                              "title:>=heart",
+                              "text:<aspirin",
+                              "\"heart attack\"^2 aspirin",
+                              "(heart attack)^3 +blood",
+                              "-heart",
+                              "NOT heart",
+                              "heart NOT attack",
+                              "the",
+                              "+\"heart attack\" +\"medical emergency\"",
+                              "all:heart title:attack^0.5",
+                              "\"attack heart\"",
+                              "\"heart attack\" OR cardi*^2",
+                              "a AND b OR c heart",
                               "heart AND attack OR aspirin -cardiology"}) {
     ExpectOracle(*s, oracle, q);
   }
@@ -214,8 +233,8 @@ TEST(QueryEvaluatorTest, MatchesTheOracleOnASmallIndex) {
 TEST(QueryEvaluatorTest, PhrasesMatchWithinTitleOrTextNeverAcross) {
   TempDir tmp;
   const std::string dir = tmp.Sub("idx");
-  ASSERT_OK(testing::BuildIndex(dir, {testing::Doc("x", "blood heart", "attack blood"),
-                                      testing::Doc("y", "heart attack", "none")}));
+  ASSERT_OK(testing::BuildIndex(
+      dir, {testing::Doc("x", "blood heart", "attack blood"), testing::Doc("y", "heart attack", "none")}));
   ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
   TextQuery tq;
   tq.text = "\"heart attack\"";
@@ -254,7 +273,7 @@ TEST(QueryEvaluatorTest, SloppyPhraseFrequencyIsLucenes) {
   EXPECT_EQ(one.size(), 2u);
   EXPECT_NEAR(one["near"], bm25(0.5, 3), 1e-12);
   EXPECT_NEAR(one["twice"], bm25(1.0 + 0.5, 6), 1e-12);  // "a b" (1) and "a x b" (1/2)
-  auto two = score("\"a b\"~2");  // b a: reversed order costs 2 -> 1/3
+  auto two = score("\"a b\"~2");                         // b a: reversed order costs 2 -> 1/3
   EXPECT_NEAR(two["swapped"], bm25(1.0 / 3, 2), 1e-12);
   EXPECT_EQ(two.count("far"), 0u);
   auto three = score("\"a b\"~3");
@@ -350,16 +369,18 @@ TEST(QueryEvaluatorTest, MatchesTheOracleOnTheSample) {
   ASSERT_OK(testing::BuildIndex(dir, *docs));
   ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
   Oracle oracle(*s, Bm25Params{});
-  for (const std::string q : {"\"crystalline lens\"", "lens AND protein", "+lens -crystallin", "\"blood flow\" OR oxygen",
-                              "title:lens^2 text:lens", "prot*", "text:[lens TO lenz]", "(lung OR bronchi) AND microscopy",
-                              "\"cerebrospinal fluid\" +oxygen", "\"the lens\"", "NOT lens", "lens -(protein OR human)"}) {
+  for (const std::string q :
+       {"\"crystalline lens\"", "lens AND protein", "+lens -crystallin", "\"blood flow\" OR oxygen",
+        "title:lens^2 text:lens", "prot*", "text:[lens TO lenz]", "(lung OR bronchi) AND microscopy",
+        "\"cerebrospinal fluid\" +oxygen", "\"the lens\"", "NOT lens", "lens -(protein OR human)"}) {
     ExpectOracle(*s, oracle, q);
   }
   // Random queries from the sample's own words.
   std::vector<std::string> words;
   for (size_t i = 0; i < docs->size() && words.size() < 400; i += 3) {
     for (const std::string& w : Analyze(AnalyzerKind::kWhitespace, (*docs)[i].text)) {
-      if (w.size() > 3 && std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+      if (w.size() > 3 &&
+          std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
         words.push_back(w);
     }
   }

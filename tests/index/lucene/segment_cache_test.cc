@@ -214,7 +214,7 @@ TEST(SegmentCacheTest, CheckComparesEveryCacheWithItsSegment) {
   std::memcpy(bad.data() + last, &len, 4);
   const uint32_t body_crc = hymir::internal::Crc32(0, bad.data() + 48, bad.size() - 48);
   std::memcpy(bad.data() + 32, &body_crc, 4);  // Header::body_crc
-  std::memset(bad.data() + 12, 0, 4);           // Header::header_crc, computed with itself zero
+  std::memset(bad.data() + 12, 0, 4);          // Header::header_crc, computed with itself zero
   const uint32_t header_crc = hymir::internal::Crc32(0, bad.data(), 48);
   std::memcpy(bad.data() + 12, &header_crc, 4);
   std::ofstream(cache, std::ios::binary | std::ios::trunc) << bad;

@@ -333,10 +333,14 @@ TEST_F(TypedFieldsTest, RangeFiltersMatchBruteForce) {
     r.hi_inclusive = pct(rng) < 50;
     auto bound = [&]() -> double {
       switch (which) {
-        case 0: return std::uniform_int_distribution<int>(-60, 210)(rng);
-        case 1: return std::uniform_int_distribution<int>(-420, 420)(rng) / 8.0;
-        case 2: return 1500000000000.0 + std::uniform_int_distribution<int>(-5, 205)(rng) * 86400000.0;
-        default: return pct(rng) % 2;
+        case 0:
+          return std::uniform_int_distribution<int>(-60, 210)(rng);
+        case 1:
+          return std::uniform_int_distribution<int>(-420, 420)(rng) / 8.0;
+        case 2:
+          return 1500000000000.0 + std::uniform_int_distribution<int>(-5, 205)(rng) * 86400000.0;
+        default:
+          return pct(rng) % 2;
       }
     };
     if (pct(rng) < 80) lo = bound();
@@ -421,10 +425,13 @@ TEST_F(TypedFieldsTest, SortMatchesFullSortOracleAndPagesAreStable) {
     std::vector<index::SortField> sort;
     bool text;
   };
-  std::vector<Case> cases = {
-      {{{"size", false}}, true},  {{{"size", true}}, true},     {{{"price", true}}, false},
-      {{{"released", false}, {"size", true}}, true}, {{{"section", false}, {"price", false}}, false},
-      {{{"section", true}}, true}, {{{"free", true}, {"section", false}}, true}};
+  std::vector<Case> cases = {{{{"size", false}}, true},
+                             {{{"size", true}}, true},
+                             {{{"price", true}}, false},
+                             {{{"released", false}, {"size", true}}, true},
+                             {{{"section", false}, {"price", false}}, false},
+                             {{{"section", true}}, true},
+                             {{{"free", true}, {"section", false}}, true}};
   for (const Case& c : cases) {
     std::vector<std::string> want;
     for (const auto& [id, t] : truth_) {
@@ -481,8 +488,12 @@ TEST_F(TypedFieldsTest, FacetCountsMatchBruteForceOverEveryMatch) {
   q.text = "apple";
   q.ranges = {RangeFilter{"size", "0", std::nullopt}};
   q.k = 3;  // facets count every match, not the page
-  q.facets = {{"tag", 10, {}}, {"section", 2, {}}, {"size", 5, {}}, {"price", 10, {"-10", "0", "10", "50"}},
-              {"released", 10, {"2017-01-01", "2017-03-01", "2018-01-01"}}, {"free", 10, {}}};
+  q.facets = {{"tag", 10, {}},
+              {"section", 2, {}},
+              {"size", 5, {}},
+              {"price", 10, {"-10", "0", "10", "50"}},
+              {"released", 10, {"2017-01-01", "2017-03-01", "2018-01-01"}},
+              {"free", 10, {}}};
   std::map<std::string, std::map<std::string, uint64_t>> want;
   uint64_t total = 0;
   std::vector<int64_t> bounds;
@@ -528,8 +539,9 @@ TEST_F(TypedFieldsTest, FacetCountsMatchBruteForceOverEveryMatch) {
   EXPECT_EQ(got(0), top("tag", 10));
   EXPECT_EQ(got(1), top("section", 2));
   EXPECT_EQ(got(2), top("size", 5));
-  std::vector<std::pair<std::string, uint64_t>> price = {
-      {"[-10,0)", want["price"]["[-10,0)"]}, {"[0,10)", want["price"]["[0,10)"]}, {"[10,50)", want["price"]["[10,50)"]}};
+  std::vector<std::pair<std::string, uint64_t>> price = {{"[-10,0)", want["price"]["[-10,0)"]},
+                                                         {"[0,10)", want["price"]["[0,10)"]},
+                                                         {"[10,50)", want["price"]["[10,50)"]}};
   EXPECT_EQ(got(3), price);
   std::vector<std::pair<std::string, uint64_t>> released = {
       {"[2017-01-01,2017-03-01)", want["released"]["[2017-01-01,2017-03-01)"]},
@@ -594,8 +606,8 @@ TEST(TypedVectorTest, RangeFiltersRestrictVectorSearch) {
   TempDir dir;
   std::vector<Document> docs;
   for (int i = 0; i < 200; ++i) {
-    const std::string words[] = {"apple", "pie", "banana", "bread", "cherry", "plum", "tart", "jam", "fig", "lime",
-                                 "kiwi", "pear"};
+    const std::string words[] = {"apple", "pie", "banana", "bread", "cherry", "plum",
+                                 "tart",  "jam", "fig",    "lime",  "kiwi",   "pear"};
     Document d = Doc("v" + std::to_string(i), words[i % 12] + " " + words[(i / 12) % 12],
                      words[(i * 7) % 12] + " " + words[(i * 5 + 3) % 12]);
     d.values["size"] = {int64_t{i}};

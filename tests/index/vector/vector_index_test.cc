@@ -93,7 +93,8 @@ Corpus MakeCorpus(int n, uint32_t seed) {
 Status Build(const std::string& dir, const Corpus& c, const IndexWriterOptions& o) {
   auto w = IndexWriter::Open(dir, o);
   if (!w.ok()) return w.status();
-  for (size_t i = 0; i < c.vecs.size(); ++i) HYMIR_RETURN_IF_ERROR((*w)->Upsert(VecDoc(static_cast<int>(i), c.vecs[i], c.domains[i])));
+  for (size_t i = 0; i < c.vecs.size(); ++i)
+    HYMIR_RETURN_IF_ERROR((*w)->Upsert(VecDoc(static_cast<int>(i), c.vecs[i], c.domains[i])));
   return (*w)->Commit();
 }
 
@@ -199,7 +200,8 @@ TEST_P(VectorKindTest, UpsertAndDeleteAreVisibleAfterCommit) {
 INSTANTIATE_TEST_SUITE_P(Kinds, VectorKindTest, ::testing::Values("flat", "hnsw16", "IVF16,Flat"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           n.erase(std::remove_if(n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }), n.end());
+                           n.erase(std::remove_if(n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }),
+                                   n.end());
                            return n;
                          });
 
@@ -273,7 +275,9 @@ TEST(VectorFieldTest, CorruptVectorFilesGiveCleanErrors) {
     bool damaged = false;
     for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/vectors")) {
       const std::string name = e.path().string();
-      if (name.size() < std::strlen(suffix) || name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix)) continue;
+      if (name.size() < std::strlen(suffix) ||
+          name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix))
+        continue;
       std::fstream f(name, std::ios::in | std::ios::out | std::ios::binary);
       f.seekp(40);
       f.put('\x5a');

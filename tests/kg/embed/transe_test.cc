@@ -104,8 +104,8 @@ TEST_F(TransETest, HeldOutLinkPredictionClearlyBeatsRandom) {
   EXPECT_GE(report.filtered_hits_at_10, report.hits_at_10);
   EXPECT_GT(report.seconds, 0);
   std::printf("held-out %zu: MRR %.3f Hits@10 %.3f (filtered %.3f / %.3f), random MRR %.3f Hits@10 %.3f\n",
-              report.evaluated_triples, report.mrr, report.hits_at_10, report.filtered_mrr,
-              report.filtered_hits_at_10, report.random_mrr, report.random_hits_at_10);
+              report.evaluated_triples, report.mrr, report.hits_at_10, report.filtered_mrr, report.filtered_hits_at_10,
+              report.random_mrr, report.random_hits_at_10);
 
   EXPECT_EQ(emb.num_entities(), entities);
   EXPECT_EQ(emb.dim(), 32);
@@ -128,8 +128,7 @@ TEST_F(TransETest, HeldOutLinkPredictionClearlyBeatsRandom) {
   }
   EXPECT_GT(within / nw, across / na + 0.2) << "within " << within / nw << " across " << across / na;
   // A true triple scores better than its corruption.
-  EXPECT_LT(*emb.Distance(Member(2, 4), "ex:member_of", Hub(2)),
-            *emb.Distance(Member(2, 4), "ex:member_of", Hub(5)));
+  EXPECT_LT(*emb.Distance(Member(2, 4), "ex:member_of", Hub(2)), *emb.Distance(Member(2, 4), "ex:member_of", Hub(5)));
   EXPECT_FALSE(emb.Distance("ex:nope", "ex:member_of", Hub(2)).has_value());
   EXPECT_EQ(emb.Similarity("ex:nope", Hub(2)), 0.0);
 }
@@ -239,8 +238,8 @@ TEST_F(TransETest, CorruptedFileIsCorruptionNamingIt) {
     std::string bytes;
   };
   std::vector<Damage> cases;
-  for (size_t pos : {size_t{0}, size_t{9}, size_t{13}, size_t{30}, size_t{45}, good.size() / 2, good.size() - 5,
-                     good.size() - 1}) {
+  for (size_t pos :
+       {size_t{0}, size_t{9}, size_t{13}, size_t{30}, size_t{45}, good.size() / 2, good.size() - 5, good.size() - 1}) {
     std::string b = good;
     b[pos] = static_cast<char>(b[pos] ^ 0x5a);
     cases.push_back({"flipped byte", b});

@@ -223,9 +223,8 @@ TEST_F(EntityLinkerTest, BadOptionsAndThrowingTokenizerAreErrors) {
   auto b = EntityLinker::Build(*store_, {}, zero_cand);
   ASSERT_FALSE(b.ok());
   EXPECT_TRUE(b.status().IsInvalidArgument());
-  auto c = EntityLinker::Build(*store_, [](std::string_view) -> std::vector<std::string> {
-    throw std::runtime_error("boom");
-  });
+  auto c = EntityLinker::Build(*store_,
+                               [](std::string_view) -> std::vector<std::string> { throw std::runtime_error("boom"); });
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("boom"), std::string::npos) << c.status().ToString();
 }

@@ -21,14 +21,14 @@ class QueryExpansionTest : public ::testing::Test {
     std::vector<Triple> edges = {
         {"e:dog", "wn:hypernym", "e:canine"},
         {"e:canine", "wn:hypernym", "e:carnivore"},  // 2 hops: never followed
-        {"e:dog", "wn:part_meronym", "e:flag"},       // not a followed relation
-        {"e:pet", "wn:hypernym", "e:dog"},            // incoming: not followed
+        {"e:dog", "wn:part_meronym", "e:flag"},      // not a followed relation
+        {"e:pet", "wn:hypernym", "e:dog"},           // incoming: not followed
     };
     std::vector<std::pair<std::string, std::string>> aliases = {
-        {"e:dog", "dog"},         {"e:dog", "domestic dog"}, {"e:dog", "Canis familiaris"},
-        {"e:canine", "canine"},   {"e:canine", "canid"},     {"e:carnivore", "carnivore"},
-        {"e:flag", "flag"},       {"e:pet", "pet"},          {"e:hub", "hub thing"},
-        {"e:cat", "cat"},         {"e:cat", "true cat"},
+        {"e:dog", "dog"},       {"e:dog", "domestic dog"}, {"e:dog", "Canis familiaris"},
+        {"e:canine", "canine"}, {"e:canine", "canid"},     {"e:carnivore", "carnivore"},
+        {"e:flag", "flag"},     {"e:pet", "pet"},          {"e:hub", "hub thing"},
+        {"e:cat", "cat"},       {"e:cat", "true cat"},
     };
     // A hub with 10 hypernyms of 5 aliases each.
     for (int i = 0; i < 10; ++i) {

@@ -38,8 +38,8 @@ TEST(NTriplesTest, ParsesIrisLiteralsAndBlankNodes) {
   EXPECT_EQ(t, (Triple{"<http://a/s>", "<http://a/p>", "<http://a/o>"}));
   ASSERT_TRUE(ParseNTriplesLine("_:b1 <p> \"say \\\"hi\\\" .\"@en-GB .", &t, &is_triple, &fault)) << fault;
   EXPECT_EQ(t, (Triple{"_:b1", "<p>", "\"say \\\"hi\\\" .\"@en-GB"}));
-  ASSERT_TRUE(ParseNTriplesLine("<s>\t<p>\t\"42\"^^<http://www.w3.org/2001/XMLSchema#int> . # c", &t,
-                                &is_triple, &fault))
+  ASSERT_TRUE(
+      ParseNTriplesLine("<s>\t<p>\t\"42\"^^<http://www.w3.org/2001/XMLSchema#int> . # c", &t, &is_triple, &fault))
       << fault;
   EXPECT_EQ(t.object, "\"42\"^^<http://www.w3.org/2001/XMLSchema#int>");
   ASSERT_TRUE(ParseNTriplesLine("<s> <p> _:x.", &t, &is_triple, &fault)) << fault;
@@ -49,9 +49,8 @@ TEST(NTriplesTest, ParsesIrisLiteralsAndBlankNodes) {
   ASSERT_TRUE(ParseNTriplesLine("", &t, &is_triple, &fault));
   EXPECT_FALSE(is_triple);
 
-  for (const char* bad : {"<s> <p> <o>", "<s> <p> \"open .", "<s <p> <o> .", "\"lit\" <p> <o> .",
-                          "<s> _:b <o> .", "<s> <p> <o> . extra", "<s> <p> \"x\"^^xsd:int .",
-                          "<s> <p> \"x\"@ .", "s p o ."}) {
+  for (const char* bad : {"<s> <p> <o>", "<s> <p> \"open .", "<s <p> <o> .", "\"lit\" <p> <o> .", "<s> _:b <o> .",
+                          "<s> <p> <o> . extra", "<s> <p> \"x\"^^xsd:int .", "<s> <p> \"x\"@ .", "s p o ."}) {
     fault.clear();
     EXPECT_FALSE(ParseNTriplesLine(bad, &t, &is_triple, &fault)) << bad;
     EXPECT_FALSE(fault.empty()) << bad;
@@ -69,13 +68,13 @@ TEST(NTriplesTest, RefusesNulInvalidUtf8AndBadEscapes) {
     std::string line;
     std::string fault;
   };
-  for (const Case& c : {Case{nul, "NUL byte at column 11"}, Case{"<s> <p> \"caf\xC3\" .", "invalid UTF-8 at column 13"},
-                        Case{"<s> <p> \"\xC0\xAF\" .", "invalid UTF-8 at column 10"},
-                        Case{"<s> <p> \"\xED\xA0\x80\" .", "invalid UTF-8"},
-                        Case{"<s> <p> \"a\\qb\" .", "invalid escape at column 11"},
-                        Case{"<s> <p> \"\\u12G4\" .", "invalid \\u escape at column 10"},
-                        Case{"<s> <p> \"\\U0001F60\" .", "invalid \\U escape"},
-                        Case{"<s\\n> <p> <o> .", "invalid escape at column 3 (an IRI allows only"}}) {
+  for (const Case& c :
+       {Case{nul, "NUL byte at column 11"}, Case{"<s> <p> \"caf\xC3\" .", "invalid UTF-8 at column 13"},
+        Case{"<s> <p> \"\xC0\xAF\" .", "invalid UTF-8 at column 10"},
+        Case{"<s> <p> \"\xED\xA0\x80\" .", "invalid UTF-8"}, Case{"<s> <p> \"a\\qb\" .", "invalid escape at column 11"},
+        Case{"<s> <p> \"\\u12G4\" .", "invalid \\u escape at column 10"},
+        Case{"<s> <p> \"\\U0001F60\" .", "invalid \\U escape"},
+        Case{"<s\\n> <p> <o> .", "invalid escape at column 3 (an IRI allows only"}}) {
     fault.clear();
     EXPECT_FALSE(ParseNTriplesLine(c.line, &t, &is_triple, &fault)) << c.line;
     EXPECT_NE(fault.find(c.fault), std::string::npos) << c.line << ": " << fault;
@@ -188,8 +187,7 @@ TEST(WordNetTest, DogReachesAnimalThroughHypernyms) {
   ASSERT_OK_AND_ASSIGN(LoadStats stats, LoadWordNet(*store, tmp.Sub("wn")));
   EXPECT_EQ(stats.bad_lines, 0u);
   EXPECT_EQ(stats.entities, 82115u);  // noun synsets in WordNet 3.0
-  std::printf("wordnet nouns: %llu triples in %.1f s\n", static_cast<unsigned long long>(stats.triples),
-              stats.seconds);
+  std::printf("wordnet nouns: %llu triples in %.1f s\n", static_cast<unsigned long long>(stats.triples), stats.seconds);
 
   ASSERT_OK_AND_ASSIGN(auto dogs, store->EntitiesForAlias("dog"));
   ASSERT_TRUE(std::find(dogs.begin(), dogs.end(), "wn:n:02084071") != dogs.end());
@@ -203,14 +201,13 @@ TEST(WordNetTest, DogReachesAnimalThroughHypernyms) {
   opt.direction = Direction::kOut;
   opt.max_hops = 4;
   ASSERT_OK_AND_ASSIGN(auto reached, store->Expand("wn:n:02084071", opt));
-  auto animal = std::find_if(reached.begin(), reached.end(),
-                             [](const ReachedEntity& r) { return r.entity == "wn:n:00015388"; });
+  auto animal =
+      std::find_if(reached.begin(), reached.end(), [](const ReachedEntity& r) { return r.entity == "wn:n:00015388"; });
   ASSERT_NE(animal, reached.end());
   EXPECT_LE(animal->hops, 2);  // dog -> domestic animal -> animal
 
   // The inverse edges were loaded too: animal has dog's parent as a hyponym.
-  ASSERT_OK_AND_ASSIGN(bool hyponym,
-                       store->Exists(Triple{"wn:n:00015388", "wn:hyponym", animal->parent}));
+  ASSERT_OK_AND_ASSIGN(bool hyponym, store->Exists(Triple{"wn:n:00015388", "wn:hyponym", animal->parent}));
   EXPECT_TRUE(hyponym);
 
   // Idempotent: loading again adds nothing.

@@ -40,8 +40,7 @@ bool Matches(const Triple& t, const TriplePattern& p) {
 
 // Checks Match(pattern, limit) against the oracle: no limit gives exactly the
 // oracle's matches; a limit gives min(limit, n) distinct matching triples.
-void CheckPattern(const TripleStore& store, const TripleSet& oracle, const TriplePattern& p,
-                  size_t limit) {
+void CheckPattern(const TripleStore& store, const TripleSet& oracle, const TriplePattern& p, size_t limit) {
   TripleSet expected;
   for (const Triple& t : oracle) {
     if (Matches(t, p)) expected.insert(t);
@@ -88,8 +87,8 @@ TEST(TripleStoreTest, PatternsMatchOracleForAllBindingsWithLimitsAndDeletes) {
       for (int trial = 0; trial < 12; ++trial) {
         // Bind from a stored triple (usually non-empty) or from random terms
         // (often empty or unknown).
-        Triple base = trial % 3 == 2 ? Triple{term("s", 45), term("p", 7), term("o", 65)}
-                                     : sample[rng() % sample.size()];
+        Triple base =
+            trial % 3 == 2 ? Triple{term("s", 45), term("p", 7), term("o", 65)} : sample[rng() % sample.size()];
         TriplePattern p;
         if (mask & 1) p.subject = base.subject;
         if (mask & 2) p.relation = base.relation;

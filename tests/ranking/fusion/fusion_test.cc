@@ -13,9 +13,7 @@ namespace {
 using Lists = std::vector<std::vector<Candidate>>;
 
 // BM25-like list 0 and dense-like list 1 sharing "b".
-Lists TwoLists() {
-  return {{{"a", 10.0}, {"b", 6.0}, {"c", 2.0}}, {{"b", 0.9}, {"d", 0.5}}};
-}
+Lists TwoLists() { return {{{"a", 10.0}, {"b", 6.0}, {"c", 2.0}}, {{"b", 0.9}, {"d", 0.5}}}; }
 
 const FusedHit& Find(const std::vector<FusedHit>& hits, const std::string& id) {
   for (const auto& h : hits) {

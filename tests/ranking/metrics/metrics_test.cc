@@ -111,8 +111,7 @@ TEST(MetricsTest, RecallCountsOnlyTheTopK) {
   EXPECT_DOUBLE_EQ(q.values.p_10, 0.0);
   EXPECT_DOUBLE_EQ(q.values.ndcg_cut_10, 0.0);
   // DCG@100 = 1/log2(51); IDCG@100 = 1 + 1/log2(3) + 1/log2(4).
-  EXPECT_NEAR(q.values.ndcg_cut_100,
-              (1.0 / std::log2(51.0)) / (1.0 + 1.0 / std::log2(3.0) + 0.5), kEps);
+  EXPECT_NEAR(q.values.ndcg_cut_100, (1.0 / std::log2(51.0)) / (1.0 + 1.0 / std::log2(3.0) + 0.5), kEps);
 }
 
 TEST(MetricsTest, AveragePrecisionWithUnretrievedRelevant) {
@@ -129,8 +128,8 @@ TEST(MetricsTest, ReciprocalRankCut10IgnoresRank11) {
   for (int i = 1; i <= 10; ++i) docs.emplace_back(Id("n", i), 100.0 - i);
   docs.emplace_back("rel", 50.0);  // rank 11
   QueryEvaluation q = EvalOne(j, docs);
-  EXPECT_DOUBLE_EQ(q.values.recip_rank, 0.0);     // MRR@10
-  EXPECT_NEAR(q.values.recip_rank_nocut, 1.0 / 11.0, kEps);   // trec_eval recip_rank_nocut: no cutoff
+  EXPECT_DOUBLE_EQ(q.values.recip_rank, 0.0);                // MRR@10
+  EXPECT_NEAR(q.values.recip_rank_nocut, 1.0 / 11.0, kEps);  // trec_eval recip_rank_nocut: no cutoff
   EXPECT_DOUBLE_EQ(q.values.ndcg_cut_10, 0.0);
   EXPECT_DOUBLE_EQ(q.values.p_10, 0.0);
 
@@ -157,8 +156,7 @@ TEST(MetricsTest, IdealDcgIsCutAtK) {
   // Swapping a grade-2 doc below a grade-1 doc costs nDCG.
   Qrels::Judgements g{{"hi", 2}, {"lo", 1}};
   QueryEvaluation swapped = EvalOne(g, {{"lo", 2.0}, {"hi", 1.0}});
-  EXPECT_NEAR(swapped.values.ndcg_cut_10,
-              (1.0 + 2.0 / std::log2(3.0)) / (2.0 + 1.0 / std::log2(3.0)), kEps);
+  EXPECT_NEAR(swapped.values.ndcg_cut_10, (1.0 + 2.0 / std::log2(3.0)) / (2.0 + 1.0 / std::log2(3.0)), kEps);
 }
 
 TEST(MetricsTest, NegativeGradesAreNonRelevant) {
@@ -191,9 +189,9 @@ TEST(MetricsTest, RejectsRepeatedDocumentAndNaN) {
 
 TEST(EvaluateTest, AveragesOverJudgedQueriesOnly) {
   Qrels qrels = MakeQrels({
-      {"q1", "a", 1},       // q1: answered perfectly
-      {"q2", "b", 1},       // q2: judged, absent from the run -> 0 everywhere
-      {"q3", "c", 0},       // q3: no relevant doc -> not a judged query
+      {"q1", "a", 1},  // q1: answered perfectly
+      {"q2", "b", 1},  // q2: judged, absent from the run -> 0 everywhere
+      {"q3", "c", 0},  // q3: no relevant doc -> not a judged query
   });
   ranking::Run run;
   run["q1"] = {{"a", 1.0}, {"x", 0.5}};
@@ -323,9 +321,9 @@ TEST(QrelsTest, MalformedLinesNameFileAndLine) {
       {"q\td\t1\n\nq\td\t1\textra\n", "f:3:", "3 columns"},  // BEIR line grew one
       {"q\td\tyes\n", "f:1:", "'yes' is not an integer"},
       {"q 0 d 1.5\n", "f:1:", "'1.5' is not an integer"},
-      {"q d\n", "f:1:", "got 2"},                            // neither format
+      {"q d\n", "f:1:", "got 2"},  // neither format
       {"query-id\tcorpus-id\tscore\nq 0 d 1\n", "f:2:", "3 columns"},
-      {"q\td\t99999999999\n", "f:1:", "not an integer"},     // beyond 32 bits
+      {"q\td\t99999999999\n", "f:1:", "not an integer"},  // beyond 32 bits
   };
   for (const Case& c : cases) {
     auto q = Qrels::Parse(c.text, "f");
@@ -357,11 +355,11 @@ TEST(QrelsTest, ReadFromFile) {
 
 TEST(RunTest, ParsesSixColumnsAndIgnoresRank) {
   ASSERT_OK_AND_ASSIGN(ranking::Run run, ParseRun("q1 Q0 d1 1 2.5 tag\n"
-                                         "# comment\n"
-                                         "\n"
-                                         "q1\tQ0\td2\t2\t-1e-3\ttag\n"
-                                         "q2 Q0 d1 7 3 other\n",
-                                         "run.txt"));
+                                                  "# comment\n"
+                                                  "\n"
+                                                  "q1\tQ0\td2\t2\t-1e-3\ttag\n"
+                                                  "q2 Q0 d1 7 3 other\n",
+                                                  "run.txt"));
   ASSERT_EQ(run.size(), 2u);
   ASSERT_EQ(run["q1"].size(), 2u);
   EXPECT_EQ(run["q1"][1].first, "d2");
@@ -387,8 +385,8 @@ TEST(RunTest, MalformedLinesNameFileAndLine) {
       {"q Q0 d 1 high t\n", "r:1:", "score 'high' is not a number"},
       {"q Q0 d 1 nan t\n", "r:1:", "score 'nan'"},
       {"q Q0 d one 0.5 t\n", "r:1:", "rank 'one' is not an integer"},
-      {"q Q0 d 1 0.5 t\n\nq Q0 e 2 0.4 t\nq Q0 d 3 0.3 t\n", "r:4:",
-       "document 'd' repeated for query 'q' (first at line 1)"},
+      {"q Q0 d 1 0.5 t\n\nq Q0 e 2 0.4 t\nq Q0 d 3 0.3 t\n",
+       "r:4:", "document 'd' repeated for query 'q' (first at line 1)"},
   };
   for (const Case& c : cases) {
     auto run = ParseRun(c.text, "r");
@@ -407,8 +405,7 @@ TEST(RunTest, SameDocumentInTwoQueriesIsFine) {
 
 TEST(RunTest, WriteRunRoundTripsScoresExactly) {
   ScoredDocs ranked{{"d3", 0.1 + 0.2}, {"d1", 1.0 / 3.0}, {"d2", 1.0 / 3.0}, {"d9", -2.5e-17}};
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::ostringstream out;
   ASSERT_OK(WriteRun(out, "q1", ranked, "hymir"));
   ASSERT_OK(WriteRun(out, "q2", {}, "hymir"));  // no documents: no lines

@@ -177,8 +177,8 @@ TEST(BoostedTreesTest, DeterministicGivenTheSeedAndRoundTripsThroughBytes) {
 TEST(BoostedTreesTest, RejectsInconsistentInput) {
   auto train = ProductLists(10, 5, 10);
   TreeBoostOptions o;
-  EXPECT_FALSE(TrainBoostedTrees(train, {}, 0, o).ok());        // no features
-  EXPECT_FALSE(TrainBoostedTrees(train, {}, kDim + 1, o).ok()); // rows do not divide
+  EXPECT_FALSE(TrainBoostedTrees(train, {}, 0, o).ok());         // no features
+  EXPECT_FALSE(TrainBoostedTrees(train, {}, kDim + 1, o).ok());  // rows do not divide
   o.bins = 1;
   EXPECT_FALSE(TrainBoostedTrees(train, {}, kDim, o).ok());
   o = TreeBoostOptions{};

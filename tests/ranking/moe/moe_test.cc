@@ -48,12 +48,12 @@ std::string BlockOf(const MoeModel& m, size_t i) {
   const size_t experts = static_cast<size_t>(c.routed_experts + c.shared_experts);
   if (i >= experts * expert) return "gate[" + std::to_string(i - experts * expert) + "]";
   const size_t x = i / expert, r = i % expert;
-  const char* part = r < h * d           ? "W1"
-                     : r < h * d + h       ? "b1"
-                     : r < h * d + 2 * h   ? "w2"
-                     : r == h * d + 2 * h  ? "b2"
+  const char* part = r < h * d                   ? "W1"
+                     : r < h * d + h             ? "b1"
+                     : r < h * d + 2 * h         ? "w2"
+                     : r == h * d + 2 * h        ? "b2"
                      : r <= h * d + 2 * h + skip ? "v"
-                                           : "U";
+                                                 : "U";
   return (x < static_cast<size_t>(c.routed_experts) ? "routed" : "shared") + std::to_string(x) + "." + part;
 }
 
@@ -119,16 +119,26 @@ TEST(MoeGradientTest, TopOneRoutingStillTrainsTheGate) {
 TEST(MoeGradientTest, LogAndListInputs) {
   // Pair features with negative values (the signed log) and a list-wise
   // standardisation that couples every candidate's input.
-  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 5, .gate_hidden = 0,
-                 .log_inputs = true, .list_inputs = true},
+  CheckGradient({.routed_experts = 3,
+                 .shared_experts = 1,
+                 .top_k = 2,
+                 .expert_hidden = 5,
+                 .gate_hidden = 0,
+                 .log_inputs = true,
+                 .list_inputs = true},
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.2});
 }
 
 TEST(MoeGradientTest, BackwardWithOrWithoutKeptActivationsAgrees) {
   const FeatureSchema schema = Schema(5, 3);
   std::mt19937_64 rng(21);
-  auto model = MoeModel::Create({.routed_experts = 4, .shared_experts = 2, .top_k = 2, .expert_hidden = 6,
-                                 .ple_bins = 3, .linear_skip = true, .list_context = true},
+  auto model = MoeModel::Create({.routed_experts = 4,
+                                 .shared_experts = 2,
+                                 .top_k = 2,
+                                 .expert_hidden = 6,
+                                 .ple_bins = 3,
+                                 .linear_skip = true,
+                                 .list_context = true},
                                 schema, 2)
                    .value();
   std::normal_distribution<double> nd(0.0, 0.5);
@@ -174,26 +184,51 @@ TEST(MoeTrainerTest, LambdaCutoffDropsPairsBelowIt) {
 }
 
 TEST(MoeGradientTest, LinearSkip) {
-  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 3,
-                 .log_inputs = true, .list_inputs = true, .ple_bins = 2, .linear_skip = true},
+  CheckGradient({.routed_experts = 3,
+                 .shared_experts = 1,
+                 .top_k = 2,
+                 .expert_hidden = 4,
+                 .gate_hidden = 3,
+                 .log_inputs = true,
+                 .list_inputs = true,
+                 .ple_bins = 2,
+                 .linear_skip = true},
                 {.loss = RankingLoss::kSoftmax, .balance_loss = 0.1});
 }
 
 TEST(MoeGradientTest, ListContext) {
   // The latent cross couples every candidate's hidden layer through the list mean.
-  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0,
-                 .log_inputs = true, .list_inputs = false, .linear_skip = true, .list_context = true},
+  CheckGradient({.routed_experts = 3,
+                 .shared_experts = 1,
+                 .top_k = 2,
+                 .expert_hidden = 4,
+                 .gate_hidden = 0,
+                 .log_inputs = true,
+                 .list_inputs = false,
+                 .linear_skip = true,
+                 .list_context = true},
                 {.loss = RankingLoss::kLambdaRank, .balance_loss = 0.1});
-  CheckGradient({.routed_experts = 2, .shared_experts = 0, .top_k = 1, .expert_hidden = 5, .gate_hidden = 2,
-                 .log_inputs = false, .list_inputs = true, .ple_bins = 2, .list_context = true},
+  CheckGradient({.routed_experts = 2,
+                 .shared_experts = 0,
+                 .top_k = 1,
+                 .expert_hidden = 5,
+                 .gate_hidden = 2,
+                 .log_inputs = false,
+                 .list_inputs = true,
+                 .ple_bins = 2,
+                 .list_context = true},
                 {.loss = RankingLoss::kSoftmax});
 }
 
 TEST(MoeModelTest, ListContextMakesAScoreDependOnTheRestOfTheList) {
   const FeatureSchema schema = Schema(3, 1);
   std::mt19937_64 rng(9);
-  const MoeConfig base{.routed_experts = 1, .shared_experts = 0, .top_k = 1, .expert_hidden = 4,
-                       .log_inputs = false, .list_inputs = false};
+  const MoeConfig base{.routed_experts = 1,
+                       .shared_experts = 0,
+                       .top_k = 1,
+                       .expert_hidden = 4,
+                       .log_inputs = false,
+                       .list_inputs = false};
   MoeConfig with = base;
   with.list_context = true;
   auto plain = MoeModel::Create(base, schema, 3).value();
@@ -223,8 +258,14 @@ TEST(MoeModelTest, ListContextMakesAScoreDependOnTheRestOfTheList) {
 TEST(MoeGradientTest, PiecewiseLinearInputs) {
   // Quantile-bin encoding (default edges over [-2, 2]; the random features
   // fall in every bin and beyond both ends) plus log and list inputs.
-  CheckGradient({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4, .gate_hidden = 0,
-                 .log_inputs = true, .list_inputs = true, .ple_bins = 3},
+  CheckGradient({.routed_experts = 3,
+                 .shared_experts = 1,
+                 .top_k = 2,
+                 .expert_hidden = 4,
+                 .gate_hidden = 0,
+                 .log_inputs = true,
+                 .list_inputs = true,
+                 .ple_bins = 3},
                 {.loss = RankingLoss::kLambdaRank});
 }
 
@@ -341,8 +382,10 @@ TEST(MoeModelTest, InputTransforms) {
   // 0, so moving the whole list's value leaves the list-only part unchanged.
   QueryGroup shifted = g;
   for (size_t i = 0; i < 3; ++i) shifted.pair_features[i * 2 + 1] = 9;
-  auto only_list = MoeModel::Create({.routed_experts = 1, .shared_experts = 0, .top_k = 1, .expert_hidden = 3,
-                                     .list_inputs = true}, schema, 2).value();
+  auto only_list =
+      MoeModel::Create({.routed_experts = 1, .shared_experts = 0, .top_k = 1, .expert_hidden = 3, .list_inputs = true},
+                       schema, 2)
+          .value();
   // Zero the weights on the global inputs: the score depends on list inputs only.
   auto& w = only_list.parameters();
   for (size_t k = 0; k < 3; ++k) w[k * 4 + 0] = w[k * 4 + 1] = 0.0;
@@ -503,8 +546,14 @@ std::string ReadBytes(const std::string& path) {
 TEST(MoeModelTest, SaveLoadRoundTripAndCorruption) {
   const FeatureSchema schema = Schema(4, 3);
   std::mt19937_64 rng(8);
-  auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .gate_hidden = 5,
-                                 .log_inputs = true, .list_inputs = true, .ple_bins = 3, .linear_skip = true,
+  auto model = MoeModel::Create({.routed_experts = 3,
+                                 .shared_experts = 1,
+                                 .top_k = 2,
+                                 .gate_hidden = 5,
+                                 .log_inputs = true,
+                                 .list_inputs = true,
+                                 .ple_bins = 3,
+                                 .linear_skip = true,
                                  .list_context = true},
                                 schema, 4)
                    .value();
@@ -583,8 +632,8 @@ std::string Downgrade(const std::string& bytes, const FeatureSchema& schema, uin
 // the schema lacks) is Corruption naming the file, even under a valid CRC.
 TEST(MoeModelTest, DamagedRetrievalPriorIsCorruption) {
   FeatureSchema schema = Schema(3, 2);
-  auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4}, schema, 5)
-                   .value();
+  auto model =
+      MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4}, schema, 5).value();
   ASSERT_TRUE(model.set_retrieval_prior(schema.pair_features[0], 0.5).ok());
   TempFile f;
   ASSERT_TRUE(model.Save(f.path()).ok());
@@ -623,8 +672,12 @@ TEST(MoeModelTest, DamagedRetrievalPriorIsCorruption) {
 TEST(MoeModelTest, LoadsOlderVersions) {
   const FeatureSchema schema = Schema(3, 2);
   std::mt19937_64 rng(6);
-  auto model = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4,
-                                 .log_inputs = false, .list_inputs = false},
+  auto model = MoeModel::Create({.routed_experts = 2,
+                                 .shared_experts = 1,
+                                 .top_k = 1,
+                                 .expert_hidden = 4,
+                                 .log_inputs = false,
+                                 .list_inputs = false},
                                 schema, 5)
                    .value();
   TempFile f;
@@ -639,8 +692,12 @@ TEST(MoeModelTest, LoadsOlderVersions) {
   EXPECT_FALSE(loaded->config().list_inputs);
   EXPECT_EQ(loaded->Score(g).value(), model.Score(g).value());
   // Version 2: the transform flags, no PLE bins.
-  auto listed = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 4,
-                                  .log_inputs = true, .list_inputs = true},
+  auto listed = MoeModel::Create({.routed_experts = 2,
+                                  .shared_experts = 1,
+                                  .top_k = 1,
+                                  .expert_hidden = 4,
+                                  .log_inputs = true,
+                                  .list_inputs = true},
                                  schema, 6)
                     .value();
   ASSERT_TRUE(listed.Save(f.path()).ok());
@@ -883,8 +940,8 @@ TEST(MoeTrainerTest, RejectsUnlabelledOrHopelessData) {
 // z-score mix, the file keeps both models, and the refusals hold.
 TEST(MoeModelTest, FusionBlendsAnotherShapeAndSurvivesTheFile) {
   const FeatureSchema schema = Schema(3, 2);
-  auto own = MoeModel::Create({.routed_experts = 4, .shared_experts = 1, .top_k = 2, .expert_hidden = 6}, schema, 1)
-                 .value();
+  auto own =
+      MoeModel::Create({.routed_experts = 4, .shared_experts = 1, .top_k = 2, .expert_hidden = 6}, schema, 1).value();
   auto anchor =
       MoeModel::Create({.routed_experts = 2, .shared_experts = 0, .top_k = 1, .expert_hidden = 5, .gate_hidden = 3},
                        schema, 2)

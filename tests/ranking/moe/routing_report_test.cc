@@ -83,13 +83,13 @@ TEST(RoutingReportTest, MalformedLinesNamePathAndLine) {
 
 TEST(RoutingReportTest, CountsTopOneByDomain) {
   const std::vector<QueryRouting> routings = {
-      R("a1", {0, 2}), R("a2", {0}),    R("a3", {1, 0}), R("b1", {2, 1}),
-      R("b2", {2}),    R("x1", {3, 0}),  // no domain: skipped, but widens the expert range
+      R("a1", {0, 2}), R("a2", {0}), R("a3", {1, 0}),
+      R("b1", {2, 1}), R("b2", {2}), R("x1", {3, 0}),  // no domain: skipped, but widens the expert range
       R("c1", {1}),
   };
-  const std::map<std::string, std::string> domains = {
-      {"a1", "alpha"}, {"a2", "alpha"}, {"a3", "alpha"}, {"b1", "beta"}, {"b2", "beta"}, {"c1", "gamma"},
-      {"unrouted", "delta"}};
+  const std::map<std::string, std::string> domains = {{"a1", "alpha"},      {"a2", "alpha"}, {"a3", "alpha"},
+                                                      {"b1", "beta"},       {"b2", "beta"},  {"c1", "gamma"},
+                                                      {"unrouted", "delta"}};
   RoutingMatrix m = BuildRoutingMatrix(routings, domains, 0);
   EXPECT_EQ(m.queries, 6u);
   EXPECT_EQ(m.experts, 4);
@@ -167,8 +167,8 @@ TEST(RoutingReportTest, MutualInformationIsLog2DForOneToOneRouting) {
 }
 
 TEST(RoutingReportTest, TextTableHasSharesTotalsAndMi) {
-  const std::vector<QueryRouting> routings = {R("a1", {0}), R("a2", {0}), R("a3", {1}), R("a4", {0}),
-                                              R("b1", {1}), R("b2", {1})};
+  const std::vector<QueryRouting> routings = {R("a1", {0}), R("a2", {0}), R("a3", {1}),
+                                              R("a4", {0}), R("b1", {1}), R("b2", {1})};
   const std::map<std::string, std::string> domains = {{"a1", "alpha"}, {"a2", "alpha"}, {"a3", "alpha"},
                                                       {"a4", "alpha"}, {"b1", "beta"},  {"b2", "beta"}};
   const std::string text = RoutingMatrixText(BuildRoutingMatrix(routings, domains, 0));

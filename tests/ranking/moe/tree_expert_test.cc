@@ -47,8 +47,8 @@ double MeanNdcg(const MoeModel& m, const std::vector<QueryGroup>& groups) {
 
 // A model with random weights and trees fitted to its own tree inputs.
 MoeModel ModelWithTrees(const FeatureSchema& schema, const std::vector<QueryGroup>& groups) {
-  auto model = MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4}, schema, 3)
-                   .value();
+  auto model =
+      MoeModel::Create({.routed_experts = 3, .shared_experts = 1, .top_k = 2, .expert_hidden = 4}, schema, 3).value();
   std::mt19937_64 rng(2);
   std::normal_distribution<double> nd(0.0, 0.3);
   for (double& p : model.parameters()) p = nd(rng);
@@ -148,8 +148,8 @@ TEST(TreeExpertTest, AWidenedGateAndAFusedAnchorKeepTheTrees) {
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-12);
   }
   // A model fused with it nests it (with its trees) in its own file.
-  auto own = MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 3}, schema, 9)
-                 .value();
+  auto own =
+      MoeModel::Create({.routed_experts = 2, .shared_experts = 1, .top_k = 1, .expert_hidden = 3}, schema, 9).value();
   ASSERT_TRUE(own.set_fusion(model, 0.5).ok());
   hymir::testing::TempDir dir;
   const std::string file = dir.path() + "/fused.moe";

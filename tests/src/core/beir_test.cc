@@ -122,7 +122,8 @@ TEST(BeirTest, ReadsQueries) {
   q = ReadQueries(path);
   ASSERT_OK(q.status());
   EXPECT_EQ((*q)[0].vectors.at("img"), (std::vector<float>{0.5f, 1.0f, -2.0f}));
-  WriteText(path, "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q9\",\"text\":\"b\",\"vectors\":{\"img\":[1, \"x\"]}}\n");
+  WriteText(path,
+            "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q9\",\"text\":\"b\",\"vectors\":{\"img\":[1, \"x\"]}}\n");
   q = ReadQueries(path);
   ASSERT_FALSE(q.ok());
   EXPECT_NE(q.status().message().find(path + ":2: query \"q9\": vector \"img\"[1]"), std::string::npos)
@@ -147,9 +148,9 @@ TEST(BeirTest, BadInputIsRefusedNamingThePlace) {
       << doc.status().ToString();
   ASSERT_OK(ParseCorpusLine("{\"_id\": \"" + std::string(kMaxIdBytes, 'x') + "\"}", "c:1").status());
 
-  for (const char* line : {R"({"_id": "a", "text": "one", "text": "two"})", R"({"_id": "a", "_id": "b"})",
-                           R"({"_id": "a", "vectors": {"v": [1], "v": [2]}})",
-                           R"({"_id": "a", "meta": [{"k": 1, "k": 2}]})"}) {
+  for (const char* line :
+       {R"({"_id": "a", "text": "one", "text": "two"})", R"({"_id": "a", "_id": "b"})",
+        R"({"_id": "a", "vectors": {"v": [1], "v": [2]}})", R"({"_id": "a", "meta": [{"k": 1, "k": 2}]})"}) {
     auto d = ParseCorpusLine(line, "c.jsonl:3");
     ASSERT_FALSE(d.ok()) << line;
     EXPECT_NE(d.status().message().find("c.jsonl:3: key \""), std::string::npos) << d.status().ToString();
@@ -158,7 +159,8 @@ TEST(BeirTest, BadInputIsRefusedNamingThePlace) {
 
   TempDir tmp;
   const std::string path = tmp.Sub("q.jsonl");
-  WriteText(path, "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q2\",\"text\":\"b\"}\n\n{\"_id\":\"q1\",\"text\":\"c\"}\n");
+  WriteText(path,
+            "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q2\",\"text\":\"b\"}\n\n{\"_id\":\"q1\",\"text\":\"c\"}\n");
   auto q = ReadQueries(path);
   ASSERT_FALSE(q.ok());
   EXPECT_NE(q.status().message().find(path + ":4: query id \"q1\" repeats line 1"), std::string::npos)

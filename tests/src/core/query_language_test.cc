@@ -167,7 +167,7 @@ TEST(QueryLanguageTest, ComparisonRangesOnAField) {
   EXPECT_EQ(Lucene("title:>b"), "title:{b TO *]");
   EXPECT_EQ(Lucene("title:<=b"), "title:[* TO b]");
   EXPECT_EQ(Lucene("title:<b"), "title:[* TO b}");
-  EXPECT_EQ(Lucene(">b"), ">b");            // no field: a term, as in Lucene
+  EXPECT_EQ(Lucene(">b"), ">b");                // no field: a term, as in Lucene
   EXPECT_EQ(Lucene("title:\\>b"), "title:>b");  // escaped: a term
 }
 
@@ -251,7 +251,8 @@ TEST(QueryLanguageTest, BareTermsAreRecognised) {
 }
 
 TEST(QueryLanguageTest, FreeTextLeavesOutExcludedClausesPrefixesAndRanges) {
-  auto raw = ParseQuery("\"heart attack\" +aspirin -(ibuprofen OR naproxen) NOT warfarin cardi* text:[a TO b] title:risk");
+  auto raw =
+      ParseQuery("\"heart attack\" +aspirin -(ibuprofen OR naproxen) NOT warfarin cardi* text:[a TO b] title:risk");
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(FreeText(*raw), "heart attack aspirin risk");
 }

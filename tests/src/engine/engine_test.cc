@@ -21,8 +21,8 @@ Status BuildHybrid(const std::string& dir) {
   auto w = index::IndexWriter::Open(dir, o);
   if (!w.ok()) return w.status();
   for (int i = 0; i < 30; ++i) {
-    Document d = testing::Doc("d" + std::to_string(i), "", i % 2 ? "apple pie" : "apple tart and more words",
-                              i % 3 ? "x" : "y");
+    Document d =
+        testing::Doc("d" + std::to_string(i), "", i % 2 ? "apple pie" : "apple tart and more words", i % 3 ? "x" : "y");
     d.vectors["img"] = {1.0f, static_cast<float>(i) / 10, 0.0f};
     HYMIR_RETURN_IF_ERROR((*w)->Upsert(d));
   }

@@ -122,9 +122,10 @@ TEST(FeaturesTest, ForwardIndexFeaturesEqualStoredTextFeaturesOnMixed) {
 // blood(2) -> 2/3, and "blood cell" is never adjacent.
 TEST(FeaturesTest, HandComputedLexicalAndProximityFeatures) {
   TempDir tmp;
-  ASSERT_OK(testing::BuildIndex(tmp.path(), {testing::Doc("a", "Cell growth", "The blood test showed many cell counts."),
-                                             testing::Doc("b", "Blood cell", "Blood cell blood."),
-                                             testing::Doc("c", "other", "nothing relevant here")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.path(),
+      {testing::Doc("a", "Cell growth", "The blood test showed many cell counts."),
+       testing::Doc("b", "Blood cell", "Blood cell blood."), testing::Doc("c", "other", "nothing relevant here")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
   for (bool forward : {true, false}) {
     SCOPED_TRACE(forward ? "forward index" : "stored text");

@@ -84,9 +84,10 @@ TEST(IngestTest, ThreadsAndCommitsIndexExactlyTheCorpus) {
 
 TEST(IngestTest, MalformedLinesStopTheRunOrAreSkipped) {
   TempDir dir;
-  testing::WriteText(dir.Sub("c.jsonl"), "{\"_id\": \"a\", \"title\": \"\", \"text\": \"apple\"}\n"
-                                          "{\"_id\": \"b\", \"text\": \n"
-                                          "{\"_id\": \"c\", \"title\": \"\", \"text\": \"cherry\"}\n");
+  testing::WriteText(dir.Sub("c.jsonl"),
+                     "{\"_id\": \"a\", \"title\": \"\", \"text\": \"apple\"}\n"
+                     "{\"_id\": \"b\", \"text\": \n"
+                     "{\"_id\": \"c\", \"title\": \"\", \"text\": \"cherry\"}\n");
   {
     ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("idx")));
     auto r = IngestCorpus(dir.Sub("c.jsonl"), *writer);
@@ -119,8 +120,9 @@ TEST(IngestTest, LinkedEntitiesRoundTripThroughTheField) {
     ASSERT_OK(store->AddAlias("e:cat", "cat"));
   }
   ASSERT_OK_AND_ASSIGN(auto kg, KnowledgeContext::Open(dir.Sub("kg"), index::AnalyzerKind::kEnglish));
-  testing::WriteText(dir.Sub("c.jsonl"), "{\"_id\": \"a\", \"title\": \"Dogs\", \"text\": \"a cat and dogs\"}\n"
-                                          "{\"_id\": \"b\", \"title\": \"\", \"text\": \"nothing known\"}\n");
+  testing::WriteText(dir.Sub("c.jsonl"),
+                     "{\"_id\": \"a\", \"title\": \"Dogs\", \"text\": \"a cat and dogs\"}\n"
+                     "{\"_id\": \"b\", \"title\": \"\", \"text\": \"nothing known\"}\n");
   ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("idx")));
   IngestOptions o;
   o.kg = kg.get();
@@ -209,7 +211,8 @@ class ListSource : public DocumentSource {
 TEST(IngestTest, AnyDocumentSourceFeedsTheWorkers) {
   TempDir dir;
   std::vector<Result<Document>> records;
-  for (int i = 0; i < 50; ++i) records.push_back(testing::Doc("doc" + std::to_string(i), "", "text of item " + std::to_string(i)));
+  for (int i = 0; i < 50; ++i)
+    records.push_back(testing::Doc("doc" + std::to_string(i), "", "text of item " + std::to_string(i)));
   records[20] = Status::InvalidArgument("item 20 is malformed");
   {
     ASSERT_OK_AND_ASSIGN(auto writer, index::IndexWriter::Open(dir.Sub("skip")));

@@ -43,9 +43,9 @@ TEST(KnowledgeContextTest, LinksExpandsAndScoresFeatures) {
   EXPECT_GT(q.bm25.expansions[0].weight, 0.0);
 
   // The expansion reaches a document that only says "canine".
-  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"), {testing::Doc("a", "", "a canine story"),
-                                                 testing::Doc("b", "", "dogs everywhere"),
-                                                 testing::Doc("c", "", "nothing here")}));
+  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"),
+                                {testing::Doc("a", "", "a canine story"), testing::Doc("b", "", "dogs everywhere"),
+                                 testing::Doc("c", "", "nothing here")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.Sub("idx")));
   q.k = 10;
   ASSERT_OK_AND_ASSIGN(auto hits, engine->Search(q));
@@ -59,10 +59,10 @@ TEST(KnowledgeContextTest, LinksExpandsAndScoresFeatures) {
   const size_t w = KnowledgeContext::PairFeatureNames().size();
   ASSERT_EQ(f.pair.size(), 3 * w);
   ASSERT_EQ(f.query.size(), KnowledgeContext::QueryFeatureNames().size());
-  EXPECT_EQ(f.query[0], 1.0);  // one linked query entity
+  EXPECT_EQ(f.query[0], 1.0);         // one linked query entity
   EXPECT_EQ(f.pair[0 * w + 1], 1.0);  // kg_matched
   EXPECT_EQ(f.pair[1 * w + 1], 0.0);
-  EXPECT_EQ(f.pair[1 * w + 3], 1.0);  // kg_one_hop_entities
+  EXPECT_EQ(f.pair[1 * w + 3], 1.0);                                        // kg_one_hop_entities
   EXPECT_EQ(KnowledgeContext::PairFeatureNames()[0], "kg_query_entities");  // the same for every document
   for (size_t i = 1; i < w; ++i) EXPECT_EQ(f.pair[2 * w + i], 0.0) << KnowledgeContext::PairFeatureNames()[i];
 }

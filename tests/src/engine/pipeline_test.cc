@@ -212,9 +212,9 @@ TEST(PipelineKgTest, ExpansionRunsInsideThePipeline) {
     ASSERT_OK(store->AddAlias("e:dog", "dog"));
     ASSERT_OK(store->AddAlias("e:dog", "canine"));
   }
-  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"), {testing::Doc("a", "", "a canine story"),
-                                                 testing::Doc("b", "", "dogs everywhere"),
-                                                 testing::Doc("c", "", "nothing here")}));
+  ASSERT_OK(testing::BuildIndex(dir.Sub("idx"),
+                                {testing::Doc("a", "", "a canine story"), testing::Doc("b", "", "dogs everywhere"),
+                                 testing::Doc("c", "", "nothing here")}));
   PipelineOptions o;
   o.index_dir = dir.Sub("idx");
   o.kg_dir = dir.Sub("kg");
@@ -375,8 +375,14 @@ TEST(ParseFieldsTest, WeightsAreWholeFiniteNumbers) {
 TEST(ParseQueryParamsTest, ReadsAndNamesParameters) {
   QuerySpec spec;
   StageOptions stages;
-  ASSERT_OK(ParseQueryParams({{"q", "apple"}, {"k", "5"}, {"offset", "2"}, {"filter", "domain:x"},
-                              {"filter", "domain:y"}, {"retriever", "bm25"}, {"rerank", "0"}, {"explain", ""}},
+  ASSERT_OK(ParseQueryParams({{"q", "apple"},
+                              {"k", "5"},
+                              {"offset", "2"},
+                              {"filter", "domain:x"},
+                              {"filter", "domain:y"},
+                              {"retriever", "bm25"},
+                              {"rerank", "0"},
+                              {"explain", ""}},
                              {10, 50}, &spec, &stages));
   EXPECT_EQ(spec.text, "apple");
   EXPECT_EQ(spec.k, 5u);

@@ -80,8 +80,8 @@ TEST(PseudoQueryTest, GeneratorsFollowTheirRules) {
   std::set<std::string> ids;
   for (const auto& q : pqs) {
     EXPECT_TRUE(ids.insert(q.id).second) << q.id;
-    EXPECT_TRUE(sources[q.kind].insert(q.doc_id).second) << "two " << PseudoQueryKindName(q.kind) << " queries from "
-                                                          << q.doc_id;
+    EXPECT_TRUE(sources[q.kind].insert(q.doc_id).second)
+        << "two " << PseudoQueryKindName(q.kind) << " queries from " << q.doc_id;
     const Document& d = by_id.at(q.doc_id);
     switch (q.kind) {
       case PseudoQueryKind::kTitle:
@@ -230,7 +230,8 @@ TEST_F(PretrainTest, TrainingCopyHidesTheSentenceAndTheModelReranksTheIndex) {
 TEST(RetrievalPriorTest, ObjectiveIsTheWorstOrTheMeanBound) {
   PriorTrial t;
   t.weight = 0.2;
-  t.kinds = {{PseudoQueryKind::kTitle, 0.05, 0.01}, {PseudoQueryKind::kInverseCloze, 0.03, 0.02},
+  t.kinds = {{PseudoQueryKind::kTitle, 0.05, 0.01},
+             {PseudoQueryKind::kInverseCloze, 0.03, 0.02},
              {PseudoQueryKind::kTerms, -0.02, 0.01}};
   EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kWorstKind, 0.0), -0.02, 1e-12);
   EXPECT_NEAR(PriorObjectiveValue(t, PriorObjective::kMeanKind, 0.0), 0.02, 1e-12);
@@ -326,7 +327,7 @@ TEST_F(PretrainTest, ClusterExpertsAndExpertParallelHooks) {
   ASSERT_FALSE(even.empty());
   const size_t block = whole.expert_parameters();
   PretrainOptions merged = o;
-  merged.expert_filter = [](int) { return false; };  // nothing trained here...
+  merged.expert_filter = [](int) { return false; };                  // nothing trained here...
   merged.expert_gather = [&](std::vector<double>& params, size_t) {  // ...every block gathered
     for (int x = 0; x < experts; ++x) {
       const auto& from = x % 2 == 0 ? even : odd;
@@ -337,11 +338,13 @@ TEST_F(PretrainTest, ClusterExpertsAndExpertParallelHooks) {
   ASSERT_OK_AND_ASSIGN(auto gathered, Pretrain(*engine, dir_->path(), merged));
   EXPECT_EQ(gathered.parameters(), whole.parameters());
   // A failed gather fails the pre-training.
-  EXPECT_FALSE(Pretrain(*engine, dir_->path(), [&] {
-                 PretrainOptions f = o;
-                 f.expert_gather = [](std::vector<double>&, size_t) { return Status::IOError("lost a rank"); };
-                 return f;
-               }()).ok());
+  EXPECT_FALSE(Pretrain(*engine, dir_->path(),
+                        [&] {
+                          PretrainOptions f = o;
+                          f.expert_gather = [](std::vector<double>&, size_t) { return Status::IOError("lost a rank"); };
+                          return f;
+                        }())
+                   .ok());
 }
 
 TEST_F(PretrainTest, WithoutVectorsPretrainingIsJoint) {
@@ -496,8 +499,8 @@ TEST(RetrievalPriorTest, BlendsWithTheRetrievalOrder) {
   g.query_features = {1.0};
   for (int i = 0; i < 6; ++i) {
     g.doc_ids.push_back(std::to_string(i));
-    g.pair_features.push_back(1.0 / (i + 1));       // retrieval rank i + 1
-    g.pair_features.push_back(std::sin(3.0 * i));   // something for the model to read
+    g.pair_features.push_back(1.0 / (i + 1));      // retrieval rank i + 1
+    g.pair_features.push_back(std::sin(3.0 * i));  // something for the model to read
   }
   ranking::MoeConfig c;
   c.routed_experts = 2;

@@ -302,12 +302,12 @@ TEST_F(RerankerTest, QueryTrustServesPretrainedFarFromTheJudgementsAndFineTunedO
   const auto terms = [&](const std::string& text) { return index::Analyze(engine->searcher().analyzer(), text); };
   const HybridQuery q = queries[0];
   TempDir out;
-  auto reranker_with = [&](const std::vector<std::vector<std::string>>& judged, const std::string& name)
-      -> Result<std::unique_ptr<Reranker>> {
+  auto reranker_with = [&](const std::vector<std::vector<std::string>>& judged,
+                           const std::string& name) -> Result<std::unique_ptr<Reranker>> {
     ranking::MoeModel m = tuned;
-    HYMIR_ASSIGN_OR_RETURN(auto trust, ranking::QueryTrust::Build(
-                                           judged, std::vector<double>(judged.size(), 0.05),
-                                           {.neighbours = 1, .floor = 0.0, .width = 0.5, .gain_scale = 0.02}));
+    HYMIR_ASSIGN_OR_RETURN(
+        auto trust, ranking::QueryTrust::Build(judged, std::vector<double>(judged.size(), 0.05),
+                                               {.neighbours = 1, .floor = 0.0, .width = 0.5, .gain_scale = 0.02}));
     HYMIR_RETURN_IF_ERROR(m.set_trust(pre, std::move(trust)));
     HYMIR_RETURN_IF_ERROR(m.Save(out.Sub(name)));  // through the model file, as hymir search reads it
     return Reranker::Open(*engine, out.Sub(name));

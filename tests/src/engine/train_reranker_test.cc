@@ -151,7 +151,8 @@ TEST_F(TrainRerankerTest, DistributedPartsGatherOneProcesssGroups) {
   auto run = [&](int me) {
     TrainRerankerOptions p = o;
     p.part = {me, 2};
-    p.gather_groups = [&, me](const std::vector<ranking::QueryGroup>& mine) -> Result<std::vector<ranking::QueryGroup>> {
+    p.gather_groups = [&,
+                       me](const std::vector<ranking::QueryGroup>& mine) -> Result<std::vector<ranking::QueryGroup>> {
       shared_groups[me] = mine;
       sync.arrive_and_wait();
       std::vector<ranking::QueryGroup> all;  // round robin: item i from part i % 2

@@ -12,8 +12,8 @@ namespace {
 
 TEST(DenseFamilyTest, WithoutAnEmbedderTheVectorScoreOfTheHit) {
   testing::TempDir tmp;
-  ASSERT_OK(testing::BuildIndex(tmp.path(), {testing::Doc("a", "cat", "dog"), testing::Doc("b", "fox", "owl"),
-                                             testing::Doc("c", "elk", "yak")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.path(), {testing::Doc("a", "cat", "dog"), testing::Doc("b", "fox", "owl"), testing::Doc("c", "elk", "yak")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
   auto hits = testing::Candidates({"a", "b", "c"});
   hits[0].vector = {true, 0.25, 2};
@@ -35,8 +35,8 @@ TEST(DenseFamilyTest, WithoutAnEmbedderTheVectorScoreOfTheHit) {
 TEST(DenseFamilyTest, CosineToTheQueryVectorWithAnEmbedder) {
   testing::TempDir tmp;
   std::vector<Document> docs = {testing::Doc("a", "cat dog", "dog cat cat"), testing::Doc("b", "fox owl", "owl fox"),
-                                testing::Doc("c", "cat fox", "elk yak"), testing::Doc("d", "yak", "elk owl"),
-                                testing::Doc("e", "bee", "ant bee"), testing::Doc("f", "ant", "hen pig")};
+                                testing::Doc("c", "cat fox", "elk yak"),     testing::Doc("d", "yak", "elk owl"),
+                                testing::Doc("e", "bee", "ant bee"),         testing::Doc("f", "ant", "hen pig")};
   index::IndexWriterOptions o;
   ASSERT_OK(testing::AddLsaField(tmp.path(), docs, 4, &o));
   {

@@ -14,9 +14,10 @@ using testing::TfPart;
 // bm25_all = idf * T(tf, dl): a T(3, 3) (the best), b and c T(1, 2), d, e 0.
 TEST(DomainFamilyTest, ShareAndBestPerDomainByHand) {
   testing::TempDir tmp;
-  ASSERT_OK(testing::BuildIndex(tmp.path(), {testing::Doc("a", "cat", "cat cat", "med"),
-                                             testing::Doc("b", "dog", "cat", "med"), testing::Doc("c", "cat", "dog", "cs"),
-                                             testing::Doc("d", "owl", "fox", "cs"), testing::Doc("e", "elk", "yak")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.path(),
+      {testing::Doc("a", "cat", "cat cat", "med"), testing::Doc("b", "dog", "cat", "med"),
+       testing::Doc("c", "cat", "dog", "cs"), testing::Doc("d", "owl", "fox", "cs"), testing::Doc("e", "elk", "yak")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
   FeatureConfig config;
   config.domains = {"cs", "law", "med"};

@@ -30,10 +30,10 @@ TEST(KgFamilyTest, EntityOverlapAndHopsByHand) {
   testing::TempDir tmp;
   ASSERT_OK(BuildKg(tmp.Sub("kg")));
   // Entities as `hymir index --kg` stores them (set by hand here).
-  ASSERT_OK(testing::BuildIndex(tmp.Sub("idx"), {WithEntities(testing::Doc("a", "dog", "bark"), "e:dog"),
-                                                 WithEntities(testing::Doc("b", "animal", "zoo"), "e:animal"),
-                                                 WithEntities(testing::Doc("c", "cat", "purr"), "e:cat"),
-                                                 testing::Doc("d", "rock", "stone")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.Sub("idx"), {WithEntities(testing::Doc("a", "dog", "bark"), "e:dog"),
+                       WithEntities(testing::Doc("b", "animal", "zoo"), "e:animal"),
+                       WithEntities(testing::Doc("c", "cat", "purr"), "e:cat"), testing::Doc("d", "rock", "stone")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.Sub("idx")));
   ASSERT_OK_AND_ASSIGN(auto kg, KnowledgeContext::Open(tmp.Sub("kg"), engine->searcher().analyzer()));
   FeatureConfig config;

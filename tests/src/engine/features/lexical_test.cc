@@ -22,8 +22,9 @@ using testing::TfPart;
 class LexicalFamilyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(testing::BuildIndex(tmp_.path(), {testing::Doc("a", "cat", "dog cat"), testing::Doc("b", "dog", "fox fox"),
-                                                testing::Doc("c", "owl", "cat owl owl")}));
+    ASSERT_OK(
+        testing::BuildIndex(tmp_.path(), {testing::Doc("a", "cat", "dog cat"), testing::Doc("b", "dog", "fox fox"),
+                                          testing::Doc("c", "owl", "cat owl owl")}));
     ASSERT_OK_AND_ASSIGN(engine_, Engine::Open(tmp_.path()));
   }
   testing::Extracted Run(const std::string& text) {

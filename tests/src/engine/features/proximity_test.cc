@@ -16,9 +16,9 @@ namespace {
 //   d  elk | yak                          no query term
 TEST(ProximityFamilyTest, WindowsAndBigramsByHand) {
   testing::TempDir tmp;
-  ASSERT_OK(testing::BuildIndex(tmp.path(),
-                                {testing::Doc("a", "cat", "fox dog owl cat"), testing::Doc("b", "owl", "fox dog dog cat elk fox cat"),
-                                 testing::Doc("c", "fox", "dog dog cat"), testing::Doc("d", "elk", "yak")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.path(), {testing::Doc("a", "cat", "fox dog owl cat"), testing::Doc("b", "owl", "fox dog dog cat elk fox cat"),
+                   testing::Doc("c", "fox", "dog dog cat"), testing::Doc("d", "elk", "yak")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
   HybridQuery q;
   q.text = "fox cat";  // one query bigram: (fox, cat)

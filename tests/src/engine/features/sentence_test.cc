@@ -17,8 +17,9 @@ namespace {
 //   c  "yak."                       none -> 0 (cat is in its title only)
 TEST(SentenceFamilyTest, BestSentenceCoverageByHand) {
   testing::TempDir tmp;
-  ASSERT_OK(testing::BuildIndex(tmp.path(), {testing::Doc("a", "zzz", "Cat dog. Fox owl cat."),
-                                             testing::Doc("b", "zzz", "Cat dog. Owl fox."), testing::Doc("c", "cat", "yak.")}));
+  ASSERT_OK(testing::BuildIndex(
+      tmp.path(), {testing::Doc("a", "zzz", "Cat dog. Fox owl cat."), testing::Doc("b", "zzz", "Cat dog. Owl fox."),
+                   testing::Doc("c", "cat", "yak.")}));
   ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(tmp.path()));
   FeatureConfig config;
   config.sentence_features = true;
