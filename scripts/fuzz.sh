@@ -28,7 +28,7 @@ mkdir -p "$work"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
 core=("$here"/src/core/{status,document,beir,crc32,file_util,query_language}.cc)
-ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,boosted_trees,query_trust,ranking_data}.cc)
+ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,moe_model_io,moe_backward,boosted_trees,query_trust,ranking_data}.cc)
 loader=("$here"/kg/load/{loader,wordnet}.cc)  # with the in-memory store of tests/fuzz/memory_triple_store.h
 lucene=(-llucene++ -lboost_filesystem -lboost_system -lboost_thread)
 build() {  # name sources... -- libs...
