@@ -28,6 +28,11 @@ for q in "crystalline lens in vertebrates" \
   "$hymir" search --index "$index" --query "$q" --k 5 --explain
 done
 
+q='"crystalline lens" +protein* -bovine'
+echo
+echo "== hymir search --syntax lucene --total --query '$q' (a phrase, a required prefix, an excluded term)"
+"$hymir" search --index "$index" --syntax lucene --total --query "$q" --k 3
+
 echo
 echo "== the same judged queries through BM25 alone and through hybrid retrieval"
 for r in bm25 hybrid; do
