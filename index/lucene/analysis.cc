@@ -182,14 +182,23 @@ const char* AnalyzerName(AnalyzerKind kind) {
   return "unknown";
 }
 
-std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
+namespace {
+
+// One shared analyzer per kind (Lucene++ analyzers allow concurrent use).
+const Lucene::AnalyzerPtr& SharedAnalyzer(AnalyzerKind kind) {
   static const auto analyzers = [] {
     std::array<Lucene::AnalyzerPtr, std::size(kAllAnalyzerKinds)> a;
     for (AnalyzerKind k : kAllAnalyzerKinds) a[static_cast<size_t>(k)] = internal::MakeAnalyzer(k);
     return a;
   }();
+  return analyzers.at(static_cast<size_t>(kind));
+}
+
+}  // namespace
+
+std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
   internal::TokenBuffer buf;
-  internal::AnalyzeInto(analyzers.at(static_cast<size_t>(kind)), internal::Wide(text), &buf);
+  internal::AnalyzeInto(SharedAnalyzer(kind), internal::Wide(text), &buf);
   std::vector<std::string> out;
   out.reserve(buf.size());
   uint32_t begin = 0;
@@ -201,11 +210,8 @@ std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
 }
 
 std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view text) {
-  static const Lucene::AnalyzerPtr analyzers[] = {internal::MakeAnalyzer(AnalyzerKind::kEnglish),
-                                                  internal::MakeAnalyzer(AnalyzerKind::kStandard),
-                                                  internal::MakeAnalyzer(AnalyzerKind::kWhitespace)};
   internal::TokenBuffer buf;
-  internal::AnalyzeInto(analyzers[static_cast<int>(kind)], internal::Wide(text), &buf);
+  internal::AnalyzeInto(SharedAnalyzer(kind), internal::Wide(text), &buf);
   std::vector<QueryToken> out;
   out.reserve(buf.size());
   uint32_t begin = 0;

@@ -188,6 +188,28 @@ TEST(AnalyzerCompatTest, Format3RecordsEnglishLucenepp30ByName) {
   EXPECT_EQ(s->analyzer(), AnalyzerKind::kEnglishLegacy);
 }
 
+// Every analyzer kind, the older English one included, analyses the query
+// language's terms and phrases (and a count agrees with the hits).
+TEST(AnalyzerCompatTest, QueryLanguageRunsOnEveryAnalyzer) {
+  for (AnalyzerKind kind : {AnalyzerKind::kEnglish, AnalyzerKind::kStandard, AnalyzerKind::kWhitespace,
+                            AnalyzerKind::kEnglishLegacy}) {
+    TempDir dir;
+    ASSERT_OK(testing::BuildIndex(dir.path(),
+                                  {Doc("1", "", "the brain is here"), Doc("2", "", "other tools were used"),
+                                   Doc("3", "", "used brain tissue")},
+                                  kind));
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+    TextQuery q;
+    q.syntax = QuerySyntax::kLucene;
+    q.text = "brain AND \"brain tissue\" -other";
+    ASSERT_OK_AND_ASSIGN(auto hits, s->Search(q));
+    ASSERT_EQ(hits.size(), 1u) << AnalyzerName(kind);
+    EXPECT_EQ(hits[0].id, "3");
+    ASSERT_OK_AND_ASSIGN(uint64_t total, s->Count(q));
+    EXPECT_EQ(total, 1u) << AnalyzerName(kind);
+  }
+}
+
 TEST(AnalyzerCompatTest, Format2MetadataSayingEnglishReadsAsEnglishLucenepp30) {
   TempDir dir;
   for (int version : {1, 2, 3}) {
