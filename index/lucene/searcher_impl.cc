@@ -168,6 +168,14 @@ class LuceneSearcher final : public Searcher {
   }
 
   Result<SearchResults> SearchStructured(const TextQuery& q) const override {
+    // A count alone (Engine::Count without facets or sort keys) needs no
+    // scores: Count()'s postings union or its unscored evaluation.
+    const bool match_all = q.text.empty() && q.expansions.empty();
+    if (q.k == 0 && q.facets.empty() && q.sort.empty() && !match_all) {
+      SearchResults out;
+      HYMIR_ASSIGN_OR_RETURN(out.total, Count(q));
+      return out;
+    }
     auto snap = Current();
     return Guard(dir_ + ": search", [&]() -> Result<SearchResults> {
       std::vector<internal::ScoredDoc> matches;
@@ -186,7 +194,6 @@ class LuceneSearcher final : public Searcher {
         HYMIR_RETURN_IF_ERROR(Terms(snap, q, &terms));
         internal::DocFilter filter;
         HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
-        const bool match_all = q.text.empty() && q.expansions.empty();
         matches = match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
         out.total = matches.size();
       }
