@@ -402,37 +402,30 @@ class LuceneSearcher final : public Searcher {
     return st;
   }
 
-  // A leaf on an exact-value field ("domain", extra fields): a term admits
-  // the documents with that value; nullopt for a field the index lacks.
+  // A leaf on an exact-value field ("domain", extra fields) or a typed field
+  // of the schema: the documents it admits (MatchTypedValue, MatchTypedRange);
+  // nullopt for a field the index lacks.
   Result<std::optional<internal::DocFilter>> ExactValueLeaf(const Snapshot& snap, const QueryNode& leaf) const {
     if (meta_.schema.fields.count(leaf.field)) {  // a typed field: values and ranges by its type
-      if (leaf.kind == QueryNode::Kind::kTerm) {
-        HYMIR_ASSIGN_OR_RETURN(internal::DocFilter d, internal::MatchTypedValue(snap, leaf.field, leaf.text));
-        return std::optional<internal::DocFilter>(std::move(d));
-      }
       if (leaf.kind == QueryNode::Kind::kRange) {
         RangeFilter r{leaf.field, leaf.lower, leaf.upper, leaf.include_lower, leaf.include_upper};
         HYMIR_ASSIGN_OR_RETURN(internal::DocFilter d, internal::MatchTypedRange(snap, r));
         return std::optional<internal::DocFilter>(std::move(d));
       }
-      return Status::InvalidArgument("typed field \"" + leaf.field + "\" takes a value or a range, not " +
-                                     QueryToString(leaf));
+      if (leaf.kind != QueryNode::Kind::kTerm) {
+        return Status::InvalidArgument("typed field \"" + leaf.field + "\" takes a value or a range, not " +
+                                       QueryToString(leaf));
+      }
+    } else {
+      Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
+      if (!known.contains(Wide(internal::kFilterPrefix + leaf.field))) return std::optional<internal::DocFilter>();
+      if (leaf.kind != QueryNode::Kind::kTerm) {
+        return Status::InvalidArgument("exact-value field \"" + leaf.field +
+                                       "\" takes a single value (field:value), not " + QueryToString(leaf));
+      }
     }
-    Lucene::String lname = Wide(internal::kFilterPrefix + leaf.field);
-    Lucene::HashSet<Lucene::String> known = snap.reader()->getFieldNames(Lucene::IndexReader::FIELD_OPTION_INDEXED);
-    if (!known.contains(lname)) return std::optional<internal::DocFilter>();
-    if (leaf.kind != QueryNode::Kind::kTerm) {
-      return Status::InvalidArgument("exact-value field \"" + leaf.field +
-                                     "\" takes a single value (field:value), not " + QueryToString(leaf));
-    }
-    internal::DocFilter admitted((static_cast<size_t>(snap.max_doc()) + 63) / 64, 0);
-    Lucene::TermDocsPtr td = snap.reader()->termDocs(Lucene::newLucene<Lucene::Term>(lname, Wide(leaf.text)));
-    while (td->next()) {
-      const int32_t d = td->doc();
-      admitted[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
-    }
-    td->close();
-    return std::optional<internal::DocFilter>(std::move(admitted));
+    HYMIR_ASSIGN_OR_RETURN(internal::DocFilter d, internal::MatchTypedValue(snap, leaf.field, leaf.text));
+    return std::optional<internal::DocFilter>(std::move(d));
   }
 
   Result<std::vector<Hit>> RunStructured(const TextQuery& q) const {
