@@ -41,6 +41,9 @@ target_link_libraries(hymir_zstd INTERFACE ${ZSTD_LIBRARY})
 
 # RocksDB (the kg triple store): RocksDB::rocksdb, a static .a (STACK.md §2).
 find_package(RocksDB 7.8 CONFIG REQUIRED)
+# The KG loaders: GO.sqlite (SQLite3) and FOLDOC's dictzip file (zlib).
+find_package(SQLite3 REQUIRED)
+find_package(ZLIB REQUIRED)
 
 # cpp-httplib (the example HTTP service and its tests): pkg-config only; its
 # flags enable the OpenSSL/zlib/brotli parts the Debian .so was built with.

@@ -18,7 +18,7 @@ namespace {
 struct KgFlags {
   std::string kg;
   // load
-  std::string ntriples, tsv, wordnet;
+  std::string ntriples, tsv, wordnet, obo, go, foldoc;
   bool skip_bad = false;
   size_t batch_size = 20000;
   // query
@@ -38,9 +38,11 @@ Result<std::unique_ptr<kg::TripleStore>> OpenExisting(const std::string& dir) {
 }
 
 int RunLoad(const KgFlags& f) {
-  int sources = !f.ntriples.empty() + !f.tsv.empty() + !f.wordnet.empty();
+  int sources =
+      !f.ntriples.empty() + !f.tsv.empty() + !f.wordnet.empty() + !f.obo.empty() + !f.go.empty() + !f.foldoc.empty();
   if (sources != 1) {
-    return app::Fail("kg load", Status::InvalidArgument("give exactly one of --ntriples, --tsv, --wordnet"),
+    return app::Fail("kg load",
+                     Status::InvalidArgument("give exactly one of --ntriples, --tsv, --wordnet, --obo, --go, --foldoc"),
                      /*usage=*/true);
   }
   auto store = kg::TripleStore::Open(f.kg);
@@ -78,6 +80,15 @@ int RunLoad(const KgFlags& f) {
   } else if (!f.tsv.empty()) {
     source = f.tsv;
     stats = kg::LoadTsv(**store, f.tsv, options);
+  } else if (!f.obo.empty()) {
+    source = f.obo;
+    stats = kg::LoadObo(**store, f.obo, options);
+  } else if (!f.go.empty()) {
+    source = f.go;
+    stats = kg::LoadGeneOntology(**store, f.go, options);
+  } else if (!f.foldoc.empty()) {
+    source = f.foldoc;
+    stats = kg::LoadFoldoc(**store, f.foldoc, options);
   } else {
     source = f.wordnet;
     stats = kg::LoadWordNet(**store, f.wordnet, options);
@@ -89,7 +100,8 @@ int RunLoad(const KgFlags& f) {
   std::printf("loaded %s: %llu lines, %llu triples (%llu new), %llu bad lines", source.c_str(),
               static_cast<unsigned long long>(stats->lines), static_cast<unsigned long long>(stats->triples),
               static_cast<unsigned long long>(stats->added), static_cast<unsigned long long>(stats->bad_lines));
-  if (stats->entities) std::printf(", %llu synsets", static_cast<unsigned long long>(stats->entities));
+  const char* unit = !f.wordnet.empty() ? "synsets" : !f.foldoc.empty() ? "entries" : "terms";
+  if (stats->entities) std::printf(", %llu %s", static_cast<unsigned long long>(stats->entities), unit);
   std::printf(" in %.2f s (%.0f triples/s); %s holds %llu triples\n", secs, secs > 0 ? stats->triples / secs : 0.0,
               f.kg.c_str(), static_cast<unsigned long long>(count.value_or(0)));
   return app::kExitOk;
@@ -190,6 +202,12 @@ void AddKgCommand(CLI::App& app, int* exit_code) {
   load->add_option("--tsv", f->tsv, "TSV file: subject<TAB>relation<TAB>object")->check(CLI::ExistingFile);
   load->add_option("--wordnet", f->wordnet, "WordNet database directory (e.g. /usr/share/wordnet)")
       ->check(CLI::ExistingDirectory);
+  load->add_option("--obo", f->obo, "OBO ontology file (Gene Ontology, Disease Ontology, ...)")
+      ->check(CLI::ExistingFile);
+  load->add_option("--go", f->go, "Gene Ontology GO.sqlite (Debian r-bioc-go.db; see scripts/setup.sh)")
+      ->check(CLI::ExistingFile);
+  load->add_option("--foldoc", f->foldoc, "FOLDOC in dictd format: directory with foldoc.index (e.g. /usr/share/dictd)")
+      ->check(CLI::ExistingPath);
   load->add_flag("--skip-bad", f->skip_bad, "Report malformed lines and continue (default: stop at the first)");
   load->add_option("--batch-size", f->batch_size,
                    "Triples per atomic write; each write is reported on stderr as \"hymir kg load: committed N "

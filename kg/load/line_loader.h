@@ -18,11 +18,25 @@ namespace hymir::kg::internal {
 // kept then.
 using LineParser = std::function<bool(const std::string& line, std::vector<Triple>* out, std::string* fault)>;
 
+// Called once after the last line (formats whose records span lines hand
+// over their last record here); same contract as LineParser.
+using EndParser = std::function<bool(std::vector<Triple>* out, std::string* fault)>;
+
 // Loads `path` into `store`, accumulating into *stats (lines, triples, added,
 // bad_lines, errors; not seconds). InvalidArgument "path:line: fault" on the
 // first bad line unless options.skip_bad; NotFound when `path` is missing.
 Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options, const LineParser& parse,
-                 LoadStats* stats);
+                 LoadStats* stats, const EndParser& at_end = {});
+
+// Position of the first byte of `s` that is NUL or not well-formed UTF-8
+// (RFC 3629), npos if none.
+size_t FirstBadByte(const std::string& s);
+
+// Writes `triples` to `store` in atomic batches of options.batch_size,
+// accumulating added/triples into *stats and reporting progress (bytes =
+// triples written) as `file`. For loaders that read whole records at once.
+Status WriteBatches(TripleStore& store, const std::string& file, std::vector<Triple>&& triples,
+                    const LoadOptions& options, LoadStats* stats);
 
 }  // namespace hymir::kg::internal
 

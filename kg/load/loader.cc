@@ -1,9 +1,11 @@
 // N-Triples and TSV loaders, and the shared line-loading driver.
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +17,7 @@ namespace hymir::kg {
 namespace internal {
 
 Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions& options, const LineParser& parse,
-                 LoadStats* stats) {
+                 LoadStats* stats, const EndParser& at_end) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return Status::NotFound(path + ": no such file");
@@ -69,6 +71,22 @@ Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions&
     if (batch.size() >= batch_size) HYMIR_RETURN_IF_ERROR(flush());
   }
   if (in.bad()) return Status::IOError(path + ":" + std::to_string(line_no) + ": read error");
+  if (at_end) {
+    size_t before = batch.size();
+    fault.clear();
+    if (!at_end(&batch, &fault)) {
+      batch.resize(before);
+      std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
+      if (!options.skip_bad) {
+        HYMIR_RETURN_IF_ERROR(flush());
+        return Status::InvalidArgument(msg);
+      }
+      ++stats->bad_lines;
+      if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
+    } else {
+      stats->triples += batch.size() - before;
+    }
+  }
   HYMIR_RETURN_IF_ERROR(flush());
   if (options.progress) {
     progress.bytes_read = progress.bytes_total;
@@ -78,14 +96,6 @@ Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions&
   }
   return Status::OK();
 }
-
-}  // namespace internal
-
-namespace {
-
-bool IsSpace(char c) { return c == ' ' || c == '\t'; }
-
-std::string Column(size_t pos) { return "column " + std::to_string(pos + 1); }
 
 // Position of the first byte that is not well-formed UTF-8 (RFC 3629: no
 // overlongs, surrogates or code points above U+10FFFF) or is NUL; npos if none.
@@ -121,6 +131,42 @@ size_t FirstBadByte(const std::string& s) {
   }
   return std::string::npos;
 }
+
+Status WriteBatches(TripleStore& store, const std::string& file, std::vector<Triple>&& triples,
+                    const LoadOptions& options, LoadStats* stats) {
+  const size_t batch_size = options.batch_size == 0 ? 1 : options.batch_size;
+  LoadProgress progress;
+  progress.file = file;
+  progress.bytes_total = triples.size();
+  for (size_t begin = 0; begin < triples.size(); begin += batch_size) {
+    const size_t end = std::min(triples.size(), begin + batch_size);
+    size_t added = 0;
+    HYMIR_RETURN_IF_ERROR(
+        store.AddBatch(std::span<const Triple>(triples.data() + begin, end - begin), &added).WithContext(file));
+    stats->added += added;
+    stats->triples += end - begin;
+    if (options.progress) {
+      progress.bytes_read = end;
+      progress.lines = stats->lines;
+      progress.triples = stats->triples;
+      options.progress(progress);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace internal
+
+std::string_view SourceOf(std::string_view entity) {
+  const size_t colon = entity.find(':');
+  return colon == std::string_view::npos ? std::string_view() : entity.substr(0, colon);
+}
+
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+std::string Column(size_t pos) { return "column " + std::to_string(pos + 1); }
 
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
@@ -295,7 +341,7 @@ Result<LoadStats> Timed(const std::function<Status(LoadStats*)>& body) {
 
 bool ParseNTriplesLine(const std::string& line, Triple* triple, bool* is_triple, std::string* fault) {
   *is_triple = false;
-  if (const size_t bad = FirstBadByte(line); bad != std::string::npos) {
+  if (const size_t bad = internal::FirstBadByte(line); bad != std::string::npos) {
     *fault = (line[bad] == '\0' ? "NUL byte at " : "invalid UTF-8 at ") + Column(bad);
     return false;
   }

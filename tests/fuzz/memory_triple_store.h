@@ -54,6 +54,8 @@ class MemoryTripleStore : public kg::TripleStore {
   }
   Result<kg::TripleStoreStats> Stats() const override { return Status::NotSupported("fuzz store"); }
   uint64_t Generation() const override { return triples_.size(); }
+  // Everything stored, for comparing two loads.
+  const std::set<std::tuple<std::string, std::string, std::string>>& triples() const { return triples_; }
 
  private:
   std::set<std::tuple<std::string, std::string, std::string>> triples_;

@@ -1,5 +1,12 @@
-// Bulk loaders filling a hymir::kg::TripleStore from N-Triples, TSV and
-// WordNet (Princeton WordNet 3.0 database files, Debian's wordnet-base).
+// Bulk loaders filling a hymir::kg::TripleStore from N-Triples, TSV, WordNet
+// (Princeton WordNet 3.0 database files, Debian's wordnet-base), OBO
+// ontologies (the Gene Ontology's format), the Gene Ontology as Debian's
+// r-bioc-go.db ships it (GO.sqlite) and FOLDOC (Debian's dict-foldoc).
+//
+// Entity ids carry their source before the first ':' ("wn:n:02084071",
+// "GO:0008150", "foldoc:quicksort"), so one KG can hold several sources at
+// once and a reader can tell them apart (SourceOf). Names and synonyms are
+// stored as aliases (kAliasRelation), which is what the entity linker reads.
 //
 // Loading is idempotent: reloading the same input adds nothing (same term
 // ids, same Count()). Triples are written in batches of options.batch_size,
@@ -17,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hymir/kg/triple_store.h"
@@ -52,7 +60,7 @@ struct LoadStats {
   uint64_t triples = 0;             // triples parsed (aliases included)
   uint64_t added = 0;               // of which new to the store
   uint64_t bad_lines = 0;           // lines skipped as malformed (skip_bad)
-  uint64_t entities = 0;            // WordNet: synsets read; other formats: 0
+  uint64_t entities = 0;            // WordNet: synsets; OBO, GO, FOLDOC: terms/entries; others: 0
   double seconds = 0;               // wall time of the load
   std::vector<std::string> errors;  // "file:line: fault", at most max_error_messages
 };
@@ -78,6 +86,54 @@ Result<LoadStats> LoadTsv(TripleStore& store, const std::string& path, const Loa
 //   %p wn:part_meronym   & wn:similar_to   + wn:derivation
 // Other pointers (antonyms, entailments, ...) are skipped.
 Result<LoadStats> LoadWordNet(TripleStore& store, const std::string& dir, const LoadOptions& options = {});
+
+// The relations the ontology loaders write besides aliases.
+inline constexpr std::string_view kDefinitionRelation = "hymir:definition";  // (entity, r, definition text)
+inline constexpr std::string_view kOboNamespace = "obo:namespace";           // (term, r, "biological_process")
+inline constexpr std::string_view kOboIsA = "obo:is_a";                      // (child, r, parent)
+inline constexpr std::string_view kOboAltId = "obo:alt_id";                  // (term, r, secondary id)
+
+// An OBO 1.2/1.4 flat file (http://owlcollab.github.io/oboformat/doc/obo-syntax.html):
+// every [Term] stanza becomes the entity named by its `id` (e.g. "GO:0008150",
+// "DOID:4"), with `name` and every synonym but BROAD ones as aliases, `def`
+// under kDefinitionRelation, `namespace` under kOboNamespace, `is_a` parents
+// under kOboIsA, `relationship: R X` as (id, "obo:R", X) and `alt_id` under
+// kOboAltId. Obsolete terms (`is_obsolete: true`) are skipped with everything
+// they say; [Typedef] and [Instance] stanzas, the header and other tags are
+// read and ignored. Escapes (\n \t \" \\ ...) are decoded, `! comments` and
+// `{modifiers}` dropped. A stanza's tags must follow its `id`; a malformed
+// line (a tag without ':', an unterminated quoted string, a synonym scope
+// other than EXACT/NARROW/RELATED/BROAD, a second id) is "path:line: fault".
+// LoadStats::entities counts the terms loaded.
+Result<LoadStats> LoadObo(TripleStore& store, const std::string& path, const LoadOptions& options = {});
+
+// The Gene Ontology from a GO.sqlite file (the database Bioconductor's GO.db
+// package, Debian r-bioc-go.db, ships under extdata/): the same triples as
+// LoadObo on the equivalent OBO file, i.e. terms "GO:nnnnnnn" with their
+// name and synonyms as aliases (GO.sqlite does not keep synonym scopes, so
+// all are taken), definition, namespace (biological_process,
+// molecular_function, cellular_component), secondary ids, and the is_a /
+// part_of / regulates / positively_regulates / negatively_regulates parents
+// of the three ontologies' parent tables. NotFound for a missing file,
+// InvalidArgument naming the file for one that is not a GO.db database.
+// Written in batches of options.batch_size as the line loaders do.
+Result<LoadStats> LoadGeneOntology(TripleStore& store, const std::string& sqlite_path, const LoadOptions& options = {});
+
+// FOLDOC, the Free On-line Dictionary of Computing, in dictd format: `path`
+// is a directory holding foldoc.index and foldoc.dict.dz (or foldoc.dict;
+// Debian's dict-foldoc installs them in /usr/share/dictd), or the path of the
+// .index file itself. Each entry becomes "foldoc:<headword>" (its first line,
+// as written) with its headwords as aliases, its text (cross-reference braces
+// removed, whitespace collapsed, at most 1,000 bytes, cut at a word) under
+// kDefinitionRelation, its <category> tags under "foldoc:category" and its
+// {cross-references} that name another entry under "foldoc:see". A
+// malformed index line or an entry outside the dictionary file is
+// "path:line: fault"; the dictd metadata entries (00-database-*) are skipped.
+Result<LoadStats> LoadFoldoc(TripleStore& store, const std::string& path, const LoadOptions& options = {});
+
+// The source of an entity id: the text before its first ':' ("wn", "GO",
+// "foldoc"), or empty when there is none.
+std::string_view SourceOf(std::string_view entity);
 
 // Parses one N-Triples line. Returns false with *fault set for a malformed
 // line (including a NUL byte, invalid UTF-8, or an escape N-Triples does not
