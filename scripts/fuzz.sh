@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer runs of hymir's file readers (tests/fuzz/): BEIR corpus and
 # queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
-# triple files, WordNet data files, TransE files, the commit manifest,
+# triple files, WordNet data files, OBO ontologies, FOLDOC's dictd files, TransE files, the commit manifest,
 # vector field files, the forward index file, the doc values file, per-segment caches, stored document text and the
 # HTTP service's query parameters and the query language's parser. Each target and the sources it reads are
 # compiled with clang and -fsanitize=fuzzer,address,undefined (so the readers themselves are
@@ -10,7 +10,7 @@
 # the run and leaves the input in $WORK/crash-*. Readers behind a checksum
 # (model, transe, manifest, vector, forward, values) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# targets: corpus judgements model ntriples tsv wordnet transe manifest vector forward values source params query
+# targets: corpus judgements model ntriples tsv wordnet obo foldoc transe manifest vector forward values source params query
 # (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
 # that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
@@ -20,7 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples tsv wordnet transe manifest vector forward values source params query}
+targets=${*:-corpus judgements model ntriples tsv wordnet obo foldoc transe manifest vector forward values source params query}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
@@ -29,7 +29,7 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -I"$here/include" -I"$here" -isystem /usr/include/x86_64-linux-gnu/openblas-pthread)
 core=("$here"/src/core/{status,document,beir,crc32,file_util,query_language}.cc)
 ranking=("$here"/ranking/metrics/{metrics,qrels,run}.cc "$here"/ranking/moe/{moe_model,moe_model_io,moe_backward,boosted_trees,query_trust,ranking_data}.cc)
-loader=("$here"/kg/load/{loader,wordnet}.cc)  # with the in-memory store of tests/fuzz/memory_triple_store.h
+loader=("$here"/kg/load/{loader,wordnet,obo,foldoc}.cc "$here/kg/store/alias.cc")  # with the in-memory store of tests/fuzz/memory_triple_store.h
 lucene=(-llucene++ -lboost_filesystem -lboost_system -lboost_thread)
 build() {  # name sources... -- libs...
   local name=$1; shift
@@ -66,10 +66,12 @@ for t in $targets; do
     corpus) build corpus_fuzz "$here/tests/fuzz/corpus_fuzz.cc" "${core[@]}" -- -lsimdjson -lz ;;
     judgements) build judgements_fuzz "$here/tests/fuzz/judgements_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
     model) build model_fuzz "$here/tests/fuzz/model_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
-    ntriples) build ntriples_fuzz "$here/tests/fuzz/ntriples_fuzz.cc" "$here/kg/load/loader.cc" "$here/kg/store/rocksdb_status.cc" \
+    ntriples) build ntriples_fuzz "$here/tests/fuzz/ntriples_fuzz.cc" "$here/kg/load/loader.cc" "$here/kg/store/alias.cc" "$here/kg/store/rocksdb_status.cc" \
                 "$here/kg/store/rocksdb_triple_store.cc" "${core[@]}" -- -lrocksdb -lsimdjson -lz ;;
     tsv) build tsv_fuzz "$here/tests/fuzz/tsv_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
     wordnet) build wordnet_fuzz "$here/tests/fuzz/wordnet_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
+    obo) build obo_fuzz "$here/tests/fuzz/obo_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
+    foldoc) build foldoc_fuzz "$here/tests/fuzz/foldoc_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
     transe) build transe_fuzz "$here/tests/fuzz/transe_fuzz.cc" "$here/kg/embed/transe_format.cc" "${core[@]}" -- -lsimdjson -lz ;;
     # index_layout.cc's hymir.json reader needs the analyzers (Lucene++ analysis): dropped by lld's
     # --gc-sections as in params, since the manifest checks use only its file names.

@@ -67,6 +67,22 @@ Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions&
       if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
       continue;
     }
+    for (size_t i = before; i < batch.size() && fault.empty(); ++i) {
+      if (batch[i].relation == kAliasRelation && NormalizeAlias(batch[i].object).empty()) {
+        fault = "alias '" + batch[i].object + "' is empty after normalisation";
+      }
+    }
+    if (!fault.empty()) {
+      batch.resize(before);
+      std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
+      if (!options.skip_bad) {
+        HYMIR_RETURN_IF_ERROR(flush());
+        return Status::InvalidArgument(msg);
+      }
+      ++stats->bad_lines;
+      if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
+      continue;
+    }
     stats->triples += batch.size() - before;
     if (batch.size() >= batch_size) HYMIR_RETURN_IF_ERROR(flush());
   }
@@ -134,6 +150,9 @@ size_t FirstBadByte(const std::string& s) {
 
 Status WriteBatches(TripleStore& store, const std::string& file, std::vector<Triple>&& triples,
                     const LoadOptions& options, LoadStats* stats) {
+  // A label of only '_' and blanks names nothing the linker could match.
+  std::erase_if(triples,
+                [](const Triple& t) { return t.relation == kAliasRelation && NormalizeAlias(t.object).empty(); });
   const size_t batch_size = options.batch_size == 0 ? 1 : options.batch_size;
   LoadProgress progress;
   progress.file = file;

@@ -119,6 +119,10 @@ bool Emit(OboState* st, std::string_view relation, std::string object, std::stri
     *fault = "empty value of '" + std::string(tag) + "'";
     return false;
   }
+  if (relation == kAliasRelation && NormalizeAlias(object).empty()) {
+    *fault = "'" + std::string(tag) + "' is empty after normalisation";
+    return false;
+  }
   st->pending.push_back(Triple{st->id, std::string(relation), std::move(object)});
   return true;
 }

@@ -147,6 +147,27 @@ TEST(OboTest, MalformedLinesNameFileAndLineOrAreSkipped) {
   EXPECT_EQ(All(*store), (std::set<Triple>{{"A:1", kAlias, "first"}, {"A:2", kAlias, "second"}}));
 }
 
+TEST(LoaderTest, AliasesEmptyAfterNormalisationAreBadLinesNotFailedWrites) {
+  TempDir tmp;
+  WriteText(tmp.Sub("a.tsv"), "x\thymir:alias\tgood\ny\thymir:alias\t_ _\n");
+  WriteText(tmp.Sub("a.obo"), "[Term]\nid: A:1\nname: fine\nsynonym: \"__\" EXACT []\n");
+  auto store = OpenOrDie(tmp.Sub("kg"));
+  ASSERT_NE(store, nullptr);
+  auto tsv = LoadTsv(*store, tmp.Sub("a.tsv"));
+  ASSERT_FALSE(tsv.ok());
+  EXPECT_NE(tsv.status().message().find(tmp.Sub("a.tsv") + ":2: alias '_ _' is empty after normalisation"),
+            std::string::npos)
+      << tsv.status().ToString();
+  auto obo = LoadObo(*store, tmp.Sub("a.obo"));
+  ASSERT_FALSE(obo.ok());
+  EXPECT_NE(obo.status().message().find(tmp.Sub("a.obo") + ":4: 'synonym' is empty after normalisation"),
+            std::string::npos)
+      << obo.status().ToString();
+  // The good line before the bad one was kept, as documented.
+  ASSERT_OK_AND_ASSIGN(bool good, store->Exists({"x", kAlias, "good"}));
+  EXPECT_TRUE(good);
+}
+
 // --- GO.sqlite -----------------------------------------------------------
 
 void Exec(sqlite3* db, const std::string& sql) {
