@@ -1,10 +1,13 @@
 // `hymir kg load|query|neighbors|stats`: the knowledge-graph triple store from
 // the command line.
+#include <hymir/index/searcher.h>
+#include <hymir/kg/corpus_miner.h>
 #include <hymir/kg/loader.h>
 #include <hymir/kg/triple_store.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +24,9 @@ struct KgFlags {
   std::string ntriples, tsv, wordnet, obo, go, foldoc;
   bool skip_bad = false;
   size_t batch_size = 20000;
+  // mine
+  std::string index;
+  kg::MineOptions mine;
   // query
   std::string s, p, o;
   size_t limit = 20;
@@ -107,6 +113,39 @@ int RunLoad(const KgFlags& f) {
   return app::kExitOk;
 }
 
+int RunMine(const KgFlags& f) {
+  auto searcher = index::Searcher::Open(f.index);
+  if (!searcher.ok()) return app::Fail("kg mine", searcher.status());
+  auto ids = (*searcher)->DocumentIds();
+  if (!ids.ok()) return app::Fail("kg mine", ids.status());
+  auto store = kg::TripleStore::Open(f.kg);
+  if (!store.ok()) return app::Fail("kg mine", store.status());
+  kg::MineOptions options = f.mine;
+  options.source = std::filesystem::absolute(f.index).lexically_normal().string();
+  options.load.batch_size = f.batch_size;
+  size_t next = 0;
+  auto stats = kg::MineCorpusGraph(
+      **store,
+      [&](Document* doc) -> Result<bool> {
+        if (next == ids->size()) return false;
+        HYMIR_ASSIGN_OR_RETURN(*doc, (*searcher)->GetDocument((*ids)[next++]));
+        return true;
+      },
+      options);
+  if (!stats.ok()) return app::Fail("kg mine", stats.status());
+  auto count = (*store)->Count();
+  std::printf(
+      "mined %s: %llu documents, %llu tokens; %llu phrases, %llu titled documents, %llu mentions, %llu related; "
+      "%llu triples (%llu new) in %.2f s (reading %.2f s); %s holds %llu triples\n",
+      f.index.c_str(), static_cast<unsigned long long>(stats->documents),
+      static_cast<unsigned long long>(stats->tokens), static_cast<unsigned long long>(stats->phrases),
+      static_cast<unsigned long long>(stats->titled_documents), static_cast<unsigned long long>(stats->mentions),
+      static_cast<unsigned long long>(stats->related), static_cast<unsigned long long>(stats->triples),
+      static_cast<unsigned long long>(stats->added), stats->seconds, stats->read_seconds, f.kg.c_str(),
+      static_cast<unsigned long long>(count.value_or(0)));
+  return app::kExitOk;
+}
+
 int RunQuery(const KgFlags& f) {
   auto store = OpenExisting(f.kg);
   if (!store.ok()) return app::Fail("kg query", store.status());
@@ -190,8 +229,8 @@ void AddKgLinkCommand(CLI::App& kg, int* exit_code);   // kg_link_command.cc
 
 void AddKgCommand(CLI::App& app, int* exit_code) {
   auto f = std::make_shared<KgFlags>();
-  CLI::App* kg =
-      app.add_subcommand("kg", "Knowledge graph (RocksDB triple store): load, query, neighbors, stats, link, embed");
+  CLI::App* kg = app.add_subcommand(
+      "kg", "Knowledge graph (RocksDB triple store): load, mine, query, neighbors, stats, link, embed");
   kg->require_subcommand(1);
   AddKgEmbedCommand(*kg, exit_code);  // `kg embed`, in kg_embed_command.cc
   AddKgLinkCommand(*kg, exit_code);   // `kg link`, in kg_link_command.cc
@@ -214,6 +253,20 @@ void AddKgCommand(CLI::App& app, int* exit_code) {
                    "lines\" (default 20000)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   load->callback([f, exit_code] { *exit_code = RunLoad(*f); });
+
+  CLI::App* mine = kg->add_subcommand(
+      "mine", "Mine a graph from an index's documents: frequent phrases, titled documents, mentions, related phrases");
+  mine->add_option("--index", f->index, "Index directory (its stored title and text are read)")->required();
+  mine->add_option("--kg", f->kg, "KG directory (created when absent; other sources may share it)")->required();
+  mine->add_option("--min-df", f->mine.min_document_frequency,
+                   "Documents a phrase must occur in (default 0 = max(5, documents / 20000))");
+  mine->add_option("--min-npmi", f->mine.min_npmi, "Normalised PMI a phrase's words must reach (default 0.2)")
+      ->check(CLI::Range(-1.0, 1.0));
+  mine->add_option("--max-phrases", f->mine.max_phrases, "Phrases kept, most frequent first (default 50000)");
+  mine->add_option("--phrases-per-document", f->mine.phrases_per_document, "Phrases each document mentions (default 8)")
+      ->check(CLI::Range(size_t{1}, size_t{1000}));
+  mine->add_option("--related-per-phrase", f->mine.related_per_phrase, "Related phrases per phrase (default 5)");
+  mine->callback([f, exit_code] { *exit_code = RunMine(*f); });
 
   CLI::App* query = kg->add_subcommand("query", "Triples matching a pattern (unset positions match anything)");
   query->add_option("--kg", f->kg, "KG directory")->required();
