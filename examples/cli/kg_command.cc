@@ -266,6 +266,8 @@ void AddKgCommand(CLI::App& app, int* exit_code) {
   mine->add_option("--phrases-per-document", f->mine.phrases_per_document, "Phrases each document mentions (default 8)")
       ->check(CLI::Range(size_t{1}, size_t{1000}));
   mine->add_option("--related-per-phrase", f->mine.related_per_phrase, "Related phrases per phrase (default 5)");
+  mine->add_option("--batch-size", f->batch_size, "Triples per atomic write (default 20000)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   mine->callback([f, exit_code] { *exit_code = RunMine(*f); });
 
   CLI::App* query = kg->add_subcommand("query", "Triples matching a pattern (unset positions match anything)");

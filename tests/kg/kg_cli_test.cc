@@ -52,6 +52,33 @@ TEST_F(KgCliTest, LoadQueryNeighborsStats) {
   EXPECT_NE(stats.out.find("triples       4"), std::string::npos) << stats.out;
 }
 
+TEST_F(KgCliTest, OboLoadAndMinedGraphOfTheSampleIndex) {
+  TempDir tmp;
+  const std::string obo = tmp.Sub("t.obo");
+  hymir::testing::WriteText(obo, "[Term]\nid: T:1\nname: heart attack\nis_a: T:2\n\n[Term]\nid: T:2\nname: disease\n");
+  const std::string kg = tmp.Sub("kg");
+  CliRun load = Hymir("kg load --kg " + kg + " --obo " + obo);
+  ASSERT_EQ(load.exit_code, 0) << load.out;
+  EXPECT_NE(load.out.find("2 terms"), std::string::npos) << load.out;
+  CliRun nb = Hymir("kg neighbors --kg " + kg + " --entity 'heart attack' --direction out");
+  ASSERT_EQ(nb.exit_code, 0) << nb.out;
+  EXPECT_NE(nb.out.find("obo:is_a\tT:2"), std::string::npos) << nb.out;
+  CliRun bad = Hymir("kg load --kg " + kg + " --obo " + obo + " --go " + obo);
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+
+  const std::string idx = tmp.Sub("idx");
+  CliRun index = Hymir("index --corpus " + hymir::testing::SampleDir() + "/corpus.jsonl --index " + idx);
+  ASSERT_EQ(index.exit_code, 0) << index.out;
+  CliRun mine = Hymir("kg mine --index " + idx + " --kg " + kg + " --min-df 2");
+  ASSERT_EQ(mine.exit_code, 0) << mine.out;
+  EXPECT_NE(mine.out.find("mined " + idx), std::string::npos) << mine.out;
+  CliRun source = Hymir("kg query --kg " + kg + " --s mined:source --p mined:from");
+  ASSERT_EQ(source.exit_code, 0) << source.out;
+  EXPECT_NE(source.out.find(std::filesystem::absolute(idx).string()), std::string::npos) << source.out;
+  CliRun missing = Hymir("kg mine --index " + tmp.Sub("none") + " --kg " + kg);
+  EXPECT_NE(missing.exit_code, 0) << missing.out;
+}
+
 TEST_F(KgCliTest, MissingInputsExitTwoAndBadLinesNameThePlace) {
   TempDir tmp;
   EXPECT_EQ(Hymir("kg stats --kg " + tmp.Sub("none")).exit_code, 2);
