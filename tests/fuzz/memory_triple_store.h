@@ -54,6 +54,7 @@ class MemoryTripleStore : public kg::TripleStore {
   }
   Result<kg::TripleStoreStats> Stats() const override { return Status::NotSupported("fuzz store"); }
   uint64_t Generation() const override { return triples_.size(); }
+  Status Close() override { return Status::OK(); }
 
  private:
   std::set<std::tuple<std::string, std::string, std::string>> triples_;
