@@ -67,7 +67,7 @@ for t in $targets; do
     judgements) build judgements_fuzz "$here/tests/fuzz/judgements_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
     model) build model_fuzz "$here/tests/fuzz/model_fuzz.cc" "${ranking[@]}" "${core[@]}" -- -lsimdjson -lz -lopenblas ;;
     ntriples) build ntriples_fuzz "$here/tests/fuzz/ntriples_fuzz.cc" "$here/kg/load/loader.cc" "$here/kg/store/alias.cc" "$here/kg/store/rocksdb_status.cc" \
-                "$here/kg/store/rocksdb_triple_store.cc" "${core[@]}" -- -lrocksdb -lsimdjson -lz ;;
+                "$here/kg/store/rocksdb_triple_store.cc" "$here/kg/store/commit_record.cc" "${core[@]}" -- -lrocksdb -lsimdjson -lz ;;
     tsv) build tsv_fuzz "$here/tests/fuzz/tsv_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
     wordnet) build wordnet_fuzz "$here/tests/fuzz/wordnet_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;
     obo) build obo_fuzz "$here/tests/fuzz/obo_fuzz.cc" "${loader[@]}" "${core[@]}" -- -lsimdjson -lz ;;

@@ -102,6 +102,9 @@ int RunLoad(const KgFlags& f) {
   if (!stats.ok()) return app::Fail("kg load", stats.status());
   for (const std::string& e : stats->errors) std::fprintf(stderr, "hymir kg load: skipped %s\n", e.c_str());
   auto count = (*store)->Count();
+  // Flushes, verifies and writes the KG's commit record: a load whose record
+  // cannot be written is not reported as done.
+  if (Status closed = (*store)->Close(); !closed.ok()) return app::Fail("kg load", closed);
   const double secs = stats->seconds;
   std::printf("loaded %s: %llu lines, %llu triples (%llu new), %llu bad lines", source.c_str(),
               static_cast<unsigned long long>(stats->lines), static_cast<unsigned long long>(stats->triples),

@@ -26,6 +26,16 @@
 
 namespace hymir {
 
+// Longest corpus line read, in bytes; a longer line is refused naming
+// file:line, and is never held in memory whole. Parsing, analysing and
+// indexing a document takes up to about 35 times its line in memory, so the
+// limit bounds one document to about 300 MB. Default: 8 MiB.
+inline constexpr size_t kMaxCorpusLineBytes = size_t{8} << 20;
+// Longest queries line, and longest query text (ParseQueryParams' q), in
+// bytes: a query's retrieval takes up to about 37 times its text in memory.
+// Default: 1 MiB.
+inline constexpr size_t kMaxQueryBytes = size_t{1} << 20;
+
 class CorpusReader {
  public:
   // Opens `path` for streaming. NotFound / IOError when it cannot be read.
@@ -60,7 +70,7 @@ struct QueryRecord {
 
 // Reads a whole queries.jsonl ({"_id", "text"[, "domain"][, "vectors"]} per
 // line). A malformed vector is an error naming file:line, the query and the
-// element.
+// element; so is a line over kMaxQueryBytes and a query text with a NUL byte.
 Result<std::vector<QueryRecord>> ReadQueries(const std::string& path);
 
 }  // namespace hymir

@@ -12,11 +12,14 @@
 
 #include <cstddef>
 #include <map>
+#include <string_view>
 #include <optional>
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "hymir/status.h"
 
 namespace hymir {
 
@@ -32,8 +35,8 @@ inline constexpr size_t kMaxIdBytes = 4096;
 using FieldValue = std::variant<std::string, int64_t, double, bool>;
 
 struct Document {
-  // Unique within an index; non-empty, at most kMaxIdBytes bytes; an upsert by
-  // id replaces.
+  // Unique within an index; non-empty, at most kMaxIdBytes bytes, no
+  // whitespace or control bytes (CheckId); an upsert by id replaces.
   std::string id;
   std::string title;                  // may be empty
   std::string text;                   // may be empty
@@ -58,6 +61,13 @@ struct Document {
 
 // True when `name` is reserved by hymir and cannot be an extra field name.
 bool IsReservedFieldName(const std::string& name);
+
+// OK when `id` can be a document or query id: non-empty, at most kMaxIdBytes
+// bytes, and free of whitespace and control bytes (space, tab, newline, NUL,
+// bytes below 0x20 and 0x7f): run files and qrels separate columns by
+// whitespace, and C strings end at NUL. InvalidArgument otherwise, saying
+// which byte and where (the caller adds the file and line).
+Status CheckId(std::string_view id);
 
 }  // namespace hymir
 

@@ -140,6 +140,7 @@ class LuceneIndexWriter final : public IndexWriter {
                                      " bytes, longer than the limit of " + std::to_string(kMaxIdBytes) + " (\"" +
                                      doc.id.substr(0, 40) + "...\")");
     }
+    if (Status s = CheckId(doc.id); !s.ok()) return Status::InvalidArgument(dir_ + ": document " + s.message());
     for (const auto& [name, value] : doc.fields) {
       if (IsReservedFieldName(name)) {
         return Status::InvalidArgument("document \"" + doc.id + "\": field name \"" + name + "\" is reserved");

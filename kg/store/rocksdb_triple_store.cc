@@ -7,19 +7,23 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <deque>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "hymir/kg/triple_store.h"
+#include "kg/store/commit_record.h"
 #include "kg/store/layout.h"
 #include "kg/store/rocksdb_status.h"
+#include "src/core/file_util.h"
 
 namespace hymir::kg {
 
@@ -65,19 +69,10 @@ class RocksTripleStore final : public TripleStore {
  public:
   RocksTripleStore(std::string dir, bool sync) : dir_(std::move(dir)) { write_options_.sync = sync; }
 
-  ~RocksTripleStore() override {
-    if (db_ && !read_only_) {
-      // Leave everything in SST files: read-only opens then replay no WAL.
-      rocksdb::FlushOptions fo;
-      db_->Flush(fo, handles_).PermitUncheckedError();
-    }
-    if (db_) {
-      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-      db_->Close().PermitUncheckedError();
-    }
-  }
+  ~RocksTripleStore() override { (void)Close(); }
 
   Status OpenDb(const TripleStoreOptions& options);
+  Status Close() override;
 
   Status Add(const Triple& triple) override { return AddBatch(std::span<const Triple>(&triple, 1), nullptr); }
   Status AddBatch(std::span<const Triple> triples, size_t* added) override;
@@ -111,12 +106,30 @@ class RocksTripleStore final : public TripleStore {
   Status VisitEdges(uint64_t node, uint64_t relation, Direction direction, uint64_t skip_relation,
                     const std::function<bool(const EdgeIds&)>& fn) const;
 
+  // Opens RocksDB on dir_ (handles_ and the cf_* pointers).
+  Status OpenRocks(bool read_only, bool create, size_t block_cache_bytes);
+  // Closes RocksDB; the status of its Close().
+  Status CloseRocks();
+  // Reads every key of every column family and checks that they agree: the
+  // counter with each ordering, the three orderings with each other (same
+  // triples), the dictionary with the next id, every id of a triple with the
+  // dictionary. Corruption naming what disagrees; the counts on success.
+  Status VerifyByScan(internal::KgCounts* counts) const;
+
   Status CheckWritable() const {
     return read_only_ ? Status::NotSupported(dir_ + ": knowledge graph opened read-only") : Status::OK();
   }
 
   const std::string dir_;
   bool read_only_ = false;
+  bool closed_ = false;
+  bool opened_ = false;  // OpenDb() succeeded: only then does Close() record
+  // The clean commit record a read-only store was verified against (its
+  // counts are checked again by Stats()); empty otherwise.
+  std::optional<internal::CommitRecord> record_;
+  // A writer's hold on <dir>/LOCK (flock, beside RocksDB's own fcntl lock),
+  // taken before anything is verified or written.
+  std::unique_ptr<hymir::internal::FileLock> lock_;
   rocksdb::WriteOptions write_options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -162,7 +175,102 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
     }
   }
 
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  if (!create) {
+    if (!read_only_) {
+      // One writer: refused before anything below reads or writes.
+      auto lock = hymir::internal::FileLock::Acquire(dir_ + "/LOCK");
+      if (!lock.ok()) {
+        return Status::Busy(dir_ + ": knowledge graph is open for writing elsewhere (" + lock.status().message() + ")");
+      }
+      lock_ = std::move(*lock);
+    }
+    // The commit record first: RocksDB reads a MANIFEST cut at a record
+    // boundary as an older one, and a writer would then delete the SST files
+    // it no longer names.
+    HYMIR_ASSIGN_OR_RETURN(std::optional<internal::CommitRecord> record, internal::ReadCommitRecord(dir_));
+    if (record && record->clean) {
+      Status verified = internal::VerifyCommitRecord(dir_, *record);
+      if (!verified.ok() && read_only_) {
+        // A writer may have opened the KG since the record was read: then the
+        // record says so, and the scan below verifies what the reader sees.
+        auto again = internal::ReadCommitRecord(dir_);
+        if (again.ok() && *again && !(*again)->clean) {
+          record = std::move(*again);
+          verified = Status::OK();
+        }
+      }
+      HYMIR_RETURN_IF_ERROR(verified);
+    }
+    if (record && record->clean) record_ = std::move(record);
+
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &names);
+    if (!s.ok()) return FromRocks(s, dir_ + ": not a readable hymir knowledge graph");
+    std::unordered_set<std::string> have(names.begin(), names.end());
+    for (const char* name : kAllCfs) {
+      if (!have.count(name)) {
+        return Status::Corruption(dir_ + ": not a hymir knowledge graph (no column family '" + name + "')");
+      }
+    }
+    if (!read_only_ && !record_) {
+      // No clean record (a writer was killed, or the KG predates records):
+      // a full scan through a read-only open, before RocksDB may recover,
+      // flush or compact anything.
+      HYMIR_RETURN_IF_ERROR(OpenRocks(/*read_only=*/true, /*create=*/false, options.block_cache_bytes));
+      internal::KgCounts counts;
+      Status scanned = VerifyByScan(&counts);
+      Status closed = CloseRocks();
+      HYMIR_RETURN_IF_ERROR(scanned);
+      HYMIR_RETURN_IF_ERROR(closed);
+    }
+    if (!read_only_) {
+      // From here until Close() the record says a writer has the KG open.
+      HYMIR_RETURN_IF_ERROR(internal::WriteCommitRecord(dir_, internal::CommitRecord{}));
+    }
+  }
+
+  HYMIR_RETURN_IF_ERROR(OpenRocks(read_only_, create, options.block_cache_bytes));
+
+  std::string version;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_default_, internal::kFormatKey, &version);
+  if (s.IsNotFound()) {
+    if (!create) return Status::Corruption(dir_ + ": not a hymir knowledge graph (no format version)");
+    rocksdb::WriteBatch batch;
+    batch.Put(cf_default_, internal::kFormatKey, std::to_string(kFormatVersion));
+    batch.Put(cf_default_, internal::kCountKey, EncodeId(0));
+    batch.Put(cf_default_, internal::kNextIdKey, EncodeId(1));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    HYMIR_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), dir_ + ": writing the format version"));
+    HYMIR_RETURN_IF_ERROR(internal::WriteCommitRecord(dir_, internal::CommitRecord{}));
+  } else if (!s.ok()) {
+    return FromRocks(s, dir_ + ": reading the format version");
+  } else if (version != std::to_string(kFormatVersion)) {
+    return Status::Corruption(dir_ + ": knowledge graph format version " + version + ", this build reads version " +
+                              std::to_string(kFormatVersion));
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  HYMIR_ASSIGN_OR_RETURN(next_id_, ReadCounter(internal::kNextIdKey));
+  HYMIR_ASSIGN_OR_RETURN(count_, ReadCounter(internal::kCountKey));
+  if (next_id_ == 0) return Status::Corruption(dir_ + ": next term id is 0");
+  if (record_) {
+    const internal::KgCounts& want = record_->counts;
+    if (count_ != want.triples || next_id_ - 1 != want.terms) {
+      return Status::Corruption(dir_ + ": holds " + std::to_string(count_) + " triples and " +
+                                std::to_string(next_id_ - 1) + " terms, its commit record says " +
+                                std::to_string(want.triples) + " and " + std::to_string(want.terms));
+    }
+    if (!read_only_) record_.reset();  // the writer changes what it describes
+  } else if (read_only_) {
+    internal::KgCounts counts;
+    HYMIR_RETURN_IF_ERROR(VerifyByScan(&counts));
+  }
+  opened_ = true;
+  return Status::OK();
+}
+
+Status RocksTripleStore::OpenRocks(bool read_only, bool create, size_t block_cache_bytes) {
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   // Bloom filters on whole keys (dictionary and Exists lookups) and, in the
   // orderings, on the 8-byte prefix too.
   rocksdb::BlockBasedTableOptions table;
@@ -177,26 +285,17 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   ordered.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(internal::kIdBytes));
   ordered.memtable_prefix_bloom_size_ratio = 0.05;
 
-  if (!create) {
-    std::vector<std::string> names;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &names);
-    if (!s.ok()) return FromRocks(s, dir_ + ": not a readable hymir knowledge graph");
-    std::unordered_set<std::string> have(names.begin(), names.end());
-    for (const char* name : kAllCfs) {
-      if (!have.count(name)) {
-        return Status::Corruption(dir_ + ": not a hymir knowledge graph (no column family '" + name + "')");
-      }
-    }
-  }
-
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
   db_options.max_background_jobs = 2;
   // Damage is reported, never skipped: checks on open and on every read
-  // (ReadOptions::verify_checksums is on by default).
+  // (ReadOptions::verify_checksums is on by default), SST sizes against the
+  // MANIFEST at open, and no "best efforts" recovery to an older state.
   db_options.paranoid_checks = true;
-  if (options.read_only) {
+  db_options.best_efforts_recovery = false;
+  db_options.skip_checking_sst_file_sizes_on_db_open = false;
+  if (read_only) {
     // A read-only open writes nothing: no info LOG (and no LOG.old.* per open).
     db_options.info_log = std::make_shared<NullLogger>();
   }
@@ -207,8 +306,9 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
     descriptors.emplace_back(name, is_order ? ordered : plain);
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &raw)
-                                        : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
+  handles_.clear();
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir_, descriptors, &handles_, &raw)
+                                : rocksdb::DB::Open(db_options, dir_, descriptors, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, dir_);
   db_.reset(raw);
   cf_default_ = handles_[0];
@@ -218,28 +318,189 @@ Status RocksTripleStore::OpenDb(const TripleStoreOptions& options) {
   cf_order_[kPos] = handles_[4];
   cf_order_[kOsp] = handles_[5];
   cf_alias_ = handles_[6];
+  return Status::OK();
+}
 
-  std::string version;
-  s = db_->Get(rocksdb::ReadOptions(), cf_default_, internal::kFormatKey, &version);
-  if (s.IsNotFound()) {
-    if (!create) return Status::Corruption(dir_ + ": not a hymir knowledge graph (no format version)");
-    rocksdb::WriteBatch batch;
-    batch.Put(cf_default_, internal::kFormatKey, std::to_string(kFormatVersion));
-    batch.Put(cf_default_, internal::kCountKey, EncodeId(0));
-    batch.Put(cf_default_, internal::kNextIdKey, EncodeId(1));
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    HYMIR_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), dir_ + ": writing the format version"));
-  } else if (!s.ok()) {
-    return FromRocks(s, dir_ + ": reading the format version");
-  } else if (version != std::to_string(kFormatVersion)) {
-    return Status::Corruption(dir_ + ": knowledge graph format version " + version + ", this build reads version " +
-                              std::to_string(kFormatVersion));
+Status RocksTripleStore::CloseRocks() {
+  if (!db_) return Status::OK();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  handles_.clear();
+  Status s = FromRocks(db_->Close(), dir_ + ": closing");
+  db_.reset();
+  return s;
+}
+
+Status RocksTripleStore::Close() {
+  if (closed_) return Status::OK();
+  closed_ = true;
+  if (!db_) {
+    lock_.reset();
+    return Status::OK();
+  }
+  if (read_only_ || !opened_) {
+    // A writer whose open failed records nothing: the KG keeps the record
+    // (or the mark) it had.
+    Status s = CloseRocks();
+    lock_.reset();
+    return s;
   }
   std::lock_guard<std::mutex> lock(write_mu_);
-  HYMIR_ASSIGN_OR_RETURN(next_id_, ReadCounter(internal::kNextIdKey));
-  HYMIR_ASSIGN_OR_RETURN(count_, ReadCounter(internal::kCountKey));
-  if (next_id_ == 0) return Status::Corruption(dir_ + ": next term id is 0");
+  // Everything into SST files (read-only opens then replay no WAL), checked
+  // by a full scan, then recorded once RocksDB has closed every file.
+  Status result = FromRocks(db_->Flush(rocksdb::FlushOptions(), handles_), dir_ + ": flushing");
+  internal::KgCounts counts;
+  if (result.ok()) result = VerifyByScan(&counts);
+  Status closed = CloseRocks();
+  if (result.ok()) result = closed;
+  if (result.ok()) {
+    auto record = internal::RecordDirectory(dir_, counts);
+    result = record.ok() ? internal::WriteCommitRecord(dir_, *record) : record.status();
+  }
+  lock_.reset();
+  return result;
+}
+
+std::string AliasKey(const std::string& normalized, uint64_t entity);
+
+namespace {
+
+// splitmix64's finaliser: an order-independent sum of triple hashes tells
+// whether two orderings hold the same triples.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+uint64_t TripleHash(uint64_t s, uint64_t p, uint64_t o) { return Mix(s ^ Mix(p ^ Mix(o))); }
+
+}  // namespace
+
+Status RocksTripleStore::VerifyByScan(internal::KgCounts* counts) const {
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption(dir_ + ": " + why + " (a damaged knowledge graph)");
+  };
+  HYMIR_ASSIGN_OR_RETURN(uint64_t count, ReadCounter(internal::kCountKey));
+  HYMIR_ASSIGN_OR_RETURN(uint64_t next_id, ReadCounter(internal::kNextIdKey));
+  if (next_id == 0) return bad("next term id is 0");
+  HYMIR_ASSIGN_OR_RETURN(uint64_t alias_rel, AliasRelationId());
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  ro.fill_cache = false;
+  {
+    // The default column family holds a handful of keys: read them all.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_default_));
+    std::optional<std::string> format;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key() == rocksdb::Slice(internal::kFormatKey)) format = it->value().ToString();
+    }
+    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": scanning the default column family"));
+    if (!format) return bad("no format version");
+    if (*format != std::to_string(kFormatVersion)) {
+      return Status::Corruption(dir_ + ": knowledge graph format version " + *format + ", this build reads version " +
+                                std::to_string(kFormatVersion));
+    }
+  }
+  const char* names[3] = {internal::kCfSpo, internal::kCfPos, internal::kCfOsp};
+  uint64_t n[3] = {0, 0, 0}, sum[3] = {0, 0, 0}, leading[3] = {0, 0, 0};
+  uint64_t max_id = 0, aliases = 0;
+  for (int o = 0; o < 3; ++o) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_order_[o]));
+    uint64_t last_lead = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != internal::kKeyBytes) {
+        return bad(std::string(names[o]) + " key of " + std::to_string(it->key().size()) + " bytes, expected 24");
+      }
+      auto k = DecodeKey(std::string_view(it->key().data(), it->key().size()));
+      if (k[0] == 0 || k[1] == 0 || k[2] == 0) return bad(std::string(names[o]) + " key with term id 0");
+      uint64_t s = o == kSpo ? k[0] : o == kPos ? k[2] : k[1];
+      uint64_t p = o == kSpo ? k[1] : o == kPos ? k[0] : k[2];
+      uint64_t ob = o == kSpo ? k[2] : o == kPos ? k[1] : k[0];
+      if (n[o] == 0 || k[0] != last_lead) ++leading[o];
+      last_lead = k[0];
+      ++n[o];
+      sum[o] += TripleHash(s, p, ob);
+      max_id = std::max({max_id, s, p, ob});
+      if (o == kSpo && alias_rel != 0 && p == alias_rel) ++aliases;
+    }
+    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": scanning " + names[o]));
+  }
+  if (n[kSpo] != count) {
+    return bad("the triple counter says " + std::to_string(count) + ", the spo ordering holds " +
+               std::to_string(n[kSpo]));
+  }
+  for (int o : {kPos, kOsp}) {
+    if (n[o] != n[kSpo] || sum[o] != sum[kSpo]) {
+      return bad(std::string("the ") + names[o] + " ordering (" + std::to_string(n[o]) +
+                 " triples) disagrees with spo (" + std::to_string(n[kSpo]) + ")");
+    }
+  }
+  if (max_id >= next_id) {
+    return bad("a triple uses term id " + std::to_string(max_id) + ", the dictionary ends at " +
+               std::to_string(next_id - 1));
+  }
+  uint64_t id2term = 0, term2id = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_id2term_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() != internal::kIdBytes) return bad("id2term key not 8 bytes");
+      uint64_t id = DecodeId(it->key().data());
+      if (id == 0 || id >= next_id) return bad("id2term holds id " + std::to_string(id) + " beyond the next id");
+      ++id2term;
+    }
+    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": scanning id2term"));
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_term2id_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->value().size() != internal::kIdBytes) return bad("term2id value not 8 bytes");
+      uint64_t id = DecodeId(it->value().data());
+      if (id == 0 || id >= next_id) return bad("term2id holds id " + std::to_string(id) + " beyond the next id");
+      ++term2id;
+    }
+    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": scanning term2id"));
+  }
+  if (id2term != next_id - 1 || term2id != next_id - 1) {
+    return bad("the dictionary holds " + std::to_string(id2term) + " ids and " + std::to_string(term2id) +
+               " terms, the next id says " + std::to_string(next_id - 1));
+  }
+  // The alias lookup: exactly one key per distinct (normalised alias, entity)
+  // of the alias triples.
+  {
+    std::unordered_set<uint64_t> want;
+    uint64_t want_sum = 0;
+    std::unordered_map<uint64_t, std::string> cache;
+    Status inner;
+    HYMIR_RETURN_IF_ERROR(Scan(kPos, EncodeId(alias_rel), [&](std::string_view key) {
+      auto k = DecodeKey(key);  // p o s
+      auto term = LookupTerm(k[1], &cache);
+      if (!term.ok()) {
+        inner = term.status();
+        return false;
+      }
+      uint64_t h = Mix(std::hash<std::string>()(AliasKey(NormalizeAlias(*term), k[2])));
+      if (want.insert(h).second) want_sum += h;
+      if (cache.size() > 4096) cache.clear();
+      return true;
+    }));
+    HYMIR_RETURN_IF_ERROR(inner);
+    uint64_t have = 0, have_sum = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_alias_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++have;
+      have_sum += Mix(std::hash<std::string>()(it->key().ToString()));
+    }
+    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": scanning alias"));
+    if (have != want.size() || have_sum != want_sum) {
+      return bad("the alias lookup holds " + std::to_string(have) + " keys, the alias triples give " +
+                 std::to_string(want.size()));
+    }
+  }
+  counts->triples = count;
+  counts->terms = next_id - 1;
+  counts->subjects = leading[kSpo];
+  counts->relations = leading[kPos];
+  counts->alias_triples = aliases;
   return Status::OK();
 }
 
@@ -630,35 +891,21 @@ Result<std::vector<std::string>> RocksTripleStore::EntitiesForAlias(const std::s
 }
 
 Result<TripleStoreStats> RocksTripleStore::Stats() const {
-  TripleStoreStats st;
-  HYMIR_ASSIGN_OR_RETURN(st.triples, Count());
-  HYMIR_ASSIGN_OR_RETURN(uint64_t next, ReadCounter(internal::kNextIdKey));
-  st.terms = next - 1;
-  // Distinct leading ids: seek past each id instead of reading every key.
-  auto distinct = [&](Ordering o) -> Result<uint64_t> {
-    rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_order_[o]));
-    uint64_t n = 0;
-    it->SeekToFirst();
-    while (it->Valid()) {
-      ++n;
-      std::string next_prefix = PrefixSuccessor(std::string(it->key().data(), internal::kIdBytes));
-      if (next_prefix.empty()) break;
-      it->Seek(next_prefix);
-    }
-    HYMIR_RETURN_IF_ERROR(FromRocks(it->status(), dir_ + ": stats scan"));
-    return n;
-  };
-  HYMIR_ASSIGN_OR_RETURN(st.subjects, distinct(kSpo));
-  HYMIR_ASSIGN_OR_RETURN(st.relations, distinct(kPos));
-  HYMIR_ASSIGN_OR_RETURN(uint64_t alias_rel, AliasRelationId());
-  if (alias_rel != 0) {
-    HYMIR_RETURN_IF_ERROR(Scan(kPos, EncodeId(alias_rel), [&](std::string_view) {
-      ++st.alias_triples;
-      return true;
-    }));
+  internal::KgCounts c;
+  HYMIR_RETURN_IF_ERROR(VerifyByScan(&c));
+  if (record_ && !(c == record_->counts)) {
+    return Status::Corruption(dir_ + ": a full scan counts " + std::to_string(c.triples) + " triples, " +
+                              std::to_string(c.subjects) + " subjects, " + std::to_string(c.relations) +
+                              " relations; the commit record says " + std::to_string(record_->counts.triples) + ", " +
+                              std::to_string(record_->counts.subjects) + ", " +
+                              std::to_string(record_->counts.relations));
   }
+  TripleStoreStats st;
+  st.triples = c.triples;
+  st.terms = c.terms;
+  st.subjects = c.subjects;
+  st.relations = c.relations;
+  st.alias_triples = c.alias_triples;
   return st;
 }
 

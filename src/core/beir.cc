@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace hymir {
@@ -95,6 +96,49 @@ bool IsBlank(std::string_view s) {
 
 thread_local simdjson::dom::parser tls_parser;
 
+enum class LineRead { kLine, kEof, kTooLong };
+
+// Reads one line (without its '\n') of at most `limit` bytes into *line,
+// adding the bytes consumed to *bytes. A longer line is skipped to its end
+// without being held whole (kTooLong).
+LineRead ReadBoundedLine(std::istream& in, size_t limit, std::string* line, uint64_t* bytes) {
+  line->clear();
+  char buf[1 << 16];
+  bool any = false;
+  while (true) {
+    in.getline(buf, sizeof buf);
+    const auto got = static_cast<size_t>(in.gcount());
+    if (got > 0) any = true;
+    if (in.eof()) {  // the last line, without a newline
+      line->append(buf, got);
+      *bytes += got;
+      if (line->size() > limit) return LineRead::kTooLong;
+      return any ? LineRead::kLine : LineRead::kEof;
+    }
+    if (in.fail()) {  // the buffer filled before the newline
+      if (in.bad()) return LineRead::kEof;
+      in.clear();
+      line->append(buf, got);
+      *bytes += got;
+      if (line->size() > limit) {
+        line->clear();
+        line->shrink_to_fit();
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+        *bytes += static_cast<uint64_t>(in.gcount());
+        return LineRead::kTooLong;
+      }
+      continue;
+    }
+    line->append(buf, got - 1);  // got counts the newline
+    *bytes += got;
+    return line->size() > limit ? LineRead::kTooLong : LineRead::kLine;
+  }
+}
+
+Status LineTooLong(const std::string& where, size_t limit) {
+  return Status::InvalidArgument(where + ": line longer than the limit of " + std::to_string(limit) + " bytes");
+}
+
 class FileCorpusReader final : public CorpusReader {
  public:
   FileCorpusReader(std::string path, std::ifstream in, uint64_t size)
@@ -102,9 +146,11 @@ class FileCorpusReader final : public CorpusReader {
 
   Result<bool> Next(Document* doc) override {
     std::string line;
-    while (std::getline(in_, line)) {
+    while (true) {
+      const LineRead r = ReadBoundedLine(in_, kMaxCorpusLineBytes, &line, &bytes_);
+      if (r == LineRead::kEof) break;
       ++line_no_;
-      bytes_ += line.size() + 1;
+      if (r == LineRead::kTooLong) return LineTooLong(path_ + ":" + std::to_string(line_no_), kMaxCorpusLineBytes);
       if (IsBlank(line)) continue;
       auto parsed = ParseCorpusLine(line, path_ + ":" + std::to_string(line_no_));
       if (!parsed.ok()) return std::move(parsed).status();
@@ -155,6 +201,7 @@ Status GetId(simdjson::dom::object obj, const std::string& where, std::string* i
     return Status::InvalidArgument(where + ": \"_id\" is " + std::to_string(id->size()) +
                                    " bytes, longer than the limit of " + std::to_string(kMaxIdBytes));
   }
+  if (Status s = CheckId(*id); !s.ok()) return Status::InvalidArgument(where + ": \"_id\": " + s.message());
   return Status::OK();
 }
 
@@ -311,11 +358,14 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
   std::vector<QueryRecord> out;
   std::map<std::string, uint64_t> seen;  // query id -> line
   std::string line;
-  uint64_t line_no = 0;
-  while (std::getline(in, line)) {
+  uint64_t line_no = 0, bytes = 0;
+  while (true) {
+    const LineRead r = ReadBoundedLine(in, kMaxQueryBytes, &line, &bytes);
+    if (r == LineRead::kEof) break;
     ++line_no;
-    if (IsBlank(line)) continue;
     std::string where = path + ":" + std::to_string(line_no);
+    if (r == LineRead::kTooLong) return LineTooLong(where, kMaxQueryBytes);
+    if (IsBlank(line)) continue;
     auto obj_or = ParseObject(line, where);
     if (!obj_or.ok()) return obj_or.status();
     QueryRecord q;
@@ -326,6 +376,10 @@ Result<std::vector<QueryRecord>> ReadQueries(const std::string& path) {
     bool present = false;
     HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "text", where, q.id, &q.text, &present));
     if (!present) return Status::InvalidArgument(where + ": query \"" + q.id + "\": missing \"text\"");
+    if (auto nul = q.text.find('\0'); nul != std::string::npos) {
+      return Status::InvalidArgument(where + ": query \"" + q.id + "\": \"text\" has a NUL byte at byte " +
+                                     std::to_string(nul));
+    }
     std::string domain;
     HYMIR_RETURN_IF_ERROR(GetOptionalString(obj_or.value(), "domain", where, q.id, &domain, &present));
     if (present) q.domain = std::move(domain);

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "hymir/beir.h"
+
 namespace hymir {
 
 Status ParseFilters(const std::vector<std::string>& specs, std::vector<index::FieldFilter>* out,
@@ -300,6 +302,13 @@ Status ParseQueryParams(const QueryParams& params, const ParamLimits& limits, Qu
   HYMIR_ASSIGN_OR_RETURN(auto text, One(params, "q"));
   if (!text || text->find_first_not_of(" \t\r\n") == std::string::npos)
     return Status::InvalidArgument("missing parameter q (the query text)");
+  if (auto nul = text->find('\0'); nul != std::string::npos) {
+    return Status::InvalidArgument("parameter q has a NUL byte at byte " + std::to_string(nul));
+  }
+  if (text->size() > kMaxQueryBytes) {
+    return Status::InvalidArgument("parameter q is " + std::to_string(text->size()) + " bytes, over the limit of " +
+                                   std::to_string(kMaxQueryBytes));
+  }
   spec->text = *text;
   HYMIR_ASSIGN_OR_RETURN(auto syntax, One(params, "syntax"));
   if (syntax) {

@@ -57,6 +57,7 @@ class MemoryTripleStore : public kg::TripleStore {
   uint64_t Generation() const override { return triples_.size(); }
   // Everything stored, for comparing two loads.
   const std::set<std::tuple<std::string, std::string, std::string>>& triples() const { return triples_; }
+  Status Close() override { return Status::OK(); }
 
  private:
   std::set<std::tuple<std::string, std::string, std::string>> triples_;

@@ -14,7 +14,17 @@
 // are serialised inside the store). A read sees every write that completed
 // before it began; a read running during writes may see some of them (each
 // write's triples all or none in any one lookup). One process at a time may
-// open a directory: a second Open() of the same directory fails with Busy.
+// open a directory for writing: a second writer's Open() fails with Busy.
+//
+// Integrity: a writer's Close() (or destruction) records every file of the
+// KG with its size and CRC-32, and the counts, in <dir>/HYMIR-KG-COMMIT;
+// Open() verifies every byte against that record before RocksDB reads the KG,
+// so a damaged MANIFEST, CURRENT, SST or WAL file is Corruption naming the
+// file, and a writer never opens (nor recovers, compacts or deletes files of)
+// a KG it cannot trust. A KG without a clean record (a writer is running or
+// was killed, or it predates the record) is verified by a full scan of every
+// key at Open() instead: the counter, the three orderings and the dictionary
+// must agree. See docs/knowledge_graph.md.
 #ifndef HYMIR_KG_TRIPLE_STORE_H_
 #define HYMIR_KG_TRIPLE_STORE_H_
 
@@ -120,7 +130,9 @@ class TripleStore {
   // Opens (or, with options.create_if_missing, creates) the store in `dir`.
   // NotFound naming `dir` when it is missing and create_if_missing is false;
   // Corruption naming `dir` when it is not a hymir KG (a foreign or damaged
-  // directory, missing column families, another format version).
+  // directory, missing column families, another format version), or naming
+  // the damaged file when the KG fails its verification (see above); Busy
+  // when another writer has it open.
   // The caller owns the returned store; closing = destroying it.
   static Result<std::unique_ptr<TripleStore>> Open(const std::string& dir, const TripleStoreOptions& options = {});
 
@@ -167,8 +179,18 @@ class TripleStore {
   // Entities having an alias equal to `alias` after NormalizeAlias.
   virtual Result<std::vector<std::string>> EntitiesForAlias(const std::string& alias, size_t limit = 0) const = 0;
 
-  // Counters plus two full scans; for `hymir kg stats`, not for hot paths.
+  // Counts from a full scan of every key, checked against the stored
+  // counter (and, in a read-only store with a commit record, against the
+  // record): Corruption when they disagree. For `hymir kg stats`, not for hot
+  // paths.
   virtual Result<TripleStoreStats> Stats() const = 0;
+
+  // A writer: flushes every write into SST files, verifies the KG by a full
+  // scan and writes its commit record; the error when any step fails (the KG
+  // then stays without a clean record and the next Open() verifies it by a
+  // full scan). A read-only store just closes. The destructor calls it when
+  // it was not called; no other method may run during or after it.
+  virtual Status Close() = 0;
 
   // A number that grows with every write to the store (RocksDB's latest
   // sequence number, kept across reopening): derived data cached beside the

@@ -1,5 +1,6 @@
 #include "hymir/beir.h"
 
+#include <fstream>
 #include <gtest/gtest.h>
 
 #include "tests/testutil/testutil.h"
@@ -70,6 +71,79 @@ TEST(BeirTest, MalformedLinesNameThePlaceAndFault) {
     EXPECT_NE(doc.status().message().find("corpus.jsonl:7"), std::string::npos) << doc.status().message();
     EXPECT_NE(doc.status().message().find(c.fault), std::string::npos) << doc.status().message();
   }
+}
+
+// Ids end up in whitespace-separated run files and qrels, and in C strings:
+// whitespace, control bytes and NUL are refused at the door, naming the line.
+TEST(BeirTest, IdsWithWhitespaceOrControlBytesAreRefused) {
+  struct Case {
+    const char* line;
+    const char* fault;
+  } cases[] = {
+      {R"({"_id": "a b", "text": "x"})", "a space"},
+      {R"({"_id": "a\tb", "text": "x"})", "a tab"},
+      {R"({"_id": "a\nb", "text": "x"})", "a newline"},
+      {R"({"_id": "a\u0000b", "text": "x"})", "a NUL byte"},
+      {R"({"_id": "a\u0001b", "text": "x"})", "a control byte"},
+      {R"({"_id": "a\u007fb", "text": "x"})", "a control byte"},
+  };
+  for (const auto& c : cases) {
+    auto doc = ParseCorpusLine(c.line, "corpus.jsonl:3");
+    ASSERT_FALSE(doc.ok()) << c.line;
+    EXPECT_TRUE(doc.status().IsInvalidArgument());
+    EXPECT_NE(doc.status().message().find("corpus.jsonl:3"), std::string::npos) << doc.status().message();
+    EXPECT_NE(doc.status().message().find(c.fault), std::string::npos) << doc.status().message();
+  }
+  EXPECT_TRUE(ParseCorpusLine(R"({"_id": "caf\u00e9-1/x", "text": "x"})", "c:1").ok());
+  TempDir tmp;
+  WriteText(tmp.Sub("q.jsonl"), "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q 2\",\"text\":\"b\"}\n");
+  auto queries = ReadQueries(tmp.Sub("q.jsonl"));
+  ASSERT_FALSE(queries.ok());
+  EXPECT_NE(queries.status().message().find(tmp.Sub("q.jsonl") + ":2"), std::string::npos)
+      << queries.status().message();
+  EXPECT_TRUE(CheckId("doc-1").ok());
+  EXPECT_FALSE(CheckId(std::string("a\0b", 3)).ok());
+}
+
+// A line over the limit is refused naming file:line without being held
+// whole, and the reader goes on with the next line.
+TEST(BeirTest, OverLimitLinesAreRefusedNamingTheLine) {
+  TempDir tmp;
+  const std::string corpus = tmp.Sub("c.jsonl");
+  {
+    std::ofstream out(corpus, std::ios::binary);
+    out << "{\"_id\":\"1\",\"text\":\"a\"}\n{\"_id\":\"2\",\"text\":\"" << std::string(kMaxCorpusLineBytes, 'x')
+        << "\"}\n{\"_id\":\"3\",\"text\":\"c\"}";
+  }
+  auto reader = CorpusReader::Open(corpus);
+  ASSERT_OK(reader.status());
+  Document doc;
+  auto r = (*reader)->Next(&doc);
+  ASSERT_TRUE(r.ok() && *r);
+  r = (*reader)->Next(&doc);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(corpus + ":2: line longer than the limit"), std::string::npos)
+      << r.status().message();
+  r = (*reader)->Next(&doc);
+  ASSERT_TRUE(r.ok() && *r) << r.status().ToString();
+  EXPECT_EQ(doc.id, "3");
+  EXPECT_EQ((*reader)->bytes_read(), (*reader)->file_size());
+
+  const std::string queries = tmp.Sub("q.jsonl");
+  {
+    std::ofstream out(queries, std::ios::binary);
+    out << "{\"_id\":\"q1\",\"text\":\"a\"}\n{\"_id\":\"q2\",\"text\":\"" << std::string(kMaxQueryBytes, 'y')
+        << "\"}\n";
+  }
+  auto q = ReadQueries(queries);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(queries + ":2: line longer than the limit"), std::string::npos)
+      << q.status().message();
+  WriteText(queries, "{\"_id\":\"q1\",\"text\":\"blood\\u0000oxygen\"}\n");
+  q = ReadQueries(queries);
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find(queries + ":1: query \"q1\": \"text\" has a NUL byte"), std::string::npos)
+      << q.status().message();
 }
 
 TEST(BeirTest, ReaderReportsLineNumbersAndContinues) {

@@ -411,6 +411,8 @@ TEST(ParseQueryParamsTest, ReadsAndNamesParameters) {
       {{{"q", "a"}, {"retriever", "bogus"}}, "parameter retriever"},
       {{{"q", "a"}, {"filter", "nocolon"}}, "parameter filter \"nocolon\""},
       {{{"q", "a"}, {"explain", "maybe"}}, "explain=\"maybe\""},
+      {{{"q", std::string("blood\0oxygen", 12)}}, "parameter q has a NUL byte at byte 5"},
+      {{{"q", std::string(kMaxQueryBytes + 1, 'a')}}, "parameter q is"},
   };
   for (const Case& c : cases) {
     QuerySpec s;
