@@ -20,9 +20,9 @@ mkdir -p "$work"
 echo "# data $data, work $work"
 if [ ! -d "$work/all" ]; then
   HYMIR=$hymir "$here/scripts/build_kg.sh" "$work/all" >"$work/all.log" 2>&1
-  "$hymir" kg load --kg "$work/wn" --wordnet /usr/share/wordnet >/dev/null 2>&1
-  "$hymir" kg load --kg "$work/go" --go "$sources/GO.sqlite" >/dev/null 2>&1
-  "$hymir" kg load --kg "$work/foldoc" --foldoc "$sources/foldoc" >/dev/null 2>&1
+  "$hymir" kg load --kg "$work/wn" --wordnet /usr/share/wordnet >"$work/wn.log" 2>&1
+  "$hymir" kg load --kg "$work/go" --go "$sources/GO.sqlite" >"$work/go.log" 2>&1
+  "$hymir" kg load --kg "$work/foldoc" --foldoc "$sources/foldoc" >"$work/foldoc.log" 2>&1
 fi
 ndcg() {  # qrels run [flags]
   "$hymir" eval --qrels "$1" --run "$2" "${@:3}" | awk '$1=="ndcg_cut_10" && ($2=="all" || $2=="macro") {v=$3} END {print v}'

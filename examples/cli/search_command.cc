@@ -397,6 +397,16 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str()
       ->needs(kg_opt);
+  cmd->add_option("--kg-min-mention-tokens", flags->pipeline.knowledge.expansion.min_mention_tokens,
+                  "With --kg: expand only mentions of at least this many words")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
+      ->needs(kg_opt);
+  cmd->add_option("--kg-max-ambiguity", flags->pipeline.knowledge.expansion.max_ambiguity,
+                  "With --kg: do not expand a mention naming more than this many entities (0: no limit)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str()
+      ->needs(kg_opt);
   cmd->add_option("--threads", flags->pipeline.threads, "Re-ranking threads for --queries (default: all cores)")
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--explain", flags->explain, "Show each stage's score and rank (and, with --rerank, the experts)");

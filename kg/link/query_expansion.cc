@@ -39,7 +39,11 @@ Result<std::vector<ExpansionTerm>> ExpandQuery(const TripleStore& store, const E
   if (options.max_terms == 0 || options.max_aliases_per_entity == 0) return terms;
 
   const std::vector<std::string> query_tokens = linker.Tokenize(query_text);
-  const std::vector<EntityMention> mentions = linker.Link(std::span<const std::string>(query_tokens));
+  std::vector<EntityMention> mentions = linker.Link(std::span<const std::string>(query_tokens));
+  std::erase_if(mentions, [&](const EntityMention& m) {
+    return m.end - m.begin < options.min_mention_tokens ||
+           (options.max_ambiguity != 0 && m.num_candidates > options.max_ambiguity);
+  });
   // Aliases beyond the first few rarely survive the skips; the bound keeps a
   // many-named entity from costing a long scan.
   const size_t alias_fetch = options.max_aliases_per_entity * 4 + 8;

@@ -68,6 +68,14 @@ struct ExpansionOptions {
   // Skip aliases whose tokens (linker tokenizer) occur as a contiguous run in
   // the query: they add nothing the query does not already say. Default: true.
   bool skip_query_aliases = true;
+  // Link confidence: a mention is expanded only when it spans at least this
+  // many tokens (a one-word mention is often a common word that happens to
+  // name something). Default: 1 (every mention).
+  size_t min_mention_tokens = 1;
+  // Link confidence: a mention whose alias names more than this many
+  // entities (EntityMention::num_candidates) is not expanded; 0 = no limit.
+  // Default: 0.
+  size_t max_ambiguity = 0;
 };
 
 // Links `query_text` (only each mention's chosen entity is expanded) and

@@ -108,6 +108,34 @@ TEST_F(QueryExpansionTest, OptionsChangeWeightsRelationsAndSkips) {
   EXPECT_EQ(flipped[2].text, "domestic dog");
 }
 
+TEST_F(QueryExpansionTest, LinkConfidenceDecidesWhichMentionsExpand) {
+  // One-word mentions are left alone with min_mention_tokens 2; a two-word one still expands.
+  ExpansionOptions specific;
+  specific.min_mention_tokens = 2;
+  EXPECT_TRUE(Expand("my dog", specific).empty());
+  auto terms = Expand("a domestic dog", specific);
+  ASSERT_EQ(terms.size(), 1u);
+  EXPECT_EQ(terms[0].text, "Canis familiaris");
+
+  // An alias naming two entities is ambiguous: not expanded under max_ambiguity 1.
+  TempDir tmp;
+  auto store = hymir::kg::testing::MakeStore(
+      tmp.Sub("kg"), {{"e:bank1", "r:x", "e:river"}, {"e:bank1", "r:x", "e:water"}},
+      {{"e:bank1", "bank"}, {"e:bank1", "riverbank"}, {"e:bank2", "bank"}, {"e:bank2", "depository"}});
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto linker, EntityLinker::Build(*store, {}));
+  ASSERT_OK_AND_ASSIGN(auto any, ExpandQuery(*store, *linker, "bank", ExpansionOptions{}));
+  ASSERT_EQ(any.size(), 1u);
+  EXPECT_EQ(any[0].text, "riverbank");  // the better-connected sense
+  ExpansionOptions unambiguous;
+  unambiguous.max_ambiguity = 1;
+  ASSERT_OK_AND_ASSIGN(auto none, ExpandQuery(*store, *linker, "bank", unambiguous));
+  EXPECT_TRUE(none.empty());
+  ASSERT_OK_AND_ASSIGN(auto depository, ExpandQuery(*store, *linker, "depository", unambiguous));
+  ASSERT_EQ(depository.size(), 1u);
+  EXPECT_EQ(depository[0].text, "bank");
+}
+
 TEST_F(QueryExpansionTest, QueryAliasesAndDuplicatesAreSkipped) {
   // Both "dog" and "domestic dog" occur in the query; canine's aliases stay.
   auto terms = Expand("domestic dog or dog", WithNeighbors());
