@@ -142,12 +142,14 @@ std::vector<Phrase> SelectPhrases(const Corpus& c, const MineOptions& o, size_t 
     if (std::min(left, right) < o.min_npmi) continue;
     out.push_back(Phrase{{a, b, x}, df, {}});
   }
-  std::sort(out.begin(), out.end(),
-            [](const Phrase& l, const Phrase& r) { return l.df != r.df ? l.df > r.df : l.words < r.words; });
-  if (out.size() > o.max_phrases) out.resize(o.max_phrases);
+  // By text, not by word ids (which follow the order documents came in), so
+  // the graph does not depend on that order.
   for (Phrase& p : out) {
     for (uint32_t w : p.words) p.text += (p.text.empty() ? "" : " ") + c.words[w];
   }
+  std::sort(out.begin(), out.end(),
+            [](const Phrase& l, const Phrase& r) { return l.df != r.df ? l.df > r.df : l.text < r.text; });
+  if (out.size() > o.max_phrases) out.resize(o.max_phrases);
   return out;
 }
 

@@ -23,8 +23,8 @@
 // options.source) and (mined:source, "mined:documents", "<N>").
 //
 // Mining reads each document once, keeps the corpus as token ids in memory
-// (4 bytes per token) and is deterministic: the same documents in the same
-// order give the same triples, whatever the hash-table orders. Triples are
+// (4 bytes per token) and is deterministic: the same documents give the
+// same triples, in whatever order they come. Triples are
 // written in atomic batches of options.load.batch_size (see loader.h).
 //
 // Thread-safety: MineCorpusGraph may run concurrently on different stores.

@@ -3,6 +3,7 @@
 // are not phrases, and mining is deterministic.
 #include "hymir/kg/corpus_miner.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
@@ -18,7 +19,8 @@ using hymir::testing::TempDir;
 
 // 400 documents of random filler words; "myocardial infarction" in every
 // 4th, "stent thrombosis" in every 8th (always with the former), "quantum
-// annealing" in 1 of 5 others; document 7 is titled "Graphene Membranes",
+// annealing" in 1 of 5 others, "alpha particle" and "beta decay" together
+// in every 10th; document 7 is titled "Graphene Membranes",
 // and documents 100-102 cite it in their text.
 std::vector<Document> PlantedCorpus(uint32_t seed) {
   std::mt19937 rng(seed);
@@ -36,6 +38,9 @@ std::vector<Document> PlantedCorpus(uint32_t seed) {
       if (w == 30 && d % 8 == 0) text += "stent thrombosis ";
       if (w == 40 && d % 4 == 1 && d % 5 == 0) text += "quantum annealing ";
       if (w == 50 && d >= 100 && d <= 102) text += "as graphene membranes show ";
+      // Two phrases always together, in either order: equal in every score.
+      if (w == 10 && d % 10 == 3) text += d % 20 == 3 ? "alpha particle " : "beta decay ";
+      if (w == 15 && d % 10 == 3) text += d % 20 == 3 ? "beta decay " : "alpha particle ";
     }
     doc.text = text;
     docs.push_back(std::move(doc));
@@ -96,15 +101,18 @@ TEST(CorpusMinerTest, FindsPlantedPhrasesRelationsAndTitleMentions) {
   EXPECT_EQ(stats.triples, all.size());
 }
 
-TEST(CorpusMinerTest, SameDocumentsGiveTheSameGraph) {
+TEST(CorpusMinerTest, SameDocumentsInAnyOrderGiveTheSameGraph) {
   const std::vector<Document> docs = PlantedCorpus(2);
+  std::vector<Document> shuffled = docs;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(7));
   TempDir tmp;
   ASSERT_OK_AND_ASSIGN(auto a, TripleStore::Open(tmp.Sub("a")));
   ASSERT_OK_AND_ASSIGN(auto b, TripleStore::Open(tmp.Sub("b")));
   MineOptions options;
   options.load.batch_size = 7;
+  options.phrases_per_document = 1;  // a tie between alpha particle and beta decay decides
   ASSERT_OK_AND_ASSIGN(MineStats sa, MineCorpusGraph(*a, Feed(docs), options));
-  ASSERT_OK_AND_ASSIGN(MineStats sb, MineCorpusGraph(*b, Feed(docs), options));
+  ASSERT_OK_AND_ASSIGN(MineStats sb, MineCorpusGraph(*b, Feed(shuffled), options));
   EXPECT_EQ(All(*a), All(*b));
   EXPECT_EQ(sa.phrases, sb.phrases);
   // Mining again into the same store adds nothing.
