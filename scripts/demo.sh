@@ -114,6 +114,16 @@ if command -v apt-cache >/dev/null && [ -n "$(apt-cache dumpavail 2>/dev/null | 
   echo
   echo "== the same, installed size at most 10,000 KiB, largest first: --query '$q' --sort installed_size:desc"
   "${pkg[@]}" --query "$q" --sort installed_size:desc --facet section:6 --k 5
+  # The sort key of those hits, read back from the corpus.
+  "${pkg[@]}" --query "$q" --sort installed_size:desc --k 5 --json | python3 -c '
+import json, sys
+hits = [h["id"] for h in json.load(sys.stdin)["hits"]]
+sizes = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line)
+    if d["_id"] in hits:
+        sizes[d["_id"]] = d.get("installed_size")
+print("installed_size (KiB):", ", ".join(f"{i} {sizes.get(i)}" for i in hits))' "$work/debian/corpus.jsonl"
   q='editor AND section:graphics AND tag:"works-with::image"'
   echo
   echo "== keyword fields in the query, smallest .deb first: --query '$q' --sort size --facet priority --facet architecture"
