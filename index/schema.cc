@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hymir/index/analyzer.h"
 #include "src/core/file_util.h"
 
 namespace hymir::index {
@@ -107,9 +108,13 @@ Result<Schema> ParseSchemaJson(std::string_view json) {
       *flag = v.get<bool>();
     }
     if (spec.type == FieldType::kText) {
-      return Status::InvalidArgument(at + ": type \"text\" is not supported yet (use keyword for exact values)");
-    }
-    if (!spec.analyzer.empty()) {
+      if (spec.analyzer.empty()) spec.analyzer = AnalyzerName(AnalyzerKind::kStandard);
+      auto kind = ParseAnalyzerKind(spec.analyzer);
+      if (!kind.ok()) return kind.status().WithContext(at + ": \"analyzer\"");
+      if (spec.sortable || spec.facetable) {
+        return Status::InvalidArgument(at + ": a text field cannot be sorted or faceted (declare a keyword field)");
+      }
+    } else if (!spec.analyzer.empty()) {
       return Status::InvalidArgument(at + ": \"analyzer\" applies to text fields only");
     }
     schema.fields.emplace(name, spec);

@@ -7,6 +7,7 @@
 # re-ranker without judgements, then fine-tune the
 # MoE re-ranker on half of the judged queries and run the other half through
 # the whole pipeline (retrieve, fuse, re-rank; experts and features explained),
+# run a faceted search over the machine's Debian package list (typed fields),
 # search the collection split over two MPI ranks, and ask the HTTP service
 # one question.
 set -euo pipefail
@@ -84,6 +85,50 @@ for r in hybrid pre moe; do
   "$hymir" eval --qrels "$work/heldout.tsv" --run "$work/heldout.$r.trec" |
     awk '$2=="all" && ($1=="ndcg_cut_10" || $1=="recall_100" || $1=="map") {printf "%s %s  ", $1, $3} END {print ""}'
 done
+
+# Structured search on real data: this machine's Debian package list
+# (apt-cache dumpavail) as a corpus with typed fields, made here and not
+# kept in the repository. Synopses only (the long descriptions need a
+# download: scripts/debian_corpus.py --fetch-translations). HYMIR_DEMO_PACKAGES=N
+# keeps every k-th package so that about N remain (a deterministic subset).
+if command -v apt-cache >/dev/null && [ -n "$(apt-cache dumpavail 2>/dev/null | head -c1)" ]; then
+  echo
+  echo "== Debian packages as a corpus with typed fields (scripts/debian_corpus.py; schema: scripts/debian_schema.json)"
+  rm -rf "$work/debian" "$work/debian-index"
+  python3 "$here/scripts/debian_corpus.py" --out "$work/debian" --no-translations 2>&1 | grep -v '^warning' || true
+  if [ -n "${HYMIR_DEMO_PACKAGES:-}" ]; then
+    total=$(wc -l <"$work/debian/corpus.jsonl")
+    step=$(( (total + HYMIR_DEMO_PACKAGES - 1) / HYMIR_DEMO_PACKAGES ))
+    awk -v s="$step" 'NR % s == 1 || s == 1' "$work/debian/corpus.jsonl" >"$work/debian/subset.jsonl"
+    mv "$work/debian/subset.jsonl" "$work/debian/corpus.jsonl"
+    echo "(a subset: every ${step}th package, $(wc -l <"$work/debian/corpus.jsonl") of $total)"
+  fi
+  "$hymir" index --corpus "$work/debian/corpus.jsonl" --index "$work/debian-index" \
+    --schema "$work/debian/schema.json" --threads "$(nproc)"
+  pkg=("$hymir" search --index "$work/debian-index" --syntax lucene)
+  q='"image editor"'
+  echo
+  echo "== hymir search --syntax lucene --query '$q' --facet section --facet tag:6 (counts over every match)"
+  "${pkg[@]}" --query "$q" --facet section:6 --facet tag:6 --k 5
+  q='"image editor" AND installed_size:[* TO 10000]'
+  echo
+  echo "== the same, installed size at most 10,000 KiB, largest first: --query '$q' --sort installed_size:desc"
+  "${pkg[@]}" --query "$q" --sort installed_size:desc --facet section:6 --k 5
+  # The sort key of those hits, read back from the corpus.
+  "${pkg[@]}" --query "$q" --sort installed_size:desc --k 5 --json | python3 -c '
+import json, sys
+hits = [h["id"] for h in json.load(sys.stdin)["hits"]]
+sizes = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line)
+    if d["_id"] in hits:
+        sizes[d["_id"]] = d.get("installed_size")
+print("installed_size (KiB):", ", ".join(f"{i} {sizes.get(i)}" for i in hits))' "$work/debian/corpus.jsonl"
+  q='editor AND section:graphics AND tag:"works-with::image"'
+  echo
+  echo "== keyword fields in the query, smallest .deb first: --query '$q' --sort size --facet priority --facet architecture"
+  "${pkg[@]}" --query "$q" --sort size:asc --facet priority --facet architecture --k 5
+fi
 
 # Sharded: the same collection in two shards (two MPI ranks), BM25 with
 # global statistics and hybrid with one shared LSA model.

@@ -69,6 +69,7 @@ import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.SortedSetSortField;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.ConstantScoreQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
@@ -865,7 +866,7 @@ public class LuceneStructured {
 
     /**
      * The classic QueryParser (default field "all", default operator OR) with typed fields:
-     * a keyword/bool field's term is an exact TermQuery (not analysed); on an int64/date/double
+     * a keyword/bool field's term is an exact TermQuery (not analysed) with a constant score; on an int64/date/double
      * field `f:[a TO b]`, `f:{a TO b}`, `f:[a TO *]`, `f:N`, `f:>N`, `f:>=N`, `f:<N`, `f:<=N`
      * become point queries (LongPoint / DoublePoint).
      */
@@ -882,10 +883,14 @@ public class LuceneStructured {
         protected Query getFieldQuery(String field, String text, boolean quoted) throws ParseException {
             FieldSpec f = schema.get(field);
             if (f == null || f.type == Type.TEXT) return super.getFieldQuery(field, text, quoted);
-            if (f.type == Type.KEYWORD) return new TermQuery(new Term(field, text));
+            // Exact values filter and score a constant (the clause's boost), as hymir scores them
+            // (and as a typed keyword field is queried in Lucene-based engines): a TermQuery
+            // inside a ConstantScoreQuery, not BM25 over the values.
+            if (f.type == Type.KEYWORD) return new ConstantScoreQuery(new TermQuery(new Term(field, text)));
             if (f.type == Type.BOOL) {
                 String b = normBool(text);
-                return b == null ? new MatchNoDocsQuery("not a bool: " + text) : new TermQuery(new Term(field, b));
+                return b == null ? new MatchNoDocsQuery("not a bool: " + text)
+                                 : new ConstantScoreQuery(new TermQuery(new Term(field, b)));
             }
             String t = text.trim();
             if (!quoted) {

@@ -169,9 +169,15 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--index", flags->index, "Index directory (created when absent)")->required();
   cmd->add_option("--analyzer", flags->analyzer,
-                  "english | standard | whitespace | english-lucenepp30 (new index; default english; "
+                  "english | standard | whitespace | english-lucenepp30 | any analyzer of "
+                  "docs/structured_fields.md (german, cjk, snowball-french, ...) (new index; default english; "
                   "english-lucenepp30 is the Lucene++ stemmer of format 1-2 indexes)")
-      ->check(CLI::IsMember({"english", "standard", "whitespace", "english-lucenepp30"}));
+      ->check(CLI::Validator(
+          [](std::string& name) {
+            auto kind = index::ParseAnalyzerKind(name);
+            return kind.ok() ? std::string() : kind.status().message();
+          },
+          "ANALYZER"));
   cmd->add_option("--threads", flags->threads, "Indexing threads")->check(CLI::Range(1, 256));
   cmd->add_option("--format-version", flags->format_version,
                   "On-disk format of a new index: 3 (current), or 2 or 1 for hymir builds before format 3 or 2 "

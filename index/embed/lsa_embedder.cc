@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <iterator>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -364,7 +365,7 @@ Status LsaEmbedder::Save(const std::string& path) const try {
       h.version = kOldestVersion;
       h.analyzer = static_cast<uint32_t>(m.analyzer);
       break;
-    case AnalyzerKind::kEnglish:
+    default:  // english and the analyzers added after it: only version 2 knows them
       h.version = kFirstExactAnalyzerVersion;
       h.analyzer = static_cast<uint32_t>(m.analyzer);
       break;
@@ -409,7 +410,7 @@ Result<std::unique_ptr<LsaEmbedder::Model>> LoadModel(const std::string& path) {
     return Status::Corruption(path + ": LSA model checksum mismatch");
   }
   const AnalyzerKind last_known =
-      h.version < kFirstExactAnalyzerVersion ? AnalyzerKind::kWhitespace : AnalyzerKind::kEnglishLegacy;
+      h.version < kFirstExactAnalyzerVersion ? AnalyzerKind::kWhitespace : std::end(kAllAnalyzerKinds)[-1];
   if (h.analyzer > static_cast<uint32_t>(last_known)) {
     return Status::Corruption(path + ": unknown analyzer " + std::to_string(h.analyzer) + " in a version " +
                               std::to_string(h.version) + " LSA model");

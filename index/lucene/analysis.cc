@@ -3,9 +3,23 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <map>
 #include <mutex>
+#include <optional>
 
+#include <lucene++/ArabicAnalyzer.h>
+#include <lucene++/BrazilianAnalyzer.h>
+#include <lucene++/CJKAnalyzer.h>
 #include <lucene++/CharFolder.h>
+#include <lucene++/ChineseAnalyzer.h>
+#include <lucene++/CzechAnalyzer.h>
+#include <lucene++/DutchAnalyzer.h>
+#include <lucene++/FrenchAnalyzer.h>
+#include <lucene++/GermanAnalyzer.h>
+#include <lucene++/GreekAnalyzer.h>
+#include <lucene++/PersianAnalyzer.h>
+#include <lucene++/RussianAnalyzer.h>
+#include <lucene++/SnowballAnalyzer.h>
 #include <lucene++/OffsetAttribute.h>
 #include <lucene++/PositionIncrementAttribute.h>
 #include <lucene++/TermAttribute.h>
@@ -160,26 +174,66 @@ class HymirReplayStream : public TokenStream {
 
 namespace hymir::index {
 
+namespace {
+
+// Names by AnalyzerKind value; a Snowball kind's name is "snowball-" and
+// its libstemmer language (lower case, as Lucene++ wants it).
+constexpr const char* kAnalyzerNames[] = {"english",
+                                          "standard",
+                                          "whitespace",
+                                          "english-lucenepp30",
+                                          "simple",
+                                          "stop",
+                                          "keyword",
+                                          "arabic",
+                                          "brazilian",
+                                          "cjk",
+                                          "chinese",
+                                          "czech",
+                                          "dutch",
+                                          "french",
+                                          "german",
+                                          "greek",
+                                          "persian",
+                                          "russian",
+                                          "snowball-danish",
+                                          "snowball-dutch",
+                                          "snowball-english",
+                                          "snowball-finnish",
+                                          "snowball-french",
+                                          "snowball-german",
+                                          "snowball-hungarian",
+                                          "snowball-italian",
+                                          "snowball-norwegian",
+                                          "snowball-porter",
+                                          "snowball-portuguese",
+                                          "snowball-romanian",
+                                          "snowball-russian",
+                                          "snowball-spanish",
+                                          "snowball-swedish",
+                                          "snowball-turkish"};
+static_assert(std::size(kAnalyzerNames) == std::size(kAllAnalyzerKinds));
+constexpr const char kSnowballPrefix[] = "snowball-";
+
+}  // namespace
+
 Result<AnalyzerKind> ParseAnalyzerKind(std::string_view name) {
   for (AnalyzerKind kind : kAllAnalyzerKinds) {
     if (name == AnalyzerName(kind)) return kind;
   }
-  return Status::InvalidArgument("unknown analyzer \"" + std::string(name) +
-                                 "\" (expected english, english-lucenepp30, standard or whitespace)");
+  return Status::InvalidArgument("unknown analyzer \"" + std::string(name) + "\" (expected one of: " + AnalyzerNames() +
+                                 ")");
 }
 
 const char* AnalyzerName(AnalyzerKind kind) {
-  switch (kind) {
-    case AnalyzerKind::kEnglish:
-      return "english";
-    case AnalyzerKind::kStandard:
-      return "standard";
-    case AnalyzerKind::kWhitespace:
-      return "whitespace";
-    case AnalyzerKind::kEnglishLegacy:
-      return "english-lucenepp30";
-  }
-  return "unknown";
+  const auto i = static_cast<size_t>(kind);
+  return i < std::size(kAnalyzerNames) ? kAnalyzerNames[i] : "unknown";
+}
+
+std::string AnalyzerNames() {
+  std::string out;
+  for (AnalyzerKind kind : kAllAnalyzerKinds) out += (out.empty() ? "" : ", ") + std::string(AnalyzerName(kind));
+  return out;
 }
 
 namespace {
@@ -226,7 +280,7 @@ std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view tex
 }
 
 std::string NormalizeTerm(AnalyzerKind kind, std::string_view text) {
-  if (kind == AnalyzerKind::kWhitespace) return std::string(text);
+  if (kind == AnalyzerKind::kWhitespace || kind == AnalyzerKind::kKeyword) return std::string(text);
   Lucene::String w = internal::Wide(text);
   Lucene::CharFolder::toLower(w.begin(), w.end());
   return internal::Utf8(w);
@@ -245,20 +299,85 @@ Result<QueryNode> AnalyzeLuceneQuery(AnalyzerKind kind, std::string_view text) {
   return AnalyzeQuery(raw, tokenize, normalize);
 }
 
+Result<QueryNode> AnalyzeLuceneQuery(AnalyzerKind kind, std::string_view text, const Schema& schema) {
+  HYMIR_ASSIGN_OR_RETURN(QueryNode raw, ParseQuery(text));
+  // The analyzer of each text field of the schema (checked when the schema
+  // was read; an unknown name here means the field is not analysed).
+  std::map<std::string, AnalyzerKind, std::less<>> by_field;
+  for (const auto& [name, spec] : schema.fields) {
+    if (spec.type != FieldType::kText) continue;
+    auto k = ParseAnalyzerKind(spec.analyzer);
+    if (!k.ok()) return k.status().WithContext("text field \"" + name + "\"");
+    by_field.emplace(name, *k);
+  }
+  auto analyzer_of = [kind, &by_field](std::string_view field) -> std::optional<AnalyzerKind> {
+    if (field.empty() || internal::TextFieldIndex(field) >= 0) return kind;
+    auto it = by_field.find(field);
+    if (it != by_field.end()) return it->second;
+    return std::nullopt;
+  };
+  QueryTokenizer tokenize = [&analyzer_of](std::string_view field, std::string_view t) {
+    if (auto k = analyzer_of(field)) return AnalyzePositions(*k, t);
+    return std::vector<QueryToken>{{std::string(t), 0}};
+  };
+  QueryNormalizer normalize = [&analyzer_of](std::string_view field, std::string_view t) {
+    if (auto k = analyzer_of(field)) return NormalizeTerm(*k, t);
+    return std::string(t);
+  };
+  return AnalyzeQuery(raw, tokenize, normalize);
+}
+
 namespace internal {
 
 namespace {
 
 Lucene::AnalyzerPtr NewAnalyzer(AnalyzerKind kind) {
+  using Lucene::newLucene;
+  constexpr auto v = Lucene::LuceneVersion::LUCENE_30;
   switch (kind) {
     case AnalyzerKind::kEnglish:
-      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>(false);
+      return newLucene<Lucene::HymirEnglishAnalyzer>(false);
     case AnalyzerKind::kEnglishLegacy:
-      return Lucene::newLucene<Lucene::HymirEnglishAnalyzer>(true);
+      return newLucene<Lucene::HymirEnglishAnalyzer>(true);
     case AnalyzerKind::kStandard:
-      return Lucene::newLucene<Lucene::StandardAnalyzer>(Lucene::LuceneVersion::LUCENE_30);
+      return newLucene<Lucene::StandardAnalyzer>(v);
     case AnalyzerKind::kWhitespace:
-      return Lucene::newLucene<Lucene::WhitespaceAnalyzer>();
+      return newLucene<Lucene::WhitespaceAnalyzer>();
+    case AnalyzerKind::kSimple:
+      return newLucene<Lucene::SimpleAnalyzer>();
+    case AnalyzerKind::kStop:
+      return newLucene<Lucene::StopAnalyzer>(v);
+    case AnalyzerKind::kKeyword:
+      return newLucene<Lucene::KeywordAnalyzer>();
+    case AnalyzerKind::kArabic:
+      return newLucene<Lucene::ArabicAnalyzer>(v);
+    case AnalyzerKind::kBrazilian:
+      return newLucene<Lucene::BrazilianAnalyzer>(v);
+    case AnalyzerKind::kCjk:
+      return newLucene<Lucene::CJKAnalyzer>(v);
+    case AnalyzerKind::kChinese:
+      return newLucene<Lucene::ChineseAnalyzer>();
+    case AnalyzerKind::kCzech:
+      return newLucene<Lucene::CzechAnalyzer>(v);
+    case AnalyzerKind::kDutch:
+      return newLucene<Lucene::DutchAnalyzer>(v);
+    case AnalyzerKind::kFrench:
+      return newLucene<Lucene::FrenchAnalyzer>(v);
+    case AnalyzerKind::kGerman:
+      return newLucene<Lucene::GermanAnalyzer>(v);
+    case AnalyzerKind::kGreek:
+      return newLucene<Lucene::GreekAnalyzer>(v);
+    case AnalyzerKind::kPersian:
+      return newLucene<Lucene::PersianAnalyzer>(v);
+    case AnalyzerKind::kRussian:
+      return newLucene<Lucene::RussianAnalyzer>(v);
+    default:
+      break;
+  }
+  // The Snowball kinds: their name after "snowball-" is the stemmer's language.
+  const std::string_view name = AnalyzerName(kind);
+  if (name.rfind(kSnowballPrefix, 0) == 0) {
+    return newLucene<Lucene::SnowballAnalyzer>(v, Wide(name.substr(std::size(kSnowballPrefix) - 1)));
   }
   return nullptr;
 }

@@ -62,6 +62,14 @@ bool OffsetsSound(const char* offsets, uint64_t n, uint64_t total) {
 
 }  // namespace
 
+Schema ValuesSchema(const Schema& schema) {
+  Schema out;
+  for (const auto& [name, spec] : schema.fields) {
+    if (spec.type != FieldType::kText) out.fields.emplace(name, spec);
+  }
+  return out;
+}
+
 Result<TypedRow> MakeTypedRow(const Schema& schema, const Document& doc) {
   TypedRow row;
   row.keys.resize(schema.fields.size());

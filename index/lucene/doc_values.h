@@ -66,6 +66,10 @@ struct TypedRow {
   std::vector<std::vector<std::string>> keywords;
 };
 
+// The fields of `schema` the values file holds: all but the text fields
+// (those live in Lucene++ fields t.<name>, index_layout.h).
+Schema ValuesSchema(const Schema& schema);
+
 // `doc`'s typed values under `schema` (Document::values, else
 // Document::fields as text). InvalidArgument naming the document and the
 // field for a value of the wrong type or several values in a one-valued

@@ -28,6 +28,12 @@ Status CheckAnalyzerFormat(AnalyzerKind kind, int format_version) {
                                    std::to_string(kExactAnalyzerNameFormatVersion) +
                                    " or the english-lucenepp30 analyzer");
   }
+  if (format_version < kExactAnalyzerNameFormatVersion && kind != AnalyzerKind::kEnglishLegacy &&
+      kind != AnalyzerKind::kStandard && kind != AnalyzerKind::kWhitespace) {
+    return Status::InvalidArgument("format_version " + std::to_string(format_version) + " cannot record the " +
+                                   AnalyzerName(kind) + " analyzer; use format_version " +
+                                   std::to_string(kExactAnalyzerNameFormatVersion));
+  }
   return Status::OK();
 }
 

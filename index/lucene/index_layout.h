@@ -16,6 +16,10 @@
 //                       and text's: tf = the sum, length = the sum)
 //   _len.title/_len.text  NOT_ANALYZED_NO_NORMS: exact token counts (format 1
 //                       also _len.all)
+//   t.<name>            text fields of the schema: indexed from the tokens of
+//                       the field's own analyzer (positions, no norms), and
+//                       the raw values stored (when the field is stored)
+//   _len.t.<name>       NOT_ANALYZED_NO_NORMS: exact token count of t.<name>
 //   f.<name>            NOT_ANALYZED_NO_NORMS, stored: domain and extra fields;
 //                       not stored for keyword fields of the schema (one
 //                       term per value; the values live in the doc values,
@@ -61,6 +65,10 @@ inline constexpr std::array<const char*, kNumTextFields> kTextFieldNames = {"tit
 inline constexpr std::array<const wchar_t*, kNumTextFields> kTextFieldsW = {L"title", L"text", L"all"};
 inline constexpr std::array<const wchar_t*, kNumTextFields> kLenFieldsW = {L"_len.title", L"_len.text", L"_len.all"};
 inline constexpr const char* kFilterPrefix = "f.";
+// Lucene++ fields of a text field of the schema: "t." + name (its terms,
+// and its stored values) and "_len.t." + name (its exact lengths).
+inline constexpr const char* kSchemaTextPrefix = "t.";
+inline constexpr const char* kSchemaTextLengthPrefix = "_len.t.";
 // Bound on a stored field length (tokens) read back from disk: Lucene 3.0
 // positions are int32, so no longer field can have been indexed.
 inline constexpr uint64_t kMaxFieldLength = uint64_t{1} << 31;

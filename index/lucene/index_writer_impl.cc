@@ -91,12 +91,13 @@ Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& met
     if (!f.ok()) return f.status();
     *forward = std::move(f).value();
   }
-  if (!meta.schema.empty() && !manifest.values.name.empty()) {
-    auto v = internal::DocValues::Load(vdir, manifest.values, meta.schema);
+  const Schema values_schema = internal::ValuesSchema(meta.schema);
+  if (!values_schema.empty() && !manifest.values.name.empty()) {
+    auto v = internal::DocValues::Load(vdir, manifest.values, values_schema);
     if (!v.ok()) return v.status();
     *values = std::move(v).value();
   } else {
-    *values = std::make_unique<internal::DocValues>(meta.schema);
+    *values = std::make_unique<internal::DocValues>(values_schema);
   }
   return stores;
 }
@@ -118,7 +119,14 @@ class LuceneIndexWriter final : public IndexWriter {
         forward_(std::move(forward)),
         values_(std::move(values)),
         embedders_(std::move(embedders)),
-        generation_(generation) {}
+        generation_(generation) {
+    for (const auto& [name, spec] : meta_.schema.fields) {
+      if (spec.type != FieldType::kText) continue;
+      // The schema was checked when read: its analyzer names are known.
+      const AnalyzerKind kind = ParseAnalyzerKind(spec.analyzer).value_or(AnalyzerKind::kStandard);
+      text_fields_.push_back({name, spec, internal::MakeAnalyzer(kind)});
+    }
+  }
 
   ~LuceneIndexWriter() override {
     // Uncommitted changes are discarded: rollback() also closes the writer.
@@ -148,10 +156,27 @@ class LuceneIndexWriter final : public IndexWriter {
     }
     // Typed values (an index with a schema): checked before anything is written.
     internal::TypedRow typed;
-    if (!meta_.schema.empty()) {
-      auto row = internal::MakeTypedRow(meta_.schema, doc);
+    if (!values_schema_.empty()) {
+      auto row = internal::MakeTypedRow(values_schema_, doc);
       if (!row.ok()) return row.status();
       typed = std::move(row).value();
+    }
+    // Text fields of the schema: strings only.
+    std::vector<std::vector<std::string>> texts(text_fields_.size());
+    for (size_t i = 0; i < text_fields_.size(); ++i) {
+      const std::string& name = text_fields_[i].name;
+      if (auto it = doc.values.find(name); it != doc.values.end()) {
+        for (const FieldValue& v : it->second) {
+          const auto* s = std::get_if<std::string>(&v);
+          if (!s) {
+            return Status::InvalidArgument("document \"" + doc.id + "\": field \"" + name + "\" is text, got " +
+                                           (std::holds_alternative<bool>(v) ? "a boolean" : "a number"));
+          }
+          texts[i].push_back(*s);
+        }
+      } else if (auto f = doc.fields.find(name); f != doc.fields.end()) {
+        texts[i].push_back(f->second);
+      }
     }
     // Vectors: validate and embed before touching anything.
     std::map<std::string, std::vector<float>> computed;
@@ -183,8 +208,8 @@ class LuceneIndexWriter final : public IndexWriter {
 
     std::shared_lock<std::shared_mutex> commit_guard(commit_mu_);
     std::lock_guard<std::mutex> id_guard(IdMutex(doc.id));  // same id: text and vectors in one order
-    HYMIR_RETURN_IF_ERROR(AddText(doc, typed));
-    if (!meta_.schema.empty()) {
+    HYMIR_RETURN_IF_ERROR(AddText(doc, typed, texts));
+    if (!values_schema_.empty()) {
       std::lock_guard<std::mutex> g(values_mu_);
       values_->Put(doc.id, std::move(typed));
     }
@@ -216,7 +241,7 @@ class LuceneIndexWriter final : public IndexWriter {
       std::lock_guard<std::mutex> g(forward_mu_);
       forward_->Delete(key);
     }
-    if (!meta_.schema.empty()) {
+    if (!values_schema_.empty()) {
       std::lock_guard<std::mutex> g(values_mu_);
       values_->Delete(key);
     }
@@ -245,7 +270,7 @@ class LuceneIndexWriter final : public IndexWriter {
       }
       HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &manifest.forward));
       forward_file = manifest.forward;
-      if (!meta_.schema.empty()) {
+      if (!values_schema_.empty()) {
         HYMIR_RETURN_IF_ERROR(values_->Save(vdir, next, &manifest.values));
         values_file = manifest.values;
       }
@@ -275,8 +300,8 @@ class LuceneIndexWriter final : public IndexWriter {
           std::lock_guard<std::mutex> g(forward_mu_);
           forward_ = std::move(rebased).value();
         }
-        if (!meta_.schema.empty()) {
-          auto values = internal::DocValues::Load(vdir, values_file, meta_.schema);
+        if (!values_schema_.empty()) {
+          auto values = internal::DocValues::Load(vdir, values_file, values_schema_);
           if (values.ok()) {
             std::lock_guard<std::mutex> g(values_mu_);
             values_ = std::move(values).value();
@@ -337,7 +362,8 @@ class LuceneIndexWriter final : public IndexWriter {
 
   std::mutex& IdMutex(const std::string& id) { return id_mu_[std::hash<std::string>()(id) % id_mu_.size()]; }
 
-  Status AddText(const Document& doc, const internal::TypedRow& typed) {
+  Status AddText(const Document& doc, const internal::TypedRow& typed,
+                 const std::vector<std::vector<std::string>>& texts) {
     return Guard(dir_ + ": upsert \"" + doc.id + "\"", [&]() -> Status {
       thread_local internal::TokenBuffer title_tokens, text_tokens;
       title_tokens.Clear();
@@ -388,8 +414,33 @@ class LuceneIndexWriter final : public IndexWriter {
       }
       // Keyword fields of the schema: one untokenized term per value, for
       // filters (their values are kept in the doc values, not stored here).
+      // Text fields of the schema: each value analysed with the field's
+      // analyzer, the values' tokens in sequence (as Lucene indexes a
+      // multi-valued field), the exact count as a _len term.
+      std::vector<internal::TokenBuffer> text_tokens_of(text_fields_.size());
+      for (size_t i = 0; i < text_fields_.size(); ++i) {
+        const TextField& tf = text_fields_[i];
+        if (texts[i].empty()) continue;
+        const Lucene::String lname = Wide(internal::kSchemaTextPrefix + tf.name);
+        if (tf.spec.stored) {
+          for (const std::string& v : texts[i]) {
+            ldoc->add(
+                Lucene::newLucene<Lucene::Field>(lname, Wide(v), Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
+          }
+        }
+        if (!tf.spec.indexed) continue;
+        std::vector<const internal::TokenBuffer*> parts;
+        for (const std::string& v : texts[i]) internal::AnalyzeInto(tf.analyzer, Wide(v), &text_tokens_of[i]);
+        parts.push_back(&text_tokens_of[i]);
+        auto field = Lucene::newLucene<Lucene::Field>(lname, internal::MakeReplayStream(parts));
+        field->setOmitNorms(true);
+        ldoc->add(field);
+        ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kSchemaTextLengthPrefix + tf.name),
+                                                   std::to_wstring(text_tokens_of[i].size()), Lucene::Field::STORE_NO,
+                                                   Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+      }
       size_t f = 0;
-      for (const auto& [name, spec] : meta_.schema.fields) {
+      for (const auto& [name, spec] : values_schema_.fields) {
         if (spec.type == FieldType::kKeyword && spec.indexed) {
           for (const std::string& v : typed.keywords[f]) {
             ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kFilterPrefix + name), Wide(v),
@@ -407,8 +458,16 @@ class LuceneIndexWriter final : public IndexWriter {
     });
   }
 
+  struct TextField {
+    std::string name;
+    FieldSpec spec;
+    Lucene::AnalyzerPtr analyzer;
+  };
+
   const std::string dir_;
   const internal::IndexMeta meta_;
+  const Schema values_schema_ = internal::ValuesSchema(meta_.schema);  // what the values file holds
+  std::vector<TextField> text_fields_;                                 // the schema's text fields
   const IndexWriterOptions options_;
   std::unique_ptr<hymir::internal::FileLock> lock_;
   Lucene::AnalyzerPtr analyzer_;
@@ -441,7 +500,13 @@ Status CheckOptions(const IndexWriterOptions& options) {
     for (const auto& [name, spec] : options.schema->fields) {
       if (IsReservedFieldName(name)) return Status::InvalidArgument("schema: field name \"" + name + "\" is reserved");
       if (spec.type == FieldType::kText) {
-        return Status::InvalidArgument("schema: field \"" + name + "\": type \"text\" is not supported yet");
+        auto kind = ParseAnalyzerKind(spec.analyzer);
+        if (!kind.ok()) return kind.status().WithContext("schema: field \"" + name + "\": \"analyzer\"");
+        if (spec.sortable || spec.facetable) {
+          return Status::InvalidArgument("schema: field \"" + name + "\": a text field cannot be sorted or faceted");
+        }
+      } else if (!spec.analyzer.empty()) {
+        return Status::InvalidArgument("schema: field \"" + name + "\": \"analyzer\" applies to text fields only");
       }
     }
   }

@@ -111,7 +111,7 @@ class ConstIt final : public DocIt {
 // The positions of one term in one Lucene++ field, for increasing docs.
 class PositionReader {
  public:
-  PositionReader(const Lucene::IndexReaderPtr& reader, const wchar_t* field, const Lucene::String& term)
+  PositionReader(const Lucene::IndexReaderPtr& reader, const Lucene::String& field, const Lucene::String& term)
       : tp_(reader->termPositions(Lucene::newLucene<Lucene::Term>(field, term))) {}
   ~PositionReader() {
     try {
@@ -304,7 +304,7 @@ class PhraseIt final : public DocIt {
       if (!all) continue;
       for (size_t t = 0; t < terms_.size() && all; ++t) {
         if (!sub.readers[t])
-          sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
+          sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), snap_.SlotField(sub.field), terms_[t]);
         pos[t] = &sub.readers[t]->At(d);
         all = !pos[t]->empty();
       }
@@ -464,7 +464,7 @@ class Builder {
       if (per_field.size() == 1) return std::move(per_field[0]);
       return DocItPtr(new DisjunctionIt(std::move(per_field)));
     }
-    const int f = TextFieldIndex(n.field);
+    const int f = snap_.TextSlot(n.field);  // title, text, all or a text field of the schema
     if (f >= 0) return Leaf(n, f, b);
     if (o_.field_hook) {
       HYMIR_ASSIGN_OR_RETURN(std::optional<DocFilter> admitted, o_.field_hook(n));
@@ -502,14 +502,14 @@ class Builder {
   Bm25Norm Norm(int f) const {
     Bm25Norm norm;
     norm.lengths = snap_.lengths(f);
-    const double avgdl = o_.statistics->AverageFieldLength(kTextFieldNames[f]);
+    const double avgdl = o_.statistics->AverageFieldLength(snap_.SlotName(f));
     norm.k_base = o_.bm25.k1 * (1.0 - o_.bm25.b);
     norm.k_slope = avgdl > 0 ? o_.bm25.k1 * o_.bm25.b / avgdl : 0.0;
     return norm;
   }
 
   double Idf(int f, const std::string& term, uint64_t* df) const {
-    const std::string_view fname = kTextFieldNames[f];
+    const std::string_view fname = snap_.SlotName(f);
     *df = o_.statistics->DocFreq(fname, term);
     return Bm25Idf(o_.statistics->DocCount(fname), *df);
   }
@@ -555,7 +555,7 @@ class Builder {
         !prefix && n.upper ? std::optional<Lucene::String>(Wide(*n.upper)) : std::nullopt;
     size_t expanded = 0;
     for (int sub : subfields) {
-      const Lucene::String field = kTextFieldsW[sub];
+      const Lucene::String field = snap_.SlotField(sub);
       Lucene::TermEnumPtr te = snap_.reader()->terms(Lucene::newLucene<Lucene::Term>(field, start));
       Lucene::TermDocsPtr td = snap_.reader()->termDocs();
       do {

@@ -245,8 +245,13 @@ class LuceneSearcher final : public Searcher {
                                   std::string(id) + "\" do not decode (a damaged .fdt file)");
       }
       const std::string prefix = internal::kFilterPrefix;
+      const std::string text_prefix = internal::kSchemaTextPrefix;
       for (const Lucene::FieldablePtr& f : ldoc->getFields()) {
         std::string name = internal::Utf8(f->name());
+        if (name.rfind(text_prefix, 0) == 0) {  // a stored text field of the schema
+          doc.values[name.substr(text_prefix.size())].push_back(internal::Utf8(f->stringValue()));
+          continue;
+        }
         if (name.rfind(prefix, 0) != 0) continue;
         name = name.substr(prefix.size());
         std::string value = internal::Utf8(f->stringValue());
@@ -261,7 +266,7 @@ class LuceneSearcher final : public Searcher {
         if (row < values->rows()) {
           const internal::TypedRow typed = values->Row(row);
           size_t f = 0;
-          for (const auto& [name, spec] : meta_.schema.fields) {
+          for (const auto& [name, spec] : internal::ValuesSchema(meta_.schema).fields) {
             if (spec.stored && (!typed.keys[f].empty() || !typed.keywords[f].empty())) {
               auto& out = doc.values[name];
               for (int64_t k : typed.keys[f]) out.push_back(KeyValue(spec.type, k));
@@ -353,7 +358,7 @@ class LuceneSearcher final : public Searcher {
 
   Result<Structured> Prepare(const std::shared_ptr<Snapshot>& snap, const TextQuery& q) const {
     Structured st;
-    HYMIR_ASSIGN_OR_RETURN(st.tree, AnalyzeLuceneQuery(kind_, q.text));
+    HYMIR_ASSIGN_OR_RETURN(st.tree, AnalyzeLuceneQuery(kind_, q.text, meta_.schema));
     if (!q.expansions.empty()) {
       // Expansion terms (KG) add optional clauses on the default fields.
       QueryNode top;

@@ -20,6 +20,22 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->has_deletions_ = reader->hasDeletions();
     s->all_indexed_ = meta.format_version < kDerivedAllFormatVersion;
     s->ids_.assign(static_cast<size_t>(s->max_doc_), std::string());
+    for (int f = 0; f < kNumTextFields; ++f) {
+      s->slot_names_.push_back(kTextFieldNames[f]);
+      s->slot_fields_.push_back(kTextFieldsW[f]);
+    }
+    for (const auto& [name, spec] : meta.schema.fields) {
+      if (spec.type != FieldType::kText) continue;
+      s->slot_names_.push_back(name);
+      s->slot_fields_.push_back(Wide(kSchemaTextPrefix + name));
+    }
+    const size_t slots = s->slot_names_.size();
+    s->lengths_.resize(slots);
+    s->doc_count_.assign(slots, 0);
+    s->sum_length_.assign(slots, 0);
+    s->postings_.resize(slots);
+    s->df_cache_.resize(slots);
+    s->df_utf8_cache_.resize(slots);
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
 
     // Ids and exact lengths, segment by segment: from the segment's cache
@@ -38,7 +54,40 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       HYMIR_RETURN_IF_ERROR(LoadSegment(dir, r, slice, &from_cache));
       base += seg_max;
     }
-    for (int f = 0; f < kNumTextFields; ++f) {
+    // Text fields of the schema: exact lengths from their _len.t.<name>
+    // terms (one per document that has the field).
+    for (size_t f = kNumTextFields; f < slots; ++f) {
+      const Lucene::String lfield = Wide(kSchemaTextLengthPrefix + s->slot_names_[f]);
+      Lucene::TermEnumPtr te = reader->terms(Lucene::newLucene<Lucene::Term>(lfield, L""));
+      Lucene::TermDocsPtr td = reader->termDocs();
+      do {
+        Lucene::TermPtr t = te->term();
+        if (!t || t->field() != lfield) break;
+        const std::string text = Utf8(t->text());
+        uint64_t len = 0;
+        for (char c : text) {
+          if (c < '0' || c > '9' || len > kMaxFieldLength) {
+            len = kMaxFieldLength + 1;
+            break;
+          }
+          len = len * 10 + static_cast<uint64_t>(c - '0');
+        }
+        if (text.empty() || len > kMaxFieldLength) {
+          te->close();
+          td->close();
+          return Status::Corruption(dir + "/" + kTextDir + ": length \"" + text + "\" of text field \"" +
+                                    s->slot_names_[f] + "\" is no token count (a damaged term dictionary)");
+        }
+        td->seek(t);
+        while (td->next()) {
+          const int32_t d = td->doc();
+          if (d >= 0 && d < s->max_doc_) s->lengths_[f][d] = static_cast<uint32_t>(len);
+        }
+      } while (te->next());
+      te->close();
+      td->close();
+    }
+    for (size_t f = 0; f < slots; ++f) {
       const auto& lens = s->lengths_[f];
       for (int32_t d = 0; d < s->max_doc_; ++d) {
         if (lens[d] > 0) {
@@ -83,8 +132,9 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
         if (!f.ok()) return f.status();
         s->forward_ = std::shared_ptr<const ForwardIndexReader>(std::move(f).value());
       }
-      if (!meta.schema.empty() && !manifest.values.name.empty()) {
-        auto v = DocValuesReader::Open(vdir, manifest.values, meta.schema);
+      const Schema values_schema = ValuesSchema(meta.schema);
+      if (!values_schema.empty() && !manifest.values.name.empty()) {
+        auto v = DocValuesReader::Open(vdir, manifest.values, values_schema);
         if (!v.ok()) return v.status();
         s->values_ = std::shared_ptr<const DocValuesReader>(std::move(v).value());
       }
@@ -125,6 +175,13 @@ const std::vector<int32_t>& Snapshot::DocByRow() const {
   return doc_by_row_;
 }
 
+int Snapshot::TextSlot(std::string_view name) const {
+  for (size_t i = 0; i < slot_names_.size(); ++i) {
+    if (slot_names_[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 Snapshot::~Snapshot() {
   try {
     if (reader_) reader_->close();
@@ -144,11 +201,11 @@ uint64_t Snapshot::DocFreq(int field, const Lucene::String& term) const {
   if (field == kAllField && !all_indexed_) {
     n = DerivedAllDocFreq(term);
   } else if (!has_deletions_) {
-    n = static_cast<uint64_t>(reader_->docFreq(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term)));
+    n = static_cast<uint64_t>(reader_->docFreq(Lucene::newLucene<Lucene::Term>(slot_fields_[field], term)));
   } else {
     // Lucene's docFreq counts deleted documents until a merge drops them;
     // count live postings instead so that BM25 stays exact.
-    Lucene::TermDocsPtr docs = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
+    Lucene::TermDocsPtr docs = reader_->termDocs(Lucene::newLucene<Lucene::Term>(slot_fields_[field], term));
     while (docs->next()) ++n;
     docs->close();
   }
@@ -197,7 +254,7 @@ uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
 
 void Snapshot::ReadPostings(int field, const Lucene::String& term, std::vector<int32_t>* docs_out,
                             std::vector<uint32_t>* tfs_out) const {
-  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field], term));
+  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(slot_fields_[field], term));
   constexpr int32_t kChunk = 256;
   auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
   auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
@@ -209,7 +266,7 @@ void Snapshot::ReadPostings(int field, const Lucene::String& term, std::vector<i
       if (d < 0 || d >= max_doc_ || freqs[i] <= 0 || static_cast<uint32_t>(freqs[i]) > std::max<uint32_t>(lens[d], 1)) {
         td->close();
         boost::throw_exception(Lucene::CorruptIndexException(
-            L"postings of \"" + term + L"\" in field " + kTextFieldsW[field] + L": doc " + std::to_wstring(d) +
+            L"postings of \"" + term + L"\" in field " + slot_fields_[field] + L": doc " + std::to_wstring(d) +
             L" with tf " + std::to_wstring(freqs[i]) + L" outside the index (a damaged .frq or .tis file)"));
       }
       docs_out->push_back(d);
@@ -290,17 +347,17 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
 }
 
 uint64_t SnapshotStatistics::DocCount(std::string_view field) const {
-  int f = TextFieldIndex(field);
+  int f = s_->TextSlot(field);
   return f < 0 ? 0 : s_->doc_count(f);
 }
 
 uint64_t SnapshotStatistics::SumTotalTermFreq(std::string_view field) const {
-  int f = TextFieldIndex(field);
+  int f = s_->TextSlot(field);
   return f < 0 ? 0 : s_->sum_length(f);
 }
 
 uint64_t SnapshotStatistics::DocFreq(std::string_view field, std::string_view term) const {
-  int f = TextFieldIndex(field);
+  int f = s_->TextSlot(field);
   if (f < 0) return 0;
   try {
     return s_->DocFreqUtf8(f, term);

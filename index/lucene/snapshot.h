@@ -34,7 +34,7 @@ struct DecodedPostings {
 
 class Snapshot {
  public:
-  // Loads ids and lengths for `reader` (which the snapshot then owns and
+  // Loads ids and lengths (of every text slot) for `reader` (which the snapshot then owns and
   // closes on destruction), and the vector stores of the generation its
   // commit names (reused from `previous` when unchanged).
   static Result<std::shared_ptr<Snapshot>> Load(Lucene::IndexReaderPtr reader, const std::string& dir,
@@ -45,6 +45,16 @@ class Snapshot {
   int32_t max_doc() const { return max_doc_; }
   uint64_t num_docs() const { return num_docs_; }
   const std::string& id(int32_t doc) const { return ids_[doc]; }
+  // Text fields by slot: 0 title, 1 text, 2 all (kTextField...), then the
+  // text fields of the schema in name order. Every per-field accessor and
+  // the postings take a slot.
+  int num_text_slots() const { return static_cast<int>(slot_names_.size()); }
+  // The slot of the text field `name` (title, text, all or a text field of
+  // the schema), or -1.
+  int TextSlot(std::string_view name) const;
+  const std::string& SlotName(int slot) const { return slot_names_[slot]; }
+  // The Lucene++ field holding a slot's postings ("title", "t.<name>", ...).
+  const Lucene::String& SlotField(int slot) const { return slot_fields_[slot]; }
   uint32_t length(int field, int32_t doc) const { return lengths_[field][doc]; }
   const uint32_t* lengths(int field) const { return lengths_[field].data(); }
   uint64_t doc_count(int field) const { return doc_count_[field]; }
@@ -102,9 +112,11 @@ class Snapshot {
   bool has_deletions_ = false;
   bool all_indexed_ = true;
   std::vector<std::string> ids_;
-  std::array<std::vector<uint32_t>, kNumTextFields> lengths_;
-  std::array<uint64_t, kNumTextFields> doc_count_{};
-  std::array<uint64_t, kNumTextFields> sum_length_{};
+  std::vector<std::string> slot_names_;
+  std::vector<Lucene::String> slot_fields_;
+  std::vector<std::vector<uint32_t>> lengths_;  // by slot
+  std::vector<uint64_t> doc_count_;             // by slot
+  std::vector<uint64_t> sum_length_;            // by slot
   uint64_t vector_generation_ = 0;
   std::map<std::string, std::shared_ptr<const VectorStore>> vectors_;
   std::map<std::string, std::vector<int64_t>> slot_by_doc_;
@@ -115,12 +127,12 @@ class Snapshot {
   mutable std::once_flag rows_once_;
   mutable std::vector<int32_t> row_by_doc_, doc_by_row_;  // written once under rows_once_
   mutable std::mutex postings_mu_;
-  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>>
-      postings_[kNumTextFields];          // GUARDED_BY(postings_mu_)
+  mutable std::vector<std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>>>
+      postings_;                          // by slot; GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex df_mu_;
-  mutable std::unordered_map<std::wstring, uint64_t> df_cache_[kNumTextFields];      // GUARDED_BY(df_mu_)
-  mutable std::unordered_map<std::string, uint64_t> df_utf8_cache_[kNumTextFields];  // GUARDED_BY(df_mu_)
+  mutable std::vector<std::unordered_map<std::wstring, uint64_t>> df_cache_;      // by slot; GUARDED_BY(df_mu_)
+  mutable std::vector<std::unordered_map<std::string, uint64_t>> df_utf8_cache_;  // by slot; GUARDED_BY(df_mu_)
 };
 
 // CollectionStatistics of one snapshot (keeps it alive).

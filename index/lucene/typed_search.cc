@@ -24,6 +24,10 @@ Status TypedColumn(const Snapshot& snap, const std::string& field, const FieldSp
     return Status::InvalidArgument("unknown typed field \"" + field + "\"" +
                                    (known.empty() ? " (the index has no schema)" : " (typed fields: " + known + ")"));
   }
+  if ((*spec)->type == FieldType::kText) {
+    return Status::InvalidArgument("field \"" + field + "\" is text: search it in the query (" + field +
+                                   ":word, with --syntax lucene), not with a filter, a sort or a facet");
+  }
   *column = snap.values() ? snap.values()->column(field) : nullptr;
   return Status::OK();
 }

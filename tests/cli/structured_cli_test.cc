@@ -145,5 +145,42 @@ TEST_F(StructuredCliTest, SchemaErrorsAndWrongTypesNameTheirPlace) {
   EXPECT_NE(other.err.find("schema"), std::string::npos) << other.err;
 }
 
+TEST(TextFieldCliTest, TextFieldsAreSearchedWithTheirAnalyzerAndUnknownOnesRefused) {
+  TempDir tmp;
+  testing::WriteText(tmp.Sub("schema.json"), R"({"fields": {
+      "beschreibung": {"type": "text", "analyzer": "german"},
+      "titre": {"type": "text", "analyzer": "snowball-french"}}})");
+  testing::WriteText(tmp.Sub("corpus.jsonl"),
+                     R"({"_id": "a", "title": "eins", "beschreibung": "Die alten Häuser", "titre": "Les chevaux"})"
+                     "\n"
+                     R"({"_id": "b", "title": "zwei", "beschreibung": "Ein Baum", "titre": "Un cheval blanc"})"
+                     "\n");
+  const std::string idx = tmp.Sub("idx");
+  Ran ix =
+      Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + idx + " --schema " + tmp.Sub("schema.json"));
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  auto total = [&](const std::string& q) {
+    Ran r = Hymir("search --index " + idx + " --syntax lucene --json --total --query '" + q + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_object() ? j.value("total", -1) : -1;
+  };
+  EXPECT_EQ(total("beschreibung:Haus"), 1);
+  EXPECT_EQ(total("titre:cheval"), 2);
+  EXPECT_EQ(total("titre:cheval -beschreibung:Häusern"), 1);
+  EXPECT_EQ(total("Haus"), 0);  // unfielded words search title and text only
+  // The index-wide analyzer takes the same names.
+  Ran de = Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + tmp.Sub("de") + " --analyzer german");
+  EXPECT_EQ(de.exit_code, 0) << de.err;
+  // An unknown analyzer: the schema file, the field and the valid names.
+  testing::WriteText(tmp.Sub("bad.json"), R"({"fields": {"body": {"type": "text", "analyzer": "klingon"}}})");
+  Ran bad = Hymir("index --corpus " + tmp.Sub("corpus.jsonl") + " --index " + tmp.Sub("b") + " --schema " +
+                  tmp.Sub("bad.json"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("\"body\""), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("snowball-turkish"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace hymir

@@ -4,11 +4,12 @@
 // by value or range, sorted on and counted in facets (see
 // docs/structured_fields.md).
 //
-// Types: keyword (exact strings, several per document), int64, double, date
-// (ISO 8601 "2021-03-04" or "2021-03-04T05:06:07Z", with optional fraction
-// and +hh:mm offset; kept as epoch milliseconds UTC) and bool (one value per
-// document). `text` (analysed with its own analyzer) is not supported yet:
-// declaring one is InvalidArgument.
+// Types: keyword (exact strings, several per document), text (analysed with
+// the field's own analyzer, hymir/index/analyzer.h, and searched with BM25
+// by the query language's field:... clauses; one or several strings per
+// document), int64, double, date (ISO 8601 "2021-03-04" or
+// "2021-03-04T05:06:07Z", with optional fraction and +hh:mm offset; kept as
+// epoch milliseconds UTC) and bool (one value per document).
 //
 // Thread-safety: plain value types and pure functions.
 #ifndef HYMIR_INDEX_SCHEMA_H_
@@ -42,7 +43,9 @@ struct FieldSpec {
   bool sortable = false;
   // Usable in facet requests (TextQuery::facets). Default: false.
   bool facetable = false;
-  // Analyzer of a text field (reserved; text fields are not supported yet).
+  // Analyzer of a text field: an AnalyzerName() ("german", "cjk",
+  // "snowball-french", ...). Empty for the other types. Default for a text
+  // field: "standard" (ParseSchemaJson fills it in).
   std::string analyzer;
 
   friend bool operator==(const FieldSpec&, const FieldSpec&) = default;
@@ -58,9 +61,11 @@ struct Schema {
 };
 
 // Parses {"fields": {"NAME": {"type": T, "indexed": b, "stored": b, "sort": b,
-// "facet": b}, ...}}. InvalidArgument naming the key for malformed JSON, an
-// unknown type or flag, a non-boolean flag, a reserved field name (see
-// IsReservedFieldName) or a text field.
+// "facet": b, "analyzer": A}, ...}}. InvalidArgument naming the field and the
+// key for malformed JSON, an unknown type or flag, a non-boolean flag, a
+// reserved field name (see IsReservedFieldName), an unknown analyzer (the
+// message lists the valid names), an analyzer on a field that is not text,
+// or a text field that asks to be sorted or faceted.
 Result<Schema> ParseSchemaJson(std::string_view json);
 // The same from a file; errors name the path.
 Result<Schema> ReadSchemaFile(const std::string& path);

@@ -463,21 +463,26 @@ TEST(LsaEmbedderTest, SaveLoadRoundTripIsIdentical) {
 }
 
 TEST(LsaEmbedderTest, ModelVersionFollowsItsAnalyzer) {
-  // A model of the english analyzer needs version 2; any other is written as
-  // version 1, which builds before version 2 read, and a version 1 model's
+  // A model of the english analyzer, or of one added after english-lucenepp30,
+  // needs version 2; standard, whitespace and english-lucenepp30 are written
+  // as version 1, which builds before version 2 read, and a version 1 model's
   // "english" (analyzer 0) is english-lucenepp30, the chain it was trained on.
+  // (The later analyzers are represented by two: the corpus is English words,
+  // too few terms for some of them, keyword or simple.)
   TempDir dir;
   std::vector<int> topic;
   auto texts = TopicCorpus(100, &topic);
-  for (AnalyzerKind kind : kAllAnalyzerKinds) {
+  for (AnalyzerKind kind : {AnalyzerKind::kEnglish, AnalyzerKind::kStandard, AnalyzerKind::kWhitespace,
+                            AnalyzerKind::kEnglishLegacy, AnalyzerKind::kCzech, AnalyzerKind::kSnowballGerman}) {
     LsaOptions o = Small();
     o.analyzer = kind;
     ASSERT_OK_AND_ASSIGN(auto e, LsaEmbedder::Train(texts, o));
     const std::string path = dir.Sub(std::string(AnalyzerName(kind)) + ".lsa");
     ASSERT_OK(e->Save(path));
     const std::string bytes = ReadAll(path);
-    const bool english = kind == AnalyzerKind::kEnglish;
-    EXPECT_EQ(bytes[8], english ? 2 : 1) << AnalyzerName(kind);
+    const bool version1 =
+        kind == AnalyzerKind::kStandard || kind == AnalyzerKind::kWhitespace || kind == AnalyzerKind::kEnglishLegacy;
+    EXPECT_EQ(bytes[8], version1 ? 1 : 2) << AnalyzerName(kind);
     EXPECT_EQ(bytes[24], kind == AnalyzerKind::kEnglishLegacy ? 0 : static_cast<int>(kind)) << AnalyzerName(kind);
     ASSERT_OK_AND_ASSIGN(auto loaded, LsaEmbedder::Load(path));
     EXPECT_EQ(loaded->analyzer(), kind);
