@@ -246,6 +246,13 @@ TEST(CliTest, EmbedHybridAndTune) {
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_NE(s.out.find("\"stages\""), std::string::npos);
   EXPECT_NE(s.out.find("\"vector\""), std::string::npos);
+  // No word the embedder knows: the zero query vector finds nothing, so
+  // hybrid answers as BM25 does (before: arbitrary documents at score 0.1).
+  for (const char* retriever : {"hybrid", "bm25", "vector"}) {
+    Ran unknown = Hymir("search --index " + idx + " --query 'zzqxv wvvqk' --json --k 3 --retriever " + retriever);
+    ASSERT_EQ(unknown.exit_code, 0) << retriever << ": " << unknown.err;
+    EXPECT_NE(unknown.out.find("\"hits\": []"), std::string::npos) << retriever << ": " << unknown.out;
+  }
   // Smoke test of the tuner's mechanics (the sample only has a test split;
   // quality figures are tuned on real train splits).
   Ran t = Hymir("tune --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
