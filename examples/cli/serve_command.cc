@@ -167,9 +167,10 @@ int RunServe(const ServeFlags& flags) {
       "threads, %zu requests waiting at once; %llu to %llu handlers started per second\n"
       "hymir serve: arrival to handler: %s; of which waiting for a slot: %s; handler: %s; slot hand-over: %s\n",
       static_cast<unsigned long long>(st.requests), static_cast<unsigned long long>(st.connections),
-      static_cast<unsigned long long>(st.refused), st.peak_connections, st.peak_threads, st.peak_waiting,
-      static_cast<unsigned long long>(st.fewest_per_second), static_cast<unsigned long long>(st.most_per_second),
-      q(st.queued).c_str(), q(st.gate).c_str(), q(st.handler).c_str(), q(st.handoff).c_str());
+      static_cast<unsigned long long>(st.refused + st.refused_per_ip), st.peak_connections, st.peak_threads,
+      st.peak_waiting, static_cast<unsigned long long>(st.fewest_per_second),
+      static_cast<unsigned long long>(st.most_per_second), q(st.queued).c_str(), q(st.gate).c_str(),
+      q(st.handler).c_str(), q(st.handoff).c_str());
   std::fprintf(stderr, "hymir serve: stopped\n");
   return app::kExitOk;
 }
@@ -222,6 +223,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-connections", flags->http.max_connections,
                   "Open connections served at once; more get 503 and are closed")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-ip", flags->http.max_connections_per_ip,
+                  "Open connections from one client address at once; more get 503 and are closed (0: no cap)")
+      ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--write-timeout", flags->http.write_timeout_s, "Seconds a write on a connection may wait")
       ->check(CLI::Range(1, 3600))

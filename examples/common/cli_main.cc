@@ -1,5 +1,6 @@
 #include "common/cli_main.h"
 
+#include <csignal>
 #include <string>
 
 #include "common/app.h"
@@ -7,7 +8,15 @@
 
 namespace hymir::app {
 
+void IgnoreFileSizeSignal() {
+  // Past `ulimit -f` the kernel sends SIGXFSZ, which kills silently (exit
+  // 153); ignored, the write fails with EFBIG and becomes an error naming
+  // the file, like a full disk.
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
 int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  IgnoreFileSizeSignal();
   app.set_version_flag("--version", std::string(app.get_name()) + " " + VersionString(), "Print the version and exit");
   try {
     app.parse(argc, argv);

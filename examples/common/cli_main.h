@@ -8,7 +8,12 @@
 
 namespace hymir::app {
 
-// Parses `argc`/`argv` into `app`; help exits 0, a parse error prints it and
+// Ignores SIGXFSZ, so that a write past the file-size limit (ulimit -f) fails
+// with EFBIG and is reported like any write error instead of killing the
+// process without a message. ParseAndRun calls it.
+void IgnoreFileSizeSignal();
+
+// Parses `argc`/`argv` into `app` (after IgnoreFileSizeSignal()); help exits 0, a parse error prints it and
 // gives kExitUsage, otherwise `exit_code` as the subcommand's callback left it.
 int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code);
 

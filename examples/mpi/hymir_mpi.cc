@@ -45,6 +45,7 @@
 #include <set>
 
 #include "common/app.h"
+#include "common/cli_main.h"
 #include "common/embed.h"
 #include "common/moe_flags.h"
 #include "common/pretrain_flags.h"
@@ -345,6 +346,7 @@ int RunPretrain(const dist::Cluster& cluster, const app::PretrainFlags& f) {
 
 int main(int argc, char** argv) {
   using namespace hymir;
+  app::IgnoreFileSizeSignal();
   auto cluster_or = dist::Cluster::Init(&argc, &argv);
   if (!cluster_or.ok()) return app::Fail("mpi", cluster_or.status());
   const dist::Cluster& cluster = **cluster_or;

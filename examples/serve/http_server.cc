@@ -222,6 +222,20 @@ size_t BucketOf(double ms, size_t buckets) {
   if (!(us > 1)) return 0;
   return std::min(buckets - 1, static_cast<size_t>(std::ceil(std::log(us) / std::log(kBucketRatio))));
 }
+// A request's Content-Length headers: absent, or decimal digits only (no
+// sign, at most 18 digits), all equal.
+bool ValidContentLength(const httplib::Request& req) {
+  const size_t n = req.get_header_value_count("Content-Length");
+  std::string first;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string v = req.get_header_value("Content-Length", i);
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+    if (i == 0) first = v;
+    if (v != first) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void LatencyHistogram::Add(double ms) {
@@ -377,6 +391,17 @@ HttpServer::HttpServer(const ServerOptions& options)
   set_payload_max_length(options.max_payload_bytes);
   const size_t min_threads = options.min_threads, max_threads = options.max_threads,
                max_connections = options.max_connections;
+  // Before routing (and before cpp-httplib reads a body by it): a bad
+  // Content-Length is 400.
+  set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (ValidContentLength(req)) return HandlerResponse::Unhandled;
+    res.status = 400;
+    res.set_header("Connection", "close");
+    res.set_content("{\"error\": \"malformed Content-Length: " + req.get_header_value("Content-Length") +
+                        " (a decimal number of bytes)\"}",
+                    "application/json");
+    return HandlerResponse::Handled;
+  });
   new_task_queue = [this, min_threads, max_threads, max_connections] {
     return new ElasticTaskQueue(min_threads, max_threads, max_connections, &peak_threads_, &peak_connections_);
   };
@@ -401,6 +426,7 @@ ServerStats HttpServer::stats() const {
   s.requests = requests_.load();
   s.connections = connections_.load();
   s.refused = refused_.load();
+  s.refused_per_ip = refused_per_ip_.load();
   s.peak_connections = peak_connections_.load();
   s.peak_threads = peak_threads_.load();
   s.peak_waiting = peak_waiting_.load();
@@ -423,7 +449,40 @@ ServerStats HttpServer::stats() const {
   return s;
 }
 
-void HttpServer::RefuseConnection(socket_t sock) const {
+bool HttpServer::AdmitPeer(socket_t sock, std::string* peer) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  peer->clear();
+  if (options_.max_connections_per_ip == 0 || ::getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return true;
+  }
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+  } else if (addr.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
+  } else {
+    return true;  // a Unix socket: no address to count by
+  }
+  std::lock_guard<std::mutex> lock(peers_mu_);
+  size_t& n = peers_[host];
+  if (n >= options_.max_connections_per_ip) {
+    if (n == 0) peers_.erase(host);
+    return false;
+  }
+  ++n;
+  *peer = host;
+  return true;
+}
+
+void HttpServer::ReleasePeer(const std::string& peer) {
+  if (peer.empty()) return;
+  std::lock_guard<std::mutex> lock(peers_mu_);
+  auto it = peers_.find(peer);
+  if (it != peers_.end() && --it->second == 0) peers_.erase(it);
+}
+
+void HttpServer::RefuseConnection(socket_t sock, const std::string& why) const {
   // Read what the client sent so far (the request, usually), so that the
   // close does not turn into a reset that destroys the 503 unread.
   if (PollOne(sock, POLLIN, 20) > 0) {
@@ -431,8 +490,7 @@ void HttpServer::RefuseConnection(socket_t sock) const {
     for (int i = 0; i < 16 && ::recv(sock, buf, sizeof buf, MSG_DONTWAIT) > 0; ++i) {
     }
   }
-  const std::string body = "{\"error\": \"too many open connections (at most " +
-                           std::to_string(options_.max_connections) + "); try again\"}";
+  const std::string body = "{\"error\": \"" + why + "; try again\"}";
   const std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: " +
                             std::to_string(body.size()) + "\r\nConnection: close\r\nRetry-After: 1\r\n\r\n" + body;
   [[maybe_unused]] ssize_t n = ::send(sock, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -442,9 +500,21 @@ void HttpServer::RefuseConnection(socket_t sock) const {
 bool HttpServer::process_and_close_socket(socket_t sock) {
   if (t_refusing) {
     ++refused_;
-    RefuseConnection(sock);
+    RefuseConnection(sock, "too many open connections (at most " + std::to_string(options_.max_connections) + ")");
     return true;
   }
+  std::string peer;
+  if (!AdmitPeer(sock, &peer)) {
+    ++refused_per_ip_;
+    RefuseConnection(sock, "too many open connections from your address (at most " +
+                               std::to_string(options_.max_connections_per_ip) + ")");
+    return true;
+  }
+  struct PeerRelease {
+    HttpServer* server;
+    const std::string& peer;
+    ~PeerRelease() { server->ReleasePeer(peer); }
+  } release{this, peer};
   ++connections_;
   int yes = 1;
   ::setsockopt(sock, SOL_SOCKET, SO_TIMESTAMPNS, &yes, sizeof yes);  // arrival times for stats()
@@ -477,7 +547,7 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
       // unread); another method's body would be parsed as the next request.
       // So a connection is kept only after a request without a body.
       keep = (req.method == "GET" || req.method == "HEAD") && !req.has_header("Transfer-Encoding") &&
-             std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) == 0;
+             ValidContentLength(req) && std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) == 0;
       // Read: wait for a slot to run the handler (released once answered).
       const auto read_at = Clock::now();
       RaisePeak(&peak_waiting_, ++waiting_);

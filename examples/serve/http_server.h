@@ -40,6 +40,12 @@
 //    arrival (the kernel's receive time) to its handler, the part waiting for
 //    a slot, and the time in the handler (`hymir serve` prints them at exit).
 //
+//  - Beyond max_connections_per_ip open connections from one address, a new
+//    one from it gets the same 503.
+//  - A Content-Length that is not a decimal number (negative, signed,
+//    malformed, given twice with different values) is 400 and the connection
+//    closed (cpp-httplib ignores it on a GET and misreads it on a POST).
+//
 // What cpp-httplib answers by itself: 414 for a request line over 8,192
 // bytes (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH, fixed when the library was
 // built), 400 for a malformed request line or headers, 413 for a body over
@@ -64,6 +70,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hymir::serve {
@@ -86,6 +93,11 @@ struct ServerOptions {
   // Open connections served at once; a connection beyond them gets 503 with
   // `Connection: close` and is closed. Default: 2048.
   size_t max_connections = 2048;
+  // Open connections from one client address (IPv4 or IPv6) at once; a
+  // connection beyond them gets 503 with `Connection: close` and is closed,
+  // so one client cannot take every slot from the others. 0 = no cap.
+  // Default: 512.
+  size_t max_connections_per_ip = 512;
   // Workers kept when idle, and the most that run at once (one per open
   // connection up to this; connections beyond it, up to max_connections,
   // wait for a worker). Default: 4 and 2048.
@@ -130,6 +142,7 @@ struct ServerStats {
   uint64_t requests = 0;        // requests whose handler ran
   uint64_t connections = 0;     // connections served (not refused)
   uint64_t refused = 0;         // connections refused with 503 (max_connections)
+  uint64_t refused_per_ip = 0;  // connections refused with 503 (max_connections_per_ip)
   size_t peak_connections = 0;  // open connections at once
   size_t peak_threads = 0;      // connection threads at once
   size_t peak_waiting = 0;      // requests read and waiting for a handler slot at once
@@ -222,11 +235,17 @@ class HttpServer final : public httplib::Server {
 
  private:
   bool process_and_close_socket(socket_t sock) override;
-  void RefuseConnection(socket_t sock) const;
+  void RefuseConnection(socket_t sock, const std::string& why) const;
+  // Counts a connection from the peer of `sock`; false (not counted) when
+  // that address already has max_connections_per_ip open. *peer: its key.
+  bool AdmitPeer(socket_t sock, std::string* peer);
+  void ReleasePeer(const std::string& peer);
 
   const ServerOptions options_;
   // stats()
-  std::atomic<uint64_t> requests_{0}, connections_{0}, refused_{0};
+  std::atomic<uint64_t> requests_{0}, connections_{0}, refused_{0}, refused_per_ip_{0};
+  std::mutex peers_mu_;
+  std::unordered_map<std::string, size_t> peers_;  // open connections by address; GUARDED_BY(peers_mu_)
   std::atomic<size_t> peak_connections_{0}, peak_threads_{0}, peak_waiting_{0}, waiting_{0};
   LatencyHistogram queued_, gate_wait_, handler_, handoff_;
   static constexpr size_t kSeconds = 4096;  // ring of per-second handler starts

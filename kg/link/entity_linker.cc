@@ -9,7 +9,10 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <system_error>
 #include <thread>
@@ -409,10 +412,29 @@ Result<std::unique_ptr<EntityLinker>> EntityLinker::Build(const TripleStore& sto
 }
 
 std::string LinkerCachePath(const std::string& kg_dir, std::string_view tokenizer_id) {
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home && home[0] == '/') {
+    base = std::string(home) + "/.cache";
+  } else {
+    return "";  // nowhere to keep it: built in memory each time
+  }
+  // The KG by its directory and its commit record (which changes with every
+  // writer session), so that a KG rebuilt in the same place gets its own file.
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(kg_dir, ec).string();
+  if (ec) key = kg_dir;
+  key.push_back('\0');
+  if (auto record = internal::ReadFile(kg_dir + "/HYMIR-KG-COMMIT"); record.ok()) key += *record;
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   std::string name(tokenizer_id);
   for (char& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
-  return kg_dir + "/linker-" + name + ".cache";
+  return base + "/hymir/linker-" + hex + "-" + name + ".cache";
 }
 
 Result<std::unique_ptr<EntityLinker>> EntityLinker::BuildCached(const TripleStore& store, TokenizeFn tokenize,
@@ -423,7 +445,7 @@ Result<std::unique_ptr<EntityLinker>> EntityLinker::BuildCached(const TripleStor
   if (!tokenize) tokenize = SimpleTokenize;
   const uint64_t generation = store.Generation();
   HYMIR_ASSIGN_OR_RETURN(const uint64_t count, store.Count());
-  auto data = internal::ReadFile(cache_path);
+  auto data = cache_path.empty() ? Result<std::string>(Status::NotFound("no cache")) : internal::ReadFile(cache_path);
   if (data.ok() && options.max_alias_tokens > 0 && options.max_candidates > 0) {
     auto linker = std::make_unique<TrieLinker>(tokenize, options);
     if (linker->Deserialize(*data, generation, count, tokenizer_id)) {
@@ -434,7 +456,11 @@ Result<std::unique_ptr<EntityLinker>> EntityLinker::BuildCached(const TripleStor
   // No usable cache: build, and keep the result for the next open.
   HYMIR_ASSIGN_OR_RETURN(auto built, Build(store, std::move(tokenize), options));
   const auto& trie = static_cast<const TrieLinker&>(*built);
-  (void)internal::WriteFileAtomic(cache_path, trie.Serialize(generation, count, tokenizer_id));
+  if (!cache_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
+    (void)internal::WriteFileAtomic(cache_path, trie.Serialize(generation, count, tokenizer_id));
+  }
   return built;
 }
 

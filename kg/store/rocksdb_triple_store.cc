@@ -295,10 +295,12 @@ Status RocksTripleStore::OpenRocks(bool read_only, bool create, size_t block_cac
   db_options.paranoid_checks = true;
   db_options.best_efforts_recovery = false;
   db_options.skip_checking_sst_file_sizes_on_db_open = false;
-  if (read_only) {
-    // A read-only open writes nothing: no info LOG (and no LOG.old.* per open).
-    db_options.info_log = std::make_shared<NullLogger>();
-  }
+  // No info LOG: a read-only open writes nothing (no LOG.old.* per open), and
+  // RocksDB 7.8's own logger aborts on an assertion after a failed write
+  // (past `ulimit -f`, or on a full disk) where every other file's write
+  // failure is an error.
+  db_options.info_log = std::make_shared<NullLogger>();
+  (void)read_only;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kAllCfs) {
     bool is_order = std::string_view(name) == internal::kCfSpo || std::string_view(name) == internal::kCfPos ||

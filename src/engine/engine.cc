@@ -214,6 +214,10 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
         auto e = searcher_->EmbedText(field, *free_text);
         if (!e.ok()) return e.status();
         v = std::move(e).value();
+        // No word the embedder knows gives the zero vector, which is as far
+        // from every document as from every other: no vector candidates, so
+        // hybrid answers what BM25 answers (nothing, for unknown words).
+        if (std::all_of(v.begin(), v.end(), [](float x) { return x == 0.0f; })) continue;
       } else if (dimension != 0 && v.size() != dimension) {
         // Checked per query: a batch only checks that its total is a multiple.
         return Status::InvalidArgument(what + ": vector field \"" + field + "\" expects " + std::to_string(dimension) +

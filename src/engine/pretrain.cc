@@ -2,10 +2,15 @@
 // index, joint or per-cluster expert training, and the held-out check.
 #include "hymir/pretrain.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <set>
@@ -334,6 +339,30 @@ Result<std::vector<PseudoQuery>> GenerateStage(const Engine& engine, const Pretr
   return pqs;
 }
 
+// Marks a work directory as pretrain's: the owning process id. A directory
+// whose owner has died (a killed run) is stale and is removed by the next run.
+constexpr const char* kWorkDirOwnerFile = ".hymir-pretrain-owner";
+
+// The process id in `dir`'s owner file; 0 when there is none.
+pid_t WorkDirOwner(const std::string& dir) {
+  std::ifstream in(dir + "/" + kWorkDirOwnerFile);
+  long long pid = 0;
+  if (!(in >> pid) || pid <= 0) return 0;
+  return static_cast<pid_t>(pid);
+}
+
+bool ProcessAlive(pid_t pid) { return pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// Removes <temp>/hymir-pretrain-* directories whose owner has died.
+void RemoveStaleWorkDirs(const std::string& temp) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(temp, ec)) {
+    if (e.path().filename().string().rfind("hymir-pretrain-", 0) != 0 || !e.is_directory(ec)) continue;
+    const pid_t owner = WorkDirOwner(e.path().string());
+    if (owner != 0 && !ProcessAlive(owner)) fs::remove_all(e.path(), ec);
+  }
+}
+
 // The training copy of the index (ict sources without their sentence) and
 // its directory, removed when the copy is destroyed unless kept.
 struct TrainingCopy {
@@ -343,6 +372,8 @@ struct TrainingCopy {
     ~Cleanup() {
       std::error_code ec;
       if (!dir.empty() && !keep) fs::remove_all(dir, ec);
+      // A kept copy is the caller's from now on: no run removes it as stale.
+      if (!dir.empty() && keep) fs::remove(dir + "/" + kWorkDirOwnerFile, ec);
     }
   } cleanup;
   std::unique_ptr<Engine> engine;
@@ -354,18 +385,37 @@ Status BuildCopyStage(const Engine& engine, const std::string& index_dir, const 
   const auto t = std::chrono::steady_clock::now();
   if (std::none_of(pqs.begin(), pqs.end(), [](const PseudoQuery& q) { return q.rest_text.has_value(); }))
     return Status::OK();
+  // Temporary copies left by killed runs (their owner is gone) go first.
+  RemoveStaleWorkDirs(fs::temp_directory_path().string());
   std::string work;
   if (options.work_dir.empty()) {
     std::mt19937_64 r(std::random_device{}());
-    work = (fs::temp_directory_path() / ("hymir-pretrain-" + std::to_string(r()))).string();
+    work = (fs::temp_directory_path() / ("hymir-pretrain-" + std::to_string(::getpid()) + "-" + std::to_string(r())))
+               .string();
   } else {
     work = options.work_dir;
     std::error_code ec;
-    if (fs::exists(work, ec) && !fs::is_empty(work, ec))
-      return Status::InvalidArgument("pretrain: work directory " + work + " exists and is not empty");
+    if (fs::exists(work, ec) && !fs::is_empty(work, ec)) {
+      const pid_t owner = WorkDirOwner(work);
+      if (owner == 0) return Status::InvalidArgument("pretrain: work directory " + work + " exists and is not empty");
+      if (ProcessAlive(owner)) {
+        return Status::Busy("pretrain: work directory " + work + " is in use by process " + std::to_string(owner));
+      }
+      say("pretrain: removing " + work + ", left by a run that did not finish (process " + std::to_string(owner) + ")");
+      fs::remove_all(work, ec);
+      if (ec) return Status::IOError("pretrain: cannot remove the stale work directory " + work + ": " + ec.message());
+    }
   }
   copy.cleanup.dir = work;
   copy.cleanup.keep = options.keep_work_dir;
+  {
+    std::error_code ec;
+    fs::create_directories(work, ec);
+    if (ec) return Status::IOError("pretrain: cannot create the work directory " + work + ": " + ec.message());
+    std::ofstream owner(work + "/" + kWorkDirOwnerFile);
+    owner << ::getpid() << "\n";
+    if (!owner) return Status::IOError("pretrain: cannot write " + work + "/" + kWorkDirOwnerFile);
+  }
   std::unordered_map<std::string, std::string> rest;
   for (const PseudoQuery& q : pqs)
     if (q.rest_text) rest[q.doc_id] = *q.rest_text;

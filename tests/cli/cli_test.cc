@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,65 @@ void WriteImageCorpus(const std::string& path) {
 }
 
 size_t CountLines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// Runs `bin/hymir <args>` in a child process whose file-size limit
+// (RLIMIT_FSIZE, as `ulimit -f`) is `bytes`. Exit code, or minus the signal
+// that killed it; stdout and stderr together.
+std::pair<int, std::string> HymirUnderFileSizeLimit(const std::string& args, rlim_t bytes) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {-1000, ""};
+  const std::string cmd = testing::BinDir() + "/hymir " + args;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit limit{bytes, bytes};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  // sh execs the last command itself, so a signal reaches the status as is.
+  if (WIFSIGNALED(status)) return {-WTERMSIG(status), out};
+  return {WEXITSTATUS(status), out};
+}
+
+// Past the file-size limit a write fails with EFBIG and is an error naming
+// the file, not a silent death by SIGXFSZ (exit 153); the KG keeps what it
+// had and loads once the limit is lifted.
+TEST(CliTest, FileSizeLimitIsACleanErrorNamingTheFile) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx");
+  auto [ix_code, ix_out] =
+      HymirUnderFileSizeLimit("index --corpus " + Sample("corpus.jsonl") + " --index " + idx, 64 << 10);
+  EXPECT_EQ(ix_code, 1) << ix_out;
+  EXPECT_NE(ix_out.find("File too large"), std::string::npos) << ix_out;
+  EXPECT_NE(ix_out.find(idx + "/"), std::string::npos) << ix_out;
+
+  std::string tsv;
+  for (int i = 0; i < 3000; ++i) tsv += "ex:a" + std::to_string(i) + "\tisa\tex:b" + std::to_string(i) + "\n";
+  testing::WriteText(tmp.Sub("g.tsv"), tsv);
+  const std::string kg = tmp.Sub("kg");
+  for (rlim_t limit : {rlim_t{4} << 10, rlim_t{64} << 10}) {
+    auto [code, out] = HymirUnderFileSizeLimit("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv"), limit);
+    EXPECT_EQ(code, 1) << out;
+    EXPECT_NE(out.find("File too large"), std::string::npos) << out;
+    EXPECT_NE(out.find(kg + "/"), std::string::npos) << out;
+  }
+  Ran load = Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv"));
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  Ran stats = Hymir("kg stats --kg " + kg);
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_NE(stats.out.find("triples       3000"), std::string::npos) << stats.out;
+}
 
 TEST(CliTest, HelpAndUsageErrors) {
   for (const char* cmd : {"", "index ", "search ", "eval "}) {
@@ -246,6 +306,13 @@ TEST(CliTest, EmbedHybridAndTune) {
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_NE(s.out.find("\"stages\""), std::string::npos);
   EXPECT_NE(s.out.find("\"vector\""), std::string::npos);
+  // No word the embedder knows: the zero query vector finds nothing, so
+  // hybrid answers as BM25 does (before: arbitrary documents at score 0.1).
+  for (const char* retriever : {"hybrid", "bm25", "vector"}) {
+    Ran unknown = Hymir("search --index " + idx + " --query 'zzqxv wvvqk' --json --k 3 --retriever " + retriever);
+    ASSERT_EQ(unknown.exit_code, 0) << retriever << ": " << unknown.err;
+    EXPECT_NE(unknown.out.find("\"hits\": []"), std::string::npos) << retriever << ": " << unknown.out;
+  }
   // Smoke test of the tuner's mechanics (the sample only has a test split;
   // quality figures are tuned on real train splits).
   Ran t = Hymir("tune --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +

@@ -571,6 +571,98 @@ TEST_F(ServeTest, ConnectionsBeyondTheCapAreRefusedAtOnce) {
   for (int fd : open) ::close(fd);
 }
 
+// A Content-Length that is not a decimal number of bytes is 400 and closes the
+// connection (before: `Content-Length: -5` on a GET was answered 200), and a
+// query text with a NUL byte is 400 (before: answered as the text up to it).
+TEST_F(ServeTest, MalformedContentLengthAndNulInQueryAre400) {
+  serve::ServerOptions http;
+  Start(nullptr, &http);
+  for (const char* value : {"-5", "+5", "abc", "5x", "0x10", "99999999999999999999999"}) {
+    const std::string req =
+        std::string("GET /api/search?q=apple HTTP/1.1\r\nHost: x\r\nContent-Length: ") + value + "\r\n\r\n";
+    EXPECT_EQ(RawStatusLine(port_, req).substr(0, 12), "HTTP/1.1 400") << value << ": " << RawStatusLine(port_, req);
+  }
+  const std::string post = "POST /api/search?q=apple HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n";
+  EXPECT_EQ(RawStatusLine(port_, post).substr(0, 12), "HTTP/1.1 400") << RawStatusLine(port_, post);
+  const std::string twice =
+      "GET /api/search?q=apple HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 7\r\n\r\n";
+  EXPECT_EQ(RawStatusLine(port_, twice).substr(0, 12), "HTTP/1.1 400") << RawStatusLine(port_, twice);
+  const std::string zero = "GET /api/search?q=apple HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+  EXPECT_EQ(RawStatusLine(port_, zero).substr(0, 12), "HTTP/1.1 200") << RawStatusLine(port_, zero);
+  Got g = Get("/api/search?q=blood%00oxygen");
+  EXPECT_EQ(g.status, 400);
+  EXPECT_NE(g.body.dump().find("NUL"), std::string::npos) << g.body.dump();
+}
+
+// Connects to `port` on 127.0.0.1 from the source address `from` (any
+// 127.x.y.z is a loopback address on Linux).
+int ConnectFrom(int port, const char* from) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &src.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// One client holding its cap of idle connections gets 503 for more, and
+// another client is still served.
+TEST_F(ServeTest, OneClientCannotTakeEveryConnection) {
+  serve::ServerOptions http;
+  http.max_connections_per_ip = 4;
+  http.keep_alive_timeout_s = 30;
+  http.read_timeout_s = 30;
+  Start(nullptr, &http);
+  std::vector<int> hog;
+  for (int i = 0; i < 4; ++i) hog.push_back(ConnectFrom(port_, "127.0.0.2"));
+  for (int fd : hog) ASSERT_GE(fd, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted and counted
+  for (int round = 0; round < 3; ++round) {
+    const int fd = ConnectFrom(port_, "127.0.0.2");
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, "GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"));
+    bool closed = false;
+    auto got = ReadResponses(fd, 1, 5000, &closed);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].status, 503);
+    EXPECT_NE(got[0].body.find("from your address"), std::string::npos) << got[0].body;
+    ::close(fd);
+  }
+  for (int i = 0; i < 3; ++i) {
+    const int fd = ConnectFrom(port_, "127.0.0.3");
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, "GET /api/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    bool closed = false;
+    auto got = ReadResponses(fd, 1, 5000, &closed);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].status, 200);
+    ::close(fd);
+  }
+  // A connection closed frees its place.
+  ::close(hog.back());
+  hog.pop_back();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int fd = ConnectFrom(port_, "127.0.0.2");
+  ASSERT_TRUE(SendAll(fd, "GET /api/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  bool closed = false;
+  auto got = ReadResponses(fd, 1, 5000, &closed);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].status, 200);
+  ::close(fd);
+  for (int h : hog) ::close(h);
+}
+
 // A request must arrive whole within request_timeout_s of its
 // first byte: a slow-loris client trickling bytes (each read well within the
 // read timeout) is answered 408 (400 when cut off inside the headers, as

@@ -110,8 +110,13 @@ struct LinkerStats {
 };
 
 // Where hymir keeps the linker cache of the KG in `kg_dir` for a tokenizer:
-// <kg_dir>/linker-<tokenizer_id, with characters other than letters, digits,
-// '-' and '_' replaced by '-'>.cache.
+// outside the KG, which readers never write to:
+// $XDG_CACHE_HOME/hymir/ (else $HOME/.cache/hymir/) linker-<16 hex digits of a
+// hash of the KG's canonical path and its commit record>-<tokenizer_id, with
+// characters other than letters, digits, '-' and '_' replaced by
+// '-'>.cache. "" when neither variable is set (BuildCached then builds in
+// memory). Cache files of KGs since changed or deleted are never read again
+// and may be deleted at any time.
 std::string LinkerCachePath(const std::string& kg_dir, std::string_view tokenizer_id);
 
 class EntityLinker {
@@ -126,7 +131,8 @@ class EntityLinker {
   // from this store at its current Generation() and Count(), with the same
   // `tokenizer_id` and options, it is loaded instead (a fraction of a second
   // on WordNet instead of seconds; stats().from_cache tells). Otherwise the
-  // linker is built and written to `cache_path` (temp file + rename); a
+  // linker is built and written to `cache_path` (its directory created,
+  // temp file + rename; nothing when `cache_path` is empty); a
   // failed write is ignored, as is a damaged or stale cache file, which is
   // rebuilt: the cache only saves time. `tokenizer_id` must identify the
   // tokenizer (e.g. the analyzer kind): another tokenizer under the same id

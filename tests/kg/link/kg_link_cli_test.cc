@@ -4,7 +4,11 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <string>
 
 #include "tests/testutil/cli_util.h"
@@ -44,6 +48,57 @@ TEST(KgLinkCliTest, LinksAndExpands) {
 
   CliRun missing = Hymir("kg link --kg " + tmp.Sub("none") + " --text dog");
   EXPECT_EQ(missing.exit_code, 2) << missing.out;
+}
+
+std::map<std::string, std::string> DirBytes(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) {
+      out[e.path().string()] = "<dir>";
+      continue;
+    }
+    std::ifstream in(e.path(), std::ios::binary);
+    out[e.path().string()].assign(std::istreambuf_iterator<char>(in), {});
+  }
+  return out;
+}
+
+// `kg link` and `search --kg` keep the linker cache under $XDG_CACHE_HOME,
+// never in the KG directory, which they leave byte for byte as it was.
+TEST(KgLinkCliTest, ReadersLeaveTheKgDirectoryUnchanged) {
+  if (!std::filesystem::exists(hymir::testing::BinDir() + "/hymir")) GTEST_SKIP() << "hymir CLI not built";
+  TempDir tmp;
+  hymir::testing::WriteText(tmp.Sub("g.tsv"), "ex:dog\thymir:alias\tdog\nex:cat\thymir:alias\tcat\n");
+  hymir::testing::WriteText(tmp.Sub("c.jsonl"),
+                            "{\"_id\":\"1\",\"text\":\"a dog\"}\n{\"_id\":\"2\",\"text\":\"a cat\"}\n");
+  const std::string kg = tmp.Sub("kg");
+  ASSERT_EQ(Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv")).exit_code, 0);
+  ASSERT_EQ(Hymir("index --corpus " + tmp.Sub("c.jsonl") + " --index " + tmp.Sub("idx")).exit_code, 0);
+  const auto before = DirBytes(kg);
+  std::filesystem::permissions(kg, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  const std::string cache = tmp.Sub("cache");
+  const char* old = std::getenv("XDG_CACHE_HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+  CliRun first = Hymir("kg link --kg " + kg + " --text 'a dog'");
+  CliRun second = Hymir("kg link --kg " + kg + " --text 'a dog'");
+  CliRun search = Hymir("search --index " + tmp.Sub("idx") + " --kg " + kg + " --query dog");
+  if (old)
+    ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  else
+    ::unsetenv("XDG_CACHE_HOME");
+  std::filesystem::permissions(kg, std::filesystem::perms::owner_all);
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_NE(first.out.find("built"), std::string::npos) << first.out;
+  ASSERT_EQ(second.exit_code, 0) << second.out;
+  EXPECT_NE(second.out.find("loaded from its cache"), std::string::npos) << second.out;
+  ASSERT_EQ(search.exit_code, 0) << search.out;
+  EXPECT_EQ(DirBytes(kg), before);
+  size_t caches = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache + "/hymir")) {
+    caches += e.path().filename().string().rfind("linker-", 0) == 0;
+  }
+  EXPECT_GE(caches, 1u);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 // sample, the expert-parallel hooks, and fine-tuning from a model.
 #include "hymir/pretrain.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -295,6 +298,42 @@ TEST_F(PretrainTest, DeterministicAndTheWorkDirIsRemoved) {
   { std::ofstream(o.work_dir + "/mine") << "x"; }
   EXPECT_TRUE(Pretrain(*engine, dir_->path(), o).status().IsInvalidArgument());
   EXPECT_TRUE(std::filesystem::exists(o.work_dir + "/mine"));
+}
+
+// A process id that is not running: a child that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+// A work directory left by a killed run (its owner process is gone) is
+// replaced, and so is a temporary copy a killed run left; one whose owner
+// runs is refused.
+TEST_F(PretrainTest, StaleWorkDirsOfKilledRunsAreReplaced) {
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir_->path()));
+  TempDir work;
+  PretrainOptions o = Small();
+  o.work_dir = work.Sub("copy");
+  std::filesystem::create_directories(o.work_dir + "/text");
+  { std::ofstream(o.work_dir + "/.hymir-pretrain-owner") << DeadPid() << "\n"; }
+  { std::ofstream(o.work_dir + "/text/_0.frq") << "half a copy"; }
+  ASSERT_OK(Pretrain(*engine, dir_->path(), o).status());
+  EXPECT_FALSE(std::filesystem::exists(o.work_dir));
+
+  std::filesystem::create_directories(o.work_dir);
+  { std::ofstream(o.work_dir + "/.hymir-pretrain-owner") << 1 << "\n"; }  // init: always running
+  EXPECT_TRUE(Pretrain(*engine, dir_->path(), o).status().IsBusy());
+  EXPECT_TRUE(std::filesystem::exists(o.work_dir + "/.hymir-pretrain-owner"));
+
+  const std::string stale =
+      (std::filesystem::temp_directory_path() / ("hymir-pretrain-" + std::to_string(DeadPid()) + "-1")).string();
+  std::filesystem::create_directories(stale);
+  { std::ofstream(stale + "/.hymir-pretrain-owner") << DeadPid() << "\n"; }
+  o.work_dir.clear();
+  ASSERT_OK(Pretrain(*engine, dir_->path(), o).status());
+  EXPECT_FALSE(std::filesystem::exists(stale));
 }
 
 // Per-cluster expert pre-training, and the expert-parallel hooks: experts
