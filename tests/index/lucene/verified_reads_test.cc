@@ -268,6 +268,31 @@ TEST_F(VerifiedReadsTest, ADamagedBlockIsReportedOnEveryReadNotOnlyTheFirst) {
   EXPECT_NE(second.message().find(frq), std::string::npos) << second.ToString();
 }
 
+TEST_F(VerifiedReadsTest, RefreshKeepsVerifyingTheLargeFilesAfterANewCommit) {
+  const std::string copy = tmp_->Sub("refresh");
+  fs::copy(dir_, copy, fs::copy_options::recursive);
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(copy));
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(copy));
+    ASSERT_OK(w->Upsert(testing::Doc("new", "", Word(400) + " " + Word(2500))));
+    ASSERT_OK(w->Commit());
+  }
+  ASSERT_OK(s->Refresh());
+  // The large segment (the only one of dir_) is unchanged by the commit.
+  const std::string frq = SegmentFile(dir_, ".frq");
+  ASSERT_TRUE(fs::exists(copy + "/text/" + frq));
+  const TermRanges r = RangesOf(dir_, QueryTerms()[2]);
+  ASSERT_LT(r.frq_begin, r.frq_end);
+  const uint64_t at = static_cast<uint64_t>(r.frq_begin + (r.frq_end - r.frq_begin) / 2);
+  FlipBit(copy + "/text/" + frq, at, 5);
+  TextQuery tq;
+  tq.text = QueryTerms()[2];
+  auto hits = s->Search(tq);
+  ASSERT_FALSE(hits.ok()) << "read unverified after Refresh()";
+  EXPECT_TRUE(hits.status().IsCorruption()) << hits.status().ToString();
+  EXPECT_NE(hits.status().message().find(frq), std::string::npos) << hits.status().ToString();
+}
+
 TEST_F(VerifiedReadsTest, AnIndexWithoutBlockChecksumsChecksumsLargeFilesWholeAtOpen) {
   const std::string copy = tmp_->Sub("old");
   fs::copy(dir_, copy, fs::copy_options::recursive);
