@@ -20,12 +20,13 @@
 // larger text/ files, which a VerifyingDirectory then checks block by block
 // as queries read them; a larger file without block checksums, as in an
 // index written before them, is checksummed whole at open); `hymir check`
-// verifies every byte and every block checksum. A last commit newer than the manifest (a crash between the
-// Lucene++ commit and the manifest write, or a writer committing while a
-// reader opens) or an index without a manifest (written before manifests
-// existed) opens unverified; the next IndexWriter::Open records it. `hymir
-// check` then checksums the files the manifest still covers and names the
-// commit as unrecorded (it is durable: not damage).
+// verifies every byte and every block checksum. A last commit newer than the
+// manifest (a crash between the Lucene++ commit and the manifest write, or a
+// writer committing while a reader opens) or an index without a manifest
+// (written before manifests existed) opens unverified; the next
+// IndexWriter::Open records it. `hymir check` then checksums the files the
+// manifest still covers and names the commit as unrecorded (it is durable:
+// not damage).
 //
 // Thread-safety: free functions, safe to call concurrently; the writer is the
 // only caller of WriteCommitManifest (it holds the index lock).
