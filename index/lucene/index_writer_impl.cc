@@ -302,7 +302,12 @@ class LuceneIndexWriter final : public IndexWriter {
     // Lucene++'s rollback() closes the writer; reopen it at the last commit.
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": rollback", [&]() -> Status {
       writer_->rollback();
-      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb);
+      // The block checksums of the last commit, so that merges keep verifying
+      // what they read of it (none when it cannot be verified: the next open
+      // refuses it).
+      internal::BlockTables tables;
+      if (!internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables).ok()) tables.clear();
+      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb, tables);
       return Status::OK();
     }));
     std::unique_ptr<internal::ForwardIndex> forward;
