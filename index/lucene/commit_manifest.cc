@@ -355,6 +355,17 @@ Status WriteRecordedSideFile(const std::string& dir, const std::string& name, co
   bool known = false;
   for (const char* side : kRecordedSideFiles) known |= name == side;
   if (!known) return Status::InvalidArgument(dir + "/" + name + ": not a file the commit manifest records");
+  const std::string path = dir + "/" + kCommitManifestFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    // No manifest (a sharded index's root, or an index written before
+    // manifests): the file alone; the next writer of an index records it.
+    if (!contents) {
+      fs::remove(dir + "/" + name, ec);
+      return Status::OK();
+    }
+    return hymir::internal::WriteFileAtomic(dir + "/" + name, *contents);
+  }
   auto lock = hymir::internal::FileLock::Acquire(dir + "/" + kLockFile);
   if (!lock.ok()) {
     if (lock.status().IsBusy()) {
@@ -362,18 +373,8 @@ Status WriteRecordedSideFile(const std::string& dir, const std::string& name, co
     }
     return lock.status();
   }
-  const std::string path = dir + "/" + kCommitManifestFile;
-  auto text = hymir::internal::ReadFile(path);
-  if (!text.ok() && !text.status().IsNotFound()) return text.status();
-  std::error_code ec;
-  if (!text.ok()) {  // an index without a manifest: the next writer records the file
-    if (!contents) {
-      fs::remove(dir + "/" + name, ec);
-      return Status::OK();
-    }
-    return hymir::internal::WriteFileAtomic(dir + "/" + name, *contents);
-  }
-  HYMIR_ASSIGN_OR_RETURN(CommitManifest m, Parse(path, *text));
+  HYMIR_ASSIGN_OR_RETURN(std::string text, hymir::internal::ReadFile(path));
+  HYMIR_ASSIGN_OR_RETURN(CommitManifest m, Parse(path, text));
   // The window between the two renames below is the only moment the file and
   // its record disagree; a crash there makes readers report the file as
   // damaged until this function is run again.
