@@ -75,8 +75,8 @@ for t in $targets; do
     transe) build transe_fuzz "$here/tests/fuzz/transe_fuzz.cc" "$here/kg/embed/transe_format.cc" "${core[@]}" -- -lsimdjson -lz ;;
     # index_layout.cc's hymir.json reader needs the analyzers (Lucene++ analysis): dropped by lld's
     # --gc-sections as in params, since the manifest checks use only its file names.
-    manifest) build manifest_fuzz "$here/tests/fuzz/manifest_fuzz.cc" "$here"/index/lucene/{commit_manifest,lucene_util,index_layout}.cc \
-                "$here/index/vector/manifest.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld \
+    manifest) build manifest_fuzz "$here/tests/fuzz/manifest_fuzz.cc" "$here"/index/lucene/{commit_manifest,block_checksums,lucene_util,index_layout}.cc \
+                "$here/index/vector/manifest.cc" "$here/src/core/mapped_file.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld \
                 -Wl,--gc-sections "${lucene[@]}" -lsimdjson -lz ;;
     vector) build vector_fuzz "$here/tests/fuzz/vector_fuzz.cc" "$here"/index/vector/{vector_store,vector_field}.cc "${core[@]}" \
               -- -lfaiss -fopenmp -lopenblas -lsimdjson -lz ;;

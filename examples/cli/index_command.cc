@@ -142,7 +142,9 @@ int RunIndex(const IndexFlags& flags) {
   }
   Status c = writer->Commit();
   if (!c.ok()) return app::Fail("index", c);
+  auto live = writer->NumDocs();
   if (!flags.kg.empty()) {  // Pipeline::Open(index) then opens the KG the documents were linked against
+    writer.reset();         // the record goes into the commit manifest, under the writer's lock
     auto recorded = RecordedPipelineOptions(flags.index);
     if (recorded.ok()) recorded->kg_dir = flags.kg;
     Status r = recorded.ok() ? RecordPipelineOptions(flags.index, *recorded) : recorded.status();
@@ -151,7 +153,6 @@ int RunIndex(const IndexFlags& flags) {
   const uint64_t added = report->added;
   std::fprintf(stderr, "hymir index: committed %llu documents\n", static_cast<unsigned long long>(added));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto live = writer->NumDocs();
   std::printf("indexed %llu docs (%llu skipped) from %s in %.2f s, %.0f docs/s; index %s holds %llu docs\n",
               static_cast<unsigned long long>(added), static_cast<unsigned long long>(report->skipped),
               flags.corpus.c_str(), secs, secs > 0 ? added / secs : 0.0, flags.index.c_str(),

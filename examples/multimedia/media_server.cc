@@ -70,6 +70,7 @@ MediaReply MediaSearch(const Engine& engine, const MediaParams& params) {
   nlohmann::json out = nlohmann::json::array();
   for (const SearchHit& h : *hits) {
     auto doc = engine.searcher().GetDocument(h.id);
+    if (!doc.ok() && !doc.status().IsNotFound()) return ErrorFor(doc.status());  // damaged, not deleted since
     nlohmann::json stages = {{"bm25", Stage(h.bm25)}, {"fused", Stage(h.fused)}};
     if (!like.empty()) {
       stages["colour"] = Stage(h.vector);

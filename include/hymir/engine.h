@@ -171,7 +171,9 @@ class Engine {
   // The retriever `query` runs with (resolves kAuto).
   Retriever ResolveRetriever(const HybridQuery& query) const;
 
-  // Stores `options` as the index's default fusion (<dir>/fusion.json).
+  // Stores `options` as the index's default fusion (<dir>/fusion.json),
+  // recorded in the index's commit manifest (index::WriteRecordedIndexFile):
+  // Busy while an IndexWriter is open on `dir`.
   static Status SaveDefaultFusion(const std::string& dir, const ranking::FusionOptions& options);
 
  private:

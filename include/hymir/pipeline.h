@@ -97,8 +97,11 @@ struct PipelineResult {
 // An index's recorded pipeline, <index_dir>/pipeline.json: what to open
 // with the index when only its directory is given (Pipeline::Open(dir)).
 // Records kg_dir, rerank_model (both made absolute), rerank_prior and
-// rerank_depth of `options`; its other fields are not recorded. `hymir index
-// --kg DIR` records the KG it linked the documents against.
+// rerank_depth of `options`, and the model file's size and checksum (read
+// back, another file at that path is Corruption); its other fields are not
+// recorded. `hymir index --kg DIR` records the KG it linked the documents
+// against. The file is recorded in the index's commit manifest
+// (index::WriteRecordedIndexFile): Busy while an IndexWriter is open on it.
 Status RecordPipelineOptions(const std::string& index_dir, const PipelineOptions& options);
 // The options <index_dir> records, with index_dir set; the defaults (index
 // alone) when it records none. Corruption naming the file when it is damaged.

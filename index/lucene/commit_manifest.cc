@@ -42,25 +42,6 @@ std::string Hex(uint32_t v) {
   return buf;
 }
 
-// CRC-32 of a whole file, streamed; also returns the bytes read.
-Status FileCrc(const std::string& path, uint32_t* crc, uint64_t* size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open for checksum");
-  std::vector<char> buf(1 << 20);
-  uint32_t c = 0;
-  uint64_t n = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const auto got = static_cast<size_t>(in.gcount());
-    c = hymir::internal::Crc32(c, buf.data(), got);
-    n += got;
-  }
-  if (in.bad()) return Status::IOError(path + ": read failed");
-  *crc = c;
-  *size = n;
-  return Status::OK();
-}
-
 // The generation of "segments_<base 36>", or -1.
 int64_t SegmentsGeneration(const std::string& name) {
   static const std::string kPrefix = "segments_";
@@ -135,8 +116,10 @@ Result<CommitManifest> Parse(const std::string& path, const std::string& text) {
   return m;
 }
 
-Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel level, VerifyStats* stats) {
+Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel level, VerifyStats* stats,
+                  BlockTables* tables) {
   *stats = VerifyStats();
+  if (tables) tables->clear();
   const std::string path = dir + "/" + kCommitManifestFile;
   auto m = Parse(path, text);
   if (!m.ok()) return m.status();
@@ -175,9 +158,11 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
       const bool text = name.rfind(std::string(kTextDir) + "/", 0) == 0;
       const bool lsa =
           name.rfind(vectors_prefix, 0) == 0 && name.size() > 4 && name.compare(name.size() - 4, 4, ".lsa") == 0;
+      bool side = false;
+      for (const char* f : kRecordedSideFiles) side |= name == f;
       const bool keep = text ? last.count(name) > 0 && SegmentsGeneration(name.substr(5)) < 0 &&
                                    name != std::string(kTextDir) + "/segments.gen"
-                             : name == kMetaFile || lsa;
+                             : name == kMetaFile || lsa || side;
       if (keep) {
         if (text) --stats->unrecorded_files;
         ++it;
@@ -187,7 +172,27 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
     }
     stats->unrecorded = true;
   }
+  // The block checksums of the large text files (absent from manifests
+  // written before them, and dropped above for an unrecorded commit).
+  BlockTables blocks;
+  std::string blocks_name;
   for (const auto& [name, e] : m->files) {
+    if (name.rfind(kBlockChecksumsPrefix, 0) != 0) continue;
+    const std::string p = dir + "/" + name;
+    auto bytes = hymir::internal::ReadFile(p);
+    if (!bytes.ok()) return Status::Corruption(p + ": listed in " + path + " but missing or unreadable");
+    if (bytes->size() != e.size || hymir::internal::Crc32(0, bytes->data(), bytes->size()) != e.crc) {
+      return Status::Corruption(p + ": checksum or size mismatch with " + path + ": a damaged file");
+    }
+    auto parsed = ParseBlockTables(p, *bytes);
+    if (!parsed.ok()) return parsed.status();
+    blocks = std::move(parsed).value();
+    blocks_name = name;
+    stats->blocks = true;
+    stats->bytes_checksummed += bytes->size();
+  }
+  for (const auto& [name, e] : m->files) {
+    if (name == blocks_name) continue;
     const std::string p = dir + "/" + name;
     std::error_code ec;
     const uint64_t size = fs::file_size(p, ec);
@@ -197,14 +202,37 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
       return Status::Corruption(p + ": " + std::to_string(size) + " bytes, the commit wrote " + std::to_string(e.size) +
                                 " (a truncated or damaged file)");
     }
-    if (level == VerifyLevel::kFull || size <= kChecksumOnOpenBytes) {
-      uint32_t crc = 0;
-      uint64_t read = 0;
-      HYMIR_RETURN_IF_ERROR(FileCrc(p, &crc, &read));
-      stats->bytes_checksummed += read;
-      if (crc != e.crc || read != e.size) {
-        return Status::Corruption(p + ": checksum mismatch (crc32 " + Hex(crc) + ", the commit wrote " + Hex(e.crc) +
-                                  "): a damaged file");
+    auto table = blocks.find(name);
+    const bool by_block = table != blocks.end() && table->second->size == e.size && table->second->crc == e.crc;
+    if (level == VerifyLevel::kOpen && size > kChecksumOnOpenBytes && by_block) {
+      if (tables) (*tables)[name] = table->second;
+      ++stats->files_by_block;
+      continue;
+    }
+    uint32_t crc = 0;
+    uint64_t read = 0;
+    std::vector<uint32_t> block_crcs;
+    HYMIR_RETURN_IF_ERROR(ChecksumFile(p, by_block ? table->second->block_bytes : kBlockBytes, &crc, &read,
+                                       by_block ? &block_crcs : nullptr));
+    stats->bytes_checksummed += read;
+    if (crc != e.crc || read != e.size) {
+      return Status::Corruption(p + ": checksum mismatch (crc32 " + Hex(crc) + ", the commit wrote " + Hex(e.crc) +
+                                "): a damaged file");
+    }
+    if (by_block && block_crcs != table->second->blocks) {
+      return Status::Corruption(dir + "/" + blocks_name + ": the block checksums of " + name +
+                                " disagree with the file: a damaged file");
+    }
+  }
+  // A side file that changes answers must be the one recorded: one added
+  // by hand beside an index whose manifest records side files is refused.
+  if (stats->blocks && !stats->unrecorded) {
+    for (const char* side : kRecordedSideFiles) {
+      std::error_code ec;
+      if (!m->files.count(side) && fs::exists(dir + "/" + side, ec)) {
+        return Status::Corruption(
+            dir + "/" + side + ": present but not recorded in " + path +
+            " (written outside hymir: remove it, or write it again with the command that made it)");
       }
     }
   }
@@ -260,30 +288,111 @@ Status WriteCommitManifest(const std::string& dir) {
     const std::string n = e.path().filename().string();
     if (n.size() > 4 && n.compare(n.size() - 4, 4, ".lsa") == 0) names.push_back(std::string(kVectorsDir) + "/" + n);
   }
-  // Segment files never change once written: reuse their checksums.
+  for (const char* side : kRecordedSideFiles) {
+    if (fs::exists(dir + "/" + side, ec)) names.push_back(side);
+  }
+  // Segment files never change once written: reuse their checksums (and
+  // block checksums).
   CommitManifest previous;
+  BlockTables previous_blocks;
   if (auto text = hymir::internal::ReadFile(dir + "/" + kCommitManifestFile); text.ok()) {
     if (auto p = Parse(dir + "/" + kCommitManifestFile, *text); p.ok()) previous = std::move(p).value();
+    for (const auto& [name, e] : previous.files) {
+      if (name.rfind(kBlockChecksumsPrefix, 0) != 0) continue;
+      auto bytes = hymir::internal::ReadFile(dir + "/" + name);
+      if (!bytes.ok()) continue;
+      if (auto t = ParseBlockTables(dir + "/" + name, *bytes); t.ok()) previous_blocks = std::move(t).value();
+    }
   }
+  BlockTables blocks;
   for (const auto& name : names) {
     const std::string p = dir + "/" + name;
-    const bool write_once = name.rfind(std::string(kTextDir) + "/", 0) == 0 && name != "text/segments.gen" &&
-                            name != std::string(kTextDir) + "/" + m.segments;
+    const bool text_file = name.rfind(std::string(kTextDir) + "/", 0) == 0;
+    const bool write_once =
+        text_file && name != "text/segments.gen" && name != std::string(kTextDir) + "/" + m.segments;
     const uint64_t size = fs::file_size(p, ec);
     if (ec) return Status::IOError(p + ": cannot stat a file of the commit: " + ec.message());
+    const bool want_blocks = text_file && size > kChecksumOnOpenBytes;
     auto it = previous.files.find(name);
     if (write_once && it != previous.files.end() && it->second.size == size) {
-      m.files[name] = it->second;
-      continue;
+      auto t = previous_blocks.find(name);
+      const bool have_blocks = t != previous_blocks.end() && t->second->size == size &&
+                               t->second->crc == it->second.crc && t->second->block_bytes == kBlockBytes;
+      if (!want_blocks || have_blocks) {
+        m.files[name] = it->second;
+        if (want_blocks) blocks[name] = t->second;
+        continue;
+      }
     }
     Entry e;
-    HYMIR_RETURN_IF_ERROR(FileCrc(p, &e.crc, &e.size));
+    auto table = std::make_shared<FileBlocks>();
+    HYMIR_RETURN_IF_ERROR(ChecksumFile(p, kBlockBytes, &e.crc, &e.size, want_blocks ? &table->blocks : nullptr));
     m.files[name] = e;
+    if (want_blocks) {
+      table->size = e.size;
+      table->crc = e.crc;
+      table->block_bytes = kBlockBytes;
+      blocks[name] = std::move(table);
+    }
   }
-  return hymir::internal::WriteFileAtomic(dir + "/" + kCommitManifestFile, Serialize(m));
+  // The block checksums go in a file named after the commit, written before
+  // the manifest that lists it, so that a crash between the two leaves the
+  // previous manifest and its own block file intact.
+  const std::string blocks_name = BlockChecksumsName(m.segments);
+  const std::string blocks_bytes = SerializeBlockTables(blocks);
+  HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(dir + "/" + blocks_name, blocks_bytes));
+  m.files[blocks_name] =
+      Entry{blocks_bytes.size(), hymir::internal::Crc32(0, blocks_bytes.data(), blocks_bytes.size())};
+  HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(dir + "/" + kCommitManifestFile, Serialize(m)));
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(kBlockChecksumsPrefix, 0) == 0 && n != blocks_name) fs::remove(e.path(), ec);
+  }
+  return Status::OK();
 }
 
-Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats) {
+Status WriteRecordedSideFile(const std::string& dir, const std::string& name, const std::string* contents) {
+  bool known = false;
+  for (const char* side : kRecordedSideFiles) known |= name == side;
+  if (!known) return Status::InvalidArgument(dir + "/" + name + ": not a file the commit manifest records");
+  const std::string path = dir + "/" + kCommitManifestFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    // No manifest (a sharded index's root, or an index written before
+    // manifests): the file alone; the next writer of an index records it.
+    if (!contents) {
+      fs::remove(dir + "/" + name, ec);
+      return Status::OK();
+    }
+    return hymir::internal::WriteFileAtomic(dir + "/" + name, *contents);
+  }
+  auto lock = hymir::internal::FileLock::Acquire(dir + "/" + kLockFile);
+  if (!lock.ok()) {
+    if (lock.status().IsBusy()) {
+      return Status::Busy(dir + ": an IndexWriter holds the index; close it before writing " + name);
+    }
+    return lock.status();
+  }
+  HYMIR_ASSIGN_OR_RETURN(std::string text, hymir::internal::ReadFile(path));
+  HYMIR_ASSIGN_OR_RETURN(CommitManifest m, Parse(path, text));
+  // The window between the two renames below is the only moment the file and
+  // its record disagree; a crash there makes readers report the file as
+  // damaged until this function is run again.
+  if (contents) {
+    HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(dir + "/" + name, *contents));
+    m.files[name] = Entry{contents->size(), hymir::internal::Crc32(0, contents->data(), contents->size())};
+  } else {
+    m.files.erase(name);
+  }
+  HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(path, Serialize(m)));
+  if (!contents) {
+    fs::remove(dir + "/" + name, ec);
+    HYMIR_RETURN_IF_ERROR(hymir::internal::SyncDirectory(dir));
+  }
+  return Status::OK();
+}
+
+Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats, BlockTables* tables) {
   VerifyStats local;
   if (!stats) stats = &local;
   *stats = VerifyStats();
@@ -304,7 +413,7 @@ Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifySta
   std::string current = std::move(text).value();
   int64_t segments = LastSegmentsOnDisk(dir + "/" + kTextDir);
   for (int attempt = 0;; ++attempt) {
-    Status s = VerifyOnce(dir, current, level, stats);
+    Status s = VerifyOnce(dir, current, level, stats, tables);
     if (s.ok() || attempt == 3) return s;
     auto again = hymir::internal::ReadFile(path);
     const int64_t now = LastSegmentsOnDisk(dir + "/" + kTextDir);

@@ -9,17 +9,24 @@
 //   file <size> <crc32 hex> <name>   one per file: hymir.json, text/<every
 //                                    file of the commit and segments.gen>,
 //                                    vectors/<the generation's files, its
-//                                    MANIFEST.g<N>.json and the .lsa models>
+//                                    MANIFEST.g<N>.json and the .lsa models>,
+//                                    BLOCKS_<N> (block_checksums.h), and the
+//                                    files that change answers when present:
+//                                    pipeline.json, fusion.json
 //   crc32 <hex>                      CRC-32 of every byte above this line
 //
 // Readers verify it before they open Lucene++ (sizes of every file,
-// checksums of files up to kChecksumOnOpenBytes); `hymir check` verifies
-// every byte. A last commit newer than the manifest (a crash between the
-// Lucene++ commit and the manifest write, or a writer committing while a
-// reader opens) or an index without a manifest (written before manifests
-// existed) opens unverified; the next IndexWriter::Open records it. `hymir
-// check` then checksums the files the manifest still covers and names the
-// commit as unrecorded (it is durable: not damage).
+// checksums of files up to kChecksumOnOpenBytes, and the block checksums of
+// larger text/ files, which a VerifyingDirectory then checks block by block
+// as queries read them; a larger file without block checksums, as in an
+// index written before them, is checksummed whole at open); `hymir check`
+// verifies every byte and every block checksum. A last commit newer than the
+// manifest (a crash between the Lucene++ commit and the manifest write, or a
+// writer committing while a reader opens) or an index without a manifest
+// (written before manifests existed) opens unverified; the next
+// IndexWriter::Open records it. `hymir check` then checksums the files the
+// manifest still covers and names the commit as unrecorded (it is durable:
+// not damage).
 //
 // Thread-safety: free functions, safe to call concurrently; the writer is the
 // only caller of WriteCommitManifest (it holds the index lock).
@@ -30,6 +37,7 @@
 #include <string>
 
 #include "hymir/result.h"
+#include "index/lucene/block_checksums.h"
 
 namespace hymir::index::internal {
 
@@ -57,10 +65,26 @@ struct VerifyStats {
   uint64_t unrecorded_files = 0;  // its files the manifest does not cover (not checksummed)
   uint64_t files = 0;             // files whose size was checked
   uint64_t bytes_checksummed = 0;
+  bool blocks = false;          // the manifest lists block checksums
+  uint64_t files_by_block = 0;  // files left to block-by-block verification
 };
 
 // Verifies <dir> against its MANIFEST. Corruption names the damaged file.
-Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats = nullptr);
+// `tables` (optional) receives the block checksums of the files that were
+// not checksummed whole, for a VerifyingDirectory: a reader that drops them
+// reads those files unverified.
+Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats = nullptr,
+                            BlockTables* tables = nullptr);
+
+// Files next to the index that change its answers and are recorded in the
+// manifest when present.
+inline constexpr const char* kRecordedSideFiles[] = {"pipeline.json", "fusion.json"};
+
+// Writes <dir>/<name> (one of kRecordedSideFiles) atomically and records it
+// in the manifest of the last commit (when `contents` is null, removes the
+// file and its record). Takes the index lock: Busy while an IndexWriter is
+// open on <dir>.
+Status WriteRecordedSideFile(const std::string& dir, const std::string& name, const std::string* contents);
 
 // Checks the headers of the term dictionaries (.tis, .tii) in <dir>/text
 // against their file sizes, before Lucene++ allocates what they claim (a

@@ -36,10 +36,12 @@ namespace {
 using internal::Guard;
 using internal::Wide;
 
+// `tables`: the block checksums of the commit the writer starts from, so that
+// merges verify what they read of it (and never record damage as good).
 Lucene::IndexWriterPtr OpenLuceneWriter(const std::string& dir, const Lucene::AnalyzerPtr& analyzer, bool create,
-                                        double ram_mb) {
-  auto directory =
-      Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
+                                        double ram_mb, const internal::BlockTables& tables = {}) {
+  auto directory = Lucene::newLucene<internal::VerifyingDirectory>(dir + "/" + internal::kTextDir);
+  directory->AddTables(tables);
   auto writer =
       Lucene::newLucene<Lucene::IndexWriter>(directory, analyzer, create, Lucene::IndexWriter::MaxFieldLengthUNLIMITED);
   // ConcurrentMergeScheduler has a known use-after-free on writer
@@ -326,7 +328,12 @@ class LuceneIndexWriter final : public IndexWriter {
     // Lucene++'s rollback() closes the writer; reopen it at the last commit.
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": rollback", [&]() -> Status {
       writer_->rollback();
-      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb);
+      // The block checksums of the last commit, so that merges keep verifying
+      // what they read of it (none when it cannot be verified: the next open
+      // refuses it).
+      internal::BlockTables tables;
+      if (!internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables).ok()) tables.clear();
+      writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb, tables);
       return Status::OK();
     }));
     std::unique_ptr<internal::ForwardIndex> forward;
@@ -623,8 +630,9 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
   }
   // Never build on (and then checksum as good) a damaged index.
   internal::VerifyStats verify;
+  internal::BlockTables tables;
   if (!fresh) {
-    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, &verify));
+    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, &verify, &tables));
     HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir));
   }
   if (options.format_version != 0 && options.format_version != meta->format_version) {
@@ -668,7 +676,7 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
         Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
     bool create = fresh || !Lucene::IndexReader::indexExists(text_dir);
     text_dir->close();
-    auto writer = OpenLuceneWriter(dir, analyzer, create, options.ram_buffer_mb);
+    auto writer = OpenLuceneWriter(dir, analyzer, create, options.ram_buffer_mb, tables);
     if (create) {  // an empty, openable index from the start
       Lucene::MapStringString data = Lucene::MapStringString::newInstance();
       data.put(internal::kGenerationKey, L"0");
@@ -680,9 +688,10 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     auto stores = LoadStores(dir, m, g, &forward, &values);
     if (!stores.ok()) return stores.status();
     internal::RemoveStaleGenerations(dir + "/" + internal::kVectorsDir, g);
-    // A new index, one written before manifests, or a crash between the last
-    // commit and its manifest: record the last commit now.
-    if (create || !verify.verified) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
+    // A new index, one written before manifests (or before block checksums),
+    // or a crash between the last commit and its manifest: record the last
+    // commit now.
+    if (create || !verify.verified || !verify.blocks) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
                                                               writer, std::move(stores).value(), std::move(forward),
                                                               std::move(values), std::move(embedders), g));
@@ -696,6 +705,10 @@ Result<uint64_t> LastCommitGeneration(const std::string& dir) {
     return Status::NotFound(dir + ": no hymir index");
   }
   return Guard(dir + ": reading the last commit", [&]() -> Result<uint64_t> { return CommittedGeneration(dir); });
+}
+
+Status WriteRecordedIndexFile(const std::string& dir, const std::string& name, const std::string* contents) {
+  return internal::WriteRecordedSideFile(dir, name, contents);
 }
 
 }  // namespace hymir::index

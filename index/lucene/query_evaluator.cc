@@ -621,6 +621,8 @@ Result<Evaluation> Evaluate(const Snapshot& snap, const QueryNode& query, const 
       heap.push(cand);
     }
   }
+  // A document frequency that failed to read (a damaged index) scored as 0.
+  HYMIR_RETURN_IF_ERROR(options.statistics->status());
   out.top.resize(heap.size());
   for (size_t i = out.top.size(); i-- > 0;) {
     out.top[i] = heap.top();
@@ -662,6 +664,7 @@ Result<std::optional<DocFilter>> Constraints(const Snapshot& snap, const QueryNo
     const int32_t d = it->doc();
     bits[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
   }
+  if (options.statistics) HYMIR_RETURN_IF_ERROR(options.statistics->status());
   return std::optional<DocFilter>(std::move(bits));
 }
 

@@ -31,8 +31,10 @@ using internal::Wide;
 class LuceneSearcher final : public Searcher {
  public:
   LuceneSearcher(std::string dir, internal::IndexMeta meta, std::shared_ptr<Snapshot> snap,
-                 std::map<std::string, std::shared_ptr<const Embedder>> embedders)
+                 std::map<std::string, std::shared_ptr<const Embedder>> embedders,
+                 boost::shared_ptr<internal::VerifyingDirectory> directory)
       : dir_(std::move(dir)),
+        directory_(std::move(directory)),
         meta_(std::move(meta)),
         kind_(meta_.analyzer),
         analyzer_(internal::MakeAnalyzer(kind_)),
@@ -218,8 +220,10 @@ class LuceneSearcher final : public Searcher {
   Status Refresh() override {
     std::lock_guard<std::mutex> refresh_guard(refresh_mu_);
     auto current = Current();
-    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen));
+    internal::BlockTables tables;
+    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables));
     HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir_));
+    directory_->AddTables(tables);
     return Guard(dir_ + ": refresh", [&]() -> Status {
       Lucene::IndexReaderPtr newer = current->reader()->reopen();
       if (newer == current->reader()) return Status::OK();
@@ -527,11 +531,14 @@ class LuceneSearcher final : public Searcher {
         terms->push_back(std::move(t));
       }
     }
-
-    return Status::OK();
+    // A document frequency that failed to read (a damaged index) came back 0.
+    return cs.status();
   }
 
   const std::string dir_;
+  // Verifies each block of the large files on its first read; shared by
+  // every snapshot's reader (reopen keeps the directory).
+  const boost::shared_ptr<internal::VerifyingDirectory> directory_;
   const internal::IndexMeta meta_;
   const AnalyzerKind kind_;
   Lucene::AnalyzerPtr analyzer_;
@@ -550,12 +557,15 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
   // Lucene++ 3.0 files carry no checksums: verify the commit against hymir's
   // manifest, and the term dictionary headers against their sizes, before
   // Lucene++ reads (and allocates by) a byte of them.
-  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen));
+  // Large files are checked block by block as queries read them
+  // (block_checksums.h).
+  internal::BlockTables tables;
+  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, nullptr, &tables));
   auto meta = internal::ReadMeta(dir);
   if (!meta.ok()) return meta.status();
   return Guard(dir, [&]() -> Result<std::unique_ptr<Searcher>> {
-    auto directory =
-        Lucene::FSDirectory::open(Wide(dir + "/" + internal::kTextDir), Lucene::NoLockFactory::getNoLockFactory());
+    auto directory = Lucene::newLucene<internal::VerifyingDirectory>(dir + "/" + internal::kTextDir);
+    directory->AddTables(tables);
     if (!Lucene::IndexReader::indexExists(directory)) {
       return Status::Corruption(dir + "/" + internal::kTextDir + ": no committed Lucene++ index");
     }
@@ -569,7 +579,8 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
     auto snap = Snapshot::Load(reader, dir, *meta, nullptr);
     if (!snap.ok()) return snap.status();
-    return std::unique_ptr<Searcher>(new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders)));
+    return std::unique_ptr<Searcher>(
+        new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders), std::move(directory)));
   });
 }
 

@@ -359,11 +359,22 @@ uint64_t SnapshotStatistics::SumTotalTermFreq(std::string_view field) const {
 uint64_t SnapshotStatistics::DocFreq(std::string_view field, std::string_view term) const {
   int f = s_->TextSlot(field);
   if (f < 0) return 0;
+  Status failed;
   try {
     return s_->DocFreqUtf8(f, term);
-  } catch (...) {
-    return 0;
+  } catch (const Lucene::LuceneException& e) {
+    failed = FromLucene(e, "document frequency of \"" + std::string(term) + "\"");
+  } catch (const std::exception& e) {
+    failed = Status::Internal("document frequency of \"" + std::string(term) + "\": " + e.what());
   }
+  std::lock_guard<std::mutex> g(mu_);
+  if (error_.ok()) error_ = failed;
+  return 0;
+}
+
+Status SnapshotStatistics::status() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return error_;
 }
 
 }  // namespace hymir::index::internal

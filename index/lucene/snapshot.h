@@ -142,9 +142,12 @@ class SnapshotStatistics final : public CollectionStatistics {
   uint64_t DocCount(std::string_view field) const override;
   uint64_t SumTotalTermFreq(std::string_view field) const override;
   uint64_t DocFreq(std::string_view field, std::string_view term) const override;
+  Status status() const override;
 
  private:
   std::shared_ptr<const Snapshot> s_;
+  mutable std::mutex mu_;
+  mutable Status error_;  // GUARDED_BY(mu_): the first failed read
 };
 
 }  // namespace hymir::index::internal

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "hymir/index/index_writer.h"
 #include "src/core/file_util.h"
 
 namespace hymir {
@@ -104,7 +105,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
 }
 
 Status Engine::SaveDefaultFusion(const std::string& dir, const ranking::FusionOptions& options) {
-  return internal::WriteFileAtomic(dir + "/" + kFusionFile, FusionToJson(options).dump(2) + "\n");
+  const std::string text = FusionToJson(options).dump(2) + "\n";
+  return index::WriteRecordedIndexFile(dir, kFusionFile, &text);
 }
 
 Status Engine::Refresh() { return searcher_->Refresh(); }

@@ -412,6 +412,7 @@ Result<ranking::QueryGroup> FeatureExtractor::Extract(const HybridQuery& query, 
   g.query_features.assign(m.schema.query_dim(), 0.0);
   const internal::FeatureOutput out{g.pair_features.data(), d, g.query_features.data()};
   for (size_t f = 0; f < m.families.size(); ++f) HYMIR_RETURN_IF_ERROR(m.families[f]->Compute(ctx, m.columns[f], out));
+  HYMIR_RETURN_IF_ERROR(ctx.stats->status());  // a document frequency that failed to read came back 0
   for (const auto& [col, qf] : m.copy_cols)
     for (size_t i = 0; i < n; ++i) g.pair_features[i * d + col] = g.query_features[qf];
   return g;

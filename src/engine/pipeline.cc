@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "hymir/index/index_writer.h"
+#include "src/core/crc32.h"
 #include "src/core/file_util.h"
 
 namespace hymir {
@@ -43,9 +45,18 @@ std::string Absolute(const std::string& path) {
 Status RecordPipelineOptions(const std::string& index_dir, const PipelineOptions& options) {
   nlohmann::json j = {{"format", kPipelineFormat}, {"rerank_depth", options.rerank_depth}};
   if (!options.kg_dir.empty()) j["kg_dir"] = Absolute(options.kg_dir);
-  if (!options.rerank_model.empty()) j["rerank_model"] = Absolute(options.rerank_model);
+  if (!options.rerank_model.empty()) {
+    // The model's size and checksum, so that the record names one model, not
+    // whatever later sits at its path.
+    const std::string model = Absolute(options.rerank_model);
+    HYMIR_ASSIGN_OR_RETURN(std::string bytes, internal::ReadFile(model));
+    j["rerank_model"] = model;
+    j["rerank_model_bytes"] = bytes.size();
+    j["rerank_model_crc32"] = internal::Crc32(0, bytes.data(), bytes.size());
+  }
   if (options.rerank_prior) j["rerank_prior"] = *options.rerank_prior;
-  return internal::WriteFileAtomic(index_dir + "/" + kPipelineFile, j.dump(2) + "\n");
+  const std::string text = j.dump(2) + "\n";
+  return index::WriteRecordedIndexFile(index_dir, kPipelineFile, &text);
 }
 
 Result<PipelineOptions> RecordedPipelineOptions(const std::string& index_dir) {
@@ -62,6 +73,17 @@ Result<PipelineOptions> RecordedPipelineOptions(const std::string& index_dir) {
                                 std::to_string(kPipelineFormat));
     o.kg_dir = j.value("kg_dir", std::string());
     o.rerank_model = j.value("rerank_model", std::string());
+    if (j.contains("rerank_model_crc32")) {
+      const uint64_t bytes = j.at("rerank_model_bytes").get<uint64_t>();
+      const uint32_t crc = j.at("rerank_model_crc32").get<uint32_t>();
+      auto model = internal::ReadFile(o.rerank_model);
+      if (!model.ok()) return Status::Corruption(path + ": its model " + model.status().message());
+      if (model->size() != bytes || internal::Crc32(0, model->data(), model->size()) != crc) {
+        return Status::Corruption(o.rerank_model + ": not the model " + path + " recorded (" +
+                                  std::to_string(model->size()) + " bytes, recorded " + std::to_string(bytes) +
+                                  ", or another checksum): a damaged or replaced model file");
+      }
+    }
     if (j.contains("rerank_prior")) o.rerank_prior = j.at("rerank_prior").get<double>();
     o.rerank_depth = j.value("rerank_depth", o.rerank_depth);
   } catch (const nlohmann::json::exception& e) {
@@ -144,10 +166,15 @@ Result<PipelineResult> Pipeline::Finish(PipelineResult result, std::vector<Searc
     PipelineHit ph;
     ph.hit = std::move(h);
     if (stages.fetch_documents) {
-      auto doc = engine_->searcher().GetDocument(ph.hit.id);  // NotFound: deleted since the search
+      // NotFound: deleted since the search (the hit keeps no document);
+      // anything else (a damaged stored document) fails the query rather
+      // than showing the hit with an empty title and snippet.
+      auto doc = engine_->searcher().GetDocument(ph.hit.id);
       if (doc.ok()) {
         if (stages.snippet_chars > 0) ph.snippet = Snippet(doc->text, stages.snippet_chars);
         ph.document = std::move(doc).value();
+      } else if (!doc.status().IsNotFound()) {
+        return doc.status();
       }
     }
     if (stages.explain && reranked && ph.hit.rerank.present) {

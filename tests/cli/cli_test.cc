@@ -207,6 +207,44 @@ TEST(CliTest, MalformedLineStopsAndKeepsNothingOfTheBatch) {
   EXPECT_EQ(CountLines(words.out), 4u) << words.out;
 }
 
+// A hit whose stored text is damaged makes `hymir search` fail naming the
+// .fdt file, never print the hit with an empty title. (No manifest, so the
+// damage gets past the checks at open to the document's own checksum.)
+TEST(CliTest, DamagedStoredTextOfAHitIsAnError) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), corpus = tmp.Sub("c.jsonl");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "word" + std::to_string(i * 7919 % 1000) + " ";
+  testing::WriteText(corpus, "{\"_id\":\"a\",\"title\":\"first\",\"text\":\"canine " + text + "\"}\n" +
+                                 "{\"_id\":\"b\",\"title\":\"\",\"text\":\"a cat\"}\n");
+  ASSERT_EQ(Hymir("index --corpus " + corpus + " --index " + idx).exit_code, 0);
+  std::filesystem::remove(idx + "/MANIFEST");
+  std::string fdt, fdx;
+  for (const auto& e : std::filesystem::directory_iterator(idx + "/text")) {
+    const std::string n = e.path().string();
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdt") == 0) fdt = n;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdx") == 0) fdx = n;
+  }
+  ASSERT_FALSE(fdt.empty());
+  const std::string index = Slurp(fdx);  // 4-byte header, then a big-endian u64 per document
+  ASSERT_GE(index.size(), 20u);
+  auto pointer = [&](size_t at) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(index[at + i]);
+    return v;
+  };
+  const uint64_t begin = pointer(4), end = pointer(12);
+  ASSERT_LT(begin + 100, end);
+  std::string stored = Slurp(fdt);
+  stored[(begin + end) / 2 + 20] ^= 0x02;
+  testing::WriteText(fdt, stored);
+  Ran r = Hymir("search --index " + idx + " --query canine --k 5");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find(".fdt"), std::string::npos) << r.err;
+  Ran json = Hymir("search --index " + idx + " --query canine --k 5 --json");
+  EXPECT_EQ(json.exit_code, 1) << json.out;
+}
+
 TEST(CliTest, SecondWriterIsRefused) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx");
@@ -496,12 +534,30 @@ TEST(CliTest, PretrainThenFineTune) {
                 .exit_code,
             0);
   EXPECT_EQ(Hymir(q + " --recorded").out, Hymir(q + " --rerank " + tuned).out);
-  // A damaged record is an error naming it.
+  // A damaged or deleted record is an error naming it (the commit manifest
+  // records it), never a search without re-ranking; so is a flipped bit.
+  const std::string record = Slurp(idx + "/pipeline.json");
   testing::WriteText(idx + "/pipeline.json", "{\"format\": 1, \"rerank_model\": 7}");
   Ran damaged = Hymir(q + " --recorded");
   EXPECT_EQ(damaged.exit_code, 1);
   EXPECT_NE(damaged.err.find("pipeline.json"), std::string::npos) << damaged.err;
   std::filesystem::remove(idx + "/pipeline.json");
+  Ran deleted = Hymir(q + " --recorded");
+  EXPECT_EQ(deleted.exit_code, 1);
+  EXPECT_NE(deleted.err.find("pipeline.json"), std::string::npos) << deleted.err;
+  std::string flipped = record;
+  const size_t depth = flipped.find("\"rerank_depth\": ");
+  ASSERT_NE(depth, std::string::npos) << record;
+  flipped[depth + 16] = static_cast<char>(flipped[depth + 16] ^ 0x01);  // a digit of the depth
+  testing::WriteText(idx + "/pipeline.json", flipped);
+  Ran bit = Hymir(q + " --recorded");
+  EXPECT_EQ(bit.exit_code, 1);
+  EXPECT_NE(bit.err.find("pipeline.json"), std::string::npos) << bit.err;
+  Ran check = Hymir("check --index " + idx);
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.err.find("pipeline.json"), std::string::npos) << check.err;
+  testing::WriteText(idx + "/pipeline.json", record);
+  ASSERT_EQ(Hymir(q + " --recorded").exit_code, 0);
   const std::string run = tmp.Sub("tuned.trec");
   Ran batch = Hymir("search --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                     Sample("qrels/test.tsv") + " --run " + run + " --rerank " + tuned + " --rerank-depth 30");

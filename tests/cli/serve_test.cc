@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -244,6 +245,42 @@ TEST_F(ServeTest, DocumentsInfoAndThePage) {
   EXPECT_NE(html.find("<form"), std::string::npos);
   EXPECT_NE(html.find("/api/search?"), std::string::npos);
   EXPECT_NE(html.find("/api/doc?id="), std::string::npos);
+}
+
+// A hit whose stored text is damaged is a 500 with a JSON error naming the
+// .fdt file, not a hit with an empty title and snippet.
+TEST_F(ServeTest, DamagedStoredTextOfAHitIsA500) {
+  Start();
+  std::string fdt, fdx;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/text")) {
+    const std::string n = e.path().string();
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdt") == 0) fdt = n;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdx") == 0) fdx = n;
+  }
+  ASSERT_FALSE(fdt.empty());
+  std::ifstream in(fdx, std::ios::binary);
+  const std::string index((std::istreambuf_iterator<char>(in)), {});
+  // The last document ("long"): from its .fdx pointer to the end of .fdt.
+  ASSERT_GE(index.size(), 12u);
+  uint64_t begin = 0;
+  for (size_t i = index.size() - 8; i < index.size(); ++i) begin = begin << 8 | static_cast<unsigned char>(index[i]);
+  const uint64_t end = std::filesystem::file_size(fdt);
+  ASSERT_LT(begin + 20, end);
+  {  // in place, under the open engine (whose open-time checks passed)
+    std::fstream f(fdt, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>((begin + end) / 2));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x10);
+    f.seekp(static_cast<std::streamoff>((begin + end) / 2));
+    f.write(&c, 1);
+  }
+  Got g = Get("/api/search?q=plum%C3%A9t%C3%A9&k=1");
+  EXPECT_EQ(g.status, 500) << g.body.dump();
+  ASSERT_TRUE(g.body.is_object()) << g.body.dump();
+  EXPECT_NE(g.body.dump().find(".fdt"), std::string::npos) << g.body.dump();
+  EXPECT_EQ(Get("/api/doc?id=long").status, 500);
+  EXPECT_EQ(Get("/api/search?q=pear&k=3").status, 200);  // other documents still answer
 }
 
 TEST_F(ServeTest, SnippetsAreShortenedOnCharacterBoundaries) {

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hymir/status.h"
+
 namespace hymir::index {
 
 class CollectionStatistics {
@@ -25,6 +27,11 @@ class CollectionStatistics {
   // Live documents containing the analysed term `term` in `field`.
   virtual uint64_t DocFreq(std::string_view field, std::string_view term) const = 0;
 
+  // The first error a call above met reading the index (Corruption naming a
+  // damaged file), after which the values returned are not to be trusted
+  // (a failed DocFreq returns 0). Callers check it once they are done.
+  // Default: OK (implementations that cannot fail).
+  virtual Status status() const { return Status::OK(); }
   double AverageFieldLength(std::string_view field) const {
     const uint64_t n = DocCount(field);
     return n == 0 ? 0.0 : static_cast<double>(SumTotalTermFreq(field)) / static_cast<double>(n);

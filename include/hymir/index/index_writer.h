@@ -125,6 +125,15 @@ Result<AnalyzerKind> IndexAnalyzer(const std::string& dir, const IndexWriterOpti
 // point cannot be read.
 Result<uint64_t> LastCommitGeneration(const std::string& dir);
 
+// Writes `contents` to <dir>/<name>, a file beside the index that changes
+// its answers ("pipeline.json" or "fusion.json"; InvalidArgument for any
+// other name), atomically, and records its size and checksum in the index's
+// commit manifest, so that opening the index reports it as Corruption when
+// it is later damaged or deleted. A null `contents` removes the file and its
+// record. Busy while an IndexWriter is open on `dir` (close it first).
+// Safe to call from any thread; it takes the index's writer lock.
+Status WriteRecordedIndexFile(const std::string& dir, const std::string& name, const std::string* contents);
+
 }  // namespace hymir::index
 
 #endif  // HYMIR_INDEX_INDEX_WRITER_H_

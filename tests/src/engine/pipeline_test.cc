@@ -8,12 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "hymir/beir.h"
 #include "hymir/features.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/ranking/qrels.h"
 #include "hymir/snippet.h"
+#include "hymir/index/check_index.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir {
@@ -290,7 +292,77 @@ TEST_F(PipelineTest, OpensFromTheIndexDirectoryAlone) {
   auto damaged = Pipeline::Open(dir_->Sub("index"));
   EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
   EXPECT_NE(damaged.status().message().find("pipeline.json"), std::string::npos);
-  std::filesystem::remove(dir_->Sub("index") + "/pipeline.json");
+  ASSERT_OK(index::WriteRecordedIndexFile(dir_->Sub("index"), "pipeline.json", nullptr));
+  ASSERT_OK(Pipeline::Open(dir_->Sub("index")).status());
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// pipeline.json and fusion.json change answers: the commit manifest records
+// them, so a deleted or flipped one is Corruption naming it, as is a model
+// other than the one recorded; CheckIndex names them too.
+TEST_F(PipelineTest, RecordedFilesAndTheirModelAreVerified) {
+  TempDir dir;
+  const std::string idx = dir.Sub("idx");
+  ASSERT_OK(testing::BuildIndex(idx, {testing::Doc("a", "", "a canine story"), testing::Doc("b", "", "a cat")}));
+  std::filesystem::copy_file(dir_->Sub("model.moe"), dir.Sub("model.moe"));
+  PipelineOptions o;
+  o.index_dir = idx;
+  o.rerank_model = dir.Sub("model.moe");
+  o.rerank_depth = 15;
+  ASSERT_OK(RecordPipelineOptions(idx, o));
+  ranking::FusionOptions fusion;
+  fusion.method = ranking::FusionMethod::kConvex;
+  fusion.alpha = 0.25;
+  ASSERT_OK(Engine::SaveDefaultFusion(idx, fusion));
+  ASSERT_OK(Pipeline::Open(idx).status());
+  ASSERT_OK(index::CheckIndex(idx).status());
+  auto expect_named = [&](const std::string& what, const std::string& name) {
+    SCOPED_TRACE(what);
+    auto p = Pipeline::Open(idx);
+    EXPECT_TRUE(p.status().IsCorruption()) << p.status().ToString();
+    EXPECT_NE(p.status().message().find(name), std::string::npos) << p.status().ToString();
+  };
+  for (const std::string name : {"pipeline.json", "fusion.json"}) {
+    const std::string path = idx + "/" + name;
+    const std::string good = ReadAll(path);
+    // A one-bit flip of a digit: the depth 15 becomes 14, the alpha 0.25 0.24.
+    const std::string field = name == "pipeline.json" ? "\"rerank_depth\": 15" : "\"alpha\": 0.25";
+    const size_t at = good.find(field);
+    ASSERT_NE(at, std::string::npos) << good;
+    std::string flipped = good;
+    flipped[at + field.size() - 1] ^= 0x01;
+    testing::WriteText(path, flipped);
+    expect_named("flipped " + name, name);
+    auto check = index::CheckIndex(idx);
+    EXPECT_TRUE(check.status().IsCorruption()) << check.status().ToString();
+    EXPECT_NE(check.status().message().find(name), std::string::npos) << check.status().ToString();
+    std::filesystem::remove(path);
+    expect_named("deleted " + name, name);
+    testing::WriteText(path, good);
+    ASSERT_OK(Pipeline::Open(idx).status());
+  }
+  // Another model at the recorded path.
+  const std::string model = ReadAll(dir.Sub("model.moe"));
+  std::string other = model;
+  other[other.size() / 2] ^= 0x04;
+  testing::WriteText(dir.Sub("model.moe"), other);
+  expect_named("replaced model", "model.moe");
+  testing::WriteText(dir.Sub("model.moe"), model);
+  ASSERT_OK(Pipeline::Open(idx).status());
+  // A writer keeps them recorded across its commits.
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, index::IndexWriter::Open(idx));
+    ASSERT_OK(w->Upsert(testing::Doc("c", "", "a canine")));
+    ASSERT_OK(w->Commit());
+    EXPECT_TRUE(index::WriteRecordedIndexFile(idx, "fusion.json", nullptr).IsBusy());
+  }
+  ASSERT_OK(Pipeline::Open(idx).status());
+  std::filesystem::remove(idx + "/fusion.json");
+  expect_named("deleted after a commit", "fusion.json");
 }
 
 TEST(BuildQueryTest, OnePlaceForEveryFrontEndsParameters) {
@@ -421,6 +493,54 @@ TEST(ParseQueryParamsTest, ReadsAndNamesParameters) {
     EXPECT_TRUE(status.IsInvalidArgument()) << c.mentions;
     EXPECT_NE(status.message().find(c.mentions), std::string::npos) << status.message();
   }
+}
+
+// A hit whose stored text is damaged fails the search (Corruption naming the
+// .fdt file), never a hit with an empty title and snippet. The index has no
+// manifest, so that the damage gets past the checks at open to the document's
+// own checksum.
+TEST(PipelineDamageTest, DamagedStoredTextOfAHitIsAnError) {
+  TempDir dir;
+  const std::string idx = dir.Sub("idx");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "word" + std::to_string(i * 7919 % 1000) + " ";
+  ASSERT_OK(testing::BuildIndex(idx, {testing::Doc("a", "first", "canine " + text), testing::Doc("b", "", "a cat")}));
+  std::filesystem::remove(idx + "/MANIFEST");
+  std::string fdt, fdx;
+  for (const auto& e : std::filesystem::directory_iterator(idx + "/text")) {
+    const std::string n = e.path().string();
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdt") == 0) fdt = n;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".fdx") == 0) fdx = n;
+  }
+  ASSERT_FALSE(fdt.empty());
+  // Doc 0's stored fields lie in .fdt from the first pointer of .fdx (a
+  // 4-byte header, then big-endian u64 per document) to the second.
+  const std::string index = ReadAll(fdx);
+  ASSERT_GE(index.size(), 20u);
+  auto pointer = [&](size_t at) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(index[at + i]);
+    return v;
+  };
+  const uint64_t begin = pointer(4), end = pointer(12);
+  ASSERT_LT(begin + 100, end);
+  std::string stored = ReadAll(fdt);
+  stored[(begin + end) / 2 + 20] ^= 0x02;  // inside the `_src` frame, the record's largest field
+  testing::WriteText(fdt, stored);
+  ASSERT_OK_AND_ASSIGN(auto pipeline, Pipeline::Open(idx));
+  HybridQuery q;
+  q.text = "canine";
+  StageOptions stages;
+  stages.snippet_chars = 40;
+  auto r = pipeline->Search(q, stages);
+  ASSERT_FALSE(r.ok()) << "a damaged hit must not be shown with an empty title";
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(".fdt"), std::string::npos) << r.status().ToString();
+  ASSERT_FALSE(pipeline->SearchBatch({q}, stages).ok());
+  // Without fetching documents the hit list is still answered.
+  stages.fetch_documents = false;
+  ASSERT_OK_AND_ASSIGN(auto ids, pipeline->Search(q, stages));
+  EXPECT_EQ(ids.hits.size(), 1u);
 }
 
 }  // namespace
