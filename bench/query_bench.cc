@@ -9,6 +9,10 @@
 //   sloppy        "t1 t2"~3
 //   conjunction   +t1 +t2
 // single-threaded, every set `--repeat` times after one warm-up pass.
+// `--write-queries FILE` also writes the queries as BEIR jsonl with their
+// kind ({"_id", "text", "kind"}; the plain ones as "terms", in the Lucene
+// syntax), so that bench/java/LuceneStructured.java `bench` times the very
+// same queries (bench/structured/speed.sh runs both).
 //
 // Output: one "# ..." header line, then one line per query kind,
 // "hymir query <kind> qps=... ratio_to_plain=... mean_total=...".
@@ -24,6 +28,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -52,6 +58,8 @@ int main(int argc, char** argv) {
   size_t n = 500, k = 10;
   int repeat = 3;
   unsigned seed = 1;
+  std::string write_queries;
+  std::vector<std::string> only;
   app.add_option("--index", dir, "Index directory (hymir index)")->required()->check(CLI::ExistingDirectory);
   app.add_option("--queries", n, "Word pairs drawn from the documents")->capture_default_str();
   app.add_option("--k", k, "Hits per query")->capture_default_str();
@@ -59,6 +67,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--seed", seed, "Random seed of the pairs")->capture_default_str();
+  app.add_option("--kinds", only, "Time only these kinds (default: all)")->delimiter(',');
+  app.add_option("--write-queries", write_queries,
+                 "Also write every query as BEIR jsonl with its kind (for the Java Lucene bench)");
   CLI11_PARSE(app, argc, argv);
 
   auto searcher = hymir::index::Searcher::Open(dir);
@@ -104,10 +115,27 @@ int main(int argc, char** argv) {
       {"conjunction", hymir::QuerySyntax::kLucene,
        [](const std::string& a, const std::string& b) { return "+" + a + " +" + b; }},
   };
+  if (!write_queries.empty()) {
+    std::ofstream out(write_queries);
+    size_t qid = 0;
+    for (const Kind& kind : kinds) {
+      if (kind.syntax == hymir::QuerySyntax::kPlain) continue;  // the same text as plain-lucene
+      const std::string name = std::string(kind.name) == "plain-lucene" ? "terms" : kind.name;
+      for (const auto& [a, b] : pairs) {
+        out << nlohmann::json{{"_id", "q" + std::to_string(qid++)}, {"text", kind.make(a, b)}, {"kind", name}}.dump()
+            << "\n";
+      }
+    }
+    if (!out.flush()) {
+      std::fprintf(stderr, "hymir-query-bench: %s: cannot write\n", write_queries.c_str());
+      return 1;
+    }
+  }
   std::printf("# hymir-query-bench index=%s docs=%llu pairs=%zu k=%zu repeat=%d seed=%u\n", dir.c_str(),
               static_cast<unsigned long long>(s.NumDocs()), pairs.size(), k, repeat, seed);
   double plain_qps = 0;
   for (const Kind& kind : kinds) {
+    if (!only.empty() && std::find(only.begin(), only.end(), kind.name) == only.end()) continue;
     std::vector<hymir::index::TextQuery> qs;
     for (const auto& [a, b] : pairs) {
       hymir::index::TextQuery q;

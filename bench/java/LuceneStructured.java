@@ -1303,12 +1303,22 @@ public class LuceneStructured {
                 FacetResult r = fs.getTopChildren(top, field);
                 return r == null ? 0 : r.childCount;
             };
+            // the top 10 hits by score as well (what a results page with a facet sidebar asks)
+            Work topAndFacets = i -> {
+                FacetsCollector fc = new FacetsCollector();
+                TopDocs td = FacetsCollector.search(s, arr[i], 10, fc);
+                Facets fs = new SortedSetDocValuesFacetCounts(state, fc);
+                FacetResult r = fs.getTopChildren(top, field);
+                return td.scoreDocs.length + (r == null ? 0 : r.childCount);
+            };
             Timing tc = warmAndTime(arr.length, countOnly, warmup, seconds);
             Timing tcol = warmAndTime(arr.length, collect, Math.min(1, warmup), seconds);
             Timing tf = warmAndTime(arr.length, facets, Math.min(1, warmup), seconds);
+            Timing ttf = warmAndTime(arr.length, topAndFacets, Math.min(1, warmup), seconds);
             out.printf(Locale.ROOT, "lucene-structured facets step=count %s%n", tc.fmt());
             out.printf(Locale.ROOT, "lucene-structured facets step=collect %s%n", tcol.fmt());
             out.printf(Locale.ROOT, "lucene-structured facets step=collect+count_top%d %s%n", top, tf.fmt());
+            out.printf(Locale.ROOT, "lucene-structured facets step=top10+count_top%d %s%n", top, ttf.fmt());
             // counting over the whole index (no query)
             Work allDocs = i -> {
                 FacetResult r = new SortedSetDocValuesFacetCounts(state).getTopChildren(top, field);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <queue>
+#include <span>
 
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
@@ -108,22 +109,49 @@ class ConstIt final : public DocIt {
   double score_;
 };
 
-// The positions of one term in one Lucene++ field, for increasing docs.
+// The positions of one term in one Lucene++ field, for increasing docs:
+// from the snapshot's decoded positions (Snapshot::Positions), or, when those
+// are not cached (the cache is full, or EvaluationOptions::cached_positions
+// is off), through a Lucene++ TermPositions opened on first use.
 class PositionReader {
  public:
-  PositionReader(const Lucene::IndexReaderPtr& reader, const wchar_t* field, const Lucene::String& term)
-      : tp_(reader->termPositions(Lucene::newLucene<Lucene::Term>(field, term))) {}
+  PositionReader(const Snapshot& snap, int field, const Lucene::String& term, bool cached)
+      : snap_(snap), field_(field), term_(term) {
+    if (cached) decoded_ = snap.Positions(field, term);
+  }
   ~PositionReader() {
+    if (!tp_) return;
     try {
       tp_->close();
     } catch (...) {
     }
   }
+  PositionReader(const PositionReader&) = delete;
+  PositionReader& operator=(const PositionReader&) = delete;
+
   // Positions of the term in `doc` (empty when absent). `doc` never decreases.
-  const std::vector<int32_t>& At(int32_t doc) {
+  std::span<const int32_t> At(int32_t doc) {
+    if (decoded_) {
+      const auto& d = decoded_->docs;
+      if (i_ < d.size() && d[i_] < doc) {  // gallop, then binary search
+        size_t lo = i_, step = 1;
+        while (lo + step < d.size() && d[lo + step] < doc) {
+          lo += step;
+          step <<= 1;
+        }
+        const size_t hi = std::min(lo + step + 1, d.size());
+        i_ = static_cast<size_t>(std::lower_bound(d.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                  d.begin() + static_cast<std::ptrdiff_t>(hi), doc) -
+                                 d.begin());
+      }
+      if (i_ >= d.size() || d[i_] != doc) return {};
+      const uint32_t b = decoded_->starts[i_], e = decoded_->starts[i_ + 1];
+      return {decoded_->pos.data() + b, e - b};
+    }
     if (doc != loaded_) {
       loaded_ = doc;
       pos_.clear();
+      if (!tp_) tp_ = snap_.reader()->termPositions(Lucene::newLucene<Lucene::Term>(kTextFieldsW[field_], term_));
       if (cur_ < doc && !done_) {
         if (!tp_->skipTo(doc)) {
           done_ = true;
@@ -140,6 +168,11 @@ class PositionReader {
   }
 
  private:
+  const Snapshot& snap_;
+  int field_;
+  Lucene::String term_;
+  std::shared_ptr<const DecodedPositions> decoded_;
+  size_t i_ = 0;
   Lucene::TermPositionsPtr tp_;
   int32_t cur_ = -1;
   int32_t loaded_ = -1;
@@ -147,20 +180,28 @@ class PositionReader {
   std::vector<int32_t> pos_;
 };
 
+using PosList = std::span<const int32_t>;
+
 // Lucene's ExactPhraseMatcher frequency: start positions where every term
 // sits at its offset.
-double ExactFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets) {
+double ExactFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets) {
   double freq = 0;
-  std::vector<size_t> idx(pos.size(), 0);
-  for (int32_t p0 : *pos[0]) {
+  size_t idx[64] = {};
+  std::vector<size_t> idx_heap;
+  size_t* ix = idx;
+  if (pos.size() > 64) {
+    idx_heap.assign(pos.size(), 0);
+    ix = idx_heap.data();
+  }
+  for (int32_t p0 : pos[0]) {
     const int32_t start = p0 - offsets[0];
     bool all = true;
     for (size_t t = 1; t < pos.size(); ++t) {
-      const std::vector<int32_t>& v = *pos[t];
+      const PosList& v = pos[t];
       const int32_t want = start + offsets[t];
-      while (idx[t] < v.size() && v[idx[t]] < want) ++idx[t];
-      if (idx[t] >= v.size()) return freq;
-      if (v[idx[t]] != want) all = false;
+      while (ix[t] < v.size() && v[ix[t]] < want) ++ix[t];
+      if (ix[t] >= v.size()) return freq;
+      if (v[ix[t]] != want) all = false;
     }
     if (all) freq += 1;
   }
@@ -169,10 +210,9 @@ double ExactFreq(const std::vector<const std::vector<int32_t>*>& pos, const std:
 
 // Lucene's SloppyPhraseMatcher frequency (without its special handling of
 // repeated terms): the sum over matches of 1 / (1 + match length).
-double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets,
-                  int32_t slop) {
+double SloppyFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets, int32_t slop) {
   struct PP {
-    const std::vector<int32_t>* v;
+    PosList v;
     size_t i;
     int32_t offset;
     int32_t position;
@@ -181,8 +221,8 @@ double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std
   std::vector<PP> pps;
   int32_t end = std::numeric_limits<int32_t>::min();
   for (size_t t = 0; t < pos.size(); ++t) {
-    if (pos[t]->empty()) return 0;
-    PP pp{pos[t], 0, offsets[t], (*pos[t])[0] - offsets[t], t};
+    if (pos[t].empty()) return 0;
+    PP pp{pos[t], 0, offsets[t], pos[t][0] - offsets[t], t};
     end = std::max(end, pp.position);
     pps.push_back(pp);
   }
@@ -194,8 +234,8 @@ double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std
   };
   std::priority_queue<PP, std::vector<PP>, decltype(later)> pq(later, pps);
   auto advance = [&end](PP& pp) {
-    if (++pp.i >= pp.v->size()) return false;
-    pp.position = (*pp.v)[pp.i] - pp.offset;
+    if (++pp.i >= pp.v.size()) return false;
+    pp.position = pp.v[pp.i] - pp.offset;
     end = std::max(end, pp.position);
     return true;
   };
@@ -225,8 +265,15 @@ class PhraseIt final : public DocIt {
   // `subfields`: the Lucene++ fields holding positions (title and text for
   // "all": a phrase matches within one of them, never across).
   PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
-           int32_t slop, double weight, Bm25Norm norm)
-      : snap_(snap), terms_(terms), offsets_(std::move(offsets)), slop_(slop), weight_(weight), norm_(norm) {
+           int32_t slop, double weight, Bm25Norm norm, bool cached_positions)
+      : snap_(snap),
+        terms_(terms),
+        offsets_(std::move(offsets)),
+        slop_(slop),
+        weight_(weight),
+        norm_(norm),
+        cached_positions_(cached_positions),
+        pos_(terms.size()) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
     // "all" holds no positions of its own here: a phrase matches in title or
     // in text. Their decoded postings (cached) say which of the two holds
@@ -291,7 +338,6 @@ class PhraseIt final : public DocIt {
 
   double Freq(int32_t d) {
     double f = 0;
-    std::vector<const std::vector<int32_t>*> pos(cursors_.size());
     for (Sub& sub : subs_) {
       bool all = true;
       for (Cursor& c : sub.cursors) {
@@ -302,14 +348,16 @@ class PhraseIt final : public DocIt {
         }
       }
       if (!all) continue;
-      for (size_t t = 0; t < terms_.size() && all; ++t) {
+      // Rarest term first: a term absent here ends the check early.
+      for (size_t k = 0; k < order_.size() && all; ++k) {
+        const size_t t = order_[k];
         if (!sub.readers[t])
-          sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), kTextFieldsW[sub.field], terms_[t]);
-        pos[t] = &sub.readers[t]->At(d);
-        all = !pos[t]->empty();
+          sub.readers[t] = std::make_unique<PositionReader>(snap_, sub.field, terms_[t], cached_positions_);
+        pos_[t] = sub.readers[t]->At(d);
+        all = !pos_[t].empty();
       }
       if (!all) continue;
-      f += slop_ == 0 ? ExactFreq(pos, offsets_) : SloppyFreq(pos, offsets_, slop_);
+      f += slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
     }
     return f;
   }
@@ -329,6 +377,8 @@ class PhraseIt final : public DocIt {
   int32_t slop_;
   double weight_;
   Bm25Norm norm_;
+  bool cached_positions_;
+  std::vector<PosList> pos_;  // per term, at the current candidate
   double freq_ = 0;
 };
 
@@ -531,7 +581,7 @@ class Builder {
           if (df == 0) return DocItPtr(new EmptyIt());
           terms.push_back(Wide(t));
         }
-        return DocItPtr(new PhraseIt(snap_, f, terms, n.positions, n.slop, weight * idf, Norm(f)));
+        return DocItPtr(new PhraseIt(snap_, f, terms, n.positions, n.slop, weight * idf, Norm(f), o_.cached_positions));
       }
       case QueryNode::Kind::kPrefix:
       case QueryNode::Kind::kRange: {
