@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -132,12 +133,24 @@ double BestOf(int reps, Fn&& fn) {
   return best;
 }
 
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Rates {
+  double qps, cpu_qps, mean_ms;
+};
+
 // Runs `fn` for `warmup` seconds, then for at least `seconds` (and at least
-// once): queries per second and mean milliseconds.
+// once): queries per second of wall time and of the thread's CPU time (which
+// other load on a shared machine does not inflate), and mean milliseconds.
 template <typename Fn>
-std::pair<double, double> Rate(double warmup, double seconds, Fn&& fn) {
+Rates Rate(double warmup, double seconds, Fn&& fn) {
   for (auto t = Clock::now(); std::chrono::duration<double>(Clock::now() - t).count() < warmup;) fn();
   const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
   uint64_t n = 0;
   double secs = 0;
   do {
@@ -145,7 +158,8 @@ std::pair<double, double> Rate(double warmup, double seconds, Fn&& fn) {
     ++n;
     secs = std::chrono::duration<double>(Clock::now() - start).count();
   } while (secs < seconds);
-  return {static_cast<double>(n) / secs, 1000 * secs / static_cast<double>(n)};
+  const double cpu = ThreadCpuSeconds() - cpu_start;
+  return {static_cast<double>(n) / secs, static_cast<double>(n) / cpu, 1000 * secs / static_cast<double>(n)};
 }
 
 struct CompareOptions {
@@ -158,9 +172,9 @@ int Compare(const hymir::index::Searcher& s, const CompareOptions& o) {
     std::fprintf(stderr, "hymir-typed-bench: %s\n", st.ToString().c_str());
     return 1;
   };
-  auto report = [&](const char* step, std::pair<double, double> r, uint64_t total) {
-    std::printf("hymir typed step=%s qps=%.1f mean_ms=%.3f total=%llu\n", step, r.first, r.second,
-                static_cast<unsigned long long>(total));
+  auto report = [&](const char* step, Rates r, uint64_t total) {
+    std::printf("hymir typed step=%s qps=%.1f cpu_qps=%.1f mean_ms=%.3f total=%llu\n", step, r.qps, r.cpu_qps,
+                r.mean_ms, static_cast<unsigned long long>(total));
     std::fflush(stdout);
   };
   std::printf("hymir typed info docs=%llu seconds=%.1f warmup=%.1f\n", static_cast<unsigned long long>(s.NumDocs()),

@@ -1145,10 +1145,13 @@ public class LuceneStructured {
     static final class Timing {
         long n;
         double seconds;
+        double cpuSeconds; // CPU time of the timing thread: robust to other load on a shared machine
         long[] lat;
         long sink;
 
         double qps() { return n / seconds; }
+
+        double cpuQps() { return cpuSeconds > 0 ? n / cpuSeconds : Double.NaN; }
 
         double pct(double q) {
             if (lat.length == 0) return Double.NaN;
@@ -1159,8 +1162,8 @@ public class LuceneStructured {
         double meanMs() { return Arrays.stream(lat).average().orElse(Double.NaN) / 1e6; }
 
         String fmt() {
-            return String.format(Locale.ROOT, "qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%d seconds=%.2f",
-                    qps(), pct(0.5), pct(0.99), meanMs(), n, seconds);
+            return String.format(Locale.ROOT, "qps=%.1f cpu_qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%d "
+                    + "seconds=%.2f", qps(), cpuQps(), pct(0.5), pct(0.99), meanMs(), n, seconds);
         }
     }
 
@@ -1169,6 +1172,8 @@ public class LuceneStructured {
         long[] lat = new long[1 << 12];
         int cnt = 0;
         long sink = 0;
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStart = mx.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         long deadline = start + (long) (seconds * 1e9);
         int i = 0;
@@ -1183,6 +1188,7 @@ public class LuceneStructured {
         }
         Timing t = new Timing();
         t.seconds = (System.nanoTime() - start) / 1e9;
+        t.cpuSeconds = (mx.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         t.n = cnt;
         t.lat = Arrays.copyOf(lat, cnt);
         Arrays.sort(t.lat);

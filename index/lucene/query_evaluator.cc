@@ -260,41 +260,33 @@ double SloppyFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& o
   return freq;
 }
 
-class PhraseIt final : public DocIt {
+// The matches of a phrase within one Lucene++ field (title or text) and
+// their phrase frequency: the terms' postings leapfrog (rarest first), then
+// positions are read for the documents holding every term.
+class FieldPhrase {
  public:
-  // `subfields`: the Lucene++ fields holding positions (title and text for
-  // "all": a phrase matches within one of them, never across).
-  PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
-           int32_t slop, double weight, Bm25Norm norm, bool cached_positions)
+  FieldPhrase(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
+              const std::vector<int32_t>& offsets, int32_t slop, bool cached_positions)
       : snap_(snap),
+        field_(field),
         terms_(terms),
-        offsets_(std::move(offsets)),
+        offsets_(offsets),
         slop_(slop),
-        weight_(weight),
-        norm_(norm),
         cached_positions_(cached_positions),
+        readers_(terms.size()),
         pos_(terms.size()) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
-    // "all" holds no positions of its own here: a phrase matches in title or
-    // in text. Their decoded postings (cached) say which of the two holds
-    // every term of a candidate, so positions are read only there.
-    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
-      Sub sub;
-      sub.field = f;
-      if (field == kAllField) {
-        for (const auto& t : terms) sub.cursors.push_back({snap.Postings(f, t)});
-      }
-      sub.readers.resize(terms.size());
-      subs_.push_back(std::move(sub));
-    }
-    // Lead with the rarest term.
     order_.resize(cursors_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
     std::sort(order_.begin(), order_.end(),
               [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
   }
+  int32_t doc() const { return doc_; }
+  double freq() const { return freq_; }
+  uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
 
-  void Advance(int32_t target) override {
+  // Moves to the first match >= target (a no-op when already there).
+  void Advance(int32_t target) {
     if (doc_ >= target) return;
     while (true) {
       const int32_t d = Conjoin(target);
@@ -302,7 +294,11 @@ class PhraseIt final : public DocIt {
         doc_ = kEnd;
         return;
       }
-      freq_ = Freq(d);
+      for (size_t t = 0; t < pos_.size(); ++t) {
+        if (!readers_[t]) readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_positions_);
+        pos_[t] = readers_[t]->At(d);
+      }
+      freq_ = slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
       if (freq_ > 0) {
         doc_ = d;
         return;
@@ -310,8 +306,6 @@ class PhraseIt final : public DocIt {
       target = d + 1;
     }
   }
-  double Score() override { return norm_.Score(weight_, freq_, doc_); }
-  uint64_t Cost() const override { return cursors_[order_[0]].p->docs.size(); }
 
  private:
   int32_t Conjoin(int32_t target) {
@@ -336,49 +330,60 @@ class PhraseIt final : public DocIt {
     }
   }
 
-  double Freq(int32_t d) {
-    double f = 0;
-    for (Sub& sub : subs_) {
-      bool all = true;
-      for (Cursor& c : sub.cursors) {
-        c.Advance(d);
-        if (c.doc() != d) {
-          all = false;
-          break;
-        }
-      }
-      if (!all) continue;
-      // Rarest term first: a term absent here ends the check early.
-      for (size_t k = 0; k < order_.size() && all; ++k) {
-        const size_t t = order_[k];
-        if (!sub.readers[t])
-          sub.readers[t] = std::make_unique<PositionReader>(snap_, sub.field, terms_[t], cached_positions_);
-        pos_[t] = sub.readers[t]->At(d);
-        all = !pos_[t].empty();
-      }
-      if (!all) continue;
-      f += slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+  const Snapshot& snap_;
+  int field_;
+  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
+  const std::vector<int32_t>& offsets_;       // the PhraseIt's
+  int32_t slop_;
+  bool cached_positions_;
+  std::vector<Cursor> cursors_;
+  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  std::vector<size_t> order_;
+  std::vector<PosList> pos_;
+  int32_t doc_ = -1;
+  double freq_ = 0;
+};
+
+// A phrase in a text field. In "all" it matches within the title or within
+// the text, never across: the union of the two fields' matches, its
+// frequency the sum of theirs, scored with the length of "all".
+class PhraseIt final : public DocIt {
+ public:
+  PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
+           int32_t slop, double weight, Bm25Norm norm, bool cached_positions)
+      : terms_(terms), offsets_(std::move(offsets)), weight_(weight), norm_(norm) {
+    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
+      auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
+      if (sub->Cost() == 0) continue;  // a term absent from this field
+      cost_ += sub->Cost();
+      subs_.push_back(std::move(sub));
     }
-    return f;
   }
 
-  struct Sub {
-    int field;
-    std::vector<Cursor> cursors;                           // per term, in this subfield (for "all" only)
-    std::vector<std::unique_ptr<PositionReader>> readers;  // per term, opened when first needed
-  };
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    int32_t d = kEnd;
+    for (auto& sub : subs_) {
+      sub->Advance(target);
+      d = std::min(d, sub->doc());
+    }
+    doc_ = d;
+    freq_ = 0;
+    if (d == kEnd) return;
+    for (auto& sub : subs_) {
+      if (sub->doc() == d) freq_ += sub->freq();
+    }
+  }
+  double Score() override { return norm_.Score(weight_, freq_, doc_); }
+  uint64_t Cost() const override { return cost_; }
 
-  const Snapshot& snap_;
-  std::vector<Lucene::String> terms_;
-  std::vector<Sub> subs_;
-  std::vector<Cursor> cursors_;
-  std::vector<size_t> order_;
+ private:
+  std::vector<Lucene::String> terms_;  // read by the subs: declared before them
   std::vector<int32_t> offsets_;
-  int32_t slop_;
+  std::vector<std::unique_ptr<FieldPhrase>> subs_;
   double weight_;
   Bm25Norm norm_;
-  bool cached_positions_;
-  std::vector<PosList> pos_;  // per term, at the current candidate
+  uint64_t cost_ = 0;
   double freq_ = 0;
 };
 
