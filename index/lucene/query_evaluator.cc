@@ -129,6 +129,15 @@ class PositionReader {
   PositionReader(const PositionReader&) = delete;
   PositionReader& operator=(const PositionReader&) = delete;
 
+  // Whether positions come decoded: then they are aligned with the term's
+  // decoded postings (Snapshot::Positions checks it), and AtPosting applies.
+  bool decoded() const { return decoded_ != nullptr; }
+  // Positions of the term in the i-th document of its decoded postings.
+  std::span<const int32_t> AtPosting(size_t i) const {
+    const uint32_t b = decoded_->starts[i], e = decoded_->starts[i + 1];
+    return {decoded_->pos.data() + b, e - b};
+  }
+
   // Positions of the term in `doc` (empty when absent). `doc` never decreases.
   std::span<const int32_t> At(int32_t doc) {
     if (decoded_) {
@@ -296,7 +305,8 @@ class FieldPhrase {
       }
       for (size_t t = 0; t < pos_.size(); ++t) {
         if (!readers_[t]) readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_positions_);
-        pos_[t] = readers_[t]->At(d);
+        // Every cursor sits on d: its index is the posting's, no second search.
+        pos_[t] = readers_[t]->decoded() ? readers_[t]->AtPosting(cursors_[t].i) : readers_[t]->At(d);
       }
       freq_ = slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
       if (freq_ > 0) {
