@@ -188,14 +188,17 @@ int Compare(const hymir::index::Searcher& s, const CompareOptions& o) {
     uint64_t total = first->total;
     std::printf("hymir typed range field=%s from=%s to=%s matched=%llu\n", o.range_field.c_str(), o.from.c_str(),
                 o.to.c_str(), static_cast<unsigned long long>(total));
-    report("range_count", Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->total; }), total);
+    Rates r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->total; });
+    report("range_count", r, total);
     rq.k = 10;
-    report("range_top10", Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->hits.size(); }), total);
+    r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->hits.size(); });
+    report("range_top10", r, total);
     if (!o.query.empty()) {
       rq.text = o.query;
       auto c = s.Count(rq);
       if (!c.ok()) return fail(c.status());
-      report("query_filtered_top10", Rate(o.warmup, o.seconds, [&] { total = s.Search(rq)->size(); }), total);
+      r = Rate(o.warmup, o.seconds, [&] { total = s.Search(rq)->size(); });
+      report("query_filtered_top10", r, total);
       report("query_filtered_count", Rate(o.warmup, o.seconds, [&] { total = *s.Count(rq); }), *c);
     }
   }
@@ -212,9 +215,11 @@ int Compare(const hymir::index::Searcher& s, const CompareOptions& o) {
     for (const auto& c : first->facets[0].counts)
       std::printf("  %s\t%llu\n", c.value.c_str(), static_cast<unsigned long long>(c.count));
     uint64_t total = 0;
-    report("facet_count", Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; }), total);
+    Rates r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; });
+    report("facet_count", r, total);
     fq.k = 10;
-    report("facet_top10", Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; }), total);
+    r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; });
+    report("facet_top10", r, total);
   }
   return 0;
 }

@@ -19,6 +19,7 @@ class PostingCursor {
 
   int32_t doc() const { return doc_; }
   uint32_t freq() const { return tfs_[i_]; }
+  size_t size() const { return n_; }
 
   void Next() { doc_ = ++i_ < n_ ? docs_[i_] : kNoMoreDocs; }
 
@@ -174,10 +175,31 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
 }
 
 std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
-                                  const DocFilter& filter) {
+                                  const DocFilter& filter, size_t max_merged_terms) {
   std::vector<ScoredDoc> out;
   if (terms.empty() || snap.max_doc() == 0) return out;
   std::vector<TermState> st = MakeStates(snap, terms, params);
+  // A few terms: merge their postings by docid (no arrays over every
+  // document to allocate and scan). A document's score sums its terms in
+  // query order either way, so the scores are the same to the bit.
+  if (st.size() <= max_merged_terms) {
+    size_t postings = 0;
+    for (const auto& s : st) postings += s.cursor->size();
+    out.reserve(std::min(postings, static_cast<size_t>(snap.max_doc())));
+    while (true) {
+      int32_t d = kNoMoreDocs;
+      for (const auto& s : st) d = std::min(d, s.cursor->doc());
+      if (d == kNoMoreDocs) break;
+      double score = 0.0;
+      for (auto& s : st) {
+        if (s.cursor->doc() != d) continue;
+        score += s.Score(d, s.cursor->freq());
+        s.cursor->Next();
+      }
+      if (Admits(filter, d)) out.push_back({d, score});
+    }
+    return out;
+  }
   std::vector<double> scores(static_cast<size_t>(snap.max_doc()), 0.0);
   std::vector<char> hit(static_cast<size_t>(snap.max_doc()), 0);
   for (auto& s : st) {

@@ -40,9 +40,11 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
                                     const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats);
 
 // Every document matching a term and admitted by `filter`, with its score,
-// in docid order.
+// in docid order. Up to `max_merged_terms` terms, their postings are merged
+// by docid; more are summed into an array over every document (the same
+// matches and scores either way; the parameter is for tests).
 std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
-                                  const DocFilter& filter);
+                                  const DocFilter& filter, size_t max_merged_terms = 8);
 
 std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                       const Bm25Params& params, const DocFilter& filter, size_t n);

@@ -4,6 +4,12 @@
 
 #include <random>
 
+#include <lucene++/LuceneHeaders.h>
+
+#include "index/lucene/bm25_scorer.h"
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+#include "index/lucene/snapshot.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -117,6 +123,62 @@ TEST(TopKTest, FilterIsAppliedBeforeTruncation) {
   auto bad = searcher->Search(q);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("colour"), std::string::npos);
+}
+
+// AllMatches (every match with its score: facets, sorting, exhaustive
+// search) merges the postings of a few terms by docid and sums many into an
+// array over every document; both give the same documents and the same
+// scores to the bit, with deletions, repeated terms, two fields and filters.
+TEST(TopKTest, MergedPostingsGiveTheDenseSumsMatches) {
+  std::mt19937 rng(7);
+  TempDir dir;
+  auto vocab = Vocabulary(60);
+  std::vector<Document> docs;
+  for (int i = 0; i < 500; ++i) {
+    docs.push_back(
+        testing::Doc("d" + std::to_string(i), RandomText(rng, vocab, 1 + i % 5), RandomText(rng, vocab, 5 + i % 40)));
+  }
+  ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+  {
+    auto w = IndexWriter::Open(dir.path());
+    ASSERT_OK(w.status());
+    for (int i = 0; i < 500; i += 9) ASSERT_OK((*w)->Delete("d" + std::to_string(i)));
+    for (int i = 4; i < 500; i += 13) ASSERT_OK((*w)->Upsert(testing::Doc("d" + std::to_string(i), "", "w1 w2 w3")));
+    ASSERT_OK((*w)->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir.path()));
+  Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir.path() + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_TRUE(reader->hasDeletions());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap,
+                       internal::Snapshot::Load(reader, dir.path(), meta, nullptr));
+  internal::DocFilter odd((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0xAAAAAAAAAAAAAAAAull);
+  size_t matches = 0;
+  for (int qi = 0; qi < 80; ++qi) {
+    std::vector<internal::ScoredTerm> terms;
+    const int n = 1 + qi % 12;
+    for (int i = 0; i < n; ++i) {
+      internal::ScoredTerm t;
+      t.field = static_cast<int>(rng() % 3);
+      t.term = internal::Wide(vocab[std::min<size_t>(rng() % 20, vocab.size() - 1)]);
+      t.weight = 0.5 + static_cast<double>(rng() % 100) / 50;
+      t.avgdl = 3 + static_cast<double>(rng() % 30);
+      terms.push_back(t);
+    }
+    const internal::DocFilter none;
+    for (const internal::DocFilter* filter : std::vector<const internal::DocFilter*>{&none, &odd}) {
+      const auto merged = internal::AllMatches(*snap, terms, Bm25Params{}, *filter);
+      const auto dense = internal::AllMatches(*snap, terms, Bm25Params{}, *filter, /*max_merged_terms=*/0);
+      ASSERT_EQ(merged.size(), dense.size()) << "query " << qi;
+      for (size_t i = 0; i < merged.size(); ++i) {
+        ASSERT_EQ(merged[i].doc, dense[i].doc) << "query " << qi;
+        ASSERT_EQ(merged[i].score, dense[i].score) << "query " << qi << " doc " << merged[i].doc;
+        ASSERT_FALSE(reader->isDeleted(merged[i].doc));
+      }
+      matches += merged.size();
+    }
+  }
+  EXPECT_GT(matches, 1000u);
 }
 
 }  // namespace
