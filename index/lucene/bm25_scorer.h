@@ -35,6 +35,16 @@ inline bool Admits(const DocFilter& f, int32_t doc) {
   return f.empty() || ((f[static_cast<size_t>(doc) >> 6] >> (doc & 63)) & 1U);
 }
 
+// The first document >= `from` that `filter` admits (empty: every one), or
+// INT32_MAX when none below `max_doc` is.
+int32_t NextAdmitted(const DocFilter& filter, int32_t from, int32_t max_doc);
+
+// The number of documents in any of `lists` that `filter` admits. A filter
+// with fewer documents than an eighth of the lists' postings is walked and
+// its documents looked up in the lists; otherwise every posting is marked.
+uint64_t CountAdmitted(const std::vector<std::shared_ptr<const DecodedPostings>>& lists, const DocFilter& filter,
+                       int32_t max_doc);
+
 // Top `n` documents, best first (score desc, docid asc).
 std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                     const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats);

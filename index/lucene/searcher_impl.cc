@@ -451,22 +451,16 @@ class LuceneSearcher final : public Searcher {
       for (const WeightedText& e : q.expansions) {
         for (std::string& t : Analyze(kind_, e.text)) terms.push_back(std::move(t));
       }
-      internal::DocFilter any((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
+      std::vector<std::shared_ptr<const internal::DecodedPostings>> lists;
       for (const FieldWeight& fw : q.fields) {
         const int f = internal::TextFieldIndex(fw.field);
         if (f < 0)
           return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
-        for (const std::string& t : terms) {
-          for (int32_t d : snap->Postings(f, Wide(t))->docs)
-            any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
-        }
+        for (const std::string& t : terms) lists.push_back(snap->Postings(f, Wide(t)));
       }
       internal::DocFilter filter;
       HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
-      uint64_t n = 0;
-      for (size_t w = 0; w < any.size(); ++w)
-        n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
-      return n;
+      return internal::CountAdmitted(lists, filter, snap->max_doc());
     });
   }
 

@@ -146,16 +146,19 @@ Status BuildTypedFilter(const Snapshot& snap, const std::vector<FieldFilter>& fi
 std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter) {
   std::vector<ScoredDoc> out;
   const Lucene::IndexReaderPtr& reader = snap.reader();
+  // Without deletions every docid below max_doc is live: no per-document
+  // isDeleted (a segment search and a lock in Lucene++).
+  const bool deletions = reader->hasDeletions();
   if (filter.empty()) {
     for (int32_t d = 0; d < snap.max_doc(); ++d) {
-      if (!reader->isDeleted(d)) out.push_back({d, 0.0});
+      if (!deletions || !reader->isDeleted(d)) out.push_back({d, 0.0});
     }
     return out;
   }
   for (size_t w = 0; w < filter.size(); ++w) {
     for (uint64_t bits = filter[w]; bits != 0; bits &= bits - 1) {
       const int32_t d = static_cast<int32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
-      if (d < snap.max_doc() && !reader->isDeleted(d)) out.push_back({d, 0.0});
+      if (d < snap.max_doc() && (!deletions || !reader->isDeleted(d))) out.push_back({d, 0.0});
     }
   }
   return out;

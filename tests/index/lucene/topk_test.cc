@@ -181,5 +181,49 @@ TEST(TopKTest, MergedPostingsGiveTheDenseSumsMatches) {
   EXPECT_GT(matches, 1000u);
 }
 
+// CountAdmitted walks a selective filter and looks its documents up in the
+// lists, or marks every posting for a dense one: either way the count is
+// the brute-force size of (union of the lists) ∩ filter. NextAdmitted finds
+// the next set bit below max_doc.
+TEST(TopKTest, CountAdmittedIsTheFilteredUnionsSize) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 60; ++round) {
+    const int32_t max_doc = 1 + static_cast<int32_t>(rng() % 5000);
+    std::vector<std::shared_ptr<const internal::DecodedPostings>> lists;
+    std::vector<char> in_union(static_cast<size_t>(max_doc), 0);
+    const int n_lists = static_cast<int>(rng() % 4);
+    for (int l = 0; l < n_lists; ++l) {
+      auto p = std::make_shared<internal::DecodedPostings>();
+      const uint32_t density = 1 + rng() % 100;
+      for (int32_t d = 0; d < max_doc; ++d) {
+        if (rng() % 100 < density) {
+          p->docs.push_back(d);
+          p->tfs.push_back(1);
+          in_union[static_cast<size_t>(d)] = 1;
+        }
+      }
+      lists.push_back(p);
+    }
+    internal::DocFilter filter;
+    std::vector<char> admitted(static_cast<size_t>(max_doc), 1);
+    if (round % 5 != 0) {  // some rounds without a filter (every document admitted)
+      filter.assign((static_cast<size_t>(max_doc) + 63) / 64, 0);
+      const uint32_t density = round % 2 ? 1 : 1 + rng() % 100;  // selective or not
+      for (int32_t d = 0; d < max_doc; ++d) {
+        admitted[static_cast<size_t>(d)] = rng() % 100 < density;
+        if (admitted[static_cast<size_t>(d)]) filter[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+      }
+      for (int32_t from = 0; from <= max_doc; from += 1 + static_cast<int32_t>(rng() % 97)) {
+        int32_t want = from;
+        while (want < max_doc && !admitted[static_cast<size_t>(want)]) ++want;
+        EXPECT_EQ(internal::NextAdmitted(filter, from, max_doc), want < max_doc ? want : INT32_MAX) << from;
+      }
+    }
+    uint64_t want = 0;
+    for (int32_t d = 0; d < max_doc; ++d) want += in_union[static_cast<size_t>(d)] && admitted[static_cast<size_t>(d)];
+    EXPECT_EQ(internal::CountAdmitted(lists, filter, max_doc), want) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace hymir::index
