@@ -56,7 +56,7 @@ double ThreadCpuSeconds() {
 }
 
 bool Plain(const std::string& w) {
-  return w.size() >= 3 &&
+  return w.size() >= 2 &&
          std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
 }
 

@@ -26,6 +26,19 @@ class DocIt {
   virtual void Advance(int32_t target) = 0;
   virtual double Score() = 0;
   virtual uint64_t Cost() const = 0;
+  // An upper bound of Score() over the matches in [target, *upto], where the
+  // callee sets *upto >= target (kEnd: through the last document); may move
+  // to target first. +infinity (the default) when unknown. `target` is
+  // larger than doc().
+  virtual double MaxScoreFrom(int32_t target, int32_t* upto) {
+    (void)target;
+    *upto = kEnd;
+    return std::numeric_limits<double>::infinity();
+  }
+  // From now on, matches scoring <= `score` may be skipped (top-k collection
+  // without an exact total, Lucene's setMinCompetitiveScore). No-op unless
+  // the iterator can skip.
+  virtual void SetMinCompetitive(double score) { (void)score; }
 
  protected:
   int32_t doc_ = -1;
@@ -83,11 +96,24 @@ class TermIt final : public DocIt {
   }
   double Score() override { return norm_.Score(weight_, c_.tf(), doc_); }
   uint64_t Cost() const override { return c_.p->docs.size(); }
+  double MaxScoreFrom(int32_t target, int32_t* upto) override {
+    Advance(target);
+    if (doc_ == kEnd) {
+      *upto = kEnd;
+      return 0;
+    }
+    const DecodedPostings& p = *c_.p;
+    if (!block_max_) block_max_ = p.BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths);
+    const size_t b = c_.i / DecodedPostings::kBlock;
+    *upto = p.docs[std::min(p.docs.size(), (b + 1) * DecodedPostings::kBlock) - 1];
+    return weight_ * block_max_->max[b];
+  }
 
  private:
   Cursor c_;
   double weight_;
   Bm25Norm norm_;
+  std::shared_ptr<const DecodedPostings::BlockMax> block_max_;  // on first MaxScoreFrom
 };
 
 // A sorted doc list scored with a constant (prefix, range, typed leaves).
@@ -293,14 +319,31 @@ class FieldPhrase {
   int32_t doc() const { return doc_; }
   double freq() const { return freq_; }
   uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
+  // The smallest tf of the terms at doc() (a candidate): what bounds the
+  // phrase's frequency there.
+  uint32_t MinTf() const {
+    uint32_t tf = UINT32_MAX;
+    for (const Cursor& c : cursors_) tf = std::min(tf, c.tf());
+    return tf;
+  }
 
-  // Moves to the first match >= target (a no-op when already there).
-  void Advance(int32_t target) {
-    if (doc_ >= target) return;
+  // Moves to the first match >= target (a no-op when already there). Past
+  // `limit` it stops at the first candidate (every term there) without
+  // reading positions: doc() is then that candidate, not known to match, and
+  // a later Advance resumes there.
+  void Advance(int32_t target, int32_t limit = kEnd) {
+    if (doc_ >= target && verified_) return;
+    if (!verified_ && doc_ > target) target = doc_;
+    verified_ = true;
     while (true) {
       const int32_t d = Conjoin(target);
       if (d == kEnd) {
         doc_ = kEnd;
+        return;
+      }
+      if (d > limit) {
+        doc_ = d;
+        verified_ = false;
         return;
       }
       for (size_t t = 0; t < pos_.size(); ++t) {
@@ -351,6 +394,7 @@ class FieldPhrase {
   std::vector<size_t> order_;
   std::vector<PosList> pos_;
   int32_t doc_ = -1;
+  bool verified_ = true;  // doc_ is a match (false: a candidate past the last limit)
   double freq_ = 0;
 };
 
@@ -361,7 +405,13 @@ class PhraseIt final : public DocIt {
  public:
   PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
            int32_t slop, double weight, Bm25Norm norm, bool cached_positions)
-      : terms_(terms), offsets_(std::move(offsets)), weight_(weight), norm_(norm) {
+      : snap_(snap),
+        field_(field),
+        slop_(slop),
+        terms_(terms),
+        offsets_(std::move(offsets)),
+        weight_(weight),
+        norm_(norm) {
     for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
       auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
       if (sub->Cost() == 0) continue;  // a term absent from this field
@@ -372,22 +422,120 @@ class PhraseIt final : public DocIt {
 
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
-    int32_t d = kEnd;
-    for (auto& sub : subs_) {
-      sub->Advance(target);
-      d = std::min(d, sub->doc());
-    }
-    doc_ = d;
-    freq_ = 0;
-    if (d == kEnd) return;
-    for (auto& sub : subs_) {
-      if (sub->doc() == d) freq_ += sub->freq();
+    int32_t d = target;
+    while (true) {
+      int32_t limit = kEnd;
+      if (min_competitive_ > -std::numeric_limits<double>::infinity()) {
+        if (d > upto_) {
+          const double bound = Bound(d, &upto_);
+          if (bound < 0) {  // a term has no posting left in the field
+            doc_ = kEnd;
+            return;
+          }
+          // The margin covers rounding: the bound is computed another way.
+          if (bound * (1 + 1e-9) <= min_competitive_) {
+            if (upto_ >= kEnd - 1) {
+              doc_ = kEnd;
+              return;
+            }
+            d = upto_ + 1;
+            continue;
+          }
+        }
+        // The next candidate (every term in a field), its positions not read yet.
+        int32_t m = kEnd;
+        for (auto& sub : subs_) {
+          sub->Advance(d, d - 1);
+          m = std::min(m, sub->doc());
+        }
+        if (m == kEnd) {
+          doc_ = kEnd;
+          return;
+        }
+        if (m > upto_) {  // past the block bound: check it again there
+          d = m;
+          continue;
+        }
+        // The frequency is at most the smallest of the terms' tfs at m.
+        if (CandidateBound(m) * (1 + 1e-9) <= min_competitive_) {
+          d = m + 1;
+          continue;
+        }
+        d = m;
+        limit = m;  // read positions at m only
+      }
+      int32_t m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, limit);
+        m = std::min(m, sub->doc());
+      }
+      if (m == kEnd) {
+        doc_ = kEnd;
+        return;
+      }
+      if (m > limit) {  // no match up to the limit
+        d = limit + 1;
+        continue;
+      }
+      doc_ = m;
+      freq_ = 0;
+      for (auto& sub : subs_) {
+        if (sub->doc() == m) freq_ += sub->freq();
+      }
+      return;
     }
   }
   double Score() override { return norm_.Score(weight_, freq_, doc_); }
   uint64_t Cost() const override { return cost_; }
+  // Exact phrases only: a phrase's frequency is at most each of its terms'
+  // tf in the field, which bounds its score by each term's block maximum. A
+  // sloppy phrase's frequency has no such simple bound.
+  void SetMinCompetitive(double score) override {
+    if (slop_ == 0) min_competitive_ = score;
+  }
 
  private:
+  // The smallest of the terms' block maxima (times the phrase's weight) over
+  // [d, *upto], the range where every term stays in its current block; -1
+  // when a term has no posting >= d.
+  double Bound(int32_t d, int32_t* upto) {
+    if (bound_cursors_.empty()) {
+      for (const auto& t : terms_) {
+        bound_cursors_.push_back({snap_.Postings(field_, t)});
+        block_max_.push_back(bound_cursors_.back().p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
+      }
+    }
+    double bound = std::numeric_limits<double>::infinity();
+    *upto = kEnd;
+    for (size_t t = 0; t < bound_cursors_.size(); ++t) {
+      Cursor& c = bound_cursors_[t];
+      c.Advance(d);
+      if (c.doc() == kEnd) return -1;
+      const size_t b = c.i / DecodedPostings::kBlock;
+      *upto = std::min(*upto, c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1]);
+      bound = std::min(bound, weight_ * block_max_[t]->max[b]);
+    }
+    return bound;
+  }
+
+  // The score a phrase match at candidate `d` can reach at most: in each
+  // field, its frequency is at most each term's tf at d.
+  double CandidateBound(int32_t d) {
+    double f = 0;
+    for (const auto& sub : subs_) {
+      if (sub->doc() == d) f += sub->MinTf();
+    }
+    return norm_.Score(weight_, f, d);
+  }
+
+  const Snapshot& snap_;
+  int field_;
+  int32_t slop_;
+  std::vector<Cursor> bound_cursors_;  // per term, in the phrase's field (block maxima), on first use
+  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;
+  double min_competitive_ = -std::numeric_limits<double>::infinity();
+  int32_t upto_ = -1;  // Bound() holds through here
+
   std::vector<Lucene::String> terms_;  // read by the subs: declared before them
   std::vector<int32_t> offsets_;
   std::vector<std::unique_ptr<FieldPhrase>> subs_;
@@ -405,7 +553,28 @@ class ConjunctionIt final : public DocIt {
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
     int32_t d = target;
+    int32_t upto = -1;  // the children's block bound holds through here
     while (true) {
+      if (d > upto && min_competitive_ > -std::numeric_limits<double>::infinity()) {
+        // Block-max skipping: the sum of the children's bounds over
+        // [d, upto]; when it cannot beat the k-th best score, skip the range.
+        double bound = 0;
+        upto = kEnd;
+        for (auto& c : c_) {
+          int32_t u;
+          bound += c->MaxScoreFrom(d, &u);
+          upto = std::min(upto, u);
+        }
+        // The margin covers rounding: the bound sums in another order.
+        if (bound * (1 + 1e-9) <= min_competitive_) {
+          if (upto >= kEnd - 1) {
+            d = kEnd;
+            break;
+          }
+          d = upto + 1;
+          continue;
+        }
+      }
       c_[0]->Advance(d);
       d = c_[0]->doc();
       if (d == kEnd) break;
@@ -422,6 +591,17 @@ class ConjunctionIt final : public DocIt {
     }
     doc_ = d;
   }
+  double MaxScoreFrom(int32_t target, int32_t* upto) override {
+    double bound = 0;
+    *upto = kEnd;
+    for (auto& c : c_) {
+      int32_t u;
+      bound += c->MaxScoreFrom(target, &u);
+      *upto = std::min(*upto, u);
+    }
+    return bound;
+  }
+  void SetMinCompetitive(double score) override { min_competitive_ = score; }
   double Score() override {
     double s = 0;
     for (auto& c : c_) s += c->Score();
@@ -431,6 +611,7 @@ class ConjunctionIt final : public DocIt {
 
  private:
   std::vector<DocItPtr> c_;
+  double min_competitive_ = -std::numeric_limits<double>::infinity();
 };
 
 class DisjunctionIt final : public DocIt {
@@ -684,7 +865,11 @@ Result<Evaluation> Evaluate(const Snapshot& snap, const QueryNode& query, const 
     } else if (Better(cand, heap.top())) {
       heap.pop();
       heap.push(cand);
+    } else {
+      continue;
     }
+    // Later documents (larger docids) enter only by beating the k-th score.
+    if (!options.exact_total && heap.size() == n) root->SetMinCompetitive(heap.top().score);
   }
   out.top.resize(heap.size());
   for (size_t i = out.top.size(); i-- > 0;) {

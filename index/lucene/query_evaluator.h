@@ -44,11 +44,16 @@ struct EvaluationOptions {
   // for the candidates only (the same matches and scores; for tests).
   // Default: true.
   bool cached_positions = true;
+  // Whether Evaluation::total must count every match. false lets a
+  // conjunction skip blocks of postings that cannot reach the top n
+  // (block-max, from each term's largest tf and shortest document per
+  // block); `top` is the same, `total` then a lower bound. Default: true.
+  bool exact_total = true;
 };
 
 struct Evaluation {
   std::vector<ScoredDoc> top;  // best first (score desc, docid asc)
-  uint64_t total = 0;          // matching admitted documents
+  uint64_t total = 0;          // matching admitted documents (see exact_total)
 };
 
 // The top `n` matches of `query` and the number of matches. InvalidArgument

@@ -433,6 +433,7 @@ class LuceneSearcher final : public Searcher {
     return Guard(dir_ + ": search", [&]() -> Result<std::vector<Hit>> {
       HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, q));
       st.options.filter = &st.filter;
+      st.options.exact_total = false;  // hits only: skipping that cannot change them is allowed
       HYMIR_ASSIGN_OR_RETURN(internal::Evaluation e, internal::Evaluate(*snap, st.tree, st.options, q.offset + q.k));
       std::vector<Hit> hits;
       for (size_t i = q.offset; i < e.top.size(); ++i) {

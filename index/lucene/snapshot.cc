@@ -291,6 +291,26 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
   return p;
 }
 
+std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(double k_base, double k_slope,
+                                                                              const uint32_t* lengths) const {
+  {
+    std::lock_guard<std::mutex> g(block_mu_);
+    if (block_max_ && block_max_->k_base == k_base && block_max_->k_slope == k_slope) return block_max_;
+  }
+  auto m = std::make_shared<BlockMax>();
+  m->k_base = k_base;
+  m->k_slope = k_slope;
+  m->max.assign((docs.size() + kBlock - 1) / kBlock, 0.0);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const double tf = tfs[i];
+    double& mx = m->max[i / kBlock];
+    mx = std::max(mx, tf / (tf + k_base + k_slope * lengths[docs[i]]));
+  }
+  std::lock_guard<std::mutex> g(block_mu_);
+  if (!block_max_) block_max_ = m;
+  return m;
+}
+
 std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(positions_mu_);

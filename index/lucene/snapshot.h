@@ -30,6 +30,21 @@ struct DecodedPostings {
   std::vector<int32_t> docs;
   std::vector<uint32_t> tfs;
   std::vector<std::pair<uint32_t, uint32_t>> frontier;  // (tf, min dl with that tf)
+  // Per block of kBlock postings (the last may be shorter), the largest
+  // tf / (tf + k_base + k_slope dl) of its postings: what bounds a block's
+  // BM25 scores (block-max skipping of top-k conjunctions). Computed for the
+  // first (k_base, k_slope) asked and kept; other values are computed for
+  // the caller only. Thread-safe.
+  static constexpr size_t kBlock = 128;
+  struct BlockMax {
+    double k_base, k_slope;
+    std::vector<double> max;
+  };
+  std::shared_ptr<const BlockMax> BlockMaxima(double k_base, double k_slope, const uint32_t* lengths) const;
+
+ private:
+  mutable std::mutex block_mu_;
+  mutable std::shared_ptr<const BlockMax> block_max_;  // GUARDED_BY(block_mu_)
 };
 
 // A term's live positions in one Lucene++ field (title, text, or "all"

@@ -563,5 +563,88 @@ TEST(QueryEvaluatorTest, DecodedPositionsFollowThePostings) {
   EXPECT_EQ(heart->pos[heart->starts[i]], 1);
 }
 
+// Top-k search without an exact total lets conjunctions and exact phrases
+// skip what cannot enter the top k (block maxima, the smallest tf of a
+// candidate): the hits are the exhaustive evaluation's, to the bit, on
+// random conjunctions, phrases and mixes of them, at several depths.
+TEST(QueryEvaluatorTest, SkippingWithoutATotalKeepsTheTopK) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("idx");
+  // Zipfian words over 4,000 documents: long postings (many blocks), short
+  // and long documents, repeated words.
+  std::mt19937 gen(17);
+  std::vector<std::string> vocab;
+  for (int i = 0; i < 60; ++i) vocab.push_back("w" + std::to_string(i));
+  std::vector<Document> corpus;
+  for (int i = 0; i < 4000; ++i) {
+    const int len = 2 + static_cast<int>(gen() % 40);
+    std::string text;
+    for (int t = 0; t < len; ++t) {
+      const double u = std::uniform_real_distribution<double>(0, 1)(gen);
+      text += vocab[std::min<size_t>(vocab.size() - 1, static_cast<size_t>(std::pow(60.0, u)) - 1)] + " ";
+    }
+    corpus.push_back(testing::Doc("d" + std::to_string(i), i % 3 ? "" : vocab[gen() % 8], text));
+  }
+  const size_t n = corpus.size();
+  ASSERT_OK(testing::BuildIndex(dir, corpus, AnalyzerKind::kWhitespace));
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir));
+  Lucene::IndexReaderPtr lreader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap, internal::Snapshot::Load(lreader, dir, meta, nullptr));
+  internal::SnapshotStatistics stats(snap);
+  std::vector<std::string> common(vocab.begin(), vocab.begin() + 20);
+  std::mt19937 rng(13);
+  auto word = [&] { return common[rng() % common.size()]; };
+  auto phrase = [&] {
+    const auto toks = Analyze(AnalyzerKind::kWhitespace, corpus[rng() % n].text);
+    if (toks.size() < 3) return "\"" + word() + " " + word() + "\"";  // may match nowhere
+    const size_t at = rng() % (toks.size() - 2);
+    std::string p = toks[at] + " " + toks[at + 1];
+    std::erase_if(p, [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != ' '; });
+    return "\"" + p + "\"";
+  };
+  size_t compared = 0, skipped = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::string q;
+    switch (i % 5) {
+      case 0:
+        q = "+" + word() + " +" + word();
+        break;
+      case 1:
+        q = "+" + word() + " +" + word() + " +" + word();
+        break;
+      case 2:
+        q = phrase();
+        break;
+      case 3:
+        q = "+" + word() + " +" + phrase();
+        break;
+      default:
+        q = "text:" + phrase() + (rng() % 2 ? "~1" : "");
+        break;
+    }
+    auto tree = AnalyzeLuceneQuery(AnalyzerKind::kWhitespace, q);
+    if (!tree.ok()) continue;
+    internal::EvaluationOptions exact;
+    exact.statistics = &stats;
+    internal::EvaluationOptions skipping = exact;
+    skipping.exact_total = false;
+    for (size_t k : {size_t{1}, size_t{3}, size_t{10}}) {
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation a, internal::Evaluate(*snap, *tree, exact, k));
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation b, internal::Evaluate(*snap, *tree, skipping, k));
+      ASSERT_EQ(a.top.size(), b.top.size()) << q << " k " << k;
+      for (size_t r = 0; r < a.top.size(); ++r) {
+        EXPECT_EQ(a.top[r].doc, b.top[r].doc) << q << " k " << k << " rank " << r;
+        EXPECT_EQ(a.top[r].score, b.top[r].score) << q << " k " << k << " rank " << r;
+      }
+      EXPECT_LE(b.total, a.total) << q;
+      compared += !a.top.empty();
+      skipped += b.total < a.total;
+    }
+  }
+  EXPECT_GT(compared, 250u);
+  EXPECT_GT(skipped, 30u);  // the skipping did happen
+}
+
 }  // namespace
 }  // namespace hymir::index
