@@ -35,7 +35,7 @@ struct DecodedPostings {
   // BM25 scores (block-max skipping of top-k conjunctions). Computed for the
   // first (k_base, k_slope) asked and kept; other values are computed for
   // the caller only. Thread-safe.
-  static constexpr size_t kBlock = 128;
+  static constexpr size_t kBlock = 32;
   struct BlockMax {
     double k_base, k_slope;
     std::vector<double> max;
