@@ -194,8 +194,13 @@ class LuceneSearcher final : public Searcher {
         HYMIR_RETURN_IF_ERROR(Terms(snap, q, &terms));
         internal::DocFilter filter;
         HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
-        matches = match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
-        out.total = matches.size();
+        if (match_all && q.facets.empty() && q.sort.empty()) {  // score 0 throughout: the first documents
+          matches = internal::AllAdmitted(*snap, filter, q.offset + q.k, &out.total);
+        } else {
+          matches =
+              match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
+          out.total = matches.size();
+        }
       }
       for (const FacetRequest& f : q.facets) {
         auto counts = internal::CountFacet(*snap, f, matches);

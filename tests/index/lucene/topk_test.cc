@@ -10,6 +10,7 @@
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/snapshot.h"
+#include "index/lucene/typed_search.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -222,6 +223,53 @@ TEST(TopKTest, CountAdmittedIsTheFilteredUnionsSize) {
     uint64_t want = 0;
     for (int32_t d = 0; d < max_doc; ++d) want += in_union[static_cast<size_t>(d)] && admitted[static_cast<size_t>(d)];
     EXPECT_EQ(internal::CountAdmitted(lists, filter, max_doc), want) << "round " << round;
+  }
+}
+
+// AllAdmitted with a limit: the first documents of the full list and the
+// full list's size, with and without deleted documents, for filters of any
+// density and none.
+TEST(TopKTest, FirstAdmittedDocumentsAndTheirCount) {
+  std::mt19937 rng(9);
+  for (bool with_deletions : {false, true}) {
+    TempDir dir;
+    std::vector<Document> docs;
+    for (int i = 0; i < 700; ++i) docs.push_back(testing::Doc("d" + std::to_string(i), "", "w1 w2"));
+    ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+    if (with_deletions) {
+      auto w = IndexWriter::Open(dir.path());
+      ASSERT_OK(w.status());
+      for (int i = 0; i < 700; i += 3) ASSERT_OK((*w)->Delete("d" + std::to_string(i)));
+      ASSERT_OK((*w)->Commit());
+    }
+    ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir.path()));
+    Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(
+        Lucene::FSDirectory::open(internal::Wide(dir.path() + "/" + internal::kTextDir)), /*readOnly=*/true);
+    ASSERT_EQ(reader->hasDeletions(), with_deletions);
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap,
+                         internal::Snapshot::Load(reader, dir.path(), meta, nullptr));
+    for (int round = 0; round < 20; ++round) {
+      internal::DocFilter filter;
+      if (round % 4 != 0) {
+        filter.assign((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
+        const uint32_t density = 1 + rng() % 100;
+        for (int32_t d = 0; d < snap->max_doc(); ++d)
+          if (rng() % 100 < density) filter[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+      }
+      const auto all = internal::AllAdmitted(*snap, filter);
+      for (int32_t d = 0, i = 0; d < snap->max_doc(); ++d) {  // the full list: every live admitted doc
+        if (reader->isDeleted(d) || !internal::Admits(filter, d)) continue;
+        ASSERT_LT(static_cast<size_t>(i), all.size());
+        EXPECT_EQ(all[static_cast<size_t>(i++)].doc, d);
+      }
+      for (size_t limit : {size_t{0}, size_t{1}, size_t{10}, size_t{100000}}) {
+        uint64_t total = 0;
+        const auto first = internal::AllAdmitted(*snap, filter, limit, &total);
+        EXPECT_EQ(total, all.size());
+        ASSERT_EQ(first.size(), std::min(limit, all.size()));
+        for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i].doc, all[i].doc);
+      }
+    }
   }
 }
 
