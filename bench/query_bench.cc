@@ -9,9 +9,15 @@
 //   sloppy        "t1 t2"~3
 //   conjunction   +t1 +t2
 // single-threaded, every set `--repeat` times after one warm-up pass.
+// `--write-queries FILE` also writes the queries as BEIR jsonl with their
+// kind ({"_id", "text", "kind"}; the plain ones as "terms", in the Lucene
+// syntax), so that bench/java/LuceneStructured.java `bench` times the very
+// same queries (bench/structured/speed.sh runs both).
 //
 // Output: one "# ..." header line, then one line per query kind,
-// "hymir query <kind> qps=... ratio_to_plain=... mean_total=...".
+// "hymir query <kind> qps=... cpu_qps=... ratio_to_plain=... mean_total=...":
+// cpu_qps divides by the CPU time of the timing thread, which other load on
+// a shared machine does not inflate as it does wall time.
 //
 // Exit codes: 0 OK, 1 the run failed, 2 usage.
 #include <hymir/index/analyzer.h>
@@ -24,6 +30,9 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -39,8 +48,15 @@ struct Kind {
   std::string (*make)(const std::string&, const std::string&);
 };
 
+// CPU seconds of the calling thread: robust to other load on a shared machine.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 bool Plain(const std::string& w) {
-  return w.size() >= 3 &&
+  return w.size() >= 2 &&
          std::all_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
 }
 
@@ -52,6 +68,8 @@ int main(int argc, char** argv) {
   size_t n = 500, k = 10;
   int repeat = 3;
   unsigned seed = 1;
+  std::string write_queries;
+  std::vector<std::string> only;
   app.add_option("--index", dir, "Index directory (hymir index)")->required()->check(CLI::ExistingDirectory);
   app.add_option("--queries", n, "Word pairs drawn from the documents")->capture_default_str();
   app.add_option("--k", k, "Hits per query")->capture_default_str();
@@ -59,6 +77,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--seed", seed, "Random seed of the pairs")->capture_default_str();
+  app.add_option("--kinds", only, "Time only these kinds (default: all)")->delimiter(',');
+  app.add_option("--write-queries", write_queries,
+                 "Also write every query as BEIR jsonl with its kind (for the Java Lucene bench)");
   CLI11_PARSE(app, argc, argv);
 
   auto searcher = hymir::index::Searcher::Open(dir);
@@ -104,10 +125,27 @@ int main(int argc, char** argv) {
       {"conjunction", hymir::QuerySyntax::kLucene,
        [](const std::string& a, const std::string& b) { return "+" + a + " +" + b; }},
   };
+  if (!write_queries.empty()) {
+    std::ofstream out(write_queries);
+    size_t qid = 0;
+    for (const Kind& kind : kinds) {
+      if (kind.syntax == hymir::QuerySyntax::kPlain) continue;  // the same text as plain-lucene
+      const std::string name = std::string(kind.name) == "plain-lucene" ? "terms" : kind.name;
+      for (const auto& [a, b] : pairs) {
+        out << nlohmann::json{{"_id", "q" + std::to_string(qid++)}, {"text", kind.make(a, b)}, {"kind", name}}.dump()
+            << "\n";
+      }
+    }
+    if (!out.flush()) {
+      std::fprintf(stderr, "hymir-query-bench: %s: cannot write\n", write_queries.c_str());
+      return 1;
+    }
+  }
   std::printf("# hymir-query-bench index=%s docs=%llu pairs=%zu k=%zu repeat=%d seed=%u\n", dir.c_str(),
               static_cast<unsigned long long>(s.NumDocs()), pairs.size(), k, repeat, seed);
   double plain_qps = 0;
   for (const Kind& kind : kinds) {
+    if (!only.empty() && std::find(only.begin(), only.end(), kind.name) == only.end()) continue;
     std::vector<hymir::index::TextQuery> qs;
     for (const auto& [a, b] : pairs) {
       hymir::index::TextQuery q;
@@ -128,16 +166,20 @@ int main(int argc, char** argv) {
       total += static_cast<double>(*c);
     }
     const auto start = Clock::now();
+    const double cpu_start = ThreadCpuSeconds();
     size_t hits = 0;
     for (int r = 0; r < repeat; ++r) {
       for (const auto& q : qs) hits += s.Search(q)->size();
     }
+    const double cpu = ThreadCpuSeconds() - cpu_start;
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    const double qps = static_cast<double>(qs.size()) * repeat / secs;
+    const double n_run = static_cast<double>(qs.size()) * repeat;
+    const double qps = n_run / secs;
     if (plain_qps == 0) plain_qps = qps;
-    std::printf("hymir query %-12s qps=%.0f ratio_to_plain=%.3f mean_total=%.1f mean_hits=%.2f\n", kind.name, qps,
-                qps / plain_qps, total / static_cast<double>(qs.size()),
+    std::printf("hymir query %-12s qps=%.0f cpu_qps=%.0f ratio_to_plain=%.3f mean_total=%.1f mean_hits=%.2f\n",
+                kind.name, qps, n_run / cpu, qps / plain_qps, total / static_cast<double>(qs.size()),
                 static_cast<double>(hits) / static_cast<double>(qs.size() * static_cast<size_t>(repeat)));
+    std::fflush(stdout);
   }
   return 0;
 }

@@ -96,7 +96,8 @@ Result<SyntheticCorpusInfo> WriteSyntheticCorpus(const std::string& path, const 
   std::setvbuf(out.get(), nullptr, _IOFBF, 1 << 20);
 
   std::mt19937_64 rng(o.seed);
-  constexpr double kSigma = 0.5;  // log-normal spread of document lengths
+  std::mt19937_64 typed_rng(o.seed ^ 0x7479706564ull);  // "typed": a stream of its own
+  constexpr double kSigma = 0.5;                        // log-normal spread of document lengths
   std::lognormal_distribution<double> doc_len(std::log(o.mean_doc_len) - kSigma * kSigma / 2, kSigma);
   SyntheticCorpusInfo info;
   std::string line;
@@ -112,7 +113,16 @@ Result<SyntheticCorpusInfo> WriteSyntheticCorpus(const std::string& path, const 
       if (t > 0) line.push_back(' ');
       line += (*vocab)[r];
     }
-    line += "\"}\n";
+    line += '"';
+    if (o.typed_fields) {
+      constexpr uint64_t kSections = 50;
+      const uint64_t size = typed_rng() % 1'000'000;
+      // Skewed: the product of two uniforms puts most mass on low sections.
+      const uint64_t a = typed_rng() % 1000, b = typed_rng() % 1000;
+      const uint64_t section = std::min<uint64_t>(kSections - 1, a * b / 20000);
+      line += ", \"size\": " + std::to_string(size) + ", \"section\": \"s" + std::to_string(section) + '"';
+    }
+    line += "}\n";
     if (std::fwrite(line.data(), 1, line.size(), out.get()) != line.size()) {
       return Status::IOError(path + ": write failed: " + std::strerror(errno));
     }

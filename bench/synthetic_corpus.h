@@ -34,7 +34,19 @@ struct SyntheticCorpusOptions {
   double mean_doc_len = 40.0;
   // Seed of every random choice. Default: 42.
   uint64_t seed = 42;
+  // Adds two typed fields per document (declare them with
+  // kSyntheticTypedSchema): "size", an int64 uniform in [0, 1,000,000), and
+  // "section", a keyword of 50 values "s0".."s49" with s0 the most frequent.
+  // They come from their own random stream, so the text is the same with or
+  // without them. Default: false.
+  bool typed_fields = false;
 };
+
+// The schema (hymir index --schema) of the typed fields above: both sortable,
+// section facetable (as the Java Lucene harness allows: keyword fields).
+inline constexpr const char* kSyntheticTypedSchema =
+    R"({"fields": {"size": {"type": "int64", "sort": true},)"
+    R"( "section": {"type": "keyword", "sort": true, "facet": true}}})";
 
 struct SyntheticCorpusInfo {
   uint64_t docs = 0;
@@ -48,7 +60,7 @@ struct SyntheticCorpusInfo {
 Result<std::vector<std::string>> MakeVocabulary(uint64_t n);
 
 // Writes the corpus to `path` ({"_id": "d<i>", "title": "", "text": ...} per
-// line), replacing the file. IOError names the path when writing fails.
+// line, then "size" and "section" with typed_fields), replacing the file. IOError names the path when writing fails.
 Result<SyntheticCorpusInfo> WriteSyntheticCorpus(const std::string& path, const SyntheticCorpusOptions& options);
 
 }  // namespace hymir::bench

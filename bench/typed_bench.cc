@@ -15,6 +15,20 @@
 //                      values (Searcher::GetDocument), the scan a reader
 //                      without doc values does
 //
+// With --compare, on an index of a corpus that Java Lucene 8.8 indexes too
+// (bench/structured/speed.sh: --write-corpus writes a synthetic one with the
+// typed fields "size" and "section"), it instead times what
+// bench/java/LuceneStructured.java's `range` and `facets` modes time, each
+// for --seconds after --warmup seconds, and prints "hymir typed step=..."
+// lines with the QPS of:
+//   range_count            documents in the range (SearchStructured, k 0)
+//   range_top10            the range's first 10 (SearchStructured, k 10)
+//   query_filtered_top10   top 10 by BM25 of --query within the range (Search)
+//   query_filtered_count   matches of --query within the range (Count)
+//   facet_count            --facet-field's top 10 values over the matches of
+//                          --facet-query, with its exact total (k 0)
+//   facet_top10            the same with the top 10 hits (k 10)
+//
 // Includes the private index/lucene/doc_values.h for the kernels (the
 // repository root is on its include path, as for hymir-pipeline-bench).
 #include <hymir/index/index_writer.h>
@@ -24,6 +38,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -35,6 +50,7 @@
 
 #include "index/lucene/doc_values.h"
 #include "src/core/file_util.h"
+#include "synthetic_corpus.h"
 
 namespace {
 
@@ -117,6 +133,97 @@ double BestOf(int reps, Fn&& fn) {
   return best;
 }
 
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Rates {
+  double qps, cpu_qps, mean_ms;
+};
+
+// Runs `fn` for `warmup` seconds, then for at least `seconds` (and at least
+// once): queries per second of wall time and of the thread's CPU time (which
+// other load on a shared machine does not inflate), and mean milliseconds.
+template <typename Fn>
+Rates Rate(double warmup, double seconds, Fn&& fn) {
+  for (auto t = Clock::now(); std::chrono::duration<double>(Clock::now() - t).count() < warmup;) fn();
+  const auto start = Clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  uint64_t n = 0;
+  double secs = 0;
+  do {
+    fn();
+    ++n;
+    secs = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (secs < seconds);
+  const double cpu = ThreadCpuSeconds() - cpu_start;
+  return {static_cast<double>(n) / secs, static_cast<double>(n) / cpu, 1000 * secs / static_cast<double>(n)};
+}
+
+struct CompareOptions {
+  std::string range_field, from, to, query, facet_field, facet_query;
+  double seconds = 3, warmup = 1;
+};
+
+int Compare(const hymir::index::Searcher& s, const CompareOptions& o) {
+  auto fail = [](const hymir::Status& st) {
+    std::fprintf(stderr, "hymir-typed-bench: %s\n", st.ToString().c_str());
+    return 1;
+  };
+  auto report = [&](const char* step, Rates r, uint64_t total) {
+    std::printf("hymir typed step=%s qps=%.1f cpu_qps=%.1f mean_ms=%.3f total=%llu\n", step, r.qps, r.cpu_qps,
+                r.mean_ms, static_cast<unsigned long long>(total));
+    std::fflush(stdout);
+  };
+  std::printf("hymir typed info docs=%llu seconds=%.1f warmup=%.1f\n", static_cast<unsigned long long>(s.NumDocs()),
+              o.seconds, o.warmup);
+  if (!o.range_field.empty()) {
+    hymir::index::TextQuery rq;
+    rq.ranges = {hymir::index::RangeFilter{o.range_field, o.from, o.to}};
+    rq.k = 0;
+    auto first = s.SearchStructured(rq);
+    if (!first.ok()) return fail(first.status());
+    uint64_t total = first->total;
+    std::printf("hymir typed range field=%s from=%s to=%s matched=%llu\n", o.range_field.c_str(), o.from.c_str(),
+                o.to.c_str(), static_cast<unsigned long long>(total));
+    Rates r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->total; });
+    report("range_count", r, total);
+    rq.k = 10;
+    r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(rq)->hits.size(); });
+    report("range_top10", r, total);
+    if (!o.query.empty()) {
+      rq.text = o.query;
+      auto c = s.Count(rq);
+      if (!c.ok()) return fail(c.status());
+      r = Rate(o.warmup, o.seconds, [&] { total = s.Search(rq)->size(); });
+      report("query_filtered_top10", r, total);
+      report("query_filtered_count", Rate(o.warmup, o.seconds, [&] { total = *s.Count(rq); }), *c);
+    }
+  }
+  if (!o.facet_field.empty()) {
+    hymir::index::TextQuery fq;
+    fq.text = o.facet_query;
+    fq.k = 0;
+    fq.facets = {{o.facet_field, 10, {}}};
+    auto first = s.SearchStructured(fq);
+    if (!first.ok()) return fail(first.status());
+    std::printf("hymir typed facets query=%s field=%s total=%llu values=%zu\n", o.facet_query.c_str(),
+                o.facet_field.c_str(), static_cast<unsigned long long>(first->total),
+                first->facets.empty() ? size_t{0} : first->facets[0].counts.size());
+    for (const auto& c : first->facets[0].counts)
+      std::printf("  %s\t%llu\n", c.value.c_str(), static_cast<unsigned long long>(c.count));
+    uint64_t total = 0;
+    Rates r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; });
+    report("facet_count", r, total);
+    fq.k = 10;
+    r = Rate(o.warmup, o.seconds, [&] { total = s.SearchStructured(fq)->total; });
+    report("facet_top10", r, total);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,7 +237,54 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "Indexing threads (default 2)");
   app.add_option("--reps", reps, "Repetitions; the best time is reported (default 5)");
   app.add_flag("--rebuild", rebuild, "Delete and rebuild the index");
+  std::string write_corpus, write_schema;
+  app.add_option("--write-corpus", write_corpus,
+                 "Only write a synthetic corpus of --docs documents with the typed fields size and section (and "
+                 "--write-schema), print its common term, and exit");
+  app.add_option("--write-schema", write_schema, "With --write-corpus: write the schema of its typed fields here");
+  bool compare = false;
+  CompareOptions co;
+  app.add_flag("--compare", compare,
+               "Time the steps of LuceneStructured.java's range and facets modes on the existing --index");
+  app.add_option("--range-field", co.range_field, "--compare: int64 field of the range");
+  app.add_option("--from", co.from, "--compare: range lower bound (inclusive)");
+  app.add_option("--to", co.to, "--compare: range upper bound (inclusive)");
+  app.add_option("--query", co.query, "--compare: query filtered by the range");
+  app.add_option("--facet-field", co.facet_field, "--compare: keyword field to count");
+  app.add_option("--facet-query", co.facet_query, "--compare: query whose matches are counted");
+  app.add_option("--seconds", co.seconds, "--compare: timed seconds per step (default 3)");
+  app.add_option("--warmup", co.warmup, "--compare: warm-up seconds per step (default 1)");
   CLI11_PARSE(app, argc, argv);
+  if (!write_corpus.empty()) {
+    hymir::bench::SyntheticCorpusOptions so;
+    so.docs = docs;
+    so.typed_fields = true;
+    auto info = hymir::bench::WriteSyntheticCorpus(write_corpus, so);
+    if (!info.ok()) {
+      std::fprintf(stderr, "hymir-typed-bench: %s\n", info.status().ToString().c_str());
+      return 1;
+    }
+    if (!write_schema.empty()) {
+      if (auto st = hymir::internal::WriteFileAtomic(write_schema, hymir::bench::kSyntheticTypedSchema); !st.ok()) {
+        std::fprintf(stderr, "hymir-typed-bench: %s\n", st.ToString().c_str());
+        return 1;
+      }
+    }
+    // The 10th most frequent word: in about a quarter of the documents.
+    auto vocab = hymir::bench::MakeVocabulary(std::min<uint64_t>(so.vocab, 10));
+    std::printf("corpus=%s docs=%llu tokens=%llu common_term=%s\n", write_corpus.c_str(),
+                static_cast<unsigned long long>(info->docs), static_cast<unsigned long long>(info->tokens),
+                vocab.ok() ? vocab->back().c_str() : "");
+    return 0;
+  }
+  if (compare) {
+    auto searcher = hymir::index::Searcher::Open(dir);
+    if (!searcher.ok()) {
+      std::fprintf(stderr, "hymir-typed-bench: %s\n", searcher.status().ToString().c_str());
+      return 1;
+    }
+    return Compare(**searcher, co);
+  }
   if (rebuild) std::filesystem::remove_all(dir);
   if (!std::filesystem::exists(dir + "/hymir.json")) {
     const auto t = Clock::now();

@@ -1150,10 +1150,13 @@ public class LuceneStructured {
     static final class Timing {
         long n;
         double seconds;
+        double cpuSeconds; // CPU time of the timing thread: robust to other load on a shared machine
         long[] lat;
         long sink;
 
         double qps() { return n / seconds; }
+
+        double cpuQps() { return cpuSeconds > 0 ? n / cpuSeconds : Double.NaN; }
 
         double pct(double q) {
             if (lat.length == 0) return Double.NaN;
@@ -1164,8 +1167,8 @@ public class LuceneStructured {
         double meanMs() { return Arrays.stream(lat).average().orElse(Double.NaN) / 1e6; }
 
         String fmt() {
-            return String.format(Locale.ROOT, "qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%d seconds=%.2f",
-                    qps(), pct(0.5), pct(0.99), meanMs(), n, seconds);
+            return String.format(Locale.ROOT, "qps=%.1f cpu_qps=%.1f p50_ms=%.3f p99_ms=%.3f mean_ms=%.3f queries=%d "
+                    + "seconds=%.2f", qps(), cpuQps(), pct(0.5), pct(0.99), meanMs(), n, seconds);
         }
     }
 
@@ -1174,6 +1177,8 @@ public class LuceneStructured {
         long[] lat = new long[1 << 12];
         int cnt = 0;
         long sink = 0;
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStart = mx.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         long deadline = start + (long) (seconds * 1e9);
         int i = 0;
@@ -1188,6 +1193,7 @@ public class LuceneStructured {
         }
         Timing t = new Timing();
         t.seconds = (System.nanoTime() - start) / 1e9;
+        t.cpuSeconds = (mx.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         t.n = cnt;
         t.lat = Arrays.copyOf(lat, cnt);
         Arrays.sort(t.lat);
@@ -1308,12 +1314,22 @@ public class LuceneStructured {
                 FacetResult r = fs.getTopChildren(top, field);
                 return r == null ? 0 : r.childCount;
             };
+            // the top 10 hits by score as well (what a results page with a facet sidebar asks)
+            Work topAndFacets = i -> {
+                FacetsCollector fc = new FacetsCollector();
+                TopDocs td = FacetsCollector.search(s, arr[i], 10, fc);
+                Facets fs = new SortedSetDocValuesFacetCounts(state, fc);
+                FacetResult r = fs.getTopChildren(top, field);
+                return td.scoreDocs.length + (r == null ? 0 : r.childCount);
+            };
             Timing tc = warmAndTime(arr.length, countOnly, warmup, seconds);
             Timing tcol = warmAndTime(arr.length, collect, Math.min(1, warmup), seconds);
             Timing tf = warmAndTime(arr.length, facets, Math.min(1, warmup), seconds);
+            Timing ttf = warmAndTime(arr.length, topAndFacets, Math.min(1, warmup), seconds);
             out.printf(Locale.ROOT, "lucene-structured facets step=count %s%n", tc.fmt());
             out.printf(Locale.ROOT, "lucene-structured facets step=collect %s%n", tcol.fmt());
             out.printf(Locale.ROOT, "lucene-structured facets step=collect+count_top%d %s%n", top, tf.fmt());
+            out.printf(Locale.ROOT, "lucene-structured facets step=top10+count_top%d %s%n", top, ttf.fmt());
             // counting over the whole index (no query)
             Work allDocs = i -> {
                 FacetResult r = new SortedSetDocValuesFacetCounts(state).getTopChildren(top, field);

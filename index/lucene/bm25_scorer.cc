@@ -1,6 +1,7 @@
 #include "index/lucene/bm25_scorer.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <queue>
 
@@ -19,6 +20,7 @@ class PostingCursor {
 
   int32_t doc() const { return doc_; }
   uint32_t freq() const { return tfs_[i_]; }
+  size_t size() const { return n_; }
 
   void Next() { doc_ = ++i_ < n_ ? docs_[i_] : kNoMoreDocs; }
 
@@ -100,6 +102,61 @@ std::vector<ScoredDoc> Drain(std::priority_queue<ScoredDoc, std::vector<ScoredDo
 
 }  // namespace
 
+int32_t NextAdmitted(const DocFilter& filter, int32_t from, int32_t max_doc) {
+  if (filter.empty()) return from < max_doc ? from : kNoMoreDocs;
+  if (from >= max_doc) return kNoMoreDocs;
+  size_t w = static_cast<size_t>(from) >> 6;
+  if (w >= filter.size()) return kNoMoreDocs;
+  uint64_t bits = filter[w] & (~uint64_t{0} << (from & 63));
+  while (bits == 0) {
+    if (++w >= filter.size()) return kNoMoreDocs;
+    bits = filter[w];
+  }
+  const int64_t d = static_cast<int64_t>(w * 64) + std::countr_zero(bits);
+  return d < max_doc ? static_cast<int32_t>(d) : kNoMoreDocs;
+}
+
+uint64_t CountAdmitted(const std::vector<std::shared_ptr<const DecodedPostings>>& lists, const DocFilter& filter,
+                       int32_t max_doc) {
+  const size_t words = (static_cast<size_t>(std::max(max_doc, 0)) + 63) / 64;
+  uint64_t postings = 0;
+  for (const auto& p : lists) postings += p->docs.size();
+  uint64_t admitted = 0;
+  for (uint64_t w : filter) admitted += static_cast<uint64_t>(std::popcount(w));
+  if (filter.empty() || admitted * 8 > postings) {  // mark every posting, then count the admitted marks
+    DocFilter any(words, 0);
+    for (const auto& p : lists) {
+      for (int32_t d : p->docs) any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+    }
+    uint64_t n = 0;
+    for (size_t w = 0; w < any.size(); ++w)
+      n += static_cast<uint64_t>(std::popcount(filter.empty() ? any[w] : any[w] & filter[w]));
+    return n;
+  }
+  // A selective filter: look its documents up in each list (galloping).
+  std::vector<size_t> at(lists.size(), 0);
+  uint64_t n = 0;
+  for (int32_t d = NextAdmitted(filter, 0, max_doc); d != kNoMoreDocs; d = NextAdmitted(filter, d + 1, max_doc)) {
+    for (size_t l = 0; l < lists.size(); ++l) {
+      const std::vector<int32_t>& docs = lists[l]->docs;
+      size_t lo = at[l], step = 1;
+      while (lo + step < docs.size() && docs[lo + step] < d) {
+        lo += step;
+        step <<= 1;
+      }
+      const size_t hi = std::min(lo + step + 1, docs.size());
+      at[l] = static_cast<size_t>(std::lower_bound(docs.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                   docs.begin() + static_cast<std::ptrdiff_t>(hi), d) -
+                                  docs.begin());
+      if (at[l] < docs.size() && docs[at[l]] == d) {
+        ++n;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                     const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats) {
   std::vector<ScoredDoc> empty;
@@ -122,8 +179,11 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
     for (size_t i = first_essential; i < m; ++i) d = std::min(d, st[i].cursor->doc());
     if (d == kNoMoreDocs) break;
     if (!Admits(filter, d)) {
+      // Straight to the next admitted document: a selective filter costs
+      // its own documents, not the terms' postings.
+      const int32_t next = NextAdmitted(filter, d + 1, snap.max_doc());
       for (size_t i = first_essential; i < m; ++i) {
-        if (st[i].cursor->doc() == d) st[i].cursor->Next();
+        if (st[i].cursor->doc() < next) st[i].cursor->Advance(next);
       }
       continue;
     }
@@ -174,10 +234,31 @@ std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<Scor
 }
 
 std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
-                                  const DocFilter& filter) {
+                                  const DocFilter& filter, size_t max_merged_terms) {
   std::vector<ScoredDoc> out;
   if (terms.empty() || snap.max_doc() == 0) return out;
   std::vector<TermState> st = MakeStates(snap, terms, params);
+  // A few terms: merge their postings by docid (no arrays over every
+  // document to allocate and scan). A document's score sums its terms in
+  // query order either way, so the scores are the same to the bit.
+  if (st.size() <= max_merged_terms) {
+    size_t postings = 0;
+    for (const auto& s : st) postings += s.cursor->size();
+    out.reserve(std::min(postings, static_cast<size_t>(snap.max_doc())));
+    while (true) {
+      int32_t d = kNoMoreDocs;
+      for (const auto& s : st) d = std::min(d, s.cursor->doc());
+      if (d == kNoMoreDocs) break;
+      double score = 0.0;
+      for (auto& s : st) {
+        if (s.cursor->doc() != d) continue;
+        score += s.Score(d, s.cursor->freq());
+        s.cursor->Next();
+      }
+      if (Admits(filter, d)) out.push_back({d, score});
+    }
+    return out;
+  }
   std::vector<double> scores(static_cast<size_t>(snap.max_doc()), 0.0);
   std::vector<char> hit(static_cast<size_t>(snap.max_doc()), 0);
   for (auto& s : st) {

@@ -35,14 +35,26 @@ inline bool Admits(const DocFilter& f, int32_t doc) {
   return f.empty() || ((f[static_cast<size_t>(doc) >> 6] >> (doc & 63)) & 1U);
 }
 
+// The first document >= `from` that `filter` admits (empty: every one), or
+// INT32_MAX when none below `max_doc` is.
+int32_t NextAdmitted(const DocFilter& filter, int32_t from, int32_t max_doc);
+
+// The number of documents in any of `lists` that `filter` admits. A filter
+// with fewer documents than an eighth of the lists' postings is walked and
+// its documents looked up in the lists; otherwise every posting is marked.
+uint64_t CountAdmitted(const std::vector<std::shared_ptr<const DecodedPostings>>& lists, const DocFilter& filter,
+                       int32_t max_doc);
+
 // Top `n` documents, best first (score desc, docid asc).
 std::vector<ScoredDoc> TopKMaxScore(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                     const Bm25Params& params, const DocFilter& filter, size_t n, SearchStats* stats);
 
 // Every document matching a term and admitted by `filter`, with its score,
-// in docid order.
+// in docid order. Up to `max_merged_terms` terms, their postings are merged
+// by docid; more are summed into an array over every document (the same
+// matches and scores either way; the parameter is for tests).
 std::vector<ScoredDoc> AllMatches(const Snapshot& snap, const std::vector<ScoredTerm>& terms, const Bm25Params& params,
-                                  const DocFilter& filter);
+                                  const DocFilter& filter, size_t max_merged_terms = 8);
 
 std::vector<ScoredDoc> TopKExhaustive(const Snapshot& snap, const std::vector<ScoredTerm>& terms,
                                       const Bm25Params& params, const DocFilter& filter, size_t n);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <queue>
+#include <span>
 
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
@@ -25,6 +26,19 @@ class DocIt {
   virtual void Advance(int32_t target) = 0;
   virtual double Score() = 0;
   virtual uint64_t Cost() const = 0;
+  // An upper bound of Score() over the matches in [target, *upto], where the
+  // callee sets *upto >= target (kEnd: through the last document); may move
+  // to target first. +infinity (the default) when unknown. `target` is
+  // larger than doc().
+  virtual double MaxScoreFrom(int32_t target, int32_t* upto) {
+    (void)target;
+    *upto = kEnd;
+    return std::numeric_limits<double>::infinity();
+  }
+  // From now on, matches scoring <= `score` may be skipped (top-k collection
+  // without an exact total, Lucene's setMinCompetitiveScore). No-op unless
+  // the iterator can skip.
+  virtual void SetMinCompetitive(double score) { (void)score; }
 
  protected:
   int32_t doc_ = -1;
@@ -82,11 +96,24 @@ class TermIt final : public DocIt {
   }
   double Score() override { return norm_.Score(weight_, c_.tf(), doc_); }
   uint64_t Cost() const override { return c_.p->docs.size(); }
+  double MaxScoreFrom(int32_t target, int32_t* upto) override {
+    Advance(target);
+    if (doc_ == kEnd) {
+      *upto = kEnd;
+      return 0;
+    }
+    const DecodedPostings& p = *c_.p;
+    if (!block_max_) block_max_ = p.BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths);
+    const size_t b = c_.i / DecodedPostings::kBlock;
+    *upto = p.docs[std::min(p.docs.size(), (b + 1) * DecodedPostings::kBlock) - 1];
+    return weight_ * block_max_->max[b];
+  }
 
  private:
   Cursor c_;
   double weight_;
   Bm25Norm norm_;
+  std::shared_ptr<const DecodedPostings::BlockMax> block_max_;  // on first MaxScoreFrom
 };
 
 // A sorted doc list scored with a constant (prefix, range, typed leaves).
@@ -108,22 +135,58 @@ class ConstIt final : public DocIt {
   double score_;
 };
 
-// The positions of one term in one Lucene++ field, for increasing docs.
+// The positions of one term in one Lucene++ field, for increasing docs:
+// from the snapshot's decoded positions (Snapshot::Positions), or, when those
+// are not cached (the cache is full, or EvaluationOptions::cached_positions
+// is off), through a Lucene++ TermPositions opened on first use.
 class PositionReader {
  public:
-  PositionReader(const Lucene::IndexReaderPtr& reader, const Lucene::String& field, const Lucene::String& term)
-      : tp_(reader->termPositions(Lucene::newLucene<Lucene::Term>(field, term))) {}
+  PositionReader(const Snapshot& snap, int field, const Lucene::String& term, bool cached)
+      : snap_(snap), field_(field), term_(term) {
+    if (cached) decoded_ = snap.Positions(field, term);
+  }
   ~PositionReader() {
+    if (!tp_) return;
     try {
       tp_->close();
     } catch (...) {
     }
   }
+  PositionReader(const PositionReader&) = delete;
+  PositionReader& operator=(const PositionReader&) = delete;
+
+  // Whether positions come decoded: then they are aligned with the term's
+  // decoded postings (Snapshot::Positions checks it), and AtPosting applies.
+  bool decoded() const { return decoded_ != nullptr; }
+  // Positions of the term in the i-th document of its decoded postings.
+  std::span<const int32_t> AtPosting(size_t i) const {
+    const uint32_t b = decoded_->starts[i], e = decoded_->starts[i + 1];
+    return {decoded_->pos.data() + b, e - b};
+  }
+
   // Positions of the term in `doc` (empty when absent). `doc` never decreases.
-  const std::vector<int32_t>& At(int32_t doc) {
+  std::span<const int32_t> At(int32_t doc) {
+    if (decoded_) {
+      const auto& d = decoded_->docs;
+      if (i_ < d.size() && d[i_] < doc) {  // gallop, then binary search
+        size_t lo = i_, step = 1;
+        while (lo + step < d.size() && d[lo + step] < doc) {
+          lo += step;
+          step <<= 1;
+        }
+        const size_t hi = std::min(lo + step + 1, d.size());
+        i_ = static_cast<size_t>(std::lower_bound(d.begin() + static_cast<std::ptrdiff_t>(lo),
+                                                  d.begin() + static_cast<std::ptrdiff_t>(hi), doc) -
+                                 d.begin());
+      }
+      if (i_ >= d.size() || d[i_] != doc) return {};
+      const uint32_t b = decoded_->starts[i_], e = decoded_->starts[i_ + 1];
+      return {decoded_->pos.data() + b, e - b};
+    }
     if (doc != loaded_) {
       loaded_ = doc;
       pos_.clear();
+      if (!tp_) tp_ = snap_.reader()->termPositions(Lucene::newLucene<Lucene::Term>(snap_.SlotField(field_), term_));
       if (cur_ < doc && !done_) {
         if (!tp_->skipTo(doc)) {
           done_ = true;
@@ -140,6 +203,11 @@ class PositionReader {
   }
 
  private:
+  const Snapshot& snap_;
+  int field_;
+  Lucene::String term_;
+  std::shared_ptr<const DecodedPositions> decoded_;
+  size_t i_ = 0;
   Lucene::TermPositionsPtr tp_;
   int32_t cur_ = -1;
   int32_t loaded_ = -1;
@@ -147,20 +215,28 @@ class PositionReader {
   std::vector<int32_t> pos_;
 };
 
+using PosList = std::span<const int32_t>;
+
 // Lucene's ExactPhraseMatcher frequency: start positions where every term
 // sits at its offset.
-double ExactFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets) {
+double ExactFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets) {
   double freq = 0;
-  std::vector<size_t> idx(pos.size(), 0);
-  for (int32_t p0 : *pos[0]) {
+  size_t idx[64] = {};
+  std::vector<size_t> idx_heap;
+  size_t* ix = idx;
+  if (pos.size() > 64) {
+    idx_heap.assign(pos.size(), 0);
+    ix = idx_heap.data();
+  }
+  for (int32_t p0 : pos[0]) {
     const int32_t start = p0 - offsets[0];
     bool all = true;
     for (size_t t = 1; t < pos.size(); ++t) {
-      const std::vector<int32_t>& v = *pos[t];
+      const PosList& v = pos[t];
       const int32_t want = start + offsets[t];
-      while (idx[t] < v.size() && v[idx[t]] < want) ++idx[t];
-      if (idx[t] >= v.size()) return freq;
-      if (v[idx[t]] != want) all = false;
+      while (ix[t] < v.size() && v[ix[t]] < want) ++ix[t];
+      if (ix[t] >= v.size()) return freq;
+      if (v[ix[t]] != want) all = false;
     }
     if (all) freq += 1;
   }
@@ -169,10 +245,9 @@ double ExactFreq(const std::vector<const std::vector<int32_t>*>& pos, const std:
 
 // Lucene's SloppyPhraseMatcher frequency (without its special handling of
 // repeated terms): the sum over matches of 1 / (1 + match length).
-double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std::vector<int32_t>& offsets,
-                  int32_t slop) {
+double SloppyFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets, int32_t slop) {
   struct PP {
-    const std::vector<int32_t>* v;
+    PosList v;
     size_t i;
     int32_t offset;
     int32_t position;
@@ -181,8 +256,8 @@ double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std
   std::vector<PP> pps;
   int32_t end = std::numeric_limits<int32_t>::min();
   for (size_t t = 0; t < pos.size(); ++t) {
-    if (pos[t]->empty()) return 0;
-    PP pp{pos[t], 0, offsets[t], (*pos[t])[0] - offsets[t], t};
+    if (pos[t].empty()) return 0;
+    PP pp{pos[t], 0, offsets[t], pos[t][0] - offsets[t], t};
     end = std::max(end, pp.position);
     pps.push_back(pp);
   }
@@ -194,8 +269,8 @@ double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std
   };
   std::priority_queue<PP, std::vector<PP>, decltype(later)> pq(later, pps);
   auto advance = [&end](PP& pp) {
-    if (++pp.i >= pp.v->size()) return false;
-    pp.position = (*pp.v)[pp.i] - pp.offset;
+    if (++pp.i >= pp.v.size()) return false;
+    pp.position = pp.v[pp.i] - pp.offset;
     end = std::max(end, pp.position);
     return true;
   };
@@ -220,42 +295,63 @@ double SloppyFreq(const std::vector<const std::vector<int32_t>*>& pos, const std
   return freq;
 }
 
-class PhraseIt final : public DocIt {
+// The matches of a phrase within one Lucene++ field (title or text) and
+// their phrase frequency: the terms' postings leapfrog (rarest first), then
+// positions are read for the documents holding every term.
+class FieldPhrase {
  public:
-  // `subfields`: the Lucene++ fields holding positions (title and text for
-  // "all": a phrase matches within one of them, never across).
-  PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
-           int32_t slop, double weight, Bm25Norm norm)
-      : snap_(snap), terms_(terms), offsets_(std::move(offsets)), slop_(slop), weight_(weight), norm_(norm) {
+  FieldPhrase(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
+              const std::vector<int32_t>& offsets, int32_t slop, bool cached_positions)
+      : snap_(snap),
+        field_(field),
+        terms_(terms),
+        offsets_(offsets),
+        slop_(slop),
+        cached_positions_(cached_positions),
+        readers_(terms.size()),
+        pos_(terms.size()) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
-    // "all" holds no positions of its own here: a phrase matches in title or
-    // in text. Their decoded postings (cached) say which of the two holds
-    // every term of a candidate, so positions are read only there.
-    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
-      Sub sub;
-      sub.field = f;
-      if (field == kAllField) {
-        for (const auto& t : terms) sub.cursors.push_back({snap.Postings(f, t)});
-      }
-      sub.readers.resize(terms.size());
-      subs_.push_back(std::move(sub));
-    }
-    // Lead with the rarest term.
     order_.resize(cursors_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
     std::sort(order_.begin(), order_.end(),
               [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
   }
+  int32_t doc() const { return doc_; }
+  double freq() const { return freq_; }
+  uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
+  // The smallest tf of the terms at doc() (a candidate): what bounds the
+  // phrase's frequency there.
+  uint32_t MinTf() const {
+    uint32_t tf = UINT32_MAX;
+    for (const Cursor& c : cursors_) tf = std::min(tf, c.tf());
+    return tf;
+  }
 
-  void Advance(int32_t target) override {
-    if (doc_ >= target) return;
+  // Moves to the first match >= target (a no-op when already there). Past
+  // `limit` it stops at the first candidate (every term there) without
+  // reading positions: doc() is then that candidate, not known to match, and
+  // a later Advance resumes there.
+  void Advance(int32_t target, int32_t limit = kEnd) {
+    if (doc_ >= target && verified_) return;
+    if (!verified_ && doc_ > target) target = doc_;
+    verified_ = true;
     while (true) {
       const int32_t d = Conjoin(target);
       if (d == kEnd) {
         doc_ = kEnd;
         return;
       }
-      freq_ = Freq(d);
+      if (d > limit) {
+        doc_ = d;
+        verified_ = false;
+        return;
+      }
+      for (size_t t = 0; t < pos_.size(); ++t) {
+        if (!readers_[t]) readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_positions_);
+        // Every cursor sits on d: its index is the posting's, no second search.
+        pos_[t] = readers_[t]->decoded() ? readers_[t]->AtPosting(cursors_[t].i) : readers_[t]->At(d);
+      }
+      freq_ = slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
       if (freq_ > 0) {
         doc_ = d;
         return;
@@ -263,8 +359,6 @@ class PhraseIt final : public DocIt {
       target = d + 1;
     }
   }
-  double Score() override { return norm_.Score(weight_, freq_, doc_); }
-  uint64_t Cost() const override { return cursors_[order_[0]].p->docs.size(); }
 
  private:
   int32_t Conjoin(int32_t target) {
@@ -289,46 +383,165 @@ class PhraseIt final : public DocIt {
     }
   }
 
-  double Freq(int32_t d) {
-    double f = 0;
-    std::vector<const std::vector<int32_t>*> pos(cursors_.size());
-    for (Sub& sub : subs_) {
-      bool all = true;
-      for (Cursor& c : sub.cursors) {
-        c.Advance(d);
-        if (c.doc() != d) {
-          all = false;
-          break;
-        }
-      }
-      if (!all) continue;
-      for (size_t t = 0; t < terms_.size() && all; ++t) {
-        if (!sub.readers[t])
-          sub.readers[t] = std::make_unique<PositionReader>(snap_.reader(), snap_.SlotField(sub.field), terms_[t]);
-        pos[t] = &sub.readers[t]->At(d);
-        all = !pos[t]->empty();
-      }
-      if (!all) continue;
-      f += slop_ == 0 ? ExactFreq(pos, offsets_) : SloppyFreq(pos, offsets_, slop_);
+  const Snapshot& snap_;
+  int field_;
+  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
+  const std::vector<int32_t>& offsets_;       // the PhraseIt's
+  int32_t slop_;
+  bool cached_positions_;
+  std::vector<Cursor> cursors_;
+  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  std::vector<size_t> order_;
+  std::vector<PosList> pos_;
+  int32_t doc_ = -1;
+  bool verified_ = true;  // doc_ is a match (false: a candidate past the last limit)
+  double freq_ = 0;
+};
+
+// A phrase in a text field. In "all" it matches within the title or within
+// the text, never across: the union of the two fields' matches, its
+// frequency the sum of theirs, scored with the length of "all".
+class PhraseIt final : public DocIt {
+ public:
+  PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
+           int32_t slop, double weight, Bm25Norm norm, bool cached_positions)
+      : snap_(snap),
+        field_(field),
+        slop_(slop),
+        terms_(terms),
+        offsets_(std::move(offsets)),
+        weight_(weight),
+        norm_(norm) {
+    for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
+      auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
+      if (sub->Cost() == 0) continue;  // a term absent from this field
+      cost_ += sub->Cost();
+      subs_.push_back(std::move(sub));
     }
-    return f;
   }
 
-  struct Sub {
-    int field;
-    std::vector<Cursor> cursors;                           // per term, in this subfield (for "all" only)
-    std::vector<std::unique_ptr<PositionReader>> readers;  // per term, opened when first needed
-  };
+  void Advance(int32_t target) override {
+    if (doc_ >= target) return;
+    int32_t d = target;
+    while (true) {
+      int32_t limit = kEnd;
+      if (min_competitive_ > -std::numeric_limits<double>::infinity()) {
+        if (d > upto_) {
+          const double bound = Bound(d, &upto_);
+          if (bound < 0) {  // a term has no posting left in the field
+            doc_ = kEnd;
+            return;
+          }
+          // The margin covers rounding: the bound is computed another way.
+          if (bound * (1 + 1e-9) <= min_competitive_) {
+            if (upto_ >= kEnd - 1) {
+              doc_ = kEnd;
+              return;
+            }
+            d = upto_ + 1;
+            continue;
+          }
+        }
+        // The next candidate (every term in a field), its positions not read yet.
+        int32_t m = kEnd;
+        for (auto& sub : subs_) {
+          sub->Advance(d, d - 1);
+          m = std::min(m, sub->doc());
+        }
+        if (m == kEnd) {
+          doc_ = kEnd;
+          return;
+        }
+        if (m > upto_) {  // past the block bound: check it again there
+          d = m;
+          continue;
+        }
+        // The frequency is at most the smallest of the terms' tfs at m.
+        if (CandidateBound(m) * (1 + 1e-9) <= min_competitive_) {
+          d = m + 1;
+          continue;
+        }
+        d = m;
+        limit = m;  // read positions at m only
+      }
+      int32_t m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, limit);
+        m = std::min(m, sub->doc());
+      }
+      if (m == kEnd) {
+        doc_ = kEnd;
+        return;
+      }
+      if (m > limit) {  // no match up to the limit
+        d = limit + 1;
+        continue;
+      }
+      doc_ = m;
+      freq_ = 0;
+      for (auto& sub : subs_) {
+        if (sub->doc() == m) freq_ += sub->freq();
+      }
+      return;
+    }
+  }
+  double Score() override { return norm_.Score(weight_, freq_, doc_); }
+  uint64_t Cost() const override { return cost_; }
+  // Exact phrases only: a phrase's frequency is at most each of its terms'
+  // tf in the field, which bounds its score by each term's block maximum. A
+  // sloppy phrase's frequency has no such simple bound.
+  void SetMinCompetitive(double score) override {
+    if (slop_ == 0) min_competitive_ = score;
+  }
+
+ private:
+  // The smallest of the terms' block maxima (times the phrase's weight) over
+  // [d, *upto], the range where every term stays in its current block; -1
+  // when a term has no posting >= d.
+  double Bound(int32_t d, int32_t* upto) {
+    if (bound_cursors_.empty()) {
+      for (const auto& t : terms_) {
+        bound_cursors_.push_back({snap_.Postings(field_, t)});
+        block_max_.push_back(bound_cursors_.back().p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
+      }
+    }
+    double bound = std::numeric_limits<double>::infinity();
+    *upto = kEnd;
+    for (size_t t = 0; t < bound_cursors_.size(); ++t) {
+      Cursor& c = bound_cursors_[t];
+      c.Advance(d);
+      if (c.doc() == kEnd) return -1;
+      const size_t b = c.i / DecodedPostings::kBlock;
+      *upto = std::min(*upto, c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1]);
+      bound = std::min(bound, weight_ * block_max_[t]->max[b]);
+    }
+    return bound;
+  }
+
+  // The score a phrase match at candidate `d` can reach at most: in each
+  // field, its frequency is at most each term's tf at d.
+  double CandidateBound(int32_t d) {
+    double f = 0;
+    for (const auto& sub : subs_) {
+      if (sub->doc() == d) f += sub->MinTf();
+    }
+    return norm_.Score(weight_, f, d);
+  }
 
   const Snapshot& snap_;
-  std::vector<Lucene::String> terms_;
-  std::vector<Sub> subs_;
-  std::vector<Cursor> cursors_;
-  std::vector<size_t> order_;
-  std::vector<int32_t> offsets_;
+  int field_;
   int32_t slop_;
+  std::vector<Cursor> bound_cursors_;  // per term, in the phrase's field (block maxima), on first use
+  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;
+  double min_competitive_ = -std::numeric_limits<double>::infinity();
+  int32_t upto_ = -1;  // Bound() holds through here
+
+  std::vector<Lucene::String> terms_;  // read by the subs: declared before them
+  std::vector<int32_t> offsets_;
+  std::vector<std::unique_ptr<FieldPhrase>> subs_;
   double weight_;
   Bm25Norm norm_;
+  uint64_t cost_ = 0;
   double freq_ = 0;
 };
 
@@ -340,7 +553,28 @@ class ConjunctionIt final : public DocIt {
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
     int32_t d = target;
+    int32_t upto = -1;  // the children's block bound holds through here
     while (true) {
+      if (d > upto && min_competitive_ > -std::numeric_limits<double>::infinity()) {
+        // Block-max skipping: the sum of the children's bounds over
+        // [d, upto]; when it cannot beat the k-th best score, skip the range.
+        double bound = 0;
+        upto = kEnd;
+        for (auto& c : c_) {
+          int32_t u;
+          bound += c->MaxScoreFrom(d, &u);
+          upto = std::min(upto, u);
+        }
+        // The margin covers rounding: the bound sums in another order.
+        if (bound * (1 + 1e-9) <= min_competitive_) {
+          if (upto >= kEnd - 1) {
+            d = kEnd;
+            break;
+          }
+          d = upto + 1;
+          continue;
+        }
+      }
       c_[0]->Advance(d);
       d = c_[0]->doc();
       if (d == kEnd) break;
@@ -357,6 +591,17 @@ class ConjunctionIt final : public DocIt {
     }
     doc_ = d;
   }
+  double MaxScoreFrom(int32_t target, int32_t* upto) override {
+    double bound = 0;
+    *upto = kEnd;
+    for (auto& c : c_) {
+      int32_t u;
+      bound += c->MaxScoreFrom(target, &u);
+      *upto = std::min(*upto, u);
+    }
+    return bound;
+  }
+  void SetMinCompetitive(double score) override { min_competitive_ = score; }
   double Score() override {
     double s = 0;
     for (auto& c : c_) s += c->Score();
@@ -366,6 +611,7 @@ class ConjunctionIt final : public DocIt {
 
  private:
   std::vector<DocItPtr> c_;
+  double min_competitive_ = -std::numeric_limits<double>::infinity();
 };
 
 class DisjunctionIt final : public DocIt {
@@ -531,7 +777,7 @@ class Builder {
           if (df == 0) return DocItPtr(new EmptyIt());
           terms.push_back(Wide(t));
         }
-        return DocItPtr(new PhraseIt(snap_, f, terms, n.positions, n.slop, weight * idf, Norm(f)));
+        return DocItPtr(new PhraseIt(snap_, f, terms, n.positions, n.slop, weight * idf, Norm(f), o_.cached_positions));
       }
       case QueryNode::Kind::kPrefix:
       case QueryNode::Kind::kRange: {
@@ -619,10 +865,12 @@ Result<Evaluation> Evaluate(const Snapshot& snap, const QueryNode& query, const 
     } else if (Better(cand, heap.top())) {
       heap.pop();
       heap.push(cand);
+    } else {
+      continue;
     }
+    // Later documents (larger docids) enter only by beating the k-th score.
+    if (!options.exact_total && heap.size() == n) root->SetMinCompetitive(heap.top().score);
   }
-  // A document frequency that failed to read (a damaged index) scored as 0.
-  HYMIR_RETURN_IF_ERROR(options.statistics->status());
   out.top.resize(heap.size());
   for (size_t i = out.top.size(); i-- > 0;) {
     out.top[i] = heap.top();
@@ -664,7 +912,6 @@ Result<std::optional<DocFilter>> Constraints(const Snapshot& snap, const QueryNo
     const int32_t d = it->doc();
     bits[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
   }
-  if (options.statistics) HYMIR_RETURN_IF_ERROR(options.statistics->status());
   return std::optional<DocFilter>(std::move(bits));
 }
 

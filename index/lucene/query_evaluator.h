@@ -2,7 +2,8 @@
 // over one Snapshot with hymir's exact BM25: document-at-a-time iterators
 // over Lucene++ postings (conjunctions and phrases leapfrog to the largest
 // current doc; positions are read only for documents every phrase term is
-// in), exhaustive over the matches so that the total is exact.
+// in, from positions decoded once per snapshot), exhaustive over the matches
+// so that the total is exact.
 #ifndef HYMIR_INDEX_LUCENE_QUERY_EVALUATOR_H_
 #define HYMIR_INDEX_LUCENE_QUERY_EVALUATOR_H_
 
@@ -38,11 +39,21 @@ struct EvaluationOptions {
   // one keeps a query like a* from reading every posting of the index).
   size_t max_expansions = 65536;
   FieldLeafHook field_hook;
+  // Phrases read positions from the snapshot's decoded-positions cache
+  // (Snapshot::Positions); false reads them through Lucene++ TermPositions
+  // for the candidates only (the same matches and scores; for tests).
+  // Default: true.
+  bool cached_positions = true;
+  // Whether Evaluation::total must count every match. false lets a
+  // conjunction skip blocks of postings that cannot reach the top n
+  // (block-max, from each term's largest tf and shortest document per
+  // block); `top` is the same, `total` then a lower bound. Default: true.
+  bool exact_total = true;
 };
 
 struct Evaluation {
   std::vector<ScoredDoc> top;  // best first (score desc, docid asc)
-  uint64_t total = 0;          // matching admitted documents
+  uint64_t total = 0;          // matching admitted documents (see exact_total)
 };
 
 // The top `n` matches of `query` and the number of matches. InvalidArgument

@@ -196,8 +196,13 @@ class LuceneSearcher final : public Searcher {
         HYMIR_RETURN_IF_ERROR(Terms(snap, q, &terms));
         internal::DocFilter filter;
         HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
-        matches = match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
-        out.total = matches.size();
+        if (match_all && q.facets.empty() && q.sort.empty()) {  // score 0 throughout: the first documents
+          matches = internal::AllAdmitted(*snap, filter, q.offset + q.k, &out.total);
+        } else {
+          matches =
+              match_all ? internal::AllAdmitted(*snap, filter) : internal::AllMatches(*snap, terms, q.bm25, filter);
+          out.total = matches.size();
+        }
       }
       for (const FacetRequest& f : q.facets) {
         auto counts = internal::CountFacet(*snap, f, matches);
@@ -442,6 +447,7 @@ class LuceneSearcher final : public Searcher {
     return Guard(dir_ + ": search", [&]() -> Result<std::vector<Hit>> {
       HYMIR_ASSIGN_OR_RETURN(Structured st, Prepare(snap, q));
       st.options.filter = &st.filter;
+      st.options.exact_total = false;  // hits only: skipping that cannot change them is allowed
       HYMIR_ASSIGN_OR_RETURN(internal::Evaluation e, internal::Evaluate(*snap, st.tree, st.options, q.offset + q.k));
       std::vector<Hit> hits;
       for (size_t i = q.offset; i < e.top.size(); ++i) {
@@ -460,22 +466,16 @@ class LuceneSearcher final : public Searcher {
       for (const WeightedText& e : q.expansions) {
         for (std::string& t : Analyze(kind_, e.text)) terms.push_back(std::move(t));
       }
-      internal::DocFilter any((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
+      std::vector<std::shared_ptr<const internal::DecodedPostings>> lists;
       for (const FieldWeight& fw : q.fields) {
         const int f = internal::TextFieldIndex(fw.field);
         if (f < 0)
           return Status::InvalidArgument("unknown text field \"" + fw.field + "\" (expected title, text or all)");
-        for (const std::string& t : terms) {
-          for (int32_t d : snap->Postings(f, Wide(t))->docs)
-            any[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
-        }
+        for (const std::string& t : terms) lists.push_back(snap->Postings(f, Wide(t)));
       }
       internal::DocFilter filter;
       HYMIR_RETURN_IF_ERROR(internal::BuildTypedFilter(*snap, q.filters, q.ranges, dir_, &filter));
-      uint64_t n = 0;
-      for (size_t w = 0; w < any.size(); ++w)
-        n += static_cast<uint64_t>(__builtin_popcountll(filter.empty() ? any[w] : any[w] & filter[w]));
-      return n;
+      return internal::CountAdmitted(lists, filter, snap->max_doc());
     });
   }
 

@@ -1,5 +1,7 @@
 #include "index/lucene/snapshot.h"
 
+#include <lucene++/TermPositions.h>
+
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/segment_cache.h"
 #include "index/vector/manifest.h"
@@ -344,6 +346,81 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
     return it->second;
   }
   return p;
+}
+
+std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(double k_base, double k_slope,
+                                                                              const uint32_t* lengths) const {
+  {
+    std::lock_guard<std::mutex> g(block_mu_);
+    if (block_max_ && block_max_->k_base == k_base && block_max_->k_slope == k_slope) return block_max_;
+  }
+  auto m = std::make_shared<BlockMax>();
+  m->k_base = k_base;
+  m->k_slope = k_slope;
+  m->max.assign((docs.size() + kBlock - 1) / kBlock, 0.0);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const double tf = tfs[i];
+    double& mx = m->max[i / kBlock];
+    mx = std::max(mx, tf / (tf + k_base + k_slope * lengths[docs[i]]));
+  }
+  std::lock_guard<std::mutex> g(block_mu_);
+  if (!block_max_) block_max_ = m;
+  return m;
+}
+
+std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Lucene::String& term) const {
+  {
+    std::lock_guard<std::mutex> g(positions_mu_);
+    auto it = positions_[field].find(term);
+    if (it != positions_[field].end()) return it->second;
+  }
+  if (field == kAllField && !all_indexed_) return nullptr;  // no positions of its own
+  // The number of positions is the sum of the term's tfs: refuse a term that
+  // would overflow the cache before reading any of it.
+  const std::shared_ptr<const DecodedPostings> postings = Postings(field, term);
+  uint64_t count = 0;
+  for (uint32_t tf : postings->tfs) count += tf;
+  {
+    std::lock_guard<std::mutex> g(positions_mu_);
+    if (cached_positions_ + count > kMaxCachedPositions) return nullptr;
+  }
+  auto p = std::make_shared<DecodedPositions>();
+  p->docs.reserve(postings->docs.size());
+  p->starts.reserve(postings->docs.size() + 1);
+  p->pos.reserve(count);
+  p->starts.push_back(0);
+  Lucene::TermPositionsPtr tp = reader_->termPositions(Lucene::newLucene<Lucene::Term>(SlotField(field), term));
+  auto corrupt = [&](int32_t d, const std::wstring& what) {
+    tp->close();
+    boost::throw_exception(Lucene::CorruptIndexException(L"positions of \"" + term + L"\" in field " +
+                                                         SlotField(field) + L": doc " + std::to_wstring(d) + L" " +
+                                                         what + L" (a damaged .frq, .prx or .tis file)"));
+  };
+  while (tp->next()) {
+    const int32_t d = tp->doc();
+    const int32_t f = tp->freq();
+    // The same documents and tfs as the decoded postings, or the files disagree.
+    const size_t i = p->docs.size();
+    if (i >= postings->docs.size() || postings->docs[i] != d || static_cast<int64_t>(postings->tfs[i]) != f) {
+      corrupt(d, L"with tf " + std::to_wstring(f) + L" where the postings have another");
+    }
+    int32_t last = -1;
+    for (int32_t k = 0; k < f; ++k) {
+      const int32_t at = tp->nextPosition();
+      if (at < last || at < 0) corrupt(d, L"with position " + std::to_wstring(at) + L" out of order");
+      p->pos.push_back(at);
+      last = at;
+    }
+    p->docs.push_back(d);
+    p->starts.push_back(static_cast<uint32_t>(p->pos.size()));
+  }
+  tp->close();
+  if (p->docs.size() != postings->docs.size()) corrupt(-1, L"missing from the positions");
+  std::lock_guard<std::mutex> g(positions_mu_);
+  if (cached_positions_ + count > kMaxCachedPositions) return p;
+  auto [it, fresh] = positions_[field].emplace(term, p);
+  if (fresh) cached_positions_ += count;
+  return it->second;
 }
 
 uint64_t SnapshotStatistics::DocCount(std::string_view field) const {

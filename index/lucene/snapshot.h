@@ -30,6 +30,31 @@ struct DecodedPostings {
   std::vector<int32_t> docs;
   std::vector<uint32_t> tfs;
   std::vector<std::pair<uint32_t, uint32_t>> frontier;  // (tf, min dl with that tf)
+  // Per block of kBlock postings (the last may be shorter), the largest
+  // tf / (tf + k_base + k_slope dl) of its postings: what bounds a block's
+  // BM25 scores (block-max skipping of top-k conjunctions). Computed for the
+  // first (k_base, k_slope) asked and kept; other values are computed for
+  // the caller only. Thread-safe.
+  static constexpr size_t kBlock = 32;
+  struct BlockMax {
+    double k_base, k_slope;
+    std::vector<double> max;
+  };
+  std::shared_ptr<const BlockMax> BlockMaxima(double k_base, double k_slope, const uint32_t* lengths) const;
+
+ private:
+  mutable std::mutex block_mu_;
+  mutable std::shared_ptr<const BlockMax> block_max_;  // GUARDED_BY(block_mu_)
+};
+
+// A term's live positions in one Lucene++ field (title, text, or "all"
+// when indexed), decoded once: the positions of docs[i] are
+// pos[starts[i] .. starts[i + 1]), ascending. What a phrase reads instead of
+// opening Lucene++ TermPositions per query.
+struct DecodedPositions {
+  std::vector<int32_t> docs;
+  std::vector<uint32_t> starts;  // docs.size() + 1 entries
+  std::vector<int32_t> pos;
 };
 
 class Snapshot {
@@ -72,6 +97,12 @@ class Snapshot {
   // for the caller only). Thread-safe.
   std::shared_ptr<const DecodedPostings> Postings(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPostings = uint64_t{64} << 20;
+  // The decoded positions of `term` in the Lucene++ field `field` (not the
+  // derived "all" of format 2), cached per snapshot; nullptr once caching
+  // them would pass kMaxCachedPositions positions (the caller then reads
+  // positions through Lucene++ for the documents it needs). Thread-safe.
+  std::shared_ptr<const DecodedPositions> Positions(int field, const Lucene::String& term) const;
+  static constexpr uint64_t kMaxCachedPositions = uint64_t{64} << 20;
   // Whether "all" has its own Lucene++ postings (format 1) or is derived
   // from "title" and "text" (format 2; the same values either way).
   bool all_indexed() const { return all_indexed_; }
@@ -130,6 +161,10 @@ class Snapshot {
   mutable std::vector<std::unordered_map<std::wstring, std::shared_ptr<const DecodedPostings>>>
       postings_;                          // by slot; GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
+  mutable std::mutex positions_mu_;
+  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPositions>>
+      positions_[kNumTextFields];          // GUARDED_BY(positions_mu_)
+  mutable uint64_t cached_positions_ = 0;  // GUARDED_BY(positions_mu_)
   mutable std::mutex df_mu_;
   mutable std::vector<std::unordered_map<std::wstring, uint64_t>> df_cache_;      // by slot; GUARDED_BY(df_mu_)
   mutable std::vector<std::unordered_map<std::string, uint64_t>> df_utf8_cache_;  // by slot; GUARDED_BY(df_mu_)

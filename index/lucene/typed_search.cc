@@ -147,24 +147,52 @@ Status BuildTypedFilter(const Snapshot& snap, const std::vector<FieldFilter>& fi
   return Status::OK();
 }
 
-std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter) {
+std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter, size_t limit, uint64_t* total) {
   std::vector<ScoredDoc> out;
   const Lucene::IndexReaderPtr& reader = snap.reader();
+  // Without deletions every docid below max_doc is live: no per-document
+  // isDeleted (a segment search and a lock in Lucene++), and past `limit`
+  // a word's documents are counted at once.
+  const bool deletions = reader->hasDeletions();
+  const int32_t max_doc = snap.max_doc();
+  uint64_t n = 0;
   if (filter.empty()) {
-    for (int32_t d = 0; d < snap.max_doc(); ++d) {
-      if (!reader->isDeleted(d)) out.push_back({d, 0.0});
+    for (int32_t d = 0; d < max_doc; ++d) {
+      if (deletions && reader->isDeleted(d)) continue;
+      if (out.size() < limit) {
+        out.push_back({d, 0.0});
+      } else if (!total) {
+        break;
+      } else if (!deletions) {
+        n += static_cast<uint64_t>(max_doc - d);
+        break;
+      }
+      ++n;
     }
-    return out;
-  }
-  for (size_t w = 0; w < filter.size(); ++w) {
-    for (uint64_t bits = filter[w]; bits != 0; bits &= bits - 1) {
-      const int32_t d = static_cast<int32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
-      if (d < snap.max_doc() && !reader->isDeleted(d)) out.push_back({d, 0.0});
+  } else {
+    for (size_t w = 0; w < filter.size(); ++w) {
+      if (w * 64 >= static_cast<size_t>(max_doc)) break;
+      uint64_t bits = filter[w];
+      if (w * 64 + 64 > static_cast<size_t>(max_doc) && max_doc % 64 != 0) {
+        bits &= (uint64_t{1} << (max_doc % 64)) - 1;  // no docid at or past max_doc
+      }
+      if (out.size() >= limit && !deletions) {
+        if (!total) break;
+        n += static_cast<uint64_t>(std::popcount(bits));
+        continue;
+      }
+      for (; bits != 0; bits &= bits - 1) {
+        const int32_t d = static_cast<int32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        if (deletions && reader->isDeleted(d)) continue;
+        if (out.size() < limit) out.push_back({d, 0.0});
+        ++n;
+      }
+      if (out.size() >= limit && !total && !deletions) break;
     }
   }
+  if (total) *total = n;
   return out;
 }
-
 Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, size_t n,
                    std::vector<ScoredDoc>* matches) {
   const size_t keep = std::min(n, matches->size());

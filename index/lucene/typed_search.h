@@ -11,6 +11,7 @@
 #ifndef HYMIR_INDEX_LUCENE_TYPED_SEARCH_H_
 #define HYMIR_INDEX_LUCENE_TYPED_SEARCH_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,11 @@ Result<DocFilter> MatchTypedRange(const Snapshot& snap, const RangeFilter& range
 Status BuildTypedFilter(const Snapshot& snap, const std::vector<FieldFilter>& filters,
                         const std::vector<RangeFilter>& ranges, const std::string& where, DocFilter* out);
 
-// Every live document `filter` admits (score 0), in docid order.
-std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter);
+// The first `limit` live documents `filter` admits (score 0), in docid
+// order; with `total`, also their number (all of them, not only the first
+// `limit`).
+std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter, size_t limit = SIZE_MAX,
+                                   uint64_t* total = nullptr);
 
 // Orders `matches` by `sort` (ties: score descending, then id ascending;
 // empty `sort`: score descending, then docid) and keeps the first `n`.

@@ -10,8 +10,15 @@
 #include <map>
 #include <random>
 
+#include <lucene++/LuceneHeaders.h>
+
 #include "hymir/beir.h"
+#include "hymir/index/analyzer.h"
 #include "hymir/query_language.h"
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+#include "index/lucene/query_evaluator.h"
+#include "index/lucene/snapshot.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -415,6 +422,228 @@ TEST(QueryEvaluatorTest, MatchesTheOracleOnTheSample) {
     if (!parsed.ok()) continue;  // a word with query syntax in it
     ExpectOracle(*s, oracle, q);
   }
+}
+
+// Phrases read positions decoded once per snapshot (Snapshot::Positions);
+// with the cache off they read Lucene++ TermPositions for the candidates
+// only. Both give the same matches, totals and scores (bit for bit) on random
+// phrase, sloppy-phrase and boolean queries over an index with two segments
+// and deleted documents.
+TEST(QueryEvaluatorTest, CachedPositionsGiveTheResultsOfLuceneTermPositions) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("idx");
+  auto reader = CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<Document> corpus;
+  for (Document d;;) {
+    auto more = (*reader)->Next(&d);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    corpus.push_back(d);
+  }
+  ASSERT_GT(corpus.size(), 20u);
+  ASSERT_OK(testing::BuildIndex(dir, corpus));
+  {  // a second segment: every third document again, its words shuffled (the old one deleted)
+    auto w = IndexWriter::Open(dir, IndexWriterOptions{});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    std::mt19937 shuffle(3);
+    for (size_t i = 0; i < corpus.size(); i += 3) {
+      Document d = corpus[i];
+      auto words = Analyze(AnalyzerKind::kWhitespace, d.text);
+      std::shuffle(words.begin(), words.end(), shuffle);
+      d.text.clear();
+      for (const std::string& x : words) d.text += x + " ";
+      ASSERT_OK((*w)->Upsert(d));
+    }
+    ASSERT_OK((*w)->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir));
+  Lucene::IndexReaderPtr lreader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_TRUE(lreader->hasDeletions());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap, internal::Snapshot::Load(lreader, dir, meta, nullptr));
+  internal::SnapshotStatistics stats(snap);
+
+  // Phrases of adjacent words of the documents, mixed with other clauses.
+  std::mt19937 rng(11);
+  auto phrase = [&](size_t len) {
+    for (;;) {
+      const auto toks = Analyze(AnalyzerKind::kWhitespace, corpus[rng() % corpus.size()].text);
+      if (toks.size() <= len) continue;
+      const size_t at = rng() % (toks.size() - len);
+      std::string p;
+      for (size_t i = 0; i < len; ++i) p += (i ? " " : "") + toks[at + i];
+      std::erase_if(p, [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != ' '; });
+      return "\"" + p + "\"";
+    }
+  };
+  const char* fields[] = {"", "", "title:", "text:"};
+  size_t compared = 0, matched = 0;
+  for (int i = 0; i < 200; ++i) {
+    std::string q = fields[rng() % 4] + phrase(2 + rng() % 3);
+    if (rng() % 3 == 0) q += "~" + std::to_string(rng() % 4);
+    switch (rng() % 4) {
+      case 0:
+        q += " " + phrase(2);
+        break;
+      case 1:
+        q = "+" + q + " +" + phrase(2) + "~2";
+        break;
+      case 2:
+        q += " -" + phrase(2);
+        break;
+      default:
+        break;
+    }
+    auto tree = AnalyzeLuceneQuery(AnalyzerKind::kEnglish, q);
+    if (!tree.ok()) continue;  // a word that is query syntax
+    internal::EvaluationOptions cached;
+    cached.statistics = &stats;
+    internal::EvaluationOptions lucene = cached;
+    lucene.cached_positions = false;
+    for (size_t n : {size_t{10}, size_t{100000}}) {
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation a, internal::Evaluate(*snap, *tree, cached, n));
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation b, internal::Evaluate(*snap, *tree, lucene, n));
+      ASSERT_EQ(a.total, b.total) << q;
+      ASSERT_EQ(a.top.size(), b.top.size()) << q;
+      for (size_t r = 0; r < a.top.size(); ++r) {
+        EXPECT_EQ(a.top[r].doc, b.top[r].doc) << q << " rank " << r;
+        EXPECT_EQ(a.top[r].score, b.top[r].score) << q << " rank " << r;
+      }
+      matched += a.total > 0;
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 150u);
+  EXPECT_GT(matched, 200u);  // most phrases come from the documents (two depths per query)
+}
+
+// Snapshot::Positions: each document's positions ascend, and the documents
+// and their counts are the term's live postings (deleted documents skipped).
+TEST(QueryEvaluatorTest, DecodedPositionsFollowThePostings) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("idx");
+  ASSERT_OK(testing::BuildIndex(dir, SmallCorpus()));
+  {
+    auto w = IndexWriter::Open(dir, IndexWriterOptions{});
+    ASSERT_TRUE(w.ok());
+    ASSERT_OK((*w)->Upsert(testing::Doc("d6", "", "attack heart")));  // replaces d6
+    ASSERT_OK((*w)->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir));
+  Lucene::IndexReaderPtr lreader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap, internal::Snapshot::Load(lreader, dir, meta, nullptr));
+  for (int field : {internal::kTitleField, internal::kTextField}) {
+    for (const std::wstring term : {L"heart", L"attack", L"aspirin", L"absent"}) {
+      auto postings = snap->Postings(field, term);
+      auto positions = snap->Positions(field, term);
+      ASSERT_NE(positions, nullptr);
+      ASSERT_EQ(positions->docs, postings->docs);
+      ASSERT_EQ(positions->starts.size(), postings->docs.size() + 1);
+      for (size_t i = 0; i < postings->docs.size(); ++i) {
+        EXPECT_EQ(positions->starts[i + 1] - positions->starts[i], postings->tfs[i]);
+        for (uint32_t k = positions->starts[i] + 1; k < positions->starts[i + 1]; ++k)
+          EXPECT_LT(positions->pos[k - 1], positions->pos[k]);
+      }
+      EXPECT_EQ(snap->Positions(field, term), positions);  // cached
+    }
+  }
+  // The new d6 ("attack heart" in the text): heart at position 1.
+  auto heart = snap->Positions(internal::kTextField, L"heart");
+  int32_t d6 = -1;
+  for (int32_t d = 0; d < snap->max_doc(); ++d) {
+    if (snap->id(d) == "d6" && !lreader->isDeleted(d)) d6 = d;
+  }
+  ASSERT_GE(d6, 0);
+  auto it = std::find(heart->docs.begin(), heart->docs.end(), d6);
+  ASSERT_NE(it, heart->docs.end());
+  const size_t i = static_cast<size_t>(it - heart->docs.begin());
+  ASSERT_EQ(heart->starts[i + 1] - heart->starts[i], 1u);
+  EXPECT_EQ(heart->pos[heart->starts[i]], 1);
+}
+
+// Top-k search without an exact total lets conjunctions and exact phrases
+// skip what cannot enter the top k (block maxima, the smallest tf of a
+// candidate): the hits are the exhaustive evaluation's, to the bit, on
+// random conjunctions, phrases and mixes of them, at several depths.
+TEST(QueryEvaluatorTest, SkippingWithoutATotalKeepsTheTopK) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("idx");
+  // Zipfian words over 4,000 documents: long postings (many blocks), short
+  // and long documents, repeated words.
+  std::mt19937 gen(17);
+  std::vector<std::string> vocab;
+  for (int i = 0; i < 60; ++i) vocab.push_back("w" + std::to_string(i));
+  std::vector<Document> corpus;
+  for (int i = 0; i < 4000; ++i) {
+    const int len = 2 + static_cast<int>(gen() % 40);
+    std::string text;
+    for (int t = 0; t < len; ++t) {
+      const double u = std::uniform_real_distribution<double>(0, 1)(gen);
+      text += vocab[std::min<size_t>(vocab.size() - 1, static_cast<size_t>(std::pow(60.0, u)) - 1)] + " ";
+    }
+    corpus.push_back(testing::Doc("d" + std::to_string(i), i % 3 ? "" : vocab[gen() % 8], text));
+  }
+  const size_t n = corpus.size();
+  ASSERT_OK(testing::BuildIndex(dir, corpus, AnalyzerKind::kWhitespace));
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir));
+  Lucene::IndexReaderPtr lreader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap, internal::Snapshot::Load(lreader, dir, meta, nullptr));
+  internal::SnapshotStatistics stats(snap);
+  std::vector<std::string> common(vocab.begin(), vocab.begin() + 20);
+  std::mt19937 rng(13);
+  auto word = [&] { return common[rng() % common.size()]; };
+  auto phrase = [&] {
+    const auto toks = Analyze(AnalyzerKind::kWhitespace, corpus[rng() % n].text);
+    if (toks.size() < 3) return "\"" + word() + " " + word() + "\"";  // may match nowhere
+    const size_t at = rng() % (toks.size() - 2);
+    std::string p = toks[at] + " " + toks[at + 1];
+    std::erase_if(p, [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != ' '; });
+    return "\"" + p + "\"";
+  };
+  size_t compared = 0, skipped = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::string q;
+    switch (i % 5) {
+      case 0:
+        q = "+" + word() + " +" + word();
+        break;
+      case 1:
+        q = "+" + word() + " +" + word() + " +" + word();
+        break;
+      case 2:
+        q = phrase();
+        break;
+      case 3:
+        q = "+" + word() + " +" + phrase();
+        break;
+      default:
+        q = "text:" + phrase() + (rng() % 2 ? "~1" : "");
+        break;
+    }
+    auto tree = AnalyzeLuceneQuery(AnalyzerKind::kWhitespace, q);
+    if (!tree.ok()) continue;
+    internal::EvaluationOptions exact;
+    exact.statistics = &stats;
+    internal::EvaluationOptions skipping = exact;
+    skipping.exact_total = false;
+    for (size_t k : {size_t{1}, size_t{3}, size_t{10}}) {
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation a, internal::Evaluate(*snap, *tree, exact, k));
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation b, internal::Evaluate(*snap, *tree, skipping, k));
+      ASSERT_EQ(a.top.size(), b.top.size()) << q << " k " << k;
+      for (size_t r = 0; r < a.top.size(); ++r) {
+        EXPECT_EQ(a.top[r].doc, b.top[r].doc) << q << " k " << k << " rank " << r;
+        EXPECT_EQ(a.top[r].score, b.top[r].score) << q << " k " << k << " rank " << r;
+      }
+      EXPECT_LE(b.total, a.total) << q;
+      compared += !a.top.empty();
+      skipped += b.total < a.total;
+    }
+  }
+  EXPECT_GT(compared, 250u);
+  EXPECT_GT(skipped, 30u);  // the skipping did happen
 }
 
 }  // namespace

@@ -4,6 +4,13 @@
 
 #include <random>
 
+#include <lucene++/LuceneHeaders.h>
+
+#include "index/lucene/bm25_scorer.h"
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
+#include "index/lucene/snapshot.h"
+#include "index/lucene/typed_search.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -117,6 +124,153 @@ TEST(TopKTest, FilterIsAppliedBeforeTruncation) {
   auto bad = searcher->Search(q);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("colour"), std::string::npos);
+}
+
+// AllMatches (every match with its score: facets, sorting, exhaustive
+// search) merges the postings of a few terms by docid and sums many into an
+// array over every document; both give the same documents and the same
+// scores to the bit, with deletions, repeated terms, two fields and filters.
+TEST(TopKTest, MergedPostingsGiveTheDenseSumsMatches) {
+  std::mt19937 rng(7);
+  TempDir dir;
+  auto vocab = Vocabulary(60);
+  std::vector<Document> docs;
+  for (int i = 0; i < 500; ++i) {
+    docs.push_back(
+        testing::Doc("d" + std::to_string(i), RandomText(rng, vocab, 1 + i % 5), RandomText(rng, vocab, 5 + i % 40)));
+  }
+  ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+  {
+    auto w = IndexWriter::Open(dir.path());
+    ASSERT_OK(w.status());
+    for (int i = 0; i < 500; i += 9) ASSERT_OK((*w)->Delete("d" + std::to_string(i)));
+    for (int i = 4; i < 500; i += 13) ASSERT_OK((*w)->Upsert(testing::Doc("d" + std::to_string(i), "", "w1 w2 w3")));
+    ASSERT_OK((*w)->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir.path()));
+  Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir.path() + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_TRUE(reader->hasDeletions());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap,
+                       internal::Snapshot::Load(reader, dir.path(), meta, nullptr));
+  internal::DocFilter odd((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0xAAAAAAAAAAAAAAAAull);
+  size_t matches = 0;
+  for (int qi = 0; qi < 80; ++qi) {
+    std::vector<internal::ScoredTerm> terms;
+    const int n = 1 + qi % 12;
+    for (int i = 0; i < n; ++i) {
+      internal::ScoredTerm t;
+      t.field = static_cast<int>(rng() % 3);
+      t.term = internal::Wide(vocab[std::min<size_t>(rng() % 20, vocab.size() - 1)]);
+      t.weight = 0.5 + static_cast<double>(rng() % 100) / 50;
+      t.avgdl = 3 + static_cast<double>(rng() % 30);
+      terms.push_back(t);
+    }
+    const internal::DocFilter none;
+    for (const internal::DocFilter* filter : std::vector<const internal::DocFilter*>{&none, &odd}) {
+      const auto merged = internal::AllMatches(*snap, terms, Bm25Params{}, *filter);
+      const auto dense = internal::AllMatches(*snap, terms, Bm25Params{}, *filter, /*max_merged_terms=*/0);
+      ASSERT_EQ(merged.size(), dense.size()) << "query " << qi;
+      for (size_t i = 0; i < merged.size(); ++i) {
+        ASSERT_EQ(merged[i].doc, dense[i].doc) << "query " << qi;
+        ASSERT_EQ(merged[i].score, dense[i].score) << "query " << qi << " doc " << merged[i].doc;
+        ASSERT_FALSE(reader->isDeleted(merged[i].doc));
+      }
+      matches += merged.size();
+    }
+  }
+  EXPECT_GT(matches, 1000u);
+}
+
+// CountAdmitted walks a selective filter and looks its documents up in the
+// lists, or marks every posting for a dense one: either way the count is
+// the brute-force size of (union of the lists) ∩ filter. NextAdmitted finds
+// the next set bit below max_doc.
+TEST(TopKTest, CountAdmittedIsTheFilteredUnionsSize) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 60; ++round) {
+    const int32_t max_doc = 1 + static_cast<int32_t>(rng() % 5000);
+    std::vector<std::shared_ptr<const internal::DecodedPostings>> lists;
+    std::vector<char> in_union(static_cast<size_t>(max_doc), 0);
+    const int n_lists = static_cast<int>(rng() % 4);
+    for (int l = 0; l < n_lists; ++l) {
+      auto p = std::make_shared<internal::DecodedPostings>();
+      const uint32_t density = 1 + rng() % 100;
+      for (int32_t d = 0; d < max_doc; ++d) {
+        if (rng() % 100 < density) {
+          p->docs.push_back(d);
+          p->tfs.push_back(1);
+          in_union[static_cast<size_t>(d)] = 1;
+        }
+      }
+      lists.push_back(p);
+    }
+    internal::DocFilter filter;
+    std::vector<char> admitted(static_cast<size_t>(max_doc), 1);
+    if (round % 5 != 0) {  // some rounds without a filter (every document admitted)
+      filter.assign((static_cast<size_t>(max_doc) + 63) / 64, 0);
+      const uint32_t density = round % 2 ? 1 : 1 + rng() % 100;  // selective or not
+      for (int32_t d = 0; d < max_doc; ++d) {
+        admitted[static_cast<size_t>(d)] = rng() % 100 < density;
+        if (admitted[static_cast<size_t>(d)]) filter[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+      }
+      for (int32_t from = 0; from <= max_doc; from += 1 + static_cast<int32_t>(rng() % 97)) {
+        int32_t want = from;
+        while (want < max_doc && !admitted[static_cast<size_t>(want)]) ++want;
+        EXPECT_EQ(internal::NextAdmitted(filter, from, max_doc), want < max_doc ? want : INT32_MAX) << from;
+      }
+    }
+    uint64_t want = 0;
+    for (int32_t d = 0; d < max_doc; ++d) want += in_union[static_cast<size_t>(d)] && admitted[static_cast<size_t>(d)];
+    EXPECT_EQ(internal::CountAdmitted(lists, filter, max_doc), want) << "round " << round;
+  }
+}
+
+// AllAdmitted with a limit: the first documents of the full list and the
+// full list's size, with and without deleted documents, for filters of any
+// density and none.
+TEST(TopKTest, FirstAdmittedDocumentsAndTheirCount) {
+  std::mt19937 rng(9);
+  for (bool with_deletions : {false, true}) {
+    TempDir dir;
+    std::vector<Document> docs;
+    for (int i = 0; i < 700; ++i) docs.push_back(testing::Doc("d" + std::to_string(i), "", "w1 w2"));
+    ASSERT_OK(testing::BuildIndex(dir.path(), docs, AnalyzerKind::kWhitespace));
+    if (with_deletions) {
+      auto w = IndexWriter::Open(dir.path());
+      ASSERT_OK(w.status());
+      for (int i = 0; i < 700; i += 3) ASSERT_OK((*w)->Delete("d" + std::to_string(i)));
+      ASSERT_OK((*w)->Commit());
+    }
+    ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir.path()));
+    Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(
+        Lucene::FSDirectory::open(internal::Wide(dir.path() + "/" + internal::kTextDir)), /*readOnly=*/true);
+    ASSERT_EQ(reader->hasDeletions(), with_deletions);
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap,
+                         internal::Snapshot::Load(reader, dir.path(), meta, nullptr));
+    for (int round = 0; round < 20; ++round) {
+      internal::DocFilter filter;
+      if (round % 4 != 0) {
+        filter.assign((static_cast<size_t>(snap->max_doc()) + 63) / 64, 0);
+        const uint32_t density = 1 + rng() % 100;
+        for (int32_t d = 0; d < snap->max_doc(); ++d)
+          if (rng() % 100 < density) filter[static_cast<size_t>(d) >> 6] |= uint64_t{1} << (d & 63);
+      }
+      const auto all = internal::AllAdmitted(*snap, filter);
+      for (int32_t d = 0, i = 0; d < snap->max_doc(); ++d) {  // the full list: every live admitted doc
+        if (reader->isDeleted(d) || !internal::Admits(filter, d)) continue;
+        ASSERT_LT(static_cast<size_t>(i), all.size());
+        EXPECT_EQ(all[static_cast<size_t>(i++)].doc, d);
+      }
+      for (size_t limit : {size_t{0}, size_t{1}, size_t{10}, size_t{100000}}) {
+        uint64_t total = 0;
+        const auto first = internal::AllAdmitted(*snap, filter, limit, &total);
+        EXPECT_EQ(total, all.size());
+        ASSERT_EQ(first.size(), std::min(limit, all.size()));
+        for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i].doc, all[i].doc);
+      }
+    }
+  }
 }
 
 }  // namespace
