@@ -43,7 +43,8 @@ void RegisterBench(py::module_& m) {
   py::module_ b = m.def_submodule("_bench", "The C++ side of bench/python_bench.py (not a public API).");
   b.def(
       "search_loop",
-      [](const PyPipeline& p, const std::vector<std::string>& texts, size_t k, int rounds) {
+      [](const PyPipeline& p, const std::vector<std::string>& texts, size_t k, int rounds,
+         const std::string& retriever) {
         return WithoutGil([&] {
           const auto t0 = std::chrono::steady_clock::now();
           for (int r = 0; r < rounds; ++r) {
@@ -51,6 +52,7 @@ void RegisterBench(py::module_& m) {
               QuerySpec spec = p.defaults;
               spec.text = text;
               spec.k = k;
+              spec.retriever = retriever;
               auto q = p.pipeline->MakeQuery(spec);
               Check(q.status());
               auto res = p.pipeline->Search(*q, StageOptions{});
@@ -61,6 +63,7 @@ void RegisterBench(py::module_& m) {
         });
       },
       py::arg("pipeline"), py::arg("texts"), py::arg("k") = 10, py::arg("rounds") = 1,
+      py::arg("retriever") = "auto",
       "Seconds for `rounds` passes of Pipeline::Search over `texts` in C++ (default stages).");
   b.def(
       "ingest_loop",
