@@ -62,8 +62,7 @@ void RegisterBench(py::module_& m) {
           return Seconds(t0);
         });
       },
-      py::arg("pipeline"), py::arg("texts"), py::arg("k") = 10, py::arg("rounds") = 1,
-      py::arg("retriever") = "auto",
+      py::arg("pipeline"), py::arg("texts"), py::arg("k") = 10, py::arg("rounds") = 1, py::arg("retriever") = "auto",
       "Seconds for `rounds` passes of Pipeline::Search over `texts` in C++ (default stages).");
   b.def(
       "ingest_loop",

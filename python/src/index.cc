@@ -176,12 +176,18 @@ IngestOptions IngestOptionsFrom(int threads, size_t batch_size, uint64_t commit_
   o.skip_bad = skip_bad;
   o.kg = kg;
   if (!progress.is_none()) {
-    o.on_progress = [progress, pending](const IngestProgress& p) {
-      pending->Run([&] { progress(ProgressToDict(p)); });
+    // The callables are borrowed (the caller's arguments outlive the
+    // ingest): copying a py::object without the GIL would race on its count.
+    const py::object* callback = &progress;
+    o.on_progress = [callback, pending](const IngestProgress& p) {
+      pending->Run([&] { (*callback)(ProgressToDict(p)); });
     };
   }
   if (!on_skip.is_none()) {
-    o.on_skip = [on_skip, pending](const Status& s) { pending->Run([&] { on_skip(CodeId(s.code()), s.message()); }); };
+    const py::object* callback = &on_skip;
+    o.on_skip = [callback, pending](const Status& s) {
+      pending->Run([&] { (*callback)(CodeId(s.code()), s.message()); });
+    };
   }
   return o;
 }

@@ -175,3 +175,15 @@ def test_writers_upsert_from_threads(tmp_path):
     w.close()
     s = hymir.Searcher.open(path)
     assert s.num_docs == 400 and np.array_equal(s.vector("v", "d123"), vecs[123])
+
+
+def test_skip_bad_reports_each_refused_document(tmp_path):
+    skipped = []
+    docs = [{"id": "ok1", "vectors": {"v": np.ones(4, np.float32)}},
+            {"id": "short", "vectors": {"v": np.ones(3, np.float32)}},
+            {"id": "ok2", "vectors": {"v": np.ones(4, np.float32)}}]
+    with hymir.IndexWriter.open(str(tmp_path / "idx"), vector_fields=["v:4:ip"]) as w:
+        report = w.add(docs, skip_bad=True, on_skip=lambda code, message: skipped.append((code, message)))
+    assert (report["added"], report["skipped"]) == (2, 1)
+    assert len(skipped) == 1 and skipped[0][0] == "InvalidArgument" and "short" in skipped[0][1]
+    assert sorted(hymir.Searcher.open(str(tmp_path / "idx")).document_ids()) == ["ok1", "ok2"]
