@@ -14,6 +14,7 @@
 #include "hymir/index/searcher.h"
 #include "hymir/ingest.h"
 #include "hymir/knowledge.h"
+#include "hymir/query_language.h"
 #include "hymir/query_spec.h"
 #include "python/src/common.h"
 #include "python/src/holders.h"
@@ -522,6 +523,19 @@ void RegisterIndex(py::module_& m) {
       py::arg("skip_bad") = false,
       "Trains the built-in LSA embedder on a corpus.jsonl and saves it at `path` (for IndexWriter.open's "
       "embedder_models and a vector field with embedder 'lsa').");
+
+  m.def(
+      "parse_query",
+      [](const std::string& text, const std::string& analyzer) {
+        const index::AnalyzerKind kind = Unwrap(index::ParseAnalyzerKind(analyzer));
+        return QueryToString(Unwrap(index::AnalyzeLuceneQuery(kind, text)));
+      },
+      py::arg("text"), py::arg("analyzer") = "english",
+      "A query-language text as `analyzer` analyses it, in Lucene's Query.toString() form "
+      "('+heart \"attack aspirin\"~2 title:lens*'); InvalidArgumentError naming the column of a syntax error.");
+  m.def(
+      "free_text", [](const std::string& text) { return FreeText(Unwrap(ParseQuery(text))); }, py::arg("text"),
+      "The positive free text of a query-language text (what the vector side embeds and the KG links).");
 
   m.def(
       "analyze",

@@ -149,3 +149,11 @@ def test_doc_and_set_bm25(sample_index):
     changed = [h.score for h in p.search("lens", k=3, retriever="bm25")]
     assert changed == [h.score for h in p.search("lens", k=3, retriever="bm25", k1=1.2, b=0.75)]
     assert changed != default
+
+
+def test_query_language_helpers_show_the_analysed_query():
+    assert hymir.parse_query('+Hearts "heart attack" title:Lens*') == '+heart "heart attack" title:lens*'
+    assert hymir.free_text('heart -surgery "valve repair"') == "heart valve repair"
+    with pytest.raises(hymir.InvalidArgumentError, match="column 1"):
+        hymir.parse_query(")")
+    assert hymir.analyze("The Hearts", "english") == ["heart"]
