@@ -107,8 +107,10 @@ def thread_scaling(args, queries):
           "stages); throughput in queries/s, best of the rounds.\n")
     print("The control rows run the same searches in a C++ loop per thread (`_bench.search_loop`, GIL released "
           "for the whole loop): the scaling the machine allows at the time.\n")
-    print("| pipeline | caller | 1 thread q/s | 2 threads q/s | 2 / 1 |")
-    print("|---|---|---|---|---|")
+    print("The last column is the process's CPU time per wall-clock second while two threads search (median "
+          "round): above 1, the two searches ran at the same time.\n")
+    print("| pipeline | caller | 1 thread q/s | 2 threads q/s | 2 / 1 | cores busy, 2 threads |")
+    print("|---|---|---|---|---|---|")
     texts = [t for _, t in queries] * args.passes
     for name, retriever, caller in (("bm25", "bm25", "Python"), ("bm25", "bm25", "C++ loop (control)"),
                                     ("hybrid", "hybrid", "Python"), ("hybrid", "hybrid", "C++ loop (control)")):
@@ -123,19 +125,23 @@ def thread_scaling(args, queries):
 
         def run(n):
             threads = [threading.Thread(target=work, args=(texts[i::n],)) for i in range(n)]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-            return len(texts) / (time.perf_counter() - t0)
+            wall = time.perf_counter() - t0
+            return len(texts) / wall, (time.process_time() - c0) / wall
 
         run(2)  # warm up
-        one, two = [], []
+        one, two, busy = [], [], []
         for _ in range(args.rounds):
-            one.append(run(1))
-            two.append(run(2))
-        print(f"| {name} | {caller} | {max(one):.0f} | {max(two):.0f} | {max(two) / max(one):.2f} |")
+            one.append(run(1)[0])
+            q, cores = run(2)
+            two.append(q)
+            busy.append(cores)
+        print(f"| {name} | {caller} | {max(one):.0f} | {max(two):.0f} | {max(two) / max(one):.2f} | "
+              f"{statistics.median(busy):.2f} |")
     print()
 
 

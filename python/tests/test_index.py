@@ -187,3 +187,14 @@ def test_skip_bad_reports_each_refused_document(tmp_path):
     assert (report["added"], report["skipped"]) == (2, 1)
     assert len(skipped) == 1 and skipped[0][0] == "InvalidArgument" and "short" in skipped[0][1]
     assert sorted(hymir.Searcher.open(str(tmp_path / "idx")).document_ids()) == ["ok1", "ok2"]
+
+
+def test_pipeline_sorts_and_counts_facets_as_the_searcher(vector_index):
+    path, docs, _ = vector_index
+    r = hymir.Pipeline.open(path).search("alpha", k=5, sort=["year:desc"], facets=["colour"],
+                                         filters=["colour:red", "colour:blue"])
+    expected = [d for d in docs if d["colour"] in ("red", "blue")]
+    assert r.total == len(expected) and r.retriever == "bm25"  # a sorted query runs BM25 only
+    assert dict(r.facets["colour"]) == {c: sum(d["colour"] == c for d in expected) for c in ("red", "blue")}
+    years = [h.document["values"]["year"][0] for h in r]
+    assert years == sorted(years, reverse=True) and years[0] == max(d["year"] for d in expected)
