@@ -285,6 +285,9 @@ void RegisterIndex(py::module_& m) {
           [](const PySearcher& s, const std::string& text, size_t k, const py::kwargs& kwargs) {
             index::TextQuery q;
             FillTextQuery(TextQueryArgsFrom(text, k, kwargs), &q);
+            if (!q.sort.empty() || !q.facets.empty()) {
+              throw py::type_error("search: sort and facets need search_structured()");
+            }
             return Unwrap(WithoutGil([&] { return s.searcher->Search(q); }));
           },
           py::arg("text"), py::arg("k") = 10,
