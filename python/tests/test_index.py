@@ -198,3 +198,12 @@ def test_pipeline_sorts_and_counts_facets_as_the_searcher(vector_index):
     assert dict(r.facets["colour"]) == {c: sum(d["colour"] == c for d in expected) for c in ("red", "blue")}
     years = [h.document["values"]["year"][0] for h in r]
     assert years == sorted(years, reverse=True) and years[0] == max(d["year"] for d in expected)
+
+
+def test_ingest_releases_the_gil(tmp_path):
+    from test_pipeline import gil_free_progress, held_gil_progress
+
+    docs, vectors = small_corpus(n=20000, dim=64)
+    with hymir.IndexWriter.open(str(tmp_path / "idx"), vector_fields=["v:64:ip"]) as w:
+        released, seconds = gil_free_progress(lambda: w.add([d["id"] for d in docs], vectors={"v": vectors}))
+    assert released > 3 * held_gil_progress(seconds)

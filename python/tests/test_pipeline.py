@@ -2,6 +2,7 @@
 scores and stage scores; errors as exceptions with their codes; threads."""
 
 import threading
+import time
 
 import hymir
 import pytest
@@ -157,3 +158,40 @@ def test_query_language_helpers_show_the_analysed_query():
     with pytest.raises(hymir.InvalidArgumentError, match="column 1"):
         hymir.parse_query(")")
     assert hymir.analyze("The Hearts", "english") == ["heart"]
+
+
+def gil_free_progress(call):
+    """How far a pure-Python thread counts while `call()` runs, and how long it ran. A
+    call that holds the GIL lets the counter run for about one switch interval (5 ms)
+    at most; a call that releases it, all along."""
+    state = {"stop": False, "count": 0}
+
+    def spin():
+        while not state["stop"]:
+            state["count"] += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    time.sleep(0.01)
+    before, t0 = state["count"], time.perf_counter()
+    call()
+    seconds = time.perf_counter() - t0
+    during = state["count"] - before
+    state["stop"] = True
+    spinner.join()
+    return during, seconds
+
+
+def held_gil_progress(seconds):
+    """The same for one C call that keeps the GIL for at least `seconds`."""
+    t0 = time.perf_counter()
+    sum(range(1_000_000))
+    n = int(1_000_000 * 1.5 * seconds / (time.perf_counter() - t0)) + 1
+    return gil_free_progress(lambda: sum(range(n)))[0]
+
+
+def test_searches_release_the_gil(sample_index, sample_queries):
+    p = hymir.Pipeline.open(sample_index)
+    texts = [q["text"] for q in sample_queries] * 10
+    released, seconds = gil_free_progress(lambda: p.search_batch(texts, k=100))
+    assert released > 3 * held_gil_progress(seconds)
