@@ -39,11 +39,16 @@ add_library(hymir_zstd INTERFACE)
 target_include_directories(hymir_zstd SYSTEM INTERFACE ${ZSTD_INCLUDE_DIR})
 target_link_libraries(hymir_zstd INTERFACE ${ZSTD_LIBRARY})
 
-# RocksDB (the kg triple store): RocksDB::rocksdb, a static .a (STACK.md §2).
+# RocksDB (the kg triple store). Its shared library, RocksDB::rocksdb-shared:
+# the static librocksdb.a (RocksDB::rocksdb, STACK.md §2) uses initial-exec
+# thread-locals, which cannot go into a shared object such as the Python
+# module ("relocation R_X86_64_TPOFF32 ... recompile with -fPIC"). Every
+# target links this one, so that no program holds two RocksDBs.
 find_package(RocksDB 7.8 CONFIG REQUIRED)
 # The KG loaders: GO.sqlite (SQLite3) and FOLDOC's dictzip file (zlib).
 find_package(SQLite3 REQUIRED)
 find_package(ZLIB REQUIRED)
+set(HYMIR_ROCKSDB RocksDB::rocksdb-shared)
 
 # cpp-httplib (the example HTTP service and its tests): pkg-config only; its
 # flags enable the OpenSSL/zlib/brotli parts the Debian .so was built with.

@@ -14,6 +14,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   wordnet-base
   wrk python3 doxygen
+  python3-dev pybind11-dev python3-numpy python3-pytest
   clang lld
   default-jre-headless liblucene8-java
   libopencv-imgproc-dev libopencv-imgcodecs-dev tuxpaint-stamps-default chromium libsndfile1-dev
