@@ -71,6 +71,10 @@ Result<MediaCollection> ScanMediaDirectory(const std::string& dir) {
     if (variant) continue;
     MediaItem item;
     item.id = folder.empty() ? stem : folder + "/" + stem;
+    // Ids hold no whitespace or control bytes (CheckId): "my owl" -> "my_owl".
+    for (char& ch : item.id) {
+      if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) ch = '_';
+    }
     item.path = path.string();
     fs::path txt = path;
     txt.replace_extension(".txt");

@@ -3,6 +3,7 @@
 // caption, filters, bad files reported and skipped, nothing committed half.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "hymir/engine.h"
@@ -84,6 +85,12 @@ TEST(MediaCollectionTest, ScansTheStampLayout) {
   EXPECT_NE(c.items[7].sound.find("r1.ogg"), std::string::npos);
   EXPECT_EQ(c.items[8].sound, "");
   EXPECT_TRUE(ScanMediaDirectory(tmp.Sub("absent")).status().IsNotFound());
+
+  // A file name with spaces gives an id without them (ids refuse whitespace).
+  std::filesystem::copy_file(tmp.Sub("blue/b1.png"), tmp.Sub("blue/big owl.png"));
+  ASSERT_OK_AND_ASSIGN(MediaCollection spaced, ScanMediaDirectory(tmp.path()));
+  ASSERT_TRUE(std::any_of(spaced.items.begin(), spaced.items.end(),
+                          [](const MediaItem& i) { return i.id == "blue/big_owl" && i.caption == "big owl"; }));
 }
 
 class MediaIngestTest : public ::testing::Test {

@@ -23,7 +23,8 @@
 namespace hymir::media {
 
 struct MediaItem {
-  // The path below DIR without extension, '/'-separated ("animals/birds/owl").
+  // The path below DIR without extension, '/'-separated ("animals/birds/owl"),
+  // each space or control byte replaced by '_' ("my owl.png" -> "my_owl").
   std::string id;
   std::string path;         // the image file
   std::string caption;      // .txt first line, else the stem with '_' as ' '
