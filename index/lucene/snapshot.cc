@@ -352,7 +352,9 @@ std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(do
                                                                               const uint32_t* lengths) const {
   {
     std::lock_guard<std::mutex> g(block_mu_);
-    if (block_max_ && block_max_->k_base == k_base && block_max_->k_slope == k_slope) return block_max_;
+    for (const auto& m : block_max_) {
+      if (m->k_base == k_base && m->k_slope == k_slope) return m;
+    }
   }
   auto m = std::make_shared<BlockMax>();
   m->k_base = k_base;
@@ -364,7 +366,8 @@ std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(do
     mx = std::max(mx, tf / (tf + k_base + k_slope * lengths[docs[i]]));
   }
   std::lock_guard<std::mutex> g(block_mu_);
-  if (!block_max_) block_max_ = m;
+  if (block_max_.size() >= kBlockMaxSets) block_max_.erase(block_max_.begin());
+  block_max_.push_back(m);
   return m;
 }
 

@@ -32,9 +32,9 @@ struct DecodedPostings {
   std::vector<std::pair<uint32_t, uint32_t>> frontier;  // (tf, min dl with that tf)
   // Per block of kBlock postings (the last may be shorter), the largest
   // tf / (tf + k_base + k_slope dl) of its postings: what bounds a block's
-  // BM25 scores (block-max skipping of top-k conjunctions). Computed for the
-  // first (k_base, k_slope) asked and kept; other values are computed for
-  // the caller only. Thread-safe.
+  // BM25 scores (block-max skipping of top-k conjunctions). Computed once
+  // per (k_base, k_slope) and kept for the last kBlockMaxSets of them.
+  // Thread-safe.
   static constexpr size_t kBlock = 32;
   struct BlockMax {
     double k_base, k_slope;
@@ -44,7 +44,9 @@ struct DecodedPostings {
 
  private:
   mutable std::mutex block_mu_;
-  mutable std::shared_ptr<const BlockMax> block_max_;  // GUARDED_BY(block_mu_)
+  // The last few parameter sets asked (local and global statistics differ).
+  static constexpr size_t kBlockMaxSets = 4;
+  mutable std::vector<std::shared_ptr<const BlockMax>> block_max_;  // GUARDED_BY(block_mu_)
 };
 
 // A term's live positions in one Lucene++ field (title, text, or "all"
