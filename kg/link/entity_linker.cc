@@ -421,7 +421,7 @@ std::string LinkerCachePath(const std::string& kg_dir, std::string_view tokenize
     return "";  // nowhere to keep it: built in memory each time
   }
   // The KG by its directory and its commit record (which changes with every
-  // writer session), so that a KG rebuilt in the same place gets its own file.
+  // writer that closes), so that a KG rebuilt in the same place gets its own file.
   std::error_code ec;
   std::string key = std::filesystem::weakly_canonical(kg_dir, ec).string();
   if (ec) key = kg_dir;

@@ -151,7 +151,7 @@ TEST_F(KgCliTest, CutManifestIsRefusedAndALaterLoadLosesNothing) {
   hymir::testing::WriteText(tmp.Sub("one.tsv"), "ex:x\tisa\tex:y\n");
   const std::string kg = tmp.Sub("kg");
   ASSERT_EQ(Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv")).exit_code, 0);
-  ASSERT_EQ(Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv")).exit_code, 0);  // a second session
+  ASSERT_EQ(Hymir("kg load --kg " + kg + " --tsv " + tmp.Sub("g.tsv")).exit_code, 0);  // a second writer
   std::string manifest;
   for (const auto& e : std::filesystem::directory_iterator(kg)) {
     if (e.path().filename().string().rfind("MANIFEST-", 0) == 0) manifest = e.path().string();
