@@ -36,6 +36,7 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->doc_count_.assign(slots, 0);
     s->sum_length_.assign(slots, 0);
     s->postings_.resize(slots);
+    s->positions_.resize(slots);
     s->df_cache_.resize(slots);
     s->df_utf8_cache_.resize(slots);
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);

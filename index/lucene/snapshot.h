@@ -164,8 +164,8 @@ class Snapshot {
       postings_;                          // by slot; GUARDED_BY(postings_mu_)
   mutable uint64_t cached_postings_ = 0;  // GUARDED_BY(postings_mu_)
   mutable std::mutex positions_mu_;
-  mutable std::unordered_map<std::wstring, std::shared_ptr<const DecodedPositions>>
-      positions_[kNumTextFields];          // GUARDED_BY(positions_mu_)
+  mutable std::vector<std::unordered_map<std::wstring, std::shared_ptr<const DecodedPositions>>>
+      positions_;                          // by slot; GUARDED_BY(positions_mu_)
   mutable uint64_t cached_positions_ = 0;  // GUARDED_BY(positions_mu_)
   mutable std::mutex df_mu_;
   mutable std::vector<std::unordered_map<std::wstring, uint64_t>> df_cache_;      // by slot; GUARDED_BY(df_mu_)
