@@ -4,7 +4,6 @@
 #include <lucene++/NoLockFactory.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,12 +28,6 @@ uint64_t GetLe(const char* p, int n) {
   uint64_t v = 0;
   for (int i = n - 1; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(p[i]);
   return v;
-}
-
-std::string Hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
 }
 
 }  // namespace
@@ -65,7 +58,8 @@ struct VerifyingDirectory::MappedBlocks {
       if (crc != table->blocks[b]) {
         boost::throw_exception(Lucene::CorruptIndexException(
             Wide(path + ": checksum mismatch in bytes " + std::to_string(begin) + " to " + std::to_string(begin + n) +
-                 " (crc32 " + Hex(crc) + ", the commit recorded " + Hex(table->blocks[b]) + "): a damaged file")));
+                 " (crc32 " + hymir::internal::Crc32Hex(crc) + ", the commit recorded " +
+                 hymir::internal::Crc32Hex(table->blocks[b]) + "): a damaged file")));
       }
       word.fetch_or(mask, std::memory_order_relaxed);
     }

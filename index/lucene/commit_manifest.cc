@@ -5,7 +5,6 @@
 #include <lucene++/SegmentInfos.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,12 +35,6 @@ struct CommitManifest {
 
 constexpr const char* kMagic = "hymir-commit-manifest";
 
-std::string Hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
-
 // The generation of "segments_<base 36>", or -1.
 int64_t SegmentsGeneration(const std::string& name) {
   static const std::string kPrefix = "segments_";
@@ -70,20 +63,15 @@ std::string Serialize(const CommitManifest& m) {
   std::string body = std::string(kMagic) + " " + std::to_string(kCommitManifestVersion) + "\n";
   body += "segments " + m.segments + "\n";
   for (const auto& [name, e] : m.files) {
-    body += "file " + std::to_string(e.size) + " " + Hex(e.crc) + " " + name + "\n";
+    body += "file " + std::to_string(e.size) + " " + hymir::internal::Crc32Hex(e.crc) + " " + name + "\n";
   }
-  return body + "crc32 " + Hex(hymir::internal::Crc32(0, body.data(), body.size())) + "\n";
+  return hymir::internal::SealWithCrc32(body);
 }
 
 Result<CommitManifest> Parse(const std::string& path, const std::string& text) {
   auto bad = [&](const std::string& why) { return Status::Corruption(path + ": " + why + " (a damaged manifest)"); };
-  const size_t tail = text.rfind("crc32 ");
-  if (tail == std::string::npos || (tail > 0 && text[tail - 1] != '\n')) return bad("no checksum line");
-  {
-    const std::string line = text.substr(tail + 6);
-    if (line.size() != 9 || line[8] != '\n') return bad("malformed checksum line");
-    if (line.substr(0, 8) != Hex(hymir::internal::Crc32(0, text.data(), tail))) return bad("checksum mismatch");
-  }
+  size_t tail = 0;
+  if (std::string why; !hymir::internal::OpenCrc32Seal(text, &tail, &why)) return bad(why);
   std::istringstream in(text.substr(0, tail));
   std::string line;
   if (!std::getline(in, line) || line != std::string(kMagic) + " " + std::to_string(kCommitManifestVersion)) {
@@ -216,8 +204,8 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
                                        by_block ? &block_crcs : nullptr));
     stats->bytes_checksummed += read;
     if (crc != e.crc || read != e.size) {
-      return Status::Corruption(p + ": checksum mismatch (crc32 " + Hex(crc) + ", the commit wrote " + Hex(e.crc) +
-                                "): a damaged file");
+      return Status::Corruption(p + ": checksum mismatch (crc32 " + hymir::internal::Crc32Hex(crc) +
+                                ", the commit wrote " + hymir::internal::Crc32Hex(e.crc) + "): a damaged file");
     }
     if (by_block && block_crcs != table->second->blocks) {
       return Status::Corruption(dir + "/" + blocks_name + ": the block checksums of " + name +

@@ -1,7 +1,6 @@
 #include "kg/store/commit_record.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,12 +12,6 @@ namespace hymir::kg::internal {
 namespace {
 
 constexpr const char* kMagic = "hymir-kg-commit";
-
-std::string Hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
 
 // CRC-32 and size of a whole file, streamed.
 Status FileCrc(const std::string& path, uint32_t* crc, uint64_t* size) {
@@ -48,10 +41,10 @@ std::string Serialize(const CommitRecord& r) {
             " " + std::to_string(c.relations) + " " + std::to_string(c.alias_triples) + "\n";
     body += "current " + r.current + "\n";
     for (const CommitRecord::File& f : r.files) {
-      body += "file " + std::to_string(f.size) + " " + Hex(f.crc) + " " + f.name + "\n";
+      body += "file " + std::to_string(f.size) + " " + hymir::internal::Crc32Hex(f.crc) + " " + f.name + "\n";
     }
   }
-  return body + "crc32 " + Hex(hymir::internal::Crc32(0, body.data(), body.size())) + "\n";
+  return hymir::internal::SealWithCrc32(body);
 }
 
 bool PlainName(const std::string& name) {
@@ -62,13 +55,8 @@ Result<CommitRecord> Parse(const std::string& path, const std::string& text) {
   auto bad = [&](const std::string& why) {
     return Status::Corruption(path + ": " + why + " (a damaged KG commit record)");
   };
-  const size_t tail = text.rfind("crc32 ");
-  if (tail == std::string::npos || (tail > 0 && text[tail - 1] != '\n')) return bad("no checksum line");
-  {
-    const std::string line = text.substr(tail + 6);
-    if (line.size() != 9 || line[8] != '\n') return bad("malformed checksum line");
-    if (line.substr(0, 8) != Hex(hymir::internal::Crc32(0, text.data(), tail))) return bad("checksum mismatch");
-  }
+  size_t tail = 0;
+  if (std::string why; !hymir::internal::OpenCrc32Seal(text, &tail, &why)) return bad(why);
   std::istringstream in(text.substr(0, tail));
   std::string line;
   if (!std::getline(in, line) || line != std::string(kMagic) + " " + std::to_string(kCommitRecordVersion)) {
@@ -184,7 +172,8 @@ Status VerifyCommitRecord(const std::string& dir, const CommitRecord& record) {
     uint64_t read = 0;
     HYMIR_RETURN_IF_ERROR(FileCrc(path, &crc, &read));
     if (crc != f.crc || read != f.size) {
-      return Status::Corruption(path + ": damaged: checksum " + Hex(crc) + where + Hex(f.crc) + ")");
+      return Status::Corruption(path + ": damaged: checksum " + hymir::internal::Crc32Hex(crc) + where +
+                                hymir::internal::Crc32Hex(f.crc) + ")");
     }
   }
   return Status::OK();
