@@ -134,6 +134,10 @@ class MatrixView {
 // A new 1-D float32 NumPy array holding `v` (moved in, no copy).
 py::array_t<float> ToArray(std::vector<float> v);
 
+// None -> [], a str -> [it], an iterable of str -> its items; TypeError
+// naming `what` otherwise (documents.cc).
+std::vector<std::string> StringList(const py::handle& object, const char* what);
+
 // Documents between Python dicts and hymir::Document (documents.cc).
 Document DocumentFromDict(const py::handle& object);
 py::dict DocumentToDict(const Document& doc);

@@ -153,4 +153,15 @@ void RegisterDocuments(py::module_& m) {
       "The dict `doc` read as a document and written back (for tests of the conversion).");
 }
 
+std::vector<std::string> StringList(const py::handle& object, const char* what) {
+  std::vector<std::string> out;
+  if (object.is_none()) return out;
+  if (py::isinstance<py::str>(object)) return {object.cast<std::string>()};
+  for (auto item : object) {
+    if (!py::isinstance<py::str>(item)) throw py::type_error(std::string(what) + ": expected a list of str");
+    out.push_back(item.cast<std::string>());
+  }
+  return out;
+}
+
 }  // namespace hymir::python

@@ -22,17 +22,6 @@
 namespace hymir::python {
 namespace {
 
-std::vector<std::string> Strings(const py::handle& object, const char* what) {
-  std::vector<std::string> out;
-  if (object.is_none()) return out;
-  if (py::isinstance<py::str>(object)) return {object.cast<std::string>()};
-  for (auto item : object) {
-    if (!py::isinstance<py::str>(item)) throw py::type_error(std::string(what) + ": expected a list of str");
-    out.push_back(item.cast<std::string>());
-  }
-  return out;
-}
-
 index::VectorFieldSpec VectorFieldFrom(const py::handle& object) {
   if (py::isinstance<py::str>(object)) return Unwrap(index::ParseVectorFieldSpec(object.cast<std::string>()));
   if (!py::isinstance<py::dict>(object))
@@ -221,13 +210,13 @@ TextQueryArgs TextQueryArgsFrom(const std::string& text, size_t k, const py::kwa
     else if (key == "syntax")
       a.syntax = v.cast<std::string>();
     else if (key == "filters")
-      a.filters = Strings(v, "filters");
+      a.filters = StringList(v, "filters");
     else if (key == "sort")
-      a.sort = Strings(v, "sort");
+      a.sort = StringList(v, "sort");
     else if (key == "facets")
-      a.facets = Strings(v, "facets");
+      a.facets = StringList(v, "facets");
     else if (key == "fields")
-      a.fields = Strings(v, "fields");
+      a.fields = StringList(v, "fields");
     else if (key == "k1")
       a.k1 = v.cast<double>();
     else if (key == "b")
@@ -323,7 +312,7 @@ void RegisterIndex(py::module_& m) {
             q.text = text;
             q.k = k;
             q.offset = offset;
-            Check(ParseFilters(Strings(filters, "filters"), &q.filters, &q.ranges, "filters"));
+            Check(ParseFilters(StringList(filters, "filters"), &q.filters, &q.ranges, "filters"));
             q.constraint = constraint;
             q.ef_search = ef_search;
             q.nprobe = nprobe;
@@ -344,7 +333,7 @@ void RegisterIndex(py::module_& m) {
             index::VectorQuery q;
             q.field = field;
             q.k = k;
-            Check(ParseFilters(Strings(filters, "filters"), &q.filters, &q.ranges, "filters"));
+            Check(ParseFilters(StringList(filters, "filters"), &q.filters, &q.ranges, "filters"));
             std::vector<float> flat(mv.data(), mv.data() + mv.rows() * mv.cols());
             return Unwrap(WithoutGil([&] { return s.searcher->SearchVectorBatch(q, flat); }));
           },

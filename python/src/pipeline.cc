@@ -14,17 +14,6 @@
 namespace hymir::python {
 namespace {
 
-std::vector<std::string> StringList(const py::handle& object, const char* what) {
-  std::vector<std::string> out;
-  if (object.is_none()) return out;
-  if (py::isinstance<py::str>(object)) return {object.cast<std::string>()};
-  for (auto item : object) {
-    if (!py::isinstance<py::str>(item)) throw py::type_error(std::string(what) + ": expected a list of str");
-    out.push_back(item.cast<std::string>());
-  }
-  return out;
-}
-
 std::optional<bool> OptionalBool(const py::handle& v) {
   if (v.is_none()) return std::nullopt;
   return v.cast<bool>();
