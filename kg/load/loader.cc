@@ -48,60 +48,46 @@ Status LoadLines(TripleStore& store, const std::string& path, const LoadOptions&
   std::string line;
   std::string fault;
   uint64_t line_no = 0;
+  // Keeps or drops what the parser appended after `before`: a parser fault or
+  // an alias empty after normalisation makes the line bad (fatal, or counted
+  // and skipped with options.skip_bad).
+  auto settle = [&](bool parsed, size_t before) -> Status {
+    for (size_t i = before; parsed && i < batch.size() && fault.empty(); ++i) {
+      if (batch[i].relation == kAliasRelation && NormalizeAlias(batch[i].object).empty()) {
+        fault = "alias '" + batch[i].object + "' is empty after normalisation";
+      }
+    }
+    if (parsed && fault.empty()) {
+      stats->triples += batch.size() - before;
+      return Status::OK();
+    }
+    batch.resize(before);
+    std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
+    if (!options.skip_bad) {
+      HYMIR_RETURN_IF_ERROR(flush());  // keep the good lines before the fault, as documented
+      return Status::InvalidArgument(msg);
+    }
+    ++stats->bad_lines;
+    if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
+    return Status::OK();
+  };
   while (std::getline(in, line)) {
     ++line_no;
     ++stats->lines;
     progress.bytes_read += line.size() + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    size_t before = batch.size();
+    const size_t before = batch.size();
     fault.clear();
-    if (!parse(line, &batch, &fault)) {
-      batch.resize(before);
-      std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
-      if (!options.skip_bad) {
-        Status s = flush();  // keep the good lines before the fault, as documented
-        if (!s.ok()) return s;
-        return Status::InvalidArgument(msg);
-      }
-      ++stats->bad_lines;
-      if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
-      continue;
-    }
-    for (size_t i = before; i < batch.size() && fault.empty(); ++i) {
-      if (batch[i].relation == kAliasRelation && NormalizeAlias(batch[i].object).empty()) {
-        fault = "alias '" + batch[i].object + "' is empty after normalisation";
-      }
-    }
-    if (!fault.empty()) {
-      batch.resize(before);
-      std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
-      if (!options.skip_bad) {
-        HYMIR_RETURN_IF_ERROR(flush());
-        return Status::InvalidArgument(msg);
-      }
-      ++stats->bad_lines;
-      if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
-      continue;
-    }
-    stats->triples += batch.size() - before;
+    const bool parsed = parse(line, &batch, &fault);
+    HYMIR_RETURN_IF_ERROR(settle(parsed, before));
     if (batch.size() >= batch_size) HYMIR_RETURN_IF_ERROR(flush());
   }
   if (in.bad()) return Status::IOError(path + ":" + std::to_string(line_no) + ": read error");
   if (at_end) {
-    size_t before = batch.size();
+    const size_t before = batch.size();
     fault.clear();
-    if (!at_end(&batch, &fault)) {
-      batch.resize(before);
-      std::string msg = path + ":" + std::to_string(line_no) + ": " + fault;
-      if (!options.skip_bad) {
-        HYMIR_RETURN_IF_ERROR(flush());
-        return Status::InvalidArgument(msg);
-      }
-      ++stats->bad_lines;
-      if (stats->errors.size() < options.max_error_messages) stats->errors.push_back(std::move(msg));
-    } else {
-      stats->triples += batch.size() - before;
-    }
+    const bool parsed = at_end(&batch, &fault);
+    HYMIR_RETURN_IF_ERROR(settle(parsed, before));
   }
   HYMIR_RETURN_IF_ERROR(flush());
   if (options.progress) {
