@@ -136,6 +136,10 @@ class Engine {
   static constexpr double kDefaultAlpha = 0.9;
 
   static Result<std::unique_ptr<Engine>> Open(const std::string& dir);
+  // A new engine on the index's newest commit, sharing with this one what the
+  // commits since did not change (index::Searcher::Reopen); this engine keeps
+  // its view. What a service runs to follow commits (LivePipeline).
+  Result<std::unique_ptr<Engine>> Reopen() const;
   ~Engine();
 
   Result<std::vector<SearchHit>> Search(const HybridQuery& query) const;

@@ -104,8 +104,21 @@ Result<CommitManifest> Parse(const std::string& path, const std::string& text) {
   return m;
 }
 
+// A file of the vector directory written for one generation (its name
+// holds .g<N>.): written once, never replaced in place.
+bool IsGenerationFile(const std::string& name) {
+  const std::string prefix = std::string(kVectorsDir) + "/";
+  if (name.rfind(prefix, 0) != 0) return false;
+  for (size_t at = name.find(".g", prefix.size()); at != std::string::npos; at = name.find(".g", at + 1)) {
+    size_t i = at + 2;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9') ++i;
+    if (i > at + 2 && i < name.size() && name[i] == '.') return true;
+  }
+  return false;
+}
+
 Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel level, VerifyStats* stats,
-                  BlockTables* tables) {
+                  BlockTables* tables, VerifiedFiles* verified) {
   *stats = VerifyStats();
   if (tables) tables->clear();
   const std::string path = dir + "/" + kCommitManifestFile;
@@ -197,6 +210,11 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
       ++stats->files_by_block;
       continue;
     }
+    const bool write_once = IsGenerationFile(name);
+    if (level == VerifyLevel::kOpen && verified && write_once) {
+      auto v = verified->find(name);
+      if (v != verified->end() && v->second == std::make_pair(e.size, e.crc)) continue;
+    }
     uint32_t crc = 0;
     uint64_t read = 0;
     std::vector<uint32_t> block_crcs;
@@ -211,6 +229,7 @@ Status VerifyOnce(const std::string& dir, const std::string& text, VerifyLevel l
       return Status::Corruption(dir + "/" + blocks_name + ": the block checksums of " + name +
                                 " disagree with the file: a damaged file");
     }
+    if (verified && write_once) (*verified)[name] = {e.size, e.crc};
   }
   // A side file that changes answers must be the one recorded: one added
   // by hand beside an index whose manifest records side files is refused.
@@ -270,6 +289,7 @@ Status WriteCommitManifest(const std::string& dir) {
       names.push_back(std::string(kVectorsDir) + "/" + f.faiss.name);
     }
     if (!vm->forward.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->forward.name);
+    if (!vm->forward_base.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->forward_base.name);
     if (!vm->values.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->values.name);
   }
   for (const auto& e : fs::directory_iterator(vdir, ec)) {
@@ -297,7 +317,8 @@ Status WriteCommitManifest(const std::string& dir) {
     const std::string p = dir + "/" + name;
     const bool text_file = name.rfind(std::string(kTextDir) + "/", 0) == 0;
     const bool write_once =
-        text_file && name != "text/segments.gen" && name != std::string(kTextDir) + "/" + m.segments;
+        (text_file && name != "text/segments.gen" && name != std::string(kTextDir) + "/" + m.segments) ||
+        IsGenerationFile(name);
     const uint64_t size = fs::file_size(p, ec);
     if (ec) return Status::IOError(p + ": cannot stat a file of the commit: " + ec.message());
     const bool want_blocks = text_file && size > kChecksumOnOpenBytes;
@@ -380,7 +401,8 @@ Status WriteRecordedSideFile(const std::string& dir, const std::string& name, co
   return Status::OK();
 }
 
-Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats, BlockTables* tables) {
+Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats, BlockTables* tables,
+                            VerifiedFiles* verified) {
   VerifyStats local;
   if (!stats) stats = &local;
   *stats = VerifyStats();
@@ -401,7 +423,7 @@ Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifySta
   std::string current = std::move(text).value();
   int64_t segments = LastSegmentsOnDisk(dir + "/" + kTextDir);
   for (int attempt = 0;; ++attempt) {
-    Status s = VerifyOnce(dir, current, level, stats, tables);
+    Status s = VerifyOnce(dir, current, level, stats, tables, verified);
     if (s.ok() || attempt == 3) return s;
     auto again = hymir::internal::ReadFile(path);
     const int64_t now = LastSegmentsOnDisk(dir + "/" + kTextDir);

@@ -34,6 +34,7 @@
 #define HYMIR_INDEX_LUCENE_COMMIT_MANIFEST_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "hymir/result.h"
@@ -69,12 +70,22 @@ struct VerifyStats {
   uint64_t files_by_block = 0;  // files left to block-by-block verification
 };
 
+// Files of the vector directory (written once per generation, under names no
+// later commit reuses: forward, values and vector files) a reader has
+// checksummed whole, by name, with the size and crc32 they matched. A reader
+// that verified one need not read it again while the next commit's manifest
+// still lists it with the same size and crc32 (a reopen then costs what the
+// commit changed; a forward file a delta applies to can be large).
+// Thread-compatible.
+using VerifiedFiles = std::map<std::string, std::pair<uint64_t, uint32_t>>;
+
 // Verifies <dir> against its MANIFEST. Corruption names the damaged file.
 // `tables` (optional) receives the block checksums of the files that were
 // not checksummed whole, for a VerifyingDirectory: a reader that drops them
-// reads those files unverified.
+// reads those files unverified. `verified` (optional; kOpen only): files in
+// it are checked by size only, and the files checksummed whole are added.
 Status VerifyCommitManifest(const std::string& dir, VerifyLevel level, VerifyStats* stats = nullptr,
-                            BlockTables* tables = nullptr);
+                            BlockTables* tables = nullptr, VerifiedFiles* verified = nullptr);
 
 // Files next to the index that change its answers and are recorded in the
 // manifest when present.

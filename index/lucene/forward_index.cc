@@ -132,6 +132,32 @@ bool Decode(std::string_view bytes, uint64_t num_terms, Record* r) {
   return c.AtEnd();
 }
 
+// Writes a version 2 or 3 file: header `h` (its magic, sizes and checksums
+// filled here), then the sections, into <dir>/<name> (temp + fsync +
+// rename), and describes it in *info.
+Status WriteSections(const std::string& dir, const std::string& name, HeaderV2 h, std::string_view dict,
+                     std::string_view term_offsets, std::string_view records, std::string_view record_offsets,
+                     FileInfo* info) {
+  std::memcpy(h.magic, kMagic, 8);
+  h.dict_bytes = dict.size();
+  h.records_bytes = records.size();
+  uint32_t crc = Crc32(0, dict.data(), dict.size());
+  crc = Crc32(crc, term_offsets.data(), term_offsets.size());
+  h.index_crc = Crc32(crc, record_offsets.data(), record_offsets.size());
+  h.header_crc = HeaderCrc(h);
+  std::string out(reinterpret_cast<const char*>(&h), sizeof h);
+  out.reserve(out.size() + dict.size() + records.size() + term_offsets.size() + record_offsets.size());
+  out += dict;
+  out += records;
+  out += term_offsets;
+  out += record_offsets;
+  HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(dir + "/" + name, out));
+  info->name = name;
+  info->size = out.size();
+  info->crc32 = Crc32(0, out.data(), out.size());
+  return Status::OK();
+}
+
 std::string FileName(uint64_t generation) { return "forward.g" + std::to_string(generation) + ".fwd"; }
 
 }  // namespace
@@ -253,7 +279,19 @@ Status ForwardIndex::ForEachLive(const std::string& where, Fn&& fn) const {
   return Status::OK();
 }
 
-Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
+uint64_t ForwardIndex::ChangedBytes() const {
+  uint64_t n = 0;
+  for (const auto& [id, rec] : records_) n += id.size() + rec.size() + 6;
+  for (const auto& id : deleted_) n += id.size() + 6;
+  for (size_t t = base_file_ ? static_cast<size_t>(base_.terms) : 0; t < terms_.size(); ++t) n += terms_[t].size() + 8;
+  return n;
+}
+
+Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, ForwardFiles* files) const {
+  files->base = FileInfo();
+  const bool compact = !base_file_ || terms_.size() > compacted_terms_ + compacted_terms_ / 2 + 1024;
+  if (!compact && ChangedBytes() * kDeltaFraction < base_info_.size) return SaveDelta(vectors_dir, generation, files);
+  FileInfo* info = &files->file;
   const std::string name = FileName(generation);
   const std::string where = vectors_dir + "/" + name;
   // Documents in byte order of their ids (Get's binary search).
@@ -270,7 +308,6 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   std::string dict;
   hymir::internal::BinaryWriter term_offsets;
   uint64_t num_terms = 0, compacted = 0;
-  const bool compact = !base_file_ || terms_.size() > compacted_terms_ + compacted_terms_ / 2 + 1024;
   uint64_t docs = 0;
   if (compact) {
     // Every record decoded and its term ids renumbered in order of first
@@ -329,37 +366,59 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   }
   record_offsets.U64(records.size());
   term_offsets.U64(dict.size());
-
   HeaderV2 h{};
-  std::memcpy(h.magic, kMagic, 8);
   h.version = kForwardVersion;
   h.terms = num_terms;
   h.docs = docs;
   h.compacted_terms = compacted;
-  h.dict_bytes = dict.size();
-  h.records_bytes = records.size();
-  uint32_t crc = Crc32(0, dict.data(), dict.size());
-  crc = Crc32(crc, term_offsets.out().data(), term_offsets.out().size());
-  h.index_crc = Crc32(crc, record_offsets.out().data(), record_offsets.out().size());
-  h.header_crc = HeaderCrc(h);
-  std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  out.reserve(out.size() + dict.size() + records.size() + term_offsets.out().size() + record_offsets.out().size());
-  out += dict;
-  out += records;
-  out += term_offsets.out();
-  out += record_offsets.out();
-  HYMIR_RETURN_IF_ERROR(hymir::internal::WriteFileAtomic(vectors_dir + "/" + name, out));
-  info->name = name;
-  info->size = out.size();
-  info->crc32 = Crc32(0, out.data(), out.size());
-  return Status::OK();
+  return WriteSections(vectors_dir, name, h, dict, term_offsets.out(), records, record_offsets.out(), info);
+}
+
+Status ForwardIndex::SaveDelta(const std::string& vectors_dir, uint64_t generation, ForwardFiles* files) const {
+  // The documents put since the base and tombstones (an empty record) for
+  // the base documents deleted since, in byte order of their ids.
+  std::vector<std::pair<std::string_view, const std::string*>> changes;
+  changes.reserve(records_.size() + deleted_.size());
+  for (const auto& [id, rec] : records_) changes.emplace_back(id, &rec);
+  for (const auto& id : deleted_) {
+    if (base_.Find(id) < base_.docs) changes.emplace_back(id, nullptr);
+  }
+  std::sort(changes.begin(), changes.end());
+  std::string records;
+  hymir::internal::BinaryWriter record_offsets;
+  for (const auto& [id, rec] : changes) {
+    record_offsets.U64(records.size());
+    const size_t begin = records.size();
+    PutVarintString(&records, id);
+    if (rec != nullptr) records += *rec;
+    const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
+    records.append(reinterpret_cast<const char*>(&crc), 4);
+  }
+  record_offsets.U64(records.size());
+  std::string dict;
+  hymir::internal::BinaryWriter term_offsets;
+  for (size_t t = static_cast<size_t>(base_.terms); t < terms_.size(); ++t) {
+    term_offsets.U64(dict.size());
+    dict += terms_[t];
+  }
+  term_offsets.U64(dict.size());
+  HeaderV2 h{};
+  h.version = kForwardDeltaVersion;
+  h.terms = terms_.size() - base_.terms;
+  h.docs = changes.size();
+  h.compacted_terms = base_.terms;  // first_term
+  h.reserved0 = base_info_.crc32;   // the base it applies to
+  files->base = base_info_;
+  return WriteSections(vectors_dir, FileName(generation), h, dict, term_offsets.out(), records, record_offsets.out(),
+                       &files->file);
 }
 
 namespace {
 
 // Checks a version 2 file's header, sections and offsets (not the records)
-// and fills *v. `b` is the whole file.
-Status ParseV2(std::string_view b, const std::string& path, ForwardFileView* v) {
+// and fills *v. `b` is the whole file. `delta`: a version 3 file, whose
+// records may be empty (tombstones).
+Status ParseV2(std::string_view b, const std::string& path, ForwardFileView* v, bool delta = false) {
   if (b.size() < kForwardHeaderBytes) return Status::Corruption(path + ": truncated header");
   HeaderV2 h;
   std::memcpy(&h, b.data(), sizeof h);
@@ -397,8 +456,9 @@ Status ParseV2(std::string_view b, const std::string& path, ForwardFileView* v) 
     return Status::OK();
   };
   HYMIR_RETURN_IF_ERROR(check_offsets(v->term_offsets, h.terms, h.dict_bytes, 1, "term"));
-  // A record holds an id (2 bytes at least), 5 counts and its crc.
-  return check_offsets(v->record_offsets, h.docs, h.records_bytes, 2 + 5 + 4, "record");
+  // A record holds an id (2 bytes at least), 5 counts and its crc; a
+  // tombstone the id and the crc.
+  return check_offsets(v->record_offsets, h.docs, h.records_bytes, delta ? 2 + 4 : 2 + 5 + 4, "record");
 }
 
 }  // namespace
@@ -500,7 +560,75 @@ Result<AnalysedDocument> GetFromView(const ForwardFileView& view, std::string_vi
   return ToAnalysed(id, record, view.terms, term, path);
 }
 
+// A delta's file checked whole against its manifest entry and parsed, with
+// its first term and the crc32 of the base it applies to.
+struct DeltaFile {
+  std::unique_ptr<hymir::internal::MappedFile> file;
+  ForwardFileView view;
+  uint64_t first_term = 0;
+  uint32_t base_crc = 0;
+};
+
+Result<DeltaFile> OpenDelta(const std::string& path, const FileInfo& expected) {
+  DeltaFile d;
+  auto file = MapCommitted(path, expected);
+  if (!file.ok()) return file.status();
+  const std::string_view b = (*file)->bytes();
+  if (Crc32(0, b.data(), b.size()) != expected.crc32) return Status::Corruption(path + ": checksum mismatch");
+  if (b.size() < kForwardHeaderBytes) return Status::Corruption(path + ": truncated header");
+  HeaderV2 h;
+  std::memcpy(&h, b.data(), sizeof h);
+  if (std::memcmp(h.magic, kMagic, 8) != 0) return Status::Corruption(path + ": bad magic");
+  if (h.version != kForwardDeltaVersion) {
+    return Status::Corruption(path + ": format version " + std::to_string(h.version) + " where a delta (" +
+                              std::to_string(kForwardDeltaVersion) + ") is named");
+  }
+  HYMIR_RETURN_IF_ERROR(ParseV2(b, path, &d.view, /*delta=*/true));
+  d.first_term = h.compacted_terms;
+  d.base_crc = h.reserved0;
+  d.file = std::move(file).value();
+  return d;
+}
+
+Status CheckDeltaBase(const DeltaFile& d, const std::string& path, uint64_t base_terms, const FileInfo& base) {
+  if (d.base_crc != base.crc32 || d.first_term != base_terms) {
+    return Status::Corruption(path + ": written over another base than " + base.name);
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vectors_dir, const ForwardFiles& files) {
+  if (files.base.name.empty()) return Load(vectors_dir, files.file);
+  auto f = Load(vectors_dir, files.base);
+  if (!f.ok()) return f.status();
+  if (!(*f)->base_file_)
+    return Status::Corruption(vectors_dir + "/" + files.base.name + ": a delta's base must be a version 2 file");
+  HYMIR_RETURN_IF_ERROR((*f)->ApplyDelta(vectors_dir, files.file));
+  return f;
+}
+
+Status ForwardIndex::ApplyDelta(const std::string& vectors_dir, const FileInfo& delta) {
+  const std::string path = vectors_dir + "/" + delta.name;
+  HYMIR_ASSIGN_OR_RETURN(DeltaFile d, OpenDelta(path, delta));
+  HYMIR_RETURN_IF_ERROR(CheckDeltaBase(d, path, base_.terms, base_info_));
+  for (uint64_t t = 0; t < d.view.terms; ++t) HYMIR_RETURN_IF_ERROR(AddLoadedTerm(d.view.Term(t), path));
+  std::string_view prev;
+  for (uint64_t i = 0; i < d.view.docs; ++i) {
+    std::string_view id, rec;
+    if (!d.view.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
+      return Status::Corruption(path + ": record " + std::to_string(i) + " fails its checksum or breaks the id order");
+    }
+    prev = id;
+    if (rec.empty()) {
+      deleted_.emplace(id);
+    } else {
+      HYMIR_RETURN_IF_ERROR(AddLoadedRecord(id, rec, i, path));
+    }
+  }
+  return Status::OK();
+}
 
 Status ForwardIndex::AddLoadedTerm(std::string_view term, const std::string& path) {
   const uint32_t id = static_cast<uint32_t>(terms_.size());
@@ -546,6 +674,7 @@ Result<std::unique_ptr<ForwardIndex>> ForwardIndex::Load(const std::string& vect
     std::memcpy(&h2, b.data(), sizeof h2);
     f->compacted_terms_ = h2.compacted_terms > 0 ? h2.compacted_terms : f->base_.terms;
     f->base_path_ = path;
+    f->base_info_ = expected;
     f->base_file_ = std::move(file).value();
     return f;
   }
@@ -600,6 +729,7 @@ Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::
   r->path_ = path;
   uint32_t version = 0;
   if (b.size() >= 12 && std::memcmp(b.data(), kMagic, 8) == 0) std::memcpy(&version, b.data() + 8, 4);
+  if (version == kForwardDeltaVersion) return Status::Corruption(path + ": a delta named without its base");
   if (version != 2) {  // version 1 (or damage, which Load names): read whole
     (*file).reset();
     auto f = ForwardIndex::Load(vectors_dir, expected);
@@ -612,10 +742,58 @@ Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::
   return r;
 }
 
-size_t ForwardIndexReader::size() const { return v1_ ? v1_->size() : static_cast<size_t>(view_.docs); }
+Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::string& vectors_dir,
+                                                                     const ForwardFiles& files) {
+  if (files.base.name.empty()) return Open(vectors_dir, files.file);
+  auto r = Open(vectors_dir, files.base);
+  if (!r.ok()) return r.status();
+  if ((*r)->v1_) return Status::Corruption((*r)->path_ + ": a delta's base must be a version 2 file");
+  const std::string path = vectors_dir + "/" + files.file.name;
+  HYMIR_ASSIGN_OR_RETURN(DeltaFile d, OpenDelta(path, files.file));
+  HYMIR_RETURN_IF_ERROR(CheckDeltaBase(d, path, (*r)->view_.terms, files.base));
+  // Every record checked now (a delta is small next to its base), and the
+  // live documents counted.
+  int64_t live = static_cast<int64_t>((*r)->view_.docs);
+  std::string_view prev;
+  for (uint64_t i = 0; i < d.view.docs; ++i) {
+    std::string_view id, rec;
+    if (!d.view.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
+      return Status::Corruption(path + ": record " + std::to_string(i) + " fails its checksum or breaks the id order");
+    }
+    prev = id;
+    const bool in_base = (*r)->view_.Find(id) < (*r)->view_.docs;
+    if (rec.empty() && in_base) --live;
+    if (!rec.empty() && !in_base) ++live;
+  }
+  (*r)->delta_path_ = path;
+  (*r)->delta_ = d.view;
+  (*r)->first_term_ = d.first_term;
+  (*r)->delta_file_ = std::move(d.file);
+  (*r)->size_ = static_cast<size_t>(live);
+  return r;
+}
+
+size_t ForwardIndexReader::size() const {
+  if (v1_) return v1_->size();
+  return delta_file_ ? size_ : static_cast<size_t>(view_.docs);
+}
 
 Result<AnalysedDocument> ForwardIndexReader::Get(std::string_view id) const {
   if (v1_) return v1_->Get(id);
+  if (delta_file_) {
+    const uint64_t i = delta_.Find(id);
+    if (i < delta_.docs) {
+      std::string_view found, record;
+      if (!delta_.Record(i, &found, &record) || found != id) {
+        return Status::Corruption(delta_path_ + ": record " + std::to_string(i) + " (\"" + std::string(id) +
+                                  "\") fails its checksum");
+      }
+      if (record.empty()) return Status::NotFound("no forward record of \"" + std::string(id) + "\"");
+      return ToAnalysed(
+          id, record, first_term_ + delta_.terms,
+          [&](uint32_t t) { return t < first_term_ ? view_.Term(t) : delta_.Term(t - first_term_); }, delta_path_);
+    }
+  }
   return GetFromView(view_, id, path_, [&](uint32_t t) { return view_.Term(t); });
 }
 

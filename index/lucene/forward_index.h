@@ -24,17 +24,29 @@
 // len, record), decoded whole at open.
 // Integers in headers and offset arrays are little-endian; varints LEB128.
 //
-// Commit: the writer writes the whole file under the next generation before
-// the Lucene++ commit names that generation (as the vector stores do), so
-// text, vectors and forward index switch in one segments_N write. It works
-// from the last committed file, memory-mapped (its base: only the dictionary
-// is read at open), plus the records put and the ids deleted since: a save
-// copies the base's untouched records byte for byte and appends new terms to
-// the base's dictionary, so term ids never change between compactions. A
-// compaction (every record decoded, the dictionary rebuilt from the live
-// records, ids renumbered) runs when the dictionary has grown past 1.5x the
-// terms of the last compaction (recorded in the header), so terms of
-// deleted documents cannot accumulate beyond that.
+// Version 3, a delta: the same layout over the changes since a base file
+// (version 2): its dictionary holds the terms added since the base (term id
+// t >= first_term is its term t - first_term), its records the documents put
+// since the base, and an empty record (id and checksum only) marks a base
+// document deleted. The header's `compacted_terms` field holds first_term,
+// which must equal the base's term count, and `reserved0` the base file's
+// crc32, so a delta read against another base is Corruption.
+//
+// Commit: the writer writes a file under the next generation before the
+// Lucene++ commit names that generation (as the vector stores do), so text,
+// vectors and forward index switch in one segments_N write. It works from
+// the last full file, memory-mapped (its base: only the dictionary is read
+// at open), plus the records put and the ids deleted since. Most commits
+// write only those changes, as a delta named with its base in the
+// generation's manifest (the base file stays, named by every generation
+// that reads it): a commit costs what changed since the base, not the size
+// of the index. A full save runs when the changes outgrow 1/16 of the base
+// (kDeltaFraction) or the dictionary grows past 1.5x the terms of the last
+// compaction: it copies the base's untouched records byte for byte and
+// appends new terms to the base's dictionary, so term ids never change
+// between compactions. A compaction (every record decoded, the dictionary
+// rebuilt from the live records, ids renumbered) runs on that dictionary
+// growth, so terms of deleted documents cannot accumulate beyond it.
 //
 // Thread-safety: ForwardIndex::Put/Delete need external synchronisation; its
 // const methods may run concurrently with each other but not with mutations.
@@ -60,7 +72,18 @@ namespace hymir::index::internal {
 
 struct TokenBuffer;  // index/lucene/analysis.h
 
-inline constexpr uint32_t kForwardVersion = 2;  // written; 1 and 2 are read
+inline constexpr uint32_t kForwardVersion = 2;       // full files written; 1 and 2 are read
+inline constexpr uint32_t kForwardDeltaVersion = 3;  // delta files over a version 2 base
+// A commit writes a delta while the changes since the base hold fewer bytes
+// than the base's records divided by this.
+inline constexpr uint64_t kDeltaFraction = 16;
+
+// The files of one generation's forward index: `file`, and when `file` is a
+// delta, the full file it applies to.
+struct ForwardFiles {
+  FileInfo file;
+  FileInfo base;  // empty name: `file` is a full file
+};
 
 // Token counts at which the sentences of `text` end, with `starts` the
 // token start offsets (in wchar_t of `text`): the cuts of
@@ -101,6 +124,9 @@ class ForwardIndex {
   // checksums checked when copied), or every record (version 1). Corruption
   // naming the file on any mismatch.
   static Result<std::unique_ptr<ForwardIndex>> Load(const std::string& vectors_dir, const FileInfo& expected);
+  // The same for a generation's files: the base, then the delta's every
+  // record (its changes are held in memory again, as before the commit).
+  static Result<std::unique_ptr<ForwardIndex>> Load(const std::string& vectors_dir, const ForwardFiles& files);
 
   // Records `doc` analysed into `title` and `text` (their tokens), with the
   // text's sentence ends (SentenceEnds). Replaces a previous record.
@@ -109,9 +135,13 @@ class ForwardIndex {
   void Delete(const std::string& id);
 
   // Writes forward.g<generation>.fwd into `vectors_dir` (temp + fsync +
-  // rename) and describes it in *info. Corruption naming the base file when
-  // a base record copied fails its checksum or breaks the id order.
-  Status Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const;
+  // rename), a delta over the base or a full file (see the file comment),
+  // and describes it in *files (files->base empty for a full file).
+  // Corruption naming the base file when a base record copied fails its
+  // checksum or breaks the id order.
+  Status Save(const std::string& vectors_dir, uint64_t generation, ForwardFiles* files) const;
+  // The bytes a delta of the changes since the base would take (about).
+  uint64_t ChangedBytes() const;
 
   // The record of `id`; NotFound when absent, Corruption when its base
   // record is damaged.
@@ -128,6 +158,9 @@ class ForwardIndex {
   // does not decode against the dictionary or its id repeats).
   Status AddLoadedTerm(std::string_view term, const std::string& path);
   Status AddLoadedRecord(std::string_view id, std::string_view record, uint64_t i, const std::string& path);
+  // Applies the delta <vectors_dir>/<delta.name> to a loaded base.
+  Status ApplyDelta(const std::string& vectors_dir, const FileInfo& delta);
+  Status SaveDelta(const std::string& vectors_dir, uint64_t generation, ForwardFiles* files) const;
 
   std::vector<std::string> terms_;
   std::unordered_map<std::string, uint32_t> term_ids_;
@@ -147,6 +180,7 @@ class ForwardIndex {
   std::unordered_set<std::string> deleted_;                 // ids deleted since the base (and not put again)
   std::unique_ptr<hymir::internal::MappedFile> base_file_;  // null: no base
   std::string base_path_;
+  FileInfo base_info_;  // the base file as its manifest describes it
   ForwardFileView base_{};
   uint64_t compacted_terms_ = 0;  // dictionary size at the last compaction
 };
@@ -164,6 +198,10 @@ class ForwardIndex {
 class ForwardIndexReader {
  public:
   static Result<std::unique_ptr<ForwardIndexReader>> Open(const std::string& vectors_dir, const FileInfo& expected);
+  // A generation's files: a full file alone, or a delta over its base (the
+  // delta's every record checked at open; it holds the changes since the
+  // base, a small part of it).
+  static Result<std::unique_ptr<ForwardIndexReader>> Open(const std::string& vectors_dir, const ForwardFiles& files);
 
   // The record of `id`; NotFound when absent, Corruption naming the file when
   // its record is damaged.
@@ -177,6 +215,12 @@ class ForwardIndexReader {
   std::unique_ptr<ForwardIndex> v1_;
   std::unique_ptr<hymir::internal::MappedFile> file_;
   ForwardFileView view_;
+  // A delta over view_ (delta_file_ null: none), and the live documents.
+  std::string delta_path_;
+  std::unique_ptr<hymir::internal::MappedFile> delta_file_;
+  ForwardFileView delta_{};
+  uint64_t first_term_ = 0;
+  size_t size_ = 0;
 };
 
 }  // namespace hymir::index::internal

@@ -89,7 +89,7 @@ Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& met
   if (manifest.forward.name.empty()) {
     *forward = std::make_unique<internal::ForwardIndex>();
   } else {
-    auto f = internal::ForwardIndex::Load(vdir, manifest.forward);
+    auto f = internal::ForwardIndex::Load(vdir, internal::ForwardFiles{manifest.forward, manifest.forward_base});
     if (!f.ok()) return f.status();
     *forward = std::move(f).value();
   }
@@ -258,7 +258,8 @@ class LuceneIndexWriter final : public IndexWriter {
     // even when the index has no vector field.
     const uint64_t next = generation_ + 1;
     const std::string vdir = dir_ + "/" + internal::kVectorsDir;
-    internal::FileInfo forward_file, values_file;
+    internal::ForwardFiles forward_files;
+    internal::FileInfo values_file;
     {
       internal::Manifest manifest;
       manifest.generation = next;
@@ -270,8 +271,9 @@ class LuceneIndexWriter final : public IndexWriter {
         HYMIR_RETURN_IF_ERROR(store->Save(vdir, next, &f.raw, &f.faiss));
         manifest.fields.push_back(std::move(f));
       }
-      HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &manifest.forward));
-      forward_file = manifest.forward;
+      HYMIR_RETURN_IF_ERROR(forward_->Save(vdir, next, &forward_files));
+      manifest.forward = forward_files.file;
+      manifest.forward_base = forward_files.base;
       if (!values_schema_.empty()) {
         HYMIR_RETURN_IF_ERROR(values_->Save(vdir, next, &manifest.values));
         values_file = manifest.values;
@@ -294,13 +296,17 @@ class LuceneIndexWriter final : public IndexWriter {
       }));
       if (named == next) {
         generation_ = next;
-        // The file just committed becomes the forward index's base, so the
-        // changes it holds leave memory. On failure the old base and the
-        // changes still describe the same documents.
-        auto rebased = internal::ForwardIndex::Load(vdir, forward_file);
-        if (rebased.ok()) {
-          std::lock_guard<std::mutex> g(forward_mu_);
-          forward_ = std::move(rebased).value();
+        // A full file just committed becomes the forward index's base, so
+        // the changes it holds leave memory (a delta leaves them there: the
+        // next commit writes them again, with its own, over the same base).
+        // On failure the old base and the changes still describe the same
+        // documents.
+        if (forward_files.base.name.empty()) {
+          auto rebased = internal::ForwardIndex::Load(vdir, forward_files.file);
+          if (rebased.ok()) {
+            std::lock_guard<std::mutex> g(forward_mu_);
+            forward_ = std::move(rebased).value();
+          }
         }
         if (!values_schema_.empty()) {
           auto values = internal::DocValues::Load(vdir, values_file, values_schema_);

@@ -32,13 +32,14 @@ class LuceneSearcher final : public Searcher {
  public:
   LuceneSearcher(std::string dir, internal::IndexMeta meta, std::shared_ptr<Snapshot> snap,
                  std::map<std::string, std::shared_ptr<const Embedder>> embedders,
-                 boost::shared_ptr<internal::VerifyingDirectory> directory)
+                 boost::shared_ptr<internal::VerifyingDirectory> directory, internal::VerifiedFiles verified)
       : dir_(std::move(dir)),
         directory_(std::move(directory)),
         meta_(std::move(meta)),
         kind_(meta_.analyzer),
         analyzer_(internal::MakeAnalyzer(kind_)),
         embedders_(std::move(embedders)),
+        verified_(std::move(verified)),
         snap_(std::move(snap)) {}
 
   Result<std::vector<Hit>> SearchVector(const VectorQuery& query) const override {
@@ -225,19 +226,20 @@ class LuceneSearcher final : public Searcher {
   Status Refresh() override {
     std::lock_guard<std::mutex> refresh_guard(refresh_mu_);
     auto current = Current();
-    internal::BlockTables tables;
-    HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables));
-    HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir_));
-    directory_->AddTables(tables);
-    return Guard(dir_ + ": refresh", [&]() -> Status {
-      Lucene::IndexReaderPtr newer = current->reader()->reopen();
-      if (newer == current->reader()) return Status::OK();
-      auto snap = Snapshot::Load(newer, dir_, meta_, current.get());
-      if (!snap.ok()) return snap.status();
-      std::lock_guard<std::mutex> g(mu_);
-      snap_ = std::move(snap).value();
-      return Status::OK();
-    });
+    internal::VerifiedFiles verified = VerifiedCopy();
+    HYMIR_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> snap, Newer(current, &verified));
+    std::lock_guard<std::mutex> g(mu_);
+    snap_ = std::move(snap);
+    verified_ = std::move(verified);
+    return Status::OK();
+  }
+
+  Result<std::unique_ptr<Searcher>> Reopen() const override {
+    auto current = Current();
+    internal::VerifiedFiles verified = VerifiedCopy();
+    HYMIR_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> snap, Newer(current, &verified));
+    return std::unique_ptr<Searcher>(
+        new LuceneSearcher(dir_, meta_, std::move(snap), embedders_, directory_, std::move(verified)));
   }
 
   Result<Document> GetDocument(std::string_view id) const override {
@@ -334,6 +336,29 @@ class LuceneSearcher final : public Searcher {
   std::shared_ptr<Snapshot> Current() const {
     std::lock_guard<std::mutex> g(mu_);
     return snap_;
+  }
+  internal::VerifiedFiles VerifiedCopy() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return verified_;
+  }
+
+  // A snapshot of the newest commit (`current` itself when nothing is new),
+  // verified against the commit manifest (files in *verified by size only)
+  // and sharing with `current` what the commits did not change.
+  Result<std::shared_ptr<Snapshot>> Newer(const std::shared_ptr<Snapshot>& current,
+                                          internal::VerifiedFiles* verified) const {
+    internal::BlockTables tables;
+    HYMIR_RETURN_IF_ERROR(
+        internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables, verified));
+    HYMIR_RETURN_IF_ERROR(internal::CheckTermDictionaryHeaders(dir_));
+    directory_->AddTables(tables);
+    return Guard(dir_ + ": refresh", [&]() -> Result<std::shared_ptr<Snapshot>> {
+      Lucene::IndexReaderPtr newer = current->reader()->reopen();
+      if (newer == current->reader()) return current;
+      auto snap = Snapshot::Load(newer, dir_, meta_, current.get());
+      if (!snap.ok()) return snap.status();
+      return std::shared_ptr<Snapshot>(std::move(snap).value());
+    });
   }
 
   Result<std::vector<Hit>> Run(const TextQuery& q, bool exhaustive, SearchStats* stats) const {
@@ -545,7 +570,8 @@ class LuceneSearcher final : public Searcher {
   const std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
   std::mutex refresh_mu_;  // one Refresh() at a time
   mutable std::mutex mu_;
-  std::shared_ptr<Snapshot> snap_;  // GUARDED_BY(mu_)
+  internal::VerifiedFiles verified_;  // GUARDED_BY(mu_): files checksummed whole by this searcher's opens
+  std::shared_ptr<Snapshot> snap_;    // GUARDED_BY(mu_)
 };
 
 }  // namespace
@@ -560,7 +586,8 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
   // Large files are checked block by block as queries read them
   // (block_checksums.h).
   internal::BlockTables tables;
-  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, nullptr, &tables));
+  internal::VerifiedFiles verified;
+  HYMIR_RETURN_IF_ERROR(internal::VerifyCommitManifest(dir, internal::VerifyLevel::kOpen, nullptr, &tables, &verified));
   auto meta = internal::ReadMeta(dir);
   if (!meta.ok()) return meta.status();
   return Guard(dir, [&]() -> Result<std::unique_ptr<Searcher>> {
@@ -579,8 +606,8 @@ Result<std::unique_ptr<Searcher>> Searcher::Open(const std::string& dir) {
     Lucene::IndexReaderPtr reader = Lucene::IndexReader::open(directory, /*readOnly=*/true);
     auto snap = Snapshot::Load(reader, dir, *meta, nullptr);
     if (!snap.ok()) return snap.status();
-    return std::unique_ptr<Searcher>(
-        new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders), std::move(directory)));
+    return std::unique_ptr<Searcher>(new LuceneSearcher(dir, *meta, std::move(snap).value(), std::move(embedders),
+                                                        std::move(directory), std::move(verified)));
   });
 }
 

@@ -131,7 +131,7 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
         s->vectors_[spec.name] = std::shared_ptr<const VectorStore>(std::move(store).value());
       }
       if (!manifest.forward.name.empty()) {
-        auto f = ForwardIndexReader::Open(vdir, manifest.forward);
+        auto f = ForwardIndexReader::Open(vdir, ForwardFiles{manifest.forward, manifest.forward_base});
         if (!f.ok()) return f.status();
         s->forward_ = std::shared_ptr<const ForwardIndexReader>(std::move(f).value());
       }

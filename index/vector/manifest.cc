@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "src/core/file_util.h"
 
@@ -30,6 +31,7 @@ Status WriteManifest(const std::string& vectors_dir, const Manifest& m) {
     fields.push_back({{"name", f.name}, {"raw", ToJson(f.raw)}, {"faiss", ToJson(f.faiss)}});
   nlohmann::json j = {{"format", "hymir-vector-manifest"}, {"generation", m.generation}, {"fields", fields}};
   if (!m.forward.name.empty()) j["forward"] = ToJson(m.forward);
+  if (!m.forward_base.name.empty()) j["forward_base"] = ToJson(m.forward_base);
   if (!m.values.name.empty()) j["values"] = ToJson(m.values);
   return hymir::internal::WriteFileAtomic(vectors_dir + "/" + ManifestName(m.generation), j.dump(2) + "\n");
 }
@@ -61,6 +63,9 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
   if (j.contains("forward") && !FromJson(j["forward"], &m.forward)) {
     return Status::Corruption(path + ": malformed forward entry");
   }
+  if (j.contains("forward_base") && (!FromJson(j["forward_base"], &m.forward_base) || m.forward.name.empty())) {
+    return Status::Corruption(path + ": malformed forward_base entry");
+  }
   if (j.contains("values") && !FromJson(j["values"], &m.values)) {
     return Status::Corruption(path + ": malformed values entry");
   }
@@ -69,13 +74,23 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
 
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep) {
   static const std::regex kGen(R"(.*\.g([0-9]+)\.(vec|faiss|json|fwd|dv)(\.tmp)?$)");
+  std::set<std::string> named;  // files an older generation wrote that a kept manifest names
+  for (uint64_t g : {keep, keep - 1}) {
+    if (g == 0) continue;
+    auto m = ReadManifest(vectors_dir, g);
+    if (!m.ok()) {
+      if (g == keep) return;  // unreadable: remove nothing it might name
+      continue;
+    }
+    if (!m->forward_base.name.empty()) named.insert(m->forward_base.name);
+  }
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(vectors_dir, ec)) {
     const std::string name = e.path().filename().string();
     std::smatch m;
     if (!std::regex_match(name, m, kGen)) continue;
     const uint64_t g = std::stoull(m[1].str());
-    if (g == keep || g + 1 == keep) continue;
+    if (g == keep || g + 1 == keep || named.count(name) != 0) continue;
     std::filesystem::remove(e.path(), ec);
   }
 }

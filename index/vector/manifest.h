@@ -34,6 +34,9 @@ struct Manifest {
   // The forward index of the generation (index/lucene/forward_index.h);
   // empty name: none (generations written before it existed).
   FileInfo forward;
+  // When `forward` is a delta, the full forward file it applies to (written
+  // by an earlier generation and kept while a kept manifest names it).
+  FileInfo forward_base;
   // The typed values of the generation (index/lucene/doc_values.h); empty
   // name: none (an index without a schema).
   FileInfo values;
@@ -42,7 +45,8 @@ struct Manifest {
 Status WriteManifest(const std::string& vectors_dir, const Manifest& m);
 Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generation);
 // Removes vector and forward-index files and manifests of generations other than `keep` and
-// `keep - 1` (readers may still be loading the previous one).
+// `keep - 1` (readers may still be loading the previous one), except the files
+// those two generations' manifests name (a delta's base).
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep);
 
 }  // namespace hymir::index::internal

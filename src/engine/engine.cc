@@ -82,12 +82,14 @@ Engine::Engine(std::string dir, std::unique_ptr<index::Searcher> searcher, ranki
 
 Engine::~Engine() = default;
 
-Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
-  auto searcher = index::Searcher::Open(dir);
-  if (!searcher.ok()) return searcher.status();
+namespace {
+
+// The index's default fusion: <dir>/fusion.json when present (tuned), else
+// convex at Engine::kDefaultAlpha.
+Status ReadDefaultFusion(const std::string& dir, ranking::FusionOptions* out, bool* tuned_out) {
   ranking::FusionOptions fusion;
   fusion.method = ranking::FusionMethod::kConvex;
-  fusion.alpha = kDefaultAlpha;
+  fusion.alpha = Engine::kDefaultAlpha;
   bool tuned = false;
   const std::string path = dir + "/" + kFusionFile;
   auto text = internal::ReadFile(path);
@@ -101,7 +103,28 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
   } else if (!text.status().IsNotFound()) {
     return text.status();
   }
+  *out = fusion;
+  *tuned_out = tuned;
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
+  auto searcher = index::Searcher::Open(dir);
+  if (!searcher.ok()) return searcher.status();
+  ranking::FusionOptions fusion;
+  bool tuned = false;
+  HYMIR_RETURN_IF_ERROR(ReadDefaultFusion(dir, &fusion, &tuned));
   return std::unique_ptr<Engine>(new Engine(dir, std::move(searcher).value(), fusion, tuned));
+}
+
+Result<std::unique_ptr<Engine>> Engine::Reopen() const {
+  HYMIR_ASSIGN_OR_RETURN(std::unique_ptr<index::Searcher> searcher, searcher_->Reopen());
+  ranking::FusionOptions fusion;
+  bool tuned = false;
+  HYMIR_RETURN_IF_ERROR(ReadDefaultFusion(dir_, &fusion, &tuned));
+  return std::unique_ptr<Engine>(new Engine(dir_, std::move(searcher), fusion, tuned));
 }
 
 Status Engine::SaveDefaultFusion(const std::string& dir, const ranking::FusionOptions& options) {

@@ -40,10 +40,12 @@ struct LivePipeline::State {
   bool stop = false;  // GUARDED_BY(stop_mu)
   std::thread watcher;
 
-  Result<std::shared_ptr<const Pipeline>> OpenView() const {
+  // A view of the newest commit, reopened from `from`'s engine (sharing
+  // what did not change).
+  Result<std::shared_ptr<const Pipeline>> OpenView(const Pipeline& from) const {
     auto view = std::make_shared<View>();
     view->base = base;
-    HYMIR_ASSIGN_OR_RETURN(view->engine, Engine::Open(options.index_dir));
+    HYMIR_ASSIGN_OR_RETURN(view->engine, from.engine().Reopen());
     if (const Reranker* r = base->reranker()) {
       HYMIR_ASSIGN_OR_RETURN(view->reranker, Reranker::Create(*view->engine, r->model(), base->kg()));
     }
@@ -75,11 +77,13 @@ struct LivePipeline::State {
   Status Reload() {
     std::lock_guard<std::mutex> one(reload_mu);
     HYMIR_ASSIGN_OR_RETURN(uint64_t g, index::LastCommitGeneration(options.index_dir));
+    std::shared_ptr<const Pipeline> from;
     {
       std::lock_guard<std::mutex> l(mu);
       if (g == generation) return Status::OK();
+      from = current;
     }
-    HYMIR_ASSIGN_OR_RETURN(std::shared_ptr<const Pipeline> view, OpenView());
+    HYMIR_ASSIGN_OR_RETURN(std::shared_ptr<const Pipeline> view, OpenView(*from));
     std::shared_ptr<const Pipeline> old;
     {
       std::lock_guard<std::mutex> l(mu);

@@ -3,7 +3,8 @@
 // The input's first byte picks the reader and the fix-ups, the rest is the
 // file:
 //   bit 0 clear: a forward file, read by ForwardIndexReader::Open (format 2
-//                memory-mapped, format 1 read whole) with Get of every id
+//                memory-mapped, format 1 read whole, format 3 as a delta
+//                over the harness's own format 2 file) with Get of every id
 //                the file names and a few it does not, and by the writer's
 //                ForwardIndex::Load (whose Get must answer the same), and
 //                saved again from what the writer loaded;
@@ -244,6 +245,7 @@ struct Fixture {
   std::vector<uint32_t> lengths[hi::kNumTextFields];  // walked
   std::string v2;                                     // a forward file ForwardIndex::Save wrote
   std::string v1;                                     // a format 1 file, byte by byte
+  std::string v3;                                     // a delta over v2 ForwardIndex::Save wrote
 };
 
 Lucene::DocumentPtr LuceneDoc(const Doc& d) {
@@ -369,10 +371,25 @@ void MakeFixture(Fixture* x) {
     const hi::TokenBuffer title = Tokens(d.title), text = Tokens(d.text);
     fwd.Put(doc, title, text, hi::SentenceEnds(hi::Wide(d.text), text.starts));
   }
-  hymir::index::internal::FileInfo info;
+  hi::ForwardFiles info;
   if (!fwd.Save(x->vdir, 1, &info).ok()) __builtin_trap();
-  x->v2 = Slurp(x->vdir + "/" + info.name);
+  x->v2 = Slurp(x->vdir + "/" + info.file.name);
   x->v1 = Version1File();
+  // A delta over it (small next to its base, or the save writes a full
+  // file): one document replaced by a shorter text, one deleted.
+  auto base = hi::ForwardIndex::Load(x->vdir, info.file);
+  if (!base.ok()) __builtin_trap();
+  {
+    hymir::Document doc;
+    doc.id = kDocs[0].id;
+    doc.text = "alpha";
+    const hi::TokenBuffer title = Tokens(""), text = Tokens(doc.text);
+    (*base)->Put(doc, title, text, hi::SentenceEnds(hi::Wide(doc.text), text.starts));
+  }
+  (*base)->Delete(kDocs[1].id);
+  hi::ForwardFiles delta;
+  if (!(*base)->Save(x->vdir, 2, &delta).ok() || delta.base.name.empty()) __builtin_trap();
+  x->v3 = Slurp(x->vdir + "/" + delta.file.name);
 }
 
 const Fixture& GetFixture() {
@@ -386,8 +403,18 @@ const Fixture& GetFixture() {
 
 void FuzzForward(const Fixture& f, std::string bytes, bool fix) {
   if (fix) FixForward(&bytes);
-  const hi::FileInfo expected{"forward.g1.fwd", bytes.size(), Crc32(0, bytes.data(), bytes.size())};
-  const std::string path = f.vdir + "/" + expected.name;
+  // A format 3 input is a delta over the harness's format 2 file.
+  uint32_t version = 0;
+  if (bytes.size() >= 12) std::memcpy(&version, bytes.data() + 8, 4);
+  hi::ForwardFiles expected;
+  if (version == hi::kForwardDeltaVersion) {
+    expected.base = {"forward.g1.fwd", f.v2.size(), Crc32(0, f.v2.data(), f.v2.size())};
+    std::ofstream(f.vdir + "/" + expected.base.name, std::ios::binary | std::ios::trunc) << f.v2;
+    expected.file = {"forward.g2.fwd", bytes.size(), Crc32(0, bytes.data(), bytes.size())};
+  } else {
+    expected.file = {"forward.g1.fwd", bytes.size(), Crc32(0, bytes.data(), bytes.size())};
+  }
+  const std::string path = f.vdir + "/" + expected.file.name;
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << bytes;
@@ -401,7 +428,7 @@ void FuzzForward(const Fixture& f, std::string bytes, bool fix) {
   if (loaded.ok() && !reader.ok()) __builtin_trap();
   if (loaded.ok() && (*reader)->size() != (*loaded)->size()) __builtin_trap();
   // The harness's own files (the seeds) read whole, every id found.
-  const bool pristine = bytes == f.v2 || bytes == f.v1;
+  const bool pristine = bytes == f.v2 || bytes == f.v1 || bytes == f.v3;
   if (pristine && !loaded.ok()) __builtin_trap();
   if (!reader.ok()) return;
   std::vector<std::string> ids = ForwardIds(bytes);
@@ -433,8 +460,8 @@ void FuzzForward(const Fixture& f, std::string bytes, bool fix) {
   if (!loaded.ok()) return;
   // Saved again (a commit that changed nothing): the same documents, or
   // Corruption naming the file when a record it copies is damaged.
-  hi::FileInfo saved;
-  const hymir::Status st = (*loaded)->Save(f.vdir, 2, &saved);
+  hi::ForwardFiles saved;
+  const hymir::Status st = (*loaded)->Save(f.vdir, 3, &saved);
   if (!st.ok()) {
     if (!st.IsCorruption() || st.message().rfind(path, 0) != 0) __builtin_trap();
     return;
@@ -517,6 +544,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::ofstream(d + "/forward-v2", std::ios::binary) << '\0' << f.v2;
     std::ofstream(d + "/forward-v2-unfixed", std::ios::binary) << '\x0e' << f.v2;
     std::ofstream(d + "/forward-v1", std::ios::binary) << '\0' << f.v1;
+    std::ofstream(d + "/forward-delta", std::ios::binary) << '\0' << f.v3;
     std::ofstream(d + "/segment-cache", std::ios::binary) << '\1' << f.cache;
     std::ofstream(d + "/segment-cache-unfixed", std::ios::binary) << '\x0f' << f.cache;
   }

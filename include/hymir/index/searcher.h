@@ -122,6 +122,12 @@ class Searcher {
 
   // Moves to the newest commit. OK when there is nothing new.
   virtual Status Refresh() = 0;
+  // A new searcher on the newest commit, leaving this one on its view. The
+  // two share what the commits in between did not change (Lucene++ segment
+  // readers, per-segment caches and decoded postings, files already
+  // verified, embedders), so a reopen costs what changed, not the index. The
+  // new searcher is independent: either may be destroyed first.
+  virtual Result<std::unique_ptr<Searcher>> Reopen() const = 0;
 
   // The stored document with `id`; NotFound when absent.
   virtual Result<Document> GetDocument(std::string_view id) const = 0;

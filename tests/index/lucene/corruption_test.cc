@@ -56,6 +56,13 @@ Status BuildSmallIndex(const std::string& dir) {
     if (i == 39) HYMIR_RETURN_IF_ERROR((*w)->Commit());
   }
   HYMIR_RETURN_IF_ERROR((*w)->Delete("doc3"));
+  HYMIR_RETURN_IF_ERROR((*w)->Commit());
+  // A small last commit: its forward index is a delta over the one before.
+  Document d = Doc("doc7", "revised study", "lens retina acid");
+  d.vectors["emb"] = {1, 1, 1, 1};
+  d.values["size"] = {int64_t{50}};
+  d.values["tag"] = {std::string("odd")};
+  HYMIR_RETURN_IF_ERROR((*w)->Upsert(d));
   return (*w)->Commit();
 }
 
@@ -279,7 +286,10 @@ TEST(CorruptionTest, ManifestRecordsEveryCommitAndCheckPassesOnIntactIndex) {
   const std::string manifest = Slurp(tmp.Sub("MANIFEST"));
   EXPECT_EQ(manifest.rfind("hymir-commit-manifest 1\n", 0), 0u) << manifest;
   for (const std::string& f : FilesUnder(tmp.path())) {
-    if (f == "MANIFEST" || f == "LOCK" || f.find(".g1.") != std::string::npos) continue;  // g1: previous generation
+    // g2: the previous generation, but for the forward file the last
+    // commit's delta applies to.
+    if (f == "MANIFEST" || f == "LOCK" || (f.find(".g2.") != std::string::npos && f != "vectors/forward.g2.fwd"))
+      continue;
     // Segment caches are derived data outside the commit, checked by their
     // own checksums (segment_cache.h; DamageMatrix and segment_cache_test).
     if (f.rfind("cache/", 0) == 0) continue;
@@ -344,6 +354,37 @@ TEST(CorruptionTest, RefreshVerifiesTheNewCommit) {
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_NE(s.ToString().find("hymir.json"), std::string::npos) << s.ToString();
   EXPECT_EQ(searcher->NumDocs(), 59u) << "the searcher keeps its last good view";
+}
+
+TEST(CorruptionTest, ReopenVerifiesWhatTheNewCommitWroteAndLeavesTheOldSearcherAlone) {
+  TempDir tmp;
+  ASSERT_OK(BuildSmallIndex(tmp.path()));
+  ASSERT_OK_AND_ASSIGN(auto searcher, Searcher::Open(tmp.path()));
+  auto commit_one = [&](const std::string& id) {
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(tmp.path()));
+    Document d = Doc(id, "lens", "retina");
+    d.vectors["emb"] = {1, 1, 1, 1};
+    ASSERT_OK(w->Upsert(d));
+    ASSERT_OK(w->Commit());
+  };
+  ASSERT_NO_FATAL_FAILURE(commit_one("new"));
+  ASSERT_OK_AND_ASSIGN(auto reopened, searcher->Reopen());
+  EXPECT_EQ(reopened->NumDocs(), 60u);
+  EXPECT_EQ(searcher->NumDocs(), 59u) << "the searcher reopened from keeps its view";
+  EXPECT_OK(reopened->GetAnalysed("new").status());
+  EXPECT_TRUE(searcher->GetAnalysed("new").status().IsNotFound());
+  // The next commit's new forward file (a delta) damaged: the reopen names it.
+  ASSERT_NO_FATAL_FAILURE(commit_one("newer"));
+  ASSERT_OK_AND_ASSIGN(const uint64_t g, LastCommitGeneration(tmp.path()));
+  const std::string delta = "forward.g" + std::to_string(g) + ".fwd";
+  std::string bytes = Slurp(tmp.Sub("vectors/" + delta));
+  bytes[bytes.size() / 2] ^= 0x01;
+  Spit(tmp.Sub("vectors/" + delta), bytes);
+  auto bad = reopened->Reopen();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption()) << bad.status().ToString();
+  EXPECT_NE(bad.status().ToString().find(delta), std::string::npos) << bad.status().ToString();
+  EXPECT_EQ(reopened->NumDocs(), 60u);
 }
 
 // Found by the looping kill -9 test (tests/cli/kill9_test.cc): a writer

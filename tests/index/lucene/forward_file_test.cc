@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "index/lucene/analysis.h"
 #include "index/lucene/forward_index.h"
 #include "src/core/binary_io.h"
 #include "src/core/crc32.h"
@@ -101,8 +102,10 @@ TEST(ForwardFileTest, Version1IsReadAndTheWriterRewritesItAsVersion2) {
   ASSERT_OK_AND_ASSIGN(auto r1, ForwardIndexReader::Open(tmp.path(), v1));
   ExpectRecords(*r1);
   ASSERT_OK_AND_ASSIGN(auto writer, ForwardIndex::Load(tmp.path(), v1));
-  FileInfo v2;
-  ASSERT_OK(writer->Save(tmp.path(), 2, &v2));
+  ForwardFiles saved;
+  ASSERT_OK(writer->Save(tmp.path(), 2, &saved));
+  EXPECT_TRUE(saved.base.name.empty());  // a full file
+  const FileInfo v2 = saved.file;
   EXPECT_EQ(v2.name, "forward.g2.fwd");
   const std::string bytes = Slurp(tmp.path() + "/" + v2.name);
   uint32_t version = 0;
@@ -110,11 +113,137 @@ TEST(ForwardFileTest, Version1IsReadAndTheWriterRewritesItAsVersion2) {
   EXPECT_EQ(version, 2u);
   ASSERT_OK_AND_ASSIGN(auto r2, ForwardIndexReader::Open(tmp.path(), v2));
   ExpectRecords(*r2);
-  // And the writer reads version 2 back to the same file.
+  // And the writer reads version 2 back: with no change, the next save is
+  // an empty delta over it, read as the same documents.
   ASSERT_OK_AND_ASSIGN(auto again, ForwardIndex::Load(tmp.path(), v2));
-  FileInfo v3;
+  ForwardFiles v3;
   ASSERT_OK(again->Save(tmp.path(), 3, &v3));
-  EXPECT_EQ(Slurp(tmp.path() + "/" + v3.name), bytes);
+  EXPECT_EQ(v3.base.name, v2.name);
+  EXPECT_EQ(v3.base.crc32, v2.crc32);
+  EXPECT_EQ(v3.file.size, 64u + 8 + 8);  // header and two offset arrays of one entry
+  ASSERT_OK_AND_ASSIGN(auto r3, ForwardIndexReader::Open(tmp.path(), v3));
+  ExpectRecords(*r3);
+}
+
+// A token buffer of whitespace-separated words (what the analyzer would
+// give for already analysed text).
+TokenBuffer Tokens(const std::wstring& text) {
+  TokenBuffer b;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == L' ') ++i;
+    if (i == text.size()) break;
+    const size_t start = i;
+    while (i < text.size() && text[i] != L' ') b.chars.push_back(text[i++]);
+    b.ends.push_back(static_cast<uint32_t>(b.chars.size()));
+    b.increments.push_back(1);
+    b.starts.push_back(static_cast<uint32_t>(start));
+  }
+  return b;
+}
+
+void Put(ForwardIndex* f, const std::string& id, const std::wstring& text) {
+  Document d;
+  d.id = id;
+  const TokenBuffer t = Tokens(text);
+  f->Put(d, TokenBuffer(), t, {static_cast<uint32_t>(t.size())});
+}
+
+TEST(ForwardFileTest, ADeltaHoldsTheChangesSinceItsBaseAndReadsAsTheWhole) {
+  TempDir tmp;
+  const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", Version1File());
+  ForwardFiles base;
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, ForwardIndex::Load(tmp.path(), v1));
+    for (int i = 0; i < 200; ++i) Put(w.get(), "doc" + std::to_string(1000 + i), L"lens clear protein");
+    ASSERT_OK(w->Save(tmp.path(), 2, &base));
+  }
+  ASSERT_TRUE(base.base.name.empty());
+  ASSERT_OK_AND_ASSIGN(auto w, ForwardIndex::Load(tmp.path(), base));
+  Put(w.get(), "c", L"novel lens");  // new, with a new term
+  Put(w.get(), "b", L"clear");       // replaces a base document
+  w->Delete("a");                    // a base document
+  w->Delete("doc1005");
+  w->Delete("never");  // not in the base: no tombstone
+  ForwardFiles delta;
+  ASSERT_OK(w->Save(tmp.path(), 3, &delta));
+  EXPECT_EQ(delta.base.name, base.file.name);
+  EXPECT_LT(delta.file.size * kDeltaFraction, base.file.size);
+  const std::string bytes = Slurp(tmp.path() + "/" + delta.file.name);
+  uint32_t version = 0;
+  uint64_t terms = 0, docs = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&terms, bytes.data() + 16, 8);
+  std::memcpy(&docs, bytes.data() + 24, 8);
+  EXPECT_EQ(version, kForwardDeltaVersion);
+  EXPECT_EQ(terms, 1u);  // "novel"
+  EXPECT_EQ(docs, 4u);   // b, c, and tombstones for a and doc1005
+  for (const auto& r : {ForwardIndexReader::Open(tmp.path(), delta)}) {
+    ASSERT_OK(r.status());
+    EXPECT_EQ((*r)->size(), 2u + 200 - 2 + 1);
+    EXPECT_TRUE((*r)->Get("a").status().IsNotFound());
+    EXPECT_TRUE((*r)->Get("doc1005").status().IsNotFound());
+    EXPECT_TRUE((*r)->Get("never").status().IsNotFound());
+    ASSERT_OK_AND_ASSIGN(AnalysedDocument b, (*r)->Get("b"));
+    EXPECT_EQ(b.text, std::vector<std::string>({"clear"}));
+    ASSERT_OK_AND_ASSIGN(AnalysedDocument c, (*r)->Get("c"));
+    EXPECT_EQ(c.text, std::vector<std::string>({"novel", "lens"}));
+    ASSERT_OK_AND_ASSIGN(AnalysedDocument d, (*r)->Get("doc1006"));
+    EXPECT_EQ(d.text, std::vector<std::string>({"lens", "clear", "protein"}));
+  }
+  // A writer loaded from base + delta holds the same changes: its next save
+  // writes the same delta again.
+  ASSERT_OK_AND_ASSIGN(auto reloaded, ForwardIndex::Load(tmp.path(), delta));
+  EXPECT_EQ(reloaded->size(), w->size());
+  ForwardFiles again;
+  ASSERT_OK(reloaded->Save(tmp.path(), 4, &again));
+  EXPECT_EQ(Slurp(tmp.path() + "/" + again.file.name), bytes);
+  // Changes past 1/kDeltaFraction of the base: a full file again.
+  for (int i = 0; i < 100; ++i) Put(reloaded.get(), "more" + std::to_string(i), L"protein lens");
+  ForwardFiles full;
+  ASSERT_OK(reloaded->Save(tmp.path(), 5, &full));
+  EXPECT_TRUE(full.base.name.empty());
+  ASSERT_OK_AND_ASSIGN(auto r5, ForwardIndexReader::Open(tmp.path(), full));
+  EXPECT_EQ(r5->size(), 2u + 200 - 2 + 1 + 100);
+  ASSERT_OK_AND_ASSIGN(AnalysedDocument c5, r5->Get("c"));
+  EXPECT_EQ(c5.text, std::vector<std::string>({"novel", "lens"}));
+}
+
+TEST(ForwardFileTest, ADamagedDeltaOrOneOverAnotherBaseIsCorruptionNamingIt) {
+  TempDir tmp;
+  const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", Version1File());
+  ForwardFiles base, other;
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, ForwardIndex::Load(tmp.path(), v1));
+    for (int i = 0; i < 200; ++i) Put(w.get(), "doc" + std::to_string(1000 + i), L"lens clear protein");
+    ASSERT_OK(w->Save(tmp.path(), 2, &base));
+    Put(w.get(), "x", L"lens");
+    ASSERT_OK(w->Save(tmp.path(), 3, &other));  // a full file (w has no base)
+  }
+  ASSERT_TRUE(other.base.name.empty());
+  ASSERT_OK_AND_ASSIGN(auto w, ForwardIndex::Load(tmp.path(), base));
+  Put(w.get(), "c", L"novel lens");
+  ForwardFiles delta;
+  ASSERT_OK(w->Save(tmp.path(), 4, &delta));
+  ASSERT_FALSE(delta.base.name.empty());
+  auto expect_corrupt = [&](const ForwardFiles& f, const std::string& name) {
+    for (const Status& s :
+         {ForwardIndexReader::Open(tmp.path(), f).status(), ForwardIndex::Load(tmp.path(), f).status()}) {
+      EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_NE(s.message().find(name), std::string::npos) << s.ToString();
+    }
+  };
+  // Read over another base.
+  ForwardFiles wrong_base = delta;
+  wrong_base.base = other.file;
+  expect_corrupt(wrong_base, delta.file.name);
+  // Named alone, without its base.
+  EXPECT_TRUE(ForwardIndexReader::Open(tmp.path(), delta.file).status().IsCorruption());
+  // A flipped byte in the delta.
+  std::string bytes = Slurp(tmp.path() + "/" + delta.file.name);
+  bytes[bytes.size() - 20] ^= 0x10;
+  std::ofstream(tmp.path() + "/" + delta.file.name, std::ios::binary) << bytes;
+  expect_corrupt(delta, delta.file.name);
 }
 
 // Offsets into a version 2 file of the v1 sample rewritten: header 64,
@@ -123,8 +252,9 @@ TEST(ForwardFileTest, Version2DamageIsCorruptionNamingTheFile) {
   TempDir tmp;
   const FileInfo v1 = Write(tmp.path(), "forward.g1.fwd", Version1File());
   ASSERT_OK_AND_ASSIGN(auto writer, ForwardIndex::Load(tmp.path(), v1));
-  FileInfo v2;
-  ASSERT_OK(writer->Save(tmp.path(), 2, &v2));
+  ForwardFiles saved;
+  ASSERT_OK(writer->Save(tmp.path(), 2, &saved));
+  const FileInfo v2 = saved.file;
   const std::string good = Slurp(tmp.path() + "/" + v2.name);
   const size_t dict = 64, records = 64 + 16;
   ASSERT_EQ(good.substr(dict, 16), "lensclearprotein");

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "hymir/index/analyzer.h"
+#include "hymir/index/check_index.h"
 #include "src/engine/sentences.h"
 #include "tests/index/lucene/index_fixture.h"
 
@@ -230,6 +231,91 @@ TEST(ForwardIndexTest, CommitsCopyTheLastFileAndCompactWhenTheDictionaryGrows) {
   ASSERT_OK(w->Commit());
   w.reset();
   ASSERT_NO_FATAL_FAILURE(check());
+}
+
+// The version field of vectors/<name>.
+uint32_t FileVersion(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char h[12] = {};
+  in.read(h, sizeof h);
+  uint32_t v = 0;
+  std::memcpy(&v, h + 8, 4);
+  return v;
+}
+
+TEST(ForwardIndexTest, SmallCommitsWriteOnlyTheirChangesAndKeepTheBaseTheyApplyTo) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("index");
+  std::map<std::string, Document> live;
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir));
+  for (int i = 0; i < 500; ++i) {
+    Document d =
+        Doc("doc" + std::to_string(i), "title " + std::to_string(i % 13), "common text word" + std::to_string(i));
+    live[d.id] = d;
+    ASSERT_OK(w->Upsert(d));
+  }
+  ASSERT_OK(w->Commit());
+  ASSERT_OK_AND_ASSIGN(const uint64_t base_generation, LastCommitGeneration(dir));
+  const std::string base = dir + "/vectors/forward.g" + std::to_string(base_generation) + ".fwd";
+  ASSERT_EQ(FileVersion(base), 2u);
+  const auto base_size = fs::file_size(base);
+  for (int round = 0; round < 5; ++round) {
+    Document d = Doc("new" + std::to_string(round), "fresh", "unseen" + std::to_string(round) + " common");
+    live[d.id] = d;
+    ASSERT_OK(w->Upsert(d));
+    Document r = Doc("doc" + std::to_string(round), "replaced", "other words");
+    live[r.id] = r;
+    ASSERT_OK(w->Upsert(r));
+    ASSERT_OK(w->Delete("doc" + std::to_string(100 + round)));
+    live.erase("doc" + std::to_string(100 + round));
+    ASSERT_OK(w->Commit());
+    ASSERT_OK_AND_ASSIGN(const uint64_t g, LastCommitGeneration(dir));
+    const std::string delta = dir + "/vectors/forward.g" + std::to_string(g) + ".fwd";
+    SCOPED_TRACE(delta);
+    EXPECT_EQ(FileVersion(delta), 3u);
+    EXPECT_LT(fs::file_size(delta) * 16, base_size);  // the changes since the base, not the index
+    EXPECT_TRUE(fs::exists(base));                    // kept while a delta applies to it
+    // Generations before the previous one are gone, but for the base.
+    for (uint64_t old = base_generation + 1; old + 1 < g; ++old)
+      EXPECT_FALSE(fs::exists(dir + "/vectors/forward.g" + std::to_string(old) + ".fwd")) << old;
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
+    ASSERT_EQ(s->NumDocs(), live.size());
+    for (const auto& [id, doc] : live) ExpectAnalysedEquals(*s, doc);
+    EXPECT_TRUE(s->GetAnalysed("doc" + std::to_string(100 + round)).status().IsNotFound());
+    ASSERT_OK(CheckIndex(dir).status());
+  }
+  // A new writer starts from base + delta and goes on.
+  w.reset();
+  ASSERT_OK_AND_ASSIGN(w, IndexWriter::Open(dir));
+  Document again = Doc("new0", "retitled", "again");
+  live[again.id] = again;
+  ASSERT_OK(w->Upsert(again));
+  ASSERT_OK(w->Commit());
+  {
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
+    for (const auto& [id, doc] : live) ExpectAnalysedEquals(*s, doc);
+  }
+  // Changes past a sixteenth of the base: a full file, and the old base goes
+  // two commits later.
+  for (int i = 0; i < 200; ++i) {
+    Document d = Doc("bulk" + std::to_string(i), "bulk", "many more words here " + std::to_string(i));
+    live[d.id] = d;
+    ASSERT_OK(w->Upsert(d));
+  }
+  ASSERT_OK(w->Commit());
+  ASSERT_OK_AND_ASSIGN(const uint64_t full_generation, LastCommitGeneration(dir));
+  EXPECT_EQ(FileVersion(dir + "/vectors/forward.g" + std::to_string(full_generation) + ".fwd"), 2u);
+  ASSERT_OK(w->Upsert(Doc("last", "", "one more")));
+  live["last"] = Doc("last", "", "one more");
+  ASSERT_OK(w->Commit());
+  ASSERT_OK(w->Upsert(Doc("last", "", "one more time")));
+  live["last"] = Doc("last", "", "one more time");
+  ASSERT_OK(w->Commit());
+  EXPECT_FALSE(fs::exists(base));
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
+  ASSERT_EQ(s->NumDocs(), live.size());
+  for (const auto& [id, doc] : live) ExpectAnalysedEquals(*s, doc);
+  ASSERT_OK(CheckIndex(dir).status());
 }
 
 }  // namespace
