@@ -38,6 +38,7 @@ struct Flags {
   int idle_seconds = 10;
   int commit_ms = 1000;
   int reload_ms = 100;
+  bool typed = false;
 };
 
 int Fail(const hymir::Status& s) {
@@ -45,9 +46,11 @@ int Fail(const hymir::Status& s) {
   return 1;
 }
 
-// Searches random two-word queries until `stop`, recording each latency.
-void Search(const hymir::LivePipeline& live, const std::vector<std::string>& words, const std::atomic<bool>& stop,
-            std::vector<double>* latencies, std::atomic<uint64_t>* failures) {
+// Searches random two-word queries until `stop`, recording each latency;
+// with `typed`, every query also keeps a range of `size` and counts the
+// `section` facet.
+void Search(const hymir::LivePipeline& live, const std::vector<std::string>& words, bool typed,
+            const std::atomic<bool>& stop, std::vector<double>* latencies, std::atomic<uint64_t>* failures) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<size_t> pick(0, std::min<size_t>(words.size(), 2000) - 1);
   hymir::StageOptions stages;
@@ -56,6 +59,10 @@ void Search(const hymir::LivePipeline& live, const std::vector<std::string>& wor
     hymir::QuerySpec spec;
     spec.text = words[pick(rng)] + " " + words[pick(rng)];
     spec.retriever = "bm25";
+    if (typed) {
+      spec.filters = {"size:[0 TO 500000]"};
+      spec.facets = {"section:5"};
+    }
     const auto t0 = Clock::now();
     std::shared_ptr<const hymir::Pipeline> p = live.Current();
     auto q = p->MakeQuery(spec);
@@ -81,6 +88,8 @@ int main(int argc, char** argv) {
   app.add_option("--idle-seconds", f.idle_seconds, "Length of the idle baseline")->capture_default_str();
   app.add_option("--commit-ms", f.commit_ms, "Milliseconds between commits")->capture_default_str();
   app.add_option("--reload-ms", f.reload_ms, "LivePipeline poll interval")->capture_default_str();
+  app.add_flag("--typed", f.typed,
+               "Index `size` (int64) and `section` (keyword) as typed fields; queries filter and facet on them");
   CLI11_PARSE(app, argc, argv);
 
   auto words = hymir::bench::MakeVocabulary(100'000);
@@ -89,8 +98,17 @@ int main(int argc, char** argv) {
     const std::string corpus = f.dir + ".corpus.jsonl";
     hymir::bench::SyntheticCorpusOptions co;
     co.docs = f.docs;
+    co.typed_fields = f.typed;
     if (auto info = hymir::bench::WriteSyntheticCorpus(corpus, co); !info.ok()) return Fail(info.status());
-    auto w = hymir::index::IndexWriter::Open(f.dir);
+    hymir::index::IndexWriterOptions wo;
+    if (f.typed) {
+      auto schema = hymir::index::ParseSchemaJson(
+          R"({"fields": {"size": {"type": "int64", "sort": true, "facet": true},
+                         "section": {"type": "keyword", "facet": true}}})");
+      if (!schema.ok()) return Fail(schema.status());
+      wo.schema = *schema;
+    }
+    auto w = hymir::index::IndexWriter::Open(f.dir, wo);
     if (!w.ok()) return Fail(w.status());
     hymir::IngestOptions io;
     io.threads = 2;
@@ -120,7 +138,7 @@ int main(int argc, char** argv) {
   std::vector<double> idle, loaded;
   {
     std::atomic<bool> stop{false};
-    std::thread reader(Search, std::cref(**live), std::cref(*words), std::cref(stop), &idle, &failures);
+    std::thread reader(Search, std::cref(**live), std::cref(*words), f.typed, std::cref(stop), &idle, &failures);
     std::this_thread::sleep_for(std::chrono::seconds(f.idle_seconds));
     stop = true;
     reader.join();
@@ -133,7 +151,7 @@ int main(int argc, char** argv) {
   uint64_t upserts = 0;
   {
     std::atomic<bool> stop{false};
-    std::thread reader(Search, std::cref(**live), std::cref(*words), std::cref(stop), &loaded, &failures);
+    std::thread reader(Search, std::cref(**live), std::cref(*words), f.typed, std::cref(stop), &loaded, &failures);
     std::mt19937_64 rng(11);
     std::uniform_int_distribution<size_t> pick(0, words->size() - 1);
     const auto start = Clock::now(), end = start + std::chrono::seconds(f.seconds);
@@ -156,6 +174,10 @@ int main(int argc, char** argv) {
       hymir::Document d;
       d.id = "live" + std::to_string(upserts % 5000);  // upserts replace as well as add
       d.text = (*words)[pick(rng)] + " " + (*words)[pick(rng)] + " " + (*words)[pick(rng)];
+      if (f.typed) {
+        d.values["size"] = {static_cast<int64_t>(pick(rng) * 10)};
+        d.values["section"] = {std::string("s") + std::to_string(upserts % 50)};
+      }
       if (hymir::Status s = (*writer)->Upsert(d); !s.ok()) return Fail(s);
       ++upserts;
       next_upsert += gap;

@@ -314,44 +314,119 @@ TypedRow DocValuesReader::Row(uint64_t row) const {
   return out;
 }
 
-std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<std::string, TypedRow>>& rows) {
+namespace {
+
+// Rows given in memory, by id in byte order.
+using RowList = std::vector<std::pair<std::string_view, const TypedRow*>>;
+
+// The file bytes of `base`'s rows (null: none) merged with `puts` (replacing
+// base rows of the same id), without the base rows whose ids are in
+// `deleted`. Works column by column over the base's mapped columns, never
+// decoding a base row, so a commit over a large base copies and remaps
+// arrays instead of rebuilding every row; the bytes equal those of encoding
+// the merged rows one by one (what EncodeDocValues does with no base).
+std::string EncodeMerged(const Schema& schema, const DocValuesReader* base, const RowList& puts,
+                         const std::set<std::string>& deleted) {
+  // The merged rows: a base row (index) or a put (index into `puts`).
+  struct Source {
+    bool from_base;
+    uint64_t index;
+  };
+  std::vector<Source> rows;
+  const uint64_t base_rows = base ? base->rows() : 0;
+  rows.reserve(base_rows + puts.size());
+  std::vector<uint32_t> new_row(base_rows, UINT32_MAX);  // base row -> merged row (UINT32_MAX: dropped)
+  size_t p = 0;
+  for (uint64_t r = 0; r < base_rows; ++r) {
+    const std::string_view id = base->id(r);
+    for (; p < puts.size() && puts[p].first < id; ++p) rows.push_back({false, p});
+    if (p < puts.size() && puts[p].first == id) {
+      rows.push_back({false, p++});  // replaced by a put
+      continue;
+    }
+    if (!deleted.empty() && deleted.count(std::string(id))) continue;
+    new_row[r] = static_cast<uint32_t>(rows.size());
+    rows.push_back({true, r});
+  }
+  for (; p < puts.size(); ++p) rows.push_back({false, p});
   const uint64_t n = rows.size();
+  auto id_of = [&](const Source& s) { return s.from_base ? base->id(s.index) : puts[s.index].first; };
+
   std::string out(kDocValuesHeaderBytes, '\0');
   uint64_t off = 0;
   PutU64(&out, 0);
-  for (const auto& [id, row] : rows) PutU64(&out, off += id.size());
-  for (const auto& [id, row] : rows) out += id;
+  for (const Source& s : rows) PutU64(&out, off += id_of(s).size());
+  for (const Source& s : rows) out += id_of(s);
   Pad8(&out);
   size_t f = 0;
   for (const auto& [name, spec] : schema.fields) {
+    const ValueColumn* col = base ? &base->columns()[f] : nullptr;
     PutU64(&out, name.size());
     out += name;
     Pad8(&out);
     PutU64(&out, static_cast<uint64_t>(spec.type));
     if (spec.type != FieldType::kKeyword) {
       std::vector<uint64_t> bits((n + 63) / 64, 0);
-      std::vector<std::pair<int64_t, uint32_t>> points;
-      for (uint64_t r = 0; r < n; ++r) {
-        if (!rows[r].second.keys[f].empty()) {
-          bits[r >> 6] |= uint64_t{1} << (r & 63);
-          points.push_back({rows[r].second.keys[f][0], static_cast<uint32_t>(r)});
+      std::vector<int64_t> keys(n, 0);
+      std::vector<std::pair<int64_t, uint32_t>> put_points;
+      for (uint64_t i = 0; i < n; ++i) {
+        const Source& s = rows[i];
+        bool has = false;
+        if (s.from_base) {
+          has = col->Has(s.index);
+          if (has) keys[i] = col->Key(s.index);
+        } else if (!puts[s.index].second->keys[f].empty()) {
+          has = true;
+          keys[i] = puts[s.index].second->keys[f][0];
+          put_points.push_back({keys[i], static_cast<uint32_t>(i)});
         }
+        if (has) bits[i >> 6] |= uint64_t{1} << (i & 63);
       }
       for (uint64_t w : bits) PutU64(&out, w);
-      for (uint64_t r = 0; r < n; ++r) {
-        const auto& k = rows[r].second.keys[f];
-        PutU64(&out, static_cast<uint64_t>(k.empty() ? 0 : k[0]));
+      for (int64_t k : keys) PutU64(&out, static_cast<uint64_t>(k));
+      // The base's points, sorted by (key, row), stay sorted under the
+      // order-keeping row renumbering; the puts' are merged in.
+      std::sort(put_points.begin(), put_points.end());
+      std::vector<std::pair<int64_t, uint32_t>> points;
+      points.reserve((col ? col->points : 0) + put_points.size());
+      size_t q = 0;
+      for (uint64_t i = 0; col && i < col->points; ++i) {
+        const uint32_t r = new_row[LoadU32(col->point_rows, i)];
+        if (r == UINT32_MAX) continue;
+        const std::pair<int64_t, uint32_t> pt{LoadI64(col->point_keys, i), r};
+        for (; q < put_points.size() && put_points[q] < pt; ++q) points.push_back(put_points[q]);
+        points.push_back(pt);
       }
-      std::sort(points.begin(), points.end());
+      points.insert(points.end(), put_points.begin() + static_cast<ptrdiff_t>(q), put_points.end());
       PutU64(&out, points.size());
       for (const auto& pt : points) PutU64(&out, static_cast<uint64_t>(pt.first));
       for (const auto& pt : points) PutU32(&out, pt.second);
       Pad8(&out);
     } else {
+      // The values the merged rows hold: the base's that a kept row uses,
+      // and the puts', in byte order.
+      std::vector<char> used(col ? col->values : 0, 0);
+      for (const Source& s : rows) {
+        if (!s.from_base) continue;
+        for (uint64_t i = col->OrdBegin(s.index); i < col->OrdEnd(s.index); ++i) used[col->Ord(i)] = 1;
+      }
+      std::vector<std::string_view> put_values;
+      for (const auto& [id, row] : puts)
+        put_values.insert(put_values.end(), row->keywords[f].begin(), row->keywords[f].end());
+      std::sort(put_values.begin(), put_values.end());
+      put_values.erase(std::unique(put_values.begin(), put_values.end()), put_values.end());
       std::vector<std::string_view> dict;
-      for (const auto& [id, row] : rows) dict.insert(dict.end(), row.keywords[f].begin(), row.keywords[f].end());
-      std::sort(dict.begin(), dict.end());
-      dict.erase(std::unique(dict.begin(), dict.end()), dict.end());
+      std::vector<uint32_t> new_ord(used.size(), UINT32_MAX);
+      size_t q = 0;
+      for (uint64_t o = 0; o < used.size(); ++o) {
+        if (!used[o]) continue;
+        const std::string_view v = col->Value(o);
+        for (; q < put_values.size() && put_values[q] < v; ++q) dict.push_back(put_values[q]);
+        if (q < put_values.size() && put_values[q] == v) ++q;
+        new_ord[o] = static_cast<uint32_t>(dict.size());
+        dict.push_back(v);
+      }
+      dict.insert(dict.end(), put_values.begin() + static_cast<ptrdiff_t>(q), put_values.end());
       PutU64(&out, dict.size());
       uint64_t voff = 0;
       PutU64(&out, 0);
@@ -360,11 +435,18 @@ std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<st
       Pad8(&out);
       uint64_t ooff = 0;
       PutU64(&out, 0);
-      for (const auto& [id, row] : rows) PutU64(&out, ooff += row.keywords[f].size());
-      for (const auto& [id, row] : rows) {
-        for (const auto& v : row.keywords[f]) {
-          PutU32(&out,
-                 static_cast<uint32_t>(std::lower_bound(dict.begin(), dict.end(), std::string_view(v)) - dict.begin()));
+      for (const Source& s : rows) {
+        ooff += s.from_base ? col->OrdEnd(s.index) - col->OrdBegin(s.index) : puts[s.index].second->keywords[f].size();
+        PutU64(&out, ooff);
+      }
+      for (const Source& s : rows) {
+        if (s.from_base) {
+          for (uint64_t i = col->OrdBegin(s.index); i < col->OrdEnd(s.index); ++i) PutU32(&out, new_ord[col->Ord(i)]);
+        } else {
+          for (const auto& v : puts[s.index].second->keywords[f]) {
+            PutU32(&out, static_cast<uint32_t>(std::lower_bound(dict.begin(), dict.end(), std::string_view(v)) -
+                                               dict.begin()));
+          }
         }
       }
       Pad8(&out);
@@ -384,6 +466,15 @@ std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<st
   const uint32_t head = hymir::internal::Crc32(0, out.data(), kDocValuesHeaderBytes);
   std::memcpy(out.data() + 36, &head, 4);
   return out;
+}
+
+}  // namespace
+
+std::string EncodeDocValues(const Schema& schema, const std::vector<std::pair<std::string, TypedRow>>& rows) {
+  RowList list;
+  list.reserve(rows.size());
+  for (const auto& [id, row] : rows) list.emplace_back(id, &row);
+  return EncodeMerged(schema, nullptr, list, {});
 }
 
 Result<std::unique_ptr<DocValues>> DocValues::Load(const std::string& vectors_dir, const FileInfo& expected,
@@ -406,21 +497,10 @@ void DocValues::Delete(const std::string& id) {
 }
 
 Status DocValues::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
-  std::vector<std::pair<std::string, TypedRow>> rows;
-  const uint64_t base_rows = base_ ? base_->rows() : 0;
-  rows.reserve(base_rows + puts_.size());
-  auto put = puts_.begin();
-  for (uint64_t r = 0; r <= base_rows; ++r) {
-    const std::string_view id = r < base_rows ? base_->id(r) : std::string_view();
-    for (; put != puts_.end() && (r == base_rows || std::string_view(put->first) <= id); ++put) {
-      rows.emplace_back(put->first, put->second);
-    }
-    if (r == base_rows) break;
-    if (!rows.empty() && rows.back().first == id) continue;  // replaced by a put
-    if (!deleted_.empty() && deleted_.count(std::string(id))) continue;
-    rows.emplace_back(std::string(id), base_->Row(r));
-  }
-  const std::string bytes = EncodeDocValues(schema_, rows);
+  RowList puts;
+  puts.reserve(puts_.size());
+  for (const auto& [id, row] : puts_) puts.emplace_back(id, &row);
+  const std::string bytes = EncodeMerged(schema_, base_.get(), puts, deleted_);
   info->name = FileName(generation);
   info->size = bytes.size();
   info->crc32 = hymir::internal::Crc32(0, bytes.data(), bytes.size());
