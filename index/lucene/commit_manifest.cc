@@ -270,6 +270,7 @@ Status WriteCommitManifest(const std::string& dir) {
     return Status::OK();
   }));
   std::vector<std::string> names = {kMetaFile};
+  std::map<std::string, Entry> written;  // files whose size and crc32 the vector manifest records
   for (const auto& f : text_files) names.push_back(std::string(kTextDir) + "/" + f);
   std::error_code ec;
   if (fs::exists(dir + "/" + kTextDir + "/segments.gen", ec)) names.push_back(std::string(kTextDir) + "/segments.gen");
@@ -283,6 +284,16 @@ Status WriteCommitManifest(const std::string& dir) {
     }
     auto vm = ReadManifest(vdir, g);
     if (!vm.ok()) return vm.status();
+    // The writer checksummed these files as it wrote them (the generation's
+    // manifest holds their sizes and crc32s): recorded as written, not read
+    // back. A file damaged since then fails verification, as it should.
+    for (const FileInfo* f : {&vm->forward, &vm->forward_base, &vm->values}) {
+      if (!f->name.empty()) written[std::string(kVectorsDir) + "/" + f->name] = Entry{f->size, f->crc32};
+    }
+    for (const auto& f : vm->fields) {
+      written[std::string(kVectorsDir) + "/" + f.raw.name] = Entry{f.raw.size, f.raw.crc32};
+      written[std::string(kVectorsDir) + "/" + f.faiss.name] = Entry{f.faiss.size, f.faiss.crc32};
+    }
     names.push_back(std::string(kVectorsDir) + "/MANIFEST.g" + std::to_string(g) + ".json");
     for (const auto& f : vm->fields) {
       names.push_back(std::string(kVectorsDir) + "/" + f.raw.name);
@@ -332,6 +343,10 @@ Status WriteCommitManifest(const std::string& dir) {
         if (want_blocks) blocks[name] = t->second;
         continue;
       }
+    }
+    if (auto w = written.find(name); w != written.end() && w->second.size == size) {
+      m.files[name] = w->second;
+      continue;
     }
     Entry e;
     auto table = std::make_shared<FileBlocks>();

@@ -149,6 +149,9 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
         if (!s->ids_[d].empty()) map[d] = store->SlotOf(s->ids_[d]);
       }
     }
+    // Rows of the typed values by docid now, while the snapshot is being
+    // opened (a reopen off the query path), not in the first typed query.
+    if (s->values_) s->MapRows();
     return s;
   });
 }
