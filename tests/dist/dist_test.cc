@@ -495,8 +495,13 @@ TEST(ShardedPipelineTest, TheRootsExpansionsReachEveryShard) {
     ASSERT_EQ(got.hits.size(), want.hits.size()) << queries[qi].text;
     for (size_t i = 0; i < got.hits.size(); ++i) {
       EXPECT_NEAR(got.hits[i].hit.score, want.hits[i].hit.score, 1e-9) << queries[qi].text << " at " << i;
-      EXPECT_FALSE(got.hits[i].document.has_value());  // not gathered from the shards
       const std::string& id = got.hits[i].hit.id;
+      // The page's documents are gathered from the shards that hold them.
+      ASSERT_TRUE(got.hits[i].document.has_value()) << id;
+      auto stored = (*single)->engine().searcher().GetDocument(id);
+      ASSERT_TRUE(stored.ok()) << id;
+      EXPECT_EQ(got.hits[i].document->id, id);
+      EXPECT_EQ(got.hits[i].document->text, stored->text) << id;
       if (id.size() > 1 && std::stoi(id.substr(1)) >= 7 && std::stoi(id.substr(1)) <= 10)
         reached.insert(ShardOf(id, g_cluster->size()));
     }
