@@ -66,12 +66,16 @@ struct SortedHit {
   std::vector<index::SortValue> values;  // one per sort key
 };
 
-void WriteSortedHits(internal::BinaryWriter& w, const index::SearchResults& r) {
+// Per hit: id, score, then `keys` sort values (absent ones when the
+// searcher gave none).
+void WriteSortedHits(internal::BinaryWriter& w, const index::SearchResults& r, size_t keys) {
   w.U32(static_cast<uint32_t>(r.hits.size()));
   for (size_t i = 0; i < r.hits.size(); ++i) {
     w.Str(r.hits[i].id);
     w.Raw(&r.hits[i].score, sizeof r.hits[i].score);
-    for (const index::SortValue& v : r.sort_values[i]) {
+    std::vector<index::SortValue> values(keys);
+    if (i < r.sort_values.size() && r.sort_values[i].size() == keys) values = r.sort_values[i];
+    for (const index::SortValue& v : values) {
       w.U32(v.present ? 1 : 0);
       w.Raw(&v.key, sizeof v.key);
       w.Str(v.keyword);
@@ -267,7 +271,7 @@ Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const s
   internal::BinaryWriter w;
   for (size_t i = 0, u = 0; i < local.size(); ++i) {
     if (!local[i].sort.empty()) {
-      WriteSortedHits(w, sorted[i]);
+      WriteSortedHits(w, sorted[i], local[i].sort.size());
       continue;
     }
     for (const auto& list : (*lists)[u++]) {
