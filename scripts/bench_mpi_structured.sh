@@ -7,14 +7,15 @@
 # and prints wall times with ratios to the single index.
 #   scripts/bench_mpi_structured.sh DIR [WORKDIR]
 # env: N (queries, default 1000), K (hits per query, default 10),
-#      FACETS (facet flags, default: section, maintainer and installed_size buckets)
+#      FACETS (facet flags; default: section, maintainer:20, tag:10, priority, the
+#      facetable fields of scripts/debian_schema.json)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${1:?usage: bench_mpi_structured.sh DIR_WITH_CORPUS_AND_SCHEMA [WORKDIR]}
 work=${2:-$(mktemp -d)}
 n=${N:-1000}
 k=${K:-10}
-facets=${FACETS:---facet section --facet maintainer:20 --facet installed_size:buckets=0,100,1000,10000,100000,10000000}
+facets=${FACETS:---facet section --facet maintainer:20 --facet tag:10 --facet priority}
 bin=$here/build/bin
 mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none)
 now() { date +%s.%N; }
