@@ -3,6 +3,7 @@
 #include "hymir/dist/sharded_pipeline.h"
 
 #include <map>
+#include <set>
 #include <utility>
 
 #include "hymir/snippet.h"
@@ -124,10 +125,10 @@ Result<std::vector<PipelineResult>> ShardedPipeline::SearchBatch(const std::vect
   // The page's documents, from the shards that hold them.
   std::map<std::string, Document> documents;
   if (stages.fetch_documents) {
-    std::vector<std::string> ids;
+    std::set<std::string> ids;
     for (const auto& page : pages)
-      for (const SearchHit& h : page) ids.push_back(h.id);
-    HYMIR_ASSIGN_OR_RETURN(documents, searcher_->GetDocuments(ids));
+      for (const SearchHit& h : page) ids.insert(h.id);
+    HYMIR_ASSIGN_OR_RETURN(documents, searcher_->GetDocuments(std::vector<std::string>(ids.begin(), ids.end())));
   }
   if (!cluster_.is_root()) return std::vector<PipelineResult>();
   for (size_t i = 0; i < results.size(); ++i) {
@@ -140,7 +141,6 @@ Result<std::vector<PipelineResult>> ShardedPipeline::SearchBatch(const std::vect
       if (auto it = documents.find(h.id); it != documents.end()) {
         if (stages.snippet_chars > 0) ph.snippet = Snippet(it->second.text, stages.snippet_chars);
         ph.document = it->second;
-        ph.document->vectors.clear();
       }
       ph.hit = std::move(h);
       r.hits.push_back(std::move(ph));

@@ -400,7 +400,8 @@ Result<std::vector<index::SearchResults>> ShardedSearcher::Count(const std::vect
   return out;
 }
 
-Result<std::map<std::string, Document>> ShardedSearcher::GetDocuments(const std::vector<std::string>& ids) {
+Result<std::map<std::string, Document>> ShardedSearcher::GetDocuments(const std::vector<std::string>& ids,
+                                                                      bool with_vectors) {
   std::string wanted;
   if (cluster_.is_root()) {
     internal::BinaryWriter w;
@@ -420,9 +421,11 @@ Result<std::map<std::string, Document>> ShardedSearcher::GetDocuments(const std:
       s = doc.status();
       break;
     }
-    for (const auto& f : local_->searcher().vector_fields()) {
-      auto v = local_->searcher().GetVector(f.name, id);
-      if (v.ok()) doc->vectors[f.name] = std::move(v).value();
+    if (with_vectors) {
+      for (const auto& f : local_->searcher().vector_fields()) {
+        auto v = local_->searcher().GetVector(f.name, id);
+        if (v.ok()) doc->vectors[f.name] = std::move(v).value();
+      }
     }
     codec::EncodeDocument(docs_out, *doc);
   }
@@ -465,7 +468,7 @@ Result<std::vector<RerankedResult>> ShardedSearcher::SearchAndRerank(const std::
     wanted.assign(ids.begin(), ids.end());
   }
   using Documents = std::map<std::string, Document>;
-  HYMIR_ASSIGN_OR_RETURN(Documents documents, GetDocuments(wanted));
+  HYMIR_ASSIGN_OR_RETURN(Documents documents, GetDocuments(wanted, /*with_vectors=*/true));
   Status s;
   ExtractSources sources;
   sources.document = [&documents](const std::string& id) -> Result<Document> {

@@ -74,10 +74,11 @@ class ShardedSearcher {
   // non-facetable field) is returned on every rank.
   Result<std::vector<index::SearchResults>> Count(const std::vector<HybridQuery>& queries);
 
-  // Collective: the stored documents (with their vectors) of `ids` (given
-  // on the root; ignored elsewhere), from the shards that hold them. On the
-  // root: by id, absent ids left out; elsewhere: empty.
-  Result<std::map<std::string, Document>> GetDocuments(const std::vector<std::string>& ids);
+  // Collective: the stored documents of `ids` (given on the root; ignored
+  // elsewhere), from the shards that hold them, with their vectors when
+  // `with_vectors`. On the root: by id, absent ids left out; elsewhere:
+  // empty.
+  Result<std::map<std::string, Document>> GetDocuments(const std::vector<std::string>& ids, bool with_vectors = false);
 
   // Collective: the global statistics of the analysed terms of `queries`.
   Result<GlobalStatistics> Statistics(const std::vector<HybridQuery>& queries);
