@@ -49,6 +49,7 @@
 #include "common/app.h"
 #include "common/cli_main.h"
 #include "common/embed.h"
+#include "common/hit_json.h"
 #include "common/moe_flags.h"
 #include "common/pretrain_flags.h"
 #include "common/query_vectors.h"
@@ -165,19 +166,7 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
   return app::kExitOk;
 }
 
-// The total and facets of a counted result, as hymir search prints them.
-void PrintCounts(const PipelineResult& r) {
-  if (r.total) std::printf("total: %llu\n", static_cast<unsigned long long>(*r.total));
-  for (const index::FacetResult& f : r.facets) {
-    std::printf("facet %s:", f.field.c_str());
-    for (const index::FacetCount& c : f.counts)
-      std::printf(" %s (%llu)", c.value.c_str(), static_cast<unsigned long long>(c.count));
-    if (f.counts.empty()) std::printf(" (none)");
-    std::printf("\n");
-  }
-}
-
-// One result as hymir search --json prints it.
+// One result as hymir search --json prints it (titles from the gathered documents).
 void PrintJson(const PipelineResult& r) {
   nlohmann::json hits = nlohmann::json::array();
   for (const PipelineHit& ph : r.hits) {
@@ -185,19 +174,7 @@ void PrintJson(const PipelineResult& r) {
     if (title.empty() && ph.document) title = ph.document->text;
     hits.push_back({{"rank", ph.hit.rank}, {"id", ph.hit.id}, {"score", ph.hit.score}, {"title", title}});
   }
-  nlohmann::json doc = {{"query", r.query.text}, {"syntax", QuerySyntaxName(r.query.syntax)}};
-  if (r.total) doc["total"] = *r.total;
-  doc["hits"] = std::move(hits);
-  if (!r.query.facets.empty()) {
-    nlohmann::json facets = nlohmann::json::object();
-    for (const index::FacetResult& f : r.facets) {
-      nlohmann::json counts = nlohmann::json::array();
-      for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
-      facets[f.field] = counts;
-    }
-    doc["facets"] = facets;
-  }
-  std::printf("%s\n", doc.dump(2).c_str());
+  std::printf("%s\n", app::ResultJson(r, std::move(hits)).dump(2).c_str());
 }
 
 int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
@@ -258,7 +235,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
                     reranked ? stage(h.rerank).c_str() : "");
       }
       if (r.hits.empty()) std::printf("(no hits)\n");
-      PrintCounts(r);
+      std::printf("%s", app::CountsText(r).c_str());
       std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName(r.retriever), cluster.size());
     }
     return app::kExitOk;
