@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "hymir/features.h"
 #include "hymir/index/analyzer.h"
@@ -361,7 +362,7 @@ Result<std::vector<index::SearchResults>> ShardedSearcher::Count(const std::vect
     index::SearchResults total;
     // Per facet: value -> count summed over the shards, in first-seen order.
     std::vector<std::vector<index::FacetCount>> sums(q.facets.size());
-    std::vector<std::map<std::string, size_t>> where(q.facets.size());
+    std::vector<std::unordered_map<std::string, size_t>> where(q.facets.size());
     for (size_t r = 0; r < readers.size(); ++r) {
       uint64_t n = 0;
       uint32_t facets = 0;
