@@ -1,6 +1,7 @@
 // GlobalStatistics: the BM25 collection statistics of a sharded index (N,
 // total field lengths, and the document frequency of a fixed set of terms,
-// each summed over the shards). Passed as TextQuery::statistics to every
+// each summed over the shards), for title, text and all and, when built for
+// them, a schema's text fields. Passed as TextQuery::statistics to every
 // shard's searcher, it makes each shard score exactly as one index holding
 // all documents would: BM25 reads the collection only through these numbers.
 //
