@@ -113,29 +113,10 @@ int PrintOne(const SearchFlags& flags, const Pipeline& pipeline, const PipelineR
     }
   }
   if (flags.json) {
-    nlohmann::json doc = {{"query", r.query.text}, {"syntax", QuerySyntaxName(r.query.syntax)}};
-    if (r.total) doc["total"] = *r.total;
-    doc["hits"] = std::move(out);
-    if (!r.query.facets.empty()) {
-      nlohmann::json facets = nlohmann::json::object();
-      for (const index::FacetResult& f : r.facets) {
-        nlohmann::json counts = nlohmann::json::array();
-        for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
-        facets[f.field] = counts;
-      }
-      doc["facets"] = facets;
-    }
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", app::ResultJson(r, std::move(out)).dump(2).c_str());
   } else {
     if (r.hits.empty()) std::printf("(no hits)\n");
-    if (r.total) std::printf("total: %llu\n", static_cast<unsigned long long>(*r.total));
-    for (const index::FacetResult& f : r.facets) {
-      std::printf("facet %s:", f.field.c_str());
-      for (const index::FacetCount& c : f.counts)
-        std::printf(" %s (%llu)", c.value.c_str(), static_cast<unsigned long long>(c.count));
-      if (f.counts.empty()) std::printf(" (none)");
-      std::printf("\n");
-    }
+    std::printf("%s", app::CountsText(r).c_str());
   }
   if (flags.explain && !flags.json) {
     const Engine& engine = pipeline.engine();

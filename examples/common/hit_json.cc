@@ -34,4 +34,34 @@ nlohmann::json ExpansionJson(const kg::ExpansionTerm& e) {
           {"via", e.via_entity}};
 }
 
+nlohmann::json FacetsJson(const std::vector<index::FacetResult>& facets) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const index::FacetResult& f : facets) {
+    nlohmann::json counts = nlohmann::json::array();
+    for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
+    out[f.field] = counts;
+  }
+  return out;
+}
+
+nlohmann::json ResultJson(const PipelineResult& r, nlohmann::json hits) {
+  nlohmann::json doc = {{"query", r.query.text}, {"syntax", QuerySyntaxName(r.query.syntax)}};
+  if (r.total) doc["total"] = *r.total;
+  doc["hits"] = std::move(hits);
+  if (!r.query.facets.empty()) doc["facets"] = FacetsJson(r.facets);
+  return doc;
+}
+
+std::string CountsText(const PipelineResult& r) {
+  std::string out;
+  if (r.total) out += "total: " + std::to_string(*r.total) + "\n";
+  for (const index::FacetResult& f : r.facets) {
+    out += "facet " + f.field + ":";
+    for (const index::FacetCount& c : f.counts) out += " " + c.value + " (" + std::to_string(c.count) + ")";
+    if (f.counts.empty()) out += " (none)";
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace hymir::app

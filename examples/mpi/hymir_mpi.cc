@@ -27,6 +27,7 @@
 #include <hymir/dist/sharding.h>
 #include <hymir/engine.h>
 #include <hymir/features.h>
+#include <hymir/index/schema.h>
 #include <hymir/knowledge.h>
 #include <hymir/pipeline.h>
 #include <hymir/pretrain.h>
@@ -42,11 +43,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/app.h"
 #include "common/cli_main.h"
 #include "common/embed.h"
+#include "common/hit_json.h"
 #include "common/moe_flags.h"
 #include "common/pretrain_flags.h"
 #include "common/query_vectors.h"
@@ -57,6 +60,7 @@ namespace {
 
 struct IndexFlags {
   std::string corpus, index, analyzer;
+  std::string schema;  // typed fields of a new sharded index (JSON file, as hymir index --schema)
   uint64_t commit_every = 0;
   bool skip_bad = false;
   std::vector<std::string> vector_fields;  // NAME:DIM[:METRIC[:INDEX]]
@@ -66,6 +70,9 @@ struct IndexFlags {
 
 struct SearchFlags {
   std::string query, queries, run, qrels;
+  std::string counts;  // --counts: qid<TAB>total per query
+  bool json = false;
+  bool total = false;        // --total: count every match
   size_t k = 0;              // 0: 10 for --query, 1000 for --queries
   QuerySpec spec;            // the query flags (--alpha: convex fusion)
   PipelineOptions pipeline;  // --index, --kg and --rerank (the KG and the model on rank 0)
@@ -91,6 +98,12 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
     auto f = index::ParseVectorFieldSpec(spec);
     if (!f.ok()) return Finish(cluster, "index", f.status(), true);
     options.vector_fields.push_back(*f);
+  }
+  if (!flags.schema.empty()) {  // every rank reads the same file
+    auto schema = index::ReadSchemaFile(flags.schema);
+    if (Status s = cluster.Agree(schema.status()); !s.ok())
+      return Finish(cluster, "index", s, schema.status().IsInvalidArgument());
+    options.schema = std::move(schema).value();
   }
   // A plain index is refused before anything is written into it.
   Status plain = std::filesystem::exists(std::filesystem::path(flags.index) / "hymir.json")
@@ -153,11 +166,30 @@ int RunIndex(const dist::Cluster& cluster, const IndexFlags& flags) {
   return app::kExitOk;
 }
 
+// One result as hymir search --json prints it (titles from the gathered documents).
+void PrintJson(const PipelineResult& r) {
+  nlohmann::json hits = nlohmann::json::array();
+  for (const PipelineHit& ph : r.hits) {
+    std::string title = ph.document ? ph.document->title : "";
+    if (title.empty() && ph.document) title = ph.document->text;
+    hits.push_back({{"rank", ph.hit.rank}, {"id", ph.hit.id}, {"score", ph.hit.score}, {"title", title}});
+  }
+  std::printf("%s\n", app::ResultJson(r, std::move(hits)).dump(2).c_str());
+}
+
 int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
-  if (flags.query.empty() == flags.queries.empty())
+  const bool browse = !flags.spec.sort.empty() || !flags.spec.facets.empty();  // every admitted document
+  if (!flags.query.empty() && !flags.queries.empty())
     return Finish(cluster, "search", Status::InvalidArgument("give one of --query and --queries"), true);
+  if (flags.query.empty() && flags.queries.empty() && !browse)
+    return Finish(cluster, "search",
+                  Status::InvalidArgument("give --query or --queries (or --sort/--facet to list or count every "
+                                          "document the filters admit)"),
+                  true);
   if (!flags.queries.empty() && flags.run.empty())
     return Finish(cluster, "search", Status::InvalidArgument("--queries needs --run OUT.trec"), true);
+  if (!flags.counts.empty() && flags.queries.empty())
+    return Finish(cluster, "search", Status::InvalidArgument("--counts needs --queries"), true);
   if (Status s = CheckQuerySpec(flags.spec, "--filter", "--field"); !s.ok()) return Finish(cluster, "search", s, true);
   // A query not in the language fails the command (exit 1), naming the column.
   const bool lucene = flags.spec.syntax == "lucene";
@@ -177,15 +209,21 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   const HybridQuery& base = *base_or;
   StageOptions stages;
   stages.expand = pipeline.has_kg() && !flags.no_expand;
-  const bool reranked = pipeline.has_reranker();
+  stages.count =
+      flags.json || !flags.counts.empty() || flags.total || !flags.spec.sort.empty() || !flags.spec.facets.empty();
+  stages.snippet_chars = 0;
+  const bool reranked = pipeline.has_reranker() && flags.spec.sort.empty();
 
-  if (!flags.query.empty()) {
+  if (flags.queries.empty()) {
     std::vector<HybridQuery> one(1, base);
     one[0].text = flags.query;
     one[0].k = flags.k ? flags.k : 10;
+    stages.fetch_documents = flags.json;  // the titles
     auto results = pipeline.SearchBatch(one, stages);
     if (!results.ok()) return Finish(cluster, "search", results.status(), results.status().IsInvalidArgument());
-    if (cluster.is_root()) {
+    if (cluster.is_root() && flags.json) {
+      PrintJson((*results)[0]);
+    } else if (cluster.is_root()) {
       auto stage = [](const StageResult& st) {
         return st.present ? std::to_string(st.score).substr(0, 8) + "@" + std::to_string(st.rank) : std::string("-");
       };
@@ -197,6 +235,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
                     reranked ? stage(h.rerank).c_str() : "");
       }
       if (r.hits.empty()) std::printf("(no hits)\n");
+      std::printf("%s", app::CountsText(r).c_str());
       std::fprintf(stderr, "retriever %s over %d shards\n", RetrieverName(r.retriever), cluster.size());
     }
     return app::kExitOk;
@@ -210,12 +249,17 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     if (Status s = cluster.Agree(qrels.status()); !s.ok()) return Finish(cluster, "search", s);
     for (const auto& [qid, judged] : qrels->queries()) keep.insert(qid);
   }
-  std::ofstream run;
+  std::ofstream run, counts;
   Status opened;
   if (cluster.is_root()) {
     run.open(flags.run);
     if (!run) opened = Status::IOError(flags.run + ": cannot open for writing");
+    if (opened.ok() && !flags.counts.empty()) {
+      counts.open(flags.counts);
+      if (!counts) opened = Status::IOError(flags.counts + ": cannot open for writing");
+    }
   }
+  stages.fetch_documents = false;  // a run needs ids and scores only
   if (Status s = cluster.Agree(opened); !s.ok()) return Finish(cluster, "search", s);
   const auto start = std::chrono::steady_clock::now();
   std::vector<HybridQuery> batch;
@@ -225,6 +269,7 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
     HYMIR_ASSIGN_OR_RETURN(auto results, pipeline.SearchBatch(batch, stages));
     Status written;
     for (size_t i = 0; i < results.size() && written.ok(); ++i) {  // results: on the root only
+      if (counts.is_open()) counts << results[i].query.id << '\t' << results[i].total.value_or(0) << '\n';
       ranking::ScoredDocs ranked;
       for (const PipelineHit& h : results[i].hits) ranked.push_back({h.hit.id, h.hit.score});
       written = ranking::WriteRun(run, results[i].query.id, ranked, "hymir-mpi");
@@ -249,9 +294,17 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
   }
   if (Status s = flush(); !s.ok()) return Finish(cluster, "search", s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Status flushed;
   if (cluster.is_root()) {
     run.flush();
-    if (!run) return app::Fail("search", Status::IOError(flags.run + ": write failed"));
+    if (!run) flushed = Status::IOError(flags.run + ": write failed");
+    if (counts.is_open()) {
+      counts.flush();
+      if (!counts && flushed.ok()) flushed = Status::IOError(flags.counts + ": write failed");
+    }
+  }
+  if (Status s = cluster.Agree(flushed); !s.ok()) return Finish(cluster, "search", s);
+  if (cluster.is_root()) {
     std::fprintf(stderr, "hymir-mpi search: wrote %zu queries to %s (%d shards, %.2f s, %.0f queries/s)\n", done,
                  flags.run.c_str(), cluster.size(), seconds, seconds > 0 ? done / seconds : 0.0);
   }
@@ -363,6 +416,11 @@ int main(int argc, char** argv) {
                         "english | standard | whitespace | english-lucenepp30 (new index; default english)");
   index_cmd->add_option("--commit-every", ix.commit_every, "Commit every N corpus lines (default: once at the end)");
   index_cmd->add_flag("--skip-bad", ix.skip_bad, "Report malformed lines and continue");
+  index_cmd
+      ->add_option("--schema", ix.schema,
+                   "Typed fields of a new sharded index, a JSON file as for hymir index --schema "
+                   "(docs/structured_fields.md); every shard gets them")
+      ->check(CLI::ExistingFile);
   index_cmd->add_option("--vector-field", ix.vector_fields,
                         "NAME:DIM[:METRIC[:INDEX]] vector field of a new index, filled from corpus \"vectors\"");
   index_cmd->add_option("--embed", ix.embed.embed,
@@ -388,7 +446,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"plain", "lucene"}));
   search_cmd->add_option("--k", sf.k, "Hits per query (default 10 for --query, 1000 for --queries)");
   search_cmd->add_option("--offset", sf.spec.offset, "Skip this many hits first");
-  search_cmd->add_option("--filter", sf.spec.filters, "FIELD:VALUE exact filter (repeatable)");
+  search_cmd->add_option("--filter", sf.spec.filters,
+                         "FIELD:VALUE exact filter; on typed fields also FIELD:[LO TO HI] ({} exclusive, * open), "
+                         "FIELD:>=V, FIELD:<V (repeatable; all must hold)");
+  search_cmd->add_option("--sort", sf.spec.sort,
+                         "Sort every match by a sortable typed field: FIELD[:asc|desc] (repeatable; ties by score, "
+                         "then id), merged over the shards");
+  search_cmd->add_option("--facet", sf.spec.facets,
+                         "Count values of a facetable typed field over every match on every shard: FIELD[:N] (top N, "
+                         "default 10) or FIELD:buckets=B0,B1,...,Bn (repeatable)");
+  search_cmd->add_flag("--total", sf.total, "Count every match over the shards (printed as total)");
+  search_cmd->add_option("--counts", sf.counts,
+                         "With --queries: write qid<TAB>total (the exact number of matching documents) per query");
+  search_cmd->add_flag("--json", sf.json, "Print the hits (with titles), total and facets as JSON, as hymir search");
   search_cmd->add_option("--field", sf.spec.fields,
                          "BM25 field[:weight]: title, text or all (repeatable; default all)");
   search_cmd->add_option("--k1", sf.spec.k1, "BM25 k1")->check(CLI::Range(0.0, 100.0));

@@ -115,15 +115,7 @@ Reply SearchService::Search(const Params& params) const {
   out["offset"] = r.query.offset;
   out["hits"] = std::move(hits);
   if (r.total) out["total"] = *r.total;
-  if (!r.query.facets.empty()) {
-    nlohmann::json facets = nlohmann::json::object();
-    for (const index::FacetResult& f : r.facets) {
-      nlohmann::json counts = nlohmann::json::array();
-      for (const index::FacetCount& c : f.counts) counts.push_back({{"value", c.value}, {"count", c.count}});
-      facets[f.field] = std::move(counts);
-    }
-    out["facets"] = std::move(facets);
-  }
+  if (!r.query.facets.empty()) out["facets"] = app::FacetsJson(r.facets);
   out["took_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return JsonReply(200, out);
 }

@@ -114,6 +114,30 @@ Result<TypedRow> MakeTypedRow(const Schema& schema, const Document& doc) {
   return row;
 }
 
+}  // namespace hymir::index::internal
+
+namespace hymir::index {
+
+Status CheckDocumentValues(const Schema& schema, const Document& doc) {
+  HYMIR_RETURN_IF_ERROR(internal::MakeTypedRow(internal::ValuesSchema(schema), doc).status());
+  for (const auto& [name, spec] : schema.fields) {
+    if (spec.type != FieldType::kText) continue;
+    auto it = doc.values.find(name);
+    if (it == doc.values.end()) continue;
+    for (const FieldValue& v : it->second) {
+      if (!std::holds_alternative<std::string>(v)) {
+        return Status::InvalidArgument("document \"" + doc.id + "\": field \"" + name + "\" is text, got " +
+                                       (std::holds_alternative<bool>(v) ? "a boolean" : "a number"));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace hymir::index
+
+namespace hymir::index::internal {
+
 void ValueColumn::PointRange(int64_t lo, int64_t hi, uint64_t* begin, uint64_t* end) const {
   auto lower = [&](int64_t key, bool upper) {
     uint64_t a = 0, b = points;  // first point with key >= `key` (> when upper)

@@ -213,6 +213,7 @@ class LuceneSearcher final : public Searcher {
       HYMIR_RETURN_IF_ERROR(internal::SortMatches(*snap, q.sort, q.offset + q.k, &matches).WithContext(dir_));
       for (size_t i = q.offset; i < matches.size(); ++i) {
         out.hits.push_back(Hit{snap->id(matches[i].doc), matches[i].score, static_cast<uint32_t>(i + 1)});
+        if (!q.sort.empty()) out.sort_values.push_back(internal::SortValuesOf(*snap, q.sort, matches[i].doc));
       }
       return out;
     });

@@ -255,6 +255,22 @@ Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, siz
   return Status::OK();
 }
 
+std::vector<SortValue> SortValuesOf(const Snapshot& snap, const std::vector<SortField>& sort, int32_t doc) {
+  std::vector<SortValue> out(sort.size());
+  const int32_t row = snap.RowByDoc()[doc];
+  for (size_t j = 0; j < sort.size(); ++j) {
+    const FieldSpec* spec;
+    const ValueColumn* column;
+    if (row < 0 || !TypedColumn(snap, sort[j].field, &spec, &column).ok() || !column) continue;
+    if (column->numeric()) {
+      if (column->Has(row)) out[j] = {true, column->Key(row), {}};
+    } else if (column->OrdBegin(row) < column->OrdEnd(row)) {
+      out[j] = {true, 0, std::string(column->Value(column->Ord(column->OrdBegin(row))))};
+    }
+  }
+  return out;
+}
+
 Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request,
                                const std::vector<ScoredDoc>& matches) {
   const FieldSpec* spec;

@@ -50,6 +50,10 @@ std::vector<ScoredDoc> AllAdmitted(const Snapshot& snap, const DocFilter& filter
 // empty `sort`: score descending, then docid) and keeps the first `n`.
 Status SortMatches(const Snapshot& snap, const std::vector<SortField>& sort, size_t n, std::vector<ScoredDoc>* matches);
 
+// The values document `doc` sorts by under `sort` (one per key; see
+// SortValue). `sort` was checked by SortMatches.
+std::vector<SortValue> SortValuesOf(const Snapshot& snap, const std::vector<SortField>& sort, int32_t doc);
+
 // The facet counts of `request` over `matches`.
 Result<FacetResult> CountFacet(const Snapshot& snap, const FacetRequest& request,
                                const std::vector<ScoredDoc>& matches);

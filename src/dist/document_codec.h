@@ -4,6 +4,8 @@
 #ifndef HYMIR_SRC_DIST_DOCUMENT_CODEC_H_
 #define HYMIR_SRC_DIST_DOCUMENT_CODEC_H_
 
+#include <variant>
+
 #include "hymir/document.h"
 #include "src/core/binary_io.h"
 
@@ -24,6 +26,24 @@ inline void EncodeDocument(hymir::internal::BinaryWriter& w, const Document& d) 
   for (const auto& [k, v] : d.vectors) {
     w.Str(k);
     w.Pods(v);
+  }
+  // Typed values: per value its variant index, then the value.
+  w.U32(static_cast<uint32_t>(d.values.size()));
+  for (const auto& [k, list] : d.values) {
+    w.Str(k);
+    w.U32(static_cast<uint32_t>(list.size()));
+    for (const FieldValue& v : list) {
+      w.U32(static_cast<uint32_t>(v.index()));
+      if (const auto* s = std::get_if<std::string>(&v)) {
+        w.Str(*s);
+      } else if (const auto* i = std::get_if<int64_t>(&v)) {
+        w.Raw(i, sizeof *i);
+      } else if (const auto* x = std::get_if<double>(&v)) {
+        w.Raw(x, sizeof *x);
+      } else {
+        w.U32(std::get<bool>(v) ? 1 : 0);
+      }
+    }
   }
 }
 
@@ -48,6 +68,37 @@ inline bool DecodeDocument(hymir::internal::BinaryReader& r, Document* d) {
     std::vector<float> v;
     if (!r.Str(&k) || !r.Pods(&v)) return false;
     d->vectors.emplace(std::move(k), std::move(v));
+  }
+  if (!r.U32(&n)) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string k;
+    uint32_t count = 0;
+    if (!r.Str(&k) || !r.U32(&count)) return false;
+    std::vector<FieldValue> list;
+    for (uint32_t j = 0; j < count; ++j) {
+      uint32_t kind = 0;
+      if (!r.U32(&kind)) return false;
+      if (kind == 0) {
+        std::string s;
+        if (!r.Str(&s)) return false;
+        list.emplace_back(std::move(s));
+      } else if (kind == 1) {
+        int64_t x = 0;
+        if (!r.Raw(&x, sizeof x)) return false;
+        list.emplace_back(x);
+      } else if (kind == 2) {
+        double x = 0;
+        if (!r.Raw(&x, sizeof x)) return false;
+        list.emplace_back(x);
+      } else if (kind == 3) {
+        uint32_t b = 0;
+        if (!r.U32(&b)) return false;
+        list.emplace_back(b != 0);
+      } else {
+        return false;
+      }
+    }
+    d->values.emplace(std::move(k), std::move(list));
   }
   return true;
 }

@@ -2,59 +2,100 @@
 #include "hymir/dist/global_statistics.h"
 
 namespace hymir::dist {
+namespace {
+
+std::vector<std::string> DefaultFields() {
+  const auto& f = GlobalStatistics::Fields();
+  return std::vector<std::string>(f.begin(), f.end());
+}
+
+}  // namespace
 
 const std::array<std::string_view, 3>& GlobalStatistics::Fields() {
   static const std::array<std::string_view, 3> fields = {"all", "title", "text"};
   return fields;
 }
 
-int GlobalStatistics::FieldIndex(std::string_view field) {
-  const auto& f = Fields();
-  for (int i = 0; i < 3; ++i)
-    if (f[i] == field) return i;
+std::vector<std::string> GlobalStatistics::FieldsOf(const index::Schema& schema) {
+  std::vector<std::string> fields = DefaultFields();
+  for (const auto& [name, spec] : schema.fields)
+    if (spec.type == index::FieldType::kText) fields.push_back(name);
+  return fields;
+}
+
+GlobalStatistics::GlobalStatistics()
+    : fields_(DefaultFields()), doc_count_(fields_.size(), 0), sum_ttf_(fields_.size(), 0) {}
+
+int GlobalStatistics::FieldIndex(std::string_view field) const {
+  for (size_t i = 0; i < fields_.size(); ++i)
+    if (fields_[i] == field) return static_cast<int>(i);
   return -1;
 }
 
 std::vector<uint64_t> GlobalStatistics::ToVector(const index::CollectionStatistics& shard,
                                                  const std::vector<std::string>& terms) {
+  return ToVector(shard, terms, DefaultFields());
+}
+
+std::vector<uint64_t> GlobalStatistics::ToVector(const index::CollectionStatistics& shard,
+                                                 const std::vector<std::string>& terms,
+                                                 const std::vector<std::string>& fields) {
   std::vector<uint64_t> v;
-  v.reserve(6 + 3 * terms.size());
-  for (auto f : Fields()) {
+  v.reserve(fields.size() * (2 + terms.size()));
+  for (const auto& f : fields) {
     v.push_back(shard.DocCount(f));
     v.push_back(shard.SumTotalTermFreq(f));
   }
   for (const auto& t : terms)
-    for (auto f : Fields()) v.push_back(shard.DocFreq(f, t));
+    for (const auto& f : fields) v.push_back(shard.DocFreq(f, t));
   return v;
 }
 
 GlobalStatistics GlobalStatistics::FromVector(const std::vector<std::string>& terms,
                                               const std::vector<uint64_t>& values) {
+  return FromVector(terms, values, DefaultFields());
+}
+
+GlobalStatistics GlobalStatistics::FromVector(const std::vector<std::string>& terms,
+                                              const std::vector<uint64_t>& values,
+                                              const std::vector<std::string>& fields) {
   GlobalStatistics g;
-  if (values.size() != 6 + 3 * terms.size()) return g;  // callers build both from the same terms
-  for (int f = 0; f < 3; ++f) {
+  const size_t nf = fields.size();
+  g.fields_ = fields;
+  g.doc_count_.assign(nf, 0);
+  g.sum_ttf_.assign(nf, 0);
+  if (values.size() != nf * (2 + terms.size())) return g;  // callers build both from the same terms
+  for (size_t f = 0; f < nf; ++f) {
     g.doc_count_[f] = values[2 * f];
     g.sum_ttf_[f] = values[2 * f + 1];
   }
-  for (size_t i = 0; i < terms.size(); ++i)
-    g.df_[terms[i]] = {values[6 + 3 * i], values[6 + 3 * i + 1], values[6 + 3 * i + 2]};
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const auto first = values.begin() + static_cast<std::ptrdiff_t>(2 * nf + nf * i);
+    g.df_[terms[i]] = std::vector<uint64_t>(first, first + static_cast<std::ptrdiff_t>(nf));
+  }
   return g;
 }
 
 GlobalStatistics GlobalStatistics::Sum(const std::vector<const index::CollectionStatistics*>& shards,
                                        const std::vector<std::string>& terms) {
-  std::vector<uint64_t> total(6 + 3 * terms.size(), 0);
+  return Sum(shards, terms, DefaultFields());
+}
+
+GlobalStatistics GlobalStatistics::Sum(const std::vector<const index::CollectionStatistics*>& shards,
+                                       const std::vector<std::string>& terms, const std::vector<std::string>& fields) {
+  std::vector<uint64_t> total(fields.size() * (2 + terms.size()), 0);
   for (const auto* s : shards) {
-    auto v = ToVector(*s, terms);
+    auto v = ToVector(*s, terms, fields);
     for (size_t i = 0; i < v.size(); ++i) total[i] += v[i];
   }
-  return FromVector(terms, total);
+  return FromVector(terms, total, fields);
 }
 
 GlobalStatistics::GlobalStatistics(const GlobalStatistics& o)
-    : doc_count_(o.doc_count_), sum_ttf_(o.sum_ttf_), df_(o.df_), misses_(o.misses()) {}
+    : fields_(o.fields_), doc_count_(o.doc_count_), sum_ttf_(o.sum_ttf_), df_(o.df_), misses_(o.misses()) {}
 
 GlobalStatistics& GlobalStatistics::operator=(const GlobalStatistics& o) {
+  fields_ = o.fields_;
   doc_count_ = o.doc_count_;
   sum_ttf_ = o.sum_ttf_;
   df_ = o.df_;

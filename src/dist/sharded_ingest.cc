@@ -1,6 +1,8 @@
 // Sharded ingest: IngestCorpus with a sink whose commits are collective.
 #include "hymir/dist/sharded_ingest.h"
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 #include "hymir/dist/sharding.h"
@@ -15,7 +17,11 @@ namespace {
 class ShardedSink : public IngestSink {
  public:
   ShardedSink(const Cluster& cluster, ShardedWriter& writer) : cluster_(cluster), writer_(writer) {}
-  Status Upsert(const Document& doc) override { return writer_.Upsert(doc); }
+  Status Upsert(const Document& doc) override {
+    Status s = writer_.Upsert(doc);
+    if (s.IsInvalidArgument()) refused_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
   Status Commit() override {
     Status s = cluster_.Agree(Status::OK());
     if (s.ok()) s = writer_.Commit();  // collective: the same status on every rank
@@ -24,8 +30,11 @@ class ShardedSink : public IngestSink {
   }
   // The failure every rank already agreed on, if any.
   const Status& agreed() const { return agreed_; }
+  // Documents this rank's writer refused (skipped under skip_bad).
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
+  std::atomic<uint64_t> refused_{0};
   const Cluster& cluster_;
   ShardedWriter& writer_;
   Status agreed_;
@@ -42,6 +51,13 @@ Result<IngestReport> IngestCorpus(const Cluster& cluster, const std::string& cor
   Result<IngestReport> report = hymir::IngestCorpus(corpus, sink, options);
   if (!sink.agreed().ok()) return sink.agreed();
   HYMIR_RETURN_IF_ERROR(cluster.Agree(report.status()));
+  // Every rank parsed (and skipped the malformed of) every line, but only
+  // the rank that upserted a document refused it: the refused ones are
+  // summed, so that every rank reports the job's skipped documents.
+  std::vector<uint64_t> refused = {sink.refused()};
+  HYMIR_RETURN_IF_ERROR(cluster.SumInPlace(refused));
+  report->skipped += refused[0] - sink.refused();
+  report->parsed -= std::min(report->parsed, refused[0]);
   return report;
 }
 

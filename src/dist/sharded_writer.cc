@@ -5,6 +5,7 @@
 
 #include "src/core/binary_io.h"
 #include "src/dist/document_codec.h"
+#include "src/dist/fingerprint.h"
 
 namespace hymir::dist {
 namespace {
@@ -83,13 +84,18 @@ Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const Cluster& cluste
   o.analyzer = layout.analyzer;
   o.ram_buffer_mb = options.ram_buffer_mb;
   o.vector_fields = options.vector_fields;
+  o.schema = options.schema;
   auto local = index::IndexWriter::Open(ShardDir(dir, cluster.rank()), o);
   HYMIR_RETURN_IF_ERROR(cluster.Agree(local.status()));
+  HYMIR_RETURN_IF_ERROR(cluster.Agree(fingerprint::CheckSameSchema(cluster, (*local)->schema(), dir)));
   return std::unique_ptr<ShardedWriter>(new ShardedWriter(cluster, layout, std::move(local).value()));
 }
 
 Status ShardedWriter::Upsert(const Document& doc) {
   if (doc.id.empty()) return Status::InvalidArgument("document with an empty id");
+  // Typed values are checked here, on every rank, so that a bad document is
+  // refused at once (and skipped with --skip-bad) wherever it is routed.
+  if (!local_->schema().empty()) HYMIR_RETURN_IF_ERROR(index::CheckDocumentValues(local_->schema(), doc));
   const int owner = ShardOf(doc.id, layout_.shards);
   if (owner == cluster_.rank()) return Remember(local_->Upsert(doc));
   internal::BinaryWriter w;

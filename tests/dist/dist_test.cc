@@ -495,8 +495,13 @@ TEST(ShardedPipelineTest, TheRootsExpansionsReachEveryShard) {
     ASSERT_EQ(got.hits.size(), want.hits.size()) << queries[qi].text;
     for (size_t i = 0; i < got.hits.size(); ++i) {
       EXPECT_NEAR(got.hits[i].hit.score, want.hits[i].hit.score, 1e-9) << queries[qi].text << " at " << i;
-      EXPECT_FALSE(got.hits[i].document.has_value());  // not gathered from the shards
       const std::string& id = got.hits[i].hit.id;
+      // The page's documents are gathered from the shards that hold them.
+      ASSERT_TRUE(got.hits[i].document.has_value()) << id;
+      auto stored = (*single)->engine().searcher().GetDocument(id);
+      ASSERT_TRUE(stored.ok()) << id;
+      EXPECT_EQ(got.hits[i].document->id, id);
+      EXPECT_EQ(got.hits[i].document->text, stored->text) << id;
       if (id.size() > 1 && std::stoi(id.substr(1)) >= 7 && std::stoi(id.substr(1)) <= 10)
         reached.insert(ShardOf(id, g_cluster->size()));
     }
@@ -619,6 +624,132 @@ std::vector<ranking::QueryGroup> Groups(ranking::FeatureSchema* schema) {
     groups.push_back(std::move(g));
   }
   return groups;
+}
+
+// Typed values of every kind travel with the documents routed to other
+// ranks, and the shards count, facet and sort as one index: Count's totals
+// and facets (every value's count summed), sorted pages at every offset (the
+// shards' sort values merged by key, score, id), and a text field's BM25
+// scores from global statistics.
+TEST(ShardedSearchTest, TypedFieldsCountFacetAndSortAsOneIndex) {
+  SharedDir dir;
+  auto schema = index::ParseSchemaJson(R"({"fields": {
+      "kind": {"type": "keyword", "facet": true, "sort": true},
+      "tag": {"type": "keyword", "facet": true},
+      "n": {"type": "int64", "facet": true, "sort": true},
+      "x": {"type": "double", "sort": true},
+      "on": {"type": "bool", "facet": true, "sort": true},
+      "at": {"type": "date", "facet": true, "sort": true},
+      "note": {"type": "text", "analyzer": "german"}}})");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  std::vector<Document> docs = Corpus(240);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Document& d = docs[i];
+    d.vectors.clear();
+    if (i % 9 != 4) d.values["kind"] = {std::string(1, static_cast<char>('p' + i % 5))};
+    d.values["tag"] = {std::string("t") + std::to_string(i % 7), std::string("t") + std::to_string(i % 3)};
+    if (i % 10 != 7) d.values["n"] = {int64_t{static_cast<int64_t>(i % 13) - 6}};
+    d.values["x"] = {static_cast<double>(i % 4) / 4.0};
+    if (i % 2 == 0) d.values["on"] = {i % 4 == 0};
+    d.values["at"] = {std::string("2021-0") + std::to_string(1 + i % 9) + "-15"};
+    if (i % 3 == 0) d.values["note"] = {std::string(i % 2 ? "alte Häuser" : "das Haus")};
+  }
+  ShardedWriterOptions options;
+  options.schema = *schema;
+  auto writer = ShardedWriter::Open(*g_cluster, dir.Sub("sharded"), options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  for (size_t i = g_cluster->rank(); i < docs.size(); i += g_cluster->size()) EXPECT_OK((*writer)->Upsert(docs[i]));
+  // A value of the wrong type is refused at once, whichever rank owns the document.
+  Document bad = docs[0];
+  bad.id = "bad" + std::to_string(g_cluster->rank());
+  bad.values["n"] = {std::string("many")};
+  EXPECT_TRUE((*writer)->Upsert(bad).IsInvalidArgument());
+  EXPECT_OK((*writer)->Commit());
+  if (g_cluster->is_root()) {
+    index::IndexWriterOptions single_options;
+    single_options.schema = *schema;
+    auto single = index::IndexWriter::Open(dir.Sub("single"), single_options);
+    ASSERT_TRUE(single.ok());
+    for (const auto& d : docs) EXPECT_OK((*single)->Upsert(d));
+    EXPECT_OK((*single)->Commit());
+  }
+  g_cluster->Barrier();
+  auto searcher = ShardedSearcher::Open(*g_cluster, dir.Sub("sharded"));
+  ASSERT_TRUE(searcher.ok()) << searcher.status().ToString();
+
+  std::vector<HybridQuery> counted(3);
+  counted[0].text = "w1 w2";
+  counted[0].facets = {{"kind", 3, {}}, {"tag", 4, {}}, {"n", 5, {}},
+                       {"on", 10, {}},  {"at", 2, {}},  {"n", 10, {"-6", "-2", "0", "3", "7"}}};
+  counted[1].facets = {{"tag", 100, {}}};  // no text: every document
+  counted[1].ranges = {index::RangeFilter{"x", "0.25", "0.5"}};
+  counted[2].text = "w5";
+  counted[2].syntax = QuerySyntax::kLucene;
+  counted[2].text = "w5 OR note:häuser";
+  auto counts = (*searcher)->Count(counted);
+  EXPECT_TRUE(counts.ok()) << counts.status().ToString();
+
+  std::vector<HybridQuery> sorted;
+  for (size_t offset : {0, 5, 17, 40}) {
+    HybridQuery q;
+    q.text = "w1 w3";
+    q.sort = {{"n", true}, {"x", false}};
+    q.k = 9;
+    q.offset = offset;
+    sorted.push_back(q);
+    q.text.clear();
+    q.sort = {{"kind", false}, {"on", true}, {"at", true}};
+    sorted.push_back(q);
+  }
+  HybridQuery text;
+  text.text = "note:häuser";
+  text.syntax = QuerySyntax::kLucene;
+  text.k = 100;
+  sorted.push_back(text);
+  auto hits = (*searcher)->SearchBatch(sorted);
+  EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& d : docs) ids.push_back(d.id);
+  auto gathered = (*searcher)->GetDocuments(ids);
+  EXPECT_TRUE(gathered.ok());
+  if (!g_cluster->is_root() || !counts.ok() || !hits.ok() || !gathered.ok()) return;
+
+  auto single = Engine::Open(dir.Sub("single"));
+  ASSERT_TRUE(single.ok());
+  // Every document's typed values, whichever rank routed it.
+  ASSERT_EQ(gathered->size(), docs.size());
+  for (const auto& d : docs) {
+    auto want = (*single)->searcher().GetDocument(d.id);
+    ASSERT_TRUE(want.ok());
+    EXPECT_EQ(gathered->at(d.id).values, want->values) << d.id;
+  }
+  ASSERT_EQ(counts->size(), counted.size());
+  for (size_t i = 0; i < counted.size(); ++i) {
+    auto want = (*single)->Count(counted[i]);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    EXPECT_EQ((*counts)[i].total, want->total) << i;
+    ASSERT_EQ((*counts)[i].facets.size(), want->facets.size());
+    for (size_t f = 0; f < want->facets.size(); ++f) {
+      std::vector<std::pair<std::string, uint64_t>> got_counts, want_counts;
+      for (const auto& c : (*counts)[i].facets[f].counts) got_counts.push_back({c.value, c.count});
+      for (const auto& c : want->facets[f].counts) want_counts.push_back({c.value, c.count});
+      EXPECT_EQ(got_counts, want_counts) << "query " << i << " facet " << want->facets[f].field;
+    }
+  }
+  EXPECT_GT((*counts)[0].total, 0u);
+  EXPECT_EQ((*counts)[1].total, 120u);  // x in {0.25, 0.5}
+  ASSERT_EQ(hits->size(), sorted.size());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    auto want = (*single)->Search(sorted[i]);
+    ASSERT_TRUE(want.ok());
+    ASSERT_EQ((*hits)[i].size(), want->size()) << i;
+    for (size_t j = 0; j < want->size(); ++j) {
+      EXPECT_EQ((*hits)[i][j].rank, (*want)[j].rank);
+      EXPECT_NEAR((*hits)[i][j].score, (*want)[j].score, 1e-9) << i << " at " << j;
+      if (!sorted[i].sort.empty()) EXPECT_EQ((*hits)[i][j].id, (*want)[j].id) << i << " at " << j;
+    }
+  }
+  EXPECT_EQ(hits->back().size(), 80u);  // every note: Haus and Häuser alike
 }
 
 TEST(DataParallelTest, GroupsTravelBackIntoTheirOrder) {

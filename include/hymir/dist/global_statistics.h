@@ -1,6 +1,7 @@
 // GlobalStatistics: the BM25 collection statistics of a sharded index (N,
 // total field lengths, and the document frequency of a fixed set of terms,
-// each summed over the shards). Passed as TextQuery::statistics to every
+// each summed over the shards), for title, text and all and, when built for
+// them, a schema's text fields. Passed as TextQuery::statistics to every
 // shard's searcher, it makes each shard score exactly as one index holding
 // all documents would: BM25 reads the collection only through these numbers.
 //
@@ -23,27 +24,39 @@
 #include <vector>
 
 #include "hymir/index/collection_statistics.h"
+#include "hymir/index/schema.h"
 
 namespace hymir::dist {
 
 class GlobalStatistics : public index::CollectionStatistics {
  public:
-  // The fields BM25 scores ("all", "title", "text"), in the order of the
-  // arrays below.
+  // The fields BM25 scores in every index ("all", "title", "text"); the
+  // text fields of a schema come after them (FieldsOf()).
   static const std::array<std::string_view, 3>& Fields();
+  // Fields() followed by the text fields of `schema` (index/schema.h), in
+  // the schema's (name) order: every field a query on an index with
+  // `schema` may score.
+  static std::vector<std::string> FieldsOf(const index::Schema& schema);
 
-  // The statistics of `terms` (analysed tokens) summed over `shards`.
+  // The statistics of `terms` (analysed tokens) summed over `shards`, for
+  // Fields() or, given, for `fields`.
   static GlobalStatistics Sum(const std::vector<const index::CollectionStatistics*>& shards,
                               const std::vector<std::string>& terms);
-
+  static GlobalStatistics Sum(const std::vector<const index::CollectionStatistics*>& shards,
+                              const std::vector<std::string>& terms, const std::vector<std::string>& fields);
   // One shard's numbers in a flat vector (per field: DocCount and
   // SumTotalTermFreq, then per term and field DocFreq), so that ranks can
-  // add them element-wise; FromVector() reads a (summed) vector back.
+  // add them element-wise; FromVector() reads a (summed) vector back. The
+  // same `terms` and `fields` on both sides (default: Fields()).
   static std::vector<uint64_t> ToVector(const index::CollectionStatistics& shard,
                                         const std::vector<std::string>& terms);
+  static std::vector<uint64_t> ToVector(const index::CollectionStatistics& shard, const std::vector<std::string>& terms,
+                                        const std::vector<std::string>& fields);
   static GlobalStatistics FromVector(const std::vector<std::string>& terms, const std::vector<uint64_t>& values);
+  static GlobalStatistics FromVector(const std::vector<std::string>& terms, const std::vector<uint64_t>& values,
+                                     const std::vector<std::string>& fields);
 
-  GlobalStatistics() = default;
+  GlobalStatistics();
   GlobalStatistics(const GlobalStatistics& o);
   GlobalStatistics& operator=(const GlobalStatistics& o);
 
@@ -52,14 +65,17 @@ class GlobalStatistics : public index::CollectionStatistics {
   uint64_t DocFreq(std::string_view field, std::string_view term) const override;
 
   size_t num_terms() const { return df_.size(); }
+  // The fields this object holds numbers for.
+  const std::vector<std::string>& fields() const { return fields_; }
   // DocFreq calls for a term or field this object was not built for.
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
-  static int FieldIndex(std::string_view field);
-  std::array<uint64_t, 3> doc_count_{};
-  std::array<uint64_t, 3> sum_ttf_{};
-  std::map<std::string, std::array<uint64_t, 3>, std::less<>> df_;
+  int FieldIndex(std::string_view field) const;
+  std::vector<std::string> fields_;
+  std::vector<uint64_t> doc_count_;                               // per field
+  std::vector<uint64_t> sum_ttf_;                                 // per field
+  std::map<std::string, std::vector<uint64_t>, std::less<>> df_;  // per term: per field
   mutable std::atomic<uint64_t> misses_{0};
 };
 

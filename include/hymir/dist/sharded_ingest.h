@@ -33,7 +33,9 @@ namespace hymir::dist {
 // fails every rank. Like IngestCorpus it does not commit at the end: the
 // caller's Commit() does; after an error nothing since the last commit is
 // kept by the next one. The report's `added` is this rank's, `parsed` the
-// corpus's.
+// corpus's less the documents refused, and `skipped` the job's (malformed
+// lines and, under skip_bad, documents the writers refused, such as typed
+// values that do not suit the schema).
 Result<IngestReport> IngestCorpus(const Cluster& cluster, const std::string& corpus, ShardedWriter& writer,
                                   IngestOptions options = {});
 

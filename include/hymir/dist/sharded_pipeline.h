@@ -13,10 +13,13 @@
 //
 // What a sharded result carries: each hit's id, final score and every
 // stage's score and rank, the query as run with its expansions, the
-// retriever and fusion, and the gate's routing. The documents, snippets and
-// re-ranker explanations of the page are not gathered from the shards:
-// StageOptions::fetch_documents, snippet_chars and explain are ignored and
-// PipelineHit::document / moe stay empty.
+// retriever and fusion, the gate's routing, and with StageOptions::count
+// (or facets asked for) the exact total and facets over all shards
+// (ShardedSearcher::Count). With StageOptions::fetch_documents (the
+// default), the page's documents (without vectors) and snippets are
+// gathered from the shards that hold them. Re-ranker explanations are not:
+// StageOptions::explain is ignored and PipelineHit::moe stays empty. Sorted
+// queries are not re-ranked (as in Pipeline).
 //
 // Thread-safety: collective calls from one thread per rank (the thread that
 // initialised MPI); every rank makes the same calls with the same arguments.

@@ -40,22 +40,29 @@ struct ShardedWriterOptions {
   // embedder needs its model in every shard before Open() (see
   // hymir-mpi index --embed). Default: none.
   std::vector<index::VectorFieldSpec> vector_fields;
+  // Typed fields of a new sharded index (hymir/index/schema.h; every shard
+  // gets them); for an existing one, nullopt means "as recorded" and
+  // anything else must equal the recorded schema. Default: nullopt (none).
+  std::optional<index::Schema> schema;
 };
 
 class ShardedWriter {
  public:
   // Collective. Opens (or creates) the sharded index at `dir` with one shard
   // per rank. InvalidArgument on every rank when an existing index has
-  // another shard count than the job's size (resharding is not supported)
-  // or another analyzer.
+  // another shard count than the job's size (resharding is not supported),
+  // another analyzer or another schema; Corruption naming the shard when
+  // the shards' schemas differ.
   static Result<std::unique_ptr<ShardedWriter>> Open(const Cluster& cluster, const std::string& dir,
                                                      const ShardedWriterOptions& options = {});
   ~ShardedWriter();
 
   // Local: the change goes to this rank's shard (its error returned at once,
   // and the next Commit() fails) or to its owner's queue.
-  // InvalidArgument for an empty id; a document's vectors are checked by
-  // the owning shard (a wrong dimension fails the Commit() on every rank).
+  // InvalidArgument for an empty id, and (at once, whichever shard owns the
+  // document, without failing the next Commit()) for typed values that do
+  // not suit the schema; a document's vectors are checked by the owning
+  // shard (a wrong dimension fails the Commit() on every rank).
   Status Upsert(const Document& doc);
   Status Delete(std::string_view id);
   // Collective: exchange, apply and commit (see above).

@@ -87,6 +87,14 @@ FieldValue KeyValue(FieldType type, int64_t key);
 // The text of a key of `type` (numbers as JSON writes them, dates as above).
 std::string KeyText(FieldType type, int64_t key);
 
+// OK when the typed values of `doc` (Document::values, or Document::fields
+// read as text) suit `schema`: the check IndexWriter::Upsert makes before
+// writing anything. InvalidArgument naming the document and the field
+// otherwise (a value of the wrong type, two values in a one-value field, a
+// number in a text field). Lets a router refuse a document before sending it
+// to the index that holds it.
+Status CheckDocumentValues(const Schema& schema, const Document& doc);
+
 // ISO 8601 date or date-time to epoch milliseconds (UTC); InvalidArgument
 // naming the text when it is none.
 Result<int64_t> ParseDate(std::string_view text);

@@ -47,12 +47,28 @@ struct FacetResult {
   std::vector<FacetCount> counts;  // by count descending (buckets: in bound order)
 };
 
+// What a hit sorts by under one sort key (TextQuery::sort), so that sorted
+// pages of several searchers (shards) can be merged: whether the document
+// has a value, and the value -- the order-preserving key of a numeric, date
+// or bool field (schema.h ValueKey), or the smallest value of a keyword
+// field.
+struct SortValue {
+  bool present = false;
+  int64_t key = 0;      // numeric, date and bool fields
+  std::string keyword;  // keyword fields
+
+  friend bool operator==(const SortValue&, const SortValue&) = default;
+};
+
 // A page of hits with the exact number of matching documents and the facets
 // asked for.
 struct SearchResults {
   std::vector<Hit> hits;
   uint64_t total = 0;               // documents matching the query and every filter
   std::vector<FacetResult> facets;  // one per TextQuery::facets entry, in order
+  // With TextQuery::sort: per hit (in `hits` order), one value per sort
+  // key. Empty otherwise.
+  std::vector<std::vector<SortValue>> sort_values;
 };
 
 // Counters of one search, for tests and benchmarks.

@@ -475,6 +475,28 @@ TEST_F(TypedFieldsTest, SortMatchesFullSortOracleAndPagesAreStable) {
       std::vector<std::string> slice(want.begin() + offset, want.begin() + std::min(want.size(), offset + 7));
       EXPECT_EQ(Ids(page), slice) << "offset " << offset;
       if (!page.empty()) EXPECT_EQ(page[0].rank, offset + 1);
+      // Each hit comes with the values it sorts by (what shards send to be
+      // merged): present iff the document has one, the key, or the smallest
+      // keyword.
+      ASSERT_OK_AND_ASSIGN(auto structured, searcher_->SearchStructured(q));
+      ASSERT_EQ(structured.sort_values.size(), structured.hits.size());
+      for (size_t i = 0; i < structured.hits.size(); ++i) {
+        const std::string& id = structured.hits[i].id;
+        ASSERT_EQ(structured.sort_values[i].size(), c.sort.size());
+        for (size_t j = 0; j < c.sort.size(); ++j) {
+          const index::SortValue& v = structured.sort_values[i][j];
+          const std::string& f = c.sort[j].field;
+          if (f == "section") {
+            const auto& section = truth_.at(id).section;
+            EXPECT_EQ(v.present, section.has_value()) << id;
+            if (v.present && section) EXPECT_EQ(v.keyword, *section) << id;
+            continue;
+          }
+          const auto k = key(id, f);
+          EXPECT_EQ(v.present, k.has_value()) << id << " " << f;
+          if (v.present && k && f != "price") EXPECT_EQ(static_cast<double>(v.key), *k) << id << " " << f;
+        }
+      }
     }
   }
   index::TextQuery q;
