@@ -287,7 +287,7 @@ Status WriteCommitManifest(const std::string& dir) {
     // The writer checksummed these files as it wrote them (the generation's
     // manifest holds their sizes and crc32s): recorded as written, not read
     // back. A file damaged since then fails verification, as it should.
-    for (const FileInfo* f : {&vm->forward, &vm->forward_base, &vm->values}) {
+    for (const FileInfo* f : {&vm->forward, &vm->forward_base, &vm->values, &vm->values_base}) {
       if (!f->name.empty()) written[std::string(kVectorsDir) + "/" + f->name] = Entry{f->size, f->crc32};
     }
     for (const auto& f : vm->fields) {
@@ -302,6 +302,7 @@ Status WriteCommitManifest(const std::string& dir) {
     if (!vm->forward.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->forward.name);
     if (!vm->forward_base.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->forward_base.name);
     if (!vm->values.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->values.name);
+    if (!vm->values_base.name.empty()) names.push_back(std::string(kVectorsDir) + "/" + vm->values_base.name);
   }
   for (const auto& e : fs::directory_iterator(vdir, ec)) {
     const std::string n = e.path().filename().string();

@@ -169,8 +169,47 @@ int64_t ValueColumn::FindValue(std::string_view value) const {
   return a < values && Value(a) == value ? static_cast<int64_t>(a) : -1;
 }
 
+namespace {
+using RowList = std::vector<std::pair<std::string_view, const TypedRow*>>;
+std::string EncodeMerged(const Schema& schema, const DocValuesReader* base, const RowList& puts,
+                         const std::set<std::string, std::less<>>& deleted,
+                         const std::vector<std::string_view>* tombstones = nullptr);
+}  // namespace
+
 Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string& vectors_dir, const FileInfo& expected,
                                                                const Schema& schema) {
+  return OpenFile(vectors_dir, expected, schema, /*delta=*/false);
+}
+
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string& vectors_dir, const ValuesFiles& files,
+                                                               const Schema& schema) {
+  if (files.base.name.empty()) return Open(vectors_dir, files.file, schema);
+  HYMIR_ASSIGN_OR_RETURN(auto base, Open(vectors_dir, files.base, schema));
+  return Merge(*base, vectors_dir, files.file, schema);
+}
+
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Merge(const DocValuesReader& base,
+                                                                const std::string& vectors_dir,
+                                                                const FileInfo& delta_file, const Schema& schema) {
+  HYMIR_ASSIGN_OR_RETURN(auto delta, OpenFile(vectors_dir, delta_file, schema, /*delta=*/true));
+  std::vector<std::pair<std::string, TypedRow>> rows;
+  rows.reserve(delta->rows());
+  for (uint64_t r = 0; r < delta->rows(); ++r) rows.emplace_back(std::string(delta->id(r)), delta->Row(r));
+  RowList list;
+  list.reserve(rows.size());
+  for (const auto& [id, row] : rows) list.emplace_back(id, &row);
+  std::set<std::string, std::less<>> deleted;
+  for (uint64_t i = 0; i < delta->tombstones(); ++i) deleted.emplace(delta->tombstone(i));
+  std::unique_ptr<DocValuesReader> r(new DocValuesReader());
+  r->path_ = delta->path();
+  r->owned_ = EncodeMerged(schema, &base, list, deleted);
+  HYMIR_RETURN_IF_ERROR(r->Parse(r->owned_, schema, /*delta=*/false, /*verify=*/false));
+  return r;
+}
+
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::OpenFile(const std::string& vectors_dir,
+                                                                   const FileInfo& expected, const Schema& schema,
+                                                                   bool delta) {
   const std::string path = vectors_dir + "/" + expected.name;
   auto file = hymir::internal::MappedFile::Open(path);
   if (!file.ok()) {
@@ -185,7 +224,7 @@ Result<std::unique_ptr<DocValuesReader>> DocValuesReader::Open(const std::string
   std::unique_ptr<DocValuesReader> r(new DocValuesReader());
   r->path_ = path;
   r->file_ = std::move(file).value();
-  HYMIR_RETURN_IF_ERROR(r->Parse(bytes, schema));
+  HYMIR_RETURN_IF_ERROR(r->Parse(bytes, schema, delta));
   return r;
 }
 
@@ -197,7 +236,20 @@ Result<std::unique_ptr<DocValuesReader>> DocValuesReader::FromBytes(std::string_
   return r;
 }
 
-Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
+Result<std::unique_ptr<DocValuesReader>> DocValuesReader::DeltaFromBytes(std::string_view bytes, const Schema& schema,
+                                                                         const std::string& where) {
+  std::unique_ptr<DocValuesReader> r(new DocValuesReader());
+  r->path_ = where;
+  HYMIR_RETURN_IF_ERROR(r->Parse(bytes, schema, /*delta=*/true));
+  return r;
+}
+
+std::string_view DocValuesReader::tombstone(uint64_t i) const {
+  const uint64_t b = LoadU64(tombstone_offsets_, i), e = LoadU64(tombstone_offsets_, i + 1);
+  return {tombstone_bytes_ + b, e - b};
+}
+
+Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema, bool delta, bool verify) {
   auto bad = [&](const std::string& what) {
     return Status::Corruption(path_ + ": " + what + " (a damaged values file)");
   };
@@ -210,10 +262,11 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
   if (hymir::internal::Crc32(0, header.data(), header.size()) != header_crc) return bad("header checksum mismatch");
   const uint32_t version = LoadU32(h, 2), nfields = LoadU32(h, 3);
   rows_ = LoadU64(h, 2);
-  if (version != kDocValuesVersion) return bad("version " + std::to_string(version));
+  if (!delta && version == kDocValuesDeltaVersion) return bad("a delta (version 2) named without its base");
+  if (version != (delta ? kDocValuesDeltaVersion : kDocValuesVersion)) return bad("version " + std::to_string(version));
   if (LoadU64(h, 3) != bytes.size()) return bad("size differs from its header");
-  if (hymir::internal::Crc32(0, bytes.data() + kDocValuesHeaderBytes, bytes.size() - kDocValuesHeaderBytes) !=
-      LoadU32(h, 8)) {
+  if (verify && hymir::internal::Crc32(0, bytes.data() + kDocValuesHeaderBytes, bytes.size() - kDocValuesHeaderBytes) !=
+                    LoadU32(h, 8)) {
     return bad("body checksum mismatch");
   }
   if (rows_ >= (uint64_t{1} << 32)) return bad("row count out of range");
@@ -228,7 +281,7 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
   if (!c.Take(id_total, 1, &id_bytes_) || !OffsetsSound(id_offsets_, rows_, id_total) || !c.Align()) {
     return bad("malformed ids");
   }
-  for (uint64_t r = 0; r < rows_; ++r) {
+  for (uint64_t r = 0; verify && r < rows_; ++r) {
     if (id(r).empty() || (r > 0 && !(id(r - 1) < id(r))))
       return bad("ids not strictly increasing at row " + std::to_string(r));
   }
@@ -251,6 +304,10 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
           col.points > rows_ || !c.Take(col.points, 8, &col.point_keys) || !c.Take(col.points, 4, &col.point_rows) ||
           !c.Align()) {
         return bad(at + "truncated");
+      }
+      if (!verify) {
+        columns_.push_back(std::move(col));
+        continue;
       }
       uint64_t present = 0;
       for (uint64_t w = 0; w < words; ++w) present += static_cast<uint64_t>(std::popcount(LoadU64(col.present, w)));
@@ -276,7 +333,7 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
       if (!c.Take(total, 1, &col.value_bytes) || !OffsetsSound(col.value_offsets, col.values, total) || !c.Align()) {
         return bad(at + "malformed dictionary");
       }
-      for (uint64_t v = 1; v < col.values; ++v) {
+      for (uint64_t v = 1; verify && v < col.values; ++v) {
         if (!(col.Value(v - 1) < col.Value(v))) return bad(at + "dictionary not strictly increasing");
       }
       if (!c.Take(rows_ + 1, 8, &col.ord_offsets)) return bad(at + "truncated ordinals");
@@ -284,7 +341,7 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
       if (!c.Take(nords, 4, &col.ords) || !OffsetsSound(col.ord_offsets, rows_, nords) || !c.Align()) {
         return bad(at + "malformed ordinals");
       }
-      for (uint64_t r = 0; r < rows_; ++r) {
+      for (uint64_t r = 0; verify && r < rows_; ++r) {
         for (uint64_t i = col.OrdBegin(r); i < col.OrdEnd(r); ++i) {
           if (col.Ord(i) >= col.values || (i > col.OrdBegin(r) && col.Ord(i - 1) >= col.Ord(i))) {
             return bad(at + "ordinals of row " + std::to_string(r) + " out of order or range");
@@ -293,6 +350,20 @@ Status DocValuesReader::Parse(std::string_view bytes, const Schema& schema) {
       }
     }
     columns_.push_back(std::move(col));
+  }
+  if (delta) {
+    if (!c.U64(&tombstones_) || tombstones_ >= (uint64_t{1} << 32) ||
+        !c.Take(tombstones_ + 1, 8, &tombstone_offsets_)) {
+      return bad("truncated deleted ids");
+    }
+    const uint64_t total = LoadU64(tombstone_offsets_, tombstones_);
+    if (!c.Take(total, 1, &tombstone_bytes_) || !OffsetsSound(tombstone_offsets_, tombstones_, total) || !c.Align()) {
+      return bad("malformed deleted ids");
+    }
+    for (uint64_t i = 0; i < tombstones_; ++i) {
+      if (tombstone(i).empty() || (i > 0 && !(tombstone(i - 1) < tombstone(i))))
+        return bad("deleted ids not strictly increasing at " + std::to_string(i));
+    }
   }
   if (!c.AtEnd()) return bad("trailing bytes");
   return Status::OK();
@@ -340,9 +411,6 @@ TypedRow DocValuesReader::Row(uint64_t row) const {
 
 namespace {
 
-// Rows given in memory, by id in byte order.
-using RowList = std::vector<std::pair<std::string_view, const TypedRow*>>;
-
 // The file bytes of `base`'s rows (null: none) merged with `puts` (replacing
 // base rows of the same id), without the base rows whose ids are in
 // `deleted`. Works column by column over the base's mapped columns, never
@@ -350,7 +418,8 @@ using RowList = std::vector<std::pair<std::string_view, const TypedRow*>>;
 // arrays instead of rebuilding every row; the bytes equal those of encoding
 // the merged rows one by one (what EncodeDocValues does with no base).
 std::string EncodeMerged(const Schema& schema, const DocValuesReader* base, const RowList& puts,
-                         const std::set<std::string>& deleted) {
+                         const std::set<std::string, std::less<>>& deleted,
+                         const std::vector<std::string_view>* tombstones) {
   // The merged rows: a base row (index) or a put (index into `puts`).
   struct Source {
     bool from_base;
@@ -368,7 +437,7 @@ std::string EncodeMerged(const Schema& schema, const DocValuesReader* base, cons
       rows.push_back({false, p++});  // replaced by a put
       continue;
     }
-    if (!deleted.empty() && deleted.count(std::string(id))) continue;
+    if (!deleted.empty() && deleted.count(id)) continue;
     new_row[r] = static_cast<uint32_t>(rows.size());
     rows.push_back({true, r});
   }
@@ -477,8 +546,17 @@ std::string EncodeMerged(const Schema& schema, const DocValuesReader* base, cons
     }
     ++f;
   }
+  if (tombstones) {
+    PutU64(&out, tombstones->size());
+    uint64_t toff = 0;
+    PutU64(&out, 0);
+    for (auto id : *tombstones) PutU64(&out, toff += id.size());
+    for (auto id : *tombstones) out.append(id);
+    Pad8(&out);
+  }
   std::memcpy(out.data(), kMagic, 8);
-  const uint32_t version = kDocValuesVersion, nfields = static_cast<uint32_t>(schema.fields.size());
+  const uint32_t version = tombstones ? kDocValuesDeltaVersion : kDocValuesVersion;
+  const uint32_t nfields = static_cast<uint32_t>(schema.fields.size());
   const uint64_t size = out.size();
   std::memcpy(out.data() + 8, &version, 4);
   std::memcpy(out.data() + 12, &nfields, 4);
@@ -507,6 +585,17 @@ Result<std::unique_ptr<DocValues>> DocValues::Load(const std::string& vectors_di
   if (!r.ok()) return r.status();
   auto dv = std::make_unique<DocValues>(schema);
   dv->base_ = std::move(r).value();
+  dv->base_info_ = expected;
+  return dv;
+}
+
+Result<std::unique_ptr<DocValues>> DocValues::Load(const std::string& vectors_dir, const ValuesFiles& files,
+                                                   const Schema& schema) {
+  if (files.base.name.empty()) return Load(vectors_dir, files.file, schema);
+  HYMIR_ASSIGN_OR_RETURN(auto dv, Load(vectors_dir, files.base, schema));
+  HYMIR_ASSIGN_OR_RETURN(auto delta, DocValuesReader::OpenFile(vectors_dir, files.file, schema, /*delta=*/true));
+  for (uint64_t r = 0; r < delta->rows(); ++r) dv->puts_[std::string(delta->id(r))] = delta->Row(r);
+  for (uint64_t i = 0; i < delta->tombstones(); ++i) dv->deleted_.emplace(delta->tombstone(i));
   return dv;
 }
 
@@ -520,15 +609,27 @@ void DocValues::Delete(const std::string& id) {
   deleted_.insert(id);
 }
 
-Status DocValues::Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const {
+Status DocValues::Save(const std::string& vectors_dir, uint64_t generation, ValuesFiles* files) const {
   RowList puts;
   puts.reserve(puts_.size());
   for (const auto& [id, row] : puts_) puts.emplace_back(id, &row);
-  const std::string bytes = EncodeMerged(schema_, base_.get(), puts, deleted_);
-  info->name = FileName(generation);
-  info->size = bytes.size();
-  info->crc32 = hymir::internal::Crc32(0, bytes.data(), bytes.size());
-  return hymir::internal::WriteFileAtomic(vectors_dir + "/" + info->name, bytes);
+  files->base = FileInfo();
+  std::string bytes;
+  if (base_ && (puts_.size() + deleted_.size()) * kValuesDeltaFraction < base_->rows()) {
+    // A delta: the rows put since the base, and the base rows deleted since.
+    std::vector<std::string_view> gone;
+    for (const auto& id : deleted_) {
+      if (base_->Find(id) < base_->rows()) gone.push_back(id);
+    }
+    bytes = EncodeMerged(schema_, nullptr, puts, {}, &gone);
+    files->base = base_info_;
+  } else {
+    bytes = EncodeMerged(schema_, base_.get(), puts, deleted_);
+  }
+  files->file.name = FileName(generation);
+  files->file.size = bytes.size();
+  files->file.crc32 = hymir::internal::Crc32(0, bytes.data(), bytes.size());
+  return hymir::internal::WriteFileAtomic(vectors_dir + "/" + files->file.name, bytes);
 }
 
 }  // namespace hymir::index::internal

@@ -5,8 +5,18 @@
 // Snapshot maps its docids to rows once, by id.
 //
 // File (one per commit generation, named in vectors/MANIFEST.g<N>.json under
-// "values", listed in the commit manifest, replaced whole at each commit):
+// "values", listed in the commit manifest):
 //   <index>/vectors/values.g<N>.dv
+// A commit whose changes since the last full file are few writes them as a
+// delta (version 2, named with its base under "values_base"): the rows put
+// since the base in version 1's layout, then the ids deleted since as
+//   u64 t | (t + 1) x u64 offsets | the ids' bytes, strictly increasing
+//   | padding
+// A searcher merges the delta into the base in memory at open (column by
+// column, what a full commit writes), so everything downstream reads one
+// file's columns; the commit itself costs what changed. A full file is
+// written again when the changes reach 1/kValuesDeltaFraction of the base's
+// rows.
 // Layout, every section starting at a multiple of 8 bytes, integers
 // little-endian:
 //   header (64 bytes): magic "HYMIRDV1" | u32 version (1) | u32 fields
@@ -55,7 +65,16 @@
 
 namespace hymir::index::internal {
 
-inline constexpr uint32_t kDocValuesVersion = 1;
+inline constexpr uint32_t kDocValuesVersion = 1;       // full files
+inline constexpr uint32_t kDocValuesDeltaVersion = 2;  // deltas over a full file
+inline constexpr uint64_t kValuesDeltaFraction = 16;
+
+// The typed values of one generation: `file`, and when it is a delta, the
+// full file it applies to.
+struct ValuesFiles {
+  FileInfo file;
+  FileInfo base;  // empty name: `file` is a full file
+};
 inline constexpr size_t kDocValuesHeaderBytes = 64;
 
 // One document's typed values, by field position in the schema (name
@@ -132,10 +151,21 @@ class DocValuesReader {
   // `schema` (its columns must be the schema's fields with their types).
   static Result<std::unique_ptr<DocValuesReader>> Open(const std::string& vectors_dir, const FileInfo& expected,
                                                        const Schema& schema);
+  // A generation's values: a full file, or a delta merged into its base in
+  // memory (Corruption naming the delta when it does not apply).
+  static Result<std::unique_ptr<DocValuesReader>> Open(const std::string& vectors_dir, const ValuesFiles& files,
+                                                       const Schema& schema);
+  // The delta <vectors_dir>/<delta.name> merged into `base` (opened from the
+  // delta's base file), in memory.
+  static Result<std::unique_ptr<DocValuesReader>> Merge(const DocValuesReader& base, const std::string& vectors_dir,
+                                                        const FileInfo& delta, const Schema& schema);
   // Checks `bytes` (which must outlive the reader) as Open does, errors
   // naming `where`; for tests and the fuzz target.
   static Result<std::unique_ptr<DocValuesReader>> FromBytes(std::string_view bytes, const Schema& schema,
                                                             const std::string& where);
+  // The same for a delta (version 2), whose deleted ids tombstone(i) gives.
+  static Result<std::unique_ptr<DocValuesReader>> DeltaFromBytes(std::string_view bytes, const Schema& schema,
+                                                                 const std::string& where);
 
   uint64_t rows() const { return rows_; }
   std::string_view id(uint64_t row) const;
@@ -147,13 +177,26 @@ class DocValuesReader {
   // Row `row` decoded.
   TypedRow Row(uint64_t row) const;
   const std::string& path() const { return path_; }
+  // A delta's deleted ids, strictly increasing (none in a full file).
+  uint64_t tombstones() const { return tombstones_; }
+  std::string_view tombstone(uint64_t i) const;
 
  private:
   DocValuesReader() = default;
-  Status Parse(std::string_view bytes, const Schema& schema);
+  static Result<std::unique_ptr<DocValuesReader>> OpenFile(const std::string& vectors_dir, const FileInfo& expected,
+                                                           const Schema& schema, bool delta);
+  // Checks `bytes` and points the columns into them; `verify` false skips
+  // the checksums and the O(rows) checks (for bytes this process encoded
+  // from checked files).
+  Status Parse(std::string_view bytes, const Schema& schema, bool delta = false, bool verify = true);
+  friend class DocValues;
 
   std::string path_;
   std::unique_ptr<hymir::internal::MappedFile> file_;
+  std::string owned_;  // a merged base and delta (no file)
+  uint64_t tombstones_ = 0;
+  const char* tombstone_offsets_ = nullptr;
+  const char* tombstone_bytes_ = nullptr;
   uint64_t rows_ = 0;
   const char* id_offsets_ = nullptr;
   const char* id_bytes_ = nullptr;
@@ -168,18 +211,24 @@ class DocValues {
   // Opens the committed file as the base (Corruption as DocValuesReader).
   static Result<std::unique_ptr<DocValues>> Load(const std::string& vectors_dir, const FileInfo& expected,
                                                  const Schema& schema);
+  // A generation's files: the base, and the delta's rows and deleted ids as
+  // changes since it.
+  static Result<std::unique_ptr<DocValues>> Load(const std::string& vectors_dir, const ValuesFiles& files,
+                                                 const Schema& schema);
 
   void Put(const std::string& id, TypedRow row);
   void Delete(const std::string& id);
-  // Writes values.g<generation>.dv (temp + fsync + rename) and describes it
-  // in *info.
-  Status Save(const std::string& vectors_dir, uint64_t generation, FileInfo* info) const;
+  // Writes values.g<generation>.dv (temp + fsync + rename), a delta over the
+  // base or a full file, and describes it in *files (files->base empty for a
+  // full file).
+  Status Save(const std::string& vectors_dir, uint64_t generation, ValuesFiles* files) const;
 
  private:
   Schema schema_;
   std::unique_ptr<DocValuesReader> base_;
+  FileInfo base_info_;
   std::map<std::string, TypedRow> puts_;
-  std::set<std::string> deleted_;
+  std::set<std::string, std::less<>> deleted_;
 };
 
 // The file bytes of `rows` (by id, in id order) under `schema`; what Save

@@ -95,7 +95,8 @@ Result<Stores> LoadStores(const std::string& dir, const internal::IndexMeta& met
   }
   const Schema values_schema = internal::ValuesSchema(meta.schema);
   if (!values_schema.empty() && !manifest.values.name.empty()) {
-    auto v = internal::DocValues::Load(vdir, manifest.values, values_schema);
+    auto v =
+        internal::DocValues::Load(vdir, internal::ValuesFiles{manifest.values, manifest.values_base}, values_schema);
     if (!v.ok()) return v.status();
     *values = std::move(v).value();
   } else {
@@ -259,7 +260,7 @@ class LuceneIndexWriter final : public IndexWriter {
     const uint64_t next = generation_ + 1;
     const std::string vdir = dir_ + "/" + internal::kVectorsDir;
     internal::ForwardFiles forward_files;
-    internal::FileInfo values_file;
+    internal::ValuesFiles values_files;
     {
       internal::Manifest manifest;
       manifest.generation = next;
@@ -275,8 +276,9 @@ class LuceneIndexWriter final : public IndexWriter {
       manifest.forward = forward_files.file;
       manifest.forward_base = forward_files.base;
       if (!values_schema_.empty()) {
-        HYMIR_RETURN_IF_ERROR(values_->Save(vdir, next, &manifest.values));
-        values_file = manifest.values;
+        HYMIR_RETURN_IF_ERROR(values_->Save(vdir, next, &values_files));
+        manifest.values = values_files.file;
+        manifest.values_base = values_files.base;
       }
       HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
     }
@@ -308,8 +310,8 @@ class LuceneIndexWriter final : public IndexWriter {
             forward_ = std::move(rebased).value();
           }
         }
-        if (!values_schema_.empty()) {
-          auto values = internal::DocValues::Load(vdir, values_file, values_schema_);
+        if (!values_schema_.empty() && values_files.base.name.empty()) {  // a full file: the new base
+          auto values = internal::DocValues::Load(vdir, values_files.file, values_schema_);
           if (values.ok()) {
             std::lock_guard<std::mutex> g(values_mu_);
             values_ = std::move(values).value();

@@ -114,6 +114,8 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       s->vectors_ = previous->vectors_;
       s->forward_ = previous->forward_;
       s->values_ = previous->values_;
+      s->values_base_ = previous->values_base_;
+      s->values_base_info_ = previous->values_base_info_;
     } else {
       const std::string vdir = dir + "/" + kVectorsDir;
       Manifest manifest;
@@ -137,9 +139,29 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
       }
       const Schema values_schema = ValuesSchema(meta.schema);
       if (!values_schema.empty() && !manifest.values.name.empty()) {
-        auto v = DocValuesReader::Open(vdir, manifest.values, values_schema);
-        if (!v.ok()) return v.status();
-        s->values_ = std::shared_ptr<const DocValuesReader>(std::move(v).value());
+        const FileInfo& b = manifest.values_base;
+        if (b.name.empty()) {
+          auto v = DocValuesReader::Open(vdir, manifest.values, values_schema);
+          if (!v.ok()) return v.status();
+          s->values_ = std::shared_ptr<const DocValuesReader>(std::move(v).value());
+        } else {
+          // A delta: merged into its base, which the previous snapshot may
+          // hold already (every commit until the next full file names it).
+          const bool same_base = previous && previous->values_base_ && previous->values_base_info_.name == b.name &&
+                                 previous->values_base_info_.size == b.size &&
+                                 previous->values_base_info_.crc32 == b.crc32;
+          if (same_base) {
+            s->values_base_ = previous->values_base_;
+          } else {
+            auto base = DocValuesReader::Open(vdir, b, values_schema);
+            if (!base.ok()) return base.status();
+            s->values_base_ = std::shared_ptr<const DocValuesReader>(std::move(base).value());
+          }
+          s->values_base_info_ = b;
+          auto v = DocValuesReader::Merge(*s->values_base_, vdir, manifest.values, values_schema);
+          if (!v.ok()) return v.status();
+          s->values_ = std::shared_ptr<const DocValuesReader>(std::move(v).value());
+        }
       }
     }
     for (const auto& [name, store] : s->vectors_) {

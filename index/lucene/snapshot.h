@@ -156,6 +156,10 @@ class Snapshot {
   std::shared_ptr<const ForwardIndexReader> forward_;
   Schema schema_;
   std::shared_ptr<const DocValuesReader> values_;
+  // The full values file values_ merged a delta into (kept for the next
+  // commit's delta over the same base), and its manifest entry.
+  std::shared_ptr<const DocValuesReader> values_base_;
+  FileInfo values_base_info_;
   void MapRows() const;
   mutable std::once_flag rows_once_;
   mutable std::vector<int32_t> row_by_doc_, doc_by_row_;  // written once under rows_once_

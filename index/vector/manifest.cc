@@ -33,6 +33,7 @@ Status WriteManifest(const std::string& vectors_dir, const Manifest& m) {
   if (!m.forward.name.empty()) j["forward"] = ToJson(m.forward);
   if (!m.forward_base.name.empty()) j["forward_base"] = ToJson(m.forward_base);
   if (!m.values.name.empty()) j["values"] = ToJson(m.values);
+  if (!m.values_base.name.empty()) j["values_base"] = ToJson(m.values_base);
   return hymir::internal::WriteFileAtomic(vectors_dir + "/" + ManifestName(m.generation), j.dump(2) + "\n");
 }
 
@@ -69,6 +70,9 @@ Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generatio
   if (j.contains("values") && !FromJson(j["values"], &m.values)) {
     return Status::Corruption(path + ": malformed values entry");
   }
+  if (j.contains("values_base") && (!FromJson(j["values_base"], &m.values_base) || m.values.name.empty())) {
+    return Status::Corruption(path + ": malformed values_base entry");
+  }
   return m;
 }
 
@@ -83,6 +87,7 @@ void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep) {
       continue;
     }
     if (!m->forward_base.name.empty()) named.insert(m->forward_base.name);
+    if (!m->values_base.name.empty()) named.insert(m->values_base.name);
   }
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(vectors_dir, ec)) {

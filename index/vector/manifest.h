@@ -40,13 +40,15 @@ struct Manifest {
   // The typed values of the generation (index/lucene/doc_values.h); empty
   // name: none (an index without a schema).
   FileInfo values;
+  // When `values` is a delta, the full values file it applies to.
+  FileInfo values_base;
 };
 
 Status WriteManifest(const std::string& vectors_dir, const Manifest& m);
 Result<Manifest> ReadManifest(const std::string& vectors_dir, uint64_t generation);
 // Removes vector and forward-index files and manifests of generations other than `keep` and
 // `keep - 1` (readers may still be loading the previous one), except the files
-// those two generations' manifests name (a delta's base).
+// those two generations' manifests name (the bases of their deltas).
 void RemoveStaleGenerations(const std::string& vectors_dir, uint64_t keep);
 
 }  // namespace hymir::index::internal

@@ -9,7 +9,8 @@
 // is found at its row, every point range holds exactly the keys in range
 // (checked against the column by brute force), every dictionary value is
 // found at its ordinal, and its rows re-encode into a file that opens with
-// the same rows.
+// the same rows. A delta (version 2) also lists deleted ids, strictly
+// increasing.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -98,7 +99,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool fix = (data[0] & 7) != 7;
   std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (fix) FixUp(&bytes);
-  auto r = hi::DocValuesReader::FromBytes(bytes, TheSchema(), "fuzz.dv");
+  // Version 2 is a delta: the same columns, then deleted ids.
+  uint32_t version = 0;
+  if (bytes.size() >= 12) std::memcpy(&version, bytes.data() + 8, 4);
+  const bool delta = version == hi::kDocValuesDeltaVersion;
+  auto r = delta ? hi::DocValuesReader::DeltaFromBytes(bytes, TheSchema(), "fuzz.dv")
+                 : hi::DocValuesReader::FromBytes(bytes, TheSchema(), "fuzz.dv");
   if (!r.ok()) {
     Check(r.status().IsCorruption());
     Check(r.status().message().find("fuzz.dv") != std::string::npos);
@@ -111,6 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rows.emplace_back(std::string(v.id(row)), v.Row(row));
   }
   Check(v.Find("") == v.rows());
+  for (uint64_t i = 0; i < v.tombstones(); ++i)
+    Check(!v.tombstone(i).empty() && (i == 0 || v.tombstone(i - 1) < v.tombstone(i)));
+  Check(delta || v.tombstones() == 0);
   for (const hi::ValueColumn& c : v.columns()) {
     if (c.numeric()) {
       int64_t probes[] = {INT64_MIN, -1, 0, 1, 1000, INT64_MAX};

@@ -1,6 +1,7 @@
-// The typed values file across commits: a commit merges the last file with
-// the rows put and the ids deleted since, column by column, and must write
-// exactly the bytes of encoding the merged rows one by one.
+// The typed values file across commits: a commit writes the changes since
+// the last full file as a delta, or merges them into it column by column,
+// and must then write exactly the bytes of encoding the merged rows one by
+// one; a delta reads back as its base with the changes applied.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -45,11 +46,12 @@ TypedRow RandomRow(std::mt19937& rng, size_t fields) {
   return row;
 }
 
-TEST(DocValuesFileTest, ACommitWritesTheBytesOfTheMergedRowsOverEveryMixOfChanges) {
+TEST(DocValuesFileTest, DeltasAndFullFilesReadAsTheMergedRowsOverEveryMixOfChanges) {
   TempDir tmp;
   const Schema schema = ValuesSchema(TwoOfEachKind());
   const size_t fields = schema.fields.size();
   ASSERT_EQ(fields, 4u);
+  int deltas = 0;
   for (uint32_t seed = 1; seed <= 25; ++seed) {
     SCOPED_TRACE(seed);
     std::mt19937 rng(seed);
@@ -76,24 +78,51 @@ TEST(DocValuesFileTest, ACommitWritesTheBytesOfTheMergedRowsOverEveryMixOfChange
         dv->Put(id, std::move(row));
       }
     }
-    FileInfo saved;
+    ValuesFiles saved;
     ASSERT_OK(dv->Save(tmp.path(), 1000 + seed, &saved));
-    std::ifstream in(tmp.path() + "/" + saved.name, std::ios::binary);
-    const std::string got((std::istreambuf_iterator<char>(in)), {});
-    const std::string want = EncodeDocValues(schema, {truth.begin(), truth.end()});
-    ASSERT_EQ(got.size(), want.size());
-    EXPECT_TRUE(got == want) << "the merged file differs from the rows encoded one by one";
-    // And it reads back as those rows.
-    ASSERT_OK_AND_ASSIGN(auto reader, DocValuesReader::Open(tmp.path(), saved, schema));
-    ASSERT_EQ(reader->rows(), truth.size());
-    uint64_t r = 0;
-    for (const auto& [id, row] : truth) {
-      EXPECT_EQ(reader->id(r), id);
-      const TypedRow back = reader->Row(r++);
-      EXPECT_EQ(back.keys, row.keys) << id;
-      EXPECT_EQ(back.keywords, row.keywords) << id;
+    auto slurp = [&](const std::string& name) {
+      std::ifstream in(tmp.path() + "/" + name, std::ios::binary);
+      return std::string((std::istreambuf_iterator<char>(in)), {});
+    };
+    // Read back (a delta merged into its base at open) as the truth's rows.
+    auto expect_truth = [&](const ValuesFiles& files) {
+      ASSERT_OK_AND_ASSIGN(auto reader, DocValuesReader::Open(tmp.path(), files, schema));
+      ASSERT_EQ(reader->rows(), truth.size());
+      uint64_t r = 0;
+      for (const auto& [id, row] : truth) {
+        EXPECT_EQ(reader->id(r), id);
+        const TypedRow back = reader->Row(r++);
+        EXPECT_EQ(back.keys, row.keys) << id;
+        EXPECT_EQ(back.keywords, row.keywords) << id;
+      }
+    };
+    ASSERT_NO_FATAL_FAILURE(expect_truth(saved));
+    if (saved.base.name.empty()) {
+      EXPECT_TRUE(slurp(saved.file.name) == EncodeDocValues(schema, {truth.begin(), truth.end()}))
+          << "the merged file differs from the rows encoded one by one";
+      continue;
     }
+    // A delta: few changes next to its base; alone it is refused.
+    ++deltas;
+    EXPECT_LT((static_cast<uint64_t>(changes)) * kValuesDeltaFraction, static_cast<uint64_t>(base_rows) + 1);
+    EXPECT_TRUE(DocValuesReader::Open(tmp.path(), saved.file, schema).status().IsCorruption());
+    // A writer loaded from base + delta holds the same changes: enough more
+    // puts make its next save a full file of exactly the truth's bytes.
+    ASSERT_OK_AND_ASSIGN(auto again, DocValues::Load(tmp.path(), saved, schema));
+    for (uint64_t i = 0; i <= truth.size() / kValuesDeltaFraction + 1; ++i) {
+      const std::string id = "more" + std::to_string(i);
+      TypedRow row = RandomRow(rng, fields);
+      truth[id] = row;
+      again->Put(id, std::move(row));
+    }
+    ValuesFiles full;
+    ASSERT_OK(again->Save(tmp.path(), 2000 + seed, &full));
+    ASSERT_TRUE(full.base.name.empty());
+    EXPECT_TRUE(slurp(full.file.name) == EncodeDocValues(schema, {truth.begin(), truth.end()}));
+    ASSERT_NO_FATAL_FAILURE(expect_truth(full));
   }
+  EXPECT_GT(deltas, 3);  // both kinds of commit were exercised
+  EXPECT_LT(deltas, 22);
 }
 
 }  // namespace
