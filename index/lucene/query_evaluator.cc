@@ -3,6 +3,8 @@
 #include <lucene++/TermPositions.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -295,6 +297,22 @@ double SloppyFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& o
   return freq;
 }
 
+// What bounds a phrase's frequency in a document from its terms' tfs there
+// (at the cursors): an exact phrase matches at most once per position of
+// each term (ExactFreq); a sloppy phrase counts at most one match per move of
+// a term to its next position, plus the last, each adding at most 1
+// (SloppyFreq).
+uint64_t PhraseFreqBound(const std::vector<Cursor>& cursors, int32_t slop) {
+  if (slop == 0) {
+    uint32_t f = UINT32_MAX;
+    for (const Cursor& c : cursors) f = std::min(f, c.tf());
+    return f;
+  }
+  uint64_t f = 1;
+  for (const Cursor& c : cursors) f += c.tf() - 1;
+  return f;
+}
+
 // The matches of a phrase within one Lucene++ field (title or text) and
 // their phrase frequency: the terms' postings leapfrog (rarest first), then
 // positions are read for the documents holding every term.
@@ -319,13 +337,9 @@ class FieldPhrase {
   int32_t doc() const { return doc_; }
   double freq() const { return freq_; }
   uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
-  // The smallest tf of the terms at doc() (a candidate): what bounds the
-  // phrase's frequency there.
-  uint32_t MinTf() const {
-    uint32_t tf = UINT32_MAX;
-    for (const Cursor& c : cursors_) tf = std::min(tf, c.tf());
-    return tf;
-  }
+  // What bounds the phrase's frequency at doc() (a candidate) from the
+  // terms' tfs there (PhraseFreqBound).
+  uint64_t FreqBound() const { return PhraseFreqBound(cursors_, slop_); }
 
   // Moves to the first match >= target (a no-op when already there). Past
   // `limit` it stops at the first candidate (every term there) without
@@ -398,9 +412,79 @@ class FieldPhrase {
   double freq_ = 0;
 };
 
+// Which frequencies can still score above the k-th best hit at a document:
+// for each frequency f, the shortest document length at which a match of
+// frequency at most f cannot (a BM25 score falls as the length grows), so
+// that a posting is tested with one comparison. Computed on demand per f
+// and threshold.
+class CompetitiveLengths {
+ public:
+  CompetitiveLengths(double weight, Bm25Norm norm) : weight_(weight), norm_(norm) {}
+  void SetThreshold(double min_competitive) {
+    if (min_competitive == theta_) return;
+    theta_ = min_competitive;
+    ++generation_;
+  }
+  // Whether a match of frequency at most f at a document of length dl may
+  // beat the threshold.
+  bool Competitive(uint64_t f, uint32_t dl) {
+    if (f >= kTable) return !Skip(static_cast<double>(f), dl);
+    if (stamp_[f] != generation_) {
+      limit_[f] = Limit(static_cast<double>(f));
+      stamp_[f] = generation_;
+    }
+    return dl < limit_[f];
+  }
+  // Whether a score of at most `bound` cannot beat the threshold. The margin
+  // covers rounding: bounds and scores are computed in different orders.
+  bool Beaten(double bound) const { return bound * (1 + 1e-9) <= theta_; }
+
+ private:
+  static constexpr size_t kTable = 64;
+  bool Skip(double f, double dl) const { return Beaten(weight_ * f / (f + norm_.k_base + norm_.k_slope * dl)); }
+  // The smallest length at which frequency f is beaten (2^32: none). The
+  // score is non-increasing in the length, in floating point too, so the
+  // closed form's estimate only needs correcting for rounding.
+  uint64_t Limit(double f) const {
+    double lo = 0, hi = std::numeric_limits<uint32_t>::max();  // !Skip(f, lo), Skip(f, hi)
+    if (Skip(f, lo)) return 0;
+    if (!Skip(f, hi)) return uint64_t{1} << 32;
+    if (norm_.k_slope > 0) {  // the closed form, off by rounding at most
+      const double x = std::clamp(std::ceil((weight_ * f / theta_ - f - norm_.k_base) / norm_.k_slope), lo + 1, hi - 1);
+      if (Skip(f, x)) {
+        hi = x;
+        if (!Skip(f, x - 1)) return static_cast<uint64_t>(hi);
+      } else {
+        lo = x;
+        if (Skip(f, x + 1)) return static_cast<uint64_t>(x + 1);
+      }
+    }
+    while (hi - lo > 1) {
+      const double mid = std::floor((lo + hi) / 2);
+      (Skip(f, mid) ? hi : lo) = mid;
+    }
+    return static_cast<uint64_t>(hi);
+  }
+
+  double weight_;
+  Bm25Norm norm_;
+  double theta_ = -std::numeric_limits<double>::infinity();
+  uint64_t generation_ = 1;
+  std::array<uint64_t, kTable> limit_{};
+  std::array<uint64_t, kTable> stamp_{};
+};
+
 // A phrase in a text field. In "all" it matches within the title or within
 // the text, never across: the union of the two fields' matches, its
 // frequency the sum of theirs, scored with the length of "all".
+//
+// Without an exact total (SetMinCompetitive), candidates come from the
+// phrase field's postings instead, rarest term first, and positions are read
+// only where a match could enter the top k: a match's frequency is at most
+// each term's tf there (exact phrases) or the sum of the terms' tfs less
+// one per term after the first (sloppy phrases: each match but the last
+// follows a move of one term to its next position), and within a field at
+// most the same of that field's tfs.
 class PhraseIt final : public DocIt {
  public:
   PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
@@ -411,7 +495,8 @@ class PhraseIt final : public DocIt {
         terms_(terms),
         offsets_(std::move(offsets)),
         weight_(weight),
-        norm_(norm) {
+        norm_(norm),
+        lengths_(weight, norm) {
     for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
       auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
       if (sub->Cost() == 0) continue;  // a term absent from this field
@@ -422,125 +507,160 @@ class PhraseIt final : public DocIt {
 
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
-    int32_t d = target;
-    while (true) {
-      int32_t limit = kEnd;
-      if (min_competitive_ > -std::numeric_limits<double>::infinity()) {
-        if (d > upto_) {
-          const double bound = Bound(d, &upto_);
-          if (bound < 0) {  // a term has no posting left in the field
-            doc_ = kEnd;
-            return;
-          }
-          // The margin covers rounding: the bound is computed another way.
-          if (bound * (1 + 1e-9) <= min_competitive_) {
-            if (upto_ >= kEnd - 1) {
-              doc_ = kEnd;
-              return;
-            }
-            d = upto_ + 1;
-            continue;
-          }
-        }
-        // The next candidate (every term in a field), its positions not read yet.
-        int32_t m = kEnd;
-        for (auto& sub : subs_) {
-          sub->Advance(d, d - 1);
-          m = std::min(m, sub->doc());
-        }
-        if (m == kEnd) {
-          doc_ = kEnd;
-          return;
-        }
-        if (m > upto_) {  // past the block bound: check it again there
-          d = m;
-          continue;
-        }
-        // The frequency is at most the smallest of the terms' tfs at m.
-        if (CandidateBound(m) * (1 + 1e-9) <= min_competitive_) {
-          d = m + 1;
-          continue;
-        }
-        d = m;
-        limit = m;  // read positions at m only
-      }
-      int32_t m = kEnd;
-      for (auto& sub : subs_) {
-        sub->Advance(d, limit);
-        m = std::min(m, sub->doc());
-      }
-      if (m == kEnd) {
-        doc_ = kEnd;
-        return;
-      }
-      if (m > limit) {  // no match up to the limit
-        d = limit + 1;
-        continue;
-      }
-      doc_ = m;
-      freq_ = 0;
-      for (auto& sub : subs_) {
-        if (sub->doc() == m) freq_ += sub->freq();
-      }
+    if (pruning_) {
+      AdvanceCompetitive(target);
       return;
     }
+    int32_t m = kEnd;
+    for (auto& sub : subs_) {
+      sub->Advance(target);
+      m = std::min(m, sub->doc());
+    }
+    Settle(m);
   }
   double Score() override { return norm_.Score(weight_, freq_, doc_); }
   uint64_t Cost() const override { return cost_; }
-  // Exact phrases only: a phrase's frequency is at most each of its terms'
-  // tf in the field, which bounds its score by each term's block maximum. A
-  // sloppy phrase's frequency has no such simple bound.
   void SetMinCompetitive(double score) override {
-    if (slop_ == 0) min_competitive_ = score;
+    if (weight_ <= 0 || subs_.empty()) return;  // bounds assume scores rise with the frequency
+    pruning_ = true;
+    lengths_.SetThreshold(score);
   }
 
  private:
-  // The smallest of the terms' block maxima (times the phrase's weight) over
-  // [d, *upto], the range where every term stays in its current block; -1
-  // when a term has no posting >= d.
-  double Bound(int32_t d, int32_t* upto) {
-    if (bound_cursors_.empty()) {
-      for (const auto& t : terms_) {
-        bound_cursors_.push_back({snap_.Postings(field_, t)});
-        block_max_.push_back(bound_cursors_.back().p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
-      }
+  // doc_ = m, a match (or kEnd) of the subs, with the sum of their frequencies.
+  void Settle(int32_t m) {
+    doc_ = m;
+    freq_ = 0;
+    if (m == kEnd) return;
+    for (auto& sub : subs_) {
+      if (sub->doc() == m) freq_ += sub->freq();
     }
-    double bound = std::numeric_limits<double>::infinity();
-    *upto = kEnd;
-    for (size_t t = 0; t < bound_cursors_.size(); ++t) {
-      Cursor& c = bound_cursors_[t];
-      c.Advance(d);
-      if (c.doc() == kEnd) return -1;
-      const size_t b = c.i / DecodedPostings::kBlock;
-      *upto = std::min(*upto, c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1]);
-      bound = std::min(bound, weight_ * block_max_[t]->max[b]);
-    }
-    return bound;
   }
 
-  // The score a phrase match at candidate `d` can reach at most: in each
-  // field, its frequency is at most each term's tf at d.
-  double CandidateBound(int32_t d) {
-    double f = 0;
-    for (const auto& sub : subs_) {
-      if (sub->doc() == d) f += sub->MinTf();
+  void AdvanceCompetitive(int32_t target) {
+    if (terms_postings_.empty()) Prepare();
+    const size_t n = terms_postings_.size();
+    int32_t d = target;
+    while (true) {
+      d = NextLeadCandidate(d);
+      if (d == kEnd) return Settle(kEnd);
+      // Every other term at d, in a block that may score, or the next doc to try.
+      int32_t next = d;
+      for (size_t k = 1; k < n && next == d; ++k) {
+        Cursor& c = terms_postings_[k];
+        c.Advance(d);
+        if (c.doc() != d) {
+          next = c.doc();
+        } else if (slop_ == 0) {
+          const size_t b = c.i / DecodedPostings::kBlock;
+          if (lengths_.Beaten(weight_ * block_max_[k]->max[b])) {
+            const int32_t last = c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1];
+            next = last == kEnd - 1 ? kEnd : last + 1;
+          }
+        }
+      }
+      if (next == kEnd) return Settle(kEnd);
+      if (next != d) {
+        d = next;
+        continue;
+      }
+      if (!lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d])) {
+        ++d;
+        continue;
+      }
+      // Candidates of the subs (every term in one field), positions unread.
+      int32_t m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, d - 1);
+        m = std::min(m, sub->doc());
+      }
+      if (m == kEnd) return Settle(kEnd);
+      if (m != d) {  // the terms are at d, but not in one field: the subs' next candidate
+        d = m;
+        continue;
+      }
+      uint64_t f = 0;
+      for (const auto& sub : subs_) {
+        if (sub->doc() == d) f += sub->FreqBound();
+      }
+      if (!lengths_.Competitive(f, norm_.lengths[d])) {
+        ++d;
+        continue;
+      }
+      m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, d);  // positions at d only
+        m = std::min(m, sub->doc());
+      }
+      if (m == d) return Settle(d);
+      if (m == kEnd) return Settle(kEnd);
+      d = m;  // no match at d; m is the subs' next candidate
     }
-    return norm_.Score(weight_, f, d);
+  }
+
+  // The first posting >= d of the lead (rarest) term where a match may
+  // score above the threshold: its tf bounds an exact phrase's frequency;
+  // a sloppy phrase's is bounded with the other terms' largest tfs.
+  int32_t NextLeadCandidate(int32_t d) {
+    Cursor& lead = terms_postings_[0];
+    lead.Advance(d);
+    const std::vector<int32_t>& docs = lead.p->docs;
+    const std::vector<uint32_t>& tfs = lead.p->tfs;
+    const uint32_t* lengths = norm_.lengths;
+    const size_t end = docs.size();
+    size_t i = lead.i;
+    while (i < end) {
+      const size_t b = i / DecodedPostings::kBlock;
+      const size_t block_end = std::min(end, (b + 1) * DecodedPostings::kBlock);
+      if (slop_ == 0 && lengths_.Beaten(weight_ * block_max_[0]->max[b])) {
+        i = block_end;
+        continue;
+      }
+      for (; i < block_end; ++i) {
+        if (lengths_.Competitive(uint64_t{tfs[i]} + lead_extra_, lengths[docs[i]])) {
+          lead.i = i;
+          return docs[i];
+        }
+      }
+    }
+    lead.i = end;
+    return kEnd;
+  }
+
+  // The bound of the frequency from the terms' tfs at their cursors' doc.
+  uint64_t FreqBound(const std::vector<Cursor>& cursors) const { return PhraseFreqBound(cursors, slop_); }
+
+  // The terms' postings in the phrase's field, rarest first, with their
+  // block maxima (exact phrases).
+  void Prepare() {
+    for (const auto& t : terms_) terms_postings_.push_back({snap_.Postings(field_, t)});
+    std::stable_sort(terms_postings_.begin(), terms_postings_.end(),
+                     [](const Cursor& a, const Cursor& b) { return a.p->docs.size() < b.p->docs.size(); });
+    if (slop_ == 0) {
+      for (const Cursor& c : terms_postings_)
+        block_max_.push_back(c.p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
+    } else {
+      for (size_t k = 1; k < terms_postings_.size(); ++k) {
+        const auto& frontier = terms_postings_[k].p->frontier;
+        lead_extra_ += frontier.empty() ? 0 : frontier.front().first - 1;  // the largest tf, less one
+      }
+    }
   }
 
   const Snapshot& snap_;
   int field_;
   int32_t slop_;
-  std::vector<Cursor> bound_cursors_;  // per term, in the phrase's field (block maxima), on first use
-  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;
-  double min_competitive_ = -std::numeric_limits<double>::infinity();
-  int32_t upto_ = -1;  // Bound() holds through here
+  bool pruning_ = false;
+  std::vector<Cursor> terms_postings_;  // in the phrase's field, rarest first; on first use
+  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;  // of terms_postings_
+  uint64_t lead_extra_ = 0;  // sloppy: what the other terms add to the lead's tf at most
 
   std::vector<Lucene::String> terms_;  // read by the subs: declared before them
   std::vector<int32_t> offsets_;
   std::vector<std::unique_ptr<FieldPhrase>> subs_;
   double weight_;
   Bm25Norm norm_;
+  CompetitiveLengths lengths_;
   uint64_t cost_ = 0;
   double freq_ = 0;
 };
