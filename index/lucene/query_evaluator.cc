@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -165,6 +166,8 @@ class PositionReader {
     const uint32_t b = decoded_->starts[i], e = decoded_->starts[i + 1];
     return {decoded_->pos.data() + b, e - b};
   }
+  // Their mask (DecodedPositions::masks).
+  uint64_t MaskAtPosting(size_t i) const { return decoded_->masks[i]; }
 
   // Positions of the term in `doc` (empty when absent). `doc` never decreases.
   std::span<const int32_t> At(int32_t doc) {
@@ -313,6 +316,82 @@ uint64_t PhraseFreqBound(const std::vector<Cursor>& cursors, int32_t slop) {
   return f;
 }
 
+// A phrase's terms' positions in one Lucene++ field (PositionReaders opened
+// on first use), and the phrase's frequency in a document from them.
+class PhrasePositions {
+ public:
+  PhrasePositions(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
+                  const std::vector<int32_t>& offsets, int32_t slop, bool cached)
+      : snap_(snap),
+        field_(field),
+        terms_(terms),
+        offsets_(offsets),
+        slop_(slop),
+        cached_(cached),
+        readers_(terms.size()),
+        pos_(terms.size()) {
+    const int32_t low = *std::min_element(offsets.begin(), offsets.end());
+    for (int32_t o : offsets) shifts_.push_back(o - low);
+  }
+
+  // Whether every term's positions come decoded (then At reads them by
+  // posting index).
+  bool Decoded() {
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      if (!Reader(t).decoded()) return false;
+    }
+    return true;
+  }
+
+  // The phrase's frequency in `d`, where term t (in the phrase's order) is
+  // the posting at(t) of its decoded postings when they are decoded.
+  template <class PostingOf>
+  double At(int32_t d, const PostingOf& at) {
+    if (slop_ == 0 && decoded_) {
+      // Short documents: the terms' position sets as masks, shifted to the
+      // phrase's start, intersect in the starts of its matches.
+      uint64_t starts = ~uint64_t{0};
+      bool exact = true;
+      for (size_t t = 0; t < readers_.size() && exact; ++t) {
+        const uint64_t m = readers_[t]->MaskAtPosting(at(t));
+        exact = !(m & DecodedPositions::kInexact);
+        starts &= shifts_[t] < DecodedPositions::kMaskBits ? m >> shifts_[t] : 0;
+      }
+      if (exact) return static_cast<double>(std::popcount(starts));
+    }
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      PositionReader& r = Reader(t);
+      pos_[t] = r.decoded() ? r.AtPosting(at(t)) : r.At(d);
+    }
+    return slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+  }
+
+ private:
+  PositionReader& Reader(size_t t) {
+    if (!readers_[t]) {
+      readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_);
+      opened_ += 1;
+      if (opened_ == readers_.size()) {
+        decoded_ = true;
+        for (const auto& r : readers_) decoded_ &= r->decoded();
+      }
+    }
+    return *readers_[t];
+  }
+
+  const Snapshot& snap_;
+  int field_;
+  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
+  const std::vector<int32_t>& offsets_;       // the PhraseIt's
+  int32_t slop_;
+  bool cached_;
+  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  size_t opened_ = 0;
+  bool decoded_ = false;         // every reader opened and decoded
+  std::vector<int32_t> shifts_;  // offsets less the smallest
+  std::vector<PosList> pos_;
+};
+
 // The matches of a phrase within one Lucene++ field (title or text) and
 // their phrase frequency: the terms' postings leapfrog (rarest first), then
 // positions are read for the documents holding every term.
@@ -320,14 +399,7 @@ class FieldPhrase {
  public:
   FieldPhrase(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
               const std::vector<int32_t>& offsets, int32_t slop, bool cached_positions)
-      : snap_(snap),
-        field_(field),
-        terms_(terms),
-        offsets_(offsets),
-        slop_(slop),
-        cached_positions_(cached_positions),
-        readers_(terms.size()),
-        pos_(terms.size()) {
+      : field_(field), slop_(slop), positions_(snap, field, terms, offsets, slop, cached_positions) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
     order_.resize(cursors_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
@@ -335,6 +407,7 @@ class FieldPhrase {
               [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
   }
   int32_t doc() const { return doc_; }
+  int field() const { return field_; }
   double freq() const { return freq_; }
   uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
   // What bounds the phrase's frequency at doc() (a candidate) from the
@@ -360,12 +433,8 @@ class FieldPhrase {
         verified_ = false;
         return;
       }
-      for (size_t t = 0; t < pos_.size(); ++t) {
-        if (!readers_[t]) readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_positions_);
-        // Every cursor sits on d: its index is the posting's, no second search.
-        pos_[t] = readers_[t]->decoded() ? readers_[t]->AtPosting(cursors_[t].i) : readers_[t]->At(d);
-      }
-      freq_ = slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+      // Every cursor sits on d: its index is the posting's, no second search.
+      freq_ = positions_.At(d, [this](size_t t) { return cursors_[t].i; });
       if (freq_ > 0) {
         doc_ = d;
         return;
@@ -397,16 +466,11 @@ class FieldPhrase {
     }
   }
 
-  const Snapshot& snap_;
   int field_;
-  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
-  const std::vector<int32_t>& offsets_;       // the PhraseIt's
   int32_t slop_;
-  bool cached_positions_;
   std::vector<Cursor> cursors_;
-  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  PhrasePositions positions_;
   std::vector<size_t> order_;
-  std::vector<PosList> pos_;
   int32_t doc_ = -1;
   bool verified_ = true;  // doc_ is a match (false: a candidate past the last limit)
   double freq_ = 0;
@@ -492,6 +556,7 @@ class PhraseIt final : public DocIt {
       : snap_(snap),
         field_(field),
         slop_(slop),
+        cached_positions_(cached_positions),
         terms_(terms),
         offsets_(std::move(offsets)),
         weight_(weight),
@@ -568,6 +633,16 @@ class PhraseIt final : public DocIt {
         ++d;
         continue;
       }
+      if (direct_) {
+        const double f = direct_->At(d, [this](size_t t) { return terms_postings_[rank_[t]].i; });
+        if (f > 0) {
+          doc_ = d;
+          freq_ = f;
+          return;
+        }
+        ++d;
+        continue;
+      }
       // Candidates of the subs (every term in one field), positions unread.
       int32_t m = kEnd;
       for (auto& sub : subs_) {
@@ -633,9 +708,34 @@ class PhraseIt final : public DocIt {
   // The terms' postings in the phrase's field, rarest first, with their
   // block maxima (exact phrases).
   void Prepare() {
-    for (const auto& t : terms_) terms_postings_.push_back({snap_.Postings(field_, t)});
-    std::stable_sort(terms_postings_.begin(), terms_postings_.end(),
-                     [](const Cursor& a, const Cursor& b) { return a.p->docs.size() < b.p->docs.size(); });
+    std::vector<Cursor> postings;
+    for (const auto& t : terms_) postings.push_back({snap_.Postings(field_, t)});
+    std::vector<size_t> order(postings.size());
+    for (size_t t = 0; t < order.size(); ++t) order[t] = t;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return postings[a].p->docs.size() < postings[b].p->docs.size(); });
+    rank_.resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      rank_[order[k]] = k;
+      terms_postings_.push_back(postings[order[k]]);
+    }
+    // When one field holds every posting of every term (the phrase's own
+    // field, or "all" for terms absent from the title or from the text), its
+    // positions are found by the phrase field's posting index: the subs'
+    // leapfrog is not needed.
+    if (subs_.size() == 1) {
+      const int sub = subs_[0]->field();
+      bool same = true;
+      for (size_t t = 0; t < terms_.size() && same && sub != field_; ++t) {
+        const int other = sub == kTitleField ? kTextField : kTitleField;
+        same = snap_.Postings(other, terms_[t])->docs.empty() &&
+               snap_.Postings(sub, terms_[t])->docs.size() == postings[t].p->docs.size();
+      }
+      if (same) {
+        direct_ = std::make_unique<PhrasePositions>(snap_, sub, terms_, offsets_, slop_, cached_positions_);
+        if (!direct_->Decoded()) direct_.reset();
+      }
+    }
     if (slop_ == 0) {
       for (const Cursor& c : terms_postings_)
         block_max_.push_back(c.p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
@@ -651,13 +751,16 @@ class PhraseIt final : public DocIt {
   int field_;
   int32_t slop_;
   bool pruning_ = false;
+  bool cached_positions_;
   std::vector<Cursor> terms_postings_;  // in the phrase's field, rarest first; on first use
+  std::vector<size_t> rank_;            // of each term in terms_postings_
   std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;  // of terms_postings_
   uint64_t lead_extra_ = 0;  // sloppy: what the other terms add to the lead's tf at most
 
   std::vector<Lucene::String> terms_;  // read by the subs: declared before them
   std::vector<int32_t> offsets_;
   std::vector<std::unique_ptr<FieldPhrase>> subs_;
+  std::unique_ptr<PhrasePositions> direct_;  // the one field holding the terms' postings (see Prepare)
   double weight_;
   Bm25Norm norm_;
   CompetitiveLengths lengths_;

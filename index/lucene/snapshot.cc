@@ -392,6 +392,7 @@ std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Luc
   p->docs.reserve(postings->docs.size());
   p->starts.reserve(postings->docs.size() + 1);
   p->pos.reserve(count);
+  p->masks.reserve(postings->docs.size());
   p->starts.push_back(0);
   Lucene::TermPositionsPtr tp = reader_->termPositions(Lucene::newLucene<Lucene::Term>(SlotField(field), term));
   auto corrupt = [&](int32_t d, const std::wstring& what) {
@@ -409,12 +410,15 @@ std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Luc
       corrupt(d, L"with tf " + std::to_wstring(f) + L" where the postings have another");
     }
     int32_t last = -1;
+    uint64_t mask = 0;
     for (int32_t k = 0; k < f; ++k) {
       const int32_t at = tp->nextPosition();
       if (at < last || at < 0) corrupt(d, L"with position " + std::to_wstring(at) + L" out of order");
       p->pos.push_back(at);
+      mask |= at == last || at >= DecodedPositions::kMaskBits ? DecodedPositions::kInexact : uint64_t{1} << at;
       last = at;
     }
+    p->masks.push_back(mask & DecodedPositions::kInexact ? DecodedPositions::kInexact : mask);
     p->docs.push_back(d);
     p->starts.push_back(static_cast<uint32_t>(p->pos.size()));
   }

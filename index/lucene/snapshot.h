@@ -57,6 +57,12 @@ struct DecodedPositions {
   std::vector<int32_t> docs;
   std::vector<uint32_t> starts;  // docs.size() + 1 entries
   std::vector<int32_t> pos;
+  // Per document, its positions as a set when they are distinct and below
+  // kMaskBits (bit p: position p), else kInexact: what an exact phrase's
+  // frequency in a short document is read from, without its positions.
+  static constexpr int32_t kMaskBits = 63;
+  static constexpr uint64_t kInexact = uint64_t{1} << kMaskBits;
+  std::vector<uint64_t> masks;
 };
 
 class Snapshot {
