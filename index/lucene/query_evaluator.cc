@@ -347,23 +347,47 @@ class PhrasePositions {
   // the posting at(t) of its decoded postings when they are decoded.
   template <class PostingOf>
   double At(int32_t d, const PostingOf& at) {
-    if (slop_ == 0 && decoded_) {
-      // Short documents: the terms' position sets as masks, shifted to the
-      // phrase's start, intersect in the starts of its matches.
-      uint64_t starts = ~uint64_t{0};
-      bool exact = true;
-      for (size_t t = 0; t < readers_.size() && exact; ++t) {
-        const uint64_t m = readers_[t]->MaskAtPosting(at(t));
-        exact = !(m & DecodedPositions::kInexact);
-        starts &= shifts_[t] < DecodedPositions::kMaskBits ? m >> shifts_[t] : 0;
-      }
-      if (exact) return static_cast<double>(std::popcount(starts));
+    if (decoded_) {
+      const double f = MaskFreq(at);
+      if (f >= 0) return f;
     }
     for (size_t t = 0; t < readers_.size(); ++t) {
       PositionReader& r = Reader(t);
       pos_[t] = r.decoded() ? r.AtPosting(at(t)) : r.At(d);
     }
     return slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+  }
+
+  // What the terms' masks (DecodedPositions::masks) tell of the phrase's
+  // frequency in the document where term t is posting at(t): the frequency
+  // itself (an exact phrase whose terms' positions all fit the masks), 0
+  // when no match is possible, or -1 when the positions must be read.
+  // Requires Decoded().
+  template <class PostingOf>
+  double MaskFreq(const PostingOf& at) const {
+    constexpr int32_t kBits = DecodedPositions::kMaskBits;
+    constexpr uint64_t kRing = DecodedPositions::kInexact - 1;  // the low kBits bits
+    if (slop_ >= kBits - 1) return -1;                          // any window holds every term
+    // Each term's positions less its offset, as residues modulo kBits: a
+    // match puts every term at the same residue (exact phrases) or within
+    // slop residues after some residue (sloppy ones).
+    uint64_t ring = kRing, starts = kRing;
+    bool exact = slop_ == 0;
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      const uint64_t m = readers_[t]->MaskAtPosting(at(t));
+      exact &= !(m & DecodedPositions::kInexact);
+      const int32_t k = shifts_[t] % kBits;
+      uint64_t r = k == 0 ? m & kRing : ((m & kRing) >> k | (m << (kBits - k))) & kRing;
+      for (int32_t j = 1; j <= slop_; ++j) r |= (r << 1 | r >> (kBits - 1)) & kRing;
+      ring &= r;
+      starts &= shifts_[t] < kBits ? m >> shifts_[t] : 0;
+    }
+    if (ring == 0) return 0;
+    if (!exact) return -1;
+    // Positions below kBits: the shifted sets intersect in the matches' starts.
+    double f = 0;
+    for (; starts; starts &= starts - 1) f += 1;
+    return f;
   }
 
  private:
@@ -613,6 +637,15 @@ class PhraseIt final : public DocIt {
       int32_t next = d;
       for (size_t k = 1; k < n && next == d; ++k) {
         Cursor& c = terms_postings_[k];
+        if (dense_[k]) {  // a frequent term: its posting at d looked up, not searched for
+          const int64_t i = dense_[k]->Find(d);
+          if (i < 0) {
+            next = d + 1;
+          } else {
+            c.i = static_cast<size_t>(i);
+          }
+          continue;
+        }
         c.Advance(d);
         if (c.doc() != d) {
           next = c.doc();
@@ -629,17 +662,22 @@ class PhraseIt final : public DocIt {
         d = next;
         continue;
       }
-      if (!lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d])) {
-        ++d;
-        continue;
-      }
+      auto posting = [this](size_t t) { return terms_postings_[rank_[t]].i; };
       if (direct_) {
-        const double f = direct_->At(d, [this](size_t t) { return terms_postings_[rank_[t]].i; });
+        // The masks first (no tf read): most documents are settled by them.
+        double f = direct_->MaskFreq(posting);
+        if (f < 0) {
+          f = lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d]) ? direct_->At(d, posting) : 0;
+        }
         if (f > 0) {
           doc_ = d;
           freq_ = f;
           return;
         }
+        ++d;
+        continue;
+      }
+      if (!lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d])) {
         ++d;
         continue;
       }
@@ -718,6 +756,7 @@ class PhraseIt final : public DocIt {
     for (size_t k = 0; k < order.size(); ++k) {
       rank_[order[k]] = k;
       terms_postings_.push_back(postings[order[k]]);
+      dense_.push_back(k == 0 ? nullptr : terms_postings_[k].p->Dense(snap_.max_doc()));
     }
     // When one field holds every posting of every term (the phrase's own
     // field, or "all" for terms absent from the title or from the text), its
@@ -754,6 +793,7 @@ class PhraseIt final : public DocIt {
   bool cached_positions_;
   std::vector<Cursor> terms_postings_;  // in the phrase's field, rarest first; on first use
   std::vector<size_t> rank_;            // of each term in terms_postings_
+  std::vector<std::shared_ptr<const DecodedPostings::DenseIndex>> dense_;    // of terms_postings_ but the lead
   std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;  // of terms_postings_
   uint64_t lead_extra_ = 0;  // sloppy: what the other terms add to the lead's tf at most
 

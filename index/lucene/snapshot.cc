@@ -372,6 +372,25 @@ std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(do
   return m;
 }
 
+std::shared_ptr<const DecodedPostings::DenseIndex> DecodedPostings::Dense(int32_t max_doc) const {
+  if (max_doc <= 0 || docs.size() * kDenseShare < static_cast<uint64_t>(max_doc)) return nullptr;
+  {
+    std::lock_guard<std::mutex> g(block_mu_);
+    if (dense_) return dense_;
+  }
+  auto d = std::make_shared<DenseIndex>();
+  d->words.assign((static_cast<size_t>(max_doc) + 63) / 64, DenseIndex::Word{0, 0});
+  for (int32_t doc : docs) d->words[static_cast<size_t>(doc) >> 6].bits |= uint64_t{1} << (doc & 63);
+  uint64_t before = 0;
+  for (DenseIndex::Word& w : d->words) {
+    w.before = before;
+    before += static_cast<uint64_t>(__builtin_popcountll(w.bits));
+  }
+  std::lock_guard<std::mutex> g(block_mu_);
+  if (!dense_) dense_ = d;
+  return dense_;
+}
+
 std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(positions_mu_);
@@ -415,10 +434,11 @@ std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Luc
       const int32_t at = tp->nextPosition();
       if (at < last || at < 0) corrupt(d, L"with position " + std::to_wstring(at) + L" out of order");
       p->pos.push_back(at);
-      mask |= at == last || at >= DecodedPositions::kMaskBits ? DecodedPositions::kInexact : uint64_t{1} << at;
+      if (at == last || at >= DecodedPositions::kMaskBits) mask |= DecodedPositions::kInexact;
+      mask |= uint64_t{1} << (at % DecodedPositions::kMaskBits);
       last = at;
     }
-    p->masks.push_back(mask & DecodedPositions::kInexact ? DecodedPositions::kInexact : mask);
+    p->masks.push_back(mask);
     p->docs.push_back(d);
     p->starts.push_back(static_cast<uint32_t>(p->pos.size()));
   }

@@ -659,7 +659,8 @@ TEST(QueryEvaluatorTest, SkippingWithoutATotalKeepsTheTopK) {
 // exhaustive evaluation reading positions through Lucene++ TermPositions, on
 // exact and sloppy phrases of two and three words, in "all" (some words in
 // titles too, so that both the union of title and text and the single-field
-// path run), in one field, boosted, with a repeated word, over documents
+// path run), in one field, boosted, with a repeated word, of frequent words
+// (their postings found by a dense index) and rarer ones, over documents
 // longer and shorter than the masks cover.
 TEST(QueryEvaluatorTest, PhraseSkippingKeepsTheHitsOfTheExhaustivePath) {
   TempDir tmp;
@@ -677,6 +678,11 @@ TEST(QueryEvaluatorTest, PhraseSkippingKeepsTheHitsOfTheExhaustivePath) {
     const int len = 1 + static_cast<int>(gen() % (i % 10 ? 50 : 200));
     std::string text;
     for (int t = 0; t < len; ++t) text += zipf() + " ";
+    // Rarer words (each in about 1/24 of the documents), often adjacent.
+    if (gen() % 4 == 0) {
+      const int j = static_cast<int>(gen() % 12);
+      text += "m" + std::to_string(j) + " m" + std::to_string(j + 1) + " " + zipf();
+    }
     // Titles use five of the words only: phrases of the others have no title postings.
     std::string title;
     if (i % 4 == 0) {
@@ -705,6 +711,10 @@ TEST(QueryEvaluatorTest, PhraseSkippingKeepsTheHitsOfTheExhaustivePath) {
   for (int i = 0; i < 240; ++i) {
     std::string q = "\"" + words(2 + (i % 4 == 0)) + "\"";
     if (i % 9 == 0) q = "\"" + vocab[rng() % 3] + " " + vocab[rng() % 3] + "\"";  // may repeat a word
+    if (i % 6 == 1) {  // the rarer words, together or with a frequent one
+      const int j = static_cast<int>(rng() % 12);
+      q = "\"m" + std::to_string(j) + " " + (rng() % 3 ? "m" + std::to_string(j + 1) : zipf()) + "\"";
+    }
     q = fields[rng() % 5] + q + slops[rng() % 5];
     if (i % 7 == 0) q += "^2.5";
     auto tree = AnalyzeLuceneQuery(AnalyzerKind::kWhitespace, q);
