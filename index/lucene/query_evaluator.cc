@@ -3,6 +3,9 @@
 #include <lucene++/TermPositions.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -10,6 +13,7 @@
 
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
+#include "index/lucene/phrase_freq.h"
 
 namespace hymir::index::internal {
 namespace {
@@ -163,6 +167,8 @@ class PositionReader {
     const uint32_t b = decoded_->starts[i], e = decoded_->starts[i + 1];
     return {decoded_->pos.data() + b, e - b};
   }
+  // Their mask (DecodedPositions::masks).
+  uint64_t MaskAtPosting(size_t i) const { return decoded_->masks[i]; }
 
   // Positions of the term in `doc` (empty when absent). `doc` never decreases.
   std::span<const int32_t> At(int32_t doc) {
@@ -215,85 +221,121 @@ class PositionReader {
   std::vector<int32_t> pos_;
 };
 
-using PosList = std::span<const int32_t>;
-
-// Lucene's ExactPhraseMatcher frequency: start positions where every term
-// sits at its offset.
-double ExactFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets) {
-  double freq = 0;
-  size_t idx[64] = {};
-  std::vector<size_t> idx_heap;
-  size_t* ix = idx;
-  if (pos.size() > 64) {
-    idx_heap.assign(pos.size(), 0);
-    ix = idx_heap.data();
+// What bounds a phrase's frequency in a document from its terms' tfs there
+// (at the cursors): an exact phrase matches at most once per position of
+// each term (ExactFreq); a sloppy phrase counts at most one match per move of
+// a term to its next position, plus the last, each adding at most 1
+// (SloppyFreq).
+uint64_t PhraseFreqBound(const std::vector<Cursor>& cursors, int32_t slop) {
+  if (slop == 0) {
+    uint32_t f = UINT32_MAX;
+    for (const Cursor& c : cursors) f = std::min(f, c.tf());
+    return f;
   }
-  for (int32_t p0 : pos[0]) {
-    const int32_t start = p0 - offsets[0];
-    bool all = true;
-    for (size_t t = 1; t < pos.size(); ++t) {
-      const PosList& v = pos[t];
-      const int32_t want = start + offsets[t];
-      while (ix[t] < v.size() && v[ix[t]] < want) ++ix[t];
-      if (ix[t] >= v.size()) return freq;
-      if (v[ix[t]] != want) all = false;
-    }
-    if (all) freq += 1;
-  }
-  return freq;
+  uint64_t f = 1;
+  for (const Cursor& c : cursors) f += c.tf() - 1;
+  return f;
 }
 
-// Lucene's SloppyPhraseMatcher frequency (without its special handling of
-// repeated terms): the sum over matches of 1 / (1 + match length).
-double SloppyFreq(const std::vector<PosList>& pos, const std::vector<int32_t>& offsets, int32_t slop) {
-  struct PP {
-    PosList v;
-    size_t i;
-    int32_t offset;
-    int32_t position;
-    size_t ord;
-  };
-  std::vector<PP> pps;
-  int32_t end = std::numeric_limits<int32_t>::min();
-  for (size_t t = 0; t < pos.size(); ++t) {
-    if (pos[t].empty()) return 0;
-    PP pp{pos[t], 0, offsets[t], pos[t][0] - offsets[t], t};
-    end = std::max(end, pp.position);
-    pps.push_back(pp);
+// A phrase's terms' positions in one Lucene++ field (PositionReaders opened
+// on first use), and the phrase's frequency in a document from them.
+class PhrasePositions {
+ public:
+  PhrasePositions(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
+                  const std::vector<int32_t>& offsets, int32_t slop, bool cached)
+      : snap_(snap),
+        field_(field),
+        terms_(terms),
+        offsets_(offsets),
+        slop_(slop),
+        cached_(cached),
+        readers_(terms.size()),
+        pos_(terms.size()) {
+    const int32_t low = *std::min_element(offsets.begin(), offsets.end());
+    for (int32_t o : offsets) shifts_.push_back(o - low);
   }
-  // Lucene's PhraseQueue order: position, then offset, then term order.
-  auto later = [](const PP& a, const PP& b) {
-    if (a.position != b.position) return a.position > b.position;
-    if (a.offset != b.offset) return a.offset > b.offset;
-    return a.ord > b.ord;
-  };
-  std::priority_queue<PP, std::vector<PP>, decltype(later)> pq(later, pps);
-  auto advance = [&end](PP& pp) {
-    if (++pp.i >= pp.v.size()) return false;
-    pp.position = pp.v[pp.i] - pp.offset;
-    end = std::max(end, pp.position);
+
+  // Whether every term's positions come decoded (then At reads them by
+  // posting index).
+  bool Decoded() {
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      if (!Reader(t).decoded()) return false;
+    }
     return true;
-  };
-  double freq = 0;
-  PP pp = pq.top();
-  pq.pop();
-  int64_t match = static_cast<int64_t>(end) - pp.position;
-  int32_t next = pq.top().position;
-  while (advance(pp)) {
-    if (pp.position > next) {
-      if (match <= slop) freq += 1.0 / (1.0 + static_cast<double>(match));
-      pq.push(pp);
-      pp = pq.top();
-      pq.pop();
-      next = pq.top().position;
-      match = static_cast<int64_t>(end) - pp.position;
-    } else {
-      match = std::min<int64_t>(match, static_cast<int64_t>(end) - pp.position);
-    }
   }
-  if (match <= slop) freq += 1.0 / (1.0 + static_cast<double>(match));
-  return freq;
-}
+
+  // The phrase's frequency in `d`, where term t (in the phrase's order) is
+  // the posting at(t) of its decoded postings when they are decoded.
+  template <class PostingOf>
+  double At(int32_t d, const PostingOf& at) {
+    if (decoded_) {
+      const double f = MaskFreq(at);
+      if (f >= 0) return f;
+    }
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      PositionReader& r = Reader(t);
+      pos_[t] = r.decoded() ? r.AtPosting(at(t)) : r.At(d);
+    }
+    return slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+  }
+
+  // What the terms' masks (DecodedPositions::masks) tell of the phrase's
+  // frequency in the document where term t is posting at(t): the frequency
+  // itself (an exact phrase whose terms' positions all fit the masks), 0
+  // when no match is possible, or -1 when the positions must be read.
+  // Requires Decoded().
+  template <class PostingOf>
+  double MaskFreq(const PostingOf& at) const {
+    constexpr int32_t kBits = DecodedPositions::kMaskBits;
+    constexpr uint64_t kRing = DecodedPositions::kInexact - 1;  // the low kBits bits
+    if (slop_ >= kBits - 1) return -1;                          // any window holds every term
+    // Each term's positions less its offset, as residues modulo kBits: a
+    // match puts every term at the same residue (exact phrases) or within
+    // slop residues after some residue (sloppy ones).
+    uint64_t ring = kRing, starts = kRing;
+    bool exact = slop_ == 0;
+    for (size_t t = 0; t < readers_.size(); ++t) {
+      const uint64_t m = readers_[t]->MaskAtPosting(at(t));
+      exact &= !(m & DecodedPositions::kInexact);
+      const int32_t k = shifts_[t] % kBits;
+      uint64_t r = k == 0 ? m & kRing : ((m & kRing) >> k | (m << (kBits - k))) & kRing;
+      for (int32_t j = 1; j <= slop_; ++j) r |= (r << 1 | r >> (kBits - 1)) & kRing;
+      ring &= r;
+      starts &= shifts_[t] < kBits ? m >> shifts_[t] : 0;
+    }
+    if (ring == 0) return 0;
+    if (!exact) return -1;
+    // Positions below kBits: the shifted sets intersect in the matches' starts.
+    double f = 0;
+    for (; starts; starts &= starts - 1) f += 1;
+    return f;
+  }
+
+ private:
+  PositionReader& Reader(size_t t) {
+    if (!readers_[t]) {
+      readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_);
+      opened_ += 1;
+      if (opened_ == readers_.size()) {
+        decoded_ = true;
+        for (const auto& r : readers_) decoded_ &= r->decoded();
+      }
+    }
+    return *readers_[t];
+  }
+
+  const Snapshot& snap_;
+  int field_;
+  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
+  const std::vector<int32_t>& offsets_;       // the PhraseIt's
+  int32_t slop_;
+  bool cached_;
+  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  size_t opened_ = 0;
+  bool decoded_ = false;         // every reader opened and decoded
+  std::vector<int32_t> shifts_;  // offsets less the smallest
+  std::vector<PosList> pos_;
+};
 
 // The matches of a phrase within one Lucene++ field (title or text) and
 // their phrase frequency: the terms' postings leapfrog (rarest first), then
@@ -302,14 +344,7 @@ class FieldPhrase {
  public:
   FieldPhrase(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms,
               const std::vector<int32_t>& offsets, int32_t slop, bool cached_positions)
-      : snap_(snap),
-        field_(field),
-        terms_(terms),
-        offsets_(offsets),
-        slop_(slop),
-        cached_positions_(cached_positions),
-        readers_(terms.size()),
-        pos_(terms.size()) {
+      : field_(field), slop_(slop), positions_(snap, field, terms, offsets, slop, cached_positions) {
     for (const auto& t : terms) cursors_.push_back({snap.Postings(field, t)});
     order_.resize(cursors_.size());
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
@@ -317,15 +352,12 @@ class FieldPhrase {
               [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
   }
   int32_t doc() const { return doc_; }
+  int field() const { return field_; }
   double freq() const { return freq_; }
   uint64_t Cost() const { return cursors_[order_[0]].p->docs.size(); }
-  // The smallest tf of the terms at doc() (a candidate): what bounds the
-  // phrase's frequency there.
-  uint32_t MinTf() const {
-    uint32_t tf = UINT32_MAX;
-    for (const Cursor& c : cursors_) tf = std::min(tf, c.tf());
-    return tf;
-  }
+  // What bounds the phrase's frequency at doc() (a candidate) from the
+  // terms' tfs there (PhraseFreqBound).
+  uint64_t FreqBound() const { return PhraseFreqBound(cursors_, slop_); }
 
   // Moves to the first match >= target (a no-op when already there). Past
   // `limit` it stops at the first candidate (every term there) without
@@ -346,12 +378,8 @@ class FieldPhrase {
         verified_ = false;
         return;
       }
-      for (size_t t = 0; t < pos_.size(); ++t) {
-        if (!readers_[t]) readers_[t] = std::make_unique<PositionReader>(snap_, field_, terms_[t], cached_positions_);
-        // Every cursor sits on d: its index is the posting's, no second search.
-        pos_[t] = readers_[t]->decoded() ? readers_[t]->AtPosting(cursors_[t].i) : readers_[t]->At(d);
-      }
-      freq_ = slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+      // Every cursor sits on d: its index is the posting's, no second search.
+      freq_ = positions_.At(d, [this](size_t t) { return cursors_[t].i; });
       if (freq_ > 0) {
         doc_ = d;
         return;
@@ -383,24 +411,89 @@ class FieldPhrase {
     }
   }
 
-  const Snapshot& snap_;
   int field_;
-  const std::vector<Lucene::String>& terms_;  // the PhraseIt's
-  const std::vector<int32_t>& offsets_;       // the PhraseIt's
   int32_t slop_;
-  bool cached_positions_;
   std::vector<Cursor> cursors_;
-  std::vector<std::unique_ptr<PositionReader>> readers_;  // per term, opened when first needed
+  PhrasePositions positions_;
   std::vector<size_t> order_;
-  std::vector<PosList> pos_;
   int32_t doc_ = -1;
   bool verified_ = true;  // doc_ is a match (false: a candidate past the last limit)
   double freq_ = 0;
 };
 
+// Which frequencies can still score above the k-th best hit at a document:
+// for each frequency f, the shortest document length at which a match of
+// frequency at most f cannot (a BM25 score falls as the length grows), so
+// that a posting is tested with one comparison. Computed on demand per f
+// and threshold.
+class CompetitiveLengths {
+ public:
+  CompetitiveLengths(double weight, Bm25Norm norm) : weight_(weight), norm_(norm) {}
+  void SetThreshold(double min_competitive) {
+    if (min_competitive == theta_) return;
+    theta_ = min_competitive;
+    ++generation_;
+  }
+  // Whether a match of frequency at most f at a document of length dl may
+  // beat the threshold.
+  bool Competitive(uint64_t f, uint32_t dl) {
+    if (f >= kTable) return !Skip(static_cast<double>(f), dl);
+    if (stamp_[f] != generation_) {
+      limit_[f] = Limit(static_cast<double>(f));
+      stamp_[f] = generation_;
+    }
+    return dl < limit_[f];
+  }
+  // Whether a score of at most `bound` cannot beat the threshold. The margin
+  // covers rounding: bounds and scores are computed in different orders.
+  bool Beaten(double bound) const { return bound * (1 + 1e-9) <= theta_; }
+
+ private:
+  static constexpr size_t kTable = 64;
+  bool Skip(double f, double dl) const { return Beaten(weight_ * f / (f + norm_.k_base + norm_.k_slope * dl)); }
+  // The smallest length at which frequency f is beaten (2^32: none). The
+  // score is non-increasing in the length, in floating point too, so the
+  // closed form's estimate only needs correcting for rounding.
+  uint64_t Limit(double f) const {
+    double lo = 0, hi = std::numeric_limits<uint32_t>::max();  // !Skip(f, lo), Skip(f, hi)
+    if (Skip(f, lo)) return 0;
+    if (!Skip(f, hi)) return uint64_t{1} << 32;
+    if (norm_.k_slope > 0) {  // the closed form, off by rounding at most
+      const double x = std::clamp(std::ceil((weight_ * f / theta_ - f - norm_.k_base) / norm_.k_slope), lo + 1, hi - 1);
+      if (Skip(f, x)) {
+        hi = x;
+        if (!Skip(f, x - 1)) return static_cast<uint64_t>(hi);
+      } else {
+        lo = x;
+        if (Skip(f, x + 1)) return static_cast<uint64_t>(x + 1);
+      }
+    }
+    while (hi - lo > 1) {
+      const double mid = std::floor((lo + hi) / 2);
+      (Skip(f, mid) ? hi : lo) = mid;
+    }
+    return static_cast<uint64_t>(hi);
+  }
+
+  double weight_;
+  Bm25Norm norm_;
+  double theta_ = -std::numeric_limits<double>::infinity();
+  uint64_t generation_ = 1;
+  std::array<uint64_t, kTable> limit_{};
+  std::array<uint64_t, kTable> stamp_{};
+};
+
 // A phrase in a text field. In "all" it matches within the title or within
 // the text, never across: the union of the two fields' matches, its
 // frequency the sum of theirs, scored with the length of "all".
+//
+// Without an exact total (SetMinCompetitive), candidates come from the
+// phrase field's postings instead, rarest term first, and positions are read
+// only where a match could enter the top k: a match's frequency is at most
+// each term's tf there (exact phrases) or the sum of the terms' tfs less
+// one per term after the first (sloppy phrases: each match but the last
+// follows a move of one term to its next position), and within a field at
+// most the same of that field's tfs.
 class PhraseIt final : public DocIt {
  public:
   PhraseIt(const Snapshot& snap, int field, const std::vector<Lucene::String>& terms, std::vector<int32_t> offsets,
@@ -408,10 +501,12 @@ class PhraseIt final : public DocIt {
       : snap_(snap),
         field_(field),
         slop_(slop),
+        cached_positions_(cached_positions),
         terms_(terms),
         offsets_(std::move(offsets)),
         weight_(weight),
-        norm_(norm) {
+        norm_(norm),
+        lengths_(weight, norm) {
     for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
       auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
       if (sub->Cost() == 0) continue;  // a term absent from this field
@@ -422,125 +517,214 @@ class PhraseIt final : public DocIt {
 
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
-    int32_t d = target;
-    while (true) {
-      int32_t limit = kEnd;
-      if (min_competitive_ > -std::numeric_limits<double>::infinity()) {
-        if (d > upto_) {
-          const double bound = Bound(d, &upto_);
-          if (bound < 0) {  // a term has no posting left in the field
-            doc_ = kEnd;
-            return;
-          }
-          // The margin covers rounding: the bound is computed another way.
-          if (bound * (1 + 1e-9) <= min_competitive_) {
-            if (upto_ >= kEnd - 1) {
-              doc_ = kEnd;
-              return;
-            }
-            d = upto_ + 1;
-            continue;
-          }
-        }
-        // The next candidate (every term in a field), its positions not read yet.
-        int32_t m = kEnd;
-        for (auto& sub : subs_) {
-          sub->Advance(d, d - 1);
-          m = std::min(m, sub->doc());
-        }
-        if (m == kEnd) {
-          doc_ = kEnd;
-          return;
-        }
-        if (m > upto_) {  // past the block bound: check it again there
-          d = m;
-          continue;
-        }
-        // The frequency is at most the smallest of the terms' tfs at m.
-        if (CandidateBound(m) * (1 + 1e-9) <= min_competitive_) {
-          d = m + 1;
-          continue;
-        }
-        d = m;
-        limit = m;  // read positions at m only
-      }
-      int32_t m = kEnd;
-      for (auto& sub : subs_) {
-        sub->Advance(d, limit);
-        m = std::min(m, sub->doc());
-      }
-      if (m == kEnd) {
-        doc_ = kEnd;
-        return;
-      }
-      if (m > limit) {  // no match up to the limit
-        d = limit + 1;
-        continue;
-      }
-      doc_ = m;
-      freq_ = 0;
-      for (auto& sub : subs_) {
-        if (sub->doc() == m) freq_ += sub->freq();
-      }
+    if (pruning_) {
+      AdvanceCompetitive(target);
       return;
     }
+    int32_t m = kEnd;
+    for (auto& sub : subs_) {
+      sub->Advance(target);
+      m = std::min(m, sub->doc());
+    }
+    Settle(m);
   }
   double Score() override { return norm_.Score(weight_, freq_, doc_); }
   uint64_t Cost() const override { return cost_; }
-  // Exact phrases only: a phrase's frequency is at most each of its terms'
-  // tf in the field, which bounds its score by each term's block maximum. A
-  // sloppy phrase's frequency has no such simple bound.
   void SetMinCompetitive(double score) override {
-    if (slop_ == 0) min_competitive_ = score;
+    if (weight_ <= 0 || subs_.empty()) return;  // bounds assume scores rise with the frequency
+    pruning_ = true;
+    lengths_.SetThreshold(score);
   }
 
  private:
-  // The smallest of the terms' block maxima (times the phrase's weight) over
-  // [d, *upto], the range where every term stays in its current block; -1
-  // when a term has no posting >= d.
-  double Bound(int32_t d, int32_t* upto) {
-    if (bound_cursors_.empty()) {
-      for (const auto& t : terms_) {
-        bound_cursors_.push_back({snap_.Postings(field_, t)});
-        block_max_.push_back(bound_cursors_.back().p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
-      }
+  // doc_ = m, a match (or kEnd) of the subs, with the sum of their frequencies.
+  void Settle(int32_t m) {
+    doc_ = m;
+    freq_ = 0;
+    if (m == kEnd) return;
+    for (auto& sub : subs_) {
+      if (sub->doc() == m) freq_ += sub->freq();
     }
-    double bound = std::numeric_limits<double>::infinity();
-    *upto = kEnd;
-    for (size_t t = 0; t < bound_cursors_.size(); ++t) {
-      Cursor& c = bound_cursors_[t];
-      c.Advance(d);
-      if (c.doc() == kEnd) return -1;
-      const size_t b = c.i / DecodedPostings::kBlock;
-      *upto = std::min(*upto, c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1]);
-      bound = std::min(bound, weight_ * block_max_[t]->max[b]);
-    }
-    return bound;
   }
 
-  // The score a phrase match at candidate `d` can reach at most: in each
-  // field, its frequency is at most each term's tf at d.
-  double CandidateBound(int32_t d) {
-    double f = 0;
-    for (const auto& sub : subs_) {
-      if (sub->doc() == d) f += sub->MinTf();
+  void AdvanceCompetitive(int32_t target) {
+    if (terms_postings_.empty()) Prepare();
+    const size_t n = terms_postings_.size();
+    int32_t d = target;
+    while (true) {
+      d = NextLeadCandidate(d);
+      if (d == kEnd) return Settle(kEnd);
+      // Every other term at d, in a block that may score, or the next doc to try.
+      int32_t next = d;
+      for (size_t k = 1; k < n && next == d; ++k) {
+        Cursor& c = terms_postings_[k];
+        if (dense_[k]) {  // a frequent term: its posting at d looked up, not searched for
+          const int64_t i = dense_[k]->Find(d);
+          if (i < 0) {
+            next = d + 1;
+          } else {
+            c.i = static_cast<size_t>(i);
+          }
+          continue;
+        }
+        c.Advance(d);
+        if (c.doc() != d) {
+          next = c.doc();
+        } else if (slop_ == 0) {
+          const size_t b = c.i / DecodedPostings::kBlock;
+          if (lengths_.Beaten(weight_ * block_max_[k]->max[b])) {
+            const int32_t last = c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1];
+            next = last == kEnd - 1 ? kEnd : last + 1;
+          }
+        }
+      }
+      if (next == kEnd) return Settle(kEnd);
+      if (next != d) {
+        d = next;
+        continue;
+      }
+      auto posting = [this](size_t t) { return terms_postings_[rank_[t]].i; };
+      if (direct_) {
+        // The masks first (no tf read): most documents are settled by them.
+        double f = direct_->MaskFreq(posting);
+        if (f < 0) {
+          f = lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d]) ? direct_->At(d, posting) : 0;
+        }
+        if (f > 0) {
+          doc_ = d;
+          freq_ = f;
+          return;
+        }
+        ++d;
+        continue;
+      }
+      if (!lengths_.Competitive(FreqBound(terms_postings_), norm_.lengths[d])) {
+        ++d;
+        continue;
+      }
+      // Candidates of the subs (every term in one field), positions unread.
+      int32_t m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, d - 1);
+        m = std::min(m, sub->doc());
+      }
+      if (m == kEnd) return Settle(kEnd);
+      if (m != d) {  // the terms are at d, but not in one field: the subs' next candidate
+        d = m;
+        continue;
+      }
+      uint64_t f = 0;
+      for (const auto& sub : subs_) {
+        if (sub->doc() == d) f += sub->FreqBound();
+      }
+      if (!lengths_.Competitive(f, norm_.lengths[d])) {
+        ++d;
+        continue;
+      }
+      m = kEnd;
+      for (auto& sub : subs_) {
+        sub->Advance(d, d);  // positions at d only
+        m = std::min(m, sub->doc());
+      }
+      if (m == d) return Settle(d);
+      if (m == kEnd) return Settle(kEnd);
+      d = m;  // no match at d; m is the subs' next candidate
     }
-    return norm_.Score(weight_, f, d);
+  }
+
+  // The first posting >= d of the lead (rarest) term where a match may
+  // score above the threshold: its tf bounds an exact phrase's frequency;
+  // a sloppy phrase's is bounded with the other terms' largest tfs.
+  int32_t NextLeadCandidate(int32_t d) {
+    Cursor& lead = terms_postings_[0];
+    lead.Advance(d);
+    const std::vector<int32_t>& docs = lead.p->docs;
+    const std::vector<uint32_t>& tfs = lead.p->tfs;
+    const uint32_t* lengths = norm_.lengths;
+    const size_t end = docs.size();
+    size_t i = lead.i;
+    while (i < end) {
+      const size_t b = i / DecodedPostings::kBlock;
+      const size_t block_end = std::min(end, (b + 1) * DecodedPostings::kBlock);
+      if (slop_ == 0 && lengths_.Beaten(weight_ * block_max_[0]->max[b])) {
+        i = block_end;
+        continue;
+      }
+      for (; i < block_end; ++i) {
+        if (lengths_.Competitive(uint64_t{tfs[i]} + lead_extra_, lengths[docs[i]])) {
+          lead.i = i;
+          return docs[i];
+        }
+      }
+    }
+    lead.i = end;
+    return kEnd;
+  }
+
+  // The bound of the frequency from the terms' tfs at their cursors' doc.
+  uint64_t FreqBound(const std::vector<Cursor>& cursors) const { return PhraseFreqBound(cursors, slop_); }
+
+  // The terms' postings in the phrase's field, rarest first, with their
+  // block maxima (exact phrases).
+  void Prepare() {
+    std::vector<Cursor> postings;
+    for (const auto& t : terms_) postings.push_back({snap_.Postings(field_, t)});
+    std::vector<size_t> order(postings.size());
+    for (size_t t = 0; t < order.size(); ++t) order[t] = t;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return postings[a].p->docs.size() < postings[b].p->docs.size(); });
+    rank_.resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      rank_[order[k]] = k;
+      terms_postings_.push_back(postings[order[k]]);
+      dense_.push_back(k == 0 ? nullptr : terms_postings_[k].p->Dense(snap_.max_doc()));
+    }
+    // When one field holds every posting of every term (the phrase's own
+    // field, or "all" for terms absent from the title or from the text), its
+    // positions are found by the phrase field's posting index: the subs'
+    // leapfrog is not needed.
+    if (subs_.size() == 1) {
+      const int sub = subs_[0]->field();
+      bool same = true;
+      for (size_t t = 0; t < terms_.size() && same && sub != field_; ++t) {
+        const int other = sub == kTitleField ? kTextField : kTitleField;
+        same = snap_.Postings(other, terms_[t])->docs.empty() &&
+               snap_.Postings(sub, terms_[t])->docs.size() == postings[t].p->docs.size();
+      }
+      if (same) {
+        direct_ = std::make_unique<PhrasePositions>(snap_, sub, terms_, offsets_, slop_, cached_positions_);
+        if (!direct_->Decoded()) direct_.reset();
+      }
+    }
+    if (slop_ == 0) {
+      for (const Cursor& c : terms_postings_)
+        block_max_.push_back(c.p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
+    } else {
+      for (size_t k = 1; k < terms_postings_.size(); ++k) {
+        const auto& frontier = terms_postings_[k].p->frontier;
+        lead_extra_ += frontier.empty() ? 0 : frontier.front().first - 1;  // the largest tf, less one
+      }
+    }
   }
 
   const Snapshot& snap_;
   int field_;
   int32_t slop_;
-  std::vector<Cursor> bound_cursors_;  // per term, in the phrase's field (block maxima), on first use
-  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;
-  double min_competitive_ = -std::numeric_limits<double>::infinity();
-  int32_t upto_ = -1;  // Bound() holds through here
+  bool pruning_ = false;
+  bool cached_positions_;
+  std::vector<Cursor> terms_postings_;  // in the phrase's field, rarest first; on first use
+  std::vector<size_t> rank_;            // of each term in terms_postings_
+  std::vector<std::shared_ptr<const DecodedPostings::DenseIndex>> dense_;    // of terms_postings_ but the lead
+  std::vector<std::shared_ptr<const DecodedPostings::BlockMax>> block_max_;  // of terms_postings_
+  uint64_t lead_extra_ = 0;  // sloppy: what the other terms add to the lead's tf at most
 
   std::vector<Lucene::String> terms_;  // read by the subs: declared before them
   std::vector<int32_t> offsets_;
   std::vector<std::unique_ptr<FieldPhrase>> subs_;
+  std::unique_ptr<PhrasePositions> direct_;  // the one field holding the terms' postings (see Prepare)
   double weight_;
   Bm25Norm norm_;
+  CompetitiveLengths lengths_;
   uint64_t cost_ = 0;
   double freq_ = 0;
 };

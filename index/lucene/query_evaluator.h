@@ -2,8 +2,9 @@
 // over one Snapshot with hymir's exact BM25: document-at-a-time iterators
 // over Lucene++ postings (conjunctions and phrases leapfrog to the largest
 // current doc; positions are read only for documents every phrase term is
-// in, from positions decoded once per snapshot), exhaustive over the matches
-// so that the total is exact.
+// in, from positions decoded once per snapshot, unless their masks settle
+// the document), exhaustive over the matches so that the total is exact
+// unless EvaluationOptions::exact_total is off.
 #ifndef HYMIR_INDEX_LUCENE_QUERY_EVALUATOR_H_
 #define HYMIR_INDEX_LUCENE_QUERY_EVALUATOR_H_
 
@@ -47,7 +48,8 @@ struct EvaluationOptions {
   // Whether Evaluation::total must count every match. false lets a
   // conjunction skip blocks of postings that cannot reach the top n
   // (block-max, from each term's largest tf and shortest document per
-  // block); `top` is the same, `total` then a lower bound. Default: true.
+  // block), and a phrase skip documents whose terms' tfs bound it below the
+  // n-th hit; `top` is the same, `total` then a lower bound. Default: true.
   bool exact_total = true;
 };
 

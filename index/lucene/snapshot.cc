@@ -397,6 +397,25 @@ std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(do
   return m;
 }
 
+std::shared_ptr<const DecodedPostings::DenseIndex> DecodedPostings::Dense(int32_t max_doc) const {
+  if (max_doc <= 0 || docs.size() * kDenseShare < static_cast<uint64_t>(max_doc)) return nullptr;
+  {
+    std::lock_guard<std::mutex> g(block_mu_);
+    if (dense_) return dense_;
+  }
+  auto d = std::make_shared<DenseIndex>();
+  d->words.assign((static_cast<size_t>(max_doc) + 63) / 64, DenseIndex::Word{0, 0});
+  for (int32_t doc : docs) d->words[static_cast<size_t>(doc) >> 6].bits |= uint64_t{1} << (doc & 63);
+  uint64_t before = 0;
+  for (DenseIndex::Word& w : d->words) {
+    w.before = before;
+    before += static_cast<uint64_t>(__builtin_popcountll(w.bits));
+  }
+  std::lock_guard<std::mutex> g(block_mu_);
+  if (!dense_) dense_ = d;
+  return dense_;
+}
+
 std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(positions_mu_);
@@ -417,6 +436,7 @@ std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Luc
   p->docs.reserve(postings->docs.size());
   p->starts.reserve(postings->docs.size() + 1);
   p->pos.reserve(count);
+  p->masks.reserve(postings->docs.size());
   p->starts.push_back(0);
   Lucene::TermPositionsPtr tp = reader_->termPositions(Lucene::newLucene<Lucene::Term>(SlotField(field), term));
   auto corrupt = [&](int32_t d, const std::wstring& what) {
@@ -434,12 +454,16 @@ std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Luc
       corrupt(d, L"with tf " + std::to_wstring(f) + L" where the postings have another");
     }
     int32_t last = -1;
+    uint64_t mask = 0;
     for (int32_t k = 0; k < f; ++k) {
       const int32_t at = tp->nextPosition();
       if (at < last || at < 0) corrupt(d, L"with position " + std::to_wstring(at) + L" out of order");
       p->pos.push_back(at);
+      if (at == last || at >= DecodedPositions::kMaskBits) mask |= DecodedPositions::kInexact;
+      mask |= uint64_t{1} << (at % DecodedPositions::kMaskBits);
       last = at;
     }
+    p->masks.push_back(mask);
     p->docs.push_back(d);
     p->starts.push_back(static_cast<uint32_t>(p->pos.size()));
   }

@@ -42,11 +42,38 @@ struct DecodedPostings {
   };
   std::shared_ptr<const BlockMax> BlockMaxima(double k_base, double k_slope, const uint32_t* lengths) const;
 
+  // For a term in at least 1/kDenseShare of `max_doc` documents, the index
+  // of each document's posting in constant time (a bitset over the docids
+  // with the postings before each word, at most half the size of docs and
+  // tfs), built on first use; nullptr for rarer terms. Thread-safe.
+  static constexpr uint64_t kDenseShare = 16;
+  struct DenseIndex {
+    struct Word {
+      uint64_t bits;    // bit j: document 64 w + j has a posting
+      uint64_t before;  // postings of documents below 64 w
+    };
+    std::vector<Word> words;
+    // The index in docs of `doc`'s posting, or -1 when it has none.
+    int64_t Find(int32_t doc) const {
+      const Word& w = words[static_cast<size_t>(doc) >> 6];
+      const uint64_t bit = uint64_t{1} << (doc & 63);
+      if (!(w.bits & bit)) return -1;
+      // Set bits below `bit` (SWAR: no popcnt instruction is assumed).
+      uint64_t x = w.bits & (bit - 1);
+      x -= (x >> 1) & 0x5555555555555555ULL;
+      x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+      x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+      return static_cast<int64_t>(w.before + ((x * 0x0101010101010101ULL) >> 56));
+    }
+  };
+  std::shared_ptr<const DenseIndex> Dense(int32_t max_doc) const;
+
  private:
   mutable std::mutex block_mu_;
   // The last few parameter sets asked (local and global statistics differ).
   static constexpr size_t kBlockMaxSets = 4;
   mutable std::vector<std::shared_ptr<const BlockMax>> block_max_;  // GUARDED_BY(block_mu_)
+  mutable std::shared_ptr<const DenseIndex> dense_;                 // GUARDED_BY(block_mu_)
 };
 
 // A term's live positions in one Lucene++ field (title, text, or "all"
@@ -57,6 +84,14 @@ struct DecodedPositions {
   std::vector<int32_t> docs;
   std::vector<uint32_t> starts;  // docs.size() + 1 entries
   std::vector<int32_t> pos;
+  // Per document, its positions modulo kMaskBits as a set (bit p: a
+  // position p + j kMaskBits), with kInexact set unless the positions are
+  // distinct and below kMaskBits (then the mask is exactly the positions):
+  // what a phrase in a document is ruled out by, or, in a short document, an
+  // exact phrase's frequency read from, without reading its positions.
+  static constexpr int32_t kMaskBits = 63;
+  static constexpr uint64_t kInexact = uint64_t{1} << kMaskBits;
+  std::vector<uint64_t> masks;
 };
 
 class Snapshot {
@@ -102,7 +137,9 @@ class Snapshot {
   // The decoded positions of `term` in the Lucene++ field `field` (not the
   // derived "all" of format 2), cached per snapshot; nullptr once caching
   // them would pass kMaxCachedPositions positions (the caller then reads
-  // positions through Lucene++ for the documents it needs). Thread-safe.
+  // positions through Lucene++ for the documents it needs). A cached term
+  // costs 4 bytes a position and 16 a document (docs, starts, masks).
+  // Thread-safe.
   std::shared_ptr<const DecodedPositions> Positions(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPositions = uint64_t{64} << 20;
   // Whether "all" has its own Lucene++ postings (format 1) or is derived

@@ -518,8 +518,9 @@ TEST(QueryEvaluatorTest, CachedPositionsGiveTheResultsOfLuceneTermPositions) {
   EXPECT_GT(matched, 200u);  // most phrases come from the documents (two depths per query)
 }
 
-// Snapshot::Positions: each document's positions ascend, and the documents
-// and their counts are the term's live postings (deleted documents skipped).
+// Snapshot::Positions: each document's positions ascend, the documents and
+// their counts are the term's live postings (deleted documents skipped), and
+// each document's mask holds its positions.
 TEST(QueryEvaluatorTest, DecodedPositionsFollowThePostings) {
   TempDir tmp;
   const std::string dir = tmp.Sub("idx");
@@ -541,10 +542,15 @@ TEST(QueryEvaluatorTest, DecodedPositionsFollowThePostings) {
       ASSERT_NE(positions, nullptr);
       ASSERT_EQ(positions->docs, postings->docs);
       ASSERT_EQ(positions->starts.size(), postings->docs.size() + 1);
+      ASSERT_EQ(positions->masks.size(), postings->docs.size());
       for (size_t i = 0; i < postings->docs.size(); ++i) {
         EXPECT_EQ(positions->starts[i + 1] - positions->starts[i], postings->tfs[i]);
         for (uint32_t k = positions->starts[i] + 1; k < positions->starts[i + 1]; ++k)
           EXPECT_LT(positions->pos[k - 1], positions->pos[k]);
+        uint64_t mask = 0;  // these documents are short: every position fits
+        for (uint32_t k = positions->starts[i]; k < positions->starts[i + 1]; ++k)
+          mask |= uint64_t{1} << positions->pos[k];
+        EXPECT_EQ(positions->masks[i], mask);
       }
       EXPECT_EQ(snap->Positions(field, term), positions);  // cached
     }
@@ -644,6 +650,102 @@ TEST(QueryEvaluatorTest, SkippingWithoutATotalKeepsTheTopK) {
   }
   EXPECT_GT(compared, 250u);
   EXPECT_GT(skipped, 30u);  // the skipping did happen
+}
+
+// Top-k phrases skip postings whose tfs bound the phrase below the k-th hit,
+// read an exact phrase's frequency in a short document from position masks,
+// and, when one field holds every posting of the terms, find positions by
+// the phrase field's posting index. The hits equal, to the bit, those of an
+// exhaustive evaluation reading positions through Lucene++ TermPositions, on
+// exact and sloppy phrases of two and three words, in "all" (some words in
+// titles too, so that both the union of title and text and the single-field
+// path run), in one field, boosted, with a repeated word, of frequent words
+// (their postings found by a dense index) and rarer ones, over documents
+// longer and shorter than the masks cover.
+TEST(QueryEvaluatorTest, PhraseSkippingKeepsTheHitsOfTheExhaustivePath) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("idx");
+  std::mt19937 gen(29);
+  std::vector<std::string> vocab;
+  for (int i = 0; i < 40; ++i) vocab.push_back("w" + std::to_string(i));
+  auto zipf = [&] {
+    const double u = std::uniform_real_distribution<double>(0, 1)(gen);
+    return vocab[std::min<size_t>(vocab.size() - 1, static_cast<size_t>(std::pow(40.0, u)) - 1)];
+  };
+  std::vector<Document> corpus;
+  for (int i = 0; i < 3000; ++i) {
+    // Mostly short texts, every tenth one up to 200 words (past the masks' 63 positions).
+    const int len = 1 + static_cast<int>(gen() % (i % 10 ? 50 : 200));
+    std::string text;
+    for (int t = 0; t < len; ++t) text += zipf() + " ";
+    // Rarer words (each in about 1/24 of the documents), often adjacent.
+    if (gen() % 4 == 0) {
+      const int j = static_cast<int>(gen() % 12);
+      text += "m" + std::to_string(j) + " m" + std::to_string(j + 1) + " " + zipf();
+    }
+    // Titles use five of the words only: phrases of the others have no title postings.
+    std::string title;
+    if (i % 4 == 0) {
+      for (int t = 0, n = 1 + static_cast<int>(gen() % 3); t < n; ++t) title += vocab[gen() % 5] + " ";
+    }
+    corpus.push_back(testing::Doc("d" + std::to_string(i), title, text));
+  }
+  ASSERT_OK(testing::BuildIndex(dir, corpus, AnalyzerKind::kWhitespace));
+  ASSERT_OK_AND_ASSIGN(internal::IndexMeta meta, internal::ReadMeta(dir));
+  Lucene::IndexReaderPtr lreader = Lucene::IndexReader::open(
+      Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir)), /*readOnly=*/true);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<internal::Snapshot> snap, internal::Snapshot::Load(lreader, dir, meta, nullptr));
+  internal::SnapshotStatistics stats(snap);
+
+  std::mt19937 rng(31);
+  auto words = [&](size_t len) {  // adjacent words of a document, or any words
+    const auto toks = Analyze(AnalyzerKind::kWhitespace, corpus[rng() % corpus.size()].text);
+    std::string p;
+    for (size_t i = 0, at = toks.size() > len ? rng() % (toks.size() - len) : 0; i < len; ++i)
+      p += (i ? " " : "") + (toks.size() > len && rng() % 5 ? toks[at + i] : zipf());
+    return p;
+  };
+  const char* fields[] = {"", "", "", "title:", "text:"};
+  const char* slops[] = {"", "", "", "~1", "~3"};
+  size_t compared = 0, skipped = 0;
+  for (int i = 0; i < 240; ++i) {
+    std::string q = "\"" + words(2 + (i % 4 == 0)) + "\"";
+    if (i % 9 == 0) q = "\"" + vocab[rng() % 3] + " " + vocab[rng() % 3] + "\"";  // may repeat a word
+    if (i % 6 == 1) {  // the rarer words, together or with a frequent one
+      const int j = static_cast<int>(rng() % 12);
+      q = "\"m" + std::to_string(j) + " " + (rng() % 3 ? "m" + std::to_string(j + 1) : zipf()) + "\"";
+    }
+    q = fields[rng() % 5] + q + slops[rng() % 5];
+    if (i % 7 == 0) q += "^2.5";
+    auto tree = AnalyzeLuceneQuery(AnalyzerKind::kWhitespace, q);
+    ASSERT_TRUE(tree.ok()) << q;
+    internal::EvaluationOptions exhaustive;
+    exhaustive.statistics = &stats;
+    exhaustive.cached_positions = false;
+    internal::EvaluationOptions decoded = exhaustive;
+    decoded.cached_positions = true;
+    internal::EvaluationOptions skipping = decoded;
+    skipping.exact_total = false;
+    for (size_t k : {size_t{1}, size_t{4}, size_t{10}, size_t{50}}) {
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation a, internal::Evaluate(*snap, *tree, exhaustive, k));
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation b, internal::Evaluate(*snap, *tree, decoded, k));
+      ASSERT_OK_AND_ASSIGN(internal::Evaluation c, internal::Evaluate(*snap, *tree, skipping, k));
+      ASSERT_EQ(a.total, b.total) << q;
+      ASSERT_EQ(a.top.size(), b.top.size()) << q << " k " << k;
+      ASSERT_EQ(a.top.size(), c.top.size()) << q << " k " << k;
+      for (size_t r = 0; r < a.top.size(); ++r) {
+        EXPECT_EQ(a.top[r].doc, b.top[r].doc) << q << " k " << k << " rank " << r;
+        EXPECT_EQ(a.top[r].score, b.top[r].score) << q << " k " << k << " rank " << r;
+        EXPECT_EQ(a.top[r].doc, c.top[r].doc) << q << " k " << k << " rank " << r;
+        EXPECT_EQ(a.top[r].score, c.top[r].score) << q << " k " << k << " rank " << r;
+      }
+      EXPECT_LE(c.total, a.total) << q;
+      compared += a.top.size() == k;
+      skipped += c.total < a.total;
+    }
+  }
+  EXPECT_GT(compared, 400u);  // most queries have k hits at every depth
+  EXPECT_GT(skipped, 200u);   // and the skipping did happen
 }
 
 }  // namespace
