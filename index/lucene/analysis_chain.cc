@@ -366,7 +366,7 @@ bool HasNativeChain(AnalyzerKind kind) {
 bool NativeAnalyzeInto(AnalyzerKind kind, std::wstring_view text, TokenBuffer* out) {
   if (!HasNativeChain(kind)) return false;
   for (wchar_t c : text) {
-    if (static_cast<uint32_t>(c) > 0x10FFFF) return false;
+    if (c == 0 || static_cast<uint32_t>(c) > 0x10FFFF) return false;  // left to Lucene++ (see the header)
   }
   const Tables& t = GetTables();
   if (kind == AnalyzerKind::kWhitespace) {
@@ -375,6 +375,14 @@ bool NativeAnalyzeInto(AnalyzerKind kind, std::wstring_view text, TokenBuffer* o
     Standard(t, kind == AnalyzerKind::kEnglish, text, out);
   }
   return true;
+}
+
+TextAnalysis::TextAnalysis(AnalyzerKind kind, bool lucenepp_only)
+    : kind_(kind), native_(!lucenepp_only && HasNativeChain(kind)), lucenepp_(MakeAnalyzer(kind)) {}
+
+void TextAnalysis::AnalyzeInto(const Lucene::String& text, TokenBuffer* out) const {
+  if (native_ && NativeAnalyzeInto(kind_, text, out)) return;
+  internal::AnalyzeInto(lucenepp_, text, out);
 }
 
 int StandardCharClass(wchar_t c) { return ClassOf(GetTables(), c); }

@@ -12,10 +12,13 @@
 // are read from Lucene++ once (CharFolder, UnicodeUtil, StopAnalyzer), so
 // they follow the installed library.
 //
-// Input that Lucene++ itself cannot scan in a defined way (a UTF-32 value
-// outside [0, 0x10FFFF], which Lucene++'s tokenizer would use as a table
-// index) is not analysed here: NativeAnalyzeInto returns false and the caller
-// uses Lucene++'s chain.
+// Two kinds of input are left to Lucene++'s chain: NativeAnalyzeInto returns
+// false and the caller analyses with Lucene++. A UTF-32 value outside
+// [0, 0x10FFFF], which Lucene++'s tokenizer would use as a table index (no
+// defined result to match). And a NUL character: Lucene++'s StringReader
+// copies with wcsncpy, which turns every character after a NUL into NUL up
+// to the end of the block its tokenizer asked for, and those blocks depend
+// on the tokenizer's buffer state; hymir does not copy that.
 //
 // Thread-safety: all functions are safe to call concurrently.
 #ifndef HYMIR_INDEX_LUCENE_ANALYSIS_CHAIN_H_
@@ -36,8 +39,27 @@ bool HasNativeChain(AnalyzerKind kind);
 // Appends the tokens Lucene++'s analyzer of `kind` gives for `text` (UTF-32,
 // as Lucene::String holds it) to *out: terms, position increments and start
 // offsets. Returns false, leaving *out as it was, when `kind` has no native
-// chain or `text` holds a value outside [0, 0x10FFFF].
+// chain or `text` holds a NUL or a value outside [0, 0x10FFFF] (see above).
 bool NativeAnalyzeInto(AnalyzerKind kind, std::wstring_view text, TokenBuffer* out);
+
+// The text analysis of one analyzer as the index writer runs it: hymir's
+// chain where the analyzer has one and it takes the text, else Lucene++'s
+// (always, with `lucenepp_only`). Both give the same tokens.
+class TextAnalysis {
+ public:
+  TextAnalysis(AnalyzerKind kind, bool lucenepp_only);
+
+  // Appends the tokens of `text` to *out.
+  void AnalyzeInto(const Lucene::String& text, TokenBuffer* out) const;
+
+  // Lucene++'s analyzer of the kind (what its IndexWriter is opened with).
+  const Lucene::AnalyzerPtr& lucenepp() const { return lucenepp_; }
+
+ private:
+  AnalyzerKind kind_;
+  bool native_;
+  Lucene::AnalyzerPtr lucenepp_;
+};
 
 // The class of `c` in StandardTokenizer's grammar (exposed for the test that
 // checks the table against Lucene++): 0 other, 1 letter, 2 digit, 3 Thai

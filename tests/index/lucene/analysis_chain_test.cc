@@ -238,7 +238,7 @@ TEST(AnalysisChainTest, SeededRandomStringsMatchLucenepp) {
   }
 }
 
-TEST(AnalysisChainTest, RefusesValuesOutsideUnicode) {
+TEST(AnalysisChainTest, LeavesNulAndValuesOutsideUnicodeToLucenepp) {
   TokenBuffer out;
   out.chars = {L'x'};
   out.ends = {1};
@@ -247,6 +247,9 @@ TEST(AnalysisChainTest, RefusesValuesOutsideUnicode) {
   const wchar_t bad[] = {L'a', static_cast<wchar_t>(0x110000), L'b'};
   EXPECT_FALSE(NativeAnalyzeInto(AnalyzerKind::kEnglish, std::wstring_view(bad, 3), &out));
   EXPECT_EQ(out.size(), 1u);  // left as it was
+  const wchar_t nul[] = {L'a', L' ', 0, L'b'};
+  EXPECT_FALSE(NativeAnalyzeInto(AnalyzerKind::kStandard, std::wstring_view(nul, 4), &out));
+  EXPECT_EQ(out.size(), 1u);
   EXPECT_FALSE(NativeAnalyzeInto(AnalyzerKind::kSimple, L"abc", &out));
   EXPECT_TRUE(NativeAnalyzeInto(AnalyzerKind::kWhitespace, L"abc", &out));
   EXPECT_EQ(out.size(), 2u);  // appended
