@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "index/lucene/lucene_util.h"
 #include "index/lucene/porter_stemmer.h"
 
 namespace hymir::index::internal {
@@ -375,6 +376,47 @@ bool NativeAnalyzeInto(AnalyzerKind kind, std::wstring_view text, TokenBuffer* o
     Standard(t, kind == AnalyzerKind::kEnglish, text, out);
   }
   return true;
+}
+
+Lucene::String DecodeUtf8(std::string_view utf8) {
+  Lucene::String out(utf8.size(), L'\0');  // one character at most per byte
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  const size_t n = utf8.size();
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = p[i];
+    if (cp < 0x80) {
+      out[o++] = static_cast<wchar_t>(cp);
+      ++i;
+      continue;
+    }
+    size_t len;
+    if ((cp & 0xE0) == 0xC0) {
+      len = 2;
+      cp &= 0x1F;
+    } else if ((cp & 0xF0) == 0xE0) {
+      len = 3;
+      cp &= 0x0F;
+    } else if ((cp & 0xF8) == 0xF0) {
+      len = 4;
+      cp &= 0x07;
+    } else {
+      return Wide(utf8);
+    }
+    if (n - i < len) return Wide(utf8);
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return Wide(utf8);
+      cp = cp << 6 | (p[i + k] & 0x3F);
+    }
+    constexpr uint32_t kShortest[] = {0, 0, 0x80, 0x800, 0x10000};  // below: an overlong form
+    if (cp < kShortest[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) {
+      return Wide(utf8);
+    }
+    out[o++] = static_cast<wchar_t>(cp);
+    i += len;
+  }
+  out.resize(o);
+  return out;
 }
 
 TextAnalysis::TextAnalysis(AnalyzerKind kind, bool lucenepp_only)

@@ -42,6 +42,12 @@ bool HasNativeChain(AnalyzerKind kind);
 // chain or `text` holds a NUL or a value outside [0, 0x10FFFF] (see above).
 bool NativeAnalyzeInto(AnalyzerKind kind, std::wstring_view text, TokenBuffer* out);
 
+// `utf8` as Lucene::String, exactly as Lucene++'s StringUtils::toUnicode
+// (internal::Wide) decodes it, but faster: well-formed UTF-8 is decoded
+// here, anything else (and U+FFFE, U+FFFF, which Lucene++ refuses) is left
+// to Lucene++, which then gives an empty string.
+Lucene::String DecodeUtf8(std::string_view utf8);
+
 // The text analysis of one analyzer as the index writer runs it: hymir's
 // chain where the analyzer has one and it takes the text, else Lucene++'s
 // (always, with `lucenepp_only`). Both give the same tokens.

@@ -255,6 +255,38 @@ TEST(AnalysisChainTest, LeavesNulAndValuesOutsideUnicodeToLucenepp) {
   EXPECT_EQ(out.size(), 2u);  // appended
 }
 
+TEST(AnalysisChainTest, DecodeUtf8EqualsLuceneppsDecoder) {
+  const std::vector<std::string> texts = {"",
+                                          "plain ascii",
+                                          "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf",
+                                          std::string("a\0b", 3),
+                                          "\xef\xbf\xbe",  // U+FFFE: Lucene++ refuses it
+                                          "\xef\xbf\xbf",
+                                          "\xef\xbf\xbd",      // U+FFFF refused, U+FFFD kept
+                                          "\xf0\x9f\xbf\xbf",  // U+1FFFF
+                                          "ab\xff",
+                                          "\xc3",
+                                          "\xc3(",
+                                          "\xc0\xaf",
+                                          "\xe0\x80\xaf",
+                                          "\xed\xa0\x80",
+                                          "\xf4\x90\x80\x80",
+                                          "\xf8\x88\x80\x80\x80",
+                                          "\x80",
+                                          "x\xe4\xb8"};
+  for (const std::string& t : texts) {
+    EXPECT_TRUE(DecodeUtf8(t) == Wide(t)) << Printable(Wide(t));
+  }
+  std::mt19937 rng(11);
+  const std::string pieces[] = {"a",    " ",    "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80",
+                                "\x80", "\xc3", "\xff",     "\xef\xbf\xbe", "\xed\xb0\x80"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    for (size_t j = rng() % 12; j > 0; --j) t += pieces[rng() % std::size(pieces)];
+    ASSERT_TRUE(DecodeUtf8(t) == Wide(t)) << i;
+  }
+}
+
 TEST(AnalysisChainTest, SharedCollectionsMatchLucenepp) {
   bool any = false;
   for (const char* name : {"cacm", "cisi", "cranfield", "med", "mixed", "scifact"}) {
