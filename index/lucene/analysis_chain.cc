@@ -420,7 +420,14 @@ Lucene::String DecodeUtf8(std::string_view utf8) {
 }
 
 TextAnalysis::TextAnalysis(AnalyzerKind kind, bool lucenepp_only)
-    : kind_(kind), native_(!lucenepp_only && HasNativeChain(kind)), lucenepp_(MakeAnalyzer(kind)) {}
+    : kind_(kind),
+      lucenepp_only_(lucenepp_only),
+      native_(!lucenepp_only && HasNativeChain(kind)),
+      lucenepp_(MakeAnalyzer(kind)) {}
+
+Lucene::String TextAnalysis::Decode(std::string_view utf8) const {
+  return lucenepp_only_ ? Wide(utf8) : DecodeUtf8(utf8);
+}
 
 void TextAnalysis::AnalyzeInto(const Lucene::String& text, TokenBuffer* out) const {
   if (native_ && NativeAnalyzeInto(kind_, text, out)) return;

@@ -50,10 +50,15 @@ Lucene::String DecodeUtf8(std::string_view utf8);
 
 // The text analysis of one analyzer as the index writer runs it: hymir's
 // chain where the analyzer has one and it takes the text, else Lucene++'s
-// (always, with `lucenepp_only`). Both give the same tokens.
+// (always, with `lucenepp_only`, which also decodes UTF-8 with Lucene++).
+// Both give the same tokens.
 class TextAnalysis {
  public:
   TextAnalysis(AnalyzerKind kind, bool lucenepp_only);
+
+  // `utf8` decoded: DecodeUtf8, or with `lucenepp_only` Lucene++'s decoder
+  // (the same string).
+  Lucene::String Decode(std::string_view utf8) const;
 
   // Appends the tokens of `text` to *out.
   void AnalyzeInto(const Lucene::String& text, TokenBuffer* out) const;
@@ -63,6 +68,7 @@ class TextAnalysis {
 
  private:
   AnalyzerKind kind_;
+  bool lucenepp_only_;
   bool native_;
   Lucene::AnalyzerPtr lucenepp_;
 };

@@ -376,8 +376,8 @@ class LuceneIndexWriter final : public IndexWriter {
       thread_local internal::TokenBuffer title_tokens, text_tokens;
       title_tokens.Clear();
       text_tokens.Clear();
-      Lucene::String title = internal::DecodeUtf8(doc.title);
-      Lucene::String text = internal::DecodeUtf8(doc.text);
+      Lucene::String title = analysis_.Decode(doc.title);
+      Lucene::String text = analysis_.Decode(doc.text);
       analysis_.AnalyzeInto(title, &title_tokens);
       analysis_.AnalyzeInto(text, &text_tokens);
 
@@ -438,7 +438,7 @@ class LuceneIndexWriter final : public IndexWriter {
         }
         if (!tf.spec.indexed) continue;
         std::vector<const internal::TokenBuffer*> parts;
-        for (const std::string& v : texts[i]) tf.analysis.AnalyzeInto(internal::DecodeUtf8(v), &text_tokens_of[i]);
+        for (const std::string& v : texts[i]) tf.analysis.AnalyzeInto(tf.analysis.Decode(v), &text_tokens_of[i]);
         parts.push_back(&text_tokens_of[i]);
         auto field = Lucene::newLucene<Lucene::Field>(lname, internal::MakeReplayStream(parts));
         field->setOmitNorms(true);
