@@ -30,7 +30,8 @@ struct IndexFlags {
   bool skip_bad = false;
   uint64_t commit_every = 0;
   int format_version = 0;  // 0: the current one
-  std::string schema;      // typed fields of a new index (JSON file)
+  bool lucenepp_analysis = false;
+  std::string schema;  // typed fields of a new index (JSON file)
 };
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every 10 % otherwise.
@@ -85,6 +86,7 @@ int RunIndex(const IndexFlags& flags) {
   }
   if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
   options.format_version = flags.format_version;
+  options.lucenepp_analysis = flags.lucenepp_analysis;
   if (!flags.schema.empty()) {
     auto schema = index::ReadSchemaFile(flags.schema);
     if (!schema.ok()) return app::Fail("index", schema.status(), schema.status().IsInvalidArgument());
@@ -184,6 +186,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
                   "On-disk format of a new index: 3 (current), or 2 or 1 for hymir builds before format 3 or 2 "
                   "(these get the english-lucenepp30 analyzer)")
       ->check(CLI::Range(1, 3));
+  cmd->add_flag("--lucenepp-analysis", flags->lucenepp_analysis,
+                "Analyse with Lucene++'s token streams instead of hymir's chain (english, standard, whitespace; the "
+                "same index, slower)");
   cmd->add_flag("--skip-bad", flags->skip_bad,
                 "Report malformed lines (and values of the wrong type for the schema) and continue (default: stop, "
                 "keep nothing)");

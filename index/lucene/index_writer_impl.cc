@@ -18,6 +18,7 @@
 #include "hymir/index/index_writer.h"
 #include "hymir/index/lsa_embedder.h"
 #include "index/lucene/analysis.h"
+#include "index/lucene/analysis_chain.h"
 #include "index/lucene/commit_manifest.h"
 #include "index/lucene/doc_values.h"
 #include "index/lucene/forward_index.h"
@@ -127,7 +128,7 @@ class LuceneIndexWriter final : public IndexWriter {
       if (spec.type != FieldType::kText) continue;
       // The schema was checked when read: its analyzer names are known.
       const AnalyzerKind kind = ParseAnalyzerKind(spec.analyzer).value_or(AnalyzerKind::kStandard);
-      text_fields_.push_back({name, spec, internal::MakeAnalyzer(kind)});
+      text_fields_.push_back({name, spec, internal::TextAnalysis(kind, options_.lucenepp_analysis)});
     }
   }
 
@@ -383,10 +384,10 @@ class LuceneIndexWriter final : public IndexWriter {
       thread_local internal::TokenBuffer title_tokens, text_tokens;
       title_tokens.Clear();
       text_tokens.Clear();
-      Lucene::String title = Wide(doc.title);
-      Lucene::String text = Wide(doc.text);
-      internal::AnalyzeInto(analyzer_, title, &title_tokens);
-      internal::AnalyzeInto(analyzer_, text, &text_tokens);
+      Lucene::String title = analysis_.Decode(doc.title);
+      Lucene::String text = analysis_.Decode(doc.text);
+      analysis_.AnalyzeInto(title, &title_tokens);
+      analysis_.AnalyzeInto(text, &text_tokens);
 
       Lucene::String id = Wide(doc.id);
       auto ldoc = Lucene::newLucene<Lucene::Document>();
@@ -445,7 +446,7 @@ class LuceneIndexWriter final : public IndexWriter {
         }
         if (!tf.spec.indexed) continue;
         std::vector<const internal::TokenBuffer*> parts;
-        for (const std::string& v : texts[i]) internal::AnalyzeInto(tf.analyzer, Wide(v), &text_tokens_of[i]);
+        for (const std::string& v : texts[i]) tf.analysis.AnalyzeInto(tf.analysis.Decode(v), &text_tokens_of[i]);
         parts.push_back(&text_tokens_of[i]);
         auto field = Lucene::newLucene<Lucene::Field>(lname, internal::MakeReplayStream(parts));
         field->setOmitNorms(true);
@@ -476,7 +477,7 @@ class LuceneIndexWriter final : public IndexWriter {
   struct TextField {
     std::string name;
     FieldSpec spec;
-    Lucene::AnalyzerPtr analyzer;
+    internal::TextAnalysis analysis;
   };
 
   const std::string dir_;
@@ -486,6 +487,7 @@ class LuceneIndexWriter final : public IndexWriter {
   const IndexWriterOptions options_;
   std::unique_ptr<hymir::internal::FileLock> lock_;
   Lucene::AnalyzerPtr analyzer_;
+  const internal::TextAnalysis analysis_{meta_.analyzer, options_.lucenepp_analysis};  // of title and text
   Lucene::IndexWriterPtr writer_;
   std::set<std::string> sound_caches_;  // segment caches written or checked; GUARDED_BY(commit_mu_)
   std::shared_mutex commit_mu_;         // shared: upserts/deletes; exclusive: commit/rollback

@@ -1,7 +1,5 @@
 #include "index/lucene/porter_stemmer.h"
 
-#include <cstring>
-
 namespace hymir::index::internal {
 
 int32_t PorterStemmer::Stem(wchar_t* buf, int32_t length) {
@@ -64,24 +62,24 @@ bool PorterStemmer::Cvc(int32_t i) const {
   return c != L'w' && c != L'x' && c != L'y';
 }
 
-bool PorterStemmer::Ends(const char* suffix) {
-  const auto n = static_cast<int32_t>(std::strlen(suffix));
+bool PorterStemmer::Ends(std::string_view suffix) {
+  const auto n = static_cast<int32_t>(suffix.size());
   const int32_t start = k_ - n + 1;
   if (start < 0) return false;
-  for (int32_t i = 0; i < n; ++i) {
+  for (int32_t i = n - 1; i >= 0; --i) {  // from the end: most suffixes fail on their last letter
     if (b_[start + i] != static_cast<wchar_t>(suffix[i])) return false;
   }
   j_ = k_ - n;
   return true;
 }
 
-void PorterStemmer::SetTo(const char* s) {
-  const auto n = static_cast<int32_t>(std::strlen(s));
+void PorterStemmer::SetTo(std::string_view s) {
+  const auto n = static_cast<int32_t>(s.size());
   for (int32_t i = 0; i < n; ++i) b_[j_ + 1 + i] = static_cast<wchar_t>(s[i]);
   k_ = j_ + n;
 }
 
-void PorterStemmer::ReplaceIfMeasured(const char* s) {
+void PorterStemmer::ReplaceIfMeasured(std::string_view s) {
   if (Measure() > 0) SetTo(s);
 }
 
@@ -122,8 +120,8 @@ void PorterStemmer::Step3() {
   if (k_ == 0) return;
   // Suffixes by their penultimate letter; the first that matches decides.
   struct Rule {
-    const char* from;
-    const char* to;
+    std::string_view from;
+    std::string_view to;
   };
   static constexpr Rule kA[] = {{"ational", "ate"}, {"tional", "tion"}};
   static constexpr Rule kC[] = {{"enci", "ence"}, {"anci", "ance"}};

@@ -19,6 +19,7 @@
 #define HYMIR_INDEX_LUCENE_PORTER_STEMMER_H_
 
 #include <cstdint>
+#include <string_view>
 
 namespace hymir::index::internal {
 
@@ -38,10 +39,10 @@ class PorterStemmer {
   bool DoubleConsonant(int32_t i) const;
   bool Cvc(int32_t i) const;
   // True when b_[0, k_] ends with `suffix` (ASCII); then j_ = k_ - |suffix|.
-  bool Ends(const char* suffix);
+  bool Ends(std::string_view suffix);
   // Replaces b_[j_ + 1, k_] by `s`.
-  void SetTo(const char* s);
-  void ReplaceIfMeasured(const char* s);  // SetTo(s) when Measure() > 0
+  void SetTo(std::string_view s);
+  void ReplaceIfMeasured(std::string_view s);  // SetTo(s) when Measure() > 0
 
   void Step1();  // plurals and -ed/-ing
   void Step2();  // terminal y -> i

@@ -47,6 +47,11 @@ struct IndexWriterOptions {
   // Default: nullopt (english for a new index; english-lucenepp30 with
   // format_version 1 or 2).
   std::optional<AnalyzerKind> analyzer;
+  // Analyse documents with Lucene++'s token streams rather than hymir's own
+  // chain for the english, standard and whitespace analyzers (other
+  // analyzers always use Lucene++'s). Both give the same terms, positions
+  // and offsets, so the same index; hymir's is faster. Default: false.
+  bool lucenepp_analysis = false;
   // Create the directory and an empty index when absent. Default: true.
   bool create_if_missing = true;
   // Memory for buffered documents before Lucene++ flushes a segment, in MiB.

@@ -6,9 +6,17 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include <lucene++/LuceneHeaders.h>
+#include <lucene++/TermPositions.h>
+
+#include "hymir/beir.h"
 #include "hymir/index/lsa_embedder.h"
+#include "hymir/index/schema.h"
+#include "index/lucene/index_layout.h"
+#include "index/lucene/lucene_util.h"
 #include "tests/index/lucene/index_fixture.h"
 
 namespace hymir::index {
@@ -25,6 +33,66 @@ std::vector<std::string> SearchIds(const Searcher& s, const std::string& text, s
   auto r = s.Search(q);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? Ids(*r) : std::vector<std::string>{};
+}
+
+// Every term of the Lucene++ index under `dir` with its postings: field,
+// term, then per document its number, frequency and positions.
+std::string Postings(const std::string& dir) {
+  auto directory = Lucene::FSDirectory::open(internal::Wide(dir + "/" + internal::kTextDir));
+  auto reader = Lucene::IndexReader::open(directory, true);
+  std::ostringstream out;
+  auto terms = reader->terms();
+  auto positions = reader->termPositions();
+  while (terms->next()) {
+    const auto term = terms->term();
+    out << internal::Utf8(term->field()) << ":" << internal::Utf8(term->text()) << " df=" << terms->docFreq();
+    positions->seek(term);
+    while (positions->next()) {
+      out << " d" << positions->doc() << "x" << positions->freq() << "@";
+      for (int32_t i = 0; i < positions->freq(); ++i) out << positions->nextPosition() << ",";
+    }
+    out << "\n";
+  }
+  reader->close();
+  return out.str();
+}
+
+TEST(IndexWriterTest, HymirAndLuceneppAnalysisBuildTheSameIndex) {
+  // The bundled sample, plus documents for the tokenizer's odd corners, in
+  // title and text and in schema text fields of the three analyzers.
+  std::vector<Document> docs;
+  ASSERT_OK_AND_ASSIGN(auto corpus, CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl"));
+  for (Document d; true;) {
+    ASSERT_OK_AND_ASSIGN(bool more, corpus->Next(&d));
+    if (!more) break;
+    docs.push_back(d);
+  }
+  docs.push_back(
+      Doc("odd1", "O'Neil's I.B.M. and AT&T", "mail first.last@example.com at www.example.org, 1.2.3 x1-y2"));
+  docs.push_back(Doc("odd2", "the the the", std::string(300, 'a') + " the end " + std::string("a\0b c", 5)));
+  docs.push_back(Doc("odd3", "\u4e2d\u6587 caf\u00e9 \U0001F600x", "U.S.A. u.s.a. e.g. John\u2019s \u0e20\u0e32"));
+  ASSERT_OK_AND_ASSIGN(Schema schema, ParseSchemaJson(R"({"fields": {"e": {"type": "text", "analyzer": "english"},
+      "s": {"type": "text", "analyzer": "standard"}, "w": {"type": "text", "analyzer": "whitespace"}}})"));
+  for (Document& d : docs) {
+    for (const char* f : {"e", "s", "w"}) d.values[f] = {d.title, d.text};
+  }
+  for (AnalyzerKind kind : {AnalyzerKind::kEnglish, AnalyzerKind::kStandard, AnalyzerKind::kWhitespace}) {
+    TempDir dir;
+    std::vector<std::string> postings;
+    for (bool lucenepp : {true, false}) {
+      const std::string path = dir.Sub(lucenepp ? "lucenepp" : "hymir");
+      IndexWriterOptions o;
+      o.analyzer = kind;
+      o.schema = schema;
+      o.lucenepp_analysis = lucenepp;
+      ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(path, o));
+      for (const Document& d : docs) ASSERT_OK(w->Upsert(d));
+      ASSERT_OK(w->Commit());
+      postings.push_back(Postings(path));
+    }
+    EXPECT_GT(postings[0].size(), 1000u);
+    EXPECT_TRUE(postings[0] == postings[1]) << AnalyzerName(kind) << ": the postings differ";
+  }
 }
 
 TEST(IndexWriterTest, UpsertReplacesDeleteRemovesAfterCommitAndRefresh) {
