@@ -256,6 +256,8 @@ int RunSearch(SearchFlags flags) {
       if (counts.is_open()) counts << r.query.id << '\t' << r.total.value_or(0) << '\n';
       ranking::ScoredDocs ranked;
       for (const PipelineHit& h : r.hits) ranked.push_back({h.hit.id, h.hit.score});
+      // Sorted by a field: the run keeps the sort's order.
+      if (!flags.spec.sort.empty()) ranked = ranking::ScoresFromRanks(std::move(ranked));
       HYMIR_RETURN_IF_ERROR(ranking::WriteRun(run, r.query.id, ranked, "hymir"));
     }
     done += batch.size();

@@ -272,6 +272,8 @@ int RunSearch(const dist::Cluster& cluster, const SearchFlags& flags) {
       if (counts.is_open()) counts << results[i].query.id << '\t' << results[i].total.value_or(0) << '\n';
       ranking::ScoredDocs ranked;
       for (const PipelineHit& h : results[i].hits) ranked.push_back({h.hit.id, h.hit.score});
+      // Sorted by a field: the run keeps the sort's order.
+      if (!flags.spec.sort.empty()) ranked = ranking::ScoresFromRanks(std::move(ranked));
       written = ranking::WriteRun(run, results[i].query.id, ranked, "hymir-mpi");
     }
     HYMIR_RETURN_IF_ERROR(cluster.Agree(written));

@@ -98,6 +98,11 @@ Result<Run> ParseRun(std::string_view text, const std::string& source) {
   return run;
 }
 
+ScoredDocs ScoresFromRanks(ScoredDocs ranked) {
+  for (size_t i = 0; i < ranked.size(); ++i) ranked[i].second = static_cast<double>(ranked.size() - i);
+  return ranked;
+}
+
 Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked, const std::string& tag) {
   if (!IsToken(query_id)) {
     return Status::InvalidArgument("run query id '" + query_id + "' is empty or contains whitespace");

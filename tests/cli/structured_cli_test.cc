@@ -2,6 +2,8 @@
 // on a small corpus of typed package records.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/testutil/cli_util.h"
@@ -70,6 +72,23 @@ TEST_F(StructuredCliTest, RangeFilterSortAndTotal) {
   j = Json("--sort rating --k 2 --offset 2");
   EXPECT_EQ(HitIds(j), (std::vector<std::string>{"gimp", "vim"}));
   EXPECT_EQ(j["hits"][0]["rank"], 3);
+}
+
+TEST_F(StructuredCliTest, ASortedQueriesFileWritesARunInTheSortsOrder) {
+  testing::WriteText(tmp_.Sub("queries.jsonl"), "{\"_id\": \"q1\", \"text\": \"edit\"}\n");
+  Ran r = Hymir("search --index " + idx_ + " --queries " + tmp_.Sub("queries.jsonl") + " --run " + tmp_.Sub("run") +
+                " --sort installed_size:asc --k 10");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(tmp_.Sub("run"));
+  std::vector<std::string> ids;
+  std::vector<double> scores;
+  for (std::string q, q0, id, rank, score, tag; in >> q >> q0 >> id >> rank >> score >> tag;) {
+    ids.push_back(id);
+    scores.push_back(std::stod(score));
+  }
+  // "edit" matches gimp, vim and ed; by installed size: ed, vim, gimp.
+  EXPECT_EQ(ids, (std::vector<std::string>{"ed", "vim", "gimp"}));
+  EXPECT_EQ(scores, (std::vector<double>{3, 2, 1}));
 }
 
 TEST_F(StructuredCliTest, FacetsCountEveryMatch) {

@@ -53,6 +53,12 @@ Result<Run> ParseRun(std::string_view text, const std::string& source);
 // the whole list is valid.
 Status WriteRun(std::ostream& out, const std::string& query_id, const ScoredDocs& ranked, const std::string& tag);
 
+// `ranked` with its scores replaced by descending rank values (n for the
+// first of n documents, 1 for the last): the run of a list ordered by
+// something other than its scores (a sort by a field), which WriteRun and
+// trec_eval then read in the list's own order.
+ScoredDocs ScoresFromRanks(ScoredDocs ranked);
+
 }  // namespace hymir::ranking
 
 #endif  // HYMIR_RANKING_RUN_H_
