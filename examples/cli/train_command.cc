@@ -110,6 +110,8 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
       f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
       shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
       report.validation_queries, refit.c_str(), seconds);
+  std::printf("serving cost: %.0f us p50, %.0f us p99 to score 100 candidates (features given, one thread)\n",
+              r.score_micros_p50, r.score_micros_p99);
 }
 
 int RunTrain(const TrainFlags& f) {

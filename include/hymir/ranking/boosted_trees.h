@@ -97,17 +97,21 @@ class BoostedTrees {
 
  private:
   friend class TreeBuilder;
-  // One node in one 16-byte record (what prediction walks): a split
-  // (feature >= 0: x <= cut goes to `left`, else to left + 1, its sibling)
-  // or a leaf (feature -1, its value in cut). Rebuilt by Pack() after every
-  // change.
+  // One node in one 16-byte record (what prediction walks): x <= cut goes
+  // to `left`, else to left + 1, its sibling; a leaf points to itself with
+  // cut +inf, its value in leaf_value_. Rebuilt by Pack() after every change.
   struct Packed {
     int32_t feature, left;
     double cut;
   };
-  // Packs nodes [first, end); the ones before stay as they are.
+  // Packs the trees whose nodes start at or after node `first`; the ones
+  // before stay as they are.
   void Pack(size_t first = 0);
+  // Tree k's leaf (a node index) for one row.
+  int32_t Leaf(size_t k, const double* row) const;
   std::vector<Packed> packed_;
+  std::vector<double> leaf_value_;  // per node: its value (read at leaves)
+  std::vector<int32_t> depth_;      // per tree: the depth of its deepest leaf
   size_t dim_ = 0;
   // Nodes of every tree; a tree is its root index. Leaves have feature -1.
   std::vector<int32_t> feature_, left_, right_;
