@@ -85,10 +85,10 @@ void AddTreeFlags(CLI::App& app, ranking::MoeTrainOptions& o) {
   app.add_flag("--trees,!--no-trees", o.tree_expert,
                "A model trained from scratch gets a boosted shared expert: LambdaMART trees fitted first, the "
                "networks train on top of them (default on; not with hymir pretrain)");
-  app.add_option("--tree-rounds", o.trees.max_rounds, "Boosted expert: at most this many trees (default 500)")
+  app.add_option("--tree-rounds", o.trees.max_rounds, "Boosted expert: at most this many trees (default 250)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--tree-depth", o.trees.max_depth, "Boosted expert: tree depth (default 6)")->check(CLI::Range(1, 16));
-  app.add_option("--tree-lr", o.trees.learning_rate, "Boosted expert: shrinkage (default 0.05)")
+  app.add_option("--tree-lr", o.trees.learning_rate, "Boosted expert: shrinkage (default 0.1)")
       ->check(CLI::PositiveNumber);
   app.add_option("--tree-min-hessian", o.trees.min_child_hessian,
                  "Boosted expert: minimum hessian on each side of a split (default 1)")
