@@ -312,19 +312,31 @@ Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrain
     for (size_t i = 0; i < groups.size(); ++i)
       if (out.fold[i] != f) rest.push_back(groups[i]);
     if (rest.empty() || rest.size() == groups.size()) continue;
+    // A fold whose other folds cannot train a model (too few judged queries
+    // with a relevant candidate) is left out: its queries score no candidate.
     std::optional<ranking::MoeModel> tuned, nets, trees;
+    Status trained = Status::OK();
     if (start.init && needs(Kind::kFineTune, false)) {
       ranking::MoeTrainOptions t = train;
       t.init = &*start.init;
       t.model = start.init->config();
-      HYMIR_ASSIGN_OR_RETURN(tuned, ranking::TrainMoe(schema, rest, t));
+      auto m = ranking::TrainMoe(schema, rest, t);
+      if (m.ok()) tuned = std::move(m).value();
+      if (trained.ok() && !m.ok()) trained = m.status();
     }
     for (bool with_trees : {false, true}) {
-      if (!needs(Kind::kFuse, with_trees) && !needs(Kind::kScratch, with_trees)) continue;
+      if (!trained.ok() || (!needs(Kind::kFuse, with_trees) && !needs(Kind::kScratch, with_trees))) continue;
       ranking::MoeTrainOptions t = train;
       t.init = nullptr;
       t.tree_expert = with_trees;
-      HYMIR_ASSIGN_OR_RETURN((with_trees ? trees : nets), ranking::TrainMoe(schema, rest, t));
+      auto m = ranking::TrainMoe(schema, rest, t);
+      if (m.ok()) (with_trees ? trees : nets) = std::move(m).value();
+      if (trained.ok() && !m.ok()) trained = m.status();
+    }
+    if (!trained.ok()) {
+      if (!trained.IsInvalidArgument()) return trained;
+      Say(o, "choice: fold " + std::to_string(f + 1) + " left out: " + trained.message());
+      continue;
     }
     // The fused candidates as served (MoeModel::set_fusion, BlendTrusted at
     // the candidate's weight).
@@ -463,6 +475,7 @@ Result<ranking::MoeModel> ChooseAndTrain(const TrainingSet& set, const ranking::
   t.init = nullptr;
   switch (pick.kind) {
     case Kind::kStart:  // measured as its gate-extended copy, which scores the same and reads the set
+      rep.model = start.pretrained->config();
       MeasureScoringCost(*start.init, groups, rep);
       return *start.pretrained;
     case Kind::kFineTune:

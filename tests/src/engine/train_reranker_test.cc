@@ -288,6 +288,12 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
   const std::vector<TrainingQuery> nine(queries_.begin(), queries_.begin() + 9);
   ASSERT_OK_AND_ASSIGN(ranking::MoeModel mf, TrainReranker(*engine_, nine, qrels_, c, nullptr, &few));
   check(few, mf);
+  // Two judged queries: folds that cannot train are left out, and the
+  // initial model is kept.
+  TrainRerankerReport two;
+  const std::vector<TrainingQuery> pair(queries_.begin(), queries_.begin() + 2);
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel m2, TrainReranker(*engine_, pair, qrels_, c, nullptr, &two));
+  check(two, m2);
   // Without an initial model: from scratch with and without the boosted expert.
   TrainRerankerOptions s = Small();
   s.choose = true;
