@@ -121,12 +121,17 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
                   f.trust_config.gain_scale > 0 ? "coverage x out-of-fold gain" : "coverage");
     shape += t;
   }
-  std::printf(
-      "model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
-      "(%zu train / %zu validation queries)%s, %.1f s\n",
-      f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
-      shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
-      report.validation_queries, refit.c_str(), seconds);
+  if (o.choose && report.epochs == 0) {  // the initial model, kept as it is
+    std::printf("model %s: %s as it is, E=%d S=%d top-%d hidden %d, %.1f s\n", f.model.c_str(), f.init.c_str(),
+                r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden, seconds);
+  } else {
+    std::printf(
+        "model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
+        "(%zu train / %zu validation queries)%s, %.1f s\n",
+        f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
+        shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
+        report.validation_queries, refit.c_str(), seconds);
+  }
   if (o.choose) {
     std::printf("chose: %s (of %zu candidates, %d-fold cross-validation on the judged queries)\n",
                 r.candidates[r.chosen].name.c_str(), r.candidates.size(), o.choose_folds);
