@@ -38,7 +38,16 @@ struct TrainFlags {
   int fuse_folds = 3;
   int trust_folds = 3;
   ranking::QueryTrustConfig trust_config;
+  // --choose (default): the configuration chosen by cross-validation, unless
+  // a flag that sets it was given (ExplicitConfiguration).
+  bool choose = true;
+  int choose_folds = 3;
 };
+
+// The flags that set what the automatic choice would choose: any of them
+// given turns the choice off (explicit flags win).
+const char* const kConfigurationFlags[] = {"--fuse",  "--trust",          "--extend-gate",         "--finetune-alpha",
+                                           "--trees", "--boost-finetune", "--finetune-routed-only"};
 
 // The library's options from the flags (the initial model is set by the caller).
 Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
@@ -57,6 +66,8 @@ Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
   o.trust_folds = f.trust_folds;
   o.trust_config = f.trust_config;
   o.fuse_folds = f.fuse_folds;
+  o.choose = f.choose;
+  o.choose_folds = f.choose_folds;
   if (f.fuse == "auto") {
     o.init_use = InitUse::kFuseAuto;
   } else if (!f.fuse.empty()) {
@@ -86,7 +97,13 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
   if (r.model.list_context) shape += ", list context";
   if (model.trees().rounds() > 0) shape += ", boosted expert " + std::to_string(model.trees().rounds()) + " trees";
   const bool fusing = o.init_use != InitUse::kFineTune;
-  if (fusing) {
+  if (o.choose) {
+    if (r.fuse_weight > 0) {
+      char fu[160];
+      std::snprintf(fu, sizeof fu, ", fused with %s at weight %.2f", f.init.c_str(), r.fuse_weight);
+      shape += fu;
+    }
+  } else if (fusing) {
     char fu[160];
     std::snprintf(fu, sizeof fu,
                   r.fuse_weight > 0 ? ", trained from scratch and fused with %s at weight %.2f"
@@ -104,12 +121,39 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
                   f.trust_config.gain_scale > 0 ? "coverage x out-of-fold gain" : "coverage");
     shape += t;
   }
-  std::printf(
-      "model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
-      "(%zu train / %zu validation queries)%s, %.1f s\n",
-      f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
-      shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
-      report.validation_queries, refit.c_str(), seconds);
+  if (o.choose && report.epochs == 0) {  // the initial model, kept as it is
+    std::printf("model %s: %s as it is, E=%d S=%d top-%d hidden %d, %.1f s\n", f.model.c_str(), f.init.c_str(),
+                r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden, seconds);
+  } else {
+    std::printf(
+        "model %s: E=%d S=%d top-%d hidden %d%s, best epoch %d of %d, validation nDCG@10 %.4f "
+        "(%zu train / %zu validation queries)%s, %.1f s\n",
+        f.model.c_str(), r.model.routed_experts, r.model.shared_experts, r.model.top_k, r.model.expert_hidden,
+        shape.c_str(), report.best_epoch, report.epochs, report.best_validation_ndcg, report.train_queries,
+        report.validation_queries, refit.c_str(), seconds);
+  }
+  if (o.choose) {
+    std::printf("chose: %s (of %zu candidates, %d-fold cross-validation on the judged queries)\n",
+                r.candidates[r.chosen].name.c_str(), r.candidates.size(), o.choose_folds);
+    std::printf("why: %s\n", r.why.c_str());
+    std::printf("%-36s %8s %8s %8s  %s\n", "candidate", "macro", "gain", "se", "per fold");
+    for (size_t c = 0; c < r.candidates.size(); ++c) {
+      const auto& k = r.candidates[c];
+      std::string folds;
+      for (double v : k.folds) {
+        char b[16];
+        std::snprintf(b, sizeof b, " %.4f", v);
+        folds += b;
+      }
+      std::printf("%-36s %8.4f %+8.4f %8.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, folds.c_str(),
+                  c == r.chosen ? "  *" : "");
+    }
+    for (const std::string& line : r.nested) std::printf("nested %s\n", line.c_str());
+    std::printf("nested estimate: %.4f (%s: %.4f)\n", r.nested_chosen, r.candidates[0].name.c_str(), r.nested_start);
+  }
+  if (r.score_micros_p50 > 0)
+    std::printf("serving cost: %.0f us p50, %.0f us p99 to score 100 candidates (features given, one thread)\n",
+                r.score_micros_p50, r.score_micros_p99);
 }
 
 int RunTrain(const TrainFlags& f) {
@@ -155,6 +199,13 @@ int RunTrain(const TrainFlags& f) {
 // knowledge fusion and per-query trust.
 void AddFineTuningFlags(CLI::App& cmd, TrainFlags& f) {
   const std::string group = app::kFineTuningGroup;
+  cmd.add_flag("--choose,!--no-choose", f.choose,
+               "Choose the configuration by cross-validation on the judged queries (default on; off when a flag "
+               "that sets it is given: --fuse, --trust, --extend-gate, --finetune-alpha, --trees/--no-trees, "
+               "--boost-finetune, --finetune-routed-only) (docs/training.md)");
+  cmd.add_option("--choose-folds", f.choose_folds, "Folds of the automatic choice (default 3)")
+      ->check(CLI::Range(2, 20))
+      ->group(group);
   cmd.add_flag("--extend-gate", f.extend_gate,
                "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "
                "domain features, starting from zero weights (docs/training.md)")
@@ -235,7 +286,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features")->group(features);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion")->group(features);
   app::AddFeatureFlags(*cmd, f->features);
-  cmd->callback([f, exit_code] { *exit_code = RunTrain(*f); });
+  cmd->callback([f, cmd, exit_code] {
+    for (const char* name : kConfigurationFlags)
+      if (cmd->get_option(name)->count() > 0) f->choose = false;
+    *exit_code = RunTrain(*f);
+  });
 }
 
 }  // namespace hymir::cli

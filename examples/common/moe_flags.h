@@ -36,6 +36,8 @@ inline constexpr const char* kBalancingGroup = "Routing and balancing";
 inline constexpr const char* kTreesGroup = "Boosted expert";
 inline constexpr const char* kFineTuningGroup = "Fine-tuning (with --init)";
 inline constexpr const char* kFeaturesGroup = "Features";
+// Options measured against the defaults that beat them nowhere (docs/training.md).
+inline constexpr const char* kMeasuredGroup = "Advanced: measured, none beat the defaults";
 
 // Adds the shape and training flags, bound to `f`, in the groups above.
 void AddMoeTrainFlags(CLI::App& app, MoeTrainFlags& f);

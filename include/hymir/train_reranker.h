@@ -132,6 +132,23 @@ struct TrainRerankerOptions {
   int trust_folds = 3;
   ranking::QueryTrustConfig trust_config;
 
+  // Automatic choice (`hymir train`'s default): the configuration is chosen
+  // by choose_folds-fold cross-validation on the judged groups. With init the
+  // candidates are the initial model as it is, fine-tuned (train's
+  // finetune_alpha, the gate extended), and fused at each weight of
+  // fuse_grid above 0 with a model from scratch with and without the boosted
+  // expert; without init, a model from scratch with and without it. A
+  // candidate replaces the initial model only when its paired out-of-fold
+  // gain over it is above one standard error; among the rest the best
+  // macro nDCG@10 wins (ties: the cheaper, earlier in that list). Folds
+  // are drawn from the query ids and train.seed. init_use, extend_gate and
+  // train.tree_expert are ignored; not with trust or distributed. The
+  // choice, every candidate's figures and a nested estimate (each fold
+  // scored by the choice made on the other folds) are in the report.
+  // Default: off.
+  bool choose = false;
+  int choose_folds = 3;
+
   // A line of progress at each stage (without a program name). Default: none.
   std::function<void(const std::string& line)> progress;
   // Each epoch of the main training run. Default: none.
@@ -208,6 +225,23 @@ struct TrainRerankerReport {
   double fuse_weight = 0.0;
   ranking::FusionChoice fusion;
   size_t trust_queries = 0;  // with trust: the judged queries it covers
+  // With choose: the candidates and the choice.
+  struct Candidate {
+    std::string name;             // e.g. "fused at 0.50 with trees"
+    double macro = 0.0;           // out-of-fold nDCG@10 (per-domain mean)
+    double gain = 0.0, se = 0.0;  // paired out-of-fold gain over the initial model, its standard error
+    std::vector<double> folds;    // out-of-fold nDCG@10 per fold
+  };
+  std::vector<Candidate> candidates;
+  size_t chosen = 0;                               // index into candidates
+  std::string why;                                 // the rule's reason, one line
+  std::vector<std::string> nested;                 // per outer fold: the choice on the others and its score there
+  double nested_chosen = 0.0, nested_start = 0.0;  // nested estimate: the choices' and the first candidate's
+  // The model's serving cost: microseconds to score 100 candidates (features
+  // given, one thread), p50 and p99 over the training groups, scaled to 100
+  // candidates per group. Feature extraction, which every model pays alike,
+  // is not included.
+  double score_micros_p50 = 0.0, score_micros_p99 = 0.0;
 };
 
 // Trains a MoE re-ranker for `engine`'s index on the judged `queries`. The

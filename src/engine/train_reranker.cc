@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -21,8 +22,11 @@ double Seconds(Clock::time_point since) { return std::chrono::duration<double>(C
 
 bool Fusing(const TrainRerankerOptions& o) { return o.init != nullptr && o.init_use != InitUse::kFineTune; }
 
-// The initial model's gate also reads this index's query features.
-bool ExtendsGate(const TrainRerankerOptions& o) { return o.init != nullptr && (o.extend_gate || Fusing(o)); }
+// The initial model's gate also reads this index's query features (so
+// that fusion, among the choices, can train on them).
+bool ExtendsGate(const TrainRerankerOptions& o) {
+  return o.init != nullptr && (o.extend_gate || Fusing(o) || o.choose);
+}
 
 // Corpus domains are computed (FeatureExtractor::DomainsOf) for the features.
 bool ComputesDomains(const TrainRerankerOptions& o) {
@@ -213,6 +217,287 @@ Status CombineWithInit(const Engine& engine, const TrainingSet& set, const ranki
   return Status::OK();
 }
 
+// The model's scoring time per 100 candidates over (up to 500 of) the
+// groups, after one warm-up pass: p50 and p99 in microseconds, as served
+// (with its anchor's blend; trust read as for a query it covers fully).
+void MeasureScoringCost(const ranking::MoeModel& model, const std::vector<ranking::QueryGroup>& groups,
+                        TrainRerankerReport& rep) {
+  const size_t n = std::min<size_t>(groups.size(), 500);
+  std::vector<double> micros;
+  for (int pass = 0; pass < 2; ++pass) {
+    micros.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (groups[i].size() == 0) continue;
+      const auto t0 = Clock::now();
+      auto scores = model.Score(groups[i]);
+      if (scores.ok() && model.has_trust() && !model.BlendTrusted(groups[i], model.BlendWeight({}), *scores).ok())
+        return;
+      const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+      if (!scores.ok()) return;
+      micros.push_back(us * 100.0 / static_cast<double>(groups[i].size()));
+    }
+  }
+  if (micros.empty()) return;
+  std::sort(micros.begin(), micros.end());
+  rep.score_micros_p50 = micros[micros.size() / 2];
+  rep.score_micros_p99 = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
+}
+
+// --- Automatic choice (options.choose) ---
+
+enum class Kind { kStart, kFineTune, kFuse, kScratch };
+struct Option {
+  Kind kind;
+  double weight = 0.0;  // kFuse
+  bool trees = false;   // kFuse, kScratch
+  std::string Name(double alpha) const {
+    char s[96];
+    switch (kind) {
+      case Kind::kStart:
+        return "the initial model as it is";
+      case Kind::kFineTune:
+        std::snprintf(s, sizeof s, "fine-tuned (alpha %.2f)", alpha);
+        return s;
+      case Kind::kFuse:
+        std::snprintf(s, sizeof s, "fused at %.2f, %s", weight, trees ? "with trees" : "networks only");
+        return s;
+      case Kind::kScratch:
+        return trees ? "from scratch with trees" : "from scratch, networks only";
+    }
+    return "";
+  }
+};
+
+// The candidates, cheapest first (ties go to the earlier one).
+std::vector<Option> Options(const TrainRerankerOptions& o) {
+  std::vector<Option> out;
+  if (o.init == nullptr) return {{Kind::kScratch, 0.0, false}, {Kind::kScratch, 0.0, true}};
+  out.push_back({Kind::kStart});
+  out.push_back({Kind::kFineTune});
+  for (bool trees : {false, true})
+    for (double w : o.fuse_grid)
+      if (w > 0) out.push_back({Kind::kFuse, w, trees});
+  return out;
+}
+
+uint64_t FoldHash(const std::string& id, uint64_t seed) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Out-of-fold nDCG@10 of every candidate on every group with a relevant
+// candidate (NaN for the others), and each group's fold.
+struct OutOfFold {
+  std::vector<int> fold;
+  std::vector<std::vector<double>> ndcg;  // [candidate][group]
+};
+
+Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrainOptions& train, const Start& start,
+                                 const std::vector<Option>& options, const TrainRerankerOptions& o) {
+  const std::vector<ranking::QueryGroup>& groups = set.groups;
+  const ranking::FeatureSchema& schema = set.extractor->schema();
+  OutOfFold out;
+  const int folds = o.choose_folds;
+  out.fold.resize(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i)
+    out.fold[i] = static_cast<int>(FoldHash(groups[i].query_id, train.seed) % static_cast<uint64_t>(folds));
+  out.ndcg.assign(options.size(), std::vector<double>(groups.size(), std::nan("")));
+  auto needs = [&](Kind k, bool trees) {
+    return std::any_of(options.begin(), options.end(),
+                       [&](const Option& c) { return c.kind == k && (k == Kind::kFineTune || c.trees == trees); });
+  };
+  for (int f = 0; f < folds; ++f) {
+    std::vector<ranking::QueryGroup> rest;
+    for (size_t i = 0; i < groups.size(); ++i)
+      if (out.fold[i] != f) rest.push_back(groups[i]);
+    if (rest.empty() || rest.size() == groups.size()) continue;
+    // A fold whose other folds cannot train a model (too few judged queries
+    // with a relevant candidate) is left out: its queries score no candidate.
+    std::optional<ranking::MoeModel> tuned, nets, trees;
+    Status trained = Status::OK();
+    if (start.init && needs(Kind::kFineTune, false)) {
+      ranking::MoeTrainOptions t = train;
+      t.init = &*start.init;
+      t.model = start.init->config();
+      auto m = ranking::TrainMoe(schema, rest, t);
+      if (m.ok()) tuned = std::move(m).value();
+      if (trained.ok() && !m.ok()) trained = m.status();
+    }
+    for (bool with_trees : {false, true}) {
+      if (!trained.ok() || (!needs(Kind::kFuse, with_trees) && !needs(Kind::kScratch, with_trees))) continue;
+      ranking::MoeTrainOptions t = train;
+      t.init = nullptr;
+      t.tree_expert = with_trees;
+      auto m = ranking::TrainMoe(schema, rest, t);
+      if (m.ok()) (with_trees ? trees : nets) = std::move(m).value();
+      if (trained.ok() && !m.ok()) trained = m.status();
+    }
+    if (!trained.ok()) {
+      if (!trained.IsInvalidArgument()) return trained;
+      Say(o, "choice: fold " + std::to_string(f + 1) + " left out: " + trained.message());
+      continue;
+    }
+    // The fused candidates as served (MoeModel::set_fusion, BlendTrusted at
+    // the candidate's weight).
+    std::optional<ranking::MoeModel> fused_nets, fused_trees;
+    if (nets && start.init) {
+      fused_nets = *nets;
+      HYMIR_RETURN_IF_ERROR(fused_nets->set_fusion(*start.init, 1.0));
+    }
+    if (trees && start.init) {
+      fused_trees = *trees;
+      HYMIR_RETURN_IF_ERROR(fused_trees->set_fusion(*start.init, 1.0));
+    }
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (out.fold[i] != f || !HasRelevant(groups[i])) continue;
+      for (size_t c = 0; c < options.size(); ++c) {
+        const ranking::MoeModel* m = nullptr;
+        switch (options[c].kind) {
+          case Kind::kStart:
+            m = &*start.init;
+            break;
+          case Kind::kFineTune:
+            m = &*tuned;
+            break;
+          case Kind::kFuse:
+            m = options[c].trees ? &*fused_trees : &*fused_nets;
+            break;
+          case Kind::kScratch:
+            m = options[c].trees ? &*trees : &*nets;
+            break;
+        }
+        HYMIR_ASSIGN_OR_RETURN(std::vector<double> scores, m->Score(groups[i]));
+        if (options[c].kind == Kind::kFuse)
+          HYMIR_RETURN_IF_ERROR(m->BlendTrusted(groups[i], options[c].weight, scores));
+        out.ndcg[c][i] = ranking::GroupNdcg(groups[i], scores);
+      }
+    }
+    Say(o, "choice: fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + " trained on " +
+               std::to_string(rest.size()) + " queries");
+  }
+  return out;
+}
+
+// The per-domain mean (the plain mean with fewer than two domains) of
+// `ndcg` over the groups `take` admits.
+template <typename Take>
+double Macro(const std::vector<ranking::QueryGroup>& groups, const std::vector<double>& ndcg, Take take) {
+  std::map<int, std::pair<double, size_t>> by;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (std::isnan(ndcg[i]) || !take(i)) continue;
+    auto& [sum, n] = by[groups[i].domain];
+    sum += ndcg[i];
+    ++n;
+  }
+  double total = 0, all = 0;
+  size_t count = 0;
+  for (const auto& [d, v] : by) total += v.first / static_cast<double>(v.second), all += v.first, count += v.second;
+  if (by.size() >= 2) return total / static_cast<double>(by.size());
+  return count ? all / static_cast<double>(count) : 0.0;
+}
+
+// The rule over the groups `take` admits: fills each candidate's macro,
+// gain and standard error; returns the chosen index and why.
+template <typename Take>
+size_t Decide(const std::vector<ranking::QueryGroup>& groups, const OutOfFold& oof, bool has_start, Take take,
+              std::vector<TrainRerankerReport::Candidate>& cands, std::string* why) {
+  cands.resize(oof.ndcg.size());
+  size_t best = 0;
+  for (size_t c = 0; c < oof.ndcg.size(); ++c) {
+    cands[c].macro = Macro(groups, oof.ndcg[c], take);
+    double sum = 0, sq = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (std::isnan(oof.ndcg[c][i]) || !take(i)) continue;
+      const double d = oof.ndcg[c][i] - oof.ndcg[0][i];
+      sum += d, sq += d * d, ++n;
+    }
+    cands[c].gain = n ? sum / static_cast<double>(n) : 0.0;
+    cands[c].se = n > 1 ? std::sqrt(std::max(0.0, sq / n - cands[c].gain * cands[c].gain) / (n - 1)) : 0.0;
+  }
+  for (size_t c = 1; c < cands.size(); ++c) {
+    if (has_start && !(cands[c].gain > cands[c].se)) continue;
+    if (cands[c].macro > cands[best].macro) best = c;
+  }
+  if (why) {
+    char line[200];
+    if (!has_start)
+      std::snprintf(line, sizeof line, "the best cross-validated macro nDCG@10");
+    else if (best == 0)
+      std::snprintf(line, sizeof line,
+                    "no candidate gained more than one standard error over the initial model out of fold");
+    else
+      std::snprintf(line, sizeof line,
+                    "the best cross-validated macro nDCG@10 among the candidates whose gain over the initial model "
+                    "(%+.4f) exceeds one standard error (%.4f)",
+                    cands[best].gain, cands[best].se);
+    *why = line;
+  }
+  return best;
+}
+
+// The choice (options.choose) and the chosen configuration trained on
+// every judged group.
+Result<ranking::MoeModel> ChooseAndTrain(const TrainingSet& set, const ranking::MoeTrainOptions& train,
+                                         const Start& start, const TrainRerankerOptions& o, TrainRerankerReport& rep) {
+  const std::vector<Option> options = Options(o);
+  HYMIR_ASSIGN_OR_RETURN(OutOfFold oof, ScoreOutOfFold(set, train, start, options, o));
+  const bool has_start = o.init != nullptr;
+  const auto& groups = set.groups;
+  rep.chosen = Decide(
+      groups, oof, has_start, [](size_t) { return true; }, rep.candidates, &rep.why);
+  for (size_t c = 0; c < options.size(); ++c) {
+    rep.candidates[c].name = options[c].Name(train.finetune_alpha);
+    for (int f = 0; f < o.choose_folds; ++f)
+      rep.candidates[c].folds.push_back(Macro(groups, oof.ndcg[c], [&](size_t i) { return oof.fold[i] == f; }));
+  }
+  // Nested: fold f scored by the choice made on the other folds.
+  double chosen_sum = 0, start_sum = 0;
+  for (int f = 0; f < o.choose_folds; ++f) {
+    std::vector<TrainRerankerReport::Candidate> inner;
+    const size_t c = Decide(
+        groups, oof, has_start, [&](size_t i) { return oof.fold[i] != f; }, inner, nullptr);
+    const auto here = [&](size_t i) { return oof.fold[i] == f; };
+    const double got = Macro(groups, oof.ndcg[c], here), first = Macro(groups, oof.ndcg[0], here);
+    chosen_sum += got, start_sum += first;
+    char line[200];
+    std::snprintf(line, sizeof line, "fold %d: chosen on the other folds: %s, %.4f here (%s %.4f)", f + 1,
+                  options[c].Name(train.finetune_alpha).c_str(), got, options[0].Name(train.finetune_alpha).c_str(),
+                  first);
+    rep.nested.push_back(line);
+  }
+  rep.nested_chosen = chosen_sum / o.choose_folds;
+  rep.nested_start = start_sum / o.choose_folds;
+  // The chosen configuration on every judged group.
+  const Option& pick = options[rep.chosen];
+  ranking::MoeTrainOptions t = train;
+  t.init = nullptr;
+  switch (pick.kind) {
+    case Kind::kStart:  // measured as its gate-extended copy, which scores the same and reads the set
+      rep.model = start.pretrained->config();
+      MeasureScoringCost(*start.init, groups, rep);
+      return *start.pretrained;
+    case Kind::kFineTune:
+      t.init = &*start.init;
+      t.model = start.init->config();
+      break;
+    case Kind::kFuse:
+    case Kind::kScratch:
+      t.tree_expert = pick.trees;
+      break;
+  }
+  rep.model = t.model;
+  HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel model,
+                         ranking::TrainMoe(set.extractor->schema(), groups, t, &rep.train, o.epoch_progress));
+  if (pick.kind == Kind::kFuse) {
+    rep.fuse_weight = pick.weight;
+    HYMIR_RETURN_IF_ERROR(model.set_fusion(*start.init, pick.weight));
+  }
+  MeasureScoringCost(model, groups, rep);
+  return model;
+}
+
 }  // namespace
 
 std::vector<TrainingQuery> JudgedQueries(const std::vector<QueryRecord>& records, const ranking::Qrels& qrels,
@@ -256,6 +541,9 @@ Status TrainRerankerOptions::Validate() const {
   if (trust && fusing && trust_config.gain_scale > 0)
     return bad("fusion with per-query trust takes coverage only (trust_config.gain_scale 0)");
   if (trust && trust_config.gain_scale > 0 && trust_folds < 2) return bad("trust needs at least 2 folds");
+  if (choose && (trust || part.second > 1))
+    return bad("the automatic choice is not combined with trust or distributed");
+  if (choose && choose_folds < 2) return bad("the automatic choice needs at least 2 folds");
   if (part.second < 1 || part.first < 0 || part.first >= part.second)
     return bad("feature part " + std::to_string(part.first) + " of " + std::to_string(part.second));
   if (part.second > 1) {
@@ -330,6 +618,11 @@ Result<ranking::MoeModel> TrainReranker(const Engine& engine, const TrainingSet&
   HYMIR_ASSIGN_OR_RETURN(Start start, StartingPoint(set, options, rep));
   ranking::MoeTrainOptions train = options.train;
   train.init = nullptr;
+  if (options.choose) {
+    HYMIR_ASSIGN_OR_RETURN(ranking::MoeModel chosen, ChooseAndTrain(set, train, start, options, rep));
+    rep.train_seconds = Seconds(t0);
+    return chosen;
+  }
   if (start.init && !Fusing(options)) {  // fine-tuning: the initial model's shape and weights
     train.init = &*start.init;
     train.model = start.init->config();
@@ -340,6 +633,7 @@ Result<ranking::MoeModel> TrainReranker(const Engine& engine, const TrainingSet&
   if (start.init) HYMIR_RETURN_IF_ERROR(CombineWithInit(engine, set, train, start, options, rep, *model));
   rep.trust_queries = model->trust().size();
   rep.train_seconds = Seconds(t0);
+  MeasureScoringCost(*model, set.groups, rep);
   return model;
 }
 

@@ -371,12 +371,13 @@ TEST(CliTest, TrainAndRerank) {
   Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32");
   ASSERT_EQ(ix.exit_code, 0) << ix.err;
   // Mechanics only (the sample has one split; quality is measured on real train/test splits).
-  Ran tr = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                 Sample("qrels/test.tsv") + " --model " + model + " --experts 4 --top-k 2 --epochs 3 --depth 50");
+  Ran tr =
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + model + " --experts 4 --top-k 2 --epochs 3 --depth 50 --no-choose");
   ASSERT_EQ(tr.exit_code, 0) << tr.err;
   EXPECT_NE(tr.err.find("epoch   1"), std::string::npos) << tr.err;
   EXPECT_NE(tr.out.find("E=4 S=1 top-2"), std::string::npos) << tr.out;
-  EXPECT_NE(tr.out.find("boosted expert"), std::string::npos) << tr.out;  // on by default
+  EXPECT_NE(tr.out.find("boosted expert"), std::string::npos) << tr.out;  // on when not chosen
   ASSERT_TRUE(std::filesystem::exists(model));
 
   Ran one = Hymir("search --index " + idx + " --query 'lens proteins' --k 3 --rerank " + model + " --explain");
@@ -402,11 +403,11 @@ TEST(CliTest, TrainAndRerank) {
 
   // The optional model shapes train, load and explain through the CLI too.
   const std::string shaped = tmp.Sub("shaped.model");
-  Ran tr2 =
-      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
-            " --model " + shaped +
-            " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 2 --linear-skip --list-context --weighted-load"
-            " --ple-bins 4");  // a repeated flag: the last value wins
+  Ran tr2 = Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                  Sample("qrels/test.tsv") + " --model " + shaped +
+                  " --experts 3 --top-k 1 --epochs 2 --depth 30 --ple-bins 2 --linear-skip --list-context "
+                  "--weighted-load --no-choose"
+                  " --ple-bins 4");  // a repeated flag: the last value wins
   ASSERT_EQ(tr2.exit_code, 0) << tr2.err;
   EXPECT_NE(tr2.out.find("E=3 S=1 top-1 hidden 32, PLE 4 bins, linear skip, list context"), std::string::npos)
       << tr2.out;
@@ -525,14 +526,15 @@ TEST(CliTest, PretrainThenFineTune) {
   // Fine-tuning keeps the pre-trained shape, whatever the shape flags say.
   Ran ft =
       Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
-            " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30");
+            " --model " + tuned + " --init " + pre + " --experts 5 --epochs 2 --depth 30 --no-choose");
   ASSERT_EQ(ft.exit_code, 0) << ft.err;
   EXPECT_NE(ft.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << ft.out;
   // Recording the fine-tuned model replaces the pre-trained one.
-  ASSERT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
-                  Sample("qrels/test.tsv") + " --model " + tuned + " --init " + pre + " --epochs 2 --depth 30 --record")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " + Sample("qrels/test.tsv") +
+            " --model " + tuned + " --init " + pre + " --epochs 2 --depth 30 --record --no-choose")
+          .exit_code,
+      0);
   EXPECT_EQ(Hymir(q + " --recorded").out, Hymir(q + " --rerank " + tuned).out);
   // A damaged or deleted record is an error naming it (the commit manifest
   // records it), never a search without re-ranking; so is a flipped bit.
@@ -606,6 +608,36 @@ TEST(CliTest, PretrainThenFineTune) {
                   Sample("qrels/test.tsv") + " --model " + fused + " --init " + pre + " --fuse 1.5")
                 .exit_code,
             2);
+  // By default the configuration is chosen by cross-validation: the choice,
+  // why, and every candidate's fold figures are printed; the same seed
+  // gives the same model; a flag that sets the configuration wins.
+  const std::string chosen = tmp.Sub("chosen.moe"), again = tmp.Sub("again.moe");
+  const std::string train = "train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                            Sample("qrels/test.tsv") + " --init " + pre + " --epochs 2 --depth 30 --tree-rounds 20";
+  Ran ch = Hymir(train + " --model " + chosen + " --seed 5");
+  ASSERT_EQ(ch.exit_code, 0) << ch.err;
+  EXPECT_NE(ch.out.find("chose: "), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("why: "), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("the initial model as it is"), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("fused at 0.50, with trees"), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("nested estimate: "), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("serving cost: "), std::string::npos) << ch.out;
+  ASSERT_EQ(Hymir(train + " --model " + again + " --seed 5").exit_code, 0);
+  EXPECT_EQ(Slurp(chosen), Slurp(again));
+  // The choice and its figures, without the timings around them.
+  auto choice = [](const std::string& out) {
+    const size_t from = out.find("chose: ");
+    return from == std::string::npos ? std::string() : out.substr(from, out.find("serving cost: ") - from);
+  };
+  EXPECT_EQ(choice(Hymir(train + " --model " + again + " --seed 5").out), choice(ch.out));
+  Ran explicit_fuse = Hymir(train + " --model " + again + " --seed 5 --fuse 0.25");
+  ASSERT_EQ(explicit_fuse.exit_code, 0) << explicit_fuse.err;
+  EXPECT_EQ(explicit_fuse.out.find("chose: "), std::string::npos) << explicit_fuse.out;
+  EXPECT_NE(explicit_fuse.out.find("at weight 0.25"), std::string::npos) << explicit_fuse.out;
+  Ran explicit_alpha = Hymir(train + " --model " + again + " --seed 5 --finetune-alpha 0.5");
+  ASSERT_EQ(explicit_alpha.exit_code, 0) << explicit_alpha.err;
+  EXPECT_EQ(explicit_alpha.out.find("chose: "), std::string::npos) << explicit_alpha.out;
+  EXPECT_NE(explicit_alpha.out.find("E=2 S=1 top-1 hidden 8"), std::string::npos) << explicit_alpha.out;
   EXPECT_EQ(Hymir("pretrain --index " + idx + " --model " + pre + " --generators ict,bogus").exit_code, 2);
   EXPECT_EQ(Hymir("train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
                   Sample("qrels/test.tsv") + " --model " + tuned + " --init " + tmp.Sub("absent.moe"))

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -172,6 +173,44 @@ TEST(BoostedTreesTest, DeterministicGivenTheSeedAndRoundTripsThroughBytes) {
   auto damaged = BoostedTrees::Parse(bad);
   ASSERT_FALSE(damaged.ok());
   EXPECT_NE(damaged.status().message().find("malformed split"), std::string::npos);
+}
+
+// Predict walks eight rows at a time in lockstep, leaves stepping to
+// themselves: every row's value must be the one an independent walk of the
+// stored nodes (Attribute's path sum) gives, for a row count that is not a
+// multiple of eight, NaN values, trees of unequal depth, and after Truncate
+// and Append re-pack the nodes.
+TEST(BoostedTreesTest, PredictingRowsTogetherEqualsWalkingEachRowAlone) {
+  const auto train = ProductLists(60, 30, 11);
+  TreeBoostOptions o;
+  o.max_rounds = 30;
+  o.max_depth = 5;
+  o.min_child_hessian = 0.5;
+  auto trees = TrainBoostedTrees(train, {}, kDim, o).value();
+  ASSERT_EQ(trees.rounds(), 30u);
+  o.seed = 7;
+  o.max_depth = 2;
+  o.max_rounds = 5;
+  const auto more = TrainBoostedTrees(train, {}, kDim, o).value();
+  auto check = [&](const BoostedTrees& t) {
+    std::vector<double> x = ProductLists(1, 37, 13)[0].x;
+    x[3 * kDim] = std::nan("");
+    x[10 * kDim + 1] = std::nan("");
+    std::vector<double> got(37, 0.25);
+    t.Predict(x.data(), 37, got.data());
+    for (size_t i = 0; i < 37; ++i) {
+      std::vector<double> contribution;
+      double want = t.Attribute(x.data() + i * kDim, contribution);
+      for (double c : contribution) want += c;
+      EXPECT_NEAR(got[i], 0.25 + want, 1e-9) << "row " << i;
+    }
+  };
+  check(trees);
+  trees.Truncate(17);
+  check(trees);
+  ASSERT_TRUE(trees.Append(more).ok());
+  ASSERT_EQ(trees.rounds(), 22u);
+  check(trees);
 }
 
 TEST(BoostedTreesTest, RejectsInconsistentInput) {

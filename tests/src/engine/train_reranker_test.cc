@@ -106,6 +106,8 @@ TEST_F(TrainRerankerTest, ModelBeatsTheRetrievalOrderOnItsTrainingQueries) {
   EXPECT_EQ(report.with_relevant, set.with_relevant);
   EXPECT_EQ(report.model.routed_experts, 2);
   EXPECT_EQ(model.schema(), set.extractor->schema());
+  EXPECT_GT(report.score_micros_p50, 0.0);  // the serving cost was measured
+  EXPECT_GE(report.score_micros_p99, report.score_micros_p50);
   double retrieval = 0, reranked = 0;
   for (const auto& g : set.groups) {
     retrieval += RetrievalNdcg(g);
@@ -248,6 +250,59 @@ TEST_F(TrainRerankerTest, FineTuningKeepsTheInitialModelsShapeAndFusionZeroKeeps
   EXPECT_EQ(report.fuse_weight, 0.0);
 }
 
+// The automatic choice: the same seed gives the same choice and model,
+// another seed other folds; the initial model is kept unless a candidate's
+// out-of-fold gain over it is above one standard error, so the chosen
+// estimate is never below the initial model's, with all or few judged
+// queries; the kept initial model is returned unchanged.
+TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEstimate) {
+  TrainRerankerOptions o = Small();
+  o.features.query_embedding_dims = 0;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel init, TrainReranker(*engine_, queries_, qrels_, o));
+  TrainRerankerOptions c = Small();
+  c.init = &init;
+  c.choose = true;
+  c.features.query_embedding_dims = 4;
+  auto check = [&](const TrainRerankerReport& r, const ranking::MoeModel& m) {
+    ASSERT_EQ(r.candidates.size(), 2u + 2 * 3);  // as it is, fine-tuned, fused at 3 weights with and without trees
+    EXPECT_EQ(r.candidates[0].name, "the initial model as it is");
+    ASSERT_LT(r.chosen, r.candidates.size());
+    EXPECT_GE(r.candidates[r.chosen].macro, r.candidates[0].macro);
+    if (r.chosen > 0) EXPECT_GT(r.candidates[r.chosen].gain, r.candidates[r.chosen].se);
+    if (r.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+    for (const auto& k : r.candidates) EXPECT_EQ(k.folds.size(), 3u);
+    EXPECT_EQ(r.nested.size(), 3u);
+    EXPECT_FALSE(r.why.empty());
+  };
+  TrainRerankerReport a, b, other, few;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel ma, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &a));
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel mb, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &b));
+  check(a, ma);
+  EXPECT_EQ(ma.Serialize(), mb.Serialize());
+  EXPECT_EQ(a.chosen, b.chosen);
+  for (size_t k = 0; k < a.candidates.size(); ++k) EXPECT_EQ(a.candidates[k].folds, b.candidates[k].folds);
+  c.train.seed = 7;  // other folds
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel mo, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &other));
+  check(other, mo);
+  EXPECT_NE(other.candidates[0].folds, a.candidates[0].folds);
+  const std::vector<TrainingQuery> nine(queries_.begin(), queries_.begin() + 9);
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel mf, TrainReranker(*engine_, nine, qrels_, c, nullptr, &few));
+  check(few, mf);
+  // Two judged queries: folds that cannot train are left out, and the
+  // initial model is kept.
+  TrainRerankerReport two;
+  const std::vector<TrainingQuery> pair(queries_.begin(), queries_.begin() + 2);
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel m2, TrainReranker(*engine_, pair, qrels_, c, nullptr, &two));
+  check(two, m2);
+  // Without an initial model: from scratch with and without the boosted expert.
+  TrainRerankerOptions s = Small();
+  s.choose = true;
+  TrainRerankerReport scratch;
+  ASSERT_OK(TrainReranker(*engine_, queries_, qrels_, s, nullptr, &scratch).status());
+  ASSERT_EQ(scratch.candidates.size(), 2u);
+  EXPECT_EQ(scratch.candidates[1].name, "from scratch with trees");
+}
+
 TEST_F(TrainRerankerTest, BadOptionsAreInvalidArguments) {
   ranking::MoeModel* none = nullptr;
   TrainRerankerOptions o = Small();
@@ -269,6 +324,9 @@ TEST_F(TrainRerankerTest, BadOptionsAreInvalidArguments) {
   o.trust = true;
   o.trust_config.gain_scale = 0.1;
   EXPECT_TRUE(o.Validate().IsInvalidArgument());  // fusion with trust: coverage only
+  o.trust_config.gain_scale = 0;
+  o.choose = true;
+  EXPECT_TRUE(o.Validate().IsInvalidArgument());  // the automatic choice does not take trust
   o = Small();
   o.part = {0, 2};
   EXPECT_TRUE(o.Validate().IsInvalidArgument());  // no gather
