@@ -590,6 +590,22 @@ Result<DeltaFile> OpenDelta(const std::string& path, const FileInfo& expected) {
   return d;
 }
 
+// Calls fn(index, id, record) for each record of the delta in order (an empty
+// record marks a deletion), after checking its checksum and the id order.
+template <typename Fn>
+Status ForEachDeltaRecord(const DeltaFile& d, const std::string& path, Fn&& fn) {
+  std::string_view prev;
+  for (uint64_t i = 0; i < d.view.docs; ++i) {
+    std::string_view id, rec;
+    if (!d.view.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
+      return Status::Corruption(path + ": record " + std::to_string(i) + " fails its checksum or breaks the id order");
+    }
+    prev = id;
+    HYMIR_RETURN_IF_ERROR(fn(i, id, rec));
+  }
+  return Status::OK();
+}
+
 Status CheckDeltaBase(const DeltaFile& d, const std::string& path, uint64_t base_terms, const FileInfo& base) {
   if (d.base_crc != base.crc32 || d.first_term != base_terms) {
     return Status::Corruption(path + ": written over another base than " + base.name);
@@ -614,20 +630,11 @@ Status ForwardIndex::ApplyDelta(const std::string& vectors_dir, const FileInfo& 
   HYMIR_ASSIGN_OR_RETURN(DeltaFile d, OpenDelta(path, delta));
   HYMIR_RETURN_IF_ERROR(CheckDeltaBase(d, path, base_.terms, base_info_));
   for (uint64_t t = 0; t < d.view.terms; ++t) HYMIR_RETURN_IF_ERROR(AddLoadedTerm(d.view.Term(t), path));
-  std::string_view prev;
-  for (uint64_t i = 0; i < d.view.docs; ++i) {
-    std::string_view id, rec;
-    if (!d.view.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
-      return Status::Corruption(path + ": record " + std::to_string(i) + " fails its checksum or breaks the id order");
-    }
-    prev = id;
-    if (rec.empty()) {
-      deleted_.emplace(id);
-    } else {
-      HYMIR_RETURN_IF_ERROR(AddLoadedRecord(id, rec, i, path));
-    }
-  }
-  return Status::OK();
+  return ForEachDeltaRecord(d, path, [&](uint64_t i, std::string_view id, std::string_view rec) -> Status {
+    if (!rec.empty()) return AddLoadedRecord(id, rec, i, path);
+    deleted_.emplace(id);
+    return Status::OK();
+  });
 }
 
 Status ForwardIndex::AddLoadedTerm(std::string_view term, const std::string& path) {
@@ -754,17 +761,12 @@ Result<std::unique_ptr<ForwardIndexReader>> ForwardIndexReader::Open(const std::
   // Every record checked now (a delta is small next to its base), and the
   // live documents counted.
   int64_t live = static_cast<int64_t>((*r)->view_.docs);
-  std::string_view prev;
-  for (uint64_t i = 0; i < d.view.docs; ++i) {
-    std::string_view id, rec;
-    if (!d.view.Record(i, &id, &rec) || (i > 0 && id <= prev)) {
-      return Status::Corruption(path + ": record " + std::to_string(i) + " fails its checksum or breaks the id order");
-    }
-    prev = id;
+  HYMIR_RETURN_IF_ERROR(ForEachDeltaRecord(d, path, [&](uint64_t, std::string_view id, std::string_view rec) {
     const bool in_base = (*r)->view_.Find(id) < (*r)->view_.docs;
     if (rec.empty() && in_base) --live;
     if (!rec.empty() && !in_base) ++live;
-  }
+    return Status::OK();
+  }));
   (*r)->delta_path_ = path;
   (*r)->delta_ = d.view;
   (*r)->first_term_ = d.first_term;
