@@ -304,6 +304,25 @@ void Snapshot::ReadPostings(int field, const Lucene::String& term, std::vector<i
   td->close();
 }
 
+void Snapshot::WarmPostings(const Snapshot& from, size_t max_terms) const {
+  struct Key {
+    size_t size;
+    int field;
+    std::wstring term;
+  };
+  std::vector<Key> keys;
+  {
+    std::lock_guard<std::mutex> g(from.postings_mu_);
+    for (size_t f = 0; f < from.postings_.size() && f < postings_.size(); ++f) {
+      for (const auto& [term, p] : from.postings_[f]) keys.push_back({p->docs.size(), static_cast<int>(f), term});
+    }
+  }
+  const size_t n = std::min(max_terms, keys.size());
+  std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(n), keys.end(),
+                    [](const Key& a, const Key& b) { return a.size > b.size; });
+  for (size_t i = 0; i < n; ++i) (void)Postings(keys[i].field, Lucene::String(keys[i].term));
+}
+
 std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(postings_mu_);

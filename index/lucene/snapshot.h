@@ -134,6 +134,12 @@ class Snapshot {
   // for the caller only). Thread-safe.
   std::shared_ptr<const DecodedPostings> Postings(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPostings = uint64_t{64} << 20;
+  // Decodes, in this snapshot, the postings of the `max_terms` longest
+  // lists `from` has cached: a reopened snapshot then answers its first
+  // queries on frequent terms as warm as the one it replaces (the decoding
+  // runs where the reopen runs, not in a query). Thread-safe.
+  void WarmPostings(const Snapshot& from, size_t max_terms) const;
+  static constexpr size_t kWarmTerms = 64;
   // The decoded positions of `term` in the Lucene++ field `field` (not the
   // derived "all" of format 2), cached per snapshot; nullptr once caching
   // them would pass kMaxCachedPositions positions (the caller then reads
