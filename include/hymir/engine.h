@@ -107,6 +107,11 @@ struct HybridQuery {
   index::TextQuery bm25;
 };
 
+// The BM25 query `query` runs: its bm25 settings with its text, syntax,
+// filters, ranges and sort, no facets, the first `k` hits. What Engine asks
+// its searcher for, and what each shard of a sharded search asks its own.
+index::TextQuery Bm25TextQuery(const HybridQuery& query, size_t k);
+
 struct StageResult {
   bool present = false;  // the document was in this retriever's candidates
   double score = 0.0;

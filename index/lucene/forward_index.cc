@@ -158,6 +158,19 @@ Status WriteSections(const std::string& dir, const std::string& name, HeaderV2 h
   return Status::OK();
 }
 
+// Appends one entry to the records section: varint id length, id, the
+// record bytes `encode` appends, and the crc32 of those bytes; and its
+// offset to `offsets`.
+template <typename Encode>
+void AppendEntry(std::string* records, hymir::internal::BinaryWriter* offsets, std::string_view id, Encode&& encode) {
+  offsets->U64(records->size());
+  const size_t begin = records->size();
+  PutVarintString(records, id);
+  encode();
+  const uint32_t crc = Crc32(0, records->data() + begin, records->size() - begin);
+  records->append(reinterpret_cast<const char*>(&crc), 4);
+}
+
 std::string FileName(uint64_t generation) { return "forward.g" + std::to_string(generation) + ".fwd"; }
 
 }  // namespace
@@ -297,14 +310,7 @@ Status ForwardIndex::Save(const std::string& vectors_dir, uint64_t generation, F
   // Documents in byte order of their ids (Get's binary search).
   std::string records;
   hymir::internal::BinaryWriter record_offsets;
-  auto append = [&](std::string_view id, const auto& encode) {
-    record_offsets.U64(records.size());
-    const size_t begin = records.size();
-    PutVarintString(&records, id);
-    encode();
-    const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
-    records.append(reinterpret_cast<const char*>(&crc), 4);
-  };
+  auto append = [&](std::string_view id, const auto& encode) { AppendEntry(&records, &record_offsets, id, encode); };
   std::string dict;
   hymir::internal::BinaryWriter term_offsets;
   uint64_t num_terms = 0, compacted = 0;
@@ -387,12 +393,9 @@ Status ForwardIndex::SaveDelta(const std::string& vectors_dir, uint64_t generati
   std::string records;
   hymir::internal::BinaryWriter record_offsets;
   for (const auto& [id, rec] : changes) {
-    record_offsets.U64(records.size());
-    const size_t begin = records.size();
-    PutVarintString(&records, id);
-    if (rec != nullptr) records += *rec;
-    const uint32_t crc = Crc32(0, records.data() + begin, records.size() - begin);
-    records.append(reinterpret_cast<const char*>(&crc), 4);
+    AppendEntry(&records, &record_offsets, id, [&, rec = rec] {
+      if (rec != nullptr) records += *rec;
+    });
   }
   record_offsets.U64(records.size());
   std::string dict;

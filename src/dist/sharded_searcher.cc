@@ -46,21 +46,6 @@ bool ReadLists(internal::BinaryReader& r, int shard,
   return true;
 }
 
-// The BM25 query a shard runs for a sorted query, as Engine::Candidates
-// builds it: every match ranked by the keys, its top offset + k kept.
-index::TextQuery SortedTextQuery(const HybridQuery& q) {
-  index::TextQuery tq = q.bm25;
-  tq.text = q.text;
-  tq.syntax = q.syntax;
-  tq.filters = q.filters;
-  tq.ranges = q.ranges;
-  tq.sort = q.sort;
-  tq.facets.clear();
-  tq.offset = 0;
-  tq.k = q.offset + q.k;
-  return tq;
-}
-
 // A hit of a sorted query with the values it sorts by.
 struct SortedHit {
   ranking::Candidate candidate;
@@ -262,7 +247,7 @@ Result<std::vector<std::vector<SearchHit>>> ShardedSearcher::SearchBatch(const s
       unsorted.push_back(local[i]);
       continue;
     }
-    auto r = local_->searcher().SearchStructured(SortedTextQuery(local[i]));
+    auto r = local_->searcher().SearchStructured(Bm25TextQuery(local[i], local[i].offset + local[i].k));
     s = r.status().WithContext(local[i].id.empty() ? "query" : "query " + local[i].id);
     if (r.ok()) sorted[i] = std::move(r).value();
   }

@@ -110,6 +110,19 @@ Status ReadDefaultFusion(const std::string& dir, ranking::FusionOptions* out, bo
 
 }  // namespace
 
+index::TextQuery Bm25TextQuery(const HybridQuery& query, size_t k) {
+  index::TextQuery tq = query.bm25;
+  tq.text = query.text;
+  tq.syntax = query.syntax;
+  tq.filters = query.filters;
+  tq.ranges = query.ranges;
+  tq.sort = query.sort;
+  tq.facets.clear();
+  tq.offset = 0;
+  tq.k = k;
+  return tq;
+}
+
 Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir) {
   auto searcher = index::Searcher::Open(dir);
   if (!searcher.ok()) return searcher.status();
@@ -170,16 +183,7 @@ Result<std::vector<std::vector<std::vector<ranking::Candidate>>>> Engine::Candid
     const Retriever r = ResolveRetriever(q);
     const size_t window = q.offset + q.k;
     if (r == Retriever::kBm25 || r == Retriever::kHybrid) {
-      index::TextQuery tq = q.bm25;
-      tq.text = q.text;
-      tq.syntax = q.syntax;
-      tq.filters = q.filters;
-      tq.ranges = q.ranges;
-      tq.sort = q.sort;
-      tq.facets.clear();
-      tq.offset = 0;
-      tq.k = r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window);
-      auto hits = searcher_->Search(tq);
+      auto hits = searcher_->Search(Bm25TextQuery(q, r == Retriever::kBm25 ? window : std::max(q.bm25_depth, window)));
       if (!hits.ok()) return hits.status().WithContext(q.id.empty() ? "query" : "query " + q.id);
       out[i][0] = ToCandidates(*hits);
     }
