@@ -358,7 +358,7 @@ class LuceneSearcher final : public Searcher {
       if (newer == current->reader()) return current;
       auto snap = Snapshot::Load(newer, dir_, meta_, current.get());
       if (!snap.ok()) return snap.status();
-      (*snap)->WarmPostings(*current, Snapshot::kWarmTerms);
+      (*snap)->CarryPostings(*current);
       return std::shared_ptr<Snapshot>(std::move(snap).value());
     });
   }

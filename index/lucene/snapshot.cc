@@ -1,5 +1,6 @@
 #include "index/lucene/snapshot.h"
 
+#include <lucene++/SegmentReader.h>
 #include <lucene++/TermPositions.h>
 
 #include "index/lucene/lucene_util.h"
@@ -10,6 +11,34 @@
 #include <map>
 
 namespace hymir::index::internal {
+namespace {
+
+// Whether segment reader `now` is `before` as a reopen finds it: the same
+// segment, its deletions those of `before` and maybe more. Appends the
+// documents deleted since, as docids of a reader where the segment starts
+// at `base`.
+bool SameSegmentMoreDeleted(const Lucene::IndexReaderPtr& before, const Lucene::IndexReaderPtr& now, int32_t base,
+                            std::vector<int32_t>* deleted_since) {
+  auto b = boost::dynamic_pointer_cast<Lucene::SegmentReader>(before);
+  auto n = boost::dynamic_pointer_cast<Lucene::SegmentReader>(now);
+  if (!b || !n) return false;
+  const std::string name = SegmentName(now);
+  const int32_t m = n->maxDoc();
+  if (name.empty() || name != SegmentName(before) || b->maxDoc() != m) return false;
+  if (b == n) return true;  // a reopen keeps the reader of a segment whose deletions did not change
+  if (n->numDeletedDocs() < b->numDeletedDocs()) return false;
+  std::vector<int32_t> found;
+  for (int32_t d = 0; d < m; ++d) {
+    const bool deleted_before = b->isDeleted(d);
+    const bool deleted_now = n->isDeleted(d);
+    if (deleted_before && !deleted_now) return false;  // undeleted: not a later state of `before`
+    if (deleted_now && !deleted_before) found.push_back(base + d);
+  }
+  deleted_since->insert(deleted_since->end(), found.begin(), found.end());
+  return true;
+}
+
+}  // namespace
 
 Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, const std::string& dir,
                                                  const IndexMeta& meta, const Snapshot* previous) {
@@ -41,10 +70,37 @@ Result<std::shared_ptr<Snapshot>> Snapshot::Load(Lucene::IndexReaderPtr reader, 
     s->df_utf8_cache_.resize(slots);
     for (auto& l : s->lengths_) l.assign(static_cast<size_t>(s->max_doc_), 0);
 
-    // Ids and exact lengths, segment by segment: from the segment's cache
-    // (segment_cache.h) or by walking its `_id` and `_len.*` terms.
+    // Ids and exact lengths, segment by segment. After a commit the
+    // segments of `previous` come first, unchanged but for deletions: their
+    // ids and lengths are copied from it, less the documents deleted since.
+    // The others come from the segment's cache (segment_cache.h) or by
+    // walking its `_id` and `_len.*` terms.
+    const std::vector<Lucene::IndexReaderPtr> segments = SegmentReaders(reader);
     int64_t base = 0;
-    for (const auto& r : SegmentReaders(reader)) {
+    size_t first_read = 0;
+    if (previous) {
+      const std::vector<Lucene::IndexReaderPtr> before = SegmentReaders(previous->reader_);
+      for (; first_read < segments.size() && first_read < before.size(); ++first_read) {
+        const int32_t seg_max = segments[first_read]->maxDoc();
+        if (base + seg_max > std::min(s->max_doc_, previous->max_doc_) ||
+            !SameSegmentMoreDeleted(before[first_read], segments[first_read], static_cast<int32_t>(base),
+                                    &s->deleted_since_)) {
+          break;
+        }
+        base += seg_max;
+      }
+      s->carried_docs_ = static_cast<int32_t>(base);
+      std::copy(previous->ids_.begin(), previous->ids_.begin() + base, s->ids_.begin());
+      for (int f = 0; f < kNumTextFields; ++f) {
+        std::copy(previous->lengths_[f].begin(), previous->lengths_[f].begin() + base, s->lengths_[f].begin());
+      }
+      for (int32_t d : s->deleted_since_) {
+        s->ids_[d].clear();
+        for (int f = 0; f < kNumTextFields; ++f) s->lengths_[f][d] = 0;
+      }
+    }
+    for (size_t i = first_read; i < segments.size(); ++i) {
+      const Lucene::IndexReaderPtr& r = segments[i];
       const int32_t seg_max = r->maxDoc();
       if (seg_max < 0 || base + seg_max > s->max_doc_) {
         return Status::Corruption(dir + "/" + kTextDir + ": a segment of " + std::to_string(seg_max) +
@@ -280,81 +336,64 @@ uint64_t Snapshot::DocFreqUtf8(int field, std::string_view term) const {
   return n;
 }
 
-void Snapshot::ReadPostings(int field, const Lucene::String& term, std::vector<int32_t>* docs_out,
-                            std::vector<uint32_t>* tfs_out) const {
-  Lucene::TermDocsPtr td = reader_->termDocs(Lucene::newLucene<Lucene::Term>(slot_fields_[field], term));
+void Snapshot::ReadPostings(const Lucene::IndexReaderPtr& reader, int32_t base, int field, const Lucene::String& term,
+                            std::vector<int32_t>* docs_out, std::vector<uint32_t>* tfs_out) const {
+  Lucene::TermDocsPtr td = reader->termDocs(Lucene::newLucene<Lucene::Term>(slot_fields_[field], term));
   constexpr int32_t kChunk = 256;
   auto docs = Lucene::Collection<int32_t>::newInstance(kChunk);
   auto freqs = Lucene::Collection<int32_t>::newInstance(kChunk);
   const uint32_t* lens = lengths(field);
+  const int64_t limit = std::min<int64_t>(max_doc_ - int64_t{base}, reader->maxDoc());
   for (int32_t n; (n = td->read(docs, freqs)) > 0;) {
     for (int32_t i = 0; i < n; ++i) {
       const int32_t d = docs[i];
       // Never trust a doc id or a frequency read from disk (damaged .frq/.tis).
-      if (d < 0 || d >= max_doc_ || freqs[i] <= 0 || static_cast<uint32_t>(freqs[i]) > std::max<uint32_t>(lens[d], 1)) {
+      if (d < 0 || d >= limit || freqs[i] <= 0 ||
+          static_cast<uint32_t>(freqs[i]) > std::max<uint32_t>(lens[base + d], 1)) {
         td->close();
         boost::throw_exception(Lucene::CorruptIndexException(
-            L"postings of \"" + term + L"\" in field " + slot_fields_[field] + L": doc " + std::to_wstring(d) +
-            L" with tf " + std::to_wstring(freqs[i]) + L" outside the index (a damaged .frq or .tis file)"));
+            L"postings of \"" + term + L"\" in field " + slot_fields_[field] + L": doc " +
+            std::to_wstring(int64_t{base} + d) + L" with tf " + std::to_wstring(freqs[i]) +
+            L" outside the index (a damaged .frq or .tis file)"));
       }
-      docs_out->push_back(d);
+      docs_out->push_back(base + d);
       tfs_out->push_back(static_cast<uint32_t>(freqs[i]));
     }
   }
   td->close();
 }
 
-void Snapshot::WarmPostings(const Snapshot& from, size_t max_terms) const {
-  struct Key {
-    size_t size;
-    int field;
-    std::wstring term;
-  };
-  std::vector<Key> keys;
-  {
-    std::lock_guard<std::mutex> g(from.postings_mu_);
-    for (size_t f = 0; f < from.postings_.size() && f < postings_.size(); ++f) {
-      for (const auto& [term, p] : from.postings_[f]) keys.push_back({p->docs.size(), static_cast<int>(f), term});
+void Snapshot::ReadSlotPostings(const Lucene::IndexReaderPtr& reader, int32_t base, int field,
+                                const Lucene::String& term, std::vector<int32_t>* docs,
+                                std::vector<uint32_t>* tfs) const {
+  if (field != kAllField || all_indexed_) {
+    ReadPostings(reader, base, field, term, docs, tfs);
+    return;
+  }
+  // "all" is title then text: a document's tf in it is the sum of its tfs
+  // in the two, so its postings are the two lists merged by docid.
+  std::vector<int32_t> title_docs, text_docs;
+  std::vector<uint32_t> title_tfs, text_tfs;
+  ReadPostings(reader, base, kTitleField, term, &title_docs, &title_tfs);
+  ReadPostings(reader, base, kTextField, term, &text_docs, &text_tfs);
+  docs->reserve(docs->size() + title_docs.size() + text_docs.size());
+  tfs->reserve(tfs->size() + title_docs.size() + text_docs.size());
+  size_t i = 0, j = 0;
+  while (i < title_docs.size() || j < text_docs.size()) {
+    if (j == text_docs.size() || (i < title_docs.size() && title_docs[i] < text_docs[j])) {
+      docs->push_back(title_docs[i]);
+      tfs->push_back(title_tfs[i++]);
+    } else if (i == title_docs.size() || text_docs[j] < title_docs[i]) {
+      docs->push_back(text_docs[j]);
+      tfs->push_back(text_tfs[j++]);
+    } else {
+      docs->push_back(title_docs[i]);
+      tfs->push_back(title_tfs[i++] + text_tfs[j++]);
     }
   }
-  const size_t n = std::min(max_terms, keys.size());
-  std::partial_sort(keys.begin(), keys.begin() + static_cast<ptrdiff_t>(n), keys.end(),
-                    [](const Key& a, const Key& b) { return a.size > b.size; });
-  for (size_t i = 0; i < n; ++i) (void)Postings(keys[i].field, Lucene::String(keys[i].term));
 }
 
-std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
-  {
-    std::lock_guard<std::mutex> g(postings_mu_);
-    auto it = postings_[field].find(term);
-    if (it != postings_[field].end()) return it->second;
-  }
-  auto p = std::make_shared<DecodedPostings>();
-  if (field == kAllField && !all_indexed_) {
-    // "all" is title then text: a document's tf in it is the sum of its tfs
-    // in the two, so its postings are the two lists merged by docid.
-    std::vector<int32_t> title_docs, text_docs;
-    std::vector<uint32_t> title_tfs, text_tfs;
-    ReadPostings(kTitleField, term, &title_docs, &title_tfs);
-    ReadPostings(kTextField, term, &text_docs, &text_tfs);
-    p->docs.reserve(title_docs.size() + text_docs.size());
-    p->tfs.reserve(title_docs.size() + text_docs.size());
-    size_t i = 0, j = 0;
-    while (i < title_docs.size() || j < text_docs.size()) {
-      if (j == text_docs.size() || (i < title_docs.size() && title_docs[i] < text_docs[j])) {
-        p->docs.push_back(title_docs[i]);
-        p->tfs.push_back(title_tfs[i++]);
-      } else if (i == title_docs.size() || text_docs[j] < title_docs[i]) {
-        p->docs.push_back(text_docs[j]);
-        p->tfs.push_back(text_tfs[j++]);
-      } else {
-        p->docs.push_back(title_docs[i]);
-        p->tfs.push_back(title_tfs[i++] + text_tfs[j++]);
-      }
-    }
-  } else {
-    ReadPostings(field, term, &p->docs, &p->tfs);
-  }
+void Snapshot::SetFrontier(DecodedPostings* p, int field) const {
   std::vector<uint32_t> min_dl;              // by tf, for tf < kDenseTf
   std::map<uint32_t, uint32_t> min_dl_high;  // by tf, for rare high tfs
   constexpr uint32_t kDenseTf = 1u << 16;
@@ -371,6 +410,7 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
     min_dl[tf] = std::min(min_dl[tf], lens[d]);
   }
   // Keep (tf, dl) pairs not dominated by a higher tf with a shorter or equal dl.
+  p->frontier.clear();
   uint32_t best_dl = UINT32_MAX;
   for (auto it = min_dl_high.rbegin(); it != min_dl_high.rend(); ++it) {
     if (it->second < best_dl) {
@@ -384,6 +424,10 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
       best_dl = min_dl[tf];
     }
   }
+}
+
+std::shared_ptr<const DecodedPostings> Snapshot::CachePostings(int field, const Lucene::String& term,
+                                                               std::shared_ptr<DecodedPostings> p) const {
   std::lock_guard<std::mutex> g(postings_mu_);
   if (cached_postings_ + p->docs.size() <= kMaxCachedPostings) {
     auto [it, fresh] = postings_[field].emplace(term, p);
@@ -391,6 +435,79 @@ std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucen
     return it->second;
   }
   return p;
+}
+
+void Snapshot::CarryPostings(const Snapshot& from) const {
+  struct Entry {
+    int field;
+    std::wstring term;
+    std::shared_ptr<const DecodedPostings> p;
+  };
+  std::vector<Entry> entries;
+  {
+    std::lock_guard<std::mutex> g(from.postings_mu_);
+    for (size_t f = 0; f < from.postings_.size() && f < postings_.size(); ++f) {
+      for (const auto& [term, p] : from.postings_[f]) entries.push_back({static_cast<int>(f), term, p});
+    }
+  }
+  // Longest first: what the cache bound keeps, and what the old code warmed.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.p->docs.size() != b.p->docs.size() ? a.p->docs.size() > b.p->docs.size()
+                                                : std::tie(a.field, a.term) < std::tie(b.field, b.term);
+  });
+  if (carried_docs_ == 0) {  // nothing of `from` is left as it was: decode the longest again
+    for (size_t i = 0; i < entries.size() && i < kWarmTerms; ++i) (void)Postings(entries[i].field, entries[i].term);
+    return;
+  }
+  // The segments after the carried ones, with their first docid.
+  std::vector<std::pair<Lucene::IndexReaderPtr, int32_t>> tail;
+  int64_t base = 0;
+  for (const auto& r : SegmentReaders(reader_)) {
+    if (base >= carried_docs_) tail.push_back({r, static_cast<int32_t>(base)});
+    base += r->maxDoc();
+  }
+  for (const Entry& e : entries) {
+    {
+      std::lock_guard<std::mutex> g(postings_mu_);
+      if (cached_postings_ + e.p->docs.size() > kMaxCachedPostings) continue;  // would not be cached
+    }
+    auto q = std::make_shared<DecodedPostings>();
+    const std::vector<int32_t>& docs = e.p->docs;
+    const size_t carried =
+        static_cast<size_t>(std::lower_bound(docs.begin(), docs.end(), carried_docs_) - docs.begin());
+    q->docs.reserve(docs.size());
+    q->tfs.reserve(docs.size());
+    // The carried postings less the documents deleted since (a merge of two
+    // ascending lists).
+    size_t g = 0;
+    for (size_t i = 0; i < carried; ++i) {
+      const int32_t d = docs[i];
+      while (g < deleted_since_.size() && deleted_since_[g] < d) ++g;
+      if (g < deleted_since_.size() && deleted_since_[g] == d) continue;
+      q->docs.push_back(d);
+      q->tfs.push_back(e.p->tfs[i]);
+    }
+    for (const auto& [r, b] : tail) ReadSlotPostings(r, b, e.field, e.term, &q->docs, &q->tfs);
+    SetFrontier(q.get(), e.field);
+    {
+      // Live documents holding the term: what DocFreq counts.
+      std::lock_guard<std::mutex> g2(df_mu_);
+      df_cache_[e.field].emplace(e.term, q->docs.size());
+    }
+    (void)CachePostings(e.field, e.term, std::move(q));
+  }
+}
+
+std::shared_ptr<const DecodedPostings> Snapshot::Postings(int field, const Lucene::String& term) const {
+  {
+    std::lock_guard<std::mutex> g(postings_mu_);
+    auto it = postings_[field].find(term);
+    if (it != postings_[field].end()) return it->second;
+  }
+  auto p = std::make_shared<DecodedPostings>();
+  ReadSlotPostings(reader_, 0, field, term, &p->docs, &p->tfs);
+  SetFrontier(p.get(), field);
+  return CachePostings(field, term, std::move(p));
 }
 
 std::shared_ptr<const DecodedPostings::BlockMax> DecodedPostings::BlockMaxima(double k_base, double k_slope,

@@ -134,12 +134,22 @@ class Snapshot {
   // for the caller only). Thread-safe.
   std::shared_ptr<const DecodedPostings> Postings(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPostings = uint64_t{64} << 20;
-  // Decodes, in this snapshot, the postings of the `max_terms` longest
-  // lists `from` has cached: a reopened snapshot then answers its first
-  // queries on frequent terms as warm as the one it replaces (the decoding
-  // runs where the reopen runs, not in a query). Thread-safe.
-  void WarmPostings(const Snapshot& from, size_t max_terms) const;
+  // Fills this snapshot's postings cache from `from`'s, the snapshot this
+  // one reopens: a reopened snapshot then answers its first queries as warm
+  // as the one it replaces, and the work runs where the reopen runs, not in a
+  // query. Where Load found `from`'s segments unchanged but for deletions
+  // (the usual commit: new segments at the end, deletions of replaced
+  // documents), each cached list is carried over: its postings in those
+  // segments less the documents deleted since, then the new segments'
+  // postings (read through Lucene++, small). Otherwise (a merge rewrote the
+  // first segment), the kWarmTerms longest lists are decoded again.
+  // Requires `from` to be the `previous` this snapshot was loaded with.
+  // Thread-safe.
+  void CarryPostings(const Snapshot& from) const;
   static constexpr size_t kWarmTerms = 64;
+  // Documents [0, carried_docs()) lie in segments of the previous snapshot
+  // (see CarryPostings); 0 without one.
+  int32_t carried_docs() const { return carried_docs_; }
   // The decoded positions of `term` in the Lucene++ field `field` (not the
   // derived "all" of format 2), cached per snapshot; nullptr once caching
   // them would pass kMaxCachedPositions positions (the caller then reads
@@ -175,10 +185,21 @@ class Snapshot {
 
  private:
   Snapshot() = default;
-  // Appends the live postings of `term` in the Lucene++ field `field`,
+  // Appends the live postings of `term` in slot `field` of `reader` (this
+  // snapshot's reader, or one of its segments starting at doc `base`),
   // checking each doc id and tf against the index (CorruptIndexException).
-  void ReadPostings(int field, const Lucene::String& term, std::vector<int32_t>* docs,
-                    std::vector<uint32_t>* tfs) const;
+  void ReadPostings(const Lucene::IndexReaderPtr& reader, int32_t base, int field, const Lucene::String& term,
+                    std::vector<int32_t>* docs, std::vector<uint32_t>* tfs) const;
+  // The same through the derived "all" of format 2 when `field` is it: the
+  // title and text lists merged by docid, a document's tf the sum of its two.
+  void ReadSlotPostings(const Lucene::IndexReaderPtr& reader, int32_t base, int field, const Lucene::String& term,
+                        std::vector<int32_t>* docs, std::vector<uint32_t>* tfs) const;
+  // Sets p->frontier from its docs and tfs.
+  void SetFrontier(DecodedPostings* p, int field) const;
+  // Caches `p` as the postings of (field, term) unless the cache is full;
+  // returns the cached list (an earlier one when present) or `p`.
+  std::shared_ptr<const DecodedPostings> CachePostings(int field, const Lucene::String& term,
+                                                       std::shared_ptr<DecodedPostings> p) const;
   // Document frequency of `term` in the derived "all" field (format 2).
   uint64_t DerivedAllDocFreq(const Lucene::String& term) const;
 
@@ -203,6 +224,11 @@ class Snapshot {
   // commit's delta over the same base), and its manifest entry.
   std::shared_ptr<const DocValuesReader> values_base_;
   FileInfo values_base_info_;
+  // What Load found of the previous snapshot (CarryPostings): documents
+  // [0, carried_docs_) in its segments, and those of them deleted since
+  // (ascending).
+  int32_t carried_docs_ = 0;
+  std::vector<int32_t> deleted_since_;
   void MapRows() const;
   mutable std::once_flag rows_once_;
   mutable std::vector<int32_t> row_by_doc_, doc_by_row_;  // written once under rows_once_

@@ -95,6 +95,77 @@ TEST(IndexWriterTest, HymirAndLuceneppAnalysisBuildTheSameIndex) {
   }
 }
 
+// Every result a searcher gives for `queries` (top 10, top 1000 and the
+// exact count; plain and query-language syntax), with scores to the bit.
+std::string Answers(const Searcher& s, const std::vector<std::string>& queries) {
+  std::ostringstream out;
+  out.precision(17);
+  for (const std::string& text : queries) {
+    for (QuerySyntax syntax : {QuerySyntax::kPlain, QuerySyntax::kLucene}) {
+      TextQuery q;
+      q.text = text;
+      q.syntax = syntax;
+      for (size_t k : {size_t{10}, size_t{1000}}) {
+        q.k = k;
+        auto hits = s.Search(q);
+        EXPECT_TRUE(hits.ok()) << text << ": " << hits.status().ToString();
+        if (!hits.ok()) continue;
+        out << text << " k=" << k << ":";
+        for (const Hit& h : *hits) out << " " << h.id << "=" << h.score;
+        out << "\n";
+      }
+      auto n = s.Count(q);
+      EXPECT_TRUE(n.ok()) << text << ": " << n.status().ToString();
+      out << text << " total=" << (n.ok() ? *n : 0) << "\n";
+    }
+    auto df = s.Statistics()->DocFreq("all", text.substr(0, text.find(' ')));
+    out << text << " df=" << df << "\n";
+  }
+  return out.str();
+}
+
+TEST(IndexWriterTest, RefreshedViewAnswersAsAFreshlyOpenedOneAfterUpsertsDeletesAndMerges) {
+  TempDir dir;
+  IndexWriterOptions opts;
+  opts.ram_buffer_mb = 0.1;  // small segments, so Lucene++ merges some of them
+  ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path(), opts));
+  const std::vector<std::string> words = {"heart", "lung", "kidney", "liver", "brain", "bone", "skin", "blood"};
+  auto make = [&](int id, int round) {
+    std::string text;
+    for (int j = 0; j < 3 + (id + round) % 7; ++j) text += words[(id * 3 + j * (round + 1)) % words.size()] + " ";
+    return Doc("d" + std::to_string(id), words[(id + round) % words.size()], text + "round" + std::to_string(round));
+  };
+  for (int id = 0; id < 60; ++id) ASSERT_OK(w->Upsert(make(id, 0)));
+  ASSERT_OK(w->Commit());
+  std::vector<std::string> queries;
+  for (const auto& a : words) {
+    queries.push_back(a);
+    for (const auto& b : words) {
+      if (a < b) queries.push_back(a + " " + b);
+    }
+  }
+  queries.push_back("\"heart lung\"");
+  queries.push_back("+brain -blood");
+  queries.push_back("round0 round3");
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  (void)Answers(*s, queries);  // every list decoded and cached in the view Refresh starts from
+  // Segments of about the same size: Lucene++ merges ten of them now and
+  // then, the first segment too, so refreshes meet appended segments, merged
+  // tails and a whole index merged.
+  for (int round = 1; round <= 14; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // Upserts replace documents of earlier segments (deletions there), new
+    // documents go to new segments, deletes remove some.
+    for (int i = 0; i < 60; ++i) ASSERT_OK(w->Upsert(make((i * 37 + round * 11) % 450, round)));
+    for (int i = 0; i < 8; ++i) ASSERT_OK(w->Delete("d" + std::to_string((i * 53 + round * 7) % 450)));
+    ASSERT_OK(w->Commit());
+    ASSERT_OK(s->Refresh());
+    ASSERT_OK_AND_ASSIGN(auto fresh, Searcher::Open(dir.path()));
+    EXPECT_EQ(s->NumDocs(), fresh->NumDocs());
+    EXPECT_EQ(Answers(*s, queries), Answers(*fresh, queries));
+  }
+}
+
 TEST(IndexWriterTest, UpsertReplacesDeleteRemovesAfterCommitAndRefresh) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(dir.path()));
