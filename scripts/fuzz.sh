@@ -91,7 +91,7 @@ for t in $targets; do
     # The doc values file (typed fields), under a schema of every field type.
     # The schema names text fields' analyzers (analysis.cc, Lucene++); --gc-sections as in manifest.
     values) build values_fuzz "$here/tests/fuzz/values_fuzz.cc" "$here/index/lucene/doc_values.cc" "$here/index/schema.cc" \
-              "$here"/index/lucene/{analysis,porter_stemmer,lucene_util}.cc "$here/src/core/mapped_file.cc" "${core[@]}" \
+              "$here"/index/lucene/{analysis,analysis_chain,porter_stemmer,lucene_util}.cc "$here/src/core/mapped_file.cc" "${core[@]}" \
               -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" -llucene++-contrib \
               -lsimdjson -lz ;;
     # The stored title and text of a format 2 index (zstd); --gc-sections drops the Lucene++ reader.

@@ -24,6 +24,7 @@
 #include <lucene++/PositionIncrementAttribute.h>
 #include <lucene++/TermAttribute.h>
 
+#include "index/lucene/analysis_chain.h"
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/porter_stemmer.h"
@@ -248,16 +249,33 @@ const Lucene::AnalyzerPtr& SharedAnalyzer(AnalyzerKind kind) {
   return analyzers.at(static_cast<size_t>(kind));
 }
 
+// The tokens of `text`: hymir's chain where it takes the text, else
+// Lucene++'s (the same tokens; analysis_chain.h).
+void AnalyzeUtf8(AnalyzerKind kind, std::string_view text, internal::TokenBuffer* buf) {
+  const Lucene::String wide = internal::DecodeUtf8(text);
+  if (!internal::NativeAnalyzeInto(kind, wide, buf)) internal::AnalyzeInto(SharedAnalyzer(kind), wide, buf);
+}
+
+// A token as UTF-8: ASCII directly, anything else through Lucene++.
+std::string TokenUtf8(const wchar_t* chars, size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    if (static_cast<uint32_t>(chars[i]) >= 0x80) return internal::Utf8(Lucene::String(chars, n));
+    out[i] = static_cast<char>(chars[i]);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
   internal::TokenBuffer buf;
-  internal::AnalyzeInto(SharedAnalyzer(kind), internal::Wide(text), &buf);
+  AnalyzeUtf8(kind, text, &buf);
   std::vector<std::string> out;
   out.reserve(buf.size());
   uint32_t begin = 0;
   for (uint32_t end : buf.ends) {
-    out.push_back(internal::Utf8(Lucene::String(buf.chars.data() + begin, end - begin)));
+    out.push_back(TokenUtf8(buf.chars.data() + begin, end - begin));
     begin = end;
   }
   return out;
@@ -265,7 +283,7 @@ std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
 
 std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view text) {
   internal::TokenBuffer buf;
-  internal::AnalyzeInto(SharedAnalyzer(kind), internal::Wide(text), &buf);
+  AnalyzeUtf8(kind, text, &buf);
   std::vector<QueryToken> out;
   out.reserve(buf.size());
   uint32_t begin = 0;
@@ -273,7 +291,7 @@ std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view tex
   for (size_t i = 0; i < buf.size(); ++i) {
     const uint32_t end = buf.ends[i];
     position += buf.increments[i];
-    out.push_back({internal::Utf8(Lucene::String(buf.chars.data() + begin, end - begin)), position});
+    out.push_back({TokenUtf8(buf.chars.data() + begin, end - begin), position});
     begin = end;
   }
   return out;

@@ -62,11 +62,25 @@ class EmptyIt final : public DocIt {
 struct Cursor {
   std::shared_ptr<const DecodedPostings> p;
   size_t i = 0;
+  // p's dense index (DecodedPostings::Dense) when it has one and the
+  // cursor's owner keeps it alive: far targets are then found in constant
+  // time instead of by galloping.
+  const DecodedPostings::DenseIndex* dense = nullptr;
   int32_t doc() const { return i < p->docs.size() ? p->docs[i] : kEnd; }
   uint32_t tf() const { return p->tfs[i]; }
   void Advance(int32_t target) {
     const auto& d = p->docs;
     if (i >= d.size() || d[i] >= target) return;
+    // Near targets (the next few postings) without the galloping search.
+    const size_t near = std::min(d.size(), i + 4);
+    for (++i; i < near; ++i) {
+      if (d[i] >= target) return;
+    }
+    if (i >= d.size()) return;
+    if (dense) {
+      i = dense->Next(target, d.size());
+      return;
+    }
     size_t lo = i, step = 1;
     while (lo + step < d.size() && d[lo + step] < target) {
       lo += step;
@@ -91,8 +105,11 @@ struct Bm25Norm {
 
 class TermIt final : public DocIt {
  public:
-  TermIt(std::shared_ptr<const DecodedPostings> p, double weight, Bm25Norm norm)
-      : c_{std::move(p)}, weight_(weight), norm_(norm) {}
+  TermIt(std::shared_ptr<const DecodedPostings> p, double weight, Bm25Norm norm, int32_t max_doc)
+      : c_{std::move(p)}, weight_(weight), norm_(norm) {
+    dense_ = c_.p->Dense(max_doc);
+    c_.dense = dense_.get();
+  }
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
     c_.Advance(target);
@@ -118,6 +135,7 @@ class TermIt final : public DocIt {
   double weight_;
   Bm25Norm norm_;
   std::shared_ptr<const DecodedPostings::BlockMax> block_max_;  // on first MaxScoreFrom
+  std::shared_ptr<const DecodedPostings::DenseIndex> dense_;    // c_.dense's owner
 };
 
 // A sorted doc list scored with a constant (prefix, range, typed leaves).
@@ -350,6 +368,11 @@ class FieldPhrase {
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
     std::sort(order_.begin(), order_.end(),
               [&](size_t a, size_t b) { return cursors_[a].p->docs.size() < cursors_[b].p->docs.size(); });
+    for (size_t k = 1; k < order_.size(); ++k) {  // the lead steps through its postings; the others jump
+      Cursor& c = cursors_[order_[k]];
+      dense_.push_back(c.p->Dense(snap.max_doc()));
+      c.dense = dense_.back().get();
+    }
   }
   int32_t doc() const { return doc_; }
   int field() const { return field_; }
@@ -414,6 +437,7 @@ class FieldPhrase {
   int field_;
   int32_t slop_;
   std::vector<Cursor> cursors_;
+  std::vector<std::shared_ptr<const DecodedPostings::DenseIndex>> dense_;  // the cursors' dense indexes
   PhrasePositions positions_;
   std::vector<size_t> order_;
   int32_t doc_ = -1;
@@ -696,6 +720,13 @@ class PhraseIt final : public DocIt {
         if (!direct_->Decoded()) direct_.reset();
       }
     }
+    // An exact phrase in the derived "all" of format 2: its positions are
+    // the title's, then the text's moved far enough that no match spans the
+    // two (Snapshot::Positions), so the phrase reads them directly too.
+    if (!direct_ && field_ == kAllField && !snap_.all_indexed() && slop_ == 0 && cached_positions_) {
+      direct_ = std::make_unique<PhrasePositions>(snap_, field_, terms_, offsets_, slop_, cached_positions_);
+      if (!direct_->Decoded()) direct_.reset();
+    }
     if (slop_ == 0) {
       for (const Cursor& c : terms_postings_)
         block_max_.push_back(c.p->BlockMaxima(norm_.k_base, norm_.k_slope, norm_.lengths));
@@ -733,47 +764,21 @@ class ConjunctionIt final : public DocIt {
  public:
   explicit ConjunctionIt(std::vector<DocItPtr> children) : c_(std::move(children)) {
     std::sort(c_.begin(), c_.end(), [](const DocItPtr& a, const DocItPtr& b) { return a->Cost() < b->Cost(); });
+    bound_.assign(c_.size(), 0.0);
+    upto_.assign(c_.size(), -1);
+    // Terms only (the usual "+a +b"): their calls are not virtual.
+    for (const auto& c : c_) {
+      auto* t = dynamic_cast<TermIt*>(c.get());
+      if (t == nullptr) {
+        terms_.clear();
+        break;
+      }
+      terms_.push_back(t);
+    }
   }
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
-    int32_t d = target;
-    int32_t upto = -1;  // the children's block bound holds through here
-    while (true) {
-      if (d > upto && min_competitive_ > -std::numeric_limits<double>::infinity()) {
-        // Block-max skipping: the sum of the children's bounds over
-        // [d, upto]; when it cannot beat the k-th best score, skip the range.
-        double bound = 0;
-        upto = kEnd;
-        for (auto& c : c_) {
-          int32_t u;
-          bound += c->MaxScoreFrom(d, &u);
-          upto = std::min(upto, u);
-        }
-        // The margin covers rounding: the bound sums in another order.
-        if (bound * (1 + 1e-9) <= min_competitive_) {
-          if (upto >= kEnd - 1) {
-            d = kEnd;
-            break;
-          }
-          d = upto + 1;
-          continue;
-        }
-      }
-      c_[0]->Advance(d);
-      d = c_[0]->doc();
-      if (d == kEnd) break;
-      bool agree = true;
-      for (size_t k = 1; k < c_.size(); ++k) {
-        c_[k]->Advance(d);
-        if (c_[k]->doc() != d) {
-          d = c_[k]->doc();
-          agree = false;
-          break;
-        }
-      }
-      if (agree || d == kEnd) break;
-    }
-    doc_ = d;
+    doc_ = terms_.empty() ? Next(c_, target) : Next(terms_, target);
   }
   double MaxScoreFrom(int32_t target, int32_t* upto) override {
     double bound = 0;
@@ -785,16 +790,70 @@ class ConjunctionIt final : public DocIt {
     }
     return bound;
   }
-  void SetMinCompetitive(double score) override { min_competitive_ = score; }
+  void SetMinCompetitive(double score) override {
+    // Block bounds cost a few calls per block of each child; over a short
+    // lead list they skip too little to pay for themselves.
+    if (c_[0]->Cost() >= kMinSkippingCost) min_competitive_ = score;
+  }
   double Score() override {
     double s = 0;
+    if (!terms_.empty()) {
+      for (TermIt* t : terms_) s += t->Score();
+      return s;
+    }
     for (auto& c : c_) s += c->Score();
     return s;
   }
   uint64_t Cost() const override { return c_[0]->Cost(); }
 
  private:
+  // The first document >= target every child matches, or kEnd. `Children`
+  // holds DocItPtr or TermIt* (then the calls are resolved statically).
+  template <class Children>
+  int32_t Next(Children& c, int32_t target) {
+    int32_t d = target;
+    int32_t upto = -1;  // the children's block bounds hold through here
+    while (true) {
+      if (d > upto && min_competitive_ > -std::numeric_limits<double>::infinity()) {
+        // Block-max skipping: the sum of the children's bounds over
+        // [d, upto]; when it cannot beat the k-th best score, skip the range.
+        // A child's bound over a range it still covers is kept (a bound
+        // from an earlier target holds for later ones).
+        double bound = 0;
+        upto = kEnd;
+        for (size_t k = 0; k < c.size(); ++k) {
+          if (upto_[k] < d) bound_[k] = c[k]->MaxScoreFrom(d, &upto_[k]);
+          bound += bound_[k];
+          upto = std::min(upto, upto_[k]);
+        }
+        // The margin covers rounding: the bound sums in another order.
+        if (bound * (1 + 1e-9) <= min_competitive_) {
+          if (upto >= kEnd - 1) return kEnd;
+          d = upto + 1;
+          continue;
+        }
+      }
+      c[0]->Advance(d);
+      d = c[0]->doc();
+      if (d == kEnd) return kEnd;
+      bool agree = true;
+      for (size_t k = 1; k < c.size(); ++k) {
+        c[k]->Advance(d);
+        if (c[k]->doc() != d) {
+          d = c[k]->doc();
+          agree = false;
+          break;
+        }
+      }
+      if (agree || d == kEnd) return d;
+    }
+  }
+
+  static constexpr uint64_t kMinSkippingCost = 1024;
   std::vector<DocItPtr> c_;
+  std::vector<TermIt*> terms_;  // c_ when every child is a TermIt, else empty
+  std::vector<double> bound_;   // per child: its last block bound, holding through upto_
+  std::vector<int32_t> upto_;
   double min_competitive_ = -std::numeric_limits<double>::infinity();
 };
 
@@ -950,7 +1009,7 @@ class Builder {
         uint64_t df = 0;
         const double idf = Idf(f, n.text, &df);
         if (df == 0) return DocItPtr(new EmptyIt());
-        return DocItPtr(new TermIt(snap_.Postings(f, Wide(n.text)), weight * idf, Norm(f)));
+        return DocItPtr(new TermIt(snap_.Postings(f, Wide(n.text)), weight * idf, Norm(f), snap_.max_doc()));
       }
       case QueryNode::Kind::kPhrase: {
         double idf = 0;

@@ -13,6 +13,8 @@
 namespace hymir::index::internal {
 namespace {
 
+constexpr int32_t kEndDoc = std::numeric_limits<int32_t>::max();
+
 // Whether segment reader `now` is `before` as a reopen finds it: the same
 // segment, its deletions those of `before` and maybe more. Appends the
 // documents deleted since, as docids of a reader where the segment starts
@@ -552,13 +554,74 @@ std::shared_ptr<const DecodedPostings::DenseIndex> DecodedPostings::Dense(int32_
   return dense_;
 }
 
+std::shared_ptr<const DecodedPositions> Snapshot::DerivedAllPositions(const Lucene::String& term) const {
+  const std::shared_ptr<const DecodedPositions> title = Positions(kTitleField, term);
+  const std::shared_ptr<const DecodedPositions> text = Positions(kTextField, term);
+  if (!title || !text) return nullptr;
+  const uint64_t count = title->pos.size() + text->pos.size();
+  {
+    std::lock_guard<std::mutex> g(positions_mu_);
+    if (cached_positions_ + count > kMaxCachedPositions) return nullptr;
+  }
+  auto p = std::make_shared<DecodedPositions>();
+  p->docs.reserve(title->docs.size() + text->docs.size());
+  p->starts.reserve(title->docs.size() + text->docs.size() + 1);
+  p->pos.reserve(count);
+  p->starts.push_back(0);
+  size_t i = 0, j = 0;
+  uint64_t mask = 0;
+  int32_t last = -1;
+  auto add = [&](int32_t at) {
+    if (at == last || at >= DecodedPositions::kMaskBits) mask |= DecodedPositions::kInexact;
+    mask |= uint64_t{1} << (at % DecodedPositions::kMaskBits);
+    p->pos.push_back(at);
+    last = at;
+  };
+  while (i < title->docs.size() || j < text->docs.size()) {
+    const int32_t dt = i < title->docs.size() ? title->docs[i] : kEndDoc;
+    const int32_t dx = j < text->docs.size() ? text->docs[j] : kEndDoc;
+    const int32_t d = std::min(dt, dx);
+    mask = 0;
+    last = -1;
+    if (dt == d) {
+      for (uint32_t k = title->starts[i]; k < title->starts[i + 1]; ++k) {
+        if (title->pos[k] >= kDerivedTextShift / 2) return nullptr;  // would come near the text's
+        add(title->pos[k]);
+      }
+      ++i;
+    }
+    if (dx == d) {
+      for (uint32_t k = text->starts[j]; k < text->starts[j + 1]; ++k) {
+        if (text->pos[k] >= kDerivedTextShift) return nullptr;  // would overflow
+        add(text->pos[k] + kDerivedTextShift);
+      }
+      ++j;
+    }
+    p->docs.push_back(d);
+    p->masks.push_back(mask);
+    p->starts.push_back(static_cast<uint32_t>(p->pos.size()));
+  }
+  // Aligned with the derived postings (the union of the two fields' live
+  // documents), or the files disagree.
+  if (p->docs != Postings(kAllField, term)->docs) {
+    boost::throw_exception(Lucene::CorruptIndexException(L"positions of \"" + term +
+                                                         L"\" in title and text disagree with their postings"
+                                                         L" (a damaged .frq, .prx or .tis file)"));
+  }
+  std::lock_guard<std::mutex> g(positions_mu_);
+  if (cached_positions_ + count > kMaxCachedPositions) return p;
+  auto [it, fresh] = positions_[kAllField].emplace(term, p);
+  if (fresh) cached_positions_ += count;
+  return it->second;
+}
+
 std::shared_ptr<const DecodedPositions> Snapshot::Positions(int field, const Lucene::String& term) const {
   {
     std::lock_guard<std::mutex> g(positions_mu_);
     auto it = positions_[field].find(term);
     if (it != positions_[field].end()) return it->second;
   }
-  if (field == kAllField && !all_indexed_) return nullptr;  // no positions of its own
+  if (field == kAllField && !all_indexed_) return DerivedAllPositions(term);
   // The number of positions is the sum of the term's tfs: refuse a term that
   // would overflow the cache before reading any of it.
   const std::shared_ptr<const DecodedPostings> postings = Postings(field, term);

@@ -58,12 +58,27 @@ struct DecodedPostings {
       const Word& w = words[static_cast<size_t>(doc) >> 6];
       const uint64_t bit = uint64_t{1} << (doc & 63);
       if (!(w.bits & bit)) return -1;
-      // Set bits below `bit` (SWAR: no popcnt instruction is assumed).
-      uint64_t x = w.bits & (bit - 1);
+      return static_cast<int64_t>(w.before + CountBits(w.bits & (bit - 1)));
+    }
+    // The index in docs of the first posting at or after `doc` (>= 0), or
+    // docs.size() when there is none.
+    size_t Next(int32_t doc, size_t size) const {
+      size_t w = static_cast<size_t>(doc) >> 6;
+      if (w >= words.size()) return size;
+      uint64_t bits = words[w].bits & (~uint64_t{0} << (doc & 63));
+      while (bits == 0) {
+        if (++w == words.size()) return size;
+        bits = words[w].bits;
+      }
+      const uint64_t below = (bits & (~bits + 1)) - 1;  // the bits under the lowest set one
+      return static_cast<size_t>(words[w].before + CountBits(words[w].bits & below));
+    }
+    // Set bits (SWAR: no popcnt instruction is assumed).
+    static uint64_t CountBits(uint64_t x) {
       x -= (x >> 1) & 0x5555555555555555ULL;
       x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
       x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-      return static_cast<int64_t>(w.before + ((x * 0x0101010101010101ULL) >> 56));
+      return (x * 0x0101010101010101ULL) >> 56;
     }
   };
   std::shared_ptr<const DenseIndex> Dense(int32_t max_doc) const;
@@ -150,14 +165,18 @@ class Snapshot {
   // Documents [0, carried_docs()) lie in segments of the previous snapshot
   // (see CarryPostings); 0 without one.
   int32_t carried_docs() const { return carried_docs_; }
-  // The decoded positions of `term` in the Lucene++ field `field` (not the
-  // derived "all" of format 2), cached per snapshot; nullptr once caching
+  // The decoded positions of `term` in the Lucene++ field `field` (in the
+  // derived "all" of format 2: its title positions, then its text positions
+  // moved by kDerivedTextShift, so an exact phrase matches within one of the
+  // two), cached per snapshot; nullptr once caching
   // them would pass kMaxCachedPositions positions (the caller then reads
   // positions through Lucene++ for the documents it needs). A cached term
   // costs 4 bytes a position and 16 a document (docs, starts, masks).
   // Thread-safe.
   std::shared_ptr<const DecodedPositions> Positions(int field, const Lucene::String& term) const;
   static constexpr uint64_t kMaxCachedPositions = uint64_t{64} << 20;
+  // How far text positions are moved in the derived "all" (Positions).
+  static constexpr int32_t kDerivedTextShift = int32_t{1} << 30;
   // Whether "all" has its own Lucene++ postings (format 1) or is derived
   // from "title" and "text" (format 2; the same values either way).
   bool all_indexed() const { return all_indexed_; }
@@ -202,6 +221,11 @@ class Snapshot {
                                                        std::shared_ptr<DecodedPostings> p) const;
   // Document frequency of `term` in the derived "all" field (format 2).
   uint64_t DerivedAllDocFreq(const Lucene::String& term) const;
+  // Positions of `term` in the derived "all" of format 2: a document's title
+  // positions, then its text positions plus kDerivedTextShift, so that no
+  // phrase of fewer than 2^29 positions spans both; nullptr when a position
+  // does not fit that layout or the cache is full.
+  std::shared_ptr<const DecodedPositions> DerivedAllPositions(const Lucene::String& term) const;
 
   Lucene::IndexReaderPtr reader_;
   int32_t max_doc_ = 0;
