@@ -256,6 +256,14 @@ void AnalyzeUtf8(AnalyzerKind kind, std::string_view text, internal::TokenBuffer
   if (!internal::NativeAnalyzeInto(kind, wide, buf)) internal::AnalyzeInto(SharedAnalyzer(kind), wide, buf);
 }
 
+// This thread's token buffer, emptied: short texts (queries) are analysed
+// without allocating one each time.
+internal::TokenBuffer& ScratchTokens() {
+  thread_local internal::TokenBuffer buf;
+  buf.Clear();
+  return buf;
+}
+
 // A token as UTF-8: ASCII directly, anything else through Lucene++.
 std::string TokenUtf8(const wchar_t* chars, size_t n) {
   std::string out(n, '\0');
@@ -269,7 +277,7 @@ std::string TokenUtf8(const wchar_t* chars, size_t n) {
 }  // namespace
 
 std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
-  internal::TokenBuffer buf;
+  internal::TokenBuffer& buf = ScratchTokens();
   AnalyzeUtf8(kind, text, &buf);
   std::vector<std::string> out;
   out.reserve(buf.size());
@@ -282,7 +290,7 @@ std::vector<std::string> Analyze(AnalyzerKind kind, std::string_view text) {
 }
 
 std::vector<QueryToken> AnalyzePositions(AnalyzerKind kind, std::string_view text) {
-  internal::TokenBuffer buf;
+  internal::TokenBuffer& buf = ScratchTokens();
   AnalyzeUtf8(kind, text, &buf);
   std::vector<QueryToken> out;
   out.reserve(buf.size());

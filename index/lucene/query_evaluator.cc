@@ -545,6 +545,11 @@ class PhraseIt final : public DocIt {
       AdvanceCompetitive(target);
       return;
     }
+    if (terms_postings_.empty() && !subs_.empty()) Prepare();
+    if (direct_) {
+      AdvanceDirect(target);
+      return;
+    }
     int32_t m = kEnd;
     for (auto& sub : subs_) {
       sub->Advance(target);
@@ -653,6 +658,49 @@ class PhraseIt final : public DocIt {
       if (m == d) return Settle(d);
       if (m == kEnd) return Settle(kEnd);
       d = m;  // no match at d; m is the subs' next candidate
+    }
+  }
+
+  // The next match >= target when one field holds the phrase's positions
+  // (direct_): the terms' postings in the phrase field leapfrog, and the
+  // masks, then the positions, settle each candidate.
+  void AdvanceDirect(int32_t target) {
+    const size_t n = terms_postings_.size();
+    int32_t d = target;
+    while (true) {
+      Cursor& lead = terms_postings_[0];
+      lead.Advance(d);
+      d = lead.doc();
+      if (d == kEnd) return Settle(kEnd);
+      int32_t next = d;
+      for (size_t k = 1; k < n && next == d; ++k) {
+        Cursor& c = terms_postings_[k];
+        if (dense_[k]) {
+          const int64_t i = dense_[k]->Find(d);
+          if (i < 0) {
+            next = d + 1;
+          } else {
+            c.i = static_cast<size_t>(i);
+          }
+          continue;
+        }
+        c.Advance(d);
+        if (c.doc() != d) next = c.doc();
+      }
+      if (next == kEnd) return Settle(kEnd);
+      if (next != d) {
+        d = next;
+        continue;
+      }
+      auto posting = [this](size_t t) { return terms_postings_[rank_[t]].i; };
+      double f = direct_->MaskFreq(posting);
+      if (f < 0) f = direct_->At(d, posting);
+      if (f > 0) {
+        doc_ = d;
+        freq_ = f;
+        return;
+      }
+      ++d;
     }
   }
 
