@@ -117,6 +117,10 @@ class TermIt final : public DocIt {
   }
   double Score() override { return norm_.Score(weight_, c_.tf(), doc_); }
   uint64_t Cost() const override { return c_.p->docs.size(); }
+  // The cursor, for a conjunction that walks the postings itself; it calls
+  // Sync() after moving it.
+  Cursor& cursor() { return c_; }
+  void Sync() { doc_ = c_.doc(); }
   double MaxScoreFrom(int32_t target, int32_t* upto) override {
     Advance(target);
     if (doc_ == kEnd) {
@@ -826,7 +830,11 @@ class ConjunctionIt final : public DocIt {
   }
   void Advance(int32_t target) override {
     if (doc_ >= target) return;
-    doc_ = terms_.empty() ? Next(c_, target) : Next(terms_, target);
+    if (terms_.size() == 2 && min_competitive_ == -std::numeric_limits<double>::infinity()) {
+      doc_ = NextPair(target);
+    } else {
+      doc_ = terms_.empty() ? Next(c_, target) : Next(terms_, target);
+    }
   }
   double MaxScoreFrom(int32_t target, int32_t* upto) override {
     double bound = 0;
@@ -855,6 +863,43 @@ class ConjunctionIt final : public DocIt {
   uint64_t Cost() const override { return c_[0]->Cost(); }
 
  private:
+  // Next() for two terms and no block skipping: a walk of the rarer term's
+  // postings, each looked up in the other's (by its bitset when dense).
+  int32_t NextPair(int32_t target) {
+    Cursor& a = terms_[0]->cursor();
+    Cursor& b = terms_[1]->cursor();
+    const std::vector<int32_t>& docs = a.p->docs;
+    a.Advance(target);
+    int32_t found = kEnd;
+    while (a.i < docs.size()) {
+      const int32_t d = docs[a.i];
+      if (b.dense) {
+        const int64_t j = b.dense->Find(d);
+        if (j >= 0) {
+          b.i = static_cast<size_t>(j);
+          found = d;
+          break;
+        }
+        ++a.i;
+        continue;
+      }
+      b.Advance(d);
+      const int32_t e = b.doc();
+      if (e == d) {
+        found = d;
+        break;
+      }
+      if (e == kEnd) {
+        a.i = docs.size();
+        break;
+      }
+      a.Advance(e);
+    }
+    terms_[0]->Sync();
+    terms_[1]->Sync();
+    return found;
+  }
+
   // The first document >= target every child matches, or kEnd. `Children`
   // holds DocItPtr or TermIt* (then the calls are resolved statically).
   template <class Children>
