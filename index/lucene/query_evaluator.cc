@@ -272,7 +272,10 @@ class PhrasePositions {
         slop_(slop),
         cached_(cached),
         readers_(terms.size()),
-        pos_(terms.size()) {
+        pos_(terms.size()),
+        split_(field == kAllField && !snap.all_indexed()),
+        head_(terms.size()),
+        tail_(terms.size()) {
     const int32_t low = *std::min_element(offsets.begin(), offsets.end());
     for (int32_t o : offsets) shifts_.push_back(o - low);
   }
@@ -298,7 +301,25 @@ class PhrasePositions {
       PositionReader& r = Reader(t);
       pos_[t] = r.decoded() ? r.AtPosting(at(t)) : r.At(d);
     }
-    return slop_ == 0 ? ExactFreq(pos_, offsets_) : SloppyFreq(pos_, offsets_, slop_);
+    if (slop_ == 0) return ExactFreq(pos_, offsets_);
+    if (!split_) return SloppyFreq(pos_, offsets_, slop_);
+    // The derived "all": the title's frequency plus the text's, summed as
+    // the two fields' phrases sum them (an exact phrase cannot span the two:
+    // Snapshot::Positions).
+    bool title = true, text = true;
+    for (size_t t = 0; t < pos_.size(); ++t) {
+      const PosList& p = pos_[t];
+      const size_t mid =
+          static_cast<size_t>(std::lower_bound(p.begin(), p.end(), Snapshot::kDerivedTextShift) - p.begin());
+      head_[t] = p.first(mid);
+      tail_[t] = p.subspan(mid);
+      title &= mid > 0;
+      text &= mid < p.size();
+    }
+    double f = 0;
+    if (title) f += SloppyFreq(head_, offsets_, slop_);
+    if (text) f += SloppyFreq(tail_, offsets_, slop_);
+    return f;
   }
 
   // What the terms' masks (DecodedPositions::masks) tell of the phrase's
@@ -357,6 +378,8 @@ class PhrasePositions {
   bool decoded_ = false;         // every reader opened and decoded
   std::vector<int32_t> shifts_;  // offsets less the smallest
   std::vector<PosList> pos_;
+  bool split_;                        // the derived "all": title positions, then moved text ones
+  std::vector<PosList> head_, tail_;  // split_: pos_ in the title and in the text
 };
 
 // The matches of a phrase within one Lucene++ field (title or text) and
@@ -772,10 +795,11 @@ class PhraseIt final : public DocIt {
         if (!direct_->Decoded()) direct_.reset();
       }
     }
-    // An exact phrase in the derived "all" of format 2: its positions are
-    // the title's, then the text's moved far enough that no match spans the
-    // two (Snapshot::Positions), so the phrase reads them directly too.
-    if (!direct_ && field_ == kAllField && !snap_.all_indexed() && slop_ == 0 && cached_positions_) {
+    // A phrase in the derived "all" of format 2: its positions are the
+    // title's, then the text's moved far enough that no exact match spans
+    // the two (Snapshot::Positions; sloppy ones are counted per field), so
+    // the phrase reads them directly too.
+    if (!direct_ && field_ == kAllField && !snap_.all_indexed() && cached_positions_) {
       direct_ = std::make_unique<PhrasePositions>(snap_, field_, terms_, offsets_, slop_, cached_positions_);
       if (!direct_->Decoded()) direct_.reset();
     }
