@@ -558,6 +558,20 @@ class PhraseIt final : public DocIt {
         weight_(weight),
         norm_(norm),
         lengths_(weight, norm) {
+    // The derived "all" reads its merged positions (Prepare): no per-field
+    // phrases are needed unless they are not cached.
+    if (field == kAllField && !snap.all_indexed() && cached_positions) {
+      Prepare();
+      if (direct_) {
+        cost_ = terms_postings_[0].p->docs.size();
+        return;
+      }
+      terms_postings_.clear();
+      rank_.clear();
+      dense_.clear();
+      block_max_.clear();
+      lead_extra_ = 0;
+    }
     for (int f : field == kAllField ? std::vector<int>{kTitleField, kTextField} : std::vector<int>{field}) {
       auto sub = std::make_unique<FieldPhrase>(snap, f, terms_, offsets_, slop, cached_positions);
       if (sub->Cost() == 0) continue;  // a term absent from this field
@@ -572,7 +586,6 @@ class PhraseIt final : public DocIt {
       AdvanceCompetitive(target);
       return;
     }
-    if (terms_postings_.empty() && !subs_.empty()) Prepare();
     if (direct_) {
       AdvanceDirect(target);
       return;
@@ -587,7 +600,7 @@ class PhraseIt final : public DocIt {
   double Score() override { return norm_.Score(weight_, freq_, doc_); }
   uint64_t Cost() const override { return cost_; }
   void SetMinCompetitive(double score) override {
-    if (weight_ <= 0 || subs_.empty()) return;  // bounds assume scores rise with the frequency
+    if (weight_ <= 0 || (subs_.empty() && !direct_)) return;  // bounds assume scores rise with the frequency
     pruning_ = true;
     lengths_.SetThreshold(score);
   }
