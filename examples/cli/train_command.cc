@@ -136,7 +136,8 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
     std::printf("chose: %s (of %zu candidates, %d-fold cross-validation on the judged queries)\n",
                 r.candidates[r.chosen].name.c_str(), r.candidates.size(), o.choose_folds);
     std::printf("why: %s\n", r.why.c_str());
-    std::printf("%-36s %8s %8s %8s  %s\n", "candidate", "macro", "gain", "se", "per fold");
+    std::printf("%-36s %8s %8s %8s %9s %9s  %s\n", "candidate", "macro", "gain", "se", "shortfall", "its se",
+                "per fold");
     for (size_t c = 0; c < r.candidates.size(); ++c) {
       const auto& k = r.candidates[c];
       std::string folds;
@@ -145,15 +146,23 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
         std::snprintf(b, sizeof b, " %.4f", v);
         folds += b;
       }
-      std::printf("%-36s %8.4f %+8.4f %8.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, folds.c_str(),
-                  c == r.chosen ? "  *" : "");
+      std::printf("%-36s %8.4f %+8.4f %8.4f %+9.4f %9.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, k.shortfall,
+                  k.shortfall_se, folds.c_str(), c == r.chosen ? "  *" : "");
     }
     for (const std::string& line : r.nested) std::printf("nested %s\n", line.c_str());
     std::printf("nested estimate: %.4f (%s: %.4f)\n", r.nested_chosen, r.candidates[0].name.c_str(), r.nested_start);
+    std::printf(
+        "(shortfall: the best admitted candidate's paired out-of-fold lead over this one; the cheapest candidate "
+        "within one standard error of the best is chosen, in the table's order)\n");
   }
   if (r.score_micros_p50 > 0)
     std::printf("serving cost: %.0f us p50, %.0f us p99 to score 100 candidates (features given, one thread)\n",
                 r.score_micros_p50, r.score_micros_p99);
+  if (o.choose) {
+    std::printf("candidates' scoring cost (us p50 per 100 candidates, one fold's model):");
+    for (const auto& k : r.candidates) std::printf(" %s %.0f;", k.name.c_str(), k.score_micros);
+    std::printf("\n");
+  }
 }
 
 int RunTrain(const TrainFlags& f) {

@@ -139,8 +139,12 @@ struct TrainRerankerOptions {
   // fuse_grid above 0 with a model from scratch with and without the boosted
   // expert; without init, a model from scratch with and without it. A
   // candidate replaces the initial model only when its paired out-of-fold
-  // gain over it is above one standard error; among the rest the best
-  // macro nDCG@10 wins (ties: the cheaper, earlier in that list). Folds
+  // gain over it is above one standard error. Among the rest, the one of
+  // best macro nDCG@10 gives way to the cheapest (earliest in that list,
+  // which is in order of serving cost) whose paired out-of-fold shortfall
+  // against it is within one standard error: a model with trees, or a
+  // fused one, is served only when it beats the cheaper models by more
+  // than the folds' noise. Folds
   // are drawn from the query ids and train.seed. init_use, extend_gate and
   // train.tree_expert are ignored; not with trust or distributed. The
   // choice, every candidate's figures and a nested estimate (each fold
@@ -231,6 +235,15 @@ struct TrainRerankerReport {
     double macro = 0.0;           // out-of-fold nDCG@10 (per-domain mean)
     double gain = 0.0, se = 0.0;  // paired out-of-fold gain over the initial model, its standard error
     std::vector<double> folds;    // out-of-fold nDCG@10 per fold
+    // Paired out-of-fold nDCG@10 of the best admitted candidate (best macro
+    // among those that may replace the initial model) minus this one, and
+    // its standard error: the cost rule picks the cheapest admitted
+    // candidate with shortfall <= shortfall_se.
+    double shortfall = 0.0, shortfall_se = 0.0;
+    // Microseconds to score 100 candidates (p50, one thread), measured on
+    // the last trained fold's model as served; 0 when not measured. For
+    // the report only: the choice uses the candidates' order, not timings.
+    double score_micros = 0.0;
   };
   std::vector<Candidate> candidates;
   size_t chosen = 0;                               // index into candidates

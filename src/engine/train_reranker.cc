@@ -291,6 +291,7 @@ uint64_t FoldHash(const std::string& id, uint64_t seed) {
 struct OutOfFold {
   std::vector<int> fold;
   std::vector<std::vector<double>> ndcg;  // [candidate][group]
+  std::vector<double> micros;             // [candidate]: scoring cost on the last trained fold
 };
 
 Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrainOptions& train, const Start& start,
@@ -303,6 +304,7 @@ Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrain
   for (size_t i = 0; i < groups.size(); ++i)
     out.fold[i] = static_cast<int>(FoldHash(groups[i].query_id, train.seed) % static_cast<uint64_t>(folds));
   out.ndcg.assign(options.size(), std::vector<double>(groups.size(), std::nan("")));
+  out.micros.assign(options.size(), 0.0);
   auto needs = [&](Kind k, bool trees) {
     return std::any_of(options.begin(), options.end(),
                        [&](const Option& c) { return c.kind == k && (k == Kind::kFineTune || c.trees == trees); });
@@ -349,24 +351,28 @@ Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrain
       fused_trees = *trees;
       HYMIR_RETURN_IF_ERROR(fused_trees->set_fusion(*start.init, 1.0));
     }
+    auto model_of = [&](size_t c) -> const ranking::MoeModel* {
+      switch (options[c].kind) {
+        case Kind::kStart:
+          return &*start.init;
+        case Kind::kFineTune:
+          return &*tuned;
+        case Kind::kFuse:
+          return options[c].trees ? &*fused_trees : &*fused_nets;
+        case Kind::kScratch:
+          return options[c].trees ? &*trees : &*nets;
+      }
+      return nullptr;
+    };
+    for (size_t c = 0; c < options.size(); ++c) {
+      TrainRerankerReport cost;
+      MeasureScoringCost(*model_of(c), rest, cost);
+      out.micros[c] = cost.score_micros_p50;
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       if (out.fold[i] != f || !HasRelevant(groups[i])) continue;
       for (size_t c = 0; c < options.size(); ++c) {
-        const ranking::MoeModel* m = nullptr;
-        switch (options[c].kind) {
-          case Kind::kStart:
-            m = &*start.init;
-            break;
-          case Kind::kFineTune:
-            m = &*tuned;
-            break;
-          case Kind::kFuse:
-            m = options[c].trees ? &*fused_trees : &*fused_nets;
-            break;
-          case Kind::kScratch:
-            m = options[c].trees ? &*trees : &*nets;
-            break;
-        }
+        const ranking::MoeModel* m = model_of(c);
         HYMIR_ASSIGN_OR_RETURN(std::vector<double> scores, m->Score(groups[i]));
         if (options[c].kind == Kind::kFuse)
           HYMIR_RETURN_IF_ERROR(m->BlendTrusted(groups[i], options[c].weight, scores));
@@ -416,25 +422,48 @@ size_t Decide(const std::vector<ranking::QueryGroup>& groups, const OutOfFold& o
     cands[c].gain = n ? sum / static_cast<double>(n) : 0.0;
     cands[c].se = n > 1 ? std::sqrt(std::max(0.0, sq / n - cands[c].gain * cands[c].gain) / (n - 1)) : 0.0;
   }
+  auto admitted = [&](size_t c) { return c == 0 || !has_start || cands[c].gain > cands[c].se; };
   for (size_t c = 1; c < cands.size(); ++c) {
-    if (has_start && !(cands[c].gain > cands[c].se)) continue;
+    if (!admitted(c)) continue;
     if (cands[c].macro > cands[best].macro) best = c;
   }
+  // The cost rule: the cheapest admitted candidate (earliest) within one
+  // standard error of the best, on the paired out-of-fold shortfall.
+  size_t pick = best;
+  for (size_t c = 0; c < cands.size(); ++c) {
+    double sum = 0, sq = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (std::isnan(oof.ndcg[c][i]) || std::isnan(oof.ndcg[best][i]) || !take(i)) continue;
+      const double d = oof.ndcg[best][i] - oof.ndcg[c][i];
+      sum += d, sq += d * d, ++n;
+    }
+    cands[c].shortfall = n ? sum / static_cast<double>(n) : 0.0;
+    cands[c].shortfall_se =
+        n > 1 ? std::sqrt(std::max(0.0, sq / n - cands[c].shortfall * cands[c].shortfall) / (n - 1)) : 0.0;
+    if (c < pick && (c > 0 || !has_start) && admitted(c) && cands[c].shortfall <= cands[c].shortfall_se) pick = c;
+  }
   if (why) {
-    char line[200];
-    if (!has_start)
+    char line[320];
+    if (!has_start && pick == best)
       std::snprintf(line, sizeof line, "the best cross-validated macro nDCG@10");
     else if (best == 0)
       std::snprintf(line, sizeof line,
                     "no candidate gained more than one standard error over the initial model out of fold");
-    else
+    else if (pick == best)
       std::snprintf(line, sizeof line,
                     "the best cross-validated macro nDCG@10 among the candidates whose gain over the initial model "
-                    "(%+.4f) exceeds one standard error (%.4f)",
+                    "(%+.4f) exceeds one standard error (%.4f), and no cheaper one within one standard error of it",
                     cands[best].gain, cands[best].se);
+    else
+      std::snprintf(line, sizeof line,
+                    "the cheapest candidate within one standard error of the best (macro %.4f, ahead of it by "
+                    "%.4f out of fold, standard error %.4f)%s",
+                    cands[best].macro, cands[pick].shortfall, cands[pick].shortfall_se,
+                    has_start ? ", itself more than one standard error above the initial model" : "");
     *why = line;
   }
-  return best;
+  return pick;
 }
 
 // The choice (options.choose) and the chosen configuration trained on
@@ -449,6 +478,7 @@ Result<ranking::MoeModel> ChooseAndTrain(const TrainingSet& set, const ranking::
       groups, oof, has_start, [](size_t) { return true; }, rep.candidates, &rep.why);
   for (size_t c = 0; c < options.size(); ++c) {
     rep.candidates[c].name = options[c].Name(train.finetune_alpha);
+    rep.candidates[c].score_micros = oof.micros[c];
     for (int f = 0; f < o.choose_folds; ++f)
       rep.candidates[c].folds.push_back(Macro(groups, oof.ndcg[c], [&](size_t i) { return oof.fold[i] == f; }));
   }

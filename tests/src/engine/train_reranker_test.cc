@@ -270,6 +270,15 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
     EXPECT_GE(r.candidates[r.chosen].macro, r.candidates[0].macro);
     if (r.chosen > 0) EXPECT_GT(r.candidates[r.chosen].gain, r.candidates[r.chosen].se);
     if (r.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+    // The cost rule: no cheaper admitted candidate is within one standard
+    // error of the best, and the chosen one is (the best itself has no
+    // shortfall).
+    if (r.chosen > 0) {
+      EXPECT_LE(r.candidates[r.chosen].shortfall, r.candidates[r.chosen].shortfall_se);
+      for (size_t k = 1; k < r.chosen; ++k)
+        if (r.candidates[k].gain > r.candidates[k].se)
+          EXPECT_GT(r.candidates[k].shortfall, r.candidates[k].shortfall_se) << r.candidates[k].name;
+    }
     for (const auto& k : r.candidates) EXPECT_EQ(k.folds.size(), 3u);
     EXPECT_EQ(r.nested.size(), 3u);
     EXPECT_FALSE(r.why.empty());
@@ -278,6 +287,7 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
   ASSERT_OK_AND_ASSIGN(ranking::MoeModel ma, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &a));
   ASSERT_OK_AND_ASSIGN(ranking::MoeModel mb, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &b));
   check(a, ma);
+  for (const auto& k : a.candidates) EXPECT_GT(k.score_micros, 0.0) << k.name;  // each candidate's cost measured
   EXPECT_EQ(ma.Serialize(), mb.Serialize());
   EXPECT_EQ(a.chosen, b.chosen);
   for (size_t k = 0; k < a.candidates.size(); ++k) EXPECT_EQ(a.candidates[k].folds, b.candidates[k].folds);
