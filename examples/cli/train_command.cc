@@ -42,6 +42,7 @@ struct TrainFlags {
   // a flag that sets it was given (ExplicitConfiguration).
   bool choose = true;
   int choose_folds = 3;
+  bool domain_check = true;
 };
 
 // The flags that set what the automatic choice would choose: any of them
@@ -68,6 +69,7 @@ Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
   o.fuse_folds = f.fuse_folds;
   o.choose = f.choose;
   o.choose_folds = f.choose_folds;
+  o.choose_domain_check = f.domain_check;
   if (f.fuse == "auto") {
     o.init_use = InitUse::kFuseAuto;
   } else if (!f.fuse.empty()) {
@@ -149,6 +151,14 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
       std::printf("%-36s %8.4f %+8.4f %8.4f %+9.4f %9.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, k.shortfall,
                   k.shortfall_se, folds.c_str(), c == r.chosen ? "  *" : "");
     }
+    if (!r.candidates.empty() && !r.candidates[0].worst_domain.empty()) {
+      std::printf(
+          "domain check (each judged domain held out in turn): worst held-out domain, gain over the initial "
+          "model, its se\n");
+      for (const auto& k : r.candidates)
+        std::printf("%-36s %-12s %+8.4f %8.4f%s\n", k.name.c_str(), k.worst_domain.c_str(), k.worst_domain_gain,
+                    k.worst_domain_se, k.barred_by_domain ? "  barred" : "");
+    }
     for (const std::string& line : r.nested) std::printf("nested %s\n", line.c_str());
     std::printf("nested estimate: %.4f (%s: %.4f)\n", r.nested_chosen, r.candidates[0].name.c_str(), r.nested_start);
     std::printf(
@@ -214,6 +224,10 @@ void AddFineTuningFlags(CLI::App& cmd, TrainFlags& f) {
                "--boost-finetune, --finetune-routed-only) (docs/training.md)");
   cmd.add_option("--choose-folds", f.choose_folds, "Folds of the automatic choice (default 3)")
       ->check(CLI::Range(2, 20))
+      ->group(group);
+  cmd.add_flag("--domain-check,!--no-domain-check", f.domain_check,
+               "With --init and judged queries of 3 or more domains: the automatic choice also holds out each "
+               "domain in turn and bars a candidate that loses on one (default on; docs/training.md)")
       ->group(group);
   cmd.add_flag("--extend-gate", f.extend_gate,
                "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "

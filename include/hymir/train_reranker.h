@@ -152,6 +152,15 @@ struct TrainRerankerOptions {
   // Default: off.
   bool choose = false;
   int choose_folds = 3;
+  // With choose and init, when the judged queries with a relevant
+  // candidate carry at least three domains (TrainingQuery::domain): every
+  // candidate is also trained with each judged domain held out in turn and
+  // scored on it, and a candidate that loses to the initial model on some
+  // held-out domain by more than one standard error may not replace it.
+  // Judgements rarely cover all the traffic; this is the choice's estimate
+  // of what a candidate does on a domain it was not trained on. It costs
+  // one more set of trainings per domain. Default: true.
+  bool choose_domain_check = true;
 
   // A line of progress at each stage (without a program name). Default: none.
   std::function<void(const std::string& line)> progress;
@@ -244,6 +253,13 @@ struct TrainRerankerReport {
     // the last trained fold's model as served; 0 when not measured. For
     // the report only: the choice uses the candidates' order, not timings.
     double score_micros = 0.0;
+    // With choose_domain_check: the held-out domain where this candidate's
+    // paired gain over the initial model is lowest, that gain and its
+    // standard error, and whether some held-out domain lost by more than
+    // one standard error (then it may not replace the initial model).
+    std::string worst_domain;
+    double worst_domain_gain = 0.0, worst_domain_se = 0.0;
+    bool barred_by_domain = false;
   };
   std::vector<Candidate> candidates;
   size_t chosen = 0;                               // index into candidates

@@ -313,6 +313,37 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
   EXPECT_EQ(scratch.candidates[1].name, "from scratch with trees");
 }
 
+// The domain check: with judged queries of three domains or more, every
+// candidate is also scored with each domain held out in turn, and one that
+// loses there by more than a standard error is never chosen over the
+// initial model; with two domains, or switched off, there is no check.
+TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) {
+  TrainRerankerOptions o = Small();
+  o.features.query_embedding_dims = 0;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel init, TrainReranker(*engine_, queries_, qrels_, o));
+  TrainRerankerOptions c = Small();
+  c.init = &init;
+  c.choose = true;
+  std::vector<TrainingQuery> three = queries_, two = queries_;
+  const char* names[3] = {"a", "b", "c"};
+  for (size_t i = 0; i < three.size(); ++i) three[i].domain = names[i % 3], two[i].domain = names[i % 2];
+  TrainRerankerReport checked, pair, off;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel m, TrainReranker(*engine_, three, qrels_, c, nullptr, &checked));
+  ASSERT_FALSE(checked.candidates.empty());
+  for (const auto& k : checked.candidates) {
+    EXPECT_TRUE(k.worst_domain == "a" || k.worst_domain == "b" || k.worst_domain == "c") << k.name;
+    if (k.worst_domain_gain < -k.worst_domain_se) EXPECT_TRUE(k.barred_by_domain) << k.name;
+  }
+  EXPECT_EQ(checked.candidates[0].worst_domain_gain, 0.0);  // the initial model against itself
+  if (checked.chosen > 0) EXPECT_FALSE(checked.candidates[checked.chosen].barred_by_domain);
+  if (checked.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+  ASSERT_OK(TrainReranker(*engine_, two, qrels_, c, nullptr, &pair).status());
+  for (const auto& k : pair.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
+  c.choose_domain_check = false;
+  ASSERT_OK(TrainReranker(*engine_, three, qrels_, c, nullptr, &off).status());
+  for (const auto& k : off.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
+}
+
 TEST_F(TrainRerankerTest, BadOptionsAreInvalidArguments) {
   ranking::MoeModel* none = nullptr;
   TrainRerankerOptions o = Small();
