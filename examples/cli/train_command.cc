@@ -42,7 +42,7 @@ struct TrainFlags {
   // a flag that sets it was given (ExplicitConfiguration).
   bool choose = true;
   int choose_folds = 3;
-  bool domain_check = true;
+  bool domain_check = false;
 };
 
 // The flags that set what the automatic choice would choose: any of them
@@ -227,7 +227,8 @@ void AddFineTuningFlags(CLI::App& cmd, TrainFlags& f) {
       ->group(group);
   cmd.add_flag("--domain-check,!--no-domain-check", f.domain_check,
                "With --init and judged queries of 3 or more domains: the automatic choice also holds out each "
-               "domain in turn and bars a candidate that loses on one (default on; docs/training.md)")
+               "domain in turn and bars a candidate that loses on one: for judgements that do not cover every "
+               "domain of the traffic (default off; docs/training.md)")
       ->group(group);
   cmd.add_flag("--extend-gate", f.extend_gate,
                "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "

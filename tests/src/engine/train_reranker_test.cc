@@ -316,7 +316,8 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
 // The domain check: with judged queries of three domains or more, every
 // candidate is also scored with each domain held out in turn, and one that
 // loses there by more than a standard error is never chosen over the
-// initial model; with two domains, or switched off, there is no check.
+// initial model; with two domains, or switched off (the default), there
+// is no check.
 TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) {
   TrainRerankerOptions o = Small();
   o.features.query_embedding_dims = 0;
@@ -324,6 +325,7 @@ TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) 
   TrainRerankerOptions c = Small();
   c.init = &init;
   c.choose = true;
+  c.choose_domain_check = true;
   std::vector<TrainingQuery> three = queries_, two = queries_;
   const char* names[3] = {"a", "b", "c"};
   for (size_t i = 0; i < three.size(); ++i) three[i].domain = names[i % 3], two[i].domain = names[i % 2];
@@ -339,7 +341,7 @@ TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) 
   if (checked.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
   ASSERT_OK(TrainReranker(*engine_, two, qrels_, c, nullptr, &pair).status());
   for (const auto& k : pair.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
-  c.choose_domain_check = false;
+  c.choose_domain_check = TrainRerankerOptions{}.choose_domain_check;
   ASSERT_OK(TrainReranker(*engine_, three, qrels_, c, nullptr, &off).status());
   for (const auto& k : off.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
 }
