@@ -42,6 +42,7 @@ struct TrainFlags {
   // a flag that sets it was given (ExplicitConfiguration).
   bool choose = true;
   int choose_folds = 3;
+  bool domain_check = false;
 };
 
 // The flags that set what the automatic choice would choose: any of them
@@ -68,6 +69,7 @@ Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
   o.fuse_folds = f.fuse_folds;
   o.choose = f.choose;
   o.choose_folds = f.choose_folds;
+  o.choose_domain_check = f.domain_check;
   if (f.fuse == "auto") {
     o.init_use = InitUse::kFuseAuto;
   } else if (!f.fuse.empty()) {
@@ -136,7 +138,8 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
     std::printf("chose: %s (of %zu candidates, %d-fold cross-validation on the judged queries)\n",
                 r.candidates[r.chosen].name.c_str(), r.candidates.size(), o.choose_folds);
     std::printf("why: %s\n", r.why.c_str());
-    std::printf("%-36s %8s %8s %8s  %s\n", "candidate", "macro", "gain", "se", "per fold");
+    std::printf("%-36s %8s %8s %8s %9s %9s  %s\n", "candidate", "macro", "gain", "se", "shortfall", "its se",
+                "per fold");
     for (size_t c = 0; c < r.candidates.size(); ++c) {
       const auto& k = r.candidates[c];
       std::string folds;
@@ -145,15 +148,31 @@ void PrintSummary(const TrainFlags& f, const TrainRerankerOptions& o, const rank
         std::snprintf(b, sizeof b, " %.4f", v);
         folds += b;
       }
-      std::printf("%-36s %8.4f %+8.4f %8.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, folds.c_str(),
-                  c == r.chosen ? "  *" : "");
+      std::printf("%-36s %8.4f %+8.4f %8.4f %+9.4f %9.4f %s%s\n", k.name.c_str(), k.macro, k.gain, k.se, k.shortfall,
+                  k.shortfall_se, folds.c_str(), c == r.chosen ? "  *" : "");
+    }
+    if (!r.candidates.empty() && !r.candidates[0].worst_domain.empty()) {
+      std::printf(
+          "domain check (each judged domain held out in turn): worst held-out domain, gain over the initial "
+          "model, its se\n");
+      for (const auto& k : r.candidates)
+        std::printf("%-36s %-12s %+8.4f %8.4f%s\n", k.name.c_str(), k.worst_domain.c_str(), k.worst_domain_gain,
+                    k.worst_domain_se, k.barred_by_domain ? "  barred" : "");
     }
     for (const std::string& line : r.nested) std::printf("nested %s\n", line.c_str());
     std::printf("nested estimate: %.4f (%s: %.4f)\n", r.nested_chosen, r.candidates[0].name.c_str(), r.nested_start);
+    std::printf(
+        "(shortfall: the best admitted candidate's paired out-of-fold lead over this one; the cheapest candidate "
+        "within one standard error of the best is chosen, in the table's order)\n");
   }
   if (r.score_micros_p50 > 0)
     std::printf("serving cost: %.0f us p50, %.0f us p99 to score 100 candidates (features given, one thread)\n",
                 r.score_micros_p50, r.score_micros_p99);
+  if (o.choose) {
+    std::printf("candidates' scoring cost (us p50 per 100 candidates, one fold's model):");
+    for (const auto& k : r.candidates) std::printf(" %s %.0f;", k.name.c_str(), k.score_micros);
+    std::printf("\n");
+  }
 }
 
 int RunTrain(const TrainFlags& f) {
@@ -205,6 +224,11 @@ void AddFineTuningFlags(CLI::App& cmd, TrainFlags& f) {
                "--boost-finetune, --finetune-routed-only) (docs/training.md)");
   cmd.add_option("--choose-folds", f.choose_folds, "Folds of the automatic choice (default 3)")
       ->check(CLI::Range(2, 20))
+      ->group(group);
+  cmd.add_flag("--domain-check,!--no-domain-check", f.domain_check,
+               "With --init and judged queries of 3 or more domains: the automatic choice also holds out each "
+               "domain in turn and bars a candidate that loses on one: for judgements that do not cover every "
+               "domain of the traffic (default off; docs/training.md)")
       ->group(group);
   cmd.add_flag("--extend-gate", f.extend_gate,
                "With --init: the gate also reads this index's query-embedding components (--embedding-dims) and "

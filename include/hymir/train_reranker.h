@@ -139,8 +139,12 @@ struct TrainRerankerOptions {
   // fuse_grid above 0 with a model from scratch with and without the boosted
   // expert; without init, a model from scratch with and without it. A
   // candidate replaces the initial model only when its paired out-of-fold
-  // gain over it is above one standard error; among the rest the best
-  // macro nDCG@10 wins (ties: the cheaper, earlier in that list). Folds
+  // gain over it is above one standard error. Among the rest, the one of
+  // best macro nDCG@10 gives way to the cheapest (earliest in that list,
+  // which is in order of serving cost) whose paired out-of-fold shortfall
+  // against it is within one standard error: a model with trees, or a
+  // fused one, is served only when it beats the cheaper models by more
+  // than the folds' noise. Folds
   // are drawn from the query ids and train.seed. init_use, extend_gate and
   // train.tree_expert are ignored; not with trust or distributed. The
   // choice, every candidate's figures and a nested estimate (each fold
@@ -148,6 +152,18 @@ struct TrainRerankerOptions {
   // Default: off.
   bool choose = false;
   int choose_folds = 3;
+  // With choose and init, when the judged queries with a relevant
+  // candidate carry at least three domains (TrainingQuery::domain): every
+  // candidate is also trained with each judged domain held out in turn and
+  // scored on it, and a candidate that loses to the initial model on some
+  // held-out domain by more than one standard error may not replace it.
+  // Judgements rarely cover all the traffic; this is the choice's estimate
+  // of what a candidate does on a domain it was not trained on. It costs
+  // one more set of trainings per domain, and with every domain of the
+  // traffic judged it is needlessly strict (on mixed it kept the initial
+  // model, test macro +0.028 over hybrid against +0.043 without it;
+  // bench/results, training cost and logs report). Default: false.
+  bool choose_domain_check = false;
 
   // A line of progress at each stage (without a program name). Default: none.
   std::function<void(const std::string& line)> progress;
@@ -231,6 +247,22 @@ struct TrainRerankerReport {
     double macro = 0.0;           // out-of-fold nDCG@10 (per-domain mean)
     double gain = 0.0, se = 0.0;  // paired out-of-fold gain over the initial model, its standard error
     std::vector<double> folds;    // out-of-fold nDCG@10 per fold
+    // Paired out-of-fold nDCG@10 of the best admitted candidate (best macro
+    // among those that may replace the initial model) minus this one, and
+    // its standard error: the cost rule picks the cheapest admitted
+    // candidate with shortfall <= shortfall_se.
+    double shortfall = 0.0, shortfall_se = 0.0;
+    // Microseconds to score 100 candidates (p50, one thread), measured on
+    // the last trained fold's model as served; 0 when not measured. For
+    // the report only: the choice uses the candidates' order, not timings.
+    double score_micros = 0.0;
+    // With choose_domain_check: the held-out domain where this candidate's
+    // paired gain over the initial model is lowest, that gain and its
+    // standard error, and whether some held-out domain lost by more than
+    // one standard error (then it may not replace the initial model).
+    std::string worst_domain;
+    double worst_domain_gain = 0.0, worst_domain_se = 0.0;
+    bool barred_by_domain = false;
   };
   std::vector<Candidate> candidates;
   size_t chosen = 0;                               // index into candidates

@@ -17,6 +17,7 @@
 #include "index/lucene/stored_source.h"
 #include "index/lucene/typed_search.h"
 #include "index/vector/field_embedder.h"
+#include "index/vector/one_thread.h"
 
 #include <faiss/utils/distances.h>
 #include <cmath>
@@ -78,6 +79,7 @@ class LuceneSearcher final : public Searcher {
       if (!std::isfinite(x)) return Status::InvalidArgument("query vector for \"" + q.field + "\" holds NaN or inf");
     }
     const size_t nq = vectors.size() / d;
+    const internal::OneThreadForOneQuery one(nq == 1);
     std::vector<float> qs = vectors;
     if (spec->metric == VectorMetric::kCosine) faiss::fvec_renorm_L2(d, nq, qs.data());
 

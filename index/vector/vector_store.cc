@@ -15,6 +15,7 @@
 
 #include "src/core/crc32.h"
 #include "src/core/file_util.h"
+#include "index/vector/one_thread.h"
 
 namespace hymir::index::internal {
 namespace {
@@ -372,8 +373,11 @@ Status VectorStore::Search(const float* queries, size_t nq, size_t k, const std:
     const size_t kk = std::min(k, allowed_count);
     std::vector<float> dist(nq * kk);
     std::vector<faiss::Index::idx_t> labels(nq * kk);
-    index_->search(static_cast<faiss::Index::idx_t>(nq), queries, static_cast<faiss::Index::idx_t>(kk), dist.data(),
-                   labels.data(), params);
+    {
+      const OneThreadForOneQuery one(nq == 1 && (params == &hnsw_params || params == &ivf_params));
+      index_->search(static_cast<faiss::Index::idx_t>(nq), queries, static_cast<faiss::Index::idx_t>(kk), dist.data(),
+                     labels.data(), params);
+    }
     for (size_t q = 0; q < nq; ++q) {
       auto& res = (*out)[q];
       for (size_t i = 0; i < kk; ++i) {

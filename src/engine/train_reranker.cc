@@ -291,18 +291,24 @@ uint64_t FoldHash(const std::string& id, uint64_t seed) {
 struct OutOfFold {
   std::vector<int> fold;
   std::vector<std::vector<double>> ndcg;  // [candidate][group]
+  std::vector<double> micros;             // [candidate]: scoring cost on the last trained fold
 };
 
+// `by_domain` (optional): the folds are given, one per domain (-1: a group
+// that is never held out), instead of drawn from the query ids.
 Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrainOptions& train, const Start& start,
-                                 const std::vector<Option>& options, const TrainRerankerOptions& o) {
+                                 const std::vector<Option>& options, const TrainRerankerOptions& o,
+                                 const std::vector<int>* by_domain = nullptr, int domain_folds = 0) {
   const std::vector<ranking::QueryGroup>& groups = set.groups;
   const ranking::FeatureSchema& schema = set.extractor->schema();
   OutOfFold out;
-  const int folds = o.choose_folds;
+  const int folds = by_domain ? domain_folds : o.choose_folds;
   out.fold.resize(groups.size());
   for (size_t i = 0; i < groups.size(); ++i)
-    out.fold[i] = static_cast<int>(FoldHash(groups[i].query_id, train.seed) % static_cast<uint64_t>(folds));
+    out.fold[i] = by_domain ? (*by_domain)[i]
+                            : static_cast<int>(FoldHash(groups[i].query_id, train.seed) % static_cast<uint64_t>(folds));
   out.ndcg.assign(options.size(), std::vector<double>(groups.size(), std::nan("")));
+  out.micros.assign(options.size(), 0.0);
   auto needs = [&](Kind k, bool trees) {
     return std::any_of(options.begin(), options.end(),
                        [&](const Option& c) { return c.kind == k && (k == Kind::kFineTune || c.trees == trees); });
@@ -349,32 +355,36 @@ Result<OutOfFold> ScoreOutOfFold(const TrainingSet& set, const ranking::MoeTrain
       fused_trees = *trees;
       HYMIR_RETURN_IF_ERROR(fused_trees->set_fusion(*start.init, 1.0));
     }
+    auto model_of = [&](size_t c) -> const ranking::MoeModel* {
+      switch (options[c].kind) {
+        case Kind::kStart:
+          return &*start.init;
+        case Kind::kFineTune:
+          return &*tuned;
+        case Kind::kFuse:
+          return options[c].trees ? &*fused_trees : &*fused_nets;
+        case Kind::kScratch:
+          return options[c].trees ? &*trees : &*nets;
+      }
+      return nullptr;
+    };
+    for (size_t c = 0; c < options.size(); ++c) {
+      TrainRerankerReport cost;
+      MeasureScoringCost(*model_of(c), rest, cost);
+      out.micros[c] = cost.score_micros_p50;
+    }
     for (size_t i = 0; i < groups.size(); ++i) {
       if (out.fold[i] != f || !HasRelevant(groups[i])) continue;
       for (size_t c = 0; c < options.size(); ++c) {
-        const ranking::MoeModel* m = nullptr;
-        switch (options[c].kind) {
-          case Kind::kStart:
-            m = &*start.init;
-            break;
-          case Kind::kFineTune:
-            m = &*tuned;
-            break;
-          case Kind::kFuse:
-            m = options[c].trees ? &*fused_trees : &*fused_nets;
-            break;
-          case Kind::kScratch:
-            m = options[c].trees ? &*trees : &*nets;
-            break;
-        }
+        const ranking::MoeModel* m = model_of(c);
         HYMIR_ASSIGN_OR_RETURN(std::vector<double> scores, m->Score(groups[i]));
         if (options[c].kind == Kind::kFuse)
           HYMIR_RETURN_IF_ERROR(m->BlendTrusted(groups[i], options[c].weight, scores));
         out.ndcg[c][i] = ranking::GroupNdcg(groups[i], scores);
       }
     }
-    Say(o, "choice: fold " + std::to_string(f + 1) + "/" + std::to_string(folds) + " trained on " +
-               std::to_string(rest.size()) + " queries");
+    Say(o, std::string(by_domain ? "choice: domain fold " : "choice: fold ") + std::to_string(f + 1) + "/" +
+               std::to_string(folds) + " trained on " + std::to_string(rest.size()) + " queries");
   }
   return out;
 }
@@ -401,7 +411,8 @@ double Macro(const std::vector<ranking::QueryGroup>& groups, const std::vector<d
 // gain and standard error; returns the chosen index and why.
 template <typename Take>
 size_t Decide(const std::vector<ranking::QueryGroup>& groups, const OutOfFold& oof, bool has_start, Take take,
-              std::vector<TrainRerankerReport::Candidate>& cands, std::string* why) {
+              std::vector<TrainRerankerReport::Candidate>& cands, std::string* why,
+              const std::vector<bool>& barred = {}) {
   cands.resize(oof.ndcg.size());
   size_t best = 0;
   for (size_t c = 0; c < oof.ndcg.size(); ++c) {
@@ -416,25 +427,82 @@ size_t Decide(const std::vector<ranking::QueryGroup>& groups, const OutOfFold& o
     cands[c].gain = n ? sum / static_cast<double>(n) : 0.0;
     cands[c].se = n > 1 ? std::sqrt(std::max(0.0, sq / n - cands[c].gain * cands[c].gain) / (n - 1)) : 0.0;
   }
+  auto admitted = [&](size_t c) {
+    return c == 0 || !has_start || (cands[c].gain > cands[c].se && (barred.empty() || !barred[c]));
+  };
   for (size_t c = 1; c < cands.size(); ++c) {
-    if (has_start && !(cands[c].gain > cands[c].se)) continue;
+    if (!admitted(c)) continue;
     if (cands[c].macro > cands[best].macro) best = c;
   }
+  // The cost rule: the cheapest admitted candidate (earliest) within one
+  // standard error of the best, on the paired out-of-fold shortfall.
+  size_t pick = best;
+  for (size_t c = 0; c < cands.size(); ++c) {
+    double sum = 0, sq = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (std::isnan(oof.ndcg[c][i]) || std::isnan(oof.ndcg[best][i]) || !take(i)) continue;
+      const double d = oof.ndcg[best][i] - oof.ndcg[c][i];
+      sum += d, sq += d * d, ++n;
+    }
+    cands[c].shortfall = n ? sum / static_cast<double>(n) : 0.0;
+    cands[c].shortfall_se =
+        n > 1 ? std::sqrt(std::max(0.0, sq / n - cands[c].shortfall * cands[c].shortfall) / (n - 1)) : 0.0;
+    if (c < pick && (c > 0 || !has_start) && admitted(c) && cands[c].shortfall <= cands[c].shortfall_se) pick = c;
+  }
   if (why) {
-    char line[200];
-    if (!has_start)
+    char line[320];
+    if (!has_start && pick == best)
       std::snprintf(line, sizeof line, "the best cross-validated macro nDCG@10");
     else if (best == 0)
       std::snprintf(line, sizeof line,
                     "no candidate gained more than one standard error over the initial model out of fold");
-    else
+    else if (pick == best)
       std::snprintf(line, sizeof line,
                     "the best cross-validated macro nDCG@10 among the candidates whose gain over the initial model "
-                    "(%+.4f) exceeds one standard error (%.4f)",
+                    "(%+.4f) exceeds one standard error (%.4f), and no cheaper one within one standard error of it",
                     cands[best].gain, cands[best].se);
+    else
+      std::snprintf(line, sizeof line,
+                    "the cheapest candidate within one standard error of the best (macro %.4f, ahead of it by "
+                    "%.4f out of fold, standard error %.4f)%s",
+                    cands[best].macro, cands[pick].shortfall, cands[pick].shortfall_se,
+                    has_start ? ", itself more than one standard error above the initial model" : "");
     *why = line;
   }
-  return best;
+  return pick;
+}
+
+// Each candidate's paired gain over the initial model on each held-out
+// domain (models trained on the other domains): the worst domain, and
+// whether the candidate loses there by more than one standard error.
+struct DomainCheck {
+  std::string worst;
+  double gain = 0.0, se = 0.0;
+  bool barred = false;
+};
+std::vector<DomainCheck> CheckDomains(const OutOfFold& held, const std::vector<std::string>& names) {
+  std::vector<DomainCheck> out(held.ndcg.size());
+  for (size_t c = 0; c < held.ndcg.size(); ++c) {
+    bool first = true, barred = false;
+    for (size_t d = 0; d < names.size(); ++d) {
+      double sum = 0, sq = 0;
+      size_t n = 0;
+      for (size_t i = 0; i < held.fold.size(); ++i) {
+        if (held.fold[i] != static_cast<int>(d) || std::isnan(held.ndcg[c][i]) || std::isnan(held.ndcg[0][i])) continue;
+        const double g = held.ndcg[c][i] - held.ndcg[0][i];
+        sum += g, sq += g * g, ++n;
+      }
+      if (n == 0) continue;
+      const double mean = sum / static_cast<double>(n);
+      const double se = n > 1 ? std::sqrt(std::max(0.0, sq / n - mean * mean) / (n - 1)) : 0.0;
+      if (first || mean < out[c].gain) out[c] = {names[d], mean, se, false};
+      first = false;
+      barred = barred || mean < -se;
+    }
+    out[c].barred = barred;
+  }
+  return out;
 }
 
 // The choice (options.choose) and the chosen configuration trained on
@@ -445,10 +513,45 @@ Result<ranking::MoeModel> ChooseAndTrain(const TrainingSet& set, const ranking::
   HYMIR_ASSIGN_OR_RETURN(OutOfFold oof, ScoreOutOfFold(set, train, start, options, o));
   const bool has_start = o.init != nullptr;
   const auto& groups = set.groups;
+  // The domain check: each judged domain held out in turn.
+  std::vector<bool> barred;
+  std::vector<DomainCheck> checks;
+  if (has_start && o.choose_domain_check) {
+    // The queries' own domain labels (TrainingQuery::domain), whether or
+    // not the corpus has documents of that domain.
+    std::map<std::string, int> fold_of;
+    for (size_t i = 0; i < groups.size() && i < set.domains.size(); ++i)
+      if (!set.domains[i].empty() && HasRelevant(groups[i])) fold_of.emplace(set.domains[i], 0);
+    if (fold_of.size() >= 3 && set.domains.size() == groups.size()) {
+      int n = 0;
+      std::vector<std::string> names;
+      for (auto& [d, f] : fold_of) f = n++, names.push_back(d);
+      std::vector<int> by_domain(groups.size(), -1);
+      for (size_t i = 0; i < groups.size(); ++i) {
+        auto it = fold_of.find(set.domains[i]);
+        if (it != fold_of.end()) by_domain[i] = it->second;
+      }
+      HYMIR_ASSIGN_OR_RETURN(OutOfFold held, ScoreOutOfFold(set, train, start, options, o, &by_domain, n));
+      checks = CheckDomains(held, names);
+      barred.resize(options.size(), false);
+      for (size_t c = 0; c < options.size(); ++c) barred[c] = checks[c].barred;
+    }
+  }
   rep.chosen = Decide(
-      groups, oof, has_start, [](size_t) { return true; }, rep.candidates, &rep.why);
+      groups, oof, has_start, [](size_t) { return true; }, rep.candidates, &rep.why, barred);
+  const size_t n_barred = static_cast<size_t>(std::count(barred.begin(), barred.end(), true));
+  if (n_barred > 0)
+    rep.why += "; " + std::to_string(n_barred) +
+               " candidate(s) barred for losing more than one standard error on a held-out judged domain";
+  for (size_t c = 0; c < checks.size(); ++c) {
+    rep.candidates[c].worst_domain = checks[c].worst;
+    rep.candidates[c].worst_domain_gain = checks[c].gain;
+    rep.candidates[c].worst_domain_se = checks[c].se;
+    rep.candidates[c].barred_by_domain = checks[c].barred;
+  }
   for (size_t c = 0; c < options.size(); ++c) {
     rep.candidates[c].name = options[c].Name(train.finetune_alpha);
+    rep.candidates[c].score_micros = oof.micros[c];
     for (int f = 0; f < o.choose_folds; ++f)
       rep.candidates[c].folds.push_back(Macro(groups, oof.ndcg[c], [&](size_t i) { return oof.fold[i] == f; }));
   }
@@ -457,7 +560,7 @@ Result<ranking::MoeModel> ChooseAndTrain(const TrainingSet& set, const ranking::
   for (int f = 0; f < o.choose_folds; ++f) {
     std::vector<TrainRerankerReport::Candidate> inner;
     const size_t c = Decide(
-        groups, oof, has_start, [&](size_t i) { return oof.fold[i] != f; }, inner, nullptr);
+        groups, oof, has_start, [&](size_t i) { return oof.fold[i] != f; }, inner, nullptr, barred);
     const auto here = [&](size_t i) { return oof.fold[i] == f; };
     const double got = Macro(groups, oof.ndcg[c], here), first = Macro(groups, oof.ndcg[0], here);
     chosen_sum += got, start_sum += first;

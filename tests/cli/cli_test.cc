@@ -622,6 +622,8 @@ TEST(CliTest, PretrainThenFineTune) {
   EXPECT_NE(ch.out.find("fused at 0.50, with trees"), std::string::npos) << ch.out;
   EXPECT_NE(ch.out.find("nested estimate: "), std::string::npos) << ch.out;
   EXPECT_NE(ch.out.find("serving cost: "), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("candidates' scoring cost"), std::string::npos) << ch.out;
+  EXPECT_NE(ch.out.find("shortfall"), std::string::npos) << ch.out;
   ASSERT_EQ(Hymir(train + " --model " + again + " --seed 5").exit_code, 0);
   EXPECT_EQ(Slurp(chosen), Slurp(again));
   // The choice and its figures, without the timings around them.

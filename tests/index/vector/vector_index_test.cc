@@ -1,6 +1,7 @@
 // Vector fields on FAISS: recall against brute force, upsert/delete for every
 // index kind, filters, persistence, corruption and crash consistency.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 
@@ -142,6 +143,34 @@ TEST_P(VectorKindTest, RecallAgainstBruteForce) {
   const double recall = total / nq;
   const double floor = GetParam() == "flat" ? 0.999 : GetParam().rfind("hnsw", 0) == 0 ? 0.95 : 0.80;
   EXPECT_GE(recall, floor) << GetParam();
+}
+
+// A single query runs on the calling thread alone (no idle OpenMP team to
+// wake); the caller's own thread count is restored, and the hits are those
+// of the same query searched in a batch.
+TEST_P(VectorKindTest, OneQueryKeepsTheCallersThreadCountAndMatchesTheBatchSearch) {
+  TempDir dir;
+  Corpus c = MakeCorpus(1000, 5);
+  ASSERT_OK(Build(dir.path(), c, WithField(GetParam())));
+  ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir.path()));
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(3);
+  VectorGen qg(17);
+  VectorQuery q;
+  q.field = "emb";
+  q.k = 10;
+  const std::vector<float> a = qg.Next(), b = qg.Next();
+  q.vector = a;
+  ASSERT_OK_AND_ASSIGN(auto one, s->SearchVector(q));
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  std::vector<float> both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  ASSERT_OK_AND_ASSIGN(auto batch, s->SearchVectorBatch(q, both));
+  EXPECT_EQ(omp_get_max_threads(), 3);
+  omp_set_num_threads(before);
+  ASSERT_EQ(batch.size(), 2u);
+  ASSERT_EQ(one.size(), batch[0].size());
+  for (size_t r = 0; r < one.size(); ++r) EXPECT_EQ(one[r].id, batch[0][r].id) << r;
 }
 
 TEST_P(VectorKindTest, UpsertAndDeleteAreVisibleAfterCommit) {

@@ -270,6 +270,15 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
     EXPECT_GE(r.candidates[r.chosen].macro, r.candidates[0].macro);
     if (r.chosen > 0) EXPECT_GT(r.candidates[r.chosen].gain, r.candidates[r.chosen].se);
     if (r.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+    // The cost rule: no cheaper admitted candidate is within one standard
+    // error of the best, and the chosen one is (the best itself has no
+    // shortfall).
+    if (r.chosen > 0) {
+      EXPECT_LE(r.candidates[r.chosen].shortfall, r.candidates[r.chosen].shortfall_se);
+      for (size_t k = 1; k < r.chosen; ++k)
+        if (r.candidates[k].gain > r.candidates[k].se)
+          EXPECT_GT(r.candidates[k].shortfall, r.candidates[k].shortfall_se) << r.candidates[k].name;
+    }
     for (const auto& k : r.candidates) EXPECT_EQ(k.folds.size(), 3u);
     EXPECT_EQ(r.nested.size(), 3u);
     EXPECT_FALSE(r.why.empty());
@@ -278,6 +287,7 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
   ASSERT_OK_AND_ASSIGN(ranking::MoeModel ma, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &a));
   ASSERT_OK_AND_ASSIGN(ranking::MoeModel mb, TrainReranker(*engine_, queries_, qrels_, c, nullptr, &b));
   check(a, ma);
+  for (const auto& k : a.candidates) EXPECT_GT(k.score_micros, 0.0) << k.name;  // each candidate's cost measured
   EXPECT_EQ(ma.Serialize(), mb.Serialize());
   EXPECT_EQ(a.chosen, b.chosen);
   for (size_t k = 0; k < a.candidates.size(); ++k) EXPECT_EQ(a.candidates[k].folds, b.candidates[k].folds);
@@ -301,6 +311,39 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
   ASSERT_OK(TrainReranker(*engine_, queries_, qrels_, s, nullptr, &scratch).status());
   ASSERT_EQ(scratch.candidates.size(), 2u);
   EXPECT_EQ(scratch.candidates[1].name, "from scratch with trees");
+}
+
+// The domain check: with judged queries of three domains or more, every
+// candidate is also scored with each domain held out in turn, and one that
+// loses there by more than a standard error is never chosen over the
+// initial model; with two domains, or switched off (the default), there
+// is no check.
+TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) {
+  TrainRerankerOptions o = Small();
+  o.features.query_embedding_dims = 0;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel init, TrainReranker(*engine_, queries_, qrels_, o));
+  TrainRerankerOptions c = Small();
+  c.init = &init;
+  c.choose = true;
+  c.choose_domain_check = true;
+  std::vector<TrainingQuery> three = queries_, two = queries_;
+  const char* names[3] = {"a", "b", "c"};
+  for (size_t i = 0; i < three.size(); ++i) three[i].domain = names[i % 3], two[i].domain = names[i % 2];
+  TrainRerankerReport checked, pair, off;
+  ASSERT_OK_AND_ASSIGN(ranking::MoeModel m, TrainReranker(*engine_, three, qrels_, c, nullptr, &checked));
+  ASSERT_FALSE(checked.candidates.empty());
+  for (const auto& k : checked.candidates) {
+    EXPECT_TRUE(k.worst_domain == "a" || k.worst_domain == "b" || k.worst_domain == "c") << k.name;
+    if (k.worst_domain_gain < -k.worst_domain_se) EXPECT_TRUE(k.barred_by_domain) << k.name;
+  }
+  EXPECT_EQ(checked.candidates[0].worst_domain_gain, 0.0);  // the initial model against itself
+  if (checked.chosen > 0) EXPECT_FALSE(checked.candidates[checked.chosen].barred_by_domain);
+  if (checked.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+  ASSERT_OK(TrainReranker(*engine_, two, qrels_, c, nullptr, &pair).status());
+  for (const auto& k : pair.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
+  c.choose_domain_check = TrainRerankerOptions{}.choose_domain_check;
+  ASSERT_OK(TrainReranker(*engine_, three, qrels_, c, nullptr, &off).status());
+  for (const auto& k : off.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
 }
 
 TEST_F(TrainRerankerTest, BadOptionsAreInvalidArguments) {
