@@ -268,16 +268,22 @@ TEST_F(TrainRerankerTest, AutomaticChoiceIsSeededAndNeverBelowTheInitialModelsEs
     EXPECT_EQ(r.candidates[0].name, "the initial model as it is");
     ASSERT_LT(r.chosen, r.candidates.size());
     EXPECT_GE(r.candidates[r.chosen].macro, r.candidates[0].macro);
-    if (r.chosen > 0) EXPECT_GT(r.candidates[r.chosen].gain, r.candidates[r.chosen].se);
-    if (r.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+    if (r.chosen > 0) {
+      EXPECT_GT(r.candidates[r.chosen].gain, r.candidates[r.chosen].se);
+    }
+    if (r.chosen == 0) {
+      EXPECT_EQ(m.Serialize(), init.Serialize());
+    }
     // The cost rule: no cheaper admitted candidate is within one standard
     // error of the best, and the chosen one is (the best itself has no
     // shortfall).
     if (r.chosen > 0) {
       EXPECT_LE(r.candidates[r.chosen].shortfall, r.candidates[r.chosen].shortfall_se);
-      for (size_t k = 1; k < r.chosen; ++k)
-        if (r.candidates[k].gain > r.candidates[k].se)
+      for (size_t k = 1; k < r.chosen; ++k) {
+        if (r.candidates[k].gain > r.candidates[k].se) {
           EXPECT_GT(r.candidates[k].shortfall, r.candidates[k].shortfall_se) << r.candidates[k].name;
+        }
+      }
     }
     for (const auto& k : r.candidates) EXPECT_EQ(k.folds.size(), 3u);
     EXPECT_EQ(r.nested.size(), 3u);
@@ -334,11 +340,17 @@ TEST_F(TrainRerankerTest, AutomaticChoiceHoldsOutEachJudgedDomainAndBarsALoser) 
   ASSERT_FALSE(checked.candidates.empty());
   for (const auto& k : checked.candidates) {
     EXPECT_TRUE(k.worst_domain == "a" || k.worst_domain == "b" || k.worst_domain == "c") << k.name;
-    if (k.worst_domain_gain < -k.worst_domain_se) EXPECT_TRUE(k.barred_by_domain) << k.name;
+    if (k.worst_domain_gain < -k.worst_domain_se) {
+      EXPECT_TRUE(k.barred_by_domain) << k.name;
+    }
   }
   EXPECT_EQ(checked.candidates[0].worst_domain_gain, 0.0);  // the initial model against itself
-  if (checked.chosen > 0) EXPECT_FALSE(checked.candidates[checked.chosen].barred_by_domain);
-  if (checked.chosen == 0) EXPECT_EQ(m.Serialize(), init.Serialize());
+  if (checked.chosen > 0) {
+    EXPECT_FALSE(checked.candidates[checked.chosen].barred_by_domain);
+  }
+  if (checked.chosen == 0) {
+    EXPECT_EQ(m.Serialize(), init.Serialize());
+  }
   ASSERT_OK(TrainReranker(*engine_, two, qrels_, c, nullptr, &pair).status());
   for (const auto& k : pair.candidates) EXPECT_TRUE(k.worst_domain.empty()) << k.name;
   c.choose_domain_check = TrainRerankerOptions{}.choose_domain_check;
