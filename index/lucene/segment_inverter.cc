@@ -85,6 +85,15 @@ std::string Base36(int64_t v) {
   return s;
 }
 
+// Out::VInt onto a string, for the per-token paths.
+inline void AppendVInt(std::string* s, uint32_t u) {
+  while (u & ~0x7fu) {
+    s->push_back(static_cast<char>((u & 0x7f) | 0x80));
+    u >>= 7;
+  }
+  s->push_back(static_cast<char>(u));
+}
+
 std::string Hex(uint32_t c) {
   char b[16];
   std::snprintf(b, sizeof b, "U+%04X", c);
@@ -122,15 +131,13 @@ struct SegmentInverter::Posting {
   std::vector<Skip> skips;  // every 16th document: where its entry starts
 
   void CloseDoc() {  // FormatPostingsDocsWriter::addDoc's frq entry of last_doc
-    Out o;
-    const int32_t delta = last_doc - prev_doc;
+    const uint32_t delta = static_cast<uint32_t>(last_doc - prev_doc);
     if (freq == 1) {
-      o.VInt((delta << 1) | 1);
+      AppendVInt(&frq, (delta << 1) | 1);
     } else {
-      o.VInt(delta << 1);
-      o.VInt(freq);
+      AppendVInt(&frq, delta << 1);
+      AppendVInt(&frq, static_cast<uint32_t>(freq));
     }
-    frq += o.buf();
   }
   void Add(int32_t doc, int32_t position) {
     if (doc != last_doc) {
@@ -147,10 +154,8 @@ struct SegmentInverter::Posting {
       last_pos = 0;
     }
     ++freq;
-    Out o;
-    o.VInt(position - last_pos);
+    AppendVInt(&prx, static_cast<uint32_t>(position - last_pos));
     last_pos = position;
-    prx += o.buf();
   }
 };
 
