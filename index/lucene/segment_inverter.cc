@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <unordered_map>
 
 #include "src/core/crc32.h"
 
@@ -164,7 +163,40 @@ struct SegmentInverter::Field {
   int32_t number = 0;
   bool indexed = false;
   bool omit_norms = true;
-  std::unordered_map<std::string, Posting> postings;  // by the term's UTF-8
+  std::vector<Posting> postings;   // in order of first occurrence
+  std::vector<std::string> terms;  // postings[i]'s term, UTF-8
+  // Open addressing over the terms' hashes: index + 1 into postings (0:
+  // empty), at most half full.
+  std::vector<uint32_t> slots = std::vector<uint32_t>(1024);
+
+  Posting& PostingOf(const std::string& term) {
+    const size_t mask = slots.size() - 1;
+    size_t i = Hash(term) & mask;
+    while (slots[i] != 0) {
+      if (terms[slots[i] - 1] == term) return postings[slots[i] - 1];
+      i = (i + 1) & mask;
+    }
+    slots[i] = static_cast<uint32_t>(postings.size() + 1);
+    terms.push_back(term);
+    postings.emplace_back();
+    if (postings.size() * 2 > slots.size()) Grow();
+    return postings.back();
+  }
+  static uint64_t Hash(std::string_view t) {  // FNV-1a, then mixed
+    uint64_t h = 1469598103934665603ull;
+    for (char c : t) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    return h ^ (h >> 29);
+  }
+  void Grow() {
+    std::vector<uint32_t> bigger(slots.size() * 2);
+    const size_t mask = bigger.size() - 1;
+    for (uint32_t k = 0; k < terms.size(); ++k) {
+      size_t i = Hash(terms[k]) & mask;
+      while (bigger[i] != 0) i = (i + 1) & mask;
+      bigger[i] = k + 1;
+    }
+    slots.swap(bigger);
+  }
   // Per document: where the next token goes (DocInverterPerField's state).
   int32_t doc = -1;
   int32_t position = 0;
@@ -282,7 +314,7 @@ Status SegmentInverter::AddDocument(const std::vector<InvertField>& fields) {
       if (f.text.size() <= kMaxTermChars) {
         term.clear();
         AppendUtf8(f.text, &term);
-        field->postings[term].Add(doc, field->position);
+        field->PostingOf(term).Add(doc, field->position);
       }
       ++field->position;
       ++field->length;
@@ -297,7 +329,7 @@ Status SegmentInverter::AddDocument(const std::vector<InvertField>& fields) {
         if (end - begin <= kMaxTermChars) {
           term.clear();
           AppendUtf8(std::wstring_view(t->chars.data() + begin, end - begin), &term);
-          field->postings[term].Add(doc, field->position);
+          field->PostingOf(term).Add(doc, field->position);
         }
         ++field->position;
         ++field->length;
@@ -420,7 +452,7 @@ Result<SegmentDesc> SegmentInverter::Flush(const std::string& dir, const std::st
   for (Field* field : by_name) {
     std::vector<std::pair<const std::string*, Posting*>> terms;
     terms.reserve(field->postings.size());
-    for (auto& [t, p] : field->postings) terms.emplace_back(&t, &p);
+    for (size_t k = 0; k < field->postings.size(); ++k) terms.emplace_back(&field->terms[k], &field->postings[k]);
     std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
     for (auto& [t, p] : terms) {
       p->CloseDoc();
@@ -464,7 +496,9 @@ Result<SegmentDesc> SegmentInverter::Flush(const std::string& dir, const std::st
       add_term(field->number, *t,
                TermInfo{p->df, frq_start, prx_start, static_cast<int32_t>(skip_pointer - frq_start)});
     }
-    std::unordered_map<std::string, Posting>().swap(field->postings);
+    std::vector<Posting>().swap(field->postings);
+    std::vector<std::string>().swap(field->terms);
+    std::vector<uint32_t>(1024).swap(field->slots);
   }
   for (TermWriter* w : {&main_w, &index_w}) {  // TermInfosWriter::close: the count after the format
     Out n;
