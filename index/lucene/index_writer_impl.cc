@@ -510,6 +510,9 @@ class LuceneIndexWriter final : public IndexWriter {
           if (!inverter_ids_.count(doc.id) && inverter_->AddDocument(fields).ok()) {
             inverter_ids_.insert(doc.id);
             inverted = true;
+            // It holds everything until the commit: past its memory budget,
+            // Lucene++'s writer (which flushes) takes over.
+            if (inverter_->bytes_used() > InverterBudget()) HYMIR_RETURN_IF_ERROR(SpillInverter());
           } else {
             HYMIR_RETURN_IF_ERROR(SpillInverter());
           }
@@ -525,6 +528,10 @@ class LuceneIndexWriter final : public IndexWriter {
       return Status::OK();
     });
   }
+
+  // The inverter's memory budget: the RAM buffer, at least 1 GiB (the
+  // first commit of 1M short documents, about 0.6 GiB, in one segment).
+  size_t InverterBudget() const { return static_cast<size_t>(std::max(options_.ram_buffer_mb, 1024.0) * (1 << 20)); }
 
   // Hands the inverter's documents to Lucene++'s writer (one segment, not
   // committed) and turns the inverter off. Caller holds inverter_mu_.

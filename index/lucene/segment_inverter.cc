@@ -315,6 +315,7 @@ Status SegmentInverter::AddDocument(const std::vector<InvertField>& fields) {
         term.clear();
         AppendUtf8(f.text, &term);
         field->PostingOf(term).Add(doc, field->position);
+        postings_bytes_ += 3;
       }
       ++field->position;
       ++field->length;
@@ -330,6 +331,7 @@ Status SegmentInverter::AddDocument(const std::vector<InvertField>& fields) {
           term.clear();
           AppendUtf8(std::wstring_view(t->chars.data() + begin, end - begin), &term);
           field->PostingOf(term).Add(doc, field->position);
+          postings_bytes_ += 3;
         }
         ++field->position;
         ++field->length;
@@ -338,6 +340,9 @@ Status SegmentInverter::AddDocument(const std::vector<InvertField>& fields) {
     }
   }
   ++num_docs_;
+  size_t terms = 0;
+  for (const auto& f : fields_) terms += f->postings.size();
+  bytes_used_ = fdt_.size() + fdx_.size() + postings_bytes_ + terms * (sizeof(Posting) + sizeof(std::string) + 16);
   return Status::OK();
 }
 
@@ -515,6 +520,7 @@ Result<SegmentDesc> SegmentInverter::Flush(const std::string& dir, const std::st
   fields_.clear();
   by_name_.clear();
   num_docs_ = 0;
+  bytes_used_ = postings_bytes_ = 0;
   return desc;
 }
 

@@ -75,6 +75,10 @@ class SegmentInverter {
 
   int32_t num_docs() const { return num_docs_; }
 
+  // About the memory the documents added take (stored fields, postings,
+  // terms), in bytes.
+  size_t bytes_used() const { return bytes_used_; }
+
   // Writes the segment files `dir`/`segment`.* (segment: "_0", ...) and
   // returns its description. The inverter is empty afterwards.
   Result<SegmentDesc> Flush(const std::string& dir, const std::string& segment);
@@ -88,6 +92,8 @@ class SegmentInverter {
   std::map<std::wstring, Field*, std::less<>> by_name_;
   std::string fdt_, fdx_;  // stored fields as written
   int32_t num_docs_ = 0;
+  size_t bytes_used_ = 0;
+  size_t postings_bytes_ = 0;  // about 3 per token
 };
 
 // Writes the commit point `dir`/segments_`generation` naming `segments` with

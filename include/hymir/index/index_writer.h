@@ -57,8 +57,9 @@ struct IndexWriterOptions {
   // byte for byte (docs/format.md, "Segments written by hymir") faster; it
   // buffers the documents of a new index until its first commit and hands
   // them to Lucene++ (one segment added to its writer) when a document
-  // replaces or deletes one of them, or holds text it does not write (then
-  // everything continues as with this option). Later commits always go
+  // replaces or deletes one of them, holds text it does not write, or when
+  // they take more memory than ram_buffer_mb or 1 GiB, whichever is larger
+  // (then everything continues as with this option). Later commits always go
   // through Lucene++. Default: false.
   bool lucenepp_writer = false;
   // Create the directory and an empty index when absent. Default: true.
