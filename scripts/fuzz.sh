@@ -3,8 +3,9 @@
 # queries JSONL, qrels and TREC runs, MoE model files, N-Triples lines, TSV
 # triple files, WordNet data files, OBO ontologies, FOLDOC's dictd files, TransE files, the commit manifest,
 # vector field files, the forward index file, the doc values file, per-segment caches, stored document text and the
-# HTTP service's query parameters and the query language's parser, and hymir's analysis chain against Lucene++'s
-# (any difference in tokens stops the run). Each target and the sources it reads are
+# HTTP service's query parameters and the query language's parser, hymir's analysis chain against Lucene++'s
+# (any difference in tokens stops the run), and hymir's segment inverter against Lucene++'s IndexWriter (any
+# byte of a segment file that differs stops the run). Each target and the sources it reads are
 # compiled with clang and -fsanitize=fuzzer,address,undefined (so the readers themselves are
 # instrumented, not only the harness), seeded from the bundled sample, then
 # run for SECONDS each (default 60). A crash, sanitizer report or leak stops
@@ -12,7 +13,7 @@
 # (model, transe, manifest, vector, forward, values) get it fixed up by the harness.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # targets: corpus judgements model ntriples tsv wordnet obo foldoc transe manifest vector forward values source params query
-# analysis
+# analysis inverter
 # (default: all); FUZZ_SEED=N fixes libFuzzer's seed (the ctests use 1, so
 # that CI explores the same inputs from run to run). Inputs that once failed are kept in tests/fuzz/regressions/
 # <target>/ and replayed, with the seeds in tests/fuzz/seeds/<target>/, by the
@@ -22,7 +23,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; [ $# -gt 0 ] && shift
-targets=${*:-corpus judgements model ntriples tsv wordnet obo foldoc transe manifest vector forward values source params query analysis}
+targets=${*:-corpus judgements model ntriples tsv wordnet obo foldoc transe manifest vector forward values source params query analysis inverter}
 work=${WORK:-/tmp/hymir-fuzz}
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang)" >&2; exit 2; }
@@ -59,6 +60,7 @@ seed() {  # name -> a seed corpus directory
             printf 'q=%%E2%%80%%9Cmyocardial%%E2%%80%%9D%%20infarction&k=1000&field=title:2.5&field=text' >"$d/p2" ;;
     query) head -c 3000 "$here/data/sample/queries.jsonl" >"$d/queries" ;;
     analysis) { printf '\000'; head -c 3000 "$here/data/sample/corpus.jsonl"; } >"$d/utf8" ;;  # first byte 0: UTF-8
+    inverter) head -c 2000 "$here/data/sample/corpus.jsonl" >"$d/corpus" ;;
   esac
   if [ -d "$here/tests/fuzz/seeds/$1" ]; then cp "$here/tests/fuzz/seeds/$1"/* "$d"/ 2>/dev/null || true; fi
   if [ -d "$here/tests/fuzz/regressions/$1" ]; then cp "$here/tests/fuzz/regressions/$1"/* "$d"/ 2>/dev/null || true; fi
@@ -108,6 +110,10 @@ for t in $targets; do
     query) build query_fuzz "$here/tests/fuzz/query_fuzz.cc" "${core[@]}" -- -lsimdjson -lz ;;
     # hymir's analysis chain against Lucene++'s (analysis.cc); --gc-sections as in values.
     analysis) build analysis_fuzz "$here/tests/fuzz/analysis_fuzz.cc" "$here"/index/lucene/{analysis,analysis_chain,porter_stemmer,lucene_util}.cc \
+                "$here/index/schema.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" \
+                -llucene++-contrib -lsimdjson -lz ;;
+    # hymir's segment inverter against Lucene++'s IndexWriter (analysis.cc for the token replay).
+    inverter) build inverter_fuzz "$here/tests/fuzz/inverter_fuzz.cc" "$here"/index/lucene/{segment_inverter,analysis,analysis_chain,porter_stemmer,lucene_util}.cc \
                 "$here/index/schema.cc" "${core[@]}" -- -ffunction-sections -fdata-sections -fuse-ld=lld -Wl,--gc-sections "${lucene[@]}" \
                 -llucene++-contrib -lsimdjson -lz ;;
     *) echo "fuzz.sh: unknown target $t" >&2; exit 2 ;;

@@ -31,6 +31,7 @@ struct IndexFlags {
   uint64_t commit_every = 0;
   int format_version = 0;  // 0: the current one
   bool lucenepp_analysis = false;
+  bool lucenepp_writer = false;
   std::string schema;  // typed fields of a new index (JSON file)
 };
 
@@ -87,6 +88,7 @@ int RunIndex(const IndexFlags& flags) {
   if (flags.threads < 1) return app::Fail("index", Status::InvalidArgument("--threads must be >= 1"), true);
   options.format_version = flags.format_version;
   options.lucenepp_analysis = flags.lucenepp_analysis;
+  options.lucenepp_writer = flags.lucenepp_writer;
   if (!flags.schema.empty()) {
     auto schema = index::ReadSchemaFile(flags.schema);
     if (!schema.ok()) return app::Fail("index", schema.status(), schema.status().IsInvalidArgument());
@@ -189,6 +191,9 @@ void AddIndexCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--lucenepp-analysis", flags->lucenepp_analysis,
                 "Analyse with Lucene++'s token streams instead of hymir's chain (english, standard, whitespace; the "
                 "same index, slower)");
+  cmd->add_flag("--lucenepp-writer", flags->lucenepp_writer,
+                "Write a new index's first commit with Lucene++'s IndexWriter instead of hymir's inverter (the same "
+                "segment files, slower)");
   cmd->add_flag("--skip-bad", flags->skip_bad,
                 "Report malformed lines (and values of the wrong type for the schema) and continue (default: stop, "
                 "keep nothing)");

@@ -6,14 +6,17 @@
 // under a new generation and names it in the Lucene++ commit.
 #include <lucene++/LuceneHeaders.h>
 #include <lucene++/NoLockFactory.h>
+#include <lucene++/SegmentInfos.h>
 #include <lucene++/SerialMergeScheduler.h>
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <unordered_set>
 
 #include "hymir/index/index_writer.h"
 #include "hymir/index/lsa_embedder.h"
@@ -25,6 +28,7 @@
 #include "index/lucene/index_layout.h"
 #include "index/lucene/lucene_util.h"
 #include "index/lucene/segment_cache.h"
+#include "index/lucene/segment_inverter.h"
 #include "index/lucene/stored_source.h"
 #include "index/vector/field_embedder.h"
 #include "index/vector/manifest.h"
@@ -112,7 +116,8 @@ class LuceneIndexWriter final : public IndexWriter {
                     std::unique_ptr<hymir::internal::FileLock> lock, Lucene::AnalyzerPtr analyzer,
                     Lucene::IndexWriterPtr writer, Stores stores, std::unique_ptr<internal::ForwardIndex> forward,
                     std::unique_ptr<internal::DocValues> values,
-                    std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation)
+                    std::map<std::string, std::shared_ptr<const Embedder>> embedders, uint64_t generation,
+                    bool use_inverter)
       : dir_(std::move(dir)),
         meta_(std::move(meta)),
         options_(std::move(options)),
@@ -124,6 +129,7 @@ class LuceneIndexWriter final : public IndexWriter {
         values_(std::move(values)),
         embedders_(std::move(embedders)),
         generation_(generation) {
+    if (use_inverter) inverter_ = std::make_unique<internal::SegmentInverter>();
     for (const auto& [name, spec] : meta_.schema.fields) {
       if (spec.type != FieldType::kText) continue;
       // The schema was checked when read: its analyzer names are known.
@@ -238,7 +244,10 @@ class LuceneIndexWriter final : public IndexWriter {
     std::string key(id);
     std::lock_guard<std::mutex> id_guard(IdMutex(key));
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": delete", [&]() -> Status {
-      writer_->deleteDocuments(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
+      std::lock_guard<std::mutex> g(inverter_mu_);
+      if (inverter_ && inverter_ids_.count(key)) HYMIR_RETURN_IF_ERROR(SpillInverter());
+      // With the inverter on, the index holds no other document: nothing to delete.
+      if (!inverter_) writer_->deleteDocuments(Lucene::newLucene<Lucene::Term>(internal::kIdField, Wide(id)));
       return Status::OK();
     }));
     {
@@ -283,7 +292,13 @@ class LuceneIndexWriter final : public IndexWriter {
       }
       HYMIR_RETURN_IF_ERROR(internal::WriteManifest(vdir, manifest));
     }
+    bool inverted = false;
     HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
+      std::lock_guard<std::mutex> g(inverter_mu_);
+      if (inverter_ && inverter_->num_docs() > 0) {
+        inverted = true;
+        return CommitInverter(next);
+      }
       Lucene::MapStringString data = Lucene::MapStringString::newInstance();
       data.put(internal::kGenerationKey, std::to_wstring(next));
       writer_->commit(data);
@@ -325,6 +340,15 @@ class LuceneIndexWriter final : public IndexWriter {
     // before this line leaves a commit that opens unverified until the next
     // writer records it).
     HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir_));
+    if (inverted) {  // Lucene++'s writer from now on, verifying merges against the new manifest
+      HYMIR_RETURN_IF_ERROR(Guard(dir_ + ": commit", [&]() -> Status {
+        internal::BlockTables tables;
+        if (!internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables).ok()) tables.clear();
+        writer_->close();
+        writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb, tables);
+        return Status::OK();
+      }));
+    }
     // Docid-ordered ids and lengths of the new segments, so that searchers
     // open without walking their terms. A cache, not part of the commit: a
     // failure only makes the next open slower.
@@ -343,6 +367,9 @@ class LuceneIndexWriter final : public IndexWriter {
       internal::BlockTables tables;
       if (!internal::VerifyCommitManifest(dir_, internal::VerifyLevel::kOpen, nullptr, &tables).ok()) tables.clear();
       writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb, tables);
+      std::lock_guard<std::mutex> g(inverter_mu_);
+      if (inverter_) inverter_ = std::make_unique<internal::SegmentInverter>();  // its documents go too
+      inverter_ids_.clear();
       return Status::OK();
     }));
     std::unique_ptr<internal::ForwardIndex> forward;
@@ -361,7 +388,10 @@ class LuceneIndexWriter final : public IndexWriter {
   AnalyzerKind analyzer() const override { return meta_.analyzer; }
 
   Result<uint64_t> NumDocs() override {
-    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> { return static_cast<uint64_t>(writer_->numDocs()); });
+    return Guard(dir_ + ": numDocs", [&]() -> Result<uint64_t> {
+      std::lock_guard<std::mutex> g(inverter_mu_);
+      return static_cast<uint64_t>(writer_->numDocs()) + (inverter_ ? inverter_->num_docs() : 0);
+    });
   }
 
   const std::string& dir() const override { return dir_; }
@@ -389,44 +419,60 @@ class LuceneIndexWriter final : public IndexWriter {
       analysis_.AnalyzeInto(title, &title_tokens);
       analysis_.AnalyzeInto(text, &text_tokens);
 
-      Lucene::String id = Wide(doc.id);
-      auto ldoc = Lucene::newLucene<Lucene::Document>();
-      ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kIdField, id, Lucene::Field::STORE_YES,
-                                                 Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+      // The document's fields, in Lucene++'s Document order (the inverter
+      // and Lucene++ both take them); `strings` holds what they point to.
+      using Kind = internal::InvertField::Kind;
+      std::deque<std::wstring> strings;
+      std::vector<internal::InvertField> fields;
+      auto add = [&](Kind kind, std::wstring_view name, std::wstring value, bool stored) {
+        internal::InvertField f;
+        f.kind = kind;
+        f.name = name;
+        f.text = strings.emplace_back(std::move(value));
+        f.stored = stored;
+        fields.push_back(f);
+      };
+      auto add_tokens = [&](std::wstring_view name, std::vector<const internal::TokenBuffer*> parts) {
+        internal::InvertField f;
+        f.kind = Kind::kTokens;
+        f.name = name;
+        f.tokens = std::move(parts);
+        fields.push_back(f);
+      };
+      const Lucene::String id = Wide(doc.id);
+      add(Kind::kKeyword, internal::kIdField, id, /*stored=*/true);
       const bool format1 = meta_.format_version < internal::kDerivedAllFormatVersion;
+      std::string src;
       if (format1) {
-        ldoc->add(Lucene::newLucene<Lucene::Field>(L"title", title, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
-        ldoc->add(Lucene::newLucene<Lucene::Field>(L"text", text, Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
+        add(Kind::kStoredString, L"title", title, true);
+        add(Kind::kStoredString, L"text", text, true);
       } else {  // title and text in one compressed stored field (stored_source.h)
-        const std::string src = internal::EncodeSource(doc.title, doc.text);
-        Lucene::ByteArray bytes = Lucene::ByteArray::newInstance(static_cast<int32_t>(src.size()));
-        std::memcpy(bytes.get(), src.data(), src.size());
-        ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kSourceField, bytes, Lucene::Field::STORE_YES));
+        src = internal::EncodeSource(doc.title, doc.text);
+        internal::InvertField f;
+        f.kind = Kind::kStoredBinary;
+        f.name = internal::kSourceField;
+        f.value = src;
+        fields.push_back(f);
       }
       const std::array<std::vector<const internal::TokenBuffer*>, internal::kNumTextFields> parts = {
           std::vector<const internal::TokenBuffer*>{&title_tokens},
           std::vector<const internal::TokenBuffer*>{&text_tokens},
           std::vector<const internal::TokenBuffer*>{&title_tokens, &text_tokens}};
       // Format 2 derives "all" from title and text at search time.
-      const int fields = format1 ? internal::kNumTextFields : internal::kAllField;
-      for (int f = 0; f < fields; ++f) {
+      const int num_fields = format1 ? internal::kNumTextFields : internal::kAllField;
+      for (int f = 0; f < num_fields; ++f) {
         size_t len = 0;
         for (const auto* p : parts[f]) len += p->size();
-        auto field = Lucene::newLucene<Lucene::Field>(internal::kTextFieldsW[f], internal::MakeReplayStream(parts[f]));
-        field->setOmitNorms(true);
-        ldoc->add(field);
-        ldoc->add(Lucene::newLucene<Lucene::Field>(internal::kLenFieldsW[f], std::to_wstring(len),
-                                                   Lucene::Field::STORE_NO,
-                                                   Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+        add_tokens(internal::kTextFieldsW[f], parts[f]);
+        add(Kind::kKeyword, internal::kLenFieldsW[f], std::to_wstring(len), false);
       }
-      auto add_filter = [&](const std::string& name, const std::string& value) {
-        ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kFilterPrefix + name), Wide(value),
-                                                   Lucene::Field::STORE_YES,
-                                                   Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+      std::deque<std::wstring> names;  // of the filter and schema fields
+      auto add_filter = [&](const std::string& name, const std::string& value, bool stored) {
+        add(Kind::kKeyword, names.emplace_back(Wide(internal::kFilterPrefix + name)), Wide(value), stored);
       };
-      if (doc.domain) add_filter("domain", *doc.domain);
+      if (doc.domain) add_filter("domain", *doc.domain, true);
       for (const auto& [name, value] : doc.fields) {
-        if (!meta_.schema.Find(name)) add_filter(name, value);  // typed fields: below
+        if (!meta_.schema.Find(name)) add_filter(name, value, true);  // typed fields: below
       }
       // Keyword fields of the schema: one untokenized term per value, for
       // filters (their values are kept in the doc values, not stored here).
@@ -437,41 +483,109 @@ class LuceneIndexWriter final : public IndexWriter {
       for (size_t i = 0; i < text_fields_.size(); ++i) {
         const TextField& tf = text_fields_[i];
         if (texts[i].empty()) continue;
-        const Lucene::String lname = Wide(internal::kSchemaTextPrefix + tf.name);
+        const std::wstring_view lname = names.emplace_back(Wide(internal::kSchemaTextPrefix + tf.name));
         if (tf.spec.stored) {
-          for (const std::string& v : texts[i]) {
-            ldoc->add(
-                Lucene::newLucene<Lucene::Field>(lname, Wide(v), Lucene::Field::STORE_YES, Lucene::Field::INDEX_NO));
-          }
+          for (const std::string& v : texts[i]) add(Kind::kStoredString, lname, Wide(v), true);
         }
         if (!tf.spec.indexed) continue;
-        std::vector<const internal::TokenBuffer*> parts;
         for (const std::string& v : texts[i]) tf.analysis.AnalyzeInto(tf.analysis.Decode(v), &text_tokens_of[i]);
-        parts.push_back(&text_tokens_of[i]);
-        auto field = Lucene::newLucene<Lucene::Field>(lname, internal::MakeReplayStream(parts));
-        field->setOmitNorms(true);
-        ldoc->add(field);
-        ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kSchemaTextLengthPrefix + tf.name),
-                                                   std::to_wstring(text_tokens_of[i].size()), Lucene::Field::STORE_NO,
-                                                   Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
+        add_tokens(lname, {&text_tokens_of[i]});
+        add(Kind::kKeyword, names.emplace_back(Wide(internal::kSchemaTextLengthPrefix + tf.name)),
+            std::to_wstring(text_tokens_of[i].size()), false);
       }
       size_t f = 0;
       for (const auto& [name, spec] : values_schema_.fields) {
         if (spec.type == FieldType::kKeyword && spec.indexed) {
-          for (const std::string& v : typed.keywords[f]) {
-            ldoc->add(Lucene::newLucene<Lucene::Field>(Wide(internal::kFilterPrefix + name), Wide(v),
-                                                       Lucene::Field::STORE_NO,
-                                                       Lucene::Field::INDEX_NOT_ANALYZED_NO_NORMS));
-          }
+          for (const std::string& v : typed.keywords[f]) add_filter(name, v, false);
         }
         ++f;
       }
-      writer_->updateDocument(Lucene::newLucene<Lucene::Term>(internal::kIdField, id), ldoc);
+      // hymir's inverter while it holds the documents of a new index (a
+      // document it does not write, or one replacing one of its documents,
+      // hands them to Lucene++ first), else Lucene++'s IndexWriter.
+      bool inverted = false;
+      {
+        std::lock_guard<std::mutex> g(inverter_mu_);
+        if (inverter_) {
+          if (!inverter_ids_.count(doc.id) && inverter_->AddDocument(fields).ok()) {
+            inverter_ids_.insert(doc.id);
+            inverted = true;
+            // It holds everything until the commit: past its memory budget,
+            // Lucene++'s writer (which flushes) takes over.
+            if (inverter_->bytes_used() > InverterBudget()) HYMIR_RETURN_IF_ERROR(SpillInverter());
+          } else {
+            HYMIR_RETURN_IF_ERROR(SpillInverter());
+          }
+        }
+      }
+      if (!inverted) {
+        writer_->updateDocument(Lucene::newLucene<Lucene::Term>(internal::kIdField, id),
+                                internal::ToLuceneDocument(fields));
+      }
       const std::vector<uint32_t> sentence_ends = internal::SentenceEnds(text, text_tokens.starts);
       std::lock_guard<std::mutex> g(forward_mu_);
       forward_->Put(doc, title_tokens, text_tokens, sentence_ends);
       return Status::OK();
     });
+  }
+
+  // The inverter's memory budget: the RAM buffer, at least 1 GiB (the
+  // first commit of 1M short documents, about 0.6 GiB, in one segment).
+  size_t InverterBudget() const { return static_cast<size_t>(std::max(options_.ram_buffer_mb, 1024.0) * (1 << 20)); }
+
+  // Hands the inverter's documents to Lucene++'s writer (one segment, not
+  // committed) and turns the inverter off. Caller holds inverter_mu_.
+  Status SpillInverter() {
+    namespace fs = std::filesystem;
+    if (inverter_->num_docs() > 0) {
+      const std::string spill = dir_ + "/" + internal::kTextDir + ".spill";
+      std::error_code ec;
+      fs::remove_all(spill, ec);
+      fs::create_directories(spill, ec);
+      if (ec) return Status::IOError(spill + ": cannot create: " + ec.message());
+      auto seg = inverter_->Flush(spill, "_0");
+      if (!seg.ok()) return seg.status();
+      HYMIR_RETURN_IF_ERROR(internal::WriteCommitPoint(spill, 1, 1, 1, {seg.value()}, {}));
+      auto from = Lucene::FSDirectory::open(Wide(spill), Lucene::NoLockFactory::getNoLockFactory());
+      Lucene::Collection<Lucene::DirectoryPtr> dirs = Lucene::Collection<Lucene::DirectoryPtr>::newInstance();
+      dirs.add(from);
+      writer_->addIndexesNoOptimize(dirs);
+      from->close();
+      fs::remove_all(spill, ec);
+    }
+    inverter_.reset();
+    inverter_ids_.clear();
+    return Status::OK();
+  }
+
+  // Writes the inverter's documents as the next commit: one segment and the
+  // commit point (what Lucene++'s writer, which holds nothing, would write
+  // for them), then closes that writer (Commit reopens it). Caller holds
+  // inverter_mu_.
+  Status CommitInverter(uint64_t next) {
+    writer_->close();  // nothing buffered: writes nothing
+    const std::string text_dir = dir_ + "/" + internal::kTextDir;
+    auto directory = Lucene::FSDirectory::open(Wide(text_dir), Lucene::NoLockFactory::getNoLockFactory());
+    auto infos = Lucene::newLucene<Lucene::SegmentInfos>();
+    infos->read(directory);
+    directory->close();
+    std::string name = "_";
+    for (int32_t c = infos->counter;;) {  // IndexWriter::newSegmentName: base 36
+      name.insert(name.begin() + 1, "0123456789abcdefghijklmnopqrstuvwxyz"[c % 36]);
+      c /= 36;
+      if (c == 0) break;
+    }
+    auto seg = inverter_->Flush(text_dir, name);
+    if (!seg.ok()) return seg.status();
+    HYMIR_RETURN_IF_ERROR(internal::WriteCommitPoint(text_dir, infos->getGeneration() + 1, infos->getVersion() + 1,
+                                                     infos->counter + 1, {seg.value()},
+                                                     {{internal::kGenerationKey, std::to_wstring(next)}}));
+    inverter_.reset();
+    inverter_ids_.clear();
+    // Lucene++'s writer on the new commit (Commit reopens it once more with
+    // the commit manifest's checksums); it removes the previous commit point.
+    writer_ = OpenLuceneWriter(dir_, analyzer_, /*create=*/false, options_.ram_buffer_mb);
+    return Status::OK();
   }
 
   struct TextField {
@@ -498,6 +612,11 @@ class LuceneIndexWriter final : public IndexWriter {
   std::unique_ptr<internal::ForwardIndex> forward_;  // GUARDED_BY(forward_mu_)
   std::mutex values_mu_;
   std::unique_ptr<internal::DocValues> values_;  // GUARDED_BY(values_mu_)
+  std::mutex inverter_mu_;
+  // hymir's inverter: the documents of a new index until its first commit
+  // (null once Lucene++'s writer takes over); the ids it holds.
+  std::unique_ptr<internal::SegmentInverter> inverter_;  // GUARDED_BY(inverter_mu_)
+  std::unordered_set<std::string> inverter_ids_;         // GUARDED_BY(inverter_mu_)
   std::map<std::string, std::shared_ptr<const Embedder>> embedders_;
   uint64_t generation_;  // committed vector generation; GUARDED_BY(commit_mu_)
 };
@@ -704,7 +823,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, c
     if (create || !verify.verified || !verify.blocks) HYMIR_RETURN_IF_ERROR(internal::WriteCommitManifest(dir));
     return std::unique_ptr<IndexWriter>(new LuceneIndexWriter(dir, m, options, std::move(lock).value(), analyzer,
                                                               writer, std::move(stores).value(), std::move(forward),
-                                                              std::move(values), std::move(embedders), g));
+                                                              std::move(values), std::move(embedders), g,
+                                                              /*use_inverter=*/create && !options.lucenepp_writer));
   });
 }
 

@@ -56,9 +56,11 @@ inline void WriteText(const std::string& path, const std::string& text) {
   out << text;
 }
 
-// ../shared/data/<name>, or "" when the shared collections are absent.
+// ../shared/data/<name> (or $HYMIR_SHARED_DATA/<name>, for a checkout
+// elsewhere), or "" when the shared collections are absent.
 inline std::string SharedDataDir(const std::string& name) {
-  std::string dir = std::string(HYMIR_SHARED_DATA_DIR) + "/" + name;
+  const char* env = std::getenv("HYMIR_SHARED_DATA");
+  std::string dir = std::string(env && *env ? env : HYMIR_SHARED_DATA_DIR) + "/" + name;
   return std::filesystem::exists(dir + "/corpus.jsonl") ? dir : std::string();
 }
 

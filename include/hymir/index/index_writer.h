@@ -52,6 +52,16 @@ struct IndexWriterOptions {
   // analyzers always use Lucene++'s). Both give the same terms, positions
   // and offsets, so the same index; hymir's is faster. Default: false.
   bool lucenepp_analysis = false;
+  // Build the first commit of a new index with Lucene++'s IndexWriter
+  // rather than hymir's own inverter. hymir's writes the same segment files
+  // byte for byte (docs/format.md, "Segments written by hymir") faster; it
+  // buffers the documents of a new index until its first commit and hands
+  // them to Lucene++ (one segment added to its writer) when a document
+  // replaces or deletes one of them, holds text it does not write, or when
+  // they take more memory than ram_buffer_mb or 1 GiB, whichever is larger
+  // (then everything continues as with this option). Later commits always go
+  // through Lucene++. Default: false.
+  bool lucenepp_writer = false;
   // Create the directory and an empty index when absent. Default: true.
   bool create_if_missing = true;
   // Memory for buffered documents before Lucene++ flushes a segment, in MiB.

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -163,6 +164,123 @@ TEST(IndexWriterTest, RefreshedViewAnswersAsAFreshlyOpenedOneAfterUpsertsDeletes
     ASSERT_OK_AND_ASSIGN(auto fresh, Searcher::Open(dir.path()));
     EXPECT_EQ(s->NumDocs(), fresh->NumDocs());
     EXPECT_EQ(Answers(*s, queries), Answers(*fresh, queries));
+  }
+}
+
+// The files of text/ by name; segments_N without its version and checksum
+// (Lucene++ seeds the version with the clock).
+std::map<std::string, std::string> TextFiles(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/" + internal::kTextDir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    std::string b = bytes.str();
+    const std::string name = e.path().filename().string();
+    if (name.rfind("segments_", 0) == 0 && b.size() >= 20) {
+      b.replace(4, 8, 8, '\0');
+      b.replace(b.size() - 8, 8, 8, '\0');
+    }
+    if (name != "write.lock") files[name] = b;
+  }
+  return files;
+}
+
+TEST(IndexWriterTest, InverterAndLuceneppWriterBuildTheSameFiles) {
+  // The bundled sample with domains, extra fields, schema text, keyword and
+  // numeric fields: every field kind hymir gives Lucene++.
+  std::vector<Document> docs;
+  ASSERT_OK_AND_ASSIGN(auto corpus, CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl"));
+  for (Document d; true;) {
+    ASSERT_OK_AND_ASSIGN(bool more, corpus->Next(&d));
+    if (!more) break;
+    docs.push_back(d);
+  }
+  ASSERT_OK_AND_ASSIGN(Schema schema, ParseSchemaJson(R"({"fields": {"e": {"type": "text", "analyzer": "english",
+      "stored": true}, "w": {"type": "text", "analyzer": "whitespace"}, "k": {"type": "keyword"},
+      "n": {"type": "int64"}}})"));
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Document& d = docs[i];
+    d.domain = i % 2 ? "med" : "bio";
+    d.fields["src"] = "s" + std::to_string(i % 3);
+    d.values["e"] = {d.title, d.text};
+    d.values["w"] = {d.text};
+    d.values["k"] = {std::string("x"), "y" + std::to_string(i % 4)};
+    d.values["n"] = {static_cast<int64_t>(i)};
+  }
+  TempDir dir;
+  std::vector<std::map<std::string, std::string>> files;
+  for (bool lucenepp : {true, false}) {
+    const std::string path = dir.Sub(lucenepp ? "lucenepp" : "hymir");
+    IndexWriterOptions o;
+    o.schema = schema;
+    o.lucenepp_writer = lucenepp;
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(path, o));
+    for (const Document& d : docs) ASSERT_OK(w->Upsert(d));
+    ASSERT_OK_AND_ASSIGN(uint64_t n, w->NumDocs());
+    EXPECT_EQ(n, docs.size());
+    ASSERT_OK(w->Commit());
+    files.push_back(TextFiles(path));
+  }
+  EXPECT_GE(files[0].size(), 9u);
+  for (const auto& [name, bytes] : files[0]) {
+    EXPECT_TRUE(files[1].count(name) && files[1][name] == bytes) << name << " differs";
+  }
+  EXPECT_EQ(files[0].size(), files[1].size());
+}
+
+TEST(IndexWriterTest, InverterHandsItsDocumentsToLuceneppOnReplaceAndDelete) {
+  // A new index's documents go to hymir's inverter until one replaces or
+  // deletes one of them; then Lucene++ takes them all: the same index as
+  // Lucene++'s writer alone builds, before and after further commits.
+  TempDir dir;
+  std::vector<std::string> postings;
+  std::vector<uint64_t> num_docs;
+  for (bool lucenepp : {true, false}) {
+    const std::string path = dir.Sub(lucenepp ? "lucenepp" : "hymir");
+    IndexWriterOptions o;
+    o.lucenepp_writer = lucenepp;
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(path, o));
+    ASSERT_OK(w->Upsert(Doc("a", "Heart attack", "cardiac arrest in adults")));
+    ASSERT_OK(w->Upsert(Doc("b", "Lung", "pulmonary function")));
+    ASSERT_OK(w->Delete("nothing"));  // held by no one: changes nothing
+    ASSERT_OK(w->Upsert(Doc("c", "Liver", "hepatic failure")));
+    ASSERT_OK(w->Upsert(Doc("a", "Kidney", "renal failure")));  // replaces "a"
+    ASSERT_OK(w->Delete("b"));
+    ASSERT_OK(w->Upsert(Doc("d", "Bone", "fracture healing")));
+    ASSERT_OK_AND_ASSIGN(uint64_t n, w->NumDocs());  // Lucene++'s count: deletes not yet applied
+    num_docs.push_back(n);
+    ASSERT_OK(w->Commit());
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(path));
+    EXPECT_EQ(s->NumDocs(), 3u);
+    EXPECT_TRUE(SearchIds(*s, "cardiac").empty());
+    EXPECT_EQ(SearchIds(*s, "renal"), std::vector<std::string>{"a"});
+    EXPECT_TRUE(SearchIds(*s, "pulmonary").empty());
+    EXPECT_EQ(SearchIds(*s, "failure").size(), 2u);
+    postings.push_back(Postings(path));
+  }
+  EXPECT_EQ(postings[0], postings[1]);
+  EXPECT_EQ(num_docs[0], num_docs[1]);
+  // A delete of a document the inverter holds, alone, hands them over too;
+  // a rollback drops what it holds.
+  for (int variant = 0; variant < 2; ++variant) {
+    const std::string path = dir.Sub("variant" + std::to_string(variant));
+    ASSERT_OK_AND_ASSIGN(auto w, IndexWriter::Open(path));
+    ASSERT_OK(w->Upsert(Doc("a", "", "alpha")));
+    ASSERT_OK(w->Upsert(Doc("b", "", "alpha beta")));
+    if (variant == 0) {
+      ASSERT_OK(w->Delete("a"));
+    } else {
+      ASSERT_OK(w->Rollback());
+      ASSERT_OK(w->Upsert(Doc("c", "", "alpha gamma")));
+    }
+    ASSERT_OK(w->Commit());
+    ASSERT_OK(w->Upsert(Doc("z", "", "alpha omega")));  // a later commit: Lucene++'s writer
+    ASSERT_OK(w->Commit());
+    ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(path));
+    EXPECT_EQ(SearchIds(*s, "alpha"),
+              (variant == 0 ? std::vector<std::string>{"b", "z"} : std::vector<std::string>{"c", "z"}))
+        << variant;
   }
 }
 
