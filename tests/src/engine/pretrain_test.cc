@@ -112,6 +112,9 @@ TEST(PseudoQueryTest, GeneratorsFollowTheirRules) {
         for (const auto& t : qt) EXPECT_NE(std::find(dt.begin(), dt.end(), t), dt.end()) << t << " not in " << d.id;
         break;
       }
+      case PseudoQueryKind::kKnowledge:  // only GenerateKgPseudoQueries makes them
+        ADD_FAILURE() << "a knowledge pseudo-query without a KG: " << q.id;
+        break;
     }
   }
   // Titles only where there is a title and text beyond it; ict only with two sentences.
