@@ -194,7 +194,12 @@ Status BuildTrainingIndex(const Engine& engine, const std::string& from, const s
   HYMIR_RETURN_IF_ERROR(internal::ParallelFor(ids.size(), threads, [&](size_t i) -> Status {
     HYMIR_ASSIGN_OR_RETURN(docs[i], s.GetDocument(ids[i]));
     auto it = rest.find(ids[i]);
-    if (it != rest.end()) docs[i].text = it->second;
+    if (it != rest.end()) {
+      docs[i].text = it->second;
+      // The entities linked at index time include the sentence taken out:
+      // dropped, so the KG features link the rest of the text instead.
+      docs[i].fields.erase(kKgEntitiesField);
+    }
     for (const auto& f : s.vector_fields()) {
       if (!f.embedder.empty()) continue;
       auto v = s.GetVector(f.name, ids[i]);
