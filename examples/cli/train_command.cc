@@ -63,7 +63,7 @@ Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
   o.expand = !f.no_expand;
   auto uses = ParseKgUses(f.kg_uses);
   if (!uses.ok()) return Status::InvalidArgument("--kg-uses: " + uses.status().message());
-  o.kg_uses = *uses;
+  if (f.kg_uses != "default") o.kg_uses = *uses;
   o.threads = f.threads;
   o.extend_gate = f.extend_gate;
   o.trust = f.trust;
@@ -257,11 +257,10 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--model", f->model, "Output model file")->required();
-  CLI::Option* kg_opt =
-      cmd->add_option("--kg", f->kg,
-                      "Knowledge graph directory: adds KG fusion features and gate inputs, and expands "
-                      "the queries (see --kg-uses)")
-          ->check(CLI::ExistingDirectory);
+  CLI::Option* kg_opt = cmd->add_option("--kg", f->kg,
+                                        "Knowledge graph directory: expands the queries and gives the gate the query's "
+                                        "knowledge (see --kg-uses)")
+                            ->check(CLI::ExistingDirectory);
   cmd->add_option("--init", f->init,
                   "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "
                   "training starts from its weights")
@@ -293,8 +292,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features")->group(features);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion")->group(features);
   cmd->add_option("--kg-uses", f->kg_uses,
-                  "With --kg: its uses, comma-separated: expand, features, gate, legacy, or none (default: those "
-                  "that measured well)")
+                  "With --kg: its uses, comma-separated: expand, features, gate, legacy, or none (default: "
+                  "expand,gate, which measured best)")
       ->needs(kg_opt)
       ->group(features);
   app::AddFeatureFlags(*cmd, f->features);

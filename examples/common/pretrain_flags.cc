@@ -105,8 +105,8 @@ void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
   cmd.add_option("--queries", f.options.generate.queries, "Pseudo-queries in all (default 2000)")
       ->check(CLI::Range(size_t{10}, size_t{10000000}));
   cmd.add_option("--kg", f.kg,
-                 "Knowledge graph directory: its entity names and synonyms become pseudo-queries, and the model gets "
-                 "KG fusion features and gate inputs (see --kg-uses)")
+                 "Knowledge graph directory: expands the pseudo-queries, and the model gets KG fusion features and "
+                 "gate inputs (see --kg-uses)")
       ->check(CLI::ExistingDirectory);
   cmd.add_option("--kg-uses", f.kg_uses,
                  "With --kg: its uses, comma-separated: expand, features, gate, pseudo-queries, legacy, or none "

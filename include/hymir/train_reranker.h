@@ -95,8 +95,10 @@ struct TrainRerankerOptions {
   // ExpandQuery) before retrieval. Default: true.
   bool expand = true;
   // How the knowledge graph is used, when there is one (expand and the
-  // feature uses; pseudo_queries is pre-training's). Default: KgUses{}.
-  KgUses kg_uses;
+  // feature uses; pseudo_queries is pre-training's). Default: expand and
+  // gate; the fusion features are off (in nested cross-validation on mixed's
+  // train split, macro nDCG@10 0.5555 without them, 0.5509 with them).
+  KgUses kg_uses = kDefaultTrainKgUses;
   // Feature-extraction threads (0 = hardware concurrency). Default: 0.
   int threads = 0;
   // Model shape and training: loss and its extra terms, epochs, learning
