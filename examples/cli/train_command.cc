@@ -20,7 +20,8 @@ namespace {
 
 struct TrainFlags {
   std::string index, queries, qrels, model, kg, init;
-  app::MoeTrainFlags moe;  // shape and training (shared with hymir-rerank-bench)
+  std::string kg_uses = "default";  // --kg-uses: how --kg is used (KgUses)
+  app::MoeTrainFlags moe;           // shape and training (shared with hymir-rerank-bench)
   size_t depth = 100;
   double balance_loss = 0.0, routing_loss = 0.0;
   int emb_dims = 16;
@@ -61,6 +62,9 @@ Result<TrainRerankerOptions> ResolveOptions(const TrainFlags& f) {
   o.features.query_embedding_dims = f.emb_dims;
   o.domain_features = !f.no_domains;
   o.expand = !f.no_expand;
+  auto uses = ParseKgUses(f.kg_uses);
+  if (!uses.ok()) return Status::InvalidArgument("--kg-uses: " + uses.status().message());
+  if (f.kg_uses != "default") o.kg_uses = *uses;
   o.threads = f.threads;
   o.extend_gate = f.extend_gate;
   o.trust = f.trust;
@@ -277,8 +281,10 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--model", f->model, "Output model file")->required();
-  cmd->add_option("--kg", f->kg, "Knowledge graph directory: adds KG features (and expansion)")
-      ->check(CLI::ExistingDirectory);
+  CLI::Option* kg_opt = cmd->add_option("--kg", f->kg,
+                                        "Knowledge graph directory: expands the queries and gives the gate the query's "
+                                        "knowledge (see --kg-uses)")
+                            ->check(CLI::ExistingDirectory);
   cmd->add_option("--init", f->init,
                   "Fine-tune this model (from hymir pretrain or hymir train): its features and shape are kept, "
                   "training starts from its weights")
@@ -309,6 +315,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->group(features);
   cmd->add_flag("--no-domain-features", f->no_domains, "No per-domain gate features")->group(features);
   cmd->add_flag("--no-expand", f->no_expand, "With --kg: no KG query expansion")->group(features);
+  cmd->add_option("--kg-uses", f->kg_uses,
+                  "With --kg: its uses, comma-separated: expand, features, gate, legacy, or none (default: "
+                  "expand,gate, which measured best)")
+      ->needs(kg_opt)
+      ->group(features);
   app::AddFeatureFlags(*cmd, f->features);
   cmd->callback([f, cmd, exit_code] {
     for (const char* name : kConfigurationFlags)

@@ -16,6 +16,9 @@ Result<PretrainOptions> PretrainFlags::Resolve() const {
     HYMIR_ASSIGN_OR_RETURN(PseudoQueryKind k, ParsePseudoQueryKind(name));
     o.generate.kinds.push_back(k);
   }
+  auto uses = ParseKgUses(kg_uses);
+  if (!uses.ok()) return Status::InvalidArgument("--kg-uses: " + uses.status().message());
+  o.kg_uses = *uses;
   if (o.generate.terms_min > o.generate.terms_max)
     return Status::InvalidArgument("--terms-min must not exceed --terms-max");
   return o;
@@ -101,8 +104,14 @@ void AddPretrainFlags(CLI::App& cmd, PretrainFlags& f) {
   cmd.add_option("--model", f.model, "Output model file")->required();
   cmd.add_option("--queries", f.options.generate.queries, "Pseudo-queries in all (default 2000)")
       ->check(CLI::Range(size_t{10}, size_t{10000000}));
-  cmd.add_option("--kg", f.kg, "Knowledge graph directory: adds KG features (and expansion)")
+  cmd.add_option("--kg", f.kg,
+                 "Knowledge graph directory: expands the pseudo-queries, and the model gets KG fusion features and "
+                 "gate inputs (see --kg-uses)")
       ->check(CLI::ExistingDirectory);
+  cmd.add_option("--kg-uses", f.kg_uses,
+                 "With --kg: its uses, comma-separated: expand, features, gate, pseudo-queries, legacy, or none "
+                 "(default: those that measured well)")
+      ->group("Pseudo-queries");
   cmd.add_flag("--record", f.record,
                "Record the model in <index>/pipeline.json, so that `hymir search/serve --recorded` re-rank with it");
   cmd.add_option("--threads", f.options.threads, "Feature threads (default: all cores)")->check(CLI::Range(0, 1024));

@@ -18,6 +18,7 @@ namespace hymir::app {
 
 struct PretrainFlags {
   std::string index, model, kg, generators = "ict,title,terms", work_dir;
+  std::string kg_uses = "default";  // --kg-uses: how --kg is used (KgUses)
   MoeTrainFlags moe;
   PretrainOptions options;
   bool record = false;  // --record: the model becomes the index's recorded re-ranker

@@ -52,8 +52,19 @@ struct FeatureConfig {
   int query_embedding_dims = 16;
   // Corpus domains for the per-domain gate features; empty = none.
   std::vector<std::string> domains;
-  // Add the KG features (needs a KnowledgeContext at extraction).
+  // Add the KG count features (needs a KnowledgeContext at extraction).
   bool kg = false;
+  // Add the knowledge-fusion pair features (entities the candidate shares
+  // with the query, per KG source; graph nearness; definition-text match;
+  // TransE similarity; all in [0, 1], 0 without knowledge). Needs a
+  // KnowledgeContext. Default: false (KgUses turns it on with a KG).
+  bool kg_fusion = false;
+  // Add the query's knowledge as gate inputs (how many entities, the share
+  // from each KG source, how specific, how many defined). Needs a
+  // KnowledgeContext. Default: false (KgUses turns it on with a KG).
+  bool kg_gate = false;
+  // True when some feature needs a KnowledgeContext.
+  bool UsesKg() const { return kg || kg_fusion || kg_gate; }
   // Also copy the query features (all but the embedding components) into
   // every pair row as "x_<name>", so the experts see them too, not only the
   // gate. Default: false.

@@ -65,6 +65,8 @@ class KnowledgeContext {
   const kg::TripleStore& store() const { return *store_; }
   const kg::EntityLinker& linker() const { return *linker_; }
   bool has_embeddings() const { return embeddings_.has_value(); }
+  // The KG's TransE embeddings; nullptr when it has none.
+  const kg::KgEmbeddings* embeddings() const { return embeddings_ ? &*embeddings_ : nullptr; }
   const std::string& dir() const { return dir_; }
 
   // Linked entities of `text`, in text order (duplicates removed).

@@ -41,6 +41,7 @@
 
 #include "hymir/engine.h"
 #include "hymir/features.h"
+#include "hymir/kg_uses.h"
 #include "hymir/ranking/moe_model.h"
 #include "hymir/ranking/moe_trainer.h"
 #include "hymir/result.h"
@@ -49,7 +50,9 @@ namespace hymir {
 
 class KnowledgeContext;  // hymir/knowledge.h
 
-enum class PseudoQueryKind { kTitle, kInverseCloze, kTerms };
+// kKnowledge ("kg"): an entity's name or synonym, for a document that
+// mentions the entity (GenerateKgPseudoQueries); made only with a KG.
+enum class PseudoQueryKind { kTitle, kInverseCloze, kTerms, kKnowledge };
 Result<PseudoQueryKind> ParsePseudoQueryKind(std::string_view name);  // title|ict|terms
 const char* PseudoQueryKindName(PseudoQueryKind kind);
 
@@ -88,6 +91,16 @@ inline constexpr size_t kMinRestTerms = 5;
 // generator applies to any document.
 Result<std::vector<PseudoQuery>> GeneratePseudoQueries(const Engine& engine, const GeneratorOptions& options);
 
+// Knowledge pseudo-queries: up to `queries` documents, each with one of its
+// linked entities (those of its kKgEntitiesField, else linked now) that at
+// most max(2, documents / 200) documents mention (the specific ones; the
+// rarest of the document's, ties at random), as the query one of that
+// entity's aliases drawn at random (its name or a synonym, which the
+// document may word differently). Kind kKnowledge, ids "pq:kg:<n>".
+// Deterministic given `seed`. Empty when no document qualifies.
+Result<std::vector<PseudoQuery>> GenerateKgPseudoQueries(const Engine& engine, const KnowledgeContext& kg,
+                                                         size_t queries, uint64_t seed);
+
 // How the retrieval-prior weight is chosen from the held-out pseudo-queries'
 // per-kind gains (PretrainOptions::prior_objective).
 enum class PriorObjective { kWorstKind, kMeanKind };
@@ -103,6 +116,13 @@ struct PretrainOptions {
     return c;
   }();
   bool domain_features = false;
+  // How the knowledge graph is used, when there is one (expansion of the
+  // pseudo-queries, fusion features, gate inputs, KG pseudo-queries).
+  // Default: KgUses{}.
+  KgUses kg_uses;
+  // KG pseudo-queries (kg_uses.pseudo_queries) as a share of
+  // generate.queries, added to them. Default: 0.25.
+  double kg_query_share = 0.25;
   // Model shape and training; balance_domains is ignored (pseudo-queries
   // have no domain).
   ranking::MoeTrainOptions train;

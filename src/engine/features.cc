@@ -18,6 +18,7 @@
 #include "src/engine/features/family.h"
 #include "src/engine/features/feedback.h"
 #include "src/engine/features/kg.h"
+#include "src/engine/features/kg_fusion.h"
 #include "src/engine/features/lexical.h"
 #include "src/engine/features/proximity.h"
 #include "src/engine/features/query.h"
@@ -211,11 +212,11 @@ const FeatureConfig& FeatureExtractor::config() const { return impl_->config; }
 
 Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine& engine, FeatureConfig config,
                                                                    const KnowledgeContext* kg) {
-  if (config.kg && kg == nullptr)
+  if (config.UsesKg() && kg == nullptr)
     return Status::InvalidArgument("features: the KG features need a knowledge graph (--kg DIR)");
   auto impl = std::make_unique<Impl>();
   impl->engine = &engine;
-  impl->kg = config.kg ? kg : nullptr;
+  impl->kg = config.UsesKg() ? kg : nullptr;
   for (const auto& f : engine.searcher().vector_fields()) {
     if (!f.embedder.empty()) {
       impl->vector_field = f.name;
@@ -231,6 +232,9 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   if (config.kg) {
     for (const auto& n : KnowledgeContext::PairFeatureNames()) impl->schema.pair_features.push_back(n);
   }
+  if (config.kg_fusion) {
+    for (const auto& n : internal::KgFusionFeatures::AllPairNames()) impl->schema.pair_features.push_back(n);
+  }
   if (config.sentence_features) {
     for (const auto& n : SentencePairFeatures()) impl->schema.pair_features.push_back(n);
   }
@@ -245,6 +249,9 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   impl->schema.query_features = BaseQueryFeatures();
   if (config.kg) {
     for (const auto& n : KnowledgeContext::QueryFeatureNames()) impl->schema.query_features.push_back(n);
+  }
+  if (config.kg_gate) {
+    for (const auto& n : internal::KgFusionFeatures::AllQueryNames()) impl->schema.query_features.push_back(n);
   }
   for (int i = 0; i < impl->emb_dims; ++i) impl->schema.query_features.push_back(kEmbPrefix + std::to_string(i));
   for (const auto& d : config.domains) impl->schema.query_features.push_back(kDomainSharePrefix + d);
@@ -272,7 +279,9 @@ Result<std::unique_ptr<FeatureExtractor>> FeatureExtractor::Create(const Engine&
   fam.push_back(std::make_unique<internal::FeedbackFeatures>());
   fam.push_back(std::make_unique<internal::QueryFeatures>());
   if (!config.domains.empty()) fam.push_back(std::make_unique<internal::DomainFeatures>(config.domains));
-  if (impl->kg) fam.push_back(std::make_unique<internal::KgFeatures>(impl->kg));
+  if (impl->kg && config.kg) fam.push_back(std::make_unique<internal::KgFeatures>(impl->kg));
+  if (impl->kg && (config.kg_fusion || config.kg_gate))
+    fam.push_back(std::make_unique<internal::KgFusionFeatures>(impl->kg, config.kg_fusion, config.kg_gate));
   if (config.sentence_features) fam.push_back(std::make_unique<internal::SentenceFeatures>());
   if (config.vector_field_features) fam.push_back(std::make_unique<internal::VectorFieldFeatures>(impl->vf_fields));
   std::unordered_map<std::string, size_t> pair_col, query_col;
@@ -321,6 +330,10 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
                                 KnowledgeContext::PairFeatureNames().end());
   std::set<std::string> kg_query(KnowledgeContext::QueryFeatureNames().begin(),
                                  KnowledgeContext::QueryFeatureNames().end());
+  std::set<std::string> fusion_pair(internal::KgFusionFeatures::AllPairNames().begin(),
+                                    internal::KgFusionFeatures::AllPairNames().end());
+  std::set<std::string> fusion_query(internal::KgFusionFeatures::AllQueryNames().begin(),
+                                     internal::KgFusionFeatures::AllQueryNames().end());
   for (const auto& n : schema.pair_features) {
     if (n.rfind(kCopyPrefix, 0) == 0)
       c.pair_query_features = true;
@@ -328,6 +341,8 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
       c.sentence_features = true;
     else if (kg_pair.count(n))
       c.kg = true;
+    else if (fusion_pair.count(n))
+      c.kg_fusion = true;
     else if (n.rfind(kFieldSimPrefix, 0) == 0 || n.rfind(kFieldRankPrefix, 0) == 0)
       c.vector_field_features = true;
     else if (!pair_known.count(n))
@@ -337,6 +352,8 @@ Result<FeatureConfig> FeatureExtractor::ConfigFromSchema(const ranking::FeatureS
     if (query_known.count(n)) continue;
     if (kg_query.count(n))
       c.kg = true;
+    else if (fusion_query.count(n))
+      c.kg_gate = true;
     else if (n.rfind(kEmbPrefix, 0) == 0)
       ++c.query_embedding_dims;
     else if (n.rfind(kDomainSharePrefix, 0) == 0)

@@ -76,6 +76,8 @@ class Generator {
         return InverseCloze(doc, rng);
       case PseudoQueryKind::kTerms:
         return Terms(doc, rng);
+      case PseudoQueryKind::kKnowledge:
+        return std::nullopt;  // GenerateKgPseudoQueries
     }
     return std::nullopt;
   }
@@ -192,7 +194,12 @@ Status BuildTrainingIndex(const Engine& engine, const std::string& from, const s
   HYMIR_RETURN_IF_ERROR(internal::ParallelFor(ids.size(), threads, [&](size_t i) -> Status {
     HYMIR_ASSIGN_OR_RETURN(docs[i], s.GetDocument(ids[i]));
     auto it = rest.find(ids[i]);
-    if (it != rest.end()) docs[i].text = it->second;
+    if (it != rest.end()) {
+      docs[i].text = it->second;
+      // The entities linked at index time include the sentence taken out:
+      // dropped, so the KG features link the rest of the text instead.
+      docs[i].fields.erase(kKgEntitiesField);
+    }
     for (const auto& f : s.vector_fields()) {
       if (!f.embedder.empty()) continue;
       auto v = s.GetVector(f.name, ids[i]);
@@ -262,6 +269,8 @@ const char* PseudoQueryKindName(PseudoQueryKind kind) {
       return "ict";
     case PseudoQueryKind::kTerms:
       return "terms";
+    case PseudoQueryKind::kKnowledge:
+      return "kg";
   }
   return "?";
 }
@@ -451,12 +460,12 @@ Result<Featurised> FeatureStage(const Engine& train_engine, const PretrainOption
     HybridQuery q;
     q.id = pqs[i].id;
     q.text = pqs[i].text;
-    if (kg) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
+    if (kg && options.kg_uses.expand) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
     queries.push_back(std::move(q));
   }
   HYMIR_ASSIGN_OR_RETURN(auto hits, RetrieveCandidates(train_engine, queries, options.depth));
   FeatureConfig config = options.features;
-  config.kg = kg != nullptr;
+  ApplyKgUses(options.kg_uses, kg != nullptr, &config);
   config.domains.clear();
   if (options.domain_features && parts > 1)
     return Status::InvalidArgument("pretrain: domain features are not supported with distributed features");
@@ -746,6 +755,14 @@ Result<ranking::MoeModel> Pretrain(const Engine& engine, const std::string& inde
   };
   const auto t_all = std::chrono::steady_clock::now();
   HYMIR_ASSIGN_OR_RETURN(std::vector<PseudoQuery> pqs, GenerateStage(engine, options, rep, say));
+  if (kg && options.kg_uses.pseudo_queries && options.kg_query_share > 0) {
+    const auto want = static_cast<size_t>(std::llround(options.kg_query_share * options.generate.queries));
+    HYMIR_ASSIGN_OR_RETURN(std::vector<PseudoQuery> more,
+                           GenerateKgPseudoQueries(engine, *kg, want, options.generate.seed));
+    say("pretrain: " + std::to_string(more.size()) + " knowledge pseudo-queries (entity names and synonyms)");
+    if (!more.empty()) rep.generated.push_back({PseudoQueryKind::kKnowledge, more.size()});
+    for (auto& q : more) pqs.push_back(std::move(q));
+  }
   TrainingCopy copy;
   HYMIR_RETURN_IF_ERROR(BuildCopyStage(engine, index_dir, options, pqs, rep, say, copy));
   const Engine& train_engine = copy.engine ? *copy.engine : engine;

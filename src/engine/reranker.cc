@@ -25,7 +25,7 @@ Result<std::unique_ptr<Reranker>> Reranker::Create(const Engine& engine, ranking
                                                    const KnowledgeContext* kg) {
   auto config = FeatureExtractor::ConfigFromSchema(model.schema());
   if (!config.ok()) return config.status().WithContext("re-ranker model");
-  if (config->kg && kg == nullptr)
+  if (config->UsesKg() && kg == nullptr)
     return Status::InvalidArgument("the re-ranker model uses KG features: give the knowledge graph (--kg DIR)");
   auto features = FeatureExtractor::Create(engine, *config, kg);
   if (!features.ok()) return features.status();

@@ -61,7 +61,7 @@ Result<Part> ExpandPart(const std::vector<TrainingQuery>& queries, const TrainRe
   const size_t parts = static_cast<size_t>(o.part.second);
   for (size_t i = static_cast<size_t>(o.part.first); i < queries.size(); i += parts) {
     HybridQuery q = queries[i].query;
-    if (kg != nullptr && o.expand) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
+    if (kg != nullptr && o.expand && o.kg_uses.expand) HYMIR_RETURN_IF_ERROR(kg->ExpandQuery(&q).status());
     part.queries.push_back(std::move(q));
     part.domains.push_back(queries[i].domain);
     part.exclude.push_back(&queries[i].exclude);
@@ -93,14 +93,15 @@ Result<std::vector<std::vector<SearchHit>>> Retrieve(const Engine& engine, const
 Result<FeatureConfig> BaseConfig(const TrainRerankerOptions& o, const KnowledgeContext* kg) {
   if (o.init == nullptr) {
     FeatureConfig c = o.features;
-    c.kg = kg != nullptr;
+    ApplyKgUses(o.kg_uses, kg != nullptr, &c);
     return c;
   }
   auto c = FeatureExtractor::ConfigFromSchema(o.init->schema());
   if (!c.ok()) return Status::InvalidArgument("the initial model: " + c.status().message());
-  if (c->kg && kg == nullptr)
+  if (c->UsesKg() && kg == nullptr)
     return Status::InvalidArgument("the initial model was trained with KG features: it needs the knowledge graph");
-  if (!c->kg && kg != nullptr) Say(o, "warning: the initial model has no KG features: the KG only expands the queries");
+  if (!c->UsesKg() && kg != nullptr)
+    Say(o, "warning: the initial model has no KG features: the KG only expands the queries");
   if (ExtendsGate(o)) c->query_embedding_dims = o.features.query_embedding_dims;
   return c;
 }

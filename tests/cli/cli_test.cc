@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -487,6 +489,65 @@ int StopServe(Server& s) {
   int status = 0;
   ::waitpid(std::exchange(s.pid, -1), &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// --kg wiring: pretrain makes knowledge pseudo-queries and a model with the
+// fusion features and gate inputs, which search needs the KG to serve;
+// train --kg does the same with judgements; --kg-uses chooses the uses.
+TEST(CliTest, PretrainTrainAndSearchUseTheKg) {
+  TempDir tmp;
+  const std::string idx = tmp.Sub("idx"), kg = tmp.Sub("kg"), tsv = tmp.Sub("kg.tsv");
+  {
+    std::ofstream out(tsv);
+    out << "GO:0001\thymir:alias\tcataract\n"
+        << "GO:0001\thymir:definition\tclouding of the lens of the eye\n"
+        << "GO:0002\thymir:alias\tcrystallin\nGO:0002\thymir:alias\tlens protein\n"
+        << "GO:0002\tobo:part_of\tGO:0001\n"
+        << "wn:n:1\thymir:alias\tinfant\nwn:n:1\thymir:alias\tbaby\n"
+        << "GO:0003\thymir:alias\tarachidonic\nGO:0004\thymir:alias\ttriglycerides\n"
+        << "GO:0004\thymir:alias\ttriacylglycerol\nwn:n:2\thymir:alias\tadrenaline\n"
+        << "wn:n:2\thymir:alias\tepinephrine\n";
+  }
+  Ran load = Hymir("kg load --kg " + kg + " --tsv " + tsv);
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  Ran ix = Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx + " --embed lsa:32 --kg " + kg);
+  ASSERT_EQ(ix.exit_code, 0) << ix.err;
+  const std::string small = " --experts 2 --top-k 1 --hidden 8 --epochs 2 --depth 30 --seed 3";
+  const std::string pre = tmp.Sub("pre.moe");
+  Ran pt = Hymir("pretrain --index " + idx + " --model " + pre + " --queries 150 --kg " + kg +
+                 " --kg-uses expand,features,gate,pseudo-queries" + small);
+  ASSERT_EQ(pt.exit_code, 0) << pt.err;
+  const size_t at = pt.err.find(" knowledge pseudo-queries");
+  ASSERT_NE(at, std::string::npos) << pt.err;
+  const size_t from = pt.err.rfind("pretrain: ", at) + std::strlen("pretrain: ");
+  EXPECT_GT(std::atoi(pt.err.c_str() + from), 0) << pt.err;  // arachidonic, triglycerides, adrenaline: rare
+  const std::string q = "search --index " + idx + " --query 'crystallin in cataract' --k 3 --rerank " + pre;
+  Ran without = Hymir(q);
+  EXPECT_NE(without.exit_code, 0);
+  EXPECT_NE(without.err.find("--kg"), std::string::npos) << without.err;
+  Ran with = Hymir(q + " --kg " + kg);
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  // By default, no knowledge pseudo-queries (they lowered the select split).
+  Ran nopq = Hymir("pretrain --index " + idx + " --model " + tmp.Sub("nopq.moe") + " --queries 150 --kg " + kg + small);
+  ASSERT_EQ(nopq.exit_code, 0) << nopq.err;
+  EXPECT_EQ(nopq.err.find("knowledge pseudo-queries"), std::string::npos) << nopq.err;
+  // No KG use at all: the model serves without the KG.
+  Ran none = Hymir("pretrain --index " + idx + " --model " + tmp.Sub("none.moe") + " --queries 150 --kg " + kg +
+                   " --kg-uses none" + small);
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(Hymir("search --index " + idx + " --query 'lens' --k 3 --rerank " + tmp.Sub("none.moe")).exit_code, 0);
+  const std::string train = "train --index " + idx + " --queries " + Sample("queries.jsonl") + " --qrels " +
+                            Sample("qrels/test.tsv") + " --epochs 2 --depth 30 --no-choose --kg " + kg;
+  Ran tr = Hymir(train + " --model " + tmp.Sub("tr.moe"));
+  ASSERT_EQ(tr.exit_code, 0) << tr.err;
+  EXPECT_NE(Hymir("search --index " + idx + " --query 'lens' --k 3 --rerank " + tmp.Sub("tr.moe")).exit_code, 0);
+  EXPECT_EQ(
+      Hymir("search --index " + idx + " --query 'lens' --k 3 --kg " + kg + " --rerank " + tmp.Sub("tr.moe")).exit_code,
+      0);
+  EXPECT_EQ(Hymir(train + " --model " + tmp.Sub("bad.moe") + " --kg-uses expand,bogus").exit_code, 2);
+  EXPECT_EQ(Hymir("pretrain --index " + idx + " --model " + tmp.Sub("bad.moe") + " --kg " + kg + " --kg-uses bogus")
+                .exit_code,
+            2);
 }
 
 // hymir pretrain (no judgements), then hymir train --init (fine-tuning),

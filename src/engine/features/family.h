@@ -16,6 +16,9 @@
 //                                                            q_top_bm25, q_bm25_gap
 //   domain           -                                       q_domain_share:<d>, q_domain_best:<d>
 //   kg               KnowledgeContext::PairFeatureNames()    KnowledgeContext::QueryFeatureNames()
+//   kg_fusion        kgf_shared, kgf_shared_rel,             kgf_q_entities, kgf_q_linked,
+//                    kgf_shared:<source>, kgf_near,          kgf_q_source:<source>, kgf_q_specific,
+//                    kgf_def, kgf_def_rel, kgf_emb           kgf_q_multiword, kgf_q_defined
 //   sentence         sent_idf_coverage, sent_dense           -
 //   vector field     vf_sim:<F>, vf_rrank:<F>                q_has_text, q_vf:<F>
 //

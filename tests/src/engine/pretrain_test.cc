@@ -18,6 +18,8 @@
 #include "hymir/index/analyzer.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/lsa_embedder.h"
+#include "hymir/kg/triple_store.h"
+#include "hymir/knowledge.h"
 #include "hymir/reranker.h"
 #include "tests/index/lucene/index_fixture.h"
 
@@ -112,6 +114,9 @@ TEST(PseudoQueryTest, GeneratorsFollowTheirRules) {
         for (const auto& t : qt) EXPECT_NE(std::find(dt.begin(), dt.end(), t), dt.end()) << t << " not in " << d.id;
         break;
       }
+      case PseudoQueryKind::kKnowledge:  // only GenerateKgPseudoQueries makes them
+        ADD_FAILURE() << "a knowledge pseudo-query without a KG: " << q.id;
+        break;
     }
   }
   // Titles only where there is a title and text beyond it; ict only with two sentences.
@@ -230,6 +235,49 @@ TEST_F(PretrainTest, TrainingCopyHidesTheSentenceAndTheModelReranksTheIndex) {
 }
 
 // The retrieval-prior weight: the worst generator or the mean over them.
+// With a KG, the entities stored at index time include those of the
+// sentence an inverse-cloze query takes out: the training copy drops them
+// for the ict sources (the features then link the rest of the text), so the
+// KG features cannot see the removed sentence; other documents keep theirs.
+TEST(PretrainKgTest, TrainingCopyDropsTheIctSourcesStoredEntities) {
+  TempDir dir;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, kg::TripleStore::Open(dir.Sub("kg")));
+    ASSERT_OK(store->AddAlias("GO:0001", "lung"));
+    ASSERT_OK(store->Close());
+  }
+  std::vector<Document> docs = SampleDocs(300);
+  for (auto& d : docs) d.fields[kKgEntitiesField] = "GO:0001";  // stored for every document
+  ASSERT_OK(BuildWithLsa(dir.Sub("idx"), docs, 16));
+  ASSERT_OK_AND_ASSIGN(auto engine, Engine::Open(dir.Sub("idx")));
+  ASSERT_OK_AND_ASSIGN(auto kg, KnowledgeContext::Open(dir.Sub("kg"), engine->searcher().analyzer()));
+  PretrainOptions o;
+  o.generate.queries = 60;
+  o.generate.kinds = {PseudoQueryKind::kInverseCloze, PseudoQueryKind::kTerms};
+  o.depth = 20;
+  o.train.model.routed_experts = 2;
+  o.train.model.top_k = 1;
+  o.train.model.expert_hidden = 8;
+  o.train.max_epochs = 2;
+  o.threads = 2;
+  o.cluster_experts = false;
+  o.work_dir = dir.Sub("copy");
+  o.keep_work_dir = true;
+  ASSERT_OK_AND_ASSIGN(auto model, Pretrain(*engine, dir.Sub("idx"), o, kg.get()));
+  const auto& pair = model.schema().pair_features;
+  EXPECT_NE(std::find(pair.begin(), pair.end(), "kgf_shared"), pair.end());  // the default KG uses
+  ASSERT_OK_AND_ASSIGN(auto copy, Engine::Open(o.work_dir));
+  ASSERT_OK_AND_ASSIGN(auto pqs, GeneratePseudoQueries(*engine, o.generate));
+  std::set<std::string> sources;
+  for (const auto& q : pqs)
+    if (q.rest_text) sources.insert(q.doc_id);
+  ASSERT_FALSE(sources.empty());
+  for (const auto& d : docs) {
+    ASSERT_OK_AND_ASSIGN(Document in_copy, copy->searcher().GetDocument(d.id));
+    EXPECT_EQ(in_copy.fields.count(kKgEntitiesField), sources.count(d.id) ? 0u : 1u) << d.id;
+  }
+}
+
 TEST(RetrievalPriorTest, ObjectiveIsTheWorstOrTheMeanBound) {
   PriorTrial t;
   t.weight = 0.2;
