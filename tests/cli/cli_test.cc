@@ -251,8 +251,25 @@ TEST(CliTest, SecondWriterIsRefused) {
   TempDir tmp;
   const std::string idx = tmp.Sub("idx");
   ASSERT_EQ(Hymir("index --corpus " + Sample("corpus.jsonl") + " --index " + idx).exit_code, 0);
+  // The sample many times over (new ids), so that the background run still
+  // holds the lock when the second writer starts.
+  const std::string big = tmp.Sub("big.jsonl");
+  {
+    std::ifstream in(Sample("corpus.jsonl"));
+    std::vector<nlohmann::json> docs;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) docs.push_back(nlohmann::json::parse(line));
+    }
+    std::ofstream out(big);
+    for (int copy = 0; copy < 20; ++copy) {
+      for (nlohmann::json d : docs) {
+        d["_id"] = d["_id"].get<std::string>() + "-" + std::to_string(copy);
+        out << d.dump() << "\n";
+      }
+    }
+  }
   // Hold the lock from a background indexing run, then try a second writer.
-  std::string bg = testing::BinDir() + "/hymir index --corpus " + Sample("corpus.jsonl") + " --index " + idx +
+  std::string bg = testing::BinDir() + "/hymir index --corpus " + big + " --index " + idx +
                    " >/dev/null 2>&1 & sleep 0.15; " + testing::BinDir() + "/hymir index --corpus " +
                    Sample("corpus.jsonl") + " --index " + idx + " 2>" + tmp.Sub("err") + "; echo $? >" + tmp.Sub("rc") +
                    "; wait";
