@@ -626,20 +626,9 @@ class PhraseIt final : public DocIt {
       // Every other term at d, in a block that may score, or the next doc to try.
       int32_t next = d;
       for (size_t k = 1; k < n && next == d; ++k) {
+        if (!OtherAt(k, d, &next) || dense_[k]) continue;
         Cursor& c = terms_postings_[k];
-        if (dense_[k]) {  // a frequent term: its posting at d looked up, not searched for
-          const int64_t i = dense_[k]->Find(d);
-          if (i < 0) {
-            next = d + 1;
-          } else {
-            c.i = static_cast<size_t>(i);
-          }
-          continue;
-        }
-        c.Advance(d);
-        if (c.doc() != d) {
-          next = c.doc();
-        } else if (slop_ == 0) {
+        if (slop_ == 0) {
           const size_t b = c.i / DecodedPostings::kBlock;
           if (lengths_.Beaten(weight_ * block_max_[k]->max[b])) {
             const int32_t last = c.p->docs[std::min(c.p->docs.size(), (b + 1) * DecodedPostings::kBlock) - 1];
@@ -701,6 +690,25 @@ class PhraseIt final : public DocIt {
     }
   }
 
+  // Moves the cursor of term k (not the lead) to its posting at d: true
+  // when it has one, else false with *next the next document to try.
+  bool OtherAt(size_t k, int32_t d, int32_t* next) {
+    Cursor& c = terms_postings_[k];
+    if (dense_[k]) {  // a frequent term: its posting at d looked up, not searched for
+      const int64_t i = dense_[k]->Find(d);
+      if (i < 0) {
+        *next = d + 1;
+        return false;
+      }
+      c.i = static_cast<size_t>(i);
+      return true;
+    }
+    c.Advance(d);
+    if (c.doc() == d) return true;
+    *next = c.doc();
+    return false;
+  }
+
   // The next match >= target when one field holds the phrase's positions
   // (direct_): the terms' postings in the phrase field leapfrog, and the
   // masks, then the positions, settle each candidate.
@@ -713,20 +721,7 @@ class PhraseIt final : public DocIt {
       d = lead.doc();
       if (d == kEnd) return Settle(kEnd);
       int32_t next = d;
-      for (size_t k = 1; k < n && next == d; ++k) {
-        Cursor& c = terms_postings_[k];
-        if (dense_[k]) {
-          const int64_t i = dense_[k]->Find(d);
-          if (i < 0) {
-            next = d + 1;
-          } else {
-            c.i = static_cast<size_t>(i);
-          }
-          continue;
-        }
-        c.Advance(d);
-        if (c.doc() != d) next = c.doc();
-      }
+      for (size_t k = 1; k < n && next == d; ++k) (void)OtherAt(k, d, &next);
       if (next == kEnd) return Settle(kEnd);
       if (next != d) {
         d = next;
