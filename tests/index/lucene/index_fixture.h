@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "hymir/beir.h"
 #include "hymir/index/index_writer.h"
 #include "hymir/index/lsa_embedder.h"
 #include "hymir/index/searcher.h"
@@ -19,6 +20,18 @@ inline Document Doc(std::string id, std::string title, std::string text, std::op
   d.text = std::move(text);
   d.domain = std::move(domain);
   return d;
+}
+
+// The bundled sample corpus's documents, in file order.
+inline Result<std::vector<Document>> SampleDocuments() {
+  HYMIR_ASSIGN_OR_RETURN(auto reader, CorpusReader::Open(SampleDir() + "/corpus.jsonl"));
+  std::vector<Document> docs;
+  for (Document d;;) {
+    HYMIR_ASSIGN_OR_RETURN(bool more, reader->Next(&d));
+    if (!more) break;
+    docs.push_back(d);
+  }
+  return docs;
 }
 
 inline Status BuildIndex(const std::string& dir, const std::vector<Document>& docs,

@@ -61,13 +61,7 @@ std::string Postings(const std::string& dir) {
 TEST(IndexWriterTest, HymirAndLuceneppAnalysisBuildTheSameIndex) {
   // The bundled sample, plus documents for the tokenizer's odd corners, in
   // title and text and in schema text fields of the three analyzers.
-  std::vector<Document> docs;
-  ASSERT_OK_AND_ASSIGN(auto corpus, CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl"));
-  for (Document d; true;) {
-    ASSERT_OK_AND_ASSIGN(bool more, corpus->Next(&d));
-    if (!more) break;
-    docs.push_back(d);
-  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Document> docs, testing::SampleDocuments());
   docs.push_back(
       Doc("odd1", "O'Neil's I.B.M. and AT&T", "mail first.last@example.com at www.example.org, 1.2.3 x1-y2"));
   docs.push_back(Doc("odd2", "the the the", std::string(300, 'a') + " the end " + std::string("a\0b c", 5)));
@@ -189,13 +183,7 @@ std::map<std::string, std::string> TextFiles(const std::string& dir) {
 TEST(IndexWriterTest, InverterAndLuceneppWriterBuildTheSameFiles) {
   // The bundled sample with domains, extra fields, schema text, keyword and
   // numeric fields: every field kind hymir gives Lucene++.
-  std::vector<Document> docs;
-  ASSERT_OK_AND_ASSIGN(auto corpus, CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl"));
-  for (Document d; true;) {
-    ASSERT_OK_AND_ASSIGN(bool more, corpus->Next(&d));
-    if (!more) break;
-    docs.push_back(d);
-  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Document> docs, testing::SampleDocuments());
   ASSERT_OK_AND_ASSIGN(Schema schema, ParseSchemaJson(R"({"fields": {"e": {"type": "text", "analyzer": "english",
       "stored": true}, "w": {"type": "text", "analyzer": "whitespace"}, "k": {"type": "keyword"},
       "n": {"type": "int64"}}})"));

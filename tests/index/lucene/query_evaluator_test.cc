@@ -363,15 +363,7 @@ TEST(QueryEvaluatorTest, TopKIsThePrefixOfTheFullRanking) {
 TEST(QueryEvaluatorTest, MatchesTheOracleOnTheSample) {
   TempDir tmp;
   const std::string dir = tmp.Sub("idx");
-  auto reader = CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl");
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  std::vector<Document> corpus;
-  for (Document d;;) {
-    auto more = (*reader)->Next(&d);
-    ASSERT_TRUE(more.ok()) << more.status().ToString();
-    if (!*more) break;
-    corpus.push_back(d);
-  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Document> corpus, testing::SampleDocuments());
   const std::vector<Document>* docs = &corpus;
   ASSERT_OK(testing::BuildIndex(dir, *docs));
   ASSERT_OK_AND_ASSIGN(auto s, Searcher::Open(dir));
@@ -432,15 +424,7 @@ TEST(QueryEvaluatorTest, MatchesTheOracleOnTheSample) {
 TEST(QueryEvaluatorTest, CachedPositionsGiveTheResultsOfLuceneTermPositions) {
   TempDir tmp;
   const std::string dir = tmp.Sub("idx");
-  auto reader = CorpusReader::Open(testing::SampleDir() + "/corpus.jsonl");
-  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-  std::vector<Document> corpus;
-  for (Document d;;) {
-    auto more = (*reader)->Next(&d);
-    ASSERT_TRUE(more.ok()) << more.status().ToString();
-    if (!*more) break;
-    corpus.push_back(d);
-  }
+  ASSERT_OK_AND_ASSIGN(std::vector<Document> corpus, testing::SampleDocuments());
   ASSERT_GT(corpus.size(), 20u);
   ASSERT_OK(testing::BuildIndex(dir, corpus));
   {  // a second segment: every third document again, its words shuffled (the old one deleted)
